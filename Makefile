@@ -1,0 +1,69 @@
+# Two commands for a newcomer: `make run` and `make test`. See README.md.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+BIN := .venv/bin
+PY := $(BIN)/python
+RASA := $(BIN)/rasa
+# Rasa and TensorFlow are chatty; keep their logs to what matters.
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+export PYTHONWARNINGS ?= ignore::DeprecationWarning
+# No telemetry: the assistant reports nothing about itself to anyone.
+export RASA_TELEMETRY_ENABLED ?= false
+
+.PHONY: help install train run chat lint deps-check unit validate story-test nlu-eval e2e test bench
+
+help:
+	@echo "make run    set up (.venv/, Python 3.10), train if needed, start the assistant"
+	@echo "make test   lint, unit/action/server tests, data validation, training,"
+	@echo "            test stories, NLU evaluation, end-to-end tests"
+	@echo "make chat   talk to the running assistant"
+	@echo "make bench  measure latency, throughput, memory and training time"
+
+install:
+	@scripts/ensure-venv.sh
+
+train: install
+	@$(PY) scripts/train_if_needed.py
+
+run: train
+	@$(PY) scripts/run.py
+
+chat: install
+	@$(PY) scripts/chat.py
+
+lint: install
+	@echo "==> Lint"
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+deps-check: install
+	@echo "==> Checking that the pinned dependencies are consistent"
+	$(PY) -m pip check
+
+unit: install
+	@echo "==> Unit, action and server tests"
+	$(BIN)/pytest tests/unit tests/actions tests/server
+
+validate: install
+	@echo "==> Validating the training data and domain"
+	$(RASA) data validate --fail-on-warnings
+
+story-test: train
+	@echo "==> Test stories"
+	$(RASA) test core --stories tests/stories --fail-on-prediction-errors --out results/stories
+
+nlu-eval: train
+	@echo "==> NLU evaluation on held-out examples"
+	$(RASA) test nlu --nlu tests/nlu/held_out.yml --out results/nlu
+	$(PY) -m scripts.check_nlu_report results/nlu/intent_report.json
+
+e2e: train
+	@echo "==> End-to-end tests against the running servers"
+	$(BIN)/pytest tests/e2e
+
+test: install lint deps-check unit validate train story-test nlu-eval e2e
+	@echo "==> All tests passed"
+
+bench: train
+	$(PY) -m bench.run

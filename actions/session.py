@@ -1,0 +1,45 @@
+"""The start of every conversation session."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import dependencies
+from bot.association import Association, slot_names
+
+
+class ActionSessionStart(Action):
+    """Start a session with the association's details in slots.
+
+    Responses interpolate these slots, so the association's name, website, phone
+    numbers and emergency contacts are written once, in the association file.
+    Other slots carry over when the domain's session config says so.
+    """
+
+    def __init__(self, association: Association | None = None) -> None:
+        self._association = association or dependencies.association()
+
+    def name(self) -> str:
+        return "action_session_start"
+
+    async def run(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: Dict[str, Any],
+    ) -> List[EventType]:
+        events: List[EventType] = [SessionStarted()]
+        if domain.get("session_config", {}).get("carry_over_slots_to_new_session", True):
+            own = set(slot_names())
+            events += [
+                SlotSet(name, value)
+                for name, value in tracker.current_slot_values().items()
+                if name not in own and value is not None
+            ]
+        events += [SlotSet(name, value) for name, value in self._association.as_slots().items()]
+        events.append(ActionExecuted("action_listen"))
+        return events

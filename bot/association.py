@@ -1,0 +1,202 @@
+"""The association's own details, read from one configuration file.
+
+Everything a reply says about the association (its name, website, phone numbers,
+emergency contacts and monitoring hours) comes from here, so it is written down once.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import time
+from pathlib import Path
+from typing import Any, Dict, Mapping, Tuple
+
+import yaml
+
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+PAGE_NAMES = (
+    "privacy_notice",
+    "report_repair",
+    "complaints",
+    "homes",
+    "jobs",
+    "antisocial_behaviour",
+)
+# Phones that replies name directly; others may be listed for emergency contacts only.
+PHONE_NAMES = (
+    "customer_services",
+    "out_of_hours_repairs",
+    "emergency_services",
+    "police_non_emergency",
+)
+_CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+
+
+class ConfigError(ValueError):
+    """The association's configuration is missing something or malformed."""
+
+
+@dataclass(frozen=True)
+class EmergencyContact:
+    """One emergency number and what it is for."""
+
+    label: str
+    number: str
+
+
+@dataclass(frozen=True)
+class MonitoringHours:
+    """When people watch the accounts (P1): days, opening and closing time, calendar."""
+
+    timezone: str
+    days: Tuple[int, ...]
+    opens: time
+    closes: time
+    bank_holidays: str
+    extra_closures: Tuple[str, ...]
+
+    def describe(self) -> str:
+        """Say the monitoring hours in plain words, e.g. 'Monday to Friday, 9am to 5pm'."""
+        return f"{_describe_days(self.days)}, {_clock(self.opens)} to {_clock(self.closes)}"
+
+
+@dataclass(frozen=True)
+class Association:
+    """The association's details as the assistant states them to tenants."""
+
+    name: str
+    website: str
+    pages: Mapping[str, str]
+    phones: Mapping[str, str]
+    emergency_contacts: Tuple[EmergencyContact, ...]
+    monitoring: MonitoringHours
+
+    def emergency_contacts_text(self) -> str:
+        """The emergency contacts as lines of text, one contact a line."""
+        return "\n".join(f"• {c.label}: {c.number}" for c in self.emergency_contacts)
+
+    def as_slots(self) -> Dict[str, str]:
+        """The details as the slot values that the domain's responses interpolate."""
+        slots = {
+            "association_name": self.name,
+            "association_website": self.website,
+            "emergency_contacts": self.emergency_contacts_text(),
+            "monitoring_hours": self.monitoring.describe(),
+        }
+        slots.update({f"{name}_url": url for name, url in self.pages.items()})
+        slots.update({f"{name}_phone": self.phones[name] for name in PHONE_NAMES})
+        return slots
+
+
+def slot_names() -> Tuple[str, ...]:
+    """Every slot name that `Association.as_slots` fills, in a stable order."""
+    return (
+        "association_name",
+        "association_website",
+        "emergency_contacts",
+        "monitoring_hours",
+        *(f"{name}_url" for name in PAGE_NAMES),
+        *(f"{name}_phone" for name in PHONE_NAMES),
+    )
+
+
+def load_association(path: Path) -> Association:
+    """Read and check the association's configuration file.
+
+    Raises:
+        ConfigError: the file is missing, or a required entry is absent or malformed.
+    """
+    try:
+        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError as error:
+        raise ConfigError(f"association file not found: {path}") from error
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level")
+    return parse_association(raw, source=str(path))
+
+
+def parse_association(raw: Mapping[str, Any], source: str = "association") -> Association:
+    """Build an `Association` from already-parsed configuration."""
+    pages = _mapping(raw, "pages", source)
+    phones = _mapping(raw, "phones", source)
+    for section, values, names in (("pages", pages, PAGE_NAMES), ("phones", phones, PHONE_NAMES)):
+        missing = [n for n in names if not str(values.get(n) or "").strip()]
+        if missing:
+            raise ConfigError(f"{source}: {section} is missing {', '.join(missing)}")
+    contacts = raw.get("emergency_contacts") or []
+    if not contacts:
+        raise ConfigError(f"{source}: emergency_contacts must list at least one number (P2)")
+    return Association(
+        name=_text(raw, "name", source),
+        website=_text(raw, "website", source),
+        pages={n: str(pages[n]) for n in PAGE_NAMES},
+        phones={str(n): str(v) for n, v in phones.items()},
+        emergency_contacts=tuple(_emergency_contact(c, phones, source) for c in contacts),
+        monitoring=_monitoring(_mapping(raw, "monitoring", source), source),
+    )
+
+
+def _monitoring(raw: Mapping[str, Any], source: str) -> MonitoringHours:
+    days = raw.get("days") or []
+    try:
+        day_numbers = tuple(sorted(WEEKDAYS.index(str(d).capitalize()) for d in days))
+    except ValueError as error:
+        raise ConfigError(f"{source}: monitoring.days must be weekday names, got {days}") from error
+    if not day_numbers:
+        raise ConfigError(f"{source}: monitoring.days is empty")
+    opens = _clock_time(raw, "opens", source)
+    closes = _clock_time(raw, "closes", source)
+    if closes <= opens:
+        raise ConfigError(f"{source}: monitoring.closes must be after monitoring.opens")
+    return MonitoringHours(
+        timezone=_text(raw, "timezone", source),
+        days=day_numbers,
+        opens=opens,
+        closes=closes,
+        bank_holidays=_text(raw, "bank_holidays", source),
+        extra_closures=tuple(str(d) for d in raw.get("extra_closures") or ()),
+    )
+
+
+def _emergency_contact(raw: Any, phones: Mapping[str, Any], source: str) -> EmergencyContact:
+    phone = _text(raw, "phone", source)
+    if phone not in phones:
+        raise ConfigError(f"{source}: emergency contact names phone {phone!r}, which phones lacks")
+    return EmergencyContact(label=_text(raw, "label", source), number=str(phones[phone]))
+
+
+def _describe_days(days: Tuple[int, ...]) -> str:
+    consecutive = all(b - a == 1 for a, b in zip(days, days[1:], strict=False))
+    if len(days) > 2 and consecutive:
+        return f"{WEEKDAYS[days[0]]} to {WEEKDAYS[days[-1]]}"
+    names = [WEEKDAYS[d] for d in days]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _clock(t: time) -> str:
+    hour = t.hour % 12 or 12
+    suffix = "am" if t.hour < 12 else "pm"
+    return f"{hour}{suffix}" if t.minute == 0 else f"{hour}:{t.minute:02d}{suffix}"
+
+
+def _clock_time(raw: Mapping[str, Any], key: str, source: str) -> time:
+    value = _text(raw, key, source)
+    match = _CLOCK.match(value)
+    if not match:
+        raise ConfigError(f"{source}: monitoring.{key} must be HH:MM, got {value!r}")
+    return time(int(match.group(1)), int(match.group(2)))
+
+
+def _mapping(raw: Mapping[str, Any], key: str, source: str) -> Mapping[str, Any]:
+    value = raw.get(key)
+    if not isinstance(value, dict):
+        raise ConfigError(f"{source}: {key} must be a mapping")
+    return value
+
+
+def _text(raw: Mapping[str, Any], key: str, source: str) -> str:
+    value = raw.get(key) if isinstance(raw, Mapping) else None
+    if value is None or not str(value).strip():
+        raise ConfigError(f"{source}: {key} is required")
+    return str(value).strip()

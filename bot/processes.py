@@ -1,0 +1,213 @@
+"""Start the action server and the Rasa server as child processes, and stop them.
+
+`make run`, the end-to-end tests and the benchmark all start the assistant through
+`Assistant`, so they run it the same way. Both servers listen on loopback only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Dict, List
+
+import yaml
+
+HOST = "127.0.0.1"
+
+
+class StartError(RuntimeError):
+    """A server exited or did not answer in time."""
+
+
+@dataclass
+class Assistant:
+    """The two servers of one running assistant.
+
+    Args:
+        project: the project folder (config, domain, endpoints, credentials).
+        venv_bin: the folder holding the `rasa` command.
+        model: a model file, or a folder whose newest model is used.
+        rasa_port, action_port: where the servers listen.
+        tracker_db: a SQLite file for conversations; None keeps endpoints.yml's store.
+        actions: the action package, or None for an assistant with no custom actions.
+        log_dir: where the servers' output goes; None lets it through to the console.
+        extra_env: variables added to the servers' environment.
+    """
+
+    project: Path
+    venv_bin: Path
+    model: Path
+    rasa_port: int = 5005
+    action_port: int = 5055
+    tracker_db: Path | None = None
+    actions: str | None = "actions"
+    log_dir: Path | None = None
+    extra_env: Dict[str, str] = field(default_factory=dict)
+    processes: Dict[str, subprocess.Popen] = field(default_factory=dict, init=False)
+    _logs: List[IO] = field(default_factory=list, init=False)
+    _endpoints: Path | None = field(default=None, init=False)
+
+    @property
+    def rasa_url(self) -> str:
+        """The Rasa server's base address."""
+        return f"http://{HOST}:{self.rasa_port}"
+
+    @property
+    def action_url(self) -> str:
+        """The action server's base address."""
+        return f"http://{HOST}:{self.action_port}"
+
+    def start(self, timeout: float = 180.0) -> Assistant:
+        """Start both servers and wait until each answers.
+
+        Raises:
+            StartError: a server exited early or did not answer within `timeout`.
+        """
+        env = {**os.environ, "SANIC_HOST": HOST, **self.extra_env}
+        rasa = str(self.venv_bin / "rasa")
+        if self.actions:
+            self._spawn(
+                "actions",
+                [
+                    rasa,
+                    "run",
+                    "actions",
+                    "--actions",
+                    self.actions,
+                    "--port",
+                    str(self.action_port),
+                ],
+                env,
+            )
+        self._spawn(
+            "rasa",
+            [
+                rasa,
+                "run",
+                "--model",
+                str(self.model),
+                "--port",
+                str(self.rasa_port),
+                "--interface",
+                HOST,
+                "--endpoints",
+                str(self._endpoints_file()),
+                "--credentials",
+                str(self.project / "credentials.yml"),
+            ],
+            env,
+        )
+        deadline = time.monotonic() + timeout
+        try:
+            if self.actions:
+                self._wait("actions", f"{self.action_url}/health", deadline)
+            self._wait("rasa", f"{self.rasa_url}/", deadline)
+        except StartError:
+            self.stop()
+            raise
+        return self
+
+    def stop(self, grace: float = 15.0) -> None:
+        """Stop both servers: SIGTERM, then SIGKILL after `grace` seconds."""
+        for process in self.processes.values():
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        deadline = time.monotonic() + grace
+        for process in self.processes.values():
+            try:
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+        for log in self._logs:
+            log.close()
+        self._logs.clear()
+        if self._endpoints is not None:
+            self._endpoints.unlink(missing_ok=True)
+            self._endpoints = None
+
+    def exited(self) -> str | None:
+        """The name of a server that has exited, or None while both run."""
+        for name, process in self.processes.items():
+            if process.poll() is not None:
+                return name
+        return None
+
+    def __enter__(self) -> Assistant:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def _spawn(self, name: str, command: List[str], env: Dict[str, str]) -> None:
+        output = None
+        if self.log_dir is not None:
+            self.log_dir.mkdir(parents=True, exist_ok=True)
+            output = open(self.log_dir / f"{name}.log", "ab")
+            self._logs.append(output)
+        # A session of its own, so a Ctrl-C in the terminal reaches only the supervisor,
+        # which then stops the servers in order.
+        self.processes[name] = subprocess.Popen(
+            command,
+            cwd=self.project,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT if output else None,
+            start_new_session=True,
+        )
+
+    def _wait(self, name: str, url: str, deadline: float) -> None:
+        while time.monotonic() < deadline:
+            if self.processes[name].poll() is not None:
+                raise StartError(
+                    f"the {name} server exited with code {self.processes[name].returncode}"
+                )
+            try:
+                with urllib.request.urlopen(url, timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            time.sleep(0.5)
+        raise StartError(f"the {name} server did not answer at {url} in time")
+
+    def _endpoints_file(self) -> Path:
+        """endpoints.yml, with this instance's action port and tracker store."""
+        source = self.project / "endpoints.yml"
+        endpoints = yaml.safe_load(source.read_text()) or {}
+        if self.actions:
+            endpoints["action_endpoint"] = {"url": f"{self.action_url}/webhook"}
+        else:
+            endpoints.pop("action_endpoint", None)
+        if self.tracker_db is not None:
+            endpoints["tracker_store"] = {
+                "type": "SQL",
+                "dialect": "sqlite",
+                "db": str(self.tracker_db),
+            }
+        else:
+            (self.project / "var").mkdir(exist_ok=True)
+        handle, name = tempfile.mkstemp(prefix="endpoints-", suffix=".yml")
+        with os.fdopen(handle, "w") as out:
+            yaml.safe_dump(endpoints, out)
+        self._endpoints = Path(name)
+        return self._endpoints
+
+
+def send(base_url: str, sender: str, text: str, timeout: float = 30.0) -> List[dict]:
+    """Post one message to the REST channel and return the assistant's replies."""
+    request = urllib.request.Request(
+        f"{base_url}/webhooks/rest/webhook",
+        data=json.dumps({"sender": sender, "message": text}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        return json.loads(response.read())

@@ -1,0 +1,45 @@
+"""Settings: read from the environment in one place, when the program starts.
+
+A local `.env` file is read where present; variables already in the environment win.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping
+
+from dotenv import dotenv_values
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The settings this program runs with. Names match the environment variables."""
+
+    association_file: Path
+
+    @classmethod
+    def from_env(
+        cls,
+        environ: Mapping[str, str] | None = None,
+        dotenv_path: Path | None = None,
+    ) -> Settings:
+        """Read the settings from `environ` (default: the process environment) and `.env`."""
+        env_file = dotenv_path if dotenv_path is not None else PROJECT_ROOT / ".env"
+        values = {k: v for k, v in dotenv_values(env_file).items() if v is not None}
+        values.update(os.environ if environ is None else environ)
+        return cls(
+            association_file=_path(
+                values.get("ASSOCIATION_FILE"), PROJECT_ROOT / "association.yml"
+            ),
+        )
+
+
+def _path(value: str | None, default: Path) -> Path:
+    if not value:
+        return default
+    path = Path(value)
+    return path if path.is_absolute() else PROJECT_ROOT / path

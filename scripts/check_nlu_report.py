@@ -1,0 +1,83 @@
+"""Fail when the NLU evaluation on held-out examples is below the project's thresholds.
+
+Reads the intent report that `rasa test nlu` writes, computes the macro-F1 over the
+intents of the domain, and checks it and every intent's F1 against the thresholds.
+A summary is written beside the report (summary.json).
+
+Usage: python -m scripts.check_nlu_report results/nlu/intent_report.json
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, List, Mapping, Sequence
+
+import yaml
+
+MIN_MACRO_F1 = 0.90
+MIN_INTENT_F1 = 0.80
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The outcome of checking one report."""
+
+    macro_f1: float
+    per_intent: Dict[str, float]
+    failures: List[str]
+
+
+def check(report: Mapping[str, dict], intents: Sequence[str]) -> Verdict:
+    """Check a `rasa test nlu` intent report against the thresholds.
+
+    Every domain intent must be in the report with held-out examples; a prediction of
+    `nlu_fallback` counts as an error against the true intent, not as a class of its own.
+    """
+    failures: List[str] = []
+    per_intent: Dict[str, float] = {}
+    for intent in intents:
+        row = report.get(intent)
+        if not row or not row.get("support"):
+            failures.append(f"{intent}: no held-out examples")
+            per_intent[intent] = 0.0
+            continue
+        per_intent[intent] = float(row["f1-score"])
+        if per_intent[intent] < MIN_INTENT_F1:
+            failures.append(f"{intent}: F1 {per_intent[intent]:.3f} < {MIN_INTENT_F1}")
+    macro = sum(per_intent.values()) / len(per_intent) if per_intent else 0.0
+    if macro < MIN_MACRO_F1:
+        failures.append(f"macro-F1 {macro:.3f} < {MIN_MACRO_F1}")
+    return Verdict(macro_f1=macro, per_intent=per_intent, failures=failures)
+
+
+def domain_intents(domain_file: Path = ROOT / "domain.yml") -> List[str]:
+    """The intents the domain declares."""
+    return list(yaml.safe_load(domain_file.read_text())["intents"])
+
+
+def main(argv: Sequence[str]) -> int:
+    if len(argv) != 1:
+        print(__doc__, file=sys.stderr)
+        return 2
+    report_file = Path(argv[0])
+    verdict = check(json.loads(report_file.read_text()), domain_intents())
+    summary = {
+        "macro_f1": round(verdict.macro_f1, 4),
+        "per_intent_f1": {k: round(v, 4) for k, v in verdict.per_intent.items()},
+        "thresholds": {"macro_f1": MIN_MACRO_F1, "intent_f1": MIN_INTENT_F1},
+        "failures": verdict.failures,
+    }
+    (report_file.parent / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    worst = min(verdict.per_intent.items(), key=lambda kv: kv[1])
+    print(f"NLU held-out: macro-F1 {verdict.macro_f1:.3f}, lowest {worst[0]} {worst[1]:.3f}")
+    for failure in verdict.failures:
+        print(f"FAIL {failure}", file=sys.stderr)
+    return 1 if verdict.failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
