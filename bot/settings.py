@@ -20,6 +20,8 @@ class Settings:
     """The settings this program runs with. Names match the environment variables."""
 
     association_file: Path
+    rasa_port: int = 5005
+    action_port: int = 5055
 
     @classmethod
     def from_env(
@@ -36,6 +38,19 @@ class Settings:
                 values.get("ASSOCIATION_FILE"), PROJECT_ROOT / "association.yml"
             ),
         )
+
+
+class SettingsError(ValueError):
+    """A setting has a value that cannot be used."""
+
+
+def _port(values: Mapping[str, str], name: str, default: int) -> int:
+    raw = values.get(name)
+    if not raw:
+        return default
+    if not raw.isdigit() or not 0 < int(raw) < 65536:
+        raise SettingsError(f"{name} must be a port number (1-65535), got {raw!r}")
+    return int(raw)
 
 
 def _path(value: str | None, default: Path) -> Path:

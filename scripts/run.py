@@ -13,6 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.processes import Assistant, StartError  # noqa: E402
+from bot.settings import Settings  # noqa: E402
 
 BANNER = """
 ==> The assistant is running.
@@ -27,7 +28,14 @@ BANNER = """
 
 
 def main() -> int:
-    assistant = Assistant(project=ROOT, venv_bin=Path(sys.executable).parent, model=ROOT / "models")
+    settings = Settings.from_env()
+    assistant = Assistant(
+        project=ROOT,
+        venv_bin=Path(sys.executable).parent,
+        model=ROOT / "models",
+        rasa_port=settings.rasa_port,
+        action_port=settings.action_port,
+    )
     print("==> Starting the action server and the Rasa server", flush=True)
     started = time.monotonic()
     try:

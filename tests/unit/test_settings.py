@@ -1,6 +1,8 @@
 """Settings come from the environment, with a local .env underneath."""
 
-from bot.settings import PROJECT_ROOT, Settings
+import pytest
+
+from bot.settings import PROJECT_ROOT, Settings, SettingsError
 
 
 def test_default_association_file(tmp_path):
@@ -20,3 +22,19 @@ def test_the_environment_wins_over_dotenv(tmp_path):
     env.write_text("ASSOCIATION_FILE=from-dotenv.yml\n")
     settings = Settings.from_env({"ASSOCIATION_FILE": "/etc/assoc.yml"}, dotenv_path=env)
     assert str(settings.association_file) == "/etc/assoc.yml"
+
+
+def test_ports_default_to_the_design_and_can_be_moved(tmp_path):
+    absent = tmp_path / "absent.env"
+    assert (Settings.from_env({}, absent).rasa_port, Settings.from_env({}, absent).action_port) == (
+        5005,
+        5055,
+    )
+    moved = Settings.from_env({"RASA_PORT": "6005", "ACTION_PORT": "6055"}, absent)
+    assert (moved.rasa_port, moved.action_port) == (6005, 6055)
+
+
+@pytest.mark.parametrize("value", ["http", "0", "70000", "-1"])
+def test_a_bad_port_is_refused_with_its_name(tmp_path, value):
+    with pytest.raises(SettingsError, match="RASA_PORT"):
+        Settings.from_env({"RASA_PORT": value}, tmp_path / "absent.env")

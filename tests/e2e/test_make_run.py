@@ -1,0 +1,187 @@
+"""End to end: `make run` as a newcomer runs it, a conversation through the REST channel.
+
+`make test` has already installed and trained by the time this runs, so this is the
+"second `make run`": it must install nothing, train nothing and answer within 30 s.
+"""
+
+import os
+import signal
+import socket
+import subprocess
+import threading
+import time
+import urllib.error
+import uuid
+
+import pytest
+import yaml
+
+from bot.association import load_association
+from bot.processes import send
+from tests.helpers import ROOT
+
+ASSOCIATION = load_association(ROOT / "association.yml")
+PHONES = yaml.safe_load((ROOT / "association.yml").read_text())["phones"]
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def port_open(port):
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+class MakeRun:
+    """`make run` in its own process group, its output collected as it comes."""
+
+    def __init__(self):
+        self.rasa_port, self.action_port = free_port(), free_port()
+        self.url = f"http://127.0.0.1:{self.rasa_port}"
+        env = {**os.environ, "RASA_PORT": str(self.rasa_port), "ACTION_PORT": str(self.action_port)}
+        self.started = time.monotonic()
+        self.process = subprocess.Popen(
+            ["make", "run"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+        self.lines = []
+        threading.Thread(target=self._collect, daemon=True).start()
+        self.answered_after = self._first_answer(deadline=180)
+
+    def _collect(self):
+        for line in self.process.stdout:
+            self.lines.append(line)
+
+    def _first_answer(self, deadline):
+        while time.monotonic() - self.started < deadline:
+            if self.process.poll() is not None:
+                pytest.fail("make run exited:\n" + "".join(self.lines[-40:]))
+            try:
+                if send(self.url, f"probe-{uuid.uuid4().hex}", "hello", timeout=10):
+                    return time.monotonic() - self.started
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            time.sleep(0.5)
+        pytest.fail("make run did not answer:\n" + "".join(self.lines[-40:]))
+
+    def interrupt(self):
+        """What Ctrl-C in the terminal does: SIGINT to the foreground process group."""
+        os.killpg(self.process.pid, signal.SIGINT)
+        return self.process.wait(timeout=60)
+
+    def kill(self):
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+
+
+@pytest.fixture(scope="module")
+def run():
+    running = MakeRun()
+    yield running
+    running.kill()
+
+
+class Tenant:
+    def __init__(self, url):
+        self.url, self.sender = url, f"tenant-{uuid.uuid4().hex[:12]}"
+
+    def says(self, text):
+        replies = send(self.url, self.sender, text)
+        assert replies, f"no reply to {text!r}"
+        return "\n".join(r.get("text", "") for r in replies)
+
+
+@pytest.fixture()
+def tenant(run):
+    return Tenant(run.url)
+
+
+def test_a_second_make_run_installs_nothing_trains_nothing_and_answers_in_30_seconds(run):
+    output = "".join(run.lines)
+    assert "Model is up to date" in output
+    assert "Installing" not in output
+    assert "Training a model" not in output
+    assert run.answered_after < 30, f"first answer after {run.answered_after:.1f}s"
+
+
+def test_it_prints_where_it_listens_and_how_to_talk_to_it(run):
+    output = "".join(run.lines)
+    assert f"http://127.0.0.1:{run.rasa_port}/webhooks/rest/webhook" in output
+    assert f"http://127.0.0.1:{run.action_port}/webhook" in output
+    assert "make chat" in output
+
+
+def test_greeting_names_the_association_from_its_configuration(tenant):
+    assert ASSOCIATION.name in tenant.says("hello there")
+
+
+def test_an_emergency_gets_every_emergency_contact_in_the_first_reply(tenant):
+    """P2."""
+    reply = tenant.says("water is pouring through my kitchen ceiling from the flat upstairs")
+    for contact in ASSOCIATION.emergency_contacts:
+        assert contact.number in reply
+
+
+def test_opening_hours_state_p1_from_the_configuration(tenant):
+    reply = tenant.says("what hours do you answer messages on here")
+    assert ASSOCIATION.monitoring.describe() in reply
+    assert "bank holidays" in reply
+
+
+def test_a_repair_is_checked_for_an_emergency_then_pointed_to_reporting(tenant):
+    assert "emergency" in tenant.says("the radiator in my back bedroom has gone cold")
+    assert ASSOCIATION.pages["report_repair"] in tenant.says("no it isnt")
+
+
+def test_rent_balance_asks_for_a_security_check_and_discloses_nothing(tenant):
+    """P4."""
+    reply = tenant.says("how much rent do i owe")
+    assert "security questions" in reply
+    assert "£" not in reply
+
+
+def test_a_complaint_goes_to_customer_experience(tenant):
+    """P11."""
+    reply = tenant.says("i want to make a formal complaint about my repair taking months")
+    assert "Customer Experience" in reply
+    assert ASSOCIATION.pages["complaints"] in reply
+
+
+def test_abuse_gets_a_civil_warning_that_repeats_nothing(tenant):
+    """P7."""
+    reply = tenant.says("you lot are useless f*cking idiots")
+    assert "civil" in reply
+    assert "f*ck" not in reply.lower()
+
+
+def test_privacy_explains_p9_and_links_the_notice(tenant):
+    reply = tenant.says("who can see the private messages i send you")
+    assert "Communications and Customer teams" in reply
+    assert ASSOCIATION.pages["privacy_notice"] in reply
+
+
+def test_not_understood_asks_to_rephrase_and_offers_a_person(tenant):
+    reply = tenant.says("zxqv plork wibble")
+    assert "say it another way" in reply and "member of our team" in reply
+    assert PHONES["customer_services"] in tenant.says("yes please")
+
+
+def test_no_reply_leaves_a_placeholder_unfilled(tenant):
+    for text in ["hi", "are you a bot", "any jobs going", "any houses to rent", "thanks"]:
+        reply = tenant.says(text)
+        assert "{" not in reply and "None" not in reply, reply
+
+
+def test_ctrl_c_stops_both_servers(run):
+    code = run.interrupt()
+    assert code in (0, 2, 130), "".join(run.lines[-20:])
+    assert not port_open(run.rasa_port)
+    assert not port_open(run.action_port)
