@@ -37,6 +37,8 @@ class Settings:
             association_file=_path(
                 values.get("ASSOCIATION_FILE"), PROJECT_ROOT / "association.yml"
             ),
+            rasa_port=_port(values, "RASA_PORT", 5005),
+            action_port=_port(values, "ACTION_PORT", 5055),
         )
 
 
