@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import time
+from datetime import date, time
 from pathlib import Path
 from typing import Any, Dict, Mapping, Tuple
 
@@ -54,11 +54,13 @@ class MonitoringHours:
     opens: time
     closes: time
     bank_holidays: str
-    extra_closures: Tuple[str, ...]
+    extra_closures: Tuple[date, ...]
 
     def describe(self) -> str:
         """Say the monitoring hours in plain words, e.g. 'Monday to Friday, 9am to 5pm'."""
-        return f"{_describe_days(self.days)}, {_clock(self.opens)} to {_clock(self.closes)}"
+        return (
+            f"{_describe_days(self.days)}, {clock_words(self.opens)} to {clock_words(self.closes)}"
+        )
 
 
 @dataclass(frozen=True)
@@ -155,7 +157,7 @@ def _monitoring(raw: Mapping[str, Any], source: str) -> MonitoringHours:
         opens=opens,
         closes=closes,
         bank_holidays=_text(raw, "bank_holidays", source),
-        extra_closures=tuple(str(d) for d in raw.get("extra_closures") or ()),
+        extra_closures=tuple(_date(d, source) for d in raw.get("extra_closures") or ()),
     )
 
 
@@ -174,10 +176,22 @@ def _describe_days(days: Tuple[int, ...]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def _clock(t: time) -> str:
+def clock_words(t: time) -> str:
+    """A time of day as tenants say it: '9am', '2:30pm'."""
     hour = t.hour % 12 or 12
     suffix = "am" if t.hour < 12 else "pm"
     return f"{hour}{suffix}" if t.minute == 0 else f"{hour}:{t.minute:02d}{suffix}"
+
+
+def _date(value: Any, source: str) -> date:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError as error:
+        raise ConfigError(
+            f"{source}: extra_closures must be dates (YYYY-MM-DD), got {value!r}"
+        ) from error
 
 
 def _clock_time(raw: Mapping[str, Any], key: str, source: str) -> time:

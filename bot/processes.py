@@ -39,6 +39,7 @@ class Assistant:
         tracker_db: a SQLite file for conversations; None keeps endpoints.yml's store.
         actions: the action package, or None for an assistant with no custom actions.
         log_dir: where the servers' output goes; None lets it through to the console.
+        api_token: enables Rasa's HTTP API (conversations, for staff) behind this token.
         extra_env: variables added to the servers' environment.
     """
 
@@ -87,6 +88,7 @@ class Assistant:
                 ],
                 env,
             )
+        api = ["--enable-api", "--auth-token", self.api_token] if self.api_token else []
         self._spawn(
             "rasa",
             [
@@ -102,6 +104,7 @@ class Assistant:
                 str(self._endpoints_file()),
                 "--credentials",
                 str(self.project / "credentials.yml"),
+                *api,
             ],
             env,
         )

@@ -20,8 +20,10 @@ class Settings:
     """The settings this program runs with. Names match the environment variables."""
 
     association_file: Path
+    database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'assistant.db'}"
     rasa_port: int = 5005
     action_port: int = 5055
+    rasa_api_token: str | None = None
 
     @classmethod
     def from_env(
@@ -37,8 +39,10 @@ class Settings:
             association_file=_path(
                 values.get("ASSOCIATION_FILE"), PROJECT_ROOT / "association.yml"
             ),
+            database_url=values.get("DATABASE_URL") or cls.database_url,
             rasa_port=_port(values, "RASA_PORT", 5005),
             action_port=_port(values, "ACTION_PORT", 5055),
+            rasa_api_token=values.get("RASA_API_TOKEN") or None,
         )
 
 

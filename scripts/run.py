@@ -5,6 +5,8 @@ Usage: python scripts/run.py   (what `make run` calls once set-up and training a
 
 from __future__ import annotations
 
+import os
+import secrets
 import sys
 import time
 from pathlib import Path
@@ -23,18 +25,38 @@ BANNER = """
                or:  curl -s -X POST {rasa}/webhooks/rest/webhook \\
                       -H 'Content-Type: application/json' \\
                       -d '{{"sender": "tenant-1", "message": "hi"}}'
+    Rasa HTTP API:  {rasa}/conversations/<id>/tracker?token=...   (token: {token_source})
     Stop it:        Ctrl-C
 """
+TOKEN_FILE = ROOT / "var" / "rasa-api-token"
+
+
+def api_token(settings: Settings) -> tuple[str, str]:
+    """The token protecting Rasa's HTTP API, and where it came from.
+
+    Without RASA_API_TOKEN, a new random token is written to var/rasa-api-token,
+    readable by this user only, for the staff tools on this machine.
+    """
+    if settings.rasa_api_token:
+        return settings.rasa_api_token, "RASA_API_TOKEN"
+    token = secrets.token_urlsafe(32)
+    TOKEN_FILE.parent.mkdir(exist_ok=True)
+    descriptor = os.open(TOKEN_FILE, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as out:
+        out.write(token + "\n")
+    return token, str(TOKEN_FILE.relative_to(ROOT))
 
 
 def main() -> int:
     settings = Settings.from_env()
+    token, token_source = api_token(settings)
     assistant = Assistant(
         project=ROOT,
         venv_bin=Path(sys.executable).parent,
         model=ROOT / "models",
         rasa_port=settings.rasa_port,
         action_port=settings.action_port,
+        api_token=token,
     )
     print("==> Starting the action server and the Rasa server", flush=True)
     started = time.monotonic()
@@ -46,7 +68,10 @@ def main() -> int:
     except KeyboardInterrupt:
         assistant.stop()
         return 130
-    print(BANNER.format(rasa=assistant.rasa_url, actions=assistant.action_url), flush=True)
+    banner = BANNER.format(
+        rasa=assistant.rasa_url, actions=assistant.action_url, token_source=token_source
+    )
+    print(banner, flush=True)
     print(f"    (ready in {time.monotonic() - started:.0f}s)", flush=True)
     try:
         while (gone := assistant.exited()) is None:

@@ -1,0 +1,104 @@
+"""Handing a conversation to people: record it, tell the tenant honestly, pause.
+
+Rules run `action_hand_off_<reason>`, then `utter_handoff` (whose variation the
+`handoff_case` slot picks), then `action_pause_for_staff`. While paused, the
+assistant sends nothing and what the tenant writes stays in the conversation for staff.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ConversationPaused, EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import dependencies
+from actions.metadata import message_context
+from bot.handoff import HandoffRepository, Reason, notice, plan
+from bot.working_hours import WorkingCalendar
+
+
+class HandOff(Action, ABC):
+    """Base of the handoff actions: one concrete action for each reason.
+
+    Sets the slots `utter_handoff` uses: `handoff_case`, `handoff_team`,
+    `handoff_reply_by` and `monitoring_resumes`.
+    """
+
+    def __init__(
+        self,
+        repository: Optional[HandoffRepository] = None,
+        calendar: Optional[WorkingCalendar] = None,
+        clock: Optional[dependencies.Clock] = None,
+    ) -> None:
+        self._repository = repository or dependencies.handoff_repository()
+        self._calendar = calendar or dependencies.calendar()
+        self._clock = clock or dependencies.utc_now
+
+    @property
+    @abstractmethod
+    def reason(self) -> Reason:
+        """Why this action hands the conversation over."""
+
+    def name(self) -> Text:
+        return f"action_hand_off_{self.reason.value}"
+
+    async def run(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: Dict[Text, Any],
+    ) -> List[EventType]:
+        now = self._clock()
+        conversation = message_context(tracker)
+        handoff = self._repository.open_for(conversation.conversation_id)
+        if handoff is None:
+            handoff = self._repository.add(plan(self.reason, conversation, now, self._calendar))
+        told = notice(handoff, now, self._calendar)
+        return [
+            SlotSet("handoff_case", told.case),
+            SlotSet("handoff_team", told.team),
+            SlotSet("handoff_reply_by", told.reply_by),
+            SlotSet("monitoring_resumes", told.monitoring_resumes),
+        ]
+
+
+class ActionHandOffRequestHuman(HandOff):
+    """The tenant asked for a person."""
+
+    reason = Reason.REQUEST_HUMAN
+
+
+class ActionHandOffComplaint(HandOff):
+    """A complaint: to Customer Experience (P11)."""
+
+    reason = Reason.COMPLAINT
+
+
+class ActionHandOffRepeatedFallback(HandOff):
+    """The assistant did not understand twice in a row."""
+
+    reason = Reason.REPEATED_FALLBACK
+
+
+class ActionHandOffEmergency(HandOff):
+    """An emergency: urgent, to the repairs emergency team (P2)."""
+
+    reason = Reason.EMERGENCY
+
+
+class ActionPauseForStaff(Action):
+    """Pause the conversation: the assistant stays silent until staff hand it back."""
+
+    def name(self) -> Text:
+        return "action_pause_for_staff"
+
+    async def run(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: Dict[Text, Any],
+    ) -> List[EventType]:
+        return [ConversationPaused()]

@@ -1,0 +1,24 @@
+"""What the latest message's metadata says about where it came from.
+
+The connectors mark every message with its platform, surface (`public` or `private`),
+post or comment id and author id; the REST channel sends none and is a private chat.
+Actions read these through `message_context` only.
+"""
+
+from __future__ import annotations
+
+from rasa_sdk import Tracker
+
+from bot.handoff import Conversation
+
+
+def message_context(tracker: Tracker) -> Conversation:
+    """The conversation and its author, as the latest message's metadata describes them."""
+    metadata = (tracker.latest_message or {}).get("metadata") or {}
+    surface = metadata.get("surface")
+    return Conversation(
+        conversation_id=tracker.sender_id,
+        platform=str(metadata.get("platform") or "rest"),
+        surface="public" if surface == "public" else "private",
+        platform_user_id=metadata.get("author_id"),
+    )

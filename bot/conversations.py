@@ -1,0 +1,84 @@
+"""Staff's side of a handoff: read a conversation and hand it back, through Rasa's HTTP API.
+
+Rasa's API is token protected and bound to localhost. Handing back appends Rasa's own
+`resume` event (ConversationResumed), after which the assistant answers again.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Dict
+from urllib.parse import quote
+
+import requests
+
+from bot.handoff import TRANSITIONS, Handoff, HandoffRepository, State, TransitionError
+
+
+class RasaError(RuntimeError):
+    """The Rasa server refused a request or could not be reached."""
+
+
+class RasaConversations:
+    """A client for the conversation endpoints of Rasa's HTTP API."""
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        session: requests.Session | None = None,
+        timeout: float = 10.0,
+    ) -> None:
+        self._base_url = base_url.rstrip("/")
+        self._token = token
+        self._session = session or requests.Session()
+        self._timeout = timeout
+
+    def tracker(self, conversation_id: str) -> Dict[str, Any]:
+        """The conversation as Rasa keeps it: every event, the paused flag, the slots."""
+        return self._call("GET", f"/conversations/{quote(conversation_id, safe='')}/tracker")
+
+    def resume(self, conversation_id: str) -> Dict[str, Any]:
+        """Append ConversationResumed: the assistant answers the tenant again."""
+        return self._call(
+            "POST",
+            f"/conversations/{quote(conversation_id, safe='')}/tracker/events",
+            json={"event": "resume"},
+        )
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> Dict[str, Any]:
+        try:
+            response = self._session.request(
+                method,
+                self._base_url + path,
+                params={"token": self._token},
+                timeout=self._timeout,
+                **kwargs,
+            )
+        except requests.RequestException as error:
+            raise RasaError(f"{method} {path}: {error}") from error
+        if not response.ok:
+            raise RasaError(f"{method} {path}: HTTP {response.status_code} {response.text[:200]}")
+        return response.json()
+
+
+def hand_back(
+    handoff_id: str, repository: HandoffRepository, rasa: RasaConversations, now: datetime
+) -> Handoff:
+    """Give a handed-off conversation back to the assistant.
+
+    The move is checked first, so a refused one changes nothing; the record is marked
+    handed back only once Rasa has resumed the conversation, so a failure can be retried.
+
+    Raises:
+        KeyError: there is no such handoff.
+        TransitionError: the handoff cannot be handed back from its state.
+        RasaError: Rasa did not resume the conversation.
+    """
+    handoff = repository.get(handoff_id)
+    if handoff is None:
+        raise KeyError(handoff_id)
+    if State.HANDED_BACK not in TRANSITIONS[handoff.state]:
+        raise TransitionError(f"a {handoff.state.value} handoff cannot be handed back")
+    rasa.resume(handoff.conversation.conversation_id)
+    return repository.move(handoff_id, State.HANDED_BACK, now)

@@ -1,0 +1,275 @@
+"""Handing conversations to people (P1, P2, P3, P11).
+
+A handoff is a stored record: who the conversation is with, why it was handed over,
+which team takes it, how urgent it is, and when a person must acknowledge it (2
+working hours) and reply in full (4 working hours), counted on the monitoring
+calendar. What the tenant is told comes from the same calendar.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+from enum import Enum
+from typing import List
+
+from sqlalchemy import case, select
+from sqlalchemy.engine import Engine
+
+from bot.store import handoffs
+from bot.working_hours import WorkingCalendar, describe_when
+
+ACKNOWLEDGE_WITHIN_HOURS = 2  # P3
+REPLY_WITHIN_HOURS = 4  # P3
+
+
+class Reason(str, Enum):
+    """Why a conversation went to a person."""
+
+    REQUEST_HUMAN = "request_human"
+    COMPLAINT = "complaint"
+    REPEATED_FALLBACK = "repeated_fallback"
+    EMERGENCY = "emergency"
+    IDENTITY_CHECK_FAILED = "identity_check_failed"
+    NEGATIVE_PUBLIC_COMMENT = "negative_public_comment"
+
+
+class Team(str, Enum):
+    """Who takes a handed-off conversation."""
+
+    COMMUNICATIONS = "Communications"
+    CUSTOMER_EXPERIENCE = "Customer Experience"
+    REPAIRS_EMERGENCY = "repairs emergency"
+
+
+class Priority(str, Enum):
+    """Urgent handoffs come first in the staff queue."""
+
+    URGENT = "urgent"
+    NORMAL = "normal"
+
+
+class State(str, Enum):
+    """Where a handoff is in its life."""
+
+    WAITING = "waiting"
+    TAKEN = "taken"
+    ANSWERED = "answered"
+    HANDED_BACK = "handed_back"
+    CLOSED = "closed"
+
+
+# The social media team runs the channels; complaints and negative comments go to
+# Customer Experience (P11, P6); emergencies to the repairs emergency team (P2).
+ROUTES = {
+    Reason.REQUEST_HUMAN: (Team.COMMUNICATIONS, Priority.NORMAL),
+    Reason.REPEATED_FALLBACK: (Team.COMMUNICATIONS, Priority.NORMAL),
+    Reason.COMPLAINT: (Team.CUSTOMER_EXPERIENCE, Priority.NORMAL),
+    Reason.IDENTITY_CHECK_FAILED: (Team.CUSTOMER_EXPERIENCE, Priority.NORMAL),
+    Reason.NEGATIVE_PUBLIC_COMMENT: (Team.CUSTOMER_EXPERIENCE, Priority.NORMAL),
+    Reason.EMERGENCY: (Team.REPAIRS_EMERGENCY, Priority.URGENT),
+}
+
+TRANSITIONS = {
+    State.WAITING: {State.TAKEN, State.HANDED_BACK, State.CLOSED},
+    State.TAKEN: {State.ANSWERED, State.HANDED_BACK, State.CLOSED, State.WAITING},
+    State.ANSWERED: {State.HANDED_BACK, State.CLOSED, State.TAKEN},
+    State.HANDED_BACK: set(),
+    State.CLOSED: set(),
+}
+OPEN_STATES = (State.WAITING, State.TAKEN, State.ANSWERED)
+
+
+class TransitionError(ValueError):
+    """A handoff cannot move from its state to the one asked for."""
+
+
+@dataclass(frozen=True)
+class Conversation:
+    """Where a conversation is: its id and what the platform says about its author."""
+
+    conversation_id: str
+    platform: str = "rest"
+    surface: str = "private"
+    platform_user_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Handoff:
+    """One conversation handed to people."""
+
+    id: str
+    conversation: Conversation
+    reason: Reason
+    team: Team
+    priority: Priority
+    state: State
+    created_at: datetime
+    acknowledge_by: datetime
+    reply_by: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class TenantNotice:
+    """What the tenant is told about a handoff, with times in UK local time.
+
+    `case` names the response variation: `in_hours`, `out_of_hours`,
+    `emergency_in_hours` or `emergency_out_of_hours`.
+    """
+
+    case: str
+    team: str
+    reply_by: str
+    monitoring_resumes: str
+
+
+def plan(
+    reason: Reason, conversation: Conversation, now: datetime, calendar: WorkingCalendar
+) -> Handoff:
+    """A new handoff for `reason`, its deadlines counted in working hours from `now` (P3).
+
+    A conversation handed over out of hours, or at the weekend, is due from when
+    monitoring next starts: first thing on the next working day.
+    """
+    team, priority = ROUTES[reason]
+    return Handoff(
+        id=str(uuid.uuid4()),
+        conversation=conversation,
+        reason=reason,
+        team=team,
+        priority=priority,
+        state=State.WAITING,
+        created_at=now,
+        acknowledge_by=calendar.add_working_hours(now, ACKNOWLEDGE_WITHIN_HOURS),
+        reply_by=calendar.add_working_hours(now, REPLY_WITHIN_HOURS),
+        updated_at=now,
+    )
+
+
+def notice(handoff: Handoff, now: datetime, calendar: WorkingCalendar) -> TenantNotice:
+    """What to tell the tenant: honest about when a person will look (P1, P2, P3)."""
+    timing = "in_hours" if calendar.is_monitoring(now) else "out_of_hours"
+    emergency = handoff.reason is Reason.EMERGENCY
+    return TenantNotice(
+        case=f"emergency_{timing}" if emergency else timing,
+        team=handoff.team.value,
+        reply_by=describe_when(handoff.reply_by, now, calendar.zone),
+        monitoring_resumes=describe_when(calendar.next_monitoring_start(now), now, calendar.zone),
+    )
+
+
+class HandoffRepository:
+    """Handoff records in the project's store."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def add(self, handoff: Handoff) -> Handoff:
+        """Store a new handoff."""
+        with self._engine.begin() as connection:
+            connection.execute(handoffs.insert().values(**_row(handoff)))
+        return handoff
+
+    def get(self, handoff_id: str) -> Handoff | None:
+        """The handoff with this id, or None."""
+        with self._engine.connect() as connection:
+            row = connection.execute(select(handoffs).where(handoffs.c.id == handoff_id)).first()
+        return _handoff(row) if row else None
+
+    def open_for(self, conversation_id: str) -> Handoff | None:
+        """The conversation's open handoff, if it has one."""
+        query = (
+            select(handoffs)
+            .where(handoffs.c.conversation_id == conversation_id)
+            .where(handoffs.c.state.in_([s.value for s in OPEN_STATES]))
+            .order_by(handoffs.c.created_at.desc())
+        )
+        with self._engine.connect() as connection:
+            row = connection.execute(query).first()
+        return _handoff(row) if row else None
+
+    def queue(self) -> List[Handoff]:
+        """Open handoffs, urgent first, then by what is due first."""
+        urgent_first = case((handoffs.c.priority == Priority.URGENT.value, 0), else_=1)
+        query = (
+            select(handoffs)
+            .where(handoffs.c.state.in_([s.value for s in OPEN_STATES]))
+            .order_by(urgent_first, handoffs.c.acknowledge_by, handoffs.c.created_at)
+        )
+        with self._engine.connect() as connection:
+            return [_handoff(row) for row in connection.execute(query)]
+
+    def move(self, handoff_id: str, state: State, now: datetime) -> Handoff:
+        """Move a handoff to `state`.
+
+        Raises:
+            KeyError: there is no such handoff.
+            TransitionError: the move is not allowed from the handoff's state.
+        """
+        with self._engine.begin() as connection:
+            row = connection.execute(
+                select(handoffs).where(handoffs.c.id == handoff_id).with_for_update()
+            ).first()
+            if row is None:
+                raise KeyError(handoff_id)
+            current = _handoff(row)
+            if state not in TRANSITIONS[current.state]:
+                raise TransitionError(
+                    f"a {current.state.value} handoff cannot become {state.value}"
+                )
+            connection.execute(
+                handoffs.update()
+                .where(handoffs.c.id == handoff_id)
+                .values(state=state.value, updated_at=_utc(now))
+            )
+        return replace(current, state=state, updated_at=now)
+
+
+def _utc(t: datetime) -> datetime:
+    return t.astimezone(timezone.utc)
+
+
+def _aware(t: datetime) -> datetime:
+    # SQLite keeps no zone: every instant is stored in UTC.
+    return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
+
+
+def _row(h: Handoff) -> dict:
+    return {
+        "id": h.id,
+        "conversation_id": h.conversation.conversation_id,
+        "platform": h.conversation.platform,
+        "platform_user_id": h.conversation.platform_user_id,
+        "surface": h.conversation.surface,
+        "reason": h.reason.value,
+        "team": h.team.value,
+        "priority": h.priority.value,
+        "state": h.state.value,
+        "created_at": _utc(h.created_at),
+        "acknowledge_by": _utc(h.acknowledge_by),
+        "reply_by": _utc(h.reply_by),
+        "updated_at": _utc(h.updated_at),
+    }
+
+
+def _handoff(row) -> Handoff:
+    m = row._mapping
+    return Handoff(
+        id=m["id"],
+        conversation=Conversation(
+            conversation_id=m["conversation_id"],
+            platform=m["platform"],
+            surface=m["surface"],
+            platform_user_id=m["platform_user_id"],
+        ),
+        reason=Reason(m["reason"]),
+        team=Team(m["team"]),
+        priority=Priority(m["priority"]),
+        state=State(m["state"]),
+        created_at=_aware(m["created_at"]),
+        acknowledge_by=_aware(m["acknowledge_by"]),
+        reply_by=_aware(m["reply_by"]),
+        updated_at=_aware(m["updated_at"]),
+    )

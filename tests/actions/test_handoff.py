@@ -1,0 +1,134 @@
+"""The handoff actions: a record per reason, honest times, and a pause (P1, P2, P3, P11)."""
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.handoff import (
+    ActionHandOffComplaint,
+    ActionHandOffEmergency,
+    ActionHandOffRepeatedFallback,
+    ActionHandOffRequestHuman,
+    ActionPauseForStaff,
+)
+from bot.association import load_association
+from bot.handoff import HandoffRepository, Priority, Reason, State, Team
+from bot.store import connect
+from bot.working_hours import WorkingCalendar
+from tests.helpers import ROOT, domain, make_tracker
+
+UK = ZoneInfo("Europe/London")
+CALENDAR = WorkingCalendar.from_config(load_association(ROOT / "association.yml").monitoring)
+MONDAY_NOON = datetime(2026, 11, 23, 12, 0, tzinfo=UK)
+FRIDAY_EVENING = datetime(2026, 11, 20, 18, 30, tzinfo=UK)
+SATURDAY = datetime(2026, 11, 21, 11, 0, tzinfo=UK)
+
+
+@pytest.fixture()
+def repository():
+    return HandoffRepository(connect("sqlite://"))
+
+
+async def run(action_class, repository, now, **tracker_args):
+    action = action_class(repository=repository, calendar=CALENDAR, clock=lambda: now)
+    dispatcher = CollectingDispatcher()
+    events = await action.run(dispatcher, make_tracker(**tracker_args), domain())
+    return {e["name"]: e["value"] for e in events if e["event"] == "slot"}, dispatcher
+
+
+@pytest.mark.parametrize(
+    ("action_class", "reason", "team", "priority"),
+    [
+        (ActionHandOffRequestHuman, Reason.REQUEST_HUMAN, Team.COMMUNICATIONS, Priority.NORMAL),
+        (ActionHandOffComplaint, Reason.COMPLAINT, Team.CUSTOMER_EXPERIENCE, Priority.NORMAL),
+        (
+            ActionHandOffRepeatedFallback,
+            Reason.REPEATED_FALLBACK,
+            Team.COMMUNICATIONS,
+            Priority.NORMAL,
+        ),
+        (ActionHandOffEmergency, Reason.EMERGENCY, Team.REPAIRS_EMERGENCY, Priority.URGENT),
+    ],
+)
+async def test_each_reason_stores_a_routed_record_with_working_hour_deadlines(
+    repository, action_class, reason, team, priority
+):
+    await run(
+        action_class,
+        repository,
+        MONDAY_NOON,
+        sender_id="tenant-7",
+        metadata={"platform": "facebook", "surface": "private", "author_id": "psid-7"},
+    )
+    [handoff] = repository.queue()
+    assert (handoff.reason, handoff.team, handoff.priority) == (reason, team, priority)
+    assert handoff.state is State.WAITING
+    assert handoff.conversation.conversation_id == "tenant-7"
+    assert (handoff.conversation.platform, handoff.conversation.platform_user_id) == (
+        "facebook",
+        "psid-7",
+    )
+    assert handoff.acknowledge_by == datetime(2026, 11, 23, 14, 0, tzinfo=UK)
+    assert handoff.reply_by == datetime(2026, 11, 23, 16, 0, tzinfo=UK)
+
+
+async def test_in_hours_the_tenant_is_told_the_reply_by_time(repository):
+    slots, dispatcher = await run(ActionHandOffRequestHuman, repository, MONDAY_NOON)
+    assert slots == {
+        "handoff_case": "in_hours",
+        "handoff_team": "Communications",
+        "handoff_reply_by": "4pm",
+        "monitoring_resumes": "12pm",
+    }
+    assert dispatcher.messages == []
+
+
+async def test_out_of_hours_the_tenant_is_told_when_monitoring_resumes(repository):
+    slots, _ = await run(ActionHandOffComplaint, repository, FRIDAY_EVENING)
+    assert slots["handoff_case"] == "out_of_hours"
+    assert slots["monitoring_resumes"] == "Monday at 9am"
+    assert slots["handoff_reply_by"] == "Monday at 1pm"
+    assert slots["handoff_team"] == "Customer Experience"
+
+
+async def test_at_the_weekend_it_is_dealt_with_monday_morning(repository):
+    """P3: weekend messages are dealt with first thing Monday."""
+    slots, _ = await run(ActionHandOffComplaint, repository, SATURDAY)
+    [handoff] = repository.queue()
+    assert handoff.acknowledge_by == datetime(2026, 11, 23, 11, 0, tzinfo=UK)
+    assert slots["monitoring_resumes"] == "Monday at 9am"
+
+
+@pytest.mark.parametrize(
+    ("now", "case"), [(MONDAY_NOON, "emergency_in_hours"), (SATURDAY, "emergency_out_of_hours")]
+)
+async def test_an_emergency_is_urgent_at_any_hour(repository, now, case):
+    slots, _ = await run(ActionHandOffEmergency, repository, now)
+    assert slots["handoff_case"] == case
+    assert repository.queue()[0].priority is Priority.URGENT
+
+
+async def test_a_conversation_already_handed_over_is_not_recorded_twice(repository):
+    await run(ActionHandOffRequestHuman, repository, MONDAY_NOON)
+    await run(ActionHandOffComplaint, repository, MONDAY_NOON)
+    assert len(repository.queue()) == 1
+
+
+async def test_urgent_handoffs_come_first_then_what_is_due_first(repository):
+    await run(ActionHandOffComplaint, repository, MONDAY_NOON, sender_id="later")
+    await run(ActionHandOffRequestHuman, repository, FRIDAY_EVENING, sender_id="earlier")
+    await run(ActionHandOffEmergency, repository, MONDAY_NOON, sender_id="urgent")
+    assert [h.conversation.conversation_id for h in repository.queue()] == [
+        "urgent",
+        "earlier",
+        "later",
+    ]
+
+
+async def test_the_pause_action_pauses():
+    dispatcher = CollectingDispatcher()
+    events = await ActionPauseForStaff().run(dispatcher, make_tracker(), domain())
+    assert [e["event"] for e in events] == ["pause"]
+    assert dispatcher.messages == []

@@ -1,0 +1,93 @@
+"""End to end: a handed-off conversation stays silent, keeps what the tenant writes,
+and carries on with the assistant once staff hand it back (ConversationResumed)."""
+
+import secrets
+import socket
+import sys
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from bot.association import load_association
+from bot.conversations import RasaConversations, RasaError, hand_back
+from bot.handoff import HandoffRepository, Reason, State
+from bot.processes import Assistant, send
+from bot.store import connect
+from tests.helpers import ROOT
+
+ASSOCIATION = load_association(ROOT / "association.yml")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def running(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("handoff")
+    database_url = f"sqlite:///{tmp / 'assistant.db'}"
+    token = secrets.token_urlsafe(16)
+    assistant = Assistant(
+        project=ROOT,
+        venv_bin=Path(sys.executable).parent,
+        model=ROOT / "models",
+        rasa_port=free_port(),
+        action_port=free_port(),
+        tracker_db=tmp / "tracker.db",
+        log_dir=tmp / "logs",
+        api_token=token,
+        extra_env={"DATABASE_URL": database_url},
+    )
+    with assistant:
+        yield assistant, HandoffRepository(connect(database_url)), token
+
+
+def texts(replies):
+    return "\n".join(r.get("text", "") for r in replies)
+
+
+def test_a_paused_conversation_stays_silent_and_resumes(running):
+    assistant, repository, token = running
+    rasa = RasaConversations(assistant.rasa_url, token)
+    tenant = f"tenant-{uuid.uuid4().hex[:8]}"
+
+    told = texts(send(assistant.rasa_url, tenant, "can i speak to a real person please"))
+    assert "passed your conversation" in told
+    assert "reply here by" in told
+    assert "{" not in told
+
+    handoff = repository.open_for(tenant)
+    assert (handoff.reason, handoff.state) == (Reason.REQUEST_HUMAN, State.WAITING)
+
+    # Paused: the assistant sends nothing, and what the tenant writes is kept for staff.
+    assert send(assistant.rasa_url, tenant, "hello?? is anyone reading this") == []
+    assert send(assistant.rasa_url, tenant, "my boiler is broken") == []
+    tracker = rasa.tracker(tenant)
+    assert tracker["paused"] is True
+    written = [e["text"] for e in tracker["events"] if e["event"] == "user"]
+    assert written[-2:] == ["hello?? is anyone reading this", "my boiler is broken"]
+
+    handed_back = hand_back(handoff.id, repository, rasa, datetime.now(timezone.utc))
+    assert handed_back.state is State.HANDED_BACK
+    assert rasa.tracker(tenant)["paused"] is False
+
+    assert ASSOCIATION.name in texts(send(assistant.rasa_url, tenant, "hello"))
+
+
+def test_an_emergency_gives_the_contacts_first_then_an_urgent_handoff(running):
+    assistant, repository, _ = running
+    tenant = f"tenant-{uuid.uuid4().hex[:8]}"
+    replies = send(assistant.rasa_url, tenant, "i can smell gas really strongly in my kitchen")
+    assert all(c.number in replies[0]["text"] for c in ASSOCIATION.emergency_contacts)
+    assert "urgent" in texts(replies[1:])
+    assert repository.open_for(tenant).reason is Reason.EMERGENCY
+
+
+def test_the_api_refuses_a_wrong_token(running):
+    assistant, _, _ = running
+    with pytest.raises(RasaError, match="401"):
+        RasaConversations(assistant.rasa_url, "wrong-token").tracker("anyone")

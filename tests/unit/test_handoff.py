@@ -1,0 +1,123 @@
+"""Handoff records: deadlines, what the tenant is told, states, and the store."""
+
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.association import load_association
+from bot.handoff import (
+    Conversation,
+    HandoffRepository,
+    Reason,
+    State,
+    TransitionError,
+    notice,
+    plan,
+)
+from bot.store import connect
+from bot.working_hours import WorkingCalendar
+from tests.helpers import ROOT
+
+UK = ZoneInfo("Europe/London")
+CALENDAR = WorkingCalendar.from_config(load_association(ROOT / "association.yml").monitoring)
+CONVERSATION = Conversation("tenant-1", "twitter", "private", "x-42")
+
+
+def uk(*args):
+    return datetime(*args, tzinfo=UK)
+
+
+@pytest.fixture()
+def repository(tmp_path):
+    return HandoffRepository(connect(f"sqlite:///{tmp_path / 'store' / 'assistant.db'}"))
+
+
+def test_deadlines_are_two_and_four_working_hours():
+    """P3."""
+    handoff = plan(Reason.REQUEST_HUMAN, CONVERSATION, uk(2026, 11, 20, 16, 30), CALENDAR)
+    assert handoff.acknowledge_by == uk(2026, 11, 23, 10, 30)
+    assert handoff.reply_by == uk(2026, 11, 23, 12, 30)
+
+
+@pytest.mark.parametrize(
+    ("reason", "now", "case", "reply_by", "resumes"),
+    [
+        (Reason.REQUEST_HUMAN, uk(2026, 11, 23, 10, 30), "in_hours", "2:30pm", "10:30am"),
+        (
+            Reason.REQUEST_HUMAN,
+            uk(2026, 11, 23, 17, 0),
+            "out_of_hours",
+            "tomorrow at 1pm",
+            "tomorrow at 9am",
+        ),
+        (
+            Reason.NEGATIVE_PUBLIC_COMMENT,
+            uk(2026, 11, 22, 20, 0),
+            "out_of_hours",
+            "tomorrow at 1pm",
+            "tomorrow at 9am",
+        ),
+        (
+            Reason.COMPLAINT,
+            uk(2026, 12, 24, 18, 0),
+            "out_of_hours",
+            "Tuesday at 1pm",
+            "Tuesday at 9am",
+        ),
+        (Reason.EMERGENCY, uk(2026, 11, 23, 10, 30), "emergency_in_hours", "2:30pm", "10:30am"),
+        (
+            Reason.EMERGENCY,
+            uk(2026, 11, 21, 3, 0),
+            "emergency_out_of_hours",
+            "Monday at 1pm",
+            "Monday at 9am",
+        ),
+    ],
+)
+def test_the_tenant_is_told_the_truth_in_uk_time(reason, now, case, reply_by, resumes):
+    told = notice(plan(reason, CONVERSATION, now, CALENDAR), now, CALENDAR)
+    assert (told.case, told.reply_by, told.monitoring_resumes) == (case, reply_by, resumes)
+
+
+def test_times_are_said_in_uk_time_whatever_zone_the_clock_gives():
+    now = datetime(2026, 7, 1, 9, 0, tzinfo=timezone.utc)  # 10:00 BST
+    told = notice(plan(Reason.COMPLAINT, CONVERSATION, now, CALENDAR), now, CALENDAR)
+    assert told.reply_by == "2pm"
+
+
+def test_a_record_survives_the_store_unchanged(repository):
+    handoff = repository.add(plan(Reason.EMERGENCY, CONVERSATION, uk(2026, 11, 23, 10), CALENDAR))
+    assert repository.get(handoff.id) == handoff
+    assert repository.open_for("tenant-1") == handoff
+    assert repository.get("no-such-id") is None
+
+
+def test_the_whole_life_of_a_handoff(repository):
+    handoff = repository.add(plan(Reason.COMPLAINT, CONVERSATION, uk(2026, 11, 23, 10), CALENDAR))
+    for state in (State.TAKEN, State.ANSWERED, State.HANDED_BACK):
+        assert repository.move(handoff.id, state, uk(2026, 11, 23, 11)).state is state
+    assert repository.get(handoff.id).state is State.HANDED_BACK
+    assert repository.open_for("tenant-1") is None
+    assert repository.queue() == []
+
+
+@pytest.mark.parametrize(
+    ("path", "refused"),
+    [
+        ((State.CLOSED,), State.TAKEN),
+        ((State.HANDED_BACK,), State.WAITING),
+        ((), State.ANSWERED),  # answered before anyone took it
+    ],
+)
+def test_impossible_moves_are_refused(repository, path, refused):
+    handoff = repository.add(plan(Reason.COMPLAINT, CONVERSATION, uk(2026, 11, 23, 10), CALENDAR))
+    for state in path:
+        repository.move(handoff.id, state, uk(2026, 11, 23, 11))
+    with pytest.raises(TransitionError):
+        repository.move(handoff.id, refused, uk(2026, 11, 23, 12))
+
+
+def test_moving_an_unknown_handoff_is_a_key_error(repository):
+    with pytest.raises(KeyError):
+        repository.move("missing", State.TAKEN, uk(2026, 11, 23, 12))
