@@ -11,7 +11,7 @@ export PYTHONWARNINGS ?= ignore::DeprecationWarning
 # No telemetry: the assistant reports nothing about itself to anyone.
 export RASA_TELEMETRY_ENABLED ?= false
 
-.PHONY: help install train run chat lint deps-check unit validate story-test nlu-eval e2e test bench
+.PHONY: help install train run chat lint deps-check unit postgres-test validate story-test nlu-eval e2e test bench
 
 help:
 	@echo "make run    set up (.venv/, Python 3.10), train if needed, start the assistant"
@@ -45,6 +45,10 @@ unit: install
 	@echo "==> Unit, action and server tests"
 	$(BIN)/pytest tests/unit tests/actions tests/server
 
+postgres-test: install
+	@echo "==> The store on a throwaway PostgreSQL"
+	scripts/with-postgres.sh $(BIN)/pytest tests/integration
+
 validate: install
 	@echo "==> Validating the training data and domain"
 	$(RASA) data validate --fail-on-warnings
@@ -62,7 +66,7 @@ e2e: train
 	@echo "==> End-to-end tests against the running servers"
 	$(BIN)/pytest tests/e2e
 
-test: install lint deps-check unit validate train story-test nlu-eval e2e
+test: install lint deps-check unit postgres-test validate train story-test nlu-eval e2e
 	@echo "==> All tests passed"
 
 bench: train

@@ -8,7 +8,7 @@ assistant sends nothing and what the tenant writes stays in the conversation for
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ConversationPaused, EventType, SlotSet
@@ -29,9 +29,9 @@ class HandOff(Action, ABC):
 
     def __init__(
         self,
-        repository: Optional[HandoffRepository] = None,
-        calendar: Optional[WorkingCalendar] = None,
-        clock: Optional[dependencies.Clock] = None,
+        repository: HandoffRepository | None = None,
+        calendar: WorkingCalendar | None = None,
+        clock: dependencies.Clock | None = None,
     ) -> None:
         self._repository = repository or dependencies.handoff_repository()
         self._calendar = calendar or dependencies.calendar()
@@ -42,14 +42,14 @@ class HandOff(Action, ABC):
     def reason(self) -> Reason:
         """Why this action hands the conversation over."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return f"action_hand_off_{self.reason.value}"
 
     async def run(
         self,
         dispatcher: CollectingDispatcher,
         tracker: Tracker,
-        domain: Dict[Text, Any],
+        domain: Dict[str, Any],
     ) -> List[EventType]:
         now = self._clock()
         conversation = message_context(tracker)
@@ -92,13 +92,13 @@ class ActionHandOffEmergency(HandOff):
 class ActionPauseForStaff(Action):
     """Pause the conversation: the assistant stays silent until staff hand it back."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_pause_for_staff"
 
     async def run(
         self,
         dispatcher: CollectingDispatcher,
         tracker: Tracker,
-        domain: Dict[Text, Any],
+        domain: Dict[str, Any],
     ) -> List[EventType]:
         return [ConversationPaused()]
