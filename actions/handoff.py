@@ -11,7 +11,7 @@ from abc import ABC, abstractmethod
 from typing import Any, Dict, List
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ConversationPaused, EventType, SlotSet
+from rasa_sdk.events import ActionExecuted, ConversationPaused, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import dependencies
@@ -101,4 +101,5 @@ class ActionPauseForStaff(Action):
         tracker: Tracker,
         domain: Dict[str, Any],
     ) -> List[EventType]:
-        return [ConversationPaused()]
+        # Listening, so that a handed-back conversation picks up as a normal user turn.
+        return [ConversationPaused(), ActionExecuted("action_listen")]

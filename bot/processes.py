@@ -51,6 +51,7 @@ class Assistant:
     tracker_db: Path | None = None
     actions: str | None = "actions"
     log_dir: Path | None = None
+    api_token: str | None = None
     extra_env: Dict[str, str] = field(default_factory=dict)
     processes: Dict[str, subprocess.Popen] = field(default_factory=dict, init=False)
     _logs: List[IO] = field(default_factory=list, init=False)

@@ -130,5 +130,8 @@ async def test_urgent_handoffs_come_first_then_what_is_due_first(repository):
 async def test_the_pause_action_pauses():
     dispatcher = CollectingDispatcher()
     events = await ActionPauseForStaff().run(dispatcher, make_tracker(), domain())
-    assert [e["event"] for e in events] == ["pause"]
+    assert [(e["event"], e.get("name")) for e in events] == [
+        ("pause", None),
+        ("action", "action_listen"),
+    ]
     assert dispatcher.messages == []

@@ -172,7 +172,9 @@ def test_privacy_explains_p9_and_links_the_notice(tenant):
 
 
 def test_not_understood_asks_to_rephrase_and_offers_a_person(tenant):
-    reply = tenant.says("zxqv plork wibble")
+    # "/nlu_fallback" gives the fallback intent directly: the model's confidence on any
+    # one made-up text is not something to build a test on.
+    reply = tenant.says("/nlu_fallback")
     assert "say it another way" in reply and "member of our team" in reply
     assert "passed your conversation to our Communications team" in tenant.says("yes please")
 
@@ -185,6 +187,7 @@ def test_no_reply_leaves_a_placeholder_unfilled(tenant):
 
 def test_ctrl_c_stops_both_servers(run):
     code = run.interrupt()
-    assert code in (0, 2, 130), "".join(run.lines[-20:])
+    # make ends itself with the signal (-2) or reports it (2, 130); the servers must be gone.
+    assert code in (0, 2, 130, -2), "".join(run.lines[-20:])
     assert not port_open(run.rasa_port)
     assert not port_open(run.action_port)

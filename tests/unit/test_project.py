@@ -125,3 +125,51 @@ def texts(response):
 def test_each_answer_states_its_policy(response, fragments):
     for fragment in fragments:
         assert fragment in texts(response)
+
+
+def variation(response, case):
+    for v in DOMAIN["responses"][response]:
+        if any(c["value"] == case for c in v.get("condition", [])):
+            return v["text"]
+    raise AssertionError(f"{response} has no variation for {case}")
+
+
+@pytest.mark.parametrize(
+    ("case", "fragments"),
+    [
+        ("in_hours", ["{handoff_team}", "{handoff_reply_by}"]),  # P3
+        (
+            "out_of_hours",
+            ["{monitoring_resumes}", "{handoff_reply_by}", "{out_of_hours_repairs_phone}"],
+        ),
+        ("emergency_in_hours", ["urgent", "{handoff_team}"]),  # P2
+        ("emergency_out_of_hours", ["emergencies only", "{out_of_hours_repairs_phone}", "urgent"]),
+    ],
+)
+def test_each_handoff_case_says_what_the_policy_requires(case, fragments):
+    for fragment in fragments:
+        assert fragment in variation("utter_handoff", case)
+
+
+QUICK = re.compile(
+    r"shortly|soon|straight away|right away|quickly|in a (few|couple)|asap|minutes", re.I
+)
+
+
+@pytest.mark.parametrize("case", ["out_of_hours", "emergency_out_of_hours"])
+def test_nothing_out_of_hours_promises_a_quick_reply_from_a_person(case):
+    assert not QUICK.search(variation("utter_handoff", case))
+
+
+TIME_WORDS = re.compile(
+    r"\b\d{1,2}(:\d\d)?\s?(am|pm)\b|\b\d{1,2}:\d\d\b|monday|tuesday|wednesday|thursday|friday"
+    r"|saturday|sunday|weekend|tomorrow|\bhours? of\b|\d+ (working )?hours",
+    re.I,
+)
+
+
+@pytest.mark.parametrize("name", sorted(DOMAIN["responses"]))
+def test_hours_and_deadlines_come_from_the_calendar_not_the_text(name):
+    """P1, P3: times in replies are slots filled from the calendar."""
+    for v in DOMAIN["responses"][name]:
+        assert not TIME_WORDS.search(v["text"]), v["text"]

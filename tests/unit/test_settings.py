@@ -38,3 +38,18 @@ def test_ports_default_to_the_design_and_can_be_moved(tmp_path):
 def test_a_bad_port_is_refused_with_its_name(tmp_path, value):
     with pytest.raises(SettingsError, match="RASA_PORT"):
         Settings.from_env({"RASA_PORT": value}, tmp_path / "absent.env")
+
+
+def test_the_store_defaults_to_sqlite_under_var_and_takes_another_url(tmp_path):
+    absent = tmp_path / "absent.env"
+    assert (
+        Settings.from_env({}, absent).database_url == f"sqlite:///{PROJECT_ROOT}/var/assistant.db"
+    )
+    url = "postgresql+psycopg2://bot:secret@db.internal/assistant"
+    assert Settings.from_env({"DATABASE_URL": url}, absent).database_url == url
+
+
+def test_the_api_token_is_optional(tmp_path):
+    absent = tmp_path / "absent.env"
+    assert Settings.from_env({}, absent).rasa_api_token is None
+    assert Settings.from_env({"RASA_API_TOKEN": "t0k"}, absent).rasa_api_token == "t0k"
