@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import re
-import socket
 import statistics
 import subprocess
 import sys
@@ -24,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List
 
-from bot.processes import Assistant, send
+from bot.processes import Assistant, free_port, send
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -52,12 +51,6 @@ class Figures:
     concurrent: List[float]
     throughput: float
     rss_mb: Dict[str, float]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def train(out: Path, config: Path, domain: Path, data: Path) -> tuple[Path, float]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -204,6 +205,13 @@ class Assistant:
             yaml.safe_dump(endpoints, out)
         self._endpoints = Path(name)
         return self._endpoints
+
+
+def free_port() -> int:
+    """A loopback port that nothing listens on now."""
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
 
 
 def send(base_url: str, sender: str, text: str, timeout: float = 30.0) -> List[dict]:

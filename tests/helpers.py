@@ -1,12 +1,19 @@
-"""Small builders shared by the action and server tests."""
+"""Small builders shared by the tests."""
 
 from pathlib import Path
 from typing import Any, Dict, List
+from zoneinfo import ZoneInfo
 
 import yaml
 from rasa_sdk import Tracker
 
+from bot.association import load_association
+from bot.working_hours import WorkingCalendar
+
 ROOT = Path(__file__).resolve().parent.parent
+UK = ZoneInfo("Europe/London")
+# The project's own monitoring calendar, as association.yml configures it.
+CALENDAR = WorkingCalendar.from_config(load_association(ROOT / "association.yml").monitoring)
 
 
 def domain() -> Dict[str, Any]:

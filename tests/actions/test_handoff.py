@@ -1,7 +1,6 @@
 """The handoff actions: a record per reason, honest times, and a pause (P1, P2, P3, P11)."""
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
@@ -13,14 +12,10 @@ from actions.handoff import (
     ActionHandOffRequestHuman,
     ActionPauseForStaff,
 )
-from bot.association import load_association
 from bot.handoff import HandoffRepository, Priority, Reason, State, Team
 from bot.store import connect
-from bot.working_hours import WorkingCalendar
-from tests.helpers import ROOT, domain, make_tracker
+from tests.helpers import CALENDAR, UK, domain, make_tracker
 
-UK = ZoneInfo("Europe/London")
-CALENDAR = WorkingCalendar.from_config(load_association(ROOT / "association.yml").monitoring)
 MONDAY_NOON = datetime(2026, 11, 23, 12, 0, tzinfo=UK)
 FRIDAY_EVENING = datetime(2026, 11, 20, 18, 30, tzinfo=UK)
 SATURDAY = datetime(2026, 11, 21, 11, 0, tzinfo=UK)

@@ -2,7 +2,6 @@
 and carries on with the assistant once staff hand it back (ConversationResumed)."""
 
 import secrets
-import socket
 import sys
 import uuid
 from datetime import datetime, timezone
@@ -13,17 +12,11 @@ import pytest
 from bot.association import load_association
 from bot.conversations import RasaConversations, RasaError, hand_back
 from bot.handoff import HandoffRepository, Reason, State
-from bot.processes import Assistant, send
+from bot.processes import Assistant, free_port, send
 from bot.store import connect
 from tests.helpers import ROOT
 
 ASSOCIATION = load_association(ROOT / "association.yml")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

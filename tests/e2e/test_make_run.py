@@ -16,16 +16,10 @@ import uuid
 import pytest
 
 from bot.association import load_association
-from bot.processes import send
+from bot.processes import free_port, send
 from tests.helpers import ROOT
 
 ASSOCIATION = load_association(ROOT / "association.yml")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def port_open(port):

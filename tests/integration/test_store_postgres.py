@@ -6,21 +6,16 @@ Run through `make postgres-test`, which starts a throwaway PostgreSQL on loopbac
 import os
 import threading
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import text
 
-from bot.association import load_association
 from bot.handoff import Conversation, HandoffRepository, Reason, State, TransitionError, plan
 from bot.store import connect
-from bot.working_hours import WorkingCalendar
-from tests.helpers import ROOT
+from tests.helpers import CALENDAR, UK
 
 URL = os.environ.get("TEST_POSTGRES_URL")
 pytestmark = pytest.mark.skipif(not URL, reason="needs TEST_POSTGRES_URL: run `make postgres-test`")
-CALENDAR = WorkingCalendar.from_config(load_association(ROOT / "association.yml").monitoring)
-UK = ZoneInfo("Europe/London")
 
 
 @pytest.fixture()

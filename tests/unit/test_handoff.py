@@ -1,11 +1,9 @@
 """Handoff records: deadlines, what the tenant is told, states, and the store."""
 
 from datetime import datetime, timezone
-from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.association import load_association
 from bot.handoff import (
     Conversation,
     HandoffRepository,
@@ -16,11 +14,8 @@ from bot.handoff import (
     plan,
 )
 from bot.store import connect
-from bot.working_hours import WorkingCalendar
-from tests.helpers import ROOT
+from tests.helpers import CALENDAR, UK
 
-UK = ZoneInfo("Europe/London")
-CALENDAR = WorkingCalendar.from_config(load_association(ROOT / "association.yml").monitoring)
 CONVERSATION = Conversation("tenant-1", "twitter", "private", "x-42")
 
 

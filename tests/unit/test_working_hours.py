@@ -2,7 +2,6 @@
 
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta, timezone
-from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given, settings
@@ -10,11 +9,9 @@ from hypothesis import strategies as st
 
 from bot.association import load_association
 from bot.working_hours import CalendarError, WorkingCalendar, describe_when
-from tests.helpers import ROOT
+from tests.helpers import CALENDAR, ROOT, UK
 
-UK = ZoneInfo("Europe/London")
 HOURS = load_association(ROOT / "association.yml").monitoring
-CALENDAR = WorkingCalendar.from_config(HOURS)
 
 
 def uk(*args):
