@@ -52,6 +52,7 @@ class MakeRun:
         self.lines = []
         threading.Thread(target=self._collect, daemon=True).start()
         self.answered_after = self._first_answer(deadline=180)
+        self._wait_for_banner(seconds=15)
 
     def _collect(self):
         for line in self.process.stdout:
@@ -68,6 +69,12 @@ class MakeRun:
                 pass
             time.sleep(0.5)
         pytest.fail("make run did not answer:\n" + "".join(self.lines[-40:]))
+
+    def _wait_for_banner(self, seconds):
+        # The server can answer a moment before the supervisor prints where it listens.
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline and "Stop it:" not in "".join(self.lines):
+            time.sleep(0.2)
 
     def interrupt(self):
         """What Ctrl-C in the terminal does: SIGINT to the foreground process group."""
