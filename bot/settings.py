@@ -40,8 +40,8 @@ class Settings:
                 values.get("ASSOCIATION_FILE"), PROJECT_ROOT / "association.yml"
             ),
             database_url=values.get("DATABASE_URL") or cls.database_url,
-            rasa_port=_port(values, "RASA_PORT", 5005),
-            action_port=_port(values, "ACTION_PORT", 5055),
+            rasa_port=_port(values, "RASA_PORT", cls.rasa_port),
+            action_port=_port(values, "ACTION_PORT", cls.action_port),
             rasa_api_token=values.get("RASA_API_TOKEN") or None,
         )
 
