@@ -51,7 +51,7 @@ postgres-test: install
 
 validate: install
 	@echo "==> Validating the training data and domain"
-	$(RASA) data validate --fail-on-warnings
+	$(PY) -m scripts.validate_data
 
 story-test: train
 	@echo "==> Test stories"

@@ -9,10 +9,15 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Callable
 
+from sqlalchemy.engine import Engine
+
 from bot.association import Association, load_association
 from bot.handoff import HandoffRepository
+from bot.identity import IdentityChecks
+from bot.security_question import Sealer
 from bot.settings import Settings
 from bot.store import connect
+from bot.tenancy import TenancyRepository
 from bot.working_hours import WorkingCalendar
 
 Clock = Callable[[], datetime]
@@ -37,9 +42,37 @@ def calendar() -> WorkingCalendar:
 
 
 @lru_cache(maxsize=1)
+def engine() -> Engine:
+    """The project's store, as DATABASE_URL names it."""
+    return connect(settings().database_url)
+
+
+@lru_cache(maxsize=1)
 def handoff_repository() -> HandoffRepository:
-    """Handoff records in the store that DATABASE_URL names."""
-    return HandoffRepository(connect(settings().database_url))
+    """Handoff records in the store."""
+    return HandoffRepository(engine())
+
+
+@lru_cache(maxsize=1)
+def tenancy_repository() -> TenancyRepository:
+    """Tenancy records in the store."""
+    return TenancyRepository(engine())
+
+
+@lru_cache(maxsize=1)
+def identity_checks() -> IdentityChecks:
+    """Identity checks against the tenancy records."""
+    return IdentityChecks(engine(), tenancy_repository())
+
+
+@lru_cache(maxsize=1)
+def sealer() -> Sealer:
+    """Seals security answers between questions.
+
+    With no SECURITY_ANSWERS_KEY the key lives only as long as this process: enough
+    for one action server. Several action servers share one key through the setting.
+    """
+    return Sealer(settings().security_answers_key or Sealer.new_key())
 
 
 def utc_now() -> datetime:

@@ -83,6 +83,12 @@ class ActionHandOffRepeatedFallback(HandOff):
     reason = Reason.REPEATED_FALLBACK
 
 
+class ActionHandOffIdentityCheckFailed(HandOff):
+    """Three failed security checks: a person is offered (P4)."""
+
+    reason = Reason.IDENTITY_CHECK_FAILED
+
+
 class ActionHandOffEmergency(HandOff):
     """An emergency: urgent, to the repairs emergency team (P2)."""
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from rasa_sdk import Tracker
 
 from bot.handoff import Conversation
+from bot.identity import Account
 
 
 def message_context(tracker: Tracker) -> Conversation:
@@ -21,4 +22,15 @@ def message_context(tracker: Tracker) -> Conversation:
         platform=str(metadata.get("platform") or "rest"),
         surface="public" if surface == "public" else "private",
         platform_user_id=metadata.get("author_id"),
+    )
+
+
+def sender_account(conversation: Conversation) -> Account:
+    """The platform account that sent the message.
+
+    The REST channel names no author: its conversation id stands for the sender.
+    """
+    return Account(
+        platform=conversation.platform,
+        user_id=conversation.platform_user_id or conversation.conversation_id,
     )

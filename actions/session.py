@@ -9,6 +9,7 @@ from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import dependencies
+from actions.identity import SESSION_SLOTS
 from bot.association import Association, slot_names
 
 
@@ -17,7 +18,8 @@ class ActionSessionStart(Action):
 
     Responses interpolate these slots, so the association's name, website, phone
     numbers and emergency contacts are written once, in the association file.
-    Other slots carry over when the domain's session config says so.
+    Other slots carry over when the domain's session config says so, except an
+    identity check's: verification ends with the session (P4).
     """
 
     def __init__(self, association: Association | None = None) -> None:
@@ -34,11 +36,11 @@ class ActionSessionStart(Action):
     ) -> List[EventType]:
         events: List[EventType] = [SessionStarted()]
         if domain.get("session_config", {}).get("carry_over_slots_to_new_session", True):
-            own = set(slot_names())
+            fresh = set(slot_names()) | set(SESSION_SLOTS)
             events += [
                 SlotSet(name, value)
                 for name, value in tracker.current_slot_values().items()
-                if name not in own and value is not None
+                if name not in fresh and value is not None
             ]
         events += [SlotSet(name, value) for name, value in self._association.as_slots().items()]
         events.append(ActionExecuted("action_listen"))

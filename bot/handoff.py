@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import datetime
 from enum import Enum
 from typing import List
 
 from sqlalchemy import case, select
 from sqlalchemy.engine import Engine
 
-from bot.store import handoffs
+from bot.store import as_aware, handoffs, to_utc
 from bot.working_hours import WorkingCalendar, describe_when
 
 ACKNOWLEDGE_WITHIN_HOURS = 2  # P3
@@ -222,18 +222,9 @@ class HandoffRepository:
             connection.execute(
                 handoffs.update()
                 .where(handoffs.c.id == handoff_id)
-                .values(state=state.value, updated_at=_utc(now))
+                .values(state=state.value, updated_at=to_utc(now))
             )
         return replace(current, state=state, updated_at=now)
-
-
-def _utc(t: datetime) -> datetime:
-    return t.astimezone(timezone.utc)
-
-
-def _aware(t: datetime) -> datetime:
-    # SQLite keeps no zone: every instant is stored in UTC.
-    return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
 
 
 def _row(h: Handoff) -> dict:
@@ -247,10 +238,10 @@ def _row(h: Handoff) -> dict:
         "team": h.team.value,
         "priority": h.priority.value,
         "state": h.state.value,
-        "created_at": _utc(h.created_at),
-        "acknowledge_by": _utc(h.acknowledge_by),
-        "reply_by": _utc(h.reply_by),
-        "updated_at": _utc(h.updated_at),
+        "created_at": to_utc(h.created_at),
+        "acknowledge_by": to_utc(h.acknowledge_by),
+        "reply_by": to_utc(h.reply_by),
+        "updated_at": to_utc(h.updated_at),
     }
 
 
@@ -268,8 +259,8 @@ def _handoff(row) -> Handoff:
         team=Team(m["team"]),
         priority=Priority(m["priority"]),
         state=State(m["state"]),
-        created_at=_aware(m["created_at"]),
-        acknowledge_by=_aware(m["acknowledge_by"]),
-        reply_by=_aware(m["reply_by"]),
-        updated_at=_aware(m["updated_at"]),
+        created_at=as_aware(m["created_at"]),
+        acknowledge_by=as_aware(m["acknowledge_by"]),
+        reply_by=as_aware(m["reply_by"]),
+        updated_at=as_aware(m["updated_at"]),
     )

@@ -194,7 +194,7 @@ class Assistant:
             endpoints.pop("action_endpoint", None)
         if self.tracker_db is not None:
             endpoints["tracker_store"] = {
-                "type": "SQL",
+                **endpoints.get("tracker_store", {}),
                 "dialect": "sqlite",
                 "db": str(self.tracker_db),
             }
@@ -214,11 +214,24 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def send(base_url: str, sender: str, text: str, timeout: float = 30.0) -> List[dict]:
-    """Post one message to the REST channel and return the assistant's replies."""
+def send(
+    base_url: str,
+    sender: str,
+    text: str,
+    timeout: float = 30.0,
+    metadata: dict | None = None,
+) -> List[dict]:
+    """Post one message to the REST channel and return the assistant's replies.
+
+    `metadata` travels with the message as the connectors' does (platform, surface,
+    author_id).
+    """
+    body = {"sender": sender, "message": text}
+    if metadata:
+        body["metadata"] = metadata
     request = urllib.request.Request(
         f"{base_url}/webhooks/rest/webhook",
-        data=json.dumps({"sender": sender, "message": text}).encode(),
+        data=json.dumps(body).encode(),
         headers={"Content-Type": "application/json"},
     )
     with urllib.request.urlopen(request, timeout=timeout) as response:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
+from cryptography.fernet import Fernet
 from dotenv import dotenv_values
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -24,6 +25,8 @@ class Settings:
     rasa_port: int = 5005
     action_port: int = 5055
     rasa_api_token: str | None = None
+    security_answers_key: str | None = None
+    demo_tenancies: Path | None = PROJECT_ROOT / "demo" / "tenancies.yml"
 
     @classmethod
     def from_env(
@@ -43,6 +46,12 @@ class Settings:
             rasa_port=_port(values, "RASA_PORT", cls.rasa_port),
             action_port=_port(values, "ACTION_PORT", cls.action_port),
             rasa_api_token=values.get("RASA_API_TOKEN") or None,
+            security_answers_key=_fernet_key(values.get("SECURITY_ANSWERS_KEY")),
+            demo_tenancies=(
+                None
+                if values.get("DEMO_TENANCIES", "").lower() in ("off", "none", "false")
+                else _path(values.get("DEMO_TENANCIES"), cls.demo_tenancies)
+            ),
         )
 
 
@@ -57,6 +66,20 @@ def _port(values: Mapping[str, str], name: str, default: int) -> int:
     if not raw.isdigit() or not 0 < int(raw) < 65536:
         raise SettingsError(f"{name} must be a port number (1-65535), got {raw!r}")
     return int(raw)
+
+
+def _fernet_key(raw: str | None) -> str | None:
+    if not raw:
+        return None
+    try:
+        Fernet(raw)
+    except ValueError as error:
+        raise SettingsError(
+            "SECURITY_ANSWERS_KEY must be a Fernet key (32 bytes, url-safe base64); "
+            "make one with: python -c 'from cryptography.fernet import Fernet; "
+            "print(Fernet.generate_key().decode())'"
+        ) from error
+    return raw
 
 
 def _path(value: str | None, default: Path) -> Path:

@@ -6,9 +6,21 @@ SQLite is the embedded default; PostgreSQL is the same code with another URL
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import Column, DateTime, Index, MetaData, String, Table, create_engine
+from sqlalchemy import (
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    create_engine,
+)
 from sqlalchemy.engine import Engine, make_url
 
 metadata = MetaData()
@@ -31,6 +43,94 @@ handoffs = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Index("handoffs_by_conversation", "conversation_id", "state"),
 )
+
+
+# Tenancy records (P4). Names and dates of birth are security answers: they are kept
+# only as one salted scrypt digest per person (bot.security_question), never in clear.
+tenancies = Table(
+    "tenancies",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("reference", String(16), nullable=False, unique=True),
+    Column("address_line", String(255), nullable=False),
+    Column("address_key", String(255), nullable=False),
+    Column("town", String(128), nullable=False),
+    Column("postcode", String(16), nullable=False, index=True),
+    Column("answers_scheme", String(128), nullable=False),
+    Column("rent_balance_pence", Integer, nullable=False),
+    Column("rent_as_of", Date, nullable=False),
+)
+
+tenancy_people = Table(
+    "tenancy_people",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("tenancy_id", String(36), ForeignKey("tenancies.id"), nullable=False, index=True),
+    Column("role", String(32), nullable=False),
+    Column("relationship", String(64), nullable=True),
+    Column("authorised_for", String(128), nullable=False),
+    Column("answers_digest", String(64), nullable=False),
+)
+
+rent_payments = Table(
+    "rent_payments",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("tenancy_id", String(36), ForeignKey("tenancies.id"), nullable=False, index=True),
+    Column("paid_on", Date, nullable=False),
+    Column("amount_pence", Integer, nullable=False),
+    Column("method", String(64), nullable=False),
+)
+
+repairs = Table(
+    "repairs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("tenancy_id", String(36), ForeignKey("tenancies.id"), nullable=False, index=True),
+    Column("job_number", String(32), nullable=False),
+    Column("description", String(255), nullable=False),
+    Column("status", String(64), nullable=False),
+    Column("reported_on", Date, nullable=False),
+    Column("appointment_start", DateTime(timezone=True), nullable=True),
+    Column("appointment_end", DateTime(timezone=True), nullable=True),
+)
+
+# Every identity check, without the answers (P4).
+identity_attempts = Table(
+    "identity_attempts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("platform", String(32), nullable=False),
+    Column("account", String(255), nullable=False),
+    Column("conversation_id", String(255), nullable=False),
+    Column("tenancy_id", String(36), nullable=True),
+    Column("person_id", String(36), nullable=True),
+    Column("outcome", String(32), nullable=False),
+    Index("identity_attempts_by_account", "account", "at"),
+)
+
+# Failed checks counted, and locks, per platform account and per tenancy.
+identity_subjects = Table(
+    "identity_subjects",
+    metadata,
+    Column("subject", String(300), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("counting_since", DateTime(timezone=True), nullable=True),
+    Column("locked_until", DateTime(timezone=True), nullable=True),
+)
+
+
+def to_utc(t: datetime) -> datetime:
+    """`t` in UTC, as the store keeps times."""
+    return t.astimezone(timezone.utc)
+
+
+def as_aware(t: datetime | None) -> datetime | None:
+    """A time read back from the store, in UTC (SQLite drops the zone)."""
+    if t is None:
+        return None
+    return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
 
 
 def connect(url: str) -> Engine:

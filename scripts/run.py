@@ -16,6 +16,8 @@ sys.path.insert(0, str(ROOT))
 
 from bot.processes import Assistant, StartError  # noqa: E402
 from bot.settings import Settings  # noqa: E402
+from bot.store import connect  # noqa: E402
+from bot.tenancy import TenancyRepository, load_tenancies  # noqa: E402
 
 BANNER = """
 ==> The assistant is running.
@@ -26,6 +28,7 @@ BANNER = """
                       -H 'Content-Type: application/json' \\
                       -d '{{"sender": "tenant-1", "message": "hi"}}'
     Rasa HTTP API:  {rasa}/conversations/<id>/tracker?token=...   (token: {token_source})
+    Demo tenancies: see README.md ("Demo tenancies") for checks that pass and fail
     Stop it:        Ctrl-C
 """
 TOKEN_FILE = ROOT / "var" / "rasa-api-token"
@@ -50,6 +53,10 @@ def api_token(settings: Settings) -> tuple[str, str]:
 def main() -> int:
     settings = Settings.from_env()
     token, token_source = api_token(settings)
+    if settings.demo_tenancies is not None:
+        repository = TenancyRepository(connect(settings.database_url))
+        loaded = load_tenancies(settings.demo_tenancies, repository)
+        print(f"==> Loaded {len(loaded)} demo tenancies into the store", flush=True)
     assistant = Assistant(
         project=ROOT,
         venv_bin=Path(sys.executable).parent,

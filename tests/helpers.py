@@ -46,3 +46,19 @@ def make_tracker(
         active_loop={},
         latest_action_name="action_listen",
     )
+
+
+# Cheap hashing for tests; the product's default costs about 0.1 s a check.
+TEST_WORK_FACTOR = 2**4
+DEMO_TENANCIES = ROOT / "demo" / "tenancies.yml"
+
+
+def demo_tenancies(database_url: str):
+    """A store at `database_url` with the demo tenancies loaded, and its repository."""
+    from bot.store import connect
+    from bot.tenancy import TenancyRepository, load_tenancies
+
+    engine = connect(database_url)
+    repository = TenancyRepository(engine)
+    load_tenancies(DEMO_TENANCIES, repository, work_factor=TEST_WORK_FACTOR)
+    return engine, repository

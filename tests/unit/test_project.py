@@ -118,7 +118,9 @@ def texts(response):
         ("utter_abuse_warning", ["civil", "zero tolerance", "removed", "blocked"]),  # P7
         ("utter_homes_available", ["{homes_url}"]),
         ("utter_job_vacancies", ["{jobs_url}"]),
-        ("utter_security_check_first", ["security questions", "private message"]),  # P4
+        ("utter_security_check_first", ["security questions"]),  # P4
+        ("utter_tenancy_in_private", ["public comment", "private message"]),  # P4, P6
+        ("utter_identity_locked", ["{identity_locked_until}"]),  # P4
         ("utter_ask_rephrase", ["another way", "member of our team"]),
     ],
 )

@@ -1,0 +1,271 @@
+"""Security questions before any tenancy matter (P4).
+
+`action_tenancy_gate` runs on every tenancy question and sets `identity_status`:
+`public` (never checked or discussed in public), `verified` (a current verification
+for this sender), `locked` (this account failed three times) or `unverified` (rules
+start `identity_form`). The form asks for the tenancy, the full name and the date of
+birth; `validate_identity_form` seals each answer at once, so no answer is kept in
+clear. `action_verify_identity` runs the check and sets `identity_status` to
+`verified`, `failed` or `locked`.
+
+The domain declares the slots in `SESSION_SLOTS`, the form `identity_form` and the
+responses `utter_ask_<slot>` and `utter_invalid_<slot>` for each security slot.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import date, datetime, timezone
+from typing import Any, Callable, Dict, List
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions import dependencies
+from actions.metadata import message_context, sender_account
+from bot import identity_answers
+from bot.answer_masking import SECURITY_SLOTS
+from bot.identity import Account, Answers, IdentityChecks, Outcome, Verification
+from bot.identity_answers import Locator
+from bot.security_question import Sealer
+from bot.tenancy import Matter
+from bot.working_hours import WorkingCalendar, describe_when
+
+TENANCY_INTENTS = {"ask_rent_balance": Matter.RENT, "ask_repair_status": Matter.REPAIRS}
+# Intents that, when a reply is no answer at all, leave the form to their own rules.
+INTERRUPTIONS = {"report_emergency", "request_human", "deny"}
+# Slots that belong to one session: they never carry over to the next.
+# What a reply that holds no answer gets, before the form asks again.
+INVALID_ANSWER_RESPONSES = {
+    "security_locator": "utter_invalid_security_locator",
+    "security_name": "utter_invalid_security_name",
+    "security_date_of_birth": "utter_invalid_security_date_of_birth",
+}
+SESSION_SLOTS = (
+    "tenancy_question",
+    "identity_status",
+    "identity_verification",
+    "identity_locked_until",
+    *SECURITY_SLOTS,
+)
+
+
+def current_verification(
+    tracker: Tracker, sealer: Sealer, account: Account, now: datetime
+) -> Verification | None:
+    """The conversation's verification, if it still holds for `account` now."""
+    verification = Verification.from_dict(sealer.open(tracker.get_slot("identity_verification")))
+    if verification is None:
+        return None
+    message_times = [
+        datetime.fromtimestamp(event["timestamp"], timezone.utc)
+        for event in tracker.events
+        if event.get("event") == "user" and event.get("timestamp")
+    ]
+    if verification.is_current(account, tracker.sender_id, message_times, now):
+        return verification
+    return None
+
+
+class ActionTenancyGate(Action):
+    """Decides whether a tenancy question may be answered, checked, or neither."""
+
+    def __init__(
+        self,
+        checks: IdentityChecks | None = None,
+        sealer: Sealer | None = None,
+        calendar: WorkingCalendar | None = None,
+        clock: dependencies.Clock | None = None,
+    ) -> None:
+        self._checks = checks or dependencies.identity_checks()
+        self._sealer = sealer or dependencies.sealer()
+        self._calendar = calendar or dependencies.calendar()
+        self._clock = clock or dependencies.utc_now
+
+    def name(self) -> str:
+        return "action_tenancy_gate"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        now = self._clock()
+        conversation = message_context(tracker)
+        account = sender_account(conversation)
+        events: List[EventType] = []
+        matter = TENANCY_INTENTS.get((tracker.latest_message.get("intent") or {}).get("name"))
+        if matter is not None:
+            events.append(SlotSet("tenancy_question", matter.value))
+        if conversation.surface == "public":
+            status = "public"
+        elif current_verification(tracker, self._sealer, account, now):
+            status = "verified"
+        elif locked_until := self._checks.account_locked_until(account, now):
+            status = "locked"
+            when = describe_when(locked_until, now, self._calendar.zone)
+            events.append(SlotSet("identity_locked_until", when))
+        else:
+            status = "unverified"
+        return [*events, SlotSet("identity_status", status)]
+
+
+class ValidateIdentityForm(FormValidationAction):
+    """Takes each answer of `identity_form` and seals it in canonical form.
+
+    A reply that holds no answer is asked again with a hint, unless its intent is one
+    of `INTERRUPTIONS`: then the form turns it down and that intent's rules run.
+    Nothing is taken from a public message.
+    """
+
+    def __init__(
+        self,
+        sealer: Sealer | None = None,
+        calendar: WorkingCalendar | None = None,
+        clock: dependencies.Clock | None = None,
+    ) -> None:
+        self._sealer = sealer or dependencies.sealer()
+        self._calendar = calendar or dependencies.calendar()
+        self._clock = clock or dependencies.utc_now
+
+    def name(self) -> str:
+        return "validate_identity_form"
+
+    def _today(self) -> date:
+        return self._clock().astimezone(self._calendar.zone).date()
+
+    def _readers(self) -> Dict[str, Callable[[str], Any]]:
+        return {
+            "security_locator": lambda text: _locator_dict(identity_answers.locator(text)),
+            "security_name": identity_answers.full_name,
+            "security_date_of_birth": lambda text: _iso(
+                identity_answers.date_of_birth(text, self._today())
+            ),
+        }
+
+    def _extract(self, slot: str, tracker: Tracker) -> Dict[str, Any]:
+        if tracker.get_slot("requested_slot") != slot:
+            return {}
+        if message_context(tracker).surface == "public":
+            return {}
+        text = tracker.latest_message.get("text") or ""
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        if self._readers()[slot](text) is None and intent in INTERRUPTIONS:
+            return {}
+        return {slot: text}
+
+    def _validate(self, slot: str, value: Any, dispatcher: CollectingDispatcher) -> Dict:
+        answer = self._readers()[slot](value) if isinstance(value, str) else None
+        if answer is None:
+            dispatcher.utter_message(response=INVALID_ANSWER_RESPONSES[slot])
+            return {slot: None}
+        return {slot: self._sealer.seal([slot, answer])}
+
+    async def extract_security_locator(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[str, Any]:
+        return self._extract("security_locator", tracker)
+
+    async def extract_security_name(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[str, Any]:
+        return self._extract("security_name", tracker)
+
+    async def extract_security_date_of_birth(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[str, Any]:
+        return self._extract("security_date_of_birth", tracker)
+
+    def validate_security_locator(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[str, Any]:
+        return self._validate("security_locator", value, dispatcher)
+
+    def validate_security_name(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[str, Any]:
+        return self._validate("security_name", value, dispatcher)
+
+    def validate_security_date_of_birth(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[str, Any]:
+        return self._validate("security_date_of_birth", value, dispatcher)
+
+
+class ActionVerifyIdentity(Action):
+    """Checks the sealed answers; sets `identity_status` and clears the answers."""
+
+    def __init__(
+        self,
+        checks: IdentityChecks | None = None,
+        sealer: Sealer | None = None,
+        calendar: WorkingCalendar | None = None,
+        clock: dependencies.Clock | None = None,
+    ) -> None:
+        self._checks = checks or dependencies.identity_checks()
+        self._sealer = sealer or dependencies.sealer()
+        self._calendar = calendar or dependencies.calendar()
+        self._clock = clock or dependencies.utc_now
+
+    def name(self) -> str:
+        return "action_verify_identity"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        now = self._clock()
+        conversation = message_context(tracker)
+        events: List[EventType] = [SlotSet(slot, None) for slot in SECURITY_SLOTS]
+        if conversation.surface == "public":
+            return [*events, SlotSet("identity_status", "public")]
+        answers = self._answers(tracker)
+        if answers is None:
+            # Sealed with a key this server no longer has: ask again, count nothing.
+            return [*events, SlotSet("identity_status", "failed")]
+        account = sender_account(conversation)
+        result = self._checks.attempt(account, conversation.conversation_id, answers, now)
+        if result.outcome is Outcome.VERIFIED:
+            verification = Verification(
+                account=account.key,
+                conversation_id=conversation.conversation_id,
+                tenancy_id=result.person.tenancy_id,
+                person_id=result.person.id,
+                verified_at=now,
+            )
+            return [
+                *events,
+                SlotSet("identity_verification", self._sealer.seal(verification.as_dict())),
+                SlotSet("identity_status", "verified"),
+            ]
+        if result.outcome is Outcome.FAILED:
+            return [*events, SlotSet("identity_status", "failed")]
+        when = describe_when(result.locked_until, now, self._calendar.zone)
+        return [
+            *events,
+            SlotSet("identity_locked_until", when),
+            SlotSet("identity_status", "locked"),
+        ]
+
+    def _answers(self, tracker: Tracker) -> Answers | None:
+        opened = {}
+        for slot in SECURITY_SLOTS:
+            sealed = self._sealer.open(tracker.get_slot(slot))
+            if not isinstance(sealed, list) or len(sealed) != 2 or sealed[0] != slot:
+                return None
+            opened[slot] = sealed[1]
+        try:
+            return Answers(
+                locator=Locator(**opened["security_locator"]),
+                name=opened["security_name"],
+                date_of_birth=date.fromisoformat(opened["security_date_of_birth"]),
+            )
+        except (TypeError, ValueError):
+            return None
+
+
+def _locator_dict(found: Locator | None) -> Dict[str, Any] | None:
+    return asdict(found) if found else None
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None

@@ -1,0 +1,77 @@
+"""Keeping security answers out of the conversation record (P4).
+
+Rasa's tracker store keeps every message. A message typed while a security question
+waits for its answer is stored with its text replaced, so neither the database nor
+staff reading the conversation ever see an answer; staff see that one was given. A
+message the form did not take as an answer (an emergency, a request for a person)
+keeps its text, so staff can act on it.
+
+Works on events as Rasa serialises them (dicts), so it needs no Rasa.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, Dict, List, Sequence
+
+from bot.security_question import is_sealed
+
+IDENTITY_FORM = "identity_form"
+SECURITY_SLOTS = ("security_locator", "security_name", "security_date_of_birth")
+HIDDEN = "[answer to a security question, hidden]"
+
+Event = Dict[str, Any]
+
+
+def mask_security_answers(events: Sequence[Event]) -> List[Event]:
+    """Copies of `events`, every security answer in them hidden.
+
+    Hidden are: the text of each user message sent while the identity form asked a
+    security question (unless the form turned the message down), and any security
+    slot value that is not sealed.
+    """
+    masked: List[Event] = []
+    active_loop = requested_slot = None
+    for index, event in enumerate(events):
+        kind = event.get("event")
+        if kind in ("session_started", "restart"):
+            active_loop = requested_slot = None
+        elif kind == "active_loop":
+            active_loop = event.get("name")
+        elif kind == "slot" and event.get("name") == "requested_slot":
+            requested_slot = event.get("value")
+        elif kind == "slot" and event.get("name") in SECURITY_SLOTS:
+            value = event.get("value")
+            if value is not None and not is_sealed(value):
+                event = {**event, "value": HIDDEN}
+        elif (
+            kind == "user"
+            and active_loop == IDENTITY_FORM
+            and requested_slot in SECURITY_SLOTS
+            and not _turned_down_by_form(events, index)
+        ):
+            event = _hide_text(event)
+        masked.append(event)
+    return masked
+
+
+def _turned_down_by_form(events: Sequence[Event], user_index: int) -> bool:
+    """Whether the form rejected the message at `user_index` (it was no answer)."""
+    for event in events[user_index + 1 :]:
+        if event.get("event") == "user":
+            return False
+        if event.get("event") == "action_execution_rejected" and event.get("name") == (
+            IDENTITY_FORM
+        ):
+            return True
+    return False
+
+
+def _hide_text(event: Event) -> Event:
+    hidden = copy.deepcopy(event)
+    hidden["text"] = HIDDEN
+    parse_data = hidden.get("parse_data")
+    if isinstance(parse_data, dict):
+        parse_data["text"] = HIDDEN
+        parse_data["entities"] = []
+    return hidden

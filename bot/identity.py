@@ -1,0 +1,263 @@
+"""Security-question identity checks before any tenancy matter (P4).
+
+A check takes which tenancy is meant, a full name and a date of birth, and says only
+"verified" or "not verified": never which answer was wrong, nor whether the tenancy or
+the person exists. Three failures lock both the platform account and the tenancy for
+30 minutes; a locked account is refused without checking. Every attempt is audited
+without its answers.
+
+Verification belongs to one platform account in one conversation, and lapses after
+30 minutes without a message from it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, timedelta
+from enum import Enum
+from typing import Any, Iterable
+
+from sqlalchemy import select
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
+
+from bot.identity_answers import Locator
+from bot.security_question import HashScheme, matching_index
+from bot.store import as_aware, identity_attempts, identity_subjects, to_utc
+from bot.tenancy import Person, TenancyRepository
+
+LOCK_AFTER_FAILURES = 3
+LOCK_FOR = timedelta(minutes=30)
+VERIFICATION_IDLE_LIMIT = timedelta(minutes=30)
+# Failures further apart than this do not add up to a lock.
+FAILURES_COUNT_FOR = timedelta(hours=24)
+
+
+class Outcome(str, Enum):
+    """What an attempt came to; the audit log's words."""
+
+    VERIFIED = "verified"
+    FAILED = "failed"
+    LOCKED = "failed_and_locked"
+    REFUSED_LOCKED = "refused_locked"
+
+
+@dataclass(frozen=True)
+class Account:
+    """A platform account: the sender of a message."""
+
+    platform: str
+    user_id: str
+
+    @property
+    def key(self) -> str:
+        """One string for the account, unique across platforms."""
+        return f"{self.platform}:{self.user_id}"
+
+
+@dataclass(frozen=True)
+class Answers:
+    """The answers to the three questions, each already in canonical form."""
+
+    locator: Locator
+    name: str
+    date_of_birth: date
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The outcome of one attempt; `person` only when verified, `locked_until` only
+    when the account is locked."""
+
+    outcome: Outcome
+    person: Person | None = None
+    locked_until: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Verification:
+    """Who verified, for which tenancy, in which conversation, and when."""
+
+    account: str
+    conversation_id: str
+    tenancy_id: str
+    person_id: str
+    verified_at: datetime
+
+    def as_dict(self) -> dict[str, Any]:
+        """The verification as JSON can hold it."""
+        return {**asdict(self), "verified_at": self.verified_at.isoformat()}
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Verification | None:
+        """The verification `as_dict` wrote, or None for anything else."""
+        try:
+            return cls(**{**data, "verified_at": datetime.fromisoformat(data["verified_at"])})
+        except (TypeError, KeyError, ValueError):
+            return None
+
+    def is_current(
+        self,
+        account: Account,
+        conversation_id: str,
+        message_times: Iterable[datetime],
+        now: datetime,
+    ) -> bool:
+        """Whether the verification still holds for this message.
+
+        It holds only for the account and conversation that verified, and only while no
+        more than 30 minutes passed between the verification, each later message and now.
+        """
+        if self.account != account.key or self.conversation_id != conversation_id:
+            return False
+        later = [t for t in message_times if t > self.verified_at]
+        times = sorted([self.verified_at, now, *later])
+        gaps = (b - a for a, b in zip(times, times[1:], strict=False))
+        return all(gap <= VERIFICATION_IDLE_LIMIT for gap in gaps)
+
+
+class IdentityChecks:
+    """Runs checks against the tenancy records, counting failures and keeping locks."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        tenancies: TenancyRepository,
+        unknown_tenancy_scheme: HashScheme | None = None,
+    ) -> None:
+        self._engine = engine
+        self._tenancies = tenancies
+        # An unknown tenancy costs the same slow derivation as a known one.
+        self._unknown_scheme = unknown_tenancy_scheme or HashScheme.fresh()
+
+    def account_locked_until(self, account: Account, now: datetime) -> datetime | None:
+        """When the account's lock ends, or None if it is not locked."""
+        with self._engine.connect() as connection:
+            return _locked_until(connection, _account_subject(account), now)
+
+    def attempt(
+        self, account: Account, conversation_id: str, answers: Answers, now: datetime
+    ) -> CheckResult:
+        """Check `answers` for `account`, and record the attempt."""
+        attempt = {
+            "at": to_utc(now),
+            "platform": account.platform,
+            "account": account.key,
+            "conversation_id": conversation_id,
+        }
+        locked_until = self.account_locked_until(account, now)
+        if locked_until is not None:
+            self._audit(attempt, Outcome.REFUSED_LOCKED)
+            return CheckResult(Outcome.REFUSED_LOCKED, locked_until=locked_until)
+
+        tenancy = self._tenancies.find(answers.locator)
+        scheme = tenancy.answers_scheme if tenancy else self._unknown_scheme
+        digest = scheme.digest(answers.name, answers.date_of_birth)
+        people = self._tenancies.people(tenancy.id) if tenancy else []
+        index = matching_index(digest, [recorded for _, recorded in people])
+        subjects = [_account_subject(account)]
+        if tenancy:
+            attempt["tenancy_id"] = tenancy.id
+            subjects.append(_tenancy_subject(tenancy.id))
+
+        try:
+            return self._settle(attempt, subjects, people, index, now)
+        except IntegrityError:
+            # Two first failures for one subject at once: the retry sees the other's row.
+            return self._settle(attempt, subjects, people, index, now)
+
+    def _settle(
+        self,
+        attempt: dict[str, Any],
+        subjects: list[str],
+        people: list[tuple[Person, bytes]],
+        index: int | None,
+        now: datetime,
+    ) -> CheckResult:
+        """Record the attempt's outcome, counting a failure and locking where due."""
+        with self._engine.begin() as connection:
+            tenancy_locked = len(subjects) > 1 and (
+                _locked_until(connection, subjects[1], now) is not None
+            )
+            if index is not None and not tenancy_locked:
+                person = people[index][0]
+                for subject in subjects:
+                    _reset(connection, subject)
+                _insert_audit(connection, {**attempt, "person_id": person.id}, Outcome.VERIFIED)
+                return CheckResult(Outcome.VERIFIED, person=person)
+            # A locked tenancy's lock is not lengthened by guesses made while it lasts.
+            counting = subjects[:1] if tenancy_locked else subjects
+            enough = [_count_failure(connection, subject, now) for subject in counting]
+            if any(enough):
+                until = now + LOCK_FOR
+                for subject in subjects:
+                    _lock(connection, subject, until)
+                _insert_audit(connection, attempt, Outcome.LOCKED)
+                return CheckResult(Outcome.LOCKED, locked_until=until)
+            _insert_audit(connection, attempt, Outcome.FAILED)
+            return CheckResult(Outcome.FAILED)
+
+    def _audit(self, attempt: dict[str, Any], outcome: Outcome) -> None:
+        with self._engine.begin() as connection:
+            _insert_audit(connection, attempt, outcome)
+
+
+def _account_subject(account: Account) -> str:
+    return f"account:{account.key}"
+
+
+def _tenancy_subject(tenancy_id: str) -> str:
+    return f"tenancy:{tenancy_id}"
+
+
+def _insert_audit(connection: Connection, attempt: dict[str, Any], outcome: Outcome) -> None:
+    connection.execute(identity_attempts.insert().values(**attempt, outcome=outcome.value))
+
+
+def _row(connection: Connection, subject: str, for_update: bool = False):
+    query = select(identity_subjects).where(identity_subjects.c.subject == subject)
+    return connection.execute(query.with_for_update() if for_update else query).first()
+
+
+def _locked_until(connection: Connection, subject: str, now: datetime) -> datetime | None:
+    row = _row(connection, subject)
+    until = as_aware(row.locked_until) if row else None
+    return until if until is not None and until > now else None
+
+
+def _count_failure(connection: Connection, subject: str, now: datetime) -> bool:
+    """Count one failure; True when the subject has now failed enough to lock."""
+    row = _row(connection, subject, for_update=True)
+    if row is None:
+        connection.execute(
+            identity_subjects.insert().values(
+                subject=subject, failures=1, counting_since=to_utc(now), locked_until=None
+            )
+        )
+        return LOCK_AFTER_FAILURES <= 1
+    since = as_aware(row.counting_since)
+    fresh = since is None or now - since > FAILURES_COUNT_FOR
+    failures = 1 if fresh else row.failures + 1
+    connection.execute(
+        identity_subjects.update()
+        .where(identity_subjects.c.subject == subject)
+        .values(failures=failures, counting_since=to_utc(now) if fresh else row.counting_since)
+    )
+    return failures >= LOCK_AFTER_FAILURES
+
+
+def _lock(connection: Connection, subject: str, until: datetime) -> None:
+    values = {"failures": 0, "counting_since": None, "locked_until": to_utc(until)}
+    updated = connection.execute(
+        identity_subjects.update().where(identity_subjects.c.subject == subject).values(**values)
+    )
+    if updated.rowcount == 0:
+        connection.execute(identity_subjects.insert().values(subject=subject, **values))
+
+
+def _reset(connection: Connection, subject: str) -> None:
+    connection.execute(
+        identity_subjects.update()
+        .where(identity_subjects.c.subject == subject)
+        .values(failures=0, counting_since=None)
+    )

@@ -1,0 +1,223 @@
+"""Reading tenants' answers to the security questions (P4).
+
+Tenants type answers in many shapes; an answer is compared only after it is put in
+one canonical form, so that "ls62ab" and "LS6 2AB", or "12th march 85" and
+"12/03/1985", are the same answer. Each function returns None for text that does not
+hold an answer of its kind.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date
+
+TENANCY_REFERENCE = re.compile(
+    r"\b(?:ten(?:ancy)?[\s.\-_:#]*(?:ref(?:erence)?\.?)?(?:\s*(?:no\.?|number))?[\s.\-_:#]*)"
+    r"(\d{6})\b",
+    re.IGNORECASE,
+)
+BARE_REFERENCE = re.compile(r"^\D*?(\d{6})\D*$")
+POSTCODE = re.compile(r"\b([A-Z]{1,2}\d[A-Z\d]?)\s*(\d[A-Z]{2})\b", re.IGNORECASE)
+
+MONTHS = {
+    name: number
+    for number, names in enumerate(
+        [
+            ("january", "jan"),
+            ("february", "feb"),
+            ("march", "mar"),
+            ("april", "apr"),
+            ("may",),
+            ("june", "jun"),
+            ("july", "jul"),
+            ("august", "aug"),
+            ("september", "sep", "sept"),
+            ("october", "oct"),
+            ("november", "nov"),
+            ("december", "dec"),
+        ],
+        start=1,
+    )
+    for name in names
+}
+_MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
+_DAY = r"(\d{1,2})(?:st|nd|rd|th)?"
+ISO_DATE = re.compile(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b")
+NUMERIC_DATE = re.compile(r"\b(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{2}|\d{4})\b")
+DAY_MONTH_YEAR = re.compile(
+    rf"\b{_DAY}(?:\s+of)?[\s,.\-/]+({_MONTH})\.?[\s,.\-/]+(\d{{2}}|\d{{4}})\b", re.IGNORECASE
+)
+MONTH_DAY_YEAR = re.compile(
+    rf"\b({_MONTH})\.?\s+{_DAY}(?:\s*,)?[\s,.\-/]+(\d{{2}}|\d{{4}})\b", re.IGNORECASE
+)
+
+# Common street words, written out, so "Acacia Ave" and "acacia avenue" agree.
+STREET_WORDS = {
+    "rd": "road",
+    "st": "street",
+    "ave": "avenue",
+    "av": "avenue",
+    "ln": "lane",
+    "dr": "drive",
+    "cl": "close",
+    "ct": "court",
+    "cres": "crescent",
+    "cresc": "crescent",
+    "pl": "place",
+    "gdns": "gardens",
+    "gdn": "garden",
+    "terr": "terrace",
+    "ter": "terrace",
+    "sq": "square",
+    "wy": "way",
+    "hse": "house",
+    "mt": "mount",
+    "pk": "park",
+}
+
+
+# Words around an address that are not part of it: "my postcode is ... and it's ...".
+FILLER_WORDS = {"my", "post", "code", "postcode", "address", "is", "its", "and", "the", "at"}
+
+
+# Words no one's name is made of, that tenants use instead of answering
+# ("no thanks", "stop please", "can I talk to someone").
+NOT_NAME_WORDS = {
+    "no", "nope", "not", "stop", "cancel", "dont", "wont", "want", "help", "please", "pls",
+    "person", "human", "someone", "somebody", "speak", "talk", "why", "what", "need",
+    "thanks", "thank", "gas", "fire", "flood", "leak", "smell", "is", "my", "the", "you",
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Locator:
+    """How a tenant says which tenancy they mean.
+
+    Either `reference` (canonical "TEN-204817") or both `postcode` (canonical "LS6 2AB")
+    and `address` (the first line of the address, canonical words).
+    """
+
+    reference: str | None = None
+    postcode: str | None = None
+    address: str | None = None
+
+
+def tenancy_reference(text: str) -> str | None:
+    """The tenancy reference in `text` as "TEN-204817", or None.
+
+    Accepts "TEN-204817", "ten204817", "TEN 204817", "tenancy ref 204817", and six
+    digits on their own.
+    """
+    match = TENANCY_REFERENCE.search(text) or BARE_REFERENCE.match(text.strip())
+    return f"TEN-{match.group(1)}" if match else None
+
+
+def postcode(text: str) -> str | None:
+    """The first UK postcode in `text`, upper case with one space ("LS6 2AB"), or None."""
+    match = POSTCODE.search(text)
+    return f"{match.group(1)} {match.group(2)}".upper() if match else None
+
+
+def address_line(text: str) -> str | None:
+    """The first line of an address in canonical words, or None if there is none.
+
+    Case, punctuation and spacing do not matter, and street words may be abbreviated:
+    "14 Elm Rd." and "14 elm road" are the same line.
+    """
+    words = _words(text)
+    words = [STREET_WORDS.get(word, word) for word in words]
+    return " ".join(words) or None
+
+
+def locator(text: str) -> Locator | None:
+    """Which tenancy `text` names: a tenancy reference, or a postcode with the first
+    line of the address; None when it names neither completely."""
+    reference = tenancy_reference(text)
+    if reference:
+        return Locator(reference=reference)
+    match = POSTCODE.search(text)
+    if not match:
+        return None
+    rest = f"{text[: match.start()]} {text[match.end() :]}"
+    address = address_line(rest)
+    if not address or not set(address.split()) - FILLER_WORDS:
+        return None
+    return Locator(postcode=postcode(text), address=address)
+
+
+def same_address_line(recorded: str, typed: str) -> bool:
+    """Whether the first line on record appears, word for word, in what was typed.
+
+    Tenants add the town or "my address is" around the first line; both sides are in
+    `address_line`'s canonical words.
+    """
+    return f" {recorded} " in f" {typed} "
+
+
+def full_name(text: str) -> str | None:
+    """A full name in canonical form (lower case, single spaces, no punctuation), or
+    None when `text` is not a name of at least two words.
+
+    "My name is Sarah O'Neill" and "sarah  oneill" are the same name.
+    """
+    cleaned = re.sub(
+        r"^\s*(?:(?:my\s+)?(?:full\s+)?name\s*(?:is|'s|:)?|it'?s|i'?m|i\s+am|this\s+is)\s+",
+        "",
+        text,
+        flags=re.IGNORECASE,
+    )
+    if re.search(r"\d", cleaned):
+        return None
+    words = _words(cleaned)
+    if not 2 <= len(words) <= 6 or NOT_NAME_WORDS.intersection(words):
+        return None
+    return " ".join(words)
+
+
+def date_of_birth(text: str, today: date) -> date | None:
+    """The date in `text`, day first as in the UK, or None.
+
+    Two-digit years are the latest year not after `today` ("85" is 1985, "01" is 2001);
+    a date in the future or an impossible date is not a date of birth.
+    """
+    iso = ISO_DATE.search(text)
+    numeric = NUMERIC_DATE.search(text)
+    if iso:
+        year, month, day = (int(part) for part in iso.groups())
+    elif numeric:
+        day, month, year = (int(part) for part in numeric.groups())
+    else:
+        spelled = DAY_MONTH_YEAR.search(text)
+        month_first = MONTH_DAY_YEAR.search(text)
+        if spelled:
+            day, month, year = int(spelled[1]), MONTHS[spelled[2].lower()], int(spelled[3])
+        elif month_first:
+            month, day, year = (
+                MONTHS[month_first[1].lower()],
+                int(month_first[2]),
+                int(month_first[3]),
+            )
+        else:
+            return None
+    if year < 100:
+        year += 100 * (today.year // 100)
+        if year > today.year:
+            year -= 100
+    try:
+        born = date(year, month, day)
+    except ValueError:
+        return None
+    return born if born <= today else None
+
+
+def _words(text: str) -> list[str]:
+    """Lower-case words of `text` in any script, accents and punctuation set aside.
+
+    Apostrophes join ("O'Neill" is "oneill"); hyphens and other marks separate.
+    """
+    folded = re.sub(r"['’‘`]", "", text)
+    folded = unicodedata.normalize("NFKD", folded.casefold())
+    folded = "".join(char for char in folded if not unicodedata.combining(char))
+    return re.findall(r"[^\W_]+", folded)
