@@ -17,9 +17,12 @@ def message_context(tracker: Tracker) -> Conversation:
     """The conversation and its author, as the latest message's metadata describes them."""
     metadata = (tracker.latest_message or {}).get("metadata") or {}
     surface = metadata.get("surface")
+    # The channel the message came in through names the platform: a message posted to
+    # the REST channel cannot pass itself off as a Facebook or X account's.
+    channel = tracker.get_latest_input_channel()
     return Conversation(
         conversation_id=tracker.sender_id,
-        platform=str(metadata.get("platform") or "rest"),
+        platform=str(channel or metadata.get("platform") or "rest"),
         surface="public" if surface == "public" else "private",
         platform_user_id=metadata.get("author_id"),
     )

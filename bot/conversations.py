@@ -7,7 +7,7 @@ Rasa's API is token protected and bound to localhost. Handing back appends Rasa'
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Dict
+from typing import Any, Dict, List
 from urllib.parse import quote
 
 import requests
@@ -40,10 +40,14 @@ class RasaConversations:
 
     def resume(self, conversation_id: str) -> Dict[str, Any]:
         """Append ConversationResumed: the assistant answers the tenant again."""
+        return self.append(conversation_id, [{"event": "resume"}])
+
+    def append(self, conversation_id: str, events: List[Dict[str, Any]]) -> Dict[str, Any]:
+        """Append events (as Rasa serialises them) to the conversation."""
         return self._call(
             "POST",
             f"/conversations/{quote(conversation_id, safe='')}/tracker/events",
-            json={"event": "resume"},
+            json=events,
         )
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Dict[str, Any]:

@@ -303,3 +303,13 @@ async def test_a_new_session_forgets_the_verification():
     carried = {e["name"] for e in events if e["event"] == "slot"}
     assert "other" in carried
     assert not carried & {"identity_verification", "identity_status"}
+
+
+async def test_a_rest_message_cannot_pass_for_a_facebook_account(store):
+    margaret = person(store[1], "TEN-204817", "tenant")
+    slots = {"identity_verification": sealed_verification(margaret.tenancy_id, margaret.id)}
+    claimed = {"event": "user", "timestamp": NOW.timestamp(), "input_channel": "rest"}
+    events, _ = await run(
+        gate(store), intent="ask_rent_balance", metadata=PRIVATE, slots=slots, events=[claimed]
+    )
+    assert slots_of(events)["identity_status"] == "unverified"

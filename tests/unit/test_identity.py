@@ -21,7 +21,7 @@ from tests.helpers import TEST_WORK_FACTOR, demo_tenancies
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
 MARGARET = Answers(locator("TEN-204817"), "margaret thompson", date(1958, 4, 12))
-DANIEL = Answers(locator("14 Elm Road LS6 2AB"), "daniel thompson", date(1985, 3, 12))
+DANIEL = Answers(locator("14 Elm Road LS6 2AB"), "daniel thompson", date(1986, 9, 14))
 PRIYA = Answers(locator("TEN-318552"), "priya sharma", date(1990, 7, 23))
 WRONG_NAME = Answers(locator("TEN-204817"), "margaret thomson", date(1958, 4, 12))
 WRONG_DATE = Answers(locator("TEN-204817"), "margaret thompson", date(1958, 12, 4))

@@ -1,0 +1,259 @@
+"""End to end, adversarially: security questions before any tenancy matter (P4).
+
+Each test is a conversation through the running servers, as `make run` starts them,
+against the demo tenancies (README, "Demo tenancies"). The last test searches the
+tracker store's database file and the servers' logs for every answer typed here.
+"""
+
+import secrets
+import sys
+import uuid
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from bot.conversations import RasaConversations, hand_back
+from bot.handoff import HandoffRepository, Reason
+from bot.identity import Verification
+from bot.processes import Assistant, free_port, send
+from bot.security_question import Sealer
+from bot.store import connect, identity_attempts
+from bot.tenancy import TenancyRepository, load_tenancies
+from tests.helpers import DEMO_TENANCIES, ROOT
+
+MARGARET = ("TEN-204817", "Margaret Thompson", "12th April 1958")
+DANIEL = ("14 Elm Rd, LS6 2AB", "daniel thompson", "14th Sept 86")
+PRIYA = ("tenancy ref 318552", "Priya Sharma", "23/07/1990")
+# Shown only to Priya's tenancy: must never reach anyone verified for Margaret's.
+PRIYA_ONLY = ("£20.00", "in credit", "R-31002", "extractor", "Ashdown", "318552")
+ASKED = "what's your tenancy reference"  # the first security question
+TYPED: list[str] = []  # every security answer typed in this module
+
+
+@pytest.fixture(scope="module")
+def running(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("identity")
+    database_url = f"sqlite:///{tmp / 'assistant.db'}"
+    engine = connect(database_url)
+    tenancies = TenancyRepository(engine)
+    load_tenancies(DEMO_TENANCIES, tenancies)
+    key = Sealer.new_key()
+    token = secrets.token_urlsafe(16)
+    assistant = Assistant(
+        project=ROOT,
+        venv_bin=Path(sys.executable).parent,
+        model=ROOT / "models",
+        rasa_port=free_port(),
+        action_port=free_port(),
+        tracker_db=tmp / "tracker.db",
+        log_dir=tmp / "logs",
+        api_token=token,
+        extra_env={"DATABASE_URL": database_url, "SECURITY_ANSWERS_KEY": key},
+    )
+    with assistant:
+        yield {
+            "assistant": assistant,
+            "engine": engine,
+            "tenancies": tenancies,
+            "rasa": RasaConversations(assistant.rasa_url, token),
+            "sealer": Sealer(key),
+            "handoffs": HandoffRepository(engine),
+            "tmp": tmp,
+        }
+
+
+class Chat:
+    """One conversation with the running assistant."""
+
+    def __init__(self, running, author=None, surface="private"):
+        self.url = running["assistant"].rasa_url
+        self.id = f"conversation-{uuid.uuid4().hex[:8]}"
+        author = author or f"psid-{uuid.uuid4().hex[:8]}"
+        self.metadata = {"platform": "facebook", "surface": surface, "author_id": author}
+        self.replies: list[str] = []
+
+    def say(self, text, answer=False):
+        if answer:
+            TYPED.append(text)
+        said = " ".join(
+            r.get("text", "") for r in send(self.url, self.id, text, metadata=self.metadata)
+        )
+        self.replies.append(said)
+        return said
+
+    def check(self, question, answers):
+        """Ask `question`, then answer the three security questions."""
+        asked = self.say(question)
+        assert ASKED in asked, asked
+        self.say(answers[0], answer=True)
+        self.say(answers[1], answer=True)
+        return self.say(answers[2], answer=True)
+
+    def as_author(self, author):
+        other = Chat.__new__(Chat)
+        other.__dict__.update(self.__dict__, replies=[])
+        other.metadata = {**self.metadata, "author_id": author}
+        return other
+
+
+def attempts(running):
+    with running["engine"].connect() as connection:
+        return [dict(r._mapping) for r in connection.execute(select(identity_attempts))]
+
+
+def never_echoed(chat):
+    said = " ".join(chat.replies).lower()
+    for answer in TYPED:
+        assert answer.lower() not in said, answer
+
+
+def test_the_right_answers_for_one_tenancy_disclose_it_and_nothing_of_another(running):
+    chat = Chat(running)
+    told = chat.check("how much rent do i owe", MARGARET)
+    assert "£123.45 in arrears" in told
+    assert "£95.50 by Direct Debit on Monday 9 November 2026" in told
+    repairs = chat.say("when is the plumber coming for my tap")
+    assert "R-30117" in repairs and "Thursday 3 December 2026, 8am to 12pm" in repairs
+    assert ASKED not in repairs  # verified: not asked again
+    for reply in chat.replies:
+        assert not any(fragment in reply for fragment in PRIYA_ONLY), reply
+    never_echoed(chat)
+
+
+def test_a_refused_check_discloses_nothing_and_says_nothing_about_why(running):
+    wrong_date = Chat(running)
+    told = wrong_date.check(
+        "whats my rent balance", ("TEN-204817", "Margaret Thompson", "13/04/1958")
+    )
+    unknown_tenancy = Chat(running)
+    told_too = unknown_tenancy.check(
+        "whats my rent balance", ("TEN-999999", "Margaret Thompson", "12/04/1958")
+    )
+    assert "couldn't confirm" in told
+    assert told == told_too
+    for chat in (wrong_date, unknown_tenancy):
+        assert "£" not in " ".join(chat.replies)
+        never_echoed(chat)
+    assert "stopped" in wrong_date.say("no")
+
+
+def test_a_person_neither_listed_nor_authorised_is_refused_with_the_right_reference(running):
+    chat = Chat(running)
+    told = chat.check(
+        "how much do i owe on my rent", ("TEN-204817", "Steven Thompson", "01/02/1980")
+    )
+    assert "couldn't confirm" in told and "£" not in " ".join(chat.replies)
+
+
+def test_an_authorised_contact_sees_only_what_the_tenant_authorised(running):
+    chat = Chat(running, author="psid-daniel")
+    assert "£123.45 in arrears" in chat.check("what's mum's rent balance", DANIEL)
+    repairs = chat.say("any update on the repairs")
+    assert "hasn't authorised" in repairs and "R-30117" not in repairs
+
+
+def test_a_different_sender_in_the_same_conversation_must_verify_again(running):
+    margaret = Chat(running, author="psid-margaret")
+    assert "£123.45" in margaret.check("rent balance please", MARGARET)
+    stranger = margaret.as_author("psid-stranger")
+    asked = stranger.say("how much rent is owed")
+    assert ASKED in asked and "£" not in asked
+
+
+def test_in_a_public_thread_no_check_starts_and_nothing_is_disclosed(running):
+    before = len(attempts(running))
+    chat = Chat(running, surface="public")
+    # Tom Walsh's details are typed only here, in public: they are no answers, as no
+    # question was asked, and P5 (hiding public personal details) is the connectors'.
+    told = chat.say("how much rent do I owe? my ref is TEN 318552")
+    assert "public comment" in told and "private message" in told
+    assert ASKED not in told
+    for text in ("Tom Walsh", "02/11/1988"):
+        assert ASKED not in chat.say(text)
+    assert "£" not in " ".join(chat.replies)
+    assert len(attempts(running)) == before
+
+
+def test_three_failures_lock_and_hand_over_and_a_fourth_guess_is_refused_unchecked(running):
+    chat = Chat(running, author="psid-guesser")
+    wrong = ("TEN-204817", "Margaret Thompson", "01/01/1960")
+    assert "couldn't confirm" in chat.check("whats my rent balance", wrong)
+    for _ in range(2):
+        assert ASKED in chat.say("yes")
+        chat.say(wrong[0], answer=True)
+        chat.say(wrong[1], answer=True)
+        told = chat.say(wrong[2], answer=True)
+    assert "can't take any more answers" in told and "passed your conversation" in told
+    handoff = running["handoffs"].open_for(chat.id)
+    assert handoff.reason is Reason.IDENTITY_CHECK_FAILED
+
+    # Staff hand the conversation back inside the lock: the account is refused unchecked.
+    hand_back(handoff.id, running["handoffs"], running["rasa"], datetime.now(timezone.utc))
+    before = len(attempts(running))
+    refused = chat.say("how much rent do i owe")
+    assert "can't take any more answers" in refused and ASKED not in refused
+    assert len(attempts(running)) == before
+
+    # The tenancy is locked too: its real tenant, on another account, is not verified yet.
+    margaret = Chat(running, author="psid-margaret-2")
+    assert "couldn't confirm" in margaret.check("whats my balance", MARGARET)
+    never_echoed(chat)
+
+
+def test_verification_ends_after_thirty_idle_minutes(running):
+    chat = Chat(running, author="psid-priya")
+    assert "in credit" in chat.check("how much rent do i owe", PRIYA)
+    # Thirty-one minutes pass: the verification is as old as that.
+    tracker = running["rasa"].tracker(chat.id)
+    current = Verification.from_dict(
+        running["sealer"].open(tracker["slots"]["identity_verification"])
+    )
+    stale = Verification(
+        **{**current.__dict__, "verified_at": current.verified_at - timedelta(minutes=31)}
+    )
+    running["rasa"].append(
+        chat.id,
+        [
+            {
+                "event": "slot",
+                "name": "identity_verification",
+                "value": running["sealer"].seal(stale.as_dict()),
+            }
+        ],
+    )
+    asked = chat.say("and whats my rent balance now")
+    assert ASKED in asked and "£" not in asked
+
+
+def test_an_emergency_during_the_questions_comes_first_and_staff_see_it(running):
+    chat = Chat(running)
+    chat.say("when is my repair booked")
+    chat.say("TEN-450091", answer=True)
+    told = chat.say("theres water pouring through my ceiling light, its sparking")
+    assert "emergency" in told.lower()
+    user_texts = [
+        e["text"] for e in running["rasa"].tracker(chat.id)["events"] if e["event"] == "user"
+    ]
+    assert "theres water pouring through my ceiling light, its sparking" in user_texts
+    assert "TEN-450091" not in user_texts
+
+
+def test_no_answer_typed_is_in_the_tracker_store_or_the_logs_in_clear(running):
+    assert len(TYPED) >= 20
+    stored = (running["tmp"] / "tracker.db").read_bytes().lower()
+    assert b"[answer to a security question, hidden]" in stored  # the masked store is in use
+    logs = b" ".join(p.read_bytes() for p in (running["tmp"] / "logs").glob("*.log")).lower()
+    for answer in TYPED:
+        assert answer.lower().encode() not in stored, answer
+        assert answer.lower().encode() not in logs, answer
+    # Names and dates of birth are not in the project's store either (references and
+    # addresses are: they are the tenancy records themselves).
+    project = Path(running["engine"].url.database).read_bytes().lower()
+    for name, born in (
+        (MARGARET[1], "1958-04-12"),
+        (DANIEL[1], "1986-09-14"),
+        (PRIYA[1], "1990-07-23"),
+    ):
+        assert name.lower().encode() not in project and born.encode() not in project
