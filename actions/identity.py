@@ -47,6 +47,8 @@ SESSION_SLOTS = (
     "tenancy_question",
     "identity_status",
     "identity_verification",
+    "identity_verified_as",
+    "identity_verified_at",
     "identity_locked_until",
     *SECURITY_SLOTS,
 )
@@ -235,6 +237,9 @@ class ActionVerifyIdentity(Action):
             return [
                 *events,
                 SlotSet("identity_verification", self._sealer.seal(verification.as_dict())),
+                # For staff: who and when, never an answer (bot.identity.staff_view).
+                SlotSet("identity_verified_as", result.person.describe()),
+                SlotSet("identity_verified_at", now.isoformat()),
                 SlotSet("identity_status", "verified"),
             ]
         if result.outcome is Outcome.FAILED:

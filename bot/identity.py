@@ -13,7 +13,7 @@ Verification belongs to one platform account in one conversation, and lapses aft
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from enum import Enum
 from typing import Any, Iterable
 
@@ -261,3 +261,29 @@ def _reset(connection: Connection, subject: str) -> None:
         .where(identity_subjects.c.subject == subject)
         .values(failures=0, counting_since=None)
     )
+
+
+def staff_view(slots: dict[str, Any], last_message_at: datetime | None, now: datetime) -> str:
+    """What staff are told about a conversation's identity check: never any answer.
+
+    "verified as tenant at 10:32 (UTC)", "not verified", "not verified (locked after
+    three failed checks)". A verification idle for 30 minutes is no longer one.
+    """
+    status = slots.get("identity_status")
+    if status == "locked":
+        return "not verified (locked after three failed checks)"
+    verified_at = _when(slots.get("identity_verified_at"))
+    if status != "verified" or verified_at is None:
+        return "not verified"
+    latest = max(filter(None, [verified_at, last_message_at]))
+    if now - latest > VERIFICATION_IDLE_LIMIT:
+        return "not verified (the verification lapsed)"
+    who = slots.get("identity_verified_as") or "someone on the tenancy"
+    return f"verified as {who} at {verified_at:%H:%M} (UTC)"
+
+
+def _when(text: Any) -> datetime | None:
+    try:
+        return datetime.fromisoformat(text).astimezone(timezone.utc)
+    except (TypeError, ValueError):
+        return None

@@ -5,6 +5,7 @@ against the demo tenancies (README, "Demo tenancies"). The last test searches th
 tracker store's database file and the servers' logs for every answer typed here.
 """
 
+import json
 import secrets
 import sys
 import uuid
@@ -16,7 +17,7 @@ from sqlalchemy import select
 
 from bot.conversations import RasaConversations, hand_back
 from bot.handoff import HandoffRepository, Reason
-from bot.identity import Verification
+from bot.identity import Verification, staff_view
 from bot.processes import Assistant, free_port, send
 from bot.security_question import Sealer
 from bot.store import connect, identity_attempts
@@ -120,6 +121,14 @@ def test_the_right_answers_for_one_tenancy_disclose_it_and_nothing_of_another(ru
     for reply in chat.replies:
         assert not any(fragment in reply for fragment in PRIYA_ONLY), reply
     never_echoed(chat)
+
+    # What staff read through Rasa's HTTP API: verified or not, and no answer anywhere.
+    tracker = running["rasa"].tracker(chat.id)
+    now = datetime.now(timezone.utc)
+    assert staff_view(tracker["slots"], now, now).startswith("verified as tenant at ")
+    conversation = json.dumps(tracker).lower()
+    for answer in MARGARET:
+        assert answer.lower() not in conversation, answer
 
 
 def test_a_refused_check_discloses_nothing_and_says_nothing_about_why(running):

@@ -152,6 +152,15 @@ def test_rent_balance_asks_for_a_security_check_and_discloses_nothing(tenant):
     assert "£" not in reply
 
 
+def test_the_demo_tenancies_are_loaded_at_set_up_and_a_check_passes(run, tenant):
+    """P4: README, "Demo tenancies"."""
+    assert "Loaded 3 demo tenancies" in "".join(run.lines)
+    tenant.says("whats my rent balance")
+    assert "full name" in tenant.says("TEN-204817")
+    assert "date of birth" in tenant.says("Margaret Thompson")
+    assert "£123.45 in arrears" in tenant.says("12/04/1958")
+
+
 def test_a_complaint_goes_to_customer_experience(tenant):
     """P11."""
     reply = tenant.says("i want to make a formal complaint about my repair taking months")

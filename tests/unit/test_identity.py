@@ -12,6 +12,7 @@ from bot.identity import (
     IdentityChecks,
     Outcome,
     Verification,
+    staff_view,
 )
 from bot.identity_answers import locator
 from bot.security_question import HashScheme
@@ -200,3 +201,23 @@ def test_guesses_while_a_tenancy_is_locked_do_not_lengthen_its_lock(checks):
     assert attempt(identity, MARGARET, margaret, NOW + timedelta(minutes=33)).outcome is (
         Outcome.VERIFIED
     )
+
+
+@pytest.mark.parametrize(
+    "slots, minutes_idle, said",
+    [
+        (
+            {"identity_status": "verified", "identity_verified_as": "tenant"},
+            5,
+            "verified as tenant at 10:00 (UTC)",
+        ),
+        ({"identity_status": "verified", "identity_verified_as": "tenant"}, 31, "lapsed"),
+        ({"identity_status": "failed"}, 1, "not verified"),
+        ({"identity_status": "locked"}, 1, "locked after three failed checks"),
+        ({}, 1, "not verified"),
+    ],
+)
+def test_staff_see_verified_or_not_and_nothing_else(slots, minutes_idle, said):
+    slots = {**slots, "identity_verified_at": VERIFIED_AT.isoformat()}
+    now = VERIFIED_AT + timedelta(minutes=minutes_idle)
+    assert said in staff_view(slots, VERIFIED_AT, now)
