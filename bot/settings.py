@@ -17,6 +17,50 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 @dataclass(frozen=True)
+class FacebookSettings:
+    """The Facebook page and app. The channel is on only when every secret is set."""
+
+    app_secret: str | None = None
+    verify_token: str | None = None
+    page_access_token: str | None = None
+    page_id: str | None = None
+    graph_url: str = "https://graph.facebook.com/v19.0"
+
+    def missing(self) -> list[str]:
+        """The settings still needed to turn the channel on."""
+        needed = {
+            "FACEBOOK_APP_SECRET": self.app_secret,
+            "FACEBOOK_VERIFY_TOKEN": self.verify_token,
+            "FACEBOOK_PAGE_ACCESS_TOKEN": self.page_access_token,
+            "FACEBOOK_PAGE_ID": self.page_id,
+        }
+        return [name for name, value in needed.items() if not value]
+
+
+@dataclass(frozen=True)
+class TwitterSettings:
+    """The X account and app. The channel is on only when every secret is set."""
+
+    consumer_key: str | None = None
+    consumer_secret: str | None = None
+    access_token: str | None = None
+    access_token_secret: str | None = None
+    user_id: str | None = None
+    api_url: str = "https://api.twitter.com"
+
+    def missing(self) -> list[str]:
+        """The settings still needed to turn the channel on."""
+        needed = {
+            "TWITTER_CONSUMER_KEY": self.consumer_key,
+            "TWITTER_CONSUMER_SECRET": self.consumer_secret,
+            "TWITTER_ACCESS_TOKEN": self.access_token,
+            "TWITTER_ACCESS_TOKEN_SECRET": self.access_token_secret,
+            "TWITTER_USER_ID": self.user_id,
+        }
+        return [name for name, value in needed.items() if not value]
+
+
+@dataclass(frozen=True)
 class Settings:
     """The settings this program runs with. Names match the environment variables."""
 
@@ -27,6 +71,8 @@ class Settings:
     rasa_api_token: str | None = None
     security_answers_key: str | None = None
     demo_tenancies: Path | None = PROJECT_ROOT / "demo" / "tenancies.yml"
+    facebook: FacebookSettings = FacebookSettings()
+    twitter: TwitterSettings = TwitterSettings()
 
     @classmethod
     def from_env(
@@ -52,6 +98,21 @@ class Settings:
                 if values.get("DEMO_TENANCIES", "").lower() in ("off", "none", "false")
                 else _path(values.get("DEMO_TENANCIES"), cls.demo_tenancies)
             ),
+            facebook=FacebookSettings(
+                app_secret=values.get("FACEBOOK_APP_SECRET") or None,
+                verify_token=values.get("FACEBOOK_VERIFY_TOKEN") or None,
+                page_access_token=values.get("FACEBOOK_PAGE_ACCESS_TOKEN") or None,
+                page_id=values.get("FACEBOOK_PAGE_ID") or None,
+                graph_url=_url(values, "FACEBOOK_GRAPH_URL", FacebookSettings.graph_url),
+            ),
+            twitter=TwitterSettings(
+                consumer_key=values.get("TWITTER_CONSUMER_KEY") or None,
+                consumer_secret=values.get("TWITTER_CONSUMER_SECRET") or None,
+                access_token=values.get("TWITTER_ACCESS_TOKEN") or None,
+                access_token_secret=values.get("TWITTER_ACCESS_TOKEN_SECRET") or None,
+                user_id=values.get("TWITTER_USER_ID") or None,
+                api_url=_url(values, "TWITTER_API_URL", TwitterSettings.api_url),
+            ),
         )
 
 
@@ -66,6 +127,15 @@ def _port(values: Mapping[str, str], name: str, default: int) -> int:
     if not raw.isdigit() or not 0 < int(raw) < 65536:
         raise SettingsError(f"{name} must be a port number (1-65535), got {raw!r}")
     return int(raw)
+
+
+def _url(values: Mapping[str, str], name: str, default: str) -> str:
+    raw = values.get(name)
+    if not raw:
+        return default
+    if not raw.startswith(("http://", "https://")):
+        raise SettingsError(f"{name} must be an http(s) address, got {raw!r}")
+    return raw.rstrip("/")
 
 
 def _fernet_key(raw: str | None) -> str | None:

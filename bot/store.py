@@ -19,6 +19,8 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
+    UniqueConstraint,
     create_engine,
 )
 from sqlalchemy.engine import Engine, make_url
@@ -118,6 +120,51 @@ identity_subjects = Table(
     Column("failures", Integer, nullable=False),
     Column("counting_since", DateTime(timezone=True), nullable=True),
     Column("locked_until", DateTime(timezone=True), nullable=True),
+)
+
+
+# Webhook events accepted and waiting to be processed (P12). The text is kept only
+# until the message is processed; the ids stay, to recognise a redelivery.
+inbound_events = Table(
+    "inbound_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("platform", String(32), nullable=False),
+    Column("event_id", String(255), nullable=False),
+    Column("conversation_id", String(255), nullable=False),
+    Column("event", Text, nullable=True),
+    Column("state", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("claimed_until", DateTime(timezone=True), nullable=True),
+    Column("processed_at", DateTime(timezone=True), nullable=True),
+    Column("last_error", Text, nullable=True),
+    UniqueConstraint("platform", "event_id", name="inbound_events_once"),
+    Index("inbound_events_waiting", "state", "id"),
+)
+
+# Every call to a platform, sent by the outbox worker in order per conversation (P12).
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("conversation_id", String(255), nullable=False),
+    Column("platform", String(32), nullable=False),
+    Column("operation", String(32), nullable=False),
+    Column("target", String(255), nullable=False),
+    Column("text", Text, nullable=True),
+    Column("author", String(16), nullable=False),
+    Column("user_message_at", DateTime(timezone=True), nullable=True),
+    Column("dedupe_key", String(255), nullable=True, unique=True),
+    Column("state", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=False),
+    Column("claimed_until", DateTime(timezone=True), nullable=True),
+    Column("sent_at", DateTime(timezone=True), nullable=True),
+    Column("platform_id", String(255), nullable=True),
+    Column("last_error", Text, nullable=True),
+    Index("outbox_waiting", "state", "conversation_id", "id"),
 )
 
 

@@ -1,0 +1,234 @@
+"""Webhook payloads of Facebook and X, read into the messages the assistant answers.
+
+Every entry and every event of a batch is read. What no one needs answering is
+dropped here: Messenger echoes, delivery and read receipts, the page's own comments,
+edits and removals, the X account's own messages and tweets, and retweets.
+
+Conversations: a private conversation per platform account; a public one per account
+per platform, whose messages carry the comment or tweet they answer.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from typing import Any, Dict, Iterator, List
+
+
+class MalformedPayload(ValueError):
+    """A webhook body that is not what the platform sends."""
+
+
+@dataclass(frozen=True)
+class InboundEvent:
+    """One message to the assistant, from any platform and surface."""
+
+    platform: str  # "facebook" or "twitter"
+    kind: str  # "message", "postback", "standby", "comment", "direct_message", "mention"
+    event_id: str  # the platform's id: de-duplicates redeliveries
+    surface: str  # "private" or "public"
+    author_id: str
+    text: str
+    sent_at: datetime
+    post_id: str | None = None
+    comment_id: str | None = None
+    tweet_id: str | None = None
+
+    @property
+    def conversation_id(self) -> str:
+        """The Rasa conversation the message belongs to."""
+        return f"{self.platform}-{self.surface}-{self.author_id}"
+
+    def metadata(self) -> Dict[str, Any]:
+        """What travels with the message to Rasa and the actions."""
+        return {
+            "platform": self.platform,
+            "surface": self.surface,
+            "author_id": self.author_id,
+            "event_id": self.event_id,
+            "kind": self.kind,
+            "post_id": self.post_id,
+            "comment_id": self.comment_id,
+            "tweet_id": self.tweet_id,
+        }
+
+    def as_dict(self) -> Dict[str, Any]:
+        """The event as JSON can hold it."""
+        return {**asdict(self), "sent_at": self.sent_at.isoformat()}
+
+    @classmethod
+    def from_dict(cls, data: Dict[str, Any]) -> InboundEvent:
+        """The event `as_dict` wrote."""
+        return cls(**{**data, "sent_at": datetime.fromisoformat(data["sent_at"])})
+
+
+def parse_facebook(payload: Any, page_id: str, received_at: datetime) -> List[InboundEvent]:
+    """Every message in a Facebook page webhook, in the order sent.
+
+    `received_at` stands in for a time the payload does not give.
+
+    Raises:
+        MalformedPayload: `payload` is not a page webhook.
+    """
+    if not isinstance(payload, dict) or payload.get("object") != "page":
+        raise MalformedPayload("not a page webhook: 'object' must be 'page'")
+    entries = payload.get("entry")
+    if not isinstance(entries, list):
+        raise MalformedPayload("'entry' must be a list")
+    try:
+        return [
+            event for entry in entries for event in _facebook_entry(entry, page_id, received_at)
+        ]
+    except (KeyError, TypeError, AttributeError) as error:
+        raise MalformedPayload(f"unexpected shape: {error!r}") from error
+
+
+def _facebook_entry(
+    entry: Dict[str, Any], page_id: str, received_at: datetime
+) -> Iterator[InboundEvent]:
+    for key in ("messaging", "standby"):
+        for item in entry.get(key) or []:
+            event = _messenger_event(item, page_id, key == "standby", received_at)
+            if event is not None:
+                yield event
+    for change in entry.get("changes") or []:
+        event = _feed_comment(change, page_id, received_at)
+        if event is not None:
+            yield event
+
+
+def _messenger_event(
+    item: Dict[str, Any], page_id: str, standby: bool, received_at: datetime
+) -> InboundEvent | None:
+    sender = str(item["sender"]["id"])
+    sent_at = _from_millis(item.get("timestamp"), received_at)
+    message, postback = item.get("message"), item.get("postback")
+    if sender == page_id:
+        return None
+    if message is not None:
+        if message.get("is_echo") or not message.get("text"):
+            # Echoes are the page's own; attachments without text have nothing to read.
+            return None
+        text, kind, event_id = message["text"], "message", message["mid"]
+    elif postback is not None:
+        payload = postback.get("payload") or ""
+        text = payload if payload.startswith("/") else postback.get("title") or payload
+        kind, event_id = "postback", postback.get("mid") or f"postback-{sender}-{sent_at}"
+    else:
+        return None  # delivery and read receipts, reactions, handover notices
+    return InboundEvent(
+        platform="facebook",
+        kind="standby" if standby else kind,
+        event_id=str(event_id),
+        surface="private",
+        author_id=sender,
+        text=text,
+        sent_at=sent_at,
+    )
+
+
+def _feed_comment(
+    change: Dict[str, Any], page_id: str, received_at: datetime
+) -> InboundEvent | None:
+    if change.get("field") != "feed":
+        return None
+    value = change["value"]
+    if value.get("item") != "comment" or value.get("verb") != "add":
+        return None
+    author = str(value["from"]["id"])
+    if author == page_id or not value.get("message"):
+        return None
+    return InboundEvent(
+        platform="facebook",
+        kind="comment",
+        event_id=str(value["comment_id"]),
+        surface="public",
+        author_id=author,
+        text=value["message"],
+        sent_at=_from_seconds(value.get("created_time"), received_at),
+        post_id=str(value["post_id"]),
+        comment_id=str(value["comment_id"]),
+    )
+
+
+def parse_twitter(payload: Any, received_at: datetime) -> List[InboundEvent]:
+    """Every direct message and mention in an X Account Activity webhook.
+
+    `received_at` stands in for a time the payload does not give.
+
+    Raises:
+        MalformedPayload: `payload` is not an Account Activity event.
+    """
+    if not isinstance(payload, dict) or "for_user_id" not in payload:
+        raise MalformedPayload("not an Account Activity event: no 'for_user_id'")
+    account = str(payload["for_user_id"])
+    try:
+        events = [
+            event
+            for item in payload.get("direct_message_events") or []
+            if (event := _direct_message(item, account, received_at)) is not None
+        ]
+        events += [
+            event
+            for item in payload.get("tweet_create_events") or []
+            if (event := _mention(item, account, received_at)) is not None
+        ]
+    except (KeyError, TypeError, AttributeError) as error:
+        raise MalformedPayload(f"unexpected shape: {error!r}") from error
+    return events
+
+
+def _direct_message(
+    item: Dict[str, Any], account: str, received_at: datetime
+) -> InboundEvent | None:
+    if item.get("type") != "message_create":
+        return None
+    created = item["message_create"]
+    sender = str(created["sender_id"])
+    if sender == account:
+        return None
+    return InboundEvent(
+        platform="twitter",
+        kind="direct_message",
+        event_id=str(item["id"]),
+        surface="private",
+        author_id=sender,
+        text=created["message_data"]["text"],
+        sent_at=_from_millis(item.get("created_timestamp"), received_at),
+    )
+
+
+LEADING_MENTIONS = re.compile(r"^(?:@\w+\s*)+")
+
+
+def _mention(tweet: Dict[str, Any], account: str, received_at: datetime) -> InboundEvent | None:
+    author = str(tweet["user"]["id_str"])
+    if author == account or "retweeted_status" in tweet:
+        return None
+    text = tweet.get("extended_tweet", {}).get("full_text") or tweet.get("text") or ""
+    tweet_id = str(tweet["id_str"])
+    return InboundEvent(
+        platform="twitter",
+        kind="mention",
+        event_id=tweet_id,
+        surface="public",
+        author_id=author,
+        text=LEADING_MENTIONS.sub("", text).strip() or text,
+        sent_at=_from_millis(tweet.get("timestamp_ms"), received_at),
+        tweet_id=tweet_id,
+    )
+
+
+def _from_millis(value: Any, fallback: datetime) -> datetime:
+    try:
+        return datetime.fromtimestamp(int(value) / 1000, timezone.utc)
+    except (TypeError, ValueError, OverflowError):
+        return fallback
+
+
+def _from_seconds(value: Any, fallback: datetime) -> datetime:
+    try:
+        return datetime.fromtimestamp(int(value), timezone.utc)
+    except (TypeError, ValueError, OverflowError):
+        return fallback

@@ -1,0 +1,224 @@
+"""What the connectors share inside one Rasa server: intake, outbox and their workers.
+
+A webhook only checks, records and acknowledges; the intake loop then hands each
+recorded message to Rasa, one at a time per conversation, and the output channel puts
+every reply in the outbox, which the outbox loops send. Blocking work (the store, the
+platform calls) runs in threads, never in the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime, timezone
+from functools import partial
+from typing import Any, Awaitable, Callable, Dict, List
+
+from rasa.core.channels.channel import OutputChannel, UserMessage
+from rasa.shared.core.events import UserUttered
+from sanic import Sanic
+
+from bot.channels.delivery import facebook_deliverer, reply_route, twitter_deliverer
+from bot.channels.events import InboundEvent
+from bot.channels.graph_api import GraphClient
+from bot.channels.x_api import XClient
+from bot.intake import Claimed, IntakeStore
+from bot.outbox import Author, Deliver, Outbox, OutboxWorker
+from bot.settings import Settings
+from bot.store import connect
+
+logger = logging.getLogger(__name__)
+OUTBOX_SENDERS = 3
+IDLE_WAIT = 1.0
+
+
+def utc_now() -> datetime:
+    """The real clock."""
+    return datetime.now(timezone.utc)
+
+
+class ChannelRuntime:
+    """The intake and outbox of one Rasa server, and the loops that drain them."""
+
+    def __init__(
+        self,
+        intake: IntakeStore,
+        box: Outbox,
+        worker: OutboxWorker,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.intake = intake
+        self.outbox = box
+        self._worker = worker
+        self._clock = clock
+        self._tasks: List[asyncio.Task] = []
+        self._intake_ready = asyncio.Event()
+        self._outbox_ready = asyncio.Event()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ChannelRuntime:
+        """The runtime for the store and platforms that `settings` name."""
+        engine = connect(settings.database_url)
+        box = Outbox(engine)
+        deliverers: Dict[str, Deliver] = {}
+        facebook, twitter = settings.facebook, settings.twitter
+        if not facebook.missing():
+            client = GraphClient(facebook.graph_url, facebook.page_id, facebook.page_access_token)
+            deliverers["facebook"] = facebook_deliverer(client)
+        if not twitter.missing():
+            x_client = XClient(
+                twitter.api_url,
+                twitter.consumer_key,
+                twitter.consumer_secret,
+                twitter.access_token,
+                twitter.access_token_secret,
+            )
+            deliverers["twitter"] = twitter_deliverer(x_client)
+        return cls(IntakeStore(engine), box, OutboxWorker(box, deliverers, utc_now))
+
+    @classmethod
+    def for_app(cls, app: Sanic, settings: Settings) -> ChannelRuntime:
+        """The app's one runtime, made on first use: both connectors share it."""
+        runtime = getattr(app.ctx, "channel_runtime", None)
+        if runtime is None:
+            runtime = cls.from_settings(settings)
+            app.ctx.channel_runtime = runtime
+        return runtime
+
+    def start(self, app: Sanic, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+        """Start the loops, once, on the server's event loop."""
+        if self._tasks:
+            return
+        self._intake_ready = asyncio.Event()
+        self._outbox_ready = asyncio.Event()
+        self._tasks.append(asyncio.ensure_future(self._intake_loop(app, on_new_message)))
+        for _ in range(OUTBOX_SENDERS):
+            self._tasks.append(asyncio.ensure_future(self._outbox_loop()))
+
+    async def stop(self) -> None:
+        """Stop the loops; what they had not finished is picked up at the next start."""
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+
+    async def accept(self, events: List[InboundEvent]) -> List[InboundEvent]:
+        """Record a webhook's events durably; returns those not seen before."""
+        accepted = await _in_thread(self.intake.accept, events, self._clock())
+        if accepted:
+            self._intake_ready.set()
+        return accepted
+
+    async def enqueue_reply(self, event: InboundEvent, text: str, position: int) -> None:
+        """Put the assistant's reply to `event` in the outbox."""
+        route = reply_route(event)
+        if route is None:
+            logger.info(
+                "No reply to a %s %s: another app has the thread", event.platform, event.kind
+            )
+            return
+        operation, target = route
+        await _in_thread(
+            self.outbox.enqueue,
+            event.conversation_id,
+            event.platform,
+            operation,
+            target,
+            self._clock(),
+            text=text,
+            author=Author.ASSISTANT,
+            user_message_at=event.sent_at,
+            # Handled twice (a crash before it was marked processed), it is sent once.
+            dedupe_key=f"{event.platform}:{event.event_id}:{position}",
+        )
+        self._outbox_ready.set()
+
+    async def _intake_loop(
+        self, app: Sanic, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> None:
+        while True:
+            agent = getattr(app.ctx, "agent", None)
+            if agent is None or not agent.is_ready():
+                await asyncio.sleep(0.5)
+                continue
+            try:
+                claimed = await _in_thread(self.intake.claim, self._clock())
+            except Exception:  # the store is unreachable: keep trying
+                logger.exception("Could not read the intake")
+                claimed = []
+            if not claimed:
+                await _wait(self._intake_ready, IDLE_WAIT)
+                continue
+            await asyncio.gather(*(self._process(agent, item, on_new_message) for item in claimed))
+
+    async def _process(
+        self, agent: Any, item: Claimed, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> None:
+        event = item.event
+        try:
+            if not await _already_in_conversation(agent, event):
+                await on_new_message(
+                    UserMessage(
+                        text=event.text,
+                        output_channel=OutboxOutput(self, event),
+                        sender_id=event.conversation_id,
+                        input_channel=event.platform,
+                        message_id=event.event_id,
+                        metadata=event.metadata(),
+                    )
+                )
+            await _in_thread(self.intake.processed, item.row_id, self._clock())
+        except Exception as error:
+            logger.exception("Processing %s event %s failed", event.platform, event.event_id)
+            await _in_thread(self.intake.failed, item, self._clock(), repr(error))
+
+    async def _outbox_loop(self) -> None:
+        while True:
+            try:
+                worked = await _in_thread(self._worker.run_once)
+            except Exception:
+                logger.exception("The outbox worker failed; trying again")
+                worked = False
+            if not worked:
+                await _wait(self._outbox_ready, IDLE_WAIT)
+
+
+class OutboxOutput(OutputChannel):
+    """Rasa's output for one inbound message: every reply goes to the outbox."""
+
+    def __init__(self, runtime: ChannelRuntime, event: InboundEvent) -> None:
+        self._runtime = runtime
+        self._event = event
+        self._position = 0
+
+    @classmethod
+    def name(cls) -> str:
+        return "outbox"
+
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        self._position += 1
+        await self._runtime.enqueue_reply(self._event, text, self._position)
+
+
+async def _already_in_conversation(agent: Any, event: InboundEvent) -> bool:
+    """Whether Rasa already has this message (it was handled, then the process died)."""
+    tracker = await agent.tracker_store.retrieve(event.conversation_id)
+    if tracker is None:
+        return False
+    return any(
+        isinstance(e, UserUttered) and e.message_id == event.event_id for e in tracker.events
+    )
+
+
+async def _in_thread(function: Callable, *args: Any, **kwargs: Any) -> Any:
+    return await asyncio.get_running_loop().run_in_executor(
+        None, partial(function, *args, **kwargs)
+    )
+
+
+async def _wait(signal: asyncio.Event, seconds: float) -> None:
+    try:
+        await asyncio.wait_for(signal.wait(), timeout=seconds)
+    except asyncio.TimeoutError:
+        pass
+    signal.clear()

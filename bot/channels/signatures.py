@@ -1,0 +1,46 @@
+"""Webhook signatures of Facebook and X, checked in constant time.
+
+Both platforms sign the raw request body with HMAC-SHA256 under the app's secret:
+Facebook as `X-Hub-Signature-256: sha256=<hex>`, X as
+`x-twitter-webhooks-signature: sha256=<base64>`. Only SHA-256 is accepted, whatever
+the request says.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+
+
+def facebook_signature(body: bytes, secret: str) -> str:
+    """The `X-Hub-Signature-256` header value Facebook sends with `body`."""
+    digest = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return f"sha256={digest}"
+
+
+def twitter_signature(body: bytes, secret: str) -> str:
+    """The `x-twitter-webhooks-signature` header value X sends with `body`."""
+    digest = hmac.new(secret.encode(), body, hashlib.sha256).digest()
+    return f"sha256={base64.b64encode(digest).decode()}"
+
+
+def facebook_signature_valid(body: bytes, header: str | None, secret: str) -> bool:
+    """Whether `header` is Facebook's signature of `body`."""
+    return _same(header, facebook_signature(body, secret))
+
+
+def twitter_signature_valid(body: bytes, header: str | None, secret: str) -> bool:
+    """Whether `header` is X's signature of `body`."""
+    return _same(header, twitter_signature(body, secret))
+
+
+def twitter_crc_response(crc_token: str, secret: str) -> dict:
+    """The answer to X's challenge-response check (`GET ...?crc_token=`)."""
+    return {"response_token": twitter_signature(crc_token.encode(), secret)}
+
+
+def _same(given: str | None, expected: str) -> bool:
+    if not given:
+        return False
+    return hmac.compare_digest(given.strip().encode(), expected.encode())

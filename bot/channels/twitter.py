@@ -1,0 +1,47 @@
+"""X: direct messages and mentions, from the Account Activity webhook.
+
+Registered in credentials.yml as `bot.channels.twitter.TwitterInput`; the webhook is
+`/webhooks/twitter/webhook`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, List
+
+from sanic import response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot.channels.base import DurableInput
+from bot.channels.events import InboundEvent, parse_twitter
+from bot.channels.signatures import twitter_crc_response, twitter_signature_valid
+
+
+class TwitterInput(DurableInput):
+    """The X account's webhook."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "twitter"
+
+    def missing_settings(self) -> List[str]:
+        return self.settings.twitter.missing()
+
+    def signature_valid(self, request: Request) -> bool:
+        header = request.headers.get("x-twitter-webhooks-signature")
+        secret = self.settings.twitter.consumer_secret
+        return twitter_signature_valid(request.body, header, secret)
+
+    def parse(self, payload: Any, now: datetime) -> List[InboundEvent]:
+        events = parse_twitter(payload, now)
+        if str(payload.get("for_user_id")) != str(self.settings.twitter.user_id):
+            return []  # another account's activity: not ours to answer
+        return events
+
+    def challenge(self, request: Request) -> HTTPResponse:
+        """X's challenge-response check."""
+        token = request.args.get("crc_token")
+        if not token:
+            return response.json({"error": "crc_token is required"}, status=400)
+        return response.json(twitter_crc_response(token, self.settings.twitter.consumer_secret))

@@ -1,0 +1,50 @@
+"""X's API v2: the calls the outbox makes for the account (OAuth 1.0a user context)."""
+
+from __future__ import annotations
+
+from typing import Any, Dict
+
+import requests
+from requests_oauthlib import OAuth1
+
+from bot.channels.platform_http import TIMEOUT, request_json
+
+
+class XClient:
+    """The account's direct messages and replies."""
+
+    def __init__(
+        self,
+        base_url: str,
+        consumer_key: str,
+        consumer_secret: str,
+        access_token: str,
+        access_token_secret: str,
+        session: requests.Session | None = None,
+        timeout: tuple[float, float] = TIMEOUT,
+    ) -> None:
+        self._base = base_url.rstrip("/")
+        self._auth = OAuth1(consumer_key, consumer_secret, access_token, access_token_secret)
+        self._session = session or requests.Session()
+        self._timeout = timeout
+
+    def send_dm(self, user_id: str, text: str) -> str:
+        """A direct message to the user."""
+        path = f"2/dm_conversations/with/{user_id}/messages"
+        return self._call("POST", path, {"text": text}).get("dm_event_id", "")
+
+    def reply(self, tweet_id: str, text: str) -> str:
+        """A public reply to the tweet."""
+        body = {"text": text, "reply": {"in_reply_to_tweet_id": tweet_id}}
+        return self._call("POST", "2/tweets", body).get("id", "")
+
+    def hide_reply(self, tweet_id: str) -> str:
+        """Hide a reply to one of the account's conversations."""
+        self._call("PUT", f"2/tweets/{tweet_id}/hidden", {"hidden": True})
+        return tweet_id
+
+    def _call(self, method: str, path: str, body: Dict[str, Any]) -> Dict[str, Any]:
+        answer = request_json(
+            self._session, method, f"{self._base}/{path}", self._timeout, auth=self._auth, json=body
+        )
+        return answer.get("data") or {}

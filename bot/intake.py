@@ -1,0 +1,143 @@
+"""Durable intake: webhook events are recorded before they are acknowledged (P12).
+
+A webhook's events are accepted (stored, once per platform event id) and the webhook
+answered at once; they are processed afterwards, in order within each conversation.
+An event whose processing was cut short (a crash, a restart) is claimed again when its
+lease runs out. Its text is dropped once processed: only the ids stay, to recognise
+a redelivery.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import List, Sequence
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+from bot.channels.events import InboundEvent
+from bot.store import as_aware, inbound_events, to_utc
+
+ACCEPTED = "accepted"
+PROCESSED = "processed"
+FAILED = "failed"
+# Processing one message takes well under this; a claim older than it was cut short.
+LEASE = timedelta(minutes=2)
+# An event that fails this often is set aside for staff instead of blocking its
+# conversation.
+MAX_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """An accepted event, claimed for processing."""
+
+    row_id: int
+    event: InboundEvent
+    attempts: int
+
+
+class IntakeStore:
+    """Inbound events in the project's store."""
+
+    def __init__(self, engine: Engine, lease: timedelta = LEASE) -> None:
+        self._engine = engine
+        self._lease = lease
+
+    def accept(self, events: Sequence[InboundEvent], now: datetime) -> List[InboundEvent]:
+        """Record `events`; returns those not seen before (redeliveries are dropped)."""
+        accepted = []
+        for event in events:
+            try:
+                with self._engine.begin() as connection:
+                    seen = connection.execute(
+                        select(inbound_events.c.id).where(
+                            inbound_events.c.platform == event.platform,
+                            inbound_events.c.event_id == event.event_id,
+                        )
+                    ).first()
+                    if seen:
+                        continue
+                    connection.execute(
+                        inbound_events.insert().values(
+                            platform=event.platform,
+                            event_id=event.event_id,
+                            conversation_id=event.conversation_id,
+                            event=json.dumps(event.as_dict()),
+                            state=ACCEPTED,
+                            attempts=0,
+                            received_at=to_utc(now),
+                        )
+                    )
+            except IntegrityError:
+                continue  # the same event, accepted at the same moment by another request
+            accepted.append(event)
+        return accepted
+
+    def claim(self, now: datetime, limit: int = 16) -> List[Claimed]:
+        """Claim the next event of each conversation that has one waiting.
+
+        A conversation with an event in processing gives none, so its events are
+        processed one at a time, in the order they were accepted.
+        """
+        free = or_(inbound_events.c.claimed_until.is_(None), inbound_events.c.claimed_until < now)
+        with self._engine.connect() as connection:
+            rows = connection.execute(
+                select(inbound_events)
+                .where(inbound_events.c.state == ACCEPTED)
+                .order_by(inbound_events.c.id)
+                .limit(500)
+            ).all()
+        firsts, seen = [], set()
+        for row in rows:
+            if row.conversation_id in seen:
+                continue
+            seen.add(row.conversation_id)
+            if row.claimed_until is None or as_aware(row.claimed_until) < now:
+                firsts.append(row)
+        claimed = []
+        for row in firsts[:limit]:
+            with self._engine.begin() as connection:
+                taken = connection.execute(
+                    inbound_events.update()
+                    .where(and_(inbound_events.c.id == row.id, inbound_events.c.state == ACCEPTED))
+                    .where(free)
+                    .values(claimed_until=to_utc(now + self._lease), attempts=row.attempts + 1)
+                ).rowcount
+            if taken:
+                event = InboundEvent.from_dict(json.loads(row.event))
+                claimed.append(Claimed(row.id, event, row.attempts + 1))
+        return claimed
+
+    def processed(self, row_id: int, now: datetime) -> None:
+        """The event was handled: keep its ids, drop its text."""
+        with self._engine.begin() as connection:
+            connection.execute(
+                inbound_events.update()
+                .where(inbound_events.c.id == row_id)
+                .values(state=PROCESSED, event=None, processed_at=to_utc(now), claimed_until=None)
+            )
+
+    def failed(self, claimed: Claimed, now: datetime, error: str) -> None:
+        """Processing raised: try again later, or set the event aside after MAX_ATTEMPTS."""
+        values = {"last_error": error[:2000], "claimed_until": to_utc(now + timedelta(seconds=5))}
+        if claimed.attempts >= MAX_ATTEMPTS:
+            values.update(state=FAILED, claimed_until=None)
+        with self._engine.begin() as connection:
+            connection.execute(
+                inbound_events.update()
+                .where(inbound_events.c.id == claimed.row_id)
+                .values(**values)
+            )
+
+    def waiting(self) -> int:
+        """How many accepted events are not processed yet."""
+        with self._engine.connect() as connection:
+            return len(
+                connection.execute(
+                    select(inbound_events.c.id).where(inbound_events.c.state == ACCEPTED)
+                ).all()
+            )

@@ -1,0 +1,274 @@
+"""The durable outbox: every call to a platform is stored, then sent by a worker (P12).
+
+A reply survives a platform outage or a restart. Messages of one conversation go out
+one at a time, in the order they were written. Transient failures (timeouts, 5xx, 429)
+are retried with exponential backoff, after `Retry-After` when the platform gives one;
+a permanent failure (any other 4xx, or Messenger's messaging window closed) goes to the
+dead letters, which staff see.
+
+Exactly once: a message is claimed with a lease before its call and marked sent after
+it. A worker killed between a platform's answer and that mark sends the message again
+after the lease; no platform call here takes an idempotency key, so that window (well
+under a second) is the one way a message can go out twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import Enum
+from typing import Callable, List, Mapping
+
+from sqlalchemy import and_, exists, or_, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+from bot.channels.platform_http import PlatformError
+from bot.store import as_aware, outbox, to_utc
+
+PENDING = "pending"
+SENT = "sent"
+DEAD = "dead"
+LEASE = timedelta(seconds=60)
+MESSENGER_WINDOW = timedelta(hours=24)
+HUMAN_AGENT_WINDOW = timedelta(days=7)
+GIVE_UP_AFTER = timedelta(days=7)
+
+
+class Operation(str, Enum):
+    """The platform calls the assistant and staff make."""
+
+    MESSENGER_SEND = "messenger_send"
+    PRIVATE_REPLY = "private_reply"
+    PUBLIC_REPLY = "public_reply"
+    HIDE_COMMENT = "hide_comment"
+    DELETE_COMMENT = "delete_comment"
+    X_DM = "x_dm"
+    X_REPLY = "x_reply"
+    X_HIDE_REPLY = "x_hide_reply"
+
+
+class Author(str, Enum):
+    """Who wrote an outbound message: the window Messenger allows depends on it."""
+
+    ASSISTANT = "assistant"
+    STAFF = "staff"
+
+
+@dataclass(frozen=True)
+class Outbound:
+    """One stored platform call."""
+
+    id: int
+    conversation_id: str
+    platform: str
+    operation: Operation
+    target: str
+    text: str | None
+    author: Author
+    user_message_at: datetime | None
+    attempts: int
+    created_at: datetime
+    state: str = PENDING
+    last_error: str | None = None
+
+
+class OutsideWindow(PlatformError):
+    """Messenger no longer allows this message: too long since the user wrote."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, transient=False)
+
+
+def messenger_tag(author: Author, user_message_at: datetime | None, now: datetime) -> str | None:
+    """The Send API's terms for a message now: None for RESPONSE, or the message tag.
+
+    The assistant answers inside 24 hours of the user's message; a person may answer
+    for 7 days with the HUMAN_AGENT tag.
+
+    Raises:
+        OutsideWindow: Messenger would refuse the message.
+    """
+    age = now - user_message_at if user_message_at else timedelta(0)
+    if age <= MESSENGER_WINDOW:
+        return None
+    if author is Author.STAFF and age <= HUMAN_AGENT_WINDOW:
+        return "HUMAN_AGENT"
+    limit = "7 days (HUMAN_AGENT)" if author is Author.STAFF else "24 hours"
+    raise OutsideWindow(f"Messenger allows replies for {limit} after the user's last message")
+
+
+def backoff(attempts: int, retry_after: float | None, base: float, cap: float) -> timedelta:
+    """How long to wait before attempt `attempts + 1`: the platform's word, or doubling."""
+    if retry_after is not None:
+        return timedelta(seconds=max(retry_after, 0.0))
+    return timedelta(seconds=min(cap, base * 2 ** max(attempts - 1, 0)))
+
+
+class Outbox:
+    """Outbound platform calls in the project's store."""
+
+    def __init__(self, engine: Engine, lease: timedelta = LEASE) -> None:
+        self._engine = engine
+        self._lease = lease
+
+    def enqueue(
+        self,
+        conversation_id: str,
+        platform: str,
+        operation: Operation,
+        target: str,
+        now: datetime,
+        text: str | None = None,
+        author: Author = Author.ASSISTANT,
+        user_message_at: datetime | None = None,
+        dedupe_key: str | None = None,
+    ) -> int | None:
+        """Store a call to make; None if one with `dedupe_key` is already stored."""
+        values = {
+            "conversation_id": conversation_id,
+            "platform": platform,
+            "operation": operation.value,
+            "target": target,
+            "text": text,
+            "author": author.value,
+            "user_message_at": to_utc(user_message_at) if user_message_at else None,
+            "dedupe_key": dedupe_key,
+            "state": PENDING,
+            "attempts": 0,
+            "created_at": to_utc(now),
+            "next_attempt_at": to_utc(now),
+        }
+        try:
+            with self._engine.begin() as connection:
+                return connection.execute(outbox.insert().values(**values)).inserted_primary_key[0]
+        except IntegrityError:
+            if dedupe_key is None:
+                raise
+            return None
+
+    def claim(self, now: datetime) -> Outbound | None:
+        """Claim the next call that is due and first in its conversation's queue."""
+        earlier = outbox.alias("earlier")
+        blocked = exists().where(
+            and_(
+                earlier.c.conversation_id == outbox.c.conversation_id,
+                earlier.c.state == PENDING,
+                earlier.c.id < outbox.c.id,
+            )
+        )
+        free = or_(outbox.c.claimed_until.is_(None), outbox.c.claimed_until < to_utc(now))
+        query = (
+            select(outbox)
+            .where(outbox.c.state == PENDING, outbox.c.next_attempt_at <= to_utc(now), free)
+            .where(~blocked)
+            .order_by(outbox.c.next_attempt_at, outbox.c.id)
+            .limit(8)
+        )
+        with self._engine.connect() as connection:
+            candidates = connection.execute(query).all()
+        for row in candidates:
+            with self._engine.begin() as connection:
+                taken = connection.execute(
+                    outbox.update()
+                    .where(outbox.c.id == row.id, outbox.c.state == PENDING, free)
+                    .values(claimed_until=to_utc(now + self._lease), attempts=row.attempts + 1)
+                ).rowcount
+            if taken:
+                return _outbound(row, attempts=row.attempts + 1)
+        return None
+
+    def sent(self, message_id: int, now: datetime, platform_id: str) -> None:
+        """The platform accepted the call."""
+        self._update(message_id, state=SENT, sent_at=to_utc(now), platform_id=platform_id)
+
+    def retry(self, message_id: int, at: datetime, error: str) -> None:
+        """A transient failure: try again at `at`."""
+        self._update(message_id, next_attempt_at=to_utc(at), last_error=error[:2000])
+
+    def dead(self, message_id: int, error: str) -> None:
+        """A permanent failure: set aside for staff."""
+        self._update(message_id, state=DEAD, last_error=error[:2000])
+
+    def messages(self, state: str | None = None) -> List[Outbound]:
+        """Stored calls in order, optionally only those in `state`."""
+        query = select(outbox).order_by(outbox.c.id)
+        if state:
+            query = query.where(outbox.c.state == state)
+        with self._engine.connect() as connection:
+            return [_outbound(row) for row in connection.execute(query)]
+
+    def _update(self, message_id: int, **values) -> None:
+        with self._engine.begin() as connection:
+            connection.execute(
+                outbox.update()
+                .where(outbox.c.id == message_id)
+                .values(claimed_until=None, **values)
+            )
+
+
+Deliver = Callable[[Outbound, datetime], str]
+
+
+class OutboxWorker:
+    """Sends stored calls through the platform clients, one claim at a time.
+
+    `deliverers` maps a platform to a function that makes the call and returns the
+    platform's id for it, raising `PlatformError`. Safe to run several at once, in
+    one process or many.
+    """
+
+    def __init__(
+        self,
+        box: Outbox,
+        deliverers: Mapping[str, Deliver],
+        clock: Callable[[], datetime],
+        base_delay: float = 1.0,
+        max_delay: float = 60.0,
+    ) -> None:
+        self._box = box
+        self._deliverers = deliverers
+        self._clock = clock
+        self._base_delay = base_delay
+        self._max_delay = max_delay
+
+    def run_once(self) -> bool:
+        """Send the next due call, if there is one; True if there was."""
+        now = self._clock()
+        message = self._box.claim(now)
+        if message is None:
+            return False
+        deliver = self._deliverers.get(message.platform)
+        try:
+            if deliver is None:
+                raise PlatformError(f"the {message.platform} channel is off", transient=True)
+            platform_id = deliver(message, now)
+        except PlatformError as error:
+            done = self._clock()
+            if not error.transient or done - message.created_at > GIVE_UP_AFTER:
+                self._box.dead(message.id, str(error))
+            else:
+                wait = backoff(
+                    message.attempts, error.retry_after, self._base_delay, self._max_delay
+                )
+                self._box.retry(message.id, done + wait, str(error))
+            return True
+        self._box.sent(message.id, self._clock(), platform_id)
+        return True
+
+
+def _outbound(row, attempts: int | None = None) -> Outbound:
+    return Outbound(
+        id=row.id,
+        conversation_id=row.conversation_id,
+        platform=row.platform,
+        operation=Operation(row.operation),
+        target=row.target,
+        text=row.text,
+        author=Author(row.author),
+        user_message_at=as_aware(row.user_message_at),
+        attempts=row.attempts if attempts is None else attempts,
+        created_at=as_aware(row.created_at),
+        state=row.state,
+        last_error=row.last_error,
+    )

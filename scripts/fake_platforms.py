@@ -1,0 +1,287 @@
+"""Stand-ins for Facebook's Graph API and X's API, on loopback, for tests and the simulator.
+
+They answer the calls the outbox makes with the documented response shapes, record
+every call, and can be told to fail (any status, optionally with `Retry-After`) or to
+hang. Graph calls are served under `/graph/v19.0`, X calls under `/x`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Dict, List
+from urllib.parse import parse_qs, urlparse
+
+GRAPH_PREFIX = "/graph/v19.0"
+X_PREFIX = "/x"
+
+
+@dataclass
+class Call:
+    """One call a fake platform received."""
+
+    platform: str
+    method: str
+    path: str
+    query: Dict[str, List[str]]
+    body: Any
+    authorization: str | None
+    at: float = field(default_factory=time.monotonic)
+
+    def describe(self) -> str:
+        """The call on one line, as the simulator prints it."""
+        return f"{self.platform:8} {self.method:6} {self.path}  {json.dumps(self.body)}"
+
+
+class FakePlatforms:
+    """Both fake APIs on one loopback port."""
+
+    def __init__(self, port: int = 0) -> None:
+        self.calls: List[Call] = []
+        self._lock = threading.Lock()
+        self._failure: tuple[int, Dict[str, str]] | None = None
+        self._hang = 0.0
+        self._ids = 0
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        """The servers' base address."""
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    @property
+    def graph_url(self) -> str:
+        """What FACEBOOK_GRAPH_URL should be."""
+        return self.url + GRAPH_PREFIX
+
+    @property
+    def x_url(self) -> str:
+        """What TWITTER_API_URL should be."""
+        return self.url + X_PREFIX
+
+    def start(self) -> FakePlatforms:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> FakePlatforms:
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    def fail(self, status: int = 503, retry_after: int | None = None) -> None:
+        """Answer every call with `status` until `recover()`."""
+        headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
+        self._failure = (status, headers)
+
+    def hang(self, seconds: float) -> None:
+        """Wait `seconds` before answering each call, until `recover()`."""
+        self._hang = seconds
+
+    def recover(self) -> None:
+        """Answer normally again."""
+        self._failure, self._hang = None, 0.0
+
+    def received(self, platform: str | None = None) -> List[Call]:
+        """The calls answered so far (those refused while failing are not counted)."""
+        with self._lock:
+            return [c for c in self.calls if platform in (None, c.platform)]
+
+    def texts(self) -> List[str]:
+        """The text of every message or reply sent, in order."""
+        found = []
+        for call in self.received():
+            body = call.body if isinstance(call.body, dict) else {}
+            text = (body.get("message") or {}) if "recipient" in body else body.get("message")
+            if isinstance(text, dict):
+                text = text.get("text")
+            found.append(text or body.get("text"))
+        return [t for t in found if t]
+
+    def _next_id(self) -> int:
+        with self._lock:
+            self._ids += 1
+            return self._ids
+
+    def _answer(self, method: str, path: str, query, body, authorization):
+        if path.startswith(GRAPH_PREFIX + "/"):
+            return self._graph(method, path[len(GRAPH_PREFIX) + 1 :], query, body, authorization)
+        if path.startswith(X_PREFIX + "/"):
+            return self._x(method, path[len(X_PREFIX) :], query, body, authorization)
+        return 404, {"error": "no such endpoint"}
+
+    def _graph(self, method, path, query, body, authorization):
+        if not query.get("access_token"):
+            return 400, {"error": {"message": "An access token is required", "code": 190}}
+        parts = path.split("/")
+        if method == "POST" and len(parts) == 2 and parts[1] == "messages":
+            recipient = (body or {}).get("recipient") or {}
+            if not (body or {}).get("message") or not recipient:
+                return 400, {"error": {"message": "Invalid parameter", "code": 100}}
+            self._record("facebook", method, path, query, body, authorization)
+            return 200, {
+                "recipient_id": recipient.get("id", ""),
+                "message_id": f"m_{self._next_id()}",
+            }
+        if method == "POST" and len(parts) == 2 and parts[1] == "comments":
+            self._record("facebook", method, path, query, body, authorization)
+            return 200, {"id": f"{parts[0]}_{self._next_id()}"}
+        if method in ("POST", "DELETE") and len(parts) == 1:
+            self._record("facebook", method, path, query, body, authorization)
+            return 200, {"success": True}
+        return 404, {"error": {"message": "Unknown path", "code": 803}}
+
+    def _x(self, method, path, query, body, authorization):
+        if not (authorization or "").startswith("OAuth "):
+            return 401, {"title": "Unauthorized", "status": 401}
+        if method == "POST" and re.fullmatch(r"/2/dm_conversations/with/\w+/messages", path):
+            self._record("twitter", method, path, query, body, authorization)
+            number = self._next_id()
+            return 201, {"data": {"dm_conversation_id": f"c{number}", "dm_event_id": f"e{number}"}}
+        if method == "POST" and path == "/2/tweets":
+            self._record("twitter", method, path, query, body, authorization)
+            return 201, {"data": {"id": str(self._next_id()), "text": (body or {}).get("text")}}
+        if method == "PUT" and re.fullmatch(r"/2/tweets/\w+/hidden", path):
+            self._record("twitter", method, path, query, body, authorization)
+            return 200, {"data": {"hidden": True}}
+        return 404, {"title": "Not Found Error", "status": 404}
+
+    def _record(self, platform, method, path, query, body, authorization):
+        with self._lock:
+            self.calls.append(Call(platform, method, path, query, body, authorization))
+
+    def _handler(self):
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _serve(self):
+                if fake._hang:
+                    time.sleep(fake._hang)
+                if fake._failure is not None:
+                    status, headers = fake._failure
+                    return self._send(status, {"error": "the fake platform is failing"}, headers)
+                parsed = urlparse(self.path)
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length) if length else b""
+                try:
+                    body = json.loads(raw) if raw else None
+                except ValueError:
+                    return self._send(400, {"error": "malformed JSON"})
+                status, answer = fake._answer(
+                    self.command,
+                    parsed.path,
+                    parse_qs(parsed.query),
+                    body,
+                    self.headers.get("Authorization"),
+                )
+                self._send(status, answer)
+
+            def _send(self, status, answer, headers=None):
+                data = json.dumps(answer).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
+                self.end_headers()
+                try:
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up waiting (a hang)
+
+            do_GET = do_POST = do_PUT = do_DELETE = _serve
+
+            def log_message(self, *args):
+                pass
+
+        return Handler
+
+
+# Webhook bodies as the platforms send them (Meta's Messenger and page feed webhooks,
+# X's Account Activity API), for the tests and the simulator.
+
+
+def messenger_message(page_id: str, psid: str, text: str, mid: str, millis: int) -> dict:
+    """One Messenger message event."""
+    return {
+        "sender": {"id": psid},
+        "recipient": {"id": page_id},
+        "timestamp": millis,
+        "message": {"mid": mid, "text": text},
+    }
+
+
+def facebook_webhook(
+    page_id: str, messaging: List[dict] = (), changes: List[dict] = (), standby: List[dict] = ()
+) -> dict:
+    """A page webhook with one entry."""
+    entry: Dict[str, Any] = {"id": page_id, "time": int(time.time() * 1000)}
+    if messaging:
+        entry["messaging"] = list(messaging)
+    if changes:
+        entry["changes"] = list(changes)
+    if standby:
+        entry["standby"] = list(standby)
+    return {"object": "page", "entry": [entry]}
+
+
+def page_comment(author_id: str, text: str, comment_id: str, post_id: str) -> dict:
+    """One `feed` change: a comment added to one of the page's posts."""
+    return {
+        "field": "feed",
+        "value": {
+            "from": {"id": author_id, "name": "A Tenant"},
+            "item": "comment",
+            "verb": "add",
+            "comment_id": comment_id,
+            "post_id": post_id,
+            "parent_id": post_id,
+            "message": text,
+            "created_time": int(time.time()),
+        },
+    }
+
+
+def x_direct_message(for_user_id: str, sender_id: str, text: str, event_id: str) -> dict:
+    """An Account Activity webhook with one direct message."""
+    return {
+        "for_user_id": for_user_id,
+        "direct_message_events": [
+            {
+                "type": "message_create",
+                "id": event_id,
+                "created_timestamp": str(int(time.time() * 1000)),
+                "message_create": {
+                    "target": {"recipient_id": for_user_id},
+                    "sender_id": sender_id,
+                    "message_data": {"text": text, "entities": {}},
+                },
+            }
+        ],
+    }
+
+
+def x_mention(for_user_id: str, author_id: str, text: str, tweet_id: str) -> dict:
+    """An Account Activity webhook with one tweet that mentions the account."""
+    return {
+        "for_user_id": for_user_id,
+        "tweet_create_events": [
+            {
+                "id_str": tweet_id,
+                "text": text,
+                "timestamp_ms": str(int(time.time() * 1000)),
+                "user": {"id_str": author_id, "screen_name": "a_tenant"},
+                "entities": {"user_mentions": [{"id_str": for_user_id}]},
+            }
+        ],
+    }
