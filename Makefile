@@ -11,13 +11,14 @@ export PYTHONWARNINGS ?= ignore::DeprecationWarning
 # No telemetry: the assistant reports nothing about itself to anyone.
 export RASA_TELEMETRY_ENABLED ?= false
 
-.PHONY: help install train run chat lint deps-check unit postgres-test validate story-test nlu-eval e2e test bench
+.PHONY: help install train run run-simulated simulate chat lint deps-check unit postgres-test validate story-test nlu-eval e2e test bench
 
 help:
 	@echo "make run    set up (.venv/, Python 3.10), train if needed, start the assistant"
 	@echo "make test   lint, unit/action/server tests, data validation, training,"
 	@echo "            test stories, NLU evaluation, end-to-end tests"
 	@echo "make chat   talk to the running assistant"
+	@echo "make run-simulated, then make simulate: Facebook and X without accounts"
 	@echo "make bench  measure latency, throughput, memory and training time"
 
 install:
@@ -31,6 +32,13 @@ run: train
 
 chat: install
 	@$(PY) scripts/chat.py
+
+# The assistant with Facebook and X played by the simulator's fakes (make simulate).
+run-simulated: train
+	@$(PY) scripts/run.py --simulator
+
+simulate: install
+	@$(PY) -m scripts.simulate
 
 lint: install
 	@echo "==> Lint"

@@ -42,6 +42,8 @@ class Assistant:
         log_dir: where the servers' output goes; None lets it through to the console.
         api_token: enables Rasa's HTTP API (conversations, for staff) behind this token.
         extra_env: variables added to the servers' environment.
+        action_endpoint: where Rasa calls the actions, if not the action server itself
+            (a test puts a slow proxy in between).
     """
 
     project: Path
@@ -54,6 +56,7 @@ class Assistant:
     log_dir: Path | None = None
     api_token: str | None = None
     extra_env: Dict[str, str] = field(default_factory=dict)
+    action_endpoint: str | None = None
     processes: Dict[str, subprocess.Popen] = field(default_factory=dict, init=False)
     _logs: List[IO] = field(default_factory=list, init=False)
     _endpoints: Path | None = field(default=None, init=False)
@@ -74,27 +77,36 @@ class Assistant:
         Raises:
             StartError: a server exited early or did not answer within `timeout`.
         """
-        env = {**os.environ, "SANIC_HOST": HOST, **self.extra_env}
-        rasa = str(self.venv_bin / "rasa")
-        if self.actions:
-            self._spawn(
-                "actions",
-                [
-                    rasa,
-                    "run",
+        deadline = time.monotonic() + timeout
+        try:
+            if self.actions:
+                self._spawn(
                     "actions",
-                    "--actions",
-                    self.actions,
-                    "--port",
-                    str(self.action_port),
-                ],
-                env,
-            )
+                    [
+                        str(self.venv_bin / "rasa"),
+                        "run",
+                        "actions",
+                        "--actions",
+                        self.actions,
+                        "--port",
+                        str(self.action_port),
+                    ],
+                    self._env(),
+                )
+                self._wait("actions", f"{self.action_url}/health", deadline)
+            self.start_rasa(deadline - time.monotonic())
+        except StartError:
+            self.stop()
+            raise
+        return self
+
+    def start_rasa(self, timeout: float = 180.0) -> None:
+        """Start the Rasa server (again, after `kill_rasa`) and wait until it answers."""
         api = ["--enable-api", "--auth-token", self.api_token] if self.api_token else []
         self._spawn(
             "rasa",
             [
-                rasa,
+                str(self.venv_bin / "rasa"),
                 "run",
                 "--model",
                 str(self.model),
@@ -108,17 +120,18 @@ class Assistant:
                 str(self.project / "credentials.yml"),
                 *api,
             ],
-            env,
+            self._env(),
         )
-        deadline = time.monotonic() + timeout
-        try:
-            if self.actions:
-                self._wait("actions", f"{self.action_url}/health", deadline)
-            self._wait("rasa", f"{self.rasa_url}/", deadline)
-        except StartError:
-            self.stop()
-            raise
-        return self
+        self._wait("rasa", f"{self.rasa_url}/", time.monotonic() + timeout)
+
+    def kill_rasa(self) -> None:
+        """Kill the Rasa server at once (SIGKILL), as a crash would."""
+        process = self.processes["rasa"]
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+    def _env(self) -> Dict[str, str]:
+        return {**os.environ, "SANIC_HOST": HOST, **self.extra_env}
 
     def stop(self, grace: float = 15.0) -> None:
         """Stop both servers: SIGTERM, then SIGKILL after `grace` seconds."""
@@ -186,10 +199,13 @@ class Assistant:
 
     def _endpoints_file(self) -> Path:
         """endpoints.yml, with this instance's action port and tracker store."""
+        if self._endpoints is not None:
+            return self._endpoints
         source = self.project / "endpoints.yml"
         endpoints = yaml.safe_load(source.read_text()) or {}
         if self.actions:
-            endpoints["action_endpoint"] = {"url": f"{self.action_url}/webhook"}
+            url = self.action_endpoint or f"{self.action_url}/webhook"
+            endpoints["action_endpoint"] = {"url": url}
         else:
             endpoints.pop("action_endpoint", None)
         if self.tracker_db is not None:

@@ -18,6 +18,7 @@ from bot.processes import Assistant, StartError  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from bot.store import connect  # noqa: E402
 from bot.tenancy import TenancyRepository, load_tenancies  # noqa: E402
+from scripts.simulate import simulator_env  # noqa: E402
 
 BANNER = """
 ==> The assistant is running.
@@ -50,7 +51,24 @@ def api_token(settings: Settings) -> tuple[str, str]:
     return token, str(TOKEN_FILE.relative_to(ROOT))
 
 
-def main() -> int:
+def channel_lines(settings: Settings) -> str:
+    """Which platform channels are on, and what each still needs."""
+    lines = []
+    for name, missing in (
+        ("Facebook", settings.facebook.missing()),
+        ("X", settings.twitter.missing()),
+    ):
+        state = "on" if not missing else f"off (set {', '.join(missing)})"
+        lines.append(f"    {name + ':':15} {state}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    arguments = argv if argv is not None else sys.argv[1:]
+    if "--simulator" in arguments:
+        # The platforms are the simulator's fakes (make simulate): see scripts/simulate.py.
+        os.environ.update(simulator_env())
+        print("==> Platforms simulated: run `make simulate` in another terminal", flush=True)
     settings = Settings.from_env()
     token, token_source = api_token(settings)
     if settings.demo_tenancies is not None:
@@ -78,7 +96,8 @@ def main() -> int:
     banner = BANNER.format(
         rasa=assistant.rasa_url, actions=assistant.action_url, token_source=token_source
     )
-    print(banner, flush=True)
+    hooks = f"    Channels (webhooks at {assistant.rasa_url}/webhooks/<name>/webhook):"
+    print(f"{banner}{hooks}\n{channel_lines(settings)}", flush=True)
     print(f"    (ready in {time.monotonic() - started:.0f}s)", flush=True)
     try:
         while (gone := assistant.exited()) is None:

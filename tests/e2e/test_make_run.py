@@ -121,6 +121,9 @@ def test_it_prints_where_it_listens_and_how_to_talk_to_it(run):
     assert f"http://127.0.0.1:{run.rasa_port}/webhooks/rest/webhook" in output
     assert f"http://127.0.0.1:{run.action_port}/webhook" in output
     assert "make chat" in output
+    # No platform secrets in this environment: both channels say they are off, and why.
+    assert "Facebook:       off (set FACEBOOK_APP_SECRET" in output
+    assert "X:              off (set TWITTER_CONSUMER_KEY" in output
 
 
 def test_greeting_names_the_association_from_its_configuration(tenant):

@@ -337,4 +337,3 @@ def box_error(engine, message_id):
         return connection.execute(
             select(outbox.c.last_error).where(outbox.c.id == message_id)
         ).scalar()
-

@@ -53,3 +53,30 @@ def test_the_api_token_is_optional(tmp_path):
     absent = tmp_path / "absent.env"
     assert Settings.from_env({}, absent).rasa_api_token is None
     assert Settings.from_env({"RASA_API_TOKEN": "t0k"}, absent).rasa_api_token == "t0k"
+
+
+def test_platform_settings_are_read_and_say_what_is_missing(tmp_path):
+    settings = Settings.from_env(
+        {
+            "FACEBOOK_APP_SECRET": "s",
+            "FACEBOOK_VERIFY_TOKEN": "v",
+            "FACEBOOK_PAGE_ID": "1",
+            "FACEBOOK_GRAPH_URL": "http://127.0.0.1:9/graph/v19.0/",
+            "TWITTER_USER_ID": "2",
+        },
+        dotenv_path=tmp_path / "none.env",
+    )
+    assert settings.facebook.missing() == ["FACEBOOK_PAGE_ACCESS_TOKEN"]
+    assert settings.facebook.graph_url == "http://127.0.0.1:9/graph/v19.0"
+    assert settings.twitter.missing() == [
+        "TWITTER_CONSUMER_KEY",
+        "TWITTER_CONSUMER_SECRET",
+        "TWITTER_ACCESS_TOKEN",
+        "TWITTER_ACCESS_TOKEN_SECRET",
+    ]
+    assert settings.twitter.api_url == "https://api.twitter.com"
+
+
+def test_a_platform_address_must_be_http(tmp_path):
+    with pytest.raises(SettingsError, match="TWITTER_API_URL"):
+        Settings.from_env({"TWITTER_API_URL": "ftp://x"}, dotenv_path=tmp_path / "none.env")

@@ -1,0 +1,75 @@
+"""End to end: the local simulator shows a conversation without platform accounts."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.association import load_association
+from bot.processes import Assistant, free_port
+from scripts.simulate import simulator_env
+from tests.helpers import ROOT
+
+ASSOCIATION = load_association(ROOT / "association.yml")
+
+
+@pytest.fixture(scope="module")
+def running(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("simulator")
+    fake_port = free_port()
+    assistant = Assistant(
+        project=ROOT,
+        venv_bin=Path(sys.executable).parent,
+        model=ROOT / "models",
+        rasa_port=free_port(),
+        action_port=free_port(),
+        tracker_db=tmp / "tracker.db",
+        log_dir=tmp / "logs",
+        extra_env={"DATABASE_URL": f"sqlite:///{tmp / 'assistant.db'}", **simulator_env(fake_port)},
+    )
+    with assistant:
+        yield assistant, fake_port
+
+
+def simulate(running, *args):
+    assistant, fake_port = running
+    env = {**os.environ, "SIMULATOR_PORT": str(fake_port), "RASA_PORT": str(assistant.rasa_port)}
+    result = subprocess.run(
+        [sys.executable, "-m", "scripts.simulate", *args, "--wait", "30"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_a_messenger_message_and_the_send_api_call_that_answers_it(running):
+    output = simulate(running, "messenger", "hello")
+    assert "200" in output
+    assert "<- facebook POST   100000000000001/messages" in output
+    assert ASSOCIATION.name in output
+
+
+def test_an_x_mention_and_its_public_reply(running):
+    output = simulate(running, "x-mention", "what are your opening hours", "--as", "777")
+    assert "<- twitter  POST   /2/tweets" in output and "in_reply_to_tweet_id" in output
+
+
+def test_interactive_mode_switches_surface(running):
+    assistant, fake_port = running
+    env = {**os.environ, "SIMULATOR_PORT": str(fake_port), "RASA_PORT": str(assistant.rasa_port)}
+    result = subprocess.run(
+        [sys.executable, "-m", "scripts.simulate", "--wait", "30"],
+        cwd=ROOT,
+        env=env,
+        input="/x-dm\nhi there\n/quit\n",
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
+    assert "/2/dm_conversations/with/5550001/messages" in result.stdout
