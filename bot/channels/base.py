@@ -76,7 +76,8 @@ class DurableInput(InputChannel, ABC):
         @hook.listener("after_server_start")
         async def start(app, _loop) -> None:
             if channel.on:
-                ChannelRuntime.for_app(app, channel.settings).start(app, on_new_message)
+                runtime = await ChannelRuntime.for_app(app, channel.settings)
+                runtime.start(app, on_new_message)
 
         @hook.listener("before_server_stop")
         async def stop(app, _loop) -> None:
@@ -105,7 +106,7 @@ class DurableInput(InputChannel, ABC):
                 events = channel.parse(json.loads(request.body or b""), channel._clock())
             except (ValueError, MalformedPayload) as error:
                 return response.json({"error": f"malformed payload: {error}"}, status=400)
-            runtime = ChannelRuntime.for_app(request.app, channel.settings)
+            runtime = await ChannelRuntime.for_app(request.app, channel.settings)
             accepted = await runtime.accept(events)
             return response.json({"received": len(events), "new": len(accepted)})
 

@@ -77,11 +77,13 @@ class ChannelRuntime:
         return cls(IntakeStore(engine), box, OutboxWorker(box, deliverers, utc_now))
 
     @classmethod
-    def for_app(cls, app: Sanic, settings: Settings) -> ChannelRuntime:
+    async def for_app(cls, app: Sanic, settings: Settings) -> ChannelRuntime:
         """The app's one runtime, made on first use: both connectors share it."""
         runtime = getattr(app.ctx, "channel_runtime", None)
         if runtime is None:
-            runtime = cls.from_settings(settings)
+            # Connecting creates the store's tables: blocking work, kept off the loop.
+            runtime = await _in_thread(cls.from_settings, settings)
+            runtime = getattr(app.ctx, "channel_runtime", None) or runtime
             app.ctx.channel_runtime = runtime
         return runtime
 
