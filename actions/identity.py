@@ -14,6 +14,7 @@ responses `utter_ask_<slot>` and `utter_invalid_<slot>` for each security slot.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import asdict
 from datetime import date, datetime, timezone
 from typing import Any, Callable, Dict, List
@@ -71,8 +72,8 @@ def current_verification(
     return None
 
 
-class ActionTenancyGate(Action):
-    """Decides whether a tenancy question may be answered, checked, or neither."""
+class IdentityAction(Action, ABC):
+    """Base of the actions that run or read identity checks: their dependencies."""
 
     def __init__(
         self,
@@ -85,6 +86,14 @@ class ActionTenancyGate(Action):
         self._sealer = sealer or dependencies.sealer()
         self._calendar = calendar or dependencies.calendar()
         self._clock = clock or dependencies.utc_now
+
+    @abstractmethod
+    def name(self) -> str:
+        """The action's name in the domain."""
+
+
+class ActionTenancyGate(IdentityAction):
+    """Decides whether a tenancy question may be answered, checked, or neither."""
 
     def name(self) -> str:
         return "action_tenancy_gate"
@@ -194,20 +203,8 @@ class ValidateIdentityForm(FormValidationAction):
         return self._validate("security_date_of_birth", value, dispatcher)
 
 
-class ActionVerifyIdentity(Action):
+class ActionVerifyIdentity(IdentityAction):
     """Checks the sealed answers; sets `identity_status` and clears the answers."""
-
-    def __init__(
-        self,
-        checks: IdentityChecks | None = None,
-        sealer: Sealer | None = None,
-        calendar: WorkingCalendar | None = None,
-        clock: dependencies.Clock | None = None,
-    ) -> None:
-        self._checks = checks or dependencies.identity_checks()
-        self._sealer = sealer or dependencies.sealer()
-        self._calendar = calendar or dependencies.calendar()
-        self._clock = clock or dependencies.utc_now
 
     def name(self) -> str:
         return "action_verify_identity"

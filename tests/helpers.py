@@ -62,3 +62,23 @@ def demo_tenancies(database_url: str):
     repository = TenancyRepository(engine)
     load_tenancies(DEMO_TENANCIES, repository, work_factor=TEST_WORK_FACTOR)
     return engine, repository
+
+
+def assistant_in(tmp: Path, extra_env: Dict[str, str] | None = None, **options):
+    """Both servers as `make run` starts them, on spare ports, with their own store,
+    conversations and logs under `tmp`."""
+    import sys
+
+    from bot.processes import Assistant, free_port
+
+    return Assistant(
+        project=ROOT,
+        venv_bin=Path(sys.executable).parent,
+        model=ROOT / "models",
+        rasa_port=free_port(),
+        action_port=options.pop("action_port", None) or free_port(),
+        tracker_db=tmp / "tracker.db",
+        log_dir=tmp / "logs",
+        extra_env={"DATABASE_URL": f"sqlite:///{tmp / 'assistant.db'}", **(extra_env or {})},
+        **options,
+    )

@@ -7,18 +7,16 @@ be told to make every action slow.
 
 import json
 import secrets
-import sys
 import threading
 import time
 import urllib.request
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
 
 from bot.channels.signatures import facebook_signature, twitter_signature
-from bot.processes import Assistant, free_port
+from bot.processes import free_port
 from scripts.fake_platforms import (
     FakePlatforms,
     facebook_webhook,
@@ -27,7 +25,7 @@ from scripts.fake_platforms import (
     x_direct_message,
     x_mention,
 )
-from tests.helpers import ROOT
+from tests.helpers import assistant_in
 
 PAGE, ME = "104857600", "987654321"
 APP_SECRET, X_SECRET = "e2e-app-secret", "e2e-x-secret"
@@ -73,18 +71,9 @@ def running(tmp_path_factory):
     with FakePlatforms() as platforms:
         action_port = free_port()
         proxy = SlowProxy(f"http://127.0.0.1:{action_port}")
-        assistant = Assistant(
-            project=ROOT,
-            venv_bin=Path(sys.executable).parent,
-            model=ROOT / "models",
-            rasa_port=free_port(),
-            action_port=action_port,
-            tracker_db=tmp / "tracker.db",
-            log_dir=tmp / "logs",
-            api_token=secrets.token_urlsafe(16),
-            action_endpoint=proxy.url,
-            extra_env={
-                "DATABASE_URL": f"sqlite:///{tmp / 'assistant.db'}",
+        assistant = assistant_in(
+            tmp,
+            {
                 "FACEBOOK_APP_SECRET": APP_SECRET,
                 "FACEBOOK_VERIFY_TOKEN": "e2e-verify",
                 "FACEBOOK_PAGE_ACCESS_TOKEN": "e2e-page-token",
@@ -97,6 +86,9 @@ def running(tmp_path_factory):
                 "TWITTER_USER_ID": ME,
                 "TWITTER_API_URL": platforms.x_url,
             },
+            action_port=action_port,
+            api_token=secrets.token_urlsafe(16),
+            action_endpoint=proxy.url,
         )
         with assistant:
             yield assistant, platforms, proxy

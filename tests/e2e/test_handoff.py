@@ -2,19 +2,17 @@
 and carries on with the assistant once staff hand it back (ConversationResumed)."""
 
 import secrets
-import sys
 import uuid
 from datetime import datetime, timezone
-from pathlib import Path
 
 import pytest
 
 from bot.association import load_association
 from bot.conversations import RasaConversations, RasaError, hand_back
 from bot.handoff import HandoffRepository, Reason, State
-from bot.processes import Assistant, free_port, send
+from bot.processes import send
 from bot.store import connect
-from tests.helpers import ROOT
+from tests.helpers import ROOT, assistant_in
 
 ASSOCIATION = load_association(ROOT / "association.yml")
 
@@ -24,17 +22,7 @@ def running(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("handoff")
     database_url = f"sqlite:///{tmp / 'assistant.db'}"
     token = secrets.token_urlsafe(16)
-    assistant = Assistant(
-        project=ROOT,
-        venv_bin=Path(sys.executable).parent,
-        model=ROOT / "models",
-        rasa_port=free_port(),
-        action_port=free_port(),
-        tracker_db=tmp / "tracker.db",
-        log_dir=tmp / "logs",
-        api_token=token,
-        extra_env={"DATABASE_URL": database_url},
-    )
+    assistant = assistant_in(tmp, api_token=token)
     with assistant:
         yield assistant, HandoffRepository(connect(database_url)), token
 

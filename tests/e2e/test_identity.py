@@ -7,7 +7,6 @@ tracker store's database file and the servers' logs for every answer typed here.
 
 import json
 import secrets
-import sys
 import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -18,11 +17,11 @@ from sqlalchemy import select
 from bot.conversations import RasaConversations, hand_back
 from bot.handoff import HandoffRepository, Reason
 from bot.identity import Verification, staff_view
-from bot.processes import Assistant, free_port, send
+from bot.processes import send
 from bot.security_question import Sealer
 from bot.store import connect, identity_attempts
 from bot.tenancy import TenancyRepository, load_tenancies
-from tests.helpers import DEMO_TENANCIES, ROOT
+from tests.helpers import DEMO_TENANCIES, assistant_in
 
 MARGARET = ("TEN-204817", "Margaret Thompson", "12th April 1958")
 DANIEL = ("14 Elm Rd, LS6 2AB", "daniel thompson", "14th Sept 86")
@@ -42,16 +41,8 @@ def running(tmp_path_factory):
     load_tenancies(DEMO_TENANCIES, tenancies)
     key = Sealer.new_key()
     token = secrets.token_urlsafe(16)
-    assistant = Assistant(
-        project=ROOT,
-        venv_bin=Path(sys.executable).parent,
-        model=ROOT / "models",
-        rasa_port=free_port(),
-        action_port=free_port(),
-        tracker_db=tmp / "tracker.db",
-        log_dir=tmp / "logs",
-        api_token=token,
-        extra_env={"DATABASE_URL": database_url, "SECURITY_ANSWERS_KEY": key},
+    assistant = assistant_in(
+        tmp, {"DATABASE_URL": database_url, "SECURITY_ANSWERS_KEY": key}, api_token=token
     )
     with assistant:
         yield {

@@ -3,14 +3,13 @@
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from bot.association import load_association
-from bot.processes import Assistant, free_port
+from bot.processes import free_port
 from scripts.simulate import simulator_env
-from tests.helpers import ROOT
+from tests.helpers import ROOT, assistant_in
 
 ASSOCIATION = load_association(ROOT / "association.yml")
 
@@ -19,16 +18,7 @@ ASSOCIATION = load_association(ROOT / "association.yml")
 def running(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("simulator")
     fake_port = free_port()
-    assistant = Assistant(
-        project=ROOT,
-        venv_bin=Path(sys.executable).parent,
-        model=ROOT / "models",
-        rasa_port=free_port(),
-        action_port=free_port(),
-        tracker_db=tmp / "tracker.db",
-        log_dir=tmp / "logs",
-        extra_env={"DATABASE_URL": f"sqlite:///{tmp / 'assistant.db'}", **simulator_env(fake_port)},
-    )
+    assistant = assistant_in(tmp, simulator_env(fake_port))
     with assistant:
         yield assistant, fake_port
 
