@@ -11,7 +11,7 @@ export PYTHONWARNINGS ?= ignore::DeprecationWarning
 # No telemetry: the assistant reports nothing about itself to anyone.
 export RASA_TELEMETRY_ENABLED ?= false
 
-.PHONY: help install train run run-simulated simulate chat lint deps-check unit postgres-test validate story-test nlu-eval e2e test bench
+.PHONY: help install train run run-simulated simulate chat privacy-eval lint deps-check unit postgres-test validate story-test nlu-eval e2e test bench
 
 help:
 	@echo "make run    set up (.venv/, Python 3.10), train if needed, start the assistant"
@@ -74,8 +74,13 @@ e2e: train
 	@echo "==> End-to-end tests against the running servers"
 	$(BIN)/pytest tests/e2e
 
-test: install lint deps-check unit postgres-test validate train story-test nlu-eval e2e
+test: install lint deps-check unit privacy-eval postgres-test validate train story-test nlu-eval e2e
 	@echo "==> All tests passed"
 
 bench: train
 	$(PY) -m bench.run
+	$(PY) -m bench.privacy
+
+privacy-eval: install
+	@echo "==> Personal-detail detector on the labelled set"
+	$(PY) -m scripts.check_privacy

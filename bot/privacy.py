@@ -1,0 +1,237 @@
+"""Personal details in a message, found by their shape (P5).
+
+Nine kinds (DESIGN.md): phone, email, postcode, street_address, date_of_birth,
+tenancy_reference, national_insurance, payment_card, bank_details. Shapes, not
+registries: a number that looks like a UK phone number is one, allocated or not; a
+National Insurance number counts whatever its prefix; a card number must pass the Luhn
+check; a date is a date of birth only when it is stated as one. Missing a detail is
+worse than a false alarm, so shapes are read generously and the hard negatives
+(money, appointment dates, job numbers, "3 bed flat") are ruled out by name.
+
+    python -m bot.privacy      # text lines in, one JSON object a line out:
+                               # {"spans": [{"kind", "start", "end", "text"}]}
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from dataclasses import asdict, dataclass
+from typing import Iterable, Iterator, List, Tuple
+
+from bot.identity_answers import DAY_MONTH_YEAR, ISO_DATE, MONTH_DAY_YEAR, NUMERIC_DATE
+
+KINDS = (
+    "phone",
+    "email",
+    "postcode",
+    "street_address",
+    "date_of_birth",
+    "tenancy_reference",
+    "national_insurance",
+    "payment_card",
+    "bank_details",
+)
+
+
+@dataclass(frozen=True)
+class Span:
+    """One personal detail: its kind and where it is in the text."""
+
+    kind: str
+    start: int
+    end: int
+    text: str
+
+
+IGNORE_CASE = re.IGNORECASE
+EMAIL = re.compile(r"[A-Za-z0-9._%+'\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+")
+CARD = re.compile(r"(?<![\d£$€.,])\d(?:[ \-]?\d){12,18}(?![\d])")
+IBAN = re.compile(r"\bGB\d{2}\s?[A-Z]{4}(?:\s?\d){14}\b", IGNORE_CASE)
+SORT_CODE = re.compile(r"(?<![\d/.£\-])(\d{2})-(\d{2})-(\d{2})(?![\d/\-])")
+SORT_CODE_WORDED = re.compile(
+    r"(?:\bsort\s*code|\bs/c)\s*(?:is|:|-|=)?\s*(\d{6}|\d{2}[-\s]\d{2}[-\s]\d{2})", IGNORE_CASE
+)
+ACCOUNT_NUMBER = re.compile(
+    r"(?:\ba/?c|\bacct|\bacc(?:ount)?|\bbank\s+account)\s*(?:number|no\.?|num|#)?\s*(?:is|:|-)?\s*"
+    r"(\d{8})\b",
+    IGNORE_CASE,
+)
+NATIONAL_INSURANCE = re.compile(r"\b[A-Z]{2}\s?\d{2}\s?\d{2}\s?\d{2}\s?[A-D]\b", IGNORE_CASE)
+TENANCY_REFERENCE = re.compile(
+    r"\b(?:ten(?:ancy)?[\s.\-_:#]*(?:ref(?:erence)?\.?)?(?:\s*(?:no\.?|number))?[\s.\-_:#]*)\d{6}\b",
+    IGNORE_CASE,
+)
+POSTCODE = re.compile(r"\b(?:[A-Z]{1,2}\d[A-Z\d]?|GIR)\s?\d[A-Z]{2}\b", IGNORE_CASE)
+PHONE_START = re.compile(r"(?<![\w£$€.,/:])(?:(?:\+\s?44|0044)(?:\s?\(0\))?|\(0|0)(?=[\d\s)(\-])")
+# An account number written straight after a sort code: "20-45-77 31926819".
+ACCOUNT_AFTER_SORT_CODE = re.compile(
+    r"\W{1,4}(?:[a-z/]{1,8}\.?\s*[:#-]?\s*)?(\d{8})\b", IGNORE_CASE
+)
+# "09/09/1999 is my dob": the cue after the date.
+BIRTH_CUE_AFTER = re.compile(
+    r"\s*(?:is|was|=|-|,)?\s*(?:my|me|his|her|their|the)?\s*"
+    r"(?:d\.?\s?o\.?\s?b|date\s+of\s+birth|birth\s?day|birth\s?date)\b",
+    IGNORE_CASE,
+)
+BIRTH_CUE = re.compile(
+    r"\b(?:d\.?\s?o\.?\s?b\.?|date\s+of\s+birth|birth\s?date|birthday|born)\b"
+    r"(?:\s+(?:is|was|on|in|the|of|:))*\s*[:\-]?\s*",
+    IGNORE_CASE,
+)
+STREET_WORDS = (
+    r"road|rd|street|st|avenue|ave|lane|ln|close|drive|dr|court|ct|crescent|cres|way|"
+    r"place|pl|gardens|gdns|grove|terrace|terr|hill|park|view|walk|row|square|sq|mews|"
+    r"green|parade|rise|vale|fold|croft|mount|boulevard|gate|wharf|yard|end|side|wall|quay|"
+    r"approach|embankment|promenade|circus|chase|dale|grange|meadows?|orchard|passage"
+)
+BUILDING_WORDS = r"court|house|tower|lodge|mansions|heights|point|building|block|hall|flats"
+FLAT = r"(?:flat|apartment|apt|unit|maisonette)\s*\d{1,4}[a-z]?"
+NAME_WORD = r"[a-z][a-z'’\-]*"
+STREET_ADDRESS = re.compile(
+    rf"(?:{FLAT}\s*,?\s*)?\b\d{{1,4}}[a-z]?\s*,?\s+the\s+(?:{STREET_WORDS}|{BUILDING_WORDS})\b"
+    rf"|(?:{FLAT}\s*,?\s*)?\b\d{{1,4}}[a-z]?\s*,?\s+((?:{NAME_WORD}\s+){{1,3}})(?:{STREET_WORDS})\b"
+    rf"|{FLAT}\s*,?\s*((?:{NAME_WORD}\s+){{1,3}})(?:{BUILDING_WORDS}|{STREET_WORDS})\b",
+    IGNORE_CASE,
+)
+# Words that are not part of a street's name: "3 weeks on the road" is no address.
+NOT_STREET_NAME = {
+    "a", "an", "the", "on", "in", "at", "to", "of", "for", "my", "and", "with", "from", "by",
+    "is", "was", "are", "were", "be", "it", "its", "i", "we", "you", "they", "this", "that",
+    "weeks", "week", "days", "day", "months", "month", "years", "year", "hours", "hour",
+    "times", "bed", "beds", "bedroom", "people", "kids", "pounds", "quid", "mins", "minutes",
+    "floor", "floors", "side", "way", "more", "less", "than", "about", "over", "up", "down",
+    "car", "bus", "level", "storey", "storeys",
+}  # fmt: skip
+PRIORITY = {
+    "email": 0,
+    "payment_card": 1,
+    "national_insurance": 2,
+    "bank_details": 3,
+    "tenancy_reference": 4,
+    "phone": 5,
+    "date_of_birth": 6,
+    "street_address": 7,
+    "postcode": 8,
+}
+
+
+def find(text: str) -> List[Span]:
+    """Every personal detail in `text`, in order, none overlapping another."""
+    chosen: List[Span] = []
+    for span in sorted(_candidates(text), key=lambda s: (PRIORITY[s.kind], s.start - s.end)):
+        if all(span.end <= other.start or span.start >= other.end for other in chosen):
+            chosen.append(span)
+    return sorted(chosen, key=lambda s: s.start)
+
+
+def redact(text: str, spans: Iterable[Span] | None = None) -> str:
+    """`text` with every personal detail replaced by its kind, as "[phone]"."""
+    spans = sorted(find(text) if spans is None else spans, key=lambda s: s.start, reverse=True)
+    for span in spans:
+        text = f"{text[: span.start]}[{span.kind}]{text[span.end :]}"
+    return text
+
+
+def _candidates(text: str) -> Iterator[Span]:
+    for match in EMAIL.finditer(text):
+        yield _span("email", text, match.start(), match.end())
+    for match in CARD.finditer(text):
+        digits = re.sub(r"\D", "", match.group())
+        if 13 <= len(digits) <= 19 and _luhn(digits):
+            yield _span("payment_card", text, match.start(), match.end())
+    yield from _bank_details(text)
+    for match in NATIONAL_INSURANCE.finditer(text):
+        yield _span("national_insurance", text, match.start(), match.end())
+    for match in TENANCY_REFERENCE.finditer(text):
+        yield _span("tenancy_reference", text, match.start(), match.end())
+    for start, end in _phones(text):
+        yield _span("phone", text, start, end)
+    yield from _dates_of_birth(text)
+    for match in STREET_ADDRESS.finditer(text):
+        name = match.group(1) or match.group(2) or ""
+        if not set(name.lower().split()) & NOT_STREET_NAME:
+            yield _span("street_address", text, match.start(), match.end())
+    for match in POSTCODE.finditer(text):
+        yield _span("postcode", text, match.start(), match.end())
+
+
+def _bank_details(text: str) -> Iterator[Span]:
+    for match in IBAN.finditer(text):
+        yield _span("bank_details", text, match.start(), match.end())
+    sort_codes = [(m.start(1), m.end(1)) for m in SORT_CODE_WORDED.finditer(text)]
+    for match in SORT_CODE.finditer(text):
+        first, second = int(match.group(1)), int(match.group(2))
+        # 12-03-85 may be a date; a triple that cannot be one is a sort code.
+        if not (1 <= first <= 31 and 1 <= second <= 12):
+            sort_codes.append((match.start(), match.end()))
+    for start, end in sort_codes:
+        yield _span("bank_details", text, start, end)
+        account = ACCOUNT_AFTER_SORT_CODE.match(text, end)
+        if account:
+            yield _span("bank_details", text, account.start(1), account.end(1))
+    for match in ACCOUNT_NUMBER.finditer(text):
+        yield _span("bank_details", text, match.start(1), match.end(1))
+
+
+def _phones(text: str) -> Iterator[Tuple[int, int]]:
+    """UK-shaped numbers: 0 (or +44, 0044) and 9 or 10 more digits, spaced any way."""
+    for match in PHONE_START.finditer(text):
+        # +44 and 0044 (with or without "(0)") stand for the leading 0.
+        digits, ends = "0", []
+        position = match.end()
+        while position < len(text) and text[position] in "0123456789 -()" and len(digits) < 11:
+            if text[position].isdigit():
+                digits += text[position]
+                ends.append((len(digits), position + 1))
+            elif text[position] == " " and text[position - 1] == " ":
+                break
+            position += 1
+        after = {count: end for count, end in ends}
+        for count in (11, 10):
+            end = after.get(count)
+            if end and not (end < len(text) and text[end].isdigit()) and digits[1] in "123578":
+                yield match.start(), end
+                break
+
+
+def _dates_of_birth(text: str) -> Iterator[Span]:
+    for pattern in (ISO_DATE, NUMERIC_DATE, DAY_MONTH_YEAR, MONTH_DAY_YEAR):
+        for date in pattern.finditer(text):
+            if BIRTH_CUE_AFTER.match(text, date.end()):
+                yield _span("date_of_birth", text, date.start(), date.end())
+    for cue in BIRTH_CUE.finditer(text):
+        window = text[cue.end() : cue.end() + 30]
+        for pattern in (ISO_DATE, NUMERIC_DATE, DAY_MONTH_YEAR, MONTH_DAY_YEAR):
+            date = pattern.search(window)
+            if date and date.start() <= 4:
+                yield _span("date_of_birth", text, cue.end() + date.start(), cue.end() + date.end())
+                break
+
+
+def _span(kind: str, text: str, start: int, end: int) -> Span:
+    return Span(kind, start, end, text[start:end])
+
+
+def _luhn(digits: str) -> bool:
+    total = 0
+    for index, char in enumerate(reversed(digits)):
+        value = int(char)
+        if index % 2:
+            value = value * 2 - 9 if value > 4 else value * 2
+        total += value
+    return total % 10 == 0
+
+
+def main() -> int:
+    """Text lines on stdin; one JSON object a line on stdout."""
+    for line in sys.stdin:
+        spans = [asdict(span) for span in find(line.rstrip("\n"))]
+        sys.stdout.write(json.dumps({"spans": spans}) + "\n")
+    sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
