@@ -2,9 +2,10 @@
 
 A webhook's events are accepted (stored, once per platform event id) and the webhook
 answered at once; they are processed afterwards, in order within each conversation.
-An event whose processing was cut short (a crash, a restart) is claimed again when its
-lease runs out. Its text is dropped once processed: only the ids stay, to recognise
-a redelivery.
+An event is claimed with a short lease that the processing server renews while it
+works, so an event whose processing was cut short (a crash, a restart) is claimed
+again within one lease, by this server after its restart or by another. Its text is
+dropped once processed: only the ids stay, to recognise a redelivery.
 """
 
 from __future__ import annotations
@@ -24,8 +25,10 @@ from bot.store import as_aware, inbound_events, to_utc
 ACCEPTED = "accepted"
 PROCESSED = "processed"
 FAILED = "failed"
-# Processing one message takes well under this; a claim older than it was cut short.
-LEASE = timedelta(minutes=2)
+# A claim not renewed for this long was cut short (the server died). The processing
+# server renews it every RENEW_EVERY, however long the model and actions take.
+LEASE = timedelta(seconds=20)
+RENEW_EVERY = timedelta(seconds=5)
 # An event that fails this often is set aside for staff instead of blocking its
 # conversation.
 MAX_ATTEMPTS = 5
@@ -111,6 +114,15 @@ class IntakeStore:
                 event = InboundEvent.from_dict(json.loads(row.event))
                 claimed.append(Claimed(row.id, event, row.attempts + 1))
         return claimed
+
+    def renew(self, row_id: int, now: datetime) -> None:
+        """Extend the claim on an event that is still being processed."""
+        with self._engine.begin() as connection:
+            connection.execute(
+                inbound_events.update()
+                .where(inbound_events.c.id == row_id, inbound_events.c.state == ACCEPTED)
+                .values(claimed_until=to_utc(now + self._lease))
+            )
 
     def processed(self, row_id: int, now: datetime) -> None:
         """The event was handled: keep its ids, drop its text."""

@@ -14,6 +14,7 @@ under a second) is the one way a message can go out twice.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
@@ -26,10 +27,14 @@ from sqlalchemy.exc import IntegrityError
 from bot.channels.platform_http import PlatformError
 from bot.store import as_aware, outbox, to_utc
 
+logger = logging.getLogger(__name__)
+
 PENDING = "pending"
 SENT = "sent"
 DEAD = "dead"
-LEASE = timedelta(seconds=60)
+# Longer than one platform call can take (platform_http.TIMEOUT): a claim older than
+# this was cut short by a crash, and the message is sent after the restart.
+LEASE = timedelta(seconds=30)
 MESSENGER_WINDOW = timedelta(hours=24)
 HUMAN_AGENT_WINDOW = timedelta(days=7)
 GIVE_UP_AFTER = timedelta(days=7)
@@ -252,6 +257,10 @@ class OutboxWorker:
                     message.attempts, error.retry_after, self._base_delay, self._max_delay
                 )
                 self._box.retry(message.id, done + wait, str(error))
+            return True
+        except Exception as error:  # a fault of ours, not the platform's: retrying won't help
+            logger.exception("Sending outbox message %s failed", message.id)
+            self._box.dead(message.id, f"{error.__class__.__name__}: {error}")
             return True
         self._box.sent(message.id, self._clock(), platform_id)
         return True

@@ -10,10 +10,16 @@ per platform, whose messages carry the comment or tweet they answer.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
 import re
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
-from typing import Any, Dict, Iterator, List
+from functools import partial
+from typing import Any, Callable, Dict, Iterable, Iterator, List
+
+logger = logging.getLogger(__name__)
 
 
 class MalformedPayload(ValueError):
@@ -76,26 +82,47 @@ def parse_facebook(payload: Any, page_id: str, received_at: datetime) -> List[In
     entries = payload.get("entry")
     if not isinstance(entries, list):
         raise MalformedPayload("'entry' must be a list")
-    try:
-        return [
-            event for entry in entries for event in _facebook_entry(entry, page_id, received_at)
-        ]
-    except (KeyError, TypeError, AttributeError) as error:
-        raise MalformedPayload(f"unexpected shape: {error!r}") from error
+    return _tolerating_odd_events(
+        (_facebook_events(entry, page_id, received_at) for entry in entries), "Facebook"
+    )
 
 
-def _facebook_entry(
+def _tolerating_odd_events(groups: Iterable[Iterable[Callable[[], Any]]], platform: str) -> list:
+    """The events that read well; one odd event does not cost the others in its batch.
+
+    An event that will never read well is logged and skipped (a redelivery would be
+    just as odd); a batch of nothing but odd events is malformed.
+    """
+    events, odd, error = [], 0, None
+    for group in groups:
+        try:
+            readers = list(group)
+        except (KeyError, TypeError, AttributeError) as problem:
+            odd, error = odd + 1, problem
+            continue
+        for read in readers:
+            try:
+                event = read()
+            except (KeyError, TypeError, AttributeError) as problem:
+                odd, error = odd + 1, problem
+                continue
+            if event is not None:
+                events.append(event)
+    if odd:
+        logger.warning("Skipped %d %s event(s) of an unexpected shape: %r", odd, platform, error)
+        if not events:
+            raise MalformedPayload(f"unexpected shape: {error!r}")
+    return events
+
+
+def _facebook_events(
     entry: Dict[str, Any], page_id: str, received_at: datetime
-) -> Iterator[InboundEvent]:
+) -> Iterator[Callable[[], InboundEvent | None]]:
     for key in ("messaging", "standby"):
         for item in entry.get(key) or []:
-            event = _messenger_event(item, page_id, key == "standby", received_at)
-            if event is not None:
-                yield event
+            yield partial(_messenger_event, item, page_id, key == "standby", received_at)
     for change in entry.get("changes") or []:
-        event = _feed_comment(change, page_id, received_at)
-        if event is not None:
-            yield event
+        yield partial(_feed_comment, change, page_id, received_at)
 
 
 def _messenger_event(
@@ -114,7 +141,8 @@ def _messenger_event(
     elif postback is not None:
         payload = postback.get("payload") or ""
         text = payload if payload.startswith("/") else postback.get("title") or payload
-        kind, event_id = "postback", postback.get("mid") or f"postback-{sender}-{sent_at}"
+        # Without a mid, the event's own content names it, the same on every redelivery.
+        kind, event_id = "postback", postback.get("mid") or f"postback-{_digest(item)}"
     else:
         return None  # delivery and read receipts, reactions, handover notices
     return InboundEvent(
@@ -163,20 +191,13 @@ def parse_twitter(payload: Any, received_at: datetime) -> List[InboundEvent]:
     if not isinstance(payload, dict) or "for_user_id" not in payload:
         raise MalformedPayload("not an Account Activity event: no 'for_user_id'")
     account = str(payload["for_user_id"])
-    try:
-        events = [
-            event
-            for item in payload.get("direct_message_events") or []
-            if (event := _direct_message(item, account, received_at)) is not None
-        ]
-        events += [
-            event
-            for item in payload.get("tweet_create_events") or []
-            if (event := _mention(item, account, received_at)) is not None
-        ]
-    except (KeyError, TypeError, AttributeError) as error:
-        raise MalformedPayload(f"unexpected shape: {error!r}") from error
-    return events
+    direct_messages = payload.get("direct_message_events") or []
+    mentions = payload.get("tweet_create_events") or []
+    if not isinstance(direct_messages, list) or not isinstance(mentions, list):
+        raise MalformedPayload("the event lists must be lists")
+    readers = [partial(_direct_message, item, account, received_at) for item in direct_messages]
+    readers += [partial(_mention, item, account, received_at) for item in mentions]
+    return _tolerating_odd_events([readers], "X")
 
 
 def _direct_message(
@@ -206,7 +227,13 @@ def _mention(tweet: Dict[str, Any], account: str, received_at: datetime) -> Inbo
     author = str(tweet["user"]["id_str"])
     if author == account or "retweeted_status" in tweet:
         return None
-    text = tweet.get("extended_tweet", {}).get("full_text") or tweet.get("text") or ""
+    extended = tweet.get("extended_tweet") or {}
+    text = extended.get("full_text") or tweet.get("text") or ""
+    # X shortens every link to t.co; moderation judges the address it stands for.
+    entities = extended.get("entities") or tweet.get("entities") or {}
+    for url in entities.get("urls") or []:
+        if url.get("url") and url.get("expanded_url"):
+            text = text.replace(url["url"], url["expanded_url"])
     tweet_id = str(tweet["id_str"])
     return InboundEvent(
         platform="twitter",
@@ -218,6 +245,10 @@ def _mention(tweet: Dict[str, Any], account: str, received_at: datetime) -> Inbo
         sent_at=_from_millis(tweet.get("timestamp_ms"), received_at),
         tweet_id=tweet_id,
     )
+
+
+def _digest(item: Any) -> str:
+    return hashlib.sha256(json.dumps(item, sort_keys=True).encode()).hexdigest()[:32]
 
 
 def _from_millis(value: Any, fallback: datetime) -> datetime:

@@ -22,7 +22,7 @@ from bot.channels.delivery import facebook_deliverer, reply_route, twitter_deliv
 from bot.channels.events import InboundEvent
 from bot.channels.graph_api import GraphClient
 from bot.channels.x_api import XClient
-from bot.intake import Claimed, IntakeStore
+from bot.intake import RENEW_EVERY, Claimed, IntakeStore
 from bot.outbox import Author, Deliver, Outbox, OutboxWorker
 from bot.settings import Settings
 from bot.store import connect
@@ -157,6 +157,7 @@ class ChannelRuntime:
         self, agent: Any, item: Claimed, on_new_message: Callable[[UserMessage], Awaitable[Any]]
     ) -> None:
         event = item.event
+        heartbeat = asyncio.ensure_future(self._keep_claim(item))
         try:
             if not await _already_in_conversation(agent, event):
                 await on_new_message(
@@ -173,6 +174,17 @@ class ChannelRuntime:
         except Exception as error:
             logger.exception("Processing %s event %s failed", event.platform, event.event_id)
             await _in_thread(self.intake.failed, item, self._clock(), repr(error))
+        finally:
+            heartbeat.cancel()
+
+    async def _keep_claim(self, item: Claimed) -> None:
+        """Renew the claim on `item` while it is processed, however slow the model is."""
+        while True:
+            await asyncio.sleep(RENEW_EVERY.total_seconds())
+            try:
+                await _in_thread(self.intake.renew, item.row_id, self._clock())
+            except Exception:  # the store is unreachable for a moment: try again
+                logger.exception("Could not renew the claim on event %s", item.row_id)
 
     async def _outbox_loop(self) -> None:
         while True:

@@ -158,3 +158,40 @@ def test_x_direct_messages_and_mentions_are_read_and_own_events_dropped():
 def test_malformed_x_payloads_are_refused(payload):
     with pytest.raises(MalformedPayload):
         parse_twitter(payload, NOW)
+
+
+def test_one_odd_event_does_not_cost_the_rest_of_its_batch():
+    payload = facebook_webhook(
+        PAGE,
+        messaging=[
+            messenger_message(PAGE, "u1", "first", "m1", 1),
+            {"message": {"text": "no sender"}},
+            messenger_message(PAGE, "u2", "second", "m2", 2),
+        ],
+        changes=[{"field": "feed", "value": COMMENT_NO_ID}],
+    )
+    assert [e.event_id for e in parse_facebook(payload, PAGE, NOW)] == ["m1", "m2"]
+    x = x_direct_message(ME, "u1", "hi", "e1")
+    x["direct_message_events"].insert(0, {"type": "message_create"})
+    assert [e.event_id for e in parse_twitter(x, NOW)] == ["e1"]
+
+
+def test_a_postback_without_an_id_is_named_the_same_on_every_redelivery():
+    postback = {"sender": {"id": "u3"}, "recipient": {"id": PAGE}, "postback": {"title": "Hi"}}
+    first = parse_facebook(facebook_webhook(PAGE, messaging=[postback]), PAGE, NOW)
+    later = NOW.replace(hour=11)
+    again = parse_facebook(facebook_webhook(PAGE, messaging=[dict(postback)]), PAGE, later)
+    assert first[0].event_id == again[0].event_id
+    other = {**postback, "sender": {"id": "u4"}}
+    assert parse_facebook(facebook_webhook(PAGE, messaging=[other]), PAGE, NOW)[0].event_id != (
+        first[0].event_id
+    )
+
+
+def test_x_links_are_read_as_the_address_they_stand_for():
+    payload = x_mention(ME, "u2", "@housing look https://t.co/abc123", "t9")
+    payload["tweet_create_events"][0]["entities"]["urls"] = [
+        {"url": "https://t.co/abc123", "expanded_url": "https://bit.ly/free-money"}
+    ]
+    [mention] = parse_twitter(payload, NOW)
+    assert mention.text == "look https://bit.ly/free-money"
