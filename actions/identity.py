@@ -118,6 +118,9 @@ class ActionTenancyGate(IdentityAction):
             events.append(SlotSet("identity_locked_until", when))
         else:
             status = "unverified"
+            # Answers left by a check that was stopped or cut short would be taken
+            # again, unreadable, when the form starts: each check starts empty.
+            events += [SlotSet(slot, None) for slot in SECURITY_SLOTS]
         return [*events, SlotSet("identity_status", status)]
 
 

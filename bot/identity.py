@@ -12,6 +12,7 @@ Verification belongs to one platform account in one conversation, and lapses aft
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta, timezone
 from enum import Enum
@@ -155,7 +156,12 @@ class IdentityChecks:
         digest = scheme.digest(answers.name, answers.date_of_birth)
         people = self._tenancies.people(tenancy.id) if tenancy else []
         index = matching_index(digest, [recorded for _, recorded in people])
-        subjects = [_account_subject(account)]
+        # Failures count against the account and against what was typed to name the
+        # tenancy, whether or not one exists: a made-up reference then fails and locks
+        # exactly as a real one does, so no outcome says that a tenancy exists. A real
+        # tenancy is locked by its id too (quietly: the outcome never shows it), so
+        # naming it another way does not get round its lock.
+        subjects = [_account_subject(account), _locator_subject(answers.locator)]
         if tenancy:
             attempt["tenancy_id"] = tenancy.id
             subjects.append(_tenancy_subject(tenancy.id))
@@ -175,10 +181,9 @@ class IdentityChecks:
         now: datetime,
     ) -> CheckResult:
         """Record the attempt's outcome, counting a failure and locking where due."""
+        account, named = subjects[0], subjects[1:]
         with self._engine.begin() as connection:
-            tenancy_locked = len(subjects) > 1 and (
-                _locked_until(connection, subjects[1], now) is not None
-            )
+            tenancy_locked = any(_locked_until(connection, s, now) is not None for s in named)
             if index is not None and not tenancy_locked:
                 person = people[index][0]
                 for subject in subjects:
@@ -186,7 +191,7 @@ class IdentityChecks:
                 _insert_audit(connection, {**attempt, "person_id": person.id}, Outcome.VERIFIED)
                 return CheckResult(Outcome.VERIFIED, person=person)
             # A locked tenancy's lock is not lengthened by guesses made while it lasts.
-            counting = subjects[:1] if tenancy_locked else subjects
+            counting = [account] if tenancy_locked else subjects[:2]
             enough = [_count_failure(connection, subject, now) for subject in counting]
             if any(enough):
                 until = now + LOCK_FOR
@@ -208,6 +213,12 @@ def _account_subject(account: Account) -> str:
 
 def _tenancy_subject(tenancy_id: str) -> str:
     return f"tenancy:{tenancy_id}"
+
+
+def _locator_subject(locator: Locator) -> str:
+    # Hashed: a mistyped address is the tenant's own words, not a record to keep.
+    typed = f"{locator.reference}|{locator.postcode}|{locator.address}".lower()
+    return f"locator:{hashlib.sha256(typed.encode()).hexdigest()}"
 
 
 def _insert_audit(connection: Connection, attempt: dict[str, Any], outcome: Outcome) -> None:

@@ -22,6 +22,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     create_engine,
+    event,
 )
 from sqlalchemy.engine import Engine, make_url
 
@@ -193,5 +194,13 @@ def connect(url: str) -> Engine:
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, future=True, pool_pre_ping=True, **options)
+    if parsed.get_backend_name() == "sqlite":
+        event.listen(engine, "connect", _zero_deleted_content)
     metadata.create_all(engine)
     return engine
+
+
+def _zero_deleted_content(connection, _record) -> None:
+    # A message's text is dropped once processed; without this SQLite would leave its
+    # bytes in the file's free pages, where a security answer could still be read.
+    connection.execute("PRAGMA secure_delete = ON")

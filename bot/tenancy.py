@@ -235,11 +235,11 @@ def _rows(record: dict[str, Any], work_factor: int) -> dict[str, Any]:
     scheme = HashScheme.fresh(n=work_factor)
     rent = record["rent"]
     people = [
-        _person_row(tenancy_id, scheme, Role.TENANT, person)
-        for person in record.get("tenants") or []
+        _person_row(tenancy_id, scheme, Role.TENANT, position, person)
+        for position, person in enumerate(record.get("tenants") or [])
     ] + [
-        _person_row(tenancy_id, scheme, Role.AUTHORISED_CONTACT, person)
-        for person in record.get("authorised_contacts") or []
+        _person_row(tenancy_id, scheme, Role.AUTHORISED_CONTACT, position, person)
+        for position, person in enumerate(record.get("authorised_contacts") or [])
     ]
     if not any(row["role"] == Role.TENANT.value for row in people):
         raise ValueError(f"tenancy {reference}: no listed tenant")
@@ -281,7 +281,7 @@ def _rows(record: dict[str, Any], work_factor: int) -> dict[str, Any]:
 
 
 def _person_row(
-    tenancy_id: str, scheme: HashScheme, role: Role, person: dict[str, Any]
+    tenancy_id: str, scheme: HashScheme, role: Role, position: int, person: dict[str, Any]
 ) -> dict[str, Any]:
     name = identity_answers.full_name(str(person["name"]))
     born = _date(person["date_of_birth"])
@@ -291,7 +291,8 @@ def _person_row(
     if role is Role.AUTHORISED_CONTACT and not matters:
         raise ValueError(f"tenancy {tenancy_id}: a contact must be authorised for something")
     return {
-        "id": str(uuid.uuid5(ID_NAMESPACE, f"{tenancy_id}/{role.value}/{name}")),
+        # Named by place in the record, never by name: an id is not a security answer.
+        "id": str(uuid.uuid5(ID_NAMESPACE, f"{tenancy_id}/{role.value}/{position}")),
         "tenancy_id": tenancy_id,
         "role": role.value,
         "relationship": person.get("relationship"),

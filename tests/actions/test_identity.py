@@ -75,9 +75,18 @@ async def test_in_public_no_check_starts(store):
     assert dispatcher.messages == []
 
 
-async def test_an_unverified_sender_is_sent_to_the_questions(store):
-    events, _ = await run(gate(store), intent="ask_repair_status", metadata=PRIVATE)
-    assert slots_of(events) == {"tenancy_question": "repairs", "identity_status": "unverified"}
+async def test_an_unverified_sender_is_sent_to_the_questions_from_the_first(store):
+    left_over = {"security_locator": "gAAAA-sealed-answer-of-a-stopped-check"}
+    events, _ = await run(
+        gate(store), intent="ask_repair_status", metadata=PRIVATE, slots=left_over
+    )
+    assert slots_of(events) == {
+        "tenancy_question": "repairs",
+        "identity_status": "unverified",
+        "security_locator": None,
+        "security_name": None,
+        "security_date_of_birth": None,
+    }
 
 
 async def test_a_current_verification_of_this_sender_lets_the_answer_through(store):

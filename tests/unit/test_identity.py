@@ -127,6 +127,33 @@ def test_guesses_spread_over_accounts_lock_the_tenancy(checks):
     assert attempt(identity, MARGARET, account=fresh).outcome is Outcome.FAILED
 
 
+@pytest.mark.parametrize("reference", ["TEN-204817", "TEN-999999"])
+def test_guesses_over_accounts_give_the_same_outcomes_for_a_real_or_made_up_tenancy(
+    checks, reference
+):
+    # Were a lock shown only for real tenancies, it would tell that one exists.
+    identity, _ = checks
+    guess = Answers(locator(reference), "john smith", date(1970, 1, 1))
+    outcomes = [
+        attempt(identity, guess, account=Account("x", f"g{n}"), at=NOW + timedelta(minutes=n))
+        for n in range(4)
+    ]
+    assert outcomes == [
+        CheckResult(Outcome.FAILED),
+        CheckResult(Outcome.FAILED),
+        CheckResult(Outcome.LOCKED, locked_until=NOW + timedelta(minutes=32)),
+        CheckResult(Outcome.FAILED),
+    ]
+
+
+def test_a_locked_tenancy_stays_locked_when_named_by_its_address(checks):
+    identity, _ = checks
+    for n in range(3):
+        attempt(identity, WRONG_NAME, account=Account("x", f"g{n}"))
+    by_address = Answers(locator("14 Elm Road LS6 2AB"), "margaret thompson", date(1958, 4, 12))
+    assert attempt(identity, by_address, account=Account("x", "new")).outcome is Outcome.FAILED
+
+
 def test_a_success_starts_the_count_again(checks):
     identity, _ = checks
     attempt(identity, WRONG_NAME)

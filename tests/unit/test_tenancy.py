@@ -107,3 +107,20 @@ def _record(reference, line):
         "tenants": [{"name": "Alex Example", "date_of_birth": "1970-01-01"}],
         "rent": {"balance": 0, "as_of": "2026-11-16"},
     }
+
+
+def test_a_persons_id_says_nothing_of_their_name(tmp_path):
+    # A name-derived id could be recovered from a list of common names.
+    import yaml
+
+    record = yaml.safe_load(DEMO_TENANCIES.read_text())["tenancies"][0]
+    ids = []
+    for name in ("Margaret Thompson", "Joan Baker"):
+        record["tenants"][0]["name"] = name
+        path = tmp_path / f"{len(ids)}.yml"
+        path.write_text(yaml.safe_dump({"tenancies": [record]}))
+        repository = TenancyRepository(connect(f"sqlite:///{tmp_path / 'store.db'}"))
+        load_tenancies(path, repository, work_factor=TEST_WORK_FACTOR)
+        tenancy = repository.find(locator(record["reference"]))
+        ids.append(sorted(person.id for person, _ in repository.people(tenancy.id)))
+    assert ids[0] == ids[1]
