@@ -58,7 +58,9 @@ ACCOUNT_NUMBER = re.compile(
     r"(\d{8})\b",
     IGNORE_CASE,
 )
-NATIONAL_INSURANCE = re.compile(r"\b[A-Z]{2}\s?\d{2}\s?\d{2}\s?\d{2}\s?[A-D]\b", IGNORE_CASE)
+NATIONAL_INSURANCE = re.compile(
+    r"\b[A-Z]{2}[\s-]?\d{2}[\s-]?\d{2}[\s-]?\d{2}[\s-]?[A-D]\b", IGNORE_CASE
+)
 TENANCY_REFERENCE = re.compile(
     r"\b(?:ten(?:ancy)?[\s.\-_:#]*(?:ref(?:erence)?\.?)?(?:\s*(?:no\.?|number))?[\s.\-_:#]*)\d{6}\b",
     IGNORE_CASE,
@@ -76,7 +78,7 @@ BIRTH_CUE_AFTER = re.compile(
     IGNORE_CASE,
 )
 BIRTH_CUE = re.compile(
-    r"\b(?:d\.?\s?o\.?\s?b\.?|date\s+of\s+birth|birth\s?date|birthday|born)\b"
+    r"\b(?:d\.?\s?o\.?\s?b\b\.?|date\s+of\s+birth\b|birth\s?date\b|birthday\b|born\b)"
     r"(?:\s+(?:is|was|on|in|the|of|:))*\s*[:\-]?\s*",
     IGNORE_CASE,
 )
@@ -95,6 +97,8 @@ STREET_ADDRESS = re.compile(
     rf"|{FLAT}\s*,?\s*((?:{NAME_WORD}\s+){{1,3}})(?:{BUILDING_WORDS}|{STREET_WORDS})\b",
     IGNORE_CASE,
 )
+# "5 The Paddock": a house number, then "The" and a name, capitalised as on a letter.
+STREET_THE = re.compile(rf"(?:(?i:{FLAT})\s*,?\s*)?\b\d{{1,4}}[a-zA-Z]?\s*,?\s+The\s+[A-Z][a-z]+\b")
 # Words that are not part of a street's name: "3 weeks on the road" is no address.
 NOT_STREET_NAME = {
     "a", "an", "the", "on", "in", "at", "to", "of", "for", "my", "and", "with", "from", "by",
@@ -118,12 +122,21 @@ PRIORITY = {
 
 
 def find(text: str) -> List[Span]:
-    """Every personal detail in `text`, in order, none overlapping another."""
+    """Every personal detail in `text`, in order, none overlapping another.
+
+    Where candidates overlap, the kind that is surer of itself wins (an email over the
+    digits in it, an IBAN over a card-like run of its digits), then the longer.
+    """
     chosen: List[Span] = []
-    for span in sorted(_candidates(text), key=lambda s: (PRIORITY[s.kind], s.start - s.end)):
+    for span in sorted(_candidates(text), key=_precedence):
         if all(span.end <= other.start or span.start >= other.end for other in chosen):
             chosen.append(span)
     return sorted(chosen, key=lambda s: s.start)
+
+
+def _precedence(span: Span) -> tuple[float, int]:
+    iban = span.kind == "bank_details" and span.text[:2].upper() == "GB"
+    return (-1 if iban else PRIORITY[span.kind], span.start - span.end)
 
 
 def redact(text: str, spans: Iterable[Span] | None = None) -> str:
@@ -149,6 +162,8 @@ def _candidates(text: str) -> Iterator[Span]:
     for start, end in _phones(text):
         yield _span("phone", text, start, end)
     yield from _dates_of_birth(text)
+    for match in STREET_THE.finditer(text):
+        yield _span("street_address", text, match.start(), match.end())
     for match in STREET_ADDRESS.finditer(text):
         name = match.group(1) or match.group(2) or ""
         if not set(name.lower().split()) & NOT_STREET_NAME:
