@@ -14,11 +14,12 @@ under a second) is the one way a message can go out twice.
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
-from typing import Callable, List, Mapping
+from typing import Callable, List, Mapping, Sequence
 
 from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.engine import Engine
@@ -47,10 +48,28 @@ class Operation(str, Enum):
     PRIVATE_REPLY = "private_reply"
     PUBLIC_REPLY = "public_reply"
     HIDE_COMMENT = "hide_comment"
+    UNHIDE_COMMENT = "unhide_comment"
     DELETE_COMMENT = "delete_comment"
+    BLOCK_USER = "block_user"
+    UNBLOCK_USER = "unblock_user"
     X_DM = "x_dm"
     X_REPLY = "x_reply"
     X_HIDE_REPLY = "x_hide_reply"
+    X_UNHIDE_REPLY = "x_unhide_reply"
+    X_BLOCK = "x_block"
+    X_UNBLOCK = "x_unblock"
+    X_FOLLOW = "x_follow"
+    X_UNFOLLOW = "x_unfollow"
+    X_REPORT_SPAM = "x_report_spam"
+
+
+@dataclass(frozen=True)
+class Call:
+    """One platform call to make: what, to which id, with which text."""
+
+    operation: Operation
+    target: str
+    text: str | None = None
 
 
 class Author(str, Enum):
@@ -76,6 +95,7 @@ class Outbound:
     created_at: datetime
     state: str = PENDING
     last_error: str | None = None
+    fallback: tuple[Call, ...] = ()
 
 
 class OutsideWindow(PlatformError):
@@ -83,6 +103,16 @@ class OutsideWindow(PlatformError):
 
     def __init__(self, message: str) -> None:
         super().__init__(message, transient=False)
+
+
+class OutboxListener:
+    """Told what became of calls; the default does nothing."""
+
+    def sent(self, message: Outbound, platform_id: str, now: datetime) -> None:
+        """The platform accepted `message` and named it `platform_id`."""
+
+    def refused(self, message: Outbound, error: PlatformError, now: datetime) -> None:
+        """The platform refused `message` for good (it is now a dead letter)."""
 
 
 def messenger_tag(author: Author, user_message_at: datetime | None, now: datetime) -> str | None:
@@ -128,8 +158,12 @@ class Outbox:
         author: Author = Author.ASSISTANT,
         user_message_at: datetime | None = None,
         dedupe_key: str | None = None,
+        fallback: Sequence[Call] = (),
     ) -> int | None:
-        """Store a call to make; None if one with `dedupe_key` is already stored."""
+        """Store a call to make; None if one with `dedupe_key` is already stored.
+
+        `fallback` is made instead, in order, if the platform refuses the call for good.
+        """
         values = {
             "conversation_id": conversation_id,
             "platform": platform,
@@ -143,6 +177,7 @@ class Outbox:
             "attempts": 0,
             "created_at": to_utc(now),
             "next_attempt_at": to_utc(now),
+            "fallback": json.dumps([_call_dict(c) for c in fallback]) if fallback else None,
         }
         try:
             with self._engine.begin() as connection:
@@ -230,12 +265,14 @@ class OutboxWorker:
         clock: Callable[[], datetime],
         base_delay: float = 1.0,
         max_delay: float = 60.0,
+        listener: OutboxListener | None = None,
     ) -> None:
         self._box = box
         self._deliverers = deliverers
         self._clock = clock
         self._base_delay = base_delay
         self._max_delay = max_delay
+        self._listener = listener or OutboxListener()
 
     def run_once(self) -> bool:
         """Send the next due call, if there is one; True if there was."""
@@ -252,6 +289,8 @@ class OutboxWorker:
             done = self._clock()
             if not error.transient or done - message.created_at > GIVE_UP_AFTER:
                 self._box.dead(message.id, str(error))
+                self._fall_back(message, done)
+                self._listener.refused(message, error, done)
             else:
                 wait = backoff(
                     message.attempts, error.retry_after, self._base_delay, self._max_delay
@@ -262,8 +301,35 @@ class OutboxWorker:
             logger.exception("Sending outbox message %s failed", message.id)
             self._box.dead(message.id, f"{error.__class__.__name__}: {error}")
             return True
-        self._box.sent(message.id, self._clock(), platform_id)
+        done = self._clock()
+        self._box.sent(message.id, done, platform_id)
+        self._listener.sent(message, platform_id, done)
         return True
+
+    def _fall_back(self, message: Outbound, now: datetime) -> None:
+        for position, call in enumerate(message.fallback):
+            self._box.enqueue(
+                message.conversation_id,
+                message.platform,
+                call.operation,
+                call.target,
+                now,
+                text=call.text,
+                author=message.author,
+                dedupe_key=f"fallback:{message.id}:{position}",
+            )
+
+
+def _call_dict(call: Call) -> dict:
+    return {"operation": call.operation.value, "target": call.target, "text": call.text}
+
+
+def _calls(raw: str | None) -> tuple[Call, ...]:
+    if not raw:
+        return ()
+    return tuple(
+        Call(Operation(c["operation"]), c["target"], c.get("text")) for c in json.loads(raw)
+    )
 
 
 def _outbound(row, attempts: int | None = None) -> Outbound:
@@ -280,4 +346,5 @@ def _outbound(row, attempts: int | None = None) -> Outbound:
         created_at=as_aware(row.created_at),
         state=row.state,
         last_error=row.last_error,
+        fallback=_calls(row.fallback),
     )

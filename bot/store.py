@@ -23,6 +23,7 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
+    inspect,
 )
 from sqlalchemy.engine import Engine, make_url
 
@@ -165,7 +166,45 @@ outbox = Table(
     Column("sent_at", DateTime(timezone=True), nullable=True),
     Column("platform_id", String(255), nullable=True),
     Column("last_error", Text, nullable=True),
+    # What to do instead if the platform refuses the call (an X DM to someone whose
+    # DMs are closed: follow them and ask in public, P8), as JSON.
+    Column("fallback", Text, nullable=True),
     Index("outbox_waiting", "state", "conversation_id", "id"),
+)
+
+# Everything moderation did (P5, P7, P8, P10), with its reason and never the details:
+# hides, deletions, warnings, strikes, blocks, reports, follows. Staff can undo what
+# can be undone; `state` says "done", "undone", or "for_staff" (a report to make by hand).
+moderation_actions = Table(
+    "moderation_actions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("platform", String(32), nullable=False),
+    Column("author_id", String(255), nullable=True),
+    Column("conversation_id", String(255), nullable=True),
+    Column("target", String(255), nullable=True),
+    Column("action", String(32), nullable=False),
+    Column("reason", String(500), nullable=False),
+    Column("detail_kinds", String(255), nullable=True),
+    Column("state", String(16), nullable=False),
+    Column("undone_at", DateTime(timezone=True), nullable=True),
+    Column("undone_by", String(255), nullable=True),
+    Index("moderation_by_author", "platform", "author_id", "action", "at"),
+)
+
+# Public Facebook comments on the page's posts, the tenants' and the page's own, kept
+# so that they can be removed after three months (P10).
+public_comments = Table(
+    "public_comments",
+    metadata,
+    Column("comment_id", String(255), primary_key=True),
+    Column("post_id", String(255), nullable=True),
+    Column("author_id", String(255), nullable=True),
+    Column("by_page", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("removal_requested_at", DateTime(timezone=True), nullable=True),
+    Index("public_comments_by_age", "removal_requested_at", "created_at"),
 )
 
 
@@ -197,7 +236,28 @@ def connect(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _zero_deleted_content)
     metadata.create_all(engine)
+    _add_missing_columns(engine)
     return engine
+
+
+def _add_missing_columns(engine: Engine) -> None:
+    """Add the nullable columns a newer release defines to an older store's tables.
+
+    `create_all` makes missing tables but leaves existing ones as they are; a new
+    column is always nullable, so adding it keeps every row as it was.
+    """
+    existing = inspect(engine)
+    for table in metadata.sorted_tables:
+        if not existing.has_table(table.name):
+            continue
+        present = {column["name"] for column in existing.get_columns(table.name)}
+        for column in table.columns:
+            if column.name not in present and column.nullable:
+                kind = column.type.compile(dialect=engine.dialect)
+                with engine.begin() as connection:
+                    connection.exec_driver_sql(
+                        f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}'
+                    )
 
 
 def _zero_deleted_content(connection, _record) -> None:

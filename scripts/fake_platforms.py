@@ -42,6 +42,8 @@ class FakePlatforms:
 
     def __init__(self, port: int = 0) -> None:
         self.calls: List[Call] = []
+        # X users who accept no direct messages from the account.
+        self.closed_dms: set[str] = set()
         self._lock = threading.Lock()
         self._failure: tuple[int, Dict[str, str]] | None = None
         self._hang = 0.0
@@ -136,6 +138,11 @@ class FakePlatforms:
         if method == "POST" and len(parts) == 2 and parts[1] == "comments":
             self._record("facebook", method, path, query, body, authorization)
             return 200, {"id": f"{parts[0]}_{self._next_id()}"}
+        if method in ("POST", "DELETE") and len(parts) == 2 and parts[1] == "blocked":
+            if not (body or {}).get("user"):
+                return 400, {"error": {"message": "Invalid parameter", "code": 100}}
+            self._record("facebook", method, path, query, body, authorization)
+            return 200, {"success": True}
         if method in ("POST", "DELETE") and len(parts) == 1:
             self._record("facebook", method, path, query, body, authorization)
             return 200, {"success": True}
@@ -145,6 +152,13 @@ class FakePlatforms:
         if not (authorization or "").startswith("OAuth "):
             return 401, {"title": "Unauthorized", "status": 401}
         if method == "POST" and re.fullmatch(r"/2/dm_conversations/with/\w+/messages", path):
+            recipient = path.split("/")[4]
+            if recipient in self.closed_dms:
+                return 403, {
+                    "title": "Forbidden",
+                    "status": 403,
+                    "detail": "You are not permitted to send a DM to this user.",
+                }
             self._record("twitter", method, path, query, body, authorization)
             number = self._next_id()
             return 201, {"data": {"dm_conversation_id": f"c{number}", "dm_event_id": f"e{number}"}}
@@ -153,7 +167,20 @@ class FakePlatforms:
             return 201, {"data": {"id": str(self._next_id()), "text": (body or {}).get("text")}}
         if method == "PUT" and re.fullmatch(r"/2/tweets/\w+/hidden", path):
             self._record("twitter", method, path, query, body, authorization)
-            return 200, {"data": {"hidden": True}}
+            return 200, {"data": {"hidden": bool((body or {}).get("hidden"))}}
+        if method == "POST" and re.fullmatch(r"/2/users/\w+/(blocking|following)", path):
+            if not (body or {}).get("target_user_id"):
+                return 400, {"title": "Invalid Request", "status": 400}
+            self._record("twitter", method, path, query, body, authorization)
+            key = "blocking" if path.endswith("blocking") else "following"
+            return 200, {"data": {key: True}}
+        if method == "DELETE" and re.fullmatch(r"/2/users/\w+/(blocking|following)/\w+", path):
+            self._record("twitter", method, path, query, body, authorization)
+            key = "blocking" if "/blocking/" in path else "following"
+            return 200, {"data": {key: False}}
+        if method == "POST" and path == "/1.1/users/report_spam.json" and query.get("user_id"):
+            self._record("twitter", method, path, query, body, authorization)
+            return 200, {"id_str": query["user_id"][0]}
         return 404, {"title": "Not Found Error", "status": 404}
 
     def _record(self, platform, method, path, query, body, authorization):
@@ -235,7 +262,9 @@ def facebook_webhook(
     return {"object": "page", "entry": [entry]}
 
 
-def page_comment(author_id: str, text: str, comment_id: str, post_id: str) -> dict:
+def page_comment(
+    author_id: str, text: str, comment_id: str, post_id: str, created_time: int | None = None
+) -> dict:
     """One `feed` change: a comment added to one of the page's posts."""
     return {
         "field": "feed",
@@ -247,7 +276,7 @@ def page_comment(author_id: str, text: str, comment_id: str, post_id: str) -> di
             "post_id": post_id,
             "parent_id": post_id,
             "message": text,
-            "created_time": int(time.time()),
+            "created_time": int(time.time()) if created_time is None else created_time,
         },
     }
 
@@ -271,17 +300,21 @@ def x_direct_message(for_user_id: str, sender_id: str, text: str, event_id: str)
     }
 
 
-def x_mention(for_user_id: str, author_id: str, text: str, tweet_id: str) -> dict:
-    """An Account Activity webhook with one tweet that mentions the account."""
-    return {
-        "for_user_id": for_user_id,
-        "tweet_create_events": [
-            {
-                "id_str": tweet_id,
-                "text": text,
-                "timestamp_ms": str(int(time.time() * 1000)),
-                "user": {"id_str": author_id, "screen_name": "a_tenant"},
-                "entities": {"user_mentions": [{"id_str": for_user_id}]},
-            }
-        ],
+def x_mention(
+    for_user_id: str, author_id: str, text: str, tweet_id: str, in_reply_to: str | None = None
+) -> dict:
+    """An Account Activity webhook with one tweet that mentions the account.
+
+    `in_reply_to` makes it a reply to that user's tweet (the account's: one it may hide).
+    """
+    tweet: Dict[str, Any] = {
+        "id_str": tweet_id,
+        "text": text,
+        "timestamp_ms": str(int(time.time() * 1000)),
+        "user": {"id_str": author_id, "screen_name": "a_tenant"},
+        "entities": {"user_mentions": [{"id_str": for_user_id}]},
     }
+    if in_reply_to:
+        tweet["in_reply_to_user_id_str"] = in_reply_to
+        tweet["in_reply_to_status_id_str"] = "1" + tweet_id
+    return {"for_user_id": for_user_id, "tweet_create_events": [tweet]}

@@ -45,10 +45,15 @@ def facebook_deliverer(client: GraphClient) -> Deliver:
             return client.private_reply(target, text)
         if operation is Operation.PUBLIC_REPLY:
             return client.public_reply(target, text)
-        if operation is Operation.HIDE_COMMENT:
-            return client.hide_comment(target)
-        if operation is Operation.DELETE_COMMENT:
-            return client.delete_comment(target)
+        calls = {
+            Operation.HIDE_COMMENT: client.hide_comment,
+            Operation.UNHIDE_COMMENT: client.unhide_comment,
+            Operation.DELETE_COMMENT: client.delete_comment,
+            Operation.BLOCK_USER: client.block_user,
+            Operation.UNBLOCK_USER: client.unblock_user,
+        }
+        if operation in calls:
+            return calls[operation](target)
         raise PlatformError(f"{operation.value} is not a Facebook call", transient=False)
 
     return deliver
@@ -63,8 +68,17 @@ def twitter_deliverer(client: XClient) -> Deliver:
             return client.send_dm(target, text)
         if operation is Operation.X_REPLY:
             return client.reply(target, text)
-        if operation is Operation.X_HIDE_REPLY:
-            return client.hide_reply(target)
+        calls = {
+            Operation.X_HIDE_REPLY: client.hide_reply,
+            Operation.X_UNHIDE_REPLY: client.unhide_reply,
+            Operation.X_BLOCK: client.block,
+            Operation.X_UNBLOCK: client.unblock,
+            Operation.X_FOLLOW: client.follow,
+            Operation.X_UNFOLLOW: client.unfollow,
+            Operation.X_REPORT_SPAM: client.report_spam,
+        }
+        if operation in calls:
+            return calls[operation](target)
         raise PlatformError(f"{operation.value} is not an X call", transient=False)
 
     return deliver

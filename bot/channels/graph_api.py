@@ -51,6 +51,28 @@ class GraphClient:
         self._post(comment_id, {"is_hidden": True})
         return comment_id
 
+    def unhide_comment(self, comment_id: str) -> str:
+        """Show a hidden comment again (staff undid a hide)."""
+        self._post(comment_id, {"is_hidden": False})
+        return comment_id
+
+    def block_user(self, user_id: str) -> str:
+        """Block a person from the page: they can no longer comment or message it."""
+        self._post(f"{self._page_id}/blocked", {"user": [user_id]})
+        return user_id
+
+    def unblock_user(self, user_id: str) -> str:
+        """Lift a block (staff undid it)."""
+        request_json(
+            self._session,
+            "DELETE",
+            self._url(f"{self._page_id}/blocked"),
+            self._timeout,
+            params=self._auth(),
+            json={"user": user_id},
+        )
+        return user_id
+
     def delete_comment(self, comment_id: str) -> str:
         """Delete the comment."""
         request_json(

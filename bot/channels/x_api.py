@@ -22,8 +22,10 @@ class XClient:
         access_token_secret: str,
         session: requests.Session | None = None,
         timeout: tuple[float, float] = TIMEOUT,
+        user_id: str = "",
     ) -> None:
         self._base = base_url.rstrip("/")
+        self._me = user_id
         self._auth = OAuth1(consumer_key, consumer_secret, access_token, access_token_secret)
         self._session = session or requests.Session()
         self._timeout = timeout
@@ -43,7 +45,44 @@ class XClient:
         self._call("PUT", f"2/tweets/{tweet_id}/hidden", {"hidden": True})
         return tweet_id
 
-    def _call(self, method: str, path: str, body: Dict[str, Any]) -> Dict[str, Any]:
+    def unhide_reply(self, tweet_id: str) -> str:
+        """Show a hidden reply again (staff undid a hide)."""
+        self._call("PUT", f"2/tweets/{tweet_id}/hidden", {"hidden": False})
+        return tweet_id
+
+    def block(self, user_id: str) -> str:
+        """Block the user from the account."""
+        self._call("POST", f"2/users/{self._me}/blocking", {"target_user_id": user_id})
+        return user_id
+
+    def unblock(self, user_id: str) -> str:
+        """Lift a block (staff undid it)."""
+        self._call("DELETE", f"2/users/{self._me}/blocking/{user_id}")
+        return user_id
+
+    def follow(self, user_id: str) -> str:
+        """Follow the user, so that they can send the account a direct message (P8)."""
+        self._call("POST", f"2/users/{self._me}/following", {"target_user_id": user_id})
+        return user_id
+
+    def unfollow(self, user_id: str) -> str:
+        """Stop following the user."""
+        self._call("DELETE", f"2/users/{self._me}/following/{user_id}")
+        return user_id
+
+    def report_spam(self, user_id: str) -> str:
+        """Report the user to X as abusive or spam (API v1.1: v2 has no report call)."""
+        request_json(
+            self._session,
+            "POST",
+            f"{self._base}/1.1/users/report_spam.json",
+            self._timeout,
+            auth=self._auth,
+            params={"user_id": user_id, "perform_block": "false"},
+        )
+        return user_id
+
+    def _call(self, method: str, path: str, body: Dict[str, Any] | None = None) -> Dict[str, Any]:
         answer = request_json(
             self._session, method, f"{self._base}/{path}", self._timeout, auth=self._auth, json=body
         )

@@ -17,8 +17,10 @@ from bot.outbox import (
     PENDING,
     SENT,
     Author,
+    Call,
     Operation,
     Outbox,
+    OutboxListener,
     OutboxWorker,
     OutsideWindow,
     backoff,
@@ -196,7 +198,7 @@ class Clock:
 
 def worker_for(engine, platforms, clock, timeout=(1.0, 1.0)):
     graph = GraphClient(platforms.graph_url, "1000", "page-token", timeout=timeout)
-    x = XClient(platforms.x_url, "ck", "cs", "at", "ats", timeout=timeout)
+    x = XClient(platforms.x_url, "ck", "cs", "at", "ats", timeout=timeout, user_id="me")
     box = Outbox(engine)
     deliverers = {"facebook": facebook_deliverer(graph), "twitter": twitter_deliverer(x)}
     return box, OutboxWorker(box, deliverers, clock)
@@ -220,6 +222,15 @@ def test_every_operation_reaches_its_endpoint_in_the_documented_shape(engine, pl
         ("x", "twitter", Operation.X_DM, "u9", "hello on X"),
         ("x", "twitter", Operation.X_REPLY, "t1", "replied"),
         ("x", "twitter", Operation.X_HIDE_REPLY, "t2", None),
+        ("fb", "facebook", Operation.UNHIDE_COMMENT, "c2", None),
+        ("fb", "facebook", Operation.BLOCK_USER, "u7", None),
+        ("fb", "facebook", Operation.UNBLOCK_USER, "u7", None),
+        ("x", "twitter", Operation.X_UNHIDE_REPLY, "t2", None),
+        ("x", "twitter", Operation.X_BLOCK, "u8", None),
+        ("x", "twitter", Operation.X_UNBLOCK, "u8", None),
+        ("x", "twitter", Operation.X_FOLLOW, "u9", None),
+        ("x", "twitter", Operation.X_UNFOLLOW, "u9", None),
+        ("x", "twitter", Operation.X_REPORT_SPAM, "u8", None),
     ]
     for n, (conversation, platform, operation, target, text) in enumerate(calls):
         box.enqueue(
@@ -236,7 +247,18 @@ def test_every_operation_reaches_its_endpoint_in_the_documented_shape(engine, pl
         ("POST", "/2/dm_conversations/with/u9/messages", {"text": "hello on X"}),
         ("POST", "/2/tweets", {"text": "replied", "reply": {"in_reply_to_tweet_id": "t1"}}),
         ("PUT", "/2/tweets/t2/hidden", {"hidden": True}),
+        ("POST", "c2", {"is_hidden": False}),
+        ("POST", "1000/blocked", {"user": ["u7"]}),
+        ("DELETE", "1000/blocked", {"user": "u7"}),
+        ("PUT", "/2/tweets/t2/hidden", {"hidden": False}),
+        ("POST", "/2/users/me/blocking", {"target_user_id": "u8"}),
+        ("DELETE", "/2/users/me/blocking/u8", None),
+        ("POST", "/2/users/me/following", {"target_user_id": "u9"}),
+        ("DELETE", "/2/users/me/following/u9", None),
+        ("POST", "/1.1/users/report_spam.json", None),
     ]  # fmt: skip
+    [report] = [c for c in platforms.received() if "report_spam" in c.path]
+    assert report.query == {"user_id": ["u8"], "perform_block": ["false"]}
     assert all(c.query["access_token"] == ["page-token"] for c in platforms.received("facebook"))
     assert all(c.authorization.startswith("OAuth ") for c in platforms.received("twitter"))
     assert {m.state for m in box.messages()} == {SENT}
@@ -378,3 +400,35 @@ def box_error(engine, message_id):
         return connection.execute(
             select(outbox.c.last_error).where(outbox.c.id == message_id)
         ).scalar()
+
+
+def test_a_refused_call_is_followed_by_its_fallback_and_the_listener_told(engine, platforms):
+    told = []
+
+    class Listener(OutboxListener):
+        def sent(self, message, platform_id, now):
+            told.append(("sent", message.operation, platform_id))
+
+        def refused(self, message, error, now):
+            told.append(("refused", message.operation, "HTTP 403" in str(error)))
+
+    clock = Clock()
+    x = XClient(platforms.x_url, "ck", "cs", "at", "ats", user_id="me")
+    box = Outbox(engine)
+    worker = OutboxWorker(box, {"twitter": twitter_deliverer(x)}, clock, listener=Listener())
+    platforms.closed_dms.add("u5")
+    ask = "Please send us a direct message (we've followed you so that you can)."
+    box.enqueue("x-public-u5", "twitter", Operation.X_DM, "u5", NOW, text="let's talk here",
+                fallback=[Call(Operation.X_FOLLOW, "u5"), Call(Operation.X_REPLY, "t5", ask)])  # fmt: skip
+    box.enqueue("x-public-u6", "twitter", Operation.X_DM, "u6", NOW, text="open DMs",
+                fallback=[Call(Operation.X_FOLLOW, "u6")])  # fmt: skip
+    drain(worker, clock)
+    got = [(c.method, c.path, c.body) for c in platforms.received()]
+    assert got == [
+        ("POST", "/2/dm_conversations/with/u6/messages", {"text": "open DMs"}),
+        ("POST", "/2/users/me/following", {"target_user_id": "u5"}),
+        ("POST", "/2/tweets", {"text": ask, "reply": {"in_reply_to_tweet_id": "t5"}}),
+    ]
+    assert [m.state for m in box.messages()] == [DEAD, SENT, SENT, SENT]
+    assert ("refused", Operation.X_DM, True) in told
+    assert [t[0] for t in told].count("sent") == 3
