@@ -80,6 +80,7 @@ test: install lint deps-check unit privacy-eval postgres-test validate train sto
 bench: train
 	$(PY) -m bench.run
 	$(PY) -m bench.privacy
+	$(PY) -m bench.screening
 
 privacy-eval: install
 	@echo "==> Personal-detail detector on the labelled set"

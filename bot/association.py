@@ -7,12 +7,18 @@ emergency contacts and monitoring hours) comes from here, so it is written down 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, time
 from pathlib import Path
 from typing import Any, Dict, Mapping, Tuple
 
 import yaml
+
+from bot.moderation_settings import (
+    ModerationConfigError,
+    ModerationSettings,
+    parse_moderation,
+)
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 PAGE_NAMES = (
@@ -73,6 +79,7 @@ class Association:
     phones: Mapping[str, str]
     emergency_contacts: Tuple[EmergencyContact, ...]
     monitoring: MonitoringHours
+    moderation: ModerationSettings = field(default_factory=ModerationSettings)
 
     def emergency_contacts_text(self) -> str:
         """The emergency contacts as lines of text, one contact a line."""
@@ -136,7 +143,15 @@ def parse_association(raw: Mapping[str, Any], source: str = "association") -> As
         phones={str(n): str(v) for n, v in phones.items()},
         emergency_contacts=tuple(_emergency_contact(c, phones, source) for c in contacts),
         monitoring=_monitoring(_mapping(raw, "monitoring", source), source),
+        moderation=_moderation(raw, source),
     )
+
+
+def _moderation(raw: Mapping[str, Any], source: str) -> ModerationSettings:
+    try:
+        return parse_moderation(raw.get("moderation"), _text(raw, "website", source), source)
+    except ModerationConfigError as error:
+        raise ConfigError(str(error)) from error
 
 
 def _monitoring(raw: Mapping[str, Any], source: str) -> MonitoringHours:

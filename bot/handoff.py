@@ -33,6 +33,8 @@ class Reason(str, Enum):
     EMERGENCY = "emergency"
     IDENTITY_CHECK_FAILED = "identity_check_failed"
     NEGATIVE_PUBLIC_COMMENT = "negative_public_comment"
+    # An author blocked by moderation (P7): staff review the block and any report.
+    MODERATION_REVIEW = "moderation_review"
 
 
 class Team(str, Enum):
@@ -68,6 +70,7 @@ ROUTES = {
     Reason.COMPLAINT: (Team.CUSTOMER_EXPERIENCE, Priority.NORMAL),
     Reason.IDENTITY_CHECK_FAILED: (Team.CUSTOMER_EXPERIENCE, Priority.NORMAL),
     Reason.NEGATIVE_PUBLIC_COMMENT: (Team.CUSTOMER_EXPERIENCE, Priority.NORMAL),
+    Reason.MODERATION_REVIEW: (Team.COMMUNICATIONS, Priority.NORMAL),
     Reason.EMERGENCY: (Team.REPAIRS_EMERGENCY, Priority.URGENT),
 }
 

@@ -40,6 +40,8 @@ class InboundEvent:
     post_id: str | None = None
     comment_id: str | None = None
     tweet_id: str | None = None
+    # X: a reply to one of the account's own posts, which the account may hide.
+    reply_to_account: bool = False
 
     @property
     def conversation_id(self) -> str:
@@ -244,6 +246,7 @@ def _mention(tweet: Dict[str, Any], account: str, received_at: datetime) -> Inbo
         text=LEADING_MENTIONS.sub("", text).strip() or text,
         sent_at=_from_millis(tweet.get("timestamp_ms"), received_at),
         tweet_id=tweet_id,
+        reply_to_account=str(tweet.get("in_reply_to_user_id_str") or "") == account,
     )
 
 

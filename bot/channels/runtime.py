@@ -14,22 +14,28 @@ from datetime import datetime, timezone
 from functools import partial
 from typing import Any, Awaitable, Callable, Dict, List
 
-from rasa.core.channels.channel import OutputChannel, UserMessage
-from rasa.shared.core.events import UserUttered
+from rasa.core.channels.channel import CollectingOutputChannel, OutputChannel, UserMessage
+from rasa.shared.core.events import BotUttered, ConversationPaused, UserUttered
 from sanic import Sanic
 
+from bot.association import load_association
 from bot.channels.delivery import facebook_deliverer, reply_route, twitter_deliverer
 from bot.channels.events import InboundEvent
 from bot.channels.graph_api import GraphClient
+from bot.channels.screening import Intent, Screened, Screening
 from bot.channels.x_api import XClient
 from bot.intake import RENEW_EVERY, Claimed, IntakeStore
-from bot.outbox import Author, Deliver, Outbox, OutboxWorker
+from bot.outbox import Author, Deliver, Operation, Outbound, Outbox, OutboxListener, OutboxWorker
+from bot.retention import PublicComments
 from bot.settings import Settings
 from bot.store import connect
+from bot.working_hours import WorkingCalendar
 
 logger = logging.getLogger(__name__)
 OUTBOX_SENDERS = 3
 IDLE_WAIT = 1.0
+# How often old public comments are looked for (P10); the first look is at start-up.
+RETENTION_EVERY = 3600.0
 
 
 def utc_now() -> datetime:
@@ -45,10 +51,12 @@ class ChannelRuntime:
         intake: IntakeStore,
         box: Outbox,
         worker: OutboxWorker,
+        screening: Screening,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self.intake = intake
         self.outbox = box
+        self.screening = screening
         self._worker = worker
         self._clock = clock
         self._tasks: List[asyncio.Task] = []
@@ -60,6 +68,9 @@ class ChannelRuntime:
         """The runtime for the store and platforms that `settings` name."""
         engine = connect(settings.database_url)
         box = Outbox(engine)
+        association = load_association(settings.association_file)
+        calendar = WorkingCalendar.from_config(association.monitoring)
+        screening = Screening(engine, box, association, calendar)
         deliverers: Dict[str, Deliver] = {}
         facebook, twitter = settings.facebook, settings.twitter
         if not facebook.missing():
@@ -72,9 +83,12 @@ class ChannelRuntime:
                 twitter.consumer_secret,
                 twitter.access_token,
                 twitter.access_token_secret,
+                user_id=twitter.user_id or "",
             )
             deliverers["twitter"] = twitter_deliverer(x_client)
-        return cls(IntakeStore(engine), box, OutboxWorker(box, deliverers, utc_now))
+        listener = PageCommentsListener(screening.comments)
+        worker = OutboxWorker(box, deliverers, utc_now, listener=listener)
+        return cls(IntakeStore(engine), box, worker, screening)
 
     @classmethod
     async def for_app(cls, app: Sanic, settings: Settings) -> ChannelRuntime:
@@ -96,6 +110,7 @@ class ChannelRuntime:
         self._tasks.append(asyncio.ensure_future(self._intake_loop(app, on_new_message)))
         for _ in range(OUTBOX_SENDERS):
             self._tasks.append(asyncio.ensure_future(self._outbox_loop()))
+        self._tasks.append(asyncio.ensure_future(self._retention_loop()))
 
     async def stop(self) -> None:
         """Stop the loops; what they had not finished is picked up at the next start."""
@@ -103,6 +118,13 @@ class ChannelRuntime:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
+
+    def drain_outbox(self) -> int:
+        """Send every call that is due now, here (for commands); returns how many."""
+        count = 0
+        while self._worker.run_once():
+            count += 1
+        return count
 
     async def accept(self, events: List[InboundEvent]) -> List[InboundEvent]:
         """Record a webhook's events durably; returns those not seen before."""
@@ -160,22 +182,89 @@ class ChannelRuntime:
         heartbeat = asyncio.ensure_future(self._keep_claim(item))
         try:
             if not await _already_in_conversation(agent, event):
-                await on_new_message(
-                    UserMessage(
-                        text=event.text,
-                        output_channel=OutboxOutput(self, event),
-                        sender_id=event.conversation_id,
-                        input_channel=event.platform,
-                        message_id=event.event_id,
-                        metadata=event.metadata(),
-                    )
+                parsed = await agent.parse_message(event.text)
+                intent = Intent(
+                    (parsed.get("intent") or {}).get("name"),
+                    float((parsed.get("intent") or {}).get("confidence") or 0.0),
                 )
+                screened = await _in_thread(self.screening.screen, event, intent, self._clock())
+                if screened.dialogue:
+                    await on_new_message(
+                        self._user_message(event, OutboxOutput(self, event), parsed)
+                    )
+                    if screened.later:
+                        now = self._clock()
+                        await _in_thread(self.screening.send_later, event, screened.later, now)
+                        self._outbox_ready.set()
+                else:
+                    await self._record(agent, event, screened, parsed)
             await _in_thread(self.intake.processed, item.row_id, self._clock())
         except Exception as error:
             logger.exception("Processing %s event %s failed", event.platform, event.event_id)
             await _in_thread(self.intake.failed, item, self._clock(), repr(error))
         finally:
             heartbeat.cancel()
+
+    @staticmethod
+    def _user_message(
+        event: InboundEvent,
+        output: OutputChannel,
+        parsed: Dict[str, Any],
+        text: str | None = None,
+        metadata: Dict[str, Any] | None = None,
+    ) -> UserMessage:
+        # The model read the message once already: the dialogue is given that reading.
+        return UserMessage(
+            text=event.text if text is None else text,
+            output_channel=output,
+            sender_id=event.conversation_id,
+            parse_data=parsed,
+            input_channel=event.platform,
+            message_id=event.event_id,
+            metadata=metadata or event.metadata(),
+        )
+
+    async def _record(
+        self, agent: Any, event: InboundEvent, screened: Screened, parsed: Dict[str, Any]
+    ) -> None:
+        """Keep a screened message in its conversation, as staff should see it.
+
+        The dialogue does not answer it: the conversation gets the message (details
+        and swear words masked), what the assistant said in public and in private, and
+        a pause when a person takes it over.
+        """
+        # What is stored holds the masked text only, in the reading as well.
+        masked = {**parsed, "text": screened.text, "entities": []}
+        metadata = {**event.metadata(), "screening": screened.route.value}
+        message = self._user_message(
+            event, CollectingOutputChannel(), masked, screened.text, metadata
+        )
+        async with agent.lock_store.lock(event.conversation_id):
+            tracker = await agent.processor.log_message(message, should_save_tracker=False)
+            for surface, text in screened.said:
+                tracker.update(BotUttered(text, metadata={"surface": surface}))
+            if screened.pause and not tracker.is_paused():
+                tracker.update(ConversationPaused())
+            await agent.processor.save_tracker(tracker)
+
+    async def _retention_loop(self) -> None:
+        """P10: remove public Facebook comments once they are older than the setting."""
+        months = self.screening.months_to_keep_comments
+        while True:
+            try:
+                removed = await _in_thread(
+                    self.screening.comments.remove_old, self._clock(), months
+                )
+                if removed:
+                    logger.info(
+                        "Asked for %d public comments older than %d months to be removed",
+                        removed,
+                        months,
+                    )
+                    self._outbox_ready.set()
+            except Exception:
+                logger.exception("The retention job failed; trying again later")
+            await asyncio.sleep(RETENTION_EVERY)
 
     async def _keep_claim(self, item: Claimed) -> None:
         """Renew the claim on `item` while it is processed, however slow the model is."""
@@ -195,6 +284,19 @@ class ChannelRuntime:
                 worked = False
             if not worked:
                 await _wait(self._outbox_ready, IDLE_WAIT)
+
+
+class PageCommentsListener(OutboxListener):
+    """Notes the page's own public replies on Facebook, so they too go after three
+    months (P10)."""
+
+    def __init__(self, comments: PublicComments) -> None:
+        self._comments = comments
+
+    def sent(self, message: Outbound, platform_id: str, now: datetime) -> None:
+        """A public reply that went out is a public comment of the page's."""
+        if message.operation is Operation.PUBLIC_REPLY and platform_id:
+            self._comments.note(platform_id, now, author_id=None, by_page=True)
 
 
 class OutboxOutput(OutputChannel):

@@ -1,0 +1,198 @@
+"""The moderation log: every action moderation took, why, and staff's undoing of it.
+
+Each entry says what was done (hide, delete, warn, strike, block, report, follow,
+ask to delete), on which platform, to whose post or account, and why, in words that
+never hold the personal details or the swear words that caused it (P5, P7). Staff can
+undo a hide, a block, a follow and a strike; the platform call that undoes it goes
+through the outbox like every other (P12). A deleted post cannot be brought back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
+from typing import List, Sequence
+
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+
+from bot.outbox import Author, Operation, Outbox
+from bot.store import as_aware, moderation_actions, to_utc
+
+DONE = "done"
+UNDONE = "undone"
+# An action the platform gives no API for (reporting a Facebook user): staff do it.
+FOR_STAFF = "for_staff"
+
+
+class Action(str, Enum):
+    """What moderation did."""
+
+    HIDE = "hide"
+    DELETE = "delete"
+    ASK_TO_DELETE = "ask_to_delete"
+    WARN = "warn"
+    STRIKE = "strike"
+    BLOCK = "block"
+    REPORT = "report"
+    FOLLOW = "follow"
+
+
+# The call that undoes an action, by platform; a strike is undone in the log alone.
+UNDO = {
+    ("facebook", Action.HIDE): Operation.UNHIDE_COMMENT,
+    ("twitter", Action.HIDE): Operation.X_UNHIDE_REPLY,
+    ("facebook", Action.BLOCK): Operation.UNBLOCK_USER,
+    ("twitter", Action.BLOCK): Operation.X_UNBLOCK,
+    ("twitter", Action.FOLLOW): Operation.X_UNFOLLOW,
+}
+# Actions on an account rather than on a post: their undoing targets the author.
+ON_ACCOUNT = {Action.BLOCK, Action.FOLLOW}
+
+
+class NotUndoable(ValueError):
+    """The entry cannot be undone: already undone, or nothing to undo it with."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One moderation action."""
+
+    id: int
+    at: datetime
+    platform: str
+    action: Action
+    reason: str
+    author_id: str | None = None
+    conversation_id: str | None = None
+    target: str | None = None
+    detail_kinds: tuple[str, ...] = ()
+    state: str = DONE
+    undone_at: datetime | None = None
+    undone_by: str | None = None
+
+    @property
+    def undoable(self) -> bool:
+        """Whether staff can undo it now."""
+        return self.state == DONE and (
+            self.action is Action.STRIKE or (self.platform, self.action) in UNDO
+        )
+
+
+class ModerationLog:
+    """Moderation actions in the project's store."""
+
+    def __init__(self, engine: Engine, outbox: Outbox) -> None:
+        self._engine = engine
+        self._outbox = outbox
+
+    def record(
+        self,
+        now: datetime,
+        platform: str,
+        action: Action,
+        reason: str,
+        author_id: str | None = None,
+        conversation_id: str | None = None,
+        target: str | None = None,
+        detail_kinds: Sequence[str] = (),
+        state: str = DONE,
+    ) -> int:
+        """Write one action to the log; returns its id."""
+        values = {
+            "at": to_utc(now),
+            "platform": platform,
+            "author_id": author_id,
+            "conversation_id": conversation_id,
+            "target": target,
+            "action": action.value,
+            "reason": reason[:500],
+            "detail_kinds": ",".join(detail_kinds) or None,
+            "state": state,
+        }
+        with self._engine.begin() as connection:
+            inserted = connection.execute(moderation_actions.insert().values(**values))
+            return inserted.inserted_primary_key[0]
+
+    def strikes(self, platform: str, author_id: str) -> List[datetime]:
+        """When the author's strikes that still stand were made."""
+        query = select(moderation_actions.c.at).where(
+            moderation_actions.c.platform == platform,
+            moderation_actions.c.author_id == author_id,
+            moderation_actions.c.action == Action.STRIKE.value,
+            moderation_actions.c.state == DONE,
+        )
+        with self._engine.connect() as connection:
+            return [as_aware(row.at) for row in connection.execute(query)]
+
+    def entries(self, limit: int = 200, author_id: str | None = None) -> List[Entry]:
+        """The latest entries, newest first, optionally for one author."""
+        query = select(moderation_actions).order_by(moderation_actions.c.id.desc()).limit(limit)
+        if author_id is not None:
+            query = query.where(moderation_actions.c.author_id == author_id)
+        with self._engine.connect() as connection:
+            return [_entry(row) for row in connection.execute(query)]
+
+    def get(self, entry_id: int) -> Entry | None:
+        """The entry with this id, or None."""
+        query = select(moderation_actions).where(moderation_actions.c.id == entry_id)
+        with self._engine.connect() as connection:
+            row = connection.execute(query).first()
+        return _entry(row) if row else None
+
+    def undo(self, entry_id: int, by: str, now: datetime) -> Entry:
+        """Undo an entry on staff's word, queueing the platform call that undoes it.
+
+        Raises:
+            KeyError: there is no such entry.
+            NotUndoable: it was undone already, or it cannot be undone.
+        """
+        with self._engine.begin() as connection:
+            row = connection.execute(
+                select(moderation_actions)
+                .where(moderation_actions.c.id == entry_id)
+                .with_for_update()
+            ).first()
+            if row is None:
+                raise KeyError(entry_id)
+            entry = _entry(row)
+            if not entry.undoable:
+                raise NotUndoable(f"a {entry.state} {entry.action.value} cannot be undone")
+            changed = connection.execute(
+                moderation_actions.update()
+                .where(moderation_actions.c.id == entry_id, moderation_actions.c.state == DONE)
+                .values(state=UNDONE, undone_at=to_utc(now), undone_by=by[:255])
+            ).rowcount
+            if not changed:
+                raise NotUndoable("it was undone at the same moment by someone else")
+        operation = UNDO.get((entry.platform, entry.action))
+        if operation is not None:
+            target = entry.author_id if entry.action in ON_ACCOUNT else entry.target
+            self._outbox.enqueue(
+                entry.conversation_id or f"moderation-{entry.id}",
+                entry.platform,
+                operation,
+                str(target),
+                now,
+                author=Author.STAFF,
+                dedupe_key=f"undo:{entry.id}",
+            )
+        return self.get(entry_id)  # type: ignore[return-value]
+
+
+def _entry(row) -> Entry:
+    return Entry(
+        id=row.id,
+        at=as_aware(row.at),
+        platform=row.platform,
+        action=Action(row.action),
+        reason=row.reason,
+        author_id=row.author_id,
+        conversation_id=row.conversation_id,
+        target=row.target,
+        detail_kinds=tuple(row.detail_kinds.split(",")) if row.detail_kinds else (),
+        state=row.state,
+        undone_at=as_aware(row.undone_at),
+        undone_by=row.undone_by,
+    )

@@ -1,0 +1,91 @@
+"""The association's moderation settings, from the `moderation:` part of its file.
+
+Who moderation protects (staff named in public, P7), which web addresses are the
+association's own, the strike policy, whether personal details are deleted as well as
+hidden (P5), whether the X account follows someone so that they can send it a direct
+message (P8), and how long public Facebook comments stay (P10).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, Mapping
+from urllib.parse import urlparse
+
+from bot.moderation import ModerationRules, StaffMember
+from bot.retention import RETENTION_MONTHS
+from bot.strikes import StrikePolicy
+
+
+class ModerationConfigError(ValueError):
+    """The moderation settings are malformed."""
+
+
+@dataclass(frozen=True)
+class ModerationSettings:
+    """What moderation may do, and for whom."""
+
+    rules: ModerationRules = field(default_factory=ModerationRules)
+    strikes: StrikePolicy = field(default_factory=StrikePolicy)
+    delete_personal_details: bool = True
+    follow_to_receive_dms: bool = True
+    comment_retention_months: int = RETENTION_MONTHS
+
+
+def parse_moderation(
+    raw: Mapping[str, Any] | None, website: str, source: str = "association"
+) -> ModerationSettings:
+    """Build the settings from the file's `moderation:` mapping (absent: the defaults).
+
+    The association's website is always one of its own domains.
+
+    Raises:
+        ModerationConfigError: an entry is malformed.
+    """
+    raw = raw or {}
+    if not isinstance(raw, Mapping):
+        raise ModerationConfigError(f"{source}: moderation must be a mapping")
+    own = {_host(website)} | {
+        str(d).lower().removeprefix("www.") for d in raw.get("own_domains") or ()
+    }
+    staff = tuple(_staff_member(entry, source) for entry in raw.get("staff") or ())
+    strikes = raw.get("strikes") or {}
+    block_after = _positive(strikes.get("block_after", 3), "strikes.block_after", source)
+    within_days = _positive(strikes.get("within_days", 90), "strikes.within_days", source)
+    months = _positive(
+        raw.get("remove_public_comments_after_months", RETENTION_MONTHS),
+        "remove_public_comments_after_months",
+        source,
+    )
+    return ModerationSettings(
+        rules=ModerationRules(staff=staff, own_domains=tuple(sorted(d for d in own if d))),
+        strikes=StrikePolicy(block_after=block_after, within=timedelta(days=within_days)),
+        delete_personal_details=bool(raw.get("delete_personal_details", True)),
+        follow_to_receive_dms=bool(raw.get("follow_to_receive_dms", True)),
+        comment_retention_months=months,
+    )
+
+
+def _host(url: str) -> str:
+    return (urlparse(url).hostname or "").lower().removeprefix("www.")
+
+
+def _staff_member(raw: Any, source: str) -> StaffMember:
+    if isinstance(raw, str):
+        raw = {"name": raw}
+    name = str((raw or {}).get("name") or "").strip() if isinstance(raw, Mapping) else ""
+    if len(name.split()) < 2:
+        raise ModerationConfigError(f"{source}: each moderation.staff entry needs a full name")
+    aliases = tuple(str(a).strip() for a in raw.get("aliases") or () if str(a).strip())
+    return StaffMember(name=name, aliases=aliases)
+
+
+def _positive(value: Any, key: str, source: str) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        number = 0
+    if number < 1:
+        raise ModerationConfigError(f"{source}: moderation.{key} must be a whole number above 0")
+    return number

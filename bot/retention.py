@@ -1,0 +1,92 @@
+"""Public Facebook comments are removed after three months (P10).
+
+Every public comment on the page's posts is noted when it arrives (a tenant's) or is
+sent (the page's own reply). `remove_old` asks the outbox to delete each one older
+than the retention period, once: it is safe to run again, and to run on two machines
+at the same moment, because each deletion has its own key in the outbox.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from dateutil.relativedelta import relativedelta
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+from bot.moderation_log import Action, ModerationLog
+from bot.outbox import Operation, Outbox
+from bot.store import public_comments, to_utc
+
+RETENTION_MONTHS = 3
+
+
+class PublicComments:
+    """The page's public comments, and their removal when they are old."""
+
+    def __init__(self, engine: Engine, outbox: Outbox, log: ModerationLog) -> None:
+        self._engine = engine
+        self._outbox = outbox
+        self._log = log
+
+    def note(
+        self,
+        comment_id: str,
+        created_at: datetime,
+        post_id: str | None = None,
+        author_id: str | None = None,
+        by_page: bool = False,
+    ) -> None:
+        """Note a public comment; noting it again changes nothing."""
+        values = {
+            "comment_id": comment_id,
+            "post_id": post_id,
+            "author_id": author_id,
+            "by_page": int(by_page),
+            "created_at": to_utc(created_at),
+        }
+        try:
+            with self._engine.begin() as connection:
+                connection.execute(public_comments.insert().values(**values))
+        except IntegrityError:
+            pass
+
+    def remove_old(self, now: datetime, months: int = RETENTION_MONTHS) -> int:
+        """Ask for every comment older than `months` to be deleted; returns how many."""
+        cutoff = now - relativedelta(months=months)
+        query = (
+            select(public_comments)
+            .where(public_comments.c.removal_requested_at.is_(None))
+            .where(public_comments.c.created_at < to_utc(cutoff))
+            .order_by(public_comments.c.created_at)
+        )
+        with self._engine.connect() as connection:
+            due = connection.execute(query).all()
+        removed = 0
+        for row in due:
+            queued = self._outbox.enqueue(
+                f"retention-{row.comment_id}",
+                "facebook",
+                Operation.DELETE_COMMENT,
+                row.comment_id,
+                now,
+                dedupe_key=f"retention:{row.comment_id}",
+            )
+            with self._engine.begin() as connection:
+                connection.execute(
+                    public_comments.update()
+                    .where(public_comments.c.comment_id == row.comment_id)
+                    .values(removal_requested_at=to_utc(now))
+                )
+            if queued is not None:
+                removed += 1
+                self._log.record(
+                    now,
+                    "facebook",
+                    Action.DELETE,
+                    f"public comment older than {months} months (P10)",
+                    author_id=row.author_id,
+                    target=row.comment_id,
+                )
+        return removed

@@ -1,0 +1,77 @@
+"""Strikes and sanctions for posts that break the rules (P7).
+
+Zero tolerance for threats or abuse towards staff: the author is blocked at once and
+flagged for staff. Other abuse, hate, sexual content and spam earn a strike; enough
+strikes within the policy's window block the author, report them to the platform and
+flag them for staff. Swearing alone, a suspicious link alone, or a member of staff
+named in a civil post is removed (in public) but earns no strike: it is not malice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Sequence
+
+from bot.moderation import Assessment, Category
+
+# What earns a strike: malice, not a swear word or a link on its own.
+STRIKE_CATEGORIES = frozenset(
+    {Category.ABUSE, Category.THREAT, Category.HATE, Category.SEXUAL, Category.SPAM}
+)
+
+
+@dataclass(frozen=True)
+class StrikePolicy:
+    """How many strikes, within how long, block an author."""
+
+    block_after: int = 3
+    within: timedelta = timedelta(days=90)
+
+
+@dataclass(frozen=True)
+class Sanction:
+    """What happens to the author of a post, beyond removing the post."""
+
+    strike: bool = False
+    block: bool = False
+    report: bool = False
+    flag: bool = False
+    reason: str = ""
+
+
+def sanction(
+    assessment: Assessment,
+    earlier_strikes: Sequence[datetime],
+    now: datetime,
+    policy: StrikePolicy,
+) -> Sanction:
+    """The sanction for a post, given when its author's earlier strikes were.
+
+    Args:
+        assessment: What moderation found in the post.
+        earlier_strikes: When the author's earlier strikes (not undone) were made.
+        now: When the post came.
+        policy: The association's strike policy.
+    """
+    if assessment.towards_staff:
+        return Sanction(
+            strike=True,
+            block=True,
+            flag=True,
+            reason="threat or abuse towards staff: zero tolerance",
+        )
+    if not assessment.categories & STRIKE_CATEGORIES:
+        return Sanction()
+    recent = [t for t in earlier_strikes if now - t <= policy.within]
+    count = len(recent) + 1
+    if count >= policy.block_after:
+        days = policy.within.days
+        return Sanction(
+            strike=True,
+            block=True,
+            report=True,
+            flag=True,
+            reason=f"{count} strikes within {days} days",
+        )
+    return Sanction(strike=True, reason=f"strike {count} of {policy.block_after}")

@@ -1,0 +1,43 @@
+"""Remove public Facebook comments older than the retention period (P10), once.
+
+The running assistant does this every hour by itself; this command is for running it
+by hand or from a scheduler. It asks for each old comment to be deleted through the
+outbox and then sends what the outbox holds. Running it again, or on two machines at
+once, deletes nothing twice.
+
+Usage: python -m scripts.retention [--months N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import datetime, timezone
+from typing import List
+
+from bot.association import load_association
+from bot.channels.runtime import ChannelRuntime
+from bot.settings import Settings
+
+
+def main(argv: List[str] | None = None) -> int:
+    settings = Settings.from_env()
+    association = load_association(settings.association_file)
+    parser = argparse.ArgumentParser(description="Remove old public Facebook comments.")
+    default = association.moderation.comment_retention_months
+    parser.add_argument("--months", type=int, default=default)
+    args = parser.parse_args(argv)
+    runtime = ChannelRuntime.from_settings(settings)
+    now = datetime.now(timezone.utc)
+    removed = runtime.screening.comments.remove_old(now, args.months)
+    print(f"Asked for {removed} public comments older than {args.months} months to be deleted.")
+    if settings.facebook.missing():
+        print("The Facebook channel is off: the deletions wait in the outbox until it is on.")
+        return 0
+    sent = runtime.drain_outbox()
+    print(f"Sent {sent} waiting platform calls.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

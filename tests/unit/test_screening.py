@@ -1,0 +1,247 @@
+"""Screening with a real store: the exact platform calls queued, the log, strikes,
+undoing, and the removal of old comments (P5, P6, P7, P8, P10)."""
+
+from datetime import datetime, timedelta
+
+import pytest
+
+from bot.association import load_association
+from bot.channels.events import InboundEvent
+from bot.channels.screening import Intent, Screening
+from bot.handoff import HandoffRepository, Reason, Team
+from bot.moderation_log import FOR_STAFF, UNDONE, Action, NotUndoable
+from bot.outbox import Operation, Outbox
+from bot.public_threads import Route
+from bot.store import connect
+from bot.working_hours import WorkingCalendar
+from tests.helpers import ROOT, UK
+
+ASSOCIATION = load_association(ROOT / "association.yml")
+CALENDAR = WorkingCalendar.from_config(ASSOCIATION.monitoring)
+TUESDAY = datetime(2026, 11, 24, 10, 0, tzinfo=UK)
+SATURDAY = datetime(2026, 11, 28, 11, 0, tzinfo=UK)
+
+
+@pytest.fixture
+def store(tmp_path):
+    engine = connect(f"sqlite:///{tmp_path / 'store.db'}")
+    box = Outbox(engine)
+    return Screening(engine, box, ASSOCIATION, CALENDAR), box, engine
+
+
+def comment(event_id, text, author="a1", at=TUESDAY):
+    return InboundEvent("facebook", "comment", event_id, "public", author, text, at,
+                        post_id="p1", comment_id=f"c{event_id}")  # fmt: skip
+
+
+def mention(event_id, text, author="x1", reply_to_account=False, at=TUESDAY):
+    return InboundEvent("twitter", "mention", event_id, "public", author, text, at,
+                        tweet_id=f"t{event_id}", reply_to_account=reply_to_account)  # fmt: skip
+
+
+def direct(event_id, text, platform="twitter", author="x1", at=TUESDAY):
+    kind = "direct_message" if platform == "twitter" else "message"
+    return InboundEvent(platform, kind, event_id, "private", author, text, at)
+
+
+def calls(box):
+    return [(m.operation, m.target) for m in box.messages()]
+
+
+def actions(screening):
+    return [(e.action, e.detail_kinds) for e in reversed(screening.log.entries())]
+
+
+def test_a_comment_with_personal_details_is_hidden_explained_privately_and_deleted(store):
+    screening, box, _ = store
+    result = screening.screen(comment("1", "boiler broken, call 07700 900123"),
+                              Intent("report_repair", 0.9), TUESDAY)  # fmt: skip
+    assert (result.route, result.dialogue) == (Route.PROTECT, False)
+    assert result.text == "boiler broken, call [phone]"
+    assert calls(box) == [
+        (Operation.HIDE_COMMENT, "c1"),
+        (Operation.PRIVATE_REPLY, "c1"),
+        (Operation.DELETE_COMMENT, "c1"),
+    ]
+    assert "07700" not in box.messages()[1].text
+    assert actions(screening) == [(Action.HIDE, ("phone",)), (Action.DELETE, ("phone",))]
+    assert "07700" not in " ".join(e.reason for e in screening.log.entries())
+
+
+def test_deleting_is_a_setting(store, tmp_path):
+    _, box, engine = store
+    keep = ASSOCIATION.__class__(**{**ASSOCIATION.__dict__,
+        "moderation": ASSOCIATION.moderation.__class__(
+            **{**ASSOCIATION.moderation.__dict__, "delete_personal_details": False})})  # fmt: skip
+    Screening(engine, box, keep, CALENDAR).screen(comment("1", "dob 12/03/1985"), Intent(), TUESDAY)
+    assert calls(box) == [(Operation.HIDE_COMMENT, "c1"), (Operation.PRIVATE_REPLY, "c1")]
+
+
+def test_an_x_reply_to_the_account_is_hidden_and_the_author_sent_a_dm(store):
+    screening, box, _ = store
+    screening.screen(mention("9", "my email is jo@example.com", reply_to_account=True),
+                     Intent(), TUESDAY)  # fmt: skip
+    assert calls(box) == [(Operation.X_HIDE_REPLY, "t9"), (Operation.X_DM, "x1")]
+    [_, dm] = box.messages()
+    assert [c.operation for c in dm.fallback] == [Operation.X_FOLLOW, Operation.X_REPLY]
+
+
+def test_an_x_mention_that_cannot_be_hidden_is_asked_in_public_to_be_deleted(store):
+    screening, box, _ = store
+    screening.screen(mention("9", "my email is jo@example.com"), Intent(), TUESDAY)
+    assert calls(box) == [(Operation.X_REPLY, "t9"), (Operation.X_DM, "x1")]
+    public = box.messages()[0].text
+    assert public.startswith("Please delete your post") and "jo@example.com" not in public
+    assert actions(screening) == [(Action.ASK_TO_DELETE, ("email",))]
+
+
+def test_a_tenancy_question_in_public_is_acknowledged_and_moved_to_private(store):
+    screening, box, engine = store
+    result = screening.screen(comment("2", "how much rent do i owe"),
+                              Intent("ask_rent_balance", 0.95), TUESDAY)  # fmt: skip
+    assert (result.route, result.pause) == (Route.MOVE_PRIVATE, False)
+    assert calls(box) == [(Operation.PUBLIC_REPLY, "c2"), (Operation.PRIVATE_REPLY, "c2")]
+    assert "security questions" in box.messages()[1].text
+    assert HandoffRepository(engine).queue() == []
+    assert screening.log.entries() == []  # nothing removed, nothing to log
+
+
+def test_a_negative_weekend_comment_stays_up_and_is_due_first_thing_monday(store):
+    screening, box, engine = store
+    result = screening.screen(comment("3", "shocking service, still waiting 6 weeks"),
+                              Intent("make_complaint", 0.9), SATURDAY)  # fmt: skip
+    assert result.pause and result.route is Route.MOVE_PRIVATE
+    assert Operation.HIDE_COMMENT not in [op for op, _ in calls(box)]
+    [handoff] = HandoffRepository(engine).queue()
+    assert (handoff.reason, handoff.team) == (
+        Reason.NEGATIVE_PUBLIC_COMMENT,
+        Team.CUSTOMER_EXPERIENCE,
+    )
+    monday = datetime(2026, 11, 30, tzinfo=UK)
+    assert handoff.acknowledge_by.astimezone(UK) == monday.replace(hour=11)
+    assert handoff.reply_by.astimezone(UK) == monday.replace(hour=13)
+    assert "by Monday at 1pm" in box.messages()[1].text
+
+
+def test_abuse_is_hidden_warned_and_struck_and_three_strikes_block_and_report(store):
+    screening, box, engine = store
+    for n in range(3):
+        screening.screen(comment(f"a{n}", "you're all useless f***ing idiots"),
+                         Intent("abuse", 0.95), TUESDAY + timedelta(days=n))  # fmt: skip
+    ops = [op for op, _ in calls(box)]
+    assert ops == [Operation.HIDE_COMMENT, Operation.PRIVATE_REPLY] * 3 + [Operation.BLOCK_USER]
+    assert "now been blocked" in box.messages()[-2].text
+    logged = [e.action for e in reversed(screening.log.entries())]
+    assert logged.count(Action.STRIKE) == 3 and logged[-2:] == [Action.BLOCK, Action.REPORT]
+    # Facebook has no call to report a person: staff are asked to.
+    assert screening.log.entries()[0].state == FOR_STAFF
+    [flag] = HandoffRepository(engine).queue()
+    assert flag.reason is Reason.MODERATION_REVIEW
+
+
+def test_strikes_older_than_the_window_do_not_count(store):
+    screening, box, _ = store
+    for n, days in enumerate([0, 100, 200]):
+        screening.screen(comment(f"a{n}", "piss off you muppets"), Intent("abuse", 0.95),
+                         TUESDAY + timedelta(days=days))  # fmt: skip
+    assert Operation.BLOCK_USER not in [op for op, _ in calls(box)]
+
+
+def test_a_threat_to_staff_blocks_at_once_on_x_and_reports(store):
+    screening, box, engine = store
+    screening.screen(mention("7", "gonna batter the next plumber u send round", reply_to_account=True),
+                     Intent("abuse", 0.9), TUESDAY)  # fmt: skip
+    assert calls(box) == [
+        (Operation.X_HIDE_REPLY, "t7"),
+        (Operation.X_DM, "x1"),
+        (Operation.X_BLOCK, "x1"),
+    ]
+    assert [e.action for e in reversed(screening.log.entries())][-2:] == [
+        Action.STRIKE,
+        Action.BLOCK,
+    ]
+    assert HandoffRepository(engine).queue()[0].reason is Reason.MODERATION_REVIEW
+
+
+def test_abuse_in_a_dm_is_answered_by_the_dialogue_but_struck(store):
+    screening, box, _ = store
+    result = screening.screen(direct("d1", "you useless pr*cks"), Intent("abuse", 0.95), TUESDAY)
+    assert result.dialogue and box.messages() == []
+    assert [e.action for e in screening.log.entries()] == [Action.STRIKE]
+
+
+def test_swearing_in_a_dm_about_a_repair_is_no_strike(store):
+    screening, _, _ = store
+    result = screening.screen(direct("d2", "my f***ing boiler is broken again"),
+                              Intent("report_repair", 0.9), TUESDAY)  # fmt: skip
+    assert result.dialogue and screening.log.entries() == []
+
+
+def test_a_plain_public_question_goes_to_the_dialogue_untouched(store):
+    screening, box, _ = store
+    result = screening.screen(comment("5", "what are your opening hours"),
+                              Intent("ask_opening_hours", 0.99), TUESDAY)  # fmt: skip
+    assert result.dialogue and box.messages() == [] and screening.log.entries() == []
+
+
+def test_a_message_screened_twice_after_a_crash_is_acted_on_once(store):
+    screening, box, _ = store
+    event = comment("6", "you're all useless f***ing idiots")
+    screening.screen(event, Intent("abuse", 0.95), TUESDAY)
+    again = screening.screen(event, Intent("abuse", 0.95), TUESDAY)
+    assert again.dialogue is False
+    assert len(box.messages()) == 2
+    assert [e.action for e in screening.log.entries()].count(Action.STRIKE) == 1
+
+
+def test_staff_undo_a_hide_and_a_block_through_the_outbox_and_a_strike_in_the_log(store):
+    screening, box, _ = store
+    screening.screen(mention("8", "i know where your staff live"), Intent("abuse", 0.9), TUESDAY)
+    entries = {e.action: e for e in screening.log.entries()}
+    before = len(box.messages())
+    screening.log.undo(entries[Action.BLOCK].id, "Sam (Comms)", TUESDAY)
+    screening.log.undo(entries[Action.STRIKE].id, "Sam (Comms)", TUESDAY)
+    assert calls(box)[before:] == [(Operation.X_UNBLOCK, "x1")]
+    assert screening.log.strikes("twitter", "x1") == []
+    assert screening.log.get(entries[Action.BLOCK].id).state == UNDONE
+    with pytest.raises(NotUndoable):
+        screening.log.undo(entries[Action.BLOCK].id, "Sam (Comms)", TUESDAY)
+    with pytest.raises(NotUndoable):
+        screening.log.undo(entries[Action.WARN].id, "Sam (Comms)", TUESDAY)
+
+
+def test_a_facebook_hide_is_undone_by_showing_the_comment_again(store):
+    screening, box, _ = store
+    screening.screen(comment("h", "Karen Holt sorted it"), Intent("give_compliment", 0.9), TUESDAY)
+    [hide] = [e for e in screening.log.entries() if e.action is Action.HIDE]
+    screening.log.undo(hide.id, "Sam", TUESDAY)
+    assert calls(box)[-1] == (Operation.UNHIDE_COMMENT, "ch")
+
+
+def test_old_public_comments_are_removed_once_and_logged(store):
+    screening, box, _ = store
+    old = TUESDAY - timedelta(days=95)
+    screening.screen(comment("o1", "what are your opening hours", at=old), Intent(), old)
+    screening.screen(comment("o2", "any jobs going", at=TUESDAY), Intent(), TUESDAY)
+    screening.comments.note("page-reply-1", old, by_page=True)
+    assert screening.comments.remove_old(TUESDAY) == 2
+    assert screening.comments.remove_old(TUESDAY) == 0
+    assert sorted(calls(box)) == [
+        (Operation.DELETE_COMMENT, "co1"),
+        (Operation.DELETE_COMMENT, "page-reply-1"),
+    ]
+    assert [e.action for e in screening.log.entries()] == [Action.DELETE, Action.DELETE]
+    # Three calendar months, not 90 days.
+    assert screening.comments.remove_old(TUESDAY + timedelta(days=100)) == 1
+
+
+def test_a_block_earned_in_dms_waits_for_the_dialogues_warning(store):
+    screening, box, _ = store
+    results = [
+        screening.screen(direct(f"d{n}", "you useless pr*cks"), Intent("abuse", 0.95), TUESDAY)
+        for n in range(3)
+    ]
+    assert [r.later for r in results[:2]] == [(), ()]
+    assert box.messages() == []  # nothing before the dialogue has answered
+    screening.send_later(direct("d2", "you useless pr*cks"), results[2].later, TUESDAY)
+    assert calls(box) == [(Operation.X_BLOCK, "x1"), (Operation.X_REPORT_SPAM, "x1")]
