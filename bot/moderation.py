@@ -35,6 +35,9 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import NamedTuple
 
+# The reason given when only the model read abuse in a post (its `abuse` intent).
+MODEL_REASON = "abusive message"
+
 
 class Category(str, Enum):
     """What kind of content a finding is."""
@@ -608,7 +611,7 @@ def assess(text: str, rules: ModerationRules, abusive_intent: bool = False) -> A
     if abusive_intent:
         # The model's reading alone removes a post, but blocks nobody at once: zero
         # tolerance needs words that show the abuse, not a guess that may be wrong.
-        add(Category.ABUSE, "abusive message")
+        add(Category.ABUSE, MODEL_REASON)
     if _names_staff(norm, names):
         add(Category.STAFF_NAMED, "names or identifies a member of staff")
     domains = _links(text, rules.shorteners)

@@ -4,7 +4,9 @@ Each entry says what was done (hide, delete, warn, strike, block, report, follow
 ask to delete), on which platform, to whose post or account, and why, in words that
 never hold the personal details or the swear words that caused it (P5, P7). Staff can
 undo a hide, a block, a follow and a strike; the platform call that undoes it goes
-through the outbox like every other (P12). A deleted post cannot be brought back.
+through the outbox like every other (P12). A deleted post cannot be brought back, and
+an action the platform refused is marked failed. An entry for an account (a block, a
+follow) names the account as its target.
 """
 
 from __future__ import annotations
@@ -14,14 +16,17 @@ from datetime import datetime
 from enum import Enum
 from typing import List, Sequence
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 
 from bot.outbox import Author, Operation, Outbox
 from bot.store import as_aware, moderation_actions, to_utc
 
 DONE = "done"
 UNDONE = "undone"
+# The platform refused the call (an X reply it would not hide): nothing to undo.
+FAILED = "failed"
 # An action the platform gives no API for (reporting a Facebook user): staff do it.
 FOR_STAFF = "for_staff"
 
@@ -47,8 +52,15 @@ UNDO = {
     ("twitter", Action.BLOCK): Operation.X_UNBLOCK,
     ("twitter", Action.FOLLOW): Operation.X_UNFOLLOW,
 }
-# Actions on an account rather than on a post: their undoing targets the author.
-ON_ACCOUNT = {Action.BLOCK, Action.FOLLOW}
+# Calls that carry out an action, so that a refusal is marked in the log.
+ACTION_OF = {
+    Operation.HIDE_COMMENT: Action.HIDE,
+    Operation.X_HIDE_REPLY: Action.HIDE,
+    Operation.DELETE_COMMENT: Action.DELETE,
+    Operation.BLOCK_USER: Action.BLOCK,
+    Operation.X_BLOCK: Action.BLOCK,
+    Operation.X_REPORT_SPAM: Action.REPORT,
+}
 
 
 class NotUndoable(ValueError):
@@ -98,8 +110,9 @@ class ModerationLog:
         target: str | None = None,
         detail_kinds: Sequence[str] = (),
         state: str = DONE,
-    ) -> int:
-        """Write one action to the log; returns its id."""
+        key: str | None = None,
+    ) -> int | None:
+        """Write one action to the log; returns its id, or None if `key` is logged."""
         values = {
             "at": to_utc(now),
             "platform": platform,
@@ -110,19 +123,29 @@ class ModerationLog:
             "reason": reason[:500],
             "detail_kinds": ",".join(detail_kinds) or None,
             "state": state,
+            "key": key,
         }
-        with self._engine.begin() as connection:
-            inserted = connection.execute(moderation_actions.insert().values(**values))
-            return inserted.inserted_primary_key[0]
+        try:
+            with self._engine.begin() as connection:
+                inserted = connection.execute(moderation_actions.insert().values(**values))
+                return inserted.inserted_primary_key[0]
+        except IntegrityError:
+            if key is None:
+                raise
+            return None
 
-    def strikes(self, platform: str, author_id: str) -> List[datetime]:
-        """When the author's strikes that still stand were made."""
+    def strikes(self, platform: str, author_id: str, besides: str | None = None) -> List[datetime]:
+        """When the author's strikes that still stand were made, but the one keyed `besides`."""
         query = select(moderation_actions.c.at).where(
             moderation_actions.c.platform == platform,
             moderation_actions.c.author_id == author_id,
             moderation_actions.c.action == Action.STRIKE.value,
             moderation_actions.c.state == DONE,
         )
+        if besides is not None:
+            query = query.where(
+                or_(moderation_actions.c.key.is_(None), moderation_actions.c.key != besides)
+            )
         with self._engine.connect() as connection:
             return [as_aware(row.at) for row in connection.execute(query)]
 
@@ -133,6 +156,20 @@ class ModerationLog:
             query = query.where(moderation_actions.c.author_id == author_id)
         with self._engine.connect() as connection:
             return [_entry(row) for row in connection.execute(query)]
+
+    def failed(self, platform: str, action: Action, target: str) -> None:
+        """The platform refused the call behind the entries for `action` on `target`."""
+        with self._engine.begin() as connection:
+            connection.execute(
+                moderation_actions.update()
+                .where(
+                    moderation_actions.c.platform == platform,
+                    moderation_actions.c.action == action.value,
+                    moderation_actions.c.target == target,
+                    moderation_actions.c.state == DONE,
+                )
+                .values(state=FAILED)
+            )
 
     def get(self, entry_id: int) -> Entry | None:
         """The entry with this id, or None."""
@@ -168,7 +205,7 @@ class ModerationLog:
                 raise NotUndoable("it was undone at the same moment by someone else")
         operation = UNDO.get((entry.platform, entry.action))
         if operation is not None:
-            target = entry.author_id if entry.action in ON_ACCOUNT else entry.target
+            target = entry.target or entry.author_id
             self._outbox.enqueue(
                 entry.conversation_id or f"moderation-{entry.id}",
                 entry.platform,

@@ -14,8 +14,10 @@ from typing import Any, Mapping
 from urllib.parse import urlparse
 
 from bot.moderation import ModerationRules, StaffMember
-from bot.retention import RETENTION_MONTHS
 from bot.strikes import StrikePolicy
+
+# P10: public Facebook comments are removed after three months.
+RETENTION_MONTHS = 3
 
 
 class ModerationConfigError(ValueError):
@@ -50,9 +52,13 @@ def parse_moderation(
         str(d).lower().removeprefix("www.") for d in raw.get("own_domains") or ()
     }
     staff = tuple(_staff_member(entry, source) for entry in raw.get("staff") or ())
-    strikes = raw.get("strikes") or {}
-    block_after = _positive(strikes.get("block_after", 3), "strikes.block_after", source)
-    within_days = _positive(strikes.get("within_days", 90), "strikes.within_days", source)
+    strikes, default = raw.get("strikes") or {}, StrikePolicy()
+    block_after = _positive(
+        strikes.get("block_after", default.block_after), "strikes.block_after", source
+    )
+    within_days = _positive(
+        strikes.get("within_days", default.within.days), "strikes.within_days", source
+    )
     months = _positive(
         raw.get("remove_public_comments_after_months", RETENTION_MONTHS),
         "remove_public_comments_after_months",

@@ -14,8 +14,13 @@ Four routes, in order of precedence:
 - ANSWER: anything else is answered in public by the dialogue, whose replies are
   written by the association and never hold the tenant's words.
 
-An emergency is always answered at once (P2), unless it breaks the rules or holds
-personal details. Nothing here does any I/O: the connectors carry the decision out.
+The route says what happens to the post; what else is true of it is decided apart,
+so that no duty is lost to another: a removed post that holds personal details is
+deleted like any other (P5), a civil post removed for naming staff still reaches
+Customer Experience (P6), and an emergency is given the emergency contacts at once
+(P2) whatever else happens to the post: in public by the dialogue, or in the private
+message when the post comes down. Nothing here does any I/O: the connectors carry the
+decision out.
 """
 
 from __future__ import annotations
@@ -75,12 +80,22 @@ GENTLE = {Category.STAFF_NAMED, Category.SUSPICIOUS_LINK}
 
 @dataclass(frozen=True)
 class Triage:
-    """The route for one public post, and what decided it."""
+    """The route for one public post, and what else is true of it.
+
+    `topic` is what a private conversation would be about ("negative" for a civil
+    complaint); `emergency` that the model read one (P2).
+    """
 
     route: Route
     assessment: Assessment
     personal_details: tuple[str, ...] = ()
     topic: str | None = None
+    emergency: bool = False
+
+    @property
+    def civil(self) -> bool:
+        """Whether it broke no rule out of malice (staff named or a link, at most)."""
+        return self.assessment.categories <= GENTLE
 
 
 def triage(text: str, intent: str | None, assessment: Assessment, spans: Sequence[Span]) -> Triage:
@@ -92,29 +107,32 @@ def triage(text: str, intent: str | None, assessment: Assessment, spans: Sequenc
         assessment: What moderation found (`bot.moderation.assess`).
         spans: The personal details found in it (`bot.privacy.find`).
     """
+    kinds = tuple(dict.fromkeys(span.kind for span in spans))
+    emergency = intent == "report_emergency"
+    # Unhappiness outranks the subject: a complaint about a repair is a complaint.
+    negative = intent == "make_complaint" or bool(NEGATIVE.search(text))
+    topic = "negative" if negative else PRIVATE_TOPICS.get(intent or "")
     if assessment.remove:
-        return Triage(Route.REMOVE, assessment)
-    if spans:
-        kinds = tuple(dict.fromkeys(span.kind for span in spans))
-        return Triage(Route.PROTECT, assessment, personal_details=kinds)
-    if intent == "report_emergency":
-        return Triage(Route.ANSWER, assessment)
-    topic = PRIVATE_TOPICS.get(intent or "")
-    if topic is None and NEGATIVE.search(text):
-        topic = "negative"
-    if topic is not None:
-        return Triage(Route.MOVE_PRIVATE, assessment, topic=topic)
-    return Triage(Route.ANSWER, assessment)
+        route = Route.REMOVE
+    elif kinds:
+        route = Route.PROTECT
+    elif topic is not None and not emergency:
+        route = Route.MOVE_PRIVATE
+    else:
+        route = Route.ANSWER
+    return Triage(route, assessment, kinds, topic, emergency)
 
 
 @dataclass(frozen=True)
 class Wording:
-    """What the assistant says about a post: in public, in private, and in public
-    instead when the author accepts no direct messages (X)."""
+    """What the assistant says about a post: in public, in private, in public instead
+    when the author accepts no direct messages (X), and in public when the platform
+    refuses to hide the post (X)."""
 
     public: str | None = None
     private: str | None = None
     public_if_private_refused: str | None = None
+    public_if_not_hidden: str | None = None
 
 
 def in_words(kinds: Iterable[str]) -> str:
@@ -147,56 +165,84 @@ def wording(
         followed: Whether the account follows the author so that they can message it.
     """
     post = "comment" if platform == "facebook" else "post"
-    private_channel = "a private message" if platform == "facebook" else "a direct message"
     hello = f"Hi, this is {association.name}"
     send_dm = "send us a direct message" + (
         " (we've followed you so that you can)" if followed else ""
     )
+    # P2: an emergency hears the numbers first, whatever happens to the post.
+    urgent = _emergency(association) if decided.emergency else ""
+    ask = "Please delete your post: it has personal details in it."
+    not_hidden = f"{ask} Then {send_dm} and we'll help privately."
     if decided.route is Route.PROTECT:
         kept = "hidden" if removed else "seen"
         private = (
-            f"{hello}. We've {kept} your {post} because it included "
+            f"{urgent}{hello}. We've {kept} your {post} because it included "
             f"{in_words(decided.personal_details)}. To keep you safe we never leave "
             "personal details in public. Please tell us here what you need, and we'll help."
+            f"{_customer_experience(decided, reply_by)}"
         )
         if removed:
             refused = f"We've hidden your {post} because it had personal details in it. " + (
                 f"Please {send_dm} and we'll help privately."
             )
-            return Wording(private=private, public_if_private_refused=refused)
-        ask = "Please delete your post: it has personal details in it."
+            return Wording(private=private, public_if_private_refused=refused,
+                           public_if_not_hidden=not_hidden)  # fmt: skip
         return Wording(
-            public=f"{ask} We've sent you a direct message so we can help privately.",
+            public=f"{ask} We'll help you by direct message, so your details stay private.",
             private=private,
-            public_if_private_refused=f"{ask} Then {send_dm} and we'll help privately.",
+            public_if_private_refused=not_hidden,
         )
     if decided.route is Route.REMOVE:
-        return Wording(private=_warning(decided.assessment, hello, post, blocked))
+        private = _warning(decided, hello, post, blocked, reply_by, removed)
+        unhidden = not_hidden if decided.personal_details else None
+        return Wording(private=urgent + private, public_if_not_hidden=unhidden)
     if decided.route is Route.MOVE_PRIVATE:
-        return _move_private(decided.topic or "", association, hello, post, private_channel,
+        return _move_private(decided.topic or "", association, hello, post, platform,
                              send_dm, reply_by)  # fmt: skip
     return Wording()
 
 
-def _warning(assessment: Assessment, hello: str, post: str, blocked: bool) -> str:
-    if assessment.categories <= GENTLE:
+def _emergency(association: Association) -> str:
+    phones = association.phones
+    return (
+        f"If this is an emergency and anyone is in danger, call {phones['emergency_services']} "
+        f"now. Emergency contacts:\n{association.emergency_contacts_text()}\n\n"
+    )
+
+
+def _customer_experience(decided: Triage, reply_by: str | None) -> str:
+    """A civil complaint still reaches Customer Experience (P6), however it was posted."""
+    if reply_by and decided.topic == "negative" and not decided.emergency:
+        return f" Our Customer Experience team will reply to you here by {reply_by}."
+    return ""
+
+
+def _warning(
+    decided: Triage, hello: str, post: str, blocked: bool, reply_by: str | None, removed: bool
+) -> str:
+    assessment = decided.assessment
+    done = f"We've hidden your {post}" if removed else f"Please delete your {post}:"
+    because = "because" if removed else "we can't keep it up, because"
+    if decided.civil:
+        follow_up = _customer_experience(decided, reply_by)
         if Category.STAFF_NAMED in assessment.categories:
             return (
-                f"{hello}. We've hidden your {post} because it names a member of our staff. "
-                "To protect their privacy we don't keep staff names in public posts. If it's "
-                "about something they did, tell us here and we'll pass it on."
+                f"{hello}. {done} {because} it names a member of our staff. To protect "
+                "their privacy we don't keep staff names in public posts. If it's about "
+                f"something they did, tell us here and we'll pass it on.{follow_up}"
             )
         return (
-            f"{hello}. We've hidden your {post} because it links to a website we can't "
-            "check. If you meant to share something with us, tell us about it here."
+            f"{hello}. {done} {because} it links to a website we can't check. If you "
+            f"meant to share something with us, tell us about it here.{follow_up}"
         )
     ending = (
         " This account has now been blocked."
         if blocked
         else " Accounts that keep posting them are blocked and reported."
     )
+    done = f"We've removed your {post}" if removed else f"Please delete your {post}:"
     return (
-        f"{hello}. We've removed your {post} because it broke our social media rules "
+        f"{hello}. {done} {because} it broke our social media rules "
         f"({assessment.reasons()}). We're happy to help, but we don't accept abusive, "
         "threatening or offensive posts, and we have zero tolerance for abuse of our "
         f"staff.{ending}"
@@ -208,21 +254,23 @@ def _move_private(
     association: Association,
     hello: str,
     post: str,
-    private_channel: str,
+    platform: str,
     send_dm: str,
     reply_by: str | None,
 ) -> Wording:
     phones = association.phones
+    # Facebook's private reply always arrives; an X DM may be refused, so on X the
+    # public word promises no message that may not come.
+    if platform == "facebook":
+        sent = "We've sent you a private message"
+    else:
+        sent = "We'll be in touch by direct message"
     if topic == "negative":
-        public = (
-            f"We're sorry to hear this. We've sent you {private_channel} so we can look into "
-            "it with you."
-        )
+        public = f"We're sorry to hear this. {sent} so we can look into it with you."
         refused = f"We're sorry to hear this. Please {send_dm} so we can look into it with you."
     else:
         public = (
-            f"Thanks for getting in touch. We've sent you {private_channel} so we can help "
-            "without sharing your details here."
+            f"Thanks for getting in touch. {sent} so we can help without sharing your details here."
         )
         refused = f"Thanks for getting in touch. Please {send_dm} so we can help privately."
     when = f" by {reply_by}" if reply_by else " as soon as we can"

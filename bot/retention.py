@@ -1,7 +1,9 @@
 """Public Facebook comments are removed after three months (P10).
 
 Every public comment on the page's posts is noted when it arrives (a tenant's) or is
-sent (the page's own reply). `remove_old` asks the outbox to delete each one older
+sent (the page's own reply), and the page's posts are swept through the Graph API for
+the comments the assistant never saw (from before it ran, from a webhook outage, or
+written by staff on Facebook itself). `remove_old` asks the outbox to delete each one older
 than the retention period, once: it is safe to run again, and to run on two machines
 at the same moment, because each deletion has its own key in the outbox.
 """
@@ -9,6 +11,7 @@ at the same moment, because each deletion has its own key in the outbox.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, Iterable
 
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import select
@@ -16,10 +19,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from bot.moderation_log import Action, ModerationLog
+from bot.moderation_settings import RETENTION_MONTHS
 from bot.outbox import Operation, Outbox
 from bot.store import public_comments, to_utc
-
-RETENTION_MONTHS = 3
 
 
 class PublicComments:
@@ -52,6 +54,16 @@ class PublicComments:
         except IntegrityError:
             pass
 
+    def note_all(self, seen: Iterable[Any]) -> int:
+        """Note every comment a platform listing found (each with `comment_id`, `post_id`,
+        `author_id`, `created_at`, `by_page`); returns how many were read."""
+        count = 0
+        for comment in seen:
+            self.note(comment.comment_id, comment.created_at, comment.post_id,
+                      comment.author_id, comment.by_page)  # fmt: skip
+            count += 1
+        return count
+
     def remove_old(self, now: datetime, months: int = RETENTION_MONTHS) -> int:
         """Ask for every comment older than `months` to be deleted; returns how many."""
         cutoff = now - relativedelta(months=months)
@@ -79,14 +91,14 @@ class PublicComments:
                     .where(public_comments.c.comment_id == row.comment_id)
                     .values(removal_requested_at=to_utc(now))
                 )
-            if queued is not None:
-                removed += 1
-                self._log.record(
-                    now,
-                    "facebook",
-                    Action.DELETE,
-                    f"public comment older than {months} months (P10)",
-                    author_id=row.author_id,
-                    target=row.comment_id,
-                )
+            logged = self._log.record(
+                now,
+                "facebook",
+                Action.DELETE,
+                f"public comment older than {months} months (P10)",
+                author_id=row.author_id,
+                target=row.comment_id,
+                key=f"retention:{row.comment_id}",
+            )
+            removed += queued is not None or logged is not None
         return removed

@@ -26,6 +26,7 @@ from sqlalchemy import (
     inspect,
 )
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DBAPIError
 
 metadata = MetaData()
 
@@ -190,6 +191,9 @@ moderation_actions = Table(
     Column("state", String(16), nullable=False),
     Column("undone_at", DateTime(timezone=True), nullable=True),
     Column("undone_by", String(255), nullable=True),
+    # One entry per message and action: a message handled again after a crash logs,
+    # and strikes, once.
+    Column("key", String(300), nullable=True, unique=True),
     Index("moderation_by_author", "platform", "author_id", "action", "at"),
 )
 
@@ -254,10 +258,16 @@ def _add_missing_columns(engine: Engine) -> None:
         for column in table.columns:
             if column.name not in present and column.nullable:
                 kind = column.type.compile(dialect=engine.dialect)
-                with engine.begin() as connection:
-                    connection.exec_driver_sql(
-                        f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}'
-                    )
+                try:
+                    with engine.begin() as connection:
+                        connection.exec_driver_sql(
+                            f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}'
+                        )
+                except DBAPIError:
+                    # Another process starting at the same moment added it first.
+                    names = {c["name"] for c in inspect(engine).get_columns(table.name)}
+                    if column.name not in names:
+                        raise
 
 
 def _zero_deleted_content(connection, _record) -> None:

@@ -3,8 +3,9 @@
 Zero tolerance for threats or abuse towards staff: the author is blocked at once and
 flagged for staff. Other abuse, hate, sexual content and spam earn a strike; enough
 strikes within the policy's window block the author, report them to the platform and
-flag them for staff. Swearing alone, a suspicious link alone, or a member of staff
-named in a civil post is removed (in public) but earns no strike: it is not malice.
+flag them for staff. Swearing alone, a suspicious link alone, a member of staff named
+in a civil post, or abuse that only the model read, is removed (in public) but earns
+no strike: it is not shown malice.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Sequence
 
-from bot.moderation import Assessment, Category
+from bot.moderation import MODEL_REASON, Assessment, Category
 
 # What earns a strike: malice, not a swear word or a link on its own.
 STRIKE_CATEGORIES = frozenset(
@@ -61,7 +62,10 @@ def sanction(
             flag=True,
             reason="threat or abuse towards staff: zero tolerance",
         )
-    if not assessment.categories & STRIKE_CATEGORIES:
+    # Strikes need the words that show malice: the model's reading alone can be wrong,
+    # and three wrong readings must not block a tenant.
+    shown = {f.category for f in assessment.findings if f.reason != MODEL_REASON}
+    if not shown & STRIKE_CATEGORIES:
         return Sanction()
     recent = [t for t in earlier_strikes if now - t <= policy.within]
     count = len(recent) + 1

@@ -44,6 +44,10 @@ class FakePlatforms:
         self.calls: List[Call] = []
         # X users who accept no direct messages from the account.
         self.closed_dms: set[str] = set()
+        # X posts the account may not hide (a conversation it did not start).
+        self.unhideable: set[str] = set()
+        # The page's posts and their comments, as the Graph API lists them.
+        self.posts: Dict[str, List[dict]] = {}
         self._lock = threading.Lock()
         self._failure: tuple[int, Dict[str, str]] | None = None
         self._hang = 0.0
@@ -110,6 +114,25 @@ class FakePlatforms:
             found.append(text or body.get("text"))
         return [t for t in found if t]
 
+    def add_comment(self, post_id: str, comment_id: str, created_time: str, author_id: str) -> None:
+        """A comment on a post of the page's, for its listings ("2026-08-01T09:30:00+0000")."""
+        comment = {"id": comment_id, "created_time": created_time, "from": {"id": author_id}}
+        with self._lock:
+            self.posts.setdefault(post_id, []).append(comment)
+
+    def _listing(self, items: List[dict], query, path: str) -> tuple[int, dict]:
+        """One page of a Graph listing, with `paging.next` while more remain."""
+        limit = int((query.get("limit") or ["25"])[0])
+        start = int((query.get("after") or ["0"])[0])
+        answer: Dict[str, Any] = {"data": items[start : start + limit]}
+        if start + limit < len(items):
+            token = query["access_token"][0]
+            answer["paging"] = {
+                "next": f"{self.graph_url}/{path}?access_token={token}&limit={limit}"
+                f"&after={start + limit}"
+            }
+        return 200, answer
+
     def _next_id(self) -> int:
         with self._lock:
             self._ids += 1
@@ -126,6 +149,14 @@ class FakePlatforms:
         if not query.get("access_token"):
             return 400, {"error": {"message": "An access token is required", "code": 190}}
         parts = path.split("/")
+        if method == "GET" and len(parts) == 2 and parts[1] == "feed":
+            with self._lock:
+                posts = [{"id": post} for post in self.posts]
+            return self._listing(posts, query, path)
+        if method == "GET" and len(parts) == 2 and parts[1] == "comments":
+            with self._lock:
+                comments = list(self.posts.get(parts[0], []))
+            return self._listing(comments, query, path)
         if method == "POST" and len(parts) == 2 and parts[1] == "messages":
             recipient = (body or {}).get("recipient") or {}
             if not (body or {}).get("message") or not recipient:
@@ -139,7 +170,7 @@ class FakePlatforms:
             self._record("facebook", method, path, query, body, authorization)
             return 200, {"id": f"{parts[0]}_{self._next_id()}"}
         if method in ("POST", "DELETE") and len(parts) == 2 and parts[1] == "blocked":
-            if not (body or {}).get("user"):
+            if not any(isinstance((body or {}).get(k), list) for k in ("user", "psid")):
                 return 400, {"error": {"message": "Invalid parameter", "code": 100}}
             self._record("facebook", method, path, query, body, authorization)
             return 200, {"success": True}
@@ -166,6 +197,12 @@ class FakePlatforms:
             self._record("twitter", method, path, query, body, authorization)
             return 201, {"data": {"id": str(self._next_id()), "text": (body or {}).get("text")}}
         if method == "PUT" and re.fullmatch(r"/2/tweets/\w+/hidden", path):
+            if path.split("/")[3] in self.unhideable:
+                return 403, {
+                    "title": "Forbidden",
+                    "status": 403,
+                    "detail": "You can only hide replies to conversations you started.",
+                }
             self._record("twitter", method, path, query, body, authorization)
             return 200, {"data": {"hidden": bool((body or {}).get("hidden"))}}
         if method == "POST" and re.fullmatch(r"/2/users/\w+/(blocking|following)", path):

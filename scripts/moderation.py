@@ -23,6 +23,7 @@ from bot.store import connect
 
 
 def main(argv: List[str] | None = None) -> int:
+    """List or undo moderation actions; 0 when done, 2 when the entry cannot be undone."""
     parser = argparse.ArgumentParser(description="Read and undo moderation actions.")
     commands = parser.add_subparsers(dest="command", required=True)
     listing = commands.add_parser("list", help="the latest actions, newest first")

@@ -5,14 +5,15 @@ by hand or from a scheduler. It asks for each old comment to be deleted through 
 outbox and then sends what the outbox holds. Running it again, or on two machines at
 once, deletes nothing twice.
 
-Usage: python -m scripts.retention [--months N]
+The period is `remove_public_comments_after_months` in association.yml.
+
+Usage: python -m scripts.retention
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-from datetime import datetime, timezone
 from typing import List
 
 from bot.association import load_association
@@ -21,16 +22,15 @@ from bot.settings import Settings
 
 
 def main(argv: List[str] | None = None) -> int:
+    """Sweep, queue the deletions, send them; 0 when done."""
     settings = Settings.from_env()
     association = load_association(settings.association_file)
     parser = argparse.ArgumentParser(description="Remove old public Facebook comments.")
-    default = association.moderation.comment_retention_months
-    parser.add_argument("--months", type=int, default=default)
-    args = parser.parse_args(argv)
+    parser.parse_args(argv)
+    months = association.moderation.comment_retention_months
     runtime = ChannelRuntime.from_settings(settings)
-    now = datetime.now(timezone.utc)
-    removed = runtime.screening.comments.remove_old(now, args.months)
-    print(f"Asked for {removed} public comments older than {args.months} months to be deleted.")
+    removed = runtime.remove_old_comments()
+    print(f"Asked for {removed} public comments older than {months} months to be deleted.")
     if settings.facebook.missing():
         print("The Facebook channel is off: the deletions wait in the outbox until it is on.")
         return 0

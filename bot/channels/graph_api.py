@@ -2,11 +2,29 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Dict, Iterator
 
 import requests
 
 from bot.channels.platform_http import TIMEOUT, request_json
+
+# How the Graph API writes a time: "2026-08-01T09:30:00+0000".
+GRAPH_TIME = "%Y-%m-%dT%H:%M:%S%z"
+# A listing is read this many pages (of 100) at most: a bound on one sweep's work.
+MAX_PAGES = 50
+
+
+@dataclass(frozen=True)
+class SeenComment:
+    """A comment on one of the page's posts, as the Graph API lists it."""
+
+    comment_id: str
+    post_id: str
+    author_id: str | None
+    created_at: datetime
+    by_page: bool
 
 
 class GraphClient:
@@ -56,22 +74,52 @@ class GraphClient:
         self._post(comment_id, {"is_hidden": False})
         return comment_id
 
-    def block_user(self, user_id: str) -> str:
-        """Block a person from the page: they can no longer comment or message it."""
-        self._post(f"{self._page_id}/blocked", {"user": [user_id]})
-        return user_id
+    def block_user(self, account: str) -> str:
+        """Block a person from the page: they can no longer comment or message it.
 
-    def unblock_user(self, user_id: str) -> str:
-        """Lift a block (staff undid it)."""
+        `account` is a comment author's user id, or "psid:<id>" for a Messenger sender.
+        """
+        self._post(f"{self._page_id}/blocked", _blocked_body(account))
+        return account
+
+    def unblock_user(self, account: str) -> str:
+        """Lift a block (staff undid it); `account` as for `block_user`."""
         request_json(
             self._session,
             "DELETE",
             self._url(f"{self._page_id}/blocked"),
             self._timeout,
             params=self._auth(),
-            json={"user": user_id},
+            json=_blocked_body(account),
         )
-        return user_id
+        return account
+
+    def page_comments(self) -> Iterator[SeenComment]:
+        """Every comment on the page's posts, replies included, as the Graph API lists them.
+
+        Follows each listing's `paging.next`, at most MAX_PAGES pages a listing.
+        """
+        for post in self._listing(f"{self._page_id}/feed", {"fields": "id", "limit": 100}):
+            fields = {"fields": "id,created_time,from", "filter": "stream", "limit": 100}
+            for comment in self._listing(f"{post['id']}/comments", fields):
+                author = str((comment.get("from") or {}).get("id") or "") or None
+                yield SeenComment(
+                    comment_id=str(comment["id"]),
+                    post_id=str(post["id"]),
+                    author_id=author,
+                    created_at=datetime.strptime(comment["created_time"], GRAPH_TIME),
+                    by_page=author == self._page_id,
+                )
+
+    def _listing(self, path: str, params: Dict[str, Any]) -> Iterator[Dict[str, Any]]:
+        url, query = self._url(path), {**params, **self._auth()}
+        for _ in range(MAX_PAGES):
+            answer = request_json(self._session, "GET", url, self._timeout, params=query)
+            yield from answer.get("data") or []
+            url = (answer.get("paging") or {}).get("next")
+            if not url:
+                return
+            query = None  # the next page's address carries its own query
 
     def delete_comment(self, comment_id: str) -> str:
         """Delete the comment."""
@@ -90,3 +138,10 @@ class GraphClient:
 
     def _auth(self) -> Dict[str, str]:
         return {"access_token": self._token}
+
+
+def _blocked_body(account: str) -> Dict[str, Any]:
+    # The /blocked edge takes page-scoped ids as `psid` and user ids as `user`, in lists.
+    if account.startswith("psid:"):
+        return {"psid": [account.removeprefix("psid:")]}
+    return {"user": [account]}

@@ -22,11 +22,11 @@ from bot.association import load_association
 from bot.channels.delivery import facebook_deliverer, reply_route, twitter_deliverer
 from bot.channels.events import InboundEvent
 from bot.channels.graph_api import GraphClient
-from bot.channels.screening import Intent, Screened, Screening
+from bot.channels.platform_http import PlatformError
+from bot.channels.screening import Intent, ModerationListener, Screened, Screening
 from bot.channels.x_api import XClient
 from bot.intake import RENEW_EVERY, Claimed, IntakeStore
-from bot.outbox import Author, Deliver, Operation, Outbound, Outbox, OutboxListener, OutboxWorker
-from bot.retention import PublicComments
+from bot.outbox import Author, Deliver, Outbox, OutboxWorker
 from bot.settings import Settings
 from bot.store import connect
 from bot.working_hours import WorkingCalendar
@@ -53,10 +53,12 @@ class ChannelRuntime:
         worker: OutboxWorker,
         screening: Screening,
         clock: Callable[[], datetime] = utc_now,
+        graph: GraphClient | None = None,
     ) -> None:
         self.intake = intake
         self.outbox = box
         self.screening = screening
+        self.graph = graph
         self._worker = worker
         self._clock = clock
         self._tasks: List[asyncio.Task] = []
@@ -73,9 +75,10 @@ class ChannelRuntime:
         screening = Screening(engine, box, association, calendar)
         deliverers: Dict[str, Deliver] = {}
         facebook, twitter = settings.facebook, settings.twitter
+        graph = None
         if not facebook.missing():
-            client = GraphClient(facebook.graph_url, facebook.page_id, facebook.page_access_token)
-            deliverers["facebook"] = facebook_deliverer(client)
+            graph = GraphClient(facebook.graph_url, facebook.page_id, facebook.page_access_token)
+            deliverers["facebook"] = facebook_deliverer(graph)
         if not twitter.missing():
             x_client = XClient(
                 twitter.api_url,
@@ -86,9 +89,9 @@ class ChannelRuntime:
                 user_id=twitter.user_id or "",
             )
             deliverers["twitter"] = twitter_deliverer(x_client)
-        listener = PageCommentsListener(screening.comments)
+        listener = ModerationListener(screening.comments, screening.log)
         worker = OutboxWorker(box, deliverers, utc_now, listener=listener)
-        return cls(IntakeStore(engine), box, worker, screening)
+        return cls(IntakeStore(engine), box, worker, screening, graph=graph)
 
     @classmethod
     async def for_app(cls, app: Sanic, settings: Settings) -> ChannelRuntime:
@@ -118,6 +121,17 @@ class ChannelRuntime:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
+
+    def remove_old_comments(self) -> int:
+        """P10, once: sweep the page's comments, then queue the old ones' deletion."""
+        comments = self.screening.comments
+        if self.graph is not None:
+            try:
+                comments.note_all(self.graph.page_comments())
+            except PlatformError as error:
+                # The comments already noted are still removed; the sweep runs again.
+                logger.warning("Could not list the page's comments: %s", error)
+        return comments.remove_old(self._clock(), self.screening.months_to_keep_comments)
 
     def drain_outbox(self) -> int:
         """Send every call that is due now, here (for commands); returns how many."""
@@ -181,23 +195,25 @@ class ChannelRuntime:
         event = item.event
         heartbeat = asyncio.ensure_future(self._keep_claim(item))
         try:
-            if not await _already_in_conversation(agent, event):
-                parsed = await agent.parse_message(event.text)
-                intent = Intent(
-                    (parsed.get("intent") or {}).get("name"),
-                    float((parsed.get("intent") or {}).get("confidence") or 0.0),
-                )
-                screened = await _in_thread(self.screening.screen, event, intent, self._clock())
-                if screened.dialogue:
-                    await on_new_message(
-                        self._user_message(event, OutboxOutput(self, event), parsed)
-                    )
-                    if screened.later:
-                        now = self._clock()
-                        await _in_thread(self.screening.send_later, event, screened.later, now)
-                        self._outbox_ready.set()
-                else:
-                    await self._record(agent, event, screened, parsed)
+            # Screening is done again when a message is processed again after a crash:
+            # it queues and logs nothing twice, and finishes what the crash cut short.
+            handled = await _already_in_conversation(agent, event)
+            parsed = await agent.parse_message(event.text)
+            intent = Intent(
+                (parsed.get("intent") or {}).get("name"),
+                float((parsed.get("intent") or {}).get("confidence") or 0.0),
+            )
+            screened = await _in_thread(self.screening.screen, event, intent, self._clock())
+            if screened.dialogue:
+                if not handled:
+                    output = OutboxOutput(self, event)
+                    await on_new_message(self._user_message(event, output, parsed))
+                if screened.later:
+                    now = self._clock()
+                    await _in_thread(self.screening.send_later, event, screened.later, now)
+            elif not handled:
+                await self._record(agent, event, screened, parsed)
+            self._outbox_ready.set()
             await _in_thread(self.intake.processed, item.row_id, self._clock())
         except Exception as error:
             logger.exception("Processing %s event %s failed", event.platform, event.event_id)
@@ -249,17 +265,14 @@ class ChannelRuntime:
 
     async def _retention_loop(self) -> None:
         """P10: remove public Facebook comments once they are older than the setting."""
-        months = self.screening.months_to_keep_comments
         while True:
             try:
-                removed = await _in_thread(
-                    self.screening.comments.remove_old, self._clock(), months
-                )
+                removed = await _in_thread(self.remove_old_comments)
                 if removed:
                     logger.info(
                         "Asked for %d public comments older than %d months to be removed",
                         removed,
-                        months,
+                        self.screening.months_to_keep_comments,
                     )
                     self._outbox_ready.set()
             except Exception:
@@ -284,19 +297,6 @@ class ChannelRuntime:
                 worked = False
             if not worked:
                 await _wait(self._outbox_ready, IDLE_WAIT)
-
-
-class PageCommentsListener(OutboxListener):
-    """Notes the page's own public replies on Facebook, so they too go after three
-    months (P10)."""
-
-    def __init__(self, comments: PublicComments) -> None:
-        self._comments = comments
-
-    def sent(self, message: Outbound, platform_id: str, now: datetime) -> None:
-        """A public reply that went out is a public comment of the page's."""
-        if message.operation is Operation.PUBLIC_REPLY and platform_id:
-            self._comments.note(platform_id, now, author_id=None, by_page=True)
 
 
 class OutboxOutput(OutputChannel):

@@ -1,4 +1,4 @@
-"""Screening every message before the dialogue sees it (P5, P6, P7, P8).
+"""Screening every message before the dialogue sees it (P2, P5, P6, P7, P8).
 
 A public comment or mention is triaged (`bot.public_threads`): one that breaks the
 rules, holds personal details or belongs in private is dealt with here, through the
@@ -6,6 +6,10 @@ outbox, and never answered in public by the dialogue; anything else goes on to t
 dialogue. Every message, public or private, is read for abuse, so that strikes add up
 and threats to staff block their author at once. What was done goes to the moderation
 log, with reasons and never the details.
+
+Screening a message again (the server died before it was marked processed) does the
+same again and nothing twice: every call has its key in the outbox, every log entry
+its key in the log, and a handoff is raised only where none is open.
 
 No Rasa here: the runtime passes in the intent the model read, and records the outcome
 in the conversation.
@@ -20,13 +24,15 @@ from typing import List, Sequence, Tuple
 from sqlalchemy.engine import Engine
 
 from bot.association import Association
+from bot.channels.delivery import reply_route
 from bot.channels.events import InboundEvent
+from bot.channels.platform_http import PlatformError
 from bot.handoff import Conversation, HandoffRepository, Reason, plan
 from bot.moderation import Assessment, assess, mask_swearing
-from bot.moderation_log import FOR_STAFF, Action, ModerationLog
-from bot.outbox import Author, Call, Operation, Outbox
+from bot.moderation_log import ACTION_OF, FOR_STAFF, Action, ModerationLog
+from bot.outbox import Author, Call, Operation, Outbound, Outbox, OutboxListener
 from bot.privacy import find, redact
-from bot.public_threads import Route, Triage, triage, wording
+from bot.public_threads import Route, Triage, Wording, triage, wording
 from bot.retention import PublicComments
 from bot.strikes import Sanction, sanction
 from bot.working_hours import WorkingCalendar, describe_when
@@ -35,8 +41,6 @@ from bot.working_hours import WorkingCalendar, describe_when
 ABUSE_CONFIDENCE = 0.8
 # A platform call, and what to do instead if the platform refuses it for good.
 Planned = Tuple[Call, List[Call]]
-# Which handoff a move to private raises, by topic (P6, P11).
-HANDOFF_FOR_TOPIC = {"negative": Reason.NEGATIVE_PUBLIC_COMMENT, "person": Reason.REQUEST_HUMAN}
 
 
 @dataclass(frozen=True)
@@ -94,168 +98,188 @@ class Screening:
         assessment = assess(event.text, self._settings.rules, abusive_intent=abusive)
         if event.surface != "public":
             # The dialogue answers first (a warning); a block follows its reply.
-            later: List[Call] = []
-            self._sanction(event, assessment, now, calls=later, send=False)
+            later = self._sanction(event, assessment, now)
             return Screened(dialogue=True, text=event.text, later=tuple(later))
         spans = find(event.text)
         decided = triage(event.text, intent.name, assessment, spans)
-        kept = mask_swearing(redact(event.text, spans))
         if decided.route is Route.ANSWER:
             self._note_comment(event)
             return Screened(dialogue=True, text=event.text, route=decided.route)
-        if decided.route is Route.REMOVE:
-            return self._remove(event, decided, kept, now)
-        if decided.route is Route.PROTECT:
-            return self._protect(event, decided, kept, now)
-        return self._move_private(event, decided, kept, now)
+        kept = mask_swearing(redact(event.text, spans))
+        return self._take_down_or_move(event, decided, kept, now)
 
-    def _remove(self, event: InboundEvent, decided: Triage, kept: str, now: datetime) -> Screened:
-        calls: List[Planned] = []
-        hidden = self._hide(event, calls)
-        punishment = sanction(
-            decided.assessment,
-            self.log.strikes(event.platform, event.author_id),
-            now,
-            self._settings.strikes,
+    def send_later(self, event: InboundEvent, calls: Sequence[Call], now: datetime) -> None:
+        """Queue the calls a screening left for after the dialogue (a block)."""
+        self._enqueue(event, [(call, []) for call in calls], now, "after")
+
+    def _take_down_or_move(
+        self, event: InboundEvent, decided: Triage, kept: str, now: datetime
+    ) -> Screened:
+        """REMOVE, PROTECT or MOVE_PRIVATE: the calls, the log, the handoff."""
+        handoff = self._handoff(event, decided, now)
+        reply_by = describe_when(handoff.reply_by, now, self._calendar.zone) if handoff else None
+        # P2 first: an emergency earns no strike, whatever words it came in.
+        punishment = (
+            Sanction()
+            if decided.route is not Route.REMOVE or decided.emergency
+            else self._punishment(event, decided.assessment, now)
         )
-        said = wording(decided, event.platform, self._association, blocked=punishment.block)
-        calls.append(self._private_call(event, said.private))
-        if not self._enqueue(event, calls, now):
-            return self._already(kept, decided)
-        reason = decided.assessment.reasons()
-        if hidden:
-            self._log(event, now, Action.HIDE, reason)
-        self._log(event, now, Action.WARN, reason)
-        self._sanction(event, decided.assessment, now, calls=[], decided=punishment)
-        return Screened(False, kept, (("private", said.private or ""),), route=decided.route)
-
-    def _protect(self, event: InboundEvent, decided: Triage, kept: str, now: datetime) -> Screened:
         calls: List[Planned] = []
-        hidden = self._hide(event, calls)
-        said = wording(decided, event.platform, self._association, removed=hidden,
+        hideable = event.platform == "facebook" or event.reply_to_account
+        said = wording(decided, event.platform, self._association, reply_by=reply_by,
+                       removed=hideable, blocked=punishment.block,
                        followed=self._settings.follow_to_receive_dms)  # fmt: skip
-        if said.public:
-            calls.append(self._public_call(event, said.public))
-        calls.append(self._private_call(event, said.private, said.public_if_private_refused))
-        deleted = event.platform == "facebook" and self._settings.delete_personal_details and hidden
+        if decided.route is Route.MOVE_PRIVATE:
+            calls.append((self._public_call(event, said.public or ""), []))
+        else:
+            self._hide(event, said, calls)
+        calls.append(self._private_call(event, said))
+        deleted = (
+            decided.personal_details
+            and event.platform == "facebook"
+            and self._settings.delete_personal_details
+        )
         if deleted:
             # After the private reply: Facebook answers a deleted comment with no reply.
             calls.append((Call(Operation.DELETE_COMMENT, str(event.comment_id)), []))
-        if not self._enqueue(event, calls, now):
-            return self._already(kept, decided)
-        reason = "personal details in public (P5)"
-        kinds = decided.personal_details
-        self._log(event, now, Action.HIDE if hidden else Action.ASK_TO_DELETE, reason, kinds)
-        if deleted:
-            self._log(event, now, Action.DELETE, reason, kinds)
-        else:
+        self._enqueue(event, calls, now, "screen")
+        self._log_route(event, decided, hideable, bool(deleted), now)
+        self._apply(event, decided.assessment, punishment, now, send=True)
+        if not deleted:
             self._note_comment(event)
         said_list = [("public", said.public)] if said.public else []
         said_list.append(("private", said.private or ""))
-        return Screened(False, kept, tuple(said_list), route=decided.route)
+        return Screened(False, kept, tuple(said_list), pause=handoff is not None,
+                        route=decided.route)  # fmt: skip
 
-    def _move_private(
-        self, event: InboundEvent, decided: Triage, kept: str, now: datetime
-    ) -> Screened:
-        reason = HANDOFF_FOR_TOPIC.get(decided.topic or "")
+    def _handoff(self, event: InboundEvent, decided: Triage, now: datetime):
+        """The handoff a post raises, if any: open already, or new and stored."""
+        if decided.emergency:
+            reason = Reason.EMERGENCY
+        elif decided.topic == "negative" and (decided.route is not Route.REMOVE or decided.civil):
+            reason = Reason.NEGATIVE_PUBLIC_COMMENT
+        elif decided.topic == "person" and decided.route is Route.MOVE_PRIVATE:
+            reason = Reason.REQUEST_HUMAN
+        else:
+            return None
+        existing = self._handoffs.open_for(event.conversation_id)
+        if existing is not None:
+            return existing
         conversation = Conversation(
             event.conversation_id, event.platform, "public", event.author_id
         )
-        handoff = None
-        if reason is not None:
-            handoff = self._handoffs.open_for(event.conversation_id) or plan(
-                reason, conversation, now, self._calendar
-            )
-        reply_by = describe_when(handoff.reply_by, now, self._calendar.zone) if handoff else None
-        said = wording(decided, event.platform, self._association, reply_by=reply_by,
-                       followed=self._settings.follow_to_receive_dms)  # fmt: skip
-        calls = [
-            self._public_call(event, said.public or ""),
-            self._private_call(event, said.private, said.public_if_private_refused),
-        ]
-        if not self._enqueue(event, calls, now):
-            return self._already(kept, decided)
-        if handoff is not None and self._handoffs.get(handoff.id) is None:
-            self._handoffs.add(handoff)
-        self._note_comment(event)
-        said_list = (("public", said.public or ""), ("private", said.private or ""))
-        return Screened(False, event.text, said_list, pause=handoff is not None,
-                        route=decided.route)  # fmt: skip
+        return self._handoffs.add(plan(reason, conversation, now, self._calendar))
 
-    def _sanction(
+    def _log_route(
+        self, event: InboundEvent, decided: Triage, hidden: bool, deleted: bool, now: datetime
+    ) -> None:
+        kinds = decided.personal_details
+        if decided.route is Route.REMOVE:
+            reason = decided.assessment.reasons()
+            if hidden:
+                self._log(event, now, Action.HIDE, reason, kinds)
+            elif kinds:
+                self._log(
+                    event, now, Action.ASK_TO_DELETE, "personal details in public (P5)", kinds
+                )
+            self._log(event, now, Action.WARN, reason)
+        elif decided.route is Route.PROTECT:
+            reason = "personal details in public (P5)"
+            self._log(event, now, Action.HIDE if hidden else Action.ASK_TO_DELETE, reason, kinds)
+        if deleted:
+            self._log(event, now, Action.DELETE, "personal details in public (P5)", kinds)
+
+    def _punishment(self, event: InboundEvent, assessment: Assessment, now: datetime) -> Sanction:
+        strikes = self.log.strikes(
+            event.platform, event.author_id, besides=self._key(event, Action.STRIKE)
+        )
+        return sanction(assessment, strikes, now, self._settings.strikes)
+
+    def _sanction(self, event: InboundEvent, assessment: Assessment, now: datetime) -> List[Call]:
+        """A private message's sanction: logged now, its calls left for after the reply."""
+        if not assessment.remove:
+            return []
+        return self._apply(
+            event, assessment, self._punishment(event, assessment, now), now, send=False
+        )
+
+    def _apply(
         self,
         event: InboundEvent,
         assessment: Assessment,
+        decided: Sanction,
         now: datetime,
-        calls: List[Call],
-        decided: Sanction | None = None,
-        send: bool = True,
-    ) -> None:
-        """Strike, block, report and flag as the strike policy says.
-
-        The calls are queued at once, or with `send=False` left in `calls` for
-        `send_later`, once the dialogue has answered.
-        """
-        if decided is None:
-            if not assessment.remove:
-                return
-            strikes = self.log.strikes(event.platform, event.author_id)
-            decided = sanction(assessment, strikes, now, self._settings.strikes)
+        send: bool,
+    ) -> List[Call]:
+        """Strike, block, report and flag as decided; returns the calls not yet queued."""
         if decided.strike:
             self._log(event, now, Action.STRIKE, f"{assessment.reasons()}: {decided.reason}")
         if not decided.block:
-            return
+            return []
         twitter = event.platform == "twitter"
-        calls.append(Call(Operation.X_BLOCK if twitter else Operation.BLOCK_USER, event.author_id))
+        # Messenger knows a sender by their page-scoped id, a comment's author by user id.
+        account = (
+            event.author_id if twitter or event.surface == "public" else f"psid:{event.author_id}"
+        )
+        calls = [Call(Operation.X_BLOCK if twitter else Operation.BLOCK_USER, account)]
         if decided.report and twitter:
             calls.append(Call(Operation.X_REPORT_SPAM, event.author_id))
-        if send:
-            self.send_later(event, calls, now)
-        self._log(event, now, Action.BLOCK, decided.reason)
+        self._log(event, now, Action.BLOCK, decided.reason, target=account)
         if decided.report:
             # Facebook has no call to report a person: staff report them by hand.
             state = "done" if twitter else FOR_STAFF
-            self._log(event, now, Action.REPORT, decided.reason, state=state)
+            self._log(event, now, Action.REPORT, decided.reason, state=state, target=account)
         if decided.flag and self._handoffs.open_for(event.conversation_id) is None:
             conversation = Conversation(
                 event.conversation_id, event.platform, event.surface, event.author_id
             )
             self._handoffs.add(plan(Reason.MODERATION_REVIEW, conversation, now, self._calendar))
+        if send:
+            self.send_later(event, calls, now)
+            return []
+        return calls
 
-    def _hide(self, event: InboundEvent, calls: List[Planned]) -> bool:
-        """Add the call that takes the post out of public view, if the platform allows."""
+    def _hide(self, event: InboundEvent, said: Wording, calls: List[Planned]) -> None:
+        """Take the post out of public view where the platform allows, else ask in public."""
         if event.platform == "facebook":
             calls.append((Call(Operation.HIDE_COMMENT, str(event.comment_id)), []))
-            return True
+            return
+        tweet = str(event.tweet_id)
+        ask = [Call(Operation.X_REPLY, tweet, said.public_if_not_hidden)]
         if event.reply_to_account:
-            calls.append((Call(Operation.X_HIDE_REPLY, str(event.tweet_id)), []))
-            return True
-        return False  # X hides only replies to the account's own posts
+            # X hides only replies in conversations the account started; if it will
+            # not, a post with personal details is asked to be deleted instead (P5).
+            fallback = ask if said.public_if_not_hidden else []
+            calls.append((Call(Operation.X_HIDE_REPLY, tweet), fallback))
+        elif said.public:
+            calls.append((Call(Operation.X_REPLY, tweet, said.public), []))
+        elif said.public_if_not_hidden:
+            calls.append((ask[0], []))
 
-    def _public_call(self, event: InboundEvent, text: str) -> Planned:
-        if event.platform == "facebook":
-            return Call(Operation.PUBLIC_REPLY, str(event.comment_id), text), []
-        return Call(Operation.X_REPLY, str(event.tweet_id), text), []
+    def _public_call(self, event: InboundEvent, text: str) -> Call:
+        operation, target = reply_route(event) or (Operation.PUBLIC_REPLY, str(event.comment_id))
+        return Call(operation, target, text)
 
-    def _private_call(
-        self, event: InboundEvent, text: str | None, if_refused: str | None = None
-    ) -> Planned:
+    def _private_call(self, event: InboundEvent, said: Wording) -> Planned:
         if event.platform == "facebook":
             # One private reply per comment: it opens the Messenger conversation.
-            return Call(Operation.PRIVATE_REPLY, str(event.comment_id), text), []
+            return Call(Operation.PRIVATE_REPLY, str(event.comment_id), said.private), []
         # P8: if the author accepts no DMs, follow them (where allowed) and ask in public.
         fallback = []
-        if if_refused and self._settings.follow_to_receive_dms:
+        if said.public_if_private_refused and self._settings.follow_to_receive_dms:
             fallback.append(Call(Operation.X_FOLLOW, event.author_id))
-        if if_refused:
-            fallback.append(Call(Operation.X_REPLY, str(event.tweet_id), if_refused))
-        return Call(Operation.X_DM, event.author_id, text), fallback
+        if said.public_if_private_refused:
+            fallback.append(
+                Call(Operation.X_REPLY, str(event.tweet_id), said.public_if_private_refused)
+            )
+        return Call(Operation.X_DM, event.author_id, said.private), fallback
 
-    def _enqueue(self, event: InboundEvent, calls: Sequence[Planned], now: datetime) -> bool:
-        """Queue the calls in order; False if this event was screened before (a crash)."""
-        first = True
+    def _enqueue(
+        self, event: InboundEvent, calls: Sequence[Planned], now: datetime, tag: str
+    ) -> None:
+        """Queue the calls in order, each once however often the event is screened."""
         for position, (call, fallback) in enumerate(calls):
-            queued = self._outbox.enqueue(
+            self._outbox.enqueue(
                 event.conversation_id,
                 event.platform,
                 call.operation,
@@ -264,29 +288,17 @@ class Screening:
                 text=call.text,
                 author=Author.ASSISTANT,
                 user_message_at=event.sent_at,
-                dedupe_key=f"{event.platform}:{event.event_id}:screen:{position}",
+                dedupe_key=f"{event.platform}:{event.event_id}:{tag}:{position}",
                 fallback=fallback,
-            )
-            if first and queued is None:
-                return False
-            first = False
-        return True
-
-    def send_later(self, event: InboundEvent, calls: Sequence[Call], now: datetime) -> None:
-        """Queue the calls a screening left for after the dialogue (a block)."""
-        for position, call in enumerate(calls):
-            self._outbox.enqueue(
-                event.conversation_id,
-                event.platform,
-                call.operation,
-                call.target,
-                now,
-                dedupe_key=f"{event.platform}:{event.event_id}:sanction:{position}",
             )
 
     def _note_comment(self, event: InboundEvent) -> None:
         if event.platform == "facebook" and event.comment_id:
             self.comments.note(event.comment_id, event.sent_at, event.post_id, event.author_id)
+
+    @staticmethod
+    def _key(event: InboundEvent, action: Action) -> str:
+        return f"{event.platform}:{event.event_id}:{action.value}"
 
     def _log(
         self,
@@ -296,13 +308,35 @@ class Screening:
         reason: str,
         kinds: Sequence[str] = (),
         state: str = "done",
+        target: str | None = None,
     ) -> None:
-        target = event.comment_id or event.tweet_id
         self.log.record(now, event.platform, action, reason, author_id=event.author_id,
-                        conversation_id=event.conversation_id, target=target,
-                        detail_kinds=kinds, state=state)  # fmt: skip
+                        conversation_id=event.conversation_id,
+                        target=target or event.comment_id or event.tweet_id,
+                        detail_kinds=kinds, state=state, key=self._key(event, action))  # fmt: skip
 
-    @staticmethod
-    def _already(kept: str, decided: Triage) -> Screened:
-        # Screened before a crash: its calls are queued and logged; record it once more.
-        return Screened(False, kept, route=decided.route)
+
+class ModerationListener(OutboxListener):
+    """What the outbox tells moderation: the page's public replies are public comments
+    too (P10), a follow made is logged so that staff can undo it (P8), and a call the
+    platform refused marks its log entry failed."""
+
+    def __init__(self, comments: PublicComments, log: ModerationLog) -> None:
+        self._comments = comments
+        self._log = log
+
+    def sent(self, message: Outbound, platform_id: str, now: datetime) -> None:
+        """Note a public reply; log a follow."""
+        if message.operation is Operation.PUBLIC_REPLY and platform_id:
+            self._comments.note(platform_id, now, by_page=True)
+        if message.operation is Operation.X_FOLLOW:
+            self._log.record(now, message.platform, Action.FOLLOW,
+                             "so that they can send a direct message (P8)",
+                             author_id=message.target, conversation_id=message.conversation_id,
+                             target=message.target, key=f"follow:{message.id}")  # fmt: skip
+
+    def refused(self, message: Outbound, error: PlatformError, now: datetime) -> None:
+        """Mark the moderation action behind a refused call as failed."""
+        action = ACTION_OF.get(message.operation)
+        if action is not None:
+            self._log.failed(message.platform, action, message.target)

@@ -51,11 +51,9 @@ def shape(call):
         if path.endswith("/comments"):
             return ("public_reply", head)
         if path.endswith("/blocked"):
-            user = body.get("user")
-            return (
-                "block" if call.method == "POST" else "unblock",
-                user[0] if isinstance(user, list) else user,
-            )
+            # A comment's author by user id, a Messenger sender by page-scoped id.
+            [account] = body.get("user") or body.get("psid")
+            return ("block" if call.method == "POST" else "unblock", account)
         if call.method == "DELETE":
             return ("delete", head)
         return ("hide" if body.get("is_hidden") else "unhide", head)
@@ -283,3 +281,18 @@ def test_three_abusive_messenger_messages_are_answered_then_the_author_blocked(r
         assert wait_for(lambda n=n: about(platforms, author).count(("send", author)) > n, 60)
     exactly(platforms, [author], [("send", author)] * 3 + [("block", author)])
     assert "keep things civil" in text_of(platforms, "send", author)
+    [block] = [c for c in platforms.received() if c.path.endswith("/blocked")
+               and author in (c.body.get("psid") or [])]  # fmt: skip
+    assert block.body == {"psid": [author]}
+
+
+def test_old_comments_the_assistant_never_saw_are_found_on_the_page_and_removed(running):
+    assistant, platforms, _ = running
+    unseen, recent = new_comment_id(), new_comment_id()
+    platforms.add_comment("post-before-launch", unseen, "2025-01-15T10:00:00+0000", new_user())
+    platforms.add_comment("post-before-launch", recent, time.strftime("%Y-%m-%dT%H:%M:%S+0000", time.gmtime()),
+                          new_user())  # fmt: skip
+    run_command(assistant, "scripts.retention")
+    assert wait_for(lambda: ("delete", unseen) in about(platforms, unseen), 30)
+    time.sleep(SETTLE)
+    assert about(platforms, recent) == []

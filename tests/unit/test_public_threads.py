@@ -36,17 +36,21 @@ def decide(text, intent=None):
         ("your service is a disgrace, 6 weeks waiting", "out_of_scope", Route.MOVE_PRIVATE,
          "negative"),
         ("nobody has called me back, very disappointed", None, Route.MOVE_PRIVATE, "negative"),
-        # Personal details come before everything but the rules.
-        ("my boiler is broken, ring 07700 900123", "report_repair", Route.PROTECT, None),
-        ("dob 12/03/1985 tenancy TEN-204817 balance?", "ask_rent_balance", Route.PROTECT, None),
+        # Personal details come before everything but the rules; the topic is kept.
+        ("my boiler is broken, ring 07700 900123", "report_repair", Route.PROTECT, "repair"),
+        ("dob 12/03/1985 tenancy TEN-204817 balance?", "ask_rent_balance", Route.PROTECT,
+         "tenancy"),
         # The rules come first.
-        ("you're all useless f***ing idiots", "make_complaint", Route.REMOVE, None),
-        ("call me 07700 900123 you useless f***ers", "abuse", Route.REMOVE, None),
-        ("Karen Holt never called me back", "make_complaint", Route.REMOVE, None),
+        ("you're all useless f***ing idiots", "make_complaint", Route.REMOVE, "negative"),
+        ("call me 07700 900123 you useless f***ers", "abuse", Route.REMOVE, "negative"),
+        ("Karen Holt never called me back", "make_complaint", Route.REMOVE, "negative"),
         ("win big at bit.ly/free-cash", "out_of_scope", Route.REMOVE, None),
         ("stupid bot", "abuse", Route.REMOVE, None),
         # An emergency is answered at once (P2), even when the tenant is angry.
-        ("disgraceful, i can smell gas", "report_emergency", Route.ANSWER, None),
+        ("disgraceful, i can smell gas", "report_emergency", Route.ANSWER, "negative"),
+        # Unhappiness outranks the subject: a complaint about a repair is a complaint.
+        ("still waiting for my repair, disgraceful", "report_repair", Route.MOVE_PRIVATE,
+         "negative"),
     ],
 )  # fmt: skip
 def test_each_post_takes_its_route(text, intent, route, topic):
@@ -161,3 +165,33 @@ def test_an_answer_route_says_nothing_itself():
     empty = triage("hi", "greet", Assessment(()), [])
     assert wording(empty, "facebook", ASSOCIATION) == wording(empty, "twitter", ASSOCIATION)
     assert wording(empty, "facebook", ASSOCIATION).private is None
+
+
+def test_an_emergency_that_must_come_down_still_gets_the_contacts_first():
+    for text in ["there's a f***ing gas leak", "gas leak at flat 4, 12 Oak Road"]:
+        decided = decide(text, "report_emergency")
+        assert decided.route in (Route.REMOVE, Route.PROTECT) and decided.emergency
+        said = wording(decided, "facebook", ASSOCIATION)
+        assert said.private.startswith("If this is an emergency and anyone is in danger, call 999")
+        assert ASSOCIATION.emergency_contacts_text() in said.private
+
+
+def test_a_civil_complaint_removed_for_naming_staff_still_hears_from_customer_experience():
+    decided = decide("Karen Holt never called me back", "make_complaint")
+    assert decided.civil
+    said = wording(decided, "facebook", ASSOCIATION, reply_by="Monday at 1pm")
+    assert "Customer Experience team will reply to you here by Monday at 1pm" in said.private
+    abusive = decide("Karen Holt is a f***ing idiot", "make_complaint")
+    assert not abusive.civil
+
+
+def test_on_x_a_post_that_cannot_be_hidden_is_not_said_to_be_removed():
+    said = wording(decide("stupid bot", "abuse"), "twitter", ASSOCIATION, removed=False)
+    assert "Please delete your post:" in said.private and "removed" not in said.private
+
+
+def test_on_x_the_public_word_promises_no_dm_that_may_not_come():
+    said = wording(decide("when is my repair booked", "ask_repair_status"), "twitter", ASSOCIATION)
+    assert said.public.startswith(
+        "Thanks for getting in touch. We'll be in touch by direct message"
+    )

@@ -6,14 +6,18 @@ from datetime import datetime, timedelta
 import pytest
 
 from bot.association import load_association
+from bot.channels.delivery import facebook_deliverer, twitter_deliverer
 from bot.channels.events import InboundEvent
-from bot.channels.screening import Intent, Screening
+from bot.channels.graph_api import GraphClient
+from bot.channels.screening import Intent, ModerationListener, Screening
+from bot.channels.x_api import XClient
 from bot.handoff import HandoffRepository, Reason, Team
 from bot.moderation_log import FOR_STAFF, UNDONE, Action, NotUndoable
-from bot.outbox import Operation, Outbox
+from bot.outbox import Call, Operation, Outbox, OutboxWorker
 from bot.public_threads import Route
 from bot.store import connect
 from bot.working_hours import WorkingCalendar
+from scripts.fake_platforms import FakePlatforms
 from tests.helpers import ROOT, UK
 
 ASSOCIATION = load_association(ROOT / "association.yml")
@@ -245,3 +249,150 @@ def test_a_block_earned_in_dms_waits_for_the_dialogues_warning(store):
     assert box.messages() == []  # nothing before the dialogue has answered
     screening.send_later(direct("d2", "you useless pr*cks"), results[2].later, TUESDAY)
     assert calls(box) == [(Operation.X_BLOCK, "x1"), (Operation.X_REPORT_SPAM, "x1")]
+
+
+def test_an_emergency_that_must_come_down_still_gets_the_contacts_and_an_urgent_handoff(store):
+    screening, box, engine = store
+    result = screening.screen(comment("e1", "gas leak at flat 4, 12 Oak Road, help"),
+                              Intent("report_emergency", 0.9), SATURDAY)  # fmt: skip
+    assert result.route is Route.PROTECT and result.pause
+    assert calls(box) == [
+        (Operation.HIDE_COMMENT, "ce1"),
+        (Operation.PRIVATE_REPLY, "ce1"),
+        (Operation.DELETE_COMMENT, "ce1"),
+    ]
+    assert box.messages()[1].text.startswith("If this is an emergency")
+    [handoff] = HandoffRepository(engine).queue()
+    assert handoff.reason is Reason.EMERGENCY and handoff.priority.value == "urgent"
+
+
+def test_a_swearing_emergency_is_hidden_but_earns_no_strike(store):
+    screening, _, _ = store
+    screening.screen(comment("e2", "there's a f***ing gas leak"), Intent("report_emergency", 0.9),
+                     TUESDAY)  # fmt: skip
+    assert Action.STRIKE not in [e.action for e in screening.log.entries()]
+
+
+def test_a_crash_part_way_is_finished_when_screened_again_and_nothing_doubled(store):
+    screening, box, engine = store
+    event = comment("p1", "shocking service, Karen Holt never rang, 07700 900123")
+    # The server died after queueing the first call only.
+    box.enqueue(event.conversation_id, "facebook", Operation.HIDE_COMMENT, "cp1", TUESDAY,
+                dedupe_key="facebook:p1:screen:0")  # fmt: skip
+    first = screening.screen(event, Intent("make_complaint", 0.9), TUESDAY)
+    again = screening.screen(event, Intent("make_complaint", 0.9), TUESDAY)
+    assert first == again and first.said and first.pause
+    assert calls(box) == [
+        (Operation.HIDE_COMMENT, "cp1"),
+        (Operation.PRIVATE_REPLY, "cp1"),
+        (Operation.DELETE_COMMENT, "cp1"),
+    ]
+    assert sorted(e.action.value for e in screening.log.entries()) == ["delete", "hide", "warn"]
+    assert len(HandoffRepository(engine).queue()) == 1
+
+
+def test_a_dm_screened_again_is_struck_once_and_its_block_decided_the_same(store):
+    screening, _, _ = store
+    for n in range(2):
+        screening.screen(direct(f"d{n}", "you useless pr*cks"), Intent("abuse", 0.95), TUESDAY)
+    third = direct("d2", "you useless pr*cks")
+    once = screening.screen(third, Intent("abuse", 0.95), TUESDAY)
+    twice = screening.screen(third, Intent("abuse", 0.95), TUESDAY)
+    assert once.later == twice.later != ()
+    assert len(screening.log.strikes("twitter", "x1")) == 3
+
+
+def test_a_civil_complaint_hidden_for_naming_staff_goes_to_customer_experience(store):
+    screening, box, engine = store
+    screening.screen(comment("k1", "Karen Holt never called me back"), Intent("make_complaint", 0.9),
+                     TUESDAY)  # fmt: skip
+    [handoff] = HandoffRepository(engine).queue()
+    assert handoff.reason is Reason.NEGATIVE_PUBLIC_COMMENT
+    assert "Customer Experience team will reply" in box.messages()[1].text
+    assert screening.log.strikes("facebook", "a1") == []
+
+
+def test_messenger_senders_are_blocked_by_their_page_scoped_id(store):
+    screening, _, _ = store
+    later = [
+        screening.screen(
+            direct(f"m{n}", "you useless pr*cks", platform="facebook", author="p9"),
+            Intent("abuse", 0.95),
+            TUESDAY,
+        ).later  # fmt: skip
+        for n in range(3)
+    ][-1]
+    assert later == (Call(Operation.BLOCK_USER, "psid:p9"),)
+
+
+@pytest.fixture
+def platforms():
+    with FakePlatforms() as fake:
+        yield fake
+
+
+def sender(screening, box, platforms):
+    x = XClient(platforms.x_url, "ck", "cs", "at", "ats", user_id="me")
+    graph = GraphClient(platforms.graph_url, "1000", "token")
+    listener = ModerationListener(screening.comments, screening.log)
+    deliverers = {"twitter": twitter_deliverer(x), "facebook": facebook_deliverer(graph)}
+    return OutboxWorker(box, deliverers, lambda: TUESDAY, listener=listener)
+
+
+def test_when_x_refuses_to_hide_a_post_with_details_its_author_is_asked_to_delete_it(
+    store, platforms
+):
+    screening, box, _ = store
+    platforms.unhideable.add("t3")
+    screening.screen(mention("3", "my nino is QQ123456C", reply_to_account=True), Intent(), TUESDAY)
+    worker = sender(screening, box, platforms)
+    while worker.run_once():
+        pass
+    sent = [(c.method, c.path) for c in platforms.received()]
+    assert sent == [("POST", "/2/dm_conversations/with/x1/messages"), ("POST", "/2/tweets")]
+    ask = platforms.received()[1].body
+    assert ask["text"].startswith("Please delete your post") and "QQ123456C" not in ask["text"]
+    [hide] = [e for e in screening.log.entries() if e.action is Action.HIDE]
+    assert hide.state == "failed" and not hide.undoable
+
+
+def test_a_follow_made_for_a_dm_is_logged_and_staff_can_undo_it(store, platforms):
+    screening, box, _ = store
+    platforms.closed_dms.add("x1")
+    screening.screen(mention("4", "when is my repair booked"), Intent("ask_repair_status", 0.9),
+                     TUESDAY)  # fmt: skip
+    worker = sender(screening, box, platforms)
+    while worker.run_once():
+        pass
+    [follow] = [e for e in screening.log.entries() if e.action is Action.FOLLOW]
+    assert follow.author_id == "x1" and follow.undoable
+    screening.log.undo(follow.id, "Sam", TUESDAY)
+    assert calls(box)[-1] == (Operation.X_UNFOLLOW, "x1")
+
+
+def test_with_following_off_a_refused_dm_is_only_asked_for_in_public(store):
+    _, box, engine = store
+    settings = ASSOCIATION.moderation.__class__(
+        **{**ASSOCIATION.moderation.__dict__, "follow_to_receive_dms": False}
+    )
+    association = ASSOCIATION.__class__(**{**ASSOCIATION.__dict__, "moderation": settings})
+    Screening(engine, box, association, CALENDAR).screen(
+        mention("5", "when is my repair booked"), Intent("ask_repair_status", 0.9), TUESDAY
+    )
+    [dm] = [m for m in box.messages() if m.operation is Operation.X_DM]
+    assert [c.operation for c in dm.fallback] == [Operation.X_REPLY]
+    assert "followed" not in dm.fallback[0].text
+
+
+def test_the_sweep_finds_comments_never_seen_and_only_old_ones_go(store, platforms):
+    screening, box, _ = store
+    for n in range(130):  # more than a page of the listing
+        platforms.add_comment("post1", f"old{n}", "2026-07-01T09:30:00+0000", f"a{n}")
+    platforms.add_comment("post2", "recent", "2026-11-01T09:30:00+0000", "a1")
+    platforms.add_comment("post2", "ours", "2026-06-01T09:30:00+0000", "1000")
+    graph = GraphClient(platforms.graph_url, "1000", "token")
+    # 132 read: the 130 on post1 take a second page of the listing (100 a page).
+    assert screening.comments.note_all(graph.page_comments()) == 132
+    assert screening.comments.remove_old(TUESDAY) == 131
+    deleted = {target for op, target in calls(box) if op is Operation.DELETE_COMMENT}
+    assert "recent" not in deleted and {"old0", "old129", "ours"} <= deleted

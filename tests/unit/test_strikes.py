@@ -58,3 +58,12 @@ def test_threats_or_abuse_towards_staff_block_at_once():
     decided = sanction(found(Category.THREAT, towards_staff=True), [], NOW, POLICY)
     assert decided.block and decided.flag and decided.strike
     assert "zero tolerance" in decided.reason
+
+
+def test_abuse_only_the_model_read_earns_no_strike():
+    from bot.moderation import MODEL_REASON
+
+    read = Assessment((Finding(Category.ABUSE, MODEL_REASON),))
+    assert read.remove and sanction(read, [NOW, NOW], NOW, POLICY) == Sanction()
+    shown = Assessment((Finding(Category.ABUSE, MODEL_REASON), Finding(Category.ABUSE, "insults")))
+    assert sanction(shown, [NOW, NOW], NOW, POLICY).block
