@@ -11,11 +11,11 @@ Usage: python -m bench.screening [--rounds N]
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
+from pathlib import Path
 
 import yaml
 
+from bench.timing import once_ms, per_message
 from bot.association import load_association
 from bot.moderation import assess
 from bot.privacy import find
@@ -35,27 +35,14 @@ def main() -> int:
     args = parser.parse_args()
     rules = load_association(Settings.from_env().association_file).moderation.rules
     texts = [m["text"] for path in LABELLED_SETS for m in load(path)]
-    abuse = yaml.safe_load(open("data/nlu/moderation.yml"))["nlu"][0]["examples"]
+    abuse_file = Path(__file__).resolve().parent.parent / "data" / "nlu" / "moderation.yml"
+    abuse = yaml.safe_load(abuse_file.read_text())["nlu"][0]["examples"]
     texts += [line[2:] for line in abuse.splitlines() if line.startswith("- ")]
-    for text in texts:
-        screen(text, rules)
-    timings = []
-    for _ in range(args.rounds):
-        for text in texts:
-            started = time.perf_counter()
-            screen(text, rules)
-            timings.append(time.perf_counter() - started)
-    timings.sort()
-    mean = statistics.fmean(timings) * 1000
-    p99 = timings[int(len(timings) * 0.99)] * 1000
-    long_post = " ".join(texts)[:8000]
-    started = time.perf_counter()
-    for _ in range(5):
-        screen(long_post, rules)
-    long_ms = (time.perf_counter() - started) / 5 * 1000
+    timed = per_message(lambda text: screen(text, rules), texts, args.rounds)
+    long_ms = once_ms(lambda text: screen(text, rules), " ".join(texts)[:8000], 5)
     print(
-        f"screening (privacy + moderation + triage): {len(timings)} calls over "
-        f"{len(texts)} messages; mean {mean:.3f} ms, p99 {p99:.3f} ms a message; "
+        f"screening (privacy + moderation + triage): {timed.calls} calls over "
+        f"{len(texts)} messages; mean {timed.mean_ms:.3f} ms, p99 {timed.p99_ms:.3f} ms a message; "
         f"an 8,000-character post {long_ms:.1f} ms"
     )
     return 0
