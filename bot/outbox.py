@@ -230,6 +230,22 @@ class Outbox:
         """A permanent failure: set aside for staff."""
         self._update(message_id, state=DEAD, last_error=error[:2000])
 
+    def send_again(self, message_id: int, now: datetime) -> bool:
+        """Staff put a dead letter back in the queue (the cause is mended); True if it was one."""
+        with self._engine.begin() as connection:
+            changed = connection.execute(
+                outbox.update()
+                .where(outbox.c.id == message_id, outbox.c.state == DEAD)
+                .values(
+                    state=PENDING,
+                    attempts=0,
+                    next_attempt_at=to_utc(now),
+                    created_at=to_utc(now),
+                    claimed_until=None,
+                )  # fmt: skip
+            ).rowcount
+        return bool(changed)
+
     def messages(self, state: str | None = None) -> List[Outbound]:
         """Stored calls in order, optionally only those in `state`."""
         query = select(outbox).order_by(outbox.c.id)

@@ -9,6 +9,7 @@ import uuid
 
 import pytest
 
+from bot.conversations import RasaConversations, RasaError
 from scripts.fake_platforms import facebook_webhook, page_comment, x_direct_message, x_mention
 from tests.e2e.platforms import (
     ME,
@@ -133,3 +134,37 @@ def test_a_message_acknowledged_just_before_a_crash_is_answered_after_restart(ru
     assert wait_for(lambda: sent_to(platforms, user), 60)
     time.sleep(3)
     assert len(sent_to(platforms, user)) == 1
+
+
+def test_every_message_reaches_rasa_with_where_it_came_from(running):
+    assistant, platforms, _ = running
+    dm_user, commenter = new_user(), new_user()
+    dm_id, comment_id = f"dm{uuid.uuid4().hex[:10]}", f"{PAGE}_{uuid.uuid4().int % 10**9}"
+    to_x(assistant, x_direct_message(ME, dm_user, "hello", dm_id))
+    to_facebook(
+        assistant,
+        facebook_webhook(
+            PAGE, changes=[page_comment(commenter, "any jobs going?", comment_id, "post7")]
+        ),
+    )
+    rasa = RasaConversations(assistant.rasa_url, assistant.api_token)
+
+    def latest_user_metadata(conversation):
+        try:
+            events = rasa.tracker(conversation)["events"]
+        except RasaError:
+            return None
+        users = [e for e in events if e["event"] == "user"]
+        return users[-1].get("metadata") if users else None
+
+    assert wait_for(lambda: latest_user_metadata(f"twitter-private-{dm_user}"), 60)
+    dm = latest_user_metadata(f"twitter-private-{dm_user}")
+    assert {k: dm[k] for k in ("platform", "surface", "author_id", "event_id")} == {
+        "platform": "twitter", "surface": "private", "author_id": dm_user, "event_id": dm_id,
+    }  # fmt: skip
+    assert wait_for(lambda: latest_user_metadata(f"facebook-public-{commenter}"), 60)
+    public = latest_user_metadata(f"facebook-public-{commenter}")
+    assert {k: public[k] for k in ("platform", "surface", "author_id", "comment_id", "post_id")} == {
+        "platform": "facebook", "surface": "public", "author_id": commenter,
+        "comment_id": comment_id, "post_id": "post7",
+    }  # fmt: skip

@@ -434,3 +434,24 @@ def test_a_refused_call_is_followed_by_its_fallback_and_the_listener_told(engine
     assert [m.state for m in box.messages()] == [DEAD, SENT, SENT, SENT]
     assert ("refused", Operation.X_DM, True) in told
     assert [t[0] for t in told].count("sent") == 3
+
+
+def test_staff_see_the_dead_letters_and_can_send_one_again(engine, platforms, monkeypatch, capsys):
+    from scripts import outbox as command
+
+    clock = Clock()
+    box, worker = worker_for(engine, platforms, clock)
+    platforms.fail(400)
+    box.enqueue("c", "facebook", Operation.PUBLIC_REPLY, "c1", NOW, text="thanks")
+    worker.run_once()
+    platforms.recover()
+    monkeypatch.setattr(command, "connect", lambda url: engine)
+    assert command.main(["dead"]) == 0
+    listed = capsys.readouterr().out
+    assert "public_reply" in listed and "HTTP 400" in listed and "'thanks'" in listed
+    [dead] = box.messages(DEAD)
+    assert command.main(["send-again", str(dead.id)]) == 0
+    assert command.main(["send-again", str(dead.id)]) == 2  # no longer dead
+    clock.now = datetime.now(timezone.utc)
+    drain(worker, clock)
+    assert platforms.texts() == ["thanks"] and box.messages()[0].state == SENT
