@@ -65,11 +65,13 @@ class Operation(str, Enum):
 
 @dataclass(frozen=True)
 class Call:
-    """One platform call to make: what, to which id, with which text."""
+    """One platform call to make: what, to which id, with which text, and what to make
+    instead if the platform refuses it for good."""
 
     operation: Operation
     target: str
     text: str | None = None
+    fallback: tuple[Call, ...] = ()
 
 
 class Author(str, Enum):
@@ -230,6 +232,31 @@ class Outbox:
         """A permanent failure: set aside for staff."""
         self._update(message_id, state=DEAD, last_error=error[:2000])
 
+    def enqueue_all(
+        self,
+        conversation_id: str,
+        platform: str,
+        calls: Sequence[Call],
+        now: datetime,
+        key: str,
+        author: Author = Author.ASSISTANT,
+        user_message_at: datetime | None = None,
+    ) -> None:
+        """Store calls in order, each under `key` and its place: storing them again adds none."""
+        for position, call in enumerate(calls):
+            self.enqueue(
+                conversation_id,
+                platform,
+                call.operation,
+                call.target,
+                now,
+                text=call.text,
+                author=author,
+                user_message_at=user_message_at,
+                dedupe_key=f"{key}:{position}",
+                fallback=call.fallback,
+            )
+
     def send_again(self, message_id: int, now: datetime) -> bool:
         """Staff put a dead letter back in the queue (the cause is mended); True if it was one."""
         with self._engine.begin() as connection:
@@ -242,7 +269,7 @@ class Outbox:
                     next_attempt_at=to_utc(now),
                     created_at=to_utc(now),
                     claimed_until=None,
-                )  # fmt: skip
+                )
             ).rowcount
         return bool(changed)
 
@@ -323,17 +350,8 @@ class OutboxWorker:
         return True
 
     def _fall_back(self, message: Outbound, now: datetime) -> None:
-        for position, call in enumerate(message.fallback):
-            self._box.enqueue(
-                message.conversation_id,
-                message.platform,
-                call.operation,
-                call.target,
-                now,
-                text=call.text,
-                author=message.author,
-                dedupe_key=f"fallback:{message.id}:{position}",
-            )
+        self._box.enqueue_all(message.conversation_id, message.platform, message.fallback, now,
+                              f"fallback:{message.id}", author=message.author)  # fmt: skip
 
 
 def _call_dict(call: Call) -> dict:

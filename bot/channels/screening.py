@@ -29,8 +29,8 @@ from bot.channels.events import InboundEvent
 from bot.channels.platform_http import PlatformError
 from bot.handoff import Conversation, HandoffRepository, Reason, plan
 from bot.moderation import Assessment, assess, mask_swearing
-from bot.moderation_log import ACTION_OF, FOR_STAFF, Action, ModerationLog
-from bot.outbox import Author, Call, Operation, Outbound, Outbox, OutboxListener
+from bot.moderation_log import ACTION_OF, DONE, FOR_STAFF, Action, ModerationLog
+from bot.outbox import Call, Operation, Outbound, Outbox, OutboxListener
 from bot.privacy import find, redact
 from bot.public_threads import Route, Triage, Wording, triage, wording
 from bot.retention import PublicComments
@@ -39,8 +39,7 @@ from bot.working_hours import WorkingCalendar, describe_when
 
 # How sure the model must be that a message is abuse for that alone to remove it.
 ABUSE_CONFIDENCE = 0.8
-# A platform call, and what to do instead if the platform refuses it for good.
-Planned = Tuple[Call, List[Call]]
+PERSONAL_DETAILS = "personal details in public (P5)"
 
 
 @dataclass(frozen=True)
@@ -110,7 +109,7 @@ class Screening:
 
     def send_later(self, event: InboundEvent, calls: Sequence[Call], now: datetime) -> None:
         """Queue the calls a screening left for after the dialogue (a block)."""
-        self._enqueue(event, [(call, []) for call in calls], now, "after")
+        self._enqueue(event, calls, now, "after")
 
     def _take_down_or_move(
         self, event: InboundEvent, decided: Triage, kept: str, now: datetime
@@ -124,13 +123,13 @@ class Screening:
             if decided.route is not Route.REMOVE or decided.emergency
             else self._punishment(event, decided.assessment, now)
         )
-        calls: List[Planned] = []
+        calls: List[Call] = []
         hideable = event.platform == "facebook" or event.reply_to_account
         said = wording(decided, event.platform, self._association, reply_by=reply_by,
                        removed=hideable, blocked=punishment.block,
                        followed=self._settings.follow_to_receive_dms)  # fmt: skip
         if decided.route is Route.MOVE_PRIVATE:
-            calls.append((self._public_call(event, said.public or ""), []))
+            calls.append(self._public_call(event, said.public or ""))
         else:
             self._hide(event, said, calls)
         calls.append(self._private_call(event, said))
@@ -141,7 +140,7 @@ class Screening:
         )
         if deleted:
             # After the private reply: Facebook answers a deleted comment with no reply.
-            calls.append((Call(Operation.DELETE_COMMENT, str(event.comment_id)), []))
+            calls.append(Call(Operation.DELETE_COMMENT, str(event.comment_id)))
         self._enqueue(event, calls, now, "screen")
         self._log_route(event, decided, hideable, bool(deleted), now)
         self._apply(event, decided.assessment, punishment, now, send=True)
@@ -179,15 +178,13 @@ class Screening:
             if hidden:
                 self._log(event, now, Action.HIDE, reason, kinds)
             elif kinds:
-                self._log(
-                    event, now, Action.ASK_TO_DELETE, "personal details in public (P5)", kinds
-                )
+                self._log(event, now, Action.ASK_TO_DELETE, PERSONAL_DETAILS, kinds)
             self._log(event, now, Action.WARN, reason)
         elif decided.route is Route.PROTECT:
-            reason = "personal details in public (P5)"
-            self._log(event, now, Action.HIDE if hidden else Action.ASK_TO_DELETE, reason, kinds)
+            hide = Action.HIDE if hidden else Action.ASK_TO_DELETE
+            self._log(event, now, hide, PERSONAL_DETAILS, kinds)
         if deleted:
-            self._log(event, now, Action.DELETE, "personal details in public (P5)", kinds)
+            self._log(event, now, Action.DELETE, PERSONAL_DETAILS, kinds)
 
     def _punishment(self, event: InboundEvent, assessment: Assessment, now: datetime) -> Sanction:
         strikes = self.log.strikes(
@@ -227,7 +224,7 @@ class Screening:
         self._log(event, now, Action.BLOCK, decided.reason, target=account)
         if decided.report:
             # Facebook has no call to report a person: staff report them by hand.
-            state = "done" if twitter else FOR_STAFF
+            state = DONE if twitter else FOR_STAFF
             self._log(event, now, Action.REPORT, decided.reason, state=state, target=account)
         if decided.flag and self._handoffs.open_for(event.conversation_id) is None:
             conversation = Conversation(
@@ -239,58 +236,46 @@ class Screening:
             return []
         return calls
 
-    def _hide(self, event: InboundEvent, said: Wording, calls: List[Planned]) -> None:
+    def _hide(self, event: InboundEvent, said: Wording, calls: List[Call]) -> None:
         """Take the post out of public view where the platform allows, else ask in public."""
         if event.platform == "facebook":
-            calls.append((Call(Operation.HIDE_COMMENT, str(event.comment_id)), []))
+            calls.append(Call(Operation.HIDE_COMMENT, str(event.comment_id)))
             return
         tweet = str(event.tweet_id)
-        ask = [Call(Operation.X_REPLY, tweet, said.public_if_not_hidden)]
+        ask = (Call(Operation.X_REPLY, tweet, said.public_if_not_hidden),)
         if event.reply_to_account:
             # X hides only replies in conversations the account started; if it will
             # not, a post with personal details is asked to be deleted instead (P5).
-            fallback = ask if said.public_if_not_hidden else []
-            calls.append((Call(Operation.X_HIDE_REPLY, tweet), fallback))
+            fallback = ask if said.public_if_not_hidden else ()
+            calls.append(Call(Operation.X_HIDE_REPLY, tweet, fallback=fallback))
         elif said.public:
-            calls.append((Call(Operation.X_REPLY, tweet, said.public), []))
+            calls.append(Call(Operation.X_REPLY, tweet, said.public))
         elif said.public_if_not_hidden:
-            calls.append((ask[0], []))
+            calls.extend(ask)
 
     def _public_call(self, event: InboundEvent, text: str) -> Call:
-        operation, target = reply_route(event) or (Operation.PUBLIC_REPLY, str(event.comment_id))
+        operation, target = reply_route(event)  # a public post always has its reply route
         return Call(operation, target, text)
 
-    def _private_call(self, event: InboundEvent, said: Wording) -> Planned:
+    def _private_call(self, event: InboundEvent, said: Wording) -> Call:
         if event.platform == "facebook":
             # One private reply per comment: it opens the Messenger conversation.
-            return Call(Operation.PRIVATE_REPLY, str(event.comment_id), said.private), []
+            return Call(Operation.PRIVATE_REPLY, str(event.comment_id), said.private)
         # P8: if the author accepts no DMs, follow them (where allowed) and ask in public.
-        fallback = []
+        fallback: List[Call] = []
         if said.public_if_private_refused and self._settings.follow_to_receive_dms:
             fallback.append(Call(Operation.X_FOLLOW, event.author_id))
         if said.public_if_private_refused:
             fallback.append(
                 Call(Operation.X_REPLY, str(event.tweet_id), said.public_if_private_refused)
             )
-        return Call(Operation.X_DM, event.author_id, said.private), fallback
+        return Call(Operation.X_DM, event.author_id, said.private, tuple(fallback))
 
-    def _enqueue(
-        self, event: InboundEvent, calls: Sequence[Planned], now: datetime, tag: str
-    ) -> None:
+    def _enqueue(self, event: InboundEvent, calls: Sequence[Call], now: datetime, tag: str) -> None:
         """Queue the calls in order, each once however often the event is screened."""
-        for position, (call, fallback) in enumerate(calls):
-            self._outbox.enqueue(
-                event.conversation_id,
-                event.platform,
-                call.operation,
-                call.target,
-                now,
-                text=call.text,
-                author=Author.ASSISTANT,
-                user_message_at=event.sent_at,
-                dedupe_key=f"{event.platform}:{event.event_id}:{tag}:{position}",
-                fallback=fallback,
-            )
+        self._outbox.enqueue_all(event.conversation_id, event.platform, calls, now,
+                                 f"{event.platform}:{event.event_id}:{tag}",
+                                 user_message_at=event.sent_at)  # fmt: skip
 
     def _note_comment(self, event: InboundEvent) -> None:
         if event.platform == "facebook" and event.comment_id:
@@ -307,7 +292,7 @@ class Screening:
         action: Action,
         reason: str,
         kinds: Sequence[str] = (),
-        state: str = "done",
+        state: str = DONE,
         target: str | None = None,
     ) -> None:
         self.log.record(now, event.platform, action, reason, author_id=event.author_id,
