@@ -296,3 +296,15 @@ def test_old_comments_the_assistant_never_saw_are_found_on_the_page_and_removed(
     assert wait_for(lambda: ("delete", unseen) in about(platforms, unseen), 30)
     time.sleep(SETTLE)
     assert about(platforms, recent) == []
+
+
+def test_a_new_follower_is_not_followed_back(running):
+    assistant, platforms, _ = running
+    follower = new_user()
+    follow = {
+        "for_user_id": ME,
+        "follow_events": [{"type": "follow", "source": {"id": follower}, "target": {"id": ME}}],
+    }
+    assert to_x(assistant, follow)[0] == 200
+    time.sleep(SETTLE)
+    assert about(platforms, follower) == []

@@ -195,3 +195,12 @@ def test_x_links_are_read_as_the_address_they_stand_for():
     ]
     [mention] = parse_twitter(payload, NOW)
     assert mention.text == "look https://bit.ly/free-money"
+
+
+def test_a_new_follower_is_not_read_as_a_message():
+    # P8: X tells the account of a follow; nothing of it reaches the assistant.
+    follow = {
+        "for_user_id": ME,
+        "follow_events": [{"type": "follow", "source": {"id": "u7"}, "target": {"id": ME}}],
+    }
+    assert parse_twitter(follow, NOW) == []
