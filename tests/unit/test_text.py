@@ -1,0 +1,63 @@
+"""Text normalisation before the detector and moderation read a post (P5, P7).
+
+A disguise that a person reads straight through (a zero-width space, a non-breaking
+space, full-width digits, a ligature) must not hide a detail or a word from them.
+"""
+
+import pytest
+
+from bot.moderation import ModerationRules, StaffMember, assess
+from bot.text import normalise
+
+
+@pytest.mark.parametrize(
+    "raw, plain",
+    [
+        ("fu\u200bcking", "fucking"),
+        ("sh\u2060it\ufeff", "shit"),
+        ("07700\u00a0900123", "07700 900123"),
+        ("07700\u202f900\u2009123", "07700 900 123"),
+        ("\uff10\uff17\uff17\uff10\uff10 \uff19\uff10\uff10\uff11\uff12\uff13", "07700 900123"),
+        ("jo\u200b@example\u200c.com", "jo@example.com"),
+        ("Ka\u200bren Holt", "Karen Holt"),
+        ("\ufb01x the \ufb02at", "fix the flat"),
+        ("soft\u00adhyphen", "softhyphen"),
+        ("a\u3000b", "a b"),
+        ("07700\u2011900123", "07700-900123"),
+        ("cafe\u0301 on the corner", "caf\u00e9 on the corner"),
+        ("plain ascii stays as it is", "plain ascii stays as it is"),
+    ],
+)
+def test_a_disguise_a_reader_sees_through_is_undone(raw, plain):
+    assert normalise(raw).text == plain
+
+
+@pytest.mark.parametrize(
+    "raw, found, meant",
+    [
+        # A ligature grows by one character; a zero-width space shrinks by one.
+        ("\ufb01x it, call 07700 900123", "07700 900123", "07700 900123"),
+        ("call 07700\u200b900123 pls", "07700900123", "07700\u200b900123"),
+        ("\ufb01\ufb02 07700\u200b900123", "07700900123", "07700\u200b900123"),
+        ("\u200b\u200bfu\u200bck", "fuck", "fu\u200bck"),
+        ("\uff10\uff17\uff17 x", "077", "\uff10\uff17\uff17"),
+        ("the \ufb01re", "fire", "\ufb01re"),
+        # Part of a ligature stands for the whole of it.
+        ("the \ufb01re", "ire", "\ufb01re"),
+    ],
+)
+def test_a_place_in_the_normalised_text_maps_back_to_the_original(raw, found, meant):
+    normal = normalise(raw)
+    start = normal.text.index(found)
+    begin, end = normal.original_span(start, start + len(found))
+    assert raw[begin:end] == meant
+
+
+def test_a_staff_name_split_by_a_zero_width_space_is_still_a_staff_name():
+    rules = ModerationRules(staff=(StaffMember("Karen Holt"),))
+    post = "Ka\u200bren Holt never rang me back"
+    assert assess(normalise(post).text, rules).categories
+
+
+def test_the_original_is_kept():
+    assert normalise("a\u200bb").original == "a\u200bb"
