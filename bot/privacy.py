@@ -1,12 +1,19 @@
 """Personal details in a message, found by their shape (P5).
 
-Nine kinds (DESIGN.md): phone, email, postcode, street_address, date_of_birth,
-tenancy_reference, national_insurance, payment_card, bank_details. Shapes, not
-registries: a number that looks like a UK phone number is one, allocated or not; a
-National Insurance number counts whatever its prefix; a card number must pass the Luhn
-check; a date is a date of birth only when it is stated as one. Missing a detail is
-worse than a false alarm, so shapes are read generously and the hard negatives
-(money, appointment dates, job numbers, "3 bed flat") are ruled out by name.
+Ten kinds (DESIGN.md): phone, email, postcode, street_address, date_of_birth,
+tenancy_reference, national_insurance, payment_card, bank_details, and vulnerability.
+Shapes, not registries: a number that looks like a UK phone number is one, allocated
+or not; a National Insurance number counts whatever its prefix; a card number must
+pass the Luhn check; a date is a date of birth only when it is stated as one (a cue
+such as "dob", a person's date with a birth year, or a list joined to either: a joint
+tenancy gives every tenant's). Missing a detail is worse than a false alarm, so shapes
+are read generously and the hard negatives (money, appointment dates, job numbers,
+"3 bed flat") are ruled out by name. `vulnerability` has no shape: it is found by
+phrase (`bot.vulnerability`).
+
+The text is read as a person reads it (`bot.text.normalise`: no zero-width
+characters, plain spaces, plain digits), and every span points into the text as it
+was written.
 
     python -m bot.privacy      # text lines in, one JSON object a line out:
                                # {"spans": [{"kind", "start", "end", "text"}]}
@@ -14,6 +21,7 @@ worse than a false alarm, so shapes are read generously and the hard negatives
 
 from __future__ import annotations
 
+import bisect
 import json
 import re
 import sys
@@ -21,6 +29,8 @@ from dataclasses import asdict, dataclass
 from typing import Iterable, Iterator, List, Tuple
 
 from bot.identity_answers import DAY_MONTH_YEAR, ISO_DATE, MONTH_DAY_YEAR, NUMERIC_DATE
+from bot.text import normalise
+from bot.vulnerability import phrases
 
 KINDS = (
     "phone",
@@ -32,6 +42,7 @@ KINDS = (
     "national_insurance",
     "payment_card",
     "bank_details",
+    "vulnerability",
 )
 
 
@@ -78,9 +89,26 @@ BIRTH_CUE_AFTER = re.compile(
     IGNORE_CASE,
 )
 BIRTH_CUE = re.compile(
-    r"\b(?:d\.?\s?o\.?\s?b\b\.?|date\s+of\s+birth\b|birth\s?date\b|birthday\b|born\b)"
+    r"\b(?:d\.?\s?o\.?\s?b(?:['’]?s)?\b\.?|dates?\s+of\s+birth\b|birth\s?dates?\b|"
+    r"birthdays?\b|born\b)"
     r"(?:\s+(?:is|was|on|in|the|of|:))*\s*[:\-]?\s*",
     IGNORE_CASE,
+)
+# Someone just before a date: "my husband 04/11/1958", "me: 12/03/1961".
+PERSON_BEFORE_DATE = re.compile(
+    r"\b(?:me|myself|mine|husband|hubby|wife|partner|other\s+half|son|daughter|mum|mam|mom|"
+    r"mother|dad|father|nan|gran|grandad|grandma|brother|sister|fiancee?|boyfriend|"
+    r"girlfriend|lodger|joint\s+tenant)(?:['’]?s)?\s*(?:is|was|born|b\.?|dob)?\s*[:=\-,(]?\s*$",
+    IGNORE_CASE,
+)
+# The words that may join dates of birth in a list, and the people they belong to.
+LIST_WORDS = set(
+    "and n plus also then with me mine myself my i im his her hers him their theirs our "
+    "ours is are was were s the of both dob dobs d o b born on date dates birth husband "
+    "hubby wife partner other half son sons daughter daughters kid kids child children "
+    "mum mam mom mother dad father nan gran grandad grandma brother sister fiance fiancee "
+    "boyfriend girlfriend lodger joint tenant tenants eldest youngest baby twins one "
+    "for who whos".split()
 )
 STREET_WORDS = (
     r"road|rd|street|st|avenue|ave|lane|ln|close|drive|dr|court|ct|crescent|cres|way|"
@@ -118,6 +146,7 @@ PRIORITY = {
     "date_of_birth": 6,
     "street_address": 7,
     "postcode": 8,
+    "vulnerability": 9,
 }
 
 
@@ -125,13 +154,24 @@ def find(text: str) -> List[Span]:
     """Every personal detail in `text`, in order, none overlapping another.
 
     Where candidates overlap, the kind that is surer of itself wins (an email over the
-    digits in it, an IBAN over a card-like run of its digits), then the longer.
+    digits in it, an IBAN over a card-like run of its digits), then the longer. Spans
+    index `text` as given, though the details are read in its normalised form.
     """
+    normal = normalise(text)
+    # Kept in order of start: none overlaps another, so their ends are in order too.
     chosen: List[Span] = []
-    for span in sorted(_candidates(text), key=_precedence):
-        if all(span.end <= other.start or span.start >= other.end for other in chosen):
-            chosen.append(span)
-    return sorted(chosen, key=lambda s: s.start)
+    starts: List[int] = []
+    for span in sorted(_candidates(normal.text), key=_precedence):
+        at = bisect.bisect_left(starts, span.start)
+        if (at and chosen[at - 1].end > span.start) or (
+            at < len(chosen) and chosen[at].start < span.end
+        ):
+            continue
+        chosen.insert(at, span)
+        starts.insert(at, span.start)
+    if normal.text == text:
+        return chosen
+    return [_span(s.kind, text, *normal.original_span(s.start, s.end)) for s in chosen]
 
 
 def _precedence(span: Span) -> tuple[float, int]:
@@ -170,6 +210,8 @@ def _candidates(text: str) -> Iterator[Span]:
             yield _span("street_address", text, match.start(), match.end())
     for match in POSTCODE.finditer(text):
         yield _span("postcode", text, match.start(), match.end())
+    for start, end in phrases(text):
+        yield _span("vulnerability", text, start, end)
 
 
 def _bank_details(text: str) -> Iterator[Span]:
@@ -191,12 +233,16 @@ def _bank_details(text: str) -> Iterator[Span]:
 
 
 def _phones(text: str) -> Iterator[Tuple[int, int]]:
-    """UK-shaped numbers: 0 (or +44, 0044) and 9 or 10 more digits, spaced any way."""
+    """UK-shaped numbers: 0 (or +44, 0044) and 9 or 10 more digits, spaced any way.
+
+    Ten digits in all (with the 0) is the shape of the few areas with five-digit local
+    numbers, such as 016977 1234 and 01697 71234; the rest have eleven.
+    """
     for match in PHONE_START.finditer(text):
         # +44 and 0044 (with or without "(0)") stand for the leading 0.
         digits, ends = "0", []
         position = match.end()
-        while position < len(text) and text[position] in "0123456789 -()" and len(digits) < 11:
+        while position < len(text) and text[position] in "0123456789 -()." and len(digits) < 11:
             if text[position].isdigit():
                 digits += text[position]
                 ends.append((len(digits), position + 1))
@@ -212,17 +258,72 @@ def _phones(text: str) -> Iterator[Tuple[int, int]]:
 
 
 def _dates_of_birth(text: str) -> Iterator[Span]:
-    for pattern in (ISO_DATE, NUMERIC_DATE, DAY_MONTH_YEAR, MONTH_DAY_YEAR):
-        for date in pattern.finditer(text):
-            if BIRTH_CUE_AFTER.match(text, date.end()):
-                yield _span("date_of_birth", text, date.start(), date.end())
+    """Dates stated as dates of birth, and every date listed with one.
+
+    A date is one when a cue comes before ("dob", "born on") or after it ("is my
+    dob"), or when a person comes just before it and its year is a birth year ("my
+    husband 04/11/1958"). A joint tenancy lists several: a date joined to one of
+    these by "and", a comma or a person ("me 12/03/1961 and my husband 04/11/1958",
+    "DOBs 1.2.80 & 3.4.82") is one too; "dob 12/03/1961, engineer came 04/11/2026"
+    gives one.
+    """
+    dates = _dates(text)
+    births = set()
+    for index, (start, end) in enumerate(dates):
+        before = text[max(0, start - 40) : start]
+        if BIRTH_CUE_AFTER.match(text, end) or (
+            PERSON_BEFORE_DATE.search(before) and _birth_year(text[start:end])
+        ):
+            births.add(index)
     for cue in BIRTH_CUE.finditer(text):
-        window = text[cue.end() : cue.end() + 30]
-        for pattern in (ISO_DATE, NUMERIC_DATE, DAY_MONTH_YEAR, MONTH_DAY_YEAR):
-            date = pattern.search(window)
-            if date and date.start() <= 4:
-                yield _span("date_of_birth", text, cue.end() + date.start(), cue.end() + date.end())
+        for index, (start, _) in enumerate(dates):
+            if start >= cue.end():
+                if start - cue.end() <= 30 and _listed(text[cue.end() : start]):
+                    births.add(index)
                 break
+    # A list of dates is one list: spread along it, both ways.
+    for order in (range(1, len(dates)), range(len(dates) - 2, -1, -1)):
+        for index in order:
+            near = index - 1 if order.step == 1 else index + 1
+            first, second = sorted((dates[index], dates[near]))
+            if near in births and _listed(text[first[1] : second[0]]):
+                births.add(index)
+    for index in sorted(births):
+        yield _span("date_of_birth", text, *dates[index])
+
+
+def _dates(text: str) -> List[Tuple[int, int]]:
+    """Every date in `text`, in order, none inside another."""
+    found = sorted(
+        ((m.start(), m.end()) for p in (ISO_DATE, NUMERIC_DATE, DAY_MONTH_YEAR, MONTH_DAY_YEAR)
+         for m in p.finditer(text)),
+        key=lambda d: (d[0], -d[1]),
+    )  # fmt: skip
+    dates: List[Tuple[int, int]] = []
+    for start, end in found:
+        if not dates or start >= dates[-1][1]:
+            dates.append((start, end))
+    return dates
+
+
+def _listed(gap: str) -> bool:
+    """Whether the words between two dates (or a cue and a date) only join a list."""
+    if len(gap) > 40 or re.search(r"[.!?]\s|\n", gap):
+        return False
+    words = re.findall(r"[^\W\d_]+", gap)
+    return not re.search(r"\d", gap) and all(
+        word.lower() in LIST_WORDS or (word[0].isupper() and word[1:].islower()) for word in words
+    )
+
+
+def _birth_year(date: str) -> bool:
+    """A year someone alive was born in, and not this decade's appointments."""
+    years = [n for n in re.findall(r"\d+", date) if len(n) == 4]
+    return (
+        bool(years)
+        and 1900 <= int(years[0]) <= 2012
+        or (not years and len(re.findall(r"\d+", date)[-1]) == 2)
+    )
 
 
 def _span(kind: str, text: str, start: int, end: int) -> Span:

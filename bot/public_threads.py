@@ -73,6 +73,7 @@ KIND_WORDS = {
     "national_insurance": "a National Insurance number",
     "payment_card": "card details",
     "bank_details": "bank details",
+    "vulnerability": "details of when your home is empty or who is at home",
 }
 # Findings that are no malice: the author is told why gently, not warned.
 GENTLE = {Category.STAFF_NAMED, Category.SUSPICIOUS_LINK}

@@ -1,15 +1,23 @@
-"""How well `bot.privacy` finds personal details, on the labelled set.
+"""How well `bot.privacy` finds personal details, on the labelled sets.
 
 A labelled detail is found when a detected span of the same kind overlaps it; a
 detected span is right when it overlaps a labelled detail of its kind. Prints recall
 and precision overall and by kind, every miss and false alarm, writes
-results/privacy/summary.json, and fails below recall 0.98 or precision 0.95.
+results/privacy/summary.json, and fails below recall 0.98 or precision 0.95 on any
+set, overall or for the kinds gated on their own (`vulnerability`, found by phrase, so
+that its misses cannot hide among the other kinds' hits).
 
-Usage: python -m scripts.check_privacy [labelled.yml ...]   (default: every set)
+With --write-readme it also writes the figures into README.md, between the markers
+`<!-- privacy:start -->` and `<!-- privacy:end -->`, so that no figure there is typed
+by hand.
+
+Usage: python -m scripts.check_privacy [--write-readme] [labelled.yml ...]
+       (default: every set)
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from collections import Counter
@@ -22,15 +30,42 @@ import yaml
 from bot.privacy import KINDS, find
 
 ROOT = Path(__file__).resolve().parent.parent
-LABELLED = ROOT / "tests" / "privacy" / "labelled.yml"
-# The development set, then two written blind (README, "Personal details").
-LABELLED_SETS = [
-    LABELLED,
-    ROOT / "tests" / "privacy" / "held_out.yml",
-    ROOT / "tests" / "privacy" / "blind.yml",
-]
+SETS = ROOT / "tests" / "privacy"
+LABELLED = SETS / "labelled.yml"
+VULNERABILITY = SETS / "vulnerability.yml"
+VULNERABILITY_BLIND = SETS / "vulnerability_blind.yml"
+# What each set is, for the README: how far its figures can be trusted.
+DESCRIPTIONS = {
+    "labelled.yml": "development: the detector was built against it",
+    "held_out.yml": "written apart, but its misses were later fixed, so no longer blind",
+    "blind.yml": "written without sight of the detector or the other sets; measured once, "
+    "not tuned on",
+    "vulnerability.yml": "development set for `vulnerability`, positives and hard negatives: "
+    "the phrases were built against it",
+    "vulnerability_blind.yml": "`vulnerability` only, written without sight of the detector; "
+    "not tuned on",
+}
+BLIND = {"blind.yml", "vulnerability_blind.yml"}
+# Sets that count once they are written: a blind set arrives from someone else.
+OPTIONAL_SETS = [VULNERABILITY_BLIND]
 MIN_RECALL = 0.98
 MIN_PRECISION = 0.95
+# Kinds held to the thresholds on their own, in every set with enough of them to measure.
+GATED_KINDS = ("vulnerability",)
+MIN_GATED_DETAILS = 20
+README = ROOT / "README.md"
+README_START, README_END = "<!-- privacy:start -->", "<!-- privacy:end -->"
+
+
+def labelled_sets(optional: List[Path] | None = None) -> List[Path]:
+    """The development set, two written blind, the `vulnerability` set, and any
+    optional set (a blind one for `vulnerability`) once its file exists."""
+    base = [LABELLED, SETS / "held_out.yml", SETS / "blind.yml", VULNERABILITY]
+    extra = OPTIONAL_SETS if optional is None else optional
+    return base + [path for path in extra if path.is_file()]
+
+
+LABELLED_SETS = labelled_sets()
 
 
 @dataclass
@@ -104,12 +139,88 @@ def load(path: Path) -> List[dict]:
     return yaml.safe_load(path.read_text(encoding="utf-8"))["messages"]
 
 
+def below_thresholds(report: Report) -> List[str]:
+    """What falls short in one set: overall, or a kind gated on its own."""
+    short = []
+    if report.recall < MIN_RECALL or report.precision < MIN_PRECISION:
+        short.append(f"overall recall {report.recall:.3f}, precision {report.precision:.3f}")
+    table = report.by_kind()
+    for kind in GATED_KINDS:
+        figures = table[kind]
+        if figures["labelled"] >= MIN_GATED_DETAILS and (
+            figures["recall"] < MIN_RECALL or figures["precision"] < MIN_PRECISION
+        ):
+            short.append(
+                f"{kind} recall {figures['recall']:.3f}, precision {figures['precision']:.3f}"
+            )
+    return short
+
+
+def readme_block(reports: Dict[str, Report], messages: Dict[str, List[dict]]) -> str:
+    """The README's figures, from the reports of every set."""
+    lines = [
+        "Written by `.venv/bin/python -m scripts.check_privacy --write-readme`, not by hand.",
+        "",
+        "| set | messages | of which no detail | details | recall | precision |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for name, report in reports.items():
+        empty = sum(not m.get("details") for m in messages[name])
+        about = DESCRIPTIONS.get(name, "")
+        lines.append(
+            f"| `tests/privacy/{name}`{f' ({about})' if about else ''} | {report.messages} | "
+            f"{empty} | {report.details} | {report.recall:.3f} | {report.precision:.3f} |"
+        )
+    for kind in GATED_KINDS:
+        lines += [
+            "",
+            f"The kind `{kind}` on its own (gated at the same thresholds in a set "
+            f"with {MIN_GATED_DETAILS} or more):",
+            "",
+        ]
+        lines += ["| set | labelled | recall | precision |", "| --- | --- | --- | --- |"]
+        for name, report in reports.items():
+            figures = report.by_kind()[kind]
+            if figures["labelled"]:
+                lines.append(
+                    f"| `tests/privacy/{name}` | {figures['labelled']} | "
+                    f"{figures['recall']:.3f} | {figures['precision']:.3f} |"
+                )
+    for name, report in reports.items():
+        if name in BLIND and (report.misses or report.false_alarms):
+            lines += ["", f"Left in `{name}`, so that it stays blind:", ""]
+            lines += [f"- missed {line}" for line in report.misses]
+            lines += [f"- false alarm {line}" for line in report.false_alarms]
+    return "\n".join(lines)
+
+
+def write_readme(block: str, readme: Path = README) -> None:
+    """Put `block` between the privacy markers of the README."""
+    text = readme.read_text(encoding="utf-8")
+    before, rest = text.split(README_START, 1)
+    after = rest.split(README_END, 1)[1]
+    readme.write_text(f"{before}{README_START}\n{block}\n{README_END}{after}", encoding="utf-8")
+
+
 def main(argv: List[str] | None = None) -> int:
-    paths = [Path(p) for p in (argv or sys.argv[1:])] or LABELLED_SETS
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("paths", nargs="*", type=Path, help="labelled sets (default: all)")
+    parser.add_argument(
+        "--write-readme", action="store_true", help="write the figures into README.md"
+    )
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    paths = args.paths or LABELLED_SETS
     failed = False
-    summary = {"thresholds": {"recall": MIN_RECALL, "precision": MIN_PRECISION}, "sets": {}}
+    summary = {
+        "thresholds": {"recall": MIN_RECALL, "precision": MIN_PRECISION},
+        "gated_kinds": list(GATED_KINDS),
+        "sets": {},
+    }
+    reports: Dict[str, Report] = {}
+    messages: Dict[str, List[dict]] = {}
     for path in paths:
-        report = evaluate(load(path))
+        messages[path.name] = load(path)
+        report = reports[path.name] = evaluate(messages[path.name])
         for line in report.misses:
             print(f"missed      {line}")
         for line in report.false_alarms:
@@ -118,6 +229,12 @@ def main(argv: List[str] | None = None) -> int:
             f"{path.name}: recall {report.recall:.3f}, precision {report.precision:.3f} "
             f"on {report.messages} messages ({report.details} details)"
         )
+        for kind, figures in report.by_kind().items():
+            if figures["labelled"] or report.wrong[kind]:
+                print(
+                    f"    {kind:<20} {figures['labelled']:>4} labelled  "
+                    f"recall {figures['recall']:.3f}  precision {figures['precision']:.3f}"
+                )
         summary["sets"][path.name] = {
             "messages": report.messages,
             "details": report.details,
@@ -125,10 +242,15 @@ def main(argv: List[str] | None = None) -> int:
             "precision": round(report.precision, 4),
             "by_kind": report.by_kind(),
         }
-        failed |= report.recall < MIN_RECALL or report.precision < MIN_PRECISION
+        for line in below_thresholds(report):
+            print(f"BELOW THRESHOLD {path.name}: {line}")
+            failed = True
     out = ROOT / "results" / "privacy"
     out.mkdir(parents=True, exist_ok=True)
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    if args.write_readme:
+        write_readme(readme_block(reports, messages))
+        print(f"wrote the figures into {README.name}")
     return 1 if failed else 0
 
 
