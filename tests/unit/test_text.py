@@ -5,6 +5,8 @@ space, full-width digits, a ligature) must not hide a detail or a word from them
 """
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.moderation import ModerationRules, StaffMember, assess
 from bot.text import normalise
@@ -61,3 +63,22 @@ def test_a_staff_name_split_by_a_zero_width_space_is_still_a_staff_name():
 
 def test_the_original_is_kept():
     assert normalise("a\u200bb").original == "a\u200bb"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(
+        alphabet=st.sampled_from(
+            list("ab 07@.") + ["\u200b", "\u00a0", "\ufb01", "\uff10", "\u0301", "\u2011", "é"]
+        ),
+        max_size=20,
+    ),
+    st.data(),
+)
+def test_every_part_of_the_normalised_text_maps_to_where_it_was_written(raw, data):
+    normal = normalise(raw)
+    start = data.draw(st.integers(0, len(normal.text)))
+    end = data.draw(st.integers(start, len(normal.text)))
+    begin, stop = normal.original_span(start, end)
+    assert 0 <= begin <= stop <= len(raw)
+    assert normal.text[start:end] in normalise(raw[begin:stop]).text
