@@ -3,23 +3,33 @@
 Runs `bot.privacy.find` over the labelled set's messages, many times over, and
 prints the mean and the 99th percentile per message, and the time for a long post.
 
-Usage: python -m bench.privacy [--rounds N]
+With --write-readme the figures go into README.md between `<!-- privacy-bench:start -->`
+and `<!-- privacy-bench:end -->`, so that none is typed by hand.
+
+Usage: python -m bench.privacy [--rounds N] [--write-readme]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import time
 
 import yaml
 
 from bench.timing import once_ms, per_message
 from bot.privacy import find
-from scripts.check_privacy import LABELLED
+from scripts.check_privacy import LABELLED, README
+
+START, END = "<!-- privacy-bench:start -->", "<!-- privacy-bench:end -->"
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=50)
+    parser.add_argument(
+        "--write-readme", action="store_true", help="write the figures into README.md"
+    )
     args = parser.parse_args()
     texts = [m["text"] for m in yaml.safe_load(LABELLED.read_text())["messages"]]
     timed = per_message(find, texts, args.rounds)
@@ -30,6 +40,17 @@ def main() -> int:
         f"mean {timed.mean_ms:.3f} ms, p99 {timed.p99_ms:.3f} ms a message; "
         f"a 2,000-character post {long_ms:.2f} ms"
     )
+    if args.write_readme:
+        block = (
+            f"Speed (`.venv/bin/python -m bench.privacy --write-readme`, measured "
+            f"{time.strftime('%Y-%m-%d')} on {os.cpu_count()} cores shared with other work): "
+            f"{timed.mean_ms:.3f} ms a message on average, {timed.p99_ms:.2f} ms at the 99th "
+            f"percentile, {long_ms:.1f} ms for a 2,000-character post."
+        )
+        text = README.read_text(encoding="utf-8")
+        before, rest = text.split(START, 1)
+        after = rest.split(END, 1)[1]
+        README.write_text(f"{before}{START}\n{block}\n{END}{after}", encoding="utf-8")
     return 0
 
 
