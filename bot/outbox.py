@@ -330,8 +330,9 @@ class Outbox:
                 outbox.update()
                 .where(outbox.c.id == message_id, outbox.c.state == DEAD)
                 .values(
+                    # `attempts` goes on counting: it names each claim, and a claim from
+                    # before the letter died must not pass for a new one.
                     state=PENDING,
-                    attempts=0,
                     next_attempt_at=to_utc(now),
                     created_at=to_utc(now),
                     claimed_until=None,

@@ -441,3 +441,20 @@ def test_a_redirect_is_not_followed_or_taken_as_sent(engine, odd):
     x = XClient(platform.url, *X_SECRETS, timeout=(1.0, 1.0), user_id="me")
     state, error = send_one(engine, {"twitter": twitter_deliverer(x)}, "twitter", Operation.X_REPLY)
     assert state == DEAD and "HTTP 302" in error
+
+
+def test_a_claim_from_before_a_dead_letter_was_sent_again_records_nothing(engine):
+    def refuse(message, now):
+        raise PlatformError("HTTP 400", transient=False)
+
+    box = Outbox(engine, lease=timedelta(seconds=30))
+    box.enqueue("c", "twitter", Operation.X_DM, "u1", NOW, text="hi")
+    stale = box.claim(NOW)  # a worker that then stalls and loses its claim
+    later = NOW + timedelta(minutes=5)
+    assert OutboxWorker(box, {"twitter": refuse}, lambda: later).run_once()
+    assert box.send_again(stale.id, later)
+    again = box.claim(later)
+    box.sent(stale.id, later, "late", claim=stale.attempts)
+    assert [m.state for m in box.messages()] == [PENDING]  # the new claim decides
+    box.sent(again.id, later, "x1", claim=again.attempts)
+    assert [m.state for m in box.messages()] == [SENT]
