@@ -189,12 +189,13 @@ def _json(raw: bytes) -> Any:
 
 
 def retry_after(headers: Any, now: datetime | None = None) -> float | None:
-    """Seconds to wait, from `Retry-After` (seconds or a date) or X's rate-limit reset.
+    """Seconds to wait, from `Retry-After` (seconds or a date), X's rate-limit reset or
+    the Graph API's estimated time to regain access.
 
     At most MAX_RETRY_AFTER: a figure beyond reason is not waited for.
     """
     value = headers.get("Retry-After")
-    seconds = None
+    seconds = _graph_regain(headers.get("X-Business-Use-Case-Usage"))
     if value:
         value = value.strip()
         if value.isdigit():
@@ -208,7 +209,7 @@ def retry_after(headers: Any, now: datetime | None = None) -> float | None:
                 when = when.replace(tzinfo=timezone.utc)
             now = now or datetime.now(timezone.utc)
             seconds = (when - now).total_seconds()
-    else:
+    elif seconds is None:
         reset = headers.get("x-rate-limit-reset")
         if reset and reset.strip().isdigit():
             now = now or datetime.now(timezone.utc)
@@ -216,6 +217,16 @@ def retry_after(headers: Any, now: datetime | None = None) -> float | None:
     if seconds is None:
         return None
     return min(max(0.0, seconds), MAX_RETRY_AFTER)
+
+
+def _graph_regain(usage: str | None) -> float | None:
+    # {"<id>": [{"type": "messenger", ..., "estimated_time_to_regain_access": 19}]}, minutes.
+    try:
+        entries = [e for found in json.loads(usage or "").values() for e in found]
+        minutes = max(float(e.get("estimated_time_to_regain_access") or 0) for e in entries)
+    except (ValueError, TypeError, AttributeError):
+        return None
+    return minutes * 60 if minutes > 0 else None
 
 
 def _graph_says_transient(answer: Any) -> bool:

@@ -458,3 +458,24 @@ def test_a_claim_from_before_a_dead_letter_was_sent_again_records_nothing(engine
     assert [m.state for m in box.messages()] == [PENDING]  # the new claim decides
     box.sent(again.id, later, "x1", claim=again.attempts)
     assert [m.state for m in box.messages()] == [SENT]
+
+
+def test_a_graph_rate_limit_waits_as_long_as_meta_estimates(engine, odd):
+    usage = (
+        '{"1000": [{"type": "messenger", "call_count": 100, "estimated_time_to_regain_access": 5}]}'
+    )
+    throttled = b'{"error": {"message": "(#80006) too many calls", "code": 80006}}'
+    platform = odd(status=400, body=throttled, headers={"X-Business-Use-Case-Usage": usage})
+    graph = GraphClient(platform.url, "1000", PAGE_TOKEN, timeout=(1.0, 1.0))
+    clock = Clock()
+    box = Outbox(engine)
+    worker = OutboxWorker(box, {"facebook": facebook_deliverer(graph)}, clock)
+    box.enqueue(
+        "c", "facebook", Operation.MESSENGER_SEND, "p1", NOW, text="hi", user_message_at=NOW
+    )
+    assert worker.run_once()
+    for _ in range(4):  # not asked again every minute while Meta holds the page back
+        clock.now += timedelta(minutes=1)
+        assert not worker.run_once()
+    clock.now += timedelta(minutes=1, seconds=1)
+    assert worker.run_once()
