@@ -80,9 +80,9 @@ def test_a_call_slower_than_its_lease_keeps_its_claim_and_goes_out_once(engine):
     try:
         while not sent:
             time.sleep(0.01)
-        for _ in range(10):  # two seconds on the clock: the lease is long gone
-            clock.now += timedelta(seconds=0.2)
-            time.sleep(0.3)
+        for _ in range(20):  # two seconds on the clock, and in real time: the lease is long gone
+            clock.now += timedelta(seconds=0.1)
+            time.sleep(0.25)
             second.run_once()
     finally:
         release.set()
