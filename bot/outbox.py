@@ -7,25 +7,34 @@ a permanent failure (any other 4xx, or Messenger's messaging window closed) goes
 dead letters, which staff see.
 
 Exactly once: a message is claimed with a lease before its call and marked sent after
-it. A worker killed between a platform's answer and that mark sends the message again
-after the lease; no platform call here takes an idempotency key, so that window (well
-under a second) is the one way a message can go out twice.
+it. The worker renews the lease while the call runs, however slow the platform, so no
+other worker takes the message meanwhile; and a worker that lost its claim (it could
+not renew) records nothing over the next claim's outcome. A worker killed between a
+platform's answer and that mark sends the message again after the lease; no platform
+call here takes an idempotency key, so that window (well under a second) is the one
+way a message can go out twice.
+
+What a message says stays only while it waits: it is dropped once the message is sent,
+and sealed (Fernet, under OUTBOX_KEY) when it becomes a dead letter, so that staff can
+send it again without the store keeping it readable.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
 from typing import Callable, List, Mapping, Sequence
 
+from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from bot.channels.platform_http import PlatformError
+from bot.channels.platform_http import PlatformError, hide_secrets
 from bot.store import as_aware, outbox, to_utc
 
 logger = logging.getLogger(__name__)
@@ -33,8 +42,9 @@ logger = logging.getLogger(__name__)
 PENDING = "pending"
 SENT = "sent"
 DEAD = "dead"
-# Longer than one platform call can take (platform_http.TIMEOUT): a claim older than
-# this was cut short by a crash, and the message is sent after the restart.
+# A claim not renewed for this long was cut short by a crash, and the message is sent
+# after the restart. The worker renews it every third of it while the call runs, so a
+# call that outlasts it (platform_http gives up at connect + 2 x read, 23 s) keeps it.
 LEASE = timedelta(seconds=30)
 MESSENGER_WINDOW = timedelta(hours=24)
 HUMAN_AGENT_WINDOW = timedelta(days=7)
@@ -107,6 +117,10 @@ class OutsideWindow(PlatformError):
         super().__init__(message, transient=False)
 
 
+class Unsealable(Exception):
+    """A dead letter sealed under another key than this outbox's: it cannot be read."""
+
+
 class OutboxListener:
     """Told what became of calls; the default does nothing."""
 
@@ -139,15 +153,23 @@ def backoff(attempts: int, retry_after: float | None, base: float, cap: float) -
     """How long to wait before attempt `attempts + 1`: the platform's word, or doubling."""
     if retry_after is not None:
         return timedelta(seconds=max(retry_after, 0.0))
-    return timedelta(seconds=min(cap, base * 2 ** max(attempts - 1, 0)))
+    # The exponent is bounded: after a thousand attempts 2 ** n is too big for a float.
+    return timedelta(seconds=min(cap, base * 2 ** min(max(attempts - 1, 0), 32)))
 
 
 class Outbox:
     """Outbound platform calls in the project's store."""
 
-    def __init__(self, engine: Engine, lease: timedelta = LEASE) -> None:
+    def __init__(self, engine: Engine, lease: timedelta = LEASE, key: str | None = None) -> None:
+        """`key` seals dead letters (a Fernet key); without one, a key for this object only."""
         self._engine = engine
         self._lease = lease
+        self._fernet = Fernet(key or Fernet.generate_key())
+
+    @property
+    def lease(self) -> timedelta:
+        """How long a claim holds unless renewed."""
+        return self._lease
 
     def enqueue(
         self,
@@ -220,17 +242,44 @@ class Outbox:
                 return _outbound(row, attempts=row.attempts + 1)
         return None
 
-    def sent(self, message_id: int, now: datetime, platform_id: str) -> None:
-        """The platform accepted the call."""
-        self._update(message_id, state=SENT, sent_at=to_utc(now), platform_id=platform_id)
+    def renew(self, message_id: int, now: datetime, claim: int) -> bool:
+        """Extend claim number `claim` (its attempt) on a call still running; False if lost."""
+        with self._engine.begin() as connection:
+            return bool(
+                connection.execute(
+                    outbox.update()
+                    .where(*_held(message_id, claim))
+                    .values(claimed_until=to_utc(now + self._lease))
+                ).rowcount
+            )
 
-    def retry(self, message_id: int, at: datetime, error: str) -> None:
+    def sent(
+        self, message_id: int, now: datetime, platform_id: str, claim: int | None = None
+    ) -> bool:
+        """The platform accepted the call: its text and fallback are dropped.
+
+        With `claim`, recorded only if that claim (attempt) still holds the message;
+        returns whether it was recorded.
+        """
+        done = {"state": SENT, "sent_at": to_utc(now), "platform_id": platform_id}
+        return self._update(message_id, claim, text=None, fallback=None, **done)
+
+    def retry(self, message_id: int, at: datetime, error: str, claim: int | None = None) -> bool:
         """A transient failure: try again at `at`."""
-        self._update(message_id, next_attempt_at=to_utc(at), last_error=error[:2000])
+        return self._update(message_id, claim, next_attempt_at=to_utc(at), last_error=error[:2000])
 
-    def dead(self, message_id: int, error: str) -> None:
-        """A permanent failure: set aside for staff."""
-        self._update(message_id, state=DEAD, last_error=error[:2000])
+    def dead(self, message_id: int, error: str, claim: int | None = None) -> bool:
+        """A permanent failure: set aside for staff, its text and fallback sealed."""
+        with self._engine.connect() as connection:
+            row = connection.execute(
+                select(outbox.c.text, outbox.c.fallback).where(outbox.c.id == message_id)
+            ).first()
+        sealed = None
+        if row is not None and (row.text is not None or row.fallback):
+            kept = json.dumps({"text": row.text, "fallback": row.fallback})
+            sealed = self._fernet.encrypt(kept.encode()).decode()
+        failed = {"state": DEAD, "last_error": error[:2000]}
+        return self._update(message_id, claim, text=sealed, fallback=None, **failed)
 
     def enqueue_all(
         self,
@@ -258,36 +307,68 @@ class Outbox:
             )
 
     def send_again(self, message_id: int, now: datetime) -> bool:
-        """Staff put a dead letter back in the queue (the cause is mended); True if it was one."""
+        """Staff put a dead letter back in the queue (the cause is mended); True if it was one.
+
+        Raises:
+            Unsealable: it was sealed under another key (OUTBOX_KEY changed, or was unset).
+        """
         with self._engine.begin() as connection:
+            row = connection.execute(
+                select(outbox.c.text).where(outbox.c.id == message_id, outbox.c.state == DEAD)
+            ).first()
+            if row is None:
+                return False
+            kept = {"text": None, "fallback": None}
+            if row.text is not None:
+                try:
+                    kept = json.loads(self._fernet.decrypt(row.text.encode()))
+                except InvalidToken:
+                    raise Unsealable(
+                        f"outbox message {message_id} is sealed under another key"
+                    ) from None
             changed = connection.execute(
                 outbox.update()
                 .where(outbox.c.id == message_id, outbox.c.state == DEAD)
                 .values(
+                    # `attempts` goes on counting: it names each claim, and a claim from
+                    # before the letter died must not pass for a new one.
                     state=PENDING,
-                    attempts=0,
                     next_attempt_at=to_utc(now),
                     created_at=to_utc(now),
                     claimed_until=None,
+                    text=kept["text"],
+                    fallback=kept["fallback"],
                 )
             ).rowcount
         return bool(changed)
 
     def messages(self, state: str | None = None) -> List[Outbound]:
-        """Stored calls in order, optionally only those in `state`."""
+        """Stored calls in order, optionally only those in `state`.
+
+        Only waiting calls have their text: a sent call's is gone, a dead letter's sealed.
+        """
         query = select(outbox).order_by(outbox.c.id)
         if state:
             query = query.where(outbox.c.state == state)
         with self._engine.connect() as connection:
             return [_outbound(row) for row in connection.execute(query)]
 
-    def _update(self, message_id: int, **values) -> None:
+    def _update(self, message_id: int, claim: int | None, **values) -> bool:
+        where = _held(message_id, claim) if claim is not None else (outbox.c.id == message_id,)
         with self._engine.begin() as connection:
-            connection.execute(
-                outbox.update()
-                .where(outbox.c.id == message_id)
-                .values(claimed_until=None, **values)
+            done = connection.execute(
+                outbox.update().where(*where).values(claimed_until=None, **values)
+            ).rowcount
+        if not done:
+            logger.warning(
+                "Outbox message %s was claimed again meanwhile: not recorded", message_id
             )
+        return bool(done)
+
+
+def _held(message_id: int, claim: int) -> tuple:
+    # A claim is known by its attempt number: a later claim has a higher one.
+    return (outbox.c.id == message_id, outbox.c.state == PENDING, outbox.c.attempts == claim)
 
 
 Deliver = Callable[[Outbound, datetime], str]
@@ -309,7 +390,11 @@ class OutboxWorker:
         base_delay: float = 1.0,
         max_delay: float = 60.0,
         listener: OutboxListener | None = None,
+        renew_every: float | None = None,
     ) -> None:
+        """`renew_every` (seconds of real time): how often a running call's claim is
+        renewed; a third of the outbox's lease unless given."""
+        self._renew_every = renew_every or box.lease.total_seconds() / 3
         self._box = box
         self._deliverers = deliverers
         self._clock = clock
@@ -323,31 +408,54 @@ class OutboxWorker:
         message = self._box.claim(now)
         if message is None:
             return False
-        deliver = self._deliverers.get(message.platform)
+        claim = message.attempts
         try:
-            if deliver is None:
-                raise PlatformError(f"the {message.platform} channel is off", transient=True)
-            platform_id = deliver(message, now)
+            platform_id = self._call(message, now)
         except PlatformError as error:
             done = self._clock()
             if not error.transient or done - message.created_at > GIVE_UP_AFTER:
-                self._box.dead(message.id, str(error))
-                self._fall_back(message, done)
-                self._listener.refused(message, error, done)
+                if self._box.dead(message.id, str(error), claim=claim):
+                    self._fall_back(message, done)
+                    self._listener.refused(message, error, done)
             else:
                 wait = backoff(
                     message.attempts, error.retry_after, self._base_delay, self._max_delay
                 )
-                self._box.retry(message.id, done + wait, str(error))
+                self._box.retry(message.id, done + wait, str(error), claim=claim)
             return True
         except Exception as error:  # a fault of ours, not the platform's: retrying won't help
             logger.exception("Sending outbox message %s failed", message.id)
-            self._box.dead(message.id, f"{error.__class__.__name__}: {error}")
+            reason = hide_secrets(f"{error.__class__.__name__}: {error}")
+            self._box.dead(message.id, reason, claim=claim)
             return True
         done = self._clock()
-        self._box.sent(message.id, done, platform_id)
-        self._listener.sent(message, platform_id, done)
+        if self._box.sent(message.id, done, platform_id, claim=claim):
+            self._listener.sent(message, platform_id, done)
         return True
+
+    def _call(self, message: Outbound, now: datetime) -> str:
+        """Make the platform call, renewing the claim on `message` while it runs."""
+        deliver = self._deliverers.get(message.platform)
+        if deliver is None:
+            raise PlatformError(f"the {message.platform} channel is off", transient=True)
+        stop = threading.Event()
+        keeper = threading.Thread(target=self._keep_claim, args=(message, stop), daemon=True)
+        keeper.start()
+        try:
+            return deliver(message, now)
+        finally:
+            stop.set()
+            keeper.join()
+
+    def _keep_claim(self, message: Outbound, stop: threading.Event) -> None:
+        """Renew the claim on `message` until `stop`: a slow call keeps it."""
+        while not stop.wait(self._renew_every):
+            try:
+                if not self._box.renew(message.id, self._clock(), message.attempts):
+                    logger.warning("Lost the claim on outbox message %s", message.id)
+                    return
+            except Exception:  # the store is unreachable for a moment: try again
+                logger.exception("Could not renew the claim on outbox message %s", message.id)
 
     def _fall_back(self, message: Outbound, now: datetime) -> None:
         self._box.enqueue_all(message.conversation_id, message.platform, message.fallback, now,
@@ -373,7 +481,7 @@ def _outbound(row, attempts: int | None = None) -> Outbound:
         platform=row.platform,
         operation=Operation(row.operation),
         target=row.target,
-        text=row.text,
+        text=row.text if row.state == PENDING else None,
         author=Author(row.author),
         user_message_at=as_aware(row.user_message_at),
         attempts=row.attempts if attempts is None else attempts,

@@ -14,6 +14,8 @@ from cryptography.fernet import Fernet
 from dotenv import dotenv_values
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# Where `make run` keeps the outbox's key when OUTBOX_KEY is not set.
+OUTBOX_KEY_FILE = PROJECT_ROOT / "var" / "outbox-key"
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,7 @@ class Settings:
     action_port: int = 5055
     rasa_api_token: str | None = None
     security_answers_key: str | None = None
+    outbox_key: str | None = None
     demo_tenancies: Path | None = PROJECT_ROOT / "demo" / "tenancies.yml"
     facebook: FacebookSettings = FacebookSettings()
     twitter: TwitterSettings = TwitterSettings()
@@ -93,6 +96,9 @@ class Settings:
             action_port=_port(values, "ACTION_PORT", cls.action_port),
             rasa_api_token=values.get("RASA_API_TOKEN") or None,
             security_answers_key=_fernet_key(values.get("SECURITY_ANSWERS_KEY")),
+            outbox_key=_fernet_key(
+                values.get("OUTBOX_KEY") or _read(OUTBOX_KEY_FILE), "OUTBOX_KEY"
+            ),
             demo_tenancies=(
                 None
                 if values.get("DEMO_TENANCIES", "").lower() in ("off", "none", "false")
@@ -138,18 +144,25 @@ def _url(values: Mapping[str, str], name: str, default: str) -> str:
     return raw.rstrip("/")
 
 
-def _fernet_key(raw: str | None) -> str | None:
+def _fernet_key(raw: str | None, name: str = "SECURITY_ANSWERS_KEY") -> str | None:
     if not raw:
         return None
     try:
         Fernet(raw)
     except ValueError as error:
         raise SettingsError(
-            "SECURITY_ANSWERS_KEY must be a Fernet key (32 bytes, url-safe base64); "
+            f"{name} must be a Fernet key (32 bytes, url-safe base64); "
             "make one with: python -c 'from cryptography.fernet import Fernet; "
             "print(Fernet.generate_key().decode())'"
         ) from error
     return raw
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text().strip() or None
+    except FileNotFoundError:
+        return None
 
 
 def _path(value: str | None, default: Path) -> Path:

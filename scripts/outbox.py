@@ -5,6 +5,10 @@ Usage:
     python -m scripts.outbox waiting         # calls still waiting to go
     python -m scripts.outbox send-again ID   # put a dead letter back in the queue
 
+A dead letter's text is sealed under OUTBOX_KEY (var/outbox-key, which `make run` writes,
+when the setting is not given): the list does not show it, and sending it again unseals
+it for the running assistant to send.
+
 A call goes to the dead letters when the platform refuses it for good (a 4xx other
 than 429, Messenger's window closed) or has failed for seven days (P12). The running
 assistant sends what is put back.
@@ -17,7 +21,7 @@ import sys
 from datetime import datetime, timezone
 from typing import List
 
-from bot.outbox import DEAD, PENDING, Outbox
+from bot.outbox import DEAD, PENDING, Outbox, Unsealable
 from bot.settings import Settings
 from bot.store import connect
 
@@ -32,15 +36,27 @@ def main(argv: List[str] | None = None) -> int:
     again.add_argument("message", type=int)
     args = parser.parse_args(argv)
 
-    box = Outbox(connect(Settings.from_env().database_url))
+    settings = Settings.from_env()
+    box = Outbox(connect(settings.database_url), key=settings.outbox_key)
     if args.command == "send-again":
-        if not box.send_again(args.message, datetime.now(timezone.utc)):
+        try:
+            queued = box.send_again(args.message, datetime.now(timezone.utc))
+        except Unsealable:
+            print(
+                f"Outbox message {args.message} was sealed under another key: set OUTBOX_KEY "
+                "to the key the assistant ran with when it failed.",
+                file=sys.stderr,
+            )
+            return 2
+        if not queued:
             print(f"Outbox message {args.message} is not a dead letter.", file=sys.stderr)
             return 2
         print(f"Outbox message {args.message} is queued again.")
         return 0
     for message in box.messages(DEAD if args.command == "dead" else PENDING):
-        text = (message.text or "")[:60].replace("\n", " ")
+        # A dead letter's text is sealed: staff see its error, not what it said.
+        text = "[sealed]" if message.state == DEAD else (message.text or "")[:60]
+        text = text.replace("\n", " ")
         print(
             f"{message.id:>6}  {message.created_at:%Y-%m-%d %H:%M}  {message.platform:8}  "
             f"{message.operation.value:15} {message.target}  attempts {message.attempts}  "

@@ -14,8 +14,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from cryptography.fernet import Fernet  # noqa: E402
+
 from bot.processes import Assistant, StartError  # noqa: E402
-from bot.settings import Settings  # noqa: E402
+from bot.settings import OUTBOX_KEY_FILE, Settings  # noqa: E402
 from bot.store import connect  # noqa: E402
 from bot.tenancy import TenancyRepository, load_tenancies  # noqa: E402
 from scripts.simulate import simulator_env  # noqa: E402
@@ -51,6 +53,21 @@ def api_token(settings: Settings) -> tuple[str, str]:
     return token, str(TOKEN_FILE.relative_to(ROOT))
 
 
+def keep_outbox_key(settings: Settings, path: Path = OUTBOX_KEY_FILE) -> None:
+    """Without OUTBOX_KEY, write a key to var/outbox-key (mode 600) once, for good.
+
+    The Rasa server seals dead letters with it and `scripts.outbox send-again` unseals
+    them, in other processes and after restarts: both read it there. It is never
+    replaced, or the dead letters sealed under it could not be sent again.
+    """
+    if settings.outbox_key:
+        return
+    path.parent.mkdir(exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as out:
+        out.write(Fernet.generate_key().decode() + "\n")
+
+
 def channel_lines(settings: Settings) -> str:
     """Which platform channels are on, and what each still needs."""
     lines = []
@@ -71,6 +88,7 @@ def main(argv: list[str] | None = None) -> int:
         print("==> Platforms simulated: run `make simulate` in another terminal", flush=True)
     settings = Settings.from_env()
     token, token_source = api_token(settings)
+    keep_outbox_key(settings)
     if settings.demo_tenancies is not None:
         repository = TenancyRepository(connect(settings.database_url))
         loaded = load_tenancies(settings.demo_tenancies, repository)

@@ -8,7 +8,7 @@ from typing import Any, Dict, Iterator
 
 import requests
 
-from bot.channels.platform_http import TIMEOUT, request_json
+from bot.channels.platform_http import TIMEOUT, PlatformError, hide_in_logs, request_json
 
 # How the Graph API writes a time: "2026-08-01T09:30:00+0000".
 GRAPH_TIME = "%Y-%m-%dT%H:%M:%S%z"
@@ -41,6 +41,7 @@ class GraphClient:
         self._base = base_url.rstrip("/")
         self._page_id = page_id
         self._token = page_access_token
+        hide_in_logs(page_access_token)
         self._session = session or requests.Session()
         self._timeout = timeout
 
@@ -84,14 +85,7 @@ class GraphClient:
 
     def unblock_user(self, account: str) -> str:
         """Lift a block (staff undid it); `account` as for `block_user`."""
-        request_json(
-            self._session,
-            "DELETE",
-            self._url(f"{self._page_id}/blocked"),
-            self._timeout,
-            params=self._auth(),
-            json=_blocked_body(account),
-        )
+        self._post(f"{self._page_id}/blocked", _blocked_body(account), method="DELETE")
         return account
 
     def page_comments(self) -> Iterator[SeenComment]:
@@ -123,15 +117,16 @@ class GraphClient:
 
     def delete_comment(self, comment_id: str) -> str:
         """Delete the comment."""
-        request_json(
-            self._session, "DELETE", self._url(comment_id), self._timeout, params=self._auth()
-        )
+        self._post(comment_id, None, method="DELETE")
         return comment_id
 
-    def _post(self, path: str, body: Dict[str, Any]) -> Dict[str, Any]:
-        return request_json(
-            self._session, "POST", self._url(path), self._timeout, params=self._auth(), json=body
+    def _post(self, path: str, body: Dict[str, Any] | None, method: str = "POST") -> Dict[str, Any]:
+        answer = request_json(
+            self._session, method, self._url(path), self._timeout, params=self._auth(), json=body
         )
+        if answer.get("success") is False:  # the Graph API's way of saying "not done"
+            raise PlatformError(f"{method} {self._url(path)}: success false", transient=False)
+        return answer
 
     def _url(self, path: str) -> str:
         return f"{self._base}/{path}"

@@ -2,30 +2,105 @@
 
 Timeouts, connection failures, 5xx and 429 are transient: the outbox tries again
 later, after `Retry-After` when the platform gives one. Any other 4xx is permanent:
-the message goes to the dead letters that staff see.
+the message goes to the dead letters that staff see, and so does a redirect (a
+platform API does not move; following one would make a POST a GET). A 2xx whose body is not the
+platform's JSON (a proxy's page, a body cut off) is transient too: it is no proof
+the call was made.
+
+Secrets never reach a log or a stored error: errors name the address without its
+query (a Graph listing's `paging.next` carries the page token), do not chain the
+library's exception (its message holds the whole address), and `hide_in_logs` masks
+the tokens in what the HTTP and OAuth libraries log at DEBUG.
 """
 
 from __future__ import annotations
 
+import json
+import logging
+import re
+import threading
+import time
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
-from typing import Any, Dict
+from typing import Any, Dict, Iterable
 
 import requests
+import urllib3
 
 # (connect, read) seconds: a platform that hangs is given up on and tried again later.
 TIMEOUT = (3.05, 10.0)
+# The read timeout bounds each wait for a byte, not the whole body: a body that
+# trickles in is given up on once the call has taken connect + 2 x read seconds.
 # Graph API error codes that mean "slow down", whatever the HTTP status.
 GRAPH_RATE_LIMIT_CODES = {4, 17, 32, 613, 80001, 80006}
+# A platform asking us to wait longer than this is waited for this long, then asked again.
+MAX_RETRY_AFTER = 86400.0
+# No answer of the calls made here comes near this; a larger body is not read.
+MAX_BODY = 2_000_000
+# The loggers that write request addresses or OAuth parameters at DEBUG.
+CHATTY_LOGGERS = (
+    "urllib3.connectionpool",
+    "requests_oauthlib.oauth1_auth",
+    "oauthlib.oauth1.rfc5849",
+    "oauthlib.oauth1.rfc5849.signature",
+    "oauthlib",
+)
+_QUERY_TOKEN = re.compile(r"((?:access_token|oauth_token|oauth_consumer_key)=)[^&\s'\"]+")
 
 
 class PlatformError(Exception):
     """A platform call that did not succeed."""
 
     def __init__(self, message: str, transient: bool, retry_after: float | None = None):
-        super().__init__(message)
+        super().__init__(hide_secrets(message))
         self.transient = transient
         self.retry_after = retry_after
+
+
+class _Masking(logging.Filter):
+    """Masks the registered secrets in every record of the logger it sits on."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.secrets: set[str] = set()
+        self._lock = threading.Lock()
+
+    def add(self, secrets: Iterable[str]) -> None:
+        with self._lock:
+            self.secrets |= {s for s in secrets if s and len(s) >= 4}
+
+    def mask(self, text: str) -> str:
+        text = _QUERY_TOKEN.sub(r"\1[hidden]", text)
+        for secret in sorted(self.secrets, key=len, reverse=True):
+            text = text.replace(secret, "[hidden]")
+        return text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        masked = self.mask(message)
+        if masked != message:
+            record.msg, record.args = masked, ()
+        return True
+
+
+_MASKING = _Masking()
+
+
+def hide_in_logs(*secrets: str) -> None:
+    """Mask `secrets` (and any `access_token=` value) in the HTTP and OAuth libraries' logs.
+
+    Called by each client with its tokens when it is made; safe to call again.
+    """
+    _MASKING.add(secrets)
+    for name in CHATTY_LOGGERS:
+        found = logging.getLogger(name)
+        if _MASKING not in found.filters:
+            found.addFilter(_MASKING)
+
+
+def hide_secrets(text: str) -> str:
+    """`text` with every registered secret and any `access_token=` value masked."""
+    return _MASKING.mask(text)
 
 
 def request_json(
@@ -40,55 +115,122 @@ def request_json(
     Raises:
         PlatformError: the call failed; `transient` says whether trying again may help.
     """
+    where = f"{method} {url.split('?', 1)[0]}"
+    deadline = time.monotonic() + timeout[0] + 2 * timeout[1]
     try:
-        response = session.request(method, url, timeout=timeout, **kwargs)
-    except requests.Timeout as error:
-        raise PlatformError(f"{method} {url}: timed out", transient=True) from error
+        # No redirects: requests would turn a POST into a GET and take the answer for ours.
+        response = session.request(
+            method, url, timeout=timeout, stream=True, allow_redirects=False, **kwargs
+        )
+    except requests.Timeout:
+        raise PlatformError(f"{where}: timed out", transient=True) from None
     except requests.RequestException as error:
-        raise PlatformError(
-            f"{method} {url}: {error.__class__.__name__}", transient=True
-        ) from error
-    if response.ok:
-        try:
-            return response.json()
-        except ValueError:
-            return {}
-    body = response.text[:500]
+        raise PlatformError(f"{where}: {error.__class__.__name__}", transient=True) from None
+    try:
+        raw = _read(response, deadline)
+    except requests.Timeout:
+        raise PlatformError(f"{where}: timed out", transient=True) from None
+    except requests.RequestException as error:
+        raise PlatformError(f"{where}: {error.__class__.__name__}", transient=True) from None
+    finally:
+        response.close()
+    answer = _json(raw)
+    if 200 <= response.status_code < 300:
+        if answer is None and raw.strip():
+            raise PlatformError(f"{where}: HTTP {response.status_code} but not JSON", True)
+        answer = answer if isinstance(answer, dict) else {}
+        if "error" in answer:
+            body = raw[:500].decode("utf-8", errors="replace")
+            transient = _graph_says_transient(answer)
+            raise PlatformError(f"{where}: HTTP {response.status_code} {body}", transient)
+        return answer
     transient = response.status_code == 429 or response.status_code >= 500
-    if not transient:
-        transient = _graph_says_transient(response)
+    if not transient and isinstance(answer, dict):
+        transient = _graph_says_transient(answer)
+    body = raw[:500].decode("utf-8", errors="replace")
     raise PlatformError(
-        f"{method} {url}: HTTP {response.status_code} {body}",
+        f"{where}: HTTP {response.status_code} {body}",
         transient=transient,
         retry_after=retry_after(response.headers),
     )
 
 
+def _read(response: requests.Response, deadline: float) -> bytes:
+    """The body, given up on at `deadline` however steadily it trickles in."""
+    chunks, size = [], 0
+    while chunk := _read_some(response):
+        chunks.append(chunk)
+        size += len(chunk)
+        if time.monotonic() > deadline:
+            raise requests.Timeout("the body did not finish in time")
+        if size > MAX_BODY:
+            raise requests.RequestException("the body is too large")
+    return b"".join(chunks)
+
+
+def _read_some(response: requests.Response) -> bytes:
+    # One read of the socket at most (read1), so that the deadline is looked at
+    # between the bytes of a trickle; urllib3's errors become requests' own.
+    try:
+        return response.raw.read1(8192, decode_content=True)
+    except urllib3.exceptions.ReadTimeoutError as error:
+        raise requests.Timeout(str(error)) from None
+    except (urllib3.exceptions.HTTPError, OSError) as error:
+        raise requests.ConnectionError(str(error)) from None
+
+
+def _json(raw: bytes) -> Any:
+    if not raw.strip():
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return None
+
+
 def retry_after(headers: Any, now: datetime | None = None) -> float | None:
-    """Seconds to wait, from `Retry-After` (seconds or a date) or X's rate-limit reset."""
+    """Seconds to wait, from `Retry-After` (seconds or a date), X's rate-limit reset or
+    the Graph API's estimated time to regain access.
+
+    At most MAX_RETRY_AFTER: a figure beyond reason is not waited for.
+    """
     value = headers.get("Retry-After")
+    seconds = _graph_regain(headers.get("X-Business-Use-Case-Usage"))
     if value:
         value = value.strip()
         if value.isdigit():
-            return float(value)
-        try:
-            when = parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        now = now or datetime.now(timezone.utc)
-        return max(0.0, (when - now).total_seconds())
-    reset = headers.get("x-rate-limit-reset")
-    if reset and reset.strip().isdigit():
-        now = now or datetime.now(timezone.utc)
-        return max(0.0, int(reset) - now.timestamp())
-    return None
+            seconds = float(value)
+        else:
+            try:
+                when = parsedate_to_datetime(value)
+            except (TypeError, ValueError, IndexError):
+                return None
+            if when.tzinfo is None:  # "-0000": a time in UTC from a source that says so
+                when = when.replace(tzinfo=timezone.utc)
+            now = now or datetime.now(timezone.utc)
+            seconds = (when - now).total_seconds()
+    elif seconds is None:
+        reset = headers.get("x-rate-limit-reset")
+        if reset and reset.strip().isdigit():
+            now = now or datetime.now(timezone.utc)
+            seconds = float(reset) - now.timestamp()
+    if seconds is None:
+        return None
+    return min(max(0.0, seconds), MAX_RETRY_AFTER)
 
 
-def _graph_says_transient(response: requests.Response) -> bool:
+def _graph_regain(usage: str | None) -> float | None:
+    # {"<id>": [{"type": "messenger", ..., "estimated_time_to_regain_access": 19}]}, minutes.
     try:
-        error = response.json().get("error")
-    except (ValueError, AttributeError):
-        return False
+        entries = [e for found in json.loads(usage or "").values() for e in found]
+        minutes = max(float(e.get("estimated_time_to_regain_access") or 0) for e in entries)
+    except (ValueError, TypeError, AttributeError):
+        return None
+    return minutes * 60 if minutes > 0 else None
+
+
+def _graph_says_transient(answer: Any) -> bool:
+    error = answer.get("error") if isinstance(answer, dict) else None
     if not isinstance(error, dict):
         return False
     return bool(error.get("is_transient")) or error.get("code") in GRAPH_RATE_LIMIT_CODES

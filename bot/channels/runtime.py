@@ -69,7 +69,7 @@ class ChannelRuntime:
     def from_settings(cls, settings: Settings) -> ChannelRuntime:
         """The runtime for the store and platforms that `settings` name."""
         engine = connect(settings.database_url)
-        box = Outbox(engine)
+        box = Outbox(engine, key=settings.outbox_key)
         association = load_association(settings.association_file)
         calendar = WorkingCalendar.from_config(association.monitoring)
         screening = Screening(engine, box, association, calendar)

@@ -7,7 +7,10 @@ from typing import Any, Dict
 import requests
 from requests_oauthlib import OAuth1
 
-from bot.channels.platform_http import TIMEOUT, request_json
+from bot.channels.platform_http import TIMEOUT, PlatformError, hide_in_logs, request_json
+
+# X error types that mean "not now" rather than "never".
+TRANSIENT_X_ERRORS = ("service-unavailable", "operation-timeout", "usage-capped")
 
 
 class XClient:
@@ -27,6 +30,7 @@ class XClient:
         self._base = base_url.rstrip("/")
         self._me = user_id
         self._auth = OAuth1(consumer_key, consumer_secret, access_token, access_token_secret)
+        hide_in_logs(consumer_key, consumer_secret, access_token, access_token_secret)
         self._session = session or requests.Session()
         self._timeout = timeout
 
@@ -83,7 +87,17 @@ class XClient:
         return user_id
 
     def _call(self, method: str, path: str, body: Dict[str, Any] | None = None) -> Dict[str, Any]:
+        where = f"{self._base}/{path}"
         answer = request_json(
-            self._session, method, f"{self._base}/{path}", self._timeout, auth=self._auth, json=body
+            self._session, method, where, self._timeout, auth=self._auth, json=body
         )
-        return answer.get("data") or {}
+        data = answer.get("data")
+        if not data and answer.get("errors"):
+            # X answers 200 with only `errors` when it did not do what was asked.
+            errors = answer["errors"] if isinstance(answer["errors"], list) else []
+            types = " ".join(str(e.get("type", "")) for e in errors if isinstance(e, dict))
+            raise PlatformError(
+                f"{method} {where}: {str(answer['errors'])[:500]}",
+                transient=any(kind in types for kind in TRANSIENT_X_ERRORS),
+            )
+        return data if isinstance(data, dict) else {}
