@@ -48,6 +48,9 @@ class FakePlatforms:
         self.unhideable: set[str] = set()
         # The page's posts and their comments, as the Graph API lists them.
         self.posts: Dict[str, List[dict]] = {}
+        # The page-scoped Messenger id of a comment's author, which a private reply to the
+        # comment answers with, by comment id.
+        self.psids: Dict[str, str] = {}
         self._lock = threading.Lock()
         self._failure: tuple[int, Dict[str, str]] | None = None
         self._hang = 0.0
@@ -162,8 +165,10 @@ class FakePlatforms:
             if not (body or {}).get("message") or not recipient:
                 return 400, {"error": {"message": "Invalid parameter", "code": 100}}
             self._record("facebook", method, path, query, body, authorization)
+            # A private reply answers with the commenter's page-scoped id, where known.
+            psid = self.psids.get(str(recipient.get("comment_id") or ""), "")
             return 200, {
-                "recipient_id": recipient.get("id", ""),
+                "recipient_id": recipient.get("id") or psid,
                 "message_id": f"m_{self._next_id()}",
             }
         if method == "POST" and len(parts) == 2 and parts[1] == "comments":

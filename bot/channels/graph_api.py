@@ -56,9 +56,16 @@ class GraphClient:
         return self._post(f"{self._page_id}/messages", body).get("message_id", "")
 
     def private_reply(self, comment_id: str, text: str) -> str:
-        """A private message to the author of a comment on the page."""
+        """A private message to the author of a comment on the page.
+
+        Returns "psid:<id>", the page-scoped id the author has in Messenger, which links
+        their comments to their Messenger conversation; the message id if none is given.
+        """
         body = {"recipient": {"comment_id": comment_id}, "message": {"text": text}}
-        return self._post(f"{self._page_id}/messages", body).get("message_id", "")
+        answer = self._post(f"{self._page_id}/messages", body)
+        if answer.get("recipient_id"):
+            return f"psid:{answer['recipient_id']}"
+        return answer.get("message_id", "")
 
     def public_reply(self, comment_id: str, text: str) -> str:
         """A reply under the comment, seen by everyone."""
