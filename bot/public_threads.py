@@ -73,6 +73,7 @@ KIND_WORDS = {
     "national_insurance": "a National Insurance number",
     "payment_card": "card details",
     "bank_details": "bank details",
+    "vulnerability": "something that could make someone vulnerable",
 }
 # Findings that are no malice: the author is told why gently, not warned.
 GENTLE = {Category.STAFF_NAMED, Category.SUSPICIOUS_LINK}
@@ -137,7 +138,8 @@ class Wording:
 
 def in_words(kinds: Iterable[str]) -> str:
     """Kinds of personal detail as a tenant would say them: 'a phone number and an address'."""
-    words = [KIND_WORDS[kind] for kind in kinds]
+    # A kind the detector learns later is still a personal detail, said plainly.
+    words = list(dict.fromkeys(KIND_WORDS.get(kind, "personal details") for kind in kinds))
     if len(words) <= 1:
         return "".join(words) or "personal details"
     return ", ".join(words[:-1]) + " and " + words[-1]

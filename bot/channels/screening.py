@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import List, Sequence, Tuple
+from typing import Callable, List, Sequence, Tuple
 
 from sqlalchemy.engine import Engine
 
@@ -31,7 +31,7 @@ from bot.handoff import Conversation, HandoffRepository, Reason, plan
 from bot.moderation import Assessment, Category, assess, mask_swearing
 from bot.moderation_log import ACTION_OF, DONE, FOR_STAFF, Action, History, ModerationLog
 from bot.outbox import Call, Operation, Outbound, Outbox, OutboxListener
-from bot.privacy import find, redact
+from bot.privacy import Span, find, redact
 from bot.public_threads import Route, Triage, Wording, triage, wording
 from bot.retention import PublicComments
 from bot.strikes import Sanction, sanction
@@ -79,7 +79,10 @@ class Screening:
         outbox: Outbox,
         association: Association,
         calendar: WorkingCalendar,
+        detector: Callable[[str], Sequence[Span]] = find,
     ) -> None:
+        """`detector` finds the personal details in a post: every kind it returns is one."""
+        self._detector = detector
         self._outbox = outbox
         self._association = association
         self._settings = association.moderation
@@ -101,7 +104,7 @@ class Screening:
             # The dialogue answers first (a warning); a block follows its reply.
             later = self._sanction(event, assessment, now)
             return Screened(dialogue=True, text=event.text, later=tuple(later))
-        spans = find(event.text)
+        spans = self._detector(event.text)
         decided = triage(event.text, intent.name, assessment, spans)
         if decided.route is Route.ANSWER:
             self._note_comment(event)

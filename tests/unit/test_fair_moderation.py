@@ -11,6 +11,8 @@ from bot.channels.graph_api import GraphClient
 from bot.channels.screening import Intent, ModerationListener, Screening
 from bot.moderation_log import Action
 from bot.outbox import Operation, Outbox, OutboxWorker
+from bot.privacy import Span
+from bot.public_threads import Route
 from bot.store import connect
 from scripts.fake_platforms import FakePlatforms
 from tests.unit.test_screening import (
@@ -133,3 +135,26 @@ def test_a_link_to_an_ordinary_website_stays_up(store, text):
     screening, box, _ = store
     result = screening.screen(comment("l1", text), Intent("out_of_scope", 0.6), TUESDAY)
     assert result.dialogue and box.messages() == [] and screening.log.entries() == []
+
+
+@pytest.mark.parametrize("kind", ["vulnerability", "a_kind_the_detector_learns_later"])
+def test_every_kind_the_detector_returns_is_hidden_and_explained_privately(tmp_path, kind):
+    engine = connect(f"sqlite:///{tmp_path / 'store.db'}")
+    box = Outbox(engine)
+    text = "I work nights so the flat is empty 9 till 5"
+
+    def detector(found_in):
+        start = found_in.index("the flat is empty")
+        return [Span(kind, start, len(found_in), found_in[start:])]
+
+    screening = Screening(engine, box, ASSOCIATION, CALENDAR, detector=detector)
+    result = screening.screen(comment("v1", text), Intent("out_of_scope", 0.5), TUESDAY)
+    assert result.route is Route.PROTECT and not result.dialogue
+    assert "the flat is empty" not in result.text
+    assert calls(box) == [
+        (Operation.HIDE_COMMENT, "cv1"),
+        (Operation.PRIVATE_REPLY, "cv1"),
+        (Operation.DELETE_COMMENT, "cv1"),
+    ]
+    private = box.messages()[1].text
+    assert "hidden your comment" in private and "the flat is empty" not in private
