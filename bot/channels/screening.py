@@ -162,7 +162,7 @@ class Screening:
             reason = Reason.EMERGENCY
         elif decided.topic == "negative" and (decided.route is not Route.REMOVE or decided.civil):
             reason = Reason.NEGATIVE_PUBLIC_COMMENT
-        elif decided.topic == "person" and decided.route is Route.MOVE_PRIVATE:
+        elif decided.topic == "person" and (decided.route is not Route.REMOVE or decided.civil):
             reason = Reason.REQUEST_HUMAN
         else:
             return None

@@ -9,6 +9,7 @@ import pytest
 from bot.channels.delivery import facebook_deliverer
 from bot.channels.graph_api import GraphClient
 from bot.channels.screening import Intent, ModerationListener, Screening
+from bot.handoff import HandoffRepository, Reason
 from bot.moderation_log import Action
 from bot.outbox import Operation, Outbox, OutboxWorker
 from bot.privacy import Span
@@ -158,3 +159,39 @@ def test_every_kind_the_detector_returns_is_hidden_and_explained_privately(tmp_p
     ]
     private = box.messages()[1].text
     assert "hidden your comment" in private and "the flat is empty" not in private
+
+
+@pytest.mark.parametrize(
+    "text, intent, help_given",
+    [
+        ("the damp in my flat is fucking unbearable, can someone come and look",
+         "report_repair", "Tell me here what's wrong and I'll help"),
+        ("this f***ing boiler has packed in again", "report_repair",
+         "out-of-hours repairs line"),
+        ("what the hell time do you open, the shit phone line just rings out",
+         "ask_opening_hours", "How can we help?"),
+    ],
+)  # fmt: skip
+def test_swearing_about_a_situation_is_filtered_with_a_friendly_note_and_help(
+    store, text, intent, help_given
+):
+    screening, box, _ = store
+    for n in range(4):  # however often: swearing alone never blocks
+        result = screening.screen(comment(f"w{n}", text), Intent(intent, 0.9),
+                                  TUESDAY + timedelta(days=n))  # fmt: skip
+        assert not result.dialogue and "fuck" not in result.text and "shit" not in result.text
+    assert calls(box)[:2] == [(Operation.HIDE_COMMENT, "cw0"), (Operation.PRIVATE_REPLY, "cw0")]
+    note = box.messages()[1].text
+    assert "swear words" in note and help_given in note
+    for threat in ("block", "report", "rules", "zero tolerance"):
+        assert threat not in note.lower()
+    assert blocks(box) == [] and screening.log.strikes("facebook", "a1") == []
+
+
+def test_a_sweary_complaint_still_reaches_customer_experience(store):
+    screening, box, engine = store
+    screening.screen(comment("w9", "still waiting on my fucking repair, this is a joke"),
+                     Intent("make_complaint", 0.9), TUESDAY)  # fmt: skip
+    [handoff] = HandoffRepository(engine).queue()
+    assert handoff.reason is Reason.NEGATIVE_PUBLIC_COMMENT
+    assert "Customer Experience team will reply" in box.messages()[1].text
