@@ -166,7 +166,8 @@ class FakePlatforms:
                 return 400, {"error": {"message": "Invalid parameter", "code": 100}}
             self._record("facebook", method, path, query, body, authorization)
             # A private reply answers with the commenter's page-scoped id, where known.
-            psid = self.psids.get(str(recipient.get("comment_id") or ""), "")
+            replied_to = recipient.get("comment_id") or recipient.get("post_id") or ""
+            psid = self.psids.get(str(replied_to), "")
             return 200, {
                 "recipient_id": recipient.get("id") or psid,
                 "message_id": f"m_{self._next_id()}",
@@ -305,18 +306,41 @@ def facebook_webhook(
 
 
 def page_comment(
-    author_id: str, text: str, comment_id: str, post_id: str, created_time: int | None = None
+    author_id: str,
+    text: str,
+    comment_id: str,
+    post_id: str,
+    created_time: int | None = None,
+    verb: str = "add",
 ) -> dict:
-    """One `feed` change: a comment added to one of the page's posts."""
+    """One `feed` change: a comment added to one of the page's posts ("edited": changed)."""
     return {
         "field": "feed",
         "value": {
             "from": {"id": author_id, "name": "A Tenant"},
             "item": "comment",
-            "verb": "add",
+            "verb": verb,
             "comment_id": comment_id,
             "post_id": post_id,
             "parent_id": post_id,
+            "message": text,
+            "created_time": int(time.time()) if created_time is None else created_time,
+        },
+    }
+
+
+def page_post(
+    author_id: str, text: str, post_id: str, created_time: int | None = None, verb: str = "add"
+) -> dict:
+    """One `feed` change: a visitor's post on the page ("edited": changed)."""
+    return {
+        "field": "feed",
+        "value": {
+            "from": {"id": author_id, "name": "A Visitor"},
+            "item": "status",
+            "verb": verb,
+            "post_id": post_id,
+            "published": 1,
             "message": text,
             "created_time": int(time.time()) if created_time is None else created_time,
         },

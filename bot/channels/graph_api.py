@@ -56,12 +56,17 @@ class GraphClient:
         return self._post(f"{self._page_id}/messages", body).get("message_id", "")
 
     def private_reply(self, comment_id: str, text: str) -> str:
-        """A private message to the author of a comment on the page.
+        """A private message to the author of a comment on the page, or of a visitor's
+        post on it when `comment_id` is "post:<post id>".
 
         Returns "psid:<id>", the page-scoped id the author has in Messenger, which links
         their comments to their Messenger conversation; the message id if none is given.
         """
-        body = {"recipient": {"comment_id": comment_id}, "message": {"text": text}}
+        if comment_id.startswith("post:"):
+            recipient = {"post_id": comment_id.removeprefix("post:")}
+        else:
+            recipient = {"comment_id": comment_id}
+        body = {"recipient": recipient, "message": {"text": text}}
         answer = self._post(f"{self._page_id}/messages", body)
         if answer.get("recipient_id"):
             return f"psid:{answer['recipient_id']}"

@@ -1,11 +1,12 @@
 """Screening every message before the dialogue sees it (P2, P5, P6, P7, P8).
 
-A public comment or mention is triaged (`bot.public_threads`): one that breaks the
-rules, holds personal details or belongs in private is dealt with here, through the
-outbox, and never answered in public by the dialogue; anything else goes on to the
-dialogue. Every message, public or private, is read for abuse, so that strikes add up
-and threats to staff block their author at once. What was done goes to the moderation
-log, with reasons and never the details.
+A public comment, visitor's post or mention, new or edited, is triaged
+(`bot.public_threads`): one that breaks the rules, holds personal details or belongs in
+private is dealt with here, through the outbox, and never answered in public by the
+dialogue; anything else goes on to the dialogue (an edit of it is only kept: it was
+answered as first written). Every message, public or private, is read for abuse, so
+that strikes add up and threats to staff block their author at once. What was done
+goes to the moderation log, with reasons and never the details.
 
 Screening a message again (the server died before it was marked processed) does the
 same again and nothing twice: every call has its key in the outbox, every log entry
@@ -106,6 +107,9 @@ class Screening:
             return Screened(dialogue=True, text=event.text, later=tuple(later))
         spans = self._detector(event.text)
         decided = triage(event.text, intent.name, assessment, spans)
+        if event.kind.startswith("edited_") and decided.route in (Route.ANSWER, Route.MOVE_PRIVATE):
+            # An edit was answered as first written; only what must come down is acted on.
+            return Screened(dialogue=False, text=event.text, route=Route.ANSWER)
         if decided.route is Route.ANSWER:
             self._note_comment(event)
             return Screened(dialogue=True, text=event.text, route=decided.route)
@@ -274,8 +278,11 @@ class Screening:
 
     def _private_call(self, event: InboundEvent, said: Wording) -> Call:
         if event.platform == "facebook":
-            # One private reply per comment: it opens the Messenger conversation.
-            return Call(Operation.PRIVATE_REPLY, str(event.comment_id), said.private)
+            # One private reply per comment or post: it opens the Messenger conversation.
+            target = str(event.comment_id)
+            if event.kind in ("post", "edited_post"):
+                target = f"post:{event.post_id}"
+            return Call(Operation.PRIVATE_REPLY, target, said.private)
         # P8: if the author accepts no DMs, follow them (where allowed) and ask in public.
         fallback: List[Call] = []
         if said.public_if_private_refused and self._settings.follow_to_receive_dms:
