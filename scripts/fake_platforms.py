@@ -51,6 +51,8 @@ class FakePlatforms:
         # The page-scoped Messenger id of a comment's author, which a private reply to the
         # comment answers with, by comment id.
         self.psids: Dict[str, str] = {}
+        # Who wrote each post and when, where a test said (`add_post`).
+        self.post_details: Dict[str, dict] = {}
         self._lock = threading.Lock()
         self._failure: tuple[int, Dict[str, str]] | None = None
         self._hang = 0.0
@@ -123,6 +125,12 @@ class FakePlatforms:
         with self._lock:
             self.posts.setdefault(post_id, []).append(comment)
 
+    def add_post(self, post_id: str, created_time: str, author_id: str) -> None:
+        """A post on the page's feed, the page's own or a visitor's, for its listings."""
+        with self._lock:
+            self.posts.setdefault(post_id, [])
+            self.post_details[post_id] = {"created_time": created_time, "from": {"id": author_id}}
+
     def _listing(self, items: List[dict], query, path: str) -> tuple[int, dict]:
         """One page of a Graph listing, with `paging.next` while more remain."""
         limit = int((query.get("limit") or ["25"])[0])
@@ -154,7 +162,7 @@ class FakePlatforms:
         parts = path.split("/")
         if method == "GET" and len(parts) == 2 and parts[1] == "feed":
             with self._lock:
-                posts = [{"id": post} for post in self.posts]
+                posts = [{"id": post, **self.post_details.get(post, {})} for post in self.posts]
             return self._listing(posts, query, path)
         if method == "GET" and len(parts) == 2 and parts[1] == "comments":
             with self._lock:

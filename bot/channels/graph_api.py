@@ -107,11 +107,23 @@ class GraphClient:
         return account
 
     def page_comments(self) -> Iterator[SeenComment]:
-        """Every comment on the page's posts, replies included, as the Graph API lists them.
+        """Every comment on the page's feed, replies included, and every visitor's post
+        on it (as a comment on itself), as the Graph API lists them; the page's own posts
+        are not public comments.
 
         Follows each listing's `paging.next`, at most MAX_PAGES pages a listing.
         """
-        for post in self._listing(f"{self._page_id}/feed", {"fields": "id", "limit": 100}):
+        feed = {"fields": "id,created_time,from", "limit": 100}
+        for post in self._listing(f"{self._page_id}/feed", feed):
+            poster = str((post.get("from") or {}).get("id") or "")
+            if poster and poster != self._page_id and post.get("created_time"):
+                yield SeenComment(
+                    comment_id=str(post["id"]),
+                    post_id=str(post["id"]),
+                    author_id=poster,
+                    created_at=datetime.strptime(post["created_time"], GRAPH_TIME),
+                    by_page=False,
+                )
             fields = {"fields": "id,created_time,from", "filter": "stream", "limit": 100}
             for comment in self._listing(f"{post['id']}/comments", fields):
                 author = str((comment.get("from") or {}).get("id") or "") or None
