@@ -337,7 +337,7 @@ class ModerationListener(OutboxListener):
         """Note a public reply; log a follow."""
         if message.operation is Operation.PUBLIC_REPLY and platform_id:
             self._comments.note(platform_id, now, by_page=True)
-        if message.operation is Operation.PRIVATE_REPLY and platform_id.startswith("psid:"):
+        if message.operation is Operation.PRIVATE_REPLY and (platform_id or "").startswith("psid:"):
             # The private reply reached the commenter in Messenger: both ids are theirs,
             # and their strikes add up (P7).
             commenter = message.conversation_id.removeprefix(f"{message.platform}-public-")
