@@ -24,6 +24,8 @@ and "assessment" pass. Judgement calls:
   tenant's "can someone DM me" or "click here for photos" stays.
 - A bare "name.tld" with no scheme, "www." or path is a link only for common TLDs or
   known shorteners, so a missing space ("broke.me and") is not a link.
+- A link to an ordinary website stays up: only shorteners, known bad sites, and
+  unknown links with another sign of spam (see `_link_findings`) come down.
 - "Someone's going to get hurt" is a threat, as P7's examples say, though a tenant may
   mean a hazard; staff see removed posts and can restore them.
 """
@@ -37,6 +39,8 @@ from typing import NamedTuple
 
 # The reason given when only the model read abuse in a post (its `abuse` intent).
 MODEL_REASON = "abusive message"
+# The reason given for a post that names staff; the log finds earlier warnings by it.
+STAFF_NAMED_REASON = "names or identifies a member of staff"
 
 
 class Category(str, Enum):
@@ -55,7 +59,13 @@ class Category(str, Enum):
 DEFAULT_SHORTENERS = (
     "bit.ly", "tinyurl.com", "goo.gl", "ow.ly", "is.gd", "buff.ly", "rb.gy", "cutt.ly",
     "shorturl.at", "tiny.cc", "t.ly", "rebrand.ly", "s.id", "t.co", "v.gd", "bl.ink",
-    "lnkd.in", "shorte.st", "adf.ly", "tiny.one", "qrco.de",
+    "lnkd.in", "shorte.st", "adf.ly", "tiny.one", "qrco.de", "x.co",
+)  # fmt: skip
+# Top-level domains that cost next to nothing and carry much of the spam: a link to one
+# is a signal, not a reason on its own.
+DEFAULT_RISKY_TLDS = (
+    "xyz", "top", "click", "link", "tk", "ml", "ga", "cf", "gq", "icu", "buzz", "pw", "loan",
+    "win", "su", "rest", "cam", "monster",
 )  # fmt: skip
 DEFAULT_TRUSTED = (
     "gov.uk", "nhs.uk", "police.uk", "citizensadvice.org.uk", "shelter.org.uk",
@@ -86,12 +96,16 @@ class ModerationRules:
         own_domains: The association's domains; their subdomains count as its own.
         shorteners: URL shorteners, which hide where a link goes.
         trusted_domains: Well-known safe sites a tenant may cite (with subdomains).
+        bad_domains: Sites known to be malicious (with subdomains): always removed.
+        risky_tlds: Top-level domains where a link counts as a sign of spam.
     """
 
     staff: tuple[StaffMember, ...] = ()
     own_domains: tuple[str, ...] = ()
     shorteners: tuple[str, ...] = DEFAULT_SHORTENERS
     trusted_domains: tuple[str, ...] = DEFAULT_TRUSTED
+    bad_domains: tuple[str, ...] = ()
+    risky_tlds: tuple[str, ...] = DEFAULT_RISKY_TLDS
 
 
 @dataclass(frozen=True)
@@ -613,17 +627,73 @@ def assess(text: str, rules: ModerationRules, abusive_intent: bool = False) -> A
         # tolerance needs words that show the abuse, not a guess that may be wrong.
         add(Category.ABUSE, MODEL_REASON)
     if _names_staff(norm, names):
-        add(Category.STAFF_NAMED, "names or identifies a member of staff")
+        add(Category.STAFF_NAMED, STAFF_NAMED_REASON)
     domains = _links(text, rules.shorteners)
-    if _SPAM.search(norm) or (_BAIT.search(norm) and (_CALL.search(norm) or domains)):
+    spam = bool(_SPAM.search(norm) or (_BAIT.search(norm) and (_CALL.search(norm) or domains)))
+    if spam:
         add(Category.SPAM, "spam or a scam")
-    for domain in domains:
-        if _within(domain, rules.own_domains) or _within(domain, rules.trusted_domains):
-            continue
+    for category, reason in _link_findings(text, norm, domains, rules, spam):
+        add(category, reason)
+    return Assessment(tuple(Finding(c, r, t) for (c, r), t in found.items()))
+
+
+# "[www.gov.uk](http://elsewhere.example)" or '<a href="http://elsewhere">gov.uk</a>'.
+_LABELLED = re.compile(
+    r"\[(?P<md_text>[^\]]{1,200})\]\((?P<md_url>[^)\s]+)\)"
+    r"|<a\s[^>]*href=[\"']?(?P<a_url>[^\"'\s>]+)[^>]*>(?P<a_text>.{1,200}?)</a>",
+    re.I | re.S,
+)
+
+
+def _mismatched(text: str, shorteners: tuple[str, ...]) -> bool:
+    """Whether a link's visible text names one website and it goes to another."""
+    for m in _LABELLED.finditer(text):
+        shown = _links(m.group("md_text") or m.group("a_text") or "", shorteners)
+        goes = _links(m.group("md_url") or m.group("a_url") or "", shorteners)
+        if shown and goes and not set(shown) & set(goes):
+            return True
+    return False
+
+
+def _link_findings(
+    text: str, norm: str, domains: list[str], rules: ModerationRules, spam: bool
+) -> list[tuple[Category, str]]:
+    """Why the links in a post take it down, if they do.
+
+    A link to an ordinary website is no offence on its own: a tenant may cite their
+    residents' group or a guide. It comes down for a shortener (which hides where it
+    goes), a known bad site, or with another sign of trouble: spam words, more than one
+    unknown site, an address that costs nothing to register, or text that names another
+    website than the one it goes to.
+    """
+    # A labelled link's address may hide behind its text's path ("gov.uk/x](http://...").
+    labelled = [m.group("md_url") or m.group("a_url") or "" for m in _LABELLED.finditer(text)]
+    domains = list(dict.fromkeys(domains + _links(" ".join(labelled), rules.shorteners)))
+    unknown = [
+        d
+        for d in domains
+        if not (_within(d, rules.own_domains) or _within(d, rules.trusted_domains))
+    ]
+    if not unknown:
+        return []
+    risky = {t.lower() for t in rules.risky_tlds}
+    signal = (
+        spam
+        or bool(_BAIT.search(norm) or _CALL.search(norm))
+        or len(unknown) > 1
+        or any(d.rsplit(".", 1)[-1] in risky for d in unknown)
+        or _mismatched(text, rules.shorteners)
+    )
+    found = []
+    for domain in unknown:
         # The listed name, not the link's own subdomain, which could say anything.
         shortener = next((s for s in rules.shorteners if _within(domain, (s,))), None)
         if shortener:
-            add(Category.SUSPICIOUS_LINK, f"link to a URL shortener ({shortener.lower()})")
-        else:
-            add(Category.SUSPICIOUS_LINK, "link to an unknown website")
-    return Assessment(tuple(Finding(c, r, t) for (c, r), t in found.items()))
+            found.append(
+                (Category.SUSPICIOUS_LINK, f"link to a URL shortener ({shortener.lower()})")
+            )
+        elif _within(domain, rules.bad_domains):
+            found.append((Category.SUSPICIOUS_LINK, "link to a known bad website"))
+        elif signal:
+            found.append((Category.SUSPICIOUS_LINK, "link to an unknown website"))
+    return found

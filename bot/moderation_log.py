@@ -14,14 +14,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
-from typing import List, Sequence
+from typing import Callable, List, Sequence, Set
 
 from sqlalchemy import or_, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
+from bot.moderation import STAFF_NAMED_REASON
 from bot.outbox import Author, Operation, Outbox
-from bot.store import as_aware, moderation_actions, to_utc
+from bot.store import as_aware, linked_accounts, moderation_actions, strike_locks, to_utc
+from bot.strikes import Sanction
 
 DONE = "done"
 UNDONE = "undone"
@@ -61,6 +63,19 @@ ACTION_OF = {
     Operation.X_BLOCK: Action.BLOCK,
     Operation.X_REPORT_SPAM: Action.REPORT,
 }
+
+
+@dataclass(frozen=True)
+class History:
+    """What a person's record holds before the post being judged (P7).
+
+    Attributes:
+        strikes: When their strikes that still stand were made.
+        staff_named: When they were warned for naming or identifying staff.
+    """
+
+    strikes: tuple[datetime, ...] = ()
+    staff_named: tuple[datetime, ...] = ()
 
 
 class NotUndoable(ValueError):
@@ -135,19 +150,129 @@ class ModerationLog:
             return None
 
     def strikes(self, platform: str, author_id: str, besides: str | None = None) -> List[datetime]:
-        """When the author's strikes that still stand were made, but the one keyed `besides`."""
-        query = select(moderation_actions.c.at).where(
+        """When the person's strikes that still stand were made, from any of their linked
+        accounts, but the one keyed `besides`."""
+        with self._engine.connect() as connection:
+            accounts = self._accounts(connection, platform, author_id)
+            return list(self._history(connection, platform, accounts, (besides,)).strikes)
+
+    def link(self, platform: str, public_id: str, private_id: str) -> None:
+        """Note that the author of public posts `public_id` writes privately as
+        `private_id`, so that their strikes add up; noting it again changes nothing."""
+        if not public_id or not private_id or public_id == private_id:
+            return
+        values = {"platform": platform, "public_id": public_id, "private_id": private_id}
+        try:
+            with self._engine.begin() as connection:
+                connection.execute(linked_accounts.insert().values(**values))
+        except IntegrityError:
+            pass
+
+    def accounts(self, platform: str, author_id: str) -> Set[str]:
+        """Every account of the person who writes as `author_id`, that one included."""
+        with self._engine.connect() as connection:
+            return self._accounts(connection, platform, author_id)
+
+    def judge(
+        self,
+        now: datetime,
+        platform: str,
+        author_id: str,
+        decide: Callable[[History], Sanction],
+        findings: str,
+        key: str,
+        besides: Sequence[str] = (),
+        conversation_id: str | None = None,
+        target: str | None = None,
+    ) -> Sanction:
+        """Decide a post's sanction from the person's record and log its strike, as one.
+
+        Two posts by the same person judged at once are judged one after the other (a
+        row per person is updated first, which holds the other back until this one is
+        committed), so neither strike is lost from the other's count. `decide` gets the
+        record without the entries keyed `key` or `besides` (this post's own, when it is
+        judged again after a crash) and returns the sanction; a strike is logged under
+        `key`, with the `findings` and the sanction's reason, unless it is logged already.
+        """
+        with self._engine.connect() as connection:
+            accounts = self._accounts(connection, platform, author_id)
+        person = f"{platform}:{min(accounts)}"[:300]
+        try:
+            with self._engine.begin() as connection:
+                connection.execute(strike_locks.insert().values(person=person, counted=0))
+        except IntegrityError:
+            pass  # the row is there already: it only needs to exist
+        with self._engine.begin() as connection:
+            connection.execute(
+                strike_locks.update()
+                .where(strike_locks.c.person == person)
+                .values(counted=strike_locks.c.counted + 1)
+            )
+            decided = decide(self._history(connection, platform, accounts, (key, *besides)))
+            if not decided.strike:
+                return decided
+            logged = connection.execute(
+                select(moderation_actions.c.id).where(moderation_actions.c.key == key)
+            ).first()
+            if logged is None:
+                connection.execute(
+                    moderation_actions.insert().values(
+                        at=to_utc(now),
+                        platform=platform,
+                        author_id=author_id,
+                        conversation_id=conversation_id,
+                        target=target,
+                        action=Action.STRIKE.value,
+                        reason=f"{findings}: {decided.reason}"[:500],
+                        detail_kinds=None,
+                        state=DONE,
+                        key=key,
+                    )  # fmt: skip
+                )
+            return decided
+
+    @staticmethod
+    def _accounts(connection, platform: str, author_id: str) -> Set[str]:
+        found, frontier = {author_id}, {author_id}
+        # A person has a few accounts at most; a few rounds find them all.
+        for _ in range(4):
+            rows = connection.execute(
+                select(linked_accounts.c.public_id, linked_accounts.c.private_id).where(
+                    linked_accounts.c.platform == platform,
+                    or_(
+                        linked_accounts.c.public_id.in_(frontier),
+                        linked_accounts.c.private_id.in_(frontier),
+                    ),
+                )
+            ).all()
+            frontier = {i for row in rows for i in row} - found
+            if not frontier:
+                break
+            found |= frontier
+        return found
+
+    @staticmethod
+    def _history(connection, platform: str, accounts: Set[str], besides: Sequence[str | None]):
+        keys = [k for k in besides if k is not None]
+        query = select(
+            moderation_actions.c.at, moderation_actions.c.action, moderation_actions.c.reason
+        ).where(
             moderation_actions.c.platform == platform,
-            moderation_actions.c.author_id == author_id,
-            moderation_actions.c.action == Action.STRIKE.value,
+            moderation_actions.c.author_id.in_(sorted(accounts)),
+            moderation_actions.c.action.in_([Action.STRIKE.value, Action.WARN.value]),
             moderation_actions.c.state == DONE,
         )
-        if besides is not None:
+        if keys:
             query = query.where(
-                or_(moderation_actions.c.key.is_(None), moderation_actions.c.key != besides)
+                or_(moderation_actions.c.key.is_(None), moderation_actions.c.key.notin_(keys))
             )
-        with self._engine.connect() as connection:
-            return [as_aware(row.at) for row in connection.execute(query)]
+        strikes, named = [], []
+        for row in connection.execute(query):
+            if row.action == Action.STRIKE.value:
+                strikes.append(as_aware(row.at))
+            elif STAFF_NAMED_REASON in row.reason:
+                named.append(as_aware(row.at))
+        return History(tuple(sorted(strikes)), tuple(sorted(named)))
 
     def entries(self, limit: int = 200, author_id: str | None = None) -> List[Entry]:
         """The latest entries, newest first, optionally for one author."""

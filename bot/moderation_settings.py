@@ -1,9 +1,10 @@
 """The association's moderation settings, from the `moderation:` part of its file.
 
 Who moderation protects (staff named in public, P7), which web addresses are the
-association's own, the strike policy, whether personal details are deleted as well as
-hidden (P5), whether the X account follows someone so that they can send it a direct
-message (P8), and how long public Facebook comments stay (P10).
+association's own and which are known to be malicious, the strike policy, whether
+personal details are deleted as well as hidden (P5), whether the X account follows
+someone so that they can send it a direct message (P8), and how long public Facebook
+comments stay (P10).
 """
 
 from __future__ import annotations
@@ -65,7 +66,13 @@ def parse_moderation(
         source,
     )
     return ModerationSettings(
-        rules=ModerationRules(staff=staff, own_domains=tuple(sorted(d for d in own if d))),
+        rules=ModerationRules(
+            staff=staff,
+            own_domains=tuple(sorted(d for d in own if d)),
+            bad_domains=tuple(
+                str(d).lower().removeprefix("www.") for d in raw.get("bad_domains") or ()
+            ),
+        ),
         strikes=StrikePolicy(block_after=block_after, within=timedelta(days=within_days)),
         delete_personal_details=bool(raw.get("delete_personal_details", True)),
         follow_to_receive_dms=bool(raw.get("follow_to_receive_dms", True)),

@@ -75,8 +75,10 @@ KIND_WORDS = {
     "bank_details": "bank details",
     "vulnerability": "details of when your home is empty or who is at home",
 }
-# Findings that are no malice: the author is told why gently, not warned.
-GENTLE = {Category.STAFF_NAMED, Category.SUSPICIOUS_LINK}
+# Findings that are no malice: the author is told why gently, not warned. Swearing
+# here is about a situation ("the damp is f***ing unbearable"): swearing at a person is
+# abuse and found as such. The swear filter hides it; its author still gets help.
+GENTLE = {Category.STAFF_NAMED, Category.SUSPICIOUS_LINK, Category.OBSCENE}
 
 
 @dataclass(frozen=True)
@@ -95,7 +97,8 @@ class Triage:
 
     @property
     def civil(self) -> bool:
-        """Whether it broke no rule out of malice (staff named or a link, at most)."""
+        """Whether it broke no rule out of malice (staff named, a link or swearing about a
+        situation, at most)."""
         return self.assessment.categories <= GENTLE
 
 
@@ -138,7 +141,8 @@ class Wording:
 
 def in_words(kinds: Iterable[str]) -> str:
     """Kinds of personal detail as a tenant would say them: 'a phone number and an address'."""
-    words = [KIND_WORDS[kind] for kind in kinds]
+    # A kind the detector learns later is still a personal detail, said plainly.
+    words = list(dict.fromkeys(KIND_WORDS.get(kind, "personal details") for kind in kinds))
     if len(words) <= 1:
         return "".join(words) or "personal details"
     return ", ".join(words[:-1]) + " and " + words[-1]
@@ -194,7 +198,7 @@ def wording(
             public_if_private_refused=not_hidden,
         )
     if decided.route is Route.REMOVE:
-        private = _warning(decided, hello, post, blocked, reply_by, removed)
+        private = _warning(decided, association, hello, post, blocked, reply_by, removed)
         unhidden = not_hidden if decided.personal_details else None
         return Wording(private=urgent + private, public_if_not_hidden=unhidden)
     if decided.route is Route.MOVE_PRIVATE:
@@ -219,7 +223,13 @@ def _customer_experience(decided: Triage, reply_by: str | None) -> str:
 
 
 def _warning(
-    decided: Triage, hello: str, post: str, blocked: bool, reply_by: str | None, removed: bool
+    decided: Triage,
+    association: Association,
+    hello: str,
+    post: str,
+    blocked: bool,
+    reply_by: str | None,
+    removed: bool,
 ) -> str:
     assessment = decided.assessment
     done = f"We've hidden your {post}" if removed else f"Please delete your {post}:"
@@ -227,10 +237,24 @@ def _warning(
     if decided.civil:
         follow_up = _customer_experience(decided, reply_by)
         if Category.STAFF_NAMED in assessment.categories:
+            # The policy blocks "anyone who keeps posting such comments": said truthfully.
+            ending = (
+                " This account has now been blocked, because it kept naming our staff."
+                if blocked
+                else " We block accounts that keep naming our staff."
+            )
             return (
                 f"{hello}. {done} {because} it names a member of our staff. To protect "
                 "their privacy we don't keep staff names in public posts. If it's about "
-                f"something they did, tell us here and we'll pass it on.{follow_up}"
+                f"something they did, tell us here and we'll pass it on.{ending}{follow_up}"
+            )
+        if Category.OBSCENE in assessment.categories:
+            # Swearing alone never earns a block, so the note threatens none; the help
+            # the post asked for is given here, as if it had been moved to private (P6).
+            return (
+                f"{hello}. {done} {because} our page filters out swear words, that's all: "
+                "you've done nothing wrong by telling us how things are. "
+                f"{_help(decided.topic, association, reply_by)}"
             )
         return (
             f"{hello}. {done} {because} it links to a website we can't check. If you "
@@ -259,7 +283,6 @@ def _move_private(
     send_dm: str,
     reply_by: str | None,
 ) -> Wording:
-    phones = association.phones
     # Facebook's private reply always arrives; an X DM may be refused, so on X the
     # public word promises no message that may not come.
     if platform == "facebook":
@@ -274,31 +297,35 @@ def _move_private(
             f"Thanks for getting in touch. {sent} so we can help without sharing your details here."
         )
         refused = f"Thanks for getting in touch. Please {send_dm} so we can help privately."
+    opening = {
+        "repair": f"{hello}, following up on your {post} about a repair.",
+        "negative": f"{hello}.",
+    }.get(topic, f"{hello}, following up on your {post}.")
+    private = f"{opening} {_help(topic, association, reply_by)}"
+    return Wording(public=public, private=private, public_if_private_refused=refused)
+
+
+def _help(topic: str | None, association: Association, reply_by: str | None) -> str:
+    """The help a post asked for, offered in private, after the greeting."""
+    phones = association.phones
     when = f" by {reply_by}" if reply_by else " as soon as we can"
-    private = {
+    return {
         "tenancy": (
-            f"{hello}, following up on your {post}. I can help with your rent or repairs "
-            "here. Your tenancy is private, so I'll ask three quick security questions "
-            "first. What would you like to know?"
+            "I can help with your rent or repairs here. Your tenancy is private, so I'll ask "
+            "three quick security questions first. What would you like to know?"
         ),
         "repair": (
-            f"{hello}, following up on your {post} about a repair. Tell me here what's wrong "
-            "and I'll help. If it's an emergency, call our out-of-hours repairs line on "
-            f"{phones['out_of_hours_repairs']} now."
+            "Tell me here what's wrong and I'll help. If it's an emergency, call our "
+            f"out-of-hours repairs line on {phones['out_of_hours_repairs']} now."
         ),
         "antisocial_behaviour": (
-            f"{hello}, following up on your {post}. Tell me here what's been happening: "
-            "names and details are safe in this private chat. If anyone is in danger, call "
-            f"{phones['emergency_services']}."
+            "Tell me here what's been happening: names and details are safe in this private "
+            f"chat. If anyone is in danger, call {phones['emergency_services']}."
         ),
-        "person": (
-            f"{hello}, following up on your {post}. A member of our team will reply to you "
-            f"here{when}."
-        ),
+        "person": f"A member of our team will reply to you here{when}.",
         "negative": (
-            f"{hello}. We're sorry about your experience and we'd like to put it right. Our "
-            f"Customer Experience team will reply to you here{when}. You can add any details "
-            "here, where they stay private."
+            "We're sorry about your experience and we'd like to put it right. Our Customer "
+            f"Experience team will reply to you here{when}. You can add any details here, "
+            "where they stay private."
         ),
-    }.get(topic, f"{hello}, following up on your {post}. How can we help?")
-    return Wording(public=public, private=private, public_if_private_refused=refused)
+    }.get(topic or "", "How can we help? Ask us here and we'll answer.")

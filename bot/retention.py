@@ -1,11 +1,13 @@
-"""Public Facebook comments are removed after three months (P10).
+"""Public Facebook comments, and visitors' posts on the page, are removed after three
+months (P10).
 
-Every public comment on the page's posts is noted when it arrives (a tenant's) or is
-sent (the page's own reply), and the page's posts are swept through the Graph API for
-the comments the assistant never saw (from before it ran, from a webhook outage, or
-written by staff on Facebook itself). `remove_old` asks the outbox to delete each one older
-than the retention period, once: it is safe to run again, and to run on two machines
-at the same moment, because each deletion has its own key in the outbox.
+Every public comment on the page's posts, and every visitor's post, is noted when it
+arrives (a tenant's) or is sent (the page's own reply), and the page's feed is swept
+through the Graph API for the comments and visitors' posts the assistant never saw
+(from before it ran, from a webhook outage, or written by staff on Facebook itself).
+`remove_old` asks the outbox to delete each one older than the retention period, once:
+it is safe to run again, and to run on two machines at the same moment, because each
+deletion has its own key in the outbox.
 """
 
 from __future__ import annotations
@@ -95,7 +97,7 @@ class PublicComments:
                 now,
                 "facebook",
                 Action.DELETE,
-                f"public comment older than {months} months (P10)",
+                f"public comment or post older than {months} months (P10)",
                 author_id=row.author_id,
                 target=row.comment_id,
                 key=f"retention:{row.comment_id}",

@@ -197,6 +197,26 @@ moderation_actions = Table(
     Index("moderation_by_author", "platform", "author_id", "action", "at"),
 )
 
+# The platform accounts one person writes from (P7: strikes count per person). Facebook
+# knows a Messenger sender by a page-scoped id and a commenter by another id; the link is
+# learnt when a private reply to their comment reaches them in Messenger.
+linked_accounts = Table(
+    "linked_accounts",
+    metadata,
+    Column("platform", String(32), primary_key=True),
+    Column("public_id", String(255), primary_key=True),
+    Column("private_id", String(255), primary_key=True),
+)
+
+# One row per person whose strikes are being counted: updating it first makes two
+# strikes for the same person, processed at once, wait for each other (P7).
+strike_locks = Table(
+    "strike_locks",
+    metadata,
+    Column("person", String(300), primary_key=True),
+    Column("counted", Integer, nullable=False),
+)
+
 # Public Facebook comments on the page's posts, the tenants' and the page's own, kept
 # so that they can be removed after three months (P10).
 public_comments = Table(

@@ -4,8 +4,10 @@ Zero tolerance for threats or abuse towards staff: the author is blocked at once
 flagged for staff. Other abuse, hate, sexual content and spam earn a strike; enough
 strikes within the policy's window block the author, report them to the platform and
 flag them for staff. Swearing alone, a suspicious link alone, a member of staff named
-in a civil post, or abuse that only the model read, is removed (in public) but earns
-no strike: it is not shown malice.
+in a civil post for the first time, or abuse that only the model read, is removed (in
+public) but earns no strike: it is not shown malice. Naming staff again after that
+warning does earn one, since the policy blocks "anyone who keeps posting such comments".
+Strikes count per person: the log adds up the accounts it knows to be one person's.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ def sanction(
     earlier_strikes: Sequence[datetime],
     now: datetime,
     policy: StrikePolicy,
+    earlier_staff_named: Sequence[datetime] = (),
 ) -> Sanction:
     """The sanction for a post, given when its author's earlier strikes were.
 
@@ -54,6 +57,9 @@ def sanction(
         earlier_strikes: When the author's earlier strikes (not undone) were made.
         now: When the post came.
         policy: The association's strike policy.
+        earlier_staff_named: When the author was warned before for naming staff; naming
+            staff again within the policy's window earns a strike ("we'll block anyone
+            who keeps posting such comments").
     """
     if assessment.towards_staff:
         return Sanction(
@@ -65,7 +71,10 @@ def sanction(
     # Strikes need the words that show malice: the model's reading alone can be wrong,
     # and three wrong readings must not block a tenant.
     shown = {f.category for f in assessment.findings if f.reason != MODEL_REASON}
-    if not shown & STRIKE_CATEGORIES:
+    named_again = Category.STAFF_NAMED in shown and any(
+        now - t <= policy.within for t in earlier_staff_named
+    )
+    if not (shown & STRIKE_CATEGORIES or named_again):
         return Sanction()
     recent = [t for t in earlier_strikes if now - t <= policy.within]
     count = len(recent) + 1

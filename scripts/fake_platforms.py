@@ -48,6 +48,11 @@ class FakePlatforms:
         self.unhideable: set[str] = set()
         # The page's posts and their comments, as the Graph API lists them.
         self.posts: Dict[str, List[dict]] = {}
+        # The page-scoped Messenger id of a comment's author, which a private reply to the
+        # comment answers with, by comment id.
+        self.psids: Dict[str, str] = {}
+        # Who wrote each post and when, where a test said (`add_post`).
+        self.post_details: Dict[str, dict] = {}
         self._lock = threading.Lock()
         self._failure: tuple[int, Dict[str, str]] | None = None
         self._hang = 0.0
@@ -120,6 +125,12 @@ class FakePlatforms:
         with self._lock:
             self.posts.setdefault(post_id, []).append(comment)
 
+    def add_post(self, post_id: str, created_time: str, author_id: str) -> None:
+        """A post on the page's feed, the page's own or a visitor's, for its listings."""
+        with self._lock:
+            self.posts.setdefault(post_id, [])
+            self.post_details[post_id] = {"created_time": created_time, "from": {"id": author_id}}
+
     def _listing(self, items: List[dict], query, path: str) -> tuple[int, dict]:
         """One page of a Graph listing, with `paging.next` while more remain."""
         limit = int((query.get("limit") or ["25"])[0])
@@ -151,7 +162,7 @@ class FakePlatforms:
         parts = path.split("/")
         if method == "GET" and len(parts) == 2 and parts[1] == "feed":
             with self._lock:
-                posts = [{"id": post} for post in self.posts]
+                posts = [{"id": post, **self.post_details.get(post, {})} for post in self.posts]
             return self._listing(posts, query, path)
         if method == "GET" and len(parts) == 2 and parts[1] == "comments":
             with self._lock:
@@ -162,8 +173,11 @@ class FakePlatforms:
             if not (body or {}).get("message") or not recipient:
                 return 400, {"error": {"message": "Invalid parameter", "code": 100}}
             self._record("facebook", method, path, query, body, authorization)
+            # A private reply answers with the commenter's page-scoped id, where known.
+            replied_to = recipient.get("comment_id") or recipient.get("post_id") or ""
+            psid = self.psids.get(str(replied_to), "")
             return 200, {
-                "recipient_id": recipient.get("id", ""),
+                "recipient_id": recipient.get("id") or psid,
                 "message_id": f"m_{self._next_id()}",
             }
         if method == "POST" and len(parts) == 2 and parts[1] == "comments":
@@ -300,18 +314,41 @@ def facebook_webhook(
 
 
 def page_comment(
-    author_id: str, text: str, comment_id: str, post_id: str, created_time: int | None = None
+    author_id: str,
+    text: str,
+    comment_id: str,
+    post_id: str,
+    created_time: int | None = None,
+    verb: str = "add",
 ) -> dict:
-    """One `feed` change: a comment added to one of the page's posts."""
+    """One `feed` change: a comment added to one of the page's posts ("edited": changed)."""
     return {
         "field": "feed",
         "value": {
             "from": {"id": author_id, "name": "A Tenant"},
             "item": "comment",
-            "verb": "add",
+            "verb": verb,
             "comment_id": comment_id,
             "post_id": post_id,
             "parent_id": post_id,
+            "message": text,
+            "created_time": int(time.time()) if created_time is None else created_time,
+        },
+    }
+
+
+def page_post(
+    author_id: str, text: str, post_id: str, created_time: int | None = None, verb: str = "add"
+) -> dict:
+    """One `feed` change: a visitor's post on the page ("edited": changed)."""
+    return {
+        "field": "feed",
+        "value": {
+            "from": {"id": author_id, "name": "A Visitor"},
+            "item": "status",
+            "verb": verb,
+            "post_id": post_id,
+            "published": 1,
             "message": text,
             "created_time": int(time.time()) if created_time is None else created_time,
         },

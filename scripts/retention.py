@@ -1,9 +1,10 @@
-"""Remove public Facebook comments older than the retention period (P10), once.
+"""Remove public Facebook comments and visitors' posts older than the retention period
+(P10), once.
 
 The running assistant does this every hour by itself; this command is for running it
-by hand or from a scheduler. It asks for each old comment to be deleted through the
-outbox and then sends what the outbox holds. Running it again, or on two machines at
-once, deletes nothing twice.
+by hand or from a scheduler. It asks for each old comment or visitor's post to be
+deleted through the outbox and then sends what the outbox holds. Running it again, or
+on two machines at once, deletes nothing twice.
 
 The period is `remove_public_comments_after_months` in association.yml.
 
@@ -25,7 +26,9 @@ def main(argv: List[str] | None = None) -> int:
     """Sweep, queue the deletions, send them; 0 when done."""
     settings = Settings.from_env()
     association = load_association(settings.association_file)
-    parser = argparse.ArgumentParser(description="Remove old public Facebook comments.")
+    parser = argparse.ArgumentParser(
+        description="Remove old public Facebook comments and visitors' posts."
+    )
     parser.parse_args(argv)
     months = association.moderation.comment_retention_months
     runtime = ChannelRuntime.from_settings(settings)

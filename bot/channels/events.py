@@ -1,8 +1,10 @@
 """Webhook payloads of Facebook and X, read into the messages the assistant answers.
 
 Every entry and every event of a batch is read. What no one needs answering is
-dropped here: Messenger echoes, delivery and read receipts, the page's own comments,
-edits and removals, the X account's own messages and tweets, and retweets.
+dropped here: Messenger echoes, delivery and read receipts, the page's own comments
+and posts, removals, the X account's own messages and tweets, and retweets. Visitors'
+posts on the page and edited comments and posts are read like new comments, so that
+everything public is screened (P5, P7).
 
 Conversations: a private conversation per platform account; a public one per account
 per platform, whose messages carry the comment or tweet they answer.
@@ -31,7 +33,9 @@ class InboundEvent:
     """One message to the assistant, from any platform and surface."""
 
     platform: str  # "facebook" or "twitter"
-    kind: str  # "message", "postback", "standby", "comment", "direct_message", "mention"
+    # "message", "postback", "standby", "comment", "post" (a visitor's, on the page),
+    # "edited_comment", "edited_post", "direct_message", "mention"
+    kind: str
     event_id: str  # the platform's id: de-duplicates redeliveries
     surface: str  # "private" or "public"
     author_id: str
@@ -124,7 +128,7 @@ def _facebook_events(
         for item in entry.get(key) or []:
             yield partial(_messenger_event, item, page_id, key == "standby", received_at)
     for change in entry.get("changes") or []:
-        yield partial(_feed_comment, change, page_id, received_at)
+        yield partial(_feed_item, change, page_id, received_at)
 
 
 def _messenger_event(
@@ -158,27 +162,47 @@ def _messenger_event(
     )
 
 
-def _feed_comment(
-    change: Dict[str, Any], page_id: str, received_at: datetime
-) -> InboundEvent | None:
+# What a visitor may put on the page's feed as a post of their own (P5, P7).
+_FEED_POSTS = frozenset({"post", "status", "photo", "video", "share", "link"})
+# Facebook says "edited", and for some visitor posts "edit".
+_EDITED = frozenset({"edited", "edit"})
+
+
+def _feed_item(change: Dict[str, Any], page_id: str, received_at: datetime) -> InboundEvent | None:
+    """A comment, or a visitor's post on the page, new or edited; None for anything else.
+
+    An edit is a new version to screen, so its id names the version (the object's id
+    and a digest of its new text), the same on every redelivery of that edit.
+    """
     if change.get("field") != "feed":
         return None
     value = change["value"]
-    if value.get("item") != "comment" or value.get("verb") != "add":
+    item, verb = value.get("item"), value.get("verb")
+    if item != "comment" and item not in _FEED_POSTS:
         return None
+    if verb != "add" and verb not in _EDITED:
+        return None  # removals, hides, reactions
     author = str(value["from"]["id"])
     if author == page_id or not value.get("message"):
         return None
+    post_id = str(value["post_id"])
+    # A post is hidden, deleted and answered by its own id, as a comment is.
+    object_id = str(value["comment_id"]) if item == "comment" else post_id
+    kind = "comment" if item == "comment" else "post"
+    event_id = object_id
+    if verb in _EDITED:
+        kind = f"edited_{kind}"
+        event_id = f"{object_id}:edited:{_digest(value['message'])[:16]}"
     return InboundEvent(
         platform="facebook",
-        kind="comment",
-        event_id=str(value["comment_id"]),
+        kind=kind,
+        event_id=event_id,
         surface="public",
         author_id=author,
         text=value["message"],
         sent_at=_from_seconds(value.get("created_time"), received_at),
-        post_id=str(value["post_id"]),
-        comment_id=str(value["comment_id"]),
+        post_id=post_id,
+        comment_id=object_id,
     )
 
 

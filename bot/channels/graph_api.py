@@ -57,9 +57,21 @@ class GraphClient:
         return self._post(f"{self._page_id}/messages", body).get("message_id", "")
 
     def private_reply(self, comment_id: str, text: str) -> str:
-        """A private message to the author of a comment on the page."""
-        body = {"recipient": {"comment_id": comment_id}, "message": {"text": text}}
-        return self._post(f"{self._page_id}/messages", body).get("message_id", "")
+        """A private message to the author of a comment on the page, or of a visitor's
+        post on it when `comment_id` is "post:<post id>".
+
+        Returns "psid:<id>", the page-scoped id the author has in Messenger, which links
+        their comments to their Messenger conversation; the message id if none is given.
+        """
+        if comment_id.startswith("post:"):
+            recipient = {"post_id": comment_id.removeprefix("post:")}
+        else:
+            recipient = {"comment_id": comment_id}
+        body = {"recipient": recipient, "message": {"text": text}}
+        answer = self._post(f"{self._page_id}/messages", body)
+        if answer.get("recipient_id"):
+            return f"psid:{answer['recipient_id']}"
+        return answer.get("message_id", "")
 
     def public_reply(self, comment_id: str, text: str) -> str:
         """A reply under the comment, seen by everyone."""
@@ -89,11 +101,23 @@ class GraphClient:
         return account
 
     def page_comments(self) -> Iterator[SeenComment]:
-        """Every comment on the page's posts, replies included, as the Graph API lists them.
+        """Every comment on the page's feed, replies included, and every visitor's post
+        on it (as a comment on itself), as the Graph API lists them; the page's own posts
+        are not public comments.
 
         Follows each listing's `paging.next`, at most MAX_PAGES pages a listing.
         """
-        for post in self._listing(f"{self._page_id}/feed", {"fields": "id", "limit": 100}):
+        feed = {"fields": "id,created_time,from", "limit": 100}
+        for post in self._listing(f"{self._page_id}/feed", feed):
+            poster = str((post.get("from") or {}).get("id") or "")
+            if poster and poster != self._page_id and post.get("created_time"):
+                yield SeenComment(
+                    comment_id=str(post["id"]),
+                    post_id=str(post["id"]),
+                    author_id=poster,
+                    created_at=datetime.strptime(post["created_time"], GRAPH_TIME),
+                    by_page=False,
+                )
             fields = {"fields": "id,created_time,from", "filter": "stream", "limit": 100}
             for comment in self._listing(f"{post['id']}/comments", fields):
                 author = str((comment.get("from") or {}).get("id") or "") or None

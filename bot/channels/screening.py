@@ -1,11 +1,12 @@
 """Screening every message before the dialogue sees it (P2, P5, P6, P7, P8).
 
-A public comment or mention is triaged (`bot.public_threads`): one that breaks the
-rules, holds personal details or belongs in private is dealt with here, through the
-outbox, and never answered in public by the dialogue; anything else goes on to the
-dialogue. Every message, public or private, is read for abuse, so that strikes add up
-and threats to staff block their author at once. What was done goes to the moderation
-log, with reasons and never the details.
+A public comment, visitor's post or mention, new or edited, is triaged
+(`bot.public_threads`): one that breaks the rules, holds personal details or belongs in
+private is dealt with here, through the outbox, and never answered in public by the
+dialogue; anything else goes on to the dialogue (an edit of it is only kept: it was
+answered as first written). Every message, public or private, is read for abuse, so
+that strikes add up and threats to staff block their author at once. What was done
+goes to the moderation log, with reasons and never the details.
 
 Screening a message again (the server died before it was marked processed) does the
 same again and nothing twice: every call has its key in the outbox, every log entry
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import List, Sequence, Tuple
+from typing import Callable, List, Sequence, Tuple
 
 from sqlalchemy.engine import Engine
 
@@ -28,10 +29,10 @@ from bot.channels.delivery import reply_route
 from bot.channels.events import InboundEvent
 from bot.channels.platform_http import PlatformError
 from bot.handoff import Conversation, HandoffRepository, Reason, plan
-from bot.moderation import Assessment, assess, mask_swearing
-from bot.moderation_log import ACTION_OF, DONE, FOR_STAFF, Action, ModerationLog
+from bot.moderation import Assessment, Category, assess, mask_swearing
+from bot.moderation_log import ACTION_OF, DONE, FOR_STAFF, Action, History, ModerationLog
 from bot.outbox import Call, Operation, Outbound, Outbox, OutboxListener
-from bot.privacy import find, redact
+from bot.privacy import Span, find, redact
 from bot.public_threads import Route, Triage, Wording, triage, wording
 from bot.retention import PublicComments
 from bot.strikes import Sanction, sanction
@@ -40,6 +41,8 @@ from bot.working_hours import WorkingCalendar, describe_when
 # How sure the model must be that a message is abuse for that alone to remove it.
 ABUSE_CONFIDENCE = 0.8
 PERSONAL_DETAILS = "personal details in public (P5)"
+# What is wrong only in public: a staff name or a link in a private message is no offence.
+PRIVATE_HARMLESS = frozenset({Category.STAFF_NAMED, Category.SUSPICIOUS_LINK})
 
 
 @dataclass(frozen=True)
@@ -77,7 +80,10 @@ class Screening:
         outbox: Outbox,
         association: Association,
         calendar: WorkingCalendar,
+        detector: Callable[[str], Sequence[Span]] = find,
     ) -> None:
+        """`detector` finds the personal details in a post: every kind it returns is one."""
+        self._detector = detector
         self._outbox = outbox
         self._association = association
         self._settings = association.moderation
@@ -99,8 +105,11 @@ class Screening:
             # The dialogue answers first (a warning); a block follows its reply.
             later = self._sanction(event, assessment, now)
             return Screened(dialogue=True, text=event.text, later=tuple(later))
-        spans = find(event.text)
+        spans = self._detector(event.text)
         decided = triage(event.text, intent.name, assessment, spans)
+        if event.kind.startswith("edited_") and decided.route in (Route.ANSWER, Route.MOVE_PRIVATE):
+            # An edit was answered as first written; only what must come down is acted on.
+            return Screened(dialogue=False, text=event.text, route=Route.ANSWER)
         if decided.route is Route.ANSWER:
             self._note_comment(event)
             return Screened(dialogue=True, text=event.text, route=decided.route)
@@ -117,6 +126,13 @@ class Screening:
         """REMOVE, PROTECT or MOVE_PRIVATE: the calls, the log, the handoff."""
         handoff = self._handoff(event, decided, now)
         reply_by = describe_when(handoff.reply_by, now, self._calendar.zone) if handoff else None
+        hideable = event.platform == "facebook" or event.reply_to_account
+        deleted = bool(
+            decided.personal_details
+            and event.platform == "facebook"
+            and self._settings.delete_personal_details
+        )
+        self._log_route(event, decided, hideable, deleted, now)
         # P2 first: an emergency earns no strike, whatever words it came in.
         punishment = (
             Sanction()
@@ -124,7 +140,6 @@ class Screening:
             else self._punishment(event, decided.assessment, now)
         )
         calls: List[Call] = []
-        hideable = event.platform == "facebook" or event.reply_to_account
         said = wording(decided, event.platform, self._association, reply_by=reply_by,
                        removed=hideable, blocked=punishment.block,
                        followed=self._settings.follow_to_receive_dms)  # fmt: skip
@@ -133,16 +148,10 @@ class Screening:
         else:
             self._hide(event, said, calls)
         calls.append(self._private_call(event, said))
-        deleted = (
-            decided.personal_details
-            and event.platform == "facebook"
-            and self._settings.delete_personal_details
-        )
         if deleted:
             # After the private reply: Facebook answers a deleted comment with no reply.
             calls.append(Call(Operation.DELETE_COMMENT, str(event.comment_id)))
         self._enqueue(event, calls, now, "screen")
-        self._log_route(event, decided, hideable, bool(deleted), now)
         self._apply(event, decided.assessment, punishment, now, send=True)
         if not deleted:
             self._note_comment(event)
@@ -157,7 +166,7 @@ class Screening:
             reason = Reason.EMERGENCY
         elif decided.topic == "negative" and (decided.route is not Route.REMOVE or decided.civil):
             reason = Reason.NEGATIVE_PUBLIC_COMMENT
-        elif decided.topic == "person" and decided.route is Route.MOVE_PRIVATE:
+        elif decided.topic == "person" and (decided.route is not Route.REMOVE or decided.civil):
             reason = Reason.REQUEST_HUMAN
         else:
             return None
@@ -187,13 +196,24 @@ class Screening:
             self._log(event, now, Action.DELETE, PERSONAL_DETAILS, kinds)
 
     def _punishment(self, event: InboundEvent, assessment: Assessment, now: datetime) -> Sanction:
-        strikes = self.log.strikes(
-            event.platform, event.author_id, besides=self._key(event, Action.STRIKE)
-        )
-        return sanction(assessment, strikes, now, self._settings.strikes)
+        """The sanction from the person's whole record, its strike logged in the same step."""
+        policy = self._settings.strikes
+
+        def decide(history: History) -> Sanction:
+            return sanction(assessment, history.strikes, now, policy, history.staff_named)
+
+        return self.log.judge(now, event.platform, event.author_id, decide,
+                              assessment.reasons(), self._key(event, Action.STRIKE),
+                              besides=(self._key(event, Action.WARN),),
+                              conversation_id=event.conversation_id,
+                              target=event.comment_id or event.tweet_id)  # fmt: skip
 
     def _sanction(self, event: InboundEvent, assessment: Assessment, now: datetime) -> List[Call]:
         """A private message's sanction: logged now, its calls left for after the reply."""
+        # Naming staff or sharing a link in private hurts no one: only malice counts here.
+        assessment = Assessment(
+            tuple(f for f in assessment.findings if f.category not in PRIVATE_HARMLESS)
+        )
         if not assessment.remove:
             return []
         return self._apply(
@@ -208,9 +228,8 @@ class Screening:
         now: datetime,
         send: bool,
     ) -> List[Call]:
-        """Strike, block, report and flag as decided; returns the calls not yet queued."""
-        if decided.strike:
-            self._log(event, now, Action.STRIKE, f"{assessment.reasons()}: {decided.reason}")
+        """Block, report and flag as decided (the strike is logged already); returns the
+        calls not yet queued."""
         if not decided.block:
             return []
         twitter = event.platform == "twitter"
@@ -259,8 +278,11 @@ class Screening:
 
     def _private_call(self, event: InboundEvent, said: Wording) -> Call:
         if event.platform == "facebook":
-            # One private reply per comment: it opens the Messenger conversation.
-            return Call(Operation.PRIVATE_REPLY, str(event.comment_id), said.private)
+            # One private reply per comment or post: it opens the Messenger conversation.
+            target = str(event.comment_id)
+            if event.kind in ("post", "edited_post"):
+                target = f"post:{event.post_id}"
+            return Call(Operation.PRIVATE_REPLY, target, said.private)
         # P8: if the author accepts no DMs, follow them (where allowed) and ask in public.
         fallback: List[Call] = []
         if said.public_if_private_refused and self._settings.follow_to_receive_dms:
@@ -303,8 +325,9 @@ class Screening:
 
 class ModerationListener(OutboxListener):
     """What the outbox tells moderation: the page's public replies are public comments
-    too (P10), a follow made is logged so that staff can undo it (P8), and a call the
-    platform refused marks its log entry failed."""
+    too (P10), a follow made is logged so that staff can undo it (P8), a private reply
+    that reached a commenter links their Messenger id to their comments (P7), and a call
+    the platform refused marks its log entry failed."""
 
     def __init__(self, comments: PublicComments, log: ModerationLog) -> None:
         self._comments = comments
@@ -314,6 +337,11 @@ class ModerationListener(OutboxListener):
         """Note a public reply; log a follow."""
         if message.operation is Operation.PUBLIC_REPLY and platform_id:
             self._comments.note(platform_id, now, by_page=True)
+        if message.operation is Operation.PRIVATE_REPLY and (platform_id or "").startswith("psid:"):
+            # The private reply reached the commenter in Messenger: both ids are theirs,
+            # and their strikes add up (P7).
+            commenter = message.conversation_id.removeprefix(f"{message.platform}-public-")
+            self._log.link(message.platform, commenter, platform_id.removeprefix("psid:"))
         if message.operation is Operation.X_FOLLOW:
             self._log.record(now, message.platform, Action.FOLLOW,
                              "so that they can send a direct message (P8)",

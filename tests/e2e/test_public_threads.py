@@ -1,4 +1,5 @@
-"""End to end: public comments and mentions through the connectors (P5, P6, P7, P8, P10).
+"""End to end: public comments, visitors' posts and mentions through the connectors (P5,
+P6, P7, P8, P10).
 
 Each test posts a signed webhook to the running assistant and asserts the exact
 platform calls the fakes received about that post or author, and that no other call
@@ -17,7 +18,7 @@ import pytest
 
 from bot.handoff import HandoffRepository, Reason
 from bot.store import connect
-from scripts.fake_platforms import facebook_webhook, page_comment, x_mention
+from scripts.fake_platforms import facebook_webhook, page_comment, page_post, x_mention
 from tests.e2e.platforms import ME, PAGE, message, new_user, to_facebook, to_x, wait_for
 from tests.helpers import ROOT
 
@@ -47,6 +48,8 @@ def shape(call):
             recipient = body.get("recipient") or {}
             if "comment_id" in recipient:
                 return ("private_reply", recipient["comment_id"])
+            if "post_id" in recipient:
+                return ("private_reply", recipient["post_id"])
             return ("send", recipient.get("id"))
         if path.endswith("/comments"):
             return ("public_reply", head)
@@ -235,6 +238,41 @@ def test_staff_undo_a_hide_from_the_moderation_log(running):
     )
 
 
+def test_a_visitors_post_with_a_phone_number_is_hidden_explained_privately_and_deleted(running):
+    assistant, platforms, _ = running
+    author, pid = new_user(), new_comment_id()
+    payload = page_post(author, "leak in my kitchen again, ring me on 07700 900123", pid)
+    assert to_facebook(assistant, facebook_webhook(PAGE, changes=[payload]))[0] == 200
+    exactly(platforms, [pid, author], [("hide", pid), ("private_reply", pid), ("delete", pid)])
+    assert "07700" not in text_of(platforms, "private_reply", pid)
+
+
+def test_an_edited_comment_that_now_has_a_phone_number_is_hidden_like_a_new_one(running):
+    assistant, platforms, _ = running
+    author, cid = comment(running, "what are your opening hours please")
+    assert wait_for(lambda: ("public_reply", cid) in about(platforms, cid), 60)
+    edit = page_comment(author, "ring me on 07700 900123 instead", cid, "post1", verb="edited")
+    assert to_facebook(assistant, facebook_webhook(PAGE, changes=[edit]))[0] == 200
+    exactly(platforms, [cid, author],
+            [("public_reply", cid), ("hide", cid), ("private_reply", cid), ("delete", cid)])  # fmt: skip
+    assert "07700" not in text_of(platforms, "private_reply", cid)
+
+
+def test_strikes_in_comments_and_in_messenger_add_up_for_one_person(running):
+    assistant, platforms, _ = running
+    author, psid = new_user(), new_user()
+    first = new_comment_id()
+    platforms.psids[first] = psid  # the private reply reaches them in Messenger as `psid`
+    comment(running, "you're all useless f***ing idiots", author=author, comment_id=first)
+    assert wait_for(lambda: ("private_reply", first) in about(platforms, first), 60)
+    to_facebook(assistant, facebook_webhook(PAGE, messaging=[message(psid, "you useless pr*cks")]))
+    assert wait_for(lambda: ("send", psid) in about(platforms, psid), 60)
+    _, last = comment(running, "you're all useless f***ing idiots", author=author)
+    # The third strike, counted across both ids, blocks the commenter.
+    assert wait_for(lambda: ("block", author) in about(platforms, author), 60)
+    assert "now been blocked" in text_of(platforms, "private_reply", last)
+
+
 # P10: retention.
 
 
@@ -252,6 +290,17 @@ def test_public_comments_older_than_three_months_are_removed_once(running):
     time.sleep(SETTLE)
     assert about(platforms, old_cid).count(("delete", old_cid)) == 1
     assert ("delete", new_cid) not in about(platforms, new_cid)
+
+
+def test_a_visitors_post_older_than_three_months_is_removed_the_pages_own_stays(running):
+    assistant, platforms, _ = running
+    visitors, ours = new_comment_id(), new_comment_id()
+    platforms.add_post(visitors, "2025-01-15T10:00:00+0000", new_user())
+    platforms.add_post(ours, "2025-01-15T10:00:00+0000", PAGE)
+    run_command(assistant, "scripts.retention")
+    assert wait_for(lambda: ("delete", visitors) in about(platforms, visitors), 30)
+    time.sleep(SETTLE)
+    assert about(platforms, ours) == []
 
 
 def test_the_running_assistant_removes_old_comments_by_itself_from_start_up(running):

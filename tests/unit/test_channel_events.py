@@ -19,6 +19,7 @@ from scripts.fake_platforms import (
     facebook_webhook,
     messenger_message,
     page_comment,
+    page_post,
     x_direct_message,
     x_mention,
 )
@@ -102,11 +103,37 @@ def test_echoes_receipts_and_the_pages_own_comments_are_dropped():
         changes=[
             page_comment(PAGE, "thanks for your comment", "c2", "post1"),
             {"field": "feed", "value": {"item": "reaction", "verb": "add", "from": {"id": "u1"}}},
-            {**page_comment("u1", "edited", "c3", "post1")},
+            page_comment("u1", "gone", "c3", "post1", verb="remove"),
+            page_post(PAGE, "our news", "post9"),
+            page_post("u1", "hidden now", "post8", verb="hide"),
         ],
     )
-    payload["entry"][0]["changes"][2]["value"]["verb"] = "edited"
     assert parse_facebook(payload, PAGE, NOW) == []
+
+
+def test_visitors_posts_and_edits_are_read_as_public_posts_to_screen():
+    payload = facebook_webhook(
+        PAGE,
+        changes=[
+            page_post("u1", "my flat floods every time it rains", "1000_77", 1_795_000_000),
+            page_comment("u2", "ok now", "c1", "post1"),
+            page_comment("u2", "call me on 07700 900123", "c1", "post1", verb="edited"),
+            page_post("u1", "edited: call 07700 900123", "1000_77", verb="edited"),
+        ],
+    )
+    events = parse_facebook(payload, PAGE, NOW)
+    assert [(e.kind, e.surface, e.author_id, e.comment_id, e.post_id) for e in events] == [
+        ("post", "public", "u1", "1000_77", "1000_77"),
+        ("comment", "public", "u2", "c1", "post1"),
+        ("edited_comment", "public", "u2", "c1", "post1"),
+        ("edited_post", "public", "u1", "1000_77", "1000_77"),
+    ]
+    # An edit is a new version: never taken for a redelivery of the original.
+    ids = [e.event_id for e in events]
+    assert len(set(ids)) == 4 and ids[:2] == ["1000_77", "c1"]
+    again = parse_facebook(payload, PAGE, NOW)
+    assert [e.event_id for e in again] == ids
+    assert events[2].text == "call me on 07700 900123"
 
 
 @pytest.mark.parametrize(

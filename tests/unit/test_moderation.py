@@ -339,7 +339,11 @@ def test_links_finds_linked_domains_only(text, domains):
         ("check https://tinyurl.com/abc", "link to a URL shortener (tinyurl.com)"),
         ("check http://f*ckyou.bit.ly/x", "link to a URL shortener (bit.ly)"),
         ("check www.free-prizes.xyz", "link to an unknown website"),
-        ("check http://x.co/abc", "link to an unknown website"),
+        ("check http://x.co/abc", "link to a URL shortener (x.co)"),
+        ("click here www.damp-advice.org", "link to an unknown website"),
+        ("see www.damp-advice.org/a and www.mould-help.org/b", "link to an unknown website"),
+        ("[www.gov.uk/benefits](http://claim-refund.example/x)", "link to an unknown website"),
+        ('<a href="http://claim-refund.example">gov.uk</a>', "link to an unknown website"),
     ],
 )
 def test_shorteners_and_unknown_websites_are_suspicious(text, reason):
@@ -362,9 +366,27 @@ def test_own_and_trusted_websites_and_emails_pass(text):
 
 
 def test_own_domains_come_from_the_rules():
-    assert (
-        Category.SUSPICIOUS_LINK
-        in assess("www.brookfieldhomes.example", ModerationRules()).categories
+    text = "click here www.brookfieldhomes.example"
+    assert Category.SUSPICIOUS_LINK in assess(text, ModerationRules()).categories
+    assert assess(text, RULES).findings == ()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the guide on damp is at https://www.damp-advice.org/mould and it helps",
+        "our residents group meets on thursdays, details on residentsgroup.com",
+        "[the damp guide](https://www.damp-advice.org/mould)",
+    ],
+)
+def test_a_link_to_an_ordinary_website_alone_stays_up(text):
+    assert assess(text, RULES).findings == ()
+
+
+def test_known_bad_websites_come_from_the_rules():
+    rules = ModerationRules(bad_domains=("malware.example",))
+    assert assess("see http://get.malware.example/x", rules).findings == (
+        Finding(Category.SUSPICIOUS_LINK, "link to a known bad website"),
     )
 
 
@@ -423,7 +445,7 @@ def test_mask_swearing_keeps_the_first_letter_and_nothing_else_changes(text, mas
 REASON_WORDS = set(
     "swearing insults or name-calling abusive language threat of violence intimidation tells"
     " someone to harm themselves message hate speech a slur sexually explicit content names"
-    " identifies member staff spam scam link url shortener an unknown website".split()
+    " identifies member staff spam scam link url shortener an unknown website known bad".split()
 )
 KNOWN_REASONS = {
     "swearing",
@@ -438,6 +460,7 @@ KNOWN_REASONS = {
     "names or identifies a member of staff",
     "spam or a scam",
     "link to an unknown website",
+    "link to a known bad website",
 }
 
 

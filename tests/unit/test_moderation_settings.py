@@ -7,6 +7,7 @@ import yaml
 
 from bot.association import ConfigError, load_association, parse_association
 from bot.moderation import StaffMember
+from bot.moderation_settings import parse_moderation
 from tests.helpers import ROOT
 
 RAW = yaml.safe_load((ROOT / "association.yml").read_text())
@@ -49,3 +50,8 @@ def test_choices_can_be_turned_off():
 def test_malformed_settings_are_refused_with_a_clear_message(moderation):
     with pytest.raises(ConfigError, match="moderation"):
         parse_association({**RAW, "moderation": moderation})
+
+
+def test_known_bad_websites_are_read_from_the_file():
+    settings = parse_moderation({"bad_domains": ["www.Malware.example"]}, "https://a.example")
+    assert settings.rules.bad_domains == ("malware.example",)

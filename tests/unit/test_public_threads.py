@@ -5,7 +5,7 @@ import yaml
 
 from bot.association import load_association
 from bot.moderation import Assessment, ModerationRules, StaffMember, assess
-from bot.privacy import find
+from bot.privacy import Span, find
 from bot.public_threads import Route, in_words, triage, wording
 from tests.helpers import ROOT
 
@@ -195,3 +195,13 @@ def test_on_x_the_public_word_promises_no_dm_that_may_not_come():
     assert said.public.startswith(
         "Thanks for getting in touch. We'll be in touch by direct message"
     )
+
+
+@pytest.mark.parametrize("kind", ["vulnerability", "a_kind_the_detector_learns_later"])
+def test_any_kind_of_personal_detail_protects_the_post_and_is_explained(kind):
+    text = "the flat is empty all week"
+    decided = triage(text, None, Assessment(()), [Span(kind, 0, len(text), text)])
+    said = wording(decided, "facebook", ASSOCIATION)
+    assert decided.route is Route.PROTECT
+    assert "hidden your comment because it included" in said.private
+    assert "flat" not in said.private

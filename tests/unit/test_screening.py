@@ -396,3 +396,16 @@ def test_the_sweep_finds_comments_never_seen_and_only_old_ones_go(store, platfor
     assert screening.comments.remove_old(TUESDAY) == 131
     deleted = {target for op, target in calls(box) if op is Operation.DELETE_COMMENT}
     assert "recent" not in deleted and {"old0", "old129", "ours"} <= deleted
+
+
+def test_the_sweep_finds_visitors_posts_too_and_old_ones_go(store, platforms):
+    screening, box, _ = store
+    platforms.add_post("1000_1", "2026-07-01T09:30:00+0000", "a7")  # a visitor's, old
+    platforms.add_post("1000_2", "2026-11-20T09:30:00+0000", "a8")  # a visitor's, recent
+    platforms.add_post("1000_3", "2026-01-01T09:30:00+0000", "1000")  # the page's own
+    platforms.add_comment("1000_3", "1000_3_9", "2026-06-01T09:30:00+0000", "a9")
+    graph = GraphClient(platforms.graph_url, "1000", "token")
+    assert screening.comments.note_all(graph.page_comments()) == 3
+    assert screening.comments.remove_old(TUESDAY) == 2
+    deleted = {target for op, target in calls(box) if op is Operation.DELETE_COMMENT}
+    assert deleted == {"1000_1", "1000_3_9"}

@@ -67,3 +67,15 @@ def test_abuse_only_the_model_read_earns_no_strike():
     assert read.remove and sanction(read, [NOW, NOW], NOW, POLICY) == Sanction()
     shown = Assessment((Finding(Category.ABUSE, MODEL_REASON), Finding(Category.ABUSE, "insults")))
     assert sanction(shown, [NOW, NOW], NOW, POLICY).block
+
+
+def test_naming_staff_again_within_the_window_after_a_warning_is_a_strike():
+    named = found(Category.STAFF_NAMED)
+    assert sanction(named, [], NOW, POLICY, earlier_staff_named=[]) == Sanction()
+    warned = [NOW - timedelta(days=10)]
+    again = sanction(named, [], NOW, POLICY, earlier_staff_named=warned)
+    assert again.strike and not again.block
+    blocked = sanction(named, [NOW - timedelta(days=5)] * 2, NOW, POLICY, warned)
+    assert blocked.block and blocked.report
+    long_ago = [NOW - timedelta(days=200)]
+    assert sanction(named, [], NOW, POLICY, earlier_staff_named=long_ago) == Sanction()
