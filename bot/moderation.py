@@ -37,6 +37,8 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import NamedTuple
 
+from bot import text as visible
+
 # The reason given when only the model read abuse in a post (its `abuse` intent).
 MODEL_REASON = "abusive message"
 # The reason given for a post that names staff; the log finds earlier warnings by it.
@@ -265,6 +267,12 @@ _TOKEN = re.compile(r"[\w@$!*]+")
 _F_ING = re.compile(r"(?<![^\W_])f['’\-]in[g']?(?![^\W_])", re.I)
 
 
+def _as_read(text: str) -> str:
+    # Zero-width characters, odd spaces and full-width letters change nothing for a
+    # reader, so they must change nothing here (bot.text).
+    return visible.normalise(text).text
+
+
 def _words(text: str) -> list[_Word]:
     words = [_Word(m.start(), m.end(), "fucking", _SWEAR) for m in _F_ING.finditer(text)]
     for m in _SPELLED.finditer(text):
@@ -319,19 +327,20 @@ def normalise(text: str) -> str:
     Offensive words are written plainly ("F.U.C.K" and "sh1t" become "fuck" and "shit");
     everything else is only lower-cased, with curly apostrophes made straight.
     """
-    return _read(text)[0]
+    return _read(_as_read(text))[0]
 
 
 def has_swearing(text: str) -> bool:
     """Whether a post contains a swear word or a slur, however disguised."""
-    return any(w.kind in _SWEARING for w in _words(text))
+    return any(w.kind in _SWEARING for w in _words(_as_read(text)))
 
 
 def mask_swearing(text: str) -> str:
     """The post with each swear word or slur as its first letter and asterisks ("f***").
 
-    Everything else is unchanged.
+    Everything else is unchanged but for what a reader cannot see (bot.text).
     """
+    text = _as_read(text)
     out, pos = [], 0
     for word in _words(text):
         if word.kind in _SWEARING and word.start >= pos:
@@ -597,6 +606,7 @@ def assess(text: str, rules: ModerationRules, abusive_intent: bool = False) -> A
     Returns:
         The findings; abuse is aimed at staff when its sentence refers to staff.
     """
+    text = _as_read(text)
     norm, placed = _read(text)
     names = _staff_names(rules)
     found: dict[tuple[Category, str], bool] = {}

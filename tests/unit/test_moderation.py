@@ -520,4 +520,26 @@ def test_the_module_is_pure():
             [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module]
         )
     }
-    assert imported <= {"__future__", "re", "dataclasses", "enum", "typing"}
+    # bot.text, the reader's view of a post, is pure as well.
+    assert imported <= {"__future__", "re", "dataclasses", "enum", "typing", "bot"}
+
+
+@pytest.mark.parametrize(
+    "post, category",
+    [
+        ("this is fu\u200bcking ridiculous", Category.OBSCENE),
+        ("this is ｆｕｃｋｉｎｇ ridiculous", Category.OBSCENE),
+        ("Ka\u200bren Holt never rings back", Category.STAFF_NAMED),
+        ("Karen\u00a0Holt never rings back", Category.STAFF_NAMED),
+        ("Dave\u2060 Pr\u200bice was rude", Category.STAFF_NAMED),
+    ],
+)
+def test_characters_a_reader_does_not_see_hide_nothing_from_moderation(post, category):
+    """P7: a zero-width space, a non-breaking space or full-width letters change
+    nothing for a reader, so they change nothing for the swear filter or staff names."""
+    assert category in assess(post, RULES).categories
+
+
+def test_a_swear_word_disguised_with_a_zero_width_space_is_masked():
+    assert has_swearing("fu\u200bcking boiler")
+    assert "fucking" not in mask_swearing("fu\u200bcking boiler").lower()
