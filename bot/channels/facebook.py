@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hmac
 from datetime import datetime
-from typing import Any, List
+from typing import Any, List, Mapping
 
 from sanic import response
 from sanic.request import Request
@@ -29,9 +29,9 @@ class FacebookInput(DurableInput):
     def missing_settings(self) -> List[str]:
         return self.settings.facebook.missing()
 
-    def signature_valid(self, request: Request) -> bool:
-        header = request.headers.get("X-Hub-Signature-256")
-        return facebook_signature_valid(request.body, header, self.settings.facebook.app_secret)
+    def signature_valid(self, body: bytes, headers: Mapping[str, str]) -> bool:
+        header = headers.get("X-Hub-Signature-256")
+        return facebook_signature_valid(body, header, self.settings.facebook.app_secret)
 
     def parse(self, payload: Any, now: datetime) -> List[InboundEvent]:
         return parse_facebook(payload, str(self.settings.facebook.page_id), now)
