@@ -44,6 +44,8 @@ class Assistant:
         extra_env: variables added to the servers' environment.
         action_endpoint: where Rasa calls the actions, if not the action server itself
             (a test puts a slow proxy in between).
+        rest_channel: serve the REST channel, for local chat (REST_CHANNEL=on); its
+            conversations never carry a platform account (bot/channels/rest.py).
     """
 
     project: Path
@@ -57,6 +59,7 @@ class Assistant:
     api_token: str | None = None
     extra_env: Dict[str, str] = field(default_factory=dict)
     action_endpoint: str | None = None
+    rest_channel: bool = False
     processes: Dict[str, subprocess.Popen] = field(default_factory=dict, init=False)
     _logs: List[IO] = field(default_factory=list, init=False)
     _endpoints: Path | None = field(default=None, init=False)
@@ -131,7 +134,8 @@ class Assistant:
         process.wait()
 
     def _env(self) -> Dict[str, str]:
-        return {**os.environ, "SANIC_HOST": HOST, **self.extra_env}
+        rest = {"REST_CHANNEL": "on" if self.rest_channel else "off"}
+        return {**os.environ, "SANIC_HOST": HOST, **rest, **self.extra_env}
 
     def stop(self, grace: float = 15.0) -> None:
         """Stop both servers: SIGTERM, then SIGKILL after `grace` seconds."""
@@ -230,21 +234,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def send(
-    base_url: str,
-    sender: str,
-    text: str,
-    timeout: float = 30.0,
-    metadata: dict | None = None,
-) -> List[dict]:
+def send(base_url: str, sender: str, text: str, timeout: float = 30.0) -> List[dict]:
     """Post one message to the REST channel and return the assistant's replies.
 
-    `metadata` travels with the message as the connectors' does (platform, surface,
-    author_id).
+    The conversation is `rest-<sender>`: the REST channel names no platform account.
     """
     body = {"sender": sender, "message": text}
-    if metadata:
-        body["metadata"] = metadata
     request = urllib.request.Request(
         f"{base_url}/webhooks/rest/webhook",
         data=json.dumps(body).encode(),
