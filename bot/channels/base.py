@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from abc import ABC, abstractmethod
 from datetime import datetime
 from typing import Any, Awaitable, Callable, List, Mapping
@@ -32,6 +33,26 @@ MAX_BODY_BYTES = 1024 * 1024
 # Platform payloads nest about ten levels; deeper is no platform's and would reach
 # Python's recursion limit in the code that reads it.
 MAX_NESTING = 64
+
+
+# Platform ids (page-scoped ids, mids, comment and tweet ids) are printable ASCII; the
+# store keeps ids and conversation ids in 255 characters.
+ID_SHAPE = re.compile(r"[!-~]{1,255}")
+
+
+def readable(event: InboundEvent) -> bool:
+    """Whether `event` is a message the assistant can read: text that is text (no lone
+    UTF-16 surrogates, which no platform sends), and ids of a platform's shape."""
+    ids = (event.event_id, event.author_id, event.post_id, event.comment_id, event.tweet_id)
+    if not all(i is None or (isinstance(i, str) and ID_SHAPE.fullmatch(i)) for i in ids):
+        return False
+    if not isinstance(event.text, str) or len(event.conversation_id) > 255:
+        return False
+    try:
+        event.text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 class BodyTooLarge(Exception):
@@ -170,6 +191,20 @@ class DurableInput(InputChannel, ABC):
                 events = channel.parse(load_json(body), channel._clock())
             except (ValueError, RecursionError) as error:  # MalformedPayload is a ValueError
                 return response.json({"error": f"malformed payload: {error}"}, status=400)
+            # As with an event of an odd shape, one unreadable event does not cost the
+            # others in its batch; a batch of nothing else is malformed.
+            readable_events = [event for event in events if readable(event)]
+            if len(readable_events) < len(events):
+                logger.warning(
+                    "Skipped %d unreadable %s event(s)",
+                    len(events) - len(readable_events),
+                    channel.name(),
+                )
+                if not readable_events:
+                    return response.json(
+                        {"error": "malformed payload: no readable event"}, status=400
+                    )
+            events = readable_events
             runtime = await ChannelRuntime.for_app(request.app, channel.settings)
             accepted = await runtime.accept(events)
             return response.json({"received": len(events), "new": len(accepted)})
