@@ -234,3 +234,12 @@ def test_a_malformed_rest_message_gets_400(monkeypatch, body):
     )
     assert response.status == 400
     assert app.ctx.received == []
+
+
+def test_another_pages_entries_are_not_answered_as_this_pages(server):
+    app, engine = server
+    item = messenger_message("3000", "u-other", "hi", "m-other", 1_795_000_000_000)
+    body = json.dumps(facebook_webhook("3000", messaging=[item])).encode()
+    answer = signed_post(app, FACEBOOK_HOOK, body)
+    assert (answer.status, answer.json) == (200, {"received": 0, "new": 0})
+    assert recorded(engine) == []

@@ -26,7 +26,7 @@ from bot.channels.twitter import TwitterInput
 from bot.settings import Settings
 from bot.store import connect, inbound_events
 from tests.helpers import ROOT
-from tests.server.test_channels import FACEBOOK, ME, TWITTER, Agent
+from tests.server.test_channels import FACEBOOK, ME, PAGE, TWITTER, Agent
 
 HOOKS = {
     "facebook": ("/webhooks/facebook/webhook", "X-Hub-Signature-256", "app-secret"),
@@ -107,7 +107,7 @@ FACEBOOK_PAYLOAD = without_missing(
     entry=st.one_of(
         st.lists(
             without_missing(
-                id=ID,
+                id=st.one_of(st.just(PAGE), ID),
                 messaging=st.one_of(st.lists(MESSENGER_ITEM, max_size=3), FIELD),
                 standby=st.one_of(st.lists(MESSENGER_ITEM, max_size=2), FIELD),
                 changes=st.one_of(st.lists(COMMENT_CHANGE, max_size=2), FIELD),
@@ -175,7 +175,10 @@ LONE_SURROGATE = json.dumps(
     {
         "object": "page",
         "entry": [
-            {"messaging": [{"sender": {"id": "u"}, "message": {"mid": "m", "text": "\ud800"}}]}
+            {
+                "id": PAGE,
+                "messaging": [{"sender": {"id": "u"}, "message": {"mid": "m", "text": "\ud800"}}],
+            }
         ],
     }
 ).encode()
