@@ -15,6 +15,9 @@ import signal
 import sys
 import time
 from pathlib import Path
+from typing import MutableMapping
+
+from dotenv import dotenv_values
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -73,6 +76,13 @@ def channel_lines(settings: Settings) -> str:
     return "\n".join(lines)
 
 
+def rest_channel_on_unless_set(environ: MutableMapping[str, str], dotenv_path: Path) -> None:
+    """Turn the REST channel on for local chat (make chat), unless REST_CHANNEL is set
+    in the environment or in `.env` (an operator's REST_CHANNEL=off stands)."""
+    if "REST_CHANNEL" not in environ and "REST_CHANNEL" not in dotenv_values(dotenv_path):
+        environ["REST_CHANNEL"] = "on"
+
+
 def interrupt_on_stop_signals() -> None:
     """SIGTERM and SIGHUP stop the assistant as Ctrl-C does (KeyboardInterrupt)."""
 
@@ -92,8 +102,7 @@ def ignore_stop_signals() -> None:
 def main(argv: list[str] | None = None) -> int:
     interrupt_on_stop_signals()
     arguments = argv if argv is not None else sys.argv[1:]
-    # For local chat (make chat); an operator who wants it off sets REST_CHANNEL=off.
-    os.environ.setdefault("REST_CHANNEL", "on")
+    rest_channel_on_unless_set(os.environ, ROOT / ".env")
     if "--simulator" in arguments:
         # The platforms are the simulator's fakes (make simulate): see scripts/simulate.py.
         os.environ.update(simulator_env())
