@@ -262,3 +262,43 @@ def test_sigterm_to_make_run_stops_both_servers_within_seconds(tmp_path):
         for pid in started:  # what a failed stop left behind
             if running_pid(pid):
                 os.kill(pid, signal.SIGKILL)
+
+
+def test_sigterm_while_make_run_trains_stops_the_training(tmp_path):
+    import shutil
+    import sys
+
+    # What `make run` runs first when the model is stale, in a copy of the project so
+    # that no model is written here; --force trains whatever.
+    for name in ("config.yml", "domain.yml"):
+        shutil.copy(ROOT / name, tmp_path / name)
+    shutil.copytree(ROOT / "data", tmp_path / "data")
+    (tmp_path / "models").mkdir()
+    (tmp_path / "scripts").mkdir()
+    shutil.copy(ROOT / "scripts" / "train_if_needed.py", tmp_path / "scripts")
+    process = subprocess.Popen(
+        [sys.executable, "scripts/train_if_needed.py", "--force"],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    training = []
+    try:
+        deadline = time.monotonic() + 60
+        while not training and time.monotonic() < deadline:
+            time.sleep(0.2)
+            training = [p for p in descendants(process.pid) if "train" in command_line(p)]
+        assert training, "the training did not start"
+        os.kill(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and any(map(running_pid, training)):
+            time.sleep(0.2)
+        assert not any(map(running_pid, training)), [command_line(p) for p in training]
+    finally:
+        if process.poll() is None:
+            process.kill()
+        for pid in training:
+            if running_pid(pid):
+                os.kill(pid, signal.SIGKILL)
