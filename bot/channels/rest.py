@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from typing import Any, Awaitable, Callable
 
 from rasa.core.channels.channel import (
@@ -33,6 +34,8 @@ from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
 SENDER_PREFIX = "rest-"
+# Rasa's SQL tracker store keeps a conversation id in 255 characters.
+SENDER_SHAPE = re.compile(r"[!-~]{1,200}")
 
 
 def rest_conversation_id(sender: str) -> str:
@@ -80,9 +83,15 @@ class LocalRestInput(InputChannel):
             if not isinstance(body, dict):
                 return response.json({"error": "the body must be a JSON object"}, status=400)
             sender, text = body.get("sender", "default"), body.get("message")
-            if not isinstance(sender, str) or not isinstance(text, str):
+            if not isinstance(text, str) or not (
+                isinstance(sender, str) and SENDER_SHAPE.fullmatch(sender)
+            ):
                 return response.json(
-                    {"error": "'message' (and 'sender', if given) must be strings"}, status=400
+                    {
+                        "error": "'message' must be a string, and 'sender', if given, up to "
+                        "200 printable ASCII characters with no spaces"
+                    },
+                    status=400,
                 )
             collector = CollectingOutputChannel()
             # No input_channel or metadata from the body: see the module docstring.

@@ -225,7 +225,15 @@ def test_the_rest_channel_never_carries_a_platform_or_an_account(monkeypatch):
 
 @pytest.mark.parametrize(
     "body",
-    [b"[]", b"not json", b'{"sender": 5, "message": "hi"}', b'{"message": {"a": 1}}', b'"hi"'],
+    [
+        b"[]",
+        b"not json",
+        b'{"sender": 5, "message": "hi"}',
+        b'{"message": {"a": 1}}',
+        b'"hi"',
+        b'{"sender": "' + b"x" * 201 + b'", "message": "hi"}',
+        b'{"sender": "two words", "message": "hi"}',
+    ],
 )
 def test_a_malformed_rest_message_gets_400(monkeypatch, body):
     app = rest_app(monkeypatch, "on")
