@@ -6,11 +6,13 @@
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.error
@@ -184,6 +186,7 @@ class Assistant:
             stdout=output,
             stderr=subprocess.STDOUT if output else None,
             start_new_session=True,
+            preexec_fn=_stop_with_parent if sys.platform == "linux" else None,
         )
 
     def _wait(self, name: str, url: str, deadline: float) -> None:
@@ -225,6 +228,16 @@ class Assistant:
             yaml.safe_dump(endpoints, out)
         self._endpoints = Path(name)
         return self._endpoints
+
+
+def _stop_with_parent() -> None:
+    """In the child, before it runs: SIGTERM when the supervisor dies, however it dies.
+
+    A supervisor killed outright (SIGKILL, out of memory) cannot stop its servers
+    itself; left running, they would hold the ports the next `make run` needs.
+    """
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
 def free_port() -> int:

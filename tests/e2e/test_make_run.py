@@ -302,3 +302,22 @@ def test_sigterm_while_make_run_trains_stops_the_training(tmp_path):
         for pid in training:
             if running_pid(pid):
                 os.kill(pid, signal.SIGKILL)
+
+
+def test_when_the_supervisor_is_killed_outright_the_servers_stop_too(tmp_path):
+    """SIGKILL (or the out-of-memory killer) leaves the supervisor no time to stop them."""
+    run = MakeRun(f"sqlite:///{tmp_path / 'assistant.db'}")
+    started = descendants(run.process.pid)
+    try:
+        [supervisor] = [pid for pid in started if "scripts/run.py" in command_line(pid)]
+        os.kill(supervisor, signal.SIGKILL)
+        run.process.wait(timeout=30)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and any(map(running_pid, started)):
+            time.sleep(0.2)
+        assert [command_line(pid) for pid in started if running_pid(pid)] == []
+    finally:
+        run.kill()
+        for pid in started:
+            if running_pid(pid):
+                os.kill(pid, signal.SIGKILL)
