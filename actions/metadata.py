@@ -1,8 +1,9 @@
 """What the latest message's metadata says about where it came from.
 
 The connectors mark every message with its platform, surface (`public` or `private`),
-post or comment id and author id; the REST channel sends none and is a private chat.
-Actions read these through `message_context` only.
+post or comment id and author id. A message from any other channel (the REST channel
+for local chat) is a private chat with no platform account, whatever its metadata
+says. Actions read these through `message_context` only.
 """
 
 from __future__ import annotations
@@ -12,18 +13,23 @@ from rasa_sdk import Tracker
 from bot.handoff import Conversation
 from bot.identity import Account
 
+# The channels whose messages only a platform connector writes (bot/channels/).
+PLATFORM_CHANNELS = ("facebook", "twitter")
+
 
 def message_context(tracker: Tracker) -> Conversation:
     """The conversation and its author, as the latest message's metadata describes them."""
     metadata = (tracker.latest_message or {}).get("metadata") or {}
-    surface = metadata.get("surface")
     # The channel the message came in through names the platform: a message posted to
-    # the REST channel cannot pass itself off as a Facebook or X account's.
-    channel = tracker.get_latest_input_channel()
+    # the REST channel cannot pass itself off as a Facebook or X account's, nor name
+    # a surface or an author.
+    channel = tracker.get_latest_input_channel() or metadata.get("platform")
+    if channel not in PLATFORM_CHANNELS:
+        return Conversation(conversation_id=tracker.sender_id)
     return Conversation(
         conversation_id=tracker.sender_id,
-        platform=str(channel or metadata.get("platform") or "rest"),
-        surface="public" if surface == "public" else "private",
+        platform=str(channel),
+        surface="public" if metadata.get("surface") == "public" else "private",
         platform_user_id=metadata.get("author_id"),
     )
 

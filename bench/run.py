@@ -150,6 +150,7 @@ def measure(
         tracker_db=workdir / f"{name}-tracker.db",
         actions=actions,
         log_dir=workdir / name,
+        rest_channel=True,  # the benchmark talks through the REST channel
     )
     with assistant:
         url = assistant.rasa_url

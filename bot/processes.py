@@ -6,11 +6,13 @@
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.error
@@ -44,6 +46,8 @@ class Assistant:
         extra_env: variables added to the servers' environment.
         action_endpoint: where Rasa calls the actions, if not the action server itself
             (a test puts a slow proxy in between).
+        rest_channel: serve the REST channel, for local chat (REST_CHANNEL=on); its
+            conversations never carry a platform account (bot/channels/rest.py).
     """
 
     project: Path
@@ -57,6 +61,7 @@ class Assistant:
     api_token: str | None = None
     extra_env: Dict[str, str] = field(default_factory=dict)
     action_endpoint: str | None = None
+    rest_channel: bool = False
     processes: Dict[str, subprocess.Popen] = field(default_factory=dict, init=False)
     _logs: List[IO] = field(default_factory=list, init=False)
     _endpoints: Path | None = field(default=None, init=False)
@@ -131,7 +136,8 @@ class Assistant:
         process.wait()
 
     def _env(self) -> Dict[str, str]:
-        return {**os.environ, "SANIC_HOST": HOST, **self.extra_env}
+        rest = {"REST_CHANNEL": "on" if self.rest_channel else "off"}
+        return {**os.environ, "SANIC_HOST": HOST, **rest, **self.extra_env}
 
     def stop(self, grace: float = 15.0) -> None:
         """Stop both servers: SIGTERM, then SIGKILL after `grace` seconds."""
@@ -180,6 +186,7 @@ class Assistant:
             stdout=output,
             stderr=subprocess.STDOUT if output else None,
             start_new_session=True,
+            preexec_fn=_stop_with_parent if sys.platform == "linux" else None,
         )
 
     def _wait(self, name: str, url: str, deadline: float) -> None:
@@ -223,6 +230,16 @@ class Assistant:
         return self._endpoints
 
 
+def _stop_with_parent() -> None:
+    """In the child, before it runs: SIGTERM when the supervisor dies, however it dies.
+
+    A supervisor killed outright (SIGKILL, out of memory) cannot stop its servers
+    itself; left running, they would hold the ports the next `make run` needs.
+    """
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
 def free_port() -> int:
     """A loopback port that nothing listens on now."""
     with socket.socket() as s:
@@ -230,21 +247,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def send(
-    base_url: str,
-    sender: str,
-    text: str,
-    timeout: float = 30.0,
-    metadata: dict | None = None,
-) -> List[dict]:
+def send(base_url: str, sender: str, text: str, timeout: float = 30.0) -> List[dict]:
     """Post one message to the REST channel and return the assistant's replies.
 
-    `metadata` travels with the message as the connectors' does (platform, surface,
-    author_id).
+    The conversation is `rest-<sender>`: the REST channel names no platform account.
     """
     body = {"sender": sender, "message": text}
-    if metadata:
-        body["metadata"] = metadata
     request = urllib.request.Request(
         f"{base_url}/webhooks/rest/webhook",
         data=json.dumps(body).encode(),

@@ -74,6 +74,8 @@ class Settings:
     security_answers_key: str | None = None
     outbox_key: str | None = None
     demo_tenancies: Path | None = PROJECT_ROOT / "demo" / "tenancies.yml"
+    # The REST channel is for local chat only: off unless REST_CHANNEL=on.
+    rest_channel: bool = False
     facebook: FacebookSettings = FacebookSettings()
     twitter: TwitterSettings = TwitterSettings()
 
@@ -104,6 +106,7 @@ class Settings:
                 if values.get("DEMO_TENANCIES", "").lower() in ("off", "none", "false")
                 else _path(values.get("DEMO_TENANCIES"), cls.demo_tenancies)
             ),
+            rest_channel=values.get("REST_CHANNEL", "").lower() in ("on", "true", "1", "yes"),
             facebook=FacebookSettings(
                 app_secret=values.get("FACEBOOK_APP_SECRET") or None,
                 verify_token=values.get("FACEBOOK_VERIFY_TOKEN") or None,

@@ -1,6 +1,8 @@
 """Talk to the running assistant through its REST channel, as one tenant.
 
-Usage: python scripts/chat.py [--url http://127.0.0.1:5005] [--sender tenant-1]
+Usage: python scripts/chat.py [--url http://127.0.0.1:$RASA_PORT] [--sender tenant-1]
+
+The Rasa server is looked for on RASA_PORT (default 5005), as `make run` starts it.
 """
 
 from __future__ import annotations
@@ -13,12 +15,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.processes import send  # noqa: E402
+from bot.processes import HOST, send  # noqa: E402
+from bot.settings import Settings  # noqa: E402
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description="Chat with the running assistant.")
-    parser.add_argument("--url", default="http://127.0.0.1:5005")
+    parser.add_argument("--url", default=f"http://{HOST}:{Settings.from_env().rasa_port}")
     parser.add_argument("--sender", default=f"tenant-{uuid.uuid4().hex[:8]}")
     args = parser.parse_args()
     print(f"Talking to {args.url} as {args.sender}. Ctrl-D to stop.")
@@ -34,7 +37,8 @@ def main() -> int:
             replies = send(args.url, args.sender, text)
         except (urllib.error.URLError, ConnectionError) as error:
             print(
-                f"error: cannot reach the assistant at {args.url} ({error}); is `make run` running?"
+                f"error: cannot reach the assistant at {args.url} ({error}); is `make run` "
+                "running, with the REST channel on?"
             )
             continue
         for reply in replies:

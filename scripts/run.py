@@ -1,15 +1,23 @@
-"""Start the assistant (action server and Rasa server) and keep it running until Ctrl-C.
+"""Start the assistant (action server and Rasa server) and keep it running until stopped.
 
 Usage: python scripts/run.py   (what `make run` calls once set-up and training are done)
+
+Ctrl-C, SIGTERM (how systemd and container runtimes stop a service) and SIGHUP (the
+terminal closed) all stop both servers before this exits. The REST channel is on for
+local chat unless REST_CHANNEL says otherwise.
 """
 
 from __future__ import annotations
 
 import os
 import secrets
+import signal
 import sys
 import time
 from pathlib import Path
+from typing import MutableMapping
+
+from dotenv import dotenv_values
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -24,15 +32,20 @@ from scripts.simulate import simulator_env  # noqa: E402
 
 BANNER = """
 ==> The assistant is running.
-    Rasa server:    {rasa}   (REST channel: POST {rasa}/webhooks/rest/webhook)
+    Rasa server:    {rasa}
     Action server:  {actions}/webhook
+{talk}    Rasa HTTP API:  {rasa}/conversations/<id>/tracker?token=...   (token: {token_source})
+    Demo tenancies: see README.md ("Demo tenancies") for checks that pass and fail
+    Stop it:        Ctrl-C (or SIGTERM)
+"""
+TALK = """    REST channel:   on, for local chat (REST_CHANNEL=off turns it off):
+                    POST {rasa}/webhooks/rest/webhook; conversations are rest-<sender>
     Talk to it:     make chat            (in another terminal)
                or:  curl -s -X POST {rasa}/webhooks/rest/webhook \\
                       -H 'Content-Type: application/json' \\
                       -d '{{"sender": "tenant-1", "message": "hi"}}'
-    Rasa HTTP API:  {rasa}/conversations/<id>/tracker?token=...   (token: {token_source})
-    Demo tenancies: see README.md ("Demo tenancies") for checks that pass and fail
-    Stop it:        Ctrl-C
+"""
+TALK_OFF = """    REST channel:   off (REST_CHANNEL=on turns it on for make chat)
 """
 TOKEN_FILE = ROOT / "var" / "rasa-api-token"
 
@@ -80,8 +93,33 @@ def channel_lines(settings: Settings) -> str:
     return "\n".join(lines)
 
 
+def rest_channel_on_unless_set(environ: MutableMapping[str, str], dotenv_path: Path) -> None:
+    """Turn the REST channel on for local chat (make chat), unless REST_CHANNEL is set
+    in the environment or in `.env` (an operator's REST_CHANNEL=off stands)."""
+    if "REST_CHANNEL" not in environ and "REST_CHANNEL" not in dotenv_values(dotenv_path):
+        environ["REST_CHANNEL"] = "on"
+
+
+def interrupt_on_stop_signals() -> None:
+    """SIGTERM and SIGHUP stop the assistant as Ctrl-C does (KeyboardInterrupt)."""
+
+    def interrupt(signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    for stop_signal in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(stop_signal, interrupt)
+
+
+def ignore_stop_signals() -> None:
+    """While the servers are being stopped, another signal must not cut that short."""
+    for stop_signal in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(stop_signal, signal.SIG_IGN)
+
+
 def main(argv: list[str] | None = None) -> int:
+    interrupt_on_stop_signals()
     arguments = argv if argv is not None else sys.argv[1:]
+    rest_channel_on_unless_set(os.environ, ROOT / ".env")
     if "--simulator" in arguments:
         # The platforms are the simulator's fakes (make simulate): see scripts/simulate.py.
         os.environ.update(simulator_env())
@@ -100,33 +138,41 @@ def main(argv: list[str] | None = None) -> int:
         rasa_port=settings.rasa_port,
         action_port=settings.action_port,
         api_token=token,
+        rest_channel=settings.rest_channel,
     )
     print("==> Starting the action server and the Rasa server", flush=True)
     started = time.monotonic()
     try:
         assistant.start()
-    except StartError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        assistant.stop()
-        return 130
-    banner = BANNER.format(
-        rasa=assistant.rasa_url, actions=assistant.action_url, token_source=token_source
-    )
-    hooks = f"    Channels (webhooks at {assistant.rasa_url}/webhooks/<name>/webhook):"
-    print(f"{banner}{hooks}\n{channel_lines(settings)}", flush=True)
-    print(f"    (ready in {time.monotonic() - started:.0f}s)", flush=True)
-    try:
+        print(banner(assistant, settings, token_source), flush=True)
+        print(f"    (ready in {time.monotonic() - started:.0f}s)", flush=True)
         while (gone := assistant.exited()) is None:
             time.sleep(1)
         print(f"error: the {gone} server stopped; stopping the other", file=sys.stderr)
+        return 1
+    except StartError as error:
+        print(f"error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("\n==> Stopping", flush=True)
         return 0
     finally:
+        # However it ends (Ctrl-C, SIGTERM, a server gone, an error), both servers go.
+        ignore_stop_signals()
         assistant.stop()
+
+
+def banner(assistant: Assistant, settings: Settings, token_source: str) -> str:
+    """What `make run` prints once both servers answer."""
+    talk = (TALK if settings.rest_channel else TALK_OFF).format(rasa=assistant.rasa_url)
+    text = BANNER.format(
+        rasa=assistant.rasa_url,
+        actions=assistant.action_url,
+        talk=talk,
+        token_source=token_source,
+    )
+    hooks = f"    Channels (webhooks at {assistant.rasa_url}/webhooks/<name>/webhook):"
+    return f"{text}{hooks}\n{channel_lines(settings)}"
 
 
 if __name__ == "__main__":

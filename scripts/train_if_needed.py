@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -57,7 +58,15 @@ def is_up_to_date(current: str, models: Path = MODELS) -> bool:
     return saved.get("inputs") == current and saved.get("model") == model.name
 
 
+def interrupt(signum: int, _frame: object) -> None:
+    """SIGTERM (make, systemd, a container runtime stopping us) acts as Ctrl-C does:
+    subprocess.run then kills the training it waits for, instead of leaving it behind."""
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def main() -> int:
+    for stop_signal in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(stop_signal, interrupt)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--force", action="store_true", help="train even if up to date")
     args = parser.parse_args()
@@ -68,7 +77,11 @@ def main() -> int:
         return 0
     print("==> Training a model (config.yml, domain.yml or data/ changed, or no model yet)")
     rasa = Path(sys.executable).with_name("rasa")
-    result = subprocess.run([str(rasa), "train", "--out", str(MODELS)], cwd=ROOT)
+    try:
+        result = subprocess.run([str(rasa), "train", "--out", str(MODELS)], cwd=ROOT)
+    except KeyboardInterrupt:
+        print("==> Training stopped", file=sys.stderr)
+        return 130
     if result.returncode != 0:
         print("error: training failed", file=sys.stderr)
         return result.returncode

@@ -66,7 +66,7 @@ def demo_tenancies(database_url: str):
 
 def assistant_in(tmp: Path, extra_env: Dict[str, str] | None = None, **options):
     """Both servers as `make run` starts them, on spare ports, with their own store,
-    conversations and logs under `tmp`."""
+    conversations and logs under `tmp`, and the REST channel on as `make run` has it."""
     import sys
 
     from bot.processes import Assistant, free_port
@@ -80,5 +80,6 @@ def assistant_in(tmp: Path, extra_env: Dict[str, str] | None = None, **options):
         tracker_db=tmp / "tracker.db",
         log_dir=tmp / "logs",
         extra_env={"DATABASE_URL": f"sqlite:///{tmp / 'assistant.db'}", **(extra_env or {})},
+        rest_channel=options.pop("rest_channel", True),
         **options,
     )

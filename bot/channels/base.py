@@ -1,19 +1,21 @@
 """The part every connector shares: check, record, acknowledge; then process.
 
-A webhook's POST is checked (signature, then shape), its events recorded durably, and
-answered within milliseconds; processing happens afterwards (bot.channels.runtime).
-A forged or unsigned request is refused with 403, a malformed one with 400, and
-neither records anything. Without its settings a channel is off: it says so at
-start-up and answers 503.
+A webhook's POST is checked (size, signature, then shape), its events recorded
+durably, and answered within milliseconds; processing happens afterwards
+(bot.channels.runtime). A body over MAX_BODY_BYTES is refused with 413 as soon as it
+is known to be too big (by its Content-Length, or while it streams in), a forged or
+unsigned request with 403, a malformed one with 400, and none records anything.
+Without its settings a channel is off: it says so at start-up and answers 503.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 from abc import ABC, abstractmethod
 from datetime import datetime
-from typing import Any, Awaitable, Callable, List
+from typing import Any, Awaitable, Callable, List, Mapping
 
 from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, response
@@ -25,6 +27,81 @@ from bot.channels.runtime import ChannelRuntime, utc_now
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
+# Real webhook bodies are a few kilobytes (a Messenger batch, a long X thread of
+# mentions); 1 MiB leaves room for the largest and stops a body sent to exhaust memory.
+MAX_BODY_BYTES = 1024 * 1024
+# Platform payloads nest about ten levels; deeper is no platform's and would reach
+# Python's recursion limit in the code that reads it.
+MAX_NESTING = 64
+
+
+# Platform ids (page-scoped ids, mids, comment and tweet ids) are printable ASCII; the
+# store keeps ids and conversation ids in 255 characters.
+ID_SHAPE = re.compile(r"[!-~]{1,255}")
+
+
+def readable(event: InboundEvent) -> bool:
+    """Whether `event` is a message the assistant can read: text that is text (no lone
+    UTF-16 surrogates, which no platform sends), and ids of a platform's shape."""
+    ids = (event.event_id, event.author_id, event.post_id, event.comment_id, event.tweet_id)
+    if not all(i is None or (isinstance(i, str) and ID_SHAPE.fullmatch(i)) for i in ids):
+        return False
+    if not isinstance(event.text, str) or len(event.conversation_id) > 255:
+        return False
+    try:
+        event.text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+class BodyTooLarge(Exception):
+    """The request body is over MAX_BODY_BYTES."""
+
+
+async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
+    """The body of a streamed request, read no further than `limit` bytes.
+
+    Raises:
+        BodyTooLarge: the Content-Length, or the bytes that arrived, are over `limit`.
+    """
+    length = request.headers.get("content-length")
+    if length is not None and (not length.strip().isdigit() or int(length) > limit):
+        raise BodyTooLarge()
+    chunks, size = [], 0
+    while True:
+        chunk = await request.stream.read()
+        if chunk is None:
+            return b"".join(chunks)
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge()
+        chunks.append(chunk)
+
+
+def load_json(body: bytes) -> Any:
+    """The JSON in a webhook body.
+
+    Raises:
+        MalformedPayload: not UTF-8 JSON, or nested deeper than any platform nests.
+    """
+    try:
+        payload = json.loads(body)
+    except RecursionError:
+        raise MalformedPayload("nested too deep") from None
+    except (ValueError, TypeError) as error:
+        raise MalformedPayload(f"not JSON: {error}") from None
+    # Checked without recursion: what is read next (the parsers, json.dumps) recurses.
+    stack = [(payload, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_NESTING:
+            raise MalformedPayload("nested too deep")
+        if isinstance(value, dict):
+            stack.extend((item, depth + 1) for item in value.values())
+        elif isinstance(value, list):
+            stack.extend((item, depth + 1) for item in value)
+    return payload
 
 
 class DurableInput(InputChannel, ABC):
@@ -58,8 +135,8 @@ class DurableInput(InputChannel, ABC):
         """The settings this channel still needs."""
 
     @abstractmethod
-    def signature_valid(self, request: Request) -> bool:
-        """Whether the request is signed with the app's secret."""
+    def signature_valid(self, body: bytes, headers: Mapping[str, str]) -> bool:
+        """Whether `body` is signed with the app's secret, as `headers` say."""
 
     @abstractmethod
     def parse(self, payload: Any, now: datetime) -> List[InboundEvent]:
@@ -95,17 +172,39 @@ class DurableInput(InputChannel, ABC):
                 return channel.off_response()
             return channel.challenge(request)
 
-        @hook.route("/webhook", methods=["POST"])
+        # Streamed, so that a body too big is refused before it is read whole.
+        @hook.route("/webhook", methods=["POST"], stream=True)
         async def receive(request: Request) -> HTTPResponse:
             if not channel.on:
                 return channel.off_response()
-            if not channel.signature_valid(request):
+            try:
+                body = await read_body(request)
+            except BodyTooLarge:
+                logger.warning(
+                    "Refused a %s webhook: body over %d bytes", channel.name(), MAX_BODY_BYTES
+                )
+                return response.json({"error": "body too large"}, status=413)
+            if not channel.signature_valid(body, request.headers):
                 logger.warning("Refused a %s webhook: bad or missing signature", channel.name())
                 return response.json({"error": "invalid signature"}, status=403)
             try:
-                events = channel.parse(json.loads(request.body or b""), channel._clock())
-            except (ValueError, MalformedPayload) as error:
+                events = channel.parse(load_json(body), channel._clock())
+            except (ValueError, RecursionError) as error:  # MalformedPayload is a ValueError
                 return response.json({"error": f"malformed payload: {error}"}, status=400)
+            # As with an event of an odd shape, one unreadable event does not cost the
+            # others in its batch; a batch of nothing else is malformed.
+            readable_events = [event for event in events if readable(event)]
+            if len(readable_events) < len(events):
+                logger.warning(
+                    "Skipped %d unreadable %s event(s)",
+                    len(events) - len(readable_events),
+                    channel.name(),
+                )
+                if not readable_events:
+                    return response.json(
+                        {"error": "malformed payload: no readable event"}, status=400
+                    )
+            events = readable_events
             runtime = await ChannelRuntime.for_app(request.app, channel.settings)
             accepted = await runtime.accept(events)
             return response.json({"received": len(events), "new": len(accepted)})

@@ -7,7 +7,7 @@ Registered in credentials.yml as `bot.channels.twitter.TwitterInput`; the webhoo
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, List
+from typing import Any, List, Mapping
 
 from sanic import response
 from sanic.request import Request
@@ -15,7 +15,11 @@ from sanic.response import HTTPResponse
 
 from bot.channels.base import DurableInput
 from bot.channels.events import InboundEvent, parse_twitter
-from bot.channels.signatures import twitter_crc_response, twitter_signature_valid
+from bot.channels.signatures import (
+    crc_token_acceptable,
+    twitter_crc_response,
+    twitter_signature_valid,
+)
 
 
 class TwitterInput(DurableInput):
@@ -28,10 +32,9 @@ class TwitterInput(DurableInput):
     def missing_settings(self) -> List[str]:
         return self.settings.twitter.missing()
 
-    def signature_valid(self, request: Request) -> bool:
-        header = request.headers.get("x-twitter-webhooks-signature")
-        secret = self.settings.twitter.consumer_secret
-        return twitter_signature_valid(request.body, header, secret)
+    def signature_valid(self, body: bytes, headers: Mapping[str, str]) -> bool:
+        header = headers.get("x-twitter-webhooks-signature")
+        return twitter_signature_valid(body, header, self.settings.twitter.consumer_secret)
 
     def parse(self, payload: Any, now: datetime) -> List[InboundEvent]:
         events = parse_twitter(payload, now)
@@ -41,7 +44,8 @@ class TwitterInput(DurableInput):
 
     def challenge(self, request: Request) -> HTTPResponse:
         """X's challenge-response check."""
-        token = request.args.get("crc_token")
-        if not token:
-            return response.json({"error": "crc_token is required"}, status=400)
-        return response.json(twitter_crc_response(token, self.settings.twitter.consumer_secret))
+        tokens = request.args.getlist("crc_token") or []
+        if len(tokens) != 1 or not crc_token_acceptable(tokens[0]):
+            # A token of any other shape could be a body to sign: see signatures.py.
+            return response.json({"error": "a crc_token of X's shape is required"}, status=400)
+        return response.json(twitter_crc_response(tokens[0], self.settings.twitter.consumer_secret))

@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 import pytest
 
 from bot.association import load_association
+from bot.channels.rest import rest_conversation_id
 from bot.conversations import RasaConversations, RasaError, hand_back
 from bot.handoff import HandoffRepository, Reason, State
 from bot.processes import send
@@ -41,20 +42,20 @@ def test_a_paused_conversation_stays_silent_and_resumes(running):
     assert "reply here by" in told
     assert "{" not in told
 
-    handoff = repository.open_for(tenant)
+    handoff = repository.open_for(rest_conversation_id(tenant))
     assert (handoff.reason, handoff.state) == (Reason.REQUEST_HUMAN, State.WAITING)
 
     # Paused: the assistant sends nothing, and what the tenant writes is kept for staff.
     assert send(assistant.rasa_url, tenant, "hello?? is anyone reading this") == []
     assert send(assistant.rasa_url, tenant, "my boiler is broken") == []
-    tracker = rasa.tracker(tenant)
+    tracker = rasa.tracker(rest_conversation_id(tenant))
     assert tracker["paused"] is True
     written = [e["text"] for e in tracker["events"] if e["event"] == "user"]
     assert written[-2:] == ["hello?? is anyone reading this", "my boiler is broken"]
 
     handed_back = hand_back(handoff.id, repository, rasa, datetime.now(timezone.utc))
     assert handed_back.state is State.HANDED_BACK
-    assert rasa.tracker(tenant)["paused"] is False
+    assert rasa.tracker(rest_conversation_id(tenant))["paused"] is False
 
     assert ASSOCIATION.name in texts(send(assistant.rasa_url, tenant, "hello"))
 
@@ -65,7 +66,7 @@ def test_an_emergency_gives_the_contacts_first_then_an_urgent_handoff(running):
     replies = send(assistant.rasa_url, tenant, "i can smell gas really strongly in my kitchen")
     assert all(c.number in replies[0]["text"] for c in ASSOCIATION.emergency_contacts)
     assert "urgent" in texts(replies[1:])
-    assert repository.open_for(tenant).reason is Reason.EMERGENCY
+    assert repository.open_for(rest_conversation_id(tenant)).reason is Reason.EMERGENCY
 
 
 def test_the_api_refuses_a_wrong_token(running):

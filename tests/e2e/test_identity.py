@@ -7,6 +7,7 @@ tracker store's database file and the servers' logs for every answer typed here.
 
 import json
 import secrets
+import time
 import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -14,6 +15,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from bot.channels.rest import rest_conversation_id
 from bot.conversations import RasaConversations, hand_back
 from bot.handoff import HandoffRepository, Reason
 from bot.identity import Verification, staff_view
@@ -21,6 +23,8 @@ from bot.processes import send
 from bot.security_question import Sealer
 from bot.store import connect, identity_attempts
 from bot.tenancy import TenancyRepository, load_tenancies
+from scripts.fake_platforms import facebook_webhook, page_comment
+from tests.e2e.platforms import PAGE, new_user, to_facebook, wait_for
 from tests.helpers import DEMO_TENANCIES, assistant_in
 
 MARGARET = ("TEN-204817", "Margaret Thompson", "12th April 1958")
@@ -57,21 +61,19 @@ def running(tmp_path_factory):
 
 
 class Chat:
-    """One conversation with the running assistant."""
+    """One private conversation with the running assistant, through the REST channel
+    (a sender of its own: the REST channel names no platform account)."""
 
-    def __init__(self, running, author=None, surface="private"):
+    def __init__(self, running):
         self.url = running["assistant"].rasa_url
-        self.id = f"conversation-{uuid.uuid4().hex[:8]}"
-        author = author or f"psid-{uuid.uuid4().hex[:8]}"
-        self.metadata = {"platform": "facebook", "surface": surface, "author_id": author}
+        self.sender = f"conversation-{uuid.uuid4().hex[:8]}"
+        self.id = rest_conversation_id(self.sender)  # the conversation Rasa keeps
         self.replies: list[str] = []
 
     def say(self, text, answer=False):
         if answer:
             TYPED.append(text)
-        said = " ".join(
-            r.get("text", "") for r in send(self.url, self.id, text, metadata=self.metadata)
-        )
+        said = " ".join(r.get("text", "") for r in send(self.url, self.sender, text))
         self.replies.append(said)
         return said
 
@@ -82,12 +84,6 @@ class Chat:
         self.say(answers[0], answer=True)
         self.say(answers[1], answer=True)
         return self.say(answers[2], answer=True)
-
-    def as_author(self, author):
-        other = Chat.__new__(Chat)
-        other.__dict__.update(self.__dict__, replies=[])
-        other.metadata = {**self.metadata, "author_id": author}
-        return other
 
 
 def attempts(running):
@@ -148,36 +144,54 @@ def test_a_person_neither_listed_nor_authorised_is_refused_with_the_right_refere
 
 
 def test_an_authorised_contact_sees_only_what_the_tenant_authorised(running):
-    chat = Chat(running, author="psid-daniel")
+    chat = Chat(running)
     assert "£123.45 in arrears" in chat.check("what's mum's rent balance", DANIEL)
     repairs = chat.say("any update on the repairs")
     assert "hasn't authorised" in repairs and "R-30117" not in repairs
 
 
-def test_a_different_sender_in_the_same_conversation_must_verify_again(running):
-    margaret = Chat(running, author="psid-margaret")
+def test_another_sender_must_verify_for_itself(running):
+    # A different author in one platform conversation cannot happen (a conversation is
+    # its author's), and the REST channel names no author: another sender is another
+    # conversation. tests/e2e/test_rest_channel.py has a REST caller naming a platform
+    # account's conversation.
+    margaret = Chat(running)
     assert "£123.45" in margaret.check("rent balance please", MARGARET)
-    stranger = margaret.as_author("psid-stranger")
+    stranger = Chat(running)
     asked = stranger.say("how much rent is owed")
     assert ASKED in asked and "£" not in asked
 
 
-def test_in_a_public_thread_no_check_starts_and_nothing_is_disclosed(running):
-    before = len(attempts(running))
-    chat = Chat(running, surface="public")
-    # Tom Walsh's details are typed only here, in public: they are no answers, as no
-    # question was asked, and P5 (hiding public personal details) is the connectors'.
-    told = chat.say("how much rent do I owe? my ref is TEN 318552")
-    assert "public comment" in told and "private message" in told
-    assert ASKED not in told
-    for text in ("Tom Walsh", "02/11/1988"):
-        assert ASKED not in chat.say(text)
-    assert "£" not in " ".join(chat.replies)
-    assert len(attempts(running)) == before
+def test_in_a_public_thread_no_check_starts_and_nothing_is_disclosed(platforms_running):
+    # A public thread is a comment on the page, through the Facebook webhook.
+    assistant, platforms, _ = platforms_running
+    engine = connect(assistant.extra_env["DATABASE_URL"])
+    before = len(attempts({"engine": engine}))
+    commenter, told = new_user(), []
+    for text in ("how much rent do I owe?", "whats my rent balance please"):
+        comment_id = f"{PAGE}_{uuid.uuid4().int % 10**9}"
+        change = page_comment(commenter, text, comment_id, "post1")
+        to_facebook(assistant, facebook_webhook(PAGE, changes=[change]))
+
+        def answered(comment_id=comment_id):
+            return [
+                call
+                for call in platforms.received("facebook")
+                if comment_id in call.path
+                or ((call.body or {}).get("recipient") or {}).get("comment_id") == comment_id
+            ]
+
+        assert wait_for(answered, 60), f"no answer to {text!r}"
+        time.sleep(2)  # the rest of the answers to it
+        told += [json.dumps(call.body) for call in answered()]
+    said = " ".join(told)
+    assert "private message" in said
+    assert ASKED not in said and "£" not in said
+    assert len(attempts({"engine": engine})) == before
 
 
 def test_three_failures_lock_and_hand_over_and_a_fourth_guess_is_refused_unchecked(running):
-    chat = Chat(running, author="psid-guesser")
+    chat = Chat(running)
     wrong = ("TEN-204817", "Margaret Thompson", "01/01/1960")
     assert "couldn't confirm" in chat.check("whats my rent balance", wrong)
     for _ in range(2):
@@ -197,13 +211,13 @@ def test_three_failures_lock_and_hand_over_and_a_fourth_guess_is_refused_uncheck
     assert len(attempts(running)) == before
 
     # The tenancy is locked too: its real tenant, on another account, is not verified yet.
-    margaret = Chat(running, author="psid-margaret-2")
+    margaret = Chat(running)
     assert "couldn't confirm" in margaret.check("whats my balance", MARGARET)
     never_echoed(chat)
 
 
 def test_verification_ends_after_thirty_idle_minutes(running):
-    chat = Chat(running, author="psid-priya")
+    chat = Chat(running)
     assert "in credit" in chat.check("how much rent do i owe", PRIYA)
     # Thirty-one minutes pass: the verification is as old as that.
     tracker = running["rasa"].tracker(chat.id)

@@ -12,6 +12,7 @@ import threading
 import time
 import urllib.error
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -121,6 +122,8 @@ def test_it_prints_where_it_listens_and_how_to_talk_to_it(run):
     assert f"http://127.0.0.1:{run.rasa_port}/webhooks/rest/webhook" in output
     assert f"http://127.0.0.1:{run.action_port}/webhook" in output
     assert "make chat" in output
+    # The REST channel is on for local chat, and it says so.
+    assert "REST channel:   on, for local chat" in output
     # No platform secrets in this environment: both channels say they are off, and why.
     assert "Facebook:       off (set FACEBOOK_APP_SECRET" in output
     assert "X:              off (set TWITTER_CONSUMER_KEY" in output
@@ -204,3 +207,117 @@ def test_ctrl_c_stops_both_servers(run):
     assert code in (0, 2, 130, -2), "".join(run.lines[-20:])
     assert not port_open(run.rasa_port)
     assert not port_open(run.action_port)
+
+
+def descendants(pid):
+    """The processes started under `pid` (children, theirs, ...), read from /proc."""
+    children = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(parent, []).append(int(stat.parent.name))
+    found, waiting = [], [pid]
+    while waiting:
+        for child in children.get(waiting.pop(), []):
+            found.append(child)
+            waiting.append(child)
+    return found
+
+
+def running_pid(pid):
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
+def command_line(pid):
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+def test_sigterm_to_make_run_stops_both_servers_within_seconds(tmp_path):
+    """As systemd or a container runtime stops a service: SIGTERM to the main process."""
+    run = MakeRun(f"sqlite:///{tmp_path / 'assistant.db'}")
+    started = descendants(run.process.pid)
+    try:
+        servers = [pid for pid in started if " run " in f"{command_line(pid)} "]
+        servers = [pid for pid in servers if "rasa" in command_line(pid)]
+        assert len(servers) == 2, [command_line(pid) for pid in started]
+        os.kill(run.process.pid, signal.SIGTERM)
+        run.process.wait(timeout=30)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and any(map(running_pid, started)):
+            time.sleep(0.2)
+        left = [command_line(pid) for pid in started if running_pid(pid)]
+        assert left == [], left
+        assert not port_open(run.rasa_port) and not port_open(run.action_port)
+    finally:
+        run.kill()
+        for pid in started:  # what a failed stop left behind
+            if running_pid(pid):
+                os.kill(pid, signal.SIGKILL)
+
+
+def test_sigterm_while_make_run_trains_stops_the_training(tmp_path):
+    import shutil
+    import sys
+
+    # What `make run` runs first when the model is stale, in a copy of the project so
+    # that no model is written here; --force trains whatever.
+    for name in ("config.yml", "domain.yml"):
+        shutil.copy(ROOT / name, tmp_path / name)
+    shutil.copytree(ROOT / "data", tmp_path / "data")
+    (tmp_path / "models").mkdir()
+    (tmp_path / "scripts").mkdir()
+    shutil.copy(ROOT / "scripts" / "train_if_needed.py", tmp_path / "scripts")
+    process = subprocess.Popen(
+        [sys.executable, "scripts/train_if_needed.py", "--force"],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    training = []
+    try:
+        deadline = time.monotonic() + 60
+        while not training and time.monotonic() < deadline:
+            time.sleep(0.2)
+            training = [p for p in descendants(process.pid) if "train" in command_line(p)]
+        assert training, "the training did not start"
+        os.kill(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and any(map(running_pid, training)):
+            time.sleep(0.2)
+        assert not any(map(running_pid, training)), [command_line(p) for p in training]
+    finally:
+        if process.poll() is None:
+            process.kill()
+        for pid in training:
+            if running_pid(pid):
+                os.kill(pid, signal.SIGKILL)
+
+
+def test_when_the_supervisor_is_killed_outright_the_servers_stop_too(tmp_path):
+    """SIGKILL (or the out-of-memory killer) leaves the supervisor no time to stop them."""
+    run = MakeRun(f"sqlite:///{tmp_path / 'assistant.db'}")
+    started = descendants(run.process.pid)
+    try:
+        [supervisor] = [pid for pid in started if "scripts/run.py" in command_line(pid)]
+        os.kill(supervisor, signal.SIGKILL)
+        run.process.wait(timeout=30)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and any(map(running_pid, started)):
+            time.sleep(0.2)
+        assert [command_line(pid) for pid in started if running_pid(pid)] == []
+    finally:
+        run.kill()
+        for pid in started:
+            if running_pid(pid):
+                os.kill(pid, signal.SIGKILL)

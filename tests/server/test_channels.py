@@ -179,5 +179,6 @@ def test_credentials_register_both_connectors_by_module_path():
     assert {
         "bot.channels.facebook.FacebookInput",
         "bot.channels.twitter.TwitterInput",
-        "rest",
+        "bot.channels.rest.LocalRestInput",
     } <= set(credentials)
+    assert "rest" not in credentials  # Rasa's own REST channel would trust the body
