@@ -229,7 +229,6 @@ class HandoffRepository:
             )
         return replace(current, state=state, updated_at=now)
 
-
     def raise_to_emergency(
         self, handoff_id: str, now: datetime, calendar: WorkingCalendar
     ) -> Handoff:
