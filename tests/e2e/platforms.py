@@ -89,7 +89,7 @@ def assistant_with_platforms(tmp):
                 "TWITTER_API_URL": platforms.x_url,
             },
             action_port=action_port,
-            api_token=secrets.token_urlsafe(16),
+            api_token=secrets.token_hex(16),  # a leading "-" would read as an option
             action_endpoint=proxy.url,
         )
         with assistant:
