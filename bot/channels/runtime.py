@@ -250,15 +250,23 @@ class ChannelRuntime:
         try:
             watch_actions(agent)
             await self._handle(agent, event, on_new_message)
-            await _in_thread(self.intake.processed, item.row_id, self._clock())
         except ActionsFailed as error:
+            heartbeat.cancel()  # the retry time set next must not be renewed away
             logger.warning(
                 "Actions failed for %s event %s: %s", event.platform, event.event_id, error
             )
             await self._after_failed_actions(agent, item, error)
         except Exception as error:
+            heartbeat.cancel()
             logger.exception("Processing %s event %s failed", event.platform, event.event_id)
             await self._try_again_later(item, repr(error))
+        else:
+            heartbeat.cancel()
+            try:
+                await _in_thread(self.intake.processed, item.row_id, self._clock())
+            except Exception as error:  # handled: a retry finds it in the conversation
+                logger.exception("Could not mark event %s processed", item.row_id)
+                await self._try_again_later(item, repr(error))
         finally:
             heartbeat.cancel()
 
