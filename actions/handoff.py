@@ -16,7 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import dependencies
 from actions.metadata import message_context
-from bot.handoff import HandoffRepository, Reason, notice, plan
+from bot.handoff import HandoffRepository, Priority, Reason, notice, plan
 from bot.working_hours import WorkingCalendar
 
 
@@ -56,6 +56,9 @@ class HandOff(Action, ABC):
         handoff = self._repository.open_for(conversation.conversation_id)
         if handoff is None:
             handoff = self._repository.add(plan(self.reason, conversation, now, self._calendar))
+        elif self.reason is Reason.EMERGENCY and handoff.priority is not Priority.URGENT:
+            # P2: an emergency while waiting for a person is not left in the normal queue.
+            handoff = self._repository.raise_to_emergency(handoff.id, now, self._calendar)
         told = notice(handoff, now, self._calendar)
         return [
             SlotSet("handoff_case", told.case),

@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any, Dict, List
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
+from rasa_sdk.events import ActionExecuted, ConversationPaused, EventType, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import dependencies
 from actions.identity import SESSION_SLOTS
 from bot.association import Association, slot_names
+from bot.handoff import HandoffRepository
 
 
 class ActionSessionStart(Action):
@@ -20,10 +21,19 @@ class ActionSessionStart(Action):
     numbers and emergency contacts are written once, in the association file.
     Other slots carry over when the domain's session config says so, except an
     identity check's: verification ends with the session (P4).
+
+    A new session (Rasa's SessionStarted resets the conversation, its pause too, after
+    an idle hour or a restart) stays paused while its handoff is open: a conversation
+    handed to people stays with them until staff hand it back (P3).
     """
 
-    def __init__(self, association: Association | None = None) -> None:
+    def __init__(
+        self,
+        association: Association | None = None,
+        handoffs: HandoffRepository | None = None,
+    ) -> None:
         self._association = association or dependencies.association()
+        self._handoffs = handoffs or dependencies.handoff_repository()
 
     def name(self) -> str:
         return "action_session_start"
@@ -43,5 +53,7 @@ class ActionSessionStart(Action):
                 if name not in fresh and value is not None
             ]
         events += [SlotSet(name, value) for name, value in self._association.as_slots().items()]
+        if self._handoffs.open_for(tracker.sender_id) is not None:
+            events.append(ConversationPaused())
         events.append(ActionExecuted("action_listen"))
         return events

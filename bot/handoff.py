@@ -229,6 +229,42 @@ class HandoffRepository:
             )
         return replace(current, state=state, updated_at=now)
 
+    def raise_to_emergency(
+        self, handoff_id: str, now: datetime, calendar: WorkingCalendar
+    ) -> Handoff:
+        """An open handoff becomes an urgent one for the emergency team (P2).
+
+        A tenant already waiting for a person who then reports an emergency is not
+        left in the normal queue: the handoff takes the emergency's team and
+        priority, and its deadlines are the earlier of the two.
+
+        Raises:
+            KeyError: there is no such handoff.
+        """
+        with self._engine.begin() as connection:
+            row = connection.execute(
+                select(handoffs).where(handoffs.c.id == handoff_id).with_for_update()
+            ).first()
+            if row is None:
+                raise KeyError(handoff_id)
+            current = _handoff(row)
+            fresh = plan(Reason.EMERGENCY, current.conversation, now, calendar)
+            raised = replace(
+                current,
+                reason=fresh.reason,
+                team=fresh.team,
+                priority=fresh.priority,
+                acknowledge_by=min(current.acknowledge_by, fresh.acknowledge_by),
+                reply_by=min(current.reply_by, fresh.reply_by),
+                updated_at=now,
+            )
+            values = _row(raised)
+            del values["id"]
+            connection.execute(
+                handoffs.update().where(handoffs.c.id == handoff_id).values(**values)
+            )
+        return raised
+
 
 def _row(h: Handoff) -> dict:
     return {

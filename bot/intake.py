@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import List, Sequence
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from bot.channels.events import InboundEvent
-from bot.store import as_aware, inbound_events, to_utc
+from bot.store import inbound_events, to_utc
 
 ACCEPTED = "accepted"
 PROCESSED = "processed"
@@ -49,6 +49,11 @@ class IntakeStore:
     def __init__(self, engine: Engine, lease: timedelta = LEASE) -> None:
         self._engine = engine
         self._lease = lease
+
+    @property
+    def lease(self) -> timedelta:
+        """How long a claim lasts unless it is renewed."""
+        return self._lease
 
     def accept(self, events: Sequence[InboundEvent], now: datetime) -> List[InboundEvent]:
         """Record `events`; returns those not seen before (redeliveries are dropped)."""
@@ -84,25 +89,30 @@ class IntakeStore:
         """Claim the next event of each conversation that has one waiting.
 
         A conversation with an event in processing gives none, so its events are
-        processed one at a time, in the order they were accepted.
+        processed one at a time, in the order they were accepted. Only each
+        conversation's first waiting event is a candidate, oldest first: a long
+        backlog in one conversation (a flood, a spammer) never keeps another
+        tenant's message, an emergency among them, waiting behind it.
         """
-        free = or_(inbound_events.c.claimed_until.is_(None), inbound_events.c.claimed_until < now)
+        free = or_(
+            inbound_events.c.claimed_until.is_(None), inbound_events.c.claimed_until < to_utc(now)
+        )
+        firsts = (
+            select(func.min(inbound_events.c.id).label("id"))
+            .where(inbound_events.c.state == ACCEPTED)
+            .group_by(inbound_events.c.conversation_id)
+            .subquery()
+        )
         with self._engine.connect() as connection:
             rows = connection.execute(
                 select(inbound_events)
-                .where(inbound_events.c.state == ACCEPTED)
+                .join(firsts, inbound_events.c.id == firsts.c.id)
+                .where(free)
                 .order_by(inbound_events.c.id)
-                .limit(500)
+                .limit(limit)
             ).all()
-        firsts, seen = [], set()
-        for row in rows:
-            if row.conversation_id in seen:
-                continue
-            seen.add(row.conversation_id)
-            if row.claimed_until is None or as_aware(row.claimed_until) < now:
-                firsts.append(row)
         claimed = []
-        for row in firsts[:limit]:
+        for row in rows:
             with self._engine.begin() as connection:
                 taken = connection.execute(
                     inbound_events.update()
@@ -143,6 +153,20 @@ class IntakeStore:
                 inbound_events.update()
                 .where(inbound_events.c.id == claimed.row_id)
                 .values(**values)
+            )
+
+    def postpone(self, claimed: Claimed, now: datetime, error: str, delay: timedelta) -> None:
+        """Processing could not finish for a reason outside the event (the action
+        server is down): try again after `delay`, without using up an attempt."""
+        with self._engine.begin() as connection:
+            connection.execute(
+                inbound_events.update()
+                .where(inbound_events.c.id == claimed.row_id, inbound_events.c.state == ACCEPTED)
+                .values(
+                    last_error=error[:2000],
+                    claimed_until=to_utc(now + delay),
+                    attempts=max(0, claimed.attempts - 1),
+                )
             )
 
     def waiting(self) -> int:

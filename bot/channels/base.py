@@ -23,7 +23,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels.events import InboundEvent, MalformedPayload
-from bot.channels.runtime import ChannelRuntime, utc_now
+from bot.channels.runtime import ChannelRuntime, refuse_memory_tracker_store, utc_now
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -152,6 +152,7 @@ class DurableInput(InputChannel, ABC):
 
         @hook.listener("after_server_start")
         async def start(app, _loop) -> None:
+            await refuse_memory_tracker_store(app)
             if channel.on:
                 runtime = await ChannelRuntime.for_app(app, channel.settings)
                 runtime.start(app, on_new_message)

@@ -46,6 +46,9 @@ class InboundEvent:
     tweet_id: str | None = None
     # X: a reply to one of the account's own posts, which the account may hide.
     reply_to_account: bool = False
+    # What a message with no words carried: "photo", "video", "voice note", "sticker",
+    # "file" or "attachment"; its text then says so, for staff reading the conversation.
+    attachment: str | None = None
 
     @property
     def conversation_id(self) -> str:
@@ -63,6 +66,7 @@ class InboundEvent:
             "post_id": self.post_id,
             "comment_id": self.comment_id,
             "tweet_id": self.tweet_id,
+            "attachment": self.attachment,
         }
 
     def as_dict(self) -> Dict[str, Any]:
@@ -139,11 +143,17 @@ def _messenger_event(
     message, postback = item.get("message"), item.get("postback")
     if sender == page_id:
         return None
+    attachment = None
     if message is not None:
-        if message.get("is_echo") or not message.get("text"):
-            # Echoes are the page's own; attachments without text have nothing to read.
-            return None
-        text, kind, event_id = message["text"], "message", message["mid"]
+        if message.get("is_echo"):
+            return None  # the page's own
+        text, kind, event_id = message.get("text"), "message", message["mid"]
+        if not text:
+            # A photo, video, voice note, sticker or file alone is still a message (P12).
+            attachment = _messenger_attachment(message)
+            if attachment is None:
+                return None
+            text = attachment_text(attachment)
     elif postback is not None:
         payload = postback.get("payload") or ""
         text = payload if payload.startswith("/") else postback.get("title") or payload
@@ -159,7 +169,32 @@ def _messenger_event(
         author_id=sender,
         text=text,
         sent_at=sent_at,
+        attachment=attachment,
     )
+
+
+# Messenger's attachment types, in the words a tenant would use.
+MESSENGER_ATTACHMENTS = {"image": "photo", "video": "video", "audio": "voice note", "file": "file"}
+X_MEDIA = {"photo": "photo", "video": "video", "animated_gif": "video"}
+
+
+def attachment_text(attachment: str) -> str:
+    """What a message that carried only `attachment` reads as in its conversation."""
+    return f"[sent a {attachment}]"
+
+
+def _messenger_attachment(message: Dict[str, Any]) -> str | None:
+    """What a Messenger message without text carried, or None if nothing."""
+    attachments = message.get("attachments") or []
+    if message.get("sticker_id"):
+        return "sticker"
+    for item in attachments:
+        if (item.get("payload") or {}).get("sticker_id"):
+            return "sticker"
+    for item in attachments:
+        if item.get("type") in MESSENGER_ATTACHMENTS:
+            return MESSENGER_ATTACHMENTS[item["type"]]
+    return "attachment" if attachments else None
 
 
 # What a visitor may put on the page's feed as a post of their own (P5, P7).
@@ -235,14 +270,26 @@ def _direct_message(
     sender = str(created["sender_id"])
     if sender == account:
         return None
+    data = created["message_data"]
+    text, attachment = data.get("text") or "", None
+    media = (data.get("attachment") or {}).get("media")
+    if media is not None:
+        # X puts a t.co link to the media in the text; alone, it is no words at all.
+        text = text.replace(media.get("url") or "\0", "").strip()
+        if not text:
+            attachment = X_MEDIA.get(media.get("type"), "attachment")
+            text = attachment_text(attachment)
+    if not text:
+        return None
     return InboundEvent(
         platform="twitter",
         kind="direct_message",
         event_id=str(item["id"]),
         surface="private",
         author_id=sender,
-        text=created["message_data"]["text"],
+        text=text,
         sent_at=_from_millis(item.get("created_timestamp"), received_at),
+        attachment=attachment,
     )
 
 

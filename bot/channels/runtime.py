@@ -10,16 +10,27 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime, timezone
+import sys
+from datetime import datetime, timedelta, timezone
 from functools import partial
-from typing import Any, Awaitable, Callable, Dict, List
+from typing import Any, Awaitable, Callable, Dict, List, Set
 
 from rasa.core.channels.channel import CollectingOutputChannel, OutputChannel, UserMessage
-from rasa.shared.core.events import BotUttered, ConversationPaused, UserUttered
+from rasa.shared.core.events import BotUttered, ConversationPaused, UserUtteranceReverted
 from sanic import Sanic
 
 from bot.association import load_association
 from bot.channels.delivery import facebook_deliverer, reply_route, twitter_deliverer
+from bot.channels.dialogue import (
+    ActionsFailed,
+    action_failures,
+    as_words,
+    attachment_reading,
+    configured_tracker_store,
+    has_message,
+    insist_on_the_tracker_store,
+    watch_actions,
+)
 from bot.channels.events import InboundEvent
 from bot.channels.graph_api import GraphClient
 from bot.channels.platform_http import PlatformError
@@ -36,11 +47,29 @@ OUTBOX_SENDERS = 3
 IDLE_WAIT = 1.0
 # How often old public comments are looked for (P10); the first look is at start-up.
 RETENTION_EVERY = 3600.0
+# Conversations handled at once by one server: one slow conversation holds up no other.
+INTAKE_WORKERS = 16
+# While the action server is down, a message waits this long between tries.
+ACTIONS_DOWN_RETRY = timedelta(seconds=10)
+# P12: what a tenant hears, once, when the assistant cannot answer them now.
+APOLOGY = (
+    "Sorry, something went wrong on our side and I can't answer just now. "
+    "I've kept your message and will reply here as soon as I can."
+)
+# P2: a tenant waiting for a person who reports an emergency hears this at once.
+EMERGENCY_WHILE_PAUSED = ("utter_emergency_contacts", "action_hand_off_emergency", "utter_handoff")
+EMERGENCY_CONFIDENCE = 0.5
 
 
 def utc_now() -> datetime:
     """The real clock."""
     return datetime.now(timezone.utc)
+
+
+async def refuse_memory_tracker_store(app: Sanic) -> None:
+    """Stop the server at start-up if its conversations would be kept in memory (P12)."""
+    configured = await _in_thread(configured_tracker_store, sys.argv)
+    insist_on_the_tracker_store(getattr(app.ctx, "agent", None), configured)
 
 
 class ChannelRuntime:
@@ -62,6 +91,7 @@ class ChannelRuntime:
         self._worker = worker
         self._clock = clock
         self._tasks: List[asyncio.Task] = []
+        self._working: Set[asyncio.Task] = set()
         self._intake_ready = asyncio.Event()
         self._outbox_ready = asyncio.Event()
 
@@ -117,10 +147,12 @@ class ChannelRuntime:
 
     async def stop(self) -> None:
         """Stop the loops; what they had not finished is picked up at the next start."""
-        for task in self._tasks:
+        tasks = [*self._tasks, *self._working]
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
         self._tasks.clear()
+        self._working.clear()
 
     def remove_old_comments(self) -> int:
         """P10, once: sweep the page's comments, then queue the old ones' deletion."""
@@ -147,8 +179,13 @@ class ChannelRuntime:
             self._intake_ready.set()
         return accepted
 
-    async def enqueue_reply(self, event: InboundEvent, text: str, position: int) -> None:
-        """Put the assistant's reply to `event` in the outbox."""
+    async def enqueue_reply(
+        self, event: InboundEvent, text: str, position: int, key: str | None = None
+    ) -> None:
+        """Put the assistant's reply to `event` in the outbox.
+
+        `key` names the reply instead of its position (the apology is sent once).
+        """
         route = reply_route(event)
         if route is None:
             logger.info(
@@ -167,27 +204,43 @@ class ChannelRuntime:
             author=Author.ASSISTANT,
             user_message_at=event.sent_at,
             # Handled twice (a crash before it was marked processed), it is sent once.
-            dedupe_key=f"{event.platform}:{event.event_id}:{position}",
+            dedupe_key=f"{event.platform}:{event.event_id}:{key or position}",
         )
         self._outbox_ready.set()
 
     async def _intake_loop(
         self, app: Sanic, on_new_message: Callable[[UserMessage], Awaitable[Any]]
     ) -> None:
+        """Hand accepted messages to Rasa, up to INTAKE_WORKERS conversations at once.
+
+        A conversation whose message is slow (a slow action, a long model) holds up
+        only itself: the others are claimed as soon as a worker is free. Nothing that
+        goes wrong here stops the loop; what was claimed is claimed again.
+        """
         while True:
-            agent = getattr(app.ctx, "agent", None)
-            if agent is None or not agent.is_ready():
-                await asyncio.sleep(0.5)
-                continue
             try:
-                claimed = await _in_thread(self.intake.claim, self._clock())
-            except Exception:  # the store is unreachable: keep trying
-                logger.exception("Could not read the intake")
-                claimed = []
-            if not claimed:
-                await _wait(self._intake_ready, IDLE_WAIT)
-                continue
-            await asyncio.gather(*(self._process(agent, item, on_new_message) for item in claimed))
+                agent = getattr(app.ctx, "agent", None)
+                if agent is None or not agent.is_ready():
+                    await asyncio.sleep(0.5)
+                    continue
+                room = INTAKE_WORKERS - len(self._working)
+                claimed = await _in_thread(self.intake.claim, self._clock(), room) if room else []
+                for item in claimed:
+                    task = asyncio.ensure_future(self._process(agent, item, on_new_message))
+                    self._working.add(task)
+                    task.add_done_callback(self._finished)
+                if not claimed:
+                    await _wait(self._intake_ready, IDLE_WAIT)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the store is unreachable, or worse: keep trying
+                logger.exception("The intake loop failed; trying again")
+                await asyncio.sleep(IDLE_WAIT)
+
+    def _finished(self, task: asyncio.Task) -> None:
+        self._working.discard(task)
+        # A worker is free, and its conversation may have a next message waiting.
+        self._intake_ready.set()
 
     async def _process(
         self, agent: Any, item: Claimed, on_new_message: Callable[[UserMessage], Awaitable[Any]]
@@ -195,31 +248,118 @@ class ChannelRuntime:
         event = item.event
         heartbeat = asyncio.ensure_future(self._keep_claim(item))
         try:
-            # Screening is done again when a message is processed again after a crash:
-            # it queues and logs nothing twice, and finishes what the crash cut short.
-            handled = await _already_in_conversation(agent, event)
-            parsed = await agent.parse_message(event.text)
-            intent = Intent(
-                (parsed.get("intent") or {}).get("name"),
-                float((parsed.get("intent") or {}).get("confidence") or 0.0),
+            watch_actions(agent)
+            await self._handle(agent, event, on_new_message)
+        except ActionsFailed as error:
+            heartbeat.cancel()  # the retry time set next must not be renewed away
+            logger.warning(
+                "Actions failed for %s event %s: %s", event.platform, event.event_id, error
             )
-            screened = await _in_thread(self.screening.screen, event, intent, self._clock())
-            if screened.dialogue:
-                if not handled:
-                    output = OutboxOutput(self, event)
-                    await on_new_message(self._user_message(event, output, parsed))
-                if screened.later:
-                    now = self._clock()
-                    await _in_thread(self.screening.send_later, event, screened.later, now)
-            elif not handled:
-                await self._record(agent, event, screened, parsed)
-            self._outbox_ready.set()
-            await _in_thread(self.intake.processed, item.row_id, self._clock())
+            await self._after_failed_actions(agent, item, error)
         except Exception as error:
+            heartbeat.cancel()
             logger.exception("Processing %s event %s failed", event.platform, event.event_id)
-            await _in_thread(self.intake.failed, item, self._clock(), repr(error))
+            await self._try_again_later(item, repr(error))
+        else:
+            heartbeat.cancel()
+            try:
+                await _in_thread(self.intake.processed, item.row_id, self._clock())
+            except Exception as error:  # handled: a retry finds it in the conversation
+                logger.exception("Could not mark event %s processed", item.row_id)
+                await self._try_again_later(item, repr(error))
         finally:
             heartbeat.cancel()
+
+    async def _handle(
+        self,
+        agent: Any,
+        event: InboundEvent,
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+    ) -> None:
+        # Screening is done again when a message is processed again after a crash:
+        # it queues and logs nothing twice, and finishes what the crash cut short.
+        tracker = await agent.tracker_store.retrieve(event.conversation_id)
+        handled = has_message(tracker, event)
+        paused = tracker is not None and tracker.is_paused()
+        parsed = await self._read(agent, event)
+        intent = Intent(
+            (parsed.get("intent") or {}).get("name"),
+            float((parsed.get("intent") or {}).get("confidence") or 0.0),
+        )
+        screened = await _in_thread(self.screening.screen, event, intent, self._clock())
+        if screened.dialogue:
+            if not handled:
+                output = OutboxOutput(self, event)
+                await on_new_message(self._user_message(event, output, parsed))
+                _raise_if_actions_failed()
+                if paused and _is_emergency(intent):
+                    await self._emergency_while_paused(agent, event, output)
+            if screened.later:
+                now = self._clock()
+                await _in_thread(self.screening.send_later, event, screened.later, now)
+        elif not handled:
+            await self._record(agent, event, screened, parsed)
+        self._outbox_ready.set()
+
+    @staticmethod
+    async def _read(agent: Any, event: InboundEvent) -> Dict[str, Any]:
+        """The model's reading of `event`, which the dialogue is given as it is."""
+        if event.attachment:
+            return attachment_reading(event)
+        parsed = await agent.parse_message(as_words(event))
+        return {**parsed, "text": event.text}
+
+    async def _emergency_while_paused(
+        self, agent: Any, event: InboundEvent, output: OutputChannel
+    ) -> None:
+        """P2: a conversation with people still gets the emergency contacts at once.
+
+        The dialogue answers nothing while paused; an emergency is the exception: the
+        contacts, the handoff raised to urgent, and the tenant told it was.
+        """
+        async with agent.lock_store.lock(event.conversation_id):
+            for action in EMERGENCY_WHILE_PAUSED:
+                await agent.execute_action(
+                    event.conversation_id, action, output, "emergency_while_paused", 1.0
+                )
+                _raise_if_actions_failed()
+
+    async def _after_failed_actions(self, agent: Any, item: Claimed, error: ActionsFailed) -> None:
+        """Apologise once, take the message back out of the conversation, try again.
+
+        While the action server is down the message waits without using up its
+        attempts, and is answered in full when the server is back (P12).
+        """
+        event = item.event
+        try:
+            await self.enqueue_reply(event, APOLOGY, 0, key="apology")
+            await self._forget(agent, event)
+            if error.server_down:
+                now = self._clock()
+                await _in_thread(self.intake.postpone, item, now, repr(error), ACTIONS_DOWN_RETRY)
+                return
+        except Exception:
+            logger.exception("Could not set %s event %s aside", event.platform, event.event_id)
+        await self._try_again_later(item, repr(error))
+
+    async def _forget(self, agent: Any, event: InboundEvent) -> None:
+        """Take `event` back out of its conversation, so that it is answered again."""
+        async with agent.lock_store.lock(event.conversation_id):
+            tracker = await agent.tracker_store.retrieve(event.conversation_id)
+            if has_message(tracker, event):
+                tracker.update(UserUtteranceReverted())
+                await agent.tracker_store.save(tracker)
+
+    async def _try_again_later(self, item: Claimed, error: str) -> None:
+        try:
+            await _in_thread(self.intake.failed, item, self._clock(), error)
+        except Exception:
+            # The store failed too: the claim runs out and the event is claimed again.
+            logger.exception(
+                "Could not record the failure of event %s; it is tried again in %s",
+                item.row_id,
+                self.intake.lease,
+            )
 
     @staticmethod
     def _user_message(
@@ -312,18 +452,21 @@ class OutboxOutput(OutputChannel):
         return "outbox"
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        # What follows a failed action assumes it worked ("I've passed your
+        # conversation..."): nothing more is sent, and the turn is not saved.
+        _raise_if_actions_failed()
         self._position += 1
         await self._runtime.enqueue_reply(self._event, text, self._position)
 
 
-async def _already_in_conversation(agent: Any, event: InboundEvent) -> bool:
-    """Whether Rasa already has this message (it was handled, then the process died)."""
-    tracker = await agent.tracker_store.retrieve(event.conversation_id)
-    if tracker is None:
-        return False
-    return any(
-        isinstance(e, UserUttered) and e.message_id == event.event_id for e in tracker.events
-    )
+def _raise_if_actions_failed() -> None:
+    failures = action_failures()
+    if failures:
+        raise ActionsFailed(failures)
+
+
+def _is_emergency(intent: Intent) -> bool:
+    return intent.name == "report_emergency" and intent.confidence >= EMERGENCY_CONFIDENCE
 
 
 async def _in_thread(function: Callable, *args: Any, **kwargs: Any) -> Any:

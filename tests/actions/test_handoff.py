@@ -130,3 +130,17 @@ async def test_the_pause_action_pauses():
         ("action", "action_listen"),
     ]
     assert dispatcher.messages == []
+
+
+async def test_an_emergency_while_waiting_for_a_person_raises_the_handoff_to_urgent(repository):
+    """P2: the tenant already handed over is not left in the normal queue."""
+    await run(ActionHandOffRequestHuman, repository, FRIDAY_EVENING, sender_id="tenant-9")
+    slots, _ = await run(ActionHandOffEmergency, repository, SATURDAY, sender_id="tenant-9")
+    [handoff] = repository.queue()
+    assert (handoff.reason, handoff.team, handoff.priority) == (
+        Reason.EMERGENCY,
+        Team.REPAIRS_EMERGENCY,
+        Priority.URGENT,
+    )
+    assert handoff.state is State.WAITING
+    assert slots["handoff_case"] == "emergency_out_of_hours"

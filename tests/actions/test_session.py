@@ -1,5 +1,6 @@
 """action_session_start: the association's details in slots, other slots carried over."""
 
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -8,7 +9,9 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.session import ActionSessionStart
 from bot.association import parse_association, slot_names
-from tests.helpers import ROOT, domain, make_tracker
+from bot.handoff import Conversation, HandoffRepository, Reason, State, plan
+from bot.store import connect
+from tests.helpers import CALENDAR, ROOT, UK, domain, make_tracker
 
 
 @pytest.fixture()
@@ -19,14 +22,19 @@ def association():
     return parse_association(raw)
 
 
+@pytest.fixture()
+def handoffs():
+    return HandoffRepository(connect("sqlite://"))
+
+
 async def run(action, tracker, session_domain=None):
     dispatcher = CollectingDispatcher()
     events = await action.run(dispatcher, tracker, session_domain or domain())
     return dispatcher, events
 
 
-async def test_fills_every_association_slot_from_the_given_details(association):
-    dispatcher, events = await run(ActionSessionStart(association), make_tracker())
+async def test_fills_every_association_slot_from_the_given_details(association, handoffs):
+    dispatcher, events = await run(ActionSessionStart(association, handoffs), make_tracker())
     slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
     assert set(slot_names()) <= set(slots)
     assert slots["association_name"] == "Testbrook Housing"
@@ -35,17 +43,17 @@ async def test_fills_every_association_slot_from_the_given_details(association):
     assert dispatcher.messages == []
 
 
-async def test_starts_the_session_and_then_listens(association):
-    _, events = await run(ActionSessionStart(association), make_tracker())
+async def test_starts_the_session_and_then_listens(association, handoffs):
+    _, events = await run(ActionSessionStart(association, handoffs), make_tracker())
     assert events[0]["event"] == "session_started"
     assert (events[-1]["event"], events[-1]["name"]) == ("action", "action_listen")
 
 
-async def test_other_slots_carry_over_and_stale_details_are_replaced(association):
+async def test_other_slots_carry_over_and_stale_details_are_replaced(association, handoffs):
     tracker = make_tracker(
         slots={"verified_for": "tenant-1", "association_name": "Old Name", "empty": None}
     )
-    _, events = await run(ActionSessionStart(association), tracker)
+    _, events = await run(ActionSessionStart(association, handoffs), tracker)
     slots = [(e["name"], e["value"]) for e in events if e["event"] == "slot"]
     assert ("verified_for", "tenant-1") in slots
     assert ("association_name", "Old Name") not in slots
@@ -53,10 +61,10 @@ async def test_other_slots_carry_over_and_stale_details_are_replaced(association
     assert all(name != "empty" for name, _ in slots)
 
 
-async def test_nothing_carries_over_when_the_domain_says_so(association):
+async def test_nothing_carries_over_when_the_domain_says_so(association, handoffs):
     session_domain = {**domain(), "session_config": {"carry_over_slots_to_new_session": False}}
     tracker = make_tracker(slots={"verified_for": "tenant-1"})
-    _, events = await run(ActionSessionStart(association), tracker, session_domain)
+    _, events = await run(ActionSessionStart(association, handoffs), tracker, session_domain)
     assert all(e.get("name") != "verified_for" for e in events)
 
 
@@ -65,3 +73,29 @@ def test_the_default_reads_the_project_file():
     assert (
         slots["association_name"] == yaml.safe_load((ROOT / "association.yml").read_text())["name"]
     )
+
+
+@pytest.mark.parametrize("state", [State.WAITING, State.TAKEN])
+async def test_a_new_session_stays_with_people_while_the_handoff_is_open(
+    association, handoffs, state
+):
+    # P3: an idle hour or a restart starts a new session, which Rasa starts unpaused.
+    now = datetime(2026, 11, 23, 12, tzinfo=UK)
+    handoff = handoffs.add(plan(Reason.REQUEST_HUMAN, Conversation("tenant-1"), now, CALENDAR))
+    if state is State.TAKEN:
+        handoffs.move(handoff.id, State.TAKEN, now)
+    _, events = await run(ActionSessionStart(association, handoffs), make_tracker())
+    kinds = [e["event"] for e in events]
+    assert kinds[0] == "session_started"
+    assert "pause" in kinds
+    assert kinds.index("pause") > kinds.index("session_started")
+
+
+async def test_a_new_session_after_the_handoff_is_closed_is_not_paused(association, handoffs):
+    now = datetime(2026, 11, 23, 12, tzinfo=UK)
+    handoff = handoffs.add(plan(Reason.REQUEST_HUMAN, Conversation("tenant-1"), now, CALENDAR))
+    handoffs.move(handoff.id, State.HANDED_BACK, now)
+    other = handoffs.add(plan(Reason.COMPLAINT, Conversation("tenant-2"), now, CALENDAR))
+    assert other.state is State.WAITING
+    _, events = await run(ActionSessionStart(association, handoffs), make_tracker())
+    assert "pause" not in [e["event"] for e in events]

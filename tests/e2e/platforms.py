@@ -27,15 +27,22 @@ APP_SECRET, X_SECRET = "e2e-app-secret", "e2e-x-secret"
 
 
 class SlowProxy:
-    """Forwards Rasa's action calls to the action server, after `delay` seconds."""
+    """Forwards Rasa's action calls to the action server, after `delay` seconds;
+    while `down`, answers 503 as an action server that is not there."""
 
     def __init__(self, target):
         self.delay = 0.0
+        self.down = False
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                if proxy.down:
+                    self.send_response(503)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 time.sleep(proxy.delay)
                 request = urllib.request.Request(
                     target + self.path, data=body, headers={"Content-Type": "application/json"}
@@ -82,7 +89,7 @@ def assistant_with_platforms(tmp):
                 "TWITTER_API_URL": platforms.x_url,
             },
             action_port=action_port,
-            api_token=secrets.token_urlsafe(16),
+            api_token=secrets.token_hex(16),  # a leading "-" would read as an option
             action_endpoint=proxy.url,
         )
         with assistant:

@@ -1,0 +1,186 @@
+"""How the intake hands a platform message to Rasa, and what it must never let Rasa do.
+
+- A tenant's words are read as words (P2, P3): Rasa takes text starting with "/" as
+  a command (`/restart` resets the conversation and un-pauses it; `/intent{...}`
+  sets any intent and slot), so that syntax is never read from a platform message.
+- A message with only a photo, video, voice note, sticker or file is the
+  `send_attachment` intent, set here: there are no words for the model (P12).
+- A failed action call is noticed (P12): Rasa logs it and carries on, which would
+  send what follows ("I've passed your conversation...") as if it had worked.
+- Conversations are never kept only in memory (P12): Rasa falls back to an
+  in-memory tracker store when the configured one does not load or fails.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from contextvars import ContextVar
+from typing import Any, Dict, List
+
+import aiohttp
+import yaml
+from rasa.core.tracker_store import FailSafeTrackerStore, InMemoryTrackerStore
+from rasa.shared.core.events import UserUttered
+from rasa.utils.endpoints import ClientResponseError, EndpointConfig
+
+from bot.channels.events import InboundEvent
+
+SEND_ATTACHMENT = "send_attachment"
+# A postback's payload is the page's own button, never the tenant's typing.
+COMMANDS_ALLOWED = frozenset({"postback"})
+# The action server is unreachable or overloaded, rather than an action raising.
+SERVER_DOWN = frozenset({502, 503, 504})
+
+_action_failures: ContextVar[List[BaseException] | None] = ContextVar(
+    "action_failures", default=None
+)
+
+
+class ActionsFailed(RuntimeError):
+    """An action call failed while a platform message was being answered."""
+
+    def __init__(self, failures: List[BaseException]) -> None:
+        super().__init__("; ".join(repr(failure) for failure in failures))
+        self.failures = list(failures)
+
+    @property
+    def server_down(self) -> bool:
+        """Whether the action server could not be reached (rather than an action failing)."""
+        return all(_unreachable(failure) for failure in self.failures)
+
+
+class TrackerStoreMissing(SystemExit):
+    """The configured tracker store did not load: the server must not start."""
+
+
+def as_words(event: InboundEvent) -> str:
+    """The text the model reads for `event`: a leading "/" is not Rasa syntax here."""
+    if event.kind in COMMANDS_ALLOWED:
+        return event.text
+    words = event.text.strip().lstrip("/").strip()
+    return words or event.text.replace("/", " ")
+
+
+def attachment_reading(event: InboundEvent) -> Dict[str, Any]:
+    """The reading of a message with only an attachment: no words, so no model."""
+    intent = {"name": SEND_ATTACHMENT, "confidence": 1.0}
+    return {"text": event.text, "intent": intent, "entities": [], "intent_ranking": [intent]}
+
+
+def has_message(tracker: Any, event: InboundEvent) -> bool:
+    """Whether `tracker` holds `event` as a message still in the conversation.
+
+    A message taken back after its actions failed (UserUtteranceReverted) is not.
+    """
+    if tracker is None:
+        return False
+    return any(
+        isinstance(e, UserUttered) and e.message_id == event.event_id
+        for e in tracker.applied_events()
+    )
+
+
+class WatchedActionEndpoint(EndpointConfig):
+    """The action server's endpoint, noting every failed call for the message in hand."""
+
+    @classmethod
+    def around(cls, endpoint: EndpointConfig) -> WatchedActionEndpoint:
+        """`endpoint`, watched."""
+        return cls(
+            endpoint.url,
+            endpoint.params,
+            endpoint.headers,
+            endpoint.basic_auth,
+            endpoint.token,
+            endpoint.token_name,
+            endpoint.cafile,
+            **endpoint.kwargs,
+        )
+
+    async def request(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await super().request(*args, **kwargs)
+        except ClientResponseError as error:
+            if error.status != 400:  # 400 is a form refusing an answer: a normal turn
+                _note(error)
+            raise
+        except Exception as error:
+            _note(error)
+            raise
+
+
+def watch_actions(agent: Any) -> List[BaseException]:
+    """Start noting failed action calls for the message this task handles.
+
+    Returns the list they are added to; other tasks (the REST channel, other
+    messages) keep their own.
+    """
+    processor = getattr(agent, "processor", None)
+    endpoint = getattr(processor, "action_endpoint", None)
+    if isinstance(endpoint, EndpointConfig) and not isinstance(endpoint, WatchedActionEndpoint):
+        processor.action_endpoint = WatchedActionEndpoint.around(endpoint)
+    failures: List[BaseException] = []
+    _action_failures.set(failures)
+    return failures
+
+
+def action_failures() -> List[BaseException]:
+    """The failed action calls noted so far for the message this task handles."""
+    return list(_action_failures.get() or [])
+
+
+def insist_on_the_tracker_store(agent: Any, configured: str | None) -> None:
+    """Refuse to run with conversations kept only in memory (P12).
+
+    Rasa replaces a tracker store it cannot import with an in-memory one, with only a
+    warning, and its fail-safe wrapper falls back to memory when a save or a read
+    fails. A conversation kept in memory is lost at the next restart, pauses and
+    handoffs with it. So a missing store stops the server, and a failing one raises:
+    the message being processed is then kept in the intake and tried again.
+
+    Raises:
+        TrackerStoreMissing: the agent's tracker store is an in-memory one.
+    """
+    store = getattr(agent, "tracker_store", None)
+    if store is None:
+        return
+    primary = getattr(store, "_tracker_store", store)
+    primary = getattr(primary, "_tracker_store", primary)
+    if isinstance(primary, InMemoryTrackerStore):
+        raise TrackerStoreMissing(
+            f"Refusing to start: the tracker store {configured or '(none configured)'} "
+            "could not be loaded, and conversations would be kept only in memory. "
+            "Check tracker_store in the endpoints file and that its module imports."
+        )
+    if isinstance(store, FailSafeTrackerStore):
+        store._on_tracker_store_error = _raise
+
+
+def configured_tracker_store(argv: List[str]) -> str | None:
+    """The tracker store type named by the endpoints file `rasa run` was given."""
+    path = "endpoints.yml"
+    for flag, value in zip(argv, argv[1:], strict=False):
+        if flag == "--endpoints":
+            path = value
+    try:
+        with open(path, encoding="utf-8") as source:
+            endpoints = yaml.safe_load(source) or {}
+    except (OSError, yaml.YAMLError):
+        return None
+    return str((endpoints.get("tracker_store") or {}).get("type") or "") or None
+
+
+def _note(error: BaseException) -> None:
+    failures = _action_failures.get()
+    if failures is not None:
+        failures.append(error)
+
+
+def _unreachable(error: BaseException) -> bool:
+    if isinstance(error, ClientResponseError):
+        return error.status in SERVER_DOWN
+    return isinstance(error, (aiohttp.ClientConnectionError, asyncio.TimeoutError))
+
+
+def _raise(error: Exception) -> None:
+    raise error
