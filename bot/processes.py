@@ -107,27 +107,28 @@ class Assistant:
 
     def start_rasa(self, timeout: float = 180.0) -> None:
         """Start the Rasa server (again, after `kill_rasa`) and wait until it answers."""
-        api = ["--enable-api", "--auth-token", self.api_token] if self.api_token else []
-        self._spawn(
-            "rasa",
-            [
-                str(self.venv_bin / "rasa"),
-                "run",
-                "--model",
-                str(self.model),
-                "--port",
-                str(self.rasa_port),
-                "--interface",
-                HOST,
-                "--endpoints",
-                str(self._endpoints_file()),
-                "--credentials",
-                str(self.project / "credentials.yml"),
-                *api,
-            ],
-            self._env(),
-        )
+        self._spawn("rasa", [str(self.venv_bin / "rasa"), *self.rasa_arguments()], self._env())
         self._wait("rasa", f"{self.rasa_url}/", time.monotonic() + timeout)
+
+    def rasa_arguments(self) -> List[str]:
+        """What `rasa` is started with: `run` on this model, port and settings."""
+        # "--auth-token=..." in one word: a random token may start with "-", which
+        # would read as another option and stop the server from starting.
+        api = ["--enable-api", f"--auth-token={self.api_token}"] if self.api_token else []
+        return [
+            "run",
+            "--model",
+            str(self.model),
+            "--port",
+            str(self.rasa_port),
+            "--interface",
+            HOST,
+            "--endpoints",
+            str(self._endpoints_file()),
+            "--credentials",
+            str(self.project / "credentials.yml"),
+            *api,
+        ]
 
     def kill_rasa(self) -> None:
         """Kill the Rasa server at once (SIGKILL), as a crash would."""
