@@ -256,7 +256,9 @@ def connect(url: str) -> Engine:
         options["connect_args"] = {"check_same_thread": False}
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, future=True, pool_pre_ping=True, **options)
+    # hide_parameters: an error of the store is logged and kept (an event's failure
+    # reason), and its query's values may be a tenant's message (P5).
+    engine = create_engine(url, future=True, pool_pre_ping=True, hide_parameters=True, **options)
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _zero_deleted_content)
     metadata.create_all(engine)
