@@ -2,7 +2,8 @@
 
 A check takes which tenancy is meant, a full name and a date of birth, and says only
 "verified" or "not verified": never which answer was wrong, nor whether the tenancy or
-the person exists. Every attempt is audited without its answers.
+the person exists. Every attempt is audited without its answers. A success does not
+wipe the failures counted before it.
 
 Failures are counted three ways, each within 24 hours of its first failure:
 - against the platform account: three lock it for 30 minutes, and it is told so; a
@@ -234,9 +235,10 @@ class IdentityChecks:
                 _locked_until(connection, subjects.tenancy, now) is not None
             )
             if index is not None and not locator_locked and not tenancy_locked:
+                # A success wipes no count: someone on the tenancy could otherwise
+                # guess at another person's answers two at a time, verifying as
+                # themselves in between. Counts lapse with their 24-hour window.
                 person = people[index][0]
-                for subject in subjects.all():
-                    _reset(connection, subject)
                 _insert_audit(connection, {**attempt, "person_id": person.id}, Outcome.VERIFIED)
                 return CheckResult(Outcome.VERIFIED, person=person), False
             # A lock is not lengthened by guesses made while it lasts.
@@ -270,10 +272,6 @@ class Subjects:
     account: str
     locator: str
     tenancy: str | None
-
-    def all(self) -> list[str]:
-        """Every subject of the attempt."""
-        return [s for s in (self.account, self.locator, self.tenancy) if s is not None]
 
 
 def _account_subject(account: Account) -> str:
@@ -333,14 +331,6 @@ def _lock(connection: Connection, subject: str, until: datetime) -> None:
     )
     if updated.rowcount == 0:
         connection.execute(identity_subjects.insert().values(subject=subject, **values))
-
-
-def _reset(connection: Connection, subject: str) -> None:
-    connection.execute(
-        identity_subjects.update()
-        .where(identity_subjects.c.subject == subject)
-        .values(failures=0, counting_since=None)
-    )
 
 
 def staff_view(slots: dict[str, Any], last_message_at: datetime | None, now: datetime) -> str:
