@@ -34,7 +34,12 @@ from rasa_sdk.types import DomainDict
 from actions import dependencies
 from actions.metadata import message_context, sender_account
 from bot import identity_answers
-from bot.answer_masking import SECURITY_SLOTS
+from bot.answer_masking import (
+    SECURITY_SLOTS,
+    answers_security_question,
+    mark_turn,
+    withhold_answers_from_logs,
+)
 from bot.identity import Account, Answers, IdentityChecks, Outcome, Verification
 from bot.identity_answers import Locator
 from bot.security_question import Sealer
@@ -93,10 +98,29 @@ class IdentityAction(Action, ABC):
         self._sealer = sealer or dependencies.sealer()
         self._calendar = calendar or dependencies.calendar()
         self._clock = clock or dependencies.utc_now
+        withhold_answers_from_logs()
 
     @abstractmethod
     def name(self) -> str:
         """The action's name in the domain."""
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        """`act`, with its turn's log lines withheld if it answered a question (P5).
+
+        The mark stays when `act` fails: the server's log of the failure is withheld.
+        """
+        mark_turn(answers_security_question(tracker.events))
+        events = await self.act(dispatcher, tracker, domain)
+        mark_turn(False)
+        return events
+
+    @abstractmethod
+    async def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        """What the action does."""
 
 
 class ActionTenancyGate(IdentityAction):
@@ -105,7 +129,7 @@ class ActionTenancyGate(IdentityAction):
     def name(self) -> str:
         return "action_tenancy_gate"
 
-    async def run(
+    async def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
         now = self._clock()
@@ -150,6 +174,7 @@ class ValidateIdentityForm(FormValidationAction):
         self._sealer = sealer or dependencies.sealer()
         self._calendar = calendar or dependencies.calendar()
         self._clock = clock or dependencies.utc_now
+        withhold_answers_from_logs()
 
     def name(self) -> str:
         return "validate_identity_form"
@@ -160,7 +185,22 @@ class ValidateIdentityForm(FormValidationAction):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
-        """Validate the answer to the question asked, or end the check on a stop."""
+        """Validate the answer to the question asked, or end the check on a stop.
+
+        The turn's log lines are withheld while it runs, and after it if it fails (P5).
+        """
+        mark_turn(answers_security_question(tracker.events) or self._answering(tracker))
+        events = await self._run(dispatcher, tracker, domain)
+        mark_turn(False)
+        return events
+
+    @staticmethod
+    def _answering(tracker: Tracker) -> bool:
+        return tracker.get_slot("requested_slot") in SECURITY_SLOTS
+
+    async def _run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
         if self._asks_to_stop(tracker):
             # No answer is kept, the form ends, and action_verify_identity checks
             # nothing: it reports the stop (rules say so).
@@ -252,7 +292,7 @@ class ActionVerifyIdentity(IdentityAction):
     def name(self) -> str:
         return "action_verify_identity"
 
-    async def run(
+    async def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
         now = self._clock()

@@ -109,6 +109,12 @@ def awaits_security_answer(events: Sequence[Event]) -> bool:
     return active_loop == IDENTITY_FORM and requested_slot in SECURITY_SLOTS
 
 
+def answers_security_question(events: Sequence[Event]) -> bool:
+    """Whether the latest user message in `events` answered a security question."""
+    last_user = max((i for i, e in enumerate(events) if e.get("event") == "user"), default=None)
+    return last_user is not None and awaits_security_answer(events[:last_user])
+
+
 def mark_turn(answering: bool) -> None:
     """Say whether the turn this task is handling answers a security question."""
     _answering.set(answering)
