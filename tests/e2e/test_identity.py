@@ -179,7 +179,9 @@ def test_in_a_public_thread_no_check_starts_and_nothing_is_disclosed(running):
 
 def test_three_failures_lock_and_hand_over_and_a_fourth_guess_is_refused_unchecked(running):
     chat = Chat(running, author="psid-guesser")
-    wrong = ("TEN-204817", "Margaret Thompson", "01/01/1960")
+    # Named by an address no earlier test typed: failures by the reference in earlier
+    # tests still count against it (a success wipes no count), and would lock sooner.
+    wrong = ("14 Elm Road, Leeds LS6 2AB", "Margaret Thompson", "01/01/1960")
     assert "couldn't confirm" in chat.check("whats my rent balance", wrong)
     for _ in range(2):
         assert ASKED in chat.say("yes")
@@ -199,7 +201,8 @@ def test_three_failures_lock_and_hand_over_and_a_fourth_guess_is_refused_uncheck
 
     # The tenancy is locked too: its real tenant, on another account, is not verified yet.
     margaret = Chat(running, author="psid-margaret-2")
-    assert "couldn't confirm" in margaret.check("whats my balance", MARGARET)
+    told = margaret.check("whats my balance", MARGARET)
+    assert "£" not in told and ("couldn't confirm" in told or "can't take any more" in told)
     never_echoed(chat)
 
 
