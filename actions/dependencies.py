@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 
 from bot.association import Association, load_association
 from bot.handoff import HandoffRepository
-from bot.identity import IdentityChecks
+from bot.identity import IdentityChecks, TenancyLockNotice
 from bot.security_question import Sealer
 from bot.settings import Settings
 from bot.store import connect
@@ -61,8 +61,10 @@ def tenancy_repository() -> TenancyRepository:
 
 @lru_cache(maxsize=1)
 def identity_checks() -> IdentityChecks:
-    """Identity checks against the tenancy records."""
-    return IdentityChecks(engine(), tenancy_repository())
+    """Identity checks against the tenancy records; a tenancy whose checks stop is
+    handed to Customer Experience."""
+    staff = TenancyLockNotice(handoff_repository(), calendar())
+    return IdentityChecks(engine(), tenancy_repository(), staff=staff)
 
 
 @lru_cache(maxsize=1)

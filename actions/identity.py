@@ -6,7 +6,13 @@ for this sender), `locked` (this account failed three times) or `unverified` (ru
 start `identity_form`). The form asks for the tenancy, the full name and the date of
 birth; `validate_identity_form` seals each answer at once, so no answer is kept in
 clear. `action_verify_identity` runs the check and sets `identity_status` to
-`verified`, `failed` or `locked`.
+`verified`, `failed` or `locked`, or `stopped` when the tenant said stop.
+
+Only the question asked is read and answered: a slot set to nothing before the form
+starts gets no "Sorry, I couldn't read that". "Stop", "cancel" or "never mind" at any
+question ends the check (and is no answer). A reply that holds no answer and whose
+intent is one of `INTERRUPTIONS` (a repair, an emergency, a person) is turned down by
+the form, so its own rules run and it stays readable for staff.
 
 The domain declares the slots in `SESSION_SLOTS`, the form `identity_form` and the
 responses `utter_ask_<slot>` and `utter_invalid_<slot>` for each security slot.
@@ -14,20 +20,26 @@ responses `utter_ask_<slot>` and `utter_invalid_<slot>` for each security slot.
 
 from __future__ import annotations
 
+import asyncio
 from abc import ABC, abstractmethod
 from dataclasses import asdict
 from datetime import date, datetime, timezone
 from typing import Any, Callable, Dict, List
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import dependencies
 from actions.metadata import message_context, sender_account
 from bot import identity_answers
-from bot.answer_masking import SECURITY_SLOTS
+from bot.answer_masking import (
+    SECURITY_SLOTS,
+    answers_security_question,
+    mark_turn,
+    withhold_answers_from_logs,
+)
 from bot.identity import Account, Answers, IdentityChecks, Outcome, Verification
 from bot.identity_answers import Locator
 from bot.security_question import Sealer
@@ -36,7 +48,7 @@ from bot.working_hours import WorkingCalendar, describe_when
 
 TENANCY_INTENTS = {"ask_rent_balance": Matter.RENT, "ask_repair_status": Matter.REPAIRS}
 # Intents that, when a reply is no answer at all, leave the form to their own rules.
-INTERRUPTIONS = {"report_emergency", "request_human", "deny"}
+INTERRUPTIONS = {"report_emergency", "report_repair", "request_human", "deny"}
 # Slots that belong to one session: they never carry over to the next.
 # What a reply that holds no answer gets, before the form asks again.
 INVALID_ANSWER_RESPONSES = {
@@ -86,10 +98,29 @@ class IdentityAction(Action, ABC):
         self._sealer = sealer or dependencies.sealer()
         self._calendar = calendar or dependencies.calendar()
         self._clock = clock or dependencies.utc_now
+        withhold_answers_from_logs()
 
     @abstractmethod
     def name(self) -> str:
         """The action's name in the domain."""
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        """`act`, with its turn's log lines withheld if it answered a question (P5).
+
+        The mark stays when `act` fails: the server's log of the failure is withheld.
+        """
+        mark_turn(answers_security_question(tracker.events))
+        events = await self.act(dispatcher, tracker, domain)
+        mark_turn(False)
+        return events
+
+    @abstractmethod
+    async def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        """What the action does."""
 
 
 class ActionTenancyGate(IdentityAction):
@@ -98,7 +129,7 @@ class ActionTenancyGate(IdentityAction):
     def name(self) -> str:
         return "action_tenancy_gate"
 
-    async def run(
+    async def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
         now = self._clock()
@@ -112,7 +143,9 @@ class ActionTenancyGate(IdentityAction):
             status = "public"
         elif current_verification(tracker, self._sealer, account, now):
             status = "verified"
-        elif locked_until := self._checks.account_locked_until(account, now):
+        elif locked_until := await asyncio.to_thread(
+            self._checks.account_locked_until, account, now
+        ):
             status = "locked"
             when = describe_when(locked_until, now, self._calendar.zone)
             events.append(SlotSet("identity_locked_until", when))
@@ -141,12 +174,54 @@ class ValidateIdentityForm(FormValidationAction):
         self._sealer = sealer or dependencies.sealer()
         self._calendar = calendar or dependencies.calendar()
         self._clock = clock or dependencies.utc_now
+        withhold_answers_from_logs()
 
     def name(self) -> str:
         return "validate_identity_form"
 
     def _today(self) -> date:
         return self._clock().astimezone(self._calendar.zone).date()
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        """Validate the answer to the question asked, or end the check on a stop.
+
+        The turn's log lines are withheld while it runs, and after it if it fails (P5).
+        """
+        mark_turn(answers_security_question(tracker.events) or self._answering(tracker))
+        events = await self._run(dispatcher, tracker, domain)
+        mark_turn(False)
+        return events
+
+    @staticmethod
+    def _answering(tracker: Tracker) -> bool:
+        return tracker.get_slot("requested_slot") in SECURITY_SLOTS
+
+    async def _run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        if self._asks_to_stop(tracker):
+            # No answer is kept, the form ends, and action_verify_identity checks
+            # nothing: it reports the stop (rules say so).
+            return [
+                *(SlotSet(slot, None) for slot in SECURITY_SLOTS),
+                SlotSet("identity_status", "stopped"),
+                SlotSet("requested_slot", None),
+                ActiveLoop(None),
+            ]
+        return await super().run(dispatcher, tracker, domain)
+
+    def _asks_to_stop(self, tracker: Tracker) -> bool:
+        slot = tracker.get_slot("requested_slot")
+        if slot not in SECURITY_SLOTS:
+            return False
+        text = tracker.latest_message.get("text") or ""
+        if not identity_answers.is_stop(text):
+            return False
+        # A reference, address or date has a shape of its own; any two words read as
+        # a name, "never mind" and "forget it" included, so a stop there is a stop.
+        return slot == "security_name" or self._readers()[slot](text) is None
 
     def _readers(self) -> Dict[str, Callable[[str], Any]]:
         return {
@@ -168,7 +243,12 @@ class ValidateIdentityForm(FormValidationAction):
             return {}
         return {slot: text}
 
-    def _validate(self, slot: str, value: Any, dispatcher: CollectingDispatcher) -> Dict:
+    def _validate(
+        self, slot: str, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> Dict:
+        if value is None or tracker.get_slot("requested_slot") != slot:
+            # Emptied before the form starts, or never asked: nothing to answer yet.
+            return {slot: None}
         answer = self._readers()[slot](value) if isinstance(value, str) else None
         if answer is None:
             dispatcher.utter_message(response=INVALID_ANSWER_RESPONSES[slot])
@@ -193,17 +273,17 @@ class ValidateIdentityForm(FormValidationAction):
     def validate_security_locator(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[str, Any]:
-        return self._validate("security_locator", value, dispatcher)
+        return self._validate("security_locator", value, dispatcher, tracker)
 
     def validate_security_name(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[str, Any]:
-        return self._validate("security_name", value, dispatcher)
+        return self._validate("security_name", value, dispatcher, tracker)
 
     def validate_security_date_of_birth(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[str, Any]:
-        return self._validate("security_date_of_birth", value, dispatcher)
+        return self._validate("security_date_of_birth", value, dispatcher, tracker)
 
 
 class ActionVerifyIdentity(IdentityAction):
@@ -212,12 +292,14 @@ class ActionVerifyIdentity(IdentityAction):
     def name(self) -> str:
         return "action_verify_identity"
 
-    async def run(
+    async def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
         now = self._clock()
         conversation = message_context(tracker)
         events: List[EventType] = [SlotSet(slot, None) for slot in SECURITY_SLOTS]
+        if tracker.get_slot("identity_status") == "stopped":
+            return [*events, SlotSet("identity_status", "stopped")]
         if conversation.surface == "public":
             return [*events, SlotSet("identity_status", "public")]
         answers = self._answers(tracker)
@@ -225,7 +307,11 @@ class ActionVerifyIdentity(IdentityAction):
             # Sealed with a key this server no longer has: ask again, count nothing.
             return [*events, SlotSet("identity_status", "failed")]
         account = sender_account(conversation)
-        result = self._checks.attempt(account, conversation.conversation_id, answers, now)
+        # scrypt and the store's queries block: in a worker thread, the action server
+        # goes on answering other tenants meanwhile.
+        result = await asyncio.to_thread(
+            self._checks.attempt, account, conversation.conversation_id, answers, now
+        )
         if result.outcome is Outcome.VERIFIED:
             verification = Verification(
                 account=account.key,

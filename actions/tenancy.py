@@ -9,6 +9,7 @@ the tenant authorised. The domain declares `utter_rent_balance` (variables
 
 from __future__ import annotations
 
+import asyncio
 from typing import List
 
 from rasa_sdk import Action, Tracker
@@ -20,8 +21,9 @@ from actions import dependencies
 from actions.identity import current_verification
 from actions.metadata import message_context, sender_account
 from bot import disclosure
+from bot.identity import Verification
 from bot.security_question import Sealer
-from bot.tenancy import Matter, TenancyRepository
+from bot.tenancy import Matter, Person, Tenancy, TenancyRepository
 from bot.working_hours import WorkingCalendar
 
 
@@ -52,8 +54,8 @@ class ActionAnswerTenancyQuestion(Action):
             return [SlotSet("identity_status", "public")]
         account = sender_account(conversation)
         verification = current_verification(tracker, self._sealer, account, self._clock())
-        person = verification and self._tenancies.person(verification.person_id)
-        tenancy = verification and self._tenancies.get(verification.tenancy_id)
+        # The store's queries block: in a worker thread, off the event loop.
+        person, tenancy = await asyncio.to_thread(self._records, verification)
         if not person or not tenancy or person.tenancy_id != tenancy.id:
             dispatcher.utter_message(response="utter_security_check_first")
             return [SlotSet("identity_status", "unverified")]
@@ -65,14 +67,15 @@ class ActionAnswerTenancyQuestion(Action):
         if not person.may_discuss(matter):
             dispatcher.utter_message(response="utter_not_authorised")
         elif matter is Matter.RENT:
+            payments = await asyncio.to_thread(self._tenancies.last_payments, tenancy.id)
             dispatcher.utter_message(
                 response="utter_rent_balance",
                 rent_balance=disclosure.rent_balance(tenancy),
                 rent_as_of=disclosure.uk_date(tenancy.rent_as_of),
-                last_payment=disclosure.last_payment(self._tenancies.last_payments(tenancy.id)),
+                last_payment=disclosure.last_payment(payments),
             )
         else:
-            jobs = self._tenancies.repairs(tenancy.id)
+            jobs = await asyncio.to_thread(self._tenancies.repairs, tenancy.id)
             if jobs:
                 dispatcher.utter_message(
                     response="utter_repair_status",
@@ -81,3 +84,17 @@ class ActionAnswerTenancyQuestion(Action):
             else:
                 dispatcher.utter_message(response="utter_no_repairs")
         return []
+
+    def _records(self, verification: Verification | None) -> tuple[Person | None, Tenancy | None]:
+        """The verified person and their tenancy, or Nones."""
+        if verification is None:
+            return None, None
+        person = self._tenancies.person(verification.person_id)
+        return person, self._tenancies.get(verification.tenancy_id)
+
+    def _records(self, verification: Verification | None) -> tuple[Person | None, Tenancy | None]:
+        """The verified person and their tenancy, or Nones."""
+        if verification is None:
+            return None, None
+        person = self._tenancies.person(verification.person_id)
+        return person, self._tenancies.get(verification.tenancy_id)

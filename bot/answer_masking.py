@@ -12,6 +12,8 @@ Works on events as Rasa serialises them (dicts), so it needs no Rasa.
 from __future__ import annotations
 
 import copy
+import logging
+from contextvars import ContextVar
 from typing import Any, Dict, List, Sequence
 
 from bot.security_question import is_sealed
@@ -27,7 +29,8 @@ def mask_security_answers(events: Sequence[Event]) -> List[Event]:
     """Copies of `events`, every security answer in them hidden.
 
     Hidden are: the text of each user message sent while the identity form asked a
-    security question (unless the form turned the message down), and any security
+    security question (unless the form turned the message down or the message stopped
+    the check), and any security
     slot value that is not sealed.
     """
     masked: List[Event] = []
@@ -56,10 +59,16 @@ def mask_security_answers(events: Sequence[Event]) -> List[Event]:
 
 
 def _turned_down_by_form(events: Sequence[Event], user_index: int) -> bool:
-    """Whether the form rejected the message at `user_index` (it was no answer)."""
+    """Whether the form rejected the message at `user_index`, or it stopped the check:
+    it was no answer."""
     for event in events[user_index + 1 :]:
         if event.get("event") == "user":
             return False
+        if event.get("event") == "slot" and (event.get("name"), event.get("value")) == (
+            "identity_status",
+            "stopped",
+        ):
+            return True
         if event.get("event") == "action_execution_rejected" and event.get("name") == (
             IDENTITY_FORM
         ):
@@ -75,3 +84,64 @@ def _hide_text(event: Event) -> Event:
         parse_data["text"] = HIDDEN
         parse_data["entities"] = []
     return hidden
+
+
+# Logs (P5): a log line written while a message answering a security question is
+# handled may hold that message, as Rasa's and rasa_sdk's debug lines and tracebacks
+# do (the parsed text, slot candidates, SQL parameters in an error). The servers mark
+# such a turn in this context variable, per asyncio task, and every log record made
+# in it is withheld: only which logger wrote at what level is kept.
+_answering: ContextVar[bool] = ContextVar("answering_security_question", default=False)
+WITHHELD = "[log line withheld: written while a security question was being answered]"
+
+
+def awaits_security_answer(events: Sequence[Event]) -> bool:
+    """Whether the next user message in `events` answers a security question."""
+    active_loop = requested_slot = None
+    for event in events:
+        kind = event.get("event")
+        if kind in ("session_started", "restart"):
+            active_loop = requested_slot = None
+        elif kind == "active_loop":
+            active_loop = event.get("name")
+        elif kind == "slot" and event.get("name") == "requested_slot":
+            requested_slot = event.get("value")
+    return active_loop == IDENTITY_FORM and requested_slot in SECURITY_SLOTS
+
+
+def answers_security_question(events: Sequence[Event]) -> bool:
+    """Whether the latest user message in `events` answered a security question."""
+    last_user = max((i for i, e in enumerate(events) if e.get("event") == "user"), default=None)
+    return last_user is not None and awaits_security_answer(events[:last_user])
+
+
+def mark_turn(answering: bool) -> None:
+    """Say whether the turn this task is handling answers a security question."""
+    _answering.set(answering)
+
+
+def withhold_answers_from_logs() -> None:
+    """Make every log record created during a marked turn carry no text of it.
+
+    Installed once per process, when a server starts; works for every logger, handler
+    and structlog line, as it acts where records are made.
+    """
+    global _installed
+    if _installed:
+        return
+    make = logging.getLogRecordFactory()
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = make(*args, **kwargs)
+        if _answering.get():
+            kind = record.exc_info[0].__name__ if record.exc_info and record.exc_info[0] else ""
+            record.msg = f"{WITHHELD} {kind}".strip()
+            record.args = ()
+            record.exc_info = record.exc_text = record.stack_info = None
+        return record
+
+    logging.setLogRecordFactory(factory)
+    _installed = True
+
+
+_installed = False

@@ -2,9 +2,21 @@
 
 A check takes which tenancy is meant, a full name and a date of birth, and says only
 "verified" or "not verified": never which answer was wrong, nor whether the tenancy or
-the person exists. Three failures lock both the platform account and the tenancy for
-30 minutes; a locked account is refused without checking. Every attempt is audited
-without its answers.
+the person exists. Every attempt is audited without its answers. A success does not
+wipe the failures counted before it.
+
+Failures are counted three ways, each within 24 hours of its first failure:
+- against the platform account: three lock it for 30 minutes, and it is told so; a
+  locked account is refused without checking;
+- against what was typed to name the tenancy, in canonical form (so "TEN-204817",
+  "ten204817" and "tenancy ref 204817" are one): three lock it for 30 minutes and the
+  account that made the third is told so. This counts the same for a made-up tenancy
+  as for a real one, so no reply says whether a tenancy exists;
+- against the real tenancy named, however it was named and from whichever account or
+  platform: three stop its checks for 24 hours, and Customer Experience is handed the
+  tenancy (never an answer). This lock is never shown: while it lasts every check of
+  the tenancy fails, right answers included, exactly as every check of a made-up
+  tenancy does, so neither the lock nor the handoff tells anyone that it exists.
 
 Verification belongs to one platform account in one conversation, and lapses after
 30 minutes without a message from it.
@@ -16,19 +28,24 @@ import hashlib
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta, timezone
 from enum import Enum
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from sqlalchemy import select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
+from bot.handoff import Conversation, HandoffRepository, Reason, plan
 from bot.identity_answers import Locator
 from bot.security_question import HashScheme, matching_index
 from bot.store import as_aware, identity_attempts, identity_subjects, to_utc
-from bot.tenancy import Person, TenancyRepository
+from bot.tenancy import Person, Tenancy, TenancyRepository
+from bot.working_hours import WorkingCalendar
 
 LOCK_AFTER_FAILURES = 3
 LOCK_FOR = timedelta(minutes=30)
+# A real tenancy's checks stop after this many failures from anyone, for a day.
+TENANCY_LOCK_AFTER_FAILURES = 3
+TENANCY_LOCK_FOR = timedelta(hours=24)
 VERIFICATION_IDLE_LIMIT = timedelta(minutes=30)
 # Failures further apart than this do not add up to a lock.
 FAILURES_COUNT_FOR = timedelta(hours=24)
@@ -117,6 +134,27 @@ class Verification:
         return all(gap <= VERIFICATION_IDLE_LIMIT for gap in gaps)
 
 
+class TenancyLockNotice:
+    """Tells Customer Experience that a tenancy's checks stopped (P4, P11).
+
+    One handoff per tenancy while it is open, named by the tenancy reference: staff
+    contact the tenancy's tenant by the means on file. It is not attached to any
+    conversation, so no one who guessed is told of it.
+    """
+
+    def __init__(self, handoffs: HandoffRepository, calendar: WorkingCalendar) -> None:
+        self._handoffs = handoffs
+        self._calendar = calendar
+
+    def __call__(self, tenancy: Tenancy, now: datetime) -> None:
+        """Record the handoff, unless one for the tenancy is still open."""
+        conversation = Conversation(f"tenancy:{tenancy.reference}", platform="tenancy")
+        if self._handoffs.open_for(conversation.conversation_id) is None:
+            self._handoffs.add(
+                plan(Reason.IDENTITY_CHECK_FAILED, conversation, now, self._calendar)
+            )
+
+
 class IdentityChecks:
     """Runs checks against the tenancy records, counting failures and keeping locks."""
 
@@ -125,9 +163,12 @@ class IdentityChecks:
         engine: Engine,
         tenancies: TenancyRepository,
         unknown_tenancy_scheme: HashScheme | None = None,
+        staff: Callable[[Tenancy, datetime], None] | None = None,
     ) -> None:
+        """`staff` is told of each tenancy whose checks stop (`TenancyLockNotice`)."""
         self._engine = engine
         self._tenancies = tenancies
+        self._staff = staff
         # An unknown tenancy costs the same slow derivation as a known one.
         self._unknown_scheme = unknown_tenancy_scheme or HashScheme.fresh()
 
@@ -156,55 +197,81 @@ class IdentityChecks:
         digest = scheme.digest(answers.name, answers.date_of_birth)
         people = self._tenancies.people(tenancy.id) if tenancy else []
         index = matching_index(digest, [recorded for _, recorded in people])
-        # Failures count against the account and against what was typed to name the
-        # tenancy, whether or not one exists: a made-up reference then fails and locks
-        # exactly as a real one does, so no outcome says that a tenancy exists. A real
-        # tenancy is locked by its id too (quietly: the outcome never shows it), so
-        # naming it another way does not get round its lock.
-        subjects = [_account_subject(account), _locator_subject(answers.locator)]
+        # Failures count against the account, against what was typed to name the
+        # tenancy (the same whether or not one exists) and, quietly, against a real
+        # tenancy however it was named (module docstring).
+        subjects = Subjects(
+            _account_subject(account),
+            _locator_subject(answers.locator),
+            _tenancy_subject(tenancy.id) if tenancy else None,
+        )
         if tenancy:
             attempt["tenancy_id"] = tenancy.id
-            subjects.append(_tenancy_subject(tenancy.id))
 
         try:
-            return self._settle(attempt, subjects, people, index, now)
+            result, tenancy_locked = self._settle(attempt, subjects, people, index, now)
         except IntegrityError:
             # Two first failures for one subject at once: the retry sees the other's row.
-            return self._settle(attempt, subjects, people, index, now)
+            result, tenancy_locked = self._settle(attempt, subjects, people, index, now)
+        if tenancy and tenancy_locked and self._staff is not None:
+            self._staff(tenancy, now)
+        return result
 
     def _settle(
         self,
         attempt: dict[str, Any],
-        subjects: list[str],
+        subjects: Subjects,
         people: list[tuple[Person, bytes]],
         index: int | None,
         now: datetime,
-    ) -> CheckResult:
-        """Record the attempt's outcome, counting a failure and locking where due."""
-        account, named = subjects[0], subjects[1:]
+    ) -> tuple[CheckResult, bool]:
+        """Record the attempt's outcome, counting a failure and locking where due.
+
+        Returns the result and whether the tenancy's checks stopped with it.
+        """
         with self._engine.begin() as connection:
-            tenancy_locked = any(_locked_until(connection, s, now) is not None for s in named)
-            if index is not None and not tenancy_locked:
+            locator_locked = _locked_until(connection, subjects.locator, now) is not None
+            tenancy_locked = subjects.tenancy is not None and (
+                _locked_until(connection, subjects.tenancy, now) is not None
+            )
+            if index is not None and not locator_locked and not tenancy_locked:
+                # A success wipes no count: someone on the tenancy could otherwise
+                # guess at another person's answers two at a time, verifying as
+                # themselves in between. Counts lapse with their 24-hour window.
                 person = people[index][0]
-                for subject in subjects:
-                    _reset(connection, subject)
                 _insert_audit(connection, {**attempt, "person_id": person.id}, Outcome.VERIFIED)
-                return CheckResult(Outcome.VERIFIED, person=person)
-            # A locked tenancy's lock is not lengthened by guesses made while it lasts.
-            counting = [account] if tenancy_locked else subjects[:2]
-            enough = [_count_failure(connection, subject, now) for subject in counting]
-            if any(enough):
+                return CheckResult(Outcome.VERIFIED, person=person), False
+            # A lock is not lengthened by guesses made while it lasts.
+            counting = [subjects.account] + ([] if locator_locked else [subjects.locator])
+            shown = [_count_failure(connection, s, now, LOCK_AFTER_FAILURES) for s in counting]
+            stops = (
+                not tenancy_locked
+                and subjects.tenancy is not None
+                and _count_failure(connection, subjects.tenancy, now, TENANCY_LOCK_AFTER_FAILURES)
+            )
+            if stops:
+                _lock(connection, subjects.tenancy, now + TENANCY_LOCK_FOR)
+            if any(shown):
                 until = now + LOCK_FOR
-                for subject in subjects:
+                for subject in counting:
                     _lock(connection, subject, until)
                 _insert_audit(connection, attempt, Outcome.LOCKED)
-                return CheckResult(Outcome.LOCKED, locked_until=until)
+                return CheckResult(Outcome.LOCKED, locked_until=until), stops
             _insert_audit(connection, attempt, Outcome.FAILED)
-            return CheckResult(Outcome.FAILED)
+            return CheckResult(Outcome.FAILED), stops
 
     def _audit(self, attempt: dict[str, Any], outcome: Outcome) -> None:
         with self._engine.begin() as connection:
             _insert_audit(connection, attempt, outcome)
+
+
+@dataclass(frozen=True)
+class Subjects:
+    """What one attempt's failure counts against; `tenancy` only for a real one."""
+
+    account: str
+    locator: str
+    tenancy: str | None
 
 
 def _account_subject(account: Account) -> str:
@@ -236,8 +303,8 @@ def _locked_until(connection: Connection, subject: str, now: datetime) -> dateti
     return until if until is not None and until > now else None
 
 
-def _count_failure(connection: Connection, subject: str, now: datetime) -> bool:
-    """Count one failure; True when the subject has now failed enough to lock."""
+def _count_failure(connection: Connection, subject: str, now: datetime, limit: int) -> bool:
+    """Count one failure; True when the subject has now failed `limit` times."""
     row = _row(connection, subject, for_update=True)
     if row is None:
         connection.execute(
@@ -245,7 +312,7 @@ def _count_failure(connection: Connection, subject: str, now: datetime) -> bool:
                 subject=subject, failures=1, counting_since=to_utc(now), locked_until=None
             )
         )
-        return LOCK_AFTER_FAILURES <= 1
+        return limit <= 1
     since = as_aware(row.counting_since)
     fresh = since is None or now - since > FAILURES_COUNT_FOR
     failures = 1 if fresh else row.failures + 1
@@ -254,7 +321,7 @@ def _count_failure(connection: Connection, subject: str, now: datetime) -> bool:
         .where(identity_subjects.c.subject == subject)
         .values(failures=failures, counting_since=to_utc(now) if fresh else row.counting_since)
     )
-    return failures >= LOCK_AFTER_FAILURES
+    return failures >= limit
 
 
 def _lock(connection: Connection, subject: str, until: datetime) -> None:
@@ -264,14 +331,6 @@ def _lock(connection: Connection, subject: str, until: datetime) -> None:
     )
     if updated.rowcount == 0:
         connection.execute(identity_subjects.insert().values(subject=subject, **values))
-
-
-def _reset(connection: Connection, subject: str) -> None:
-    connection.execute(
-        identity_subjects.update()
-        .where(identity_subjects.c.subject == subject)
-        .values(failures=0, counting_since=None)
-    )
 
 
 def staff_view(slots: dict[str, Any], last_message_at: datetime | None, now: datetime) -> str:

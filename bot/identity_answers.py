@@ -91,6 +91,27 @@ NOT_NAME_WORDS = {
 }  # fmt: skip
 
 
+# What tenants say to end the questions ("You can say stop at any time").
+STOP_WORDS = {"stop", "cancel", "quit", "nevermind", "enough", "exit"}
+STOP_PHRASES = (
+    "never mind", "forget it", "no thanks", "no thank you", "leave it", "dont want",
+    "do not want", "not now", "changed my mind",
+)  # fmt: skip
+
+
+def is_stop(text: str) -> bool:
+    """Whether `text` asks to end the security questions ("stop", "never mind").
+
+    Read by words, so a name or an address that merely contains the letters (such as
+    "Stopford") is not a stop.
+    """
+    words = _words(text)
+    joined = f" {' '.join(words)} "
+    return bool(STOP_WORDS.intersection(words)) or any(
+        f" {phrase} " in joined for phrase in STOP_PHRASES
+    )
+
+
 @dataclass(frozen=True)
 class Locator:
     """How a tenant says which tenancy they mean.

@@ -1,5 +1,7 @@
 """The identity actions: gate, form validation, check and disclosure (P4)."""
 
+import asyncio
+import threading
 from dataclasses import asdict
 from datetime import datetime, timedelta, timezone
 
@@ -10,6 +12,7 @@ from sqlalchemy import func, select
 from actions.identity import ActionTenancyGate, ActionVerifyIdentity, ValidateIdentityForm
 from actions.session import ActionSessionStart
 from actions.tenancy import ActionAnswerTenancyQuestion
+from bot.answer_masking import SECURITY_SLOTS
 from bot.association import load_association
 from bot.identity import IdentityChecks, Verification
 from bot.identity_answers import locator
@@ -180,7 +183,40 @@ async def test_a_reply_without_an_answer_is_asked_again_with_a_hint(slot, text):
     assert responses(dispatcher) == [f"utter_invalid_{slot}"]
 
 
-@pytest.mark.parametrize("intent", ["report_emergency", "request_human", "deny"])
+async def test_the_slots_emptied_before_the_form_starts_get_no_hints():
+    # The gate empties every security slot just before the form starts; the form then
+    # asks for them as "slots set since the message", none of them asked yet.
+    emptied = [{"event": "slot", "name": slot, "value": None} for slot in SECURITY_SLOTS]
+    tracker = make_tracker(text="how much rent do i owe", intent="ask_rent_balance",
+                           metadata=PRIVATE, events=emptied)  # fmt: skip
+    dispatcher = CollectingDispatcher()
+    events = await validator().run(dispatcher, tracker, domain())
+    assert dispatcher.messages == []
+    assert all(e.get("value") is None for e in events if e["event"] == "slot")
+
+
+@pytest.mark.parametrize("slot", list(SECURITY_SLOTS))
+@pytest.mark.parametrize("text", ["stop", "Cancel", "never mind", "stop please", "forget it"])
+async def test_stop_at_any_question_ends_the_check_and_is_no_answer(slot, text):
+    events, dispatcher = await answer(slot, text, intent="affirm")
+    assert slots_of(events) == {
+        **{s: None for s in SECURITY_SLOTS},
+        "identity_status": "stopped",
+        "requested_slot": None,
+    }
+    assert [e["name"] for e in events if e["event"] == "active_loop"] == [None]
+    assert dispatcher.messages == []
+
+
+async def test_a_stopped_check_checks_nothing(store):
+    action = ActionVerifyIdentity(store[0], SEALER, CALENDAR, clock())
+    events, _ = await run(action, metadata=PRIVATE, slots={"identity_status": "stopped"})
+    assert slots_of(events)["identity_status"] == "stopped"
+    with store[0]._engine.connect() as connection:
+        assert connection.execute(select(func.count()).select_from(identity_attempts)).scalar() == 0
+
+
+@pytest.mark.parametrize("intent", ["report_emergency", "report_repair", "request_human", "deny"])
 async def test_an_interruption_is_left_to_its_own_rules(intent):
     events, dispatcher = await answer("security_name", "no I want a person now", intent=intent)
     assert events == [] and dispatcher.messages == []
@@ -320,5 +356,56 @@ async def test_a_rest_message_cannot_pass_for_a_facebook_account(store):
     claimed = {"event": "user", "timestamp": NOW.timestamp(), "input_channel": "rest"}
     events, _ = await run(
         gate(store), intent="ask_rent_balance", metadata=PRIVATE, slots=slots, events=[claimed]
+    )
+    assert slots_of(events)["identity_status"] == "unverified"
+
+
+# Off the event loop: a slow check does not hold up other tenants.
+
+
+class BlockingChecks:
+    """Checks that block until another coroutine on the loop lets them go."""
+
+    def __init__(self, checks):
+        self._checks = checks
+        self.release = threading.Event()
+
+    def account_locked_until(self, account, now):
+        assert self.release.wait(timeout=10), "the event loop was blocked"
+        return self._checks.account_locked_until(account, now)
+
+    def attempt(self, *args):
+        assert self.release.wait(timeout=10), "the event loop was blocked"
+        return self._checks.attempt(*args)
+
+
+async def _while_running(action, release, **tracker_args):
+    """Run `action`; meanwhile another coroutine on the same loop releases it."""
+
+    async def other_tenant():
+        await asyncio.sleep(0)
+        release.set()
+
+    (events, _), _ = await asyncio.gather(run(action, **tracker_args), other_tenant())
+    return events
+
+
+async def test_a_check_runs_off_the_event_loop(store):
+    checks = BlockingChecks(store[0])
+    slots = {
+        "security_locator": SEALER.seal(["security_locator", asdict(locator("TEN-204817"))]),
+        "security_name": SEALER.seal(["security_name", "margaret thompson"]),
+        "security_date_of_birth": SEALER.seal(["security_date_of_birth", "1958-04-12"]),
+    }
+    action = ActionVerifyIdentity(checks, SEALER, CALENDAR, clock())
+    events = await _while_running(action, checks.release, metadata=PRIVATE, slots=slots)
+    assert slots_of(events)["identity_status"] == "verified"
+
+
+async def test_the_gate_reads_locks_off_the_event_loop(store):
+    checks = BlockingChecks(store[0])
+    action = ActionTenancyGate(checks, SEALER, CALENDAR, clock())
+    events = await _while_running(
+        action, checks.release, intent="ask_rent_balance", metadata=PRIVATE
     )
     assert slots_of(events)["identity_status"] == "unverified"

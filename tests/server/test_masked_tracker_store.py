@@ -1,5 +1,10 @@
 """The tracker store Rasa runs with keeps security answers out of its database (P4)."""
 
+import asyncio
+import logging
+import threading
+from contextlib import contextmanager
+
 import yaml
 from rasa.core.brokers.broker import EventBroker
 from rasa.shared.core.domain import Domain
@@ -75,3 +80,58 @@ async def test_later_turns_add_only_their_own_events(tmp_path):
 def test_endpoints_name_the_masked_store():
     endpoints = yaml.safe_load((ROOT / "endpoints.yml").read_text())
     assert endpoints["tracker_store"]["type"] == "bot.masked_tracker_store.MaskedSQLTrackerStore"
+
+
+async def test_queries_run_off_the_event_loop(tmp_path):
+    # Rasa's own SQL store queries on the event loop: one slow query there holds up
+    # every other conversation. Each query here waits until another coroutine on the
+    # loop has run; on the loop, it would wait for ever.
+    store = MaskedSQLTrackerStore(domain=DOMAIN, dialect="sqlite", db=str(tmp_path / "t.db"))
+    release = threading.Event()
+    scope = store.session_scope
+
+    @contextmanager
+    def waiting_scope():
+        assert release.wait(timeout=10), "a query ran on the event loop"
+        with scope() as session:
+            yield session
+
+    store.session_scope = waiting_scope
+
+    async def other_tenant():
+        await asyncio.sleep(0)
+        release.set()
+
+    for call in (lambda: store.save(conversation()), lambda: store.retrieve("tenant-1"),
+                 store.keys):  # fmt: skip
+        release.clear()
+        await asyncio.gather(call(), other_tenant())
+    assert (await store.retrieve("tenant-1")).sender_id == "tenant-1"
+
+
+async def test_a_turn_that_answers_a_security_question_writes_no_log_of_it(tmp_path, caplog):
+    store = MaskedSQLTrackerStore(domain=DOMAIN, dialect="sqlite", db=str(tmp_path / "t.db"))
+    asking = DialogueStateTracker.from_events(
+        "tenant-2",
+        [ActiveLoop("identity_form"), SlotSet("requested_slot", "security_date_of_birth")],
+        slots=DOMAIN.slots,
+    )
+    await store.save(asking)
+    logger = logging.getLogger("rasa.core.processor")
+
+    async def turn(sender):
+        await store.retrieve(sender)
+        logger.debug("Received user message '12/04/1958'")
+        try:
+            raise ValueError("no such table [parameters: ('12/04/1958',)]")
+        except ValueError:
+            logger.exception("Encountered an exception while running action")
+
+    with caplog.at_level(logging.DEBUG):
+        await asyncio.create_task(turn("tenant-2"))
+        await asyncio.create_task(turn("someone-else"))
+    answering = [r for r in caplog.records if r.name == "rasa.core.processor"][:2]
+    assert all("1958" not in caplog.handler.format(r) for r in answering)
+    assert "ValueError" in answering[1].getMessage()
+    # Another conversation's turn logs as usual.
+    assert "12/04/1958" in caplog.text

@@ -53,6 +53,11 @@ def test_a_reply_the_form_turned_down_keeps_its_text_for_staff():
     assert mask_security_answers(events)[3]["text"] == "water is pouring through my ceiling"
 
 
+def test_a_stop_keeps_its_text_for_staff():
+    events = [*ASKING_NAME, user("never mind", "affirm"), slot("identity_status", "stopped")]
+    assert mask_security_answers(events)[3]["text"] == "never mind"
+
+
 def test_a_rejection_in_a_later_turn_does_not_unmask_an_earlier_answer():
     events = [
         *ASKING_NAME,
