@@ -19,7 +19,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from bot.channels.events import InboundEvent
+from bot.events import InboundEvent
 from bot.store import inbound_events, to_utc
 
 ACCEPTED = "accepted"

@@ -22,8 +22,9 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels.events import InboundEvent, MalformedPayload
 from bot.channels.runtime import ChannelRuntime, refuse_memory_tracker_store, utc_now
+from bot.events import InboundEvent
+from bot.platforms.payloads import MalformedPayload
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)

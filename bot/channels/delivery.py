@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.channels.events import InboundEvent
 from bot.channels.graph_api import GraphClient
 from bot.channels.platform_http import PlatformError
 from bot.channels.x_api import XClient
+from bot.events import InboundEvent
 from bot.outbox import Deliver, Operation, Outbound, messenger_tag
 
 

@@ -23,7 +23,7 @@ from rasa.core.tracker_store import FailSafeTrackerStore, InMemoryTrackerStore
 from rasa.shared.core.events import UserUttered
 from rasa.utils.endpoints import ClientResponseError, EndpointConfig
 
-from bot.channels.events import InboundEvent
+from bot.events import InboundEvent
 
 SEND_ATTACHMENT = "send_attachment"
 # A postback's payload is the page's own button, never the tenant's typing.

@@ -5,7 +5,7 @@ Registered in credentials.yml as `bot.channels.rest.LocalRestInput`; it serves
 no one can pass for a platform account through it (P4):
 
 - every conversation is `rest-<sender>`: platform conversations are named
-  `<platform>-<surface>-<author>` (bot.channels.events), so the two never meet;
+  `<platform>-<surface>-<author>` (bot.events), so the two never meet;
 - the input channel is always `rest`, whatever the body says;
 - metadata from the body is dropped: only a connector names a platform, a surface
   or an author.

@@ -31,11 +31,11 @@ from bot.channels.dialogue import (
     insist_on_the_tracker_store,
     watch_actions,
 )
-from bot.channels.events import InboundEvent
 from bot.channels.graph_api import GraphClient
 from bot.channels.platform_http import PlatformError
 from bot.channels.screening import Intent, ModerationListener, Screened, Screening
 from bot.channels.x_api import XClient
+from bot.events import InboundEvent
 from bot.intake import RENEW_EVERY, Claimed, IntakeStore
 from bot.outbox import Author, Deliver, Outbox, OutboxWorker
 from bot.settings import Settings

@@ -26,8 +26,8 @@ from sqlalchemy.engine import Engine
 
 from bot.association import Association
 from bot.channels.delivery import reply_route
-from bot.channels.events import InboundEvent
 from bot.channels.platform_http import PlatformError
+from bot.events import InboundEvent
 from bot.handoff import Conversation, HandoffRepository, Reason, plan
 from bot.moderation import Assessment, Category, assess, mask_swearing
 from bot.moderation_log import ACTION_OF, DONE, FOR_STAFF, Action, History, ModerationLog

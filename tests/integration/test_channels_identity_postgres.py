@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import text
 
-from bot.channels.events import InboundEvent
+from bot.events import InboundEvent
 from bot.identity import Account, Answers, IdentityChecks, Outcome
 from bot.identity_answers import locator
 from bot.intake import IntakeStore

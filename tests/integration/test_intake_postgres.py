@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import event, func, select, text
 
-from bot.channels.events import InboundEvent
+from bot.events import InboundEvent
 from bot.intake import IntakeStore
 from bot.store import connect, inbound_events
 

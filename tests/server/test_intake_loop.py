@@ -14,8 +14,8 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy.exc import OperationalError
 
-from bot.channels.events import InboundEvent
 from bot.channels.runtime import ChannelRuntime
+from bot.events import InboundEvent
 from bot.intake import IntakeStore
 from bot.settings import Settings
 from tests.helpers import ROOT

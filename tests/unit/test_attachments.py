@@ -4,7 +4,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from bot.channels.events import parse_facebook, parse_twitter
+from bot.platforms.facebook.payloads import parse_facebook
+from bot.platforms.x.payloads import parse_twitter
 from scripts.fake_platforms import facebook_webhook, x_direct_message
 
 PAGE, ME = "1000", "2000"

@@ -7,7 +7,6 @@ from datetime import datetime, timezone
 
 import pytest
 
-from bot.channels.events import MalformedPayload, parse_facebook, parse_twitter
 from bot.channels.signatures import (
     facebook_signature,
     facebook_signature_valid,
@@ -15,6 +14,9 @@ from bot.channels.signatures import (
     twitter_signature,
     twitter_signature_valid,
 )
+from bot.platforms.facebook.payloads import parse_facebook
+from bot.platforms.payloads import MalformedPayload
+from bot.platforms.x.payloads import parse_twitter
 from scripts.fake_platforms import (
     facebook_webhook,
     messenger_message,

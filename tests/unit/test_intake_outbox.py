@@ -7,10 +7,10 @@ import pytest
 from sqlalchemy import select
 
 from bot.channels.delivery import facebook_deliverer, reply_route, twitter_deliverer
-from bot.channels.events import InboundEvent
 from bot.channels.graph_api import GraphClient
 from bot.channels.platform_http import retry_after
 from bot.channels.x_api import XClient
+from bot.events import InboundEvent
 from bot.intake import FAILED, LEASE, MAX_ATTEMPTS, RENEW_EVERY, IntakeStore
 from bot.outbox import (
     DEAD,

@@ -10,8 +10,8 @@ from datetime import datetime
 import pytest
 
 from bot.association import load_association
-from bot.channels.events import InboundEvent
 from bot.channels.screening import Intent, Screening
+from bot.events import InboundEvent
 from bot.moderation_log import Action
 from bot.outbox import Operation, Outbox
 from bot.public_threads import Route

@@ -7,10 +7,10 @@ import pytest
 
 from bot.association import load_association
 from bot.channels.delivery import facebook_deliverer, twitter_deliverer
-from bot.channels.events import InboundEvent
 from bot.channels.graph_api import GraphClient
 from bot.channels.screening import Intent, ModerationListener, Screening
 from bot.channels.x_api import XClient
+from bot.events import InboundEvent
 from bot.handoff import HandoffRepository, Reason, Team
 from bot.moderation_log import FOR_STAFF, UNDONE, Action, NotUndoable
 from bot.outbox import Call, Operation, Outbox, OutboxWorker

@@ -1,0 +1,95 @@
+"""The types every layer shares: one inbound message, and the platforms and surfaces.
+
+An `InboundEvent` is what a platform connector reads from a webhook (bot/platforms/)
+and what intake stores, screening judges and the dialogue answers. Conversations: a
+private conversation per platform account; a public one per account per platform,
+whose messages carry the comment or tweet they answer (P4, P5, P6).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from enum import Enum
+from typing import Any, Dict
+
+
+class Platform(str, Enum):
+    """A platform the association's accounts are on, as named in conversations."""
+
+    FACEBOOK = "facebook"
+    TWITTER = "twitter"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class Surface(str, Enum):
+    """Where a message was written: in public (a comment, a mention) or in private."""
+
+    PUBLIC = "public"
+    PRIVATE = "private"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True)
+class InboundEvent:
+    """One message to the assistant, from any platform and surface."""
+
+    platform: Platform
+    # "message", "postback", "standby", "comment", "post" (a visitor's, on the page),
+    # "edited_comment", "edited_post", "direct_message", "mention"
+    kind: str
+    event_id: str  # the platform's id: de-duplicates redeliveries
+    surface: Surface
+    author_id: str
+    text: str
+    sent_at: datetime
+    post_id: str | None = None
+    comment_id: str | None = None
+    tweet_id: str | None = None
+    # X: a reply to one of the account's own posts, which the account may hide.
+    reply_to_account: bool = False
+    # What a message with no words carried: "photo", "video", "voice note", "sticker",
+    # "file" or "attachment"; its text then says so, for staff reading the conversation.
+    attachment: str | None = None
+
+    def __post_init__(self) -> None:
+        # Stored events and tests give plain strings; the enums are what code compares.
+        object.__setattr__(self, "platform", Platform(self.platform))
+        object.__setattr__(self, "surface", Surface(self.surface))
+
+    @property
+    def conversation_id(self) -> str:
+        """The Rasa conversation the message belongs to."""
+        return f"{self.platform.value}-{self.surface.value}-{self.author_id}"
+
+    def metadata(self) -> Dict[str, Any]:
+        """What travels with the message to Rasa and the actions."""
+        return {
+            "platform": self.platform.value,
+            "surface": self.surface.value,
+            "author_id": self.author_id,
+            "event_id": self.event_id,
+            "kind": self.kind,
+            "post_id": self.post_id,
+            "comment_id": self.comment_id,
+            "tweet_id": self.tweet_id,
+            "attachment": self.attachment,
+        }
+
+    def as_dict(self) -> Dict[str, Any]:
+        """The event as JSON can hold it."""
+        return {
+            **asdict(self),
+            "platform": self.platform.value,
+            "surface": self.surface.value,
+            "sent_at": self.sent_at.isoformat(),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Dict[str, Any]) -> InboundEvent:
+        """The event `as_dict` wrote."""
+        return cls(**{**data, "sent_at": datetime.fromisoformat(data["sent_at"])})

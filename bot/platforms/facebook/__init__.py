@@ -1,0 +1,1 @@
+"""Facebook: Messenger and the page's comments and posts (payloads, Graph API, delivery)."""

@@ -1,0 +1,1 @@
+"""X: direct messages and mentions (payloads, API client, delivery)."""
