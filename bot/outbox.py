@@ -34,7 +34,7 @@ from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from bot.channels.platform_http import PlatformError, hide_secrets
+from bot.secret_masking import hide_secrets
 from bot.store import as_aware, outbox, to_utc
 
 logger = logging.getLogger(__name__)
@@ -44,11 +44,18 @@ SENT = "sent"
 DEAD = "dead"
 # A claim not renewed for this long was cut short by a crash, and the message is sent
 # after the restart. The worker renews it every third of it while the call runs, so a
-# call that outlasts it (platform_http gives up at connect + 2 x read, 23 s) keeps it.
+# call that outlasts it (bot/platforms/http.py gives up at connect + 2 x read, 23 s) keeps it.
 LEASE = timedelta(seconds=30)
-MESSENGER_WINDOW = timedelta(hours=24)
-HUMAN_AGENT_WINDOW = timedelta(days=7)
 GIVE_UP_AFTER = timedelta(days=7)
+
+
+class PlatformError(Exception):
+    """A platform call that did not succeed."""
+
+    def __init__(self, message: str, transient: bool, retry_after: float | None = None):
+        super().__init__(hide_secrets(message))
+        self.transient = transient
+        self.retry_after = retry_after
 
 
 class Operation(str, Enum):
@@ -110,13 +117,6 @@ class Outbound:
     fallback: tuple[Call, ...] = ()
 
 
-class OutsideWindow(PlatformError):
-    """Messenger no longer allows this message: too long since the user wrote."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message, transient=False)
-
-
 class Unsealable(Exception):
     """A dead letter sealed under another key than this outbox's: it cannot be read."""
 
@@ -129,24 +129,6 @@ class OutboxListener:
 
     def refused(self, message: Outbound, error: PlatformError, now: datetime) -> None:
         """The platform refused `message` for good (it is now a dead letter)."""
-
-
-def messenger_tag(author: Author, user_message_at: datetime | None, now: datetime) -> str | None:
-    """The Send API's terms for a message now: None for RESPONSE, or the message tag.
-
-    The assistant answers inside 24 hours of the user's message; a person may answer
-    for 7 days with the HUMAN_AGENT tag.
-
-    Raises:
-        OutsideWindow: Messenger would refuse the message.
-    """
-    age = now - user_message_at if user_message_at else timedelta(0)
-    if age <= MESSENGER_WINDOW:
-        return None
-    if author is Author.STAFF and age <= HUMAN_AGENT_WINDOW:
-        return "HUMAN_AGENT"
-    limit = "7 days (HUMAN_AGENT)" if author is Author.STAFF else "24 hours"
-    raise OutsideWindow(f"Messenger allows replies for {limit} after the user's last message")
 
 
 def backoff(attempts: int, retry_after: float | None, base: float, cap: float) -> timedelta:

@@ -28,7 +28,7 @@ from typing import Callable, Dict
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.channels.signatures import facebook_signature, twitter_signature  # noqa: E402
+from bot.platforms.signatures import facebook_signature, twitter_signature  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from scripts.fake_platforms import (  # noqa: E402
     FakePlatforms,

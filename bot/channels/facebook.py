@@ -15,9 +15,9 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels.base import DurableInput
-from bot.channels.signatures import facebook_signature_valid
 from bot.events import InboundEvent
 from bot.platforms.facebook.payloads import parse_facebook
+from bot.platforms.signatures import facebook_signature_valid
 
 
 class FacebookInput(DurableInput):

@@ -20,7 +20,6 @@ from rasa.shared.core.events import BotUttered, ConversationPaused, UserUtteranc
 from sanic import Sanic
 
 from bot.association import load_association
-from bot.channels.delivery import facebook_deliverer, reply_route, twitter_deliverer
 from bot.channels.dialogue import (
     ActionsFailed,
     action_failures,
@@ -31,13 +30,15 @@ from bot.channels.dialogue import (
     insist_on_the_tracker_store,
     watch_actions,
 )
-from bot.channels.graph_api import GraphClient
-from bot.channels.platform_http import PlatformError
 from bot.channels.screening import Intent, ModerationListener, Screened, Screening
-from bot.channels.x_api import XClient
 from bot.events import InboundEvent
 from bot.intake import RENEW_EVERY, Claimed, IntakeStore
-from bot.outbox import Author, Deliver, Outbox, OutboxWorker
+from bot.outbox import Author, Deliver, Outbox, OutboxWorker, PlatformError
+from bot.platforms.facebook.delivery import facebook_deliverer
+from bot.platforms.facebook.graph_api import GraphClient
+from bot.platforms.routing import reply_route
+from bot.platforms.x.api import XClient
+from bot.platforms.x.delivery import twitter_deliverer
 from bot.settings import Settings
 from bot.store import connect
 from bot.working_hours import WorkingCalendar

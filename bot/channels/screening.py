@@ -25,13 +25,12 @@ from typing import Callable, List, Sequence, Tuple
 from sqlalchemy.engine import Engine
 
 from bot.association import Association
-from bot.channels.delivery import reply_route
-from bot.channels.platform_http import PlatformError
 from bot.events import InboundEvent
 from bot.handoff import Conversation, HandoffRepository, Reason, plan
 from bot.moderation import Assessment, Category, assess, mask_swearing
 from bot.moderation_log import ACTION_OF, DONE, FOR_STAFF, Action, History, ModerationLog
-from bot.outbox import Call, Operation, Outbound, Outbox, OutboxListener
+from bot.outbox import Call, Operation, Outbound, Outbox, OutboxListener, PlatformError
+from bot.platforms.routing import reply_route
 from bot.privacy import Span, find, redact
 from bot.public_threads import Route, Triage, Wording, triage, wording
 from bot.retention import PublicComments

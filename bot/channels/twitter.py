@@ -14,12 +14,12 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels.base import DurableInput
-from bot.channels.signatures import (
+from bot.events import InboundEvent
+from bot.platforms.signatures import (
     crc_token_acceptable,
     twitter_crc_response,
     twitter_signature_valid,
 )
-from bot.events import InboundEvent
 from bot.platforms.x.payloads import parse_twitter
 
 

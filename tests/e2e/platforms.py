@@ -14,7 +14,7 @@ import uuid
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from bot.channels.signatures import facebook_signature, twitter_signature
+from bot.platforms.signatures import facebook_signature, twitter_signature
 from bot.processes import free_port
 from scripts.fake_platforms import (
     FakePlatforms,

@@ -11,8 +11,8 @@ from sanic import Sanic
 from sqlalchemy import select
 
 from bot.channels.facebook import FacebookInput
-from bot.channels.signatures import facebook_signature, twitter_signature
 from bot.channels.twitter import TwitterInput
+from bot.platforms.signatures import facebook_signature, twitter_signature
 from bot.settings import FacebookSettings, Settings, TwitterSettings
 from bot.store import connect, inbound_events
 from scripts.fake_platforms import (

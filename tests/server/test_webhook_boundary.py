@@ -11,8 +11,8 @@ from sanic import Sanic
 
 from bot.channels.base import MAX_BODY_BYTES
 from bot.channels.facebook import FacebookInput
-from bot.channels.signatures import facebook_signature, twitter_signature
 from bot.channels.twitter import TwitterInput
+from bot.platforms.signatures import facebook_signature, twitter_signature
 from bot.settings import Settings
 from bot.store import connect
 from scripts.fake_platforms import facebook_webhook, messenger_message, x_direct_message

@@ -21,8 +21,8 @@ from sqlalchemy import func, select
 
 from bot.channels.base import MAX_BODY_BYTES
 from bot.channels.facebook import FacebookInput
-from bot.channels.signatures import facebook_signature, twitter_signature
 from bot.channels.twitter import TwitterInput
+from bot.platforms.signatures import facebook_signature, twitter_signature
 from bot.settings import Settings
 from bot.store import connect, inbound_events
 from tests.helpers import ROOT

@@ -7,15 +7,15 @@ from datetime import datetime, timezone
 
 import pytest
 
-from bot.channels.signatures import (
+from bot.platforms.facebook.payloads import parse_facebook
+from bot.platforms.payloads import MalformedPayload
+from bot.platforms.signatures import (
     facebook_signature,
     facebook_signature_valid,
     twitter_crc_response,
     twitter_signature,
     twitter_signature_valid,
 )
-from bot.platforms.facebook.payloads import parse_facebook
-from bot.platforms.payloads import MalformedPayload
 from bot.platforms.x.payloads import parse_twitter
 from scripts.fake_platforms import (
     facebook_webhook,

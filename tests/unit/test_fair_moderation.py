@@ -6,12 +6,12 @@ from datetime import timedelta
 
 import pytest
 
-from bot.channels.delivery import facebook_deliverer
-from bot.channels.graph_api import GraphClient
 from bot.channels.screening import Intent, ModerationListener, Screening
 from bot.handoff import HandoffRepository, Reason
 from bot.moderation_log import Action
 from bot.outbox import Operation, Outbox, OutboxWorker
+from bot.platforms.facebook.delivery import facebook_deliverer
+from bot.platforms.facebook.graph_api import GraphClient
 from bot.privacy import Span
 from bot.public_threads import Route
 from bot.store import connect

@@ -6,10 +6,6 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from bot.channels.delivery import facebook_deliverer, reply_route, twitter_deliverer
-from bot.channels.graph_api import GraphClient
-from bot.channels.platform_http import retry_after
-from bot.channels.x_api import XClient
 from bot.events import InboundEvent
 from bot.intake import FAILED, LEASE, MAX_ATTEMPTS, RENEW_EVERY, IntakeStore
 from bot.outbox import (
@@ -22,10 +18,14 @@ from bot.outbox import (
     Outbox,
     OutboxListener,
     OutboxWorker,
-    OutsideWindow,
     backoff,
-    messenger_tag,
 )
+from bot.platforms.facebook.delivery import OutsideWindow, facebook_deliverer, messenger_tag
+from bot.platforms.facebook.graph_api import GraphClient
+from bot.platforms.http import retry_after
+from bot.platforms.routing import reply_route
+from bot.platforms.x.api import XClient
+from bot.platforms.x.delivery import twitter_deliverer
 from bot.store import connect, inbound_events
 from scripts.fake_platforms import FakePlatforms
 

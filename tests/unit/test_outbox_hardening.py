@@ -13,11 +13,12 @@ import pytest
 from sqlalchemy import select
 
 import scripts.outbox as outbox_cli
-from bot.channels.delivery import facebook_deliverer, twitter_deliverer
-from bot.channels.graph_api import GraphClient
-from bot.channels.platform_http import PlatformError, request_json, retry_after
-from bot.channels.x_api import XClient
-from bot.outbox import DEAD, PENDING, SENT, Call, Operation, Outbox, OutboxWorker
+from bot.outbox import DEAD, PENDING, SENT, Call, Operation, Outbox, OutboxWorker, PlatformError
+from bot.platforms.facebook.delivery import facebook_deliverer
+from bot.platforms.facebook.graph_api import GraphClient
+from bot.platforms.http import request_json, retry_after
+from bot.platforms.x.api import XClient
+from bot.platforms.x.delivery import twitter_deliverer
 from bot.store import connect, outbox
 from scripts.fake_platforms import FakePlatforms
 

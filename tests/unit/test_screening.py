@@ -6,14 +6,15 @@ from datetime import datetime, timedelta
 import pytest
 
 from bot.association import load_association
-from bot.channels.delivery import facebook_deliverer, twitter_deliverer
-from bot.channels.graph_api import GraphClient
 from bot.channels.screening import Intent, ModerationListener, Screening
-from bot.channels.x_api import XClient
 from bot.events import InboundEvent
 from bot.handoff import HandoffRepository, Reason, Team
 from bot.moderation_log import FOR_STAFF, UNDONE, Action, NotUndoable
 from bot.outbox import Call, Operation, Outbox, OutboxWorker
+from bot.platforms.facebook.delivery import facebook_deliverer
+from bot.platforms.facebook.graph_api import GraphClient
+from bot.platforms.x.api import XClient
+from bot.platforms.x.delivery import twitter_deliverer
 from bot.public_threads import Route
 from bot.store import connect
 from bot.working_hours import WorkingCalendar

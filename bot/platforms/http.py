@@ -16,16 +16,15 @@ the tokens in what the HTTP and OAuth libraries log at DEBUG.
 from __future__ import annotations
 
 import json
-import logging
-import re
-import threading
 import time
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
-from typing import Any, Dict, Iterable
+from typing import Any, Dict
 
 import requests
 import urllib3
+
+from bot.outbox import PlatformError
 
 # (connect, read) seconds: a platform that hangs is given up on and tried again later.
 TIMEOUT = (3.05, 10.0)
@@ -37,70 +36,6 @@ GRAPH_RATE_LIMIT_CODES = {4, 17, 32, 613, 80001, 80006}
 MAX_RETRY_AFTER = 86400.0
 # No answer of the calls made here comes near this; a larger body is not read.
 MAX_BODY = 2_000_000
-# The loggers that write request addresses or OAuth parameters at DEBUG.
-CHATTY_LOGGERS = (
-    "urllib3.connectionpool",
-    "requests_oauthlib.oauth1_auth",
-    "oauthlib.oauth1.rfc5849",
-    "oauthlib.oauth1.rfc5849.signature",
-    "oauthlib",
-)
-_QUERY_TOKEN = re.compile(r"((?:access_token|oauth_token|oauth_consumer_key)=)[^&\s'\"]+")
-
-
-class PlatformError(Exception):
-    """A platform call that did not succeed."""
-
-    def __init__(self, message: str, transient: bool, retry_after: float | None = None):
-        super().__init__(hide_secrets(message))
-        self.transient = transient
-        self.retry_after = retry_after
-
-
-class _Masking(logging.Filter):
-    """Masks the registered secrets in every record of the logger it sits on."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.secrets: set[str] = set()
-        self._lock = threading.Lock()
-
-    def add(self, secrets: Iterable[str]) -> None:
-        with self._lock:
-            self.secrets |= {s for s in secrets if s and len(s) >= 4}
-
-    def mask(self, text: str) -> str:
-        text = _QUERY_TOKEN.sub(r"\1[hidden]", text)
-        for secret in sorted(self.secrets, key=len, reverse=True):
-            text = text.replace(secret, "[hidden]")
-        return text
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        masked = self.mask(message)
-        if masked != message:
-            record.msg, record.args = masked, ()
-        return True
-
-
-_MASKING = _Masking()
-
-
-def hide_in_logs(*secrets: str) -> None:
-    """Mask `secrets` (and any `access_token=` value) in the HTTP and OAuth libraries' logs.
-
-    Called by each client with its tokens when it is made; safe to call again.
-    """
-    _MASKING.add(secrets)
-    for name in CHATTY_LOGGERS:
-        found = logging.getLogger(name)
-        if _MASKING not in found.filters:
-            found.addFilter(_MASKING)
-
-
-def hide_secrets(text: str) -> str:
-    """`text` with every registered secret and any `access_token=` value masked."""
-    return _MASKING.mask(text)
 
 
 def request_json(

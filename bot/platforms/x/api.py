@@ -7,7 +7,9 @@ from typing import Any, Dict
 import requests
 from requests_oauthlib import OAuth1
 
-from bot.channels.platform_http import TIMEOUT, PlatformError, hide_in_logs, request_json
+from bot.outbox import PlatformError
+from bot.platforms.http import TIMEOUT, request_json
+from bot.secret_masking import hide_in_logs
 
 # X error types that mean "not now" rather than "never".
 TRANSIENT_X_ERRORS = ("service-unavailable", "operation-timeout", "usage-capped")

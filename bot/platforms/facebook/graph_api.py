@@ -8,7 +8,9 @@ from typing import Any, Dict, Iterator
 
 import requests
 
-from bot.channels.platform_http import TIMEOUT, PlatformError, hide_in_logs, request_json
+from bot.outbox import PlatformError
+from bot.platforms.http import TIMEOUT, request_json
+from bot.secret_masking import hide_in_logs
 
 # How the Graph API writes a time: "2026-08-01T09:30:00+0000".
 GRAPH_TIME = "%Y-%m-%dT%H:%M:%S%z"

@@ -1,0 +1,33 @@
+"""How the outbox's X calls are made (P7, P12)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.outbox import Deliver, Operation, Outbound, PlatformError
+from bot.platforms.x.api import XClient
+
+
+def twitter_deliverer(client: XClient) -> Deliver:
+    """Makes the outbox's X calls through `client`."""
+
+    def deliver(message: Outbound, now: datetime) -> str:
+        operation, target, text = message.operation, message.target, message.text or ""
+        if operation is Operation.X_DM:
+            return client.send_dm(target, text)
+        if operation is Operation.X_REPLY:
+            return client.reply(target, text)
+        calls = {
+            Operation.X_HIDE_REPLY: client.hide_reply,
+            Operation.X_UNHIDE_REPLY: client.unhide_reply,
+            Operation.X_BLOCK: client.block,
+            Operation.X_UNBLOCK: client.unblock,
+            Operation.X_FOLLOW: client.follow,
+            Operation.X_UNFOLLOW: client.unfollow,
+            Operation.X_REPORT_SPAM: client.report_spam,
+        }
+        if operation in calls:
+            return calls[operation](target)
+        raise PlatformError(f"{operation.value} is not an X call", transient=False)
+
+    return deliver
