@@ -13,70 +13,19 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
-TENANCY_REFERENCE = re.compile(
-    r"\b(?:ten(?:ancy)?[\s.\-_:#]*(?:ref(?:erence)?\.?)?(?:\s*(?:no\.?|number))?[\s.\-_:#]*)"
-    r"(\d{6})\b",
-    re.IGNORECASE,
+from bot.text.uk import (
+    DAY_MONTH_YEAR,
+    ISO_DATE,
+    MONTH_DAY_YEAR,
+    MONTHS,
+    NUMERIC_DATE,
+    POSTCODE_PARTS,
+    STREET_ABBREVIATIONS,
+    TENANCY_REFERENCE,
 )
+
+# A reply that is only a reference's six digits ("204817", "it's 204817").
 BARE_REFERENCE = re.compile(r"^\D*?(\d{6})\D*$")
-POSTCODE = re.compile(r"\b([A-Z]{1,2}\d[A-Z\d]?)\s*(\d[A-Z]{2})\b", re.IGNORECASE)
-
-MONTHS = {
-    name: number
-    for number, names in enumerate(
-        [
-            ("january", "jan"),
-            ("february", "feb"),
-            ("march", "mar"),
-            ("april", "apr"),
-            ("may",),
-            ("june", "jun"),
-            ("july", "jul"),
-            ("august", "aug"),
-            ("september", "sep", "sept"),
-            ("october", "oct"),
-            ("november", "nov"),
-            ("december", "dec"),
-        ],
-        start=1,
-    )
-    for name in names
-}
-_MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
-_DAY = r"(\d{1,2})(?:st|nd|rd|th)?"
-ISO_DATE = re.compile(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b")
-NUMERIC_DATE = re.compile(r"\b(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{2}|\d{4})\b")
-DAY_MONTH_YEAR = re.compile(
-    rf"\b{_DAY}(?:\s+of)?[\s,.\-/]+({_MONTH})\.?[\s,.\-/]+(\d{{2}}|\d{{4}})\b", re.IGNORECASE
-)
-MONTH_DAY_YEAR = re.compile(
-    rf"\b({_MONTH})\.?\s+{_DAY}(?:\s*,)?[\s,.\-/]+(\d{{2}}|\d{{4}})\b", re.IGNORECASE
-)
-
-# Common street words, written out, so "Acacia Ave" and "acacia avenue" agree.
-STREET_WORDS = {
-    "rd": "road",
-    "st": "street",
-    "ave": "avenue",
-    "av": "avenue",
-    "ln": "lane",
-    "dr": "drive",
-    "cl": "close",
-    "ct": "court",
-    "cres": "crescent",
-    "cresc": "crescent",
-    "pl": "place",
-    "gdns": "gardens",
-    "gdn": "garden",
-    "terr": "terrace",
-    "ter": "terrace",
-    "sq": "square",
-    "wy": "way",
-    "hse": "house",
-    "mt": "mount",
-    "pk": "park",
-}
-
 
 # Words around an address that are not part of it: "my postcode is ... and it's ...".
 FILLER_WORDS = {"my", "post", "code", "postcode", "address", "is", "its", "and", "the", "at"}
@@ -137,7 +86,7 @@ def tenancy_reference(text: str) -> str | None:
 
 def postcode(text: str) -> str | None:
     """The first UK postcode in `text`, upper case with one space ("LS6 2AB"), or None."""
-    match = POSTCODE.search(text)
+    match = POSTCODE_PARTS.search(text)
     return f"{match.group(1)} {match.group(2)}".upper() if match else None
 
 
@@ -148,7 +97,7 @@ def address_line(text: str) -> str | None:
     "14 Elm Rd." and "14 elm road" are the same line.
     """
     words = _words(text)
-    words = [STREET_WORDS.get(word, word) for word in words]
+    words = [STREET_ABBREVIATIONS.get(word, word) for word in words]
     return " ".join(words) or None
 
 
@@ -158,7 +107,7 @@ def locator(text: str) -> Locator | None:
     reference = tenancy_reference(text)
     if reference:
         return Locator(reference=reference)
-    match = POSTCODE.search(text)
+    match = POSTCODE_PARTS.search(text)
     if not match:
         return None
     rest = f"{text[: match.start()]} {text[match.end() :]}"

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import NamedTuple
 
-from bot import text as visible
+from bot.privacy import normalise as visible
 
 # The reason given when only the model read abuse in a post (its `abuse` intent).
 MODEL_REASON = "abusive message"
@@ -269,7 +269,7 @@ _F_ING = re.compile(r"(?<![^\W_])f['’\-]in[g']?(?![^\W_])", re.I)
 
 def _as_read(text: str) -> str:
     # Zero-width characters, odd spaces and full-width letters change nothing for a
-    # reader, so they must change nothing here (bot.text).
+    # reader, so they must change nothing here (bot.privacy.normalise).
     return visible.normalise(text).text
 
 
@@ -338,7 +338,7 @@ def has_swearing(text: str) -> bool:
 def mask_swearing(text: str) -> str:
     """The post with each swear word or slur as its first letter and asterisks ("f***").
 
-    Everything else is unchanged but for what a reader cannot see (bot.text).
+    Everything else is unchanged but for what a reader cannot see (bot.privacy.normalise).
     """
     text = _as_read(text)
     out, pos = [], 0

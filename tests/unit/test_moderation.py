@@ -520,7 +520,7 @@ def test_the_module_is_pure():
             [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module]
         )
     }
-    # bot.text, the reader's view of a post, is pure as well.
+    # bot.privacy.normalise, the reader's view of a post, is pure as well.
     assert imported <= {"__future__", "re", "dataclasses", "enum", "typing", "bot"}
 
 

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.moderation import ModerationRules, StaffMember, assess
-from bot.text import normalise
+from bot.privacy.normalise import normalise
 
 
 @pytest.mark.parametrize(

@@ -9,9 +9,9 @@ such as "dob", a person's date with a birth year, or a list joined to either: a 
 tenancy gives every tenant's). Missing a detail is worse than a false alarm, so shapes
 are read generously and the hard negatives (money, appointment dates, job numbers,
 "3 bed flat") are ruled out by name. `vulnerability` has no shape: it is found by
-phrase (`bot.vulnerability`).
+phrase (`bot.privacy.vulnerability`).
 
-The text is read as a person reads it (`bot.text.normalise`: no zero-width
+The text is read as a person reads it (`bot.privacy.normalise.normalise`: no zero-width
 characters, plain spaces, plain digits), and every span points into the text as it
 was written.
 
@@ -28,9 +28,17 @@ import sys
 from dataclasses import asdict, dataclass
 from typing import Iterable, Iterator, List, Tuple
 
-from bot.identity_answers import DAY_MONTH_YEAR, ISO_DATE, MONTH_DAY_YEAR, NUMERIC_DATE
-from bot.text import normalise
-from bot.vulnerability import phrases
+from bot.privacy.normalise import normalise
+from bot.privacy.vulnerability import phrases
+from bot.text.uk import (
+    DAY_MONTH_YEAR,
+    ISO_DATE,
+    MONTH_DAY_YEAR,
+    NUMERIC_DATE,
+    POSTCODE,
+    STREET_WORDS,
+    TENANCY_REFERENCE,
+)
 
 KINDS = (
     "phone",
@@ -72,11 +80,6 @@ ACCOUNT_NUMBER = re.compile(
 NATIONAL_INSURANCE = re.compile(
     r"\b[A-Z]{2}[\s-]?\d{2}[\s-]?\d{2}[\s-]?\d{2}[\s-]?[A-D]\b", IGNORE_CASE
 )
-TENANCY_REFERENCE = re.compile(
-    r"\b(?:ten(?:ancy)?[\s.\-_:#]*(?:ref(?:erence)?\.?)?(?:\s*(?:no\.?|number))?[\s.\-_:#]*)\d{6}\b",
-    IGNORE_CASE,
-)
-POSTCODE = re.compile(r"\b(?:[A-Z]{1,2}\d[A-Z\d]?|GIR)\s?\d[A-Z]{2}\b", IGNORE_CASE)
 PHONE_START = re.compile(r"(?<![\w£$€.,/:])(?:(?:\+\s?44|0044)(?:\s?\(0\))?|\(0|0)(?=[\d\s)(\-])")
 # An account number written straight after a sort code: "20-45-77 31926819".
 ACCOUNT_AFTER_SORT_CODE = re.compile(
@@ -109,12 +112,6 @@ LIST_WORDS = set(
     "mum mam mom mother dad father nan gran grandad grandma brother sister fiance fiancee "
     "boyfriend girlfriend lodger joint tenant tenants eldest youngest baby twins one "
     "for who whos".split()
-)
-STREET_WORDS = (
-    r"road|rd|street|st|avenue|ave|lane|ln|close|drive|dr|court|ct|crescent|cres|way|"
-    r"place|pl|gardens|gdns|grove|terrace|terr|hill|park|view|walk|row|square|sq|mews|"
-    r"green|parade|rise|vale|fold|croft|mount|boulevard|gate|wharf|yard|end|side|wall|quay|"
-    r"approach|embankment|promenade|circus|chase|dale|grange|meadows?|orchard|passage"
 )
 BUILDING_WORDS = r"court|house|tower|lodge|mansions|heights|point|building|block|hall|flats"
 FLAT = r"(?:flat|apartment|apt|unit|maisonette)\s*\d{1,4}[a-z]?"
@@ -347,7 +344,3 @@ def main() -> int:
         sys.stdout.write(json.dumps({"spans": spans}) + "\n")
     sys.stdout.flush()
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
