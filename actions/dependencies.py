@@ -13,11 +13,11 @@ from sqlalchemy.engine import Engine
 
 from bot.association import Association, load_association
 from bot.handoff import HandoffRepository
-from bot.identity import IdentityChecks, TenancyLockNotice
-from bot.security_question import Sealer
 from bot.settings import Settings
 from bot.store import connect
-from bot.tenancy import TenancyRepository
+from bot.tenancy.identity import IdentityChecks, TenancyLockNotice
+from bot.tenancy.records import TenancyRepository
+from bot.tenancy.security_question import Sealer
 from bot.working_hours import WorkingCalendar
 
 Clock = Callable[[], datetime]

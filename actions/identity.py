@@ -33,17 +33,17 @@ from rasa_sdk.types import DomainDict
 
 from actions import dependencies
 from actions.metadata import message_context, sender_account
-from bot import identity_answers
-from bot.answer_masking import (
+from bot.tenancy import answers as identity_answers
+from bot.tenancy.answers import Locator
+from bot.tenancy.identity import Account, Answers, IdentityChecks, Outcome, Verification
+from bot.tenancy.masking import (
     SECURITY_SLOTS,
     answers_security_question,
     mark_turn,
     withhold_answers_from_logs,
 )
-from bot.identity import Account, Answers, IdentityChecks, Outcome, Verification
-from bot.identity_answers import Locator
-from bot.security_question import Sealer
-from bot.tenancy import Matter
+from bot.tenancy.records import Matter
+from bot.tenancy.security_question import Sealer
 from bot.working_hours import WorkingCalendar, describe_when
 
 TENANCY_INTENTS = {"ask_rent_balance": Matter.RENT, "ask_repair_status": Matter.REPAIRS}
@@ -323,7 +323,7 @@ class ActionVerifyIdentity(IdentityAction):
             return [
                 *events,
                 SlotSet("identity_verification", self._sealer.seal(verification.as_dict())),
-                # For staff: who and when, never an answer (bot.identity.staff_view).
+                # For staff: who and when, never an answer (bot.tenancy.identity.staff_view).
                 SlotSet("identity_verified_as", result.person.describe()),
                 SlotSet("identity_verified_at", now.isoformat()),
                 SlotSet("identity_status", "verified"),

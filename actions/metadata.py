@@ -11,7 +11,7 @@ from __future__ import annotations
 from rasa_sdk import Tracker
 
 from bot.handoff import Conversation
-from bot.identity import Account
+from bot.tenancy.identity import Account
 
 # The channels whose messages only a platform connector writes (bot/channels/).
 PLATFORM_CHANNELS = ("facebook", "twitter")

@@ -20,10 +20,10 @@ from rasa_sdk.types import DomainDict
 from actions import dependencies
 from actions.identity import current_verification
 from actions.metadata import message_context, sender_account
-from bot import disclosure
-from bot.identity import Verification
-from bot.security_question import Sealer
-from bot.tenancy import Matter, Person, Tenancy, TenancyRepository
+from bot.tenancy import disclosure
+from bot.tenancy.identity import Verification
+from bot.tenancy.records import Matter, Person, Tenancy, TenancyRepository
+from bot.tenancy.security_question import Sealer
 from bot.working_hours import WorkingCalendar
 
 

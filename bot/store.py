@@ -51,7 +51,7 @@ handoffs = Table(
 
 
 # Tenancy records (P4). Names and dates of birth are security answers: they are kept
-# only as one salted scrypt digest per person (bot.security_question), never in clear.
+# only as one salted scrypt digest per person (bot.tenancy.security_question), never in clear.
 tenancies = Table(
     "tenancies",
     metadata,

@@ -56,7 +56,7 @@ DEMO_TENANCIES = ROOT / "demo" / "tenancies.yml"
 def demo_tenancies(database_url: str):
     """A store at `database_url` with the demo tenancies loaded, and its repository."""
     from bot.store import connect
-    from bot.tenancy import TenancyRepository, load_tenancies
+    from bot.tenancy.records import TenancyRepository, load_tenancies
 
     engine = connect(database_url)
     repository = TenancyRepository(engine)

@@ -12,12 +12,12 @@ from sqlalchemy import func, select
 from actions.identity import ActionTenancyGate, ActionVerifyIdentity, ValidateIdentityForm
 from actions.session import ActionSessionStart
 from actions.tenancy import ActionAnswerTenancyQuestion
-from bot.answer_masking import SECURITY_SLOTS
 from bot.association import load_association
-from bot.identity import IdentityChecks, Verification
-from bot.identity_answers import locator
-from bot.security_question import HashScheme, Sealer
 from bot.store import identity_attempts
+from bot.tenancy.answers import locator
+from bot.tenancy.identity import IdentityChecks, Verification
+from bot.tenancy.masking import SECURITY_SLOTS
+from bot.tenancy.security_question import HashScheme, Sealer
 from tests.helpers import CALENDAR, ROOT, TEST_WORK_FACTOR, demo_tenancies, domain, make_tracker
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)

@@ -19,11 +19,11 @@ from sqlalchemy import select
 from bot.channels.rest import rest_conversation_id
 from bot.conversations import RasaConversations, hand_back
 from bot.handoff import HandoffRepository, Reason
-from bot.identity import Verification, staff_view
 from bot.processes import send
-from bot.security_question import Sealer
 from bot.store import connect, identity_attempts
-from bot.tenancy import TenancyRepository, load_tenancies
+from bot.tenancy.identity import Verification, staff_view
+from bot.tenancy.records import TenancyRepository, load_tenancies
+from bot.tenancy.security_question import Sealer
 from scripts.fake_platforms import facebook_webhook, page_comment
 from tests.e2e.platforms import PAGE, new_user, to_facebook, wait_for
 from tests.helpers import DEMO_TENANCIES, assistant_in

@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import text
 
 from bot.processes import send
-from bot.security_question import Sealer
 from bot.store import connect
-from bot.tenancy import TenancyRepository, load_tenancies
+from bot.tenancy.records import TenancyRepository, load_tenancies
+from bot.tenancy.security_question import Sealer
 from tests.helpers import DEMO_TENANCIES, assistant_in
 
 ANSWERS = ("tenancy ref 318552", "Priya Sharma", "23/07/1990")

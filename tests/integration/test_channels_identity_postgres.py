@@ -11,12 +11,12 @@ import pytest
 from sqlalchemy import text
 
 from bot.events import InboundEvent
-from bot.identity import Account, Answers, IdentityChecks, Outcome
-from bot.identity_answers import locator
 from bot.intake import IntakeStore
 from bot.outbox import SENT, Operation, Outbox, OutboxWorker
-from bot.security_question import HashScheme
 from bot.store import connect
+from bot.tenancy.answers import locator
+from bot.tenancy.identity import Account, Answers, IdentityChecks, Outcome
+from bot.tenancy.security_question import HashScheme
 from tests.helpers import TEST_WORK_FACTOR, demo_tenancies
 
 URL = os.environ.get("TEST_POSTGRES_URL")

@@ -11,8 +11,8 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActiveLoop, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.answer_masking import HIDDEN
-from bot.masked_tracker_store import MaskedSQLTrackerStore
+from bot.channels.tracker_store import MaskedSQLTrackerStore
+from bot.tenancy.masking import HIDDEN
 from tests.helpers import ROOT
 
 DOMAIN = Domain.load(str(ROOT / "domain.yml"))
@@ -79,7 +79,7 @@ async def test_later_turns_add_only_their_own_events(tmp_path):
 
 def test_endpoints_name_the_masked_store():
     endpoints = yaml.safe_load((ROOT / "endpoints.yml").read_text())
-    assert endpoints["tracker_store"]["type"] == "bot.masked_tracker_store.MaskedSQLTrackerStore"
+    assert endpoints["tracker_store"]["type"] == "bot.channels.tracker_store.MaskedSQLTrackerStore"
 
 
 async def test_queries_run_off_the_event_loop(tmp_path):

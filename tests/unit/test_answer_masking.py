@@ -1,7 +1,7 @@
 """Security answers never reach the conversation record in clear (P4)."""
 
-from bot.answer_masking import HIDDEN, mask_security_answers
-from bot.security_question import Sealer
+from bot.tenancy.masking import HIDDEN, mask_security_answers
+from bot.tenancy.security_question import Sealer
 
 SEALER = Sealer(Sealer.new_key())
 

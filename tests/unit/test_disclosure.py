@@ -4,9 +4,9 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from bot import disclosure
-from bot.security_question import HashScheme
-from bot.tenancy import Payment, Repair, Tenancy
+from bot.tenancy import disclosure
+from bot.tenancy.records import Payment, Repair, Tenancy
+from bot.tenancy.security_question import HashScheme
 from tests.helpers import UK
 
 

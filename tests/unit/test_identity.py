@@ -6,7 +6,9 @@ import pytest
 from sqlalchemy import select
 
 from bot.handoff import HandoffRepository, Reason, Team
-from bot.identity import (
+from bot.store import identity_attempts
+from bot.tenancy.answers import locator
+from bot.tenancy.identity import (
     TENANCY_LOCK_AFTER_FAILURES,
     TENANCY_LOCK_FOR,
     Account,
@@ -18,10 +20,8 @@ from bot.identity import (
     Verification,
     staff_view,
 )
-from bot.identity_answers import locator
-from bot.security_question import HashScheme
-from bot.store import identity_attempts
-from bot.tenancy import Role
+from bot.tenancy.records import Role
+from bot.tenancy.security_question import HashScheme
 from tests.helpers import CALENDAR, TEST_WORK_FACTOR, demo_tenancies
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)

@@ -4,8 +4,8 @@ from datetime import date
 
 import pytest
 
-from bot import identity_answers as answers
-from bot.identity_answers import Locator
+from bot.tenancy import answers
+from bot.tenancy.answers import Locator
 
 TODAY = date(2026, 11, 22)
 

@@ -6,8 +6,8 @@ from datetime import date
 import pytest
 from cryptography.fernet import Fernet
 
-from bot import security_question
-from bot.security_question import HashScheme, Sealer, is_sealed, matching_index
+from bot.tenancy import security_question
+from bot.tenancy.security_question import HashScheme, Sealer, is_sealed, matching_index
 
 BORN = date(1985, 3, 12)
 

@@ -4,9 +4,9 @@ from datetime import date
 
 import pytest
 
-from bot.identity_answers import locator
 from bot.store import connect
-from bot.tenancy import Matter, Role, TenancyRepository, load_tenancies
+from bot.tenancy.answers import locator
+from bot.tenancy.records import Matter, Role, TenancyRepository, load_tenancies
 from tests.helpers import DEMO_TENANCIES, TEST_WORK_FACTOR, demo_tenancies
 
 # Every demo answer, in the shapes a careless store might keep it.

@@ -20,10 +20,10 @@ import yaml
 from sqlalchemy import delete, func, select
 from sqlalchemy.engine import Engine
 
-from bot import identity_answers
-from bot.identity_answers import Locator
-from bot.security_question import HashScheme
 from bot.store import as_aware, rent_payments, repairs, tenancies, tenancy_people, to_utc
+from bot.tenancy import answers as identity_answers
+from bot.tenancy.answers import Locator
+from bot.tenancy.security_question import HashScheme
 
 # Stable ids: reloading a file keeps each tenancy's id, and so its locks and audit.
 ID_NAMESPACE = uuid.UUID("3b0f6a52-8a5e-4d0c-9a53-2f6d1c1f7e10")

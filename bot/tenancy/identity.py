@@ -35,10 +35,10 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from bot.handoff import Conversation, HandoffRepository, Reason, plan
-from bot.identity_answers import Locator
-from bot.security_question import HashScheme, matching_index
 from bot.store import as_aware, identity_attempts, identity_subjects, to_utc
-from bot.tenancy import Person, Tenancy, TenancyRepository
+from bot.tenancy.answers import Locator
+from bot.tenancy.records import Person, Tenancy, TenancyRepository
+from bot.tenancy.security_question import HashScheme, matching_index
 from bot.working_hours import WorkingCalendar
 
 LOCK_AFTER_FAILURES = 3

@@ -16,7 +16,7 @@ import logging
 from contextvars import ContextVar
 from typing import Any, Dict, List, Sequence
 
-from bot.security_question import is_sealed
+from bot.tenancy.security_question import is_sealed
 
 IDENTITY_FORM = "identity_form"
 SECURITY_SLOTS = ("security_locator", "security_name", "security_date_of_birth")

@@ -1,8 +1,8 @@
 """Rasa's SQL tracker store, with security answers masked before they are stored.
 
 An adapter to Rasa, like the channel connectors: endpoints.yml names it as the
-tracker store type (`bot.masked_tracker_store.MaskedSQLTrackerStore`), with the same
-settings as Rasa's own `SQL` type. The masking itself is `bot.answer_masking`.
+tracker store type (`bot.channels.tracker_store.MaskedSQLTrackerStore`), with the same
+settings as Rasa's own `SQL` type. The masking itself is `bot.tenancy.masking`.
 
 Rasa's own SQL store runs its queries inside its async methods, on the event loop:
 one slow query there delays every conversation the server holds. Here each query
@@ -23,7 +23,7 @@ from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
-from bot.answer_masking import (
+from bot.tenancy.masking import (
     awaits_security_answer,
     mark_turn,
     mask_security_answers,

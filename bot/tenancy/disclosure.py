@@ -11,7 +11,7 @@ from typing import Iterable, List
 from zoneinfo import ZoneInfo
 
 from bot.association import clock_words
-from bot.tenancy import Payment, Repair, Tenancy
+from bot.tenancy.records import Payment, Repair, Tenancy
 
 
 def money(pence: int) -> str:
