@@ -12,13 +12,13 @@ from typing import Callable
 from sqlalchemy.engine import Engine
 
 from bot.association import Association, load_association
-from bot.handoff import HandoffRepository
+from bot.handoff.handoffs import HandoffRepository
+from bot.handoff.working_hours import WorkingCalendar
 from bot.settings import Settings
 from bot.store import connect
 from bot.tenancy.identity import IdentityChecks, TenancyLockNotice
 from bot.tenancy.records import TenancyRepository
 from bot.tenancy.security_question import Sealer
-from bot.working_hours import WorkingCalendar
 
 Clock = Callable[[], datetime]
 

@@ -16,8 +16,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import dependencies
 from actions.metadata import message_context
-from bot.handoff import HandoffRepository, Priority, Reason, notice, plan
-from bot.working_hours import WorkingCalendar
+from bot.handoff.handoffs import HandoffRepository, Priority, Reason, notice, plan
+from bot.handoff.working_hours import WorkingCalendar
 
 
 class HandOff(Action, ABC):

@@ -33,6 +33,7 @@ from rasa_sdk.types import DomainDict
 
 from actions import dependencies
 from actions.metadata import message_context, sender_account
+from bot.handoff.working_hours import WorkingCalendar, describe_when
 from bot.tenancy import answers as identity_answers
 from bot.tenancy.answers import Locator
 from bot.tenancy.identity import Account, Answers, IdentityChecks, Outcome, Verification
@@ -44,7 +45,6 @@ from bot.tenancy.masking import (
 )
 from bot.tenancy.records import Matter
 from bot.tenancy.security_question import Sealer
-from bot.working_hours import WorkingCalendar, describe_when
 
 TENANCY_INTENTS = {"ask_rent_balance": Matter.RENT, "ask_repair_status": Matter.REPAIRS}
 # Intents that, when a reply is no answer at all, leave the form to their own rules.

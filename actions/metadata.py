@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from rasa_sdk import Tracker
 
-from bot.handoff import Conversation
+from bot.handoff.handoffs import Conversation
 from bot.tenancy.identity import Account
 
 # The channels whose messages only a platform connector writes (bot/channels/).

@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import dependencies
 from actions.identity import SESSION_SLOTS
 from bot.association import Association, slot_names
-from bot.handoff import HandoffRepository
+from bot.handoff.handoffs import HandoffRepository
 
 
 class ActionSessionStart(Action):

@@ -20,11 +20,11 @@ from rasa_sdk.types import DomainDict
 from actions import dependencies
 from actions.identity import current_verification
 from actions.metadata import message_context, sender_account
+from bot.handoff.working_hours import WorkingCalendar
 from bot.tenancy import disclosure
 from bot.tenancy.identity import Verification
 from bot.tenancy.records import Matter, Person, Tenancy, TenancyRepository
 from bot.tenancy.security_question import Sealer
-from bot.working_hours import WorkingCalendar
 
 
 class ActionAnswerTenancyQuestion(Action):

@@ -32,12 +32,12 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.identity import ActionTenancyGate, ActionVerifyIdentity
 from bot.association import load_association
+from bot.handoff.working_hours import WorkingCalendar
 from bot.store import connect
 from bot.tenancy.answers import locator
 from bot.tenancy.identity import Account, IdentityChecks
 from bot.tenancy.records import TenancyRepository, load_tenancies
 from bot.tenancy.security_question import HashScheme, Sealer
-from bot.working_hours import WorkingCalendar
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "identity_concurrency.md"

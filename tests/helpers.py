@@ -8,7 +8,7 @@ import yaml
 from rasa_sdk import Tracker
 
 from bot.association import load_association
-from bot.working_hours import WorkingCalendar
+from bot.handoff.working_hours import WorkingCalendar
 
 ROOT = Path(__file__).resolve().parent.parent
 UK = ZoneInfo("Europe/London")

@@ -32,6 +32,7 @@ from bot.channels.dialogue import (
 )
 from bot.channels.screening import Intent, ModerationListener, Screened, Screening
 from bot.events import InboundEvent
+from bot.handoff.working_hours import WorkingCalendar
 from bot.intake import RENEW_EVERY, Claimed, IntakeStore
 from bot.outbox import Author, Deliver, Outbox, OutboxWorker, PlatformError
 from bot.platforms.facebook.delivery import facebook_deliverer
@@ -41,7 +42,6 @@ from bot.platforms.x.api import XClient
 from bot.platforms.x.delivery import twitter_deliverer
 from bot.settings import Settings
 from bot.store import connect
-from bot.working_hours import WorkingCalendar
 
 logger = logging.getLogger(__name__)
 OUTBOX_SENDERS = 3

@@ -26,7 +26,8 @@ from sqlalchemy.engine import Engine
 
 from bot.association import Association
 from bot.events import InboundEvent
-from bot.handoff import Conversation, HandoffRepository, Reason, plan
+from bot.handoff.handoffs import Conversation, HandoffRepository, Reason, plan
+from bot.handoff.working_hours import WorkingCalendar, describe_when
 from bot.moderation import Assessment, Category, assess, mask_swearing
 from bot.moderation_log import ACTION_OF, DONE, FOR_STAFF, Action, History, ModerationLog
 from bot.outbox import Call, Operation, Outbound, Outbox, OutboxListener, PlatformError
@@ -35,7 +36,6 @@ from bot.privacy import Span, find, redact
 from bot.public_threads import Route, Triage, Wording, triage, wording
 from bot.retention import PublicComments
 from bot.strikes import Sanction, sanction
-from bot.working_hours import WorkingCalendar, describe_when
 
 # How sure the model must be that a message is abuse for that alone to remove it.
 ABUSE_CONFIDENCE = 0.8

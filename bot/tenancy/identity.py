@@ -34,12 +34,12 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
-from bot.handoff import Conversation, HandoffRepository, Reason, plan
+from bot.handoff.handoffs import Conversation, HandoffRepository, Reason, plan
+from bot.handoff.working_hours import WorkingCalendar
 from bot.store import as_aware, identity_attempts, identity_subjects, to_utc
 from bot.tenancy.answers import Locator
 from bot.tenancy.records import Person, Tenancy, TenancyRepository
 from bot.tenancy.security_question import HashScheme, matching_index
-from bot.working_hours import WorkingCalendar
 
 LOCK_AFTER_FAILURES = 3
 LOCK_FOR = timedelta(minutes=30)

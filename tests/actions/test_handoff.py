@@ -12,7 +12,7 @@ from actions.handoff import (
     ActionHandOffRequestHuman,
     ActionPauseForStaff,
 )
-from bot.handoff import HandoffRepository, Priority, Reason, State, Team
+from bot.handoff.handoffs import HandoffRepository, Priority, Reason, State, Team
 from bot.store import connect
 from tests.helpers import CALENDAR, UK, domain, make_tracker
 

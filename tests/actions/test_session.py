@@ -9,7 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.session import ActionSessionStart
 from bot.association import parse_association, slot_names
-from bot.handoff import Conversation, HandoffRepository, Reason, State, plan
+from bot.handoff.handoffs import Conversation, HandoffRepository, Reason, State, plan
 from bot.store import connect
 from tests.helpers import CALENDAR, ROOT, UK, domain, make_tracker
 

@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-from bot.conversations import RasaConversations, RasaError
+from bot.handoff.conversations import RasaConversations, RasaError
 from scripts.fake_platforms import facebook_webhook, page_comment, x_direct_message, x_mention
 from tests.e2e.platforms import (
     ME,

@@ -9,8 +9,8 @@ import pytest
 
 from bot.association import load_association
 from bot.channels.rest import rest_conversation_id
-from bot.conversations import RasaConversations, RasaError, hand_back
-from bot.handoff import HandoffRepository, Reason, State
+from bot.handoff.conversations import RasaConversations, RasaError, hand_back
+from bot.handoff.handoffs import HandoffRepository, Reason, State
 from bot.processes import send
 from bot.store import connect
 from tests.helpers import ROOT, assistant_in

@@ -17,8 +17,8 @@ import pytest
 from sqlalchemy import select
 
 from bot.channels.rest import rest_conversation_id
-from bot.conversations import RasaConversations, hand_back
-from bot.handoff import HandoffRepository, Reason
+from bot.handoff.conversations import RasaConversations, hand_back
+from bot.handoff.handoffs import HandoffRepository, Reason
 from bot.processes import send
 from bot.store import connect, identity_attempts
 from bot.tenancy.identity import Verification, staff_view

@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 
-from bot.handoff import HandoffRepository
+from bot.handoff.handoffs import HandoffRepository
 from bot.store import connect
 from scripts.fake_platforms import facebook_webhook, x_direct_message
 from tests.e2e.platforms import ME, PAGE, message, new_user, to_facebook, to_x, wait_for

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.handoff import HandoffRepository, Reason
+from bot.handoff.handoffs import HandoffRepository, Reason
 from bot.store import connect
 from scripts.fake_platforms import facebook_webhook, page_comment, page_post, x_mention
 from tests.e2e.platforms import ME, PAGE, message, new_user, to_facebook, to_x, wait_for

@@ -12,7 +12,7 @@ import urllib.request
 
 import pytest
 
-from bot.conversations import RasaConversations
+from bot.handoff.conversations import RasaConversations
 from scripts.fake_platforms import facebook_webhook
 from tests.e2e.platforms import PAGE, message, new_user, sent_to, to_facebook, wait_for
 from tests.helpers import demo_tenancies

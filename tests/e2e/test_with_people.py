@@ -10,8 +10,8 @@ import uuid
 
 import pytest
 
-from bot.conversations import RasaConversations, RasaError
-from bot.handoff import HandoffRepository, Priority, Reason
+from bot.handoff.conversations import RasaConversations, RasaError
+from bot.handoff.handoffs import HandoffRepository, Priority, Reason
 from bot.processes import send
 from bot.store import connect
 from scripts.fake_platforms import facebook_webhook, x_direct_message

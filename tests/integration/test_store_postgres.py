@@ -10,7 +10,14 @@ from datetime import datetime
 import pytest
 from sqlalchemy import text
 
-from bot.handoff import Conversation, HandoffRepository, Reason, State, TransitionError, plan
+from bot.handoff.handoffs import (
+    Conversation,
+    HandoffRepository,
+    Reason,
+    State,
+    TransitionError,
+    plan,
+)
 from bot.store import connect
 from tests.helpers import CALENDAR, UK
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from bot.channels.screening import Intent, ModerationListener, Screening
-from bot.handoff import HandoffRepository, Reason
+from bot.handoff.handoffs import HandoffRepository, Reason
 from bot.moderation_log import Action
 from bot.outbox import Operation, Outbox, OutboxWorker
 from bot.platforms.facebook.delivery import facebook_deliverer

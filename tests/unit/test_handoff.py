@@ -4,7 +4,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from bot.handoff import (
+from bot.handoff.handoffs import (
     Conversation,
     HandoffRepository,
     Reason,

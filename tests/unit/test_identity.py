@@ -5,7 +5,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from bot.handoff import HandoffRepository, Reason, Team
+from bot.handoff.handoffs import HandoffRepository, Reason, Team
 from bot.store import identity_attempts
 from bot.tenancy.answers import locator
 from bot.tenancy.identity import (

@@ -8,7 +8,8 @@ import pytest
 from bot.association import load_association
 from bot.channels.screening import Intent, ModerationListener, Screening
 from bot.events import InboundEvent
-from bot.handoff import HandoffRepository, Reason, Team
+from bot.handoff.handoffs import HandoffRepository, Reason, Team
+from bot.handoff.working_hours import WorkingCalendar
 from bot.moderation_log import FOR_STAFF, UNDONE, Action, NotUndoable
 from bot.outbox import Call, Operation, Outbox, OutboxWorker
 from bot.platforms.facebook.delivery import facebook_deliverer
@@ -17,7 +18,6 @@ from bot.platforms.x.api import XClient
 from bot.platforms.x.delivery import twitter_deliverer
 from bot.public_threads import Route
 from bot.store import connect
-from bot.working_hours import WorkingCalendar
 from scripts.fake_platforms import FakePlatforms
 from tests.helpers import ROOT, UK
 

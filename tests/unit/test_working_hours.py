@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.association import load_association
-from bot.working_hours import CalendarError, WorkingCalendar, describe_when
+from bot.handoff.working_hours import CalendarError, WorkingCalendar, describe_when
 from tests.helpers import CALENDAR, ROOT, UK
 
 HOURS = load_association(ROOT / "association.yml").monitoring

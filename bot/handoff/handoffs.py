@@ -17,8 +17,8 @@ from typing import List
 from sqlalchemy import case, select
 from sqlalchemy.engine import Engine
 
+from bot.handoff.working_hours import WorkingCalendar, describe_when
 from bot.store import as_aware, handoffs, to_utc
-from bot.working_hours import WorkingCalendar, describe_when
 
 ACKNOWLEDGE_WITHIN_HOURS = 2  # P3
 REPLY_WITHIN_HOURS = 4  # P3

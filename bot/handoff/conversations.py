@@ -12,7 +12,7 @@ from urllib.parse import quote
 
 import requests
 
-from bot.handoff import TRANSITIONS, Handoff, HandoffRepository, State, TransitionError
+from bot.handoff.handoffs import TRANSITIONS, Handoff, HandoffRepository, State, TransitionError
 
 
 class RasaError(RuntimeError):
