@@ -14,11 +14,7 @@ from typing import Any, Dict, Mapping, Tuple
 
 import yaml
 
-from bot.moderation_settings import (
-    ModerationConfigError,
-    ModerationSettings,
-    parse_moderation,
-)
+from bot.moderation.settings import ModerationConfigError, ModerationSettings, parse_moderation
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 PAGE_NAMES = (

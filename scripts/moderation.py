@@ -16,7 +16,7 @@ import sys
 from datetime import datetime, timezone
 from typing import List
 
-from bot.moderation_log import ModerationLog, NotUndoable
+from bot.moderation.log import ModerationLog, NotUndoable
 from bot.outbox import Outbox
 from bot.settings import Settings
 from bot.store import connect

@@ -29,13 +29,13 @@ from bot.events import InboundEvent
 from bot.handoff.handoffs import Conversation, HandoffRepository, Reason, plan
 from bot.handoff.working_hours import WorkingCalendar, describe_when
 from bot.moderation import Assessment, Category, assess, mask_swearing
-from bot.moderation_log import ACTION_OF, DONE, FOR_STAFF, Action, History, ModerationLog
+from bot.moderation.log import ACTION_OF, DONE, FOR_STAFF, Action, History, ModerationLog
+from bot.moderation.retention import PublicComments
+from bot.moderation.strikes import Sanction, sanction
 from bot.outbox import Call, Operation, Outbound, Outbox, OutboxListener, PlatformError
 from bot.platforms.routing import reply_route
 from bot.privacy import Span, find, redact
 from bot.public_threads import Route, Triage, Wording, triage, wording
-from bot.retention import PublicComments
-from bot.strikes import Sanction, sanction
 
 # How sure the model must be that a message is abuse for that alone to remove it.
 ABUSE_CONFIDENCE = 0.8

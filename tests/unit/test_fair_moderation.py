@@ -8,7 +8,7 @@ import pytest
 
 from bot.channels.screening import Intent, ModerationListener, Screening
 from bot.handoff.handoffs import HandoffRepository, Reason
-from bot.moderation_log import Action
+from bot.moderation.log import Action
 from bot.outbox import Operation, Outbox, OutboxWorker
 from bot.platforms.facebook.delivery import facebook_deliverer
 from bot.platforms.facebook.graph_api import GraphClient

@@ -7,7 +7,7 @@ import yaml
 
 from bot.association import ConfigError, load_association, parse_association
 from bot.moderation import StaffMember
-from bot.moderation_settings import parse_moderation
+from bot.moderation.settings import parse_moderation
 from tests.helpers import ROOT
 
 RAW = yaml.safe_load((ROOT / "association.yml").read_text())

@@ -13,7 +13,7 @@ from bot.association import load_association
 from bot.channels.screening import Intent, Screening
 from bot.events import InboundEvent
 from bot.handoff.working_hours import WorkingCalendar
-from bot.moderation_log import Action
+from bot.moderation.log import Action
 from bot.outbox import Operation, Outbox
 from bot.public_threads import Route
 from bot.store import connect

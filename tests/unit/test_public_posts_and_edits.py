@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 
 from bot.channels.screening import Intent, Screening
-from bot.moderation_log import Action
+from bot.moderation.log import Action
 from bot.outbox import Operation, Outbox
 from bot.platforms.facebook.graph_api import GraphClient
 from bot.platforms.facebook.payloads import parse_facebook

@@ -10,7 +10,7 @@ from bot.channels.screening import Intent, ModerationListener, Screening
 from bot.events import InboundEvent
 from bot.handoff.handoffs import HandoffRepository, Reason, Team
 from bot.handoff.working_hours import WorkingCalendar
-from bot.moderation_log import FOR_STAFF, UNDONE, Action, NotUndoable
+from bot.moderation.log import FOR_STAFF, UNDONE, Action, NotUndoable
 from bot.outbox import Call, Operation, Outbox, OutboxWorker
 from bot.platforms.facebook.delivery import facebook_deliverer
 from bot.platforms.facebook.graph_api import GraphClient

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from bot.moderation import Assessment, Category, Finding
-from bot.strikes import Sanction, StrikePolicy, sanction
+from bot.moderation.strikes import Sanction, StrikePolicy, sanction
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc)
 POLICY = StrikePolicy(block_after=3, within=timedelta(days=90))

@@ -15,7 +15,7 @@ from typing import Any, Mapping
 from urllib.parse import urlparse
 
 from bot.moderation import ModerationRules, StaffMember
-from bot.strikes import StrikePolicy
+from bot.moderation.strikes import StrikePolicy
 
 # P10: public Facebook comments are removed after three months.
 RETENTION_MONTHS = 3

@@ -21,9 +21,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from bot.moderation import STAFF_NAMED_REASON
+from bot.moderation.strikes import Sanction
 from bot.outbox import Author, Operation, Outbox
 from bot.store import as_aware, linked_accounts, moderation_actions, strike_locks, to_utc
-from bot.strikes import Sanction
 
 DONE = "done"
 UNDONE = "undone"

@@ -20,8 +20,8 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from bot.moderation_log import Action, ModerationLog
-from bot.moderation_settings import RETENTION_MONTHS
+from bot.moderation.log import Action, ModerationLog
+from bot.moderation.settings import RETENTION_MONTHS
 from bot.outbox import Operation, Outbox
 from bot.store import public_comments, to_utc
 
