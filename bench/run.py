@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List
 
-from bot.processes import Assistant, free_port, send
+from scripts.processes import Assistant, free_port, send
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent

@@ -19,7 +19,7 @@ from bench.timing import once_ms, per_message
 from bot.association import load_association
 from bot.moderation import assess
 from bot.privacy import find
-from bot.public_threads import triage
+from bot.screening.public_threads import triage
 from bot.settings import Settings
 from scripts.check_privacy import LABELLED_SETS, load
 

@@ -15,8 +15,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.processes import HOST, send  # noqa: E402
 from bot.settings import Settings  # noqa: E402
+from scripts.processes import HOST, send  # noqa: E402
 
 
 def main() -> int:

@@ -69,7 +69,7 @@ def assistant_in(tmp: Path, extra_env: Dict[str, str] | None = None, **options):
     conversations and logs under `tmp`, and the REST channel on as `make run` has it."""
     import sys
 
-    from bot.processes import Assistant, free_port
+    from scripts.processes import Assistant, free_port
 
     return Assistant(
         project=ROOT,

@@ -30,7 +30,6 @@ from bot.channels.dialogue import (
     insist_on_the_tracker_store,
     watch_actions,
 )
-from bot.channels.screening import Intent, ModerationListener, Screened, Screening
 from bot.events import InboundEvent
 from bot.handoff.working_hours import WorkingCalendar
 from bot.intake import RENEW_EVERY, Claimed, IntakeStore
@@ -40,6 +39,7 @@ from bot.platforms.facebook.graph_api import GraphClient
 from bot.platforms.routing import reply_route
 from bot.platforms.x.api import XClient
 from bot.platforms.x.delivery import twitter_deliverer
+from bot.screening.coordinator import Intent, ModerationListener, Screened, Screening
 from bot.settings import Settings
 from bot.store import connect
 

@@ -15,11 +15,11 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from bot.platforms.signatures import facebook_signature, twitter_signature
-from bot.processes import free_port
 from scripts.fake_platforms import (
     FakePlatforms,
     messenger_message,
 )
+from scripts.processes import free_port
 from tests.helpers import assistant_in
 
 PAGE, ME = "104857600", "987654321"

@@ -11,8 +11,8 @@ from bot.association import load_association
 from bot.channels.rest import rest_conversation_id
 from bot.handoff.conversations import RasaConversations, RasaError, hand_back
 from bot.handoff.handoffs import HandoffRepository, Reason, State
-from bot.processes import send
 from bot.store import connect
+from scripts.processes import send
 from tests.helpers import ROOT, assistant_in
 
 ASSOCIATION = load_association(ROOT / "association.yml")

@@ -19,12 +19,12 @@ from sqlalchemy import select
 from bot.channels.rest import rest_conversation_id
 from bot.handoff.conversations import RasaConversations, hand_back
 from bot.handoff.handoffs import HandoffRepository, Reason
-from bot.processes import send
 from bot.store import connect, identity_attempts
 from bot.tenancy.identity import Verification, staff_view
 from bot.tenancy.records import TenancyRepository, load_tenancies
 from bot.tenancy.security_question import Sealer
 from scripts.fake_platforms import facebook_webhook, page_comment
+from scripts.processes import send
 from tests.e2e.platforms import PAGE, new_user, to_facebook, wait_for
 from tests.helpers import DEMO_TENANCIES, assistant_in
 

@@ -11,10 +11,10 @@ import uuid
 import pytest
 from sqlalchemy import text
 
-from bot.processes import send
 from bot.store import connect
 from bot.tenancy.records import TenancyRepository, load_tenancies
 from bot.tenancy.security_question import Sealer
+from scripts.processes import send
 from tests.helpers import DEMO_TENANCIES, assistant_in
 
 ANSWERS = ("tenancy ref 318552", "Priya Sharma", "23/07/1990")

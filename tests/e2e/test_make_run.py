@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from bot.association import load_association
-from bot.processes import free_port, send
+from scripts.processes import free_port, send
 from tests.helpers import ROOT
 
 ASSOCIATION = load_association(ROOT / "association.yml")

@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from bot.association import load_association
-from bot.processes import free_port
+from scripts.processes import free_port
 from scripts.simulate import simulator_env
 from tests.helpers import ROOT, assistant_in
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.processes import free_port
+from scripts.processes import free_port
 from tests.helpers import ROOT
 
 

@@ -12,9 +12,9 @@ import pytest
 
 from bot.handoff.conversations import RasaConversations, RasaError
 from bot.handoff.handoffs import HandoffRepository, Priority, Reason
-from bot.processes import send
 from bot.store import connect
 from scripts.fake_platforms import facebook_webhook, x_direct_message
+from scripts.processes import send
 from tests.e2e.platforms import ME, PAGE, message, new_user, sent_to, to_facebook, to_x, wait_for
 
 ASK_FOR_A_PERSON = "can i speak to a real person please"

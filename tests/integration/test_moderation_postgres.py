@@ -9,8 +9,8 @@ import threading
 import pytest
 from sqlalchemy import text
 
-from bot.channels.screening import Intent, Screening
 from bot.outbox import Operation, Outbox
+from bot.screening.coordinator import Intent, Screening
 from bot.store import connect
 from tests.unit.test_screening import ASSOCIATION, CALENDAR, TUESDAY, comment
 

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from rasa.__main__ import create_argument_parser
 
-from bot.processes import Assistant
+from scripts.processes import Assistant
 
 PROJECT = Path(__file__).resolve().parents[2]
 

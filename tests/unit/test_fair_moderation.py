@@ -6,14 +6,14 @@ from datetime import timedelta
 
 import pytest
 
-from bot.channels.screening import Intent, ModerationListener, Screening
 from bot.handoff.handoffs import HandoffRepository, Reason
 from bot.moderation.log import Action
 from bot.outbox import Operation, Outbox, OutboxWorker
 from bot.platforms.facebook.delivery import facebook_deliverer
 from bot.platforms.facebook.graph_api import GraphClient
 from bot.privacy import Span
-from bot.public_threads import Route
+from bot.screening.coordinator import Intent, ModerationListener, Screening
+from bot.screening.public_threads import Route
 from bot.store import connect
 from scripts.fake_platforms import FakePlatforms
 from tests.unit.test_screening import (

@@ -10,12 +10,12 @@ from datetime import datetime
 import pytest
 
 from bot.association import load_association
-from bot.channels.screening import Intent, Screening
 from bot.events import InboundEvent
 from bot.handoff.working_hours import WorkingCalendar
 from bot.moderation.log import Action
 from bot.outbox import Operation, Outbox
-from bot.public_threads import Route
+from bot.screening.coordinator import Intent, Screening
+from bot.screening.public_threads import Route
 from bot.store import connect
 from tests.helpers import ROOT, UK
 

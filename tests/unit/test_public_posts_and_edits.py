@@ -5,12 +5,12 @@ from datetime import timedelta
 
 import pytest
 
-from bot.channels.screening import Intent, Screening
 from bot.moderation.log import Action
 from bot.outbox import Operation, Outbox
 from bot.platforms.facebook.graph_api import GraphClient
 from bot.platforms.facebook.payloads import parse_facebook
-from bot.public_threads import Route
+from bot.screening.coordinator import Intent, Screening
+from bot.screening.public_threads import Route
 from bot.store import connect
 from scripts.fake_platforms import FakePlatforms, facebook_webhook, page_comment, page_post
 from tests.unit.test_screening import ASSOCIATION, CALENDAR, TUESDAY, calls

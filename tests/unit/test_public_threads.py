@@ -6,7 +6,7 @@ import yaml
 from bot.association import load_association
 from bot.moderation import Assessment, ModerationRules, StaffMember, assess
 from bot.privacy import Span, find
-from bot.public_threads import Route, in_words, triage, wording
+from bot.screening.public_threads import Route, in_words, triage, wording
 from tests.helpers import ROOT
 
 ASSOCIATION = load_association(ROOT / "association.yml")

@@ -6,7 +6,6 @@ from datetime import datetime, timedelta
 import pytest
 
 from bot.association import load_association
-from bot.channels.screening import Intent, ModerationListener, Screening
 from bot.events import InboundEvent
 from bot.handoff.handoffs import HandoffRepository, Reason, Team
 from bot.handoff.working_hours import WorkingCalendar
@@ -16,7 +15,8 @@ from bot.platforms.facebook.delivery import facebook_deliverer
 from bot.platforms.facebook.graph_api import GraphClient
 from bot.platforms.x.api import XClient
 from bot.platforms.x.delivery import twitter_deliverer
-from bot.public_threads import Route
+from bot.screening.coordinator import Intent, ModerationListener, Screening
+from bot.screening.public_threads import Route
 from bot.store import connect
 from scripts.fake_platforms import FakePlatforms
 from tests.helpers import ROOT, UK

@@ -1,7 +1,7 @@
 """Screening every message before the dialogue sees it (P2, P5, P6, P7, P8).
 
 A public comment, visitor's post or mention, new or edited, is triaged
-(`bot.public_threads`): one that breaks the rules, holds personal details or belongs in
+(`bot.screening.public_threads`): one that breaks the rules, holds personal details or belongs in
 private is dealt with here, through the outbox, and never answered in public by the
 dialogue; anything else goes on to the dialogue (an edit of it is only kept: it was
 answered as first written). Every message, public or private, is read for abuse, so
@@ -35,7 +35,7 @@ from bot.moderation.strikes import Sanction, sanction
 from bot.outbox import Call, Operation, Outbound, Outbox, OutboxListener, PlatformError
 from bot.platforms.routing import reply_route
 from bot.privacy import Span, find, redact
-from bot.public_threads import Route, Triage, Wording, triage, wording
+from bot.screening.public_threads import Route, Triage, Wording, triage, wording
 
 # How sure the model must be that a message is abuse for that alone to remove it.
 ABUSE_CONFIDENCE = 0.8
