@@ -33,6 +33,7 @@ from rasa_sdk.types import DomainDict
 
 from actions import dependencies
 from actions.metadata import message_context, sender_account
+from bot.events import Surface
 from bot.handoff.working_hours import WorkingCalendar, describe_when
 from bot.tenancy import answers as identity_answers
 from bot.tenancy.answers import Locator
@@ -139,7 +140,7 @@ class ActionTenancyGate(IdentityAction):
         matter = TENANCY_INTENTS.get((tracker.latest_message.get("intent") or {}).get("name"))
         if matter is not None:
             events.append(SlotSet("tenancy_question", matter.value))
-        if conversation.surface == "public":
+        if conversation.surface is Surface.PUBLIC:
             status = "public"
         elif current_verification(tracker, self._sealer, account, now):
             status = "verified"
@@ -235,7 +236,7 @@ class ValidateIdentityForm(FormValidationAction):
     def _extract(self, slot: str, tracker: Tracker) -> Dict[str, Any]:
         if tracker.get_slot("requested_slot") != slot:
             return {}
-        if message_context(tracker).surface == "public":
+        if message_context(tracker).surface is Surface.PUBLIC:
             return {}
         text = tracker.latest_message.get("text") or ""
         intent = (tracker.latest_message.get("intent") or {}).get("name")
@@ -300,7 +301,7 @@ class ActionVerifyIdentity(IdentityAction):
         events: List[EventType] = [SlotSet(slot, None) for slot in SECURITY_SLOTS]
         if tracker.get_slot("identity_status") == "stopped":
             return [*events, SlotSet("identity_status", "stopped")]
-        if conversation.surface == "public":
+        if conversation.surface is Surface.PUBLIC:
             return [*events, SlotSet("identity_status", "public")]
         answers = self._answers(tracker)
         if answers is None:

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from rasa_sdk import Tracker
 
+from bot.events import Platform, Surface
 from bot.handoff.handoffs import Conversation
 from bot.tenancy.identity import Account
 
 # The channels whose messages only a platform connector writes (bot/channels/).
-PLATFORM_CHANNELS = ("facebook", "twitter")
+PLATFORM_CHANNELS = (Platform.FACEBOOK, Platform.TWITTER)
 
 
 def message_context(tracker: Tracker) -> Conversation:
@@ -23,13 +24,13 @@ def message_context(tracker: Tracker) -> Conversation:
     # The channel the message came in through names the platform: a message posted to
     # the REST channel cannot pass itself off as a Facebook or X account's, nor name
     # a surface or an author.
-    channel = tracker.get_latest_input_channel() or metadata.get("platform")
-    if channel not in PLATFORM_CHANNELS:
+    platform = Platform.named(tracker.get_latest_input_channel() or metadata.get("platform"))
+    if platform not in PLATFORM_CHANNELS:
         return Conversation(conversation_id=tracker.sender_id)
     return Conversation(
         conversation_id=tracker.sender_id,
-        platform=str(channel),
-        surface="public" if metadata.get("surface") == "public" else "private",
+        platform=platform,
+        surface=Surface.read(metadata.get("surface")),
         platform_user_id=metadata.get("author_id"),
     )
 

@@ -20,6 +20,7 @@ from rasa_sdk.types import DomainDict
 from actions import dependencies
 from actions.identity import current_verification
 from actions.metadata import message_context, sender_account
+from bot.events import Surface
 from bot.handoff.working_hours import WorkingCalendar
 from bot.tenancy import disclosure
 from bot.tenancy.identity import Verification
@@ -49,7 +50,7 @@ class ActionAnswerTenancyQuestion(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
         conversation = message_context(tracker)
-        if conversation.surface == "public":
+        if conversation.surface is Surface.PUBLIC:
             dispatcher.utter_message(response="utter_tenancy_in_private")
             return [SlotSet("identity_status", "public")]
         account = sender_account(conversation)

@@ -19,9 +19,19 @@ class Platform(str, Enum):
 
     FACEBOOK = "facebook"
     TWITTER = "twitter"
+    # The local REST channel (make chat, the tests): it carries no platform account.
+    REST = "rest"
 
     def __str__(self) -> str:
         return self.value
+
+    @classmethod
+    def named(cls, name: object) -> Platform | None:
+        """The platform called `name` (a Rasa input channel's name), or None."""
+        try:
+            return cls(name)
+        except ValueError:
+            return None
 
 
 class Surface(str, Enum):
@@ -32,6 +42,11 @@ class Surface(str, Enum):
 
     def __str__(self) -> str:
         return self.value
+
+    @classmethod
+    def read(cls, name: object) -> Surface:
+        """The surface a message's metadata names: public only when it says so."""
+        return cls.PUBLIC if name == cls.PUBLIC.value else cls.PRIVATE
 
 
 @dataclass(frozen=True)

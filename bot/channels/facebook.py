@@ -15,7 +15,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels.base import DurableInput
-from bot.events import InboundEvent
+from bot.events import InboundEvent, Platform
 from bot.platforms.facebook.payloads import parse_facebook
 from bot.platforms.signatures import facebook_signature_valid
 
@@ -25,7 +25,7 @@ class FacebookInput(DurableInput):
 
     @classmethod
     def name(cls) -> str:
-        return "facebook"
+        return Platform.FACEBOOK.value
 
     def missing_settings(self) -> List[str]:
         return self.settings.facebook.missing()

@@ -30,7 +30,7 @@ from bot.channels.dialogue import (
     insist_on_the_tracker_store,
     watch_actions,
 )
-from bot.events import InboundEvent
+from bot.events import InboundEvent, Platform
 from bot.handoff.working_hours import WorkingCalendar
 from bot.intake import RENEW_EVERY, Claimed, IntakeStore
 from bot.outbox import Author, Deliver, Outbox, OutboxWorker, PlatformError
@@ -109,7 +109,7 @@ class ChannelRuntime:
         graph = None
         if not facebook.missing():
             graph = GraphClient(facebook.graph_url, facebook.page_id, facebook.page_access_token)
-            deliverers["facebook"] = facebook_deliverer(graph)
+            deliverers[Platform.FACEBOOK] = facebook_deliverer(graph)
         if not twitter.missing():
             x_client = XClient(
                 twitter.api_url,
@@ -119,7 +119,7 @@ class ChannelRuntime:
                 twitter.access_token_secret,
                 user_id=twitter.user_id or "",
             )
-            deliverers["twitter"] = twitter_deliverer(x_client)
+            deliverers[Platform.TWITTER] = twitter_deliverer(x_client)
         listener = ModerationListener(screening.comments, screening.log)
         worker = OutboxWorker(box, deliverers, utc_now, listener=listener)
         return cls(IntakeStore(engine), box, worker, screening, graph=graph)
@@ -376,7 +376,7 @@ class ChannelRuntime:
             output_channel=output,
             sender_id=event.conversation_id,
             parse_data=parsed,
-            input_channel=event.platform,
+            input_channel=event.platform.value,
             message_id=event.event_id,
             metadata=metadata or event.metadata(),
         )
@@ -399,7 +399,7 @@ class ChannelRuntime:
         async with agent.lock_store.lock(event.conversation_id):
             tracker = await agent.processor.log_message(message, should_save_tracker=False)
             for surface, text in screened.said:
-                tracker.update(BotUttered(text, metadata={"surface": surface}))
+                tracker.update(BotUttered(text, metadata={"surface": surface.value}))
             if screened.pause and not tracker.is_paused():
                 tracker.update(ConversationPaused())
             await agent.processor.save_tracker(tracker)

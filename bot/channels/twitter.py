@@ -14,7 +14,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels.base import DurableInput
-from bot.events import InboundEvent
+from bot.events import InboundEvent, Platform
 from bot.platforms.signatures import (
     crc_token_acceptable,
     twitter_crc_response,
@@ -28,7 +28,7 @@ class TwitterInput(DurableInput):
 
     @classmethod
     def name(cls) -> str:
-        return "twitter"
+        return Platform.TWITTER.value
 
     def missing_settings(self) -> List[str]:
         return self.settings.twitter.missing()

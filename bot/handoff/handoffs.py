@@ -17,6 +17,7 @@ from typing import List
 from sqlalchemy import case, select
 from sqlalchemy.engine import Engine
 
+from bot.events import Platform, Surface
 from bot.handoff.working_hours import WorkingCalendar, describe_when
 from bot.store import as_aware, handoffs, to_utc
 
@@ -93,9 +94,14 @@ class Conversation:
     """Where a conversation is: its id and what the platform says about its author."""
 
     conversation_id: str
-    platform: str = "rest"
-    surface: str = "private"
+    # A Platform, or "tenancy" for a handoff about a locked tenancy rather than a chat.
+    platform: str = Platform.REST
+    surface: Surface = Surface.PRIVATE
     platform_user_id: str | None = None
+
+    def __post_init__(self) -> None:
+        # Stored rows give plain strings; the enum is what code compares.
+        object.__setattr__(self, "surface", Surface(self.surface))
 
 
 @dataclass(frozen=True)

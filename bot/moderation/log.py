@@ -20,6 +20,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
+from bot.events import Platform
 from bot.moderation import STAFF_NAMED_REASON
 from bot.moderation.strikes import Sanction
 from bot.outbox import Author, Operation, Outbox
@@ -48,11 +49,11 @@ class Action(str, Enum):
 
 # The call that undoes an action, by platform; a strike is undone in the log alone.
 UNDO = {
-    ("facebook", Action.HIDE): Operation.UNHIDE_COMMENT,
-    ("twitter", Action.HIDE): Operation.X_UNHIDE_REPLY,
-    ("facebook", Action.BLOCK): Operation.UNBLOCK_USER,
-    ("twitter", Action.BLOCK): Operation.X_UNBLOCK,
-    ("twitter", Action.FOLLOW): Operation.X_UNFOLLOW,
+    (Platform.FACEBOOK, Action.HIDE): Operation.UNHIDE_COMMENT,
+    (Platform.TWITTER, Action.HIDE): Operation.X_UNHIDE_REPLY,
+    (Platform.FACEBOOK, Action.BLOCK): Operation.UNBLOCK_USER,
+    (Platform.TWITTER, Action.BLOCK): Operation.X_UNBLOCK,
+    (Platform.TWITTER, Action.FOLLOW): Operation.X_UNFOLLOW,
 }
 # Calls that carry out an action, so that a refusal is marked in the log.
 ACTION_OF = {

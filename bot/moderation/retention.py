@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
+from bot.events import Platform
 from bot.moderation.log import Action, ModerationLog
 from bot.moderation.settings import RETENTION_MONTHS
 from bot.outbox import Operation, Outbox
@@ -81,7 +82,7 @@ class PublicComments:
         for row in due:
             self._outbox.enqueue(
                 f"retention-{row.comment_id}",
-                "facebook",
+                Platform.FACEBOOK,
                 Operation.DELETE_COMMENT,
                 row.comment_id,
                 now,
@@ -95,7 +96,7 @@ class PublicComments:
                 )
             logged = self._log.record(
                 now,
-                "facebook",
+                Platform.FACEBOOK,
                 Action.DELETE,
                 f"public comment or post older than {months} months (P10)",
                 author_id=row.author_id,

@@ -25,7 +25,7 @@ from typing import Callable, List, Sequence, Tuple
 from sqlalchemy.engine import Engine
 
 from bot.association import Association
-from bot.events import InboundEvent
+from bot.events import InboundEvent, Platform, Surface
 from bot.handoff.handoffs import Conversation, HandoffRepository, Reason, plan
 from bot.handoff.working_hours import WorkingCalendar, describe_when
 from bot.moderation import Assessment, Category, assess, mask_swearing
@@ -64,7 +64,7 @@ class Screened:
 
     dialogue: bool
     text: str
-    said: Tuple[Tuple[str, str], ...] = ()
+    said: Tuple[Tuple[Surface, str], ...] = ()
     pause: bool = False
     route: Route = Route.ANSWER
     later: Tuple[Call, ...] = ()
@@ -100,7 +100,7 @@ class Screening:
         """Screen one message; platform calls go to the outbox before this returns."""
         abusive = intent.name == "abuse" and intent.confidence >= ABUSE_CONFIDENCE
         assessment = assess(event.text, self._settings.rules, abusive_intent=abusive)
-        if event.surface != "public":
+        if event.surface is not Surface.PUBLIC:
             # The dialogue answers first (a warning); a block follows its reply.
             later = self._sanction(event, assessment, now)
             return Screened(dialogue=True, text=event.text, later=tuple(later))
@@ -125,10 +125,10 @@ class Screening:
         """REMOVE, PROTECT or MOVE_PRIVATE: the calls, the log, the handoff."""
         handoff = self._handoff(event, decided, now)
         reply_by = describe_when(handoff.reply_by, now, self._calendar.zone) if handoff else None
-        hideable = event.platform == "facebook" or event.reply_to_account
+        hideable = event.platform is Platform.FACEBOOK or event.reply_to_account
         deleted = bool(
             decided.personal_details
-            and event.platform == "facebook"
+            and event.platform is Platform.FACEBOOK
             and self._settings.delete_personal_details
         )
         self._log_route(event, decided, hideable, deleted, now)
@@ -154,8 +154,8 @@ class Screening:
         self._apply(event, decided.assessment, punishment, now, send=True)
         if not deleted:
             self._note_comment(event)
-        said_list = [("public", said.public)] if said.public else []
-        said_list.append(("private", said.private or ""))
+        said_list = [(Surface.PUBLIC, said.public)] if said.public else []
+        said_list.append((Surface.PRIVATE, said.private or ""))
         return Screened(False, kept, tuple(said_list), pause=handoff is not None,
                         route=decided.route)  # fmt: skip
 
@@ -173,7 +173,7 @@ class Screening:
         if existing is not None:
             return existing
         conversation = Conversation(
-            event.conversation_id, event.platform, "public", event.author_id
+            event.conversation_id, event.platform, Surface.PUBLIC, event.author_id
         )
         return self._handoffs.add(plan(reason, conversation, now, self._calendar))
 
@@ -231,10 +231,12 @@ class Screening:
         calls not yet queued."""
         if not decided.block:
             return []
-        twitter = event.platform == "twitter"
+        twitter = event.platform is Platform.TWITTER
         # Messenger knows a sender by their page-scoped id, a comment's author by user id.
         account = (
-            event.author_id if twitter or event.surface == "public" else f"psid:{event.author_id}"
+            event.author_id
+            if twitter or event.surface is Surface.PUBLIC
+            else f"psid:{event.author_id}"
         )
         calls = [Call(Operation.X_BLOCK if twitter else Operation.BLOCK_USER, account)]
         if decided.report and twitter:
@@ -256,7 +258,7 @@ class Screening:
 
     def _hide(self, event: InboundEvent, said: Wording, calls: List[Call]) -> None:
         """Take the post out of public view where the platform allows, else ask in public."""
-        if event.platform == "facebook":
+        if event.platform is Platform.FACEBOOK:
             calls.append(Call(Operation.HIDE_COMMENT, str(event.comment_id)))
             return
         tweet = str(event.tweet_id)
@@ -276,7 +278,7 @@ class Screening:
         return Call(operation, target, text)
 
     def _private_call(self, event: InboundEvent, said: Wording) -> Call:
-        if event.platform == "facebook":
+        if event.platform is Platform.FACEBOOK:
             # One private reply per comment or post: it opens the Messenger conversation.
             target = str(event.comment_id)
             if event.kind in ("post", "edited_post"):
@@ -299,7 +301,7 @@ class Screening:
                                  user_message_at=event.sent_at)  # fmt: skip
 
     def _note_comment(self, event: InboundEvent) -> None:
-        if event.platform == "facebook" and event.comment_id:
+        if event.platform is Platform.FACEBOOK and event.comment_id:
             self.comments.note(event.comment_id, event.sent_at, event.post_id, event.author_id)
 
     @staticmethod

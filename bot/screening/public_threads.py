@@ -31,6 +31,7 @@ from enum import Enum
 from typing import Iterable, Sequence
 
 from bot.association import Association
+from bot.events import Platform
 from bot.moderation import Assessment, Category
 from bot.privacy import Span
 
@@ -161,7 +162,7 @@ def wording(
 
     Args:
         decided: The post's triage.
-        platform: "facebook" or "twitter".
+        platform: Facebook or X.
         association: Whose name and numbers the messages give.
         reply_by: When a person will reply, in UK time words, where one will.
         removed: Whether the post was taken out of public view (else the author is asked
@@ -169,7 +170,7 @@ def wording(
         blocked: Whether the author is being blocked.
         followed: Whether the account follows the author so that they can message it.
     """
-    post = "comment" if platform == "facebook" else "post"
+    post = "comment" if Platform(platform) is Platform.FACEBOOK else "post"
     hello = f"Hi, this is {association.name}"
     send_dm = "send us a direct message" + (
         " (we've followed you so that you can)" if followed else ""
@@ -285,7 +286,7 @@ def _move_private(
 ) -> Wording:
     # Facebook's private reply always arrives; an X DM may be refused, so on X the
     # public word promises no message that may not come.
-    if platform == "facebook":
+    if Platform(platform) is Platform.FACEBOOK:
         sent = "We've sent you a private message"
     else:
         sent = "We'll be in touch by direct message"
