@@ -440,8 +440,14 @@ class OutboxWorker:
                 logger.exception("Could not renew the claim on outbox message %s", message.id)
 
     def _fall_back(self, message: Outbound, now: datetime) -> None:
-        self._box.enqueue_all(message.conversation_id, message.platform, message.fallback, now,
-                              f"fallback:{message.id}", author=message.author)  # fmt: skip
+        self._box.enqueue_all(
+            message.conversation_id,
+            message.platform,
+            message.fallback,
+            now,
+            f"fallback:{message.id}",
+            author=message.author,
+        )
 
 
 def _call_dict(call: Call) -> dict:

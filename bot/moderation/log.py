@@ -108,6 +108,17 @@ class Entry:
         )
 
 
+@dataclass(frozen=True)
+class Subject:
+    """Whom and what a log entry is about: the author on a platform, their
+    conversation, and the post or account acted on."""
+
+    platform: str
+    author_id: str | None = None
+    conversation_id: str | None = None
+    target: str | None = None
+
+
 class ModerationLog:
     """Moderation actions in the project's store."""
 
@@ -118,23 +129,21 @@ class ModerationLog:
     def record(
         self,
         now: datetime,
-        platform: str,
+        subject: Subject,
         action: Action,
         reason: str,
-        author_id: str | None = None,
-        conversation_id: str | None = None,
-        target: str | None = None,
         detail_kinds: Sequence[str] = (),
         state: str = DONE,
         key: str | None = None,
     ) -> int | None:
-        """Write one action to the log; returns its id, or None if `key` is logged."""
+        """Write one action on `subject` to the log; returns its id, or None if `key`
+        is logged."""
         values = {
             "at": to_utc(now),
-            "platform": platform,
-            "author_id": author_id,
-            "conversation_id": conversation_id,
-            "target": target,
+            "platform": subject.platform,
+            "author_id": subject.author_id,
+            "conversation_id": subject.conversation_id,
+            "target": subject.target,
             "action": action.value,
             "reason": reason[:500],
             "detail_kinds": ",".join(detail_kinds) or None,
@@ -177,14 +186,11 @@ class ModerationLog:
     def judge(
         self,
         now: datetime,
-        platform: str,
-        author_id: str,
+        subject: Subject,
         decide: Callable[[History], Sanction],
         findings: str,
         key: str,
         besides: Sequence[str] = (),
-        conversation_id: str | None = None,
-        target: str | None = None,
     ) -> Sanction:
         """Decide a post's sanction from the person's record and log its strike, as one.
 
@@ -195,6 +201,7 @@ class ModerationLog:
         judged again after a crash) and returns the sanction; a strike is logged under
         `key`, with the `findings` and the sanction's reason, unless it is logged already.
         """
+        platform, author_id = subject.platform, str(subject.author_id)
         with self._engine.connect() as connection:
             accounts = self._accounts(connection, platform, author_id)
         person = f"{platform}:{min(accounts)}"[:300]
@@ -221,14 +228,14 @@ class ModerationLog:
                         at=to_utc(now),
                         platform=platform,
                         author_id=author_id,
-                        conversation_id=conversation_id,
-                        target=target,
+                        conversation_id=subject.conversation_id,
+                        target=subject.target,
                         action=Action.STRIKE.value,
                         reason=f"{findings}: {decided.reason}"[:500],
                         detail_kinds=None,
                         state=DONE,
                         key=key,
-                    )  # fmt: skip
+                    )
                 )
             return decided
 

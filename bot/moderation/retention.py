@@ -21,7 +21,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from bot.events import Platform
-from bot.moderation.log import Action, ModerationLog
+from bot.moderation.log import Action, ModerationLog, Subject
 from bot.moderation.settings import RETENTION_MONTHS
 from bot.outbox import Operation, Outbox
 from bot.store import public_comments, to_utc
@@ -62,8 +62,13 @@ class PublicComments:
         `author_id`, `created_at`, `by_page`); returns how many were read."""
         count = 0
         for comment in seen:
-            self.note(comment.comment_id, comment.created_at, comment.post_id,
-                      comment.author_id, comment.by_page)  # fmt: skip
+            self.note(
+                comment.comment_id,
+                comment.created_at,
+                comment.post_id,
+                comment.author_id,
+                comment.by_page,
+            )
             count += 1
         return count
 
@@ -96,11 +101,9 @@ class PublicComments:
                 )
             logged = self._log.record(
                 now,
-                Platform.FACEBOOK,
+                Subject(Platform.FACEBOOK, author_id=row.author_id, target=row.comment_id),
                 Action.DELETE,
                 f"public comment or post older than {months} months (P10)",
-                author_id=row.author_id,
-                target=row.comment_id,
                 key=f"retention:{row.comment_id}",
             )
             # The log's key says whether this run is the one that asked.

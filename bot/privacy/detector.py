@@ -125,14 +125,14 @@ STREET_ADDRESS = re.compile(
 # "5 The Paddock": a house number, then "The" and a name, capitalised as on a letter.
 STREET_THE = re.compile(rf"(?:(?i:{FLAT})\s*,?\s*)?\b\d{{1,4}}[a-zA-Z]?\s*,?\s+The\s+[A-Z][a-z]+\b")
 # Words that are not part of a street's name: "3 weeks on the road" is no address.
-NOT_STREET_NAME = {
-    "a", "an", "the", "on", "in", "at", "to", "of", "for", "my", "and", "with", "from", "by",
-    "is", "was", "are", "were", "be", "it", "its", "i", "we", "you", "they", "this", "that",
-    "weeks", "week", "days", "day", "months", "month", "years", "year", "hours", "hour",
-    "times", "bed", "beds", "bedroom", "people", "kids", "pounds", "quid", "mins", "minutes",
-    "floor", "floors", "side", "way", "more", "less", "than", "about", "over", "up", "down",
-    "car", "bus", "level", "storey", "storeys",
-}  # fmt: skip
+NOT_STREET_NAME = set(
+    (
+        "a an the on in at to of for my and with from by is was are were be it its i we "
+        "you they this that weeks week days day months month years year hours hour times "
+        "bed beds bedroom people kids pounds quid mins minutes floor floors side way more "
+        "less than about over up down car bus level storey storeys"
+    ).split()
+)
 PRIORITY = {
     "email": 0,
     "payment_card": 1,
@@ -292,10 +292,13 @@ def _dates_of_birth(text: str) -> Iterator[Span]:
 def _dates(text: str) -> List[Tuple[int, int]]:
     """Every date in `text`, in order, none inside another."""
     found = sorted(
-        ((m.start(), m.end()) for p in (ISO_DATE, NUMERIC_DATE, DAY_MONTH_YEAR, MONTH_DAY_YEAR)
-         for m in p.finditer(text)),
+        (
+            (m.start(), m.end())
+            for p in (ISO_DATE, NUMERIC_DATE, DAY_MONTH_YEAR, MONTH_DAY_YEAR)
+            for m in p.finditer(text)
+        ),
         key=lambda d: (d[0], -d[1]),
-    )  # fmt: skip
+    )
     dates: List[Tuple[int, int]] = []
     for start, end in found:
         if not dates or start >= dates[-1][1]:

@@ -29,7 +29,7 @@ from bot.events import InboundEvent, Platform, Surface
 from bot.handoff.handoffs import Conversation, HandoffRepository, Reason, plan
 from bot.handoff.working_hours import WorkingCalendar, describe_when
 from bot.moderation import Assessment, Category, assess, mask_swearing
-from bot.moderation.log import ACTION_OF, DONE, FOR_STAFF, Action, History, ModerationLog
+from bot.moderation.log import ACTION_OF, DONE, FOR_STAFF, Action, History, ModerationLog, Subject
 from bot.moderation.retention import PublicComments
 from bot.moderation.strikes import Sanction, sanction
 from bot.outbox import Call, Operation, Outbound, Outbox, OutboxListener, PlatformError
@@ -139,9 +139,15 @@ class Screening:
             else self._punishment(event, decided.assessment, now)
         )
         calls: List[Call] = []
-        said = wording(decided, event.platform, self._association, reply_by=reply_by,
-                       removed=hideable, blocked=punishment.block,
-                       followed=self._settings.follow_to_receive_dms)  # fmt: skip
+        said = wording(
+            decided,
+            event.platform,
+            self._association,
+            reply_by=reply_by,
+            removed=hideable,
+            blocked=punishment.block,
+            followed=self._settings.follow_to_receive_dms,
+        )
         if decided.route is Route.MOVE_PRIVATE:
             calls.append(self._public_call(event, said.public or ""))
         else:
@@ -156,8 +162,9 @@ class Screening:
             self._note_comment(event)
         said_list = [(Surface.PUBLIC, said.public)] if said.public else []
         said_list.append((Surface.PRIVATE, said.private or ""))
-        return Screened(False, kept, tuple(said_list), pause=handoff is not None,
-                        route=decided.route)  # fmt: skip
+        return Screened(
+            False, kept, tuple(said_list), pause=handoff is not None, route=decided.route
+        )
 
     def _handoff(self, event: InboundEvent, decided: Triage, now: datetime):
         """The handoff a post raises, if any: open already, or new and stored."""
@@ -201,11 +208,10 @@ class Screening:
         def decide(history: History) -> Sanction:
             return sanction(assessment, history.strikes, now, policy, history.staff_named)
 
-        return self.log.judge(now, event.platform, event.author_id, decide,
-                              assessment.reasons(), self._key(event, Action.STRIKE),
-                              besides=(self._key(event, Action.WARN),),
-                              conversation_id=event.conversation_id,
-                              target=event.comment_id or event.tweet_id)  # fmt: skip
+        strike, warning = self._key(event, Action.STRIKE), self._key(event, Action.WARN)
+        return self.log.judge(
+            now, _subject(event), decide, assessment.reasons(), strike, besides=(warning,)
+        )
 
     def _sanction(self, event: InboundEvent, assessment: Assessment, now: datetime) -> List[Call]:
         """A private message's sanction: logged now, its calls left for after the reply."""
@@ -296,9 +302,14 @@ class Screening:
 
     def _enqueue(self, event: InboundEvent, calls: Sequence[Call], now: datetime, tag: str) -> None:
         """Queue the calls in order, each once however often the event is screened."""
-        self._outbox.enqueue_all(event.conversation_id, event.platform, calls, now,
-                                 f"{event.platform}:{event.event_id}:{tag}",
-                                 user_message_at=event.sent_at)  # fmt: skip
+        self._outbox.enqueue_all(
+            event.conversation_id,
+            event.platform,
+            calls,
+            now,
+            f"{event.platform}:{event.event_id}:{tag}",
+            user_message_at=event.sent_at,
+        )
 
     def _note_comment(self, event: InboundEvent) -> None:
         if event.platform is Platform.FACEBOOK and event.comment_id:
@@ -318,10 +329,8 @@ class Screening:
         state: str = DONE,
         target: str | None = None,
     ) -> None:
-        self.log.record(now, event.platform, action, reason, author_id=event.author_id,
-                        conversation_id=event.conversation_id,
-                        target=target or event.comment_id or event.tweet_id,
-                        detail_kinds=kinds, state=state, key=self._key(event, action))  # fmt: skip
+        subject, key = _subject(event, target), self._key(event, action)
+        self.log.record(now, subject, action, reason, detail_kinds=kinds, state=state, key=key)
 
 
 class ModerationListener(OutboxListener):
@@ -344,13 +353,24 @@ class ModerationListener(OutboxListener):
             commenter = message.conversation_id.removeprefix(f"{message.platform}-public-")
             self._log.link(message.platform, commenter, platform_id.removeprefix("psid:"))
         if message.operation is Operation.X_FOLLOW:
-            self._log.record(now, message.platform, Action.FOLLOW,
-                             "so that they can send a direct message (P8)",
-                             author_id=message.target, conversation_id=message.conversation_id,
-                             target=message.target, key=f"follow:{message.id}")  # fmt: skip
+            followed = Subject(
+                message.platform, message.target, message.conversation_id, message.target
+            )
+            why = "so that they can send a direct message (P8)"
+            self._log.record(now, followed, Action.FOLLOW, why, key=f"follow:{message.id}")
 
     def refused(self, message: Outbound, error: PlatformError, now: datetime) -> None:
         """Mark the moderation action behind a refused call as failed."""
         action = ACTION_OF.get(message.operation)
         if action is not None:
             self._log.failed(message.platform, action, message.target)
+
+
+def _subject(event: InboundEvent, target: str | None = None) -> Subject:
+    """What a log entry about `event` is about: its author, and the post or `target`."""
+    return Subject(
+        event.platform,
+        event.author_id,
+        event.conversation_id,
+        target or event.comment_id or event.tweet_id,
+    )

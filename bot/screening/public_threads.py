@@ -191,8 +191,9 @@ def wording(
             refused = f"We've hidden your {post} because it had personal details in it. " + (
                 f"Please {send_dm} and we'll help privately."
             )
-            return Wording(private=private, public_if_private_refused=refused,
-                           public_if_not_hidden=not_hidden)  # fmt: skip
+            return Wording(
+                private=private, public_if_private_refused=refused, public_if_not_hidden=not_hidden
+            )
         return Wording(
             public=f"{ask} We'll help you by direct message, so your details stay private.",
             private=private,
@@ -203,8 +204,9 @@ def wording(
         unhidden = not_hidden if decided.personal_details else None
         return Wording(private=urgent + private, public_if_not_hidden=unhidden)
     if decided.route is Route.MOVE_PRIVATE:
-        return _move_private(decided.topic or "", association, hello, post, platform,
-                             send_dm, reply_by)  # fmt: skip
+        return _move_private(
+            decided.topic or "", association, hello, post, platform, send_dm, reply_by
+        )
     return Wording()
 
 

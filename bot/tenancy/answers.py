@@ -33,19 +33,28 @@ FILLER_WORDS = {"my", "post", "code", "postcode", "address", "is", "its", "and",
 
 # Words no one's name is made of, that tenants use instead of answering
 # ("no thanks", "stop please", "can I talk to someone").
-NOT_NAME_WORDS = {
-    "no", "nope", "not", "stop", "cancel", "dont", "wont", "want", "help", "please", "pls",
-    "person", "human", "someone", "somebody", "speak", "talk", "why", "what", "need",
-    "thanks", "thank", "gas", "fire", "flood", "leak", "smell", "is", "my", "the", "you",
-}  # fmt: skip
+NOT_NAME_WORDS = set(
+    (
+        "no nope not stop cancel dont wont want help please pls person human someone "
+        "somebody speak talk why what need thanks thank gas fire flood leak smell is my "
+        "the you"
+    ).split()
+)
 
 
 # What tenants say to end the questions ("You can say stop at any time").
 STOP_WORDS = {"stop", "cancel", "quit", "nevermind", "enough", "exit"}
 STOP_PHRASES = (
-    "never mind", "forget it", "no thanks", "no thank you", "leave it", "dont want",
-    "do not want", "not now", "changed my mind",
-)  # fmt: skip
+    "never mind",
+    "forget it",
+    "no thanks",
+    "no thank you",
+    "leave it",
+    "dont want",
+    "do not want",
+    "not now",
+    "changed my mind",
+)
 
 
 def is_stop(text: str) -> bool:
