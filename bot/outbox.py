@@ -23,11 +23,10 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
-from typing import Callable, List, Mapping, Sequence
+from typing import List, Sequence
 
 from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import and_, exists, or_, select
@@ -129,14 +128,6 @@ class OutboxListener:
 
     def refused(self, message: Outbound, error: PlatformError, now: datetime) -> None:
         """The platform refused `message` for good (it is now a dead letter)."""
-
-
-def backoff(attempts: int, retry_after: float | None, base: float, cap: float) -> timedelta:
-    """How long to wait before attempt `attempts + 1`: the platform's word, or doubling."""
-    if retry_after is not None:
-        return timedelta(seconds=max(retry_after, 0.0))
-    # The exponent is bounded: after a thousand attempts 2 ** n is too big for a float.
-    return timedelta(seconds=min(cap, base * 2 ** min(max(attempts - 1, 0), 32)))
 
 
 class Outbox:
@@ -351,103 +342,6 @@ class Outbox:
 def _held(message_id: int, claim: int) -> tuple:
     # A claim is known by its attempt number: a later claim has a higher one.
     return (outbox.c.id == message_id, outbox.c.state == PENDING, outbox.c.attempts == claim)
-
-
-Deliver = Callable[[Outbound, datetime], str]
-
-
-class OutboxWorker:
-    """Sends stored calls through the platform clients, one claim at a time.
-
-    `deliverers` maps a platform to a function that makes the call and returns the
-    platform's id for it, raising `PlatformError`. Safe to run several at once, in
-    one process or many.
-    """
-
-    def __init__(
-        self,
-        box: Outbox,
-        deliverers: Mapping[str, Deliver],
-        clock: Callable[[], datetime],
-        base_delay: float = 1.0,
-        max_delay: float = 60.0,
-        listener: OutboxListener | None = None,
-        renew_every: float | None = None,
-    ) -> None:
-        """`renew_every` (seconds of real time): how often a running call's claim is
-        renewed; a third of the outbox's lease unless given."""
-        self._renew_every = renew_every or box.lease.total_seconds() / 3
-        self._box = box
-        self._deliverers = deliverers
-        self._clock = clock
-        self._base_delay = base_delay
-        self._max_delay = max_delay
-        self._listener = listener or OutboxListener()
-
-    def run_once(self) -> bool:
-        """Send the next due call, if there is one; True if there was."""
-        now = self._clock()
-        message = self._box.claim(now)
-        if message is None:
-            return False
-        claim = message.attempts
-        try:
-            platform_id = self._call(message, now)
-        except PlatformError as error:
-            done = self._clock()
-            if not error.transient or done - message.created_at > GIVE_UP_AFTER:
-                if self._box.dead(message.id, str(error), claim=claim):
-                    self._fall_back(message, done)
-                    self._listener.refused(message, error, done)
-            else:
-                wait = backoff(
-                    message.attempts, error.retry_after, self._base_delay, self._max_delay
-                )
-                self._box.retry(message.id, done + wait, str(error), claim=claim)
-            return True
-        except Exception as error:  # a fault of ours, not the platform's: retrying won't help
-            logger.exception("Sending outbox message %s failed", message.id)
-            reason = hide_secrets(f"{error.__class__.__name__}: {error}")
-            self._box.dead(message.id, reason, claim=claim)
-            return True
-        done = self._clock()
-        if self._box.sent(message.id, done, platform_id, claim=claim):
-            self._listener.sent(message, platform_id, done)
-        return True
-
-    def _call(self, message: Outbound, now: datetime) -> str:
-        """Make the platform call, renewing the claim on `message` while it runs."""
-        deliver = self._deliverers.get(message.platform)
-        if deliver is None:
-            raise PlatformError(f"the {message.platform} channel is off", transient=True)
-        stop = threading.Event()
-        keeper = threading.Thread(target=self._keep_claim, args=(message, stop), daemon=True)
-        keeper.start()
-        try:
-            return deliver(message, now)
-        finally:
-            stop.set()
-            keeper.join()
-
-    def _keep_claim(self, message: Outbound, stop: threading.Event) -> None:
-        """Renew the claim on `message` until `stop`: a slow call keeps it."""
-        while not stop.wait(self._renew_every):
-            try:
-                if not self._box.renew(message.id, self._clock(), message.attempts):
-                    logger.warning("Lost the claim on outbox message %s", message.id)
-                    return
-            except Exception:  # the store is unreachable for a moment: try again
-                logger.exception("Could not renew the claim on outbox message %s", message.id)
-
-    def _fall_back(self, message: Outbound, now: datetime) -> None:
-        self._box.enqueue_all(
-            message.conversation_id,
-            message.platform,
-            message.fallback,
-            now,
-            f"fallback:{message.id}",
-            author=message.author,
-        )
 
 
 def _call_dict(call: Call) -> dict:

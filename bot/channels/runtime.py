@@ -33,7 +33,8 @@ from bot.channels.dialogue import (
 from bot.events import InboundEvent, Platform
 from bot.handoff.working_hours import WorkingCalendar
 from bot.intake import RENEW_EVERY, Claimed, IntakeStore
-from bot.outbox import Author, Deliver, Outbox, OutboxWorker, PlatformError
+from bot.outbox import Author, Outbox, PlatformError
+from bot.outbox_worker import Deliver, OutboxWorker
 from bot.platforms.facebook.delivery import facebook_deliverer
 from bot.platforms.facebook.graph_api import GraphClient
 from bot.platforms.routing import reply_route

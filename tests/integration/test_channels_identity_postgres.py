@@ -12,7 +12,8 @@ from sqlalchemy import text
 
 from bot.events import InboundEvent
 from bot.intake import IntakeStore
-from bot.outbox import SENT, Operation, Outbox, OutboxWorker
+from bot.outbox import SENT, Operation, Outbox
+from bot.outbox_worker import OutboxWorker
 from bot.store import connect
 from bot.tenancy.answers import locator
 from bot.tenancy.identity import Account, Answers, IdentityChecks, Outcome

@@ -8,7 +8,8 @@ import pytest
 
 from bot.handoff.handoffs import HandoffRepository, Reason
 from bot.moderation.log import Action
-from bot.outbox import Operation, Outbox, OutboxWorker
+from bot.outbox import Operation, Outbox
+from bot.outbox_worker import OutboxWorker
 from bot.platforms.facebook.delivery import facebook_deliverer
 from bot.platforms.facebook.graph_api import GraphClient
 from bot.privacy import Span

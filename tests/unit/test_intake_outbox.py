@@ -8,18 +8,8 @@ from sqlalchemy import select
 
 from bot.events import InboundEvent
 from bot.intake import FAILED, LEASE, MAX_ATTEMPTS, RENEW_EVERY, IntakeStore
-from bot.outbox import (
-    DEAD,
-    PENDING,
-    SENT,
-    Author,
-    Call,
-    Operation,
-    Outbox,
-    OutboxListener,
-    OutboxWorker,
-    backoff,
-)
+from bot.outbox import DEAD, PENDING, SENT, Author, Call, Operation, Outbox, OutboxListener
+from bot.outbox_worker import OutboxWorker, backoff
 from bot.platforms.facebook.delivery import OutsideWindow, facebook_deliverer, messenger_tag
 from bot.platforms.facebook.graph_api import GraphClient
 from bot.platforms.http import retry_after

@@ -2,7 +2,7 @@
 dependencies run one way, from the channels down to the shared types.
 
     channels (and console) -> screening -> {handoff, tenancy, moderation, platforms,
-    association} -> {outbox, intake, privacy, text} -> {events, store, settings,
+    association} -> {outbox, outbox_worker, intake, privacy, text} -> {events, store, settings,
     secret_masking}; actions -> {tenancy, handoff, association} and below.
 
 Only the product is read (bot/ and actions/); scripts/, bench/ and tests/ drive it
@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # Lowest first. A module may import its own layer and those below, never one above.
 LAYERS = (
     ("bot.events", "bot.store", "bot.settings", "bot.secret_masking"),
-    ("bot.outbox", "bot.intake", "bot.privacy", "bot.text"),
+    ("bot.outbox", "bot.outbox_worker", "bot.intake", "bot.privacy", "bot.text"),
     ("bot.handoff", "bot.tenancy", "bot.moderation", "bot.platforms", "bot.association"),
     ("bot.screening",),
     ("bot.channels", "bot.console"),

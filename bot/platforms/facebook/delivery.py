@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from bot.outbox import Author, Deliver, Operation, Outbound, PlatformError
+from bot.outbox import Author, Operation, Outbound, PlatformError
+from bot.outbox_worker import Deliver
 from bot.platforms.facebook.graph_api import GraphClient
 
 MESSENGER_WINDOW = timedelta(hours=24)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.outbox import Deliver, Operation, Outbound, PlatformError
+from bot.outbox import Operation, Outbound, PlatformError
+from bot.outbox_worker import Deliver
 from bot.platforms.x.api import XClient
 
 
