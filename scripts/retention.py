@@ -18,7 +18,7 @@ import sys
 from typing import List
 
 from bot.association import load_association
-from bot.channels.runtime import ChannelRuntime
+from bot.channels.wiring import build_runtime
 from bot.settings import Settings
 
 
@@ -31,7 +31,7 @@ def main(argv: List[str] | None = None) -> int:
     )
     parser.parse_args(argv)
     months = association.moderation.comment_retention_months
-    runtime = ChannelRuntime.from_settings(settings)
+    runtime = build_runtime(settings)
     removed = runtime.remove_old_comments()
     print(f"Asked for {removed} public comments older than {months} months to be deleted.")
     if settings.facebook.missing():

@@ -22,7 +22,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels.runtime import ChannelRuntime, refuse_memory_tracker_store, utc_now
+from bot.channels.runtime import refuse_memory_tracker_store, utc_now
+from bot.channels.wiring import shared_runtime
 from bot.events import InboundEvent
 from bot.platforms.payloads import MalformedPayload
 from bot.settings import Settings
@@ -148,6 +149,9 @@ class DurableInput(InputChannel, ABC):
         """The answer to the platform's GET handshake."""
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        """The webhook's routes, and the server's channel runtime: built by the factory
+        (`wiring.build_runtime`, through `shared_runtime`) when the server starts, its
+        workers started then and stopped with the server."""
         hook = Blueprint(f"{self.name()}_webhook", __name__)
         channel = self
 
@@ -155,7 +159,7 @@ class DurableInput(InputChannel, ABC):
         async def start(app, _loop) -> None:
             await refuse_memory_tracker_store(app)
             if channel.on:
-                runtime = await ChannelRuntime.for_app(app, channel.settings)
+                runtime = await shared_runtime(app, channel.settings)
                 runtime.start(app, on_new_message)
 
         @hook.listener("before_server_stop")
@@ -207,7 +211,7 @@ class DurableInput(InputChannel, ABC):
                         {"error": "malformed payload: no readable event"}, status=400
                     )
             events = readable_events
-            runtime = await ChannelRuntime.for_app(request.app, channel.settings)
+            runtime = await shared_runtime(request.app, channel.settings)
             accepted = await runtime.accept(events)
             return response.json({"received": len(events), "new": len(accepted)})
 

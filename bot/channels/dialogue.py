@@ -15,15 +15,23 @@ from __future__ import annotations
 
 import asyncio
 from contextvars import ContextVar
-from typing import Any, Dict, List
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Dict, List
 
 import aiohttp
 import yaml
+from rasa.core.channels.channel import CollectingOutputChannel, OutputChannel, UserMessage
 from rasa.core.tracker_store import FailSafeTrackerStore, InMemoryTrackerStore
-from rasa.shared.core.events import UserUttered
+from rasa.shared.core.events import BotUttered, ConversationPaused, UserUttered
 from rasa.utils.endpoints import ClientResponseError, EndpointConfig
 
 from bot.events import InboundEvent
+from bot.screening.coordinator import Screened
+
+if TYPE_CHECKING:
+    from rasa.core.agent import Agent
+
+# Puts the assistant's reply to an event, at a position in its turn, in the outbox.
+EnqueueReply = Callable[[InboundEvent, str, int], Awaitable[None]]
 
 SEND_ATTACHMENT = "send_attachment"
 # A postback's payload is the page's own button, never the tenant's typing.
@@ -109,7 +117,7 @@ class WatchedActionEndpoint(EndpointConfig):
             raise
 
 
-def watch_actions(agent: Any) -> List[BaseException]:
+def watch_actions(agent: Agent) -> List[BaseException]:
     """Start noting failed action calls for the message this task handles.
 
     Returns the list they are added to; other tasks (the REST channel, other
@@ -129,7 +137,7 @@ def action_failures() -> List[BaseException]:
     return list(_action_failures.get() or [])
 
 
-def insist_on_the_tracker_store(agent: Any, configured: str | None) -> None:
+def insist_on_the_tracker_store(agent: Agent | None, configured: str | None) -> None:
     """Refuse to run with conversations kept only in memory (P12).
 
     Rasa replaces a tracker store it cannot import with an in-memory one, with only a
@@ -184,3 +192,72 @@ def _unreachable(error: BaseException) -> bool:
 
 def _raise(error: Exception) -> None:
     raise error
+
+
+class OutboxOutput(OutputChannel):
+    """Rasa's output for one inbound message: every reply goes to the outbox."""
+
+    def __init__(self, enqueue: EnqueueReply, event: InboundEvent) -> None:
+        self._enqueue = enqueue
+        self._event = event
+        self._position = 0
+
+    @classmethod
+    def name(cls) -> str:
+        return "outbox"
+
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        # What follows a failed action assumes it worked ("I've passed your
+        # conversation..."): nothing more is sent, and the turn is not saved.
+        raise_if_actions_failed()
+        self._position += 1
+        await self._enqueue(self._event, text, self._position)
+
+
+def raise_if_actions_failed() -> None:
+    """Raise ActionsFailed if an action call failed while this message was answered."""
+    failures = action_failures()
+    if failures:
+        raise ActionsFailed(failures)
+
+
+def user_message(
+    event: InboundEvent,
+    output: OutputChannel,
+    parsed: Dict[str, Any],
+    text: str | None = None,
+    metadata: Dict[str, Any] | None = None,
+) -> UserMessage:
+    """The message Rasa is given: the model read it once already, and the dialogue
+    is given that reading."""
+    return UserMessage(
+        text=event.text if text is None else text,
+        output_channel=output,
+        sender_id=event.conversation_id,
+        parse_data=parsed,
+        input_channel=event.platform.value,
+        message_id=event.event_id,
+        metadata=metadata or event.metadata(),
+    )
+
+
+async def record_screened(
+    agent: Agent, event: InboundEvent, screened: Screened, parsed: Dict[str, Any]
+) -> None:
+    """Keep a screened message in its conversation, as staff should see it.
+
+    The dialogue does not answer it: the conversation gets the message (details
+    and swear words masked), what the assistant said in public and in private, and
+    a pause when a person takes it over.
+    """
+    # What is stored holds the masked text only, in the reading as well.
+    masked = {**parsed, "text": screened.text, "entities": []}
+    metadata = {**event.metadata(), "screening": screened.route.value}
+    message = user_message(event, CollectingOutputChannel(), masked, screened.text, metadata)
+    async with agent.lock_store.lock(event.conversation_id):
+        tracker = await agent.processor.log_message(message, should_save_tracker=False)
+        for surface, text in screened.said:
+            tracker.update(BotUttered(text, metadata={"surface": surface.value}))
+        if screened.pause and not tracker.is_paused():
+            tracker.update(ConversationPaused())
+        await agent.processor.save_tracker(tracker)

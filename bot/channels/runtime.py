@@ -13,36 +13,36 @@ import logging
 import sys
 from datetime import datetime, timedelta, timezone
 from functools import partial
-from typing import Any, Awaitable, Callable, Dict, List, Set
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Dict, List, Set
 
-from rasa.core.channels.channel import CollectingOutputChannel, OutputChannel, UserMessage
-from rasa.shared.core.events import BotUttered, ConversationPaused, UserUtteranceReverted
+from rasa.core.channels.channel import OutputChannel, UserMessage
+from rasa.shared.core.events import UserUtteranceReverted
 from sanic import Sanic
 
-from bot.association import load_association
 from bot.channels.dialogue import (
     ActionsFailed,
-    action_failures,
+    OutboxOutput,
     as_words,
     attachment_reading,
     configured_tracker_store,
     has_message,
     insist_on_the_tracker_store,
+    raise_if_actions_failed,
+    record_screened,
+    user_message,
     watch_actions,
 )
-from bot.events import InboundEvent, Platform
-from bot.handoff.working_hours import WorkingCalendar
+from bot.events import InboundEvent
 from bot.intake import RENEW_EVERY, Claimed, IntakeStore
 from bot.outbox import Author, Outbox, PlatformError
-from bot.outbox_worker import Deliver, OutboxWorker
-from bot.platforms.facebook.delivery import facebook_deliverer
+from bot.outbox_worker import OutboxWorker
 from bot.platforms.facebook.graph_api import GraphClient
 from bot.platforms.routing import reply_route
-from bot.platforms.x.api import XClient
-from bot.platforms.x.delivery import twitter_deliverer
-from bot.screening.coordinator import Intent, ModerationListener, Screened, Screening
+from bot.screening.coordinator import Intent, Screening
 from bot.settings import Settings
-from bot.store import connect
+
+if TYPE_CHECKING:
+    from rasa.core.agent import Agent
 
 logger = logging.getLogger(__name__)
 OUTBOX_SENDERS = 3
@@ -68,10 +68,15 @@ def utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def rasa_agent(app: Sanic) -> Agent | None:
+    """The agent Rasa loaded for `app` (Rasa keeps it on `app.ctx.agent`), if any yet."""
+    return getattr(app.ctx, "agent", None)
+
+
 async def refuse_memory_tracker_store(app: Sanic) -> None:
     """Stop the server at start-up if its conversations would be kept in memory (P12)."""
-    configured = await _in_thread(configured_tracker_store, sys.argv)
-    insist_on_the_tracker_store(getattr(app.ctx, "agent", None), configured)
+    configured = await in_thread(configured_tracker_store, sys.argv)
+    insist_on_the_tracker_store(rasa_agent(app), configured)
 
 
 class ChannelRuntime:
@@ -99,42 +104,11 @@ class ChannelRuntime:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ChannelRuntime:
-        """The runtime for the store and platforms that `settings` name."""
-        engine = connect(settings.database_url)
-        box = Outbox(engine, key=settings.outbox_key)
-        association = load_association(settings.association_file)
-        calendar = WorkingCalendar.from_config(association.monitoring)
-        screening = Screening(engine, box, association, calendar)
-        deliverers: Dict[str, Deliver] = {}
-        facebook, twitter = settings.facebook, settings.twitter
-        graph = None
-        if not facebook.missing():
-            graph = GraphClient(facebook.graph_url, facebook.page_id, facebook.page_access_token)
-            deliverers[Platform.FACEBOOK] = facebook_deliverer(graph)
-        if not twitter.missing():
-            x_client = XClient(
-                twitter.api_url,
-                twitter.consumer_key,
-                twitter.consumer_secret,
-                twitter.access_token,
-                twitter.access_token_secret,
-                user_id=twitter.user_id or "",
-            )
-            deliverers[Platform.TWITTER] = twitter_deliverer(x_client)
-        listener = ModerationListener(screening.comments, screening.log)
-        worker = OutboxWorker(box, deliverers, utc_now, listener=listener)
-        return cls(IntakeStore(engine), box, worker, screening, graph=graph)
+        """The runtime the factory builds for `settings` (bot.channels.wiring)."""
+        # The factory imports this module, so it is imported when called.
+        from bot.channels.wiring import build_runtime
 
-    @classmethod
-    async def for_app(cls, app: Sanic, settings: Settings) -> ChannelRuntime:
-        """The app's one runtime, made on first use: both connectors share it."""
-        runtime = getattr(app.ctx, "channel_runtime", None)
-        if runtime is None:
-            # Connecting creates the store's tables: blocking work, kept off the loop.
-            runtime = await _in_thread(cls.from_settings, settings)
-            runtime = getattr(app.ctx, "channel_runtime", None) or runtime
-            app.ctx.channel_runtime = runtime
-        return runtime
+        return build_runtime(settings)
 
     def start(self, app: Sanic, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
         """Start the loops, once, on the server's event loop."""
@@ -176,7 +150,7 @@ class ChannelRuntime:
 
     async def accept(self, events: List[InboundEvent]) -> List[InboundEvent]:
         """Record a webhook's events durably; returns those not seen before."""
-        accepted = await _in_thread(self.intake.accept, events, self._clock())
+        accepted = await in_thread(self.intake.accept, events, self._clock())
         if accepted:
             self._intake_ready.set()
         return accepted
@@ -195,7 +169,7 @@ class ChannelRuntime:
             )
             return
         operation, target = route
-        await _in_thread(
+        await in_thread(
             self.outbox.enqueue,
             event.conversation_id,
             event.platform,
@@ -221,12 +195,12 @@ class ChannelRuntime:
         """
         while True:
             try:
-                agent = getattr(app.ctx, "agent", None)
+                agent = rasa_agent(app)
                 if agent is None or not agent.is_ready():
                     await asyncio.sleep(0.5)
                     continue
                 room = INTAKE_WORKERS - len(self._working)
-                claimed = await _in_thread(self.intake.claim, self._clock(), room) if room else []
+                claimed = await in_thread(self.intake.claim, self._clock(), room) if room else []
                 for item in claimed:
                     task = asyncio.ensure_future(self._process(agent, item, on_new_message))
                     self._working.add(task)
@@ -245,7 +219,7 @@ class ChannelRuntime:
         self._intake_ready.set()
 
     async def _process(
-        self, agent: Any, item: Claimed, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+        self, agent: Agent, item: Claimed, on_new_message: Callable[[UserMessage], Awaitable[Any]]
     ) -> None:
         event = item.event
         heartbeat = asyncio.ensure_future(self._keep_claim(item))
@@ -265,7 +239,7 @@ class ChannelRuntime:
         else:
             heartbeat.cancel()
             try:
-                await _in_thread(self.intake.processed, item.row_id, self._clock())
+                await in_thread(self.intake.processed, item.row_id, self._clock())
             except Exception as error:  # handled: a retry finds it in the conversation
                 logger.exception("Could not mark event %s processed", item.row_id)
                 await self._try_again_later(item, repr(error))
@@ -274,7 +248,7 @@ class ChannelRuntime:
 
     async def _handle(
         self,
-        agent: Any,
+        agent: Agent,
         event: InboundEvent,
         on_new_message: Callable[[UserMessage], Awaitable[Any]],
     ) -> None:
@@ -288,23 +262,23 @@ class ChannelRuntime:
             (parsed.get("intent") or {}).get("name"),
             float((parsed.get("intent") or {}).get("confidence") or 0.0),
         )
-        screened = await _in_thread(self.screening.screen, event, intent, self._clock())
+        screened = await in_thread(self.screening.screen, event, intent, self._clock())
         if screened.dialogue:
             if not handled:
-                output = OutboxOutput(self, event)
-                await on_new_message(self._user_message(event, output, parsed))
-                _raise_if_actions_failed()
+                output = OutboxOutput(self.enqueue_reply, event)
+                await on_new_message(user_message(event, output, parsed))
+                raise_if_actions_failed()
                 if paused and _is_emergency(intent):
                     await self._emergency_while_paused(agent, event, output)
             if screened.later:
                 now = self._clock()
-                await _in_thread(self.screening.send_later, event, screened.later, now)
+                await in_thread(self.screening.send_later, event, screened.later, now)
         elif not handled:
-            await self._record(agent, event, screened, parsed)
+            await record_screened(agent, event, screened, parsed)
         self._outbox_ready.set()
 
     @staticmethod
-    async def _read(agent: Any, event: InboundEvent) -> Dict[str, Any]:
+    async def _read(agent: Agent, event: InboundEvent) -> Dict[str, Any]:
         """The model's reading of `event`, which the dialogue is given as it is."""
         if event.attachment:
             return attachment_reading(event)
@@ -312,7 +286,7 @@ class ChannelRuntime:
         return {**parsed, "text": event.text}
 
     async def _emergency_while_paused(
-        self, agent: Any, event: InboundEvent, output: OutputChannel
+        self, agent: Agent, event: InboundEvent, output: OutputChannel
     ) -> None:
         """P2: a conversation with people still gets the emergency contacts at once.
 
@@ -324,9 +298,11 @@ class ChannelRuntime:
                 await agent.execute_action(
                     event.conversation_id, action, output, "emergency_while_paused", 1.0
                 )
-                _raise_if_actions_failed()
+                raise_if_actions_failed()
 
-    async def _after_failed_actions(self, agent: Any, item: Claimed, error: ActionsFailed) -> None:
+    async def _after_failed_actions(
+        self, agent: Agent, item: Claimed, error: ActionsFailed
+    ) -> None:
         """Apologise once, take the message back out of the conversation, try again.
 
         While the action server is down the message waits without using up its
@@ -338,13 +314,13 @@ class ChannelRuntime:
             await self._forget(agent, event)
             if error.server_down:
                 now = self._clock()
-                await _in_thread(self.intake.postpone, item, now, repr(error), ACTIONS_DOWN_RETRY)
+                await in_thread(self.intake.postpone, item, now, repr(error), ACTIONS_DOWN_RETRY)
                 return
         except Exception:
             logger.exception("Could not set %s event %s aside", event.platform, event.event_id)
         await self._try_again_later(item, repr(error))
 
-    async def _forget(self, agent: Any, event: InboundEvent) -> None:
+    async def _forget(self, agent: Agent, event: InboundEvent) -> None:
         """Take `event` back out of its conversation, so that it is answered again."""
         async with agent.lock_store.lock(event.conversation_id):
             tracker = await agent.tracker_store.retrieve(event.conversation_id)
@@ -354,7 +330,7 @@ class ChannelRuntime:
 
     async def _try_again_later(self, item: Claimed, error: str) -> None:
         try:
-            await _in_thread(self.intake.failed, item, self._clock(), error)
+            await in_thread(self.intake.failed, item, self._clock(), error)
         except Exception:
             # The store failed too: the claim runs out and the event is claimed again.
             logger.exception(
@@ -363,53 +339,11 @@ class ChannelRuntime:
                 self.intake.lease,
             )
 
-    @staticmethod
-    def _user_message(
-        event: InboundEvent,
-        output: OutputChannel,
-        parsed: Dict[str, Any],
-        text: str | None = None,
-        metadata: Dict[str, Any] | None = None,
-    ) -> UserMessage:
-        # The model read the message once already: the dialogue is given that reading.
-        return UserMessage(
-            text=event.text if text is None else text,
-            output_channel=output,
-            sender_id=event.conversation_id,
-            parse_data=parsed,
-            input_channel=event.platform.value,
-            message_id=event.event_id,
-            metadata=metadata or event.metadata(),
-        )
-
-    async def _record(
-        self, agent: Any, event: InboundEvent, screened: Screened, parsed: Dict[str, Any]
-    ) -> None:
-        """Keep a screened message in its conversation, as staff should see it.
-
-        The dialogue does not answer it: the conversation gets the message (details
-        and swear words masked), what the assistant said in public and in private, and
-        a pause when a person takes it over.
-        """
-        # What is stored holds the masked text only, in the reading as well.
-        masked = {**parsed, "text": screened.text, "entities": []}
-        metadata = {**event.metadata(), "screening": screened.route.value}
-        message = self._user_message(
-            event, CollectingOutputChannel(), masked, screened.text, metadata
-        )
-        async with agent.lock_store.lock(event.conversation_id):
-            tracker = await agent.processor.log_message(message, should_save_tracker=False)
-            for surface, text in screened.said:
-                tracker.update(BotUttered(text, metadata={"surface": surface.value}))
-            if screened.pause and not tracker.is_paused():
-                tracker.update(ConversationPaused())
-            await agent.processor.save_tracker(tracker)
-
     async def _retention_loop(self) -> None:
         """P10: remove public Facebook comments once they are older than the setting."""
         while True:
             try:
-                removed = await _in_thread(self.remove_old_comments)
+                removed = await in_thread(self.remove_old_comments)
                 if removed:
                     logger.info(
                         "Asked for %d public comments older than %d months to be removed",
@@ -426,14 +360,14 @@ class ChannelRuntime:
         while True:
             await asyncio.sleep(RENEW_EVERY.total_seconds())
             try:
-                await _in_thread(self.intake.renew, item.row_id, self._clock())
+                await in_thread(self.intake.renew, item.row_id, self._clock())
             except Exception:  # the store is unreachable for a moment: try again
                 logger.exception("Could not renew the claim on event %s", item.row_id)
 
     async def _outbox_loop(self) -> None:
         while True:
             try:
-                worked = await _in_thread(self._worker.run_once)
+                worked = await in_thread(self._worker.run_once)
             except Exception:
                 logger.exception("The outbox worker failed; trying again")
                 worked = False
@@ -441,37 +375,12 @@ class ChannelRuntime:
                 await _wait(self._outbox_ready, IDLE_WAIT)
 
 
-class OutboxOutput(OutputChannel):
-    """Rasa's output for one inbound message: every reply goes to the outbox."""
-
-    def __init__(self, runtime: ChannelRuntime, event: InboundEvent) -> None:
-        self._runtime = runtime
-        self._event = event
-        self._position = 0
-
-    @classmethod
-    def name(cls) -> str:
-        return "outbox"
-
-    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
-        # What follows a failed action assumes it worked ("I've passed your
-        # conversation..."): nothing more is sent, and the turn is not saved.
-        _raise_if_actions_failed()
-        self._position += 1
-        await self._runtime.enqueue_reply(self._event, text, self._position)
-
-
-def _raise_if_actions_failed() -> None:
-    failures = action_failures()
-    if failures:
-        raise ActionsFailed(failures)
-
-
 def _is_emergency(intent: Intent) -> bool:
     return intent.name == "report_emergency" and intent.confidence >= EMERGENCY_CONFIDENCE
 
 
-async def _in_thread(function: Callable, *args: Any, **kwargs: Any) -> Any:
+async def in_thread(function: Callable, *args: Any, **kwargs: Any) -> Any:
+    """`function(*args, **kwargs)` in a thread: blocking work kept off the event loop."""
     return await asyncio.get_running_loop().run_in_executor(
         None, partial(function, *args, **kwargs)
     )

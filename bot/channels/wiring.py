@@ -1,0 +1,76 @@
+"""The factory that builds a Rasa server's channel runtime, and the one place it is called.
+
+`build_runtime` names every part the connectors need (P12): the store, the outbox, the
+association's settings and calendar, screening, each platform's API client and
+deliverer, and the outbox worker. `shared_runtime` calls it once per Rasa server, from
+the connectors' `blueprint()` (bot/channels/base.py), and both connectors share what it
+built. Commands (scripts/retention.py) and tests call `build_runtime` directly.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Callable, Dict
+
+from sanic import Sanic
+
+from bot.association import load_association
+from bot.channels.runtime import ChannelRuntime, in_thread, utc_now
+from bot.events import Platform
+from bot.handoff.working_hours import WorkingCalendar
+from bot.intake import IntakeStore
+from bot.outbox import Outbox
+from bot.outbox_worker import Deliver, OutboxWorker
+from bot.platforms.facebook.delivery import facebook_deliverer
+from bot.platforms.facebook.graph_api import GraphClient
+from bot.platforms.x.api import XClient
+from bot.platforms.x.delivery import twitter_deliverer
+from bot.screening.coordinator import ModerationListener, Screening
+from bot.settings import Settings
+from bot.store import connect
+
+
+def build_runtime(settings: Settings, clock: Callable[[], datetime] = utc_now) -> ChannelRuntime:
+    """The runtime for the store and platforms that `settings` name.
+
+    Blocking (connecting creates the store's tables): call it off the event loop.
+    """
+    engine = connect(settings.database_url)
+    box = Outbox(engine, key=settings.outbox_key)
+    association = load_association(settings.association_file)
+    calendar = WorkingCalendar.from_config(association.monitoring)
+    screening = Screening(engine, box, association, calendar)
+    deliverers: Dict[str, Deliver] = {}
+    facebook, twitter = settings.facebook, settings.twitter
+    graph = None
+    if not facebook.missing():
+        graph = GraphClient(facebook.graph_url, facebook.page_id, facebook.page_access_token)
+        deliverers[Platform.FACEBOOK] = facebook_deliverer(graph)
+    if not twitter.missing():
+        x_client = XClient(
+            twitter.api_url,
+            twitter.consumer_key,
+            twitter.consumer_secret,
+            twitter.access_token,
+            twitter.access_token_secret,
+            user_id=twitter.user_id or "",
+        )
+        deliverers[Platform.TWITTER] = twitter_deliverer(x_client)
+    listener = ModerationListener(screening.comments, screening.log)
+    worker = OutboxWorker(box, deliverers, clock, listener=listener)
+    return ChannelRuntime(IntakeStore(engine), box, worker, screening, clock=clock, graph=graph)
+
+
+async def shared_runtime(app: Sanic, settings: Settings) -> ChannelRuntime:
+    """The Rasa server's one channel runtime, built by `build_runtime` on first use.
+
+    Both connectors (Facebook and X) are blueprints of the same Sanic app and share
+    it; it is kept on the app as `app.ctx.channel_runtime`, beside Rasa's own agent.
+    """
+    runtime = getattr(app.ctx, "channel_runtime", None)
+    if runtime is None:
+        # Connecting creates the store's tables: blocking work, kept off the loop.
+        runtime = await in_thread(build_runtime, settings)
+        runtime = getattr(app.ctx, "channel_runtime", None) or runtime
+        app.ctx.channel_runtime = runtime
+    return runtime
