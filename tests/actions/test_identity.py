@@ -97,9 +97,12 @@ async def test_a_current_verification_of_this_sender_lets_the_answer_through(sto
     slots = {"identity_verification": sealed_verification(margaret.tenancy_id, margaret.id)}
     now = NOW + timedelta(minutes=5)
     events, _ = await run(
-        gate(store, now), intent="ask_rent_balance", metadata=PRIVATE, slots=slots,
+        gate(store, now),
+        intent="ask_rent_balance",
+        metadata=PRIVATE,
+        slots=slots,
         events=[user_at(now)],
-    )  # fmt: skip
+    )
     assert slots_of(events)["identity_status"] == "verified"
 
 
@@ -119,9 +122,12 @@ async def test_anyone_else_or_later_must_verify_again(store, metadata, minutes_l
     slots = {"identity_verification": sealed_with.seal(verification.as_dict())}
     now = NOW + timedelta(minutes=minutes_later)
     events, _ = await run(
-        gate(store, now), intent="ask_rent_balance", metadata=metadata, slots=slots,
+        gate(store, now),
+        intent="ask_rent_balance",
+        metadata=metadata,
+        slots=slots,
         events=[user_at(now)],
-    )  # fmt: skip
+    )
     assert slots_of(events)["identity_status"] == "unverified"
 
 
@@ -129,9 +135,11 @@ async def test_a_forged_verification_in_clear_is_not_trusted(store):
     margaret = person(store[1], "TEN-204817", "tenant")
     forged = Verification("facebook:psid-1", "tenant-1", margaret.tenancy_id, margaret.id, NOW)
     events, _ = await run(
-        gate(store), intent="ask_rent_balance", metadata=PRIVATE,
+        gate(store),
+        intent="ask_rent_balance",
+        metadata=PRIVATE,
         slots={"identity_verification": forged.as_dict()},
-    )  # fmt: skip
+    )
     assert slots_of(events)["identity_status"] == "unverified"
 
 
@@ -160,7 +168,7 @@ ADDRESS = {"reference": None, "postcode": "LS6 2AB", "address": "14 elm road"}
         ("security_name", "My name is Margaret Thompson", "margaret thompson"),
         ("security_date_of_birth", "12th april 58", "1958-04-12"),
     ],
-)  # fmt: skip
+)
 async def test_each_answer_is_sealed_at_once_in_canonical_form(slot, text, opened):
     events, dispatcher = await answer(slot, text)
     [event] = [e for e in events if e["event"] == "slot" and e["name"] == slot]
@@ -187,8 +195,9 @@ async def test_the_slots_emptied_before_the_form_starts_get_no_hints():
     # The gate empties every security slot just before the form starts; the form then
     # asks for them as "slots set since the message", none of them asked yet.
     emptied = [{"event": "slot", "name": slot, "value": None} for slot in SECURITY_SLOTS]
-    tracker = make_tracker(text="how much rent do i owe", intent="ask_rent_balance",
-                           metadata=PRIVATE, events=emptied)  # fmt: skip
+    tracker = make_tracker(
+        text="how much rent do i owe", intent="ask_rent_balance", metadata=PRIVATE, events=emptied
+    )
     dispatcher = CollectingDispatcher()
     events = await validator().run(dispatcher, tracker, domain())
     assert dispatcher.messages == []

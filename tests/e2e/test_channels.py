@@ -160,11 +160,19 @@ def test_every_message_reaches_rasa_with_where_it_came_from(running):
     assert wait_for(lambda: latest_user_metadata(f"twitter-private-{dm_user}"), 60)
     dm = latest_user_metadata(f"twitter-private-{dm_user}")
     assert {k: dm[k] for k in ("platform", "surface", "author_id", "event_id")} == {
-        "platform": "twitter", "surface": "private", "author_id": dm_user, "event_id": dm_id,
-    }  # fmt: skip
+        "platform": "twitter",
+        "surface": "private",
+        "author_id": dm_user,
+        "event_id": dm_id,
+    }
     assert wait_for(lambda: latest_user_metadata(f"facebook-public-{commenter}"), 60)
     public = latest_user_metadata(f"facebook-public-{commenter}")
-    assert {k: public[k] for k in ("platform", "surface", "author_id", "comment_id", "post_id")} == {
-        "platform": "facebook", "surface": "public", "author_id": commenter,
-        "comment_id": comment_id, "post_id": "post7",
-    }  # fmt: skip
+    assert {
+        k: public[k] for k in ("platform", "surface", "author_id", "comment_id", "post_id")
+    } == {
+        "platform": "facebook",
+        "surface": "public",
+        "author_id": commenter,
+        "comment_id": comment_id,
+        "post_id": "post7",
+    }

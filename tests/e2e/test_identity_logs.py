@@ -43,8 +43,10 @@ def test_an_action_failing_during_a_check_logs_no_answer(debug_logging):
     metadata = {"platform": "facebook", "surface": "private", "author_id": "psid-logs"}
 
     def say(words):
-        return " ".join(r.get("text", "") for r in send(
-            assistant.rasa_url, conversation, words, metadata=metadata))  # fmt: skip
+        return " ".join(
+            r.get("text", "")
+            for r in send(assistant.rasa_url, conversation, words, metadata=metadata)
+        )
 
     assert "tenancy reference" in say("how much rent do i owe")
     say(ANSWERS[0])

@@ -108,16 +108,23 @@ def comment(running, text, author=None, comment_id=None, created_time=None):
 def mention(running, text, author=None, reply_to_account=False):
     assistant, _, _ = running
     author, tweet_id = author or new_user(), new_tweet_id()
-    payload = x_mention(ME, author, f"@brookfield {text}", tweet_id,
-                        in_reply_to=ME if reply_to_account else None)  # fmt: skip
+    payload = x_mention(
+        ME, author, f"@brookfield {text}", tweet_id, in_reply_to=ME if reply_to_account else None
+    )
     assert to_x(assistant, payload)[0] == 200
     return author, tweet_id
 
 
 def run_command(assistant, *args):
     env = {**os.environ, **assistant.extra_env}
-    result = subprocess.run([sys.executable, "-m", *args], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=120)  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-m", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     return result.stdout
 
@@ -219,8 +226,9 @@ def test_abuse_is_removed_and_warned_and_the_third_strike_blocks(running):
 
 def test_a_threat_to_staff_on_x_is_hidden_and_its_author_blocked_at_once(running):
     _, platforms, _ = running
-    author, tid = mention(running, "gonna batter the next plumber u send round",
-                         reply_to_account=True)  # fmt: skip
+    author, tid = mention(
+        running, "gonna batter the next plumber u send round", reply_to_account=True
+    )
     exactly(platforms, [tid, author], [("x_hide", tid), ("x_dm", author), ("x_block", author)])
 
 
@@ -253,8 +261,11 @@ def test_an_edited_comment_that_now_has_a_phone_number_is_hidden_like_a_new_one(
     assert wait_for(lambda: ("public_reply", cid) in about(platforms, cid), 60)
     edit = page_comment(author, "ring me on 07700 900123 instead", cid, "post1", verb="edited")
     assert to_facebook(assistant, facebook_webhook(PAGE, changes=[edit]))[0] == 200
-    exactly(platforms, [cid, author],
-            [("public_reply", cid), ("hide", cid), ("private_reply", cid), ("delete", cid)])  # fmt: skip
+    exactly(
+        platforms,
+        [cid, author],
+        [("public_reply", cid), ("hide", cid), ("private_reply", cid), ("delete", cid)],
+    )
     assert "07700" not in text_of(platforms, "private_reply", cid)
 
 
@@ -330,8 +341,11 @@ def test_three_abusive_messenger_messages_are_answered_then_the_author_blocked(r
         assert wait_for(lambda n=n: about(platforms, author).count(("send", author)) > n, 60)
     exactly(platforms, [author], [("send", author)] * 3 + [("block", author)])
     assert "keep things civil" in text_of(platforms, "send", author)
-    [block] = [c for c in platforms.received() if c.path.endswith("/blocked")
-               and author in (c.body.get("psid") or [])]  # fmt: skip
+    [block] = [
+        c
+        for c in platforms.received()
+        if c.path.endswith("/blocked") and author in (c.body.get("psid") or [])
+    ]
     assert block.body == {"psid": [author]}
 
 
@@ -339,8 +353,12 @@ def test_old_comments_the_assistant_never_saw_are_found_on_the_page_and_removed(
     assistant, platforms, _ = running
     unseen, recent = new_comment_id(), new_comment_id()
     platforms.add_comment("post-before-launch", unseen, "2025-01-15T10:00:00+0000", new_user())
-    platforms.add_comment("post-before-launch", recent, time.strftime("%Y-%m-%dT%H:%M:%S+0000", time.gmtime()),
-                          new_user())  # fmt: skip
+    platforms.add_comment(
+        "post-before-launch",
+        recent,
+        time.strftime("%Y-%m-%dT%H:%M:%S+0000", time.gmtime()),
+        new_user(),
+    )
     run_command(assistant, "scripts.retention")
     assert wait_for(lambda: ("delete", unseen) in about(platforms, unseen), 30)
     time.sleep(SETTLE)

@@ -102,8 +102,11 @@ async def test_queries_run_off_the_event_loop(tmp_path):
         await asyncio.sleep(0)
         release.set()
 
-    for call in (lambda: store.save(conversation()), lambda: store.retrieve("tenant-1"),
-                 store.keys):  # fmt: skip
+    for call in (
+        lambda: store.save(conversation()),
+        lambda: store.retrieve("tenant-1"),
+        store.keys,
+    ):
         release.clear()
         await asyncio.gather(call(), other_tenant())
     assert (await store.retrieve("tenant-1")).sender_id == "tenant-1"

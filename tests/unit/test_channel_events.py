@@ -71,12 +71,16 @@ def test_every_event_of_a_facebook_batch_is_read_in_order():
         messaging=[
             messenger_message(PAGE, "u1", "hello", "m1", 1_795_000_000_000),
             messenger_message(PAGE, "u2", "how much rent do i owe", "m2", 1_795_000_000_500),
-            {"sender": {"id": "u3"}, "recipient": {"id": PAGE}, "timestamp": 1,
-             "postback": {"mid": "p1", "title": "Talk to a person", "payload": "/request_human"}},
+            {
+                "sender": {"id": "u3"},
+                "recipient": {"id": PAGE},
+                "timestamp": 1,
+                "postback": {"mid": "p1", "title": "Talk to a person", "payload": "/request_human"},
+            },
         ],
         changes=[page_comment("u4", "my boiler is broken", "c1", "post1")],
         standby=[messenger_message(PAGE, "u5", "still there?", "m5", 2)],
-    )  # fmt: skip
+    )
     events = parse_facebook(payload, PAGE, NOW)
     assert [(e.event_id, e.kind, e.surface, e.author_id) for e in events] == [
         ("m1", "message", "private", "u1"),

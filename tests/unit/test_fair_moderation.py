@@ -49,14 +49,18 @@ def test_strikes_from_messenger_and_comments_add_up_once_facebook_links_them(sto
         screening.screen(comment("a1", ABUSE, author="u1"), Intent("abuse", 0.95), TUESDAY)
         graph = GraphClient(platforms.graph_url, "1000", "token")
         listener = ModerationListener(screening.comments, screening.log)
-        worker = OutboxWorker(box, {"facebook": facebook_deliverer(graph)}, lambda: TUESDAY,
-                              listener=listener)  # fmt: skip
+        worker = OutboxWorker(
+            box, {"facebook": facebook_deliverer(graph)}, lambda: TUESDAY, listener=listener
+        )
         while worker.run_once():
             pass
     # The same person abuses staff's inbox in Messenger, then comments again.
     day = timedelta(days=1)
-    dm = screening.screen(direct("m1", ABUSE, platform="facebook", author="psid-9"),
-                          Intent("abuse", 0.95), TUESDAY + day)  # fmt: skip
+    dm = screening.screen(
+        direct("m1", ABUSE, platform="facebook", author="psid-9"),
+        Intent("abuse", 0.95),
+        TUESDAY + day,
+    )
     assert dm.later == ()
     screening.screen(comment("a2", ABUSE, author="u1"), Intent("abuse", 0.95), TUESDAY + 2 * day)
     assert blocks(box) == ["u1"]
@@ -77,8 +81,12 @@ def test_two_strikes_screened_at_once_are_both_counted(tmp_path):
     first = Screening(engine, box, ASSOCIATION, CALENDAR)
     first.screen(comment("s0", ABUSE), Intent("abuse", 0.95), TUESDAY)
     # Two servers, one store: the second and third strikes come in at the same moment.
-    servers = [Screening(connect(f"sqlite:///{tmp_path / 'store.db'}"), Outbox(engine),
-                         ASSOCIATION, CALENDAR) for _ in range(2)]  # fmt: skip
+    servers = [
+        Screening(
+            connect(f"sqlite:///{tmp_path / 'store.db'}"), Outbox(engine), ASSOCIATION, CALENDAR
+        )
+        for _ in range(2)
+    ]
     start = threading.Barrier(2)
     errors = []
 
@@ -103,8 +111,9 @@ def test_two_strikes_screened_at_once_are_both_counted(tmp_path):
 def test_naming_staff_again_after_a_warning_counts_towards_a_block(store):
     screening, box, _ = store
     for n in range(4):
-        screening.screen(comment(f"k{n}", "Dave Price came round today"), Intent(),
-                         TUESDAY + timedelta(days=n))  # fmt: skip
+        screening.screen(
+            comment(f"k{n}", "Dave Price came round today"), Intent(), TUESDAY + timedelta(days=n)
+        )
     strikes = [e for e in screening.log.entries() if e.action is Action.STRIKE]
     # The first naming is the warning; the next three are strikes, and the third blocks.
     assert len(strikes) == 3
@@ -121,8 +130,11 @@ def test_naming_staff_once_is_only_a_warning(store):
 def test_naming_staff_in_a_private_message_is_no_strike(store):
     screening, _, _ = store
     for n in range(3):
-        screening.screen(direct(f"n{n}", "Dave Price said he would call me", platform="facebook"),
-                         Intent(), TUESDAY)  # fmt: skip
+        screening.screen(
+            direct(f"n{n}", "Dave Price said he would call me", platform="facebook"),
+            Intent(),
+            TUESDAY,
+        )
     assert screening.log.entries() == []
 
 
@@ -165,21 +177,27 @@ def test_every_kind_the_detector_returns_is_hidden_and_explained_privately(tmp_p
 @pytest.mark.parametrize(
     "text, intent, help_given",
     [
-        ("the damp in my flat is fucking unbearable, can someone come and look",
-         "report_repair", "Tell me here what's wrong and I'll help"),
-        ("this f***ing boiler has packed in again", "report_repair",
-         "out-of-hours repairs line"),
-        ("what the hell time do you open, the shit phone line just rings out",
-         "ask_opening_hours", "How can we help?"),
+        (
+            "the damp in my flat is fucking unbearable, can someone come and look",
+            "report_repair",
+            "Tell me here what's wrong and I'll help",
+        ),
+        ("this f***ing boiler has packed in again", "report_repair", "out-of-hours repairs line"),
+        (
+            "what the hell time do you open, the shit phone line just rings out",
+            "ask_opening_hours",
+            "How can we help?",
+        ),
     ],
-)  # fmt: skip
+)
 def test_swearing_about_a_situation_is_filtered_with_a_friendly_note_and_help(
     store, text, intent, help_given
 ):
     screening, box, _ = store
     for n in range(4):  # however often: swearing alone never blocks
-        result = screening.screen(comment(f"w{n}", text), Intent(intent, 0.9),
-                                  TUESDAY + timedelta(days=n))  # fmt: skip
+        result = screening.screen(
+            comment(f"w{n}", text), Intent(intent, 0.9), TUESDAY + timedelta(days=n)
+        )
         assert not result.dialogue and "fuck" not in result.text and "shit" not in result.text
     assert calls(box)[:2] == [(Operation.HIDE_COMMENT, "cw0"), (Operation.PRIVATE_REPLY, "cw0")]
     note = box.messages()[1].text
@@ -191,8 +209,11 @@ def test_swearing_about_a_situation_is_filtered_with_a_friendly_note_and_help(
 
 def test_a_sweary_complaint_still_reaches_customer_experience(store):
     screening, box, engine = store
-    screening.screen(comment("w9", "still waiting on my fucking repair, this is a joke"),
-                     Intent("make_complaint", 0.9), TUESDAY)  # fmt: skip
+    screening.screen(
+        comment("w9", "still waiting on my fucking repair, this is a joke"),
+        Intent("make_complaint", 0.9),
+        TUESDAY,
+    )
     [handoff] = HandoffRepository(engine).queue()
     assert handoff.reason is Reason.NEGATIVE_PUBLIC_COMMENT
     assert "Customer Experience team will reply" in box.messages()[1].text

@@ -182,8 +182,12 @@ def test_every_attempt_is_audited_without_its_answers(checks):
     with engine.connect() as connection:
         rows = [dict(row._mapping) for row in connection.execute(select(identity_attempts))]
     assert [row["outcome"] for row in rows] == [
-        "verified", "failed", "failed", "failed_and_locked", "refused_locked",
-    ]  # fmt: skip
+        "verified",
+        "failed",
+        "failed",
+        "failed_and_locked",
+        "refused_locked",
+    ]
     assert rows[0]["person_id"] and rows[0]["account"] == "facebook:alice"
     written = " ".join(str(value).lower() for row in rows for value in row.values())
     for answer in ("margaret", "thomson", "thompson", "1958", "204817", "ls6", "elm"):

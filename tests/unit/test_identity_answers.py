@@ -143,11 +143,20 @@ def test_impossible_future_or_partial_dates_are_not_dates_of_birth(text):
 @pytest.mark.parametrize(
     "text, stop",
     [
-        ("stop", True), ("STOP please", True), ("cancel", True), ("never mind", True),
-        ("nevermind", True), ("forget it", True), ("no thanks", True),
-        ("i dont want to do this", True), ("Stopford", False), ("Sarah Stopford", False),
-        ("TEN-204817", False), ("12/04/1958", False), ("Margaret Thompson", False),
+        ("stop", True),
+        ("STOP please", True),
+        ("cancel", True),
+        ("never mind", True),
+        ("nevermind", True),
+        ("forget it", True),
+        ("no thanks", True),
+        ("i dont want to do this", True),
+        ("Stopford", False),
+        ("Sarah Stopford", False),
+        ("TEN-204817", False),
+        ("12/04/1958", False),
+        ("Margaret Thompson", False),
     ],
-)  # fmt: skip
+)
 def test_a_stop_is_read_by_words(text, stop):
     assert answers.is_stop(text) is stop

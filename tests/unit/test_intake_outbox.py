@@ -127,12 +127,18 @@ def test_an_event_that_keeps_failing_is_set_aside(engine):
     "inbound, route",
     [
         (event("m1", "u1"), (Operation.MESSENGER_SEND, "u1")),
-        (event("c1", "u1", surface="public", kind="comment", comment_id="c1", post_id="p"), (Operation.PUBLIC_REPLY, "c1")),
+        (
+            event("c1", "u1", surface="public", kind="comment", comment_id="c1", post_id="p"),
+            (Operation.PUBLIC_REPLY, "c1"),
+        ),
         (event("e1", "u1", platform="twitter", kind="direct_message"), (Operation.X_DM, "u1")),
-        (event("t1", "u1", platform="twitter", surface="public", kind="mention", tweet_id="t1"), (Operation.X_REPLY, "t1")),
+        (
+            event("t1", "u1", platform="twitter", surface="public", kind="mention", tweet_id="t1"),
+            (Operation.X_REPLY, "t1"),
+        ),
         (event("s1", "u1", kind="standby"), None),
     ],
-)  # fmt: skip
+)
 def test_a_reply_goes_back_the_way_the_message_came(inbound, route):
     assert reply_route(inbound) == route
 
@@ -230,8 +236,16 @@ def test_every_operation_reaches_its_endpoint_in_the_documented_shape(engine, pl
     drain(worker, clock)
     got = [(c.method, c.path, c.body) for c in platforms.received()]
     assert got == [
-        ("POST", "1000/messages", {"recipient": {"id": "psid1"}, "messaging_type": "RESPONSE", "message": {"text": "hi"}}),
-        ("POST", "1000/messages", {"recipient": {"comment_id": "c1"}, "message": {"text": "let's talk in private"}}),
+        (
+            "POST",
+            "1000/messages",
+            {"recipient": {"id": "psid1"}, "messaging_type": "RESPONSE", "message": {"text": "hi"}},
+        ),
+        (
+            "POST",
+            "1000/messages",
+            {"recipient": {"comment_id": "c1"}, "message": {"text": "let's talk in private"}},
+        ),
         ("POST", "c1/comments", {"message": "thanks, we've messaged you"}),
         ("POST", "c2", {"is_hidden": True}),
         ("DELETE", "c3", None),
@@ -248,7 +262,7 @@ def test_every_operation_reaches_its_endpoint_in_the_documented_shape(engine, pl
         ("POST", "/2/users/me/following", {"target_user_id": "u9"}),
         ("DELETE", "/2/users/me/following/u9", None),
         ("POST", "/1.1/users/report_spam.json", None),
-    ]  # fmt: skip
+    ]
     [report] = [c for c in platforms.received() if "report_spam" in c.path]
     assert report.query == {"user_id": ["u8"], "perform_block": ["false"]}
     assert all(c.query["access_token"] == ["page-token"] for c in platforms.received("facebook"))
@@ -259,10 +273,25 @@ def test_every_operation_reaches_its_endpoint_in_the_documented_shape(engine, pl
 def test_a_staff_reply_after_a_day_is_tagged_human_agent(engine, platforms):
     clock = Clock()
     box, worker = worker_for(engine, platforms, clock)
-    box.enqueue("c", "facebook", Operation.MESSENGER_SEND, "psid1", NOW, text="sorry for the wait",
-                author=Author.STAFF, user_message_at=NOW - timedelta(days=2))  # fmt: skip
-    box.enqueue("d", "facebook", Operation.MESSENGER_SEND, "psid2", NOW, text="too late",
-                user_message_at=NOW - timedelta(days=2))  # fmt: skip
+    box.enqueue(
+        "c",
+        "facebook",
+        Operation.MESSENGER_SEND,
+        "psid1",
+        NOW,
+        text="sorry for the wait",
+        author=Author.STAFF,
+        user_message_at=NOW - timedelta(days=2),
+    )
+    box.enqueue(
+        "d",
+        "facebook",
+        Operation.MESSENGER_SEND,
+        "psid2",
+        NOW,
+        text="too late",
+        user_message_at=NOW - timedelta(days=2),
+    )
     drain(worker, clock)
     [call] = platforms.received()
     assert (call.body["messaging_type"], call.body["tag"]) == ("MESSAGE_TAG", "HUMAN_AGENT")
@@ -274,8 +303,15 @@ def test_a_platform_outage_delays_replies_and_loses_none_or_sends_any_twice(engi
     box, worker = worker_for(engine, platforms, clock)
     platforms.fail(503)
     for n in range(3):
-        box.enqueue("conversation", "facebook", Operation.MESSENGER_SEND, "psid1", NOW,
-                    text=f"reply {n}", user_message_at=NOW)  # fmt: skip
+        box.enqueue(
+            "conversation",
+            "facebook",
+            Operation.MESSENGER_SEND,
+            "psid1",
+            NOW,
+            text=f"reply {n}",
+            user_message_at=NOW,
+        )
     for _ in range(30):  # thirty seconds of outage, the worker trying as it is due
         drain(worker, clock, seconds=1)
     assert platforms.received() == []
@@ -410,10 +446,24 @@ def test_a_refused_call_is_followed_by_its_fallback_and_the_listener_told(engine
     worker = OutboxWorker(box, {"twitter": twitter_deliverer(x)}, clock, listener=Listener())
     platforms.closed_dms.add("u5")
     ask = "Please send us a direct message (we've followed you so that you can)."
-    box.enqueue("x-public-u5", "twitter", Operation.X_DM, "u5", NOW, text="let's talk here",
-                fallback=[Call(Operation.X_FOLLOW, "u5"), Call(Operation.X_REPLY, "t5", ask)])  # fmt: skip
-    box.enqueue("x-public-u6", "twitter", Operation.X_DM, "u6", NOW, text="open DMs",
-                fallback=[Call(Operation.X_FOLLOW, "u6")])  # fmt: skip
+    box.enqueue(
+        "x-public-u5",
+        "twitter",
+        Operation.X_DM,
+        "u5",
+        NOW,
+        text="let's talk here",
+        fallback=[Call(Operation.X_FOLLOW, "u5"), Call(Operation.X_REPLY, "t5", ask)],
+    )
+    box.enqueue(
+        "x-public-u6",
+        "twitter",
+        Operation.X_DM,
+        "u6",
+        NOW,
+        text="open DMs",
+        fallback=[Call(Operation.X_FOLLOW, "u6")],
+    )
     drain(worker, clock)
     got = [(c.method, c.path, c.body) for c in platforms.received()]
     assert got == [

@@ -30,8 +30,14 @@ def test_without_a_moderation_part_the_website_is_still_the_associations_own():
 
 
 def test_choices_can_be_turned_off():
-    raw = {**RAW, "moderation": {"delete_personal_details": False, "follow_to_receive_dms": False,
-                                 "strikes": {"block_after": 5, "within_days": 30}}}  # fmt: skip
+    raw = {
+        **RAW,
+        "moderation": {
+            "delete_personal_details": False,
+            "follow_to_receive_dms": False,
+            "strikes": {"block_after": 5, "within_days": 30},
+        },
+    }
     settings = parse_association(raw).moderation
     assert not settings.delete_personal_details and not settings.follow_to_receive_dms
     assert (settings.strikes.block_after, settings.strikes.within) == (5, timedelta(days=30))

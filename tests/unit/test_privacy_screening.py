@@ -43,8 +43,9 @@ def test_a_comment_saying_a_home_is_empty_or_someone_alone_is_hidden_and_explain
     screening, text, detail
 ):
     screening, box = screening
-    event = InboundEvent("facebook", "comment", "7", "public", "a1", text, TUESDAY,
-                         post_id="p1", comment_id="c7")  # fmt: skip
+    event = InboundEvent(
+        "facebook", "comment", "7", "public", "a1", text, TUESDAY, post_id="p1", comment_id="c7"
+    )
     result = screening.screen(event, Intent("report_repair", 0.9), TUESDAY)
     assert (result.route, result.dialogue) == (Route.PROTECT, False)
     assert [m.operation for m in box.messages()][:2] == [

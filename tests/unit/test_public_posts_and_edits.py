@@ -31,8 +31,9 @@ def read(*changes):
 
 def test_a_visitors_post_with_personal_details_is_hidden_explained_and_deleted(store):
     screening, box = store
-    [post] = read(page_post("u1", "leak again at 14 Mill Lane LS6 2AB, ring 07700 900123",
-                            "1000_55"))  # fmt: skip
+    [post] = read(
+        page_post("u1", "leak again at 14 Mill Lane LS6 2AB, ring 07700 900123", "1000_55")
+    )
     result = screening.screen(post, Intent("report_repair", 0.9), TUESDAY)
     assert (result.route, result.dialogue) == (Route.PROTECT, False)
     assert calls(box) == [

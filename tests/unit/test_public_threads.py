@@ -28,18 +28,30 @@ def decide(text, intent=None):
         ("how much rent do i owe", "ask_rent_balance", Route.MOVE_PRIVATE, "tenancy"),
         ("when is my repair booked", "ask_repair_status", Route.MOVE_PRIVATE, "tenancy"),
         ("my boiler is broken", "report_repair", Route.MOVE_PRIVATE, "repair"),
-        ("neighbours party every night", "report_antisocial_behaviour", Route.MOVE_PRIVATE,
-         "antisocial_behaviour"),
+        (
+            "neighbours party every night",
+            "report_antisocial_behaviour",
+            Route.MOVE_PRIVATE,
+            "antisocial_behaviour",
+        ),
         ("can i speak to a person", "request_human", Route.MOVE_PRIVATE, "person"),
         ("i want to make a complaint", "make_complaint", Route.MOVE_PRIVATE, "negative"),
         # Negative but civil, whatever the model made of it: moved, never removed (P6, P7).
-        ("your service is a disgrace, 6 weeks waiting", "out_of_scope", Route.MOVE_PRIVATE,
-         "negative"),
+        (
+            "your service is a disgrace, 6 weeks waiting",
+            "out_of_scope",
+            Route.MOVE_PRIVATE,
+            "negative",
+        ),
         ("nobody has called me back, very disappointed", None, Route.MOVE_PRIVATE, "negative"),
         # Personal details come before everything but the rules; the topic is kept.
         ("my boiler is broken, ring 07700 900123", "report_repair", Route.PROTECT, "repair"),
-        ("dob 12/03/1985 tenancy TEN-204817 balance?", "ask_rent_balance", Route.PROTECT,
-         "tenancy"),
+        (
+            "dob 12/03/1985 tenancy TEN-204817 balance?",
+            "ask_rent_balance",
+            Route.PROTECT,
+            "tenancy",
+        ),
         # The rules come first.
         ("you're all useless f***ing idiots", "make_complaint", Route.REMOVE, "negative"),
         ("call me 07700 900123 you useless f***ers", "abuse", Route.REMOVE, "negative"),
@@ -49,10 +61,14 @@ def decide(text, intent=None):
         # An emergency is answered at once (P2), even when the tenant is angry.
         ("disgraceful, i can smell gas", "report_emergency", Route.ANSWER, "negative"),
         # Unhappiness outranks the subject: a complaint about a repair is a complaint.
-        ("still waiting for my repair, disgraceful", "report_repair", Route.MOVE_PRIVATE,
-         "negative"),
+        (
+            "still waiting for my repair, disgraceful",
+            "report_repair",
+            Route.MOVE_PRIVATE,
+            "negative",
+        ),
     ],
-)  # fmt: skip
+)
 def test_each_post_takes_its_route(text, intent, route, topic):
     decided = decide(text, intent)
     assert (decided.route, decided.topic) == (route, topic)
@@ -118,8 +134,9 @@ def test_protected_on_facebook_is_told_privately_only():
 
 
 def test_protected_on_x_where_it_cannot_be_hidden_asks_in_public_to_delete_it():
-    said = wording(decide("ring me on 07700 900123"), "twitter", ASSOCIATION, removed=False,
-                   followed=True)  # fmt: skip
+    said = wording(
+        decide("ring me on 07700 900123"), "twitter", ASSOCIATION, removed=False, followed=True
+    )
     assert said.public.startswith("Please delete your post: it has personal details in it.")
     assert "(we've followed you so that you can)" in said.public_if_private_refused
     assert (
@@ -131,8 +148,12 @@ def test_protected_on_x_where_it_cannot_be_hidden_asks_in_public_to_delete_it():
 
 
 def test_a_negative_comment_is_told_honestly_when_a_person_will_reply():
-    said = wording(decide("i want to complain", "make_complaint"), "facebook", ASSOCIATION,
-                   reply_by="Monday at 1pm")  # fmt: skip
+    said = wording(
+        decide("i want to complain", "make_complaint"),
+        "facebook",
+        ASSOCIATION,
+        reply_by="Monday at 1pm",
+    )
     assert said.public == (
         "We're sorry to hear this. We've sent you a private message so we can look into it "
         "with you."

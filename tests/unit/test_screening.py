@@ -36,13 +36,31 @@ def store(tmp_path):
 
 
 def comment(event_id, text, author="a1", at=TUESDAY):
-    return InboundEvent("facebook", "comment", event_id, "public", author, text, at,
-                        post_id="p1", comment_id=f"c{event_id}")  # fmt: skip
+    return InboundEvent(
+        "facebook",
+        "comment",
+        event_id,
+        "public",
+        author,
+        text,
+        at,
+        post_id="p1",
+        comment_id=f"c{event_id}",
+    )
 
 
 def mention(event_id, text, author="x1", reply_to_account=False, at=TUESDAY):
-    return InboundEvent("twitter", "mention", event_id, "public", author, text, at,
-                        tweet_id=f"t{event_id}", reply_to_account=reply_to_account)  # fmt: skip
+    return InboundEvent(
+        "twitter",
+        "mention",
+        event_id,
+        "public",
+        author,
+        text,
+        at,
+        tweet_id=f"t{event_id}",
+        reply_to_account=reply_to_account,
+    )
 
 
 def direct(event_id, text, platform="twitter", author="x1", at=TUESDAY):
@@ -60,8 +78,9 @@ def actions(screening):
 
 def test_a_comment_with_personal_details_is_hidden_explained_privately_and_deleted(store):
     screening, box, _ = store
-    result = screening.screen(comment("1", "boiler broken, call 07700 900123"),
-                              Intent("report_repair", 0.9), TUESDAY)  # fmt: skip
+    result = screening.screen(
+        comment("1", "boiler broken, call 07700 900123"), Intent("report_repair", 0.9), TUESDAY
+    )
     assert (result.route, result.dialogue) == (Route.PROTECT, False)
     assert result.text == "boiler broken, call [phone]"
     assert calls(box) == [
@@ -76,17 +95,23 @@ def test_a_comment_with_personal_details_is_hidden_explained_privately_and_delet
 
 def test_deleting_is_a_setting(store, tmp_path):
     _, box, engine = store
-    keep = ASSOCIATION.__class__(**{**ASSOCIATION.__dict__,
-        "moderation": ASSOCIATION.moderation.__class__(
-            **{**ASSOCIATION.moderation.__dict__, "delete_personal_details": False})})  # fmt: skip
+    keep = ASSOCIATION.__class__(
+        **{
+            **ASSOCIATION.__dict__,
+            "moderation": ASSOCIATION.moderation.__class__(
+                **{**ASSOCIATION.moderation.__dict__, "delete_personal_details": False}
+            ),
+        }
+    )
     Screening(engine, box, keep, CALENDAR).screen(comment("1", "dob 12/03/1985"), Intent(), TUESDAY)
     assert calls(box) == [(Operation.HIDE_COMMENT, "c1"), (Operation.PRIVATE_REPLY, "c1")]
 
 
 def test_an_x_reply_to_the_account_is_hidden_and_the_author_sent_a_dm(store):
     screening, box, _ = store
-    screening.screen(mention("9", "my email is jo@example.com", reply_to_account=True),
-                     Intent(), TUESDAY)  # fmt: skip
+    screening.screen(
+        mention("9", "my email is jo@example.com", reply_to_account=True), Intent(), TUESDAY
+    )
     assert calls(box) == [(Operation.X_HIDE_REPLY, "t9"), (Operation.X_DM, "x1")]
     [_, dm] = box.messages()
     assert [c.operation for c in dm.fallback] == [Operation.X_FOLLOW, Operation.X_REPLY]
@@ -103,8 +128,9 @@ def test_an_x_mention_that_cannot_be_hidden_is_asked_in_public_to_be_deleted(sto
 
 def test_a_tenancy_question_in_public_is_acknowledged_and_moved_to_private(store):
     screening, box, engine = store
-    result = screening.screen(comment("2", "how much rent do i owe"),
-                              Intent("ask_rent_balance", 0.95), TUESDAY)  # fmt: skip
+    result = screening.screen(
+        comment("2", "how much rent do i owe"), Intent("ask_rent_balance", 0.95), TUESDAY
+    )
     assert (result.route, result.pause) == (Route.MOVE_PRIVATE, False)
     assert calls(box) == [(Operation.PUBLIC_REPLY, "c2"), (Operation.PRIVATE_REPLY, "c2")]
     assert "security questions" in box.messages()[1].text
@@ -114,8 +140,11 @@ def test_a_tenancy_question_in_public_is_acknowledged_and_moved_to_private(store
 
 def test_a_negative_weekend_comment_stays_up_and_is_due_first_thing_monday(store):
     screening, box, engine = store
-    result = screening.screen(comment("3", "shocking service, still waiting 6 weeks"),
-                              Intent("make_complaint", 0.9), SATURDAY)  # fmt: skip
+    result = screening.screen(
+        comment("3", "shocking service, still waiting 6 weeks"),
+        Intent("make_complaint", 0.9),
+        SATURDAY,
+    )
     assert result.pause and result.route is Route.MOVE_PRIVATE
     assert Operation.HIDE_COMMENT not in [op for op, _ in calls(box)]
     [handoff] = HandoffRepository(engine).queue()
@@ -132,8 +161,11 @@ def test_a_negative_weekend_comment_stays_up_and_is_due_first_thing_monday(store
 def test_abuse_is_hidden_warned_and_struck_and_three_strikes_block_and_report(store):
     screening, box, engine = store
     for n in range(3):
-        screening.screen(comment(f"a{n}", "you're all useless f***ing idiots"),
-                         Intent("abuse", 0.95), TUESDAY + timedelta(days=n))  # fmt: skip
+        screening.screen(
+            comment(f"a{n}", "you're all useless f***ing idiots"),
+            Intent("abuse", 0.95),
+            TUESDAY + timedelta(days=n),
+        )
     ops = [op for op, _ in calls(box)]
     assert ops == [Operation.HIDE_COMMENT, Operation.PRIVATE_REPLY] * 3 + [Operation.BLOCK_USER]
     assert "now been blocked" in box.messages()[-2].text
@@ -148,15 +180,21 @@ def test_abuse_is_hidden_warned_and_struck_and_three_strikes_block_and_report(st
 def test_strikes_older_than_the_window_do_not_count(store):
     screening, box, _ = store
     for n, days in enumerate([0, 100, 200]):
-        screening.screen(comment(f"a{n}", "piss off you muppets"), Intent("abuse", 0.95),
-                         TUESDAY + timedelta(days=days))  # fmt: skip
+        screening.screen(
+            comment(f"a{n}", "piss off you muppets"),
+            Intent("abuse", 0.95),
+            TUESDAY + timedelta(days=days),
+        )
     assert Operation.BLOCK_USER not in [op for op, _ in calls(box)]
 
 
 def test_a_threat_to_staff_blocks_at_once_on_x_and_reports(store):
     screening, box, engine = store
-    screening.screen(mention("7", "gonna batter the next plumber u send round", reply_to_account=True),
-                     Intent("abuse", 0.9), TUESDAY)  # fmt: skip
+    screening.screen(
+        mention("7", "gonna batter the next plumber u send round", reply_to_account=True),
+        Intent("abuse", 0.9),
+        TUESDAY,
+    )
     assert calls(box) == [
         (Operation.X_HIDE_REPLY, "t7"),
         (Operation.X_DM, "x1"),
@@ -178,15 +216,17 @@ def test_abuse_in_a_dm_is_answered_by_the_dialogue_but_struck(store):
 
 def test_swearing_in_a_dm_about_a_repair_is_no_strike(store):
     screening, _, _ = store
-    result = screening.screen(direct("d2", "my f***ing boiler is broken again"),
-                              Intent("report_repair", 0.9), TUESDAY)  # fmt: skip
+    result = screening.screen(
+        direct("d2", "my f***ing boiler is broken again"), Intent("report_repair", 0.9), TUESDAY
+    )
     assert result.dialogue and screening.log.entries() == []
 
 
 def test_a_plain_public_question_goes_to_the_dialogue_untouched(store):
     screening, box, _ = store
-    result = screening.screen(comment("5", "what are your opening hours"),
-                              Intent("ask_opening_hours", 0.99), TUESDAY)  # fmt: skip
+    result = screening.screen(
+        comment("5", "what are your opening hours"), Intent("ask_opening_hours", 0.99), TUESDAY
+    )
     assert result.dialogue and box.messages() == [] and screening.log.entries() == []
 
 
@@ -255,8 +295,11 @@ def test_a_block_earned_in_dms_waits_for_the_dialogues_warning(store):
 
 def test_an_emergency_that_must_come_down_still_gets_the_contacts_and_an_urgent_handoff(store):
     screening, box, engine = store
-    result = screening.screen(comment("e1", "gas leak at flat 4, 12 Oak Road, help"),
-                              Intent("report_emergency", 0.9), SATURDAY)  # fmt: skip
+    result = screening.screen(
+        comment("e1", "gas leak at flat 4, 12 Oak Road, help"),
+        Intent("report_emergency", 0.9),
+        SATURDAY,
+    )
     assert result.route is Route.PROTECT and result.pause
     assert calls(box) == [
         (Operation.HIDE_COMMENT, "ce1"),
@@ -270,8 +313,9 @@ def test_an_emergency_that_must_come_down_still_gets_the_contacts_and_an_urgent_
 
 def test_a_swearing_emergency_is_hidden_but_earns_no_strike(store):
     screening, _, _ = store
-    screening.screen(comment("e2", "there's a f***ing gas leak"), Intent("report_emergency", 0.9),
-                     TUESDAY)  # fmt: skip
+    screening.screen(
+        comment("e2", "there's a f***ing gas leak"), Intent("report_emergency", 0.9), TUESDAY
+    )
     assert Action.STRIKE not in [e.action for e in screening.log.entries()]
 
 
@@ -279,8 +323,14 @@ def test_a_crash_part_way_is_finished_when_screened_again_and_nothing_doubled(st
     screening, box, engine = store
     event = comment("p1", "shocking service, Karen Holt never rang, 07700 900123")
     # The server died after queueing the first call only.
-    box.enqueue(event.conversation_id, "facebook", Operation.HIDE_COMMENT, "cp1", TUESDAY,
-                dedupe_key="facebook:p1:screen:0")  # fmt: skip
+    box.enqueue(
+        event.conversation_id,
+        "facebook",
+        Operation.HIDE_COMMENT,
+        "cp1",
+        TUESDAY,
+        dedupe_key="facebook:p1:screen:0",
+    )
     first = screening.screen(event, Intent("make_complaint", 0.9), TUESDAY)
     again = screening.screen(event, Intent("make_complaint", 0.9), TUESDAY)
     assert first == again and first.said and first.pause
@@ -306,8 +356,9 @@ def test_a_dm_screened_again_is_struck_once_and_its_block_decided_the_same(store
 
 def test_a_civil_complaint_hidden_for_naming_staff_goes_to_customer_experience(store):
     screening, box, engine = store
-    screening.screen(comment("k1", "Karen Holt never called me back"), Intent("make_complaint", 0.9),
-                     TUESDAY)  # fmt: skip
+    screening.screen(
+        comment("k1", "Karen Holt never called me back"), Intent("make_complaint", 0.9), TUESDAY
+    )
     [handoff] = HandoffRepository(engine).queue()
     assert handoff.reason is Reason.NEGATIVE_PUBLIC_COMMENT
     assert "Customer Experience team will reply" in box.messages()[1].text
@@ -321,7 +372,7 @@ def test_messenger_senders_are_blocked_by_their_page_scoped_id(store):
             direct(f"m{n}", "you useless pr*cks", platform="facebook", author="p9"),
             Intent("abuse", 0.95),
             TUESDAY,
-        ).later  # fmt: skip
+        ).later
         for n in range(3)
     ][-1]
     assert later == (Call(Operation.BLOCK_USER, "psid:p9"),)
@@ -361,8 +412,9 @@ def test_when_x_refuses_to_hide_a_post_with_details_its_author_is_asked_to_delet
 def test_a_follow_made_for_a_dm_is_logged_and_staff_can_undo_it(store, platforms):
     screening, box, _ = store
     platforms.closed_dms.add("x1")
-    screening.screen(mention("4", "when is my repair booked"), Intent("ask_repair_status", 0.9),
-                     TUESDAY)  # fmt: skip
+    screening.screen(
+        mention("4", "when is my repair booked"), Intent("ask_repair_status", 0.9), TUESDAY
+    )
     worker = sender(screening, box, platforms)
     while worker.run_once():
         pass

@@ -11,10 +11,24 @@ from tests.helpers import DEMO_TENANCIES, TEST_WORK_FACTOR, demo_tenancies
 
 # Every demo answer, in the shapes a careless store might keep it.
 DEMO_ANSWERS = [
-    "Margaret", "Thompson", "margaret thompson", "1958-04-12", "12/04/1958", "1958",
-    "Daniel", "1986-09-14", "Priya", "Sharma", "1990-07-23", "Walsh", "1988-11-02",
-    "Okafor", "1979-01-30", "Grace", "1982-06-05",
-]  # fmt: skip
+    "Margaret",
+    "Thompson",
+    "margaret thompson",
+    "1958-04-12",
+    "12/04/1958",
+    "1958",
+    "Daniel",
+    "1986-09-14",
+    "Priya",
+    "Sharma",
+    "1990-07-23",
+    "Walsh",
+    "1988-11-02",
+    "Okafor",
+    "1979-01-30",
+    "Grace",
+    "1982-06-05",
+]
 
 
 @pytest.fixture
