@@ -271,6 +271,10 @@ VULNERABLE_PHRASINGS = {
         ("Im at uni all day mon to thurs", "at uni all day"),
         ("i'm in work 6 days a week", "in work 6 days a week"),
         ("im a teacher, in school 8 till 5", "in school 8 till 5"),
+        ("at work 0800-1630 so after 5 please", "at work 0800-1630"),
+        ("I work evenings 5-10", "work evenings 5-10"),
+        ("im on the 6-2 this week", "on the 6-2"),
+        ("i'm a cleaner so out early mornings and evenings", "out early mornings"),
     ],
     "shifts and rotations": [
         ("cant do mornings im on earlies all week", "on earlies"),
@@ -301,6 +305,8 @@ VULNERABLE_PHRASINGS = {
         ("i visit my mum every day from 10 till 3", "visit my mum every day"),
         ("i have dialysis 3 times a week", "dialysis 3 times a week"),
         ("i'm out all day mondays and wednesdays", "out all day mondays"),
+        ("church sunday mornings 9-12", "church sunday mornings"),
+        ("i'm at the gym 6-8 every night", "gym 6-8 every night"),
     ],
     "an empty home, nobody in": [
         ("i'm in hosp atm and my flat is sitting empty", "flat is sitting empty"),
@@ -323,6 +329,8 @@ VULNERABLE_PHRASINGS = {
         ("we're away for a long weekend from friday", "away for a long weekend"),
         ("my husband is in the army and deployed till march", "deployed till march"),
         ("im staying at my daughters for the next 3 weeks", "staying at my daughters"),
+        ("going home to poland for a month", "going home to poland"),
+        ("off on my holidays sat", "off on my holidays sat"),
     ],
     "hospital and care": [
         ("my husbands in hospital and the house is empty", "husbands in hospital"),
@@ -345,6 +353,7 @@ VULNERABLE_PHRASINGS = {
         ("just me and the kids now hubby's left", "just me and the kids"),
         ("just the 2 of us now hubby left", "just the 2 of us"),
         ("im the only one living here now", "the only one living here"),
+        ("i'm the only person in the house", "the only person in the house"),
         ("theres nobody else in the house, just me", "nobody else in the house"),
         ("i'm on my tod here", "on my tod"),
         ("me and my baby are on our own", "on our own"),
@@ -358,6 +367,7 @@ VULNERABLE_PHRASINGS = {
         ("kids are by themselves till i get home", "kids are by themselves"),
         ("my 10 yr old is in on his own after school till 5", "in on his own"),
         ("my son is 8 and alone at home after school", "alone at home"),
+        ("our boys are left alone from 3-5 till we get back", "boys are left alone"),
     ],
 }
 NOT_VULNERABLE = {
@@ -368,6 +378,7 @@ NOT_VULNERABLE = {
         "the fitters are here every day from 8 till 4",
         "the gas man said he'll be back at 2",
         "the caretaker is only here 9 till 1",
+        "the concierge works nights",
     ],
     "a visit slot, a one-off, or home all day": [
         "i'll be in from 08:00 till 12:30 tomorrow for the plumber",
@@ -383,6 +394,8 @@ NOT_VULNERABLE = {
         "i'm not going away, i'm staying put till you fix this",
         "we don't work nights",
         "take it away please its been there 3 weeks",
+        "going to spain sounds lovely right now with this weather",
+        "he's off to uni in september and we want a smaller place",
         "i've been in agony for 3 weeks",
     ],
     "alone-words that are not about living alone": [
