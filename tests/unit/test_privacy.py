@@ -295,6 +295,8 @@ VULNERABLE_PHRASINGS = {
         ("im never in before 7 during the week", "never in before 7"),
         ("i do earlys all this week so im out by 5.30am", "out by 5.30am"),
         ("we both leave at 7 and get home at 6", "leave at 7"),
+        ("The house is empty all day while we're at work", "while we're at work"),
+        ("We're both at work weekdays.", "at work weekdays"),
         ("i get home from work at like 7", "get home from work at like 7"),
         ("work 12hr shifts so im hardly ever home", "hardly ever home"),
     ],
@@ -415,6 +417,8 @@ NOT_VULNERABLE = {
         "going to spain sounds lovely right now with this weather",
         "he's off to uni in september and we want a smaller place",
         "i've been in agony for 3 weeks",
+        "Last year we were away for two weeks and came home to the flat flooded.",
+        "they left the job half done and went on holiday for two weeks",
     ],
     "alone-words that are not about living alone": [
         "i'm on my own phone, the other number doesn't work",
