@@ -9,16 +9,13 @@ import pytest
 from bot.privacy import KINDS, find, redact
 from scripts.check_privacy import (
     LABELLED_SETS,
-    MIN_PRECISION,
     MIN_RECALL,
-    OPTIONAL_SETS,
     README,
     README_END,
     README_START,
     VULNERABILITY,
     below_thresholds,
     evaluate,
-    labelled_sets,
     load,
     readme_block,
 )
@@ -113,9 +110,9 @@ def test_the_command_reads_lines_and_writes_one_json_object_a_line():
 
 @pytest.mark.parametrize("path", LABELLED_SETS, ids=lambda p: p.name)
 def test_each_labelled_set_is_found_above_the_thresholds(path):
+    """The thresholds, or the floor of a blind `vulnerability` set (check_privacy)."""
     report = evaluate(load(path))
-    assert report.recall >= MIN_RECALL, report.misses
-    assert report.precision >= MIN_PRECISION, report.false_alarms
+    assert below_thresholds(report, path.name) == [], (report.misses, report.false_alarms)
 
 
 def test_the_labelled_sets_are_large_and_full_of_hard_negatives():
@@ -485,12 +482,17 @@ def test_a_kind_found_by_phrase_is_gated_on_its_own():
     assert below_thresholds(evaluate(phones * 100 + alone * 20)) == []
 
 
-def test_an_optional_set_counts_once_its_file_is_written(tmp_path):
-    later = tmp_path / "later.yml"
-    assert later not in labelled_sets([later])
-    later.write_text("messages: []\n")
-    assert labelled_sets([later])[-1] == later
-    assert [p.name for p in OPTIONAL_SETS] == ["vulnerability_blind.yml"]
+def test_the_blind_vulnerability_sets_are_measured_and_held_to_their_floor():
+    """Their figure is reported as it is; the floor only stops it getting worse."""
+    names = [p.name for p in LABELLED_SETS]
+    assert "vulnerability_blind.yml" in names and "vulnerability_blind_2.yml" in names
+    alone = [{"text": "i live alone", "details": [{"kind": "vulnerability", "text": "live alone"}]}]
+    unread = [{"text": "nobody about", "details": [{"kind": "vulnerability", "text": "nobody"}]}]
+    at_85 = evaluate(alone * 17 + unread * 3)
+    assert below_thresholds(at_85, "vulnerability_blind_2.yml") == []
+    assert below_thresholds(at_85, "vulnerability.yml") != []
+    at_75 = evaluate(alone * 15 + unread * 5)
+    assert below_thresholds(at_75, "vulnerability_blind_2.yml") != []
 
 
 def test_the_readme_figures_are_the_ones_the_command_measures():
