@@ -313,10 +313,12 @@ CARRY_ON = "Shall we carry on with the security questions for your rent?"
 
 
 def interrupted_by_a_repair(running, answered):
-    """A rent check with `answered` answers given, then a repair that is no emergency."""
+    """A rent check with `answered` of Priya's answers given (her tenancy, unlike
+    Margaret's, is not stopped by the failures of earlier tests), then a repair that is
+    no emergency."""
     chat = Chat(running)
     chat.say("how much rent do i owe")
-    for answer in MARGARET[:answered]:
+    for answer in PRIYA[:answered]:
         chat.say(answer, answer=True)
     repair = "actually my kitchen tap is leaking"
     assert "emergency" in chat.say(repair).lower()
@@ -333,15 +335,15 @@ def test_yes_after_a_repair_carries_on_at_the_question_reached(running, answered
     asked = chat.say("yes")
     next_question = ("What's your full name?", "what's your date of birth?")[answered - 1]
     assert next_question in asked and ASKED not in asked, asked
-    for answer in MARGARET[answered:-1]:
+    for answer in PRIYA[answered:-1]:
         chat.say(answer, answer=True)
-    told = chat.say(MARGARET[-1], answer=True)
-    assert "£123.45 in arrears" in told, told
+    told = chat.say(PRIYA[-1], answer=True)
+    assert "in credit" in told, told
     assert len(attempts(running)) == before + 1  # one check, one attempt
     never_echoed(chat)
     # What staff read: the repair, and no answer in clear.
     conversation = json.dumps(running["rasa"].tracker(chat.id)).lower()
-    for answer in MARGARET:
+    for answer in PRIYA:
         assert answer.lower() not in conversation, answer
 
 
@@ -360,7 +362,7 @@ def test_no_after_a_repair_ends_the_check_with_nothing_checked_or_kept(running):
 def test_an_emergency_repair_during_the_questions_is_handed_over_not_carried_on(running):
     chat = Chat(running)
     chat.say("how much rent do i owe")
-    chat.say(MARGARET[0], answer=True)
+    chat.say(PRIYA[0], answer=True)
     assert "is it an emergency" in chat.say("actually my kitchen tap is leaking")
     told = chat.say("yes")
     assert "emergency contacts" in told.lower() and "urgent" in told, told
