@@ -343,6 +343,23 @@ async def test_yes_carries_on_at_the_question_reached_and_checks_once(store):
         assert connection.execute(select(func.count()).select_from(identity_attempts)).scalar() == 1
 
 
+async def test_a_resumed_check_that_fails_counts_once(store):
+    kept = given_at(NOW - timedelta(minutes=10), security_locator="TEN-204817")
+    events, _ = await run(resume(store), text="yes", intent="affirm", metadata=PRIVATE, slots=kept)
+    assert slots_of(events) == {"identity_status": "unverified"}
+    wrong = {**WRONG, "security_locator": kept["security_locator"]}
+    events, _ = await run(verify(store), metadata=PRIVATE, slots=wrong)
+    assert slots_of(events)["identity_status"] == "failed"
+    with store[0]._engine.connect() as connection:
+        assert connection.execute(select(func.count()).select_from(identity_attempts)).scalar() == 1
+    # Two more failures lock the account, as three failures always do.
+    for minute in (1, 2):
+        events, _ = await run(
+            verify(store, NOW + timedelta(minutes=minute)), metadata=PRIVATE, slots=WRONG
+        )
+    assert slots_of(events)["identity_status"] == "locked"
+
+
 @pytest.mark.parametrize(
     "text, intent", [("no", "deny"), ("no thanks", "deny"), ("stop", "affirm"), ("never mind", "greet")]
 )  # fmt: skip
