@@ -8,6 +8,13 @@ birth; `validate_identity_form` seals each answer at once, so no answer is kept 
 clear. `action_verify_identity` runs the check and sets `identity_status` to
 `verified`, `failed` or `locked`, or `stopped` when the tenant said stop.
 
+A repair typed at a question cuts the check short: `action_interrupt_identity_check`
+ends the form with its sealed answers kept and `identity_status` `interrupted`, so once
+the repair is dealt with the tenant is asked whether to carry on.
+`action_resume_identity_check` reads the reply: yes starts the form again at the
+question reached (answers more than `ANSWERS_KEPT_FOR` old are dropped, and a locked
+account is refused as the gate refuses it); no or stop ends the check, nothing kept.
+
 Only the question asked is read and answered: a slot set to nothing before the form
 starts gets no "Sorry, I couldn't read that". "Stop", "cancel" or "never mind" at any
 question ends the check (and is no answer). A reply that holds no answer and whose
@@ -40,7 +47,14 @@ from bot.answer_masking import (
     mark_turn,
     withhold_answers_from_logs,
 )
-from bot.identity import Account, Answers, IdentityChecks, Outcome, Verification
+from bot.identity import (
+    Account,
+    Answers,
+    IdentityChecks,
+    Outcome,
+    Verification,
+    answers_still_kept,
+)
 from bot.identity_answers import Locator
 from bot.security_question import Sealer
 from bot.tenancy import Matter
@@ -152,9 +166,68 @@ class ActionTenancyGate(IdentityAction):
         else:
             status = "unverified"
             # Answers left by a check that was stopped or cut short would be taken
-            # again, unreadable, when the form starts: each check starts empty.
+            # again when the form starts: a check asked for starts empty (only
+            # action_resume_identity_check carries one on).
             events += [SlotSet(slot, None) for slot in SECURITY_SLOTS]
         return [*events, SlotSet("identity_status", status)]
+
+
+class ActionInterruptIdentityCheck(Action):
+    """Ends the form for another matter; its sealed answers stay for a resume."""
+
+    def name(self) -> str:
+        return "action_interrupt_identity_check"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        return [
+            ActiveLoop(None),
+            SlotSet("requested_slot", None),
+            SlotSet("identity_status", "interrupted"),
+        ]
+
+
+class ActionResumeIdentityCheck(IdentityAction):
+    """Carries on with an interrupted check, or ends it, as the tenant replied.
+
+    Sets `identity_status`: `unverified` (the form starts again and asks the first
+    question not yet answered), `locked`, or `stopped` (no, or stop: nothing kept).
+    Nothing is checked here: a resumed check is checked once, when it is complete.
+    """
+
+    def name(self) -> str:
+        return "action_resume_identity_check"
+
+    async def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        now = self._clock()
+        cleared: List[EventType] = [SlotSet(slot, None) for slot in SECURITY_SLOTS]
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        if intent == "deny" or identity_answers.is_stop(tracker.latest_message.get("text") or ""):
+            return [*cleared, SlotSet("identity_status", "stopped")]
+        conversation = message_context(tracker)
+        if conversation.surface == "public":
+            return [*cleared, SlotSet("identity_status", "public")]
+        account = sender_account(conversation)
+        locked_until = await asyncio.to_thread(self._checks.account_locked_until, account, now)
+        if locked_until:
+            when = describe_when(locked_until, now, self._calendar.zone)
+            return [
+                *cleared,
+                SlotSet("identity_locked_until", when),
+                SlotSet("identity_status", "locked"),
+            ]
+        given_at = [
+            self._sealer.sealed_at(value) if _sealed_answer(self._sealer, slot, value) else None
+            for slot in SECURITY_SLOTS
+            if (value := tracker.get_slot(slot)) is not None
+        ]
+        if answers_still_kept(given_at, now):
+            return [SlotSet("identity_status", "unverified")]
+        # Too old, or not sealed by this server: the check starts from the first question.
+        return [*cleared, SlotSet("identity_status", "unverified")]
 
 
 class ValidateIdentityForm(FormValidationAction):
@@ -246,6 +319,9 @@ class ValidateIdentityForm(FormValidationAction):
     def _validate(
         self, slot: str, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker
     ) -> Dict:
+        if _sealed_answer(self._sealer, slot, value):
+            # Given before the check was interrupted, and kept for its resume.
+            return {slot: value}
         if value is None or tracker.get_slot("requested_slot") != slot:
             # Emptied before the form starts, or never asked: nothing to answer yet.
             return {slot: None}
@@ -352,6 +428,12 @@ class ActionVerifyIdentity(IdentityAction):
             )
         except (TypeError, ValueError):
             return None
+
+
+def _sealed_answer(sealer: Sealer, slot: str, value: Any) -> bool:
+    """Whether `value` is an answer to `slot` that this server sealed."""
+    opened = sealer.open(value)
+    return isinstance(opened, list) and len(opened) == 2 and opened[0] == slot
 
 
 def _locator_dict(found: Locator | None) -> Dict[str, Any] | None:

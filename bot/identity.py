@@ -20,6 +20,10 @@ Failures are counted three ways, each within 24 hours of its first failure:
 
 Verification belongs to one platform account in one conversation, and lapses after
 30 minutes without a message from it.
+
+A check cut short by another matter (a repair) may be taken up again where it stopped,
+with the answers already given, only while they are at most 30 minutes old; it is
+still checked once, at the end, and counts as one attempt.
 """
 
 from __future__ import annotations
@@ -49,6 +53,8 @@ TENANCY_LOCK_FOR = timedelta(hours=24)
 VERIFICATION_IDLE_LIMIT = timedelta(minutes=30)
 # Failures further apart than this do not add up to a lock.
 FAILURES_COUNT_FOR = timedelta(hours=24)
+# Answers of a check cut short are taken up again only this long after they were given.
+ANSWERS_KEPT_FOR = timedelta(minutes=30)
 
 
 class Outcome(str, Enum):
@@ -132,6 +138,16 @@ class Verification:
         times = sorted([self.verified_at, now, *later])
         gaps = (b - a for a, b in zip(times, times[1:], strict=False))
         return all(gap <= VERIFICATION_IDLE_LIMIT for gap in gaps)
+
+
+def answers_still_kept(given_at: Iterable[datetime | None], now: datetime) -> bool:
+    """Whether answers given at these times may be taken up again by a resumed check.
+
+    Args:
+        given_at: when each answer was given; None for one that cannot be read.
+        now: when the check resumes.
+    """
+    return all(at is not None and now - at <= ANSWERS_KEPT_FOR for at in given_at)
 
 
 class TenancyLockNotice:

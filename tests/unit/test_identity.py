@@ -16,6 +16,7 @@ from bot.identity import (
     Outcome,
     TenancyLockNotice,
     Verification,
+    answers_still_kept,
     staff_view,
 )
 from bot.identity_answers import locator
@@ -389,3 +390,17 @@ def test_verifying_as_oneself_does_not_wipe_guesses_at_someone_else_on_the_tenan
         attempt(identity, as_himself, daniel, at + timedelta(minutes=1))
     assert Outcome.VERIFIED not in outcomes
     assert outcomes[2] is Outcome.LOCKED
+
+
+@pytest.mark.parametrize(
+    "ages, kept",
+    [
+        ([], True),
+        ([timedelta(minutes=1), timedelta(minutes=30)], True),
+        ([timedelta(minutes=2), timedelta(minutes=31)], False),
+        ([timedelta(minutes=2), None], False),  # one answer that cannot be read
+    ],
+)
+def test_a_resumed_check_takes_up_answers_only_while_they_are_recent(ages, kept):
+    given_at = [None if age is None else NOW - age for age in ages]
+    assert answers_still_kept(given_at, NOW) is kept
