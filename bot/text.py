@@ -9,7 +9,9 @@ must change nothing for the checks either. `normalise` undoes them:
 - format characters (Unicode category Cf: zero-width spaces and joiners, soft
   hyphens, direction marks, byte-order marks) are removed;
 - every other space (non-breaking, thin, ideographic: category Z) is a plain space;
-- every dash (category Pd, such as the non-breaking hyphen) is a hyphen-minus.
+- every dash (category Pd, such as the non-breaking hyphen) is a hyphen-minus;
+- every decimal digit of any script (Arabic-Indic "٠٧٧", Devanagari "०७७") is its
+  ASCII digit, and the combining marks written on a digit ("0́") are dropped.
 
 Nothing else changes (case included), so a finding in the normalised text is a
 finding in the post; `NormalisedText.original_span` says where it was written, so a
@@ -91,7 +93,8 @@ def normalise(text: str) -> NormalisedText:
         nonlocal size
         if not out:
             return
-        one_to_one = len(out) == end - begin
+        # "ﬁ" and an accent read "fí": two for two, but not each for each.
+        one_to_one = len(out) == end - begin and (len(out) == 1 or out == text[begin:end])
         last = pieces[-1] if pieces else None
         if one_to_one and last and last[3] and last[2] == begin:
             pieces[-1] = (last[0], last[1], end, True)  # one piece for a run
@@ -105,7 +108,7 @@ def normalise(text: str) -> NormalisedText:
             add(run.group(), run.start(), run.end())
             continue
         start = run.start()
-        if unicodedata.combining(text[start]) and pieces and pieces[-1][3]:
+        if _mark(text[start]) and pieces and pieces[-1][3]:
             # An accent after a plain letter composes with it: the letter joins it.
             at, begin, end, _ = pieces.pop()
             if end - begin > 1:
@@ -122,15 +125,24 @@ def _clusters(text: str, start: int, end: int) -> List[Tuple[int, int]]:
     """Each character of `text[start:end]` with the combining marks after it."""
     clusters: List[Tuple[int, int]] = []
     for index in range(start, end):
-        if clusters and unicodedata.combining(text[index]):
+        if clusters and _mark(text[index]):
             clusters[-1] = (clusters[-1][0], index + 1)
         else:
             clusters.append((index, index + 1))
     return clusters
 
 
+def _mark(char: str) -> bool:
+    """A combining mark, written on the character before it."""
+    return bool(unicodedata.combining(char)) or unicodedata.category(char) == "Mn"
+
+
 def _reading(cluster: str) -> str:
     """What one character (with its combining marks) reads as."""
+    digit = unicodedata.decimal(cluster[0], None)
+    if digit is not None:
+        # A digit reads as a digit in any script, and an accent on it hides nothing.
+        return str(digit)
     category = unicodedata.category(cluster[0])
     if category == "Cf":
         return ""
