@@ -543,3 +543,36 @@ def test_characters_a_reader_does_not_see_hide_nothing_from_moderation(post, cat
 def test_a_swear_word_disguised_with_a_zero_width_space_is_masked():
     assert has_swearing("fu\u200bcking boiler")
     assert "fucking" not in mask_swearing("fu\u200bcking boiler").lower()
+
+
+@pytest.mark.parametrize(
+    "text, domains",
+    [
+        ("see https://gov.uk@evil.com/x", ["evil.com"]),
+        ("see http://www.gov.uk:443@evil.com:8080/x", ["evil.com"]),
+        ("see https://user:pass@www.evil.com", ["evil.com"]),
+        ("log in at http://1.2.3.4/login now", ["1.2.3.4"]),
+        ("log in at https://gov.uk@10.0.0.7", ["10.0.0.7"]),
+        ("email me at user@gmail.com or jo@www.evil.com", []),
+    ],
+)
+def test_a_link_is_read_from_its_scheme_to_the_host_after_the_last_at(text, domains):
+    assert links(text) == domains
+
+
+def test_a_link_that_names_a_trusted_site_before_an_at_goes_to_the_site_after_it():
+    rules = ModerationRules(bad_domains=("evil.com",))
+    assert assess("see https://gov.uk@evil.com/x", rules).findings == (
+        Finding(Category.SUSPICIOUS_LINK, "link to a known bad website"),
+    )
+    # Not on any list: the disguise is itself the sign of a phishing link.
+    assert assess("see https://www.gov.uk@claim-refund.example/x", RULES).findings == (
+        Finding(Category.SUSPICIOUS_LINK, "link to an unknown website"),
+    )
+
+
+@pytest.mark.parametrize("text", ["update your details http://1.2.3.4/login", "http://10.0.0.7"])
+def test_a_link_to_a_bare_ip_address_comes_down(text):
+    assert assess(text, RULES).findings == (
+        Finding(Category.SUSPICIOUS_LINK, "link to an unknown website"),
+    )
