@@ -269,10 +269,16 @@ _TOKEN = re.compile(r"[\w@$!*]+")
 _F_ING = re.compile(r"(?<![^\W_])f['’\-]in[g']?(?![^\W_])", re.I)
 
 
-def _as_read(text: str) -> str:
+def _shown(text: str) -> str:
     # Zero-width characters, odd spaces and full-width letters change nothing for a
     # reader, so they must change nothing here (bot.text).
     return visible.normalise(text).text
+
+
+def _as_read(text: str) -> str:
+    # Nor do accents and Cyrillic or Greek lookalikes ("fuсk", "Kаren") in a word
+    # matched; a post is masked and its links read as shown, so "gоv.uk" is not gov.uk.
+    return visible.fold_lookalikes(_shown(text))
 
 
 def _words(text: str) -> list[_Word]:
@@ -340,11 +346,13 @@ def has_swearing(text: str) -> bool:
 def mask_swearing(text: str) -> str:
     """The post with each swear word or slur as its first letter and asterisks ("f***").
 
-    Everything else is unchanged but for what a reader cannot see (bot.text).
+    Everything else is unchanged but for what a reader cannot see (bot.text): accents
+    and other scripts are kept as written, though they cannot hide a word.
     """
-    text = _as_read(text)
+    text = _shown(text)
     out, pos = [], 0
-    for word in _words(text):
+    # The same length as `text`, so each word found in it is in the same place there.
+    for word in _words(visible.fold_lookalikes(text)):
         if word.kind in _SWEARING and word.start >= pos:
             first = word.word[0].upper() if text[word.start].isupper() else word.word[0]
             out += [text[pos : word.start], first + "*" * (len(word.word) - 1)]
@@ -596,7 +604,10 @@ _INTRODUCES_SELF = re.compile(r"(?:my\s+name\s+is|my\s+name's|i\s+am|i'?m|this\s
 
 def _staff_names(rules: ModerationRules) -> re.Pattern[str] | None:
     """Full names or aliases, or a staff first name right next to a role word."""
-    names = [n for m in rules.staff for n in (m.name, *m.aliases) if n.split()]
+    # Read as posts are: "Siân" is found written "Sian" too.
+    names = [
+        visible.fold_lookalikes(n) for m in rules.staff for n in (m.name, *m.aliases) if n.split()
+    ]
     if not names:
         return None
     full = "|".join(r"\s+".join(re.escape(p) for p in _plain(n).split()) for n in names)
@@ -634,8 +645,8 @@ def assess(text: str, rules: ModerationRules, abusive_intent: bool = False) -> A
     Returns:
         The findings; abuse is aimed at staff when its sentence refers to staff.
     """
-    text = _as_read(text)
-    norm, placed = _read(text)
+    text = _shown(text)
+    norm, placed = _read(visible.fold_lookalikes(text))
     names = _staff_names(rules)
     found: dict[tuple[Category, str], bool] = {}
 

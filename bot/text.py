@@ -21,6 +21,7 @@ span taken out of the post takes any zero-width characters inside it too.
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -154,3 +155,42 @@ def _reading(cluster: str) -> str:
     if unicodedata.category(out[0]) == "Pd" and len(out) == 1:
         return "-"
     return out
+
+
+# Letters of other scripts that look like Latin ones ("fuсk" with a Cyrillic "с"), and
+# Latin letters with a stroke rather than an accent, which NFKD leaves whole.
+_LOOKALIKES = dict(
+    zip(
+        "аеорсухіјѕԁԛԝһӏкмт"  # Cyrillic
+        "АВЕКМНОРСТХУІЈЅԚԜҺӀ"
+        "οαειϳκνρτυχγηβ"  # Greek
+        "ΑΒΕΖΗΙΚΜΝΟΡΤΥΧ"
+        "ıłøđħŀ"  # Latin
+        "ØŁĐĦ",
+        "aeopcyxijsdqwhlkmtABEKMHOPCTXYIJSQWHIoaeijkvptuxynbABEZHIKMNOPTYXilodhlOLDH",
+        strict=True,
+    )
+)
+
+
+def fold_lookalikes(text: str) -> str:
+    """`text` with each letter that looks like a plain Latin letter made that letter.
+
+    Accents go ("fúck" reads "fuck", "Ḱaren" "Karen"), and Cyrillic and Greek letters
+    that look like Latin ones become them ("fuсk" with a Cyrillic "с"). Moderation
+    matches words against this; it is never shown or stored, since it mangles a
+    Polish, Welsh or Ukrainian post. One character for one, so a place in it is the
+    same place in `text`.
+    """
+    if text.isascii():
+        return text
+    return "".join(char if char < "\x80" else _fold(char) for char in text)
+
+
+@functools.lru_cache(maxsize=4096)
+def _fold(char: str) -> str:
+    letters = [c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c)]
+    if len(letters) != 1:
+        return _LOOKALIKES.get(char, char)  # "ﬁ", or a letter made of two
+    letter = _LOOKALIKES.get(letters[0], letters[0])
+    return letter if letter.isascii() and letter.isalpha() else _LOOKALIKES.get(char, char)
