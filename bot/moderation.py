@@ -7,8 +7,8 @@ This module only reads text and says what it found; hiding, blocking and reporti
 for its callers. Reasons are fixed phrases: nothing here repeats what was matched.
 
 Words are matched whole after seeing through disguises ("f*ck", "sh1t", "F.U.C.K",
-"f u c k", "fuuuck" all read "fuck"), never as fragments, so "Scunthorpe", "cocktail"
-and "assessment" pass. Judgement calls:
+"f u c k", "fuuuck", "fúck" and "fuсk" with a Cyrillic "с" all read "fuck"), never as
+fragments, so "Scunthorpe", "cocktail" and "assessment" pass. Judgement calls:
 
 - Mild words are not swearing: "bloody", "hell", "damn", "crap", "bugger", "sod" and
   "arsed" are neither removed nor masked ("crap service" is a civil complaint), but the
