@@ -7,8 +7,8 @@ This module only reads text and says what it found; hiding, blocking and reporti
 for its callers. Reasons are fixed phrases: nothing here repeats what was matched.
 
 Words are matched whole after seeing through disguises ("f*ck", "sh1t", "F.U.C.K",
-"f u c k", "fuuuck" all read "fuck"), never as fragments, so "Scunthorpe", "cocktail"
-and "assessment" pass. Judgement calls:
+"f u c k", "fuuuck", "fúck" and "fuсk" with a Cyrillic "с" all read "fuck"), never as
+fragments, so "Scunthorpe", "cocktail" and "assessment" pass. Judgement calls:
 
 - Mild words are not swearing: "bloody", "hell", "damn", "crap", "bugger", "sod" and
   "arsed" are neither removed nor masked ("crap service" is a civil complaint), but the
@@ -26,6 +26,8 @@ and "assessment" pass. Judgement calls:
   known shorteners, so a missing space ("broke.me and") is not a link.
 - A link to an ordinary website stays up: only shorteners, known bad sites, and
   unknown links with another sign of spam (see `_link_findings`) come down.
+- A link goes to the host after the last "@" ("https://gov.uk@evil.com" is a link to
+  evil.com); that disguise, and a link to a bare IP address, come down.
 - "Someone's going to get hurt" is a threat, as P7's examples say, though a tenant may
   mean a hazard; staff see removed posts and can restore them.
 """
@@ -267,10 +269,16 @@ _TOKEN = re.compile(r"[\w@$!*]+")
 _F_ING = re.compile(r"(?<![^\W_])f['’\-]in[g']?(?![^\W_])", re.I)
 
 
-def _as_read(text: str) -> str:
+def _shown(text: str) -> str:
     # Zero-width characters, odd spaces and full-width letters change nothing for a
     # reader, so they must change nothing here (bot.text).
     return visible.normalise(text).text
+
+
+def _as_read(text: str) -> str:
+    # Nor do accents and Cyrillic or Greek lookalikes ("fuсk", "Kаren") in a word
+    # matched; a post is masked and its links read as shown, so "gоv.uk" is not gov.uk.
+    return visible.fold_lookalikes(_shown(text))
 
 
 def _words(text: str) -> list[_Word]:
@@ -338,11 +346,13 @@ def has_swearing(text: str) -> bool:
 def mask_swearing(text: str) -> str:
     """The post with each swear word or slur as its first letter and asterisks ("f***").
 
-    Everything else is unchanged but for what a reader cannot see (bot.text).
+    Everything else is unchanged but for what a reader cannot see (bot.text): accents
+    and other scripts are kept as written, though they cannot hide a word.
     """
-    text = _as_read(text)
+    text = _shown(text)
     out, pos = [], 0
-    for word in _words(text):
+    # The same length as `text`, so each word found in it is in the same place there.
+    for word in _words(visible.fold_lookalikes(text)):
         if word.kind in _SWEARING and word.start >= pos:
             first = word.word[0].upper() if text[word.start].isupper() else word.word[0]
             out += [text[pos : word.start], first + "*" * (len(word.word) - 1)]
@@ -528,6 +538,16 @@ _LINK = re.compile(
     r"(?![\w@-])((?::\d+)?[/?#]\S*)?",
     re.I,
 )
+# A link from its scheme to the end of its host, when it has a user name before "@"
+# ("https://gov.uk@evil.com" goes to evil.com) or is an IP address ("http://1.2.3.4"):
+# both are the disguises of a phishing link.
+_DISGUISED = re.compile(
+    r"(?<![\w.\-])https?://(?P<authority>[^\s/?#\\\"'<>()\[\]{}]*@[^\s/?#\\\"'<>()\[\]{}@]*"
+    r"|(?:\d{1,3}\.){3}\d{1,3}(?![\w.]))",
+    re.I,
+)
+_IP = re.compile(r"(?:\d{1,3}\.){3}\d{1,3}")
+_DOMAIN = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+([a-z]{2,24})")
 # Bare "name.tld" counts only for these; other TLDs need a scheme, "www." or a path.
 _STRONG_TLDS = frozenset(
     "com net org uk io info biz xyz ru cn top click link online site club app dev example "
@@ -542,16 +562,32 @@ def _within(domain: str, parents: tuple[str, ...]) -> bool:
 
 def _links(text: str, shorteners: tuple[str, ...]) -> list[str]:
     found = []
+    disguised = [(m.start(), m.end(), _host(m)) for m in _DISGUISED.finditer(text)]
+    for start, _, host in disguised:
+        if host:
+            found.append((start, host))
     for m in _LINK.finditer(text):
         scheme, www, host, tld, path = m.groups()
+        if any(start <= m.start() < end for start, end, _ in disguised):
+            continue  # part of a link read above
         domain = host.lower().removeprefix("www.")
         if tld.lower() not in _TLDS:
             continue
         if not (scheme or www or path or tld.lower() in _STRONG_TLDS):
             if not _within(domain, shorteners):
                 continue
-        found.append(domain)
-    return list(dict.fromkeys(found))
+        found.append((m.start(), domain))
+    return list(dict.fromkeys(domain for _, domain in sorted(found)))
+
+
+def _host(link: re.Match[str]) -> str | None:
+    """Where a link with a scheme goes: the host after the last "@", or its IP address."""
+    host = link.group("authority").rsplit("@", 1)[-1].rstrip(".,;:!")
+    host = re.sub(r":\d*$", "", host).lower().removeprefix("www.")
+    if _IP.fullmatch(host):
+        return host
+    m = _DOMAIN.fullmatch(host)
+    return host if m and m.group(1) in _TLDS else None
 
 
 def links(text: str) -> list[str]:
@@ -568,7 +604,10 @@ _INTRODUCES_SELF = re.compile(r"(?:my\s+name\s+is|my\s+name's|i\s+am|i'?m|this\s
 
 def _staff_names(rules: ModerationRules) -> re.Pattern[str] | None:
     """Full names or aliases, or a staff first name right next to a role word."""
-    names = [n for m in rules.staff for n in (m.name, *m.aliases) if n.split()]
+    # Read as posts are: "Siân" is found written "Sian" too.
+    names = [
+        visible.fold_lookalikes(n) for m in rules.staff for n in (m.name, *m.aliases) if n.split()
+    ]
     if not names:
         return None
     full = "|".join(r"\s+".join(re.escape(p) for p in _plain(n).split()) for n in names)
@@ -606,8 +645,8 @@ def assess(text: str, rules: ModerationRules, abusive_intent: bool = False) -> A
     Returns:
         The findings; abuse is aimed at staff when its sentence refers to staff.
     """
-    text = _as_read(text)
-    norm, placed = _read(text)
+    text = _shown(text)
+    norm, placed = _read(visible.fold_lookalikes(text))
     names = _staff_names(rules)
     found: dict[tuple[Category, str], bool] = {}
 
@@ -673,8 +712,8 @@ def _link_findings(
     A link to an ordinary website is no offence on its own: a tenant may cite their
     residents' group or a guide. It comes down for a shortener (which hides where it
     goes), a known bad site, or with another sign of trouble: spam words, more than one
-    unknown site, an address that costs nothing to register, or text that names another
-    website than the one it goes to.
+    unknown site, an address that costs nothing to register, text that names another
+    website than the one it goes to, or a link by IP address or with a name before "@".
     """
     # A labelled link's address may hide behind its text's path ("gov.uk/x](http://...").
     labelled = [m.group("md_url") or m.group("a_url") or "" for m in _LABELLED.finditer(text)]
@@ -693,6 +732,7 @@ def _link_findings(
         or len(unknown) > 1
         or any(d.rsplit(".", 1)[-1] in risky for d in unknown)
         or _mismatched(text, rules.shorteners)
+        or bool(_DISGUISED.search(text))
     )
     found = []
     for domain in unknown:

@@ -502,3 +502,47 @@ def test_the_readme_figures_are_the_ones_the_command_measures():
     text = README.read_text(encoding="utf-8")
     block = text.split(README_START, 1)[1].split(README_END, 1)[0]
     assert block.strip() == readme_block(reports, messages).strip()
+
+
+@pytest.mark.parametrize(
+    "text, number",
+    [
+        ("Phone:07700900123", "07700900123"),
+        ("Mob:07700 900123", "07700 900123"),
+        ("Tel:0161 496 0000", "0161 496 0000"),
+        ("07700900123/07700900124", "07700900124"),
+        ("my number is 07700  900 123", "07700  900 123"),
+        ("call 07700\t900123", "07700\t900123"),
+        ("07700\n900123", "07700\n900123"),
+        ("call me on \u0660\u0667\u0667\u0660\u0660 \u0669\u0660\u0660\u0661\u0662\u0663",
+         "\u0660\u0667\u0667\u0660\u0660 \u0669\u0660\u0660\u0661\u0662\u0663"),
+        ("call me on \u0966\u096d\u096d\u0966\u0966 \u096f\u0966\u0966\u0967\u0968\u0969",
+         "\u0966\u096d\u096d\u0966\u0966 \u096f\u0966\u0966\u0967\u0968\u0969"),
+        ("call me on 0\u0301 7 7 0 0 9 0 0 1 2 3", "0\u0301 7 7 0 0 9 0 0 1 2 3"),
+        ("call me on 0\u03017\u0301700900123", "0\u03017\u0301700900123"),
+    ],
+)  # fmt: skip
+def test_a_phone_number_written_carelessly_or_disguised_is_found(text, number):
+    assert ("phone", number) in kinds(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["meet at 10:07700 then", "the 10:07 07700 bus", "from 09:01 to 17:00 0161"]
+)
+def test_a_time_is_not_the_start_of_a_phone_number(text):
+    assert [k for k, _ in kinds(text) if k == "phone"] == []
+
+
+@pytest.mark.parametrize(
+    "text, kind, detail",
+    [
+        ("Ref:TEN-204817", "tenancy_reference", "TEN-204817"),
+        ("NI:QQ123456C", "national_insurance", "QQ123456C"),
+        ("NI:QQ 12  34 56 C", "national_insurance", "QQ 12  34 56 C"),
+        ("postcode:LS6 2AB", "postcode", "LS6 2AB"),
+        ("postcode LS6  2AB", "postcode", "LS6  2AB"),
+        ("TEN204817/TEN204818", "tenancy_reference", "TEN204818"),
+    ],
+)
+def test_other_details_after_a_colon_slash_or_wide_space_are_found(text, kind, detail):
+    assert (kind, detail) in kinds(text)
