@@ -227,9 +227,28 @@ class IdentityChecks:
     ) -> tuple[CheckResult, bool]:
         """Record the attempt's outcome, counting a failure and locking where due.
 
-        Returns the result and whether the tenancy's checks stopped with it.
+        Two checks of one tenancy, one way of naming it or one account, settled at
+        once, are settled one after the other: each updates the rows it counts on
+        first, which holds the other back until it is committed (on SQLite, the first
+        update makes the transaction the only writer), so no check reads a lock the
+        other is about to set. Returns the result and whether the tenancy's checks
+        stopped with it.
         """
+        held = sorted(s for s in (subjects.account, subjects.locator, subjects.tenancy) if s)
+        _ensure_rows(self._engine, held)
         with self._engine.begin() as connection:
+            # In one order, so two checks that share rows cannot wait for each other.
+            for subject in held:
+                connection.execute(
+                    identity_subjects.update()
+                    .where(identity_subjects.c.subject == subject)
+                    .values(failures=identity_subjects.c.failures)
+                )
+            account_until = _locked_until(connection, subjects.account, now)
+            if account_until is not None:
+                # Locked by a check settled just before this one.
+                _insert_audit(connection, attempt, Outcome.REFUSED_LOCKED)
+                return CheckResult(Outcome.REFUSED_LOCKED, locked_until=account_until), False
             locator_locked = _locked_until(connection, subjects.locator, now) is not None
             tenancy_locked = subjects.tenancy is not None and (
                 _locked_until(connection, subjects.tenancy, now) is not None
@@ -286,6 +305,25 @@ def _locator_subject(locator: Locator) -> str:
     # Hashed: a mistyped address is the tenant's own words, not a record to keep.
     typed = f"{locator.reference}|{locator.postcode}|{locator.address}".lower()
     return f"locator:{hashlib.sha256(typed.encode()).hexdigest()}"
+
+
+def _ensure_rows(engine: Engine, subjects: list[str]) -> None:
+    """Give each subject its row, to be locked: a failure's count starts from nothing."""
+    with engine.connect() as connection:
+        query = select(identity_subjects.c.subject).where(identity_subjects.c.subject.in_(subjects))
+        present = set(connection.execute(query).scalars())
+    for subject in subjects:
+        if subject in present:
+            continue
+        try:
+            with engine.begin() as connection:
+                connection.execute(
+                    identity_subjects.insert().values(
+                        subject=subject, failures=0, counting_since=None, locked_until=None
+                    )
+                )
+        except IntegrityError:
+            pass  # made by a check at the same moment: it only needs to exist
 
 
 def _insert_audit(connection: Connection, attempt: dict[str, Any], outcome: Outcome) -> None:
