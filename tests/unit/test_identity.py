@@ -473,3 +473,49 @@ def test_right_answers_sent_with_guesses_at_once_verify_only_before_the_third_fa
     failed = [outcome != "verified" for outcome in order]
     failures_before = [sum(failed[:n]) for n, outcome in enumerate(order) if outcome == "verified"]
     assert all(count < 3 for count in failures_before), order
+
+
+# The lock shown on a way of naming a tenancy holds however the address is written (P4).
+
+ELM_ROAD = ["14 Elm Road LS6 2AB", "14 elm rd, leeds LS6 2AB", "my address is 14 Elm Road LS6 2AB"]
+NOWHERE = [
+    "9 Nowhere Lane B15 2TT",
+    "9 nowhere ln, birmingham b152tt",
+    "my address is 9 Nowhere Lane B15 2TT",
+]
+
+
+@pytest.mark.parametrize("named", [ELM_ROAD, NOWHERE])
+def test_one_address_however_written_is_locked_after_three_failures(checks, named):
+    identity, _ = checks
+    replies = [
+        attempt(identity, guess(text), Account("x", f"g{n}"), NOW + timedelta(minutes=n))
+        for n, text in enumerate(named)
+    ]
+    assert replies == [
+        CheckResult(Outcome.FAILED),
+        CheckResult(Outcome.FAILED),
+        CheckResult(Outcome.LOCKED, locked_until=NOW + timedelta(minutes=32)),
+    ]
+
+
+def test_a_real_and_a_made_up_address_written_three_ways_get_the_same_replies(checks):
+    identity, _ = checks
+
+    def replies(named, prefix):
+        return [
+            attempt(identity, guess(named[n % 3]), Account("x", f"{prefix}{n}"), NOW)
+            for n in range(5)
+        ]
+
+    assert replies(ELM_ROAD, "r") == replies(NOWHERE, "m")
+
+
+def test_another_flat_or_house_at_the_same_postcode_is_locked_apart(checks):
+    identity, _ = checks
+    for n in range(3):
+        attempt(identity, guess(ELM_ROAD[n]), Account("x", f"g{n}"), NOW)
+    for text in ("16 Elm Road LS6 2AB", "Flat 2, 14 Elm Road LS6 2AB"):
+        assert attempt(identity, guess(text), Account("x", "other"), NOW) == CheckResult(
+            Outcome.FAILED
+        )
