@@ -9,7 +9,9 @@ Failures are counted three ways, each within 24 hours of its first failure:
 - against the platform account: three lock it for 30 minutes, and it is told so; a
   locked account is refused without checking;
 - against what was typed to name the tenancy, in canonical form (so "TEN-204817",
-  "ten204817" and "tenancy ref 204817" are one): three lock it for 30 minutes and the
+  "ten204817" and "tenancy ref 204817" are one, and an address is its postcode and
+  house or flat number, so "my address is 14 elm rd, leeds LS6 2AB" is "14 Elm Road
+  LS6 2AB"): three lock it for 30 minutes and the
   account that made the third is told so. This counts the same for a made-up tenancy
   as for a real one, so no reply says whether a tenancy exists;
 - against the real tenancy named, however it was named and from whichever account or
@@ -39,7 +41,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from bot.handoff import Conversation, HandoffRepository, Reason, plan
-from bot.identity_answers import Locator
+from bot.identity_answers import FILLER_WORDS, Locator
 from bot.security_question import HashScheme, matching_index
 from bot.store import as_aware, identity_attempts, identity_subjects, to_utc
 from bot.tenancy import Person, Tenancy, TenancyRepository
@@ -243,9 +245,28 @@ class IdentityChecks:
     ) -> tuple[CheckResult, bool]:
         """Record the attempt's outcome, counting a failure and locking where due.
 
-        Returns the result and whether the tenancy's checks stopped with it.
+        Two checks of one tenancy, one way of naming it or one account, settled at
+        once, are settled one after the other: each updates the rows it counts on
+        first, which holds the other back until it is committed (on SQLite, the first
+        update makes the transaction the only writer), so no check reads a lock the
+        other is about to set. Returns the result and whether the tenancy's checks
+        stopped with it.
         """
+        held = sorted(s for s in (subjects.account, subjects.locator, subjects.tenancy) if s)
+        _ensure_rows(self._engine, held)
         with self._engine.begin() as connection:
+            # In one order, so two checks that share rows cannot wait for each other.
+            for subject in held:
+                connection.execute(
+                    identity_subjects.update()
+                    .where(identity_subjects.c.subject == subject)
+                    .values(failures=identity_subjects.c.failures)
+                )
+            account_until = _locked_until(connection, subjects.account, now)
+            if account_until is not None:
+                # Locked by a check settled just before this one.
+                _insert_audit(connection, attempt, Outcome.REFUSED_LOCKED)
+                return CheckResult(Outcome.REFUSED_LOCKED, locked_until=account_until), False
             locator_locked = _locked_until(connection, subjects.locator, now) is not None
             tenancy_locked = subjects.tenancy is not None and (
                 _locked_until(connection, subjects.tenancy, now) is not None
@@ -299,9 +320,42 @@ def _tenancy_subject(tenancy_id: str) -> str:
 
 
 def _locator_subject(locator: Locator) -> str:
-    # Hashed: a mistyped address is the tenant's own words, not a record to keep.
-    typed = f"{locator.reference}|{locator.postcode}|{locator.address}".lower()
-    return f"locator:{hashlib.sha256(typed.encode()).hexdigest()}"
+    """What was typed to name a tenancy, in a form its other spellings share.
+
+    A reference is its six digits; an address is its postcode with the numbers in its
+    first line (the house, and the flat if any), so that "14 elm rd, leeds" and "my
+    address is 14 Elm Road" are one. Only what was typed is read, never the records,
+    so a made-up address is named exactly as a real one. A first line with no number
+    ("Rose Cottage") is its words, those around an address set aside.
+    """
+    if locator.reference:
+        canonical = "ref:" + "".join(c for c in locator.reference if c.isdigit())
+    else:
+        words = (locator.address or "").split()
+        numbers = sorted(word for word in words if any(c.isdigit() for c in word))
+        named = numbers or [word for word in words if word not in FILLER_WORDS]
+        canonical = f"address:{locator.postcode}|{' '.join(named)}"
+    # Hashed: an address is the tenant's own words, not a record to keep.
+    return f"locator:{hashlib.sha256(canonical.encode()).hexdigest()}"
+
+
+def _ensure_rows(engine: Engine, subjects: list[str]) -> None:
+    """Give each subject its row, to be locked: a failure's count starts from nothing."""
+    with engine.connect() as connection:
+        query = select(identity_subjects.c.subject).where(identity_subjects.c.subject.in_(subjects))
+        present = set(connection.execute(query).scalars())
+    for subject in subjects:
+        if subject in present:
+            continue
+        try:
+            with engine.begin() as connection:
+                connection.execute(
+                    identity_subjects.insert().values(
+                        subject=subject, failures=0, counting_since=None, locked_until=None
+                    )
+                )
+        except IntegrityError:
+            pass  # made by a check at the same moment: it only needs to exist
 
 
 def _insert_audit(connection: Connection, attempt: dict[str, Any], outcome: Outcome) -> None:
