@@ -20,7 +20,12 @@ from typing import Any, Dict, List
 import aiohttp
 import yaml
 from rasa.core.tracker_store import FailSafeTrackerStore, InMemoryTrackerStore
-from rasa.shared.core.events import UserUttered
+from rasa.shared.core.events import (
+    ConversationPaused,
+    ConversationResumed,
+    Restarted,
+    UserUttered,
+)
 from rasa.utils.endpoints import ClientResponseError, EndpointConfig
 
 from bot.channels.events import InboundEvent
@@ -78,6 +83,25 @@ def has_message(tracker: Any, event: InboundEvent) -> bool:
         isinstance(e, UserUttered) and e.message_id == event.event_id
         for e in tracker.applied_events()
     )
+
+
+def paused_when_received(tracker: Any, event: InboundEvent) -> bool:
+    """Whether the conversation was paused when `event` came into it (P2).
+
+    A message already saved (a retry after a crash) is judged by the pause before it;
+    one not saved yet, by the pause now.
+    """
+    if tracker is None:
+        return False
+    paused = False
+    for e in tracker.applied_events():
+        if isinstance(e, UserUttered) and e.message_id == event.event_id:
+            return paused
+        if isinstance(e, ConversationPaused):
+            paused = True
+        elif isinstance(e, (ConversationResumed, Restarted)):
+            paused = False
+    return bool(tracker.is_paused())
 
 
 class WatchedActionEndpoint(EndpointConfig):

@@ -29,6 +29,7 @@ from bot.channels.dialogue import (
     configured_tracker_store,
     has_message,
     insist_on_the_tracker_store,
+    paused_when_received,
     watch_actions,
 )
 from bot.channels.events import InboundEvent
@@ -280,7 +281,7 @@ class ChannelRuntime:
         # it queues and logs nothing twice, and finishes what the crash cut short.
         tracker = await agent.tracker_store.retrieve(event.conversation_id)
         handled = has_message(tracker, event)
-        paused = tracker is not None and tracker.is_paused()
+        paused = paused_when_received(tracker, event)
         parsed = await self._read(agent, event)
         intent = Intent(
             (parsed.get("intent") or {}).get("name"),
@@ -288,12 +289,14 @@ class ChannelRuntime:
         )
         screened = await _in_thread(self.screening.screen, event, intent, self._clock())
         if screened.dialogue:
+            output = OutboxOutput(self, event)
             if not handled:
-                output = OutboxOutput(self, event)
                 await on_new_message(self._user_message(event, output, parsed))
                 _raise_if_actions_failed()
-                if paused and _is_emergency(intent):
-                    await self._emergency_while_paused(agent, event, output)
+            # Also when the message was saved before a failure: its dedupe keys send the
+            # contacts once, and the handoff is raised once.
+            if paused and _is_emergency(intent):
+                await self._emergency_while_paused(agent, event, output)
             if screened.later:
                 now = self._clock()
                 await _in_thread(self.screening.send_later, event, screened.later, now)
