@@ -260,14 +260,14 @@ class ChannelRuntime:
         except Exception as error:
             heartbeat.cancel()
             logger.exception("Processing %s event %s failed", event.platform, event.event_id)
-            await self._try_again_later(item, repr(error))
+            await self._try_again_later(item, repr(error), agent)
         else:
             heartbeat.cancel()
             try:
                 await _in_thread(self.intake.processed, item.row_id, self._clock())
             except Exception as error:  # handled: a retry finds it in the conversation
                 logger.exception("Could not mark event %s processed", item.row_id)
-                await self._try_again_later(item, repr(error))
+                await self._try_again_later(item, repr(error), agent)
         finally:
             heartbeat.cancel()
 
@@ -343,7 +343,7 @@ class ChannelRuntime:
                 return
         except Exception:
             logger.exception("Could not set %s event %s aside", event.platform, event.event_id)
-        await self._try_again_later(item, repr(error))
+        await self._try_again_later(item, repr(error), agent)
 
     async def _forget(self, agent: Any, event: InboundEvent) -> None:
         """Take `event` back out of its conversation, so that it is answered again."""
@@ -353,9 +353,9 @@ class ChannelRuntime:
                 tracker.update(UserUtteranceReverted())
                 await agent.tracker_store.save(tracker)
 
-    async def _try_again_later(self, item: Claimed, error: str) -> None:
+    async def _try_again_later(self, item: Claimed, error: str, agent: Any) -> None:
         try:
-            await _in_thread(self.intake.failed, item, self._clock(), error)
+            aside = await _in_thread(self.intake.failed, item, self._clock(), error)
         except Exception:
             # The store failed too: the claim runs out and the event is claimed again.
             logger.exception(
@@ -363,6 +363,30 @@ class ChannelRuntime:
                 item.row_id,
                 self.intake.lease,
             )
+            return
+        if aside:
+            await self._hand_over_set_aside(agent, item.event)
+
+    async def _hand_over_set_aside(self, agent: Any, event: InboundEvent) -> None:
+        """P12: a message set aside is seen by a person, and the tenant told once.
+
+        An emergency read by the model is handed over as one, urgent (P2).
+        """
+        try:
+            emergency = _is_emergency(_intent(await self._read(agent, event)))
+        except Exception:  # the model is what fails: a person reads the message anyway
+            emergency = False
+        logger.error("Set aside %s event %s for staff", event.platform, event.event_id)
+        try:
+            now = self._clock()
+            await _in_thread(self.screening.hand_over_set_aside, event, emergency, now)
+        except Exception:
+            logger.exception("Could not hand over %s event %s", event.platform, event.event_id)
+        try:
+            # The same key as the apology for failed actions: the tenant hears it once.
+            await self.enqueue_reply(event, APOLOGY, 0, key="apology")
+        except Exception:
+            logger.exception("Could not apologise for %s event %s", event.platform, event.event_id)
 
     @staticmethod
     def _user_message(
@@ -466,6 +490,11 @@ def _raise_if_actions_failed() -> None:
     failures = action_failures()
     if failures:
         raise ActionsFailed(failures)
+
+
+def _intent(parsed: Dict[str, Any]) -> Intent:
+    intent = parsed.get("intent") or {}
+    return Intent(intent.get("name"), float(intent.get("confidence") or 0.0))
 
 
 def _is_emergency(intent: Intent) -> bool:

@@ -15,10 +15,12 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from bot.association import load_association
 from bot.channels.events import InboundEvent
 from bot.channels.runtime import ChannelRuntime
-from bot.handoff import Conversation, HandoffRepository, Priority, Reason, plan
+from bot.handoff import Conversation, HandoffRepository, Priority, Reason, Team, plan
+from bot.intake import MAX_ATTEMPTS
 from bot.outbox import PENDING
 from bot.settings import Settings
 from bot.working_hours import WorkingCalendar
+from scripts import intake as intake_script
 from tests.helpers import ROOT
 
 NOW = datetime(2026, 11, 30, 10, tzinfo=timezone.utc)
@@ -164,3 +166,68 @@ async def test_a_redelivered_emergency_sends_the_contacts_once(runtime):
     assert sent_texts(runtime) == [CONTACTS, "I've made it urgent."]
     (handoff,) = handoffs.queue()
     assert handoff.priority is Priority.URGENT
+
+
+async def fail_every_time(runtime, agent, dialogue):
+    for attempt in range(MAX_ATTEMPTS):
+        claimed = runtime.intake.claim(NOW + timedelta(minutes=attempt + 1))
+        assert claimed, f"attempt {attempt + 1} found nothing to claim"
+        await runtime._process(agent, claimed[0], dialogue)
+    assert runtime.intake.claim(NOW + timedelta(hours=1)) == []
+
+
+async def test_a_message_set_aside_is_handed_to_people_with_one_apology(runtime, capsys):
+    handoffs = HandoffRepository(runtime.intake._engine)
+    agent = Agent(handoffs, intent="report_repair")
+
+    async def dialogue(_user_message):
+        raise RuntimeError("the model server crashed")
+
+    await runtime.accept([message("my boiler is broken")])
+    await fail_every_time(runtime, agent, dialogue)
+
+    (handoff,) = handoffs.queue()
+    assert handoff.conversation.conversation_id == "facebook-private-123"
+    assert handoff.reason is Reason.PROCESSING_FAILED
+    assert (handoff.team, handoff.priority) == (Team.CUSTOMER_EXPERIENCE, Priority.NORMAL)
+    (apology,) = sent_texts(runtime)
+    assert "something went wrong" in apology
+
+
+async def test_an_emergency_set_aside_stays_urgent(runtime):
+    handoffs = HandoffRepository(runtime.intake._engine)
+    agent = Agent(handoffs)
+
+    async def dialogue(_user_message):
+        raise RuntimeError("the model server crashed")
+
+    await runtime.accept([message("I can smell gas in the kitchen")])
+    await fail_every_time(runtime, agent, dialogue)
+
+    (handoff,) = handoffs.queue()
+    assert handoff.priority is Priority.URGENT
+    assert len(sent_texts(runtime)) == 1
+
+
+async def test_staff_list_the_messages_set_aside_and_put_one_back(runtime, monkeypatch, capsys):
+    agent = Agent(HandoffRepository(runtime.intake._engine), intent="report_repair")
+
+    async def dialogue(_user_message):
+        raise RuntimeError("the model server crashed")
+
+    await runtime.accept([message("my boiler is broken")])
+    await fail_every_time(runtime, agent, dialogue)
+    monkeypatch.setenv("DATABASE_URL", str(runtime.intake._engine.url))
+
+    assert intake_script.main(["failed"]) == 0
+    listed = capsys.readouterr().out
+    assert "facebook-private-123" in listed and "the model server crashed" in listed
+    assert "boiler" not in listed
+    row_id = int(listed.split()[0])
+
+    assert intake_script.main(["retry", str(row_id)]) == 0
+    assert runtime.intake.waiting() == 1
+    assert intake_script.main(["retry", str(row_id)]) == 2
+    capsys.readouterr()
+    assert intake_script.main(["failed"]) == 0
+    assert capsys.readouterr().out.strip() == ""
