@@ -31,6 +31,7 @@ from bot.channels.dialogue import (
     insist_on_the_tracker_store,
     paused_when_received,
     watch_actions,
+    without_commands,
 )
 from bot.channels.events import InboundEvent
 from bot.channels.graph_api import GraphClient
@@ -310,7 +311,7 @@ class ChannelRuntime:
         if event.attachment:
             return attachment_reading(event)
         parsed = await agent.parse_message(as_words(event))
-        return {**parsed, "text": event.text}
+        return {**without_commands(parsed, event), "text": event.text}
 
     async def _emergency_while_paused(
         self, agent: Any, event: InboundEvent, output: OutputChannel
