@@ -288,3 +288,16 @@ def test_a_signature_check_refuses_what_is_not_ascii():
     assert not facebook_signature_valid(body, good + "\udcff", "app-secret")
     assert not twitter_signature_valid(body, "sha256=\udcff", "x-secret")
     assert not facebook_signature_valid(body, "sha256=é", "app-secret")
+
+
+@pytest.mark.parametrize("path", [FACEBOOK_HOOK, X_HOOK])
+@pytest.mark.parametrize("millis", [10**20, -(10**20), 2**63])
+def test_a_time_beyond_any_year_gets_no_500_and_the_message_is_kept(server, path, millis):
+    app, engine = server
+    payload = json.loads(message_body(path))
+    if path == FACEBOOK_HOOK:
+        payload["entry"][0]["messaging"][0]["timestamp"] = millis
+    else:
+        payload["direct_message_events"][0]["created_timestamp"] = str(millis)
+    assert signed_post(app, path, json.dumps(payload).encode()).status == 200
+    assert len(recorded(engine)) == 1
