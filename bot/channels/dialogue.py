@@ -14,13 +14,24 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from contextvars import ContextVar
 from typing import Any, Dict, List
 
 import aiohttp
 import yaml
 from rasa.core.tracker_store import FailSafeTrackerStore, InMemoryTrackerStore
-from rasa.shared.core.events import UserUttered
+from rasa.shared.core.constants import (
+    USER_INTENT_BACK,
+    USER_INTENT_RESTART,
+    USER_INTENT_SESSION_START,
+)
+from rasa.shared.core.events import (
+    ConversationPaused,
+    ConversationResumed,
+    Restarted,
+    UserUttered,
+)
 from rasa.utils.endpoints import ClientResponseError, EndpointConfig
 
 from bot.channels.events import InboundEvent
@@ -30,6 +41,12 @@ SEND_ATTACHMENT = "send_attachment"
 COMMANDS_ALLOWED = frozenset({"postback"})
 # The action server is unreachable or overloaded, rather than an action raising.
 SERVER_DOWN = frozenset({502, 503, 504})
+# Rasa's own intents: a platform message is never read as one (it would reset, undo
+# or restart the conversation, and un-pause it).
+RASA_COMMANDS = frozenset({USER_INTENT_RESTART, USER_INTENT_BACK, USER_INTENT_SESSION_START})
+NOT_UNDERSTOOD = "nlu_fallback"
+# "/", "/ /", " // /": every leading slash goes, with the spaces between them.
+_LEADING_SLASHES = re.compile(r"^[\s/]+")
 
 _action_failures: ContextVar[List[BaseException] | None] = ContextVar(
     "action_failures", default=None
@@ -54,11 +71,22 @@ class TrackerStoreMissing(SystemExit):
 
 
 def as_words(event: InboundEvent) -> str:
-    """The text the model reads for `event`: a leading "/" is not Rasa syntax here."""
+    """The text the model reads for `event`: leading slashes are not Rasa syntax here."""
     if event.kind in COMMANDS_ALLOWED:
         return event.text
-    words = event.text.strip().lstrip("/").strip()
+    words = _LEADING_SLASHES.sub("", event.text).strip()
     return words or event.text.replace("/", " ")
+
+
+def without_commands(parsed: Dict[str, Any], event: InboundEvent) -> Dict[str, Any]:
+    """`parsed` with no Rasa command in it: such a reading is taken as not understood."""
+    if event.kind in COMMANDS_ALLOWED:
+        return parsed
+    ranking = [i for i in parsed.get("intent_ranking") or [] if i.get("name") not in RASA_COMMANDS]
+    intent = parsed.get("intent") or {}
+    if intent.get("name") in RASA_COMMANDS:
+        intent = {"name": NOT_UNDERSTOOD, "confidence": 1.0}
+    return {**parsed, "intent": intent, "intent_ranking": ranking}
 
 
 def attachment_reading(event: InboundEvent) -> Dict[str, Any]:
@@ -78,6 +106,25 @@ def has_message(tracker: Any, event: InboundEvent) -> bool:
         isinstance(e, UserUttered) and e.message_id == event.event_id
         for e in tracker.applied_events()
     )
+
+
+def paused_when_received(tracker: Any, event: InboundEvent) -> bool:
+    """Whether the conversation was paused when `event` came into it (P2).
+
+    A message already saved (a retry after a crash) is judged by the pause before it;
+    one not saved yet, by the pause now.
+    """
+    if tracker is None:
+        return False
+    paused = False
+    for e in tracker.applied_events():
+        if isinstance(e, UserUttered) and e.message_id == event.event_id:
+            return paused
+        if isinstance(e, ConversationPaused):
+            paused = True
+        elif isinstance(e, (ConversationResumed, Restarted)):
+            paused = False
+    return bool(tracker.is_paused())
 
 
 class WatchedActionEndpoint(EndpointConfig):

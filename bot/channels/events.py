@@ -326,14 +326,15 @@ def _digest(item: Any) -> str:
 
 
 def _from_millis(value: Any, fallback: datetime) -> datetime:
+    # A time beyond what the clock can show (OSError) is no time: the message is kept.
     try:
         return datetime.fromtimestamp(int(value) / 1000, timezone.utc)
-    except (TypeError, ValueError, OverflowError):
+    except (TypeError, ValueError, OverflowError, OSError):
         return fallback
 
 
 def _from_seconds(value: Any, fallback: datetime) -> datetime:
     try:
         return datetime.fromtimestamp(int(value), timezone.utc)
-    except (TypeError, ValueError, OverflowError):
+    except (TypeError, ValueError, OverflowError, OSError):
         return fallback

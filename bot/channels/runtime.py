@@ -29,7 +29,9 @@ from bot.channels.dialogue import (
     configured_tracker_store,
     has_message,
     insist_on_the_tracker_store,
+    paused_when_received,
     watch_actions,
+    without_commands,
 )
 from bot.channels.events import InboundEvent
 from bot.channels.graph_api import GraphClient
@@ -259,14 +261,14 @@ class ChannelRuntime:
         except Exception as error:
             heartbeat.cancel()
             logger.exception("Processing %s event %s failed", event.platform, event.event_id)
-            await self._try_again_later(item, repr(error))
+            await self._try_again_later(item, repr(error), agent)
         else:
             heartbeat.cancel()
             try:
                 await _in_thread(self.intake.processed, item.row_id, self._clock())
             except Exception as error:  # handled: a retry finds it in the conversation
                 logger.exception("Could not mark event %s processed", item.row_id)
-                await self._try_again_later(item, repr(error))
+                await self._try_again_later(item, repr(error), agent)
         finally:
             heartbeat.cancel()
 
@@ -280,7 +282,7 @@ class ChannelRuntime:
         # it queues and logs nothing twice, and finishes what the crash cut short.
         tracker = await agent.tracker_store.retrieve(event.conversation_id)
         handled = has_message(tracker, event)
-        paused = tracker is not None and tracker.is_paused()
+        paused = paused_when_received(tracker, event)
         parsed = await self._read(agent, event)
         intent = Intent(
             (parsed.get("intent") or {}).get("name"),
@@ -288,12 +290,14 @@ class ChannelRuntime:
         )
         screened = await _in_thread(self.screening.screen, event, intent, self._clock())
         if screened.dialogue:
+            output = OutboxOutput(self, event)
             if not handled:
-                output = OutboxOutput(self, event)
                 await on_new_message(self._user_message(event, output, parsed))
                 _raise_if_actions_failed()
-                if paused and _is_emergency(intent):
-                    await self._emergency_while_paused(agent, event, output)
+            # Also when the message was saved before a failure: its dedupe keys send the
+            # contacts once, and the handoff is raised once.
+            if paused and _is_emergency(intent):
+                await self._emergency_while_paused(agent, event, output)
             if screened.later:
                 now = self._clock()
                 await _in_thread(self.screening.send_later, event, screened.later, now)
@@ -307,7 +311,7 @@ class ChannelRuntime:
         if event.attachment:
             return attachment_reading(event)
         parsed = await agent.parse_message(as_words(event))
-        return {**parsed, "text": event.text}
+        return {**without_commands(parsed, event), "text": event.text}
 
     async def _emergency_while_paused(
         self, agent: Any, event: InboundEvent, output: OutputChannel
@@ -340,7 +344,7 @@ class ChannelRuntime:
                 return
         except Exception:
             logger.exception("Could not set %s event %s aside", event.platform, event.event_id)
-        await self._try_again_later(item, repr(error))
+        await self._try_again_later(item, repr(error), agent)
 
     async def _forget(self, agent: Any, event: InboundEvent) -> None:
         """Take `event` back out of its conversation, so that it is answered again."""
@@ -350,9 +354,9 @@ class ChannelRuntime:
                 tracker.update(UserUtteranceReverted())
                 await agent.tracker_store.save(tracker)
 
-    async def _try_again_later(self, item: Claimed, error: str) -> None:
+    async def _try_again_later(self, item: Claimed, error: str, agent: Any) -> None:
         try:
-            await _in_thread(self.intake.failed, item, self._clock(), error)
+            aside = await _in_thread(self.intake.failed, item, self._clock(), error)
         except Exception:
             # The store failed too: the claim runs out and the event is claimed again.
             logger.exception(
@@ -360,6 +364,30 @@ class ChannelRuntime:
                 item.row_id,
                 self.intake.lease,
             )
+            return
+        if aside:
+            await self._hand_over_set_aside(agent, item.event)
+
+    async def _hand_over_set_aside(self, agent: Any, event: InboundEvent) -> None:
+        """P12: a message set aside is seen by a person, and the tenant told once.
+
+        An emergency read by the model is handed over as one, urgent (P2).
+        """
+        try:
+            emergency = _is_emergency(_intent(await self._read(agent, event)))
+        except Exception:  # the model is what fails: a person reads the message anyway
+            emergency = False
+        logger.error("Set aside %s event %s for staff", event.platform, event.event_id)
+        try:
+            now = self._clock()
+            await _in_thread(self.screening.hand_over_set_aside, event, emergency, now)
+        except Exception:
+            logger.exception("Could not hand over %s event %s", event.platform, event.event_id)
+        try:
+            # The same key as the apology for failed actions: the tenant hears it once.
+            await self.enqueue_reply(event, APOLOGY, 0, key="apology")
+        except Exception:
+            logger.exception("Could not apologise for %s event %s", event.platform, event.event_id)
 
     @staticmethod
     def _user_message(
@@ -463,6 +491,11 @@ def _raise_if_actions_failed() -> None:
     failures = action_failures()
     if failures:
         raise ActionsFailed(failures)
+
+
+def _intent(parsed: Dict[str, Any]) -> Intent:
+    intent = parsed.get("intent") or {}
+    return Intent(intent.get("name"), float(intent.get("confidence") or 0.0))
 
 
 def _is_emergency(intent: Intent) -> bool:

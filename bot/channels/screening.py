@@ -28,7 +28,7 @@ from bot.association import Association
 from bot.channels.delivery import reply_route
 from bot.channels.events import InboundEvent
 from bot.channels.platform_http import PlatformError
-from bot.handoff import Conversation, HandoffRepository, Reason, plan
+from bot.handoff import Conversation, Handoff, HandoffRepository, Priority, Reason, plan
 from bot.moderation import Assessment, Category, assess, mask_swearing
 from bot.moderation_log import ACTION_OF, DONE, FOR_STAFF, Action, History, ModerationLog
 from bot.outbox import Call, Operation, Outbound, Outbox, OutboxListener
@@ -119,6 +119,23 @@ class Screening:
     def send_later(self, event: InboundEvent, calls: Sequence[Call], now: datetime) -> None:
         """Queue the calls a screening left for after the dialogue (a block)."""
         self._enqueue(event, calls, now, "after")
+
+    def hand_over_set_aside(self, event: InboundEvent, emergency: bool, now: datetime) -> Handoff:
+        """P12: a message set aside after failing goes to people; an emergency is urgent.
+
+        The conversation's open handoff is kept (raised, for an emergency); else one
+        is added.
+        """
+        existing = self._handoffs.open_for(event.conversation_id)
+        if existing is None:
+            reason = Reason.EMERGENCY if emergency else Reason.PROCESSING_FAILED
+            conversation = Conversation(
+                event.conversation_id, event.platform, event.surface, event.author_id
+            )
+            return self._handoffs.add(plan(reason, conversation, now, self._calendar))
+        if emergency and existing.priority is not Priority.URGENT:
+            return self._handoffs.raise_to_emergency(existing.id, now, self._calendar)
+        return existing
 
     def _take_down_or_move(
         self, event: InboundEvent, decided: Triage, kept: str, now: datetime
