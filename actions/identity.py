@@ -8,6 +8,13 @@ birth; `validate_identity_form` seals each answer at once, so no answer is kept 
 clear. `action_verify_identity` runs the check and sets `identity_status` to
 `verified`, `failed` or `locked`, or `stopped` when the tenant said stop.
 
+A repair typed at a question cuts the check short: `action_interrupt_identity_check`
+ends the form with its sealed answers kept and `identity_status` `interrupted`, so once
+the repair is dealt with the tenant is asked whether to carry on.
+`action_resume_identity_check` reads the reply: yes starts the form again at the
+question reached (answers more than `ANSWERS_KEPT_FOR` old are dropped, and a locked
+account is refused as the gate refuses it); no or stop ends the check, nothing kept.
+
 Only the question asked is read and answered: a slot set to nothing before the form
 starts gets no "Sorry, I couldn't read that". "Stop", "cancel" or "never mind" at any
 question ends the check (and is no answer). A reply that holds no answer and whose
@@ -22,11 +29,10 @@ from __future__ import annotations
 
 import asyncio
 from abc import ABC, abstractmethod
-from dataclasses import asdict
 from datetime import date, datetime, timezone
-from typing import Any, Callable, Dict, List
+from typing import Any, List
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
@@ -37,7 +43,14 @@ from bot.events import Surface
 from bot.handoff.working_hours import WorkingCalendar, describe_when
 from bot.tenancy import answers as identity_answers
 from bot.tenancy.answers import Locator
-from bot.tenancy.identity import Account, Answers, IdentityChecks, Outcome, Verification
+from bot.tenancy.identity import (
+    Account,
+    Answers,
+    IdentityChecks,
+    Outcome,
+    Verification,
+    answers_still_kept,
+)
 from bot.tenancy.masking import (
     SECURITY_SLOTS,
     answers_security_question,
@@ -153,138 +166,68 @@ class ActionTenancyGate(IdentityAction):
         else:
             status = "unverified"
             # Answers left by a check that was stopped or cut short would be taken
-            # again, unreadable, when the form starts: each check starts empty.
+            # again when the form starts: a check asked for starts empty (only
+            # action_resume_identity_check carries one on).
             events += [SlotSet(slot, None) for slot in SECURITY_SLOTS]
         return [*events, SlotSet("identity_status", status)]
 
 
-class ValidateIdentityForm(FormValidationAction):
-    """Takes each answer of `identity_form` and seals it in canonical form.
-
-    A reply that holds no answer is asked again with a hint, unless its intent is one
-    of `INTERRUPTIONS`: then the form turns it down and that intent's rules run.
-    Nothing is taken from a public message.
-    """
-
-    def __init__(
-        self,
-        sealer: Sealer | None = None,
-        calendar: WorkingCalendar | None = None,
-        clock: dependencies.Clock | None = None,
-    ) -> None:
-        self._sealer = sealer or dependencies.sealer()
-        self._calendar = calendar or dependencies.calendar()
-        self._clock = clock or dependencies.utc_now
-        withhold_answers_from_logs()
+class ActionInterruptIdentityCheck(Action):
+    """Ends the form for another matter; its sealed answers stay for a resume."""
 
     def name(self) -> str:
-        return "validate_identity_form"
-
-    def _today(self) -> date:
-        return self._clock().astimezone(self._calendar.zone).date()
+        return "action_interrupt_identity_check"
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
-        """Validate the answer to the question asked, or end the check on a stop.
+        return [
+            ActiveLoop(None),
+            SlotSet("requested_slot", None),
+            SlotSet("identity_status", "interrupted"),
+        ]
 
-        The turn's log lines are withheld while it runs, and after it if it fails (P5).
-        """
-        mark_turn(answers_security_question(tracker.events) or self._answering(tracker))
-        events = await self._run(dispatcher, tracker, domain)
-        mark_turn(False)
-        return events
 
-    @staticmethod
-    def _answering(tracker: Tracker) -> bool:
-        return tracker.get_slot("requested_slot") in SECURITY_SLOTS
+class ActionResumeIdentityCheck(IdentityAction):
+    """Carries on with an interrupted check, or ends it, as the tenant replied.
 
-    async def _run(
+    Sets `identity_status`: `unverified` (the form starts again and asks the first
+    question not yet answered), `locked`, or `stopped` (no, or stop: nothing kept).
+    Nothing is checked here: a resumed check is checked once, when it is complete.
+    """
+
+    def name(self) -> str:
+        return "action_resume_identity_check"
+
+    async def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
-        if self._asks_to_stop(tracker):
-            # No answer is kept, the form ends, and action_verify_identity checks
-            # nothing: it reports the stop (rules say so).
-            return [
-                *(SlotSet(slot, None) for slot in SECURITY_SLOTS),
-                SlotSet("identity_status", "stopped"),
-                SlotSet("requested_slot", None),
-                ActiveLoop(None),
-            ]
-        return await super().run(dispatcher, tracker, domain)
-
-    def _asks_to_stop(self, tracker: Tracker) -> bool:
-        slot = tracker.get_slot("requested_slot")
-        if slot not in SECURITY_SLOTS:
-            return False
-        text = tracker.latest_message.get("text") or ""
-        if not identity_answers.is_stop(text):
-            return False
-        # A reference, address or date has a shape of its own; any two words read as
-        # a name, "never mind" and "forget it" included, so a stop there is a stop.
-        return slot == "security_name" or self._readers()[slot](text) is None
-
-    def _readers(self) -> Dict[str, Callable[[str], Any]]:
-        return {
-            "security_locator": lambda text: _locator_dict(identity_answers.locator(text)),
-            "security_name": identity_answers.full_name,
-            "security_date_of_birth": lambda text: _iso(
-                identity_answers.date_of_birth(text, self._today())
-            ),
-        }
-
-    def _extract(self, slot: str, tracker: Tracker) -> Dict[str, Any]:
-        if tracker.get_slot("requested_slot") != slot:
-            return {}
-        if message_context(tracker).surface is Surface.PUBLIC:
-            return {}
-        text = tracker.latest_message.get("text") or ""
+        now = self._clock()
+        cleared: List[EventType] = [SlotSet(slot, None) for slot in SECURITY_SLOTS]
         intent = (tracker.latest_message.get("intent") or {}).get("name")
-        if self._readers()[slot](text) is None and intent in INTERRUPTIONS:
-            return {}
-        return {slot: text}
-
-    def _validate(
-        self, slot: str, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker
-    ) -> Dict:
-        if value is None or tracker.get_slot("requested_slot") != slot:
-            # Emptied before the form starts, or never asked: nothing to answer yet.
-            return {slot: None}
-        answer = self._readers()[slot](value) if isinstance(value, str) else None
-        if answer is None:
-            dispatcher.utter_message(response=INVALID_ANSWER_RESPONSES[slot])
-            return {slot: None}
-        return {slot: self._sealer.seal([slot, answer])}
-
-    async def extract_security_locator(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[str, Any]:
-        return self._extract("security_locator", tracker)
-
-    async def extract_security_name(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[str, Any]:
-        return self._extract("security_name", tracker)
-
-    async def extract_security_date_of_birth(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[str, Any]:
-        return self._extract("security_date_of_birth", tracker)
-
-    def validate_security_locator(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[str, Any]:
-        return self._validate("security_locator", value, dispatcher, tracker)
-
-    def validate_security_name(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[str, Any]:
-        return self._validate("security_name", value, dispatcher, tracker)
-
-    def validate_security_date_of_birth(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[str, Any]:
-        return self._validate("security_date_of_birth", value, dispatcher, tracker)
+        if intent == "deny" or identity_answers.is_stop(tracker.latest_message.get("text") or ""):
+            return [*cleared, SlotSet("identity_status", "stopped")]
+        conversation = message_context(tracker)
+        if conversation.surface is Surface.PUBLIC:
+            return [*cleared, SlotSet("identity_status", "public")]
+        account = sender_account(conversation)
+        locked_until = await asyncio.to_thread(self._checks.account_locked_until, account, now)
+        if locked_until:
+            when = describe_when(locked_until, now, self._calendar.zone)
+            return [
+                *cleared,
+                SlotSet("identity_locked_until", when),
+                SlotSet("identity_status", "locked"),
+            ]
+        given_at = [
+            self._sealer.sealed_at(value) if sealed_answer(self._sealer, slot, value) else None
+            for slot in SECURITY_SLOTS
+            if (value := tracker.get_slot(slot)) is not None
+        ]
+        if answers_still_kept(given_at, now):
+            return [SlotSet("identity_status", "unverified")]
+        # Too old, or not sealed by this server: the check starts from the first question.
+        return [*cleared, SlotSet("identity_status", "unverified")]
 
 
 class ActionVerifyIdentity(IdentityAction):
@@ -355,9 +298,7 @@ class ActionVerifyIdentity(IdentityAction):
             return None
 
 
-def _locator_dict(found: Locator | None) -> Dict[str, Any] | None:
-    return asdict(found) if found else None
-
-
-def _iso(day: date | None) -> str | None:
-    return day.isoformat() if day else None
+def sealed_answer(sealer: Sealer, slot: str, value: Any) -> bool:
+    """Whether `value` is an answer to `slot` that this server sealed."""
+    opened = sealer.open(value)
+    return isinstance(opened, list) and len(opened) == 2 and opened[0] == slot

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import List, Sequence
 
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, Row
 from sqlalchemy.exc import IntegrityError
 
 from bot.events import InboundEvent
@@ -143,16 +143,41 @@ class IntakeStore:
                 .values(state=PROCESSED, event=None, processed_at=to_utc(now), claimed_until=None)
             )
 
-    def failed(self, claimed: Claimed, now: datetime, error: str) -> None:
-        """Processing raised: try again later, or set the event aside after MAX_ATTEMPTS."""
+    def failed(self, claimed: Claimed, now: datetime, error: str) -> bool:
+        """Processing raised: try again later, or set the event aside after MAX_ATTEMPTS.
+
+        Returns whether the event was set aside now (staff must then be told).
+        """
         values = {"last_error": error[:2000], "claimed_until": to_utc(now + timedelta(seconds=5))}
-        if claimed.attempts >= MAX_ATTEMPTS:
+        aside = claimed.attempts >= MAX_ATTEMPTS
+        if aside:
             values.update(state=FAILED, claimed_until=None)
         with self._engine.begin() as connection:
-            connection.execute(
+            changed = connection.execute(
                 inbound_events.update()
-                .where(inbound_events.c.id == claimed.row_id)
+                .where(inbound_events.c.id == claimed.row_id, inbound_events.c.state == ACCEPTED)
                 .values(**values)
+            ).rowcount
+        return aside and bool(changed)
+
+    def set_aside(self) -> List[Row]:
+        """The events set aside after MAX_ATTEMPTS, oldest first (for staff)."""
+        with self._engine.connect() as connection:
+            return connection.execute(
+                select(inbound_events)
+                .where(inbound_events.c.state == FAILED)
+                .order_by(inbound_events.c.id)
+            ).all()
+
+    def retry(self, row_id: int, now: datetime) -> bool:
+        """Put an event set aside back, with MAX_ATTEMPTS again; False if it is not aside."""
+        with self._engine.begin() as connection:
+            return bool(
+                connection.execute(
+                    inbound_events.update()
+                    .where(inbound_events.c.id == row_id, inbound_events.c.state == FAILED)
+                    .values(state=ACCEPTED, attempts=0, claimed_until=to_utc(now))
+                ).rowcount
             )
 
     def postpone(self, claimed: Claimed, now: datetime, error: str, delay: timedelta) -> None:

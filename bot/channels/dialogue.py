@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, Dict, List
 
@@ -21,7 +22,19 @@ import aiohttp
 import yaml
 from rasa.core.channels.channel import CollectingOutputChannel, OutputChannel, UserMessage
 from rasa.core.tracker_store import FailSafeTrackerStore, InMemoryTrackerStore
-from rasa.shared.core.events import BotUttered, ConversationPaused, UserUttered
+from rasa.shared.core.constants import (
+    USER_INTENT_BACK,
+    USER_INTENT_RESTART,
+    USER_INTENT_SESSION_START,
+)
+from rasa.shared.core.events import (
+    BotUttered,
+    ConversationPaused,
+    ConversationResumed,
+    Restarted,
+    UserUtteranceReverted,
+    UserUttered,
+)
 from rasa.utils.endpoints import ClientResponseError, EndpointConfig
 
 from bot.events import InboundEvent
@@ -38,6 +51,15 @@ SEND_ATTACHMENT = "send_attachment"
 COMMANDS_ALLOWED = frozenset({"postback"})
 # The action server is unreachable or overloaded, rather than an action raising.
 SERVER_DOWN = frozenset({502, 503, 504})
+# Rasa's own intents: a platform message is never read as one (it would reset, undo
+# or restart the conversation, and un-pause it).
+RASA_COMMANDS = frozenset({USER_INTENT_RESTART, USER_INTENT_BACK, USER_INTENT_SESSION_START})
+NOT_UNDERSTOOD = "nlu_fallback"
+# "/", "/ /", " // /": every leading slash goes, with the spaces between them.
+_LEADING_SLASHES = re.compile(r"^[\s/]+")
+
+# P2: a tenant waiting for a person who reports an emergency hears this at once.
+EMERGENCY_WHILE_PAUSED = ("utter_emergency_contacts", "action_hand_off_emergency", "utter_handoff")
 
 _action_failures: ContextVar[List[BaseException] | None] = ContextVar(
     "action_failures", default=None
@@ -62,11 +84,22 @@ class TrackerStoreMissing(SystemExit):
 
 
 def as_words(event: InboundEvent) -> str:
-    """The text the model reads for `event`: a leading "/" is not Rasa syntax here."""
+    """The text the model reads for `event`: leading slashes are not Rasa syntax here."""
     if event.kind in COMMANDS_ALLOWED:
         return event.text
-    words = event.text.strip().lstrip("/").strip()
+    words = _LEADING_SLASHES.sub("", event.text).strip()
     return words or event.text.replace("/", " ")
+
+
+def without_commands(parsed: Dict[str, Any], event: InboundEvent) -> Dict[str, Any]:
+    """`parsed` with no Rasa command in it: such a reading is taken as not understood."""
+    if event.kind in COMMANDS_ALLOWED:
+        return parsed
+    ranking = [i for i in parsed.get("intent_ranking") or [] if i.get("name") not in RASA_COMMANDS]
+    intent = parsed.get("intent") or {}
+    if intent.get("name") in RASA_COMMANDS:
+        intent = {"name": NOT_UNDERSTOOD, "confidence": 1.0}
+    return {**parsed, "intent": intent, "intent_ranking": ranking}
 
 
 def attachment_reading(event: InboundEvent) -> Dict[str, Any]:
@@ -86,6 +119,25 @@ def has_message(tracker: Any, event: InboundEvent) -> bool:
         isinstance(e, UserUttered) and e.message_id == event.event_id
         for e in tracker.applied_events()
     )
+
+
+def paused_when_received(tracker: Any, event: InboundEvent) -> bool:
+    """Whether the conversation was paused when `event` came into it (P2).
+
+    A message already saved (a retry after a crash) is judged by the pause before it;
+    one not saved yet, by the pause now.
+    """
+    if tracker is None:
+        return False
+    paused = False
+    for e in tracker.applied_events():
+        if isinstance(e, UserUttered) and e.message_id == event.event_id:
+            return paused
+        if isinstance(e, ConversationPaused):
+            paused = True
+        elif isinstance(e, (ConversationResumed, Restarted)):
+            paused = False
+    return bool(tracker.is_paused())
 
 
 class WatchedActionEndpoint(EndpointConfig):
@@ -261,3 +313,34 @@ async def record_screened(
         if screened.pause and not tracker.is_paused():
             tracker.update(ConversationPaused())
         await agent.processor.save_tracker(tracker)
+
+
+async def reading(agent: Agent, event: InboundEvent) -> Dict[str, Any]:
+    """The model's reading of `event`, which the dialogue is given as it is."""
+    if event.attachment:
+        return attachment_reading(event)
+    parsed = await agent.parse_message(as_words(event))
+    return {**without_commands(parsed, event), "text": event.text}
+
+
+async def emergency_while_paused(agent: Agent, event: InboundEvent, output: OutputChannel) -> None:
+    """P2: a conversation with people still gets the emergency contacts at once.
+
+    The dialogue answers nothing while paused; an emergency is the exception: the
+    contacts, the handoff raised to urgent, and the tenant told it was.
+    """
+    async with agent.lock_store.lock(event.conversation_id):
+        for action in EMERGENCY_WHILE_PAUSED:
+            await agent.execute_action(
+                event.conversation_id, action, output, "emergency_while_paused", 1.0
+            )
+            raise_if_actions_failed()
+
+
+async def forget(agent: Agent, event: InboundEvent) -> None:
+    """Take `event` back out of its conversation, so that it is answered again."""
+    async with agent.lock_store.lock(event.conversation_id):
+        tracker = await agent.tracker_store.retrieve(event.conversation_id)
+        if has_message(tracker, event):
+            tracker.update(UserUtteranceReverted())
+            await agent.tracker_store.save(tracker)

@@ -15,19 +15,20 @@ from datetime import datetime, timedelta, timezone
 from functools import partial
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, Dict, List, Set
 
-from rasa.core.channels.channel import OutputChannel, UserMessage
-from rasa.shared.core.events import UserUtteranceReverted
+from rasa.core.channels.channel import UserMessage
 from sanic import Sanic
 
 from bot.channels.dialogue import (
     ActionsFailed,
     OutboxOutput,
-    as_words,
-    attachment_reading,
     configured_tracker_store,
+    emergency_while_paused,
+    forget,
     has_message,
     insist_on_the_tracker_store,
+    paused_when_received,
     raise_if_actions_failed,
+    reading,
     record_screened,
     user_message,
     watch_actions,
@@ -58,8 +59,6 @@ APOLOGY = (
     "Sorry, something went wrong on our side and I can't answer just now. "
     "I've kept your message and will reply here as soon as I can."
 )
-# P2: a tenant waiting for a person who reports an emergency hears this at once.
-EMERGENCY_WHILE_PAUSED = ("utter_emergency_contacts", "action_hand_off_emergency", "utter_handoff")
 EMERGENCY_CONFIDENCE = 0.5
 
 
@@ -235,14 +234,14 @@ class ChannelRuntime:
         except Exception as error:
             heartbeat.cancel()
             logger.exception("Processing %s event %s failed", event.platform, event.event_id)
-            await self._try_again_later(item, repr(error))
+            await self._try_again_later(item, repr(error), agent)
         else:
             heartbeat.cancel()
             try:
                 await in_thread(self.intake.processed, item.row_id, self._clock())
             except Exception as error:  # handled: a retry finds it in the conversation
                 logger.exception("Could not mark event %s processed", item.row_id)
-                await self._try_again_later(item, repr(error))
+                await self._try_again_later(item, repr(error), agent)
         finally:
             heartbeat.cancel()
 
@@ -256,49 +255,28 @@ class ChannelRuntime:
         # it queues and logs nothing twice, and finishes what the crash cut short.
         tracker = await agent.tracker_store.retrieve(event.conversation_id)
         handled = has_message(tracker, event)
-        paused = tracker is not None and tracker.is_paused()
-        parsed = await self._read(agent, event)
+        paused = paused_when_received(tracker, event)
+        parsed = await reading(agent, event)
         intent = Intent(
             (parsed.get("intent") or {}).get("name"),
             float((parsed.get("intent") or {}).get("confidence") or 0.0),
         )
         screened = await in_thread(self.screening.screen, event, intent, self._clock())
         if screened.dialogue:
+            output = OutboxOutput(self.enqueue_reply, event)
             if not handled:
-                output = OutboxOutput(self.enqueue_reply, event)
                 await on_new_message(user_message(event, output, parsed))
                 raise_if_actions_failed()
-                if paused and _is_emergency(intent):
-                    await self._emergency_while_paused(agent, event, output)
+            # Also when the message was saved before a failure: its dedupe keys send the
+            # contacts once, and the handoff is raised once.
+            if paused and _is_emergency(intent):
+                await emergency_while_paused(agent, event, output)
             if screened.later:
                 now = self._clock()
                 await in_thread(self.screening.send_later, event, screened.later, now)
         elif not handled:
             await record_screened(agent, event, screened, parsed)
         self._outbox_ready.set()
-
-    @staticmethod
-    async def _read(agent: Agent, event: InboundEvent) -> Dict[str, Any]:
-        """The model's reading of `event`, which the dialogue is given as it is."""
-        if event.attachment:
-            return attachment_reading(event)
-        parsed = await agent.parse_message(as_words(event))
-        return {**parsed, "text": event.text}
-
-    async def _emergency_while_paused(
-        self, agent: Agent, event: InboundEvent, output: OutputChannel
-    ) -> None:
-        """P2: a conversation with people still gets the emergency contacts at once.
-
-        The dialogue answers nothing while paused; an emergency is the exception: the
-        contacts, the handoff raised to urgent, and the tenant told it was.
-        """
-        async with agent.lock_store.lock(event.conversation_id):
-            for action in EMERGENCY_WHILE_PAUSED:
-                await agent.execute_action(
-                    event.conversation_id, action, output, "emergency_while_paused", 1.0
-                )
-                raise_if_actions_failed()
 
     async def _after_failed_actions(
         self, agent: Agent, item: Claimed, error: ActionsFailed
@@ -311,26 +289,18 @@ class ChannelRuntime:
         event = item.event
         try:
             await self.enqueue_reply(event, APOLOGY, 0, key="apology")
-            await self._forget(agent, event)
+            await forget(agent, event)
             if error.server_down:
                 now = self._clock()
                 await in_thread(self.intake.postpone, item, now, repr(error), ACTIONS_DOWN_RETRY)
                 return
         except Exception:
             logger.exception("Could not set %s event %s aside", event.platform, event.event_id)
-        await self._try_again_later(item, repr(error))
+        await self._try_again_later(item, repr(error), agent)
 
-    async def _forget(self, agent: Agent, event: InboundEvent) -> None:
-        """Take `event` back out of its conversation, so that it is answered again."""
-        async with agent.lock_store.lock(event.conversation_id):
-            tracker = await agent.tracker_store.retrieve(event.conversation_id)
-            if has_message(tracker, event):
-                tracker.update(UserUtteranceReverted())
-                await agent.tracker_store.save(tracker)
-
-    async def _try_again_later(self, item: Claimed, error: str) -> None:
+    async def _try_again_later(self, item: Claimed, error: str, agent: Agent) -> None:
         try:
-            await in_thread(self.intake.failed, item, self._clock(), error)
+            aside = await in_thread(self.intake.failed, item, self._clock(), error)
         except Exception:
             # The store failed too: the claim runs out and the event is claimed again.
             logger.exception(
@@ -338,6 +308,30 @@ class ChannelRuntime:
                 item.row_id,
                 self.intake.lease,
             )
+            return
+        if aside:
+            await self._hand_over_set_aside(agent, item.event)
+
+    async def _hand_over_set_aside(self, agent: Agent | None, event: InboundEvent) -> None:
+        """P12: a message set aside is seen by a person, and the tenant told once.
+
+        An emergency read by the model is handed over as one, urgent (P2).
+        """
+        try:
+            emergency = _is_emergency(_intent(await reading(agent, event)))
+        except Exception:  # the model is what fails: a person reads the message anyway
+            emergency = False
+        logger.error("Set aside %s event %s for staff", event.platform, event.event_id)
+        try:
+            now = self._clock()
+            await in_thread(self.screening.hand_over_set_aside, event, emergency, now)
+        except Exception:
+            logger.exception("Could not hand over %s event %s", event.platform, event.event_id)
+        try:
+            # The same key as the apology for failed actions: the tenant hears it once.
+            await self.enqueue_reply(event, APOLOGY, 0, key="apology")
+        except Exception:
+            logger.exception("Could not apologise for %s event %s", event.platform, event.event_id)
 
     async def _retention_loop(self) -> None:
         """P10: remove public Facebook comments once they are older than the setting."""
@@ -373,6 +367,11 @@ class ChannelRuntime:
                 worked = False
             if not worked:
                 await _wait(self._outbox_ready, IDLE_WAIT)
+
+
+def _intent(parsed: Dict[str, Any]) -> Intent:
+    intent = parsed.get("intent") or {}
+    return Intent(intent.get("name"), float(intent.get("confidence") or 0.0))
 
 
 def _is_emergency(intent: Intent) -> bool:

@@ -19,9 +19,11 @@ import json
 import logging
 from typing import Any, Iterable
 
-from rasa.core.tracker_store import SQLTrackerStore
+import sqlalchemy as sa
+from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
+from sqlalchemy.orm import sessionmaker
 
 from bot.tenancy.masking import (
     awaits_security_answer,
@@ -44,6 +46,12 @@ class MaskedSQLTrackerStore(SQLTrackerStore):
         """Rasa's SQL store, made when the Rasa server starts: logs are guarded then."""
         withhold_answers_from_logs()
         super().__init__(*args, **kwargs)
+        # Rasa's engine puts the row it failed to write, a tenant's message with it, in
+        # its errors, which are logged whole: the same engine, with the values hidden.
+        url = self.engine.url
+        self.engine.dispose()
+        self.engine = sa.create_engine(url, hide_parameters=True, **create_engine_kwargs(url))
+        self.sessionmaker = sessionmaker(bind=self.engine)
 
     async def keys(self) -> Iterable[str]:
         """Every conversation id, read in a worker thread."""

@@ -36,6 +36,8 @@ class Reason(str, Enum):
     NEGATIVE_PUBLIC_COMMENT = "negative_public_comment"
     # An author blocked by moderation (P7): staff review the block and any report.
     MODERATION_REVIEW = "moderation_review"
+    # A message the assistant failed to answer, set aside after its last attempt (P12).
+    PROCESSING_FAILED = "processing_failed"
 
 
 class Team(str, Enum):
@@ -72,6 +74,7 @@ ROUTES = {
     Reason.IDENTITY_CHECK_FAILED: (Team.CUSTOMER_EXPERIENCE, Priority.NORMAL),
     Reason.NEGATIVE_PUBLIC_COMMENT: (Team.CUSTOMER_EXPERIENCE, Priority.NORMAL),
     Reason.MODERATION_REVIEW: (Team.COMMUNICATIONS, Priority.NORMAL),
+    Reason.PROCESSING_FAILED: (Team.CUSTOMER_EXPERIENCE, Priority.NORMAL),
     Reason.EMERGENCY: (Team.REPAIRS_EMERGENCY, Priority.URGENT),
 }
 

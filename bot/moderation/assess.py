@@ -7,8 +7,8 @@ This module only reads text and says what it found; hiding, blocking and reporti
 for its callers. Reasons are fixed phrases: nothing here repeats what was matched.
 
 Words are matched whole after seeing through disguises ("f*ck", "sh1t", "F.U.C.K",
-"f u c k", "fuuuck" all read "fuck"), never as fragments, so "Scunthorpe", "cocktail"
-and "assessment" pass. Judgement calls:
+"f u c k", "fuuuck", "fúck" and "fuсk" with a Cyrillic "с" all read "fuck"), never as
+fragments, so "Scunthorpe", "cocktail" and "assessment" pass. Judgement calls:
 
 - Mild words are not swearing: "bloody", "hell", "damn", "crap", "bugger", "sod" and
   "arsed" are neither removed nor masked ("crap service" is a civil complaint), but the
@@ -26,13 +26,15 @@ and "assessment" pass. Judgement calls:
   known shorteners, so a missing space ("broke.me and") is not a link.
 - A link to an ordinary website stays up: only shorteners, known bad sites, and
   unknown links with another sign of spam (see `links.link_findings`) come down.
+- A link goes to the host after the last "@" ("https://gov.uk@evil.com" is a link to
+  evil.com); that disguise, and a link to a bare IP address, come down.
 - "Someone's going to get hurt" is a threat, as P7's examples say, though a tenant may
   mean a hazard; staff see removed posts and can restore them.
 """
 
 from __future__ import annotations
 
-from bot.moderation.lexicon import INSULT, as_read, read_words
+from bot.moderation.lexicon import INSULT, read_words, shown
 from bot.moderation.links import link_findings, linked_domains
 from bot.moderation.phrases import BAIT, BY_KIND, CALL, PHRASES, SELF, SENTENCE_END, SPAM
 from bot.moderation.rules import (
@@ -44,6 +46,7 @@ from bot.moderation.rules import (
     ModerationRules,
 )
 from bot.moderation.staff_names import names_staff, refers_to_staff, staff_names
+from bot.privacy import normalise as visible
 
 
 def assess(text: str, rules: ModerationRules, abusive_intent: bool = False) -> Assessment:
@@ -58,8 +61,8 @@ def assess(text: str, rules: ModerationRules, abusive_intent: bool = False) -> A
     Returns:
         The findings; abuse is aimed at staff when its sentence refers to staff.
     """
-    text = as_read(text)
-    norm, placed = read_words(text)
+    text = shown(text)
+    norm, placed = read_words(visible.fold_lookalikes(text))
     names = staff_names(rules)
     found: dict[tuple[Category, str], bool] = {}
 

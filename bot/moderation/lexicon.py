@@ -122,11 +122,18 @@ _TOKEN = re.compile(r"[\w@$!*]+")
 _F_ING = re.compile(r"(?<![^\W_])f['’\-]in[g']?(?![^\W_])", re.I)
 
 
-def as_read(text: str) -> str:
-    """`text` as a reader sees it (bot.privacy.normalise), for moderation to read."""
+def shown(text: str) -> str:
+    """`text` as a reader sees it (bot.privacy.normalise): what is masked and stored."""
     # Zero-width characters, odd spaces and full-width letters change nothing for a
     # reader, so they must change nothing here (bot.privacy.normalise).
     return visible.normalise(text).text
+
+
+def as_read(text: str) -> str:
+    """`text` as moderation matches words in it: shown, and lookalike letters folded."""
+    # Nor do accents and Cyrillic or Greek lookalikes ("fuсk", "Kаren") in a word
+    # matched; a post is masked and its links read as shown, so "gоv.uk" is not gov.uk.
+    return visible.fold_lookalikes(shown(text))
 
 
 def _words(text: str) -> list[_Word]:
@@ -195,11 +202,13 @@ def has_swearing(text: str) -> bool:
 def mask_swearing(text: str) -> str:
     """The post with each swear word or slur as its first letter and asterisks ("f***").
 
-    Everything else is unchanged but for what a reader cannot see (bot.privacy.normalise).
+    Everything else is unchanged but for what a reader cannot see (bot.privacy.normalise):
+    accents and other scripts are kept as written, though they cannot hide a word.
     """
-    text = as_read(text)
+    text = shown(text)
     out, pos = [], 0
-    for word in _words(text):
+    # The same length as `text`, so each word found in it is in the same place there.
+    for word in _words(visible.fold_lookalikes(text)):
         if word.kind in _SWEARING and word.start >= pos:
             first = word.word[0].upper() if text[word.start].isupper() else word.word[0]
             out += [text[pos : word.start], first + "*" * (len(word.word) - 1)]

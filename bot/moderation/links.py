@@ -17,6 +17,16 @@ _LINK = re.compile(
     r"(?![\w@-])((?::\d+)?[/?#]\S*)?",
     re.I,
 )
+# A link from its scheme to the end of its host, when it has a user name before "@"
+# ("https://gov.uk@evil.com" goes to evil.com) or is an IP address ("http://1.2.3.4"):
+# both are the disguises of a phishing link.
+_DISGUISED = re.compile(
+    r"(?<![\w.\-])https?://(?P<authority>[^\s/?#\\\"'<>()\[\]{}]*@[^\s/?#\\\"'<>()\[\]{}@]*"
+    r"|(?:\d{1,3}\.){3}\d{1,3}(?![\w.]))",
+    re.I,
+)
+_IP = re.compile(r"(?:\d{1,3}\.){3}\d{1,3}")
+_DOMAIN = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+([a-z]{2,24})")
 # Bare "name.tld" counts only for these; other TLDs need a scheme, "www." or a path.
 _STRONG_TLDS = frozenset(
     "com net org uk io info biz xyz ru cn top click link online site club app dev example "
@@ -32,16 +42,32 @@ def _within(domain: str, parents: tuple[str, ...]) -> bool:
 def linked_domains(text: str, shorteners: tuple[str, ...]) -> list[str]:
     """The domains linked in `text`; a bare "name.tld" only for common TLDs or `shorteners`."""
     found = []
+    disguised = [(m.start(), m.end(), _host(m)) for m in _DISGUISED.finditer(text)]
+    for start, _, host in disguised:
+        if host:
+            found.append((start, host))
     for m in _LINK.finditer(text):
         scheme, www, host, tld, path = m.groups()
+        if any(start <= m.start() < end for start, end, _ in disguised):
+            continue  # part of a link read above
         domain = host.lower().removeprefix("www.")
         if tld.lower() not in _TLDS:
             continue
         if not (scheme or www or path or tld.lower() in _STRONG_TLDS):
             if not _within(domain, shorteners):
                 continue
-        found.append(domain)
-    return list(dict.fromkeys(found))
+        found.append((m.start(), domain))
+    return list(dict.fromkeys(domain for _, domain in sorted(found)))
+
+
+def _host(link: re.Match[str]) -> str | None:
+    """Where a link with a scheme goes: the host after the last "@", or its IP address."""
+    host = link.group("authority").rsplit("@", 1)[-1].rstrip(".,;:!")
+    host = re.sub(r":\d*$", "", host).lower().removeprefix("www.")
+    if _IP.fullmatch(host):
+        return host
+    m = _DOMAIN.fullmatch(host)
+    return host if m and m.group(1) in _TLDS else None
 
 
 def links(text: str) -> list[str]:
@@ -78,8 +104,8 @@ def link_findings(
     A link to an ordinary website is no offence on its own: a tenant may cite their
     residents' group or a guide. It comes down for a shortener (which hides where it
     goes), a known bad site, or with another sign of trouble: spam words, more than one
-    unknown site, an address that costs nothing to register, or text that names another
-    website than the one it goes to.
+    unknown site, an address that costs nothing to register, text that names another
+    website than the one it goes to, or a link by IP address or with a name before "@".
     """
     # A labelled link's address may hide behind its text's path ("gov.uk/x](http://...").
     labelled = [m.group("md_url") or m.group("a_url") or "" for m in _LABELLED.finditer(text)]
@@ -98,6 +124,7 @@ def link_findings(
         or len(unknown) > 1
         or any(d.rsplit(".", 1)[-1] in risky for d in unknown)
         or _mismatched(text, rules.shorteners)
+        or bool(_DISGUISED.search(text))
     )
     found = []
     for domain in unknown:

@@ -7,6 +7,7 @@ import re
 from bot.moderation.lexicon import plain
 from bot.moderation.phrases import ROLES, STAFF
 from bot.moderation.rules import ModerationRules
+from bot.privacy import normalise as visible
 
 # Staff -----------------------------------------------------------------------------
 _INTRODUCES_SELF = re.compile(r"(?:my\s+name\s+is|my\s+name's|i\s+am|i'?m|this\s+is|call\s+me)\s+$")
@@ -14,7 +15,10 @@ _INTRODUCES_SELF = re.compile(r"(?:my\s+name\s+is|my\s+name's|i\s+am|i'?m|this\s
 
 def staff_names(rules: ModerationRules) -> re.Pattern[str] | None:
     """Full names or aliases, or a staff first name right next to a role word."""
-    names = [n for m in rules.staff for n in (m.name, *m.aliases) if n.split()]
+    # Read as posts are: "Siân" is found written "Sian" too.
+    names = [
+        visible.fold_lookalikes(n) for m in rules.staff for n in (m.name, *m.aliases) if n.split()
+    ]
     if not names:
         return None
     full = "|".join(r"\s+".join(re.escape(p) for p in plain(n).split()) for n in names)

@@ -60,9 +60,10 @@ def digest(item: Any) -> str:
 
 def from_millis(value: Any, fallback: datetime) -> datetime:
     """A time in milliseconds since the epoch, or `fallback` if it is not one."""
+    # A time beyond what the clock can show (OSError) is no time: the message is kept.
     try:
         return datetime.fromtimestamp(int(value) / 1000, timezone.utc)
-    except (TypeError, ValueError, OverflowError):
+    except (TypeError, ValueError, OverflowError, OSError):
         return fallback
 
 
@@ -70,5 +71,5 @@ def from_seconds(value: Any, fallback: datetime) -> datetime:
     """A time in seconds since the epoch, or `fallback` if it is not one."""
     try:
         return datetime.fromtimestamp(int(value), timezone.utc)
-    except (TypeError, ValueError, OverflowError):
+    except (TypeError, ValueError, OverflowError, OSError):
         return fallback

@@ -71,6 +71,8 @@ def twitter_crc_response(crc_token: str, secret: str) -> dict:
 
 
 def _same(given: str | None, expected: str) -> bool:
-    if not given:
+    # A byte that is not ASCII reaches here as a lone surrogate (Sanic decodes headers
+    # with surrogateescape): no signature has one, and it cannot be encoded.
+    if not given or not given.isascii():
         return False
     return hmac.compare_digest(given.strip().encode(), expected.encode())

@@ -78,9 +78,13 @@ ACCOUNT_NUMBER = re.compile(
     IGNORE_CASE,
 )
 NATIONAL_INSURANCE = re.compile(
-    r"\b[A-Z]{2}[\s-]?\d{2}[\s-]?\d{2}[\s-]?\d{2}[\s-]?[A-D]\b", IGNORE_CASE
+    r"\b[A-Z]{2}(?:\s{1,3}|-)?\d{2}(?:\s{1,3}|-)?\d{2}(?:\s{1,3}|-)?\d{2}(?:\s{1,3}|-)?[A-D]\b",
+    IGNORE_CASE,
 )
-PHONE_START = re.compile(r"(?<![\w£$€.,/:])(?:(?:\+\s?44|0044)(?:\s?\(0\))?|\(0|0)(?=[\d\s)(\-])")
+# "Tel:0161..." and "07700900123/07700900124" start a number; a time ("10:07") does not.
+PHONE_START = re.compile(
+    r"(?<![\w£$€.,])(?<!\d:)(?:(?:\+\s?44|0044)(?:\s?\(0\))?|\(0|0)(?=[\d\s)(\-])"
+)
 # An account number written straight after a sort code: "20-45-77 31926819".
 ACCOUNT_AFTER_SORT_CODE = re.compile(
     r"\W{1,4}(?:[a-z/]{1,8}\.?\s*[:#-]?\s*)?(\d{8})\b", IGNORE_CASE
@@ -239,12 +243,15 @@ def _phones(text: str) -> Iterator[Tuple[int, int]]:
         # +44 and 0044 (with or without "(0)") stand for the leading 0.
         digits, ends = "0", []
         position = match.end()
-        while position < len(text) and text[position] in "0123456789 -()." and len(digits) < 11:
-            if text[position].isdigit():
-                digits += text[position]
+        gap = 0  # whitespace in a row: up to three ("07700  900123", a tab, a line break)
+        while position < len(text) and len(digits) < 11:
+            char = text[position]
+            if char in "0123456789":
+                digits += char
                 ends.append((len(digits), position + 1))
-            elif text[position] == " " and text[position - 1] == " ":
+            elif not (char.isspace() or char in "-().") or (gap == 3 and char.isspace()):
                 break
+            gap = gap + 1 if char.isspace() else 0
             position += 1
         after = {count: end for count, end in ends}
         for count in (11, 10):

@@ -9,7 +9,9 @@ must change nothing for the checks either. `normalise` undoes them:
 - format characters (Unicode category Cf: zero-width spaces and joiners, soft
   hyphens, direction marks, byte-order marks) are removed;
 - every other space (non-breaking, thin, ideographic: category Z) is a plain space;
-- every dash (category Pd, such as the non-breaking hyphen) is a hyphen-minus.
+- every dash (category Pd, such as the non-breaking hyphen) is a hyphen-minus;
+- every decimal digit of any script (Arabic-Indic "٠٧٧", Devanagari "०७७") is its
+  ASCII digit, and the combining marks written on a digit ("0́") are dropped.
 
 Nothing else changes (case included), so a finding in the normalised text is a
 finding in the post; `NormalisedText.original_span` says where it was written, so a
@@ -19,6 +21,7 @@ span taken out of the post takes any zero-width characters inside it too.
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -91,7 +94,8 @@ def normalise(text: str) -> NormalisedText:
         nonlocal size
         if not out:
             return
-        one_to_one = len(out) == end - begin
+        # "ﬁ" and an accent read "fí": two for two, but not each for each.
+        one_to_one = len(out) == end - begin and (len(out) == 1 or out == text[begin:end])
         last = pieces[-1] if pieces else None
         if one_to_one and last and last[3] and last[2] == begin:
             pieces[-1] = (last[0], last[1], end, True)  # one piece for a run
@@ -105,7 +109,7 @@ def normalise(text: str) -> NormalisedText:
             add(run.group(), run.start(), run.end())
             continue
         start = run.start()
-        if unicodedata.combining(text[start]) and pieces and pieces[-1][3]:
+        if _mark(text[start]) and pieces and pieces[-1][3]:
             # An accent after a plain letter composes with it: the letter joins it.
             at, begin, end, _ = pieces.pop()
             if end - begin > 1:
@@ -122,15 +126,24 @@ def _clusters(text: str, start: int, end: int) -> List[Tuple[int, int]]:
     """Each character of `text[start:end]` with the combining marks after it."""
     clusters: List[Tuple[int, int]] = []
     for index in range(start, end):
-        if clusters and unicodedata.combining(text[index]):
+        if clusters and _mark(text[index]):
             clusters[-1] = (clusters[-1][0], index + 1)
         else:
             clusters.append((index, index + 1))
     return clusters
 
 
+def _mark(char: str) -> bool:
+    """A combining mark, written on the character before it."""
+    return bool(unicodedata.combining(char)) or unicodedata.category(char) == "Mn"
+
+
 def _reading(cluster: str) -> str:
     """What one character (with its combining marks) reads as."""
+    digit = unicodedata.decimal(cluster[0], None)
+    if digit is not None:
+        # A digit reads as a digit in any script, and an accent on it hides nothing.
+        return str(digit)
     category = unicodedata.category(cluster[0])
     if category == "Cf":
         return ""
@@ -142,3 +155,42 @@ def _reading(cluster: str) -> str:
     if unicodedata.category(out[0]) == "Pd" and len(out) == 1:
         return "-"
     return out
+
+
+# Letters of other scripts that look like Latin ones ("fuсk" with a Cyrillic "с"), and
+# Latin letters with a stroke rather than an accent, which NFKD leaves whole.
+_LOOKALIKES = dict(
+    zip(
+        "аеорсухіјѕԁԛԝһӏкмт"  # Cyrillic
+        "АВЕКМНОРСТХУІЈЅԚԜҺӀ"
+        "οαειϳκνρτυχγηβ"  # Greek
+        "ΑΒΕΖΗΙΚΜΝΟΡΤΥΧ"
+        "ıłøđħŀ"  # Latin
+        "ØŁĐĦ",
+        "aeopcyxijsdqwhlkmtABEKMHOPCTXYIJSQWHIoaeijkvptuxynbABEZHIKMNOPTYXilodhlOLDH",
+        strict=True,
+    )
+)
+
+
+def fold_lookalikes(text: str) -> str:
+    """`text` with each letter that looks like a plain Latin letter made that letter.
+
+    Accents go ("fúck" reads "fuck", "Ḱaren" "Karen"), and Cyrillic and Greek letters
+    that look like Latin ones become them ("fuсk" with a Cyrillic "с"). Moderation
+    matches words against this; it is never shown or stored, since it mangles a
+    Polish, Welsh or Ukrainian post. One character for one, so a place in it is the
+    same place in `text`.
+    """
+    if text.isascii():
+        return text
+    return "".join(char if char < "\x80" else _fold(char) for char in text)
+
+
+@functools.lru_cache(maxsize=4096)
+def _fold(char: str) -> str:
+    letters = [c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c)]
+    if len(letters) != 1:
+        return _LOOKALIKES.get(char, char)  # "ﬁ", or a letter made of two
+    letter = _LOOKALIKES.get(letters[0], letters[0])
+    return letter if letter.isascii() and letter.isalpha() else _LOOKALIKES.get(char, char)

@@ -26,7 +26,14 @@ from sqlalchemy.engine import Engine
 
 from bot.association import Association
 from bot.events import InboundEvent, Platform, Surface
-from bot.handoff.handoffs import Conversation, HandoffRepository, Reason, plan
+from bot.handoff.handoffs import (
+    Conversation,
+    Handoff,
+    HandoffRepository,
+    Priority,
+    Reason,
+    plan,
+)
 from bot.handoff.working_hours import WorkingCalendar, describe_when
 from bot.moderation import Assessment, Category, assess, mask_swearing
 from bot.moderation.log import ACTION_OF, DONE, FOR_STAFF, Action, History, ModerationLog, Subject
@@ -118,6 +125,23 @@ class Screening:
     def send_later(self, event: InboundEvent, calls: Sequence[Call], now: datetime) -> None:
         """Queue the calls a screening left for after the dialogue (a block)."""
         self._enqueue(event, calls, now, "after")
+
+    def hand_over_set_aside(self, event: InboundEvent, emergency: bool, now: datetime) -> Handoff:
+        """P12: a message set aside after failing goes to people; an emergency is urgent.
+
+        The conversation's open handoff is kept (raised, for an emergency); else one
+        is added.
+        """
+        existing = self._handoffs.open_for(event.conversation_id)
+        if existing is None:
+            reason = Reason.EMERGENCY if emergency else Reason.PROCESSING_FAILED
+            conversation = Conversation(
+                event.conversation_id, event.platform, event.surface, event.author_id
+            )
+            return self._handoffs.add(plan(reason, conversation, now, self._calendar))
+        if emergency and existing.priority is not Priority.URGENT:
+            return self._handoffs.raise_to_emergency(existing.id, now, self._calendar)
+        return existing
 
     def _take_down_or_move(
         self, event: InboundEvent, decided: Triage, kept: str, now: datetime

@@ -9,7 +9,9 @@ Failures are counted three ways, each within 24 hours of its first failure:
 - against the platform account: three lock it for 30 minutes, and it is told so; a
   locked account is refused without checking;
 - against what was typed to name the tenancy, in canonical form (so "TEN-204817",
-  "ten204817" and "tenancy ref 204817" are one): three lock it for 30 minutes and the
+  "ten204817" and "tenancy ref 204817" are one, and an address is its postcode and
+  house or flat number, so "my address is 14 elm rd, leeds LS6 2AB" is "14 Elm Road
+  LS6 2AB"): three lock it for 30 minutes and the
   account that made the third is told so. This counts the same for a made-up tenancy
   as for a real one, so no reply says whether a tenancy exists;
 - against the real tenancy named, however it was named and from whichever account or
@@ -20,24 +22,35 @@ Failures are counted three ways, each within 24 hours of its first failure:
 
 Verification belongs to one platform account in one conversation, and lapses after
 30 minutes without a message from it.
+
+A check cut short by another matter (a repair) may be taken up again where it stopped,
+with the answers already given, only while they are at most 30 minutes old; it is
+still checked once, at the end, and counts as one attempt.
 """
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta, timezone
 from enum import Enum
 from typing import Any, Callable, Iterable
 
-from sqlalchemy import select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from bot.handoff.handoffs import Conversation, HandoffRepository, Reason, plan
 from bot.handoff.working_hours import WorkingCalendar
-from bot.store import as_aware, identity_attempts, identity_subjects, to_utc
+from bot.store import identity_attempts, identity_subjects, to_utc
 from bot.tenancy.answers import Locator
+from bot.tenancy.identity_locks import (
+    account_subject,
+    count_failure,
+    ensure_rows,
+    locator_subject,
+    lock,
+    locked_until,
+    tenancy_subject,
+)
 from bot.tenancy.records import Person, Tenancy, TenancyRepository
 from bot.tenancy.security_question import HashScheme, matching_index
 
@@ -47,8 +60,8 @@ LOCK_FOR = timedelta(minutes=30)
 TENANCY_LOCK_AFTER_FAILURES = 3
 TENANCY_LOCK_FOR = timedelta(hours=24)
 VERIFICATION_IDLE_LIMIT = timedelta(minutes=30)
-# Failures further apart than this do not add up to a lock.
-FAILURES_COUNT_FOR = timedelta(hours=24)
+# Answers of a check cut short are taken up again only this long after they were given.
+ANSWERS_KEPT_FOR = timedelta(minutes=30)
 
 
 class Outcome(str, Enum):
@@ -134,6 +147,16 @@ class Verification:
         return all(gap <= VERIFICATION_IDLE_LIMIT for gap in gaps)
 
 
+def answers_still_kept(given_at: Iterable[datetime | None], now: datetime) -> bool:
+    """Whether answers given at these times may be taken up again by a resumed check.
+
+    Args:
+        given_at: when each answer was given; None for one that cannot be read.
+        now: when the check resumes.
+    """
+    return all(at is not None and now - at <= ANSWERS_KEPT_FOR for at in given_at)
+
+
 class TenancyLockNotice:
     """Tells Customer Experience that a tenancy's checks stopped (P4, P11).
 
@@ -175,7 +198,7 @@ class IdentityChecks:
     def account_locked_until(self, account: Account, now: datetime) -> datetime | None:
         """When the account's lock ends, or None if it is not locked."""
         with self._engine.connect() as connection:
-            return _locked_until(connection, _account_subject(account), now)
+            return locked_until(connection, account_subject(account), now)
 
     def attempt(
         self, account: Account, conversation_id: str, answers: Answers, now: datetime
@@ -201,9 +224,9 @@ class IdentityChecks:
         # tenancy (the same whether or not one exists) and, quietly, against a real
         # tenancy however it was named (module docstring).
         subjects = Subjects(
-            _account_subject(account),
-            _locator_subject(answers.locator),
-            _tenancy_subject(tenancy.id) if tenancy else None,
+            account_subject(account),
+            locator_subject(answers.locator),
+            tenancy_subject(tenancy.id) if tenancy else None,
         )
         if tenancy:
             attempt["tenancy_id"] = tenancy.id
@@ -227,12 +250,31 @@ class IdentityChecks:
     ) -> tuple[CheckResult, bool]:
         """Record the attempt's outcome, counting a failure and locking where due.
 
-        Returns the result and whether the tenancy's checks stopped with it.
+        Two checks of one tenancy, one way of naming it or one account, settled at
+        once, are settled one after the other: each updates the rows it counts on
+        first, which holds the other back until it is committed (on SQLite, the first
+        update makes the transaction the only writer), so no check reads a lock the
+        other is about to set. Returns the result and whether the tenancy's checks
+        stopped with it.
         """
+        held = sorted(s for s in (subjects.account, subjects.locator, subjects.tenancy) if s)
+        ensure_rows(self._engine, held)
         with self._engine.begin() as connection:
-            locator_locked = _locked_until(connection, subjects.locator, now) is not None
+            # In one order, so two checks that share rows cannot wait for each other.
+            for subject in held:
+                connection.execute(
+                    identity_subjects.update()
+                    .where(identity_subjects.c.subject == subject)
+                    .values(failures=identity_subjects.c.failures)
+                )
+            account_until = locked_until(connection, subjects.account, now)
+            if account_until is not None:
+                # Locked by a check settled just before this one.
+                _insert_audit(connection, attempt, Outcome.REFUSED_LOCKED)
+                return CheckResult(Outcome.REFUSED_LOCKED, locked_until=account_until), False
+            locator_locked = locked_until(connection, subjects.locator, now) is not None
             tenancy_locked = subjects.tenancy is not None and (
-                _locked_until(connection, subjects.tenancy, now) is not None
+                locked_until(connection, subjects.tenancy, now) is not None
             )
             if index is not None and not locator_locked and not tenancy_locked:
                 # A success wipes no count: someone on the tenancy could otherwise
@@ -243,18 +285,18 @@ class IdentityChecks:
                 return CheckResult(Outcome.VERIFIED, person=person), False
             # A lock is not lengthened by guesses made while it lasts.
             counting = [subjects.account] + ([] if locator_locked else [subjects.locator])
-            shown = [_count_failure(connection, s, now, LOCK_AFTER_FAILURES) for s in counting]
+            shown = [count_failure(connection, s, now, LOCK_AFTER_FAILURES) for s in counting]
             stops = (
                 not tenancy_locked
                 and subjects.tenancy is not None
-                and _count_failure(connection, subjects.tenancy, now, TENANCY_LOCK_AFTER_FAILURES)
+                and count_failure(connection, subjects.tenancy, now, TENANCY_LOCK_AFTER_FAILURES)
             )
             if stops:
-                _lock(connection, subjects.tenancy, now + TENANCY_LOCK_FOR)
+                lock(connection, subjects.tenancy, now + TENANCY_LOCK_FOR)
             if any(shown):
                 until = now + LOCK_FOR
                 for subject in counting:
-                    _lock(connection, subject, until)
+                    lock(connection, subject, until)
                 _insert_audit(connection, attempt, Outcome.LOCKED)
                 return CheckResult(Outcome.LOCKED, locked_until=until), stops
             _insert_audit(connection, attempt, Outcome.FAILED)
@@ -274,63 +316,8 @@ class Subjects:
     tenancy: str | None
 
 
-def _account_subject(account: Account) -> str:
-    return f"account:{account.key}"
-
-
-def _tenancy_subject(tenancy_id: str) -> str:
-    return f"tenancy:{tenancy_id}"
-
-
-def _locator_subject(locator: Locator) -> str:
-    # Hashed: a mistyped address is the tenant's own words, not a record to keep.
-    typed = f"{locator.reference}|{locator.postcode}|{locator.address}".lower()
-    return f"locator:{hashlib.sha256(typed.encode()).hexdigest()}"
-
-
 def _insert_audit(connection: Connection, attempt: dict[str, Any], outcome: Outcome) -> None:
     connection.execute(identity_attempts.insert().values(**attempt, outcome=outcome.value))
-
-
-def _row(connection: Connection, subject: str, for_update: bool = False):
-    query = select(identity_subjects).where(identity_subjects.c.subject == subject)
-    return connection.execute(query.with_for_update() if for_update else query).first()
-
-
-def _locked_until(connection: Connection, subject: str, now: datetime) -> datetime | None:
-    row = _row(connection, subject)
-    until = as_aware(row.locked_until) if row else None
-    return until if until is not None and until > now else None
-
-
-def _count_failure(connection: Connection, subject: str, now: datetime, limit: int) -> bool:
-    """Count one failure; True when the subject has now failed `limit` times."""
-    row = _row(connection, subject, for_update=True)
-    if row is None:
-        connection.execute(
-            identity_subjects.insert().values(
-                subject=subject, failures=1, counting_since=to_utc(now), locked_until=None
-            )
-        )
-        return limit <= 1
-    since = as_aware(row.counting_since)
-    fresh = since is None or now - since > FAILURES_COUNT_FOR
-    failures = 1 if fresh else row.failures + 1
-    connection.execute(
-        identity_subjects.update()
-        .where(identity_subjects.c.subject == subject)
-        .values(failures=failures, counting_since=to_utc(now) if fresh else row.counting_since)
-    )
-    return failures >= limit
-
-
-def _lock(connection: Connection, subject: str, until: datetime) -> None:
-    values = {"failures": 0, "counting_since": None, "locked_until": to_utc(until)}
-    updated = connection.execute(
-        identity_subjects.update().where(identity_subjects.c.subject == subject).values(**values)
-    )
-    if updated.rowcount == 0:
-        connection.execute(identity_subjects.insert().values(subject=subject, **values))
 
 
 def staff_view(slots: dict[str, Any], last_message_at: datetime | None, now: datetime) -> str:

@@ -17,7 +17,7 @@ import hmac
 import json
 import os
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timezone
 from typing import Any, Sequence
 
 from cryptography.fernet import Fernet, InvalidToken
@@ -89,10 +89,24 @@ class Sealer:
         """A fresh key, as `SECURITY_ANSWERS_KEY` takes it."""
         return Fernet.generate_key().decode()
 
-    def seal(self, value: Any) -> str:
-        """`value` (anything JSON can hold), encrypted and authenticated."""
-        token = self._fernet.encrypt(json.dumps(value).encode()).decode()
-        return SEALED_PREFIX + token
+    def seal(self, value: Any, at: datetime | None = None) -> str:
+        """`value` (anything JSON can hold), encrypted and authenticated.
+
+        The token records when it was sealed (`at`, by default now): `sealed_at`.
+        """
+        data = json.dumps(value).encode()
+        if at is None:
+            token = self._fernet.encrypt(data)
+        else:
+            token = self._fernet.encrypt_at_time(data, int(at.timestamp()))
+        return SEALED_PREFIX + token.decode()
+
+    def sealed_at(self, sealed: Any) -> datetime | None:
+        """When `sealed` was sealed, or None if it was not sealed with this key."""
+        if self.open(sealed) is None:
+            return None
+        seconds = self._fernet.extract_timestamp(sealed[len(SEALED_PREFIX) :].encode())
+        return datetime.fromtimestamp(seconds, timezone.utc)
 
     def open(self, sealed: Any) -> Any | None:
         """The value inside `sealed`, or None if it was not sealed with this key."""

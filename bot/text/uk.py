@@ -3,8 +3,8 @@
 The personal-detail detector (bot/privacy/, P5) looks for these shapes in what people
 write in public; the identity answers (bot/tenancy/, P4) read the same shapes out of a
 tenant's answers to the security questions. Each shape is defined here and nowhere
-else; where the two read a shape differently (a postcode in running text is written
-with one space or none; an answer may space it any way), both readings are built from
+else; where the two read a shape differently (a postcode in running text has at most
+three spaces; an answer may space it any way), both readings are built from
 the same parts, side by side.
 """
 
@@ -80,8 +80,8 @@ STREET_ABBREVIATIONS = {
 # The outward code ("LS6", "SW1A") and inward code ("2AB") of a postcode.
 POSTCODE_OUTWARD = r"[A-Z]{1,2}\d[A-Z\d]?"
 POSTCODE_INWARD = r"\d[A-Z]{2}"
-# A postcode in running text: one space or none, and the Girobank's "GIR 0AA".
-POSTCODE = re.compile(rf"\b(?:{POSTCODE_OUTWARD}|GIR)\s?{POSTCODE_INWARD}\b", re.IGNORECASE)
+# A postcode in running text: up to three spaces or none, and the Girobank's "GIR 0AA".
+POSTCODE = re.compile(rf"\b(?:{POSTCODE_OUTWARD}|GIR)\s{{0,3}}{POSTCODE_INWARD}\b", re.IGNORECASE)
 # A postcode given as an answer, spaced any way; the outward and inward codes are groups.
 POSTCODE_PARTS = re.compile(rf"\b({POSTCODE_OUTWARD})\s*({POSTCODE_INWARD})\b", re.IGNORECASE)
 

@@ -9,7 +9,12 @@ import pytest
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import func, select
 
-from actions.identity import ActionTenancyGate, ActionVerifyIdentity, ValidateIdentityForm
+from actions.identity import (
+    ActionResumeIdentityCheck,
+    ActionTenancyGate,
+    ActionVerifyIdentity,
+)
+from actions.identity_form import ValidateIdentityForm
 from actions.session import ActionSessionStart
 from actions.tenancy import ActionAnswerTenancyQuestion
 from bot.association import load_association
@@ -296,6 +301,124 @@ async def test_public_or_unreadable_answers_are_not_checked(store, metadata, slo
     assert slots_of(events)["identity_status"] == status
     with store[1]._engine.connect() as connection:
         assert connection.execute(select(func.count()).select_from(identity_attempts)).scalar() == 0
+
+
+# Carrying on after an interruption (a repair typed at a question)
+
+
+def resume(store, now=NOW):
+    return ActionResumeIdentityCheck(store[0], SEALER, CALENDAR, clock(now))
+
+
+def given_at(at, **answers):
+    """Sealed answers as the form keeps them, sealed at `at`."""
+    sealed = {
+        "security_locator": lambda t: ["security_locator", asdict(locator(t))],
+        "security_name": lambda t: ["security_name", t],
+        "security_date_of_birth": lambda t: ["security_date_of_birth", t],
+    }
+    return {slot: SEALER.seal(sealed[slot](text), at=at) for slot, text in answers.items()}
+
+
+async def test_yes_carries_on_at_the_question_reached_and_checks_once(store):
+    # The locator and name were given before a repair interrupted, ten minutes ago.
+    kept = given_at(
+        NOW - timedelta(minutes=10),
+        security_locator="TEN-204817",
+        security_name="margaret thompson",
+    )
+    events, dispatcher = await run(
+        resume(store), text="yes please", intent="affirm", metadata=PRIVATE, slots=kept
+    )
+    assert slots_of(events) == {"identity_status": "unverified"}  # answers left as they are
+    assert dispatcher.messages == []
+    # The form starts again: the kept answers pass its validation sealed as they were,
+    # and only the date of birth is left to ask.
+    tracker = make_tracker(
+        text="yes please",
+        intent="affirm",
+        metadata=PRIVATE,
+        slots=kept,
+        events=[
+            {"event": "user", "text": "yes please"},
+            *({"event": "slot", "name": n, "value": v} for n, v in kept.items()),
+        ],
+    )
+    dispatcher = CollectingDispatcher()
+    validated = slots_of(await validator().run(dispatcher, tracker, domain()))
+    assert validated == kept and dispatcher.messages == []
+    # One complete check, one attempt: verified with the answers given before and after.
+    born = SEALER.seal(["security_date_of_birth", "1958-04-12"])
+    events, _ = await run(
+        verify(store), metadata=PRIVATE, slots={**kept, "security_date_of_birth": born}
+    )
+    assert slots_of(events)["identity_status"] == "verified"
+    with store[0]._engine.connect() as connection:
+        assert connection.execute(select(func.count()).select_from(identity_attempts)).scalar() == 1
+
+
+async def test_a_resumed_check_that_fails_counts_once(store):
+    kept = given_at(NOW - timedelta(minutes=10), security_locator="TEN-204817")
+    events, _ = await run(resume(store), text="yes", intent="affirm", metadata=PRIVATE, slots=kept)
+    assert slots_of(events) == {"identity_status": "unverified"}
+    wrong = {**WRONG, "security_locator": kept["security_locator"]}
+    events, _ = await run(verify(store), metadata=PRIVATE, slots=wrong)
+    assert slots_of(events)["identity_status"] == "failed"
+    with store[0]._engine.connect() as connection:
+        assert connection.execute(select(func.count()).select_from(identity_attempts)).scalar() == 1
+    # Two more failures lock the account, as three failures always do.
+    for minute in (1, 2):
+        events, _ = await run(
+            verify(store, NOW + timedelta(minutes=minute)), metadata=PRIVATE, slots=WRONG
+        )
+    assert slots_of(events)["identity_status"] == "locked"
+
+
+@pytest.mark.parametrize(
+    "text, intent",
+    [("no", "deny"), ("no thanks", "deny"), ("stop", "affirm"), ("never mind", "greet")],
+)
+async def test_no_or_stop_ends_the_interrupted_check_with_nothing_kept(store, text, intent):
+    kept = given_at(NOW, security_locator="TEN-204817")
+    events, _ = await run(resume(store), text=text, intent=intent, metadata=PRIVATE, slots=kept)
+    assert slots_of(events) == {
+        **{slot: None for slot in SECURITY_SLOTS},
+        "identity_status": "stopped",
+    }
+
+
+async def test_answers_older_than_the_limit_are_not_taken_up_again(store):
+    kept = {
+        **given_at(NOW - timedelta(minutes=31), security_locator="TEN-204817"),
+        **given_at(NOW - timedelta(minutes=2), security_name="margaret thompson"),
+    }
+    events, _ = await run(resume(store), text="yes", intent="affirm", metadata=PRIVATE, slots=kept)
+    assert slots_of(events) == {
+        **{slot: None for slot in SECURITY_SLOTS},
+        "identity_status": "unverified",
+    }
+
+
+async def test_answers_not_sealed_by_this_server_are_not_taken_up_again(store):
+    forged = {"security_locator": Sealer(Sealer.new_key()).seal(["security_locator", REFERENCE])}
+    events, _ = await run(
+        resume(store), text="yes", intent="affirm", metadata=PRIVATE, slots=forged
+    )
+    assert slots_of(events)["security_locator"] is None
+
+
+async def test_a_locked_account_is_not_taken_back_to_the_questions(store):
+    for minute in range(3):
+        await run(verify(store, NOW + timedelta(minutes=minute)), metadata=PRIVATE, slots=WRONG)
+    kept = given_at(NOW, security_locator="TEN-204817")
+    later = NOW + timedelta(minutes=5)
+    events, _ = await run(
+        resume(store, later), text="yes", intent="affirm", metadata=PRIVATE, slots=kept
+    )
+    slots = slots_of(events)
+    assert slots["identity_status"] == "locked" and slots["security_locator"] is None
+    with store[0]._engine.connect() as connection:
+        assert connection.execute(select(func.count()).select_from(identity_attempts)).scalar() == 3
 
 
 # Disclosure

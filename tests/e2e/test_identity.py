@@ -21,6 +21,7 @@ from bot.handoff.conversations import RasaConversations, hand_back
 from bot.handoff.handoffs import HandoffRepository, Reason
 from bot.store import connect, identity_attempts
 from bot.tenancy.identity import Verification, staff_view
+from bot.tenancy.masking import SECURITY_SLOTS
 from bot.tenancy.records import TenancyRepository, load_tenancies
 from bot.tenancy.security_question import Sealer
 from scripts.fake_platforms import facebook_webhook, page_comment
@@ -306,6 +307,67 @@ def test_a_repair_typed_during_the_questions_is_a_repair_and_stays_visible(runni
     assert "emergency" in told.lower(), told
     assert "hidden" not in told and "full name" not in told
     assert repair in user_texts(running, chat)
+
+
+CARRY_ON = "Shall we carry on with the security questions for your rent?"
+
+
+def interrupted_by_a_repair(running, answered):
+    """A rent check with `answered` of Priya's answers given (her tenancy, unlike
+    Margaret's, is not stopped by the failures of earlier tests), then a repair that is
+    no emergency."""
+    chat = Chat(running)
+    chat.say("how much rent do i owe")
+    for answer in PRIYA[:answered]:
+        chat.say(answer, answer=True)
+    repair = "actually my kitchen tap is leaking"
+    assert "emergency" in chat.say(repair).lower()
+    told = chat.say("no")
+    assert "report a repair" in told and CARRY_ON in told, told
+    assert repair in user_texts(running, chat)  # staff see it
+    return chat
+
+
+@pytest.mark.parametrize("answered", [1, 2])
+def test_yes_after_a_repair_carries_on_at_the_question_reached(running, answered):
+    before = len(attempts(running))
+    chat = interrupted_by_a_repair(running, answered)
+    asked = chat.say("yes")
+    next_question = ("What's your full name?", "what's your date of birth?")[answered - 1]
+    assert next_question in asked and ASKED not in asked, asked
+    for answer in PRIYA[answered:-1]:
+        chat.say(answer, answer=True)
+    told = chat.say(PRIYA[-1], answer=True)
+    assert "in credit" in told, told
+    assert len(attempts(running)) == before + 1  # one check, one attempt
+    never_echoed(chat)
+    # What staff read: the repair, and no answer in clear.
+    conversation = json.dumps(running["rasa"].tracker(chat.id)).lower()
+    for answer in PRIYA:
+        assert answer.lower() not in conversation, answer
+
+
+def test_no_after_a_repair_ends_the_check_with_nothing_checked_or_kept(running):
+    before = len(attempts(running))
+    chat = interrupted_by_a_repair(running, 2)
+    told = chat.say("no")
+    assert "stopped the security questions" in told and "£" not in told, told
+    assert len(attempts(running)) == before
+    slots = running["rasa"].tracker(chat.id)["slots"]
+    assert all(slots[slot] is None for slot in SECURITY_SLOTS)
+    # Asked again, the check starts from the first question.
+    assert ASKED in chat.say("what's my rent balance")
+
+
+def test_an_emergency_repair_during_the_questions_is_handed_over_not_carried_on(running):
+    chat = Chat(running)
+    chat.say("how much rent do i owe")
+    chat.say(PRIYA[0], answer=True)
+    assert "is it an emergency" in chat.say("actually my kitchen tap is leaking")
+    told = chat.say("yes")
+    assert "emergency contacts" in told.lower() and "urgent" in told, told
+    assert "carry on" not in told
+    assert running["handoffs"].open_for(chat.id).reason is Reason.EMERGENCY
 
 
 def _no_times(text):

@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+import sqlite3
 import threading
 from contextlib import contextmanager
 
@@ -138,3 +139,26 @@ async def test_a_turn_that_answers_a_security_question_writes_no_log_of_it(tmp_p
     assert "ValueError" in answering[1].getMessage()
     # Another conversation's turn logs as usual.
     assert "12/04/1958" in caplog.text
+
+
+async def test_a_failed_write_carries_no_message_text(tmp_path, caplog):
+    """The store's errors are logged whole (logger.exception): the row being written,
+    a tenant's message, must not be in them (P5)."""
+    path = tmp_path / "locked.db"
+    store = MaskedSQLTrackerStore(DOMAIN, dialect="sqlite", db=str(path), query={"timeout": "0.1"})
+    tracker = DialogueStateTracker("facebook-private-123", [])
+    tracker.update(UserUttered("my number is 07700 900123, 14 Elm Road", message_id="m1"))
+    holder = sqlite3.connect(path, timeout=0)
+    holder.execute("BEGIN IMMEDIATE")  # another writer holds the database
+    try:
+        try:
+            await store.save(tracker)
+        except Exception as error:
+            logging.getLogger("bot.channels.runtime").exception("Processing failed")
+            failure = error
+    finally:
+        holder.rollback()
+        holder.close()
+    assert "locked" in str(failure)
+    for shown in (str(failure), repr(failure), caplog.text):
+        assert "07700" not in shown and "Elm Road" not in shown

@@ -12,7 +12,12 @@ from sanic import Sanic
 from bot.channels.base import MAX_BODY_BYTES
 from bot.channels.facebook import FacebookInput
 from bot.channels.twitter import TwitterInput
-from bot.platforms.signatures import facebook_signature, twitter_signature
+from bot.platforms.signatures import (
+    facebook_signature,
+    facebook_signature_valid,
+    twitter_signature,
+    twitter_signature_valid,
+)
 from bot.settings import Settings
 from bot.store import connect
 from scripts.fake_platforms import facebook_webhook, messenger_message, x_direct_message
@@ -251,3 +256,48 @@ def test_another_pages_entries_are_not_answered_as_this_pages(server):
     answer = signed_post(app, FACEBOOK_HOOK, body)
     assert (answer.status, answer.json) == (200, {"received": 0, "new": 0})
     assert recorded(engine) == []
+
+
+def message_body(path, millis=1):
+    payload = (
+        facebook_webhook(PAGE, messaging=[messenger_message(PAGE, "u1", "hi", "m1", millis)])
+        if path == FACEBOOK_HOOK
+        else x_direct_message(ME, "u1", "hi", "e1")
+    )
+    return json.dumps(payload).encode()
+
+
+@pytest.mark.parametrize("path", [FACEBOOK_HOOK, X_HOOK])
+@pytest.mark.parametrize("raw", [b"sha256=\xff", b"\xff\xfe", b"sha256=abc\x80"])
+def test_a_signature_with_a_byte_that_is_not_text_gets_403(server, path, raw):
+    app, engine = server
+    name = b"X-Hub-Signature-256" if path == FACEBOOK_HOOK else b"x-twitter-webhooks-signature"
+    _, response = app.test_client.post(
+        path,
+        content=message_body(path),
+        headers=[(b"Content-Type", b"application/json"), (name, raw)],
+    )
+    assert response.status == 403
+    assert recorded(engine) == []
+
+
+def test_a_signature_check_refuses_what_is_not_ascii():
+    body = b"{}"
+    good = facebook_signature(body, "app-secret")
+    assert facebook_signature_valid(body, good, "app-secret")
+    assert not facebook_signature_valid(body, good + "\udcff", "app-secret")
+    assert not twitter_signature_valid(body, "sha256=\udcff", "x-secret")
+    assert not facebook_signature_valid(body, "sha256=é", "app-secret")
+
+
+@pytest.mark.parametrize("path", [FACEBOOK_HOOK, X_HOOK])
+@pytest.mark.parametrize("millis", [10**20, -(10**20), 2**63])
+def test_a_time_beyond_any_year_gets_no_500_and_the_message_is_kept(server, path, millis):
+    app, engine = server
+    payload = json.loads(message_body(path))
+    if path == FACEBOOK_HOOK:
+        payload["entry"][0]["messaging"][0]["timestamp"] = millis
+    else:
+        payload["direct_message_events"][0]["created_timestamp"] = str(millis)
+    assert signed_post(app, path, json.dumps(payload).encode()).status == 200
+    assert len(recorded(engine)) == 1

@@ -70,6 +70,8 @@ ANY_JSON = st.recursive(
 # Where a platform puts an id or a text, something else as often as not.
 ID = st.one_of(st.text(min_size=1, max_size=12), st.integers(), ANY_JSON)
 FIELD = st.one_of(TEXT, ANY_JSON)
+# Times no clock can show: the platform's millis (or seconds) beyond any year.
+TIME = st.one_of(st.integers(), st.sampled_from([10**20, -(10**20), 2**63, 10**17, -1]), FIELD)
 
 
 def maybe(strategy):
@@ -84,7 +86,7 @@ def without_missing(**fields):
 MESSENGER_ITEM = without_missing(
     sender=without_missing(id=ID),
     recipient=without_missing(id=ID),
-    timestamp=st.one_of(st.integers(), FIELD),
+    timestamp=TIME,
     message=st.one_of(
         without_missing(mid=ID, text=FIELD, is_echo=st.one_of(st.booleans(), FIELD)), FIELD
     ),
@@ -98,7 +100,7 @@ COMMENT_CHANGE = without_missing(
         comment_id=ID,
         post_id=ID,
         message=FIELD,
-        created_time=st.one_of(st.integers(), FIELD),
+        created_time=TIME,
         **{"from": without_missing(id=ID)},
     ),
 )
@@ -120,7 +122,7 @@ FACEBOOK_PAYLOAD = without_missing(
 DIRECT_MESSAGE = without_missing(
     type=st.one_of(st.just("message_create"), FIELD),
     id=ID,
-    created_timestamp=st.one_of(st.integers(), FIELD),
+    created_timestamp=TIME,
     message_create=without_missing(
         sender_id=ID, target=FIELD, message_data=without_missing(text=FIELD)
     ),
@@ -129,7 +131,7 @@ MENTION = without_missing(
     id_str=ID,
     text=FIELD,
     user=without_missing(id_str=ID),
-    timestamp_ms=FIELD,
+    timestamp_ms=TIME,
     in_reply_to_user_id_str=ID,
     extended_tweet=without_missing(full_text=FIELD, entities=FIELD),
     entities=st.one_of(

@@ -1,5 +1,6 @@
 """Identity checks: verified or not, nothing more said; locks after three failures (P4)."""
 
+import threading
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
@@ -18,9 +19,10 @@ from bot.tenancy.identity import (
     Outcome,
     TenancyLockNotice,
     Verification,
+    answers_still_kept,
     staff_view,
 )
-from bot.tenancy.records import Role
+from bot.tenancy.records import Role, TenancyRepository
 from bot.tenancy.security_question import HashScheme
 from tests.helpers import CALENDAR, TEST_WORK_FACTOR, demo_tenancies
 
@@ -393,3 +395,146 @@ def test_verifying_as_oneself_does_not_wipe_guesses_at_someone_else_on_the_tenan
         attempt(identity, as_himself, daniel, at + timedelta(minutes=1))
     assert Outcome.VERIFIED not in outcomes
     assert outcomes[2] is Outcome.LOCKED
+
+
+@pytest.mark.parametrize(
+    "ages, kept",
+    [
+        ([], True),
+        ([timedelta(minutes=1), timedelta(minutes=30)], True),
+        ([timedelta(minutes=2), timedelta(minutes=31)], False),
+        ([timedelta(minutes=2), None], False),  # one answer that cannot be read
+    ],
+)
+def test_a_resumed_check_takes_up_answers_only_while_they_are_recent(ages, kept):
+    given_at = [None if age is None else NOW - age for age in ages]
+    assert answers_still_kept(given_at, NOW) is kept
+
+
+# Guesses sent at once, from many accounts (P4): they are settled one after the other.
+
+
+class RacingTenancies(TenancyRepository):
+    """Tenancy records that hold every check at a barrier until all have read them,
+    so that the checks are settled at the same moment."""
+
+    def __init__(self, engine, barrier):
+        super().__init__(engine)
+        self._barrier = barrier
+
+    def people(self, tenancy_id):
+        found = super().people(tenancy_id)
+        self._barrier.wait(timeout=30)
+        return found
+
+
+def race(engine, guesses, tenancy_exists=True):
+    """Each of `guesses` from its own account at once; their results, in no order."""
+    # Every check of a made-up tenancy waits too, as `people` is asked only for a real one.
+    barrier = threading.Barrier(len(guesses))
+    tenancies = RacingTenancies(engine, barrier)
+    if not tenancy_exists:
+
+        def find_none(_locator):
+            barrier.wait(timeout=30)
+
+        tenancies.find = find_none
+    identity = IdentityChecks(engine, tenancies, HashScheme.fresh(n=TEST_WORK_FACTOR))
+    results, errors = [], []
+
+    def check(n, answers):
+        try:
+            results.append(attempt(identity, answers, Account("x", f"racer-{n}")))
+        except Exception as error:  # noqa: BLE001 (reported below)
+            errors.append(error)
+
+    threads = [threading.Thread(target=check, args=pair) for pair in enumerate(guesses)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    return identity, results
+
+
+@pytest.mark.parametrize("round_", range(3))
+@pytest.mark.parametrize("reference", ["TEN-204817", "TEN-999999"])
+def test_guesses_sent_at_once_are_checked_no_more_than_three_times(checks, reference, round_):
+    # Eight accounts send their guess at once: as when sent one by one, the third
+    # failure shows the lock once, and no guess after it is checked.
+    identity, engine = checks
+    _, results = race(engine, [guess(reference)] * 8, reference == "TEN-204817")
+    outcomes = sorted(r.outcome.value for r in results)
+    assert outcomes == ["failed"] * 7 + ["failed_and_locked"]
+    later = Answers(locator(reference), "margaret thompson", date(1958, 4, 12))
+    assert attempt(identity, later, Account("x", "later")) == CheckResult(Outcome.FAILED)
+
+
+@pytest.mark.parametrize("round_", range(3))
+def test_right_answers_sent_with_guesses_at_once_verify_only_before_the_third_failure(
+    checks, round_
+):
+    # Three wrong guesses and five right answers race from eight accounts: whatever
+    # the order they are settled in (the audit's), no right answer is accepted after
+    # the third failure.
+    _, engine = checks
+    named = ["TEN-204817", "14 Elm Road LS6 2AB", "ten 204817"]
+    wrong = [Answers(locator(text), "margaret thompson", date(1958, 1, 1)) for text in named]
+    right = [Answers(locator(t), "margaret thompson", date(1958, 4, 12)) for t in named[:2]] * 3
+    race(engine, wrong + right[:5])
+    with engine.connect() as connection:
+        order = [
+            row.outcome
+            for row in connection.execute(
+                select(identity_attempts).order_by(identity_attempts.c.id)
+            )
+        ]
+    failed = [outcome != "verified" for outcome in order]
+    failures_before = [sum(failed[:n]) for n, outcome in enumerate(order) if outcome == "verified"]
+    assert all(count < 3 for count in failures_before), order
+
+
+# The lock shown on a way of naming a tenancy holds however the address is written (P4).
+
+ELM_ROAD = ["14 Elm Road LS6 2AB", "14 elm rd, leeds LS6 2AB", "my address is 14 Elm Road LS6 2AB"]
+NOWHERE = [
+    "9 Nowhere Lane B15 2TT",
+    "9 nowhere ln, birmingham b152tt",
+    "my address is 9 Nowhere Lane B15 2TT",
+]
+
+
+@pytest.mark.parametrize("named", [ELM_ROAD, NOWHERE])
+def test_one_address_however_written_is_locked_after_three_failures(checks, named):
+    identity, _ = checks
+    replies = [
+        attempt(identity, guess(text), Account("x", f"g{n}"), NOW + timedelta(minutes=n))
+        for n, text in enumerate(named)
+    ]
+    assert replies == [
+        CheckResult(Outcome.FAILED),
+        CheckResult(Outcome.FAILED),
+        CheckResult(Outcome.LOCKED, locked_until=NOW + timedelta(minutes=32)),
+    ]
+
+
+def test_a_real_and_a_made_up_address_written_three_ways_get_the_same_replies(checks):
+    identity, _ = checks
+
+    def replies(named, prefix):
+        return [
+            attempt(identity, guess(named[n % 3]), Account("x", f"{prefix}{n}"), NOW)
+            for n in range(5)
+        ]
+
+    assert replies(ELM_ROAD, "r") == replies(NOWHERE, "m")
+
+
+def test_another_flat_or_house_at_the_same_postcode_is_locked_apart(checks):
+    identity, _ = checks
+    for n in range(3):
+        attempt(identity, guess(ELM_ROAD[n]), Account("x", f"g{n}"), NOW)
+    for text in ("16 Elm Road LS6 2AB", "Flat 2, 14 Elm Road LS6 2AB"):
+        assert attempt(identity, guess(text), Account("x", "other"), NOW) == CheckResult(
+            Outcome.FAILED
+        )

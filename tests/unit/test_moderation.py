@@ -543,3 +543,98 @@ def test_characters_a_reader_does_not_see_hide_nothing_from_moderation(post, cat
 def test_a_swear_word_disguised_with_a_zero_width_space_is_masked():
     assert has_swearing("fu\u200bcking boiler")
     assert "fucking" not in mask_swearing("fu\u200bcking boiler").lower()
+
+
+@pytest.mark.parametrize(
+    "text, domains",
+    [
+        ("see https://gov.uk@evil.com/x", ["evil.com"]),
+        ("see http://www.gov.uk:443@evil.com:8080/x", ["evil.com"]),
+        ("see https://user:pass@www.evil.com", ["evil.com"]),
+        ("log in at http://1.2.3.4/login now", ["1.2.3.4"]),
+        ("log in at https://gov.uk@10.0.0.7", ["10.0.0.7"]),
+        ("email me at user@gmail.com or jo@www.evil.com", []),
+    ],
+)
+def test_a_link_is_read_from_its_scheme_to_the_host_after_the_last_at(text, domains):
+    assert links(text) == domains
+
+
+def test_a_link_that_names_a_trusted_site_before_an_at_goes_to_the_site_after_it():
+    rules = ModerationRules(bad_domains=("evil.com",))
+    assert assess("see https://gov.uk@evil.com/x", rules).findings == (
+        Finding(Category.SUSPICIOUS_LINK, "link to a known bad website"),
+    )
+    # Not on any list: the disguise is itself the sign of a phishing link.
+    assert assess("see https://www.gov.uk@claim-refund.example/x", RULES).findings == (
+        Finding(Category.SUSPICIOUS_LINK, "link to an unknown website"),
+    )
+
+
+@pytest.mark.parametrize("text", ["update your details http://1.2.3.4/login", "http://10.0.0.7"])
+def test_a_link_to_a_bare_ip_address_comes_down(text):
+    assert assess(text, RULES).findings == (
+        Finding(Category.SUSPICIOUS_LINK, "link to an unknown website"),
+    )
+
+
+# Cyrillic "с" and "а", Greek "ο", accents on letters: each looks like a plain letter.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "fu\u0441k you",
+        "f\u00fack you",
+        "f\u00f9ck you",
+        "sh\u0456t service",
+        "b\u03bfllocks",
+        "FU\u0421K this",
+        "\u0430\u0455\u0455hole",
+        "fu\u0441\u0137 off",
+    ],
+)
+def test_lookalike_letters_and_accents_do_not_hide_swearing(text):
+    assert has_swearing(text)
+    assert OBSCENE in assess(text, RULES).categories
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "K\u0430ren Holt is useless",
+        "\u1e30aren Holt is useless",
+        "Kar\u00e9n H\u00f6lt is useless",
+        "\u039a\u0430ren \u041dolt is useless",
+    ],
+)
+def test_lookalike_letters_and_accents_do_not_hide_a_staff_name(text):
+    assert STAFF_NAMED in assess(text, RULES).findings
+
+
+def test_an_accented_staff_name_is_found_written_with_or_without_its_accent():
+    rules = ModerationRules(staff=(StaffMember("Si\u00e2n Jones"),))
+    for text in ("Si\u00e2n Jones never rang back", "Sian Jones never rang back"):
+        assert STAFF_NAMED in assess(text, rules).findings
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Za\u017c\u00f3\u0142\u0107 g\u0119\u015bl\u0105 ja\u017a\u0144, kran w kuchni cieknie",
+        "Diolch yn fawr, mae'r t\u0177 yn oer a'r g\u0175r wedi mynd",
+        "\u0414\u044f\u043a\u0443\u044e, \u0449\u043e \u043f\u043e\u043b\u0430\u0433\u043e\u0434\u0438\u043b\u0438 "
+        "\u043a\u0440\u0430\u043d \u0443 \u043a\u0443\u0445\u043d\u0456",
+        "\u0388\u03c7\u03c9 \u03c5\u03b3\u03c1\u03b1\u03c3\u03af\u03b1 \u03c3\u03c4\u03bf \u03c3\u03c0\u03af\u03c4\u03b9",
+    ],
+)
+def test_posts_in_other_languages_are_neither_flagged_nor_changed(text):
+    assert assess(text, RULES).findings == ()
+    assert mask_swearing(text) == text
+
+
+def test_masking_a_disguised_word_keeps_the_other_letters_as_written():
+    text = "Za\u017c\u00f3\u0142\u0107, f\u00fack \u0442\u0430\u043a\u0435 K\u00e4the"
+    assert (
+        mask_swearing(text)
+        == "Za\u017c\u00f3\u0142\u0107, f*** \u0442\u0430\u043a\u0435 K\u00e4the"
+    )
+    assert mask_swearing("Fu\u0441k it") == "F*** it"

@@ -1,7 +1,7 @@
 """Security answers hashed at rest and sealed in flight (P4)."""
 
 import hmac
-from datetime import date
+from datetime import date, datetime, timezone
 
 import pytest
 from cryptography.fernet import Fernet
@@ -74,3 +74,13 @@ def test_a_tampered_seal_opens_to_nothing():
     sealed = sealer.seal({"person_id": "p1"})
     tampered = sealed[:-6] + ("A" if sealed[-6] != "A" else "B") + sealed[-5:]
     assert sealer.open(tampered) is None
+
+
+def test_a_sealed_value_says_when_it_was_sealed_and_a_forged_one_does_not():
+    sealer = Sealer(Sealer.new_key())
+    at = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
+    sealed = sealer.seal(["security_name", "margaret thompson"], at=at)
+    assert sealer.sealed_at(sealed) == at
+    assert sealer.open(sealed) == ["security_name", "margaret thompson"]
+    assert Sealer(Sealer.new_key()).sealed_at(sealed) is None
+    assert sealer.sealed_at("margaret thompson") is None

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.moderation import ModerationRules, StaffMember, assess
-from bot.privacy.normalise import normalise
+from bot.privacy.normalise import fold_lookalikes, normalise
 
 
 @pytest.mark.parametrize(
@@ -82,3 +82,43 @@ def test_every_part_of_the_normalised_text_maps_to_where_it_was_written(raw, dat
     begin, stop = normal.original_span(start, end)
     assert 0 <= begin <= stop <= len(raw)
     assert normal.text[start:end] in normalise(raw[begin:stop]).text
+
+
+@pytest.mark.parametrize(
+    "raw, plain",
+    [
+        ("\u0660\u0667\u0667", "077"),  # Arabic-Indic
+        ("\u06f0\u06f7\u06f7", "077"),  # Extended Arabic-Indic
+        ("\u0966\u096d\u096d", "077"),  # Devanagari
+        ("\u09e6\u09ed\u09ed", "077"),  # Bengali
+        ("\U0001d7ce\U0001d7d5", "07"),  # mathematical bold
+        ("0\u03017\u0308", "07"),  # accents on digits
+    ],
+)
+def test_a_digit_in_any_script_or_with_an_accent_reads_as_a_plain_digit(raw, plain):
+    normal = normalise(raw)
+    assert normal.text == plain
+    assert normal.original_span(0, len(plain)) == (0, len(raw))
+
+
+def test_a_ligature_with_an_accent_maps_back_as_a_whole():
+    normal = normalise("0\ufb01\u0301")
+    assert normal.text == "0fi\u0301" or normal.text == "0f\u00ed"
+    assert normal.original_span(2, 3) == (1, 3)
+
+
+@pytest.mark.parametrize(
+    "raw, folded",
+    [
+        ("fu\u0441k", "fuck"),  # Cyrillic "с"
+        ("K\u0430ren \u041dolt", "Karen Holt"),  # Cyrillic "а", "Н"
+        ("\u1e30aren", "Karen"),
+        ("b\u03bfll\u03bfcks", "bollocks"),  # Greek "ο"
+        ("Za\u017c\u00f3\u0142\u0107", "Zazolc"),
+        ("\u0414\u044f\u043a\u0443\u044e", "\u0414\u044fky\u044e"),  # a Ukrainian word
+        ("stra\u00dfe \ufb01", "stra\u00dfe \ufb01"),  # no one Latin letter to be
+    ],
+)
+def test_lookalikes_fold_to_plain_latin_letters_one_for_one(raw, folded):
+    assert fold_lookalikes(raw) == folded
+    assert len(fold_lookalikes(raw)) == len(raw)
