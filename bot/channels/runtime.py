@@ -38,7 +38,7 @@ from bot.channels.graph_api import GraphClient
 from bot.channels.platform_http import PlatformError
 from bot.channels.screening import Intent, ModerationListener, Screened, Screening
 from bot.channels.x_api import XClient
-from bot.intake import RENEW_EVERY, Claimed, IntakeStore
+from bot.intake import MAX_ATTEMPTS, RENEW_EVERY, Claimed, IntakeStore
 from bot.outbox import Author, Deliver, Outbox, OutboxWorker
 from bot.settings import Settings
 from bot.store import connect
@@ -248,6 +248,11 @@ class ChannelRuntime:
         self, agent: Any, item: Claimed, on_new_message: Callable[[UserMessage], Awaitable[Any]]
     ) -> None:
         event = item.event
+        if item.attempts > MAX_ATTEMPTS:
+            # Claimed this often with no outcome recorded: each attempt died with its
+            # process. Reading it again could take the server down again, for ever.
+            await self._set_aside_unread(item)
+            return
         heartbeat = asyncio.ensure_future(self._keep_claim(item))
         try:
             watch_actions(agent)
@@ -368,13 +373,24 @@ class ChannelRuntime:
         if aside:
             await self._hand_over_set_aside(agent, item.event)
 
+    async def _set_aside_unread(self, item: Claimed) -> None:
+        error = f"processing was cut short {item.attempts - 1} times"
+        try:
+            aside = await _in_thread(self.intake.failed, item, self._clock(), error)
+        except Exception:
+            logger.exception("Could not set event %s aside", item.row_id)
+            return
+        if aside:
+            await self._hand_over_set_aside(None, item.event)
+
     async def _hand_over_set_aside(self, agent: Any, event: InboundEvent) -> None:
         """P12: a message set aside is seen by a person, and the tenant told once.
 
-        An emergency read by the model is handed over as one, urgent (P2).
+        An emergency read by the model is handed over as one, urgent (P2); with no
+        `agent`, the message is not read again (reading it took the server down).
         """
         try:
-            emergency = _is_emergency(_intent(await self._read(agent, event)))
+            emergency = agent is not None and _is_emergency(_intent(await self._read(agent, event)))
         except Exception:  # the model is what fails: a person reads the message anyway
             emergency = False
         logger.error("Set aside %s event %s for staff", event.platform, event.event_id)
