@@ -38,7 +38,7 @@ from rasa.shared.core.events import (
 from rasa.utils.endpoints import ClientResponseError, EndpointConfig
 
 from bot.events import InboundEvent
-from bot.screening.coordinator import Screened
+from bot.screening.coordinator import Intent, Screened
 
 if TYPE_CHECKING:
     from rasa.core.agent import Agent
@@ -58,6 +58,8 @@ NOT_UNDERSTOOD = "nlu_fallback"
 # "/", "/ /", " // /": every leading slash goes, with the spaces between them.
 _LEADING_SLASHES = re.compile(r"^[\s/]+")
 
+# How sure the model must be that a message reports an emergency for P2 to apply.
+EMERGENCY_CONFIDENCE = 0.5
 # P2: a tenant waiting for a person who reports an emergency hears this at once.
 EMERGENCY_WHILE_PAUSED = ("utter_emergency_contacts", "action_hand_off_emergency", "utter_handoff")
 
@@ -344,3 +346,14 @@ async def forget(agent: Agent, event: InboundEvent) -> None:
         if has_message(tracker, event):
             tracker.update(UserUtteranceReverted())
             await agent.tracker_store.save(tracker)
+
+
+def intent_of(parsed: Dict[str, Any]) -> Intent:
+    """The intent the model read in `parsed`, and how sure it was."""
+    intent = parsed.get("intent") or {}
+    return Intent(intent.get("name"), float(intent.get("confidence") or 0.0))
+
+
+def is_emergency(intent: Intent) -> bool:
+    """Whether the model is sure enough that the message reports an emergency (P2)."""
+    return intent.name == "report_emergency" and intent.confidence >= EMERGENCY_CONFIDENCE

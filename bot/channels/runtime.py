@@ -13,7 +13,7 @@ import logging
 import sys
 from datetime import datetime, timedelta, timezone
 from functools import partial
-from typing import TYPE_CHECKING, Any, Awaitable, Callable, Dict, List, Set
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, List, Set
 
 from rasa.core.channels.channel import UserMessage
 from sanic import Sanic
@@ -26,6 +26,8 @@ from bot.channels.dialogue import (
     forget,
     has_message,
     insist_on_the_tracker_store,
+    intent_of,
+    is_emergency,
     paused_when_received,
     raise_if_actions_failed,
     reading,
@@ -34,12 +36,12 @@ from bot.channels.dialogue import (
     watch_actions,
 )
 from bot.events import InboundEvent
-from bot.intake import RENEW_EVERY, Claimed, IntakeStore
+from bot.intake import MAX_ATTEMPTS, RENEW_EVERY, Claimed, IntakeStore
 from bot.outbox import Author, Outbox, PlatformError
 from bot.outbox_worker import OutboxWorker
 from bot.platforms.facebook.graph_api import GraphClient
 from bot.platforms.routing import reply_route
-from bot.screening.coordinator import Intent, Screening
+from bot.screening.coordinator import Screening
 from bot.settings import Settings
 
 if TYPE_CHECKING:
@@ -59,7 +61,6 @@ APOLOGY = (
     "Sorry, something went wrong on our side and I can't answer just now. "
     "I've kept your message and will reply here as soon as I can."
 )
-EMERGENCY_CONFIDENCE = 0.5
 
 
 def utc_now() -> datetime:
@@ -221,6 +222,11 @@ class ChannelRuntime:
         self, agent: Agent, item: Claimed, on_new_message: Callable[[UserMessage], Awaitable[Any]]
     ) -> None:
         event = item.event
+        if item.attempts > MAX_ATTEMPTS:
+            # Claimed this often with no outcome recorded: each attempt died with its
+            # process. Reading it again could take the server down again, for ever.
+            await self._set_aside_unread(item)
+            return
         heartbeat = asyncio.ensure_future(self._keep_claim(item))
         try:
             watch_actions(agent)
@@ -257,10 +263,7 @@ class ChannelRuntime:
         handled = has_message(tracker, event)
         paused = paused_when_received(tracker, event)
         parsed = await reading(agent, event)
-        intent = Intent(
-            (parsed.get("intent") or {}).get("name"),
-            float((parsed.get("intent") or {}).get("confidence") or 0.0),
-        )
+        intent = intent_of(parsed)
         screened = await in_thread(self.screening.screen, event, intent, self._clock())
         if screened.dialogue:
             output = OutboxOutput(self.enqueue_reply, event)
@@ -269,7 +272,7 @@ class ChannelRuntime:
                 raise_if_actions_failed()
             # Also when the message was saved before a failure: its dedupe keys send the
             # contacts once, and the handoff is raised once.
-            if paused and _is_emergency(intent):
+            if paused and is_emergency(intent):
                 await emergency_while_paused(agent, event, output)
             if screened.later:
                 now = self._clock()
@@ -312,13 +315,24 @@ class ChannelRuntime:
         if aside:
             await self._hand_over_set_aside(agent, item.event)
 
+    async def _set_aside_unread(self, item: Claimed) -> None:
+        error = f"processing was cut short {item.attempts - 1} times"
+        try:
+            aside = await in_thread(self.intake.failed, item, self._clock(), error)
+        except Exception:
+            logger.exception("Could not set event %s aside", item.row_id)
+            return
+        if aside:
+            await self._hand_over_set_aside(None, item.event)
+
     async def _hand_over_set_aside(self, agent: Agent | None, event: InboundEvent) -> None:
         """P12: a message set aside is seen by a person, and the tenant told once.
 
-        An emergency read by the model is handed over as one, urgent (P2).
+        An emergency read by the model is handed over as one, urgent (P2); with no
+        `agent`, the message is not read again (reading it took the server down).
         """
         try:
-            emergency = _is_emergency(_intent(await reading(agent, event)))
+            emergency = agent is not None and is_emergency(intent_of(await reading(agent, event)))
         except Exception:  # the model is what fails: a person reads the message anyway
             emergency = False
         logger.error("Set aside %s event %s for staff", event.platform, event.event_id)
@@ -367,15 +381,6 @@ class ChannelRuntime:
                 worked = False
             if not worked:
                 await _wait(self._outbox_ready, IDLE_WAIT)
-
-
-def _intent(parsed: Dict[str, Any]) -> Intent:
-    intent = parsed.get("intent") or {}
-    return Intent(intent.get("name"), float(intent.get("confidence") or 0.0))
-
-
-def _is_emergency(intent: Intent) -> bool:
-    return intent.name == "report_emergency" and intent.confidence >= EMERGENCY_CONFIDENCE
 
 
 async def in_thread(function: Callable, *args: Any, **kwargs: Any) -> Any:

@@ -10,6 +10,7 @@ import uuid
 
 import pytest
 
+from bot.channels.rest import rest_conversation_id
 from bot.handoff.conversations import RasaConversations, RasaError
 from bot.handoff.handoffs import HandoffRepository, Priority, Reason
 from bot.store import connect
@@ -137,4 +138,4 @@ def test_a_restart_does_not_hand_the_conversation_back(running):
     send(assistant.rasa_url, tenant, "/restart")
     assert send(assistant.rasa_url, tenant, "hello") == []
     rasa = RasaConversations(assistant.rasa_url, assistant.api_token)
-    assert rasa.tracker(tenant)["paused"] is True
+    assert rasa.tracker(rest_conversation_id(tenant))["paused"] is True

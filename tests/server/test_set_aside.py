@@ -231,3 +231,36 @@ async def test_staff_list_the_messages_set_aside_and_put_one_back(runtime, monke
     capsys.readouterr()
     assert intake_script.main(["failed"]) == 0
     assert capsys.readouterr().out.strip() == ""
+
+
+async def test_a_message_that_takes_the_server_down_every_time_is_set_aside_unread(runtime):
+    """A message whose processing kills the process never reaches `failed`: each claim
+    runs out instead. Past MAX_ATTEMPTS claims it is set aside without being read again
+    (reading it is what took the server down) and handed to people, with one apology."""
+    handoffs = HandoffRepository(runtime.intake._engine)
+    agent = Agent(handoffs, intent="report_repair")
+    await runtime.accept([message("a message that crashes the server")])
+    for attempt in range(MAX_ATTEMPTS):  # each claim cut short: no outcome recorded
+        assert runtime.intake.claim(NOW + timedelta(minutes=attempt + 1))
+
+    read_again = []
+
+    async def dialogue(user_message):
+        read_again.append(user_message)
+
+    async def parse(text):
+        read_again.append(text)
+        return {"text": text, "intent": {"name": "report_repair", "confidence": 0.9}}
+
+    agent.parse_message = parse
+    (claimed,) = runtime.intake.claim(NOW + timedelta(hours=1))
+    await runtime._process(agent, claimed, dialogue)
+
+    assert read_again == []
+
+    assert runtime.intake.waiting() == 0
+    assert [row.state for row in runtime.intake.set_aside()] == ["failed"]
+    (handoff,) = handoffs.queue()
+    assert handoff.reason is Reason.PROCESSING_FAILED
+    (apology,) = sent_texts(runtime)
+    assert "something went wrong" in apology
