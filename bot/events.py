@@ -1,4 +1,5 @@
-"""The types every layer shares: one inbound message, and the platforms and surfaces.
+"""The types every layer shares: one inbound message, the platforms and surfaces, and
+the platform calls (`Operation`) the outbox stores and each platform's delivery makes.
 
 An `InboundEvent` is what a platform connector reads from a webhook (bot/platforms/)
 and what intake stores, screening judges and the dialogue answers. Conversations: a
@@ -47,6 +48,28 @@ class Surface(str, Enum):
     def read(cls, name: object) -> Surface:
         """The surface a message's metadata names: public only when it says so."""
         return cls.PUBLIC if name == cls.PUBLIC.value else cls.PRIVATE
+
+
+class Operation(str, Enum):
+    """The platform calls the assistant and staff make."""
+
+    MESSENGER_SEND = "messenger_send"
+    PRIVATE_REPLY = "private_reply"
+    PUBLIC_REPLY = "public_reply"
+    HIDE_COMMENT = "hide_comment"
+    UNHIDE_COMMENT = "unhide_comment"
+    DELETE_COMMENT = "delete_comment"
+    BLOCK_USER = "block_user"
+    UNBLOCK_USER = "unblock_user"
+    X_DM = "x_dm"
+    X_REPLY = "x_reply"
+    X_HIDE_REPLY = "x_hide_reply"
+    X_UNHIDE_REPLY = "x_unhide_reply"
+    X_BLOCK = "x_block"
+    X_UNBLOCK = "x_unblock"
+    X_FOLLOW = "x_follow"
+    X_UNFOLLOW = "x_unfollow"
+    X_REPORT_SPAM = "x_report_spam"
 
 
 @dataclass(frozen=True)

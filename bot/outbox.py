@@ -33,6 +33,7 @@ from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
+from bot.events import Operation
 from bot.secret_masking import hide_secrets
 from bot.store import as_aware, outbox, to_utc
 
@@ -55,28 +56,6 @@ class PlatformError(Exception):
         super().__init__(hide_secrets(message))
         self.transient = transient
         self.retry_after = retry_after
-
-
-class Operation(str, Enum):
-    """The platform calls the assistant and staff make."""
-
-    MESSENGER_SEND = "messenger_send"
-    PRIVATE_REPLY = "private_reply"
-    PUBLIC_REPLY = "public_reply"
-    HIDE_COMMENT = "hide_comment"
-    UNHIDE_COMMENT = "unhide_comment"
-    DELETE_COMMENT = "delete_comment"
-    BLOCK_USER = "block_user"
-    UNBLOCK_USER = "unblock_user"
-    X_DM = "x_dm"
-    X_REPLY = "x_reply"
-    X_HIDE_REPLY = "x_hide_reply"
-    X_UNHIDE_REPLY = "x_unhide_reply"
-    X_BLOCK = "x_block"
-    X_UNBLOCK = "x_unblock"
-    X_FOLLOW = "x_follow"
-    X_UNFOLLOW = "x_unfollow"
-    X_REPORT_SPAM = "x_report_spam"
 
 
 @dataclass(frozen=True)

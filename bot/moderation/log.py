@@ -20,10 +20,10 @@ from sqlalchemy import or_, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from bot.events import Platform
+from bot.events import Operation, Platform
 from bot.moderation import STAFF_NAMED_REASON
 from bot.moderation.strikes import Sanction
-from bot.outbox import Author, Operation, Outbox
+from bot.outbox import Author, Outbox
 from bot.store import as_aware, linked_accounts, moderation_actions, strike_locks, to_utc
 
 DONE = "done"

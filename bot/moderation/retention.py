@@ -20,10 +20,10 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from bot.events import Platform
+from bot.events import Operation, Platform
 from bot.moderation.log import Action, ModerationLog, Subject
 from bot.moderation.settings import RETENTION_MONTHS
-from bot.outbox import Operation, Outbox
+from bot.outbox import Outbox
 from bot.store import public_comments, to_utc
 
 

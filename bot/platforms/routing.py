@@ -7,8 +7,7 @@ to send a reply; the outbox worker then calls the platform through its deliverer
 
 from __future__ import annotations
 
-from bot.events import InboundEvent, Platform, Surface
-from bot.outbox import Operation
+from bot.events import InboundEvent, Operation, Platform, Surface
 
 
 def reply_route(event: InboundEvent) -> tuple[Operation, str] | None:

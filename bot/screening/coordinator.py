@@ -25,7 +25,7 @@ from typing import Callable, List, Sequence, Tuple
 from sqlalchemy.engine import Engine
 
 from bot.association import Association
-from bot.events import InboundEvent, Platform, Surface
+from bot.events import InboundEvent, Operation, Platform, Surface
 from bot.handoff.handoffs import (
     Conversation,
     Handoff,
@@ -39,7 +39,7 @@ from bot.moderation import Assessment, Category, assess, mask_swearing
 from bot.moderation.log import ACTION_OF, DONE, FOR_STAFF, Action, History, ModerationLog, Subject
 from bot.moderation.retention import PublicComments
 from bot.moderation.strikes import Sanction, sanction
-from bot.outbox import Call, Operation, Outbound, Outbox, OutboxListener, PlatformError
+from bot.outbox import Call, Outbound, Outbox, OutboxListener, PlatformError
 from bot.platforms.routing import reply_route
 from bot.privacy import Span, find, redact
 from bot.screening.public_threads import Route, Triage, Wording, triage, wording

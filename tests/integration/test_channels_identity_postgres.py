@@ -10,9 +10,9 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import text
 
-from bot.events import InboundEvent
+from bot.events import InboundEvent, Operation
 from bot.intake import IntakeStore
-from bot.outbox import SENT, Operation, Outbox
+from bot.outbox import SENT, Outbox
 from bot.outbox_worker import OutboxWorker
 from bot.store import connect
 from bot.tenancy.answers import locator

@@ -9,7 +9,8 @@ import threading
 import pytest
 from sqlalchemy import text
 
-from bot.outbox import Operation, Outbox
+from bot.events import Operation
+from bot.outbox import Outbox
 from bot.screening.coordinator import Intent, Screening
 from bot.store import connect
 from tests.unit.test_screening import ASSOCIATION, CALENDAR, TUESDAY, comment

@@ -6,9 +6,10 @@ from datetime import timedelta
 
 import pytest
 
+from bot.events import Operation
 from bot.handoff.handoffs import HandoffRepository, Reason
 from bot.moderation.log import Action
-from bot.outbox import Operation, Outbox
+from bot.outbox import Outbox
 from bot.outbox_worker import OutboxWorker
 from bot.platforms.facebook.delivery import facebook_deliverer
 from bot.platforms.facebook.graph_api import GraphClient

@@ -6,9 +6,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from bot.events import InboundEvent
+from bot.events import InboundEvent, Operation
 from bot.intake import FAILED, LEASE, MAX_ATTEMPTS, RENEW_EVERY, IntakeStore
-from bot.outbox import DEAD, PENDING, SENT, Author, Call, Operation, Outbox, OutboxListener
+from bot.outbox import DEAD, PENDING, SENT, Author, Call, Outbox, OutboxListener
 from bot.outbox_worker import OutboxWorker, backoff
 from bot.platforms.facebook.delivery import OutsideWindow, facebook_deliverer, messenger_tag
 from bot.platforms.facebook.graph_api import GraphClient

@@ -13,7 +13,8 @@ import pytest
 from sqlalchemy import select
 
 import scripts.outbox as outbox_cli
-from bot.outbox import DEAD, PENDING, SENT, Call, Operation, Outbox, PlatformError
+from bot.events import Operation
+from bot.outbox import DEAD, PENDING, SENT, Call, Outbox, PlatformError
 from bot.outbox_worker import OutboxWorker
 from bot.platforms.facebook.delivery import facebook_deliverer
 from bot.platforms.facebook.graph_api import GraphClient

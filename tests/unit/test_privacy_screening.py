@@ -10,10 +10,10 @@ from datetime import datetime
 import pytest
 
 from bot.association import load_association
-from bot.events import InboundEvent
+from bot.events import InboundEvent, Operation
 from bot.handoff.working_hours import WorkingCalendar
 from bot.moderation.log import Action
-from bot.outbox import Operation, Outbox
+from bot.outbox import Outbox
 from bot.screening.coordinator import Intent, Screening
 from bot.screening.public_threads import Route
 from bot.store import connect

@@ -5,8 +5,9 @@ from datetime import timedelta
 
 import pytest
 
+from bot.events import Operation
 from bot.moderation.log import Action
-from bot.outbox import Operation, Outbox
+from bot.outbox import Outbox
 from bot.platforms.facebook.graph_api import GraphClient
 from bot.platforms.facebook.payloads import parse_facebook
 from bot.screening.coordinator import Intent, Screening

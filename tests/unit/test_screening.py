@@ -6,11 +6,11 @@ from datetime import datetime, timedelta
 import pytest
 
 from bot.association import load_association
-from bot.events import InboundEvent
+from bot.events import InboundEvent, Operation
 from bot.handoff.handoffs import HandoffRepository, Reason, Team
 from bot.handoff.working_hours import WorkingCalendar
 from bot.moderation.log import FOR_STAFF, UNDONE, Action, NotUndoable
-from bot.outbox import Call, Operation, Outbox
+from bot.outbox import Call, Outbox
 from bot.outbox_worker import OutboxWorker
 from bot.platforms.facebook.delivery import facebook_deliverer
 from bot.platforms.facebook.graph_api import GraphClient

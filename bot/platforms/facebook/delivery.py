@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from bot.outbox import Author, Operation, Outbound, PlatformError
+from bot.events import Operation
+from bot.outbox import Author, Outbound, PlatformError
 from bot.outbox_worker import Deliver
 from bot.platforms.facebook.graph_api import GraphClient
 

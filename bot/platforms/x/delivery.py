@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.outbox import Operation, Outbound, PlatformError
+from bot.events import Operation
+from bot.outbox import Outbound, PlatformError
 from bot.outbox_worker import Deliver
 from bot.platforms.x.api import XClient
 
