@@ -23,7 +23,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels.runtime import refuse_memory_tracker_store, utc_now
-from bot.channels.wiring import shared_runtime
+from bot.channels.wiring import built_runtime, shared_runtime
 from bot.events import InboundEvent
 from bot.platforms.payloads import MalformedPayload
 from bot.settings import Settings
@@ -164,7 +164,7 @@ class DurableInput(InputChannel, ABC):
 
         @hook.listener("before_server_stop")
         async def stop(app, _loop) -> None:
-            runtime = getattr(app.ctx, "channel_runtime", None)
+            runtime = built_runtime(app)
             if runtime is not None:
                 await runtime.stop()
 

@@ -67,10 +67,15 @@ async def shared_runtime(app: Sanic, settings: Settings) -> ChannelRuntime:
     Both connectors (Facebook and X) are blueprints of the same Sanic app and share
     it; it is kept on the app as `app.ctx.channel_runtime`, beside Rasa's own agent.
     """
-    runtime = getattr(app.ctx, "channel_runtime", None)
+    runtime = built_runtime(app)
     if runtime is None:
         # Connecting creates the store's tables: blocking work, kept off the loop.
         runtime = await in_thread(build_runtime, settings)
-        runtime = getattr(app.ctx, "channel_runtime", None) or runtime
+        runtime = built_runtime(app) or runtime
         app.ctx.channel_runtime = runtime
     return runtime
+
+
+def built_runtime(app: Sanic) -> ChannelRuntime | None:
+    """The runtime `shared_runtime` built for `app`, if it built one yet."""
+    return getattr(app.ctx, "channel_runtime", None)
