@@ -7,7 +7,9 @@ assistant sends nothing and what the tenant writes stays in the conversation for
 
 from __future__ import annotations
 
+import asyncio
 from abc import ABC, abstractmethod
+from datetime import datetime
 from typing import Any, Dict, List
 
 from rasa_sdk import Action, Tracker
@@ -16,7 +18,15 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import dependencies
 from actions.metadata import message_context
-from bot.handoff.handoffs import HandoffRepository, Priority, Reason, notice, plan
+from bot.handoff.handoffs import (
+    Conversation,
+    Handoff,
+    HandoffRepository,
+    Priority,
+    Reason,
+    notice,
+    plan,
+)
 from bot.handoff.working_hours import WorkingCalendar
 
 
@@ -52,13 +62,8 @@ class HandOff(Action, ABC):
         domain: Dict[str, Any],
     ) -> List[EventType]:
         now = self._clock()
-        conversation = message_context(tracker)
-        handoff = self._repository.open_for(conversation.conversation_id)
-        if handoff is None:
-            handoff = self._repository.add(plan(self.reason, conversation, now, self._calendar))
-        elif self.reason is Reason.EMERGENCY and handoff.priority is not Priority.URGENT:
-            # P2: an emergency while waiting for a person is not left in the normal queue.
-            handoff = self._repository.raise_to_emergency(handoff.id, now, self._calendar)
+        # The store is blocking: in a thread, so other tenants' replies are not held up.
+        handoff = await asyncio.to_thread(self._record, message_context(tracker), now)
         told = notice(handoff, now, self._calendar)
         return [
             SlotSet("handoff_case", told.case),
@@ -66,6 +71,15 @@ class HandOff(Action, ABC):
             SlotSet("handoff_reply_by", told.reply_by),
             SlotSet("monitoring_resumes", told.monitoring_resumes),
         ]
+
+    def _record(self, conversation: Conversation, now: datetime) -> Handoff:
+        handoff = self._repository.open_for(conversation.conversation_id)
+        if handoff is None:
+            return self._repository.add(plan(self.reason, conversation, now, self._calendar))
+        if self.reason is Reason.EMERGENCY and handoff.priority is not Priority.URGENT:
+            # P2: an emergency while waiting for a person is not left in the normal queue.
+            return self._repository.raise_to_emergency(handoff.id, now, self._calendar)
+        return handoff
 
 
 class ActionHandOffRequestHuman(HandOff):

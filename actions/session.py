@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, Dict, List
 
 from rasa_sdk import Action, Tracker
@@ -53,7 +54,8 @@ class ActionSessionStart(Action):
                 if name not in fresh and value is not None
             ]
         events += [SlotSet(name, value) for name, value in self._association.as_slots().items()]
-        if self._handoffs.open_for(tracker.sender_id) is not None:
+        # The store is blocking: in a thread, so other tenants' replies are not held up.
+        if await asyncio.to_thread(self._handoffs.open_for, tracker.sender_id) is not None:
             events.append(ConversationPaused())
         events.append(ActionExecuted("action_listen"))
         return events

@@ -27,6 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import StaticPool
 
 metadata = MetaData()
 
@@ -256,6 +257,10 @@ def connect(url: str) -> Engine:
         options["connect_args"] = {"check_same_thread": False}
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        else:
+            # One in-memory database for every thread (work runs off the event loop),
+            # not a new empty one per thread.
+            options["poolclass"] = StaticPool
     # hide_parameters: an error of the store is logged and kept (an event's failure
     # reason), and its query's values may be a tenant's message (P5).
     engine = create_engine(url, future=True, pool_pre_ping=True, hide_parameters=True, **options)

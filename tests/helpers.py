@@ -1,5 +1,7 @@
 """Small builders shared by the tests."""
 
+import asyncio
+import threading
 from pathlib import Path
 from typing import Any, Dict, List
 from zoneinfo import ZoneInfo
@@ -83,3 +85,34 @@ def assistant_in(tmp: Path, extra_env: Dict[str, str] | None = None, **options):
         rest_channel=options.pop("rest_channel", True),
         **options,
     )
+
+
+class HeldUntilReleased:
+    """A store whose every call waits until another coroutine on the event loop lets it
+    go: a call made on the loop itself blocks the loop, and the wait runs out."""
+
+    def __init__(self, inner):
+        self._inner = inner
+        self.release = threading.Event()
+
+    def __getattr__(self, name):
+        attribute = getattr(self._inner, name)
+        if not callable(attribute):
+            return attribute
+
+        def held(*args, **kwargs):
+            assert self.release.wait(timeout=10), "the event loop was blocked"
+            return attribute(*args, **kwargs)
+
+        return held
+
+
+async def while_another_tenant_waits(coroutine, held: HeldUntilReleased):
+    """Run `coroutine`; meanwhile another coroutine on the same loop releases `held`."""
+
+    async def other_tenant():
+        await asyncio.sleep(0)
+        held.release.set()
+
+    result, _ = await asyncio.gather(coroutine, other_tenant())
+    return result

@@ -14,7 +14,14 @@ from actions.handoff import (
 )
 from bot.handoff.handoffs import HandoffRepository, Priority, Reason, State, Team
 from bot.store import connect
-from tests.helpers import CALENDAR, UK, domain, make_tracker
+from tests.helpers import (
+    CALENDAR,
+    UK,
+    HeldUntilReleased,
+    domain,
+    make_tracker,
+    while_another_tenant_waits,
+)
 
 MONDAY_NOON = datetime(2026, 11, 23, 12, 0, tzinfo=UK)
 FRIDAY_EVENING = datetime(2026, 11, 20, 18, 30, tzinfo=UK)
@@ -144,3 +151,13 @@ async def test_an_emergency_while_waiting_for_a_person_raises_the_handoff_to_urg
     )
     assert handoff.state is State.WAITING
     assert slots["handoff_case"] == "emergency_out_of_hours"
+
+
+async def test_a_handoff_is_recorded_off_the_event_loop(repository):
+    """Another tenant's reply is not held up while the store records a handoff."""
+    held = HeldUntilReleased(repository)
+    slots, _ = await while_another_tenant_waits(
+        run(ActionHandOffRequestHuman, held, MONDAY_NOON, sender_id="tenant-9"), held
+    )
+    assert slots["handoff_case"]
+    assert repository.open_for("tenant-9") is not None

@@ -11,7 +11,15 @@ from actions.session import ActionSessionStart
 from bot.association import parse_association, slot_names
 from bot.handoff.handoffs import Conversation, HandoffRepository, Reason, State, plan
 from bot.store import connect
-from tests.helpers import CALENDAR, ROOT, UK, domain, make_tracker
+from tests.helpers import (
+    CALENDAR,
+    ROOT,
+    UK,
+    HeldUntilReleased,
+    domain,
+    make_tracker,
+    while_another_tenant_waits,
+)
 
 
 @pytest.fixture()
@@ -99,3 +107,13 @@ async def test_a_new_session_after_the_handoff_is_closed_is_not_paused(associati
     assert other.state is State.WAITING
     _, events = await run(ActionSessionStart(association, handoffs), make_tracker())
     assert "pause" not in [e["event"] for e in events]
+
+
+async def test_a_new_session_reads_the_handoffs_off_the_event_loop(association, handoffs):
+    now = datetime(2026, 11, 23, 12, tzinfo=UK)
+    handoffs.add(plan(Reason.REQUEST_HUMAN, Conversation("tenant-1"), now, CALENDAR))
+    held = HeldUntilReleased(handoffs)
+    _, events = await while_another_tenant_waits(
+        run(ActionSessionStart(association, held), make_tracker()), held
+    )
+    assert "pause" in [e["event"] for e in events]
