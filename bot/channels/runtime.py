@@ -42,7 +42,6 @@ from bot.outbox_worker import OutboxWorker
 from bot.platforms.facebook.graph_api import GraphClient
 from bot.platforms.routing import reply_route
 from bot.screening.coordinator import Screening
-from bot.settings import Settings
 
 if TYPE_CHECKING:
     from rasa.core.agent import Agent
@@ -101,14 +100,6 @@ class ChannelRuntime:
         self._working: Set[asyncio.Task] = set()
         self._intake_ready = asyncio.Event()
         self._outbox_ready = asyncio.Event()
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> ChannelRuntime:
-        """The runtime the factory builds for `settings` (bot.channels.wiring)."""
-        # The factory imports this module, so it is imported when called.
-        from bot.channels.wiring import build_runtime
-
-        return build_runtime(settings)
 
     def start(self, app: Sanic, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
         """Start the loops, once, on the server's event loop."""

@@ -14,7 +14,7 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy.exc import OperationalError
 
-from bot.channels.runtime import ChannelRuntime
+from bot.channels.wiring import build_runtime
 from bot.events import InboundEvent
 from bot.intake import IntakeStore
 from bot.settings import Settings
@@ -66,7 +66,7 @@ class BrokenStore(IntakeStore):
 @pytest.fixture
 def runtime(tmp_path):
     settings = Settings(ROOT / "association.yml", database_url=f"sqlite:///{tmp_path / 's.db'}")
-    return ChannelRuntime.from_settings(settings)
+    return build_runtime(settings)
 
 
 async def until(condition, seconds):
@@ -123,7 +123,7 @@ async def test_one_slow_conversation_does_not_hold_up_the_others(runtime):
 
 def test_a_long_backlog_in_one_conversation_leaves_the_others_claimable(tmp_path):
     settings = Settings(ROOT / "association.yml", database_url=f"sqlite:///{tmp_path / 's.db'}")
-    intake = ChannelRuntime.from_settings(settings).intake
+    intake = build_runtime(settings).intake
     now = datetime.now(timezone.utc)
     intake.accept([message("busy", f"message {n}", n) for n in range(600)], now)
     intake.accept([message("emergency", "i can smell gas", 1)], now)

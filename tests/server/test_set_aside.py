@@ -13,7 +13,7 @@ from rasa.shared.core.events import ConversationPaused, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.association import load_association
-from bot.channels.runtime import ChannelRuntime
+from bot.channels.wiring import build_runtime
 from bot.events import InboundEvent
 from bot.handoff.handoffs import Conversation, HandoffRepository, Priority, Reason, Team, plan
 from bot.handoff.working_hours import WorkingCalendar
@@ -36,7 +36,7 @@ def message(text, number=1):
 @pytest.fixture
 def runtime(tmp_path):
     settings = Settings(ROOT / "association.yml", database_url=f"sqlite:///{tmp_path / 's.db'}")
-    runtime = ChannelRuntime.from_settings(settings)
+    runtime = build_runtime(settings)
     runtime._clock = lambda: NOW
     return runtime
 

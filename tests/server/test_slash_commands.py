@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from bot.channels.runtime import ChannelRuntime
+from bot.channels.wiring import build_runtime
 from bot.events import InboundEvent
 from bot.settings import Settings
 from tests.helpers import ROOT
@@ -43,7 +43,7 @@ class Model:
 @pytest.fixture
 def runtime(tmp_path):
     settings = Settings(ROOT / "association.yml", database_url=f"sqlite:///{tmp_path / 's.db'}")
-    return ChannelRuntime.from_settings(settings)
+    return build_runtime(settings)
 
 
 async def dialogue_reading(runtime, model, text):
