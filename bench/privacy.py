@@ -3,7 +3,7 @@
 Runs `bot.privacy.find` over the labelled set's messages, many times over, and
 prints the mean and the 99th percentile per message, and the time for a long post.
 
-With --write-readme the figures go into README.md between `<!-- privacy-bench:start -->`
+With --write-readme the figures go into docs/trainers.md between `<!-- privacy-bench:start -->`
 and `<!-- privacy-bench:end -->`, so that none is typed by hand.
 
 Usage: python -m bench.privacy [--rounds N] [--write-readme]
@@ -19,7 +19,7 @@ import yaml
 
 from bench.timing import once_ms, per_message
 from bot.privacy import find
-from scripts.check_privacy import LABELLED, README
+from scripts.check_privacy import DOCS, LABELLED
 
 START, END = "<!-- privacy-bench:start -->", "<!-- privacy-bench:end -->"
 
@@ -28,7 +28,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=50)
     parser.add_argument(
-        "--write-readme", action="store_true", help="write the figures into README.md"
+        "--write-readme", action="store_true", help="write the figures into docs/trainers.md"
     )
     args = parser.parse_args()
     texts = [m["text"] for m in yaml.safe_load(LABELLED.read_text())["messages"]]
@@ -47,10 +47,10 @@ def main() -> int:
             f"{timed.mean_ms:.3f} ms a message on average, {timed.p99_ms:.2f} ms at the 99th "
             f"percentile, {long_ms:.1f} ms for a 2,000-character post."
         )
-        text = README.read_text(encoding="utf-8")
+        text = DOCS.read_text(encoding="utf-8")
         before, rest = text.split(START, 1)
         after = rest.split(END, 1)[1]
-        README.write_text(f"{before}{START}\n{block}\n{END}{after}", encoding="utf-8")
+        DOCS.write_text(f"{before}{START}\n{block}\n{END}{after}", encoding="utf-8")
     return 0
 
 

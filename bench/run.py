@@ -2,7 +2,7 @@
 
 Both assistants are trained from scratch (timed), started as `make run` starts them
 (SQLite tracker store; the action server only for ours), and driven through the REST
-channel from this process on loopback. Results go to bench/results.md and README.md.
+channel from this process on loopback. Results go to bench/results.md and docs/operators.md.
 
 Usage: python -m bench.run [--sequential 100] [--per-conversation 25] [--saturation-seconds 15]
 """
@@ -211,7 +211,8 @@ def table(ours: Figures, minimal: Figures, args: argparse.Namespace) -> str:
 
 
 def update_readme(block: str) -> None:
-    readme = ROOT / "README.md"
+    """Put `block` between the bench markers of docs/operators.md."""
+    readme = ROOT / "docs" / "operators.md"
     text = readme.read_text()
     start, end = "<!-- bench:start -->", "<!-- bench:end -->"
     if start in text and end in text:

@@ -10,7 +10,7 @@ that its misses cannot hide among the other kinds' hits). The blind sets of
 blind figure is what tenants will meet, and it is reported as measured, never tuned to
 reach a threshold; the floor only stops the detector getting worse on them.
 
-With --write-readme it also writes the figures into README.md, between the markers
+With --write-readme it also writes the figures into docs/trainers.md, between the markers
 `<!-- privacy:start -->` and `<!-- privacy:end -->`, so that no figure there is typed
 by hand.
 
@@ -38,7 +38,7 @@ LABELLED = SETS / "labelled.yml"
 VULNERABILITY = SETS / "vulnerability.yml"
 VULNERABILITY_BLIND = SETS / "vulnerability_blind.yml"
 VULNERABILITY_BLIND_2 = SETS / "vulnerability_blind_2.yml"
-# What each set is, for the README: how far its figures can be trusted.
+# What each set is, for docs/trainers.md: how far its figures can be trusted.
 DESCRIPTIONS = {
     "labelled.yml": "development: the detector was built against it",
     "held_out.yml": "written apart, but its misses were later fixed, so no longer blind",
@@ -74,7 +74,7 @@ FLOORS = {
 # Kinds held to the thresholds on their own, in every set with enough of them to measure.
 GATED_KINDS = ("vulnerability",)
 MIN_GATED_DETAILS = 20
-README = ROOT / "README.md"
+DOCS = ROOT / "docs" / "trainers.md"
 README_START, README_END = "<!-- privacy:start -->", "<!-- privacy:end -->"
 
 
@@ -179,7 +179,7 @@ def below_thresholds(report: Report, name: str = "") -> List[str]:
 
 
 def readme_block(reports: Dict[str, Report], messages: Dict[str, List[dict]]) -> str:
-    """The README's figures, from the reports of every set."""
+    """The figures for docs/trainers.md, from the reports of every set."""
     lines = [
         "Written by `.venv/bin/python -m scripts.check_privacy --write-readme`, not by hand.",
         "",
@@ -223,8 +223,8 @@ def readme_block(reports: Dict[str, Report], messages: Dict[str, List[dict]]) ->
     return "\n".join(lines)
 
 
-def write_readme(block: str, readme: Path = README) -> None:
-    """Put `block` between the privacy markers of the README."""
+def write_readme(block: str, readme: Path = DOCS) -> None:
+    """Put `block` between the privacy markers of docs/trainers.md."""
     text = readme.read_text(encoding="utf-8")
     before, rest = text.split(README_START, 1)
     after = rest.split(README_END, 1)[1]
@@ -235,7 +235,7 @@ def main(argv: List[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("paths", nargs="*", type=Path, help="labelled sets (default: all)")
     parser.add_argument(
-        "--write-readme", action="store_true", help="write the figures into README.md"
+        "--write-readme", action="store_true", help="write the figures into docs/trainers.md"
     )
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     paths = args.paths or LABELLED_SETS
@@ -279,7 +279,7 @@ def main(argv: List[str] | None = None) -> int:
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     if args.write_readme:
         write_readme(readme_block(reports, messages))
-        print(f"wrote the figures into {README.name}")
+        print(f"wrote the figures into {DOCS.relative_to(ROOT)}")
     return 1 if failed else 0
 
 

@@ -35,7 +35,7 @@ BANNER = """
     Rasa server:    {rasa}
     Action server:  {actions}/webhook
 {talk}    Rasa HTTP API:  {rasa}/conversations/<id>/tracker?token=...   (token: {token_source})
-    Demo tenancies: see README.md ("Demo tenancies") for checks that pass and fail
+    Demo tenancies: see docs/staff.md ("Demo tenancies") for checks that pass and fail
     Stop it:        Ctrl-C (or SIGTERM)
 """
 TALK = """    REST channel:   on, for local chat (REST_CHANNEL=off turns it off):

@@ -1,7 +1,7 @@
 """End to end, adversarially: security questions before any tenancy matter (P4).
 
 Each test is a conversation through the running servers, as `make run` starts them,
-against the demo tenancies (README, "Demo tenancies"). The last test searches the
+against the demo tenancies (docs/staff.md, "Demo tenancies"). The last test searches the
 tracker store's database file and the servers' logs for every answer typed here.
 """
 

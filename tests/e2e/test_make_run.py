@@ -159,7 +159,7 @@ def test_rent_balance_asks_for_a_security_check_and_discloses_nothing(tenant):
 
 
 def test_the_demo_tenancies_are_loaded_at_set_up_and_a_check_passes(run, tenant):
-    """P4: README, "Demo tenancies"."""
+    """P4: docs/staff.md, "Demo tenancies"."""
     assert "Loaded 3 demo tenancies" in "".join(run.lines)
     tenant.says("whats my rent balance")
     assert "full name" in tenant.says("TEN-204817")

@@ -19,7 +19,7 @@ from tests.helpers import demo_tenancies
 
 ASKED = "what's your tenancy reference"  # the first security question
 MARGARET = ("TEN-204817", "Margaret Thompson", "12/04/1958")
-# What only someone verified for Margaret's tenancy may read (README, "Demo tenancies").
+# What only someone verified for Margaret's tenancy may read (docs/staff.md, "Demo tenancies").
 HERS = ("£123.45", "arrears", "£95.50", "R-30117", "TEN-204817", "Margaret", "204817")
 
 

@@ -362,7 +362,7 @@ def test_a_hanging_platform_times_out_and_is_tried_again(engine, platforms):
     drain(worker, clock)
     assert box.messages()[0].state == SENT
     # The fake, like a real platform, acts on the call it answered too late: the
-    # message is sent again, because no call here takes an idempotency key (README).
+    # message is sent again, because no call here takes an idempotency key (docs/operators.md).
     deadline = time.monotonic() + 5
     while len(platforms.texts()) < 2 and time.monotonic() < deadline:
         time.sleep(0.05)
