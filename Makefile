@@ -81,6 +81,7 @@ bench: train
 	$(PY) -m bench.run
 	$(PY) -m bench.privacy
 	$(PY) -m bench.screening
+	$(PY) -m bench.identity_concurrency
 
 privacy-eval: install
 	@echo "==> Personal-detail detector on the labelled set"
