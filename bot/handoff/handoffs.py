@@ -15,7 +15,7 @@ from enum import Enum
 from typing import List
 
 from sqlalchemy import case, select
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from bot.events import Platform, Surface
 from bot.handoff.working_hours import WorkingCalendar, describe_when
@@ -221,12 +221,7 @@ class HandoffRepository:
             TransitionError: the move is not allowed from the handoff's state.
         """
         with self._engine.begin() as connection:
-            row = connection.execute(
-                select(handoffs).where(handoffs.c.id == handoff_id).with_for_update()
-            ).first()
-            if row is None:
-                raise KeyError(handoff_id)
-            current = _handoff(row)
+            current = _locked(connection, handoff_id)
             if state not in TRANSITIONS[current.state]:
                 raise TransitionError(
                     f"a {current.state.value} handoff cannot become {state.value}"
@@ -251,12 +246,7 @@ class HandoffRepository:
             KeyError: there is no such handoff.
         """
         with self._engine.begin() as connection:
-            row = connection.execute(
-                select(handoffs).where(handoffs.c.id == handoff_id).with_for_update()
-            ).first()
-            if row is None:
-                raise KeyError(handoff_id)
-            current = _handoff(row)
+            current = _locked(connection, handoff_id)
             fresh = plan(Reason.EMERGENCY, current.conversation, now, calendar)
             raised = replace(
                 current,
@@ -312,3 +302,13 @@ def _handoff(row) -> Handoff:
         reply_by=as_aware(m["reply_by"]),
         updated_at=as_aware(m["updated_at"]),
     )
+
+
+def _locked(connection: Connection, handoff_id: str) -> Handoff:
+    """The handoff, its row locked until the transaction ends; KeyError if none."""
+    row = connection.execute(
+        select(handoffs).where(handoffs.c.id == handoff_id).with_for_update()
+    ).first()
+    if row is None:
+        raise KeyError(handoff_id)
+    return _handoff(row)
