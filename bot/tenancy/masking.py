@@ -25,6 +25,33 @@ HIDDEN = "[answer to a security question, hidden]"
 Event = Dict[str, Any]
 
 
+class _FormWatch:
+    """Follows the identity form through a conversation's events: which question, if
+    any, waits for its answer."""
+
+    def __init__(self) -> None:
+        self.active_loop: str | None = None
+        self.requested_slot: str | None = None
+
+    def see(self, event: Event) -> bool:
+        """Take in `event`; True if it was one that moves the form."""
+        kind = event.get("event")
+        if kind in ("session_started", "restart"):
+            self.active_loop = self.requested_slot = None
+        elif kind == "active_loop":
+            self.active_loop = event.get("name")
+        elif kind == "slot" and event.get("name") == "requested_slot":
+            self.requested_slot = event.get("value")
+        else:
+            return False
+        return True
+
+    @property
+    def awaiting_answer(self) -> bool:
+        """Whether the next user message answers a security question."""
+        return self.active_loop == IDENTITY_FORM and self.requested_slot in SECURITY_SLOTS
+
+
 def mask_security_answers(events: Sequence[Event]) -> List[Event]:
     """Copies of `events`, every security answer in them hidden.
 
@@ -34,25 +61,16 @@ def mask_security_answers(events: Sequence[Event]) -> List[Event]:
     slot value that is not sealed.
     """
     masked: List[Event] = []
-    active_loop = requested_slot = None
+    form = _FormWatch()
     for index, event in enumerate(events):
         kind = event.get("event")
-        if kind in ("session_started", "restart"):
-            active_loop = requested_slot = None
-        elif kind == "active_loop":
-            active_loop = event.get("name")
-        elif kind == "slot" and event.get("name") == "requested_slot":
-            requested_slot = event.get("value")
+        if form.see(event):
+            pass  # the form moved: the event holds no answer
         elif kind == "slot" and event.get("name") in SECURITY_SLOTS:
             value = event.get("value")
             if value is not None and not is_sealed(value):
                 event = {**event, "value": HIDDEN}
-        elif (
-            kind == "user"
-            and active_loop == IDENTITY_FORM
-            and requested_slot in SECURITY_SLOTS
-            and not _turned_down_by_form(events, index)
-        ):
+        elif kind == "user" and form.awaiting_answer and not _turned_down_by_form(events, index):
             event = _hide_text(event)
         masked.append(event)
     return masked
@@ -97,16 +115,10 @@ WITHHELD = "[log line withheld: written while a security question was being answ
 
 def awaits_security_answer(events: Sequence[Event]) -> bool:
     """Whether the next user message in `events` answers a security question."""
-    active_loop = requested_slot = None
+    form = _FormWatch()
     for event in events:
-        kind = event.get("event")
-        if kind in ("session_started", "restart"):
-            active_loop = requested_slot = None
-        elif kind == "active_loop":
-            active_loop = event.get("name")
-        elif kind == "slot" and event.get("name") == "requested_slot":
-            requested_slot = event.get("value")
-    return active_loop == IDENTITY_FORM and requested_slot in SECURITY_SLOTS
+        form.see(event)
+    return form.awaiting_answer
 
 
 def answers_security_question(events: Sequence[Event]) -> bool:
