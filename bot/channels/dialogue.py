@@ -32,6 +32,7 @@ from rasa.shared.core.events import (
     ConversationPaused,
     ConversationResumed,
     Restarted,
+    SessionStarted,
     UserUtteranceReverted,
     UserUttered,
 )
@@ -137,7 +138,9 @@ def paused_when_received(tracker: Any, event: InboundEvent) -> bool:
             return paused
         if isinstance(e, ConversationPaused):
             paused = True
-        elif isinstance(e, (ConversationResumed, Restarted)):
+        elif isinstance(e, (ConversationResumed, Restarted, SessionStarted)):
+            # A new session starts unpaused (Rasa resets the tracker); its
+            # action_session_start pauses it again while a handoff is open.
             paused = False
     return bool(tracker.is_paused())
 
@@ -315,6 +318,40 @@ async def record_screened(
         if screened.pause and not tracker.is_paused():
             tracker.update(ConversationPaused())
         await agent.processor.save_tracker(tracker)
+
+
+async def pause_for_people(agent: Agent, conversation_id: str) -> bool:
+    """Pause a conversation under way whose tenant is waiting for a person (P3, P6).
+
+    A handoff follows the tenant: raised in public, it keeps their private conversation
+    quiet too, from its next message. A conversation with nothing in it yet is left
+    alone: `action_session_start` pauses it (and a pause before the session started
+    would keep the session from starting). Returns whether it paused the conversation.
+    """
+    async with agent.lock_store.lock(conversation_id):
+        tracker = await agent.tracker_store.retrieve(conversation_id)
+        if tracker is None or not tracker.events or tracker.is_paused():
+            return False
+        tracker.update(ConversationPaused())
+        await agent.tracker_store.save(tracker)
+        return True
+
+
+async def paused_on_arrival(agent: Agent, event: InboundEvent) -> bool:
+    """Whether `event`, now in its conversation, came into it paused (so the dialogue
+    did not answer it): a new session starts paused while the tenant waits for a person."""
+    return paused_when_received(await agent.tracker_store.retrieve(event.conversation_id), event)
+
+
+async def record_said(agent: Agent, event: InboundEvent, text: str) -> None:
+    """Keep what the assistant said outside the dialogue in the conversation, as staff
+    read it."""
+    async with agent.lock_store.lock(event.conversation_id):
+        tracker = await agent.tracker_store.retrieve(event.conversation_id)
+        if tracker is None:
+            return
+        tracker.update(BotUttered(text, metadata={"surface": event.surface.value}))
+        await agent.tracker_store.save(tracker)
 
 
 async def reading(agent: Agent, event: InboundEvent) -> Dict[str, Any]:

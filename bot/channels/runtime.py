@@ -28,14 +28,19 @@ from bot.channels.dialogue import (
     insist_on_the_tracker_store,
     intent_of,
     is_emergency,
+    pause_for_people,
+    paused_on_arrival,
     paused_when_received,
     raise_if_actions_failed,
     reading,
+    record_said,
     record_screened,
     user_message,
     watch_actions,
 )
 from bot.events import InboundEvent
+from bot.handoff.handoffs import Handoff
+from bot.handoff.waiting import WaitingNotes
 from bot.intake import MAX_ATTEMPTS, RENEW_EVERY, Claimed, IntakeStore
 from bot.outbox import Author, Outbox, PlatformError
 from bot.outbox_worker import OutboxWorker
@@ -89,11 +94,14 @@ class ChannelRuntime:
         screening: Screening,
         clock: Callable[[], datetime] = utc_now,
         graph: GraphClient | None = None,
+        waiting: WaitingNotes | None = None,
     ) -> None:
         self.intake = intake
         self.outbox = box
         self.screening = screening
         self.graph = graph
+        # A tenant waiting for a person: not answered, told at most once an hour.
+        self.waiting = waiting
         self._worker = worker
         self._clock = clock
         self._tasks: List[asyncio.Task] = []
@@ -258,19 +266,41 @@ class ChannelRuntime:
         screened = await in_thread(self.screening.screen, event, intent, self._clock())
         if screened.dialogue:
             output = OutboxOutput(self.enqueue_reply, event)
+            waiting = await self._waiting_handoff(event)
             if not handled:
+                # The tenant's handoff follows them here: the dialogue must not answer.
+                if waiting is not None and not paused:
+                    paused = await pause_for_people(agent, event.conversation_id)
                 await on_new_message(user_message(event, output, parsed))
                 raise_if_actions_failed()
+                paused = paused or await paused_on_arrival(agent, event)
             # Also when the message was saved before a failure: its dedupe keys send the
             # contacts once, and the handoff is raised once.
             if paused and is_emergency(intent):
                 await emergency_while_paused(agent, event, output)
+            elif paused and waiting is not None:
+                await self._note_waiting(agent, event, waiting)
             if screened.later:
                 now = self._clock()
                 await in_thread(self.screening.send_later, event, screened.later, now)
         elif not handled:
             await record_screened(agent, event, screened, parsed)
         self._outbox_ready.set()
+
+    async def _waiting_handoff(self, event: InboundEvent) -> Handoff | None:
+        """The open handoff the message's tenant is waiting on, if any (P3)."""
+        if self.waiting is None:
+            return None
+        return await in_thread(self.waiting.handoff_for, event.conversation_id)
+
+    async def _note_waiting(self, agent: Agent, event: InboundEvent, handoff: Handoff) -> None:
+        """Tell a waiting tenant, whose message the dialogue left to people, that it was
+        added for the team: at most once an hour."""
+        if self.waiting is None:
+            return
+        said = await in_thread(self.waiting.note, event, handoff, self._clock())
+        if said is not None:
+            await record_said(agent, event, said)
 
     async def _after_failed_actions(
         self, agent: Agent, item: Claimed, error: ActionsFailed

@@ -17,6 +17,7 @@ from sanic import Sanic
 from bot.association import load_association
 from bot.channels.runtime import ChannelRuntime, in_thread, utc_now
 from bot.events import Platform
+from bot.handoff.waiting import WaitingNotes
 from bot.handoff.working_hours import WorkingCalendar
 from bot.intake import IntakeStore
 from bot.outbox import Outbox
@@ -58,7 +59,10 @@ def build_runtime(settings: Settings, clock: Callable[[], datetime] = utc_now) -
         deliverers[Platform.TWITTER] = twitter_deliverer(x_client)
     listener = ModerationListener(screening.comments, screening.log)
     worker = OutboxWorker(box, deliverers, clock, listener=listener)
-    return ChannelRuntime(IntakeStore(engine), box, worker, screening, clock=clock, graph=graph)
+    waiting = WaitingNotes(engine, box, calendar)
+    return ChannelRuntime(
+        IntakeStore(engine), box, worker, screening, clock=clock, graph=graph, waiting=waiting
+    )
 
 
 async def shared_runtime(app: Sanic, settings: Settings) -> ChannelRuntime:
