@@ -135,3 +135,28 @@ def test_a_complaint_mentioning_the_account_then_a_dm_is_one_silent_thread(runni
     assert [m.text for m in thread if m.author == "assistant" and m.conversation_id == private] == [
         note
     ]
+
+
+def test_a_private_conversation_under_way_is_paused_at_its_next_message(running):
+    """The tenant wrote in private before complaining in public: that conversation
+    exists already, and is paused when they next write in it."""
+    assistant, platforms, _ = running
+    author = new_user()
+    first = x_direct_message(ME, author, "what are your opening hours", f"dm{uuid.uuid4().hex}")
+    assert to_x(assistant, first)[0] == 200
+    assert wait_for(lambda: texts_sent(platforms, author), 60)  # answered: nobody waits yet
+    answered = texts_sent(platforms, author)
+    mention = x_mention(ME, author, f"@brookfield {COMPLAINT}", str(uuid.uuid4().int % 10**15))
+    assert to_x(assistant, mention)[0] == 200
+    handoff = open_handoff(assistant, f"twitter-public-{author}")
+    assert wait_for(lambda: len(texts_sent(platforms, author)) > len(answered), 60)
+    asked = texts_sent(platforms, author)
+
+    dm = x_direct_message(ME, author, "what are your opening hours", f"dm{uuid.uuid4().hex}")
+    assert to_x(assistant, dm)[0] == 200
+    assert wait_for(lambda: len(texts_sent(platforms, author)) > len(asked), 60)
+    time.sleep(SETTLE)
+    note = waiting_note(handoff, datetime.now(timezone.utc), CALENDAR)
+    assert texts_sent(platforms, author) == [*asked, note]
+    rasa = RasaConversations(assistant.rasa_url, assistant.api_token)
+    assert rasa.tracker(f"twitter-private-{author}")["paused"] is True
