@@ -21,6 +21,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from bot.association import TeamConfig
 from bot.events import Platform, Surface
+from bot.handoff.threads import ConversationLinks
 from bot.handoff.working_hours import WorkingCalendar, describe_when
 from bot.store import as_aware, handoffs, to_utc
 
@@ -279,10 +280,12 @@ class HandoffRepository:
         return _handoff(row) if row else None
 
     def open_for(self, conversation_id: str) -> Handoff | None:
-        """The conversation's open handoff, if it has one."""
+        """The open handoff of the conversation's tenant, raised in any of their
+        conversations (bot.handoff.threads), if they have one."""
+        tenant = ConversationLinks(self._engine).conversations_of(conversation_id)
         query = (
             select(handoffs)
-            .where(handoffs.c.conversation_id == conversation_id)
+            .where(handoffs.c.conversation_id.in_(tenant))
             .where(handoffs.c.state.in_([s.value for s in OPEN_STATES]))
             .order_by(handoffs.c.created_at.desc())
         )
