@@ -14,7 +14,7 @@ from bot.moderation.retention import PublicComments
 from bot.outbox import Author, Outbound, Outbox
 from bot.screening.coordinator import ModerationListener
 from bot.store import connect
-from tests.helpers import CALENDAR, UK
+from tests.helpers import CALENDAR, TEAMS, UK
 
 COMMENTER, PSID = "10158", "psid-4471"
 PUBLIC, PRIVATE = f"facebook-public-{COMMENTER}", f"facebook-private-{PSID}"
@@ -52,7 +52,8 @@ def private_reply_sent(engine, platform_id, conversation_id=PUBLIC, operation=No
 def handed_over(engine, conversation_id, reason=Reason.NEGATIVE_PUBLIC_COMMENT, at=None):
     platform, surface, author = conversation_id.split("-", 2)
     conversation = Conversation(conversation_id, platform, surface, author)
-    handoff = plan(reason, conversation, at or uk(2026, 11, 23, 10, 0), CALENDAR)
+    at = at or uk(2026, 11, 23, 10, 0)
+    handoff = plan(reason, conversation, at, CALENDAR, TEAMS.for_reason(reason))
     return HandoffRepository(engine).add(handoff)
 
 
