@@ -55,7 +55,9 @@ class ActionSessionStart(Action):
             ]
         events += [SlotSet(name, value) for name, value in self._association.as_slots().items()]
         # The store is blocking: in a thread, so other tenants' replies are not held up.
-        if await asyncio.to_thread(self._handoffs.open_for, tracker.sender_id) is not None:
+        handoff = await asyncio.to_thread(self._handoffs.open_for, tracker.sender_id)
+        # A handoff that needs no reply (a compliment passed on) keeps no one waiting.
+        if handoff is not None and handoff.needs_reply:
             events.append(ConversationPaused())
         events.append(ActionExecuted("action_listen"))
         return events

@@ -64,7 +64,7 @@ class WaitingNotes:
     @staticmethod
     def follows_tenant(handoff: Handoff) -> bool:
         """Whether `handoff` keeps the assistant quiet with its tenant: it awaits a reply."""
-        return bool(getattr(handoff, "needs_reply", True))
+        return handoff.needs_reply
 
     def handoff_for(self, conversation_id: str) -> Handoff | None:
         """The open handoff of the conversation's tenant that awaits a person's reply."""

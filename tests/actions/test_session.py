@@ -10,6 +10,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.session import ActionSessionStart
 from bot.association import parse_association, slot_names
 from bot.handoff.handoffs import Conversation, HandoffRepository, Reason, State, plan
+from bot.moderation.log import ModerationLog
+from bot.outbox import Outbox
 from bot.store import connect
 from tests.helpers import (
     CALENDAR,
@@ -113,6 +115,32 @@ async def test_a_new_session_after_the_handoff_is_closed_is_not_paused(associati
     assert other.state is State.WAITING
     _, events = await run(ActionSessionStart(association, handoffs), make_tracker())
     assert "pause" not in [e["event"] for e in events]
+
+
+async def test_a_new_session_is_not_paused_for_a_handoff_that_needs_no_reply(association, handoffs):
+    """A compliment passed on (P11) keeps no one waiting: the assistant still answers."""
+    now = datetime(2026, 11, 23, 12, tzinfo=UK)
+    conversation = Conversation("tenant-1")
+    handoffs.add(plan(Reason.COMPLIMENT, conversation, now, CALENDAR, "Customer Experience"))
+    _, events = await run(ActionSessionStart(association, handoffs), make_tracker())
+    assert "pause" not in [e["event"] for e in events]
+
+
+async def test_a_new_messenger_session_waits_with_the_tenants_public_complaint(association):
+    """A handoff follows the tenant: their first Messenger message after a complaint on
+    the page, linked by the private reply's recipient, starts a paused session (P6)."""
+    engine = connect("sqlite://")
+    handoffs = HandoffRepository(engine)
+    now = datetime(2026, 11, 23, 12, tzinfo=UK)
+    public = Conversation("facebook-public-10158", "facebook", "public", "10158")
+    handoffs.add(plan(Reason.NEGATIVE_PUBLIC_COMMENT, public, now, CALENDAR, "Customer Experience"))
+    tracker = make_tracker(sender_id="facebook-private-psid-1")
+    _, events = await run(ActionSessionStart(association, handoffs), tracker)
+    # Not linked yet: for all the assistant knows, another person.
+    assert "pause" not in [e["event"] for e in events]
+    ModerationLog(engine, Outbox(engine)).link("facebook", "10158", "psid-1")
+    _, events = await run(ActionSessionStart(association, handoffs), tracker)
+    assert "pause" in [e["event"] for e in events]
 
 
 async def test_a_new_session_reads_the_handoffs_off_the_event_loop(association, handoffs):

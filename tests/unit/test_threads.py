@@ -197,12 +197,13 @@ def test_out_of_hours_the_note_says_when_the_team_is_back(engine, waiting):
     )
 
 
-def test_a_message_that_needs_no_reply_pauses_nothing_and_gets_no_note(engine, waiting):
-    notes_, outbox = waiting
-    handoff = handed_over(engine, PUBLIC)
-    compliment = type(handoff)(**{**handoff.__dict__, "needs_reply": False})
-    assert notes_.follows_tenant(compliment) is False
-    assert notes_.follows_tenant(handoff) is True
+def test_a_handoff_that_needs_no_reply_keeps_no_one_waiting(engine, waiting):
+    """A compliment passed on (P11): the tenant is not paused and gets no note."""
+    notes_, _ = waiting
+    compliment = handed_over(engine, PUBLIC, reason=Reason.COMPLIMENT)
+    assert compliment.needs_reply is False
+    assert HandoffRepository(engine).open_for(PRIVATE) == compliment
+    assert notes_.handoff_for(PRIVATE) is None
 
 
 def test_no_open_handoff_no_note(engine, waiting):
