@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 
 import pytest
 
+from bot.association import load_association
 from bot.handoff.conversations import RasaConversations
 from bot.handoff.handoffs import HandoffRepository, Reason
 from bot.handoff.threads import ConversationLinks, read_thread
@@ -19,7 +20,9 @@ from bot.handoff.waiting import waiting_note
 from bot.store import connect
 from scripts.fake_platforms import facebook_webhook, page_comment, x_direct_message, x_mention
 from tests.e2e.platforms import ME, PAGE, message, new_user, sent_to, to_facebook, to_x, wait_for
-from tests.helpers import CALENDAR
+from tests.helpers import CALENDAR, ROOT
+
+ASSOCIATION = load_association(ROOT / "association.yml")
 
 SETTLE = 3  # seconds to wait for any message that should not come
 COMPLAINT = "really disappointed, waited 6 weeks for a plumber and nobody has called me back"
@@ -160,3 +163,25 @@ def test_a_private_conversation_under_way_is_paused_at_its_next_message(running)
     assert texts_sent(platforms, author) == [*asked, note]
     rasa = RasaConversations(assistant.rasa_url, assistant.api_token)
     assert rasa.tracker(f"twitter-private-{author}")["paused"] is True
+
+
+def test_an_emergency_while_waiting_still_gets_the_contacts_at_once(running):
+    """P2: the tenant's first message in private, paused as their session starts, is an
+    emergency: the contacts go out and the handoff becomes urgent; no waiting note."""
+    assistant, platforms, _ = running
+    author = new_user()
+    mention = x_mention(ME, author, f"@brookfield {COMPLAINT}", str(uuid.uuid4().int % 10**15))
+    assert to_x(assistant, mention)[0] == 200
+    handoff = open_handoff(assistant, f"twitter-public-{author}")
+    assert wait_for(lambda: texts_sent(platforms, author), 60)
+    asked = texts_sent(platforms, author)
+
+    gas = "i can smell gas really strongly in my kitchen"
+    assert to_x(assistant, x_direct_message(ME, author, gas, f"dm{uuid.uuid4().hex}"))[0] == 200
+    assert wait_for(lambda: len(texts_sent(platforms, author)) >= len(asked) + 2, 60)
+    time.sleep(SETTLE)
+    after = texts_sent(platforms, author)[len(asked) :]
+    assert all(c.number in after[0] for c in ASSOCIATION.emergency_contacts)
+    assert not any(text.startswith("Thanks, I've added your message") for text in after)
+    repository = HandoffRepository(connect(assistant.extra_env["DATABASE_URL"]))
+    assert repository.get(handoff.id).reason is Reason.EMERGENCY
