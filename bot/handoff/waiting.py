@@ -3,7 +3,8 @@
 While a tenant's handoff is open, the assistant does not answer them in any of their
 conversations: a person will. A message they send meanwhile is kept for staff, and at
 most once an hour (per tenant, across their conversations) they are told it was added
-and when the team aims to reply; out of hours, also when the team is back. An
+and when the team aims to reply; out of hours, also when the team is back. Once a
+person has replied, the conversation is theirs and no note comes between. An
 emergency still gets the contacts at once (bot/channels/dialogue.py). A handoff that
 needs no reply (a compliment passed on) neither pauses the tenant nor sends a note:
 there is nothing to wait for.
@@ -34,6 +35,14 @@ WAITING_NOTE_OUT_OF_HOURS = (
     "Thanks, I've added your message for our team. They're back {back} "
     "and aim to reply by {reply_by}."
 )
+# Past the reply-by time, no time is promised that has gone.
+WAITING_NOTE_LATE = (
+    "Thanks, I've added your message for our team. They'll reply as soon as they can."
+)
+WAITING_NOTE_LATE_OUT_OF_HOURS = (
+    "Thanks, I've added your message for our team. They're back {back} "
+    "and will reply as soon as they can."
+)
 KEY_PREFIX = "waiting-note"
 
 
@@ -43,12 +52,15 @@ def waiting_note(handoff: Handoff, now: datetime, calendar: WorkingCalendar) -> 
     Out of hours it says when the team is back, except for an urgent handoff, which
     people answer on the clock rather than in working hours (P2).
     """
+    late = handoff.reply_by <= now
     reply_by = describe_when(handoff.reply_by, now, calendar.zone)
     if calendar.is_monitoring(now) or handoff.priority is Priority.URGENT:
-        return WAITING_NOTE.format(reply_by=reply_by)
+        return WAITING_NOTE_LATE if late else WAITING_NOTE.format(reply_by=reply_by)
     back = describe_when(calendar.next_monitoring_start(now), now, calendar.zone)
     # "9am" alone is today's; "tomorrow at 9am", "Monday at 9am" say their day.
     back = f"at {back}" if back[0].isdigit() else f"on {back}" if back[0].isupper() else back
+    if late:
+        return WAITING_NOTE_LATE_OUT_OF_HOURS.format(back=back)
     return WAITING_NOTE_OUT_OF_HOURS.format(back=back, reply_by=reply_by)
 
 
@@ -75,7 +87,8 @@ class WaitingNotes:
         """Queue the note answering `event`, unless one for `handoff` went out in the
         last hour; returns its text when queued, else None."""
         route = reply_route(event)
-        if route is None:
+        if route is None or handoff.replied_at is not None:
+            # A person has answered them: the conversation is theirs, without our notes.
             return None
         prefix = f"{KEY_PREFIX}:{handoff.id}:"
         recent = select(outbox.c.id).where(

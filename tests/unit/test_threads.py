@@ -197,6 +197,30 @@ def test_out_of_hours_the_note_says_when_the_team_is_back(engine, waiting):
     )
 
 
+def test_past_the_reply_by_time_the_note_promises_no_time_gone_by(engine, waiting):
+    notes_, _ = waiting
+    handoff = handed_over(engine, PUBLIC, at=uk(2026, 11, 23, 10, 0))  # reply by 2pm
+    late = uk(2026, 11, 23, 15, 0)
+    assert notes_.note(dm(at=late), handoff, late) == (
+        "Thanks, I've added your message for our team. They'll reply as soon as they can."
+    )
+    evening = uk(2026, 11, 23, 19, 0)
+    assert notes_.note(dm(at=evening), handoff, evening) == (
+        "Thanks, I've added your message for our team. They're back tomorrow at 9am "
+        "and will reply as soon as they can."
+    )
+
+
+def test_once_a_person_has_replied_no_note_comes_between(engine, waiting):
+    notes_, outbox = waiting
+    handoff = handed_over(engine, PUBLIC, at=uk(2026, 11, 23, 10, 0))
+    replied = HandoffRepository(engine).record_reply(
+        handoff.id, "Sam", uk(2026, 11, 23, 10, 20), holding=False, details={}
+    )
+    assert notes_.note(dm(), replied, uk(2026, 11, 23, 10, 30)) is None
+    assert notes(outbox) == []
+
+
 def test_a_handoff_that_needs_no_reply_keeps_no_one_waiting(engine, waiting):
     """A compliment passed on (P11): the tenant is not paused and gets no note."""
     notes_, _ = waiting
