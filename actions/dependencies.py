@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 from bot.association import Association, load_association
 from bot.handoff.handoffs import HandoffRepository
 from bot.handoff.working_hours import WorkingCalendar
+from bot.repairs.requests import RepairRequests
 from bot.settings import Settings
 from bot.store import connect
 from bot.tenancy.identity import IdentityChecks, TenancyLockNotice
@@ -80,3 +81,9 @@ def sealer() -> Sealer:
 def utc_now() -> datetime:
     """The real clock."""
     return datetime.now(timezone.utc)
+
+
+@lru_cache(maxsize=1)
+def repair_requests() -> RepairRequests:
+    """Repair requests in the store."""
+    return RepairRequests(engine())
