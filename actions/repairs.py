@@ -44,6 +44,13 @@ from bot.tenancy.security_question import Sealer
 REPAIR_SLOTS = ("repair_what", "repair_where", "repair_since", "repair_vulnerable")
 REPAIR_REQUEST = "repair_request"  # the tenancy_question value
 SEND_ATTACHMENT = "send_attachment"
+# What a reply that holds no answer gets, before the form asks again.
+INVALID_ANSWER_RESPONSES = {
+    "repair_what": "utter_invalid_repair_what",
+    "repair_where": "utter_invalid_repair_where",
+    "repair_since": "utter_invalid_repair_since",
+    "repair_vulnerable": "utter_invalid_repair_vulnerable",
+}
 # Everything the triage holds, emptied when it starts and when it ends.
 TRIAGE_SLOTS = (*REPAIR_SLOTS, "repair_photos")
 
@@ -104,7 +111,7 @@ class ValidateRepairForm(FormValidationAction):
     ) -> Dict[str, Any]:
         answer = triage.answer(kind, value if isinstance(value, str) else None)
         if answer is None:
-            dispatcher.utter_message(response=f"utter_invalid_{slot}")
+            dispatcher.utter_message(response=INVALID_ANSWER_RESPONSES[slot])
         return {slot: answer}
 
     def validate_repair_what(
@@ -128,7 +135,7 @@ class ValidateRepairForm(FormValidationAction):
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         said = triage.vulnerable(value if isinstance(value, str) else None, intent)
         if said is None:
-            dispatcher.utter_message(response="utter_invalid_repair_vulnerable")
+            dispatcher.utter_message(response=INVALID_ANSWER_RESPONSES["repair_vulnerable"])
             return {"repair_vulnerable": None}
         return {"repair_vulnerable": "yes" if said else "no"}
 
@@ -163,13 +170,13 @@ class ActionRecordRepairRequest(Action):
     def __init__(
         self,
         requests: RepairRequests | None = None,
-        handoffs: HandoffService | None = None,
+        service: HandoffService | None = None,
         sealer: Sealer | None = None,
         calendar: WorkingCalendar | None = None,
         clock: dependencies.Clock | None = None,
     ) -> None:
         self._requests = requests or dependencies.repair_requests()
-        self._handoffs = handoffs or dependencies.handoff_service()
+        self._handoffs = service or dependencies.handoff_service()
         self._sealer = sealer or dependencies.sealer()
         self._calendar = calendar or dependencies.calendar()
         self._clock = clock or dependencies.utc_now

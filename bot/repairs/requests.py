@@ -160,4 +160,3 @@ def _request(row) -> RepairRequest:
         created_at=as_aware(m["created_at"]),
         handoff_id=m["handoff_id"],
     )
-

@@ -23,7 +23,7 @@ _WORDS = re.compile(r"[a-z0-9']+")
 NO_ONE = ("no", "nope", "nah", "none", "nobody", "no one", "noone", "not really", "n", "just me")
 NO_ONE += ("only me", "just us", "only us")
 NEGATIVE_OPENINGS = ("no ", "nope ", "nah ", "none ", "nobody ", "no one ", "not really ")
-NEGATIVE_PHRASES = ("don't think so", "dont think so", "just me and", "not that i know")
+NEGATIVE_PHRASES = ("don't think so", "dont think so", "not that i know")
 YES = ("yes", "yeah", "yep", "yes there is", "y", "yup", "there is", "aye")
 # Words that describe someone vulnerable (P2 names no heating for a vulnerable person
 # an emergency): older, disabled, young children, ill, pregnant.
@@ -33,8 +33,13 @@ VULNERABLE_WORDS = frozenset(
         "babies newborn toddler child children kid kids son daughter young ill illness "
         "sick poorly unwell pregnant asthma cancer dementia hospital frail mobility "
         "medical oxygen dialysis vulnerable"
+        # Someone named in reply to the question is someone the tenant worries about.
+        " mum mam mother dad father nan nana gran granny grandma grandad grandmother"
+        " grandfather"
     ).split()
 )
+# An age that makes someone vulnerable: a young child, or older (P2).
+YOUNG_UNTIL, OLDER_FROM = 5, 65
 
 
 def answer(kind: str, text: str | None) -> str | None:
@@ -58,13 +63,18 @@ def vulnerable(text: str | None, intent: str | None = None) -> bool | None:
     said = " ".join(_WORDS.findall((text or "").lower().replace("’", "'")))
     if not said:
         return None
-    if said in NO_ONE or said.startswith(NEGATIVE_OPENINGS) or any(
-        p in said for p in NEGATIVE_PHRASES
+    if (
+        said in NO_ONE
+        or said.startswith(NEGATIVE_OPENINGS)
+        or any(p in said for p in NEGATIVE_PHRASES)
     ):
         return False
     if said in YES or said.startswith(("yes ", "yeah ", "yep ")):
         return True
-    if VULNERABLE_WORDS.intersection(said.split()):
+    if VULNERABLE_WORDS.intersection(said.split()) or any(
+        word.isdigit() and (int(word) < YOUNG_UNTIL or OLDER_FROM <= int(word) < 130)
+        for word in said.replace("'s", " ").split()
+    ):
         return True
     if intent == "affirm":
         return True
@@ -81,7 +91,7 @@ class Photos:
     count: int = 0
     kinds: Tuple[str, ...] = ()
 
-    def add(self, kind: str | None) -> "Photos":
+    def add(self, kind: str | None) -> Photos:
         """These photos and one more of `kind` ("attachment" when the platform did not say)."""
         kind = kind or "attachment"
         kinds = self.kinds if kind in self.kinds else (*self.kinds, kind)
@@ -92,7 +102,7 @@ class Photos:
         return {"count": self.count, "kinds": list(self.kinds)}
 
     @classmethod
-    def from_dict(cls, value: object) -> "Photos":
+    def from_dict(cls, value: object) -> Photos:
         """Photos from a slot's value; none for anything else."""
         if not isinstance(value, dict):
             return cls()
@@ -105,7 +115,6 @@ class Photos:
     def describe(self) -> str:
         """For staff: "none", "1 (photo)", "3 (photo, video)"."""
         return f"{self.count} ({', '.join(self.kinds)})" if self.count else "none"
-
 
 
 # Words that may come with a stop without making it an answer ("stop please", "just
