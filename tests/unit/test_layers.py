@@ -1,7 +1,7 @@
 """The layout's walls, read from the imports: Rasa and Sanic stay in their rooms, and
 dependencies run one way, from the channels down to the shared types.
 
-    channels (and console) -> screening -> {handoff, tenancy, moderation, platforms,
+    channels (and console, staff API) -> screening -> {handoff, tenancy, moderation, platforms,
     association, repairs} -> {outbox, outbox_worker, intake, privacy, text} -> {events, store,
     settings, secret_masking}; actions -> {tenancy, handoff, association, repairs} and below.
 
@@ -31,13 +31,13 @@ LAYERS = (
         "bot.repairs",
     ),
     ("bot.screening",),
-    ("bot.channels", "bot.console"),
+    ("bot.channels", "bot.console", "bot.staff_api"),
 )
 # What the thin actions may reach, besides the two lowest layers.
 ACTIONS_MAY_IMPORT = ("bot.tenancy", "bot.handoff", "bot.association", "bot.repairs")
 RASA = ("rasa", "rasa_sdk")
 RASA_ROOMS = ("bot/channels/", "actions/")
-SANIC_ROOMS = (*RASA_ROOMS, "bot/console/")
+SANIC_ROOMS = (*RASA_ROOMS, "bot/console/", "bot/staff_api/")
 
 
 def _product() -> list[Path]:
