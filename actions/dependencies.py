@@ -15,6 +15,7 @@ from bot.association import Association, load_association
 from bot.handoff.handoffs import HandoffRepository, Teams
 from bot.handoff.service import HandoffService
 from bot.handoff.working_hours import WorkingCalendar
+from bot.repairs.requests import RepairRequests
 from bot.settings import Settings
 from bot.store import connect
 from bot.tenancy.identity import IdentityChecks, TenancyLockNotice
@@ -87,3 +88,9 @@ def sealer() -> Sealer:
 def utc_now() -> datetime:
     """The real clock."""
     return datetime.now(timezone.utc)
+
+
+@lru_cache(maxsize=1)
+def repair_requests() -> RepairRequests:
+    """Repair requests in the store."""
+    return RepairRequests(engine())

@@ -124,6 +124,27 @@ repairs = Table(
     Column("appointment_end", DateTime(timezone=True), nullable=True),
 )
 
+# Repairs reported in a private conversation and triaged (bot.repairs): the tenant's
+# answers as typed (P9: kept on their file), photos only counted, never stored. No
+# tenancy when the tenant could not be verified (P4): staff confirm who they are.
+repair_requests = Table(
+    "repair_requests",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("conversation_id", String(255), nullable=False),
+    # No foreign key: reloading the tenancy records replaces their rows (with the same
+    # ids), and a tenant's repair requests stay through that.
+    Column("tenancy_id", String(36), nullable=True, index=True),
+    Column("what", Text, nullable=False),
+    Column("where_in_home", Text, nullable=False),
+    Column("since", Text, nullable=False),
+    Column("vulnerable", Integer, nullable=False),
+    Column("photo_count", Integer, nullable=False),
+    Column("photo_kinds", String(255), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("handoff_id", String(36), nullable=True),
+)
+
 # Every identity check, without the answers (P4).
 identity_attempts = Table(
     "identity_attempts",

@@ -2,8 +2,8 @@
 dependencies run one way, from the channels down to the shared types.
 
     channels (and console, staff API) -> screening -> {handoff, tenancy, moderation, platforms,
-    association} -> {outbox, outbox_worker, intake, privacy, text} -> {events, store, settings,
-    secret_masking}; actions -> {tenancy, handoff, association} and below.
+    association, repairs} -> {outbox, outbox_worker, intake, privacy, text} -> {events, store,
+    settings, secret_masking}; actions -> {tenancy, handoff, association, repairs} and below.
 
 Only the product is read (bot/ and actions/); scripts/, bench/ and tests/ drive it
 from outside and may import what they need to.
@@ -22,12 +22,19 @@ ROOT = Path(__file__).resolve().parents[2]
 LAYERS = (
     ("bot.events", "bot.store", "bot.settings", "bot.secret_masking"),
     ("bot.outbox", "bot.outbox_worker", "bot.intake", "bot.privacy", "bot.text"),
-    ("bot.handoff", "bot.tenancy", "bot.moderation", "bot.platforms", "bot.association"),
+    (
+        "bot.handoff",
+        "bot.tenancy",
+        "bot.moderation",
+        "bot.platforms",
+        "bot.association",
+        "bot.repairs",
+    ),
     ("bot.screening",),
     ("bot.channels", "bot.console", "bot.staff_api"),
 )
 # What the thin actions may reach, besides the two lowest layers.
-ACTIONS_MAY_IMPORT = ("bot.tenancy", "bot.handoff", "bot.association")
+ACTIONS_MAY_IMPORT = ("bot.tenancy", "bot.handoff", "bot.association", "bot.repairs")
 RASA = ("rasa", "rasa_sdk")
 RASA_ROOMS = ("bot/channels/", "actions/")
 SANIC_ROOMS = (*RASA_ROOMS, "bot/console/", "bot/staff_api/")

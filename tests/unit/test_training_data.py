@@ -196,16 +196,24 @@ HANDOFF_SLOTS = {"handoff_case", "handoff_team", "handoff_reply_by", "monitoring
 # Filled by the identity actions (actions/identity.py, actions/tenancy.py).
 IDENTITY_SLOTS = {"identity_locked_until"}
 DISCLOSURE_VARIABLES = {"rent_balance", "rent_as_of", "last_payment", "repairs_list"}
+# Filled by the repair triage (actions/repairs.py): the kind of a photo sent.
+REPAIR_VARIABLES = {"photo_kind"}
 
 
 def test_responses_use_only_slots_that_actions_fill():
     used = {slot for _, text in response_texts() for slot in re.findall(r"\{(\w+)\}", text)}
-    assert used <= set(slot_names()) | HANDOFF_SLOTS | IDENTITY_SLOTS | DISCLOSURE_VARIABLES
+    filled = HANDOFF_SLOTS | IDENTITY_SLOTS | DISCLOSURE_VARIABLES | REPAIR_VARIABLES
+    assert used <= set(slot_names()) | filled
 
 
 def test_actions_fill_every_disclosure_variable():
     source = (ROOT / "actions" / "tenancy.py").read_text()
     assert all(f"{name}=" in source for name in DISCLOSURE_VARIABLES)
+
+
+def test_the_repair_triage_fills_its_variables():
+    source = (ROOT / "actions" / "repairs.py").read_text()
+    assert all(f"{name}=" in source for name in REPAIR_VARIABLES)
 
 
 def test_the_domain_declares_every_association_slot():
