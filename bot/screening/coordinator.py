@@ -2,10 +2,11 @@
 
 A public comment, visitor's post or mention, new or edited, is triaged
 (`bot.screening.public_threads`): one that breaks the rules, holds personal details or belongs in
-private (an emergency on X too: its numbers in the post, the rest by DM) is dealt with here, through the outbox, and never answered in public by the
-dialogue; anything else goes on to the dialogue (an edit of it is only kept: it was
-answered as first written). Every message, public or private, is read for abuse, so
-that strikes add up and threats to staff block their author at once. What was done
+private (an emergency on X too: its numbers in the post, the rest by DM) is dealt
+with here, through the outbox, and never answered in public by the dialogue; anything
+else goes on to the dialogue (an edit of it is only kept: it was answered as first
+written). Every message, public or private, is read for abuse, so that strikes add up
+and threats to staff block their author at once. What was done
 goes to the moderation log, with reasons and never the details.
 
 Screening a message again (the server died before it was marked processed) does the

@@ -355,7 +355,7 @@ def _move_private(
 def _help(topic: str | None, association: Association, reply_by: str | None) -> str:
     """The help a post asked for, offered in private, after the greeting."""
     phones = association.phones
-    when = f" by {reply_by}" if reply_by else " as soon as we can"
+    when = f" by {reply_by}" if reply_by else " as soon as possible"
     return {
         "tenancy": (
             "I can help with your rent or repairs here. Your tenancy is private, so I'll ask "
