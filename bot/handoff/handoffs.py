@@ -1,28 +1,40 @@
 """Handing conversations to people (P1, P2, P3, P11).
 
 A handoff is a stored record: who the conversation is with, why it was handed over,
-which team takes it, how urgent it is, and when a person must acknowledge it (2
-working hours) and reply in full (4 working hours), counted on the monitoring
-calendar. What the tenant is told comes from the same calendar.
+which team takes it (configuration: `teams:` in association.yml), how urgent it is,
+a short summary for staff, and when a person must acknowledge it (2 working hours)
+and reply in full (4 working hours), counted on the monitoring calendar; an urgent one
+runs on the clock. The first reply by a person acknowledges it; a reply that is not a
+holding message is the full reply. Each deadline is recorded as met or missed. What
+the tenant is told comes from the same calendar.
 """
 
 from __future__ import annotations
 
+import json
 import uuid
-from dataclasses import dataclass, replace
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from enum import Enum
-from typing import List
+from typing import Iterable, List, Mapping, Tuple
 
-from sqlalchemy import case, select
+from sqlalchemy import select
 from sqlalchemy.engine import Connection, Engine
 
+from bot.association import TeamConfig
 from bot.events import Platform, Surface
+from bot.handoff.audit import AuditEntry, write
+from bot.handoff.threads import ConversationLinks
 from bot.handoff.working_hours import WorkingCalendar, describe_when
 from bot.store import as_aware, handoffs, to_utc
 
 ACKNOWLEDGE_WITHIN_HOURS = 2  # P3
 REPLY_WITHIN_HOURS = 4  # P3
+# P2, P3: an emergency is raised at any hour and cannot wait for the next working day,
+# so an urgent handoff runs on the clock: the on-call person acknowledges it within 30
+# minutes and the tenant has a full reply within 2 hours, day or night, weekend or not.
+URGENT_ACKNOWLEDGE_WITHIN = timedelta(minutes=30)
+URGENT_REPLY_WITHIN = timedelta(hours=2)
 
 
 class Reason(str, Enum):
@@ -38,21 +50,22 @@ class Reason(str, Enum):
     MODERATION_REVIEW = "moderation_review"
     # A message the assistant failed to answer, set aside after its last attempt (P12).
     PROCESSING_FAILED = "processing_failed"
-
-
-class Team(str, Enum):
-    """Who takes a handed-off conversation."""
-
-    COMMUNICATIONS = "Communications"
-    CUSTOMER_EXPERIENCE = "Customer Experience"
-    REPAIRS_EMERGENCY = "repairs emergency"
+    # A compliment, passed on with the team or person it is about (P11).
+    COMPLIMENT = "compliment"
+    # A post hidden for naming staff (P7), whose author then explained in private.
+    STAFF_NAMED = "staff_named"
+    # Antisocial behaviour, with the tenant's account of it.
+    ANTISOCIAL_BEHAVIOUR = "antisocial_behaviour"
+    # A repair reported in private and triaged: a repair request for the Repairs team.
+    REPAIR_REQUEST = "repair_request"
 
 
 class Priority(str, Enum):
-    """Urgent handoffs come first in the staff queue."""
+    """Urgent handoffs come first in the staff queue; low ones need no reply."""
 
     URGENT = "urgent"
     NORMAL = "normal"
+    LOW = "low"
 
 
 class State(str, Enum):
@@ -65,18 +78,10 @@ class State(str, Enum):
     CLOSED = "closed"
 
 
-# The social media team runs the channels; complaints and negative comments go to
-# Customer Experience (P11, P6); emergencies to the repairs emergency team (P2).
-ROUTES = {
-    Reason.REQUEST_HUMAN: (Team.COMMUNICATIONS, Priority.NORMAL),
-    Reason.REPEATED_FALLBACK: (Team.COMMUNICATIONS, Priority.NORMAL),
-    Reason.COMPLAINT: (Team.CUSTOMER_EXPERIENCE, Priority.NORMAL),
-    Reason.IDENTITY_CHECK_FAILED: (Team.CUSTOMER_EXPERIENCE, Priority.NORMAL),
-    Reason.NEGATIVE_PUBLIC_COMMENT: (Team.CUSTOMER_EXPERIENCE, Priority.NORMAL),
-    Reason.MODERATION_REVIEW: (Team.COMMUNICATIONS, Priority.NORMAL),
-    Reason.PROCESSING_FAILED: (Team.CUSTOMER_EXPERIENCE, Priority.NORMAL),
-    Reason.EMERGENCY: (Team.REPAIRS_EMERGENCY, Priority.URGENT),
-}
+# Which team takes which reason is configuration (`Teams`); how urgent a reason is, is
+# policy: an emergency is urgent (P2), a compliment is passed on and needs no reply (P11).
+PRIORITIES = {Reason.EMERGENCY: Priority.URGENT, Reason.COMPLIMENT: Priority.LOW}
+NO_REPLY_NEEDED = frozenset({Reason.COMPLIMENT})
 
 TRANSITIONS = {
     State.WAITING: {State.TAKEN, State.HANDED_BACK, State.CLOSED},
@@ -90,6 +95,80 @@ OPEN_STATES = (State.WAITING, State.TAKEN, State.ANSWERED)
 
 class TransitionError(ValueError):
     """A handoff cannot move from its state to the one asked for."""
+
+
+class TeamsError(ValueError):
+    """The teams configuration does not give every handoff reason one team."""
+
+
+@dataclass(frozen=True)
+class Teams:
+    """The teams that take handoffs, and which reasons each takes (association.yml)."""
+
+    by_reason: Mapping[Reason, str]
+    names: Tuple[str, ...]
+
+    @classmethod
+    def from_config(cls, teams: Iterable[TeamConfig]) -> Teams:
+        """Check the configured teams: every reason goes to exactly one team.
+
+        Raises:
+            TeamsError: a reason is unknown, taken by two teams, or by none.
+        """
+        by_reason: dict = {}
+        names: List[str] = []
+        known = {r.value: r for r in Reason}
+        for team in teams:
+            names.append(team.name)
+            for value in team.reasons:
+                if value not in known:
+                    raise TeamsError(f"teams: {team.name} names unknown reason {value!r}")
+                reason = known[value]
+                if reason in by_reason:
+                    raise TeamsError(
+                        f"teams: {value} is taken by both {by_reason[reason]} and {team.name}"
+                    )
+                by_reason[reason] = team.name
+        missing = [r.value for r in Reason if r not in by_reason]
+        if missing:
+            raise TeamsError(f"teams: no team takes {', '.join(missing)}; add them to a team")
+        return cls(by_reason=by_reason, names=tuple(names))
+
+    def for_reason(self, reason: Reason) -> str:
+        """The name of the team that takes `reason`."""
+        return self.by_reason[reason]
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What staff read first: why, what the model read, the tenant's words redacted.
+
+    `details` are facts an action gathered (a repair's room, who a compliment is for).
+    """
+
+    reason: str
+    intent: str | None = None
+    words: str | None = None
+    details: Mapping[str, str] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        """The summary as stored."""
+        return json.dumps(
+            {
+                "reason": self.reason,
+                "intent": self.intent,
+                "words": self.words,
+                "details": dict(self.details),
+            }
+        )
+
+    @classmethod
+    def from_json(cls, raw: str | None) -> Summary | None:
+        """A stored summary, or None for a handoff stored without one."""
+        if not raw:
+            return None
+        data = json.loads(raw)
+        return cls(data["reason"], data.get("intent"), data.get("words"), data.get("details") or {})
 
 
 @dataclass(frozen=True)
@@ -114,13 +193,43 @@ class Handoff:
     id: str
     conversation: Conversation
     reason: Reason
-    team: Team
+    team: str
     priority: Priority
     state: State
     created_at: datetime
     acknowledge_by: datetime
     reply_by: datetime
     updated_at: datetime
+    summary: Summary | None = None
+    needs_reply: bool = True
+    acknowledged_at: datetime | None = None
+    # P3: True met, False missed, None still to come. A missed deadline's time is the
+    # deadline itself; the late acknowledgement or reply, if any, has its own time.
+    acknowledge_met: bool | None = None
+    replied_at: datetime | None = None
+    reply_met: bool | None = None
+    taken_by: str | None = None
+
+    @property
+    def due(self) -> datetime | None:
+        """The next deadline still to meet: acknowledging, then replying; None if none.
+
+        A handoff that needs no reply (a compliment) is due only to be acknowledged.
+        """
+        if self.acknowledged_at is None:
+            return self.acknowledge_by
+        if self.needs_reply and self.replied_at is None:
+            return self.reply_by
+        return None
+
+
+@dataclass(frozen=True)
+class Breach:
+    """A deadline found passed with nothing done: `deadline` is "acknowledge" or "reply"."""
+
+    handoff: Handoff
+    deadline: str
+    due: datetime
 
 
 @dataclass(frozen=True)
@@ -138,14 +247,34 @@ class TenantNotice:
 
 
 def plan(
-    reason: Reason, conversation: Conversation, now: datetime, calendar: WorkingCalendar
+    reason: Reason,
+    conversation: Conversation,
+    now: datetime,
+    calendar: WorkingCalendar,
+    team: str,
+    summary: Summary | None = None,
 ) -> Handoff:
-    """A new handoff for `reason`, its deadlines counted in working hours from `now` (P3).
+    """A new handoff for `reason`, its deadlines counted in working hours from `now` (P3),
+    or on the clock for an urgent one (P2).
+
+    Args:
+        reason: why the conversation goes to people; sets priority and whether a
+            reply is needed.
+        conversation: where the tenant is.
+        now: when it is handed over.
+        calendar: the monitoring calendar the deadlines are counted on.
+        team: the team that takes it (`Teams.for_reason`).
+        summary: what staff read first.
 
     A conversation handed over out of hours, or at the weekend, is due from when
     monitoring next starts: first thing on the next working day.
     """
-    team, priority = ROUTES[reason]
+    priority = PRIORITIES.get(reason, Priority.NORMAL)
+    if priority is Priority.URGENT:
+        acknowledge_by, reply_by = now + URGENT_ACKNOWLEDGE_WITHIN, now + URGENT_REPLY_WITHIN
+    else:
+        acknowledge_by = calendar.add_working_hours(now, ACKNOWLEDGE_WITHIN_HOURS)
+        reply_by = calendar.add_working_hours(now, REPLY_WITHIN_HOURS)
     return Handoff(
         id=str(uuid.uuid4()),
         conversation=conversation,
@@ -154,9 +283,11 @@ def plan(
         priority=priority,
         state=State.WAITING,
         created_at=now,
-        acknowledge_by=calendar.add_working_hours(now, ACKNOWLEDGE_WITHIN_HOURS),
-        reply_by=calendar.add_working_hours(now, REPLY_WITHIN_HOURS),
+        acknowledge_by=acknowledge_by,
+        reply_by=reply_by,
         updated_at=now,
+        summary=summary,
+        needs_reply=reason not in NO_REPLY_NEEDED,
     )
 
 
@@ -166,7 +297,7 @@ def notice(handoff: Handoff, now: datetime, calendar: WorkingCalendar) -> Tenant
     emergency = handoff.reason is Reason.EMERGENCY
     return TenantNotice(
         case=f"emergency_{timing}" if emergency else timing,
-        team=handoff.team.value,
+        team=handoff.team,
         reply_by=describe_when(handoff.reply_by, now, calendar.zone),
         monitoring_resumes=describe_when(calendar.next_monitoring_start(now), now, calendar.zone),
     )
@@ -191,10 +322,12 @@ class HandoffRepository:
         return _handoff(row) if row else None
 
     def open_for(self, conversation_id: str) -> Handoff | None:
-        """The conversation's open handoff, if it has one."""
+        """The open handoff of the conversation's tenant, raised in any of their
+        conversations (bot.handoff.threads), if they have one."""
+        tenant = ConversationLinks(self._engine).conversations_of(conversation_id)
         query = (
             select(handoffs)
-            .where(handoffs.c.conversation_id == conversation_id)
+            .where(handoffs.c.conversation_id.in_(tenant))
             .where(handoffs.c.state.in_([s.value for s in OPEN_STATES]))
             .order_by(handoffs.c.created_at.desc())
         )
@@ -203,18 +336,23 @@ class HandoffRepository:
         return _handoff(row) if row else None
 
     def queue(self) -> List[Handoff]:
-        """Open handoffs, urgent first, then by what is due first."""
-        urgent_first = case((handoffs.c.priority == Priority.URGENT.value, 0), else_=1)
-        query = (
-            select(handoffs)
-            .where(handoffs.c.state.in_([s.value for s in OPEN_STATES]))
-            .order_by(urgent_first, handoffs.c.acknowledge_by, handoffs.c.created_at)
-        )
-        with self._engine.connect() as connection:
-            return [_handoff(row) for row in connection.execute(query)]
+        """Open handoffs: urgent first, then by what is due first, then the oldest.
 
-    def move(self, handoff_id: str, state: State, now: datetime) -> Handoff:
-        """Move a handoff to `state`.
+        What is due is the next deadline still to meet (`Handoff.due`); a handoff with
+        nothing left due (answered, or a compliment acknowledged) comes last.
+        """
+        query = select(handoffs).where(handoffs.c.state.in_([s.value for s in OPEN_STATES]))
+        with self._engine.connect() as connection:
+            found = [_handoff(row) for row in connection.execute(query)]
+        return sorted(found, key=_queue_order)
+
+    def move(
+        self, handoff_id: str, state: State, now: datetime, staff: str | None = None
+    ) -> Handoff:
+        """Move a handoff to `state`; `staff`, if given, is audited as having moved it.
+
+        A handoff that needs no reply is acknowledged by the person who takes or
+        closes it: reading it is all it asks.
 
         Raises:
             KeyError: there is no such handoff.
@@ -226,28 +364,126 @@ class HandoffRepository:
                 raise TransitionError(
                     f"a {current.state.value} handoff cannot become {state.value}"
                 )
-            connection.execute(
-                handoffs.update()
-                .where(handoffs.c.id == handoff_id)
-                .values(state=state.value, updated_at=to_utc(now))
+            moved = replace(current, state=state, updated_at=now)
+            if state is State.TAKEN and staff is not None:
+                moved = replace(moved, taken_by=staff)
+            if staff is not None and not current.needs_reply and state is not State.WAITING:
+                moved = _acknowledged(moved, now)
+            _update(connection, moved)
+            if staff is not None:
+                write(connection, AuditEntry(now, staff, _ACTION_OF[state], handoff_id))
+        return moved
+
+    def record_reply(
+        self, handoff_id: str, staff: str, now: datetime, holding: bool, details: Mapping
+    ) -> Handoff:
+        """A person replied to the tenant: acknowledged, and answered unless `holding`.
+
+        The first reply acknowledges the handoff; the first that is not a holding
+        message is its full reply (P3). Each deadline is recorded met or missed then.
+
+        Raises:
+            KeyError: there is no such handoff.
+            TransitionError: the handoff is handed back or closed.
+        """
+        with self._engine.begin() as connection:
+            current = _locked(connection, handoff_id)
+            if current.state not in OPEN_STATES:
+                raise TransitionError(f"a {current.state.value} handoff cannot be replied to")
+            replied = _acknowledged(current, now)
+            if not holding and replied.replied_at is None:
+                met = replied.reply_met is not False and now <= replied.reply_by
+                replied = replace(replied, replied_at=now, reply_met=met)
+            replied = replace(
+                replied,
+                state=State.TAKEN if holding else State.ANSWERED,
+                taken_by=current.taken_by or staff,
+                updated_at=now,
             )
-        return replace(current, state=state, updated_at=now)
+            _update(connection, replied)
+            entry = {**details, "holding": holding}
+            write(connection, AuditEntry(now, staff, "reply", handoff_id, entry))
+        return replied
+
+    def transfer(self, handoff_id: str, team: str, staff: str, now: datetime) -> Handoff:
+        """Give an open handoff to another team, to be taken there; its deadlines stay.
+
+        Raises:
+            KeyError: there is no such handoff.
+            TransitionError: the handoff is handed back or closed.
+        """
+        with self._engine.begin() as connection:
+            current = _locked(connection, handoff_id)
+            if current.state not in OPEN_STATES:
+                raise TransitionError(f"a {current.state.value} handoff cannot be transferred")
+            moved = replace(current, team=team, state=State.WAITING, taken_by=None, updated_at=now)
+            _update(connection, moved)
+            details = {"from": current.team, "to": team}
+            write(connection, AuditEntry(now, staff, "transfer", handoff_id, details))
+        return moved
+
+    def record_missed(self, now: datetime) -> List[Breach]:
+        """Record as missed every open handoff's deadline that passed with nothing done.
+
+        Returns the deadlines recorded missed by this call (each is recorded once,
+        so a watcher that calls this often alerts once per breach). A handoff that
+        needs no reply has no reply deadline to miss.
+        """
+        at = to_utc(now)
+        open_states = [s.value for s in OPEN_STATES]
+        query = (
+            select(handoffs)
+            .where(handoffs.c.state.in_(open_states))
+            .where(
+                (handoffs.c.acknowledged_at.is_(None) & handoffs.c.acknowledge_met.is_(None))
+                | (handoffs.c.replied_at.is_(None) & handoffs.c.reply_met.is_(None))
+            )
+            .with_for_update()
+        )
+        breaches: List[Breach] = []
+        with self._engine.begin() as connection:
+            for row in connection.execute(query).all():
+                handoff = _handoff(row)
+                missed = handoff
+                if (
+                    handoff.acknowledged_at is None
+                    and handoff.acknowledge_met is None
+                    and handoff.acknowledge_by < at
+                ):
+                    missed = replace(missed, acknowledge_met=False)
+                    breaches.append(Breach(missed, "acknowledge", handoff.acknowledge_by))
+                if (
+                    handoff.needs_reply
+                    and handoff.replied_at is None
+                    and handoff.reply_met is None
+                    and handoff.reply_by < at
+                ):
+                    missed = replace(missed, reply_met=False)
+                    breaches.append(Breach(missed, "reply", handoff.reply_by))
+                if missed is not handoff:
+                    _update(connection, missed)
+        return breaches
 
     def raise_to_emergency(
-        self, handoff_id: str, now: datetime, calendar: WorkingCalendar
+        self,
+        handoff_id: str,
+        now: datetime,
+        calendar: WorkingCalendar,
+        team: str,
+        summary: Summary | None = None,
     ) -> Handoff:
-        """An open handoff becomes an urgent one for the emergency team (P2).
+        """An open handoff becomes an urgent one for the emergency's `team` (P2).
 
         A tenant already waiting for a person who then reports an emergency is not
-        left in the normal queue: the handoff takes the emergency's team and
-        priority, and its deadlines are the earlier of the two.
+        left in the normal queue: the handoff takes the emergency's team, priority
+        and `summary` (if given), and its deadlines are the earlier of the two.
 
         Raises:
             KeyError: there is no such handoff.
         """
         with self._engine.begin() as connection:
             current = _locked(connection, handoff_id)
-            fresh = plan(Reason.EMERGENCY, current.conversation, now, calendar)
+            fresh = plan(Reason.EMERGENCY, current.conversation, now, calendar, team)
             raised = replace(
                 current,
                 reason=fresh.reason,
@@ -256,12 +492,10 @@ class HandoffRepository:
                 acknowledge_by=min(current.acknowledge_by, fresh.acknowledge_by),
                 reply_by=min(current.reply_by, fresh.reply_by),
                 updated_at=now,
+                summary=summary or current.summary,
+                needs_reply=True,
             )
-            values = _row(raised)
-            del values["id"]
-            connection.execute(
-                handoffs.update().where(handoffs.c.id == handoff_id).values(**values)
-            )
+            _update(connection, raised)
         return raised
 
 
@@ -273,13 +507,20 @@ def _row(h: Handoff) -> dict:
         "platform_user_id": h.conversation.platform_user_id,
         "surface": h.conversation.surface,
         "reason": h.reason.value,
-        "team": h.team.value,
+        "team": h.team,
         "priority": h.priority.value,
         "state": h.state.value,
         "created_at": to_utc(h.created_at),
         "acknowledge_by": to_utc(h.acknowledge_by),
         "reply_by": to_utc(h.reply_by),
         "updated_at": to_utc(h.updated_at),
+        "summary": h.summary.to_json() if h.summary else None,
+        "needs_reply": int(h.needs_reply),
+        "acknowledged_at": to_utc(h.acknowledged_at) if h.acknowledged_at else None,
+        "acknowledge_met": None if h.acknowledge_met is None else int(h.acknowledge_met),
+        "replied_at": to_utc(h.replied_at) if h.replied_at else None,
+        "reply_met": None if h.reply_met is None else int(h.reply_met),
+        "taken_by": h.taken_by,
     }
 
 
@@ -294,13 +535,55 @@ def _handoff(row) -> Handoff:
             platform_user_id=m["platform_user_id"],
         ),
         reason=Reason(m["reason"]),
-        team=Team(m["team"]),
+        team=m["team"],
         priority=Priority(m["priority"]),
         state=State(m["state"]),
         created_at=as_aware(m["created_at"]),
         acknowledge_by=as_aware(m["acknowledge_by"]),
         reply_by=as_aware(m["reply_by"]),
         updated_at=as_aware(m["updated_at"]),
+        summary=Summary.from_json(m["summary"]),
+        # Stored before the column existed: every handoff then needed a reply.
+        needs_reply=m["needs_reply"] is None or bool(m["needs_reply"]),
+        acknowledged_at=as_aware(m["acknowledged_at"]),
+        acknowledge_met=None if m["acknowledge_met"] is None else bool(m["acknowledge_met"]),
+        replied_at=as_aware(m["replied_at"]),
+        reply_met=None if m["reply_met"] is None else bool(m["reply_met"]),
+        taken_by=m["taken_by"],
+    )
+
+
+# What the audit calls each move staff make.
+_ACTION_OF = {
+    State.TAKEN: "take",
+    State.WAITING: "release",
+    State.ANSWERED: "answered",
+    State.HANDED_BACK: "hand_back",
+    State.CLOSED: "close",
+}
+
+
+def _acknowledged(handoff: Handoff, now: datetime) -> Handoff:
+    """`handoff` acknowledged at `now`, unless it was already; met if in time (P3)."""
+    if handoff.acknowledged_at is not None:
+        return handoff
+    met = handoff.acknowledge_met is not False and now <= handoff.acknowledge_by
+    return replace(handoff, acknowledged_at=now, acknowledge_met=met)
+
+
+def _update(connection: Connection, handoff: Handoff) -> None:
+    values = _row(handoff)
+    del values["id"]
+    connection.execute(handoffs.update().where(handoffs.c.id == handoff.id).values(**values))
+
+
+def _queue_order(handoff: Handoff) -> tuple:
+    due = handoff.due
+    return (
+        handoff.priority is not Priority.URGENT,
+        due is None,
+        to_utc(due or handoff.created_at),
+        to_utc(handoff.created_at),
     )
 
 

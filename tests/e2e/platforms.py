@@ -24,6 +24,8 @@ from tests.helpers import assistant_in
 
 PAGE, ME = "104857600", "987654321"
 APP_SECRET, X_SECRET = "e2e-app-secret", "e2e-x-secret"
+# The staff API's one member of staff in these tests, and their bearer token.
+STAFF, STAFF_TOKEN = "Sam", "e2e-staff-token-" + secrets.token_hex(8)
 
 
 class SlowProxy:
@@ -69,7 +71,8 @@ class SlowProxy:
 
 @contextmanager
 def assistant_with_platforms(tmp):
-    """Both servers, with the platforms faked and a slow proxy before the actions."""
+    """The servers and the staff API, with the platforms faked and a slow proxy before
+    the actions."""
     with FakePlatforms() as platforms:
         action_port = free_port()
         proxy = SlowProxy(f"http://127.0.0.1:{action_port}")
@@ -91,6 +94,8 @@ def assistant_with_platforms(tmp):
             action_port=action_port,
             api_token=secrets.token_hex(16),  # a leading "-" would read as an option
             action_endpoint=proxy.url,
+            handoff_api_port=free_port(),
+            staff_api_tokens=f"{STAFF}:{STAFF_TOKEN}",
         )
         with assistant:
             yield assistant, platforms, proxy

@@ -17,7 +17,7 @@ import pytest
 
 from bot.association import load_association
 from bot.events import Platform
-from bot.handoff.handoffs import Conversation, Reason, notice, plan
+from bot.handoff.handoffs import Conversation, Reason, Teams, notice, plan
 from bot.handoff.working_hours import describe_when
 from bot.moderation import Assessment, Category, Finding
 from bot.screening.public_threads import PRIVATE_TOPICS, Route, Triage, wording
@@ -117,7 +117,8 @@ def test_no_response_sends_dangerous_electrics_to_the_power_cut_line(name, text)
 
 
 def rendered(case, now):
-    handoff = plan(Reason.EMERGENCY, Conversation("c", Platform.TWITTER), now, CALENDAR)
+    team = Teams.from_config(ASSOCIATION.teams).for_reason(Reason.EMERGENCY)
+    handoff = plan(Reason.EMERGENCY, Conversation("c", Platform.TWITTER), now, CALENDAR, team)
     told = notice(handoff, now, CALENDAR)
     slots = {
         **ASSOCIATION.as_slots(),

@@ -1,7 +1,7 @@
 """The layout's walls, read from the imports: Rasa and Sanic stay in their rooms, and
 dependencies run one way, from the channels down to the shared types.
 
-    channels (and console) -> screening -> {handoff, tenancy, moderation, platforms,
+    channels (and console, staff API) -> screening -> {handoff, tenancy, moderation, platforms,
     association} -> {outbox, outbox_worker, intake, privacy, text} -> {events, store, settings,
     secret_masking}; actions -> {tenancy, handoff, association} and below.
 
@@ -24,13 +24,13 @@ LAYERS = (
     ("bot.outbox", "bot.outbox_worker", "bot.intake", "bot.privacy", "bot.text"),
     ("bot.handoff", "bot.tenancy", "bot.moderation", "bot.platforms", "bot.association"),
     ("bot.screening",),
-    ("bot.channels", "bot.console"),
+    ("bot.channels", "bot.console", "bot.staff_api"),
 )
 # What the thin actions may reach, besides the two lowest layers.
 ACTIONS_MAY_IMPORT = ("bot.tenancy", "bot.handoff", "bot.association")
 RASA = ("rasa", "rasa_sdk")
 RASA_ROOMS = ("bot/channels/", "actions/")
-SANIC_ROOMS = (*RASA_ROOMS, "bot/console/")
+SANIC_ROOMS = (*RASA_ROOMS, "bot/console/", "bot/staff_api/")
 
 
 def _product() -> list[Path]:

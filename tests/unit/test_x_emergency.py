@@ -7,7 +7,14 @@ import pytest
 
 from bot.association import load_association
 from bot.events import InboundEvent, Operation
-from bot.handoff.handoffs import Conversation, HandoffRepository, Priority, Reason, plan
+from bot.handoff.handoffs import (
+    Conversation,
+    HandoffRepository,
+    Priority,
+    Reason,
+    Teams,
+    plan,
+)
 from bot.handoff.working_hours import WorkingCalendar
 from bot.outbox import Outbox
 from bot.outbox_worker import OutboxWorker
@@ -79,6 +86,7 @@ def test_an_emergency_while_waiting_for_a_person_on_x_is_raised_to_urgent(store)
             Conversation("twitter-public-x1", "twitter", "public", "x1"),
             TUESDAY,
             CALENDAR,
+            Teams.from_config(ASSOCIATION.teams).for_reason(Reason.REQUEST_HUMAN),
         )
     )
     result = screening.screen(mention("m2", "smell of gas now", TUESDAY), EMERGENCY, TUESDAY)
