@@ -236,8 +236,9 @@ follow_ups = Table(
     Column("promised_at", DateTime(timezone=True), nullable=False),
     Column("passed_on_at", DateTime(timezone=True), nullable=True),
     Column("handoff_id", String(36), nullable=True),
-    # One promise per message, however often it is screened.
+    # One promise per message, however often it is screened; and the message that kept it.
     Column("key", String(300), nullable=False, unique=True),
+    Column("kept_by", String(300), nullable=True),
     Index("follow_ups_by_author", "platform", "author_id", "passed_on_at"),
 )
 

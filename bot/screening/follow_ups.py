@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from enum import Enum
 from typing import Callable, Set
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -101,8 +101,9 @@ class FollowUps:
         except IntegrityError:
             pass  # promised already: the message was screened again
 
-    def pending(self, platform: str, author_id: str, now: datetime) -> FollowUp | None:
-        """The person's latest promise not yet kept, made within FOLLOW_UP_DAYS."""
+    def pending(self, platform: str, author_id: str, now: datetime, key: str) -> FollowUp | None:
+        """The person's latest promise not yet kept, made within FOLLOW_UP_DAYS; or the
+        one the message keyed `key` kept already (it is being screened again)."""
         accounts = sorted(self._accounts(platform, author_id))
         since = now - timedelta(days=FOLLOW_UP_DAYS)
         query = (
@@ -110,7 +111,7 @@ class FollowUps:
             .where(
                 follow_ups.c.platform == platform,
                 follow_ups.c.author_id.in_(accounts),
-                follow_ups.c.passed_on_at.is_(None),
+                or_(follow_ups.c.passed_on_at.is_(None), follow_ups.c.kept_by == key),
                 follow_ups.c.promised_at >= to_utc(since),
             )
             .order_by(follow_ups.c.promised_at.desc(), follow_ups.c.id.desc())
@@ -128,8 +129,9 @@ class FollowUps:
             promised_at=as_aware(row.promised_at),
         )
 
-    def passed_on(self, follow_up: FollowUp, handoff_id: str, now: datetime) -> None:
-        """Mark the promise kept: what the author said went to `handoff_id`.
+    def passed_on(self, follow_up: FollowUp, handoff_id: str, now: datetime, key: str) -> None:
+        """Mark the promise kept by the message keyed `key`: what the author said went
+        to `handoff_id`.
 
         Every promise of the same kind the person is waiting on is kept by it too:
         one explanation answers two hidden posts.
@@ -144,7 +146,7 @@ class FollowUps:
                     follow_ups.c.awaits == follow_up.awaits.value,
                     follow_ups.c.passed_on_at.is_(None),
                 )
-                .values(passed_on_at=to_utc(now), handoff_id=handoff_id)
+                .values(passed_on_at=to_utc(now), handoff_id=handoff_id, kept_by=key)
             )
 
 

@@ -37,12 +37,15 @@ from bot.privacy import Span
 
 
 class Route(str, Enum):
-    """What happens to a public post."""
+    """What happens to a public post (or to a private message screening passes on)."""
 
     REMOVE = "remove"
     PROTECT = "protect"
     MOVE_PRIVATE = "move_private"
     ANSWER = "answer"
+    # A private message that tells us what a private reply asked for: passed on
+    # (bot.screening.follow_ups).
+    PASS_ON = "pass_on"
 
 
 # Intents whose help needs personal details, so it happens in private (P4, P6).

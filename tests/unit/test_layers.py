@@ -23,11 +23,12 @@ LAYERS = (
     ("bot.events", "bot.store", "bot.settings", "bot.secret_masking"),
     ("bot.outbox", "bot.outbox_worker", "bot.intake", "bot.privacy", "bot.text"),
     ("bot.handoff", "bot.tenancy", "bot.moderation", "bot.platforms", "bot.association"),
+    ("bot.feedback",),
     ("bot.screening",),
     ("bot.channels", "bot.console"),
 )
 # What the thin actions may reach, besides the two lowest layers.
-ACTIONS_MAY_IMPORT = ("bot.tenancy", "bot.handoff", "bot.association")
+ACTIONS_MAY_IMPORT = ("bot.tenancy", "bot.handoff", "bot.association", "bot.feedback")
 RASA = ("rasa", "rasa_sdk")
 RASA_ROOMS = ("bot/channels/", "actions/")
 SANIC_ROOMS = (*RASA_ROOMS, "bot/console/")
