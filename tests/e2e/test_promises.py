@@ -58,6 +58,18 @@ def test_a_compliment_is_passed_on_and_the_tenant_is_still_answered(running):
     assert replied(platforms, psid, "reads and answers messages")
 
 
+def test_a_compliment_in_public_is_thanked_in_public_and_recorded(running):
+    assistant, platforms, _ = running
+    author, cid = comment(running, "the plumber was brilliant")
+    assert wait_for(lambda: ("public_reply", cid) in about(platforms, cid), WAIT)
+    assert "Compliments go to our Customer Experience team" in text_of(
+        platforms, "public_reply", cid
+    )
+    [handoff] = handoffs_of(assistant, f"facebook-public-{author}")
+    assert (handoff.reason, handoff.priority) == (Reason.COMPLIMENT, Priority.LOW)
+    assert handoff.summary.details["about"] == "not named"
+
+
 def test_antisocial_behaviour_in_private_is_asked_about_and_reaches_neighbourhoods(running):
     assistant, platforms, _ = running
     psid = new_user()
