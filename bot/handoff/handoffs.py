@@ -16,7 +16,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Iterable, List, Mapping, Tuple
 
-from sqlalchemy import case, or_, select
+from sqlalchemy import case, select
 from sqlalchemy.engine import Connection, Engine
 
 from bot.association import TeamConfig
@@ -287,7 +287,7 @@ class HandoffRepository:
             .order_by(handoffs.c.created_at.desc())
             # One needing no reply (a compliment, P11) keeps no tenant waiting: the
             # conversation is not paused for it, and a complaint after it is its own.
-            .where(or_(handoffs.c.needs_reply.is_(None), handoffs.c.needs_reply != 0))
+            .where(handoffs.c.needs_reply.is_(None) | (handoffs.c.needs_reply != 0))
         )
         with self._engine.connect() as connection:
             row = connection.execute(query).first()

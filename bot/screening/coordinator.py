@@ -37,7 +37,7 @@ from bot.outbox import Call, Outbound, Outbox, OutboxListener, PlatformError
 from bot.platforms.routing import reply_route
 from bot.privacy import Span, find, redact
 from bot.screening.follow_ups import NOT_AN_ACCOUNT, Awaits, FollowUps, passed_on_words
-from bot.screening.public_threads import Route, Triage, Wording, triage, wording
+from bot.screening.public_threads import Route, Triage, Wording, awaits, triage, wording
 
 # How sure the model must be that a message is abuse for that alone to remove it.
 ABUSE_CONFIDENCE = 0.8
@@ -197,13 +197,14 @@ class Screening:
             blocked=punishment.block,
             followed=self._settings.follow_to_receive_dms,
         )
-        if said.awaits:
-            # The private reply asks the author to tell us more: kept when they do.
+        asked = awaits(decided)
+        if asked:
+            # The private reply asks the author to tell us more: passed on when they do.
             self.follow_ups.promise(
                 event.platform,
                 event.author_id,
                 event.conversation_id,
-                Awaits(said.awaits),
+                Awaits(asked),
                 now,
                 f"{event.platform}:{event.event_id}:follow_up",
             )

@@ -26,7 +26,7 @@ decision out.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from enum import Enum
 from typing import Iterable, Sequence
 
@@ -141,9 +141,6 @@ class Wording:
     private: str | None = None
     public_if_private_refused: str | None = None
     public_if_not_hidden: str | None = None
-    # What the private message asks the author to tell us here, promising to pass it
-    # on (bot.screening.follow_ups): "staff_named" or "antisocial_behaviour".
-    awaits: str | None = None
 
 
 def in_words(kinds: Iterable[str]) -> str:
@@ -153,6 +150,24 @@ def in_words(kinds: Iterable[str]) -> str:
     if len(words) <= 1:
         return "".join(words) or "personal details"
     return ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def awaits(decided: Triage) -> str | None:
+    """What `wording`'s private message about a post asks its author to tell us and
+    promises to pass on (bot.screening.follow_ups): why a civil post named staff ("tell
+    us here and we'll pass it on", `_warning`), or what antisocial behaviour has been
+    happening ("Tell me here what's been happening", `_help`). None if nothing.
+    """
+    if decided.route is Route.REMOVE and decided.civil:
+        if Category.STAFF_NAMED in decided.assessment.categories:
+            return "staff_named"
+        if Category.OBSCENE in decided.assessment.categories:
+            # The help the post asked for is given as if moved to private (`_warning`).
+            return "antisocial_behaviour" if decided.topic == "antisocial_behaviour" else None
+        return None
+    if decided.route is Route.MOVE_PRIVATE and decided.topic == "antisocial_behaviour":
+        return "antisocial_behaviour"
+    return None
 
 
 def wording(
@@ -208,32 +223,12 @@ def wording(
     if decided.route is Route.REMOVE:
         private = _warning(decided, association, hello, post, blocked, reply_by, removed)
         unhidden = not_hidden if decided.personal_details else None
-        return Wording(
-            private=urgent + private, public_if_not_hidden=unhidden, awaits=awaits(decided)
-        )
+        return Wording(private=urgent + private, public_if_not_hidden=unhidden)
     if decided.route is Route.MOVE_PRIVATE:
-        moved = _move_private(
+        return _move_private(
             decided.topic or "", association, hello, post, platform, send_dm, reply_by
         )
-        return replace(moved, awaits=awaits(decided))
     return Wording()
-
-
-def awaits(decided: Triage) -> str | None:
-    """What the private message about a post asks its author to tell us and promises to
-    pass on: why a civil post named staff ("tell us here and we'll pass it on"), or
-    what antisocial behaviour has been happening ("tell me here what's been happening").
-    """
-    if decided.route is Route.REMOVE and decided.civil:
-        if Category.STAFF_NAMED in decided.assessment.categories:
-            return "staff_named"
-        if Category.OBSCENE in decided.assessment.categories:
-            # The help the post asked for is given as if moved to private (`_warning`).
-            return "antisocial_behaviour" if decided.topic == "antisocial_behaviour" else None
-        return None
-    if decided.route is Route.MOVE_PRIVATE and decided.topic == "antisocial_behaviour":
-        return "antisocial_behaviour"
-    return None
 
 
 def _emergency(association: Association) -> str:

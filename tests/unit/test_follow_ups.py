@@ -191,3 +191,37 @@ def test_on_x_the_same_user_id_writes_the_dm(store):
     assert handoffs.open_for("twitter-private-x1").team == "Neighbourhoods"
     [told] = sent_privately(box, account)
     assert (told.operation, told.target) == (Operation.X_DM, "x1")
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        (STAFF_NAMED, "out_of_scope"),
+        ("Karen Holt is lovely", "give_compliment"),
+        ("Karen Holt is a useless stupid cow", "abuse"),
+        (ASB, "report_antisocial_behaviour"),
+        ("the f***ing neighbours are dealing drugs again", "report_antisocial_behaviour"),
+        ("still waiting for my repair, disgraceful", "make_complaint"),
+        ("whats my rent balance", "ask_rent_balance"),
+        ("boiler broken, call 07700 900123", "report_repair"),
+        ("check out http://bit.ly/x1", "out_of_scope"),
+    ],
+)
+@pytest.mark.parametrize("platform", ["facebook", "twitter"])
+def test_what_is_awaited_is_what_the_private_message_asks_for(text, intent, platform):
+    """The follow-up is stored exactly when the private message promises to pass it on."""
+    from bot.moderation import assess
+    from bot.privacy import find
+    from bot.screening.public_threads import awaits, triage, wording
+
+    assessment = assess(text, ASSOCIATION.moderation.rules, abusive_intent=intent == "abuse")
+    decided = triage(text, intent, assessment, find(text))
+    private = wording(decided, platform, ASSOCIATION, reply_by="2pm").private or ""
+    promises = {
+        "staff_named": "tell us here and we'll pass it on",
+        "antisocial_behaviour": "Tell me here what's been happening",
+    }
+    asked = awaits(decided)
+    assert {kind for kind, words in promises.items() if words in private} == (
+        {asked} if asked else set()
+    )

@@ -122,8 +122,8 @@ DIALOGUE_ANSWERS = (
     Uses(f"{RUNTIME}._handle", "on_new_message"),
 )
 PASSES_ON = (
-    Uses(WORDING, "awaits"),
     Uses(f"{SCREENING}._take_down_or_move", "wording"),
+    Uses(f"{SCREENING}._take_down_or_move", "awaits"),
     Uses(f"{SCREENING}._take_down_or_move", "promise"),
     Uses(f"{SCREENING}.screen", "_pass_on"),
     Uses(f"{SCREENING}._pass_on", "open"),
