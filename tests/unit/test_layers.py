@@ -23,8 +23,7 @@ LAYERS = (
     ("bot.events", "bot.store", "bot.settings", "bot.secret_masking"),
     ("bot.outbox", "bot.outbox_worker", "bot.intake", "bot.privacy", "bot.text"),
     ("bot.handoff", "bot.tenancy", "bot.moderation", "bot.platforms", "bot.association"),
-    ("bot.feedback",),
-    ("bot.screening",),
+    ("bot.screening", "bot.feedback"),
     ("bot.channels", "bot.console"),
 )
 # What the thin actions may reach, besides the two lowest layers.

@@ -39,10 +39,10 @@ from tests.helpers import CALENDAR, ROOT, UK
 
 PROMISE = re.compile(
     r"\b(?:i[’']ve (?:also )?(?:passed|flagged)|passed (?:it|them|this|your|what|on)"
-    r"|pass (?:it|them|this|that|your|what)\b|we[’']ll|we will|i[’']ll|i will"
-    r"|will (?:reply|be in touch|get back|call|contact|look|pass|help|answer)|aim to"
-    r"|added your|flagged|kept your|we[’']ve sent|look(?:s|ing)? into"
-    r"|tell (?:me|us)(?: about it)? here)",
+    r"|pass (?:it|them|this|that|your|what)\b|(?:we|i|they|who)[’']ll|(?:we|i|they) will"
+    r"|will (?:reply|be in touch|get back|call|contact|look|pass|help|answer|see|check"
+    r"|book|arrange|review|read)|aims? to|added your|flagged|kept your|we[’']ve sent"
+    r"|look(?:s|ing)? into|tell (?:me|us)(?: about it)? here)",
     re.IGNORECASE,
 )
 # "Sorry, I couldn't pass your conversation to our team": no promise.
@@ -147,7 +147,7 @@ PROMISES = (
         "I've passed your conversation",
         "action_hand_off_*",
         (InEveryRule(),),
-        HANDOFF_TEST + "test_each_reason_stores_a_routed_record_with_working_hour_deadlines",
+        HANDOFF_TEST + "test_in_hours_the_tenant_is_told_the_reply_by_time",
     ),
     Promise(
         "utter_handoff",
@@ -168,7 +168,7 @@ PROMISES = (
         "who look into them and pass them",
         "action_hand_off_complaint",
         (InEveryRule(),),
-        HANDOFF_TEST + "test_each_reason_stores_a_routed_record_with_working_hour_deadlines",
+        FEEDBACK_TEST + "test_a_complaint_after_a_compliment_gets_a_reply_by_time_of_its_own",
     ),
     Promise(
         "utter_compliment",
