@@ -56,7 +56,7 @@ class HandOff(Action, ABC):
         intent = (latest.get("intent") or {}).get("name")
         # The store is blocking: in a thread, so other tenants' replies are not held up.
         handoff = await asyncio.to_thread(
-            self._record, message_context(tracker), now, intent, latest.get("text")
+            self._record, message_context(tracker), now, intent, self.words(tracker)
         )
         told = notice(handoff, now, self._service.calendar)
         return [
@@ -65,6 +65,10 @@ class HandOff(Action, ABC):
             SlotSet("handoff_reply_by", told.reply_by),
             SlotSet("monitoring_resumes", told.monitoring_resumes),
         ]
+
+    def words(self, tracker: Tracker) -> str | None:
+        """The tenant's words staff read in the summary: their latest message."""
+        return (tracker.latest_message or {}).get("text")
 
     def _record(
         self, conversation: Conversation, now: datetime, intent: str | None, words: str | None

@@ -262,6 +262,26 @@ strike_locks = Table(
     Column("counted", Integer, nullable=False),
 )
 
+# What a private message asked a tenant to tell us here, promising to pass it on (P6,
+# P11): why their post named staff, what antisocial behaviour has been happening. Their
+# next private message is passed on, once; `passed_on_at` says it was, and to which handoff.
+follow_ups = Table(
+    "follow_ups",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("platform", String(32), nullable=False),
+    Column("author_id", String(255), nullable=False),
+    Column("conversation_id", String(255), nullable=False),
+    Column("awaits", String(32), nullable=False),
+    Column("promised_at", DateTime(timezone=True), nullable=False),
+    Column("passed_on_at", DateTime(timezone=True), nullable=True),
+    Column("handoff_id", String(36), nullable=True),
+    # One promise per message, however often it is screened; and the message that kept it.
+    Column("key", String(300), nullable=False, unique=True),
+    Column("kept_by", String(300), nullable=True),
+    Index("follow_ups_by_author", "platform", "author_id", "passed_on_at"),
+)
+
 # Public Facebook comments on the page's posts, the tenants' and the page's own, kept
 # so that they can be removed after three months (P10).
 public_comments = Table(

@@ -330,6 +330,9 @@ class HandoffRepository:
             .where(handoffs.c.conversation_id.in_(tenant))
             .where(handoffs.c.state.in_([s.value for s in OPEN_STATES]))
             .order_by(handoffs.c.created_at.desc())
+            # One needing no reply (a compliment, P11) keeps no tenant waiting: the
+            # conversation is not paused for it, and a complaint after it is its own.
+            .where(handoffs.c.needs_reply.is_(None) | (handoffs.c.needs_reply != 0))
         )
         with self._engine.connect() as connection:
             row = connection.execute(query).first()

@@ -13,6 +13,7 @@ from typing import Iterable, Mapping
 from sqlalchemy.engine import Engine
 
 from bot.handoff.handoffs import (
+    NO_REPLY_NEEDED,
     Conversation,
     Handoff,
     HandoffRepository,
@@ -80,7 +81,8 @@ class HandoffService:
             details=dict(details or {}),
         )
         existing = self.repository.open_for(conversation.conversation_id)
-        if existing is None:
+        if existing is None or reason in NO_REPLY_NEEDED:
+            # A compliment is a record of its own, even from a tenant waiting for a reply.
             team = self.teams.for_reason(reason)
             handoff = self.repository.add(
                 plan(reason, conversation, now, self.calendar, team, summary)

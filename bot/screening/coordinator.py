@@ -37,11 +37,17 @@ from bot.moderation.strikes import Sanction, sanction
 from bot.outbox import Call, Outbound, Outbox, OutboxListener, PlatformError
 from bot.platforms.routing import reply_route
 from bot.privacy import Span, find, redact
-from bot.screening.public_threads import Route, Triage, Wording, triage, wording
+from bot.screening.follow_ups import NOT_AN_ACCOUNT, Awaits, FollowUps, passed_on_words
+from bot.screening.public_threads import Route, Triage, Wording, awaits, triage, wording
 
 # How sure the model must be that a message is abuse for that alone to remove it.
 ABUSE_CONFIDENCE = 0.8
 PERSONAL_DETAILS = "personal details in public (P5)"
+# Who is told what a private reply asked the author to tell us (P6, P11).
+PASSED_TO = {
+    Awaits.STAFF_NAMED: Reason.STAFF_NAMED,
+    Awaits.ANTISOCIAL_BEHAVIOUR: Reason.ANTISOCIAL_BEHAVIOUR,
+}
 # What is wrong only in public: a staff name or a link in a private message is no offence.
 PRIVATE_HARMLESS = frozenset({Category.STAFF_NAMED, Category.SUSPICIOUS_LINK})
 
@@ -98,6 +104,7 @@ class Screening:
         )
         self.log = ModerationLog(engine, outbox)
         self.comments = PublicComments(engine, outbox, self.log)
+        self.follow_ups = FollowUps(engine, self.log.accounts)
 
     @property
     def months_to_keep_comments(self) -> int:
@@ -111,7 +118,8 @@ class Screening:
         if event.surface is not Surface.PUBLIC:
             # The dialogue answers first (a warning); a block follows its reply.
             later = self._sanction(event, assessment, now)
-            return Screened(dialogue=True, text=event.text, later=tuple(later))
+            passed = None if later else self._pass_on(event, intent, now)
+            return passed or Screened(dialogue=True, text=event.text, later=tuple(later))
         spans = self._detector(event.text)
         decided = triage(event.text, intent.name, assessment, spans, event.platform)
         if event.kind.startswith("edited_") and decided.route in (Route.ANSWER, Route.MOVE_PRIVATE):
@@ -135,6 +143,31 @@ class Screening:
         """
         reason = Reason.EMERGENCY if emergency else Reason.PROCESSING_FAILED
         return self._handoffs.open(reason, _conversation(event), now, words=event.text)
+
+    def _pass_on(self, event: InboundEvent, intent: Intent, now: datetime) -> Screened | None:
+        """Pass on what a private reply asked the author to tell us, if this is it.
+
+        A greeting, thanks, an emergency (P2) and the like are the dialogue's, and the
+        follow-up waits for the next message.
+        """
+        route = reply_route(event)
+        if route is None or intent.name in NOT_AN_ACCOUNT or not event.text.strip():
+            return None
+        key = f"{event.platform}:{event.event_id}:pass_on"
+        follow_up = self.follow_ups.pending(event.platform, event.author_id, now, key)
+        if follow_up is None:
+            return None
+        handoff = self._handoffs.open(
+            PASSED_TO[follow_up.awaits], _conversation(event), now, intent.name, event.text
+        )
+        self.follow_ups.passed_on(follow_up, handoff.id, now, key)
+        reply_by = describe_when(handoff.reply_by, now, self._calendar.zone)
+        told = passed_on_words(follow_up.awaits, handoff.team, reply_by, self._association)
+        operation, target = route
+        self._enqueue(event, [Call(operation, target, told)], now, "pass_on")
+        return Screened(
+            False, event.text, ((event.surface, told),), pause=True, route=Route.PASS_ON
+        )
 
     def _take_down_or_move(
         self, event: InboundEvent, decided: Triage, intent: Intent, kept: str, now: datetime
@@ -170,6 +203,17 @@ class Screening:
             followed=self._settings.follow_to_receive_dms,
             back=back,
         )
+        asked = awaits(decided)
+        if asked:
+            # The private reply asks the author to tell us more: passed on when they do.
+            self.follow_ups.promise(
+                event.platform,
+                event.author_id,
+                event.conversation_id,
+                Awaits(asked),
+                now,
+                f"{event.platform}:{event.event_id}:follow_up",
+            )
         if decided.route is Route.MOVE_PRIVATE:
             calls.append(self._public_call(event, said.public or ""))
         else:

@@ -39,12 +39,15 @@ from bot.privacy import Span
 
 
 class Route(str, Enum):
-    """What happens to a public post."""
+    """What happens to a public post (or to a private message screening passes on)."""
 
     REMOVE = "remove"
     PROTECT = "protect"
     MOVE_PRIVATE = "move_private"
     ANSWER = "answer"
+    # A private message that tells us what a private reply asked for: passed on
+    # (bot.screening.follow_ups).
+    PASS_ON = "pass_on"
 
 
 # Intents whose help needs personal details, so it happens in private (P4, P6).
@@ -159,6 +162,24 @@ def in_words(kinds: Iterable[str]) -> str:
     if len(words) <= 1:
         return "".join(words) or "personal details"
     return ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def awaits(decided: Triage) -> str | None:
+    """What `wording`'s private message about a post asks its author to tell us and
+    promises to pass on (bot.screening.follow_ups): why a civil post named staff ("tell
+    us here and we'll pass it on", `_warning`), or what antisocial behaviour has been
+    happening ("Tell me here what's been happening", `_help`). None if nothing.
+    """
+    if decided.route is Route.REMOVE and decided.civil:
+        if Category.STAFF_NAMED in decided.assessment.categories:
+            return "staff_named"
+        if Category.OBSCENE in decided.assessment.categories:
+            # The help the post asked for is given as if moved to private (`_warning`).
+            return "antisocial_behaviour" if decided.topic == "antisocial_behaviour" else None
+        return None
+    if decided.route is Route.MOVE_PRIVATE and decided.topic == "antisocial_behaviour":
+        return "antisocial_behaviour"
+    return None
 
 
 def wording(

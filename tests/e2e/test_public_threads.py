@@ -187,7 +187,7 @@ def test_a_negative_civil_comment_stays_up_is_moved_to_private_and_handed_over(r
     handoffs = HandoffRepository(store(assistant)).queue()
     [mine] = [h for h in handoffs if h.conversation.conversation_id == f"facebook-public-{author}"]
     assert mine.reason is Reason.NEGATIVE_PUBLIC_COMMENT
-    assert mine.team.value == "Customer Experience"
+    assert mine.team == "Customer Experience"
 
 
 def test_a_plain_public_question_is_answered_in_public_without_the_tenants_words(running):

@@ -30,11 +30,17 @@ LAYERS = (
         "bot.association",
         "bot.repairs",
     ),
-    ("bot.screening",),
+    ("bot.screening", "bot.feedback"),
     ("bot.channels", "bot.console", "bot.staff_api"),
 )
 # What the thin actions may reach, besides the two lowest layers.
-ACTIONS_MAY_IMPORT = ("bot.tenancy", "bot.handoff", "bot.association", "bot.repairs")
+ACTIONS_MAY_IMPORT = (
+    "bot.tenancy",
+    "bot.handoff",
+    "bot.association",
+    "bot.repairs",
+    "bot.feedback",
+)
 RASA = ("rasa", "rasa_sdk")
 RASA_ROOMS = ("bot/channels/", "actions/")
 SANIC_ROOMS = (*RASA_ROOMS, "bot/console/", "bot/staff_api/")

@@ -1,0 +1,1 @@
+"""What tenants tell us about the service that staff should hear (P11)."""
