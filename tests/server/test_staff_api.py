@@ -2,6 +2,9 @@
 routes and windows, errors with reasons, and the audit. Rasa is a small fake that keeps
 trackers as its HTTP API returns them; the store and the outbox are real."""
 
+import os
+import subprocess
+import sys
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -16,7 +19,7 @@ from bot.outbox import Author, Outbox
 from bot.staff_api.app import create_app
 from bot.staff_api.tokens import TokensError, load_tokens
 from bot.store import connect, linked_accounts
-from tests.helpers import CALENDAR, TEAMS
+from tests.helpers import CALENDAR, ROOT, TEAMS
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)  # a Monday, in hours
 SAM, PRIYA = "sam-token-0123456789abcdef", "priya-token-0123456789abcdef"
@@ -409,3 +412,24 @@ async def test_every_action_is_audited_with_who_and_when(world):
         ("Priya", "hand_back"),
     ]
     assert all(e.at == NOW for e in entries)
+
+
+@pytest.mark.parametrize(
+    ("env", "says"),
+    [
+        ({}, "STAFF_API_TOKENS"),
+        ({"STAFF_API_TOKENS": f"Sam:{SAM}"}, "RASA_API_TOKEN"),
+    ],
+)
+def test_the_server_refuses_to_start_without_its_tokens_and_says_which(tmp_path, env, says):
+    keep = {k: v for k, v in os.environ.items() if not k.startswith(("STAFF_API", "RASA_API"))}
+    started = subprocess.run(
+        [sys.executable, "-m", "bot.staff_api"],
+        cwd=ROOT,
+        env={**keep, "DATABASE_URL": f"sqlite:///{tmp_path / 'a.db'}", **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert started.returncode == 2
+    assert "cannot start" in started.stderr and says in started.stderr
