@@ -67,6 +67,10 @@ class Refused(ValueError):
     """The request cannot be carried out as asked; the message says why and what to do."""
 
 
+class NoSuchHandoff(KeyError):
+    """No handoff has the id asked for."""
+
+
 @dataclass(frozen=True)
 class ReplyRoute:
     """Where a staff reply goes: the conversation it is kept in and the call that sends it.
@@ -107,7 +111,7 @@ class StaffDesk:
         """One handoff.
 
         Raises:
-            KeyError: there is no such handoff.
+            NoSuchHandoff: there is no such handoff.
         """
         handoff = self._get(handoff_id)
         self.audit.record(AuditEntry(now, staff, "view", handoff_id))
@@ -120,7 +124,7 @@ class StaffDesk:
         unless `unmask`, and each unmasking audited.
 
         Raises:
-            KeyError: there is no such handoff.
+            NoSuchHandoff: there is no such handoff.
             RasaError: Rasa could not be read.
         """
         handoff = self._get(handoff_id)
@@ -133,7 +137,7 @@ class StaffDesk:
         """`staff` takes the handoff.
 
         Raises:
-            KeyError: there is no such handoff.
+            NoSuchHandoff: there is no such handoff.
             TransitionError: it is taken by someone, handed back or closed.
         """
         handoff = self._get(handoff_id)
@@ -150,7 +154,7 @@ class StaffDesk:
         acknowledges the handoff but is not its full reply.
 
         Raises:
-            KeyError: there is no such handoff.
+            NoSuchHandoff: there is no such handoff.
             TransitionError: it is handed back or closed.
             Refused: no reply can go (empty or too long, personal details in public,
                 past Messenger's 7 days, no platform conversation).
@@ -202,7 +206,7 @@ class StaffDesk:
         """Give the handoff to `team`, waiting to be taken there.
 
         Raises:
-            KeyError: there is no such handoff.
+            NoSuchHandoff: there is no such handoff.
             TransitionError: it is handed back or closed.
             Refused: no such team, or it is with that team already.
         """
@@ -221,7 +225,7 @@ class StaffDesk:
         can be retried.
 
         Raises:
-            KeyError: there is no such handoff.
+            NoSuchHandoff: there is no such handoff.
             TransitionError: it cannot be handed back from its state.
             RasaError: Rasa did not resume a conversation.
         """
@@ -231,7 +235,7 @@ class StaffDesk:
         """The matter is finished: closed, and the assistant answers the tenant again.
 
         Raises:
-            KeyError, TransitionError, RasaError: as for `hand_back`.
+            NoSuchHandoff, TransitionError, RasaError: as for `hand_back`.
         """
         return self._finish(staff, handoff_id, State.CLOSED, now)
 
@@ -249,7 +253,7 @@ class StaffDesk:
     def _get(self, handoff_id: str) -> Handoff:
         handoff = self.repository.get(handoff_id)
         if handoff is None:
-            raise KeyError(handoff_id)
+            raise NoSuchHandoff(handoff_id)
         return handoff
 
     def _route(self, handoff: Handoff, text: str) -> ReplyRoute:

@@ -18,7 +18,7 @@ from sanic.exceptions import SanicException
 from sanic.response import HTTPResponse, json
 
 from bot.handoff.conversations import RasaError
-from bot.handoff.desk import Refused, StaffDesk
+from bot.handoff.desk import NoSuchHandoff, Refused, StaffDesk
 from bot.handoff.handoffs import Handoff, TransitionError
 from bot.handoff.threads import ThreadMessage
 from bot.staff_api.tokens import staff_named_by
@@ -107,8 +107,8 @@ def create_app(
             {"error": "a staff token is needed: Authorization: Bearer <token>"}, 401, headers
         )
 
-    @app.exception(KeyError)
-    async def not_found(_request: Request, error: KeyError) -> HTTPResponse:
+    @app.exception(NoSuchHandoff)
+    async def not_found(_request: Request, error: NoSuchHandoff) -> HTTPResponse:
         return json({"error": f"no handoff {error.args[0]}"}, 404)
 
     @app.exception(TransitionError)
