@@ -16,6 +16,7 @@ from bot.handoff.desk import StaffDesk
 from bot.handoff.handoffs import Conversation, Reason
 from bot.handoff.service import HandoffService
 from bot.outbox import Author, Outbox
+from bot.platforms.x.text import weighted_length
 from bot.staff_api.app import create_app
 from bot.staff_api.tokens import TokensError, load_tokens
 from bot.store import connect, linked_accounts
@@ -338,6 +339,42 @@ async def test_a_public_tenant_on_x_is_answered_by_dm(world):
         "twitter-private-u-5",
     )
     assert [(c.operation, c.target) for c in sent.fallback] == [(Operation.X_REPLY, "t-9")]
+
+
+def x_public_tenant(world, author="u-5", tweet="t-9"):
+    public = f"twitter-public-{author}"
+    world["rasa"].tenant_wrote(public, "@brookfield still no heating", NOW, tweet_id=tweet)
+    conversation = Conversation(public, "twitter", "public", author)
+    return world["service"].open(Reason.NEGATIVE_PUBLIC_COMMENT, conversation, NOW)
+
+
+# A link X counts as 23 however long it is; 330 characters, 23 + 27 on X.
+LONG_LINK = "https://www.brookfield-homes.example/repairs/heating/" + "r" * 250 + "?ref=staff"
+
+
+async def test_a_reply_on_x_is_counted_as_x_counts_it_so_a_long_link_fits_a_post(world):
+    handoff = x_public_tenant(world)
+    text = f"Booked for Thursday: {LONG_LINK}"
+    assert len(text) > 280 and weighted_length(text) <= 280
+    response = await call(world, "post", f"/handoffs/{handoff.id}/reply", json={"text": text})
+    assert response.status == 200, response.json
+    [sent] = world["outbox"].messages()
+    assert (sent.operation, sent.text) == (Operation.X_DM, text)
+    # Their DMs closed, it still reaches them under their post.
+    assert [(c.operation, c.target, c.text or sent.text) for c in sent.fallback] == [
+        (Operation.X_REPLY, "t-9", text)
+    ]
+
+
+async def test_a_reply_on_x_longer_than_a_post_is_refused_with_its_weighted_length(world):
+    handoff = x_public_tenant(world)
+    text = "a" * 250 + " more at " + LONG_LINK  # 250 + 9 + 23 = 282 on X
+    assert weighted_length(text) == 282
+    response = await call(world, "post", f"/handoffs/{handoff.id}/reply", json={"text": text})
+    assert response.status == 422
+    error = response.json["error"]
+    assert "282" in error and "280" in error and "links count 23" in error
+    assert world["outbox"].messages() == []
 
 
 async def test_a_handoff_with_no_platform_conversation_cannot_be_replied_to(world):
