@@ -1,6 +1,6 @@
 """What staff do with handoffs: list, read, take, reply, transfer, hand back, close.
 
-The staff API (bot/staff_api/) is a thin HTTP skin over `StaffDesk`; each method here
+The staff API (bot/console/) is a thin HTTP skin over `StaffDesk`; each method here
 is blocking (the store, Rasa's HTTP API) and is called off the event loop. Every one
 writes the handoff audit: who, what, when (P9).
 

@@ -24,13 +24,13 @@ LAYERS = (
     ("bot.outbox", "bot.outbox_worker", "bot.intake", "bot.privacy", "bot.text"),
     ("bot.handoff", "bot.tenancy", "bot.moderation", "bot.platforms", "bot.association"),
     ("bot.screening",),
-    ("bot.channels", "bot.console", "bot.staff_api"),
+    ("bot.channels", "bot.console"),
 )
 # What the thin actions may reach, besides the two lowest layers.
 ACTIONS_MAY_IMPORT = ("bot.tenancy", "bot.handoff", "bot.association")
 RASA = ("rasa", "rasa_sdk")
 RASA_ROOMS = ("bot/channels/", "actions/")
-SANIC_ROOMS = (*RASA_ROOMS, "bot/console/", "bot/staff_api/")
+SANIC_ROOMS = (*RASA_ROOMS, "bot/console/")
 
 
 def _product() -> list[Path]:
