@@ -31,7 +31,7 @@ LAYERS = (
         "bot.repairs",
     ),
     ("bot.screening", "bot.feedback"),
-    ("bot.channels", "bot.console", "bot.staff_api"),
+    ("bot.channels", "bot.console"),
 )
 # What the thin actions may reach, besides the two lowest layers.
 ACTIONS_MAY_IMPORT = (
@@ -43,7 +43,7 @@ ACTIONS_MAY_IMPORT = (
 )
 RASA = ("rasa", "rasa_sdk")
 RASA_ROOMS = ("bot/channels/", "actions/")
-SANIC_ROOMS = (*RASA_ROOMS, "bot/console/", "bot/staff_api/")
+SANIC_ROOMS = (*RASA_ROOMS, "bot/console/")
 
 
 def _product() -> list[Path]:
