@@ -222,12 +222,19 @@ def test_once_a_person_has_replied_no_note_comes_between(engine, waiting):
 
 
 def test_a_handoff_that_needs_no_reply_keeps_no_one_waiting(engine, waiting):
-    """A compliment passed on (P11): the tenant is not paused and gets no note."""
-    notes_, _ = waiting
+    """A compliment passed on (P11): staff still have it, but the tenant is not paused
+    and gets no note, in any of their conversations; a complaint after it is its own,
+    and that one they wait on."""
+    notes_, outbox = waiting
     compliment = handed_over(engine, PUBLIC, reason=Reason.COMPLIMENT)
     assert compliment.needs_reply is False
-    assert HandoffRepository(engine).open_for(PRIVATE) == compliment
-    assert notes_.handoff_for(PRIVATE) is None
+    assert HandoffRepository(engine).queue() == [compliment]
+    # Nothing to wait on: the runtime pauses and notes only for what handoff_for finds.
+    assert notes_.handoff_for(PUBLIC) is None and notes_.handoff_for(PRIVATE) is None
+    assert notes(outbox) == []
+    complaint = handed_over(engine, PUBLIC, at=uk(2026, 11, 23, 10, 5))
+    assert complaint.id != compliment.id
+    assert notes_.handoff_for(PRIVATE) == complaint
 
 
 def test_no_open_handoff_no_note(engine, waiting):
