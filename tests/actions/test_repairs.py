@@ -1,11 +1,13 @@
 """Repair triage: the questions' answers, a stop, photos, and the request handed to
 Repairs with an honest time (P2, P3, P4, P6)."""
 
+import inspect
 from datetime import datetime, timezone
 
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions import repairs
 from actions.repairs import (
     ActionLeaveRepairForm,
     ActionRecordRepairRequest,
@@ -267,3 +269,43 @@ async def test_in_public_nothing_is_recorded(stores):
     assert responses(dispatcher) == ["utter_tenancy_in_private"]
     assert requests.for_conversation("tenant-1") == []
     assert service.repository.open_for("tenant-1") is None
+
+
+# What each action can say in public is what it declares (tests/unit/test_public_lengths.py
+# counts only that as going out in public, P6).
+
+X_PUBLIC = {"platform": "twitter", "surface": "public", "author_id": "42"}
+DECLARING = [
+    cls
+    for _, cls in inspect.getmembers(repairs, inspect.isclass)
+    if cls.__module__ == repairs.__name__ and hasattr(cls, "said_in_public")
+]
+
+
+def test_the_actions_a_public_post_can_reach_declare_what_they_say_there():
+    assert {cls.__name__ for cls in DECLARING} >= {
+        "ActionRecordRepairRequest",
+        "ActionLeaveRepairForm",
+        "ActionStartRepairTriage",
+    }
+
+
+@pytest.mark.parametrize("cls", DECLARING, ids=lambda cls: cls.__name__)
+@pytest.mark.parametrize("metadata", [PUBLIC, X_PUBLIC], ids=["facebook", "x"])
+@pytest.mark.parametrize(
+    "slots",
+    [
+        {},
+        ANSWERED,
+        {**ANSWERED, "identity_status": "verified", "identity_verified_as": "tenant"},
+        {**ANSWERED, "repair_triage": "private", "requested_slot": "repair_what"},
+    ],
+    ids=["nothing", "answered", "said-verified", "mid-form"],
+)
+async def test_in_public_an_action_says_only_what_it_declares(cls, metadata, slots, stores):
+    action = recorder(stores) if cls is ActionRecordRepairRequest else cls()
+    for intent in ("deny", "affirm", "inform", "report_emergency", "request_human"):
+        _, dispatcher = await run(action, intent=intent, metadata=metadata, slots=slots)
+        assert set(responses(dispatcher)) <= set(cls.said_in_public), intent
+    requests, service, _ = stores
+    assert service.repository.queue() == []

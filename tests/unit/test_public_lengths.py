@@ -11,7 +11,9 @@ dialogue answers a public post only when screening routes it to the dialogue
 (`public_threads.triage`: never a tenancy, repair, antisocial behaviour, complaint or
 request for a person, which move to private; on X never an emergency either, which
 screening answers itself), and then says what the rules and stories reached from those
-intents say.
+intents say. A custom action says there every response its module names, unless its
+class declares `said_in_public`, all it says on a public surface (the repair triage's
+actions: the triage is private), which the action's own tests hold it to.
 """
 
 import ast
@@ -124,17 +126,33 @@ def reached_actions(platform: Platform) -> set:
 
 def spoken_by_custom_actions() -> dict:
     """For each custom action's name (or the prefix of names made from a pattern), the
-    responses its module can send."""
+    responses it can send in public: those its class declares as `said_in_public` (an
+    action that says less there, held to it by its own tests), else every response its
+    module names."""
     spoken = {}
     for path in sorted((ROOT / "actions").glob("*.py")):
         source = path.read_text()
         responses = set(re.findall(r"[\"'](utter_\w+)[\"']", source))
-        for node in ast.walk(ast.parse(source)):
-            if isinstance(node, ast.FunctionDef) and node.name == "name":
-                for returned in ast.walk(node):
-                    if isinstance(returned, ast.Return) and returned.value is not None:
-                        spoken[_name_or_prefix(returned.value)] = responses
+        for cls in ast.walk(ast.parse(source)):
+            if not isinstance(cls, ast.ClassDef):
+                continue
+            declared = _said_in_public(cls)
+            for node in cls.body:
+                if isinstance(node, ast.FunctionDef) and node.name == "name":
+                    for returned in ast.walk(node):
+                        if isinstance(returned, ast.Return) and returned.value is not None:
+                            name = _name_or_prefix(returned.value)
+                            spoken[name] = responses if declared is None else declared
     return spoken
+
+
+def _said_in_public(cls: ast.ClassDef) -> set | None:
+    for node in cls.body:
+        if isinstance(node, ast.Assign) and any(
+            getattr(target, "id", None) == "said_in_public" for target in node.targets
+        ):
+            return set(ast.literal_eval(node.value))
+    return None
 
 
 def _name_or_prefix(value: ast.expr) -> str:
@@ -185,6 +203,12 @@ def test_the_public_responses_are_found():
     assert {"utter_greet", "utter_handoff", "utter_ask_rephrase", "utter_privacy"} <= on_x
     assert "utter_emergency_contacts" in on_facebook - on_x
     for private in ("utter_rent_balance", "utter_ask_security_locator", "utter_report_repair"):
+        assert private not in on_x | on_facebook
+    # The repair request can be reached in public (the rules' conditions are not read),
+    # and there it says only what its class declares: the triage is private (P6).
+    assert "action_record_repair_request" in reached_actions(Platform.TWITTER)
+    assert "utter_tenancy_in_private" in on_x
+    for private in ("utter_repair_request_passed", "utter_repair_photo_received"):
         assert private not in on_x | on_facebook
 
 
