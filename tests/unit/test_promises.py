@@ -78,6 +78,15 @@ class OnIntent:
 
 
 @dataclass(frozen=True)
+class WhenSlot:
+    """The text is the variation said when `slot` is `value`; a rule or story held to that
+    value (its condition or steps) runs the doer."""
+
+    slot: str
+    value: str
+
+
+@dataclass(frozen=True)
 class Uses:
     """`caller` ("module:Qualified.name") calls something named `callee`, or passes it on."""
 
@@ -138,6 +147,34 @@ SENDS_PRIVATELY = (
     Uses(f"{SCREENING}._take_down_or_move", "wording"),
     Uses(f"{SCREENING}._take_down_or_move", "_private_call"),
     Uses(f"{SCREENING}._take_down_or_move", "_enqueue"),
+)
+X_EMERGENCY_TEST = "tests/unit/test_x_emergency.py::"
+THREADS_TEST = "tests/unit/test_threads.py::"
+REPAIRS_TEST = "tests/actions/test_repairs.py::"
+REPAIR_E2E = (
+    "tests/e2e/test_repair_triage.py::test_a_leak_reported_in_private_becomes_a_repair_request_"
+    "for_repairs"
+)
+REPAIRS = "actions.repairs"
+# The request is stored and handed to Repairs (in a thread: the store blocks).
+RECORDS_REPAIR = (
+    Uses(f"{REPAIRS}:ActionRecordRepairRequest.run", "_record"),
+    Uses(f"{REPAIRS}:ActionRecordRepairRequest._record", "open"),
+)
+# A waiting tenant's message goes into their conversation, paused, and is noted.
+WAITING_NOTES = (
+    "WAITING_NOTE",
+    "WAITING_NOTE_OUT_OF_HOURS",
+    "WAITING_NOTE_LATE",
+    "WAITING_NOTE_LATE_OUT_OF_HOURS",
+)
+WAITING = (
+    Uses(f"{RUNTIME}._handle", "_waiting_handoff"),
+    Uses(f"{RUNTIME}._waiting_handoff", "handoff_for"),
+    Uses(f"{RUNTIME}._handle", "on_new_message"),
+    Uses(f"{RUNTIME}._handle", "_note_waiting"),
+    Uses(f"{RUNTIME}._note_waiting", "note"),
+    Uses("bot.handoff.waiting:WaitingNotes.note", "waiting_note"),
 )
 
 PROMISES = (
@@ -346,6 +383,147 @@ PROMISES = (
         "tests/actions/test_identity.py::test_an_unverified_sender_is_sent_to_the_questions_from_"
         "the_first",
     ),
+    # An emergency on X (P2): the numbers in the post, the rest by DM in the same step,
+    # and the handoff raised to urgent.
+    Promise(
+        THREADS + "_numbers_first",
+        "We'll be in touch by direct message",
+        f"{SCREENING}._private_call",
+        (Uses(WORDING, "_numbers_first"), *SENDS_PRIVATELY),
+        X_EMERGENCY_TEST
+        + "test_an_emergency_on_x_gets_every_number_in_one_post_and_the_rest_by_dm",
+    ),
+    Promise(
+        THREADS + "_numbers_first",
+        "flagged your message as urgent",
+        f"{SCREENING}._handoff",
+        (Uses(WORDING, "_numbers_first"), *HANDS_OVER),
+        X_EMERGENCY_TEST
+        + "test_an_emergency_on_x_gets_every_number_in_one_post_and_the_rest_by_dm",
+    ),
+    Promise(
+        THREADS + "_numbers_first",
+        "We've flagged this as urgent",
+        f"{SCREENING}._handoff",
+        (Uses(WORDING, "_numbers_first"), *HANDS_OVER),
+        X_EMERGENCY_TEST + "test_an_emergency_while_waiting_for_a_person_on_x_is_raised_to_urgent",
+    ),
+    # A tenant writing while they wait (P3): the message is kept in their conversation,
+    # which staff read in the handoff's thread; the time is the handoff's own.
+    *(
+        Promise(
+            f"bot/handoff/waiting.py::{note}",
+            "I've added your message for our team",
+            "bot.handoff.threads:read_thread",
+            (*WAITING, Uses("bot.handoff.waiting:waiting_note", note)),
+            "tests/e2e/test_one_thread.py::test_a_complaint_on_the_page_then_a_messenger_"
+            "message_is_one_silent_thread",
+        )
+        for note in WAITING_NOTES
+    ),
+    *(
+        Promise(
+            f"bot/handoff/waiting.py::{note}",
+            words,
+            "bot.handoff.handoffs:HandoffRepository.queue",
+            (
+                *WAITING,
+                Uses("bot.handoff.waiting:WaitingNotes.handoff_for", "open_for"),
+                Uses("bot.handoff.waiting:waiting_note", "reply_by"),
+                Uses("bot.handoff.waiting:waiting_note", note),
+            ),
+            THREADS_TEST + proof,
+        )
+        for note, words, proof in (
+            (
+                "WAITING_NOTE",
+                "aim to reply by",
+                "test_a_waiting_tenant_is_told_once_their_message_was_added_and_by_when",
+            ),
+            (
+                "WAITING_NOTE_OUT_OF_HOURS",
+                "aim to reply by",
+                "test_out_of_hours_the_note_says_when_the_team_is_back",
+            ),
+            (
+                "WAITING_NOTE_LATE",
+                "reply as soon as they can",
+                "test_past_the_reply_by_time_the_note_promises_no_time_gone_by",
+            ),
+            (
+                "WAITING_NOTE_LATE_OUT_OF_HOURS",
+                "reply as soon as they can",
+                "test_past_the_reply_by_time_the_note_promises_no_time_gone_by",
+            ),
+        )
+    ),
+    # A repair reported in private: triaged, then the security questions, then the
+    # request and a handoff to Repairs, with the time from the handoff (P3, P4).
+    Promise(
+        "utter_repair_triage_start",
+        "I'll ask you four quick questions",
+        "repair_form",
+        (InEveryRule(),),
+        REPAIR_E2E,
+    ),
+    Promise(
+        "utter_security_check_first",
+        "Before I pass it to our Repairs team",
+        "action_record_repair_request",
+        (WhenSlot("tenancy_question", "repair_request"),),
+        REPAIR_E2E,
+    ),
+    Promise(
+        "utter_repair_photo_received",
+        "I'll tell our Repairs team with your report",
+        "action_record_repair_request",
+        (
+            Uses(f"{REPAIRS}:ValidateRepairForm.run", "add"),
+            Uses(f"{REPAIRS}:ActionRecordRepairRequest.run", "from_dict"),
+            *RECORDS_REPAIR,
+            Uses(f"{REPAIRS}:ActionRecordRepairRequest._record", "details"),
+        ),
+        REPAIR_E2E,
+    ),
+    Promise(
+        "utter_repair_request_passed",
+        "I've passed your repair",
+        "action_record_repair_request",
+        RECORDS_REPAIR,
+        REPAIRS_TEST
+        + "test_verified_the_request_is_recorded_and_handed_to_repairs_with_its_details",
+    ),
+    Promise(
+        "utter_repair_request_passed",
+        "aim to reply here by",
+        "action_record_repair_request",
+        (*RECORDS_REPAIR, Uses(f"{REPAIRS}:ActionRecordRepairRequest.run", "notice")),
+        REPAIRS_TEST
+        + "test_verified_the_request_is_recorded_and_handed_to_repairs_with_its_details",
+    ),
+    # People agree the appointment; the assistant's part is the handoff and the reply.
+    Promise(
+        "utter_repair_request_passed",
+        "they'll agree the appointment with you here",
+        "bot.handoff.desk:StaffDesk.reply",
+        RECORDS_REPAIR,
+        "tests/server/test_staff_api.py::test_a_reply_goes_to_messenger_as_staff_and_"
+        "acknowledges_the_handoff",
+    ),
+    Promise(
+        "utter_repair_request_passed_unverified",
+        "who'll check who you are before booking anything",
+        "action_record_repair_request",
+        RECORDS_REPAIR,
+        REPAIRS_TEST + "test_a_slot_saying_verified_without_a_verification_records_no_tenancy",
+    ),
+    Promise(
+        "utter_repair_request_passed_unverified",
+        "aim to reply here by",
+        "action_record_repair_request",
+        (*RECORDS_REPAIR, Uses(f"{REPAIRS}:ActionRecordRepairRequest.run", "notice")),
+        REPAIRS_TEST + "test_not_verified_the_report_is_not_lost_it_goes_to_repairs_unverified",
+    ),
 )
 
 
@@ -483,13 +661,22 @@ def _name(node: ast.AST) -> str | None:
 def _uses(caller: str, callee: str) -> bool:
     """Whether the source of `caller` calls something named `callee`, or passes it to a
     call (a blocking call run in a thread: `in_thread(self.screening.screen, ...)`; a
-    text: `enqueue_reply(event, APOLOGY, ...)`)."""
+    text: `enqueue_reply(event, APOLOGY, ...)`), or formats or returns it (a text:
+    `return LATE if late else NOTE.format(...)`)."""
     tree = ast.parse(textwrap.dedent(inspect.getsource(_function(caller))))
-    return any(
-        isinstance(node, ast.Call)
-        and (_name(node.func) == callee or any(_name(arg) == callee for arg in node.args))
-        for node in ast.walk(tree)
-    )
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and (
+            _name(node.func) == callee
+            or any(_name(arg) == callee for arg in node.args)
+            or (isinstance(node.func, ast.Attribute) and _name(node.func.value) == callee)
+        ):
+            return True
+        if isinstance(node, ast.Return) and node.value is not None:
+            value = node.value
+            returned = [value.body, value.orelse] if isinstance(value, ast.IfExp) else [value]
+            if any(isinstance(v, ast.Name) and v.id == callee for v in returned):
+                return True
+    return False
 
 
 # The checks ----------------------------------------------------------------------------
@@ -549,6 +736,16 @@ def test_each_promise_reaches_what_keeps_it(promise):
             assert any(
                 {"intent": way.intent} in flow and _runs(flow, promise.done_by) for flow in flows
             ), f"no rule on {way.intent} runs {promise.done_by}"
+        elif isinstance(way, WhenSlot):
+            condition = [{"type": "slot", "name": way.slot, "value": way.value}]
+            said = [
+                variation["text"]
+                for variation in _domain()["responses"][promise.says]
+                if variation.get("condition") == condition
+            ]
+            assert any(promise.words.lower() in text.lower() for text in said), way
+            held = [flow for flow in flows if {"slot_was_set": [{way.slot: way.value}]} in flow]
+            assert any(_runs(flow, promise.done_by) for flow in held), way
         elif isinstance(way, Uses):
             assert _uses(way.caller, way.callee), f"{way.caller} does not call {way.callee}"
     if "::" in promise.says:
