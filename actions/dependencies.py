@@ -5,12 +5,13 @@ Actions take these as constructor arguments; these functions are the defaults.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from functools import lru_cache
 from typing import Callable
 
 from sqlalchemy.engine import Engine
 
+from bot import clock
 from bot.association import Association, load_association
 from bot.handoff.handoffs import HandoffRepository
 from bot.handoff.working_hours import WorkingCalendar
@@ -78,5 +79,5 @@ def sealer() -> Sealer:
 
 
 def utc_now() -> datetime:
-    """The real clock."""
-    return datetime.now(timezone.utc)
+    """The action server's clock (bot/clock.py: real, unless a test fakes it)."""
+    return clock.utc_now()

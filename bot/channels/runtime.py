@@ -11,13 +11,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, List, Set
 
 from rasa.core.channels.channel import UserMessage
 from sanic import Sanic
 
+from bot import clock
 from bot.channels.dialogue import (
     ActionsFailed,
     OutboxOutput,
@@ -63,8 +64,8 @@ APOLOGY = (
 
 
 def utc_now() -> datetime:
-    """The real clock."""
-    return datetime.now(timezone.utc)
+    """The server's clock (bot/clock.py: real, unless a test fakes it)."""
+    return clock.utc_now()
 
 
 def rasa_agent(app: Sanic) -> Agent | None:
