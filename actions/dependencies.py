@@ -13,7 +13,8 @@ from sqlalchemy.engine import Engine
 
 from bot import clock
 from bot.association import Association, load_association
-from bot.handoff.handoffs import HandoffRepository
+from bot.handoff.handoffs import HandoffRepository, Teams
+from bot.handoff.service import HandoffService
 from bot.handoff.working_hours import WorkingCalendar
 from bot.settings import Settings
 from bot.store import connect
@@ -55,6 +56,12 @@ def handoff_repository() -> HandoffRepository:
 
 
 @lru_cache(maxsize=1)
+def handoff_service() -> HandoffService:
+    """Opens handoffs, for the teams the association's details name."""
+    return HandoffService(engine(), calendar(), Teams.from_config(association().teams))
+
+
+@lru_cache(maxsize=1)
 def tenancy_repository() -> TenancyRepository:
     """Tenancy records in the store."""
     return TenancyRepository(engine())
@@ -64,7 +71,7 @@ def tenancy_repository() -> TenancyRepository:
 def identity_checks() -> IdentityChecks:
     """Identity checks against the tenancy records; a tenancy whose checks stop is
     handed to Customer Experience."""
-    staff = TenancyLockNotice(handoff_repository(), calendar())
+    staff = TenancyLockNotice(handoff_service())
     return IdentityChecks(engine(), tenancy_repository(), staff=staff)
 
 

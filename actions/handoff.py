@@ -18,16 +18,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import dependencies
 from actions.metadata import message_context
-from bot.handoff.handoffs import (
-    Conversation,
-    Handoff,
-    HandoffRepository,
-    Priority,
-    Reason,
-    notice,
-    plan,
-)
-from bot.handoff.working_hours import WorkingCalendar
+from bot.handoff.handoffs import Conversation, Handoff, Reason, notice
+from bot.handoff.service import HandoffService
 
 
 class HandOff(Action, ABC):
@@ -39,12 +31,10 @@ class HandOff(Action, ABC):
 
     def __init__(
         self,
-        repository: HandoffRepository | None = None,
-        calendar: WorkingCalendar | None = None,
+        service: HandoffService | None = None,
         clock: dependencies.Clock | None = None,
     ) -> None:
-        self._repository = repository or dependencies.handoff_repository()
-        self._calendar = calendar or dependencies.calendar()
+        self._service = service or dependencies.handoff_service()
         self._clock = clock or dependencies.utc_now
 
     @property
@@ -62,9 +52,13 @@ class HandOff(Action, ABC):
         domain: Dict[str, Any],
     ) -> List[EventType]:
         now = self._clock()
+        latest = tracker.latest_message or {}
+        intent = (latest.get("intent") or {}).get("name")
         # The store is blocking: in a thread, so other tenants' replies are not held up.
-        handoff = await asyncio.to_thread(self._record, message_context(tracker), now)
-        told = notice(handoff, now, self._calendar)
+        handoff = await asyncio.to_thread(
+            self._record, message_context(tracker), now, intent, latest.get("text")
+        )
+        told = notice(handoff, now, self._service.calendar)
         return [
             SlotSet("handoff_case", told.case),
             SlotSet("handoff_team", told.team),
@@ -72,14 +66,10 @@ class HandOff(Action, ABC):
             SlotSet("monitoring_resumes", told.monitoring_resumes),
         ]
 
-    def _record(self, conversation: Conversation, now: datetime) -> Handoff:
-        handoff = self._repository.open_for(conversation.conversation_id)
-        if handoff is None:
-            return self._repository.add(plan(self.reason, conversation, now, self._calendar))
-        if self.reason is Reason.EMERGENCY and handoff.priority is not Priority.URGENT:
-            # P2: an emergency while waiting for a person is not left in the normal queue.
-            return self._repository.raise_to_emergency(handoff.id, now, self._calendar)
-        return handoff
+    def _record(
+        self, conversation: Conversation, now: datetime, intent: str | None, words: str | None
+    ) -> Handoff:
+        return self._service.open(self.reason, conversation, now, intent=intent, words=words)
 
 
 class ActionHandOffRequestHuman(HandOff):
@@ -107,7 +97,7 @@ class ActionHandOffIdentityCheckFailed(HandOff):
 
 
 class ActionHandOffEmergency(HandOff):
-    """An emergency: urgent, to the repairs emergency team (P2)."""
+    """An emergency: urgent, to the Repairs team (P2)."""
 
     reason = Reason.EMERGENCY
 

@@ -1,7 +1,8 @@
 """The association's own details, read from one configuration file.
 
 Everything a reply says about the association (its name, website, phone numbers,
-emergency contacts and monitoring hours) comes from here, so it is written down once.
+emergency contacts and monitoring hours) comes from here, so it is written down once;
+so do the teams that take handed-off conversations, and the reasons each takes.
 """
 
 from __future__ import annotations
@@ -66,6 +67,17 @@ class MonitoringHours:
 
 
 @dataclass(frozen=True)
+class TeamConfig:
+    """A team that takes handoffs, and the handoff reasons (their values) it takes.
+
+    `bot.handoff.handoffs.Teams` checks that every reason goes to one team.
+    """
+
+    name: str
+    reasons: Tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Association:
     """The association's details as the assistant states them to tenants."""
 
@@ -76,6 +88,7 @@ class Association:
     emergency_contacts: Tuple[EmergencyContact, ...]
     monitoring: MonitoringHours
     moderation: ModerationSettings = field(default_factory=ModerationSettings)
+    teams: Tuple[TeamConfig, ...] = ()
 
     def emergency_contacts_text(self) -> str:
         """The emergency contacts as lines of text, one contact a line."""
@@ -140,7 +153,15 @@ def parse_association(raw: Mapping[str, Any], source: str = "association") -> As
         emergency_contacts=tuple(_emergency_contact(c, phones, source) for c in contacts),
         monitoring=_monitoring(_mapping(raw, "monitoring", source), source),
         moderation=_moderation(raw, source),
+        teams=tuple(_team(t, source) for t in raw.get("teams") or ()),
     )
+
+
+def _team(raw: Any, source: str) -> TeamConfig:
+    reasons = raw.get("reasons") if isinstance(raw, Mapping) else None
+    if not isinstance(reasons, list):
+        raise ConfigError(f"{source}: each of teams needs a name and a list of reasons")
+    return TeamConfig(name=_text(raw, "name", source), reasons=tuple(str(r) for r in reasons))
 
 
 def _moderation(raw: Mapping[str, Any], source: str) -> ModerationSettings:

@@ -47,6 +47,10 @@ handoffs = Table(
     Column("acknowledge_by", DateTime(timezone=True), nullable=False),
     Column("reply_by", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    # Reason, intent and the tenant's words redacted, as JSON (bot.handoff.handoffs.Summary).
+    Column("summary", Text, nullable=True),
+    Column("needs_reply", Integer, nullable=True),
+    Column("acknowledged_at", DateTime(timezone=True), nullable=True),
     Index("handoffs_by_conversation", "conversation_id", "state"),
 )
 

@@ -10,12 +10,15 @@ import yaml
 from rasa_sdk import Tracker
 
 from bot.association import load_association
+from bot.handoff.handoffs import Teams
 from bot.handoff.working_hours import WorkingCalendar
 
 ROOT = Path(__file__).resolve().parent.parent
 UK = ZoneInfo("Europe/London")
 # The project's own monitoring calendar, as association.yml configures it.
 CALENDAR = WorkingCalendar.from_config(load_association(ROOT / "association.yml").monitoring)
+# The teams that take handoffs, as association.yml configures them.
+TEAMS = Teams.from_config(load_association(ROOT / "association.yml").teams)
 
 
 def domain() -> Dict[str, Any]:

@@ -17,6 +17,8 @@ from sanic import Sanic
 from bot.association import load_association
 from bot.channels.runtime import ChannelRuntime, in_thread, utc_now
 from bot.events import Platform
+from bot.handoff.handoffs import Teams
+from bot.handoff.service import HandoffService
 from bot.handoff.working_hours import WorkingCalendar
 from bot.intake import IntakeStore
 from bot.outbox import Outbox
@@ -39,7 +41,8 @@ def build_runtime(settings: Settings, clock: Callable[[], datetime] = utc_now) -
     box = Outbox(engine, key=settings.outbox_key)
     association = load_association(settings.association_file)
     calendar = WorkingCalendar.from_config(association.monitoring)
-    screening = Screening(engine, box, association, calendar)
+    handoffs = HandoffService(engine, calendar, Teams.from_config(association.teams))
+    screening = Screening(engine, box, association, calendar, handoffs=handoffs)
     deliverers: Dict[str, Deliver] = {}
     facebook, twitter = settings.facebook, settings.twitter
     graph = None

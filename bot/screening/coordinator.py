@@ -26,14 +26,8 @@ from sqlalchemy.engine import Engine
 
 from bot.association import Association
 from bot.events import InboundEvent, Operation, Platform, Surface
-from bot.handoff.handoffs import (
-    Conversation,
-    Handoff,
-    HandoffRepository,
-    Priority,
-    Reason,
-    plan,
-)
+from bot.handoff.handoffs import Conversation, Handoff, Reason, Teams
+from bot.handoff.service import HandoffService
 from bot.handoff.working_hours import WorkingCalendar, describe_when
 from bot.moderation import Assessment, Category, assess, mask_swearing
 from bot.moderation.log import ACTION_OF, DONE, FOR_STAFF, Action, History, ModerationLog, Subject
@@ -87,14 +81,20 @@ class Screening:
         association: Association,
         calendar: WorkingCalendar,
         detector: Callable[[str], Sequence[Span]] = find,
+        handoffs: HandoffService | None = None,
     ) -> None:
-        """`detector` finds the personal details in a post: every kind it returns is one."""
+        """`detector` finds the personal details in a post: every kind it returns is one.
+
+        `handoffs` opens handoffs (by default for the association's teams, telling no one).
+        """
         self._detector = detector
         self._outbox = outbox
         self._association = association
         self._settings = association.moderation
         self._calendar = calendar
-        self._handoffs = HandoffRepository(engine)
+        self._handoffs = handoffs or HandoffService(
+            engine, calendar, Teams.from_config(association.teams)
+        )
         self.log = ModerationLog(engine, outbox)
         self.comments = PublicComments(engine, outbox, self.log)
 
@@ -120,7 +120,7 @@ class Screening:
             self._note_comment(event)
             return Screened(dialogue=True, text=event.text, route=decided.route)
         kept = mask_swearing(redact(event.text, spans))
-        return self._take_down_or_move(event, decided, kept, now)
+        return self._take_down_or_move(event, decided, intent, kept, now)
 
     def send_later(self, event: InboundEvent, calls: Sequence[Call], now: datetime) -> None:
         """Queue the calls a screening left for after the dialogue (a block)."""
@@ -132,22 +132,14 @@ class Screening:
         The conversation's open handoff is kept (raised, for an emergency); else one
         is added.
         """
-        existing = self._handoffs.open_for(event.conversation_id)
-        if existing is None:
-            reason = Reason.EMERGENCY if emergency else Reason.PROCESSING_FAILED
-            conversation = Conversation(
-                event.conversation_id, event.platform, event.surface, event.author_id
-            )
-            return self._handoffs.add(plan(reason, conversation, now, self._calendar))
-        if emergency and existing.priority is not Priority.URGENT:
-            return self._handoffs.raise_to_emergency(existing.id, now, self._calendar)
-        return existing
+        reason = Reason.EMERGENCY if emergency else Reason.PROCESSING_FAILED
+        return self._handoffs.open(reason, _conversation(event), now, words=event.text)
 
     def _take_down_or_move(
-        self, event: InboundEvent, decided: Triage, kept: str, now: datetime
+        self, event: InboundEvent, decided: Triage, intent: Intent, kept: str, now: datetime
     ) -> Screened:
         """REMOVE, PROTECT or MOVE_PRIVATE: the calls, the log, the handoff."""
-        handoff = self._handoff(event, decided, now)
+        handoff = self._handoff(event, decided, intent, now)
         reply_by = describe_when(handoff.reply_by, now, self._calendar.zone) if handoff else None
         hideable = event.platform is Platform.FACEBOOK or event.reply_to_account
         deleted = bool(
@@ -190,8 +182,8 @@ class Screening:
             False, kept, tuple(said_list), pause=handoff is not None, route=decided.route
         )
 
-    def _handoff(self, event: InboundEvent, decided: Triage, now: datetime):
-        """The handoff a post raises, if any: open already, or new and stored."""
+    def _handoff(self, event: InboundEvent, decided: Triage, intent: Intent, now: datetime):
+        """The handoff a post raises, if any: open already (raised for an emergency), or new."""
         if decided.emergency:
             reason = Reason.EMERGENCY
         elif decided.topic == "negative" and (decided.route is not Route.REMOVE or decided.civil):
@@ -200,13 +192,8 @@ class Screening:
             reason = Reason.REQUEST_HUMAN
         else:
             return None
-        existing = self._handoffs.open_for(event.conversation_id)
-        if existing is not None:
-            return existing
-        conversation = Conversation(
-            event.conversation_id, event.platform, Surface.PUBLIC, event.author_id
-        )
-        return self._handoffs.add(plan(reason, conversation, now, self._calendar))
+        conversation = _conversation(event, Surface.PUBLIC)
+        return self._handoffs.open(reason, conversation, now, intent.name, event.text)
 
     def _log_route(
         self, event: InboundEvent, decided: Triage, hidden: bool, deleted: bool, now: datetime
@@ -276,11 +263,15 @@ class Screening:
             # Facebook has no call to report a person: staff report them by hand.
             state = DONE if twitter else FOR_STAFF
             self._log(event, now, Action.REPORT, decided.reason, state=state, target=account)
-        if decided.flag and self._handoffs.open_for(event.conversation_id) is None:
-            conversation = Conversation(
-                event.conversation_id, event.platform, event.surface, event.author_id
+        if decided.flag:
+            # An open handoff is kept: staff reviewing it see the block in the log.
+            self._handoffs.open(
+                Reason.MODERATION_REVIEW,
+                _conversation(event),
+                now,
+                words=event.text,
+                details={"moderation": decided.reason},
             )
-            self._handoffs.add(plan(Reason.MODERATION_REVIEW, conversation, now, self._calendar))
         if send:
             self.send_later(event, calls, now)
             return []
@@ -388,6 +379,13 @@ class ModerationListener(OutboxListener):
         action = ACTION_OF.get(message.operation)
         if action is not None:
             self._log.failed(message.platform, action, message.target)
+
+
+def _conversation(event: InboundEvent, surface: Surface | None = None) -> Conversation:
+    """The conversation `event` is in, as a handoff records it."""
+    return Conversation(
+        event.conversation_id, event.platform, surface or event.surface, event.author_id
+    )
 
 
 def _subject(event: InboundEvent, target: str | None = None) -> Subject:

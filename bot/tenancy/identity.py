@@ -38,8 +38,8 @@ from typing import Any, Callable, Iterable
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
-from bot.handoff.handoffs import Conversation, HandoffRepository, Reason, plan
-from bot.handoff.working_hours import WorkingCalendar
+from bot.handoff.handoffs import Conversation, Reason
+from bot.handoff.service import HandoffService
 from bot.store import identity_attempts, identity_subjects, to_utc
 from bot.tenancy.answers import Locator
 from bot.tenancy.identity_locks import (
@@ -165,17 +165,18 @@ class TenancyLockNotice:
     conversation, so no one who guessed is told of it.
     """
 
-    def __init__(self, handoffs: HandoffRepository, calendar: WorkingCalendar) -> None:
+    def __init__(self, handoffs: HandoffService) -> None:
         self._handoffs = handoffs
-        self._calendar = calendar
 
     def __call__(self, tenancy: Tenancy, now: datetime) -> None:
         """Record the handoff, unless one for the tenancy is still open."""
         conversation = Conversation(f"tenancy:{tenancy.reference}", platform="tenancy")
-        if self._handoffs.open_for(conversation.conversation_id) is None:
-            self._handoffs.add(
-                plan(Reason.IDENTITY_CHECK_FAILED, conversation, now, self._calendar)
-            )
+        self._handoffs.open(
+            Reason.IDENTITY_CHECK_FAILED,
+            conversation,
+            now,
+            details={"tenancy": tenancy.reference},
+        )
 
 
 class IdentityChecks:

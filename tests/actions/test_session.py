@@ -89,7 +89,9 @@ async def test_a_new_session_stays_with_people_while_the_handoff_is_open(
 ):
     # P3: an idle hour or a restart starts a new session, which Rasa starts unpaused.
     now = datetime(2026, 11, 23, 12, tzinfo=UK)
-    handoff = handoffs.add(plan(Reason.REQUEST_HUMAN, Conversation("tenant-1"), now, CALENDAR))
+    handoff = handoffs.add(
+        plan(Reason.REQUEST_HUMAN, Conversation("tenant-1"), now, CALENDAR, "Communications")
+    )
     if state is State.TAKEN:
         handoffs.move(handoff.id, State.TAKEN, now)
     _, events = await run(ActionSessionStart(association, handoffs), make_tracker())
@@ -101,9 +103,13 @@ async def test_a_new_session_stays_with_people_while_the_handoff_is_open(
 
 async def test_a_new_session_after_the_handoff_is_closed_is_not_paused(association, handoffs):
     now = datetime(2026, 11, 23, 12, tzinfo=UK)
-    handoff = handoffs.add(plan(Reason.REQUEST_HUMAN, Conversation("tenant-1"), now, CALENDAR))
+    handoff = handoffs.add(
+        plan(Reason.REQUEST_HUMAN, Conversation("tenant-1"), now, CALENDAR, "Communications")
+    )
     handoffs.move(handoff.id, State.HANDED_BACK, now)
-    other = handoffs.add(plan(Reason.COMPLAINT, Conversation("tenant-2"), now, CALENDAR))
+    other = handoffs.add(
+        plan(Reason.COMPLAINT, Conversation("tenant-2"), now, CALENDAR, "Customer Experience")
+    )
     assert other.state is State.WAITING
     _, events = await run(ActionSessionStart(association, handoffs), make_tracker())
     assert "pause" not in [e["event"] for e in events]
@@ -111,7 +117,9 @@ async def test_a_new_session_after_the_handoff_is_closed_is_not_paused(associati
 
 async def test_a_new_session_reads_the_handoffs_off_the_event_loop(association, handoffs):
     now = datetime(2026, 11, 23, 12, tzinfo=UK)
-    handoffs.add(plan(Reason.REQUEST_HUMAN, Conversation("tenant-1"), now, CALENDAR))
+    handoffs.add(
+        plan(Reason.REQUEST_HUMAN, Conversation("tenant-1"), now, CALENDAR, "Communications")
+    )
     held = HeldUntilReleased(handoffs)
     _, events = await while_another_tenant_waits(
         run(ActionSessionStart(association, held), make_tracker()), held

@@ -40,7 +40,9 @@ def test_it_really_is_postgresql(engine):
 def test_a_record_round_trips_with_its_time_zone(engine):
     repository = HandoffRepository(engine)
     now = datetime(2026, 7, 3, 16, 30, tzinfo=UK)  # BST
-    handoff = repository.add(plan(Reason.EMERGENCY, Conversation("c-1", "facebook"), now, CALENDAR))
+    handoff = repository.add(
+        plan(Reason.EMERGENCY, Conversation("c-1", "facebook"), now, CALENDAR, "Repairs")
+    )
     assert repository.get(handoff.id) == handoff
     assert repository.queue() == [handoff]
 
@@ -48,7 +50,9 @@ def test_a_record_round_trips_with_its_time_zone(engine):
 def test_states_move_the_same_way(engine):
     repository = HandoffRepository(engine)
     now = datetime(2026, 11, 23, 10, tzinfo=UK)
-    handoff = repository.add(plan(Reason.COMPLAINT, Conversation("c-2"), now, CALENDAR))
+    handoff = repository.add(
+        plan(Reason.COMPLAINT, Conversation("c-2"), now, CALENDAR, "Customer Experience")
+    )
     repository.move(handoff.id, State.TAKEN, now)
     repository.move(handoff.id, State.CLOSED, now)
     with pytest.raises(TransitionError):
@@ -59,7 +63,9 @@ def test_two_staff_taking_the_same_handoff_at_once_one_wins(engine):
     """The row is locked while it moves, so a second taker sees it already taken."""
     repository = HandoffRepository(engine)
     now = datetime(2026, 11, 23, 10, tzinfo=UK)
-    handoff = repository.add(plan(Reason.REQUEST_HUMAN, Conversation("c-3"), now, CALENDAR))
+    handoff = repository.add(
+        plan(Reason.REQUEST_HUMAN, Conversation("c-3"), now, CALENDAR, "Communications")
+    )
     outcomes = []
     barrier = threading.Barrier(4)
 

@@ -15,7 +15,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from bot.association import load_association
 from bot.channels.wiring import build_runtime
 from bot.events import InboundEvent
-from bot.handoff.handoffs import Conversation, HandoffRepository, Priority, Reason, Team, plan
+from bot.handoff.handoffs import Conversation, HandoffRepository, Priority, Reason, plan
 from bot.handoff.working_hours import WorkingCalendar
 from bot.intake import MAX_ATTEMPTS
 from bot.outbox import PENDING
@@ -91,7 +91,7 @@ class Agent:
             # What the real action does: an open handoff is raised, once.
             handoff = self.handoffs.open_for(conversation_id)
             if handoff.priority is not Priority.URGENT:
-                self.handoffs.raise_to_emergency(handoff.id, NOW, calendar())
+                self.handoffs.raise_to_emergency(handoff.id, NOW, calendar(), "Repairs")
         elif action == "utter_handoff":
             await output.send_text_message(conversation_id, "I've made it urgent.")
 
@@ -105,7 +105,15 @@ def paused_conversation(agent, handoffs, event):
     tracker.update(ConversationPaused())
     agent.tracker_store.saved[event.conversation_id] = tracker
     conversation = Conversation(event.conversation_id, "facebook", "private", "123")
-    handoffs.add(plan(Reason.REQUEST_HUMAN, conversation, NOW - timedelta(hours=1), calendar()))
+    handoffs.add(
+        plan(
+            Reason.REQUEST_HUMAN,
+            conversation,
+            NOW - timedelta(hours=1),
+            calendar(),
+            "Communications",
+        )
+    )
 
 
 async def rasa_while_paused(agent, user_message):
@@ -189,7 +197,7 @@ async def test_a_message_set_aside_is_handed_to_people_with_one_apology(runtime,
     (handoff,) = handoffs.queue()
     assert handoff.conversation.conversation_id == "facebook-private-123"
     assert handoff.reason is Reason.PROCESSING_FAILED
-    assert (handoff.team, handoff.priority) == (Team.CUSTOMER_EXPERIENCE, Priority.NORMAL)
+    assert (handoff.team, handoff.priority) == ("Customer Experience", Priority.NORMAL)
     (apology,) = sent_texts(runtime)
     assert "something went wrong" in apology
 

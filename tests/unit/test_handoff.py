@@ -30,7 +30,9 @@ def repository(tmp_path):
 
 def test_deadlines_are_two_and_four_working_hours():
     """P3."""
-    handoff = plan(Reason.REQUEST_HUMAN, CONVERSATION, uk(2026, 11, 20, 16, 30), CALENDAR)
+    handoff = plan(
+        Reason.REQUEST_HUMAN, CONVERSATION, uk(2026, 11, 20, 16, 30), CALENDAR, "Communications"
+    )
     assert handoff.acknowledge_by == uk(2026, 11, 23, 10, 30)
     assert handoff.reply_by == uk(2026, 11, 23, 12, 30)
 
@@ -71,25 +73,31 @@ def test_deadlines_are_two_and_four_working_hours():
     ],
 )
 def test_the_tenant_is_told_the_truth_in_uk_time(reason, now, case, reply_by, resumes):
-    told = notice(plan(reason, CONVERSATION, now, CALENDAR), now, CALENDAR)
+    told = notice(plan(reason, CONVERSATION, now, CALENDAR, "a team"), now, CALENDAR)
     assert (told.case, told.reply_by, told.monitoring_resumes) == (case, reply_by, resumes)
 
 
 def test_times_are_said_in_uk_time_whatever_zone_the_clock_gives():
     now = datetime(2026, 7, 1, 9, 0, tzinfo=timezone.utc)  # 10:00 BST
-    told = notice(plan(Reason.COMPLAINT, CONVERSATION, now, CALENDAR), now, CALENDAR)
+    told = notice(
+        plan(Reason.COMPLAINT, CONVERSATION, now, CALENDAR, "Customer Experience"), now, CALENDAR
+    )
     assert told.reply_by == "2pm"
 
 
 def test_a_record_survives_the_store_unchanged(repository):
-    handoff = repository.add(plan(Reason.EMERGENCY, CONVERSATION, uk(2026, 11, 23, 10), CALENDAR))
+    handoff = repository.add(
+        plan(Reason.EMERGENCY, CONVERSATION, uk(2026, 11, 23, 10), CALENDAR, "Repairs")
+    )
     assert repository.get(handoff.id) == handoff
     assert repository.open_for("tenant-1") == handoff
     assert repository.get("no-such-id") is None
 
 
 def test_the_whole_life_of_a_handoff(repository):
-    handoff = repository.add(plan(Reason.COMPLAINT, CONVERSATION, uk(2026, 11, 23, 10), CALENDAR))
+    handoff = repository.add(
+        plan(Reason.COMPLAINT, CONVERSATION, uk(2026, 11, 23, 10), CALENDAR, "Customer Experience")
+    )
     for state in (State.TAKEN, State.ANSWERED, State.HANDED_BACK):
         assert repository.move(handoff.id, state, uk(2026, 11, 23, 11)).state is state
     assert repository.get(handoff.id).state is State.HANDED_BACK
@@ -106,7 +114,9 @@ def test_the_whole_life_of_a_handoff(repository):
     ],
 )
 def test_impossible_moves_are_refused(repository, path, refused):
-    handoff = repository.add(plan(Reason.COMPLAINT, CONVERSATION, uk(2026, 11, 23, 10), CALENDAR))
+    handoff = repository.add(
+        plan(Reason.COMPLAINT, CONVERSATION, uk(2026, 11, 23, 10), CALENDAR, "Customer Experience")
+    )
     for state in path:
         repository.move(handoff.id, state, uk(2026, 11, 23, 11))
     with pytest.raises(TransitionError):

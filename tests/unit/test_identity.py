@@ -6,7 +6,8 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from bot.handoff.handoffs import HandoffRepository, Reason, Team
+from bot.handoff.handoffs import HandoffRepository, Reason
+from bot.handoff.service import HandoffService
 from bot.store import identity_attempts
 from bot.tenancy.answers import locator
 from bot.tenancy.identity import (
@@ -24,7 +25,7 @@ from bot.tenancy.identity import (
 )
 from bot.tenancy.records import Role, TenancyRepository
 from bot.tenancy.security_question import HashScheme
-from tests.helpers import CALENDAR, TEST_WORK_FACTOR, demo_tenancies
+from tests.helpers import CALENDAR, TEAMS, TEST_WORK_FACTOR, demo_tenancies
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
 MARGARET = Answers(locator("TEN-204817"), "margaret thompson", date(1958, 4, 12))
@@ -329,7 +330,7 @@ def test_a_tenancy_locked_by_failures_is_handed_to_customer_experience_once(tmp_
         engine,
         repository,
         HashScheme.fresh(n=TEST_WORK_FACTOR),
-        staff=TenancyLockNotice(handoffs, CALENDAR),
+        staff=TenancyLockNotice(HandoffService(engine, CALENDAR, TEAMS)),
     )
     named = spellings(*MILL_LANE)
     for n in range(6):
@@ -339,7 +340,7 @@ def test_a_tenancy_locked_by_failures_is_handed_to_customer_experience_once(tmp_
             attempt(identity, guess(text), Account("x", f"m{n}"), NOW + timedelta(minutes=n))
     queue = handoffs.queue()
     assert [(h.reason, h.team) for h in queue] == [
-        (Reason.IDENTITY_CHECK_FAILED, Team.CUSTOMER_EXPERIENCE)
+        (Reason.IDENTITY_CHECK_FAILED, "Customer Experience")
     ]
     # Staff learn which tenancy, never any answer; the guessers' conversations are not
     # handed over by it (they learn nothing of it).
