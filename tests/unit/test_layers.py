@@ -1,9 +1,9 @@
 """The layout's walls, read from the imports: Rasa and Sanic stay in their rooms, and
 dependencies run one way, from the channels down to the shared types.
 
-    channels (and console) -> screening -> {handoff, tenancy, moderation, platforms,
+    channels (and console) -> screening -> alerts -> {handoff, tenancy, moderation, platforms,
     association} -> {outbox, outbox_worker, intake, privacy, text} -> {events, store, settings,
-    secret_masking}; actions -> {tenancy, handoff, association} and below.
+    secret_masking, clock}; actions -> {tenancy, handoff, association, alerts} and below.
 
 Only the product is read (bot/ and actions/); scripts/, bench/ and tests/ drive it
 from outside and may import what they need to.
@@ -20,14 +20,15 @@ ROOT = Path(__file__).resolve().parents[2]
 
 # Lowest first. A module may import its own layer and those below, never one above.
 LAYERS = (
-    ("bot.events", "bot.store", "bot.settings", "bot.secret_masking"),
+    ("bot.events", "bot.store", "bot.settings", "bot.secret_masking", "bot.clock"),
     ("bot.outbox", "bot.outbox_worker", "bot.intake", "bot.privacy", "bot.text"),
     ("bot.handoff", "bot.tenancy", "bot.moderation", "bot.platforms", "bot.association"),
+    ("bot.alerts",),
     ("bot.screening",),
     ("bot.channels", "bot.console"),
 )
 # What the thin actions may reach, besides the two lowest layers.
-ACTIONS_MAY_IMPORT = ("bot.tenancy", "bot.handoff", "bot.association")
+ACTIONS_MAY_IMPORT = ("bot.tenancy", "bot.handoff", "bot.association", "bot.alerts")
 RASA = ("rasa", "rasa_sdk")
 RASA_ROOMS = ("bot/channels/", "actions/")
 SANIC_ROOMS = (*RASA_ROOMS, "bot/console/")
