@@ -11,6 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import List
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from scripts.processes import free_port
 
@@ -21,10 +22,22 @@ class SmtpInbox:
     `start()` and `stop()` may be called again: a mail server that goes down and comes back.
     """
 
-    def __init__(self, port: int | None = None) -> None:
+    def __init__(self, port: int | None = None, login: tuple[str, str] | None = None) -> None:
+        """`login`: (user, password) the server insists on before it takes mail."""
         self.port = port or free_port()
         self.messages: List[EmailMessage] = []
+        self.logins: List[str] = []
+        self._login = login
         self._controller: Controller | None = None
+
+    def _authenticate(self, server, session, envelope, mechanism, auth_data):
+        ok = isinstance(auth_data, LoginPassword) and self._login == (
+            auth_data.login.decode(),
+            auth_data.password.decode(),
+        )
+        if ok:
+            self.logins.append(auth_data.login.decode())
+        return AuthResult(success=ok)
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
         message = message_from_bytes(envelope.content, policy=policy.default)
@@ -33,7 +46,15 @@ class SmtpInbox:
         return "250 Message accepted for delivery"
 
     def start(self) -> SmtpInbox:
-        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        options = {}
+        if self._login:
+            # Loopback only: a test server may take a login without TLS.
+            options = {
+                "authenticator": self._authenticate,
+                "auth_required": True,
+                "auth_require_tls": False,
+            }
+        self._controller = Controller(self, hostname="127.0.0.1", port=self.port, **options)
         self._controller.start()
         return self
 

@@ -191,3 +191,54 @@ def test_a_mistake_in_the_alerts_section_fails_at_load_with_what_to_fix(section,
 
     with pytest.raises(ConfigError, match=message):
         parse_alerts(yaml.safe_load(section), TEAMS, env)
+
+
+def test_alert_email_logs_in_when_a_user_is_set_and_waits_on_a_wrong_password(box):
+    clock = Clock()
+    with SmtpInbox(login=("alerts", "right-password")) as inbox:
+        queue_email(box, "oncall@assoc.example")
+        # (aiosmtpd answers a wrong login by going quiet: a short timeout keeps this quick.)
+        wrong = SmtpSettings(
+            "127.0.0.1", inbox.port, "alerts", "wrong-password", "alerts@assoc.example", False, 1.0
+        )
+        deliver = alert_deliverer(smtp_sender(wrong), webhook_poster(requests.Session()), {})
+        assert OutboxWorker(box, {ALERTS: deliver}, clock).run_once()
+        [waiting] = box.messages()
+        assert waiting.state == PENDING and "right-password" not in waiting.last_error
+        assert inbox.messages == []
+        right = SmtpSettings(
+            "127.0.0.1", inbox.port, "alerts", "right-password", "alerts@assoc.example", False
+        )
+        deliver = alert_deliverer(smtp_sender(right), webhook_poster(requests.Session()), {})
+        clock.now += timedelta(minutes=5)
+        assert OutboxWorker(box, {ALERTS: deliver}, clock).run_once()
+    assert inbox.logins == ["alerts"]
+    assert len(inbox.to("oncall@assoc.example")) == 1
+
+
+def test_the_mail_and_console_settings_are_read_from_the_environment(tmp_path):
+    settings = Settings.from_env(
+        {
+            "SMTP_HOST": "smtp.assoc.example",
+            "SMTP_PORT": "2525",
+            "SMTP_USER": "alerts",
+            "SMTP_PASSWORD": "pw",
+            "SMTP_FROM": "alerts@assoc.example",
+            "SMTP_STARTTLS": "off",
+            "STAFF_CONSOLE_URL": "https://staff.assoc.example/",
+            "ALERT_WEBHOOK_ON_CALL": "https://hooks.example/a",
+            "OTHER_SECRET": "not for webhooks",
+        },
+        tmp_path / "absent.env",
+    )
+    assert settings.smtp == SmtpSettings(
+        "smtp.assoc.example", 2525, "alerts", "pw", "alerts@assoc.example", False
+    )
+    assert settings.staff_console_url == "https://staff.assoc.example"
+    assert settings.alert_webhooks == {"ALERT_WEBHOOK_ON_CALL": "https://hooks.example/a"}
+    defaults = Settings.from_env({}, tmp_path / "absent.env").smtp
+    assert (defaults.port, defaults.starttls, defaults.missing()) == (
+        587,
+        True,
+        ["SMTP_HOST", "SMTP_FROM"],
+    )
