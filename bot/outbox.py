@@ -163,6 +163,15 @@ class Outbox:
                 raise
             return None
 
+    def stored(self, dedupe_keys: Collection[str]) -> set[str]:
+        """Which of `dedupe_keys` are already stored: a caller that asks often (a
+        watcher) skips them rather than have the store refuse each insert."""
+        if not dedupe_keys:
+            return set()
+        query = select(outbox.c.dedupe_key).where(outbox.c.dedupe_key.in_(list(dedupe_keys)))
+        with self._engine.connect() as connection:
+            return set(connection.execute(query).scalars())
+
     def claim(self, now: datetime, platforms: Collection[str] | None = None) -> Outbound | None:
         """Claim the next call that is due and first in its conversation's queue.
 

@@ -84,9 +84,17 @@ class Alerts:
 
     def send(self, kind: AlertKind, handoff: Handoff, now: datetime) -> int:
         """Queue alert `kind` about `handoff` to each of its recipients; how many were new."""
+        keys = {
+            r: f"alert:{kind.value}:{handoff.id}:{r.key}"[:255]
+            for r in self.recipients(kind, handoff)
+        }
+        done = self._box.stored(keys.values())
         alert = compose(kind, handoff, self._calendar.zone, self._console_url)
         queued = 0
-        for recipient in self.recipients(kind, handoff):
+        for recipient, key in keys.items():
+            if key in done:
+                continue
+            # Two servers may both get here: the key still lets only one row in.
             row = self._box.enqueue(
                 recipient.conversation_id,
                 ALERTS,
@@ -94,7 +102,7 @@ class Alerts:
                 recipient.key,
                 now,
                 text=alert.text,
-                dedupe_key=f"alert:{kind.value}:{handoff.id}:{recipient.key}"[:255],
+                dedupe_key=key,
             )
             queued += row is not None
         if queued:
