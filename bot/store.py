@@ -51,7 +51,26 @@ handoffs = Table(
     Column("summary", Text, nullable=True),
     Column("needs_reply", Integer, nullable=True),
     Column("acknowledged_at", DateTime(timezone=True), nullable=True),
+    # P3: each deadline met (1) or missed (0); null while it is still to come.
+    Column("acknowledge_met", Integer, nullable=True),
+    Column("replied_at", DateTime(timezone=True), nullable=True),
+    Column("reply_met", Integer, nullable=True),
+    Column("taken_by", String(255), nullable=True),
     Index("handoffs_by_conversation", "conversation_id", "state"),
+)
+
+# Who did what to which handoff, and when: every action staff take through the handoff
+# service's API, each reading of a thread and each unmasking. Details name teams, states
+# and surfaces, never what a message said.
+handoff_audit = Table(
+    "handoff_audit",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("staff", String(255), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("handoff_id", String(36), nullable=True, index=True),
+    Column("details", Text, nullable=True),
 )
 
 

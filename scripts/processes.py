@@ -1,7 +1,8 @@
-"""Start the action server and the Rasa server as child processes, and stop them.
+"""Start the action server, the Rasa server and the staff API as child processes, and
+stop them.
 
 `make run`, the end-to-end tests and the benchmark all start the assistant through
-`Assistant`, so they run it the same way. Both servers listen on loopback only.
+`Assistant`, so they run it the same way. Every server listens on loopback only.
 """
 
 from __future__ import annotations
@@ -48,6 +49,10 @@ class Assistant:
             (a test puts a slow proxy in between).
         rest_channel: serve the REST channel, for local chat (REST_CHANNEL=on); its
             conversations never carry a platform account (bot/channels/rest.py).
+        handoff_api_port: start the staff API (bot/staff_api/) on this port too; it
+            needs `api_token` (it talks to Rasa's HTTP API) and staff tokens, from
+            `staff_api_tokens` or the environment.
+        staff_api_tokens: the staff API's tokens, "name:token,...".
     """
 
     project: Path
@@ -62,6 +67,8 @@ class Assistant:
     extra_env: Dict[str, str] = field(default_factory=dict)
     action_endpoint: str | None = None
     rest_channel: bool = False
+    handoff_api_port: int | None = None
+    staff_api_tokens: str | None = None
     processes: Dict[str, subprocess.Popen] = field(default_factory=dict, init=False)
     _logs: List[IO] = field(default_factory=list, init=False)
     _endpoints: Path | None = field(default=None, init=False)
@@ -76,8 +83,13 @@ class Assistant:
         """The action server's base address."""
         return f"http://{HOST}:{self.action_port}"
 
+    @property
+    def handoff_api_url(self) -> str:
+        """The staff API's base address."""
+        return f"http://{HOST}:{self.handoff_api_port}"
+
     def start(self, timeout: float = 180.0) -> Assistant:
-        """Start both servers and wait until each answers.
+        """Start the servers and wait until each answers.
 
         Raises:
             StartError: a server exited early or did not answer within `timeout`.
@@ -100,6 +112,13 @@ class Assistant:
                 )
                 self._wait("actions", f"{self.action_url}/health", deadline)
             self.start_rasa(deadline - time.monotonic())
+            if self.handoff_api_port is not None:
+                self._spawn(
+                    "staff-api",
+                    [str(self.venv_bin / "python"), "-m", "bot.staff_api"],
+                    self._staff_api_env(),
+                )
+                self._wait("staff-api", f"{self.handoff_api_url}/health", deadline)
         except StartError:
             self.stop()
             raise
@@ -139,6 +158,17 @@ class Assistant:
     def _env(self) -> Dict[str, str]:
         rest = {"REST_CHANNEL": "on" if self.rest_channel else "off"}
         return {**os.environ, "SANIC_HOST": HOST, **rest, **self.extra_env}
+
+    def _staff_api_env(self) -> Dict[str, str]:
+        api = {
+            "HANDOFF_API_HOST": HOST,
+            "HANDOFF_API_PORT": str(self.handoff_api_port),
+            "RASA_PORT": str(self.rasa_port),
+            "RASA_API_TOKEN": self.api_token or "",
+        }
+        if self.staff_api_tokens:
+            api["STAFF_API_TOKENS"] = self.staff_api_tokens
+        return {**self._env(), **api}
 
     def stop(self, grace: float = 15.0) -> None:
         """Stop both servers: SIGTERM, then SIGKILL after `grace` seconds."""

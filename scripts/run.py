@@ -1,4 +1,5 @@
-"""Start the assistant (action server and Rasa server) and keep it running until stopped.
+"""Start the assistant (action server, Rasa server, staff API) and keep it running until
+stopped.
 
 Usage: python scripts/run.py   (what `make run` calls once set-up and training are done)
 
@@ -35,6 +36,7 @@ BANNER = """
     Rasa server:    {rasa}
     Action server:  {actions}/webhook
 {talk}    Rasa HTTP API:  {rasa}/conversations/<id>/tracker?token=...   (token: {token_source})
+    Staff API:      {staff_api}/handoffs   (bearer tokens: {staff_tokens}; docs/staff.md)
     Demo tenancies: see docs/staff.md ("Demo tenancies") for checks that pass and fail
     Stop it:        Ctrl-C (or SIGTERM)
 """
@@ -48,6 +50,7 @@ TALK = """    REST channel:   on, for local chat (REST_CHANNEL=off turns it off)
 TALK_OFF = """    REST channel:   off (REST_CHANNEL=on turns it on for make chat)
 """
 TOKEN_FILE = ROOT / "var" / "rasa-api-token"
+STAFF_TOKENS_FILE = ROOT / "var" / "staff-api-tokens"
 
 
 def api_token(settings: Settings) -> tuple[str, str]:
@@ -64,6 +67,26 @@ def api_token(settings: Settings) -> tuple[str, str]:
     with os.fdopen(descriptor, "w") as out:
         out.write(token + "\n")
     return token, str(TOKEN_FILE.relative_to(ROOT))
+
+
+def staff_tokens(settings: Settings, environ: MutableMapping[str, str]) -> str:
+    """Where the staff API's tokens come from, making one if none is configured.
+
+    Without STAFF_API_TOKENS or STAFF_API_TOKENS_FILE, var/staff-api-tokens (mode 600)
+    holds a token for "staff", made once and kept, and the staff API is pointed at it.
+    """
+    if settings.staff_api_tokens:
+        return "STAFF_API_TOKENS"
+    if settings.staff_api_tokens_file is not None:
+        return str(settings.staff_api_tokens_file)
+    if not STAFF_TOKENS_FILE.exists():
+        STAFF_TOKENS_FILE.parent.mkdir(exist_ok=True)
+        descriptor = os.open(STAFF_TOKENS_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as out:
+            out.write("# name:token, one member of staff a line (docs/staff.md)\n")
+            out.write(f"staff:{secrets.token_urlsafe(32)}\n")
+    environ["STAFF_API_TOKENS_FILE"] = str(STAFF_TOKENS_FILE)
+    return str(STAFF_TOKENS_FILE.relative_to(ROOT))
 
 
 def keep_outbox_key(settings: Settings, path: Path = OUTBOX_KEY_FILE) -> None:
@@ -126,6 +149,7 @@ def main(argv: list[str] | None = None) -> int:
         print("==> Platforms simulated: run `make simulate` in another terminal", flush=True)
     settings = Settings.from_env()
     token, token_source = api_token(settings)
+    staff_source = staff_tokens(settings, os.environ)
     keep_outbox_key(settings)
     if settings.demo_tenancies is not None:
         repository = TenancyRepository(connect(settings.database_url))
@@ -139,12 +163,13 @@ def main(argv: list[str] | None = None) -> int:
         action_port=settings.action_port,
         api_token=token,
         rest_channel=settings.rest_channel,
+        handoff_api_port=settings.handoff_api_port,
     )
-    print("==> Starting the action server and the Rasa server", flush=True)
+    print("==> Starting the action server, the Rasa server and the staff API", flush=True)
     started = time.monotonic()
     try:
         assistant.start()
-        print(banner(assistant, settings, token_source), flush=True)
+        print(banner(assistant, settings, token_source, staff_source), flush=True)
         print(f"    (ready in {time.monotonic() - started:.0f}s)", flush=True)
         while (gone := assistant.exited()) is None:
             time.sleep(1)
@@ -157,19 +182,23 @@ def main(argv: list[str] | None = None) -> int:
         print("\n==> Stopping", flush=True)
         return 0
     finally:
-        # However it ends (Ctrl-C, SIGTERM, a server gone, an error), both servers go.
+        # However it ends (Ctrl-C, SIGTERM, a server gone, an error), every server goes.
         ignore_stop_signals()
         assistant.stop()
 
 
-def banner(assistant: Assistant, settings: Settings, token_source: str) -> str:
-    """What `make run` prints once both servers answer."""
+def banner(
+    assistant: Assistant, settings: Settings, token_source: str, staff_source: str = ""
+) -> str:
+    """What `make run` prints once the servers answer."""
     talk = (TALK if settings.rest_channel else TALK_OFF).format(rasa=assistant.rasa_url)
     text = BANNER.format(
         rasa=assistant.rasa_url,
         actions=assistant.action_url,
         talk=talk,
         token_source=token_source,
+        staff_api=assistant.handoff_api_url,
+        staff_tokens=staff_source,
     )
     hooks = f"    Channels (webhooks at {assistant.rasa_url}/webhooks/<name>/webhook):"
     return f"{text}{hooks}\n{channel_lines(settings)}"

@@ -1,18 +1,16 @@
-"""Staff's side of a handoff: read a conversation and hand it back, through Rasa's HTTP API.
+"""A client for Rasa's HTTP API: staff's side of a handoff reads and writes conversations.
 
-Rasa's API is token protected and bound to localhost. Handing back appends Rasa's own
-`resume` event (ConversationResumed), after which the assistant answers again.
+Rasa's API is token protected and bound to localhost. Handing back (bot.handoff.desk)
+appends Rasa's own `resume` event (ConversationResumed), after which the assistant
+answers again.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Dict, List
 from urllib.parse import quote
 
 import requests
-
-from bot.handoff.handoffs import TRANSITIONS, Handoff, HandoffRepository, State, TransitionError
 
 
 class RasaError(RuntimeError):
@@ -64,25 +62,3 @@ class RasaConversations:
         if not response.ok:
             raise RasaError(f"{method} {path}: HTTP {response.status_code} {response.text[:200]}")
         return response.json()
-
-
-def hand_back(
-    handoff_id: str, repository: HandoffRepository, rasa: RasaConversations, now: datetime
-) -> Handoff:
-    """Give a handed-off conversation back to the assistant.
-
-    The move is checked first, so a refused one changes nothing; the record is marked
-    handed back only once Rasa has resumed the conversation, so a failure can be retried.
-
-    Raises:
-        KeyError: there is no such handoff.
-        TransitionError: the handoff cannot be handed back from its state.
-        RasaError: Rasa did not resume the conversation.
-    """
-    handoff = repository.get(handoff_id)
-    if handoff is None:
-        raise KeyError(handoff_id)
-    if State.HANDED_BACK not in TRANSITIONS[handoff.state]:
-        raise TransitionError(f"a {handoff.state.value} handoff cannot be handed back")
-    rasa.resume(handoff.conversation.conversation_id)
-    return repository.move(handoff_id, State.HANDED_BACK, now)

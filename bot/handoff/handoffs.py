@@ -3,8 +3,10 @@
 A handoff is a stored record: who the conversation is with, why it was handed over,
 which team takes it (configuration: `teams:` in association.yml), how urgent it is,
 a short summary for staff, and when a person must acknowledge it (2 working hours)
-and reply in full (4 working hours), counted on the monitoring calendar. What the
-tenant is told comes from the same calendar.
+and reply in full (4 working hours), counted on the monitoring calendar; an urgent one
+runs on the clock. The first reply by a person acknowledges it; a reply that is not a
+holding message is the full reply. Each deadline is recorded as met or missed. What
+the tenant is told comes from the same calendar.
 """
 
 from __future__ import annotations
@@ -12,21 +14,27 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import Enum
 from typing import Iterable, List, Mapping, Tuple
 
-from sqlalchemy import case, select
+from sqlalchemy import select
 from sqlalchemy.engine import Connection, Engine
 
 from bot.association import TeamConfig
 from bot.events import Platform, Surface
+from bot.handoff.audit import AuditEntry, write
 from bot.handoff.threads import ConversationLinks
 from bot.handoff.working_hours import WorkingCalendar, describe_when
 from bot.store import as_aware, handoffs, to_utc
 
 ACKNOWLEDGE_WITHIN_HOURS = 2  # P3
 REPLY_WITHIN_HOURS = 4  # P3
+# P2, P3: an emergency is raised at any hour and cannot wait for the next working day,
+# so an urgent handoff runs on the clock: the on-call person acknowledges it within 30
+# minutes and the tenant has a full reply within 2 hours, day or night, weekend or not.
+URGENT_ACKNOWLEDGE_WITHIN = timedelta(minutes=30)
+URGENT_REPLY_WITHIN = timedelta(hours=2)
 
 
 class Reason(str, Enum):
@@ -195,6 +203,33 @@ class Handoff:
     summary: Summary | None = None
     needs_reply: bool = True
     acknowledged_at: datetime | None = None
+    # P3: True met, False missed, None still to come. A missed deadline's time is the
+    # deadline itself; the late acknowledgement or reply, if any, has its own time.
+    acknowledge_met: bool | None = None
+    replied_at: datetime | None = None
+    reply_met: bool | None = None
+    taken_by: str | None = None
+
+    @property
+    def due(self) -> datetime | None:
+        """The next deadline still to meet: acknowledging, then replying; None if none.
+
+        A handoff that needs no reply (a compliment) is due only to be acknowledged.
+        """
+        if self.acknowledged_at is None:
+            return self.acknowledge_by
+        if self.needs_reply and self.replied_at is None:
+            return self.reply_by
+        return None
+
+
+@dataclass(frozen=True)
+class Breach:
+    """A deadline found passed with nothing done: `deadline` is "acknowledge" or "reply"."""
+
+    handoff: Handoff
+    deadline: str
+    due: datetime
 
 
 @dataclass(frozen=True)
@@ -219,7 +254,8 @@ def plan(
     team: str,
     summary: Summary | None = None,
 ) -> Handoff:
-    """A new handoff for `reason`, its deadlines counted in working hours from `now` (P3).
+    """A new handoff for `reason`, its deadlines counted in working hours from `now` (P3),
+    or on the clock for an urgent one (P2).
 
     Args:
         reason: why the conversation goes to people; sets priority and whether a
@@ -233,16 +269,22 @@ def plan(
     A conversation handed over out of hours, or at the weekend, is due from when
     monitoring next starts: first thing on the next working day.
     """
+    priority = PRIORITIES.get(reason, Priority.NORMAL)
+    if priority is Priority.URGENT:
+        acknowledge_by, reply_by = now + URGENT_ACKNOWLEDGE_WITHIN, now + URGENT_REPLY_WITHIN
+    else:
+        acknowledge_by = calendar.add_working_hours(now, ACKNOWLEDGE_WITHIN_HOURS)
+        reply_by = calendar.add_working_hours(now, REPLY_WITHIN_HOURS)
     return Handoff(
         id=str(uuid.uuid4()),
         conversation=conversation,
         reason=reason,
         team=team,
-        priority=PRIORITIES.get(reason, Priority.NORMAL),
+        priority=priority,
         state=State.WAITING,
         created_at=now,
-        acknowledge_by=calendar.add_working_hours(now, ACKNOWLEDGE_WITHIN_HOURS),
-        reply_by=calendar.add_working_hours(now, REPLY_WITHIN_HOURS),
+        acknowledge_by=acknowledge_by,
+        reply_by=reply_by,
         updated_at=now,
         summary=summary,
         needs_reply=reason not in NO_REPLY_NEEDED,
@@ -294,18 +336,23 @@ class HandoffRepository:
         return _handoff(row) if row else None
 
     def queue(self) -> List[Handoff]:
-        """Open handoffs, urgent first, then by what is due first."""
-        urgent_first = case((handoffs.c.priority == Priority.URGENT.value, 0), else_=1)
-        query = (
-            select(handoffs)
-            .where(handoffs.c.state.in_([s.value for s in OPEN_STATES]))
-            .order_by(urgent_first, handoffs.c.acknowledge_by, handoffs.c.created_at)
-        )
-        with self._engine.connect() as connection:
-            return [_handoff(row) for row in connection.execute(query)]
+        """Open handoffs: urgent first, then by what is due first, then the oldest.
 
-    def move(self, handoff_id: str, state: State, now: datetime) -> Handoff:
-        """Move a handoff to `state`.
+        What is due is the next deadline still to meet (`Handoff.due`); a handoff with
+        nothing left due (answered, or a compliment acknowledged) comes last.
+        """
+        query = select(handoffs).where(handoffs.c.state.in_([s.value for s in OPEN_STATES]))
+        with self._engine.connect() as connection:
+            found = [_handoff(row) for row in connection.execute(query)]
+        return sorted(found, key=_queue_order)
+
+    def move(
+        self, handoff_id: str, state: State, now: datetime, staff: str | None = None
+    ) -> Handoff:
+        """Move a handoff to `state`; `staff`, if given, is audited as having moved it.
+
+        A handoff that needs no reply is acknowledged by the person who takes or
+        closes it: reading it is all it asks.
 
         Raises:
             KeyError: there is no such handoff.
@@ -317,12 +364,105 @@ class HandoffRepository:
                 raise TransitionError(
                     f"a {current.state.value} handoff cannot become {state.value}"
                 )
-            connection.execute(
-                handoffs.update()
-                .where(handoffs.c.id == handoff_id)
-                .values(state=state.value, updated_at=to_utc(now))
+            moved = replace(current, state=state, updated_at=now)
+            if state is State.TAKEN and staff is not None:
+                moved = replace(moved, taken_by=staff)
+            if staff is not None and not current.needs_reply and state is not State.WAITING:
+                moved = _acknowledged(moved, now)
+            _update(connection, moved)
+            if staff is not None:
+                write(connection, AuditEntry(now, staff, _ACTION_OF[state], handoff_id))
+        return moved
+
+    def record_reply(
+        self, handoff_id: str, staff: str, now: datetime, holding: bool, details: Mapping
+    ) -> Handoff:
+        """A person replied to the tenant: acknowledged, and answered unless `holding`.
+
+        The first reply acknowledges the handoff; the first that is not a holding
+        message is its full reply (P3). Each deadline is recorded met or missed then.
+
+        Raises:
+            KeyError: there is no such handoff.
+            TransitionError: the handoff is handed back or closed.
+        """
+        with self._engine.begin() as connection:
+            current = _locked(connection, handoff_id)
+            if current.state not in OPEN_STATES:
+                raise TransitionError(f"a {current.state.value} handoff cannot be replied to")
+            replied = _acknowledged(current, now)
+            if not holding and replied.replied_at is None:
+                met = replied.reply_met is not False and now <= replied.reply_by
+                replied = replace(replied, replied_at=now, reply_met=met)
+            replied = replace(
+                replied,
+                state=State.TAKEN if holding else State.ANSWERED,
+                taken_by=current.taken_by or staff,
+                updated_at=now,
             )
-        return replace(current, state=state, updated_at=now)
+            _update(connection, replied)
+            entry = {**details, "holding": holding}
+            write(connection, AuditEntry(now, staff, "reply", handoff_id, entry))
+        return replied
+
+    def transfer(self, handoff_id: str, team: str, staff: str, now: datetime) -> Handoff:
+        """Give an open handoff to another team, to be taken there; its deadlines stay.
+
+        Raises:
+            KeyError: there is no such handoff.
+            TransitionError: the handoff is handed back or closed.
+        """
+        with self._engine.begin() as connection:
+            current = _locked(connection, handoff_id)
+            if current.state not in OPEN_STATES:
+                raise TransitionError(f"a {current.state.value} handoff cannot be transferred")
+            moved = replace(current, team=team, state=State.WAITING, taken_by=None, updated_at=now)
+            _update(connection, moved)
+            details = {"from": current.team, "to": team}
+            write(connection, AuditEntry(now, staff, "transfer", handoff_id, details))
+        return moved
+
+    def record_missed(self, now: datetime) -> List[Breach]:
+        """Record as missed every open handoff's deadline that passed with nothing done.
+
+        Returns the deadlines recorded missed by this call (each is recorded once,
+        so a watcher that calls this often alerts once per breach). A handoff that
+        needs no reply has no reply deadline to miss.
+        """
+        at = to_utc(now)
+        open_states = [s.value for s in OPEN_STATES]
+        query = (
+            select(handoffs)
+            .where(handoffs.c.state.in_(open_states))
+            .where(
+                (handoffs.c.acknowledged_at.is_(None) & handoffs.c.acknowledge_met.is_(None))
+                | (handoffs.c.replied_at.is_(None) & handoffs.c.reply_met.is_(None))
+            )
+            .with_for_update()
+        )
+        breaches: List[Breach] = []
+        with self._engine.begin() as connection:
+            for row in connection.execute(query).all():
+                handoff = _handoff(row)
+                missed = handoff
+                if (
+                    handoff.acknowledged_at is None
+                    and handoff.acknowledge_met is None
+                    and handoff.acknowledge_by < at
+                ):
+                    missed = replace(missed, acknowledge_met=False)
+                    breaches.append(Breach(missed, "acknowledge", handoff.acknowledge_by))
+                if (
+                    handoff.needs_reply
+                    and handoff.replied_at is None
+                    and handoff.reply_met is None
+                    and handoff.reply_by < at
+                ):
+                    missed = replace(missed, reply_met=False)
+                    breaches.append(Breach(missed, "reply", handoff.reply_by))
+                if missed is not handoff:
+                    _update(connection, missed)
+        return breaches
 
     def raise_to_emergency(
         self,
@@ -355,11 +495,7 @@ class HandoffRepository:
                 summary=summary or current.summary,
                 needs_reply=True,
             )
-            values = _row(raised)
-            del values["id"]
-            connection.execute(
-                handoffs.update().where(handoffs.c.id == handoff_id).values(**values)
-            )
+            _update(connection, raised)
         return raised
 
 
@@ -381,6 +517,10 @@ def _row(h: Handoff) -> dict:
         "summary": h.summary.to_json() if h.summary else None,
         "needs_reply": int(h.needs_reply),
         "acknowledged_at": to_utc(h.acknowledged_at) if h.acknowledged_at else None,
+        "acknowledge_met": None if h.acknowledge_met is None else int(h.acknowledge_met),
+        "replied_at": to_utc(h.replied_at) if h.replied_at else None,
+        "reply_met": None if h.reply_met is None else int(h.reply_met),
+        "taken_by": h.taken_by,
     }
 
 
@@ -406,6 +546,44 @@ def _handoff(row) -> Handoff:
         # Stored before the column existed: every handoff then needed a reply.
         needs_reply=m["needs_reply"] is None or bool(m["needs_reply"]),
         acknowledged_at=as_aware(m["acknowledged_at"]),
+        acknowledge_met=None if m["acknowledge_met"] is None else bool(m["acknowledge_met"]),
+        replied_at=as_aware(m["replied_at"]),
+        reply_met=None if m["reply_met"] is None else bool(m["reply_met"]),
+        taken_by=m["taken_by"],
+    )
+
+
+# What the audit calls each move staff make.
+_ACTION_OF = {
+    State.TAKEN: "take",
+    State.WAITING: "release",
+    State.ANSWERED: "answered",
+    State.HANDED_BACK: "hand_back",
+    State.CLOSED: "close",
+}
+
+
+def _acknowledged(handoff: Handoff, now: datetime) -> Handoff:
+    """`handoff` acknowledged at `now`, unless it was already; met if in time (P3)."""
+    if handoff.acknowledged_at is not None:
+        return handoff
+    met = handoff.acknowledge_met is not False and now <= handoff.acknowledge_by
+    return replace(handoff, acknowledged_at=now, acknowledge_met=met)
+
+
+def _update(connection: Connection, handoff: Handoff) -> None:
+    values = _row(handoff)
+    del values["id"]
+    connection.execute(handoffs.update().where(handoffs.c.id == handoff.id).values(**values))
+
+
+def _queue_order(handoff: Handoff) -> tuple:
+    due = handoff.due
+    return (
+        handoff.priority is not Priority.URGENT,
+        due is None,
+        to_utc(due or handoff.created_at),
+        to_utc(handoff.created_at),
     )
 
 

@@ -61,7 +61,7 @@ async def run(action_class, service, now, **tracker_args):
         (ActionHandOffEmergency, Reason.EMERGENCY, "Repairs", Priority.URGENT),
     ],
 )
-async def test_each_reason_stores_a_routed_record_with_working_hour_deadlines(
+async def test_each_reason_stores_a_routed_record_with_its_deadlines(
     service, repository, action_class, reason, team, priority
 ):
     await run(
@@ -79,8 +79,13 @@ async def test_each_reason_stores_a_routed_record_with_working_hour_deadlines(
         "facebook",
         "psid-7",
     )
-    assert handoff.acknowledge_by == datetime(2026, 11, 23, 14, 0, tzinfo=UK)
-    assert handoff.reply_by == datetime(2026, 11, 23, 16, 0, tzinfo=UK)
+    if priority is Priority.URGENT:
+        # P2: on the clock, 30 minutes and 2 hours.
+        assert handoff.acknowledge_by == datetime(2026, 11, 23, 12, 30, tzinfo=UK)
+        assert handoff.reply_by == datetime(2026, 11, 23, 14, 0, tzinfo=UK)
+    else:
+        assert handoff.acknowledge_by == datetime(2026, 11, 23, 14, 0, tzinfo=UK)
+        assert handoff.reply_by == datetime(2026, 11, 23, 16, 0, tzinfo=UK)
 
 
 async def test_in_hours_the_tenant_is_told_the_reply_by_time(service, repository):

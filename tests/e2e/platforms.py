@@ -24,6 +24,8 @@ from tests.helpers import assistant_in
 
 PAGE, ME = "104857600", "987654321"
 APP_SECRET, X_SECRET = "e2e-app-secret", "e2e-x-secret"
+# The staff API's one member of staff in these tests, and their bearer token.
+STAFF, STAFF_TOKEN = "Sam", "e2e-staff-token-" + secrets.token_hex(8)
 
 
 class SlowProxy:
@@ -69,7 +71,8 @@ class SlowProxy:
 
 @contextmanager
 def assistant_with_platforms(tmp, extra_env=None, mail=None):
-    """Both servers, with the platforms faked and a slow proxy before the actions.
+    """The servers and the staff API, with the platforms faked and a slow proxy before
+    the actions.
 
     `mail`: a tests.alert_receivers.SmtpInbox the servers send staff alerts to.
     """
@@ -106,6 +109,8 @@ def assistant_with_platforms(tmp, extra_env=None, mail=None):
             action_port=action_port,
             api_token=secrets.token_hex(16),  # a leading "-" would read as an option
             action_endpoint=proxy.url,
+            handoff_api_port=free_port(),
+            staff_api_tokens=f"{STAFF}:{STAFF_TOKEN}",
         )
         with assistant:
             yield assistant, platforms, proxy

@@ -9,11 +9,13 @@ import pytest
 
 from bot.association import load_association
 from bot.channels.rest import rest_conversation_id
-from bot.handoff.conversations import RasaConversations, RasaError, hand_back
+from bot.handoff.conversations import RasaConversations, RasaError
+from bot.handoff.desk import StaffDesk
 from bot.handoff.handoffs import HandoffRepository, Reason, State
+from bot.outbox import Outbox
 from bot.store import connect
 from scripts.processes import send
-from tests.helpers import ROOT, assistant_in
+from tests.helpers import ROOT, TEAMS, assistant_in
 
 ASSOCIATION = load_association(ROOT / "association.yml")
 
@@ -53,7 +55,9 @@ def test_a_paused_conversation_stays_silent_and_resumes(running):
     written = [e["text"] for e in tracker["events"] if e["event"] == "user"]
     assert written[-2:] == ["hello?? is anyone reading this", "my boiler is broken"]
 
-    handed_back = hand_back(handoff.id, repository, rasa, datetime.now(timezone.utc))
+    engine = repository._engine
+    desk = StaffDesk(engine, Outbox(engine), rasa, TEAMS)
+    handed_back = desk.hand_back("Sam", handoff.id, datetime.now(timezone.utc))
     assert handed_back.state is State.HANDED_BACK
     assert rasa.tracker(rest_conversation_id(tenant))["paused"] is False
 

@@ -17,8 +17,10 @@ import pytest
 from sqlalchemy import select
 
 from bot.channels.rest import rest_conversation_id
-from bot.handoff.conversations import RasaConversations, hand_back
+from bot.handoff.conversations import RasaConversations
+from bot.handoff.desk import StaffDesk
 from bot.handoff.handoffs import HandoffRepository, Reason
+from bot.outbox import Outbox
 from bot.store import connect, identity_attempts
 from bot.tenancy.identity import Verification, staff_view
 from bot.tenancy.masking import SECURITY_SLOTS
@@ -27,7 +29,7 @@ from bot.tenancy.security_question import Sealer
 from scripts.fake_platforms import facebook_webhook, page_comment
 from scripts.processes import send
 from tests.e2e.platforms import PAGE, new_user, to_facebook, wait_for
-from tests.helpers import DEMO_TENANCIES, assistant_in
+from tests.helpers import DEMO_TENANCIES, TEAMS, assistant_in
 
 MARGARET = ("TEN-204817", "Margaret Thompson", "12th April 1958")
 DANIEL = ("14 Elm Rd, LS6 2AB", "daniel thompson", "14th Sept 86")
@@ -208,7 +210,8 @@ def test_three_failures_lock_and_hand_over_and_a_fourth_guess_is_refused_uncheck
     assert handoff.reason is Reason.IDENTITY_CHECK_FAILED
 
     # Staff hand the conversation back inside the lock: the account is refused unchecked.
-    hand_back(handoff.id, running["handoffs"], running["rasa"], datetime.now(timezone.utc))
+    desk = StaffDesk(running["engine"], Outbox(running["engine"]), running["rasa"], TEAMS)
+    desk.hand_back("Sam", handoff.id, datetime.now(timezone.utc))
     before = len(attempts(running))
     refused = chat.say("how much rent do i owe")
     assert "can't take any more answers" in refused and ASKED not in refused

@@ -4,6 +4,7 @@
 "second `make run`": it must install nothing, train nothing and answer within 30 s.
 """
 
+import json
 import os
 import signal
 import socket
@@ -11,6 +12,7 @@ import subprocess
 import threading
 import time
 import urllib.error
+import urllib.request
 import uuid
 from pathlib import Path
 
@@ -33,11 +35,13 @@ class MakeRun:
 
     def __init__(self, database_url):
         self.rasa_port, self.action_port = free_port(), free_port()
+        self.staff_api_port = free_port()
         self.url = f"http://127.0.0.1:{self.rasa_port}"
         env = {
             **os.environ,
             "RASA_PORT": str(self.rasa_port),
             "ACTION_PORT": str(self.action_port),
+            "HANDOFF_API_PORT": str(self.staff_api_port),
             "DATABASE_URL": database_url,
         }
         self.started = time.monotonic()
@@ -321,3 +325,20 @@ def test_when_the_supervisor_is_killed_outright_the_servers_stop_too(tmp_path):
         for pid in started:
             if running_pid(pid):
                 os.kill(pid, signal.SIGKILL)
+
+
+def test_the_staff_api_runs_on_loopback_behind_the_token_it_printed(run):
+    output = "".join(run.lines)
+    address = f"http://127.0.0.1:{run.staff_api_port}"
+    assert f"Staff API:      {address}/handoffs" in output
+    assert "var/staff-api-tokens" in output
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(f"{address}/handoffs", timeout=10)
+    assert refused.value.code == 401
+    lines = (ROOT / "var" / "staff-api-tokens").read_text().splitlines()
+    name, _, token = next(line for line in lines if not line.startswith("#")).partition(":")
+    request = urllib.request.Request(
+        f"{address}/handoffs", headers={"Authorization": f"Bearer {token}"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert "handoffs" in json.loads(response.read())

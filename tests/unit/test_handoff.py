@@ -62,12 +62,13 @@ def test_deadlines_are_two_and_four_working_hours():
             "Tuesday at 1pm",
             "Tuesday at 9am",
         ),
-        (Reason.EMERGENCY, uk(2026, 11, 23, 10, 30), "emergency_in_hours", "2:30pm", "10:30am"),
+        # P2: an emergency runs on the clock, at 3am on a Saturday too.
+        (Reason.EMERGENCY, uk(2026, 11, 23, 10, 30), "emergency_in_hours", "12:30pm", "10:30am"),
         (
             Reason.EMERGENCY,
             uk(2026, 11, 21, 3, 0),
             "emergency_out_of_hours",
-            "Monday at 1pm",
+            "5am",
             "Monday at 9am",
         ),
     ],

@@ -1,9 +1,9 @@
 """The layout's walls, read from the imports: Rasa and Sanic stay in their rooms, and
 dependencies run one way, from the channels down to the shared types.
 
-    channels (and console) -> screening -> alerts -> {handoff, tenancy, moderation, platforms,
-    association} -> {outbox, outbox_worker, intake, privacy, text} -> {events, store, settings,
-    secret_masking, clock}; actions -> {tenancy, handoff, association, alerts} and below.
+    channels (and console, staff API) -> screening -> alerts -> {handoff, tenancy, moderation,
+    platforms, association} -> {outbox, outbox_worker, intake, privacy, text} -> {events, store,
+    settings, secret_masking, clock}; actions -> {tenancy, handoff, association, alerts} and below.
 
 Only the product is read (bot/ and actions/); scripts/, bench/ and tests/ drive it
 from outside and may import what they need to.
@@ -25,13 +25,13 @@ LAYERS = (
     ("bot.handoff", "bot.tenancy", "bot.moderation", "bot.platforms", "bot.association"),
     ("bot.alerts",),
     ("bot.screening",),
-    ("bot.channels", "bot.console"),
+    ("bot.channels", "bot.console", "bot.staff_api"),
 )
 # What the thin actions may reach, besides the two lowest layers.
 ACTIONS_MAY_IMPORT = ("bot.tenancy", "bot.handoff", "bot.association", "bot.alerts")
 RASA = ("rasa", "rasa_sdk")
 RASA_ROOMS = ("bot/channels/", "actions/")
-SANIC_ROOMS = (*RASA_ROOMS, "bot/console/")
+SANIC_ROOMS = (*RASA_ROOMS, "bot/console/", "bot/staff_api/")
 
 
 def _product() -> list[Path]:

@@ -1,0 +1,329 @@
+"""What staff do with handoffs: list, read, take, reply, transfer, hand back, close.
+
+The staff API (bot/staff_api/) is a thin HTTP skin over `StaffDesk`; each method here
+is blocking (the store, Rasa's HTTP API) and is called off the event loop. Every one
+writes the handoff audit: who, what, when (P9).
+
+A reply goes through the outbox, as a person's (`Author.STAFF`), to where the tenant
+can read it (P5, P6):
+
+- a private conversation: Messenger's Send API or an X direct message, in it;
+- a public one on X: a direct message (one user id in mentions and DMs), falling back
+  to a reply under their latest post if their DMs are closed;
+- a public one on Facebook: Messenger, where the commenter is linked to a Messenger
+  conversation in which they have written (bot.handoff.threads); else a public reply
+  under their latest comment.
+
+Messenger takes a person's reply for 7 days after the tenant last wrote (with the
+HUMAN_AGENT tag past 24 hours); past that the reply is refused here, with the reason,
+rather than left to fail in the outbox. A public reply holding personal details is
+refused too (P5). The reply is added to the tenant's Rasa conversation as a `bot`
+event marked `author: staff`, so it is in the thread.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Dict, List, Mapping, Sequence, Tuple
+
+from sqlalchemy.engine import Engine
+
+from bot.events import Operation, Platform, Surface
+from bot.handoff.audit import AuditEntry, HandoffAudit
+from bot.handoff.conversations import RasaConversations
+from bot.handoff.handoffs import (
+    OPEN_STATES,
+    TRANSITIONS,
+    Handoff,
+    HandoffRepository,
+    State,
+    Teams,
+    TransitionError,
+)
+from bot.handoff.threads import (
+    ConversationLinks,
+    ThreadMessage,
+    conversation_id_of,
+    read_thread,
+    split_conversation_id,
+)
+from bot.outbox import Author, Call, Outbox
+from bot.platforms.facebook.delivery import OutsideWindow, messenger_tag
+from bot.privacy import find
+
+# The most a platform takes in one message: Messenger 2,000 characters, a Facebook
+# comment 8,000, an X direct message 10,000, a post on X 280.
+TEXT_LIMITS = {
+    Operation.MESSENGER_SEND: 2000,
+    Operation.PUBLIC_REPLY: 8000,
+    Operation.X_DM: 10000,
+    Operation.X_REPLY: 280,
+}
+PUBLIC_OPERATIONS = (Operation.PUBLIC_REPLY, Operation.X_REPLY)
+
+
+class Refused(ValueError):
+    """The request cannot be carried out as asked; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class ReplyRoute:
+    """Where a staff reply goes: the conversation it is kept in and the call that sends it.
+
+    `user_message_at`: when the tenant last wrote there (Messenger's window counts from it).
+    """
+
+    conversation_id: str
+    platform: Platform
+    call: Call
+    user_message_at: datetime | None = None
+
+
+class StaffDesk:
+    """Staff's actions on handoffs, each audited."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        outbox: Outbox,
+        rasa: RasaConversations,
+        teams: Teams,
+    ) -> None:
+        self.repository = HandoffRepository(engine)
+        self.audit = HandoffAudit(engine)
+        self._links = ConversationLinks(engine)
+        self._outbox = outbox
+        self._rasa = rasa
+        self._teams = teams
+
+    def queue(self, staff: str, now: datetime) -> List[Handoff]:
+        """Open handoffs: emergencies on top, then what is due first."""
+        found = self.repository.queue()
+        self.audit.record(AuditEntry(now, staff, "list", details={"count": len(found)}))
+        return found
+
+    def view(self, staff: str, handoff_id: str, now: datetime) -> Handoff:
+        """One handoff.
+
+        Raises:
+            KeyError: there is no such handoff.
+        """
+        handoff = self._get(handoff_id)
+        self.audit.record(AuditEntry(now, staff, "view", handoff_id))
+        return handoff
+
+    def thread(
+        self, staff: str, handoff_id: str, unmask: bool, now: datetime
+    ) -> List[ThreadMessage]:
+        """Every message of the handoff's tenant, oldest first; personal details masked
+        unless `unmask`, and each unmasking audited.
+
+        Raises:
+            KeyError: there is no such handoff.
+            RasaError: Rasa could not be read.
+        """
+        handoff = self._get(handoff_id)
+        messages = read_thread(handoff, self._rasa.tracker, unmask, links=self._links)
+        action = "unmask_thread" if unmask else "read_thread"
+        self.audit.record(AuditEntry(now, staff, action, handoff_id))
+        return messages
+
+    def take(self, staff: str, handoff_id: str, now: datetime) -> Handoff:
+        """`staff` takes the handoff.
+
+        Raises:
+            KeyError: there is no such handoff.
+            TransitionError: it is taken by someone, handed back or closed.
+        """
+        handoff = self._get(handoff_id)
+        if handoff.state is State.TAKEN:
+            raise TransitionError(f"the handoff is already taken by {handoff.taken_by}")
+        return self.repository.move(handoff_id, State.TAKEN, now, staff=staff)
+
+    def reply(
+        self, staff: str, handoff_id: str, text: str, now: datetime, holding: bool = False
+    ) -> Handoff:
+        """Send `text` to the tenant as `staff`, through the outbox, and record it.
+
+        `holding`: a holding message while the query is looked into (P3): it
+        acknowledges the handoff but is not its full reply.
+
+        Raises:
+            KeyError: there is no such handoff.
+            TransitionError: it is handed back or closed.
+            Refused: no reply can go (empty or too long, personal details in public,
+                past Messenger's 7 days, no platform conversation).
+            RasaError: Rasa could not be read or written; nothing was sent.
+        """
+        text = (text or "").strip()
+        if not text:
+            raise Refused("the reply has no text")
+        handoff = self._get(handoff_id)
+        if handoff.state not in OPEN_STATES:
+            raise TransitionError(f"a {handoff.state.value} handoff cannot be replied to")
+        route = self._route(handoff, text)
+        _check_text(route.call.operation, text)
+        if route.call.operation is Operation.MESSENGER_SEND:
+            try:
+                messenger_tag(Author.STAFF, route.user_message_at, now)
+            except OutsideWindow as error:
+                raise Refused(
+                    f"{error}; the tenant last wrote on {route.user_message_at:%d %B %Y}:"
+                    " contact them another way"
+                ) from error
+        surface = Surface.PUBLIC if route.call.operation in PUBLIC_OPERATIONS else Surface.PRIVATE
+        event = {
+            "event": "bot",
+            "text": text,
+            "timestamp": now.timestamp(),
+            "metadata": {"author": "staff", "staff": staff, "surface": surface.value},
+        }
+        self._rasa.append(route.conversation_id, [event])
+        self._outbox.enqueue(
+            route.conversation_id,
+            route.platform,
+            route.call.operation,
+            route.call.target,
+            now,
+            text=text,
+            author=Author.STAFF,
+            user_message_at=route.user_message_at,
+            fallback=route.call.fallback,
+        )
+        details = {
+            "operation": route.call.operation.value,
+            "surface": surface.value,
+            "conversation_id": route.conversation_id,
+        }
+        return self.repository.record_reply(handoff_id, staff, now, holding, details)
+
+    def transfer(self, staff: str, handoff_id: str, team: str, now: datetime) -> Handoff:
+        """Give the handoff to `team`, waiting to be taken there.
+
+        Raises:
+            KeyError: there is no such handoff.
+            TransitionError: it is handed back or closed.
+            Refused: no such team, or it is with that team already.
+        """
+        if team not in self._teams.names:
+            raise Refused(f"no team called {team!r}; one of: {', '.join(self._teams.names)}")
+        handoff = self._get(handoff_id)
+        if handoff.team == team:
+            raise Refused(f"the handoff is with {team} already")
+        return self.repository.transfer(handoff_id, team, staff, now)
+
+    def hand_back(self, staff: str, handoff_id: str, now: datetime) -> Handoff:
+        """Give the tenant back to the assistant, in every conversation of theirs.
+
+        The move is checked first, so a refused one changes nothing; the record is
+        marked handed back only once Rasa has resumed the conversations, so a failure
+        can be retried.
+
+        Raises:
+            KeyError: there is no such handoff.
+            TransitionError: it cannot be handed back from its state.
+            RasaError: Rasa did not resume a conversation.
+        """
+        return self._finish(staff, handoff_id, State.HANDED_BACK, now)
+
+    def close(self, staff: str, handoff_id: str, now: datetime) -> Handoff:
+        """The matter is finished: closed, and the assistant answers the tenant again.
+
+        Raises:
+            KeyError, TransitionError, RasaError: as for `hand_back`.
+        """
+        return self._finish(staff, handoff_id, State.CLOSED, now)
+
+    def _finish(self, staff: str, handoff_id: str, state: State, now: datetime) -> Handoff:
+        handoff = self._get(handoff_id)
+        if state not in TRANSITIONS[handoff.state]:
+            verb = "handed back" if state is State.HANDED_BACK else "closed"
+            raise TransitionError(f"a {handoff.state.value} handoff cannot be {verb}")
+        for conversation_id in self._links.conversations_of(handoff.conversation.conversation_id):
+            # Only a paused conversation is resumed: one Rasa never saw is left unmade.
+            if self._rasa.tracker(conversation_id).get("paused"):
+                self._rasa.resume(conversation_id)
+        return self.repository.move(handoff_id, state, now, staff=staff)
+
+    def _get(self, handoff_id: str) -> Handoff:
+        handoff = self.repository.get(handoff_id)
+        if handoff is None:
+            raise KeyError(handoff_id)
+        return handoff
+
+    def _route(self, handoff: Handoff, text: str) -> ReplyRoute:
+        """Where a reply to `handoff` goes (see the module's docstring)."""
+        conversation = handoff.conversation
+        platform = Platform.named(conversation.platform)
+        parsed = split_conversation_id(conversation.conversation_id)
+        if platform not in (Platform.FACEBOOK, Platform.TWITTER) or parsed is None:
+            raise Refused(
+                f"this handoff has no {conversation.platform} conversation to reply in:"
+                " contact the tenant by the means on their file"
+            )
+        _, surface, author = parsed
+        if platform is Platform.TWITTER:
+            private = conversation_id_of(platform, Surface.PRIVATE, author)
+            fallback: Tuple[Call, ...] = ()
+            if surface is Surface.PUBLIC:
+                tweet = _latest(self._tracker(conversation.conversation_id)).get("tweet_id")
+                fits = len(text) <= TEXT_LIMITS[Operation.X_REPLY] and not find(text)
+                if tweet and fits:
+                    # Their DMs closed: answered under their latest post instead.
+                    fallback = (Call(Operation.X_REPLY, str(tweet), text),)
+            return ReplyRoute(private, platform, Call(Operation.X_DM, author, fallback=fallback))
+        if surface is Surface.PRIVATE:
+            written = _last_written(self._tracker(conversation.conversation_id))
+            call = Call(Operation.MESSENGER_SEND, author)
+            return ReplyRoute(conversation.conversation_id, platform, call, written)
+        # A Facebook commenter: in Messenger where they are linked and have written there.
+        linked: List[Tuple[datetime, str, str]] = []
+        for other in self._links.conversations_of(conversation.conversation_id):
+            other_parsed = split_conversation_id(other)
+            if other_parsed is None or other_parsed[1] is not Surface.PRIVATE:
+                continue
+            written = _last_written(self._tracker(other))
+            if written is not None:
+                linked.append((written, other, other_parsed[2]))
+        if linked:
+            written, private, psid = max(linked)
+            call = Call(Operation.MESSENGER_SEND, psid)
+            return ReplyRoute(private, platform, call, written)
+        comment = _latest(self._tracker(conversation.conversation_id)).get("comment_id")
+        if not comment:
+            raise Refused("the tenant has no comment to reply under and no Messenger conversation")
+        call = Call(Operation.PUBLIC_REPLY, str(comment))
+        return ReplyRoute(conversation.conversation_id, platform, call)
+
+    def _tracker(self, conversation_id: str) -> Mapping[str, Any]:
+        return self._rasa.tracker(conversation_id)
+
+
+def _check_text(operation: Operation, text: str) -> None:
+    limit = TEXT_LIMITS[operation]
+    if len(text) > limit:
+        raise Refused(f"the reply is {len(text)} characters; this one allows {limit}")
+    if operation in PUBLIC_OPERATIONS:
+        kinds = sorted({span.kind for span in find(text)})
+        if kinds:
+            raise Refused(
+                "this reply goes out in public and holds personal details"
+                f" ({', '.join(kinds)}): take them out (P5)"
+            )
+
+
+def _user_events(tracker: Mapping[str, Any]) -> Sequence[Dict[str, Any]]:
+    return [e for e in tracker.get("events") or [] if e.get("event") == "user"]
+
+
+def _last_written(tracker: Mapping[str, Any]) -> datetime | None:
+    """When the tenant last wrote in the conversation, or None if they never did."""
+    times = [float(e.get("timestamp") or 0) for e in _user_events(tracker)]
+    return datetime.fromtimestamp(max(times), timezone.utc) if times else None
+
+
+def _latest(tracker: Mapping[str, Any]) -> Dict[str, Any]:
+    """The metadata of the tenant's latest message in the conversation ({} if none)."""
+    events = _user_events(tracker)
+    return dict(events[-1].get("metadata") or {}) if events else {}

@@ -1,0 +1,55 @@
+"""Run the staff API: `python -m bot.staff_api` (scripts/processes.py starts it).
+
+It listens on HANDOFF_API_HOST:HANDOFF_API_PORT (127.0.0.1:5006 by default) and talks
+to the Rasa server on RASA_PORT with RASA_API_TOKEN. It refuses to start without staff
+tokens or without Rasa's token, saying which setting to give.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from bot.association import load_association
+from bot.handoff.conversations import RasaConversations
+from bot.handoff.desk import StaffDesk
+from bot.handoff.handoffs import Teams
+from bot.outbox import Outbox
+from bot.settings import Settings
+from bot.staff_api.app import create_app
+from bot.staff_api.tokens import TokensError, load_tokens
+from bot.store import connect
+
+
+def main() -> int:
+    """Start the API and serve until stopped; 2 if a setting it needs is missing."""
+    settings = Settings.from_env()
+    try:
+        tokens = load_tokens(settings.staff_api_tokens, settings.staff_api_tokens_file)
+    except TokensError as error:
+        print(f"error: the staff API cannot start: {error}", file=sys.stderr)
+        return 2
+    if not settings.rasa_api_token:
+        print(
+            "error: the staff API cannot start: set RASA_API_TOKEN, the token Rasa's HTTP"
+            " API was started with (rasa run --enable-api --auth-token=...)",
+            file=sys.stderr,
+        )
+        return 2
+    engine = connect(settings.database_url)
+    association = load_association(settings.association_file)
+    rasa = RasaConversations(f"http://127.0.0.1:{settings.rasa_port}", settings.rasa_api_token)
+    desk = StaffDesk(
+        engine, Outbox(engine, key=settings.outbox_key), rasa, Teams.from_config(association.teams)
+    )
+    app = create_app(desk, tokens)
+    app.run(
+        host=settings.handoff_api_host,
+        port=settings.handoff_api_port,
+        access_log=False,
+        motd=False,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

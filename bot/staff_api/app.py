@@ -1,0 +1,203 @@
+"""The staff API's Sanic app: JSON over HTTP, a bearer token per member of staff.
+
+Each handler checks the token, runs one `StaffDesk` method in a thread (the store and
+Rasa's HTTP API are blocking) and maps its answer to JSON. Errors are JSON too, with a
+reason: 401 no or wrong token, 404 no such handoff, 409 a move the handoff's state
+refuses, 422 bad input or a reply that cannot go, 502 Rasa could not be reached.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timezone
+from functools import partial
+from typing import Any, Callable, Dict, Mapping
+
+from sanic import Request, Sanic
+from sanic.exceptions import SanicException
+from sanic.response import HTTPResponse, json
+
+from bot.handoff.conversations import RasaError
+from bot.handoff.desk import Refused, StaffDesk
+from bot.handoff.handoffs import Handoff, TransitionError
+from bot.handoff.threads import ThreadMessage
+from bot.staff_api.tokens import staff_named_by
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    """The real clock."""
+    return datetime.now(timezone.utc)
+
+
+def create_app(
+    desk: StaffDesk, tokens: Mapping[str, str], clock: Clock = utc_now, name: str = "staff_api"
+) -> Sanic:
+    """The staff API over `desk`, for the staff whose `tokens` ({token: name}) it knows."""
+    app = Sanic(name, register=False)
+
+    def who(request: Request) -> str:
+        """The calling member of staff; Unauthorised without a token they hold."""
+        staff = staff_named_by(request.headers.get("authorization"), tokens)
+        if staff is None:
+            raise Unauthorised()
+        return staff
+
+    async def act(request: Request, method: Callable, *args: Any) -> Any:
+        """Run `method(staff, *args, now)` off the event loop, as the calling member of staff."""
+        return await asyncio.to_thread(partial(method, who(request), *args, clock()))
+
+    @app.get("/health")
+    async def health(_request: Request) -> HTTPResponse:
+        return json({"status": "ok"})
+
+    @app.get("/handoffs")
+    async def handoffs(request: Request) -> HTTPResponse:
+        found = await act(request, desk.queue)
+        return json({"handoffs": [handoff_json(h) for h in found]})
+
+    @app.get("/handoffs/<handoff_id>")
+    async def one(request: Request, handoff_id: str) -> HTTPResponse:
+        return json(handoff_json(await act(request, desk.view, handoff_id)))
+
+    @app.get("/handoffs/<handoff_id>/thread")
+    async def thread(request: Request, handoff_id: str) -> HTTPResponse:
+        unmask = request.args.get("unmask", "0").lower() in ("1", "true", "yes")
+        messages = await act(request, desk.thread, handoff_id, unmask)
+        return json({"unmasked": unmask, "messages": [message_json(m) for m in messages]})
+
+    @app.post("/handoffs/<handoff_id>/take")
+    async def take(request: Request, handoff_id: str) -> HTTPResponse:
+        return json(handoff_json(await act(request, desk.take, handoff_id)))
+
+    @app.post("/handoffs/<handoff_id>/reply")
+    async def reply(request: Request, handoff_id: str) -> HTTPResponse:
+        who(request)  # a stranger learns nothing, not even what the body should be
+        body = _body(request)
+        text, holding = body.get("text"), body.get("holding", False)
+        if not isinstance(text, str) or not isinstance(holding, bool):
+            raise Refused('the body is {"text": "...", "holding": false}')
+
+        def send(staff: str, now: datetime) -> Handoff:
+            return desk.reply(staff, handoff_id, text, now, holding=holding)
+
+        return json(handoff_json(await act(request, send)))
+
+    @app.post("/handoffs/<handoff_id>/transfer")
+    async def transfer(request: Request, handoff_id: str) -> HTTPResponse:
+        who(request)
+        team = _body(request).get("team")
+        if not isinstance(team, str) or not team.strip():
+            raise Refused('the body is {"team": "<team name>"}')
+        return json(handoff_json(await act(request, desk.transfer, handoff_id, team.strip())))
+
+    @app.post("/handoffs/<handoff_id>/hand-back")
+    async def hand_back(request: Request, handoff_id: str) -> HTTPResponse:
+        return json(handoff_json(await act(request, desk.hand_back, handoff_id)))
+
+    @app.post("/handoffs/<handoff_id>/close")
+    async def close(request: Request, handoff_id: str) -> HTTPResponse:
+        return json(handoff_json(await act(request, desk.close, handoff_id)))
+
+    @app.exception(Unauthorised)
+    async def unauthorised(_request: Request, _error: Exception) -> HTTPResponse:
+        headers = {"WWW-Authenticate": 'Bearer realm="staff"'}
+        return json(
+            {"error": "a staff token is needed: Authorization: Bearer <token>"}, 401, headers
+        )
+
+    @app.exception(KeyError)
+    async def not_found(_request: Request, error: KeyError) -> HTTPResponse:
+        return json({"error": f"no handoff {error.args[0]}"}, 404)
+
+    @app.exception(TransitionError)
+    async def refused_move(_request: Request, error: Exception) -> HTTPResponse:
+        return json({"error": str(error)}, 409)
+
+    @app.exception(Refused)
+    async def refused(_request: Request, error: Exception) -> HTTPResponse:
+        return json({"error": str(error)}, 422)
+
+    @app.exception(RasaError)
+    async def rasa_down(_request: Request, error: Exception) -> HTTPResponse:
+        return json({"error": f"the Rasa server did not answer: {error}"}, 502)
+
+    @app.exception(SanicException)
+    async def http_error(_request: Request, error: SanicException) -> HTTPResponse:
+        return json({"error": str(error)}, getattr(error, "status_code", 500) or 500)
+
+    return app
+
+
+class Unauthorised(Exception):
+    """No token, or one no member of staff holds."""
+
+
+def _body(request: Request) -> Dict[str, Any]:
+    try:
+        body = request.json
+    except SanicException as error:
+        raise Refused("the body must be JSON") from error
+    if not isinstance(body, dict):
+        raise Refused("the body must be a JSON object")
+    return body
+
+
+def _at(t: datetime | None) -> str | None:
+    return t.astimezone(timezone.utc).isoformat() if t else None
+
+
+def handoff_json(handoff: Handoff) -> Dict[str, Any]:
+    """A handoff as the API shows it: its deadlines with their outcome (P3)."""
+    summary = handoff.summary
+    reply = None
+    if handoff.needs_reply:
+        reply = {
+            "due": _at(handoff.reply_by),
+            "done_at": _at(handoff.replied_at),
+            "met": handoff.reply_met,
+        }
+    return {
+        "id": handoff.id,
+        "reason": handoff.reason.value,
+        "team": handoff.team,
+        "priority": handoff.priority.value,
+        "state": handoff.state.value,
+        "taken_by": handoff.taken_by,
+        "platform": str(handoff.conversation.platform),
+        "surface": handoff.conversation.surface.value,
+        "conversation_id": handoff.conversation.conversation_id,
+        "created_at": _at(handoff.created_at),
+        "updated_at": _at(handoff.updated_at),
+        "needs_reply": handoff.needs_reply,
+        "due": _at(handoff.due),
+        "deadlines": {
+            "acknowledge": {
+                "due": _at(handoff.acknowledge_by),
+                "done_at": _at(handoff.acknowledged_at),
+                "met": handoff.acknowledge_met,
+            },
+            "reply": reply,
+        },
+        "summary": None
+        if summary is None
+        else {
+            "reason": summary.reason,
+            "intent": summary.intent,
+            "words": summary.words,
+            "details": dict(summary.details),
+        },
+    }
+
+
+def message_json(message: ThreadMessage) -> Dict[str, Any]:
+    """One message of a thread."""
+    return {
+        "at": _at(message.at),
+        "author": message.author,
+        "platform": message.platform,
+        "surface": message.surface,
+        "conversation_id": message.conversation_id,
+        "text": message.text,
+    }
