@@ -148,7 +148,12 @@ class AlertWatcher:
         self._calendar = calendar
 
     def run_once(self, now: datetime) -> int:
-        """One sweep of the open handoffs at `now`; how many alerts were queued."""
+        """One sweep of the open handoffs at `now`; how many alerts were queued.
+
+        Deadlines passed with nothing done are recorded missed first (P3), so that
+        the record does not wait for staff to open the handoff.
+        """
+        self._handoffs.record_missed(now)
         return self.alert_all(self._handoffs.queue(), now)
 
     def alert_all(self, handoffs: Iterable[Handoff], now: datetime) -> int:

@@ -5,7 +5,8 @@
 - A handoff not yet acknowledged whose acknowledge-by time is `WARN_BEFORE` away is due
   a warning to its team; one past it is due a breach alert. "Away" is counted in
   working time (P1), so a deadline of 09:20 on Monday is warned of at 16:50 on
-  Friday; an urgent handoff runs on the clock, so its time is counted on the clock.
+  Friday. An urgent handoff runs on the clock and is due 30 minutes after it opens
+  (bot/handoff/handoffs.py): the alert at once stands for the warning.
 - A handoff that needs no reply (a compliment, low priority) is due no deadline alert.
 """
 
@@ -59,14 +60,13 @@ def due_alerts(
     """The alerts `handoff` is due at `now` (each is sent once, whenever asked again)."""
     if acknowledged(handoff) or not handoff.needs_reply or handoff.priority is Priority.LOW:
         return ()
-    urgent = handoff.priority is Priority.URGENT
-    due = (AlertKind.URGENT,) if urgent else ()
+    if handoff.priority is Priority.URGENT:
+        # On call was alerted at once, and the whole window is about 30 minutes (P2):
+        # a warning would say nothing new.
+        missed = now >= handoff.acknowledge_by
+        return (AlertKind.URGENT, AlertKind.BREACHED) if missed else (AlertKind.URGENT,)
     if now >= handoff.acknowledge_by:
-        return (*due, AlertKind.BREACHED)
-    if urgent:
-        left = handoff.acknowledge_by - now
-    else:
-        left = working_time_between(calendar, now, handoff.acknowledge_by)
-    if left <= warn_before:
-        return (*due, AlertKind.DUE_SOON)
-    return due
+        return (AlertKind.BREACHED,)
+    if working_time_between(calendar, now, handoff.acknowledge_by) <= warn_before:
+        return (AlertKind.DUE_SOON,)
+    return ()

@@ -248,3 +248,21 @@ def test_every_sent_alert_is_marked_sent_once(alerting):
     service.open(Reason.EMERGENCY, TENANT, SATURDAY_NIGHT, words=WORDS)
     send_all(worker)
     assert [m.state for m in box.messages()] == [SENT] * (len(ON_CALL) + 2)
+
+
+def test_an_urgent_handoff_is_not_warned_of_as_well_as_alerted(alerting):
+    """Due 30 minutes after it opens: the alert at once stands for the warning."""
+    service, watcher, worker, clock, _, (inbox, _, _) = alerting
+    service.open(Reason.EMERGENCY, TENANT, SATURDAY_NIGHT, words=WORDS)
+    for minutes in (1, 10, 29):
+        sweep(watcher, worker, clock, SATURDAY_NIGHT + timedelta(minutes=minutes))
+    assert len(inbox.to(ON_CALL[0])) == 1 and inbox.to(REPAIRS) == []
+
+
+def test_the_sweep_records_a_missed_deadline_as_missed(alerting):
+    service, watcher, worker, clock, _, _ = alerting
+    handoff = service.open(Reason.COMPLAINT, TENANT, THURSDAY_1520, words="Still no reply")
+    sweep(watcher, worker, clock, handoff.acknowledge_by - timedelta(minutes=1))
+    assert service.repository.get(handoff.id).acknowledge_met is None
+    sweep(watcher, worker, clock, handoff.acknowledge_by + timedelta(minutes=1))
+    assert service.repository.get(handoff.id).acknowledge_met is False
