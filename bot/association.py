@@ -42,10 +42,11 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class EmergencyContact:
-    """One emergency number and what it is for."""
+    """One emergency number and what it is for; `short` says it in a few words (an X post)."""
 
     label: str
     number: str
+    short: str = ""
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,10 @@ class Association:
     def emergency_contacts_text(self) -> str:
         """The emergency contacts as lines of text, one contact a line."""
         return "\n".join(f"• {c.label}: {c.number}" for c in self.emergency_contacts)
+
+    def emergency_numbers_text(self) -> str:
+        """Every emergency number with its short label, for a post that must be short (X)."""
+        return "\n".join(f"{c.short or c.label}: {c.number}" for c in self.emergency_contacts)
 
     def as_slots(self) -> Dict[str, str]:
         """The details as the slot values that the domain's responses interpolate."""
@@ -197,7 +202,8 @@ def _emergency_contact(raw: Any, phones: Mapping[str, Any], source: str) -> Emer
     phone = _text(raw, "phone", source)
     if phone not in phones:
         raise ConfigError(f"{source}: emergency contact names phone {phone!r}, which phones lacks")
-    return EmergencyContact(label=_text(raw, "label", source), number=str(phones[phone]))
+    short = str(raw.get("short") or "").strip()
+    return EmergencyContact(_text(raw, "label", source), str(phones[phone]), short)
 
 
 def _describe_days(days: Tuple[int, ...]) -> str:

@@ -95,12 +95,13 @@ class Settings:
     demo_tenancies: Path | None = PROJECT_ROOT / "demo" / "tenancies.yml"
     # The REST channel is for local chat only: off unless REST_CHANNEL=on.
     rest_channel: bool = False
-    # The staff API (bot/staff_api/): loopback only unless HANDOFF_API_HOST says otherwise;
-    # staff bearer tokens as "name:token,..." (STAFF_API_TOKENS) or a file of such lines.
-    handoff_api_host: str = "127.0.0.1"
-    handoff_api_port: int = 5006
-    staff_api_tokens: str | None = None
-    staff_api_tokens_file: Path | None = None
+    # The staff app (bot/console/, its API under /api/): loopback only unless
+    # CONSOLE_HOST says otherwise; staff bearer tokens as "name:token,..."
+    # (STAFF_API_TOKENS) or a file of such lines.
+    console_host: str = "127.0.0.1"
+    console_port: int = 5080
+    staff_tokens: str | None = None
+    staff_tokens_file: Path | None = None
     facebook: FacebookSettings = FacebookSettings()
     twitter: TwitterSettings = TwitterSettings()
     smtp: SmtpSettings = SmtpSettings()
@@ -139,10 +140,10 @@ class Settings:
                 else _path(values.get("DEMO_TENANCIES"), cls.demo_tenancies)
             ),
             rest_channel=values.get("REST_CHANNEL", "").lower() in ("on", "true", "1", "yes"),
-            handoff_api_host=values.get("HANDOFF_API_HOST") or cls.handoff_api_host,
-            handoff_api_port=_port(values, "HANDOFF_API_PORT", cls.handoff_api_port),
-            staff_api_tokens=values.get("STAFF_API_TOKENS") or None,
-            staff_api_tokens_file=_path(values.get("STAFF_API_TOKENS_FILE"), None),
+            console_host=values.get("CONSOLE_HOST") or cls.console_host,
+            console_port=_port(values, "CONSOLE_PORT", cls.console_port),
+            staff_tokens=values.get("STAFF_API_TOKENS") or None,
+            staff_tokens_file=_path(values.get("STAFF_API_TOKENS_FILE"), None),
             facebook=FacebookSettings(
                 app_secret=values.get("FACEBOOK_APP_SECRET") or None,
                 verify_token=values.get("FACEBOOK_VERIFY_TOKEN") or None,

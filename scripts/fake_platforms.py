@@ -1,7 +1,8 @@
 """Stand-ins for Facebook's Graph API and X's API, on loopback, for tests and the simulator.
 
 They answer the calls the outbox makes with the documented response shapes, record
-every call, and can be told to fail (any status, optionally with `Retry-After`) or to
+every call, refuse what the platform refuses (an X post over 280, as X counts), and
+can be told to fail (any status, optionally with `Retry-After`) or to
 hang. Graph calls are served under `/graph/v19.0`, X calls under `/x`.
 """
 
@@ -16,8 +17,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Dict, List
 from urllib.parse import parse_qs, urlparse
 
+from bot.platforms.limits import X_POST
+
 GRAPH_PREFIX = "/graph/v19.0"
 X_PREFIX = "/x"
+TOO_LONG = (
+    "Your Tweet text is too long. For more information on how Twitter determines text "
+    "length see https://github.com/twitter/twitter-text."
+)
 
 
 @dataclass
@@ -208,6 +215,14 @@ class FakePlatforms:
             number = self._next_id()
             return 201, {"data": {"dm_conversation_id": f"c{number}", "dm_event_id": f"e{number}"}}
         if method == "POST" and path == "/2/tweets":
+            if not X_POST.fits(str((body or {}).get("text") or "")):
+                # X's answer to a post over 280 (weighted): refused, never posted.
+                return 403, {
+                    "detail": TOO_LONG,
+                    "type": "about:blank",
+                    "title": "Forbidden",
+                    "status": 403,
+                }
             self._record("twitter", method, path, query, body, authorization)
             return 201, {"data": {"id": str(self._next_id()), "text": (body or {}).get("text")}}
         if method == "PUT" and re.fullmatch(r"/2/tweets/\w+/hidden", path):

@@ -49,10 +49,11 @@ class Assistant:
             (a test puts a slow proxy in between).
         rest_channel: serve the REST channel, for local chat (REST_CHANNEL=on); its
             conversations never carry a platform account (bot/channels/rest.py).
-        handoff_api_port: start the staff API (bot/staff_api/) on this port too; it
+        console_port: start the staff app (bot/console/, the staff API under /api/) on
+            this port too; it
             needs `api_token` (it talks to Rasa's HTTP API) and staff tokens, from
-            `staff_api_tokens` or the environment.
-        staff_api_tokens: the staff API's tokens, "name:token,...".
+            `staff_tokens` or the environment.
+        staff_tokens: the staff API's tokens, "name:token,...".
     """
 
     project: Path
@@ -67,8 +68,8 @@ class Assistant:
     extra_env: Dict[str, str] = field(default_factory=dict)
     action_endpoint: str | None = None
     rest_channel: bool = False
-    handoff_api_port: int | None = None
-    staff_api_tokens: str | None = None
+    console_port: int | None = None
+    staff_tokens: str | None = None
     processes: Dict[str, subprocess.Popen] = field(default_factory=dict, init=False)
     _logs: List[IO] = field(default_factory=list, init=False)
     _endpoints: Path | None = field(default=None, init=False)
@@ -84,9 +85,9 @@ class Assistant:
         return f"http://{HOST}:{self.action_port}"
 
     @property
-    def handoff_api_url(self) -> str:
-        """The staff API's base address."""
-        return f"http://{HOST}:{self.handoff_api_port}"
+    def console_url(self) -> str:
+        """The staff app's base address (its API is under /api/)."""
+        return f"http://{HOST}:{self.console_port}"
 
     def start(self, timeout: float = 180.0) -> Assistant:
         """Start the servers and wait until each answers.
@@ -112,13 +113,13 @@ class Assistant:
                 )
                 self._wait("actions", f"{self.action_url}/health", deadline)
             self.start_rasa(deadline - time.monotonic())
-            if self.handoff_api_port is not None:
+            if self.console_port is not None:
                 self._spawn(
-                    "staff-api",
-                    [str(self.venv_bin / "python"), "-m", "bot.staff_api"],
-                    self._staff_api_env(),
+                    "console",
+                    [str(self.venv_bin / "python"), "-m", "bot.console"],
+                    self._console_env(),
                 )
-                self._wait("staff-api", f"{self.handoff_api_url}/health", deadline)
+                self._wait("console", f"{self.console_url}/api/health", deadline)
         except StartError:
             self.stop()
             raise
@@ -159,15 +160,15 @@ class Assistant:
         rest = {"REST_CHANNEL": "on" if self.rest_channel else "off"}
         return {**os.environ, "SANIC_HOST": HOST, **rest, **self.extra_env}
 
-    def _staff_api_env(self) -> Dict[str, str]:
+    def _console_env(self) -> Dict[str, str]:
         api = {
-            "HANDOFF_API_HOST": HOST,
-            "HANDOFF_API_PORT": str(self.handoff_api_port),
+            "CONSOLE_HOST": HOST,
+            "CONSOLE_PORT": str(self.console_port),
             "RASA_PORT": str(self.rasa_port),
             "RASA_API_TOKEN": self.api_token or "",
         }
-        if self.staff_api_tokens:
-            api["STAFF_API_TOKENS"] = self.staff_api_tokens
+        if self.staff_tokens:
+            api["STAFF_API_TOKENS"] = self.staff_tokens
         return {**self._env(), **api}
 
     def stop(self, grace: float = 15.0) -> None:

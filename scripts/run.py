@@ -36,7 +36,7 @@ BANNER = """
     Rasa server:    {rasa}
     Action server:  {actions}/webhook
 {talk}    Rasa HTTP API:  {rasa}/conversations/<id>/tracker?token=...   (token: {token_source})
-    Staff API:      {staff_api}/handoffs   (bearer tokens: {staff_tokens}; docs/staff.md)
+    Staff API:      {console}/api/handoffs   (bearer tokens: {staff_tokens}; docs/staff.md)
     Demo tenancies: see docs/staff.md ("Demo tenancies") for checks that pass and fail
     Stop it:        Ctrl-C (or SIGTERM)
 """
@@ -75,10 +75,10 @@ def staff_tokens(settings: Settings, environ: MutableMapping[str, str]) -> str:
     Without STAFF_API_TOKENS or STAFF_API_TOKENS_FILE, var/staff-api-tokens (mode 600)
     holds a token for "staff", made once and kept, and the staff API is pointed at it.
     """
-    if settings.staff_api_tokens:
+    if settings.staff_tokens:
         return "STAFF_API_TOKENS"
-    if settings.staff_api_tokens_file is not None:
-        return str(settings.staff_api_tokens_file)
+    if settings.staff_tokens_file is not None:
+        return str(settings.staff_tokens_file)
     if not STAFF_TOKENS_FILE.exists():
         STAFF_TOKENS_FILE.parent.mkdir(exist_ok=True)
         descriptor = os.open(STAFF_TOKENS_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -163,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
         action_port=settings.action_port,
         api_token=token,
         rest_channel=settings.rest_channel,
-        handoff_api_port=settings.handoff_api_port,
+        console_port=settings.console_port,
     )
     print("==> Starting the action server, the Rasa server and the staff API", flush=True)
     started = time.monotonic()
@@ -197,7 +197,7 @@ def banner(
         actions=assistant.action_url,
         talk=talk,
         token_source=token_source,
-        staff_api=assistant.handoff_api_url,
+        console=assistant.console_url,
         staff_tokens=staff_source,
     )
     hooks = f"    Channels (webhooks at {assistant.rasa_url}/webhooks/<name>/webhook):"

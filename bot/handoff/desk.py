@@ -1,6 +1,6 @@
 """What staff do with handoffs: list, read, take, reply, transfer, hand back, close.
 
-The staff API (bot/staff_api/) is a thin HTTP skin over `StaffDesk`; each method here
+The staff API (bot/console/) is a thin HTTP skin over `StaffDesk`; each method here
 is blocking (the store, Rasa's HTTP API) and is called off the event loop. Every one
 writes the handoff audit: who, what, when (P9).
 
@@ -9,7 +9,8 @@ can read it (P5, P6):
 
 - a private conversation: Messenger's Send API or an X direct message, in it;
 - a public one on X: a direct message (one user id in mentions and DMs), falling back
-  to a reply under their latest post if their DMs are closed;
+  to a reply under their latest post if their DMs are closed; so the reply must fit a
+  post, 280 as X counts it (links 23; bot.platforms.limits), and is refused if not;
 - a public one on Facebook: Messenger, where the commenter is linked to a Messenger
   conversation in which they have written (bot.handoff.threads); else a public reply
   under their latest comment.
@@ -50,21 +51,18 @@ from bot.handoff.threads import (
 )
 from bot.outbox import Author, Call, Outbox
 from bot.platforms.facebook.delivery import OutsideWindow, messenger_tag
+from bot.platforms.limits import BY_OPERATION, X_POST
 from bot.privacy import find
 
-# The most a platform takes in one message: Messenger 2,000 characters, a Facebook
-# comment 8,000, an X direct message 10,000, a post on X 280.
-TEXT_LIMITS = {
-    Operation.MESSENGER_SEND: 2000,
-    Operation.PUBLIC_REPLY: 8000,
-    Operation.X_DM: 10000,
-    Operation.X_REPLY: 280,
-}
 PUBLIC_OPERATIONS = (Operation.PUBLIC_REPLY, Operation.X_REPLY)
 
 
 class Refused(ValueError):
     """The request cannot be carried out as asked; the message says why and what to do."""
+
+
+class NoSuchHandoff(KeyError):
+    """No handoff has the id asked for."""
 
 
 @dataclass(frozen=True)
@@ -107,7 +105,7 @@ class StaffDesk:
         """One handoff.
 
         Raises:
-            KeyError: there is no such handoff.
+            NoSuchHandoff: there is no such handoff.
         """
         handoff = self._get(handoff_id)
         self.audit.record(AuditEntry(now, staff, "view", handoff_id))
@@ -120,7 +118,7 @@ class StaffDesk:
         unless `unmask`, and each unmasking audited.
 
         Raises:
-            KeyError: there is no such handoff.
+            NoSuchHandoff: there is no such handoff.
             RasaError: Rasa could not be read.
         """
         handoff = self._get(handoff_id)
@@ -133,7 +131,7 @@ class StaffDesk:
         """`staff` takes the handoff.
 
         Raises:
-            KeyError: there is no such handoff.
+            NoSuchHandoff: there is no such handoff.
             TransitionError: it is taken by someone, handed back or closed.
         """
         handoff = self._get(handoff_id)
@@ -150,7 +148,7 @@ class StaffDesk:
         acknowledges the handoff but is not its full reply.
 
         Raises:
-            KeyError: there is no such handoff.
+            NoSuchHandoff: there is no such handoff.
             TransitionError: it is handed back or closed.
             Refused: no reply can go (empty or too long, personal details in public,
                 past Messenger's 7 days, no platform conversation).
@@ -163,7 +161,7 @@ class StaffDesk:
         if handoff.state not in OPEN_STATES:
             raise TransitionError(f"a {handoff.state.value} handoff cannot be replied to")
         route = self._route(handoff, text)
-        _check_text(route.call.operation, text)
+        _check_text(route.call, text)
         if route.call.operation is Operation.MESSENGER_SEND:
             try:
                 messenger_tag(Author.STAFF, route.user_message_at, now)
@@ -202,7 +200,7 @@ class StaffDesk:
         """Give the handoff to `team`, waiting to be taken there.
 
         Raises:
-            KeyError: there is no such handoff.
+            NoSuchHandoff: there is no such handoff.
             TransitionError: it is handed back or closed.
             Refused: no such team, or it is with that team already.
         """
@@ -221,7 +219,7 @@ class StaffDesk:
         can be retried.
 
         Raises:
-            KeyError: there is no such handoff.
+            NoSuchHandoff: there is no such handoff.
             TransitionError: it cannot be handed back from its state.
             RasaError: Rasa did not resume a conversation.
         """
@@ -231,7 +229,7 @@ class StaffDesk:
         """The matter is finished: closed, and the assistant answers the tenant again.
 
         Raises:
-            KeyError, TransitionError, RasaError: as for `hand_back`.
+            NoSuchHandoff, TransitionError, RasaError: as for `hand_back`.
         """
         return self._finish(staff, handoff_id, State.CLOSED, now)
 
@@ -249,7 +247,7 @@ class StaffDesk:
     def _get(self, handoff_id: str) -> Handoff:
         handoff = self.repository.get(handoff_id)
         if handoff is None:
-            raise KeyError(handoff_id)
+            raise NoSuchHandoff(handoff_id)
         return handoff
 
     def _route(self, handoff: Handoff, text: str) -> ReplyRoute:
@@ -268,9 +266,9 @@ class StaffDesk:
             fallback: Tuple[Call, ...] = ()
             if surface is Surface.PUBLIC:
                 tweet = _latest(self._tracker(conversation.conversation_id)).get("tweet_id")
-                fits = len(text) <= TEXT_LIMITS[Operation.X_REPLY] and not find(text)
-                if tweet and fits:
-                    # Their DMs closed: answered under their latest post instead.
+                if tweet and not find(text):
+                    # Their DMs closed: answered under their latest post instead, so the
+                    # reply must fit a post (checked with the rest in `_check_text`).
                     fallback = (Call(Operation.X_REPLY, str(tweet), text),)
             return ReplyRoute(private, platform, Call(Operation.X_DM, author, fallback=fallback))
         if surface is Surface.PRIVATE:
@@ -300,10 +298,12 @@ class StaffDesk:
         return self._rasa.tracker(conversation_id)
 
 
-def _check_text(operation: Operation, text: str) -> None:
-    limit = TEXT_LIMITS[operation]
-    if len(text) > limit:
-        raise Refused(f"the reply is {len(text)} characters; this one allows {limit}")
+def _check_text(call: Call, text: str) -> None:
+    """Refuse `text` if it is too long for where `call`, or its fallback, takes it, or
+    holds personal details and goes out in public."""
+    for operation in (call.operation, *(c.operation for c in call.fallback)):
+        _check_length(operation, text)
+    operation = call.operation
     if operation in PUBLIC_OPERATIONS:
         kinds = sorted({span.kind for span in find(text)})
         if kinds:
@@ -311,6 +311,19 @@ def _check_text(operation: Operation, text: str) -> None:
                 "this reply goes out in public and holds personal details"
                 f" ({', '.join(kinds)}): take them out (P5)"
             )
+
+
+def _check_length(operation: Operation, text: str) -> None:
+    limit = BY_OPERATION[operation]
+    if limit.fits(text):
+        return
+    if limit is X_POST:
+        raise Refused(
+            f"the reply counts {limit.count(text)} on X (links count 23, emoji 2) and a post"
+            f" allows {limit.most}; it goes under the tenant's post if their DMs are closed:"
+            " shorten it"
+        )
+    raise Refused(f"the reply is {limit.count(text)} characters; this one allows {limit.most}")
 
 
 def _user_events(tracker: Mapping[str, Any]) -> Sequence[Dict[str, Any]]:

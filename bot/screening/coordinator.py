@@ -2,10 +2,11 @@
 
 A public comment, visitor's post or mention, new or edited, is triaged
 (`bot.screening.public_threads`): one that breaks the rules, holds personal details or belongs in
-private is dealt with here, through the outbox, and never answered in public by the
-dialogue; anything else goes on to the dialogue (an edit of it is only kept: it was
-answered as first written). Every message, public or private, is read for abuse, so
-that strikes add up and threats to staff block their author at once. What was done
+private (an emergency on X too: its numbers in the post, the rest by DM) is dealt
+with here, through the outbox, and never answered in public by the dialogue; anything
+else goes on to the dialogue (an edit of it is only kept: it was answered as first
+written). Every message, public or private, is read for abuse, so that strikes add up
+and threats to staff block their author at once. What was done
 goes to the moderation log, with reasons and never the details.
 
 Screening a message again (the server died before it was marked processed) does the
@@ -112,7 +113,7 @@ class Screening:
             later = self._sanction(event, assessment, now)
             return Screened(dialogue=True, text=event.text, later=tuple(later))
         spans = self._detector(event.text)
-        decided = triage(event.text, intent.name, assessment, spans)
+        decided = triage(event.text, intent.name, assessment, spans, event.platform)
         if event.kind.startswith("edited_") and decided.route in (Route.ANSWER, Route.MOVE_PRIVATE):
             # An edit was answered as first written; only what must come down is acted on.
             return Screened(dialogue=False, text=event.text, route=Route.ANSWER)
@@ -141,6 +142,10 @@ class Screening:
         """REMOVE, PROTECT or MOVE_PRIVATE: the calls, the log, the handoff."""
         handoff = self._handoff(event, decided, intent, now)
         reply_by = describe_when(handoff.reply_by, now, self._calendar.zone) if handoff else None
+        zone = self._calendar.zone
+        back = None
+        if not self._calendar.is_monitoring(now):
+            back = describe_when(self._calendar.next_monitoring_start(now), now, zone)
         hideable = event.platform is Platform.FACEBOOK or event.reply_to_account
         deleted = bool(
             decided.personal_details
@@ -163,6 +168,7 @@ class Screening:
             removed=hideable,
             blocked=punishment.block,
             followed=self._settings.follow_to_receive_dms,
+            back=back,
         )
         if decided.route is Route.MOVE_PRIVATE:
             calls.append(self._public_call(event, said.public or ""))

@@ -19,7 +19,9 @@ so that no duty is lost to another: a removed post that holds personal details i
 deleted like any other (P5), a civil post removed for naming staff still reaches
 Customer Experience (P6), and an emergency is given the emergency contacts at once
 (P2) whatever else happens to the post: in public by the dialogue, or in the private
-message when the post comes down. Nothing here does any I/O: the connectors carry the
+message when the post comes down. On X, where a post holds 280 characters, an emergency
+is answered here: every emergency number in the public reply, the full contacts and what
+happens next by direct message. Nothing here does any I/O: the connectors carry the
 decision out.
 """
 
@@ -103,7 +105,13 @@ class Triage:
         return self.assessment.categories <= GENTLE
 
 
-def triage(text: str, intent: str | None, assessment: Assessment, spans: Sequence[Span]) -> Triage:
+def triage(
+    text: str,
+    intent: str | None,
+    assessment: Assessment,
+    spans: Sequence[Span],
+    platform: str | None = None,
+) -> Triage:
     """Decide what happens to a public post.
 
     Args:
@@ -111,6 +119,8 @@ def triage(text: str, intent: str | None, assessment: Assessment, spans: Sequenc
         intent: The intent the model read in it, if any.
         assessment: What moderation found (`bot.moderation.assess`).
         spans: The personal details found in it (`bot.privacy.find`).
+        platform: Where it was posted. On X an emergency moves to private with its
+            numbers in public: the dialogue's emergency contacts do not fit in a post.
     """
     kinds = tuple(dict.fromkeys(span.kind for span in spans))
     emergency = intent == "report_emergency"
@@ -122,6 +132,8 @@ def triage(text: str, intent: str | None, assessment: Assessment, spans: Sequenc
     elif kinds:
         route = Route.PROTECT
     elif topic is not None and not emergency:
+        route = Route.MOVE_PRIVATE
+    elif emergency and platform is not None and Platform(platform) is Platform.TWITTER:
         route = Route.MOVE_PRIVATE
     else:
         route = Route.ANSWER
@@ -157,6 +169,7 @@ def wording(
     removed: bool = True,
     blocked: bool = False,
     followed: bool = False,
+    back: str | None = None,
 ) -> Wording:
     """The messages for a decided post. None of them holds any of the tenant's words.
 
@@ -169,6 +182,7 @@ def wording(
             to delete it).
         blocked: Whether the author is being blocked.
         followed: Whether the account follows the author so that they can message it.
+        back: When people are next monitoring, in UK time words, if they are not now.
     """
     post = "comment" if Platform(platform) is Platform.FACEBOOK else "post"
     hello = f"Hi, this is {association.name}"
@@ -203,6 +217,8 @@ def wording(
         private = _warning(decided, association, hello, post, blocked, reply_by, removed)
         unhidden = not_hidden if decided.personal_details else None
         return Wording(private=urgent + private, public_if_not_hidden=unhidden)
+    if decided.route is Route.MOVE_PRIVATE and decided.emergency:
+        return _numbers_first(association, hello, post, send_dm, back)
     if decided.route is Route.MOVE_PRIVATE:
         return _move_private(
             decided.topic or "", association, hello, post, platform, send_dm, reply_by
@@ -218,10 +234,38 @@ def _emergency(association: Association) -> str:
     )
 
 
+def _numbers_first(
+    association: Association, hello: str, post: str, send_dm: str, back: str | None
+) -> Wording:
+    """An emergency on X (P2): every number in the post, which fits in 280 characters;
+    the full contacts and what happens next by direct message."""
+    phones = association.phones
+    public = (
+        f"If anyone is in danger, call {phones['emergency_services']} now. Emergency numbers:\n"
+        f"{association.emergency_numbers_text()}\nWe'll be in touch by direct message."
+    )
+    if back:
+        # P2 out of hours: as utter_handoff's emergency_out_of_hours says it.
+        after = (
+            f"Our team is away until {back} (UK time). Until then this page is watched for "
+            "emergencies only, so please call our out-of-hours repairs line now on "
+            f"{phones['out_of_hours_repairs']}. We've also flagged your message as urgent "
+            "for our team."
+        )
+    else:
+        after = (
+            "We've flagged your message as urgent for our team. Please don't wait for a "
+            "reply here if anyone is in danger: call the numbers above."
+        )
+    private = f"{hello}, following up on your {post}. {_emergency(association)}{after}"
+    refused = f"We've flagged this as urgent for our team. To tell us more, please {send_dm}."
+    return Wording(public=public, private=private, public_if_private_refused=refused)
+
+
 def _customer_experience(decided: Triage, reply_by: str | None) -> str:
     """A civil complaint still reaches Customer Experience (P6), however it was posted."""
     if reply_by and decided.topic == "negative" and not decided.emergency:
-        return f" Our Customer Experience team will reply to you here by {reply_by}."
+        return f" Our Customer Experience team aims to reply to you here by {reply_by}."
     return ""
 
 
@@ -311,7 +355,7 @@ def _move_private(
 def _help(topic: str | None, association: Association, reply_by: str | None) -> str:
     """The help a post asked for, offered in private, after the greeting."""
     phones = association.phones
-    when = f" by {reply_by}" if reply_by else " as soon as we can"
+    when = f" by {reply_by}" if reply_by else " as soon as possible"
     return {
         "tenancy": (
             "I can help with your rent or repairs here. Your tenancy is private, so I'll ask "
@@ -325,10 +369,10 @@ def _help(topic: str | None, association: Association, reply_by: str | None) -> 
             "Tell me here what's been happening: names and details are safe in this private "
             f"chat. If anyone is in danger, call {phones['emergency_services']}."
         ),
-        "person": f"A member of our team will reply to you here{when}.",
+        "person": f"We aim to reply to you here{when}.",
         "negative": (
             "We're sorry about your experience and we'd like to put it right. Our Customer "
-            f"Experience team will reply to you here{when}. You can add any details here, "
+            f"Experience team aims to reply to you here{when}. You can add any details here, "
             "where they stay private."
         ),
     }.get(topic or "", "How can we help? Ask us here and we'll answer.")

@@ -109,8 +109,8 @@ def assistant_with_platforms(tmp, extra_env=None, mail=None):
             action_port=action_port,
             api_token=secrets.token_hex(16),  # a leading "-" would read as an option
             action_endpoint=proxy.url,
-            handoff_api_port=free_port(),
-            staff_api_tokens=f"{STAFF}:{STAFF_TOKEN}",
+            console_port=free_port(),
+            staff_tokens=f"{STAFF}:{STAFF_TOKEN}",
         )
         with assistant:
             yield assistant, platforms, proxy

@@ -35,13 +35,13 @@ class MakeRun:
 
     def __init__(self, database_url):
         self.rasa_port, self.action_port = free_port(), free_port()
-        self.staff_api_port = free_port()
+        self.console_port = free_port()
         self.url = f"http://127.0.0.1:{self.rasa_port}"
         env = {
             **os.environ,
             "RASA_PORT": str(self.rasa_port),
             "ACTION_PORT": str(self.action_port),
-            "HANDOFF_API_PORT": str(self.staff_api_port),
+            "CONSOLE_PORT": str(self.console_port),
             "DATABASE_URL": database_url,
         }
         self.started = time.monotonic()
@@ -205,12 +205,30 @@ def test_no_reply_leaves_a_placeholder_unfilled(tenant):
         assert "{" not in reply and "None" not in reply, reply
 
 
+def test_the_staff_app_runs_on_loopback_behind_the_token_it_printed(run):
+    output = "".join(run.lines)
+    address = f"http://127.0.0.1:{run.console_port}"
+    assert f"Staff API:      {address}/api/handoffs" in output
+    assert "var/staff-api-tokens" in output
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(f"{address}/api/handoffs", timeout=10)
+    assert refused.value.code == 401
+    lines = (ROOT / "var" / "staff-api-tokens").read_text().splitlines()
+    name, _, token = next(line for line in lines if not line.startswith("#")).partition(":")
+    request = urllib.request.Request(
+        f"{address}/api/handoffs", headers={"Authorization": f"Bearer {token}"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert "handoffs" in json.loads(response.read())
+
+
 def test_ctrl_c_stops_both_servers(run):
     code = run.interrupt()
     # make ends itself with the signal (-2) or reports it (2, 130); the servers must be gone.
     assert code in (0, 2, 130, -2), "".join(run.lines[-20:])
     assert not port_open(run.rasa_port)
     assert not port_open(run.action_port)
+    assert not port_open(run.console_port)
 
 
 def descendants(pid):
@@ -325,20 +343,3 @@ def test_when_the_supervisor_is_killed_outright_the_servers_stop_too(tmp_path):
         for pid in started:
             if running_pid(pid):
                 os.kill(pid, signal.SIGKILL)
-
-
-def test_the_staff_api_runs_on_loopback_behind_the_token_it_printed(run):
-    output = "".join(run.lines)
-    address = f"http://127.0.0.1:{run.staff_api_port}"
-    assert f"Staff API:      {address}/handoffs" in output
-    assert "var/staff-api-tokens" in output
-    with pytest.raises(urllib.error.HTTPError) as refused:
-        urllib.request.urlopen(f"{address}/handoffs", timeout=10)
-    assert refused.value.code == 401
-    lines = (ROOT / "var" / "staff-api-tokens").read_text().splitlines()
-    name, _, token = next(line for line in lines if not line.startswith("#")).partition(":")
-    request = urllib.request.Request(
-        f"{address}/handoffs", headers={"Authorization": f"Bearer {token}"}
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        assert "handoffs" in json.loads(response.read())

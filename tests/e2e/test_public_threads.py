@@ -16,13 +16,16 @@ from pathlib import Path
 
 import pytest
 
+from bot.association import load_association
 from bot.handoff.handoffs import HandoffRepository, Reason
+from bot.platforms.limits import X_POST
 from bot.store import connect
 from scripts.fake_platforms import facebook_webhook, page_comment, page_post, x_mention
 from tests.e2e.platforms import ME, PAGE, message, new_user, to_facebook, to_x, wait_for
 from tests.helpers import ROOT
 
 SETTLE = 3  # seconds to wait for any call that should not come
+ASSOCIATION = load_association(ROOT / "association.yml")
 
 
 @pytest.fixture
@@ -203,6 +206,17 @@ def test_when_x_dms_are_closed_the_account_follows_and_asks_in_public(running):
     exactly(platforms, [tid, author], [("x_reply", tid), ("x_follow", author), ("x_reply", tid)])
     replies = [c.body["text"] for c in platforms.received() if shape(c) == ("x_reply", tid)]
     assert "we've followed you so that you can" in replies[1]
+
+
+def test_an_emergency_on_x_gets_every_number_in_a_post_that_fits_and_the_rest_by_dm(running):
+    _, platforms, _ = running
+    author, tid = mention(running, "i can smell gas in my kitchen")
+    exactly(platforms, [tid, author], [("x_reply", tid), ("x_dm", author)])
+    post, dm = text_of(platforms, "x_reply", tid), text_of(platforms, "x_dm", author)
+    # X refuses a post over 280 (the fake does too): this one went out, every number in it.
+    assert X_POST.fits(post)
+    assert all(contact.number in post for contact in ASSOCIATION.emergency_contacts)
+    assert ASSOCIATION.emergency_contacts_text() in dm and "urgent" in dm
 
 
 # P7: moderation.

@@ -30,14 +30,14 @@ def running(platforms_running):
     return platforms_running
 
 
-def staff_api(assistant, method, path, body=None, token=STAFF_TOKEN):
+def api(assistant, method, path, body=None, token=STAFF_TOKEN):
     """(status, JSON answer) of one call to the staff API."""
     data = json.dumps(body).encode() if body is not None else None
     headers = {"Content-Type": "application/json"}
     if token:
         headers["Authorization"] = f"Bearer {token}"
     request = urllib.request.Request(
-        assistant.handoff_api_url + path, data=data, headers=headers, method=method
+        assistant.console_url + path, data=data, headers=headers, method=method
     )
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
@@ -51,7 +51,7 @@ def texts_to(platforms, psid):
 
 
 def handoff_of(assistant, conversation_id):
-    _, listed = staff_api(assistant, "GET", "/handoffs")
+    _, listed = api(assistant, "GET", "/api/handoffs")
     found = [h for h in listed["handoffs"] if h["conversation_id"] == conversation_id]
     return found[0] if found else None
 
@@ -70,8 +70,8 @@ def test_staff_take_reply_and_hand_back_a_messenger_tenant(running):
     told = len(sent_to(platforms, psid))
 
     # Without a token, nothing.
-    assert staff_api(assistant, "GET", "/handoffs", token=None)[0] == 401
-    assert staff_api(assistant, "GET", "/handoffs", token=STAFF_TOKEN + "x")[0] == 401
+    assert api(assistant, "GET", "/api/handoffs", token=None)[0] == 401
+    assert api(assistant, "GET", "/api/handoffs", token=STAFF_TOKEN + "x")[0] == 401
 
     handoff = handoff_of(assistant, conversation_id)
     assert (handoff["reason"], handoff["team"], handoff["state"]) == (
@@ -80,27 +80,27 @@ def test_staff_take_reply_and_hand_back_a_messenger_tenant(running):
         "waiting",
     )
     assert handoff["summary"]["words"] == "can i speak to a real person"
-    path = f"/handoffs/{handoff['id']}"
+    path = f"/api/handoffs/{handoff['id']}"
 
-    status, taken = staff_api(assistant, "POST", f"{path}/take")
+    status, taken = api(assistant, "POST", f"{path}/take")
     assert (status, taken["state"], taken["taken_by"]) == (200, "taken", STAFF)
 
     reply = "Hi, this is Sam from the team. How can I help?"
-    status, replied = staff_api(assistant, "POST", f"{path}/reply", {"text": reply})
+    status, replied = api(assistant, "POST", f"{path}/reply", {"text": reply})
     assert status == 200, replied
     # The reply reaches the tenant in Messenger, through the outbox.
     assert wait_for(lambda: reply in texts_to(platforms, psid), 30)
     [sent] = [c for c in sent_to(platforms, psid) if c.body["message"].get("text") == reply]
     assert sent.body["messaging_type"] == "RESPONSE"  # within 24 hours of the tenant
     # The first reply by a person acknowledged the handoff, in time.
-    status, shown = staff_api(assistant, "GET", path)
+    status, shown = api(assistant, "GET", path)
     acknowledged = shown["deadlines"]["acknowledge"]
     assert acknowledged["done_at"] is not None and acknowledged["met"] is True
     assert shown["deadlines"]["reply"]["met"] is True
     assert shown["state"] == "answered"
 
     # The thread holds the tenant's words and the staff reply, in order.
-    status, thread = staff_api(assistant, "GET", f"{path}/thread")
+    status, thread = api(assistant, "GET", f"{path}/thread")
     authors = [(m["author"], m["text"]) for m in thread["messages"]]
     assert ("tenant", "can i speak to a real person") in authors
     assert authors[-1] == ("staff", reply)
@@ -108,7 +108,7 @@ def test_staff_take_reply_and_hand_back_a_messenger_tenant(running):
     # Still paused: the assistant does not answer while staff have the conversation.
     assert len(sent_to(platforms, psid)) == told + 1
 
-    status, back = staff_api(assistant, "POST", f"{path}/hand-back")
+    status, back = api(assistant, "POST", f"{path}/hand-back")
     assert (status, back["state"]) == (200, "handed_back")
     assert handoff_of(assistant, conversation_id) is None
 
@@ -121,5 +121,5 @@ def test_staff_take_reply_and_hand_back_a_messenger_tenant(running):
 
 def test_a_reply_to_an_unknown_handoff_is_404_with_its_reason(running):
     assistant, _, _ = running
-    status, answer = staff_api(assistant, "POST", "/handoffs/nope/reply", {"text": "hi"})
+    status, answer = api(assistant, "POST", "/api/handoffs/nope/reply", {"text": "hi"})
     assert status == 404 and "no handoff" in answer["error"]

@@ -2,21 +2,25 @@
 routes and windows, errors with reasons, and the audit. Rasa is a small fake that keeps
 trackers as its HTTP API returns them; the store and the outbox are real."""
 
+import os
+import subprocess
+import sys
 from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import insert
 
+from bot.console.app import create_app
+from bot.console.tokens import TokensError, load_tokens
 from bot.events import Operation
 from bot.handoff.audit import HandoffAudit
 from bot.handoff.desk import StaffDesk
 from bot.handoff.handoffs import Conversation, Reason
 from bot.handoff.service import HandoffService
 from bot.outbox import Author, Outbox
-from bot.staff_api.app import create_app
-from bot.staff_api.tokens import TokensError, load_tokens
+from bot.platforms.x.text import weighted_length
 from bot.store import connect, linked_accounts
-from tests.helpers import CALENDAR, TEAMS
+from tests.helpers import CALENDAR, ROOT, TEAMS
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)  # a Monday, in hours
 SAM, PRIYA = "sam-token-0123456789abcdef", "priya-token-0123456789abcdef"
@@ -64,7 +68,7 @@ def world(tmp_path):
     engine = connect(f"sqlite:///{tmp_path / 'assistant.db'}")
     rasa, outbox, clock = FakeRasa(), Outbox(engine), Clock(NOW)
     desk = StaffDesk(engine, outbox, rasa, TEAMS)
-    app = create_app(desk, TOKENS, clock=clock, name="staff_api_test")
+    app = create_app(desk, TOKENS, clock=clock, name="console_test")
     service = HandoffService(engine, CALENDAR, TEAMS)
     return {
         "app": app,
@@ -98,11 +102,11 @@ def messenger_tenant(world, psid="psid-1", wrote_at=NOW - timedelta(minutes=5)):
 async def test_without_a_staff_token_nothing_is_shown_or_done(world, token):
     handoff = messenger_tenant(world)
     for method, path, body in [
-        ("get", "/handoffs", None),
-        ("get", f"/handoffs/{handoff.id}/thread?unmask=1", None),
-        ("post", f"/handoffs/{handoff.id}/take", None),
-        ("post", f"/handoffs/{handoff.id}/reply", {"text": "hello"}),
-        ("post", f"/handoffs/{handoff.id}/hand-back", None),
+        ("get", "/api/handoffs", None),
+        ("get", f"/api/handoffs/{handoff.id}/thread?unmask=1", None),
+        ("post", f"/api/handoffs/{handoff.id}/take", None),
+        ("post", f"/api/handoffs/{handoff.id}/reply", {"text": "hello"}),
+        ("post", f"/api/handoffs/{handoff.id}/hand-back", None),
     ]:
         extra = {"json": body} if body is not None else {}
         response = await call(world, method, path, token=token, **extra)
@@ -114,7 +118,7 @@ async def test_without_a_staff_token_nothing_is_shown_or_done(world, token):
 
 async def test_the_wrong_scheme_is_refused(world):
     client = world["app"].asgi_client
-    _, response = await client.get("/handoffs", headers={"Authorization": f"Basic {SAM}"})
+    _, response = await client.get("/api/handoffs", headers={"Authorization": f"Basic {SAM}"})
     assert response.status == 401
 
 
@@ -143,7 +147,7 @@ async def test_the_list_puts_emergencies_on_top_then_what_is_due_first(world):
     urgent = service.open(
         Reason.EMERGENCY, Conversation("facebook-private-c"), NOW + timedelta(minutes=5)
     )
-    response = await call(world, "get", "/handoffs")
+    response = await call(world, "get", "/api/handoffs")
     assert response.status == 200
     listed = response.json["handoffs"]
     assert [h["id"] for h in listed] == [urgent.id, earlier.id, later.id]
@@ -156,7 +160,7 @@ async def test_a_handoff_shows_its_summary_redacted(world):
     handoff = world["service"].open(
         Reason.COMPLAINT, conversation, NOW, intent="make_complaint", words="ring 07700 900123"
     )
-    response = await call(world, "get", f"/handoffs/{handoff.id}")
+    response = await call(world, "get", f"/api/handoffs/{handoff.id}")
     assert response.json["summary"] == {
         "reason": "complaint",
         "intent": "make_complaint",
@@ -166,7 +170,7 @@ async def test_a_handoff_shows_its_summary_redacted(world):
 
 
 async def test_an_unknown_handoff_is_404_with_a_reason(world):
-    response = await call(world, "post", "/handoffs/no-such/take")
+    response = await call(world, "post", "/api/handoffs/no-such/take")
     assert response.status == 404
     assert response.json == {"error": "no handoff no-such"}
 
@@ -176,21 +180,21 @@ async def test_an_unknown_handoff_is_404_with_a_reason(world):
 
 async def test_take_then_another_cannot_take_it(world):
     handoff = messenger_tenant(world)
-    taken = await call(world, "post", f"/handoffs/{handoff.id}/take")
+    taken = await call(world, "post", f"/api/handoffs/{handoff.id}/take")
     assert (taken.status, taken.json["state"], taken.json["taken_by"]) == (200, "taken", "Sam")
-    again = await call(world, "post", f"/handoffs/{handoff.id}/take", token=PRIYA)
+    again = await call(world, "post", f"/api/handoffs/{handoff.id}/take", token=PRIYA)
     assert again.status == 409
     assert "already taken by Sam" in again.json["error"]
 
 
 async def test_transfer_to_a_configured_team_only(world):
     handoff = messenger_tenant(world)
-    unknown = await call(world, "post", f"/handoffs/{handoff.id}/transfer", json={"team": "IT"})
+    unknown = await call(world, "post", f"/api/handoffs/{handoff.id}/transfer", json={"team": "IT"})
     assert unknown.status == 422 and "Neighbourhoods" in unknown.json["error"]
-    bad = await call(world, "post", f"/handoffs/{handoff.id}/transfer", data="not json")
+    bad = await call(world, "post", f"/api/handoffs/{handoff.id}/transfer", data="not json")
     assert bad.status == 422
     moved = await call(
-        world, "post", f"/handoffs/{handoff.id}/transfer", json={"team": "Neighbourhoods"}
+        world, "post", f"/api/handoffs/{handoff.id}/transfer", json={"team": "Neighbourhoods"}
     )
     assert (moved.status, moved.json["team"], moved.json["state"]) == (
         200,
@@ -211,7 +215,7 @@ async def test_a_reply_goes_to_messenger_as_staff_and_acknowledges_the_handoff(w
     handoff = messenger_tenant(world)
     world["clock"].now = NOW + timedelta(minutes=20)
     response = await call(
-        world, "post", f"/handoffs/{handoff.id}/reply", json={"text": "Hi, it's Sam here."}
+        world, "post", f"/api/handoffs/{handoff.id}/reply", json={"text": "Hi, it's Sam here."}
     )
     assert response.status == 200
     assert response.json["deadlines"]["acknowledge"] == {
@@ -239,7 +243,7 @@ async def test_a_reply_goes_to_messenger_as_staff_and_acknowledges_the_handoff(w
 async def test_a_reply_past_messengers_seven_days_is_refused_and_nothing_is_sent(world):
     handoff = messenger_tenant(world, wrote_at=NOW - timedelta(days=7, minutes=1))
     events_before = list(world["rasa"].trackers["facebook-private-psid-1"]["events"])
-    response = await call(world, "post", f"/handoffs/{handoff.id}/reply", json={"text": "Hi"})
+    response = await call(world, "post", f"/api/handoffs/{handoff.id}/reply", json={"text": "Hi"})
     assert response.status == 422
     assert "7 days" in response.json["error"]
     assert world["outbox"].messages() == []
@@ -249,7 +253,7 @@ async def test_a_reply_past_messengers_seven_days_is_refused_and_nothing_is_sent
 
 async def test_a_reply_after_a_day_still_goes_with_the_human_agent_window(world):
     handoff = messenger_tenant(world, wrote_at=NOW - timedelta(days=3))
-    response = await call(world, "post", f"/handoffs/{handoff.id}/reply", json={"text": "Hi"})
+    response = await call(world, "post", f"/api/handoffs/{handoff.id}/reply", json={"text": "Hi"})
     assert response.status == 200
     [sent] = world["outbox"].messages()
     assert sent.user_message_at == NOW - timedelta(days=3)
@@ -260,7 +264,7 @@ async def test_a_holding_message_acknowledges_but_leaves_the_reply_due(world):
     response = await call(
         world,
         "post",
-        f"/handoffs/{handoff.id}/reply",
+        f"/api/handoffs/{handoff.id}/reply",
         json={"text": "We're looking into it", "holding": True},
     )
     assert response.json["deadlines"]["acknowledge"]["met"] is True
@@ -271,7 +275,7 @@ async def test_a_holding_message_acknowledges_but_leaves_the_reply_due(world):
 @pytest.mark.parametrize("body", [{}, {"text": "   "}, {"text": 7}, {"text": "hi", "holding": 1}])
 async def test_a_reply_without_text_is_refused(world, body):
     handoff = messenger_tenant(world)
-    response = await call(world, "post", f"/handoffs/{handoff.id}/reply", json=body)
+    response = await call(world, "post", f"/api/handoffs/{handoff.id}/reply", json=body)
     assert response.status == 422
 
 
@@ -284,11 +288,14 @@ async def test_a_public_commenter_not_in_messenger_is_answered_under_their_comme
         NOW,
     )
     personal = await call(
-        world, "post", f"/handoffs/{handoff.id}/reply", json={"text": "Call Sam on 07700 900123"}
+        world,
+        "post",
+        f"/api/handoffs/{handoff.id}/reply",
+        json={"text": "Call Sam on 07700 900123"},
     )
     assert personal.status == 422 and "phone" in personal.json["error"]
     response = await call(
-        world, "post", f"/handoffs/{handoff.id}/reply", json={"text": "Sorry: please DM us"}
+        world, "post", f"/api/handoffs/{handoff.id}/reply", json={"text": "Sorry: please DM us"}
     )
     assert response.status == 200
     [sent] = world["outbox"].messages()
@@ -310,7 +317,7 @@ async def test_a_linked_commenter_is_answered_in_messenger(world):
         Conversation(public, "facebook", "public", "commenter-2"),
         NOW - timedelta(hours=1),
     )
-    response = await call(world, "post", f"/handoffs/{handoff.id}/reply", json={"text": "Hi"})
+    response = await call(world, "post", f"/api/handoffs/{handoff.id}/reply", json={"text": "Hi"})
     assert response.status == 200
     [sent] = world["outbox"].messages()
     assert (sent.operation, sent.target, sent.conversation_id) == (
@@ -326,7 +333,7 @@ async def test_a_public_tenant_on_x_is_answered_by_dm(world):
     handoff = world["service"].open(
         Reason.NEGATIVE_PUBLIC_COMMENT, Conversation(public, "twitter", "public", "u-5"), NOW
     )
-    response = await call(world, "post", f"/handoffs/{handoff.id}/reply", json={"text": "Hi"})
+    response = await call(world, "post", f"/api/handoffs/{handoff.id}/reply", json={"text": "Hi"})
     assert response.status == 200
     [sent] = world["outbox"].messages()
     assert (sent.operation, sent.target, sent.conversation_id) == (
@@ -337,11 +344,47 @@ async def test_a_public_tenant_on_x_is_answered_by_dm(world):
     assert [(c.operation, c.target) for c in sent.fallback] == [(Operation.X_REPLY, "t-9")]
 
 
+def x_public_tenant(world, author="u-5", tweet="t-9"):
+    public = f"twitter-public-{author}"
+    world["rasa"].tenant_wrote(public, "@brookfield still no heating", NOW, tweet_id=tweet)
+    conversation = Conversation(public, "twitter", "public", author)
+    return world["service"].open(Reason.NEGATIVE_PUBLIC_COMMENT, conversation, NOW)
+
+
+# A link X counts as 23 however long it is; 330 characters, 23 + 27 on X.
+LONG_LINK = "https://www.brookfield-homes.example/repairs/heating/" + "r" * 250 + "?ref=staff"
+
+
+async def test_a_reply_on_x_is_counted_as_x_counts_it_so_a_long_link_fits_a_post(world):
+    handoff = x_public_tenant(world)
+    text = f"Booked for Thursday: {LONG_LINK}"
+    assert len(text) > 280 and weighted_length(text) <= 280
+    response = await call(world, "post", f"/api/handoffs/{handoff.id}/reply", json={"text": text})
+    assert response.status == 200, response.json
+    [sent] = world["outbox"].messages()
+    assert (sent.operation, sent.text) == (Operation.X_DM, text)
+    # Their DMs closed, it still reaches them under their post.
+    assert [(c.operation, c.target, c.text or sent.text) for c in sent.fallback] == [
+        (Operation.X_REPLY, "t-9", text)
+    ]
+
+
+async def test_a_reply_on_x_longer_than_a_post_is_refused_with_its_weighted_length(world):
+    handoff = x_public_tenant(world)
+    text = "a" * 250 + " more at " + LONG_LINK  # 250 + 9 + 23 = 282 on X
+    assert weighted_length(text) == 282
+    response = await call(world, "post", f"/api/handoffs/{handoff.id}/reply", json={"text": text})
+    assert response.status == 422
+    error = response.json["error"]
+    assert "282" in error and "280" in error and "links count 23" in error
+    assert world["outbox"].messages() == []
+
+
 async def test_a_handoff_with_no_platform_conversation_cannot_be_replied_to(world):
     handoff = world["service"].open(
         Reason.IDENTITY_CHECK_FAILED, Conversation("tenancy:TEN-450091", "tenancy"), NOW
     )
-    response = await call(world, "post", f"/handoffs/{handoff.id}/reply", json={"text": "Hi"})
+    response = await call(world, "post", f"/api/handoffs/{handoff.id}/reply", json={"text": "Hi"})
     assert response.status == 422 and "on their file" in response.json["error"]
 
 
@@ -355,22 +398,22 @@ async def test_hand_back_resumes_every_conversation_of_the_tenant(world):
     handoff = world["service"].open(
         Reason.REQUEST_HUMAN, Conversation(public, "twitter", "public", "u-8"), NOW
     )
-    response = await call(world, "post", f"/handoffs/{handoff.id}/hand-back")
+    response = await call(world, "post", f"/api/handoffs/{handoff.id}/hand-back")
     assert (response.status, response.json["state"]) == (200, "handed_back")
     assert not world["rasa"].trackers[public]["paused"]
     assert not world["rasa"].trackers[private]["paused"]
-    again = await call(world, "post", f"/handoffs/{handoff.id}/hand-back")
+    again = await call(world, "post", f"/api/handoffs/{handoff.id}/hand-back")
     assert again.status == 409 and "handed_back" in again.json["error"]
-    closed = await call(world, "post", f"/handoffs/{handoff.id}/close")
+    closed = await call(world, "post", f"/api/handoffs/{handoff.id}/close")
     assert closed.status == 409
 
 
 async def test_close_ends_the_handoff_and_the_assistant_answers_again(world):
     handoff = messenger_tenant(world)
-    response = await call(world, "post", f"/handoffs/{handoff.id}/close")
+    response = await call(world, "post", f"/api/handoffs/{handoff.id}/close")
     assert (response.status, response.json["state"]) == (200, "closed")
     assert not world["rasa"].trackers["facebook-private-psid-1"]["paused"]
-    listed = await call(world, "get", "/handoffs")
+    listed = await call(world, "get", "/api/handoffs")
     assert listed.json["handoffs"] == []
 
 
@@ -380,11 +423,11 @@ async def test_the_thread_is_masked_unless_asked_and_each_unmasking_is_audited(w
     handoff = world["service"].open(
         Reason.REQUEST_HUMAN, Conversation(conversation_id, "facebook", "private", "psid-3"), NOW
     )
-    masked = await call(world, "get", f"/handoffs/{handoff.id}/thread")
+    masked = await call(world, "get", f"/api/handoffs/{handoff.id}/thread")
     assert masked.status == 200
     assert [m["text"] for m in masked.json["messages"]] == ["my number is [phone]"]
     assert masked.json["messages"][0]["author"] == "tenant"
-    shown = await call(world, "get", f"/handoffs/{handoff.id}/thread?unmask=1", token=PRIYA)
+    shown = await call(world, "get", f"/api/handoffs/{handoff.id}/thread?unmask=1", token=PRIYA)
     assert [m["text"] for m in shown.json["messages"]] == ["my number is 07700 900123"]
     actions = [(e.staff, e.action) for e in world["audit"].entries(handoff.id)]
     assert actions == [("Sam", "read_thread"), ("Priya", "unmask_thread")]
@@ -392,8 +435,8 @@ async def test_the_thread_is_masked_unless_asked_and_each_unmasking_is_audited(w
 
 async def test_every_action_is_audited_with_who_and_when(world):
     handoff = messenger_tenant(world)
-    path = f"/handoffs/{handoff.id}"
-    await call(world, "get", "/handoffs")
+    path = f"/api/handoffs/{handoff.id}"
+    await call(world, "get", "/api/handoffs")
     await call(world, "get", path)
     await call(world, "post", f"{path}/take")
     await call(world, "post", f"{path}/reply", json={"text": "On it"})
@@ -409,3 +452,24 @@ async def test_every_action_is_audited_with_who_and_when(world):
         ("Priya", "hand_back"),
     ]
     assert all(e.at == NOW for e in entries)
+
+
+@pytest.mark.parametrize(
+    ("env", "says"),
+    [
+        ({}, "STAFF_API_TOKENS"),
+        ({"STAFF_API_TOKENS": f"Sam:{SAM}"}, "RASA_API_TOKEN"),
+    ],
+)
+def test_the_server_refuses_to_start_without_its_tokens_and_says_which(tmp_path, env, says):
+    keep = {k: v for k, v in os.environ.items() if not k.startswith(("STAFF_API", "RASA_API"))}
+    started = subprocess.run(
+        [sys.executable, "-m", "bot.console"],
+        cwd=ROOT,
+        env={**keep, "DATABASE_URL": f"sqlite:///{tmp_path / 'a.db'}", **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert started.returncode == 2
+    assert "cannot start" in started.stderr and says in started.stderr

@@ -217,4 +217,4 @@ def test_a_sweary_complaint_still_reaches_customer_experience(store):
     )
     [handoff] = HandoffRepository(engine).queue()
     assert handoff.reason is Reason.NEGATIVE_PUBLIC_COMMENT
-    assert "Customer Experience team will reply" in box.messages()[1].text
+    assert "Customer Experience team aims to reply" in box.messages()[1].text

@@ -25,13 +25,13 @@ LAYERS = (
     ("bot.handoff", "bot.tenancy", "bot.moderation", "bot.platforms", "bot.association"),
     ("bot.alerts",),
     ("bot.screening",),
-    ("bot.channels", "bot.console", "bot.staff_api"),
+    ("bot.channels", "bot.console"),
 )
 # What the thin actions may reach, besides the two lowest layers.
 ACTIONS_MAY_IMPORT = ("bot.tenancy", "bot.handoff", "bot.association", "bot.alerts")
 RASA = ("rasa", "rasa_sdk")
 RASA_ROOMS = ("bot/channels/", "actions/")
-SANIC_ROOMS = (*RASA_ROOMS, "bot/console/", "bot/staff_api/")
+SANIC_ROOMS = (*RASA_ROOMS, "bot/console/")
 
 
 def _product() -> list[Path]:

@@ -158,7 +158,7 @@ def test_a_negative_comment_is_told_honestly_when_a_person_will_reply():
         "We're sorry to hear this. We've sent you a private message so we can look into it "
         "with you."
     )
-    assert "Customer Experience team will reply to you here by Monday at 1pm" in said.private
+    assert "Customer Experience team aims to reply to you here by Monday at 1pm" in said.private
 
 
 def test_a_repair_moved_to_private_still_gives_the_emergency_line():
@@ -201,7 +201,7 @@ def test_a_civil_complaint_removed_for_naming_staff_still_hears_from_customer_ex
     decided = decide("Karen Holt never called me back", "make_complaint")
     assert decided.civil
     said = wording(decided, "facebook", ASSOCIATION, reply_by="Monday at 1pm")
-    assert "Customer Experience team will reply to you here by Monday at 1pm" in said.private
+    assert "Customer Experience team aims to reply to you here by Monday at 1pm" in said.private
     abusive = decide("Karen Holt is a f***ing idiot", "make_complaint")
     assert not abusive.civil
 

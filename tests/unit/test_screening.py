@@ -361,7 +361,7 @@ def test_a_civil_complaint_hidden_for_naming_staff_goes_to_customer_experience(s
     )
     [handoff] = HandoffRepository(engine).queue()
     assert handoff.reason is Reason.NEGATIVE_PUBLIC_COMMENT
-    assert "Customer Experience team will reply" in box.messages()[1].text
+    assert "Customer Experience team aims to reply" in box.messages()[1].text
     assert screening.log.strikes("facebook", "a1") == []
 
 

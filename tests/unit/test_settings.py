@@ -80,3 +80,16 @@ def test_platform_settings_are_read_and_say_what_is_missing(tmp_path):
 def test_a_platform_address_must_be_http(tmp_path):
     with pytest.raises(SettingsError, match="TWITTER_API_URL"):
         Settings.from_env({"TWITTER_API_URL": "ftp://x"}, dotenv_path=tmp_path / "none.env")
+
+
+def test_the_staff_app_listens_on_loopback_by_default_and_takes_its_tokens(tmp_path):
+    absent = tmp_path / "absent.env"
+    default = Settings.from_env({}, absent)
+    assert (default.console_host, default.console_port) == ("127.0.0.1", 5080)
+    assert (default.staff_tokens, default.staff_tokens_file) == (None, None)
+    moved = Settings.from_env(
+        {"CONSOLE_PORT": "6006", "STAFF_API_TOKENS": "Sam:x", "STAFF_API_TOKENS_FILE": "t"},
+        absent,
+    )
+    assert (moved.console_port, moved.staff_tokens) == (6006, "Sam:x")
+    assert moved.staff_tokens_file == PROJECT_ROOT / "t"

@@ -1,8 +1,8 @@
-"""Run the staff API: `python -m bot.staff_api` (scripts/processes.py starts it).
+"""Run the staff app: `python -m bot.console` (scripts/processes.py starts it).
 
-It listens on HANDOFF_API_HOST:HANDOFF_API_PORT (127.0.0.1:5006 by default) and talks
-to the Rasa server on RASA_PORT with RASA_API_TOKEN. It refuses to start without staff
-tokens or without Rasa's token, saying which setting to give.
+It serves the staff API under /api/ on CONSOLE_HOST:CONSOLE_PORT (127.0.0.1:5080 by
+default) and talks to the Rasa server on RASA_PORT with RASA_API_TOKEN. It refuses to
+start without staff tokens or without Rasa's token, saying which setting to give.
 """
 
 from __future__ import annotations
@@ -10,13 +10,13 @@ from __future__ import annotations
 import sys
 
 from bot.association import load_association
+from bot.console.app import create_app
+from bot.console.tokens import TokensError, load_tokens
 from bot.handoff.conversations import RasaConversations
 from bot.handoff.desk import StaffDesk
 from bot.handoff.handoffs import Teams
 from bot.outbox import Outbox
 from bot.settings import Settings
-from bot.staff_api.app import create_app
-from bot.staff_api.tokens import TokensError, load_tokens
 from bot.store import connect
 
 
@@ -24,7 +24,7 @@ def main() -> int:
     """Start the API and serve until stopped; 2 if a setting it needs is missing."""
     settings = Settings.from_env()
     try:
-        tokens = load_tokens(settings.staff_api_tokens, settings.staff_api_tokens_file)
+        tokens = load_tokens(settings.staff_tokens, settings.staff_tokens_file)
     except TokensError as error:
         print(f"error: the staff API cannot start: {error}", file=sys.stderr)
         return 2
@@ -43,8 +43,8 @@ def main() -> int:
     )
     app = create_app(desk, tokens)
     app.run(
-        host=settings.handoff_api_host,
-        port=settings.handoff_api_port,
+        host=settings.console_host,
+        port=settings.console_port,
         access_log=False,
         motd=False,
     )

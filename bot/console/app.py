@@ -1,4 +1,5 @@
-"""The staff API's Sanic app: JSON over HTTP, a bearer token per member of staff.
+"""The staff app's Sanic app; the staff API under /api/: JSON over HTTP, a bearer token
+per member of staff.
 
 Each handler checks the token, runs one `StaffDesk` method in a thread (the store and
 Rasa's HTTP API are blocking) and maps its answer to JSON. Errors are JSON too, with a
@@ -17,11 +18,11 @@ from sanic import Request, Sanic
 from sanic.exceptions import SanicException
 from sanic.response import HTTPResponse, json
 
+from bot.console.tokens import staff_named_by
 from bot.handoff.conversations import RasaError
-from bot.handoff.desk import Refused, StaffDesk
+from bot.handoff.desk import NoSuchHandoff, Refused, StaffDesk
 from bot.handoff.handoffs import Handoff, TransitionError
 from bot.handoff.threads import ThreadMessage
-from bot.staff_api.tokens import staff_named_by
 
 Clock = Callable[[], datetime]
 
@@ -32,7 +33,7 @@ def utc_now() -> datetime:
 
 
 def create_app(
-    desk: StaffDesk, tokens: Mapping[str, str], clock: Clock = utc_now, name: str = "staff_api"
+    desk: StaffDesk, tokens: Mapping[str, str], clock: Clock = utc_now, name: str = "console"
 ) -> Sanic:
     """The staff API over `desk`, for the staff whose `tokens` ({token: name}) it knows."""
     app = Sanic(name, register=False)
@@ -48,30 +49,30 @@ def create_app(
         """Run `method(staff, *args, now)` off the event loop, as the calling member of staff."""
         return await asyncio.to_thread(partial(method, who(request), *args, clock()))
 
-    @app.get("/health")
+    @app.get("/api/health")
     async def health(_request: Request) -> HTTPResponse:
         return json({"status": "ok"})
 
-    @app.get("/handoffs")
+    @app.get("/api/handoffs")
     async def handoffs(request: Request) -> HTTPResponse:
         found = await act(request, desk.queue)
         return json({"handoffs": [handoff_json(h) for h in found]})
 
-    @app.get("/handoffs/<handoff_id>")
+    @app.get("/api/handoffs/<handoff_id>")
     async def one(request: Request, handoff_id: str) -> HTTPResponse:
         return json(handoff_json(await act(request, desk.view, handoff_id)))
 
-    @app.get("/handoffs/<handoff_id>/thread")
+    @app.get("/api/handoffs/<handoff_id>/thread")
     async def thread(request: Request, handoff_id: str) -> HTTPResponse:
         unmask = request.args.get("unmask", "0").lower() in ("1", "true", "yes")
         messages = await act(request, desk.thread, handoff_id, unmask)
         return json({"unmasked": unmask, "messages": [message_json(m) for m in messages]})
 
-    @app.post("/handoffs/<handoff_id>/take")
+    @app.post("/api/handoffs/<handoff_id>/take")
     async def take(request: Request, handoff_id: str) -> HTTPResponse:
         return json(handoff_json(await act(request, desk.take, handoff_id)))
 
-    @app.post("/handoffs/<handoff_id>/reply")
+    @app.post("/api/handoffs/<handoff_id>/reply")
     async def reply(request: Request, handoff_id: str) -> HTTPResponse:
         who(request)  # a stranger learns nothing, not even what the body should be
         body = _body(request)
@@ -84,7 +85,7 @@ def create_app(
 
         return json(handoff_json(await act(request, send)))
 
-    @app.post("/handoffs/<handoff_id>/transfer")
+    @app.post("/api/handoffs/<handoff_id>/transfer")
     async def transfer(request: Request, handoff_id: str) -> HTTPResponse:
         who(request)
         team = _body(request).get("team")
@@ -92,11 +93,11 @@ def create_app(
             raise Refused('the body is {"team": "<team name>"}')
         return json(handoff_json(await act(request, desk.transfer, handoff_id, team.strip())))
 
-    @app.post("/handoffs/<handoff_id>/hand-back")
+    @app.post("/api/handoffs/<handoff_id>/hand-back")
     async def hand_back(request: Request, handoff_id: str) -> HTTPResponse:
         return json(handoff_json(await act(request, desk.hand_back, handoff_id)))
 
-    @app.post("/handoffs/<handoff_id>/close")
+    @app.post("/api/handoffs/<handoff_id>/close")
     async def close(request: Request, handoff_id: str) -> HTTPResponse:
         return json(handoff_json(await act(request, desk.close, handoff_id)))
 
@@ -107,8 +108,8 @@ def create_app(
             {"error": "a staff token is needed: Authorization: Bearer <token>"}, 401, headers
         )
 
-    @app.exception(KeyError)
-    async def not_found(_request: Request, error: KeyError) -> HTTPResponse:
+    @app.exception(NoSuchHandoff)
+    async def not_found(_request: Request, error: NoSuchHandoff) -> HTTPResponse:
         return json({"error": f"no handoff {error.args[0]}"}, 404)
 
     @app.exception(TransitionError)
