@@ -5,16 +5,19 @@ Actions take these as constructor arguments; these functions are the defaults.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from functools import lru_cache
-from typing import Callable
+from typing import Callable, Tuple
 
 from sqlalchemy.engine import Engine
 
+from bot import clock
+from bot.alerts.alerts import AlertListener, Alerts, configured_alerts
 from bot.association import Association, load_association
 from bot.handoff.handoffs import HandoffRepository, Teams
 from bot.handoff.service import HandoffService
 from bot.handoff.working_hours import WorkingCalendar
+from bot.outbox import Outbox
 from bot.repairs.requests import RepairRequests
 from bot.settings import Settings
 from bot.store import connect
@@ -58,7 +61,15 @@ def handoff_repository() -> HandoffRepository:
 @lru_cache(maxsize=1)
 def handoff_service() -> HandoffService:
     """Opens handoffs, for the teams the association's details name."""
-    return HandoffService(engine(), calendar(), Teams.from_config(association().teams))
+    teams = Teams.from_config(association().teams)
+    listeners = (AlertListener(alerts(teams.names)),)
+    return HandoffService(engine(), calendar(), teams, listeners=listeners)
+
+
+def alerts(team_names: Tuple[str, ...]) -> Alerts:
+    """Staff alerts, queued in the outbox for the Rasa server's worker to send."""
+    box = Outbox(engine(), key=settings().outbox_key)
+    return configured_alerts(settings(), box, calendar(), team_names)
 
 
 @lru_cache(maxsize=1)
@@ -86,8 +97,8 @@ def sealer() -> Sealer:
 
 
 def utc_now() -> datetime:
-    """The real clock."""
-    return datetime.now(timezone.utc)
+    """The action server's clock (bot/clock.py: real, unless a test fakes it)."""
+    return clock.utc_now()
 
 
 @lru_cache(maxsize=1)

@@ -70,6 +70,9 @@ class Operation(str, Enum):
     X_FOLLOW = "x_follow"
     X_UNFOLLOW = "x_unfollow"
     X_REPORT_SPAM = "x_report_spam"
+    # Staff alerts (bot/alerts/): an email, and a post to a chat webhook.
+    ALERT_EMAIL = "alert_email"
+    ALERT_WEBHOOK = "alert_webhook"
 
 
 @dataclass(frozen=True)

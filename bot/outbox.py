@@ -26,7 +26,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
-from typing import List, Sequence
+from typing import Collection, List, Sequence
 
 from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import and_, exists, or_, select
@@ -163,8 +163,21 @@ class Outbox:
                 raise
             return None
 
-    def claim(self, now: datetime) -> Outbound | None:
-        """Claim the next call that is due and first in its conversation's queue."""
+    def stored(self, dedupe_keys: Collection[str]) -> set[str]:
+        """Which of `dedupe_keys` are already stored: a caller that asks often (a
+        watcher) skips them rather than have the store refuse each insert."""
+        if not dedupe_keys:
+            return set()
+        query = select(outbox.c.dedupe_key).where(outbox.c.dedupe_key.in_(list(dedupe_keys)))
+        with self._engine.connect() as connection:
+            return set(connection.execute(query).scalars())
+
+    def claim(self, now: datetime, platforms: Collection[str] | None = None) -> Outbound | None:
+        """Claim the next call that is due and first in its conversation's queue.
+
+        With `platforms`, only a call to one of them: a worker leaves alone the calls it
+        cannot make (a console's worker, the alerts of a server that sends them).
+        """
         earlier = outbox.alias("earlier")
         blocked = exists().where(
             and_(
@@ -181,6 +194,8 @@ class Outbox:
             .order_by(outbox.c.next_attempt_at, outbox.c.id)
             .limit(8)
         )
+        if platforms is not None:
+            query = query.where(outbox.c.platform.in_([str(p) for p in platforms]))
         with self._engine.connect() as connection:
             candidates = connection.execute(query).all()
         for row in candidates:

@@ -61,7 +61,8 @@ class OutboxWorker:
     def run_once(self) -> bool:
         """Send the next due call, if there is one; True if there was."""
         now = self._clock()
-        message = self._box.claim(now)
+        # Only calls it can make: another worker may have the deliverer this one lacks.
+        message = self._box.claim(now, platforms=list(self._deliverers))
         if message is None:
             return False
         claim = message.attempts

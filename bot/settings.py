@@ -6,7 +6,8 @@ A local `.env` file is read where present; variables already in the environment 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Mapping
 
@@ -63,6 +64,24 @@ class TwitterSettings:
 
 
 @dataclass(frozen=True)
+class SmtpSettings:
+    """The mail server staff alerts are sent through (bot/alerts/)."""
+
+    host: str | None = None
+    port: int = 587
+    user: str | None = None
+    password: str | None = None
+    sender: str | None = None
+    starttls: bool = True
+    timeout: float = 10.0
+
+    def missing(self) -> list[str]:
+        """The settings still needed to send alert emails."""
+        needed = {"SMTP_HOST": self.host, "SMTP_FROM": self.sender}
+        return [name for name, value in needed.items() if not value]
+
+
+@dataclass(frozen=True)
 class Settings:
     """The settings this program runs with. Names match the environment variables."""
 
@@ -85,6 +104,13 @@ class Settings:
     staff_tokens_file: Path | None = None
     facebook: FacebookSettings = FacebookSettings()
     twitter: TwitterSettings = TwitterSettings()
+    smtp: SmtpSettings = SmtpSettings()
+    # Staff alerts link to STAFF_CONSOLE_URL + /handoffs/<id> when it is set.
+    staff_console_url: str | None = None
+    # ALERT_WEBHOOK_* variables: webhook addresses association.yml names as `env:NAME`.
+    alert_webhooks: Mapping[str, str] = field(default_factory=dict)
+    # Tests only: the servers' clock starts here (bot/clock.py).
+    fake_now: datetime | None = None
 
     @classmethod
     def from_env(
@@ -133,6 +159,21 @@ class Settings:
                 user_id=values.get("TWITTER_USER_ID") or None,
                 api_url=_url(values, "TWITTER_API_URL", TwitterSettings.api_url),
             ),
+            smtp=SmtpSettings(
+                host=values.get("SMTP_HOST") or None,
+                port=_port(values, "SMTP_PORT", SmtpSettings.port),
+                user=values.get("SMTP_USER") or None,
+                password=values.get("SMTP_PASSWORD") or None,
+                sender=values.get("SMTP_FROM") or None,
+                starttls=values.get("SMTP_STARTTLS", "on").lower() not in ("off", "false", "0"),
+            ),
+            staff_console_url=(
+                _url(values, "STAFF_CONSOLE_URL", "") if values.get("STAFF_CONSOLE_URL") else None
+            ),
+            alert_webhooks={
+                k: v for k, v in values.items() if k.startswith("ALERT_WEBHOOK_") and v
+            },
+            fake_now=_instant(values.get("ASSISTANT_FAKE_NOW"), "ASSISTANT_FAKE_NOW"),
         )
 
 
@@ -156,6 +197,18 @@ def _url(values: Mapping[str, str], name: str, default: str) -> str:
     if not raw.startswith(("http://", "https://")):
         raise SettingsError(f"{name} must be an http(s) address, got {raw!r}")
     return raw.rstrip("/")
+
+
+def _instant(raw: str | None, name: str) -> datetime | None:
+    if not raw:
+        return None
+    try:
+        instant = datetime.fromisoformat(raw)
+    except ValueError:
+        instant = None
+    if instant is None or instant.tzinfo is None:
+        raise SettingsError(f"{name} must be an ISO instant with its offset, got {raw!r}")
+    return instant
 
 
 def _fernet_key(raw: str | None, name: str = "SECURITY_ANSWERS_KEY") -> str | None:

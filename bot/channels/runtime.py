@@ -11,13 +11,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, List, Set
 
 from rasa.core.channels.channel import UserMessage
 from sanic import Sanic
 
+from bot import clock
+from bot.alerts.alerts import AlertWatcher
 from bot.channels.dialogue import (
     ActionsFailed,
     OutboxOutput,
@@ -56,6 +58,8 @@ OUTBOX_SENDERS = 3
 IDLE_WAIT = 1.0
 # How often old public comments are looked for (P10); the first look is at start-up.
 RETENTION_EVERY = 3600.0
+# How often open handoffs are checked for alerts due (bot/alerts/): deadlines near or missed.
+ALERTS_EVERY = 60.0
 # Conversations handled at once by one server: one slow conversation holds up no other.
 INTAKE_WORKERS = 16
 # While the action server is down, a message waits this long between tries.
@@ -68,8 +72,8 @@ APOLOGY = (
 
 
 def utc_now() -> datetime:
-    """The real clock."""
-    return datetime.now(timezone.utc)
+    """The server's clock (bot/clock.py: real, unless a test fakes it)."""
+    return clock.utc_now()
 
 
 def rasa_agent(app: Sanic) -> Agent | None:
@@ -95,6 +99,7 @@ class ChannelRuntime:
         clock: Callable[[], datetime] = utc_now,
         graph: GraphClient | None = None,
         waiting: WaitingNotes | None = None,
+        alerts: AlertWatcher | None = None,
     ) -> None:
         self.intake = intake
         self.outbox = box
@@ -104,6 +109,7 @@ class ChannelRuntime:
         self.waiting = waiting
         self._worker = worker
         self._clock = clock
+        self._alerts = alerts
         self._tasks: List[asyncio.Task] = []
         self._working: Set[asyncio.Task] = set()
         self._intake_ready = asyncio.Event()
@@ -119,6 +125,8 @@ class ChannelRuntime:
         for _ in range(OUTBOX_SENDERS):
             self._tasks.append(asyncio.ensure_future(self._outbox_loop()))
         self._tasks.append(asyncio.ensure_future(self._retention_loop()))
+        if self._alerts is not None:
+            self._tasks.append(asyncio.ensure_future(self._alerts_loop()))
 
     async def stop(self) -> None:
         """Stop the loops; what they had not finished is picked up at the next start."""
@@ -139,6 +147,10 @@ class ChannelRuntime:
                 # The comments already noted are still removed; the sweep runs again.
                 logger.warning("Could not list the page's comments: %s", error)
         return comments.remove_old(self._clock(), self.screening.months_to_keep_comments)
+
+    def watch_alerts(self) -> int:
+        """Queue the staff alerts open handoffs are due now, once each; returns how many."""
+        return self._alerts.run_once(self._clock()) if self._alerts is not None else 0
 
     def drain_outbox(self) -> int:
         """Send every call that is due now, here (for commands); returns how many."""
@@ -383,6 +395,17 @@ class ChannelRuntime:
             except Exception:
                 logger.exception("The retention job failed; trying again later")
             await asyncio.sleep(RETENTION_EVERY)
+
+    async def _alerts_loop(self) -> None:
+        """P2, P3: alert staff of deadlines near or missed, and of urgent handoffs whose
+        alert a crash lost; the first look is at start-up."""
+        while True:
+            try:
+                if await in_thread(self.watch_alerts):
+                    self._outbox_ready.set()
+            except Exception:
+                logger.exception("The alerts watcher failed; trying again later")
+            await asyncio.sleep(ALERTS_EVERY)
 
     async def _keep_claim(self, item: Claimed) -> None:
         """Renew the claim on `item` while it is processed, however slow the model is."""

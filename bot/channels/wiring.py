@@ -14,6 +14,8 @@ from typing import Callable, Dict
 
 from sanic import Sanic
 
+from bot.alerts.alerts import AlertListener, AlertWatcher, configured_alerts, configured_deliverer
+from bot.alerts.channels import ALERTS
 from bot.association import load_association
 from bot.channels.runtime import ChannelRuntime, in_thread, utc_now
 from bot.events import Platform
@@ -42,9 +44,12 @@ def build_runtime(settings: Settings, clock: Callable[[], datetime] = utc_now) -
     box = Outbox(engine, key=settings.outbox_key)
     association = load_association(settings.association_file)
     calendar = WorkingCalendar.from_config(association.monitoring)
-    handoffs = HandoffService(engine, calendar, Teams.from_config(association.teams))
+    teams = Teams.from_config(association.teams)
+    alerts = configured_alerts(settings, box, calendar, teams.names)
+    handoffs = HandoffService(engine, calendar, teams, listeners=(AlertListener(alerts),))
     screening = Screening(engine, box, association, calendar, handoffs=handoffs)
-    deliverers: Dict[str, Deliver] = {}
+    # This server's outbox loops send the staff alerts too (bot/alerts/): they always run.
+    deliverers: Dict[str, Deliver] = {ALERTS: configured_deliverer(settings, alerts.config)}
     facebook, twitter = settings.facebook, settings.twitter
     graph = None
     if not facebook.missing():
@@ -63,8 +68,16 @@ def build_runtime(settings: Settings, clock: Callable[[], datetime] = utc_now) -
     listener = ModerationListener(screening.comments, screening.log)
     worker = OutboxWorker(box, deliverers, clock, listener=listener)
     waiting = WaitingNotes(engine, box, calendar)
+    watcher = AlertWatcher(handoffs.repository, alerts, calendar)
     return ChannelRuntime(
-        IntakeStore(engine), box, worker, screening, clock=clock, graph=graph, waiting=waiting
+        IntakeStore(engine),
+        box,
+        worker,
+        screening,
+        clock=clock,
+        graph=graph,
+        waiting=waiting,
+        alerts=watcher,
     )
 
 

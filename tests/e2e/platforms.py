@@ -70,9 +70,22 @@ class SlowProxy:
 
 
 @contextmanager
-def assistant_with_platforms(tmp):
+def assistant_with_platforms(tmp, extra_env=None, mail=None):
     """The servers and the staff API, with the platforms faked and a slow proxy before
-    the actions."""
+    the actions.
+
+    `mail`: a tests.alert_receivers.SmtpInbox the servers send staff alerts to.
+    """
+    mail_env = (
+        {}
+        if mail is None
+        else {
+            "SMTP_HOST": "127.0.0.1",
+            "SMTP_PORT": str(mail.port),
+            "SMTP_FROM": "alerts@e2e.example",
+            "SMTP_STARTTLS": "off",
+        }
+    )
     with FakePlatforms() as platforms:
         action_port = free_port()
         proxy = SlowProxy(f"http://127.0.0.1:{action_port}")
@@ -90,6 +103,8 @@ def assistant_with_platforms(tmp):
                 "TWITTER_ACCESS_TOKEN_SECRET": "e2e-ats",
                 "TWITTER_USER_ID": ME,
                 "TWITTER_API_URL": platforms.x_url,
+                **mail_env,
+                **(extra_env or {}),
             },
             action_port=action_port,
             api_token=secrets.token_hex(16),  # a leading "-" would read as an option

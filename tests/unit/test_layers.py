@@ -1,9 +1,10 @@
 """The layout's walls, read from the imports: Rasa and Sanic stay in their rooms, and
 dependencies run one way, from the channels down to the shared types.
 
-    channels (and console, staff API) -> screening -> {handoff, tenancy, moderation, platforms,
-    association, repairs} -> {outbox, outbox_worker, intake, privacy, text} -> {events, store,
-    settings, secret_masking}; actions -> {tenancy, handoff, association, repairs} and below.
+    channels (and console) -> screening, feedback -> alerts -> {handoff, tenancy, moderation,
+    platforms, association, repairs} -> {outbox, outbox_worker, intake, privacy, text} -> {events,
+    store, settings, secret_masking, clock}; actions -> {tenancy, handoff, association, repairs,
+    feedback, alerts} and below.
 
 Only the product is read (bot/ and actions/); scripts/, bench/ and tests/ drive it
 from outside and may import what they need to.
@@ -20,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 # Lowest first. A module may import its own layer and those below, never one above.
 LAYERS = (
-    ("bot.events", "bot.store", "bot.settings", "bot.secret_masking"),
+    ("bot.events", "bot.store", "bot.settings", "bot.secret_masking", "bot.clock"),
     ("bot.outbox", "bot.outbox_worker", "bot.intake", "bot.privacy", "bot.text"),
     (
         "bot.handoff",
@@ -30,6 +31,7 @@ LAYERS = (
         "bot.association",
         "bot.repairs",
     ),
+    ("bot.alerts",),
     ("bot.screening", "bot.feedback"),
     ("bot.channels", "bot.console"),
 )
@@ -40,6 +42,7 @@ ACTIONS_MAY_IMPORT = (
     "bot.association",
     "bot.repairs",
     "bot.feedback",
+    "bot.alerts",
 )
 RASA = ("rasa", "rasa_sdk")
 RASA_ROOMS = ("bot/channels/", "actions/")
