@@ -18,6 +18,7 @@ from sanic import Request, Sanic
 from sanic.exceptions import SanicException
 from sanic.response import HTTPResponse, json
 
+from bot import clock
 from bot.console.tokens import staff_named_by
 from bot.handoff.conversations import RasaError
 from bot.handoff.desk import NoSuchHandoff, Refused, StaffDesk
@@ -28,8 +29,9 @@ Clock = Callable[[], datetime]
 
 
 def utc_now() -> datetime:
-    """The real clock."""
-    return datetime.now(timezone.utc)
+    """The staff app's clock (bot/clock.py: real, unless a test fakes it), so that a
+    staff reply is stamped on the same clock as the deadlines it meets."""
+    return clock.utc_now()
 
 
 def create_app(
