@@ -27,11 +27,13 @@ import yaml
 
 from bot.association import load_association
 from bot.channels.dialogue import EMERGENCY_WHILE_PAUSED
-from bot.events import Platform, Surface
+from bot.events import InboundEvent, Platform, Surface
 from bot.handoff import handoffs
-from bot.handoff.working_hours import describe_when
+from bot.handoff.working_hours import WorkingCalendar, describe_when
 from bot.moderation import Assessment, Category, Finding, phrases, rules
+from bot.outbox import Outbox
 from bot.platforms.limits import FACEBOOK_COMMENT, X_POST, limit_for
+from bot.screening.coordinator import Intent, Screening
 from bot.screening.public_threads import (
     KIND_WORDS,
     PRIVATE_TOPICS,
@@ -40,9 +42,11 @@ from bot.screening.public_threads import (
     triage,
     wording,
 )
+from bot.store import connect
 from tests.helpers import ROOT, UK, domain
 
 ASSOCIATION = load_association(ROOT / "association.yml")
+CALENDAR = WorkingCalendar.from_config(ASSOCIATION.monitoring)
 DOMAIN = domain()
 RESPONSES = DOMAIN["responses"]
 
@@ -88,6 +92,14 @@ def public_intents(platform: Platform) -> set:
     }
 
 
+def emergency_reaches_the_dialogue(platform: Platform) -> bool:
+    """Whether screening leaves a public emergency on `platform` to the dialogue, which
+    then says EMERGENCY_WHILE_PAUSED in a paused conversation (on X it answers it itself:
+    test_a_public_emergency_on_x_never_reaches_the_dialogue holds screening to this)."""
+    decided = triage("", "report_emergency", Assessment(()), (), platform.value)
+    return decided.route is Route.ANSWER
+
+
 def step_lists():
     for folder in ("rules", "stories"):
         for path in sorted((ROOT / "data" / folder).glob("*.yml")):
@@ -105,7 +117,7 @@ def reached_actions(platform: Platform) -> set:
     """
     intents = public_intents(platform)
     reached = set()
-    if platform is Platform.FACEBOOK:
+    if emergency_reaches_the_dialogue(platform):
         # A conversation with people still hears an emergency (bot/channels/dialogue.py).
         reached |= set(EMERGENCY_WHILE_PAUSED)
     changed = True
@@ -210,6 +222,42 @@ def test_the_public_responses_are_found():
     assert "utter_tenancy_in_private" in on_x
     for private in ("utter_repair_request_passed", "utter_repair_photo_received"):
         assert private not in on_x | on_facebook
+
+
+PUBLIC_EMERGENCIES = (
+    "@brookfield water pouring through my ceiling",
+    "@brookfield I can smell gas in the hallway, this is a disgrace",  # a complaint too
+    "@brookfield sparks coming out of the socket, my rent is paid so fix it",  # a tenancy too
+    "@brookfield EMERGENCY",
+)
+
+
+@pytest.mark.parametrize("text", PUBLIC_EMERGENCIES)
+@pytest.mark.parametrize("confidence", [0.3, 0.7, 0.99])
+def test_a_public_emergency_on_x_never_reaches_the_dialogue(tmp_path, text, confidence):
+    """P2 on X: a public emergency, paused conversation or not, is answered by screening
+    (numbers first, the rest by DM), so the dialogue's EMERGENCY_WHILE_PAUSED replies,
+    too long for a post, are never said in public on X. On Facebook they are."""
+    engine = connect(f"sqlite:///{tmp_path / 'store.db'}")
+    screening = Screening(engine, Outbox(engine), ASSOCIATION, CALENDAR)
+    at = datetime(2026, 11, 28, 23, 0, tzinfo=UK)
+    emergency = Intent("report_emergency", confidence)
+    mention = InboundEvent("twitter", "mention", "m1", "public", "x1", text, at, tweet_id="t1")
+    assert not screening.screen(mention, emergency, at).dialogue
+    assert not emergency_reaches_the_dialogue(Platform.TWITTER)
+    comment = InboundEvent(
+        "facebook",
+        "comment",
+        "c1",
+        "public",
+        "f1",
+        text.replace("@brookfield ", ""),
+        at,
+        post_id="p1",
+        comment_id="c1",
+    )
+    facebook = screening.screen(comment, emergency, at)
+    assert facebook.dialogue == emergency_reaches_the_dialogue(Platform.FACEBOOK)
 
 
 def test_the_longest_values_are_long():
