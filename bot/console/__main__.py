@@ -1,16 +1,18 @@
 """Run the staff app: `python -m bot.console` (scripts/processes.py starts it).
 
 It serves the staff API under /api/ on CONSOLE_HOST:CONSOLE_PORT (127.0.0.1:5080 by
-default) and talks to the Rasa server on RASA_PORT with RASA_API_TOKEN. It refuses to
-start without staff tokens or without Rasa's token, saying which setting to give.
+default), sends the staff alerts (bot/alerts/sending.py) and talks to the Rasa server
+on RASA_PORT with RASA_API_TOKEN. It refuses to start without staff tokens or without
+Rasa's token, or with an `alerts:` section it cannot use, saying which setting to give.
 """
 
 from __future__ import annotations
 
 import sys
 
-from bot.association import load_association
-from bot.console.app import create_app
+from bot.alerts.sending import alert_sender
+from bot.association import ConfigError, load_association
+from bot.console.app import create_app, utc_now
 from bot.console.tokens import TokensError, load_tokens
 from bot.handoff.conversations import RasaConversations
 from bot.handoff.desk import StaffDesk
@@ -41,7 +43,13 @@ def main() -> int:
     desk = StaffDesk(
         engine, Outbox(engine, key=settings.outbox_key), rasa, Teams.from_config(association.teams)
     )
-    app = create_app(desk, tokens)
+    try:
+        # Staff alerts go out from here whatever platform channels are on (P2).
+        alerts = alert_sender(settings, utc_now)
+    except ConfigError as error:
+        print(f"error: the staff app cannot send alerts: {error}", file=sys.stderr)
+        return 2
+    app = create_app(desk, tokens, alerts=alerts)
     app.run(
         host=settings.console_host,
         port=settings.console_port,

@@ -19,6 +19,7 @@ from sanic.exceptions import SanicException
 from sanic.response import HTTPResponse, json
 
 from bot import clock
+from bot.alerts.sending import AlertSender
 from bot.console.tokens import staff_named_by
 from bot.handoff.conversations import RasaError
 from bot.handoff.desk import NoSuchHandoff, Refused, StaffDesk
@@ -35,10 +36,25 @@ def utc_now() -> datetime:
 
 
 def create_app(
-    desk: StaffDesk, tokens: Mapping[str, str], clock: Clock = utc_now, name: str = "console"
+    desk: StaffDesk,
+    tokens: Mapping[str, str],
+    clock: Clock = utc_now,
+    name: str = "console",
+    alerts: AlertSender | None = None,
 ) -> Sanic:
-    """The staff API over `desk`, for the staff whose `tokens` ({token: name}) it knows."""
+    """The staff API over `desk`, for the staff whose `tokens` ({token: name}) it knows;
+    with `alerts`, the app also sends staff alerts while it serves (bot/alerts/sending.py)."""
     app = Sanic(name, register=False)
+
+    if alerts is not None:
+
+        @app.after_server_start
+        async def start_alerts(_app: Sanic, _loop: Any) -> None:
+            alerts.start()
+
+        @app.before_server_stop
+        async def stop_alerts(_app: Sanic, _loop: Any) -> None:
+            await alerts.stop()
 
     def who(request: Request) -> str:
         """The calling member of staff; Unauthorised without a token they hold."""
