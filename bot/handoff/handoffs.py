@@ -363,6 +363,8 @@ class HandoffRepository:
         """
         with self._engine.begin() as connection:
             current = _locked(connection, handoff_id)
+            if state is State.TAKEN and current.state is State.TAKEN:
+                raise TransitionError(f"the handoff is already taken by {current.taken_by}")
             if state not in TRANSITIONS[current.state]:
                 raise TransitionError(
                     f"a {current.state.value} handoff cannot become {state.value}"
@@ -591,7 +593,20 @@ def _queue_order(handoff: Handoff) -> tuple:
 
 
 def _locked(connection: Connection, handoff_id: str) -> Handoff:
-    """The handoff, its row locked until the transaction ends; KeyError if none."""
+    """The handoff, its row locked until the transaction ends; KeyError if none.
+
+    The lock is taken by writing the row (to itself) before reading it: SELECT ...
+    FOR UPDATE locks the row on PostgreSQL but does nothing on SQLite, whose driver
+    begins no transaction until the first write. An UPDATE locks the row on both
+    (SQLite: the whole database), so a second mover waits here until the first
+    commits, then reads what the first wrote: two staff cannot both take a handoff,
+    nor a reply be recorded on one closed meanwhile.
+    """
+    claimed = connection.execute(
+        handoffs.update().where(handoffs.c.id == handoff_id).values(id=handoffs.c.id)
+    )
+    if claimed.rowcount == 0:
+        raise KeyError(handoff_id)
     row = connection.execute(
         select(handoffs).where(handoffs.c.id == handoff_id).with_for_update()
     ).first()
