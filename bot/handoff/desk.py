@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Dict, List, Mapping, Sequence, Tuple
 
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from bot.events import Operation, Platform, Surface
 from bot.handoff.audit import AuditEntry, HandoffAudit
@@ -177,24 +177,31 @@ class StaffDesk:
             "timestamp": now.timestamp(),
             "metadata": {"author": "staff", "staff": staff, "surface": surface.value},
         }
-        self._rasa.append(route.conversation_id, [event])
-        self._outbox.enqueue(
-            route.conversation_id,
-            route.platform,
-            route.call.operation,
-            route.call.target,
-            now,
-            text=text,
-            author=Author.STAFF,
-            user_message_at=route.user_message_at,
-            fallback=route.call.fallback,
-        )
+
+        def send(connection: Connection) -> None:
+            # Queued in the transaction that found the handoff open, then kept in the
+            # thread: if Rasa cannot be written, the transaction is undone and nothing
+            # goes out or is recorded.
+            self._outbox.enqueue(
+                route.conversation_id,
+                route.platform,
+                route.call.operation,
+                route.call.target,
+                now,
+                text=text,
+                author=Author.STAFF,
+                user_message_at=route.user_message_at,
+                fallback=route.call.fallback,
+                connection=connection,
+            )
+            self._rasa.append(route.conversation_id, [event])
+
         details = {
             "operation": route.call.operation.value,
             "surface": surface.value,
             "conversation_id": route.conversation_id,
         }
-        return self.repository.record_reply(handoff_id, staff, now, holding, details)
+        return self.repository.record_reply(handoff_id, staff, now, holding, details, send)
 
     def transfer(self, staff: str, handoff_id: str, team: str, now: datetime) -> Handoff:
         """Give the handoff to `team`, waiting to be taken there.

@@ -16,7 +16,7 @@ import uuid
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import Enum
-from typing import Iterable, List, Mapping, Tuple
+from typing import Callable, Iterable, List, Mapping, Tuple
 
 from sqlalchemy import select
 from sqlalchemy.engine import Connection, Engine
@@ -380,12 +380,21 @@ class HandoffRepository:
         return moved
 
     def record_reply(
-        self, handoff_id: str, staff: str, now: datetime, holding: bool, details: Mapping
+        self,
+        handoff_id: str,
+        staff: str,
+        now: datetime,
+        holding: bool,
+        details: Mapping,
+        send: Callable[[Connection], object] | None = None,
     ) -> Handoff:
         """A person replied to the tenant: acknowledged, and answered unless `holding`.
 
         The first reply acknowledges the handoff; the first that is not a holding
         message is its full reply (P3). Each deadline is recorded met or missed then.
+        `send(connection)` queues the reply, in the same transaction, once the handoff
+        is found open under its lock: a reply that cannot be queued is not recorded,
+        and none is queued for a handoff closed or handed back meanwhile.
 
         Raises:
             KeyError: there is no such handoff.
@@ -395,6 +404,8 @@ class HandoffRepository:
             current = _locked(connection, handoff_id)
             if current.state not in OPEN_STATES:
                 raise TransitionError(f"a {current.state.value} handoff cannot be replied to")
+            if send is not None:
+                send(connection)
             replied = _acknowledged(current, now)
             if not holding and replied.replied_at is None:
                 met = replied.reply_met is not False and now <= replied.reply_by

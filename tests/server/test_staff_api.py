@@ -15,7 +15,7 @@ from bot.console.tokens import TokensError, load_tokens
 from bot.events import Operation
 from bot.handoff.audit import HandoffAudit
 from bot.handoff.desk import StaffDesk
-from bot.handoff.handoffs import Conversation, Reason
+from bot.handoff.handoffs import Conversation, Reason, State
 from bot.handoff.service import HandoffService
 from bot.outbox import Author, Outbox
 from bot.platforms.x.text import weighted_length
@@ -473,3 +473,69 @@ def test_the_server_refuses_to_start_without_its_tokens_and_says_which(tmp_path,
     )
     assert started.returncode == 2
     assert "cannot start" in started.stderr and says in started.stderr
+
+
+# Two staff at once, and a handoff that changes while a reply is made.
+
+
+def test_two_staff_taking_at_once_one_gets_it_and_the_other_is_told_who(world, monkeypatch):
+    import threading
+
+    from bot.handoff import handoffs as records
+    from bot.handoff.handoffs import TransitionError
+
+    handoff = messenger_tenant(world)
+    desk = StaffDesk(world["engine"], world["outbox"], world["rasa"], TEAMS)
+    both_read = threading.Barrier(2)
+    read = records._locked
+
+    def read_then_wait(connection, handoff_id):
+        # Each take reads the handoff, then waits (up to a second) for the other to
+        # read it too: the window in which both could see it waiting.
+        found = read(connection, handoff_id)
+        try:
+            both_read.wait(timeout=1)
+        except threading.BrokenBarrierError:
+            pass
+        return found
+
+    monkeypatch.setattr(records, "_locked", read_then_wait)
+    results = {}
+
+    def take(staff):
+        try:
+            results[staff] = desk.take(staff, handoff.id, NOW).taken_by
+        except TransitionError as error:
+            results[staff] = error
+
+    threads = [threading.Thread(target=take, args=(staff,)) for staff in ("Sam", "Priya")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    [winner] = [staff for staff, result in results.items() if isinstance(result, str)]
+    [loser] = [staff for staff in results if staff != winner]
+    assert results[winner] == winner
+    assert f"already taken by {winner}" in str(results[loser])
+    assert world["service"].repository.get(handoff.id).taken_by == winner
+    takes = [e.staff for e in world["audit"].entries(handoff.id) if e.action == "take"]
+    assert takes == [winner]
+
+
+async def test_a_reply_to_a_handoff_closed_meanwhile_is_neither_sent_nor_kept(world):
+    handoff = messenger_tenant(world)
+    rasa, repository = world["rasa"], world["service"].repository
+    read = rasa.tracker
+
+    def closed_by_a_colleague_while_read(conversation_id):
+        # Priya closes the handoff while the reply's route is being worked out.
+        if repository.get(handoff.id).state.value != "closed":
+            repository.move(handoff.id, State.CLOSED, NOW, staff="Priya")
+        return read(conversation_id)
+
+    rasa.tracker = closed_by_a_colleague_while_read
+    response = await call(world, "post", f"/api/handoffs/{handoff.id}/reply", json={"text": "Hi"})
+    assert response.status == 409 and "closed" in response.json["error"]
+    assert world["outbox"].messages() == []
+    events = rasa.trackers["facebook-private-psid-1"]["events"]
+    assert not [e for e in events if e["event"] == "bot"]
