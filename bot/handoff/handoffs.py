@@ -492,7 +492,11 @@ class HandoffRepository:
 
         A tenant already waiting for a person who then reports an emergency is not
         left in the normal queue: the handoff takes the emergency's team, priority
-        and `summary` (if given), and its deadlines are the earlier of the two.
+        and `summary` (if given). Its acknowledgement and reply are cleared, as the
+        emergency is a new matter that nobody has answered yet: it is due again on
+        the clock, alerts apply, and met or missed is recorded for it. A deadline of
+        the old matter still ahead and earlier is kept. What was done before stays
+        in the audit.
 
         Raises:
             KeyError: there is no such handoff.
@@ -500,18 +504,39 @@ class HandoffRepository:
         with self._engine.begin() as connection:
             current = _locked(connection, handoff_id)
             fresh = plan(Reason.EMERGENCY, current.conversation, now, calendar, team)
+            waiting = current.acknowledged_at is None
+            acknowledge_by = fresh.acknowledge_by
+            if waiting and now < current.acknowledge_by < acknowledge_by:
+                acknowledge_by = current.acknowledge_by
+            reply_by = fresh.reply_by
+            if current.replied_at is None and now < current.reply_by < reply_by:
+                reply_by = current.reply_by
             raised = replace(
                 current,
                 reason=fresh.reason,
                 team=fresh.team,
                 priority=fresh.priority,
-                acknowledge_by=min(current.acknowledge_by, fresh.acknowledge_by),
-                reply_by=min(current.reply_by, fresh.reply_by),
+                state=State.TAKEN if current.state is State.ANSWERED else current.state,
+                acknowledge_by=acknowledge_by,
+                reply_by=reply_by,
+                acknowledged_at=None,
+                acknowledge_met=None,
+                replied_at=None,
+                reply_met=None,
                 updated_at=now,
                 summary=summary or current.summary,
                 needs_reply=True,
             )
             _update(connection, raised)
+            details = {
+                "from_reason": current.reason.value,
+                "from_team": current.team,
+                "previously_acknowledged_at": _iso(current.acknowledged_at),
+                "previously_replied_at": _iso(current.replied_at),
+            }
+            write(
+                connection, AuditEntry(now, "assistant", "raise_to_emergency", handoff_id, details)
+            )
         return raised
 
 
@@ -577,6 +602,10 @@ _ACTION_OF = {
     State.HANDED_BACK: "hand_back",
     State.CLOSED: "close",
 }
+
+
+def _iso(at: datetime | None) -> str | None:
+    return to_utc(at).isoformat() if at is not None else None
 
 
 def _acknowledged(handoff: Handoff, now: datetime) -> Handoff:
