@@ -109,6 +109,23 @@ class OutboxListener:
         """The platform refused `message` for good (it is now a dead letter)."""
 
 
+class OutboxListeners(OutboxListener):
+    """Several listeners, each told in turn."""
+
+    def __init__(self, *listeners: OutboxListener) -> None:
+        self._listeners = listeners
+
+    def sent(self, message: Outbound, platform_id: str, now: datetime) -> None:
+        """Tell each listener."""
+        for listener in self._listeners:
+            listener.sent(message, platform_id, now)
+
+    def refused(self, message: Outbound, error: PlatformError, now: datetime) -> None:
+        """Tell each listener."""
+        for listener in self._listeners:
+            listener.refused(message, error, now)
+
+
 class Outbox:
     """Outbound platform calls in the project's store."""
 

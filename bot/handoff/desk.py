@@ -24,10 +24,12 @@ event marked `author: staff`, so it is in the thread.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Dict, List, Mapping, Sequence, Tuple
 
+from sqlalchemy import select
 from sqlalchemy.engine import Connection, Engine
 
 from bot.events import Operation, Platform, Surface
@@ -49,10 +51,11 @@ from bot.handoff.threads import (
     read_thread,
     split_conversation_id,
 )
-from bot.outbox import Author, Call, Outbox
+from bot.outbox import Author, Call, Outbound, Outbox, OutboxListener, PlatformError
 from bot.platforms.facebook.delivery import OutsideWindow, messenger_tag
 from bot.platforms.limits import BY_OPERATION, X_POST
 from bot.privacy import find
+from bot.store import outbox
 
 PUBLIC_OPERATIONS = (Operation.PUBLIC_REPLY, Operation.X_REPLY)
 
@@ -192,6 +195,7 @@ class StaffDesk:
                 author=Author.STAFF,
                 user_message_at=route.user_message_at,
                 fallback=route.call.fallback,
+                dedupe_key=reply_key(handoff_id, holding, staff),
                 connection=connection,
             )
             self._rasa.append(route.conversation_id, [event])
@@ -303,6 +307,53 @@ class StaffDesk:
 
     def _tracker(self, conversation_id: str) -> Mapping[str, Any]:
         return self._rasa.tracker(conversation_id)
+
+
+REPLY_KEY = "staff-reply"
+
+
+def reply_key(handoff_id: str, holding: bool, staff: str) -> str:
+    """The outbox key of one staff reply: whose, to which handoff, and whether holding."""
+    kind = "holding" if holding else "full"
+    return f"{REPLY_KEY}:{handoff_id}:{kind}:{uuid.uuid4().hex}:{staff}"
+
+
+class StaffReplyListener(OutboxListener):
+    """What the outbox tells the handoffs: a staff reply counts once the platform took
+    it (acknowledged, answered, P3); one refused for good is kept on the handoff and in
+    the audit, and the handoff stays due."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._handoffs = HandoffRepository(engine)
+
+    def sent(self, message: Outbound, platform_id: str, now: datetime) -> None:
+        """Record the reply behind `message` as made."""
+        reply = self._reply_of(message)
+        if reply is not None:
+            handoff_id, holding, staff = reply
+            self._handoffs.reply_sent(handoff_id, staff, now, holding)
+
+    def refused(self, message: Outbound, error: PlatformError, now: datetime) -> None:
+        """Record the reply behind `message` as failed, with the platform's reason."""
+        reply = self._reply_of(message)
+        if reply is not None:
+            handoff_id, _, staff = reply
+            self._handoffs.reply_refused(handoff_id, staff, now, str(error))
+
+    def _reply_of(self, message: Outbound) -> Tuple[str, bool, str] | None:
+        if message.author is not Author.STAFF:
+            return None
+        query = select(outbox.c.dedupe_key).where(outbox.c.id == message.id)
+        with self._engine.connect() as connection:
+            key = connection.execute(query).scalar()
+        parts = (key or "").split(":", 4)
+        if len(parts) != 5 or parts[0] != REPLY_KEY:
+            return None
+        _, handoff_id, kind, _, staff = parts
+        if self._handoffs.get(handoff_id) is None:
+            return None
+        return handoff_id, kind == "holding", staff
 
 
 def _check_text(call: Call, text: str) -> None:

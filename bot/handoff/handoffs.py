@@ -209,6 +209,8 @@ class Handoff:
     replied_at: datetime | None = None
     reply_met: bool | None = None
     taken_by: str | None = None
+    # Why the platform refused the latest staff reply for good (None once one is sent).
+    reply_failed: str | None = None
 
     @property
     def due(self) -> datetime | None:
@@ -388,10 +390,9 @@ class HandoffRepository:
         details: Mapping,
         send: Callable[[Connection], object] | None = None,
     ) -> Handoff:
-        """A person replied to the tenant: acknowledged, and answered unless `holding`.
+        """A person's reply to the tenant is queued: audited, and the handoff is theirs.
 
-        The first reply acknowledges the handoff; the first that is not a holding
-        message is its full reply (P3). Each deadline is recorded met or missed then.
+        It counts (acknowledged, answered) once the platform takes it: `reply_sent`.
         `send(connection)` queues the reply, in the same transaction, once the handoff
         is found open under its lock: a reply that cannot be queued is not recorded,
         and none is queued for a handoff closed or handed back meanwhile.
@@ -406,13 +407,9 @@ class HandoffRepository:
                 raise TransitionError(f"a {current.state.value} handoff cannot be replied to")
             if send is not None:
                 send(connection)
-            replied = _acknowledged(current, now)
-            if not holding and replied.replied_at is None:
-                met = replied.reply_met is not False and now <= replied.reply_by
-                replied = replace(replied, replied_at=now, reply_met=met)
             replied = replace(
-                replied,
-                state=State.TAKEN if holding else State.ANSWERED,
+                current,
+                state=State.TAKEN if current.state is State.WAITING else current.state,
                 taken_by=current.taken_by or staff,
                 updated_at=now,
             )
@@ -420,6 +417,46 @@ class HandoffRepository:
             entry = {**details, "holding": holding}
             write(connection, AuditEntry(now, staff, "reply", handoff_id, entry))
         return replied
+
+    def reply_sent(self, handoff_id: str, staff: str, now: datetime, holding: bool) -> Handoff:
+        """The platform took a person's reply: the handoff is acknowledged, and answered
+        unless `holding`.
+
+        The first reply sent acknowledges the handoff; the first that is not a holding
+        message is its full reply (P3). Each deadline is recorded met or missed then.
+
+        Raises:
+            KeyError: there is no such handoff.
+        """
+        with self._engine.begin() as connection:
+            current = _locked(connection, handoff_id)
+            replied = replace(_acknowledged(current, now), reply_failed=None, updated_at=now)
+            if current.state is State.WAITING:
+                replied = replace(replied, state=State.TAKEN, taken_by=staff)
+            if not holding and replied.replied_at is None:
+                met = replied.reply_met is not False and now <= replied.reply_by
+                replied = replace(replied, replied_at=now, reply_met=met)
+                if current.state in OPEN_STATES:
+                    replied = replace(replied, state=State.ANSWERED)
+            _update(connection, replied)
+            details = {"holding": holding}
+            write(connection, AuditEntry(now, staff, "reply_sent", handoff_id, details))
+        return replied
+
+    def reply_refused(self, handoff_id: str, staff: str, now: datetime, error: str) -> Handoff:
+        """The platform refused a person's reply for good: kept on the handoff and in the
+        audit for staff to see, and the handoff stays due.
+
+        Raises:
+            KeyError: there is no such handoff.
+        """
+        with self._engine.begin() as connection:
+            current = _locked(connection, handoff_id)
+            refused = replace(current, reply_failed=error, updated_at=now)
+            _update(connection, refused)
+            details = {"error": error}
+            write(connection, AuditEntry(now, staff, "reply_refused", handoff_id, details))
+        return refused
 
     def transfer(self, handoff_id: str, team: str, staff: str, now: datetime) -> Handoff:
         """Give an open handoff to another team, to be taken there; its deadlines stay.
@@ -562,6 +599,7 @@ def _row(h: Handoff) -> dict:
         "replied_at": to_utc(h.replied_at) if h.replied_at else None,
         "reply_met": None if h.reply_met is None else int(h.reply_met),
         "taken_by": h.taken_by,
+        "reply_failed": h.reply_failed,
     }
 
 
@@ -591,6 +629,7 @@ def _handoff(row) -> Handoff:
         replied_at=as_aware(m["replied_at"]),
         reply_met=None if m["reply_met"] is None else bool(m["reply_met"]),
         taken_by=m["taken_by"],
+        reply_failed=m["reply_failed"],
     )
 
 

@@ -211,6 +211,15 @@ async def test_transfer_to_a_configured_team_only(world):
 # Reply.
 
 
+def delivered(world):
+    """The platform takes every queued staff reply now, as the outbox worker reports it."""
+    from bot.handoff.desk import StaffReplyListener
+
+    listener = StaffReplyListener(world["engine"])
+    for message in world["outbox"].messages("pending"):
+        listener.sent(message, f"m-{message.id}", world["clock"].now)
+
+
 async def test_a_reply_goes_to_messenger_as_staff_and_acknowledges_the_handoff(world):
     handoff = messenger_tenant(world)
     world["clock"].now = NOW + timedelta(minutes=20)
@@ -218,6 +227,8 @@ async def test_a_reply_goes_to_messenger_as_staff_and_acknowledges_the_handoff(w
         world, "post", f"/api/handoffs/{handoff.id}/reply", json={"text": "Hi, it's Sam here."}
     )
     assert response.status == 200
+    delivered(world)
+    response = await call(world, "get", f"/api/handoffs/{handoff.id}")
     assert response.json["deadlines"]["acknowledge"] == {
         "due": handoff.acknowledge_by.astimezone(timezone.utc).isoformat(),
         "done_at": (NOW + timedelta(minutes=20)).isoformat(),
@@ -267,6 +278,8 @@ async def test_a_holding_message_acknowledges_but_leaves_the_reply_due(world):
         f"/api/handoffs/{handoff.id}/reply",
         json={"text": "We're looking into it", "holding": True},
     )
+    delivered(world)
+    response = await call(world, "get", f"/api/handoffs/{handoff.id}")
     assert response.json["deadlines"]["acknowledge"]["met"] is True
     assert response.json["deadlines"]["reply"]["done_at"] is None
     assert response.json["due"] == handoff.reply_by.astimezone(timezone.utc).isoformat()
@@ -539,3 +552,42 @@ async def test_a_reply_to_a_handoff_closed_meanwhile_is_neither_sent_nor_kept(wo
     assert world["outbox"].messages() == []
     events = rasa.trackers["facebook-private-psid-1"]["events"]
     assert not [e for e in events if e["event"] == "bot"]
+
+
+# A reply counts when the platform takes it.
+
+
+async def test_a_reply_acknowledges_when_sent_and_one_refused_for_good_leaves_it_due(world):
+    from bot.handoff.desk import StaffReplyListener
+    from bot.outbox import PlatformError
+
+    listener = StaffReplyListener(world["engine"])
+    repository = world["service"].repository
+    handoff = messenger_tenant(world)
+    queued = await call(world, "post", f"/api/handoffs/{handoff.id}/reply", json={"text": "Hi"})
+    assert queued.status == 200
+    # Queued, not yet sent: nothing is acknowledged, it is still due.
+    assert queued.json["deadlines"]["acknowledge"]["done_at"] is None
+    assert queued.json["due"] == handoff.acknowledge_by.astimezone(timezone.utc).isoformat()
+    [message] = world["outbox"].messages()
+    listener.refused(message, PlatformError("(#10) outside the allowed window", False), NOW)
+    refused = repository.get(handoff.id)
+    assert refused.acknowledged_at is None and refused.replied_at is None
+    assert refused.due == handoff.acknowledge_by
+    shown = await call(world, "get", f"/api/handoffs/{handoff.id}")
+    assert "outside the allowed window" in shown.json["reply_failed"]
+    [failed] = [e for e in world["audit"].entries(handoff.id) if e.action == "reply_refused"]
+    assert failed.staff == "Sam" and "outside the allowed window" in failed.details["error"]
+
+    world["clock"].now = NOW + timedelta(minutes=10)
+    again = await call(world, "post", f"/api/handoffs/{handoff.id}/reply", json={"text": "Hi!"})
+    assert again.status == 200
+    message = world["outbox"].messages()[-1]
+    listener.sent(message, "m-1", NOW + timedelta(minutes=11))
+    sent = await call(world, "get", f"/api/handoffs/{handoff.id}")
+    assert (
+        sent.json["deadlines"]["acknowledge"]["done_at"]
+        == (NOW + timedelta(minutes=11)).isoformat()
+    )
+    assert sent.json["deadlines"]["reply"]["met"] is True
+    assert (sent.json["state"], sent.json["reply_failed"]) == ("answered", None)

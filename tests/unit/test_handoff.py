@@ -138,7 +138,7 @@ def test_an_answered_tenant_who_then_reports_an_emergency_is_due_again_on_the_cl
 
     opened = uk(2026, 11, 23, 10, 0)  # a Monday, in hours
     handoff = repository.add(plan(Reason.COMPLAINT, CONVERSATION, opened, CALENDAR, "Comms"))
-    repository.record_reply(handoff.id, "Sam", uk(2026, 11, 23, 10, 30), False, {})
+    repository.reply_sent(handoff.id, "Sam", uk(2026, 11, 23, 10, 30), False)
     # That evening, a gas leak: the old acknowledgement and reply answer nothing of it.
     gas = uk(2026, 11, 23, 20, 0)
     raised = repository.raise_to_emergency(handoff.id, gas, CALENDAR, "Repairs")

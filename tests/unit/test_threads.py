@@ -214,8 +214,8 @@ def test_past_the_reply_by_time_the_note_promises_no_time_gone_by(engine, waitin
 def test_once_a_person_has_replied_no_note_comes_between(engine, waiting):
     notes_, outbox = waiting
     handoff = handed_over(engine, PUBLIC, at=uk(2026, 11, 23, 10, 0))
-    replied = HandoffRepository(engine).record_reply(
-        handoff.id, "Sam", uk(2026, 11, 23, 10, 20), holding=False, details={}
+    replied = HandoffRepository(engine).reply_sent(
+        handoff.id, "Sam", uk(2026, 11, 23, 10, 20), holding=False
     )
     assert notes_.note(dm(), replied, uk(2026, 11, 23, 10, 30)) is None
     assert notes(outbox) == []
