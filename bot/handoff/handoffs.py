@@ -458,6 +458,43 @@ class HandoffRepository:
             write(connection, AuditEntry(now, staff, "reply_refused", handoff_id, details))
         return refused
 
+    def tenant_wrote_again(
+        self, handoff_id: str, at: datetime, calendar: WorkingCalendar
+    ) -> Handoff:
+        """The tenant wrote after staff's full reply ("that didn't fix it"): the handoff
+        is due again, with new deadlines from their message `at` (working hours; an
+        urgent one on the clock), its acknowledgement and reply cleared, so it rises
+        in the queue, alerts apply and the tenant's waiting notes resume (P3). A
+        handoff not yet fully answered, or no longer open, is returned unchanged.
+
+        Raises:
+            KeyError: there is no such handoff.
+        """
+        with self._engine.begin() as connection:
+            current = _locked(connection, handoff_id)
+            if current.replied_at is None or current.state not in OPEN_STATES:
+                return current
+            if current.priority is Priority.URGENT:
+                acknowledge_by, reply_by = at + URGENT_ACKNOWLEDGE_WITHIN, at + URGENT_REPLY_WITHIN
+            else:
+                acknowledge_by = calendar.add_working_hours(at, ACKNOWLEDGE_WITHIN_HOURS)
+                reply_by = calendar.add_working_hours(at, REPLY_WITHIN_HOURS)
+            again = replace(
+                current,
+                state=State.TAKEN if current.taken_by else State.WAITING,
+                acknowledge_by=acknowledge_by,
+                reply_by=reply_by,
+                acknowledged_at=None,
+                acknowledge_met=None,
+                replied_at=None,
+                reply_met=None,
+                updated_at=at,
+            )
+            _update(connection, again)
+            details = {"previously_replied_at": _iso(current.replied_at)}
+            write(connection, AuditEntry(at, "tenant", "tenant_wrote_again", handoff_id, details))
+        return again
+
     def transfer(self, handoff_id: str, team: str, staff: str, now: datetime) -> Handoff:
         """Give an open handoff to another team, to be taken there; its deadlines stay.
 
