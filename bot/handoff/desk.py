@@ -8,9 +8,11 @@ A reply goes through the outbox, as a person's (`Author.STAFF`), to where the te
 can read it (P5, P6):
 
 - a private conversation: Messenger's Send API or an X direct message, in it;
-- a public one on X: a direct message (one user id in mentions and DMs), falling back
-  to a reply under their latest post if their DMs are closed; so the reply must fit a
-  post, 280 as X counts it (links 23; bot.platforms.limits), and is refused if not;
+- a public one on X: a direct message (one user id in mentions and DMs; up to
+  10,000 characters), falling back to a reply under their latest post if their DMs
+  are closed: the reply itself if it fits a post (280 as X counts it, links 23;
+  bot.platforms.limits) and holds no personal details, else a short post asking them
+  to open their DMs or message us;
 - a public one on Facebook: Messenger, where the commenter is linked to a Messenger
   conversation in which they have written (bot.handoff.threads); else a public reply
   under their latest comment.
@@ -277,10 +279,12 @@ class StaffDesk:
             fallback: Tuple[Call, ...] = ()
             if surface is Surface.PUBLIC:
                 tweet = _latest(self._tracker(conversation.conversation_id)).get("tweet_id")
-                if tweet and not find(text):
-                    # Their DMs closed: answered under their latest post instead, so the
-                    # reply must fit a post (checked with the rest in `_check_text`).
-                    fallback = (Call(Operation.X_REPLY, str(tweet), text),)
+                if tweet:
+                    # Their DMs closed: the reply goes under their latest post if it fits
+                    # a post and holds no personal details (P5); else a short post asks
+                    # them to open their DMs or message us.
+                    public = text if X_POST.fits(text) and not find(text) else DMS_CLOSED
+                    fallback = (Call(Operation.X_REPLY, str(tweet), public),)
             return ReplyRoute(private, platform, Call(Operation.X_DM, author, fallback=fallback))
         if surface is Surface.PRIVATE:
             written = _last_written(self._tracker(conversation.conversation_id))
@@ -309,6 +313,12 @@ class StaffDesk:
         return self._rasa.tracker(conversation_id)
 
 
+# Posted under a public X tenant's post when their DMs are closed and the reply cannot
+# go in public (longer than a post, or holding personal details): no personal details.
+DMS_CLOSED = (
+    "We have a reply for you. Please open your DMs or send us a direct message"
+    " so that we can send it."
+)
 REPLY_KEY = "staff-reply"
 
 
@@ -359,8 +369,9 @@ class StaffReplyListener(OutboxListener):
 def _check_text(call: Call, text: str) -> None:
     """Refuse `text` if it is too long for where `call`, or its fallback, takes it, or
     holds personal details and goes out in public."""
-    for operation in (call.operation, *(c.operation for c in call.fallback)):
-        _check_length(operation, text)
+    _check_length(call.operation, text)
+    for fallback in call.fallback:
+        _check_length(fallback.operation, fallback.text or text)
     operation = call.operation
     if operation in PUBLIC_OPERATIONS:
         kinds = sorted({span.kind for span in find(text)})

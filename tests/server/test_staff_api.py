@@ -382,14 +382,35 @@ async def test_a_reply_on_x_is_counted_as_x_counts_it_so_a_long_link_fits_a_post
     ]
 
 
-async def test_a_reply_on_x_longer_than_a_post_is_refused_with_its_weighted_length(world):
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a" * 250 + " more at " + LONG_LINK,  # 282 on X: too long for a post
+        "I've booked the plumber for Thursday; call Sam on 07700 900123 if it's not fixed",
+    ],
+)
+async def test_a_reply_on_x_that_cannot_be_posted_goes_by_dm_with_a_short_public_fallback(
+    world, text
+):
     handoff = x_public_tenant(world)
-    text = "a" * 250 + " more at " + LONG_LINK  # 250 + 9 + 23 = 282 on X
-    assert weighted_length(text) == 282
     response = await call(world, "post", f"/api/handoffs/{handoff.id}/reply", json={"text": text})
-    assert response.status == 422
-    error = response.json["error"]
-    assert "282" in error and "280" in error and "links count 23" in error
+    assert response.status == 200, response.json
+    [sent] = world["outbox"].messages()
+    assert (sent.operation, sent.target, sent.text) == (Operation.X_DM, "u-5", text)
+    # Their DMs closed: a short post under theirs asks them to open them, with no
+    # personal details and not the long text.
+    [fallback] = sent.fallback
+    assert (fallback.operation, fallback.target) == (Operation.X_REPLY, "t-9")
+    assert fallback.text and "DM" in fallback.text and weighted_length(fallback.text) <= 280
+    assert "07700" not in fallback.text and fallback.text != text
+
+
+async def test_a_reply_on_x_longer_than_a_dm_is_refused(world):
+    handoff = x_public_tenant(world)
+    response = await call(
+        world, "post", f"/api/handoffs/{handoff.id}/reply", json={"text": "a" * 10_001}
+    )
+    assert response.status == 422 and "10000" in response.json["error"]
     assert world["outbox"].messages() == []
 
 
