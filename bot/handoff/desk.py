@@ -13,9 +13,10 @@ can read it (P5, P6):
   are closed: the reply itself if it fits a post (280 as X counts it, links 23;
   bot.platforms.limits) and holds no personal details, else a short post asking them
   to open their DMs or message us;
-- a public one on Facebook: Messenger, where the commenter is linked to a Messenger
-  conversation in which they have written (bot.handoff.threads); else a public reply
-  under their latest comment.
+- a public one on Facebook: where the commenter last wrote of the surfaces that can
+  still take the reply: Messenger, where they are linked to a Messenger conversation
+  (bot.handoff.threads) and wrote there within 7 days, or a public reply under their
+  latest comment.
 
 Messenger takes a person's reply for 7 days after the tenant last wrote (with the
 HUMAN_AGENT tag past 24 hours); past that the reply is refused here, with the reason,
@@ -165,7 +166,7 @@ class StaffDesk:
         handoff = self._get(handoff_id)
         if handoff.state not in OPEN_STATES:
             raise TransitionError(f"a {handoff.state.value} handoff cannot be replied to")
-        route = self._route(handoff, text)
+        route = self._route(handoff, text, now)
         _check_text(route.call, text)
         if route.call.operation is Operation.MESSENGER_SEND:
             try:
@@ -263,7 +264,7 @@ class StaffDesk:
             raise NoSuchHandoff(handoff_id)
         return handoff
 
-    def _route(self, handoff: Handoff, text: str) -> ReplyRoute:
+    def _route(self, handoff: Handoff, text: str, now: datetime) -> ReplyRoute:
         """Where a reply to `handoff` goes (see the module's docstring)."""
         conversation = handoff.conversation
         platform = Platform.named(conversation.platform)
@@ -290,7 +291,9 @@ class StaffDesk:
             written = _last_written(self._tracker(conversation.conversation_id))
             call = Call(Operation.MESSENGER_SEND, author)
             return ReplyRoute(conversation.conversation_id, platform, call, written)
-        # A Facebook commenter: in Messenger where they are linked and have written there.
+        # A Facebook commenter: on the surface they last wrote on that can still take
+        # the reply: Messenger (linked, written there within 7 days) or under their
+        # latest comment.
         linked: List[Tuple[datetime, str, str]] = []
         for other in self._links.conversations_of(conversation.conversation_id):
             other_parsed = split_conversation_id(other)
@@ -299,15 +302,27 @@ class StaffDesk:
             written = _last_written(self._tracker(other))
             if written is not None:
                 linked.append((written, other, other_parsed[2]))
+        routes: List[Tuple[datetime, ReplyRoute]] = []
         if linked:
             written, private, psid = max(linked)
-            call = Call(Operation.MESSENGER_SEND, psid)
-            return ReplyRoute(private, platform, call, written)
-        comment = _latest(self._tracker(conversation.conversation_id)).get("comment_id")
-        if not comment:
-            raise Refused("the tenant has no comment to reply under and no Messenger conversation")
-        call = Call(Operation.PUBLIC_REPLY, str(comment))
-        return ReplyRoute(conversation.conversation_id, platform, call)
+            messenger = ReplyRoute(private, platform, Call(Operation.MESSENGER_SEND, psid), written)
+            try:
+                messenger_tag(Author.STAFF, written, now)
+                routes.append((written, messenger))
+            except OutsideWindow:
+                pass
+        public = self._tracker(conversation.conversation_id)
+        comment = _latest(public).get("comment_id")
+        if comment:
+            commented = _last_written(public) or datetime.min.replace(tzinfo=timezone.utc)
+            call = Call(Operation.PUBLIC_REPLY, str(comment))
+            routes.append((commented, ReplyRoute(conversation.conversation_id, platform, call)))
+        if routes:
+            return max(routes, key=lambda found: found[0])[1]
+        if linked:
+            # Past Messenger's 7 days and no comment: refused in `reply`, with the reason.
+            return messenger
+        raise Refused("the tenant has no comment to reply under and no Messenger conversation")
 
     def _tracker(self, conversation_id: str) -> Mapping[str, Any]:
         return self._rasa.tracker(conversation_id)

@@ -612,3 +612,30 @@ async def test_a_reply_acknowledges_when_sent_and_one_refused_for_good_leaves_it
     )
     assert sent.json["deadlines"]["reply"]["met"] is True
     assert (sent.json["state"], sent.json["reply_failed"]) == ("answered", None)
+
+
+async def test_a_commenter_whose_messenger_is_past_seven_days_is_answered_under_their_comment(
+    world,
+):
+    public, private = "facebook-public-commenter-4", "facebook-private-psid-4"
+    world["rasa"].tenant_wrote(private, "old question", NOW - timedelta(days=8))
+    world["rasa"].tenant_wrote(public, "still waiting", NOW - timedelta(hours=1), comment_id="c-4")
+    with world["engine"].begin() as connection:
+        connection.execute(
+            insert(linked_accounts).values(
+                platform="facebook", public_id="commenter-4", private_id="psid-4"
+            )
+        )
+    handoff = world["service"].open(
+        Reason.NEGATIVE_PUBLIC_COMMENT,
+        Conversation(public, "facebook", "public", "commenter-4"),
+        NOW - timedelta(hours=1),
+    )
+    response = await call(world, "post", f"/api/handoffs/{handoff.id}/reply", json={"text": "Hi"})
+    assert response.status == 200, response.json
+    [sent] = world["outbox"].messages()
+    assert (sent.operation, sent.target, sent.conversation_id) == (
+        Operation.PUBLIC_REPLY,
+        "c-4",
+        public,
+    )
