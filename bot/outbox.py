@@ -30,7 +30,7 @@ from typing import Collection, List, Sequence
 
 from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import and_, exists, or_, select
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from bot.events import Operation
@@ -109,6 +109,23 @@ class OutboxListener:
         """The platform refused `message` for good (it is now a dead letter)."""
 
 
+class OutboxListeners(OutboxListener):
+    """Several listeners, each told in turn."""
+
+    def __init__(self, *listeners: OutboxListener) -> None:
+        self._listeners = listeners
+
+    def sent(self, message: Outbound, platform_id: str, now: datetime) -> None:
+        """Tell each listener."""
+        for listener in self._listeners:
+            listener.sent(message, platform_id, now)
+
+    def refused(self, message: Outbound, error: PlatformError, now: datetime) -> None:
+        """Tell each listener."""
+        for listener in self._listeners:
+            listener.refused(message, error, now)
+
+
 class Outbox:
     """Outbound platform calls in the project's store."""
 
@@ -135,10 +152,12 @@ class Outbox:
         user_message_at: datetime | None = None,
         dedupe_key: str | None = None,
         fallback: Sequence[Call] = (),
+        connection: Connection | None = None,
     ) -> int | None:
         """Store a call to make; None if one with `dedupe_key` is already stored.
 
         `fallback` is made instead, in order, if the platform refuses the call for good.
+        `connection`: store it in that open transaction (stored only if it commits).
         """
         values = {
             "conversation_id": conversation_id,
@@ -155,6 +174,8 @@ class Outbox:
             "next_attempt_at": to_utc(now),
             "fallback": json.dumps([_call_dict(c) for c in fallback]) if fallback else None,
         }
+        if connection is not None:
+            return connection.execute(outbox.insert().values(**values)).inserted_primary_key[0]
         try:
             with self._engine.begin() as connection:
                 return connection.execute(outbox.insert().values(**values)).inserted_primary_key[0]

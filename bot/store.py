@@ -56,6 +56,8 @@ handoffs = Table(
     Column("replied_at", DateTime(timezone=True), nullable=True),
     Column("reply_met", Integer, nullable=True),
     Column("taken_by", String(255), nullable=True),
+    # Why the platform refused the latest staff reply for good; null once one is sent.
+    Column("reply_failed", Text, nullable=True),
     Index("handoffs_by_conversation", "conversation_id", "state"),
 )
 

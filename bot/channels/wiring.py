@@ -19,12 +19,13 @@ from bot.alerts.channels import ALERTS
 from bot.association import load_association
 from bot.channels.runtime import ChannelRuntime, in_thread, utc_now
 from bot.events import Platform
+from bot.handoff.desk import StaffReplyListener
 from bot.handoff.handoffs import Teams
 from bot.handoff.service import HandoffService
 from bot.handoff.waiting import WaitingNotes
 from bot.handoff.working_hours import WorkingCalendar
 from bot.intake import IntakeStore
-from bot.outbox import Outbox
+from bot.outbox import Outbox, OutboxListeners
 from bot.outbox_worker import Deliver, OutboxWorker
 from bot.platforms.facebook.delivery import facebook_deliverer
 from bot.platforms.facebook.graph_api import GraphClient
@@ -65,7 +66,10 @@ def build_runtime(settings: Settings, clock: Callable[[], datetime] = utc_now) -
             user_id=twitter.user_id or "",
         )
         deliverers[Platform.TWITTER] = twitter_deliverer(x_client)
-    listener = ModerationListener(screening.comments, screening.log)
+    # Moderation notes what it sent; a staff reply counts once sent (bot.handoff.desk).
+    listener = OutboxListeners(
+        ModerationListener(screening.comments, screening.log), StaffReplyListener(engine)
+    )
     worker = OutboxWorker(box, deliverers, clock, listener=listener)
     waiting = WaitingNotes(engine, box, calendar)
     watcher = AlertWatcher(handoffs.repository, alerts, calendar)

@@ -184,6 +184,8 @@ def handoff_json(handoff: Handoff) -> Dict[str, Any]:
         "priority": handoff.priority.value,
         "state": handoff.state.value,
         "taken_by": handoff.taken_by,
+        # Why the platform refused the latest reply for good, if it did: send another.
+        "reply_failed": handoff.reply_failed,
         "platform": str(handoff.conversation.platform),
         "surface": handoff.conversation.surface.value,
         "conversation_id": handoff.conversation.conversation_id,

@@ -8,12 +8,15 @@ A reply goes through the outbox, as a person's (`Author.STAFF`), to where the te
 can read it (P5, P6):
 
 - a private conversation: Messenger's Send API or an X direct message, in it;
-- a public one on X: a direct message (one user id in mentions and DMs), falling back
-  to a reply under their latest post if their DMs are closed; so the reply must fit a
-  post, 280 as X counts it (links 23; bot.platforms.limits), and is refused if not;
-- a public one on Facebook: Messenger, where the commenter is linked to a Messenger
-  conversation in which they have written (bot.handoff.threads); else a public reply
-  under their latest comment.
+- a public one on X: a direct message (one user id in mentions and DMs; up to
+  10,000 characters), falling back to a reply under their latest post if their DMs
+  are closed: the reply itself if it fits a post (280 as X counts it, links 23;
+  bot.platforms.limits) and holds no personal details, else a short post asking them
+  to open their DMs or message us;
+- a public one on Facebook: where the commenter last wrote of the surfaces that can
+  still take the reply: Messenger, where they are linked to a Messenger conversation
+  (bot.handoff.threads) and wrote there within 7 days, or a public reply under their
+  latest comment.
 
 Messenger takes a person's reply for 7 days after the tenant last wrote (with the
 HUMAN_AGENT tag past 24 hours); past that the reply is refused here, with the reason,
@@ -24,11 +27,13 @@ event marked `author: staff`, so it is in the thread.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Dict, List, Mapping, Sequence, Tuple
 
-from sqlalchemy.engine import Engine
+from sqlalchemy import select
+from sqlalchemy.engine import Connection, Engine
 
 from bot.events import Operation, Platform, Surface
 from bot.handoff.audit import AuditEntry, HandoffAudit
@@ -49,10 +54,11 @@ from bot.handoff.threads import (
     read_thread,
     split_conversation_id,
 )
-from bot.outbox import Author, Call, Outbox
+from bot.outbox import Author, Call, Outbound, Outbox, OutboxListener, PlatformError
 from bot.platforms.facebook.delivery import OutsideWindow, messenger_tag
 from bot.platforms.limits import BY_OPERATION, X_POST
 from bot.privacy import find
+from bot.store import outbox
 
 PUBLIC_OPERATIONS = (Operation.PUBLIC_REPLY, Operation.X_REPLY)
 
@@ -134,9 +140,9 @@ class StaffDesk:
             NoSuchHandoff: there is no such handoff.
             TransitionError: it is taken by someone, handed back or closed.
         """
-        handoff = self._get(handoff_id)
-        if handoff.state is State.TAKEN:
-            raise TransitionError(f"the handoff is already taken by {handoff.taken_by}")
+        self._get(handoff_id)
+        # Checked in `move`, under the row's lock: two staff taking it at once, one
+        # takes it and the other is told who did.
         return self.repository.move(handoff_id, State.TAKEN, now, staff=staff)
 
     def reply(
@@ -160,7 +166,7 @@ class StaffDesk:
         handoff = self._get(handoff_id)
         if handoff.state not in OPEN_STATES:
             raise TransitionError(f"a {handoff.state.value} handoff cannot be replied to")
-        route = self._route(handoff, text)
+        route = self._route(handoff, text, now)
         _check_text(route.call, text)
         if route.call.operation is Operation.MESSENGER_SEND:
             try:
@@ -177,24 +183,32 @@ class StaffDesk:
             "timestamp": now.timestamp(),
             "metadata": {"author": "staff", "staff": staff, "surface": surface.value},
         }
-        self._rasa.append(route.conversation_id, [event])
-        self._outbox.enqueue(
-            route.conversation_id,
-            route.platform,
-            route.call.operation,
-            route.call.target,
-            now,
-            text=text,
-            author=Author.STAFF,
-            user_message_at=route.user_message_at,
-            fallback=route.call.fallback,
-        )
+
+        def send(connection: Connection) -> None:
+            # Queued in the transaction that found the handoff open, then kept in the
+            # thread: if Rasa cannot be written, the transaction is undone and nothing
+            # goes out or is recorded.
+            self._outbox.enqueue(
+                route.conversation_id,
+                route.platform,
+                route.call.operation,
+                route.call.target,
+                now,
+                text=text,
+                author=Author.STAFF,
+                user_message_at=route.user_message_at,
+                fallback=route.call.fallback,
+                dedupe_key=reply_key(handoff_id, holding, staff),
+                connection=connection,
+            )
+            self._rasa.append(route.conversation_id, [event])
+
         details = {
             "operation": route.call.operation.value,
             "surface": surface.value,
             "conversation_id": route.conversation_id,
         }
-        return self.repository.record_reply(handoff_id, staff, now, holding, details)
+        return self.repository.record_reply(handoff_id, staff, now, holding, details, send)
 
     def transfer(self, staff: str, handoff_id: str, team: str, now: datetime) -> Handoff:
         """Give the handoff to `team`, waiting to be taken there.
@@ -250,7 +264,7 @@ class StaffDesk:
             raise NoSuchHandoff(handoff_id)
         return handoff
 
-    def _route(self, handoff: Handoff, text: str) -> ReplyRoute:
+    def _route(self, handoff: Handoff, text: str, now: datetime) -> ReplyRoute:
         """Where a reply to `handoff` goes (see the module's docstring)."""
         conversation = handoff.conversation
         platform = Platform.named(conversation.platform)
@@ -266,16 +280,20 @@ class StaffDesk:
             fallback: Tuple[Call, ...] = ()
             if surface is Surface.PUBLIC:
                 tweet = _latest(self._tracker(conversation.conversation_id)).get("tweet_id")
-                if tweet and not find(text):
-                    # Their DMs closed: answered under their latest post instead, so the
-                    # reply must fit a post (checked with the rest in `_check_text`).
-                    fallback = (Call(Operation.X_REPLY, str(tweet), text),)
+                if tweet:
+                    # Their DMs closed: the reply goes under their latest post if it fits
+                    # a post and holds no personal details (P5); else a short post asks
+                    # them to open their DMs or message us.
+                    public = text if X_POST.fits(text) and not find(text) else DMS_CLOSED
+                    fallback = (Call(Operation.X_REPLY, str(tweet), public),)
             return ReplyRoute(private, platform, Call(Operation.X_DM, author, fallback=fallback))
         if surface is Surface.PRIVATE:
             written = _last_written(self._tracker(conversation.conversation_id))
             call = Call(Operation.MESSENGER_SEND, author)
             return ReplyRoute(conversation.conversation_id, platform, call, written)
-        # A Facebook commenter: in Messenger where they are linked and have written there.
+        # A Facebook commenter: on the surface they last wrote on that can still take
+        # the reply: Messenger (linked, written there within 7 days) or under their
+        # latest comment.
         linked: List[Tuple[datetime, str, str]] = []
         for other in self._links.conversations_of(conversation.conversation_id):
             other_parsed = split_conversation_id(other)
@@ -284,25 +302,91 @@ class StaffDesk:
             written = _last_written(self._tracker(other))
             if written is not None:
                 linked.append((written, other, other_parsed[2]))
+        routes: List[Tuple[datetime, ReplyRoute]] = []
         if linked:
             written, private, psid = max(linked)
-            call = Call(Operation.MESSENGER_SEND, psid)
-            return ReplyRoute(private, platform, call, written)
-        comment = _latest(self._tracker(conversation.conversation_id)).get("comment_id")
-        if not comment:
-            raise Refused("the tenant has no comment to reply under and no Messenger conversation")
-        call = Call(Operation.PUBLIC_REPLY, str(comment))
-        return ReplyRoute(conversation.conversation_id, platform, call)
+            messenger = ReplyRoute(private, platform, Call(Operation.MESSENGER_SEND, psid), written)
+            try:
+                messenger_tag(Author.STAFF, written, now)
+                routes.append((written, messenger))
+            except OutsideWindow:
+                pass
+        public = self._tracker(conversation.conversation_id)
+        comment = _latest(public).get("comment_id")
+        if comment:
+            commented = _last_written(public) or datetime.min.replace(tzinfo=timezone.utc)
+            call = Call(Operation.PUBLIC_REPLY, str(comment))
+            routes.append((commented, ReplyRoute(conversation.conversation_id, platform, call)))
+        if routes:
+            return max(routes, key=lambda found: found[0])[1]
+        if linked:
+            # Past Messenger's 7 days and no comment: refused in `reply`, with the reason.
+            return messenger
+        raise Refused("the tenant has no comment to reply under and no Messenger conversation")
 
     def _tracker(self, conversation_id: str) -> Mapping[str, Any]:
         return self._rasa.tracker(conversation_id)
 
 
+# Posted under a public X tenant's post when their DMs are closed and the reply cannot
+# go in public (longer than a post, or holding personal details): no personal details.
+DMS_CLOSED = (
+    "We have a reply for you. Please open your DMs or send us a direct message"
+    " so that we can send it."
+)
+REPLY_KEY = "staff-reply"
+
+
+def reply_key(handoff_id: str, holding: bool, staff: str) -> str:
+    """The outbox key of one staff reply: whose, to which handoff, and whether holding."""
+    kind = "holding" if holding else "full"
+    return f"{REPLY_KEY}:{handoff_id}:{kind}:{uuid.uuid4().hex}:{staff}"
+
+
+class StaffReplyListener(OutboxListener):
+    """What the outbox tells the handoffs: a staff reply counts once the platform took
+    it (acknowledged, answered, P3); one refused for good is kept on the handoff and in
+    the audit, and the handoff stays due."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._handoffs = HandoffRepository(engine)
+
+    def sent(self, message: Outbound, platform_id: str, now: datetime) -> None:
+        """Record the reply behind `message` as made."""
+        reply = self._reply_of(message)
+        if reply is not None:
+            handoff_id, holding, staff = reply
+            self._handoffs.reply_sent(handoff_id, staff, now, holding)
+
+    def refused(self, message: Outbound, error: PlatformError, now: datetime) -> None:
+        """Record the reply behind `message` as failed, with the platform's reason."""
+        reply = self._reply_of(message)
+        if reply is not None:
+            handoff_id, _, staff = reply
+            self._handoffs.reply_refused(handoff_id, staff, now, str(error))
+
+    def _reply_of(self, message: Outbound) -> Tuple[str, bool, str] | None:
+        if message.author is not Author.STAFF:
+            return None
+        query = select(outbox.c.dedupe_key).where(outbox.c.id == message.id)
+        with self._engine.connect() as connection:
+            key = connection.execute(query).scalar()
+        parts = (key or "").split(":", 4)
+        if len(parts) != 5 or parts[0] != REPLY_KEY:
+            return None
+        _, handoff_id, kind, _, staff = parts
+        if self._handoffs.get(handoff_id) is None:
+            return None
+        return handoff_id, kind == "holding", staff
+
+
 def _check_text(call: Call, text: str) -> None:
     """Refuse `text` if it is too long for where `call`, or its fallback, takes it, or
     holds personal details and goes out in public."""
-    for operation in (call.operation, *(c.operation for c in call.fallback)):
-        _check_length(operation, text)
+    _check_length(call.operation, text)
+    for fallback in call.fallback:
+        _check_length(fallback.operation, fallback.text or text)
     operation = call.operation
     if operation in PUBLIC_OPERATIONS:
         kinds = sorted({span.kind for span in find(text)})

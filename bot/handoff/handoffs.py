@@ -16,7 +16,7 @@ import uuid
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import Enum
-from typing import Iterable, List, Mapping, Tuple
+from typing import Callable, Iterable, List, Mapping, Tuple
 
 from sqlalchemy import select
 from sqlalchemy.engine import Connection, Engine
@@ -209,6 +209,8 @@ class Handoff:
     replied_at: datetime | None = None
     reply_met: bool | None = None
     taken_by: str | None = None
+    # Why the platform refused the latest staff reply for good (None once one is sent).
+    reply_failed: str | None = None
 
     @property
     def due(self) -> datetime | None:
@@ -363,6 +365,8 @@ class HandoffRepository:
         """
         with self._engine.begin() as connection:
             current = _locked(connection, handoff_id)
+            if state is State.TAKEN and current.state is State.TAKEN:
+                raise TransitionError(f"the handoff is already taken by {current.taken_by}")
             if state not in TRANSITIONS[current.state]:
                 raise TransitionError(
                     f"a {current.state.value} handoff cannot become {state.value}"
@@ -378,12 +382,20 @@ class HandoffRepository:
         return moved
 
     def record_reply(
-        self, handoff_id: str, staff: str, now: datetime, holding: bool, details: Mapping
+        self,
+        handoff_id: str,
+        staff: str,
+        now: datetime,
+        holding: bool,
+        details: Mapping,
+        send: Callable[[Connection], object] | None = None,
     ) -> Handoff:
-        """A person replied to the tenant: acknowledged, and answered unless `holding`.
+        """A person's reply to the tenant is queued: audited, and the handoff is theirs.
 
-        The first reply acknowledges the handoff; the first that is not a holding
-        message is its full reply (P3). Each deadline is recorded met or missed then.
+        It counts (acknowledged, answered) once the platform takes it: `reply_sent`.
+        `send(connection)` queues the reply, in the same transaction, once the handoff
+        is found open under its lock: a reply that cannot be queued is not recorded,
+        and none is queued for a handoff closed or handed back meanwhile.
 
         Raises:
             KeyError: there is no such handoff.
@@ -393,13 +405,11 @@ class HandoffRepository:
             current = _locked(connection, handoff_id)
             if current.state not in OPEN_STATES:
                 raise TransitionError(f"a {current.state.value} handoff cannot be replied to")
-            replied = _acknowledged(current, now)
-            if not holding and replied.replied_at is None:
-                met = replied.reply_met is not False and now <= replied.reply_by
-                replied = replace(replied, replied_at=now, reply_met=met)
+            if send is not None:
+                send(connection)
             replied = replace(
-                replied,
-                state=State.TAKEN if holding else State.ANSWERED,
+                current,
+                state=State.TAKEN if current.state is State.WAITING else current.state,
                 taken_by=current.taken_by or staff,
                 updated_at=now,
             )
@@ -407,6 +417,83 @@ class HandoffRepository:
             entry = {**details, "holding": holding}
             write(connection, AuditEntry(now, staff, "reply", handoff_id, entry))
         return replied
+
+    def reply_sent(self, handoff_id: str, staff: str, now: datetime, holding: bool) -> Handoff:
+        """The platform took a person's reply: the handoff is acknowledged, and answered
+        unless `holding`.
+
+        The first reply sent acknowledges the handoff; the first that is not a holding
+        message is its full reply (P3). Each deadline is recorded met or missed then.
+
+        Raises:
+            KeyError: there is no such handoff.
+        """
+        with self._engine.begin() as connection:
+            current = _locked(connection, handoff_id)
+            replied = replace(_acknowledged(current, now), reply_failed=None, updated_at=now)
+            if current.state is State.WAITING:
+                replied = replace(replied, state=State.TAKEN, taken_by=staff)
+            if not holding and replied.replied_at is None:
+                met = replied.reply_met is not False and now <= replied.reply_by
+                replied = replace(replied, replied_at=now, reply_met=met)
+                if current.state in OPEN_STATES:
+                    replied = replace(replied, state=State.ANSWERED)
+            _update(connection, replied)
+            details = {"holding": holding}
+            write(connection, AuditEntry(now, staff, "reply_sent", handoff_id, details))
+        return replied
+
+    def reply_refused(self, handoff_id: str, staff: str, now: datetime, error: str) -> Handoff:
+        """The platform refused a person's reply for good: kept on the handoff and in the
+        audit for staff to see, and the handoff stays due.
+
+        Raises:
+            KeyError: there is no such handoff.
+        """
+        with self._engine.begin() as connection:
+            current = _locked(connection, handoff_id)
+            refused = replace(current, reply_failed=error, updated_at=now)
+            _update(connection, refused)
+            details = {"error": error}
+            write(connection, AuditEntry(now, staff, "reply_refused", handoff_id, details))
+        return refused
+
+    def tenant_wrote_again(
+        self, handoff_id: str, at: datetime, calendar: WorkingCalendar
+    ) -> Handoff:
+        """The tenant wrote after staff's full reply ("that didn't fix it"): the handoff
+        is due again, with new deadlines from their message `at` (working hours; an
+        urgent one on the clock), its acknowledgement and reply cleared, so it rises
+        in the queue, alerts apply and the tenant's waiting notes resume (P3). A
+        handoff not yet fully answered, or no longer open, is returned unchanged.
+
+        Raises:
+            KeyError: there is no such handoff.
+        """
+        with self._engine.begin() as connection:
+            current = _locked(connection, handoff_id)
+            if current.replied_at is None or current.state not in OPEN_STATES:
+                return current
+            if current.priority is Priority.URGENT:
+                acknowledge_by, reply_by = at + URGENT_ACKNOWLEDGE_WITHIN, at + URGENT_REPLY_WITHIN
+            else:
+                acknowledge_by = calendar.add_working_hours(at, ACKNOWLEDGE_WITHIN_HOURS)
+                reply_by = calendar.add_working_hours(at, REPLY_WITHIN_HOURS)
+            again = replace(
+                current,
+                state=State.TAKEN if current.taken_by else State.WAITING,
+                acknowledge_by=acknowledge_by,
+                reply_by=reply_by,
+                acknowledged_at=None,
+                acknowledge_met=None,
+                replied_at=None,
+                reply_met=None,
+                updated_at=at,
+            )
+            _update(connection, again)
+            details = {"previously_replied_at": _iso(current.replied_at)}
+            write(connection, AuditEntry(at, "tenant", "tenant_wrote_again", handoff_id, details))
+        return again
 
     def transfer(self, handoff_id: str, team: str, staff: str, now: datetime) -> Handoff:
         """Give an open handoff to another team, to be taken there; its deadlines stay.
@@ -479,7 +566,11 @@ class HandoffRepository:
 
         A tenant already waiting for a person who then reports an emergency is not
         left in the normal queue: the handoff takes the emergency's team, priority
-        and `summary` (if given), and its deadlines are the earlier of the two.
+        and `summary` (if given). Its acknowledgement and reply are cleared, as the
+        emergency is a new matter that nobody has answered yet: it is due again on
+        the clock, alerts apply, and met or missed is recorded for it. A deadline of
+        the old matter still ahead and earlier is kept. What was done before stays
+        in the audit.
 
         Raises:
             KeyError: there is no such handoff.
@@ -487,18 +578,39 @@ class HandoffRepository:
         with self._engine.begin() as connection:
             current = _locked(connection, handoff_id)
             fresh = plan(Reason.EMERGENCY, current.conversation, now, calendar, team)
+            waiting = current.acknowledged_at is None
+            acknowledge_by = fresh.acknowledge_by
+            if waiting and now < current.acknowledge_by < acknowledge_by:
+                acknowledge_by = current.acknowledge_by
+            reply_by = fresh.reply_by
+            if current.replied_at is None and now < current.reply_by < reply_by:
+                reply_by = current.reply_by
             raised = replace(
                 current,
                 reason=fresh.reason,
                 team=fresh.team,
                 priority=fresh.priority,
-                acknowledge_by=min(current.acknowledge_by, fresh.acknowledge_by),
-                reply_by=min(current.reply_by, fresh.reply_by),
+                state=State.TAKEN if current.state is State.ANSWERED else current.state,
+                acknowledge_by=acknowledge_by,
+                reply_by=reply_by,
+                acknowledged_at=None,
+                acknowledge_met=None,
+                replied_at=None,
+                reply_met=None,
                 updated_at=now,
                 summary=summary or current.summary,
                 needs_reply=True,
             )
             _update(connection, raised)
+            details = {
+                "from_reason": current.reason.value,
+                "from_team": current.team,
+                "previously_acknowledged_at": _iso(current.acknowledged_at),
+                "previously_replied_at": _iso(current.replied_at),
+            }
+            write(
+                connection, AuditEntry(now, "assistant", "raise_to_emergency", handoff_id, details)
+            )
         return raised
 
 
@@ -524,6 +636,7 @@ def _row(h: Handoff) -> dict:
         "replied_at": to_utc(h.replied_at) if h.replied_at else None,
         "reply_met": None if h.reply_met is None else int(h.reply_met),
         "taken_by": h.taken_by,
+        "reply_failed": h.reply_failed,
     }
 
 
@@ -553,6 +666,7 @@ def _handoff(row) -> Handoff:
         replied_at=as_aware(m["replied_at"]),
         reply_met=None if m["reply_met"] is None else bool(m["reply_met"]),
         taken_by=m["taken_by"],
+        reply_failed=m["reply_failed"],
     )
 
 
@@ -564,6 +678,10 @@ _ACTION_OF = {
     State.HANDED_BACK: "hand_back",
     State.CLOSED: "close",
 }
+
+
+def _iso(at: datetime | None) -> str | None:
+    return to_utc(at).isoformat() if at is not None else None
 
 
 def _acknowledged(handoff: Handoff, now: datetime) -> Handoff:
@@ -591,7 +709,20 @@ def _queue_order(handoff: Handoff) -> tuple:
 
 
 def _locked(connection: Connection, handoff_id: str) -> Handoff:
-    """The handoff, its row locked until the transaction ends; KeyError if none."""
+    """The handoff, its row locked until the transaction ends; KeyError if none.
+
+    The lock is taken by writing the row (to itself) before reading it: SELECT ...
+    FOR UPDATE locks the row on PostgreSQL but does nothing on SQLite, whose driver
+    begins no transaction until the first write. An UPDATE locks the row on both
+    (SQLite: the whole database), so a second mover waits here until the first
+    commits, then reads what the first wrote: two staff cannot both take a handoff,
+    nor a reply be recorded on one closed meanwhile.
+    """
+    claimed = connection.execute(
+        handoffs.update().where(handoffs.c.id == handoff_id).values(id=handoffs.c.id)
+    )
+    if claimed.rowcount == 0:
+        raise KeyError(handoff_id)
     row = connection.execute(
         select(handoffs).where(handoffs.c.id == handoff_id).with_for_update()
     ).first()

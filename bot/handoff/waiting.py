@@ -3,8 +3,9 @@
 While a tenant's handoff is open, the assistant does not answer them in any of their
 conversations: a person will. A message they send meanwhile is kept for staff, and at
 most once an hour (per tenant, across their conversations) they are told it was added
-and when the team aims to reply; out of hours, also when the team is back. Once a
-person has replied, the conversation is theirs and no note comes between. An
+and when the team aims to reply; out of hours, also when the team is back. A
+message after staff's full reply makes the handoff due again (new deadlines from it)
+and is noted the same way: the tenant is heard, not left in silence. An
 emergency still gets the contacts at once (bot/channels/dialogue.py). A handoff that
 needs no reply (a compliment passed on) neither pauses the tenant nor sends a note:
 there is nothing to wait for.
@@ -86,9 +87,14 @@ class WaitingNotes:
     def note(self, event: InboundEvent, handoff: Handoff, now: datetime) -> str | None:
         """Queue the note answering `event`, unless one for `handoff` went out in the
         last hour; returns its text when queued, else None."""
+        if handoff.replied_at is not None:
+            # Written after staff's full reply ("that didn't fix it"): due again, with
+            # new deadlines from this message, and told so like any waiting tenant.
+            handoff = self._handoffs.tenant_wrote_again(
+                handoff.id, event.sent_at or now, self._calendar
+            )
         route = reply_route(event)
         if route is None or handoff.replied_at is not None:
-            # A person has answered them: the conversation is theirs, without our notes.
             return None
         prefix = f"{KEY_PREFIX}:{handoff.id}:"
         recent = select(outbox.c.id).where(

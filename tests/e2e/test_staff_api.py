@@ -92,7 +92,11 @@ def test_staff_take_reply_and_hand_back_a_messenger_tenant(running):
     assert wait_for(lambda: reply in texts_to(platforms, psid), 30)
     [sent] = [c for c in sent_to(platforms, psid) if c.body["message"].get("text") == reply]
     assert sent.body["messaging_type"] == "RESPONSE"  # within 24 hours of the tenant
-    # The first reply by a person acknowledged the handoff, in time.
+    # The first reply by a person acknowledged the handoff, in time, once the
+    # outbox reported it sent.
+    assert wait_for(
+        lambda: api(assistant, "GET", path)[1]["deadlines"]["acknowledge"]["done_at"], 30
+    )
     status, shown = api(assistant, "GET", path)
     acknowledged = shown["deadlines"]["acknowledge"]
     assert acknowledged["done_at"] is not None and acknowledged["met"] is True

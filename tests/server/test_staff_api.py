@@ -15,7 +15,7 @@ from bot.console.tokens import TokensError, load_tokens
 from bot.events import Operation
 from bot.handoff.audit import HandoffAudit
 from bot.handoff.desk import StaffDesk
-from bot.handoff.handoffs import Conversation, Reason
+from bot.handoff.handoffs import Conversation, Reason, State
 from bot.handoff.service import HandoffService
 from bot.outbox import Author, Outbox
 from bot.platforms.x.text import weighted_length
@@ -211,6 +211,15 @@ async def test_transfer_to_a_configured_team_only(world):
 # Reply.
 
 
+def delivered(world):
+    """The platform takes every queued staff reply now, as the outbox worker reports it."""
+    from bot.handoff.desk import StaffReplyListener
+
+    listener = StaffReplyListener(world["engine"])
+    for message in world["outbox"].messages("pending"):
+        listener.sent(message, f"m-{message.id}", world["clock"].now)
+
+
 async def test_a_reply_goes_to_messenger_as_staff_and_acknowledges_the_handoff(world):
     handoff = messenger_tenant(world)
     world["clock"].now = NOW + timedelta(minutes=20)
@@ -218,6 +227,8 @@ async def test_a_reply_goes_to_messenger_as_staff_and_acknowledges_the_handoff(w
         world, "post", f"/api/handoffs/{handoff.id}/reply", json={"text": "Hi, it's Sam here."}
     )
     assert response.status == 200
+    delivered(world)
+    response = await call(world, "get", f"/api/handoffs/{handoff.id}")
     assert response.json["deadlines"]["acknowledge"] == {
         "due": handoff.acknowledge_by.astimezone(timezone.utc).isoformat(),
         "done_at": (NOW + timedelta(minutes=20)).isoformat(),
@@ -267,6 +278,8 @@ async def test_a_holding_message_acknowledges_but_leaves_the_reply_due(world):
         f"/api/handoffs/{handoff.id}/reply",
         json={"text": "We're looking into it", "holding": True},
     )
+    delivered(world)
+    response = await call(world, "get", f"/api/handoffs/{handoff.id}")
     assert response.json["deadlines"]["acknowledge"]["met"] is True
     assert response.json["deadlines"]["reply"]["done_at"] is None
     assert response.json["due"] == handoff.reply_by.astimezone(timezone.utc).isoformat()
@@ -369,14 +382,35 @@ async def test_a_reply_on_x_is_counted_as_x_counts_it_so_a_long_link_fits_a_post
     ]
 
 
-async def test_a_reply_on_x_longer_than_a_post_is_refused_with_its_weighted_length(world):
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a" * 250 + " more at " + LONG_LINK,  # 282 on X: too long for a post
+        "I've booked the plumber for Thursday; call Sam on 07700 900123 if it's not fixed",
+    ],
+)
+async def test_a_reply_on_x_that_cannot_be_posted_goes_by_dm_with_a_short_public_fallback(
+    world, text
+):
     handoff = x_public_tenant(world)
-    text = "a" * 250 + " more at " + LONG_LINK  # 250 + 9 + 23 = 282 on X
-    assert weighted_length(text) == 282
     response = await call(world, "post", f"/api/handoffs/{handoff.id}/reply", json={"text": text})
-    assert response.status == 422
-    error = response.json["error"]
-    assert "282" in error and "280" in error and "links count 23" in error
+    assert response.status == 200, response.json
+    [sent] = world["outbox"].messages()
+    assert (sent.operation, sent.target, sent.text) == (Operation.X_DM, "u-5", text)
+    # Their DMs closed: a short post under theirs asks them to open them, with no
+    # personal details and not the long text.
+    [fallback] = sent.fallback
+    assert (fallback.operation, fallback.target) == (Operation.X_REPLY, "t-9")
+    assert fallback.text and "DM" in fallback.text and weighted_length(fallback.text) <= 280
+    assert "07700" not in fallback.text and fallback.text != text
+
+
+async def test_a_reply_on_x_longer_than_a_dm_is_refused(world):
+    handoff = x_public_tenant(world)
+    response = await call(
+        world, "post", f"/api/handoffs/{handoff.id}/reply", json={"text": "a" * 10_001}
+    )
+    assert response.status == 422 and "10000" in response.json["error"]
     assert world["outbox"].messages() == []
 
 
@@ -473,3 +507,135 @@ def test_the_server_refuses_to_start_without_its_tokens_and_says_which(tmp_path,
     )
     assert started.returncode == 2
     assert "cannot start" in started.stderr and says in started.stderr
+
+
+# Two staff at once, and a handoff that changes while a reply is made.
+
+
+def test_two_staff_taking_at_once_one_gets_it_and_the_other_is_told_who(world, monkeypatch):
+    import threading
+
+    from bot.handoff import handoffs as records
+    from bot.handoff.handoffs import TransitionError
+
+    handoff = messenger_tenant(world)
+    desk = StaffDesk(world["engine"], world["outbox"], world["rasa"], TEAMS)
+    both_read = threading.Barrier(2)
+    read = records._locked
+
+    def read_then_wait(connection, handoff_id):
+        # Each take reads the handoff, then waits (up to a second) for the other to
+        # read it too: the window in which both could see it waiting.
+        found = read(connection, handoff_id)
+        try:
+            both_read.wait(timeout=1)
+        except threading.BrokenBarrierError:
+            pass
+        return found
+
+    monkeypatch.setattr(records, "_locked", read_then_wait)
+    results = {}
+
+    def take(staff):
+        try:
+            results[staff] = desk.take(staff, handoff.id, NOW).taken_by
+        except TransitionError as error:
+            results[staff] = error
+
+    threads = [threading.Thread(target=take, args=(staff,)) for staff in ("Sam", "Priya")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    [winner] = [staff for staff, result in results.items() if isinstance(result, str)]
+    [loser] = [staff for staff in results if staff != winner]
+    assert results[winner] == winner
+    assert f"already taken by {winner}" in str(results[loser])
+    assert world["service"].repository.get(handoff.id).taken_by == winner
+    takes = [e.staff for e in world["audit"].entries(handoff.id) if e.action == "take"]
+    assert takes == [winner]
+
+
+async def test_a_reply_to_a_handoff_closed_meanwhile_is_neither_sent_nor_kept(world):
+    handoff = messenger_tenant(world)
+    rasa, repository = world["rasa"], world["service"].repository
+    read = rasa.tracker
+
+    def closed_by_a_colleague_while_read(conversation_id):
+        # Priya closes the handoff while the reply's route is being worked out.
+        if repository.get(handoff.id).state.value != "closed":
+            repository.move(handoff.id, State.CLOSED, NOW, staff="Priya")
+        return read(conversation_id)
+
+    rasa.tracker = closed_by_a_colleague_while_read
+    response = await call(world, "post", f"/api/handoffs/{handoff.id}/reply", json={"text": "Hi"})
+    assert response.status == 409 and "closed" in response.json["error"]
+    assert world["outbox"].messages() == []
+    events = rasa.trackers["facebook-private-psid-1"]["events"]
+    assert not [e for e in events if e["event"] == "bot"]
+
+
+# A reply counts when the platform takes it.
+
+
+async def test_a_reply_acknowledges_when_sent_and_one_refused_for_good_leaves_it_due(world):
+    from bot.handoff.desk import StaffReplyListener
+    from bot.outbox import PlatformError
+
+    listener = StaffReplyListener(world["engine"])
+    repository = world["service"].repository
+    handoff = messenger_tenant(world)
+    queued = await call(world, "post", f"/api/handoffs/{handoff.id}/reply", json={"text": "Hi"})
+    assert queued.status == 200
+    # Queued, not yet sent: nothing is acknowledged, it is still due.
+    assert queued.json["deadlines"]["acknowledge"]["done_at"] is None
+    assert queued.json["due"] == handoff.acknowledge_by.astimezone(timezone.utc).isoformat()
+    [message] = world["outbox"].messages()
+    listener.refused(message, PlatformError("(#10) outside the allowed window", False), NOW)
+    refused = repository.get(handoff.id)
+    assert refused.acknowledged_at is None and refused.replied_at is None
+    assert refused.due == handoff.acknowledge_by
+    shown = await call(world, "get", f"/api/handoffs/{handoff.id}")
+    assert "outside the allowed window" in shown.json["reply_failed"]
+    [failed] = [e for e in world["audit"].entries(handoff.id) if e.action == "reply_refused"]
+    assert failed.staff == "Sam" and "outside the allowed window" in failed.details["error"]
+
+    world["clock"].now = NOW + timedelta(minutes=10)
+    again = await call(world, "post", f"/api/handoffs/{handoff.id}/reply", json={"text": "Hi!"})
+    assert again.status == 200
+    message = world["outbox"].messages()[-1]
+    listener.sent(message, "m-1", NOW + timedelta(minutes=11))
+    sent = await call(world, "get", f"/api/handoffs/{handoff.id}")
+    assert (
+        sent.json["deadlines"]["acknowledge"]["done_at"]
+        == (NOW + timedelta(minutes=11)).isoformat()
+    )
+    assert sent.json["deadlines"]["reply"]["met"] is True
+    assert (sent.json["state"], sent.json["reply_failed"]) == ("answered", None)
+
+
+async def test_a_commenter_whose_messenger_is_past_seven_days_is_answered_under_their_comment(
+    world,
+):
+    public, private = "facebook-public-commenter-4", "facebook-private-psid-4"
+    world["rasa"].tenant_wrote(private, "old question", NOW - timedelta(days=8))
+    world["rasa"].tenant_wrote(public, "still waiting", NOW - timedelta(hours=1), comment_id="c-4")
+    with world["engine"].begin() as connection:
+        connection.execute(
+            insert(linked_accounts).values(
+                platform="facebook", public_id="commenter-4", private_id="psid-4"
+            )
+        )
+    handoff = world["service"].open(
+        Reason.NEGATIVE_PUBLIC_COMMENT,
+        Conversation(public, "facebook", "public", "commenter-4"),
+        NOW - timedelta(hours=1),
+    )
+    response = await call(world, "post", f"/api/handoffs/{handoff.id}/reply", json={"text": "Hi"})
+    assert response.status == 200, response.json
+    [sent] = world["outbox"].messages()
+    assert (sent.operation, sent.target, sent.conversation_id) == (
+        Operation.PUBLIC_REPLY,
+        "c-4",
+        public,
+    )

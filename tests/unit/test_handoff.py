@@ -127,3 +127,29 @@ def test_impossible_moves_are_refused(repository, path, refused):
 def test_moving_an_unknown_handoff_is_a_key_error(repository):
     with pytest.raises(KeyError):
         repository.move("missing", State.TAKEN, uk(2026, 11, 23, 12))
+
+
+def test_an_answered_tenant_who_then_reports_an_emergency_is_due_again_on_the_clock(
+    repository, tmp_path
+):
+    from datetime import timedelta
+
+    from bot.handoff.audit import HandoffAudit
+
+    opened = uk(2026, 11, 23, 10, 0)  # a Monday, in hours
+    handoff = repository.add(plan(Reason.COMPLAINT, CONVERSATION, opened, CALENDAR, "Comms"))
+    repository.reply_sent(handoff.id, "Sam", uk(2026, 11, 23, 10, 30), False)
+    # That evening, a gas leak: the old acknowledgement and reply answer nothing of it.
+    gas = uk(2026, 11, 23, 20, 0)
+    raised = repository.raise_to_emergency(handoff.id, gas, CALENDAR, "Repairs")
+    assert (raised.acknowledged_at, raised.acknowledge_met) == (None, None)
+    assert (raised.replied_at, raised.reply_met) == (None, None)
+    assert raised.due == gas + timedelta(minutes=30)
+    assert raised.state is not State.ANSWERED
+    assert repository.get(handoff.id) == raised
+    [breach] = repository.record_missed(gas + timedelta(minutes=31))
+    assert (breach.handoff.id, breach.deadline) == (handoff.id, "acknowledge")
+    # What was done before stays in the audit.
+    audit = HandoffAudit(repository._engine).entries(handoff.id)
+    [entry] = [e for e in audit if e.action == "raise_to_emergency"]
+    assert entry.details["previously_acknowledged_at"].startswith("2026-11-23T10:30")

@@ -78,7 +78,7 @@ def test_an_emergency_raised_out_of_hours_brings_the_deadlines_forward(service):
 def test_the_first_reply_in_time_acknowledges_and_meets_both_deadlines(service):
     handoff = service.open(Reason.COMPLAINT, tenant(), MONDAY_TEN)
     at = MONDAY_TEN + timedelta(minutes=40)
-    replied = service.repository.record_reply(handoff.id, "Sam", at, holding=False, details={})
+    replied = service.repository.reply_sent(handoff.id, "Sam", at, holding=False)
     stored = service.repository.get(handoff.id)
     assert stored == replied
     assert (stored.acknowledged_at, stored.acknowledge_met) == (at, True)
@@ -90,11 +90,11 @@ def test_a_holding_message_acknowledges_but_is_not_the_full_reply(service):
     """P3: where a query needs investigating, a holding message is sent."""
     handoff = service.open(Reason.COMPLAINT, tenant(), MONDAY_TEN)
     hold_at, full_at = MONDAY_TEN + timedelta(hours=1), MONDAY_TEN + timedelta(hours=5)
-    service.repository.record_reply(handoff.id, "Sam", hold_at, holding=True, details={})
+    service.repository.reply_sent(handoff.id, "Sam", hold_at, holding=True)
     held = service.repository.get(handoff.id)
     assert (held.acknowledged_at, held.acknowledge_met, held.replied_at) == (hold_at, True, None)
     assert held.state is State.TAKEN
-    service.repository.record_reply(handoff.id, "Sam", full_at, holding=False, details={})
+    service.repository.reply_sent(handoff.id, "Sam", full_at, holding=False)
     done = service.repository.get(handoff.id)
     # Acknowledged once, at the holding message; the full reply came an hour late.
     assert (done.acknowledged_at, done.replied_at, done.reply_met) == (hold_at, full_at, False)
@@ -115,7 +115,7 @@ def test_a_passed_deadline_is_recorded_missed_once_when_noticed(service):
     assert late.deadline == "reply"
     # A late reply is recorded with its time; the deadlines stay missed.
     at = MONDAY_TEN + timedelta(hours=6)
-    service.repository.record_reply(handoff.id, "Sam", at, holding=False, details={})
+    service.repository.reply_sent(handoff.id, "Sam", at, holding=False)
     stored = service.repository.get(handoff.id)
     assert (stored.acknowledged_at, stored.acknowledge_met) == (at, False)
     assert (stored.replied_at, stored.reply_met) == (at, False)
@@ -150,12 +150,12 @@ def test_an_unread_compliment_still_misses_its_acknowledgement(service):
 def test_the_queue_puts_emergencies_on_top_then_what_is_due_first(service):
     friday = uk(2026, 11, 20, 16, 0)
     answered = service.open(Reason.COMPLAINT, tenant("answered"), friday)
-    service.repository.record_reply(answered.id, "Sam", friday, holding=False, details={})
+    service.repository.reply_sent(answered.id, "Sam", friday, holding=False)
     later = service.open(Reason.COMPLAINT, tenant("later"), MONDAY_TEN)
     earlier = service.open(Reason.REQUEST_HUMAN, tenant("earlier"), friday)
     acknowledged = service.open(Reason.COMPLAINT, tenant("acknowledged"), friday)
     # Acknowledged on Friday, its full reply is due Monday 11am: before `later`'s 12pm.
-    service.repository.record_reply(acknowledged.id, "Sam", friday, holding=True, details={})
+    service.repository.reply_sent(acknowledged.id, "Sam", friday, holding=True)
     urgent = service.open(Reason.EMERGENCY, tenant("urgent"), MONDAY_TEN + timedelta(hours=1))
     order = [h.id for h in service.repository.queue()]
     assert order == [urgent.id, earlier.id, acknowledged.id, later.id, answered.id]

@@ -211,14 +211,32 @@ def test_past_the_reply_by_time_the_note_promises_no_time_gone_by(engine, waitin
     )
 
 
-def test_once_a_person_has_replied_no_note_comes_between(engine, waiting):
+def test_a_tenant_writing_after_the_full_reply_is_due_again_and_told(engine, waiting):
+    """ "That didn't fix it", after staff's full reply: heard, not left in silence."""
     notes_, outbox = waiting
+    repository = HandoffRepository(engine)
     handoff = handed_over(engine, PUBLIC, at=uk(2026, 11, 23, 10, 0))
-    replied = HandoffRepository(engine).record_reply(
-        handoff.id, "Sam", uk(2026, 11, 23, 10, 20), holding=False, details={}
+    replied = repository.reply_sent(handoff.id, "Sam", uk(2026, 11, 23, 10, 20), holding=False)
+    assert replied.due is None
+    wrote = uk(2026, 11, 23, 15, 0)  # a Monday, in hours
+    said = notes_.note(dm("that didn't fix it", at=wrote), replied, wrote)
+    again = repository.get(handoff.id)
+    # New deadlines from their message, in working hours: 2 and 4 working hours on.
+    assert (again.acknowledge_by, again.reply_by) == (
+        CALENDAR.add_working_hours(wrote, 2),
+        CALENDAR.add_working_hours(wrote, 4),
     )
-    assert notes_.note(dm(), replied, uk(2026, 11, 23, 10, 30)) is None
-    assert notes(outbox) == []
+    assert (again.acknowledged_at, again.replied_at, again.due) == (
+        None,
+        None,
+        again.acknowledge_by,
+    )
+    assert again.state.value != "answered"
+    assert said is not None and "added your message" in said
+    assert [m.text for m in outbox.messages()] == [said]
+    # Missed again if nobody answers, so the team is alerted.
+    [breach] = repository.record_missed(again.acknowledge_by + timedelta(minutes=1))
+    assert breach.deadline == "acknowledge"
 
 
 def test_a_handoff_that_needs_no_reply_keeps_no_one_waiting(engine, waiting):
