@@ -150,9 +150,13 @@ def test_opening_hours_state_p1_from_the_configuration(tenant):
     assert "bank holidays" in reply
 
 
-def test_a_repair_is_checked_for_an_emergency_then_pointed_to_reporting(tenant):
+def test_a_repair_in_private_is_checked_for_an_emergency_then_triaged(tenant):
     assert "emergency" in tenant.says("the radiator in my back bedroom has gone cold")
-    assert ASSOCIATION.pages["report_repair"] in tenant.says("no it isnt")
+    reply = tenant.says("no it isnt")
+    assert "four quick questions so our Repairs team has what they need" in reply
+    assert reply.endswith(
+        "What's wrong? Tell me in a few words, for example: the kitchen tap drips all the time."
+    )
 
 
 def test_rent_balance_asks_for_a_security_check_and_discloses_nothing(tenant):

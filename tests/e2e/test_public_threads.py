@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from bot.association import load_association
+from bot.handoff.conversations import RasaConversations
 from bot.handoff.handoffs import HandoffRepository, Reason
 from bot.platforms.limits import X_POST
 from bot.store import connect
@@ -141,14 +142,22 @@ def store(assistant):
 
 def test_a_comment_with_a_phone_number_is_hidden_explained_privately_and_deleted(running):
     assistant, platforms, _ = running
-    author, cid = comment(running, "boiler broken again, ring me on 07700 900123 after 3")
+    # A number of this comment's own (the 07700 900xxx range is kept for drama): other
+    # tests' tenants may give theirs in private, where the conversation keeps it.
+    phone = f"07700 {900000 + uuid.uuid4().int % 1000}"
+    author, cid = comment(running, f"boiler broken again, ring me on {phone} after 3")
     exactly(platforms, [cid, author], [("hide", cid), ("private_reply", cid), ("delete", cid)])
     private = text_of(platforms, "private_reply", cid)
     assert "included a phone number" in private and "07700" not in private
-    # Neither the conversation nor the store keeps the number.
+    # The conversation keeps the comment for staff, masked; neither it nor the store
+    # keeps the number.
+    rasa = RasaConversations(assistant.rasa_url, assistant.api_token)
+    events = rasa.tracker(f"facebook-public-{author}")["events"]
+    kept = [e["text"] for e in events if e["event"] == "user"]
+    assert len(kept) == 1 and kept[0].startswith("boiler broken again, ring me on"), kept
     project_store = Path(assistant.extra_env["DATABASE_URL"].removeprefix("sqlite:///"))
     for path in (assistant.tracker_db, project_store):
-        assert b"07700 900123" not in path.read_bytes()
+        assert phone.encode() not in path.read_bytes()
 
 
 def test_an_x_mention_with_details_that_cannot_be_hidden_is_asked_to_be_deleted(running):

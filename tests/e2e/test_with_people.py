@@ -76,7 +76,9 @@ def handoffs(assistant):
 
 
 @pytest.mark.parametrize("platform", ["facebook", "twitter"])
-def test_a_slash_command_typed_by_a_tenant_is_read_as_words(running, platform):
+def test_a_slash_command_typed_by_a_tenant_is_read_as_words_and_gets_only_the_waiting_note(
+    running, platform
+):
     assistant, platforms, _ = running
     tenant = Tenant(assistant, platforms, platform)
     tenant.hand_over()
@@ -91,7 +93,10 @@ def test_a_slash_command_typed_by_a_tenant_is_read_as_words(running, platform):
     written = lambda: [text.strip() for text in tenant.written()[-len(typed) :]]  # noqa: E731
     assert wait_for(lambda: written() == typed_trimmed, 60), tenant.written()
     time.sleep(3)
-    assert len(tenant.heard()) == told, tenant.heard()[told:]
+    # No command answered or obeyed: what the tenant hears is the one waiting note (at
+    # most once an hour), and the conversation stays with people.
+    [note] = tenant.heard()[told:]
+    assert note.startswith("Thanks, I've added your message for our team."), note
     assert tenant.paused()
     assert handoffs(assistant).open_for(tenant.conversation) is not None
 
@@ -108,13 +113,22 @@ def test_an_emergency_while_with_people_gets_the_contacts_at_once_and_an_urgent_
     assert before.priority is Priority.NORMAL
     told = len(tenant.heard())
 
+    # A message that is not an emergency is kept for staff: the tenant gets the note.
     tenant.says("my boiler is broken")
     assert wait_for(lambda: "my boiler is broken" in tenant.written(), 60)
+    assert wait_for(lambda: len(tenant.heard()) > told, 60)
+    time.sleep(3)
+    [note] = tenant.heard()[told:]
+    assert note.startswith("Thanks, I've added your message for our team.")
+    told = len(tenant.heard())
+
+    # The emergency gets the contacts first and the urgent raise, never the note instead.
     tenant.says("i can smell gas really strongly in my kitchen")
     assert wait_for(lambda: len(tenant.heard()) > told, 60)
     time.sleep(3)
     new = tenant.heard()[told:]
     assert "This sounds like an emergency" in new[0]
+    assert not any("added your message" in t for t in new)
     assert any("urgent" in t for t in new[1:])
     assert not any("boiler" in t.lower() for t in new)
     after = handoffs(assistant).open_for(tenant.conversation)
