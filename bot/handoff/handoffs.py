@@ -402,9 +402,7 @@ class HandoffRepository:
             TransitionError: the handoff is handed back or closed.
         """
         with self._engine.begin() as connection:
-            current = _locked(connection, handoff_id)
-            if current.state not in OPEN_STATES:
-                raise TransitionError(f"a {current.state.value} handoff cannot be replied to")
+            current = _locked_open(connection, handoff_id, "be replied to")
             if send is not None:
                 send(connection)
             replied = replace(
@@ -503,9 +501,7 @@ class HandoffRepository:
             TransitionError: the handoff is handed back or closed.
         """
         with self._engine.begin() as connection:
-            current = _locked(connection, handoff_id)
-            if current.state not in OPEN_STATES:
-                raise TransitionError(f"a {current.state.value} handoff cannot be transferred")
+            current = _locked_open(connection, handoff_id, "be transferred")
             moved = replace(current, team=team, state=State.WAITING, taken_by=None, updated_at=now)
             _update(connection, moved)
             details = {"from": current.team, "to": team}
@@ -706,6 +702,15 @@ def _queue_order(handoff: Handoff) -> tuple:
         to_utc(due or handoff.created_at),
         to_utc(handoff.created_at),
     )
+
+
+def _locked_open(connection: Connection, handoff_id: str, to: str) -> Handoff:
+    """The open handoff, locked as `_locked` locks it; TransitionError if it is handed
+    back or closed (`to` says what it cannot: "be transferred")."""
+    current = _locked(connection, handoff_id)
+    if current.state not in OPEN_STATES:
+        raise TransitionError(f"a {current.state.value} handoff cannot {to}")
+    return current
 
 
 def _locked(connection: Connection, handoff_id: str) -> Handoff:
