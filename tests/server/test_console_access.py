@@ -270,6 +270,18 @@ async def test_the_sign_in_form_without_its_token_is_refused(world):
     assert response.status == 403 and "console_session" not in stranger.cookies
 
 
+async def test_a_second_sign_in_page_leaves_the_open_form_working(world):
+    # Another tab, or a request of the browser's own (its icon) sent to sign in too.
+    browser = Browser(world["app"])
+    first = csrf_in((await browser.get("/login")).text)
+    await browser.get("/favicon.ico")
+    await browser.get("/login")
+    response = await browser.post(
+        "/login", data={"csrf_token": first, "name": "Ann", "password": ADMIN_PASSWORD}
+    )
+    assert response.status == 303 and "console_session" in browser.cookies
+
+
 # Roles.
 
 
