@@ -349,7 +349,7 @@ async def test_take(world):
     page = await sam.get(response.headers["location"])
     assert "You took this conversation." in page.text and "Taken, by Sam" in page.text
     assert ids_in((await sam.get("/queue")).text) == [handoff.id]
-    assert "<td>Sam</td>" in (await sam.get("/queue")).text
+    assert '<td data-label="Taken by">Sam</td>' in (await sam.get("/queue")).text
     # Someone else of the team is told who has it.
     ada = await sign_in(world, "Ada")
     again = await ada.post(f"/conversations/{handoff.id}/take")
