@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import ipaddress
+import re
 import secrets
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
@@ -468,7 +469,10 @@ def pages(console: Console) -> Blueprint:
     def _login_page(
         request: Request, next_path: str, error: str | None = None, status: int = 200
     ) -> HTTPResponse:
-        token = secrets.token_urlsafe(32)
+        # The form already open elsewhere (another tab; the page the browser's own
+        # favicon request is sent to) keeps working: its cookie's token is reused.
+        kept = request.cookies.get(LOGIN_CSRF_COOKIE) or ""
+        token = kept if re.fullmatch(r"[A-Za-z0-9_-]{43}", kept) else secrets.token_urlsafe(32)
         response = console.render(
             request,
             "login.html",
