@@ -345,9 +345,8 @@ async def test_the_dashboard_shows_each_chart_with_its_text_alternative(world):
         assert len(image.group(1)) > 40  # a sentence that says what it shows
         assert f'data-chart="{name}"' in page.text
     text = page.text
-    assert (
-        "5 messages, 4 in monitoring hours and 1 outside them"
-    )  # Tuesday 05:00 UTC is out of hours in text
+    # Tuesday 05:00 UTC is out of hours.
+    assert "5 messages, 4 in monitoring hours and 1 outside them" in text
     assert "against the monitoring window (Monday to Friday, 9am to 5pm" in text
     assert '<th scope="row">request human</th>' in text  # the handoffs' table
     assert "ask_rent_balance (2)" in text  # the intents' alternative names the top ones
