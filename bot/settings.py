@@ -111,6 +111,9 @@ class Settings:
     alert_webhooks: Mapping[str, str] = field(default_factory=dict)
     # Tests only: the servers' clock starts here (bot/clock.py).
     fake_now: datetime | None = None
+    # The endpoints file the Rasa server runs with: the console's dashboard reads its
+    # tracker store (read-only) for intents and fallbacks.
+    endpoints_file: Path = PROJECT_ROOT / "endpoints.yml"
 
     @classmethod
     def from_env(
@@ -174,6 +177,7 @@ class Settings:
                 k: v for k, v in values.items() if k.startswith("ALERT_WEBHOOK_") and v
             },
             fake_now=_instant(values.get("ASSISTANT_FAKE_NOW"), "ASSISTANT_FAKE_NOW"),
+            endpoints_file=_path(values.get("ENDPOINTS_FILE"), cls.endpoints_file),
         )
 
 
