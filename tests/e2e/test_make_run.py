@@ -263,7 +263,8 @@ def test_the_console_asks_for_a_sign_in_and_the_first_admin_account_signs_in(run
         browser.open(f"{address}/login", data=body, timeout=10)
     assert signed_in.value.code == 303 and signed_in.value.headers["Location"] == "/accounts"
     with browser.open(f"{address}/accounts", timeout=10) as page:
-        assert "Signed in as <strong>admin</strong>" in page.read().decode()
+        text = re.sub(r"<[^>]+>", "", page.read().decode())
+        assert "Signed in as admin (Admin)" in " ".join(text.split())
 
 
 def test_in_sandbox_mode_the_sandbox_page_shows_the_four_panes(run):
