@@ -134,9 +134,12 @@ def test_it_prints_where_it_listens_and_how_to_talk_to_it(run):
     assert "make chat" in output
     # The REST channel is on for local chat, and it says so.
     assert "REST channel:   on, for local chat" in output
-    # No platform secrets in this environment: both channels say they are off, and why.
-    assert "Facebook:       off (set FACEBOOK_APP_SECRET" in output
-    assert "X:              off (set TWITTER_CONSUMER_KEY" in output
+    # No platform secrets in this environment: it starts in sandbox mode, and says so,
+    # with the sandbox's address; both channels are played by the sandbox.
+    assert "Sandbox mode: no Facebook or X credentials are set" in output
+    assert f"Sandbox:        http://127.0.0.1:{run.console_port}/sandbox" in output
+    assert "Facebook:       on, played by the sandbox (no real platform)" in output
+    assert "X:              on, played by the sandbox (no real platform)" in output
 
 
 def test_greeting_names_the_association_from_its_configuration(tenant):
@@ -262,6 +265,27 @@ def test_the_console_asks_for_a_sign_in_and_the_first_admin_account_signs_in(run
     with browser.open(f"{address}/accounts", timeout=10) as page:
         text = re.sub(r"<[^>]+>", "", page.read().decode())
         assert "Signed in as admin (Admin)" in " ".join(text.split())
+
+
+def test_in_sandbox_mode_the_sandbox_page_shows_the_four_panes(run):
+    address = f"http://127.0.0.1:{run.console_port}"
+    jar = http.cookiejar.CookieJar()
+    browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    with browser.open(f"{address}/login", timeout=10) as form:
+        token = re.search(r'name="csrf_token" value="([^"]+)"', form.read().decode()).group(1)
+    lines = run.admin_password_file.read_text().splitlines()
+    password = next(line for line in lines if not line.startswith("#"))
+    body = urllib.parse.urlencode(
+        {"csrf_token": token, "name": "admin", "password": password, "next": "/sandbox"}
+    ).encode()
+    with browser.open(f"{address}/login", data=body, timeout=10) as page:
+        shown = page.read().decode()
+    assert re.findall(r'data-pane="([\w-]+)"', shown) == [
+        "facebook",
+        "messenger",
+        "x-timeline",
+        "x-dms",
+    ]
 
 
 def test_ctrl_c_stops_both_servers(run):

@@ -33,7 +33,7 @@ LAYERS = (
     ),
     ("bot.alerts",),
     ("bot.screening", "bot.feedback"),
-    ("bot.channels", "bot.console"),
+    ("bot.channels", "bot.console", "bot.sandbox"),
 )
 # What the thin actions may reach, besides the two lowest layers.
 ACTIONS_MAY_IMPORT = (
