@@ -47,7 +47,7 @@ def compose(kind: AlertKind, handoff: Handoff, zone: ZoneInfo, console_url: str 
         f"Handoff: {handoff.id}",
     ]
     if console_url:
-        lines.append(f"Open it: {console_url.rstrip('/')}/handoffs/{handoff.id}")
+        lines.append(f"Open it: {console_url.rstrip('/')}/conversations/{handoff.id}")
     deadline = handoff.acknowledge_by.astimezone(zone)
     lines += [
         f"Reason: {reason}",

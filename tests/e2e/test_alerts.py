@@ -65,7 +65,7 @@ def test_an_out_of_hours_emergency_emails_the_on_call_address(running):
     assert abs(handoff.created_at - SATURDAY_NIGHT) < timedelta(minutes=10)
 
     text = f"{mail['Subject']}\n{mail.get_content()}"
-    assert f"{CONSOLE}/handoffs/{handoff.id}" in text
+    assert f"{CONSOLE}/conversations/{handoff.id}" in text
     assert "Urgent handoff" in mail["Subject"] and "emergency" in text and "Repairs" in text
     for personal in (PHONE, "900123", "ceiling", "flat above", psid):
         assert personal not in text

@@ -331,7 +331,7 @@ def command_line(pid):
 
 def test_sigterm_to_make_run_stops_both_servers_within_seconds(tmp_path):
     """As systemd or a container runtime stops a service: SIGTERM to the main process."""
-    run = MakeRun(f"sqlite:///{tmp_path / 'assistant.db'}")
+    run = MakeRun(f"sqlite:///{tmp_path / 'assistant.db'}", str(tmp_path / "admin-password"))
     started = descendants(run.process.pid)
     try:
         servers = [pid for pid in started if " run " in f"{command_line(pid)} "]
@@ -394,7 +394,7 @@ def test_sigterm_while_make_run_trains_stops_the_training(tmp_path):
 
 def test_when_the_supervisor_is_killed_outright_the_servers_stop_too(tmp_path):
     """SIGKILL (or the out-of-memory killer) leaves the supervisor no time to stop them."""
-    run = MakeRun(f"sqlite:///{tmp_path / 'assistant.db'}")
+    run = MakeRun(f"sqlite:///{tmp_path / 'assistant.db'}", str(tmp_path / "admin-password"))
     started = descendants(run.process.pid)
     try:
         [supervisor] = [pid for pid in started if "scripts/run.py" in command_line(pid)]

@@ -124,7 +124,7 @@ def test_an_alert_names_the_handoff_and_nothing_of_the_tenant(alerting):
     [mail] = inbox.to(ON_CALL[0])
     [post] = hook_a.posts
     for text in (mail["Subject"] + "\n" + mail.get_content(), post["text"]):
-        assert f"{CONSOLE}/handoffs/{handoff.id}" in text
+        assert f"{CONSOLE}/conversations/{handoff.id}" in text
         assert "emergency" in text and "Repairs" in text and "urgent" in text
         assert "Acknowledge by:" in text
         for personal in ("07700", "900123", "Sarah", "Okafor", "ceiling", PSID, "facebook"):
