@@ -88,6 +88,11 @@ _TEAMS = {
 }
 
 
+# Who answers for the association's accounts: reads the moderation log and undoes what
+# moderation did, and sends again or dismisses the calls the platforms refused (admin too).
+ACCOUNT_KEEPERS = (Role.COMMUNICATIONS, Role.CUSTOMER_EXPERIENCE)
+
+
 @dataclass(frozen=True)
 class StaffMember:
     """A signed-in member of staff."""
@@ -104,6 +109,10 @@ class StaffMember:
     def is_admin(self) -> bool:
         """Whether they manage accounts and see every team."""
         return self.role is Role.ADMIN
+
+    def has(self, *roles: Role) -> bool:
+        """Whether their role is one of `roles` (admin has every role)."""
+        return self.is_admin or self.role in roles
 
     def sees(self, team: str) -> bool:
         """Whether `team`'s queue and conversations are theirs to see."""

@@ -18,12 +18,11 @@ from typing import List
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
-from bot.console.accounts import Role
+from bot.console.accounts import ACCOUNT_KEEPERS
 from bot.console.web import Console, require_role, see_other
 from bot.events import Operation
 from bot.outbox import DEAD, DISMISSED, Outbound, Outbox, Unsealable
 
-SENDERS = (Role.COMMUNICATIONS, Role.CUSTOMER_EXPERIENCE)
 # How many dismissed letters the page lists, the latest first.
 DISMISSED_SHOWN = 50
 
@@ -80,7 +79,7 @@ def routes(console: Console) -> Blueprint:
 
     @bp.get("/outbox")
     async def dead_letters(request: Request) -> HTTPResponse:
-        require_role(request, *SENDERS)
+        require_role(request, *ACCOUNT_KEEPERS)
         dead, dismissed = await console.run(letters)
         return console.render(
             request,
@@ -92,7 +91,7 @@ def routes(console: Console) -> Blueprint:
 
     @bp.post("/outbox/<message_id:int>/send-again")
     async def send_again(request: Request, message_id: int) -> HTTPResponse:
-        staff = require_role(request, *SENDERS)
+        staff = require_role(request, *ACCOUNT_KEEPERS)
         try:
             queued = await console.run(outbox.send_again, message_id, console.clock())
         except Unsealable:
@@ -114,7 +113,7 @@ def routes(console: Console) -> Blueprint:
 
     @bp.post("/outbox/<message_id:int>/dismiss")
     async def dismiss(request: Request, message_id: int) -> HTTPResponse:
-        staff = require_role(request, *SENDERS)
+        staff = require_role(request, *ACCOUNT_KEEPERS)
         done = await console.run(outbox.dismiss, message_id, console.clock())
         if not done:
             await console.flash(request, f"Message {message_id} is not a dead letter (any more).")

@@ -19,7 +19,7 @@ from typing import List
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
-from bot.console.accounts import Role
+from bot.console.accounts import ACCOUNT_KEEPERS
 from bot.console.web import Console, require_role, see_other
 from bot.events import Platform
 from bot.moderation.log import (
@@ -34,8 +34,6 @@ from bot.moderation.log import (
 )
 from bot.outbox import Outbox
 
-# Who may read the log and undo what moderation did.
-MODERATORS = (Role.COMMUNICATIONS, Role.CUSTOMER_EXPERIENCE)
 SHOWN = 200
 
 # What a button says for each action it undoes.
@@ -112,7 +110,7 @@ def routes(console: Console) -> Blueprint:
 
     @bp.get("/moderation")
     async def moderation(request: Request) -> HTTPResponse:
-        require_role(request, *MODERATORS)
+        require_role(request, *ACCOUNT_KEEPERS)
         platform = request.args.get("platform") or None
         action = request.args.get("action") or None
         platform = platform if platform in platforms else None
@@ -133,7 +131,7 @@ def routes(console: Console) -> Blueprint:
 
     @bp.post("/moderation/<entry_id:int>/undo")
     async def undo(request: Request, entry_id: int) -> HTTPResponse:
-        staff = require_role(request, *MODERATORS)
+        staff = require_role(request, *ACCOUNT_KEEPERS)
         back = _back(request)
         try:
             entry = await console.run(log.undo, entry_id, staff.name, console.clock())

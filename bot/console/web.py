@@ -39,6 +39,7 @@ from sanic.response import HTTPResponse, html, redirect
 from sqlalchemy.engine import Engine
 
 from bot.console.accounts import (
+    ACCOUNT_KEEPERS,
     MIN_PASSWORD_LENGTH,
     AccountError,
     LoginRefused,
@@ -179,12 +180,10 @@ class Console:
         Audit for admin only."""
         if staff is None:
             return []
-        items = [
-            ("Queue", "/queue"),
-            ("Moderation", "/moderation"),
-            ("Outbox", "/outbox"),
-            ("Dashboard", "/dashboard"),
-        ]
+        items = [("Queue", "/queue")]
+        if staff.has(*ACCOUNT_KEEPERS):
+            items += [("Moderation", "/moderation"), ("Outbox", "/outbox")]
+        items.append(("Dashboard", "/dashboard"))
         if self.sandbox is not None:
             items.append(("Sandbox", "/sandbox"))
         if staff.is_admin:
@@ -244,7 +243,7 @@ def require_role(request: Request, *roles: Role) -> StaffMember:
         NotAllowed: answered with a 403 page.
     """
     staff = staff_of(request)
-    if staff.is_admin or staff.role in roles:
+    if staff.has(*roles):
         return staff
     raise NotAllowed()
 

@@ -198,7 +198,11 @@ async def test_moderation_and_dead_letters_are_not_for_the_repairs_team(world):
     assert (await browser.get("/outbox")).status == 403
     assert (await browser.post(f"/moderation/{entry_id}/undo")).status == 403
     assert world["outbox"].messages() == []
-    assert (await browser.get("/dashboard")).status == 200  # every role sees the dashboard
+    dashboard = await browser.get("/dashboard")
+    assert dashboard.status == 200  # every role sees the dashboard
+    # ...and the header offers no link to a page that would refuse them.
+    assert 'href="/moderation"' not in dashboard.text
+    assert 'href="/outbox"' not in dashboard.text
 
 
 # Dead letters.
