@@ -117,8 +117,8 @@ SCENARIOS: Tuple[Scenario, ...] = (
         "A request for a person",
         "daniel-t",
         _messenger("can i speak to a real person please"),
-        "The assistant says it has passed the conversation on and when a person will "
-        "reply; the handoff appears in the staff queue. Reply there: the reply shows here "
+        "The assistant hands the conversation to a person and says when to expect an "
+        "answer; the handoff appears in the staff queue. Reply there: the reply shows here "
         "in Messenger (P3).",
     ),
 )
