@@ -1,0 +1,134 @@
+"""Real headless Chromium for the console's browser tests, driven by Playwright.
+
+Debian's `chromium` (scripts/ensure-chromium.sh installs it; `make e2e` calls it), never
+Playwright's own browser download. One browser for the whole session, a fresh context
+(cookies, storage) for every test, so no test inherits another's login.
+
+Chromium's own background connections (updates, safe browsing, metrics, sync) are
+switched off by its flags; and everything that is not loopback goes through `Outside`,
+a proxy that refuses every request and records it, so a test can show that a page
+loaded nothing from the internet and that the browser called nowhere on its own.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import List
+
+import pytest
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+# The contract's flags, and the rest of Chromium's calls home switched off. No
+# --disable-features here: Chromium keeps only the last, and Playwright's own turns off
+# the network-time queries.
+FLAGS = [
+    "--no-sandbox",  # the tests may run as root in a container
+    "--disable-background-networking",
+    "--disable-gpu",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-default-apps",
+    "--disable-domain-reliability",
+    "--disable-client-side-phishing-detection",
+    "--disable-breakpad",
+    "--metrics-recording-only",
+    "--no-pings",
+    # Two services ignore the switches above: the component updater still asks
+    # update.googleapis.com about one component, and the sign-in service lists accounts
+    # at accounts.google.com (Debian's build carries Google API keys). Both are pointed
+    # at the discard port on loopback, where nothing listens.
+    "--component-updater=url-source=http://127.0.0.1:9/",
+    "--gaia-url=http://127.0.0.1:9/",
+]
+# Room for a page that waits on the assistant (a model's answer takes a few seconds).
+TIMEOUT_MS = 20_000
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 375, "height": 740}
+
+
+class Outside:
+    """A proxy for every address that is not loopback: it refuses each request (403)
+    and records where it was going ("CONNECT host:443", "GET http://host/path")."""
+
+    def __init__(self) -> None:
+        self.calls: List[str] = []
+        outside = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _refuse(self) -> None:
+                outside.calls.append(f"{self.command} {self.path}")
+                self.send_response(403)
+                self.send_header("Content-Length", "0")
+                self.send_header("Connection", "close")
+                self.end_headers()
+
+            do_CONNECT = do_GET = do_POST = do_HEAD = do_PUT = do_OPTIONS = _refuse
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def address(self) -> str:
+        """The proxy's address, for Chromium's --proxy-server."""
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def close(self) -> None:
+        """Stop listening."""
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def launch(browser_type, outside: Outside):
+    """Debian's Chromium, headless, with the flags above and `outside` as its proxy.
+
+    Chromium never sends loopback addresses through a proxy, so the servers under test
+    are reached directly and only the rest of the world meets `outside`.
+    """
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.fail(f"{CHROMIUM} is missing: run scripts/ensure-chromium.sh (make e2e does)")
+    return browser_type.launch(
+        executable_path=CHROMIUM,
+        headless=True,
+        args=[*FLAGS, f"--proxy-server={outside.address}"],
+    )
+
+
+@pytest.fixture(scope="session")
+def outside():
+    """Where the browser's requests for anything but loopback end up, refused."""
+    proxy = Outside()
+    yield proxy
+    proxy.close()
+
+
+@pytest.fixture(scope="session")
+def browser(outside):
+    """One headless Chromium for the whole session."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = launch(playwright.chromium, outside)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def context(browser):
+    """A fresh browser context (no cookies, no storage) at desktop width."""
+    fresh = browser.new_context(viewport=DESKTOP, locale="en-GB", timezone_id="Europe/London")
+    fresh.set_default_timeout(TIMEOUT_MS)
+    yield fresh
+    fresh.close()
+
+
+@pytest.fixture
+def page(context):
+    """A page in this test's own fresh context."""
+    return context.new_page()

@@ -1,0 +1,81 @@
+"""The browser the console's tests drive: Debian's Chromium, headless, on loopback only.
+
+It loads a page a test serves on loopback; it loads nothing from elsewhere (such a
+request meets the refusing proxy instead, and is recorded); and left alone it calls
+nowhere of its own accord.
+"""
+
+import threading
+import time
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from tests.e2e.browser import Outside, launch
+
+PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Loopback</title></head>
+<body><main><h1>Served on loopback</h1>
+<label for="name">Name</label> <input id="name" name="name">
+</main></body></html>
+"""
+
+
+class Quiet(SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def loopback_site(tmp_path):
+    """A folder served over HTTP on 127.0.0.1: (base address, folder)."""
+    (tmp_path / "index.html").write_text(PAGE)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(Quiet, directory=str(tmp_path)))
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", tmp_path
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_page_served_on_loopback_loads_and_can_be_filled_in(page, loopback_site):
+    base, _ = loopback_site
+    response = page.goto(f"{base}/index.html")
+    assert response.status == 200
+    assert page.get_by_role("heading", level=1).inner_text() == "Served on loopback"
+    page.get_by_label("Name").fill("Sam")
+    assert page.get_by_label("Name").input_value() == "Sam"
+
+
+def test_each_test_starts_with_no_cookies(page, loopback_site):
+    base, _ = loopback_site
+    page.goto(f"{base}/index.html")
+    assert page.context.cookies() == []
+
+
+def test_anything_not_on_loopback_is_refused_and_recorded(page, loopback_site, outside):
+    base, folder = loopback_site
+    (folder / "remote.html").write_text(
+        '<!doctype html><title>r</title><img alt="" src="http://images.example.org/logo.png">'
+    )
+    page.goto(f"{base}/remote.html")
+    deadline = time.monotonic() + 10
+    while not any("images.example.org" in call for call in outside.calls):
+        assert time.monotonic() < deadline, outside.calls
+        time.sleep(0.1)
+    assert page.evaluate("document.images[0].naturalWidth") == 0
+
+
+def test_the_browser_left_alone_calls_nowhere(browser):
+    # A browser of its own, watched from its start, then a quiet spell in which
+    # Chromium would fetch updates, safe-browsing lists or account lists if it could.
+    watcher = Outside()
+    chromium = launch(browser.browser_type, watcher)
+    try:
+        chromium.new_context().new_page().goto("about:blank")
+        time.sleep(10)
+    finally:
+        chromium.close()
+        watcher.close()
+    assert watcher.calls == []
