@@ -76,6 +76,50 @@ handoff_audit = Table(
 )
 
 
+# The console's staff accounts (bot/console/accounts.py): a password only as an scrypt
+# hash; failed sign-ins counted, and a lock after too many (docs/staff.md, "The console").
+staff_accounts = Table(
+    "staff_accounts",
+    metadata,
+    Column("name", String(255), primary_key=True),
+    Column("role", String(32), nullable=False),
+    Column("password_hash", String(255), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("failed_logins", Integer, nullable=False),
+    Column("locked_until", DateTime(timezone=True), nullable=True),
+    Column("disabled", Integer, nullable=False),
+)
+
+# Signed-in console sessions (bot/console/sessions.py). Only a SHA-256 of the cookie's
+# value is kept, so a copy of the store does not sign anyone in.
+staff_sessions = Table(
+    "staff_sessions",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("staff", String(255), nullable=False, index=True),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("last_seen", DateTime(timezone=True), nullable=False),
+    Column("expires", DateTime(timezone=True), nullable=False),
+    # A message for the next page shown ("Reply sent"), then cleared.
+    Column("flash", Text, nullable=True),
+)
+
+# What staff did in the console that is not a handoff action (those are in
+# handoff_audit): signing in and out, failed sign-ins, account changes, undoing a
+# moderation action, sending a dead letter again or dismissing it.
+console_audit = Table(
+    "console_audit",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("staff", String(255), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("subject", String(255), nullable=True),
+    Column("details", Text, nullable=True),
+)
+
+
 # Tenancy records (P4). Names and dates of birth are security answers: they are kept
 # only as one salted scrypt digest per person (bot.tenancy.security_question), never in clear.
 tenancies = Table(

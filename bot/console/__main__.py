@@ -1,9 +1,11 @@
 """Run the staff app: `python -m bot.console` (scripts/processes.py starts it).
 
-It serves the staff API under /api/ on CONSOLE_HOST:CONSOLE_PORT (127.0.0.1:5080 by
-default), sends the staff alerts (bot/alerts/sending.py) and talks to the Rasa server
-on RASA_PORT with RASA_API_TOKEN. It refuses to start without staff tokens or without
-Rasa's token, or with an `alerts:` section it cannot use, saying which setting to give.
+It serves the staff API under /api/ and the console's pages under / on
+CONSOLE_HOST:CONSOLE_PORT (127.0.0.1:5080 by default; staff accounts from
+`python -m scripts.staff`), sends the staff alerts (bot/alerts/sending.py) and talks
+to the Rasa server on RASA_PORT with RASA_API_TOKEN. It refuses to start without staff
+tokens or without Rasa's token, or with an `alerts:` section it cannot use, saying which
+setting to give.
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ import sys
 
 from bot.alerts.sending import alert_sender
 from bot.association import ConfigError, load_association
+from bot.console.accounts import StaffAccounts
 from bot.console.app import create_app, utc_now
+from bot.console.sessions import Sessions
 from bot.console.tokens import TokensError, load_tokens
 from bot.handoff.conversations import RasaConversations
 from bot.handoff.desk import StaffDesk
@@ -49,7 +53,14 @@ def main() -> int:
     except ConfigError as error:
         print(f"error: the staff app cannot send alerts: {error}", file=sys.stderr)
         return 2
-    app = create_app(desk, tokens, alerts=alerts)
+    app = create_app(
+        desk,
+        tokens,
+        alerts=alerts,
+        accounts=StaffAccounts(engine),
+        sessions=Sessions(engine),
+        settings=settings,
+    )
     app.run(
         host=settings.console_host,
         port=settings.console_port,

@@ -1,5 +1,6 @@
-"""The staff app's Sanic app; the staff API under /api/: JSON over HTTP, a bearer token
-per member of staff.
+"""The staff app's Sanic app: the staff API under /api/ (JSON over HTTP, a bearer token
+per member of staff) and the console's pages under / (a signed-in session,
+bot/console/web.py).
 
 Each handler checks the token, runs one `StaffDesk` method in a thread (the store and
 Rasa's HTTP API are blocking) and maps its answer to JSON. Errors are JSON too, with a
@@ -10,9 +11,10 @@ refuses, 422 bad input or a reply that cannot go, 502 Rasa could not be reached.
 from __future__ import annotations
 
 import asyncio
+import importlib
 from datetime import datetime, timezone
 from functools import partial
-from typing import Any, Callable, Dict, Mapping
+from typing import Any, Callable, Dict, Mapping, Sequence
 
 from sanic import Request, Sanic
 from sanic.exceptions import SanicException
@@ -20,13 +22,27 @@ from sanic.response import HTTPResponse, json
 
 from bot import clock
 from bot.alerts.sending import AlertSender
+from bot.console import web
+from bot.console.accounts import StaffAccounts
+from bot.console.sessions import Sessions
 from bot.console.tokens import staff_named_by
 from bot.handoff.conversations import RasaError
 from bot.handoff.desk import NoSuchHandoff, Refused, StaffDesk
 from bot.handoff.handoffs import Handoff, TransitionError
 from bot.handoff.threads import ThreadMessage
+from bot.settings import PROJECT_ROOT, Settings
 
 Clock = Callable[[], datetime]
+
+# The console's parts beyond signing in: each module gives `routes(console) -> Blueprint`.
+# A part whose module is not in this release is left out.
+CONSOLE_PARTS: Sequence[str] = (
+    "bot.console.queue_pages",  # the queue, a conversation, acting on it
+    "bot.console.moderation_pages",  # the moderation log, undo
+    "bot.console.delivery_pages",  # dead letters: send again, dismiss
+    "bot.console.dashboard",  # the dashboard's pictures
+    "bot.console.sandbox_pages",  # the sandbox (its routes answer 404 unless it is on)
+)
 
 
 def utc_now() -> datetime:
@@ -41,10 +57,41 @@ def create_app(
     clock: Clock = utc_now,
     name: str = "console",
     alerts: AlertSender | None = None,
+    *,
+    accounts: StaffAccounts | None = None,
+    sessions: Sessions | None = None,
+    settings: Settings | None = None,
+    sandbox: Any = None,
+    parts: Sequence[str] = CONSOLE_PARTS,
 ) -> Sanic:
-    """The staff API over `desk`, for the staff whose `tokens` ({token: name}) it knows;
-    with `alerts`, the app also sends staff alerts while it serves (bot/alerts/sending.py)."""
+    """The staff API over `desk`, for the staff whose `tokens` ({token: name}) it knows,
+    and the console's pages for staff accounts (`accounts`, signed in as `sessions`; both
+    in the desk's store unless given). With `alerts`, the app also sends staff alerts
+    while it serves (bot/alerts/sending.py); `sandbox` is the sandbox when it is on."""
     app = Sanic(name, register=False)
+    console = web.Console(
+        engine=desk.engine,
+        desk=desk,
+        accounts=accounts if accounts is not None else StaffAccounts(desk.engine),
+        sessions=sessions if sessions is not None else Sessions(desk.engine),
+        clock=clock,
+        teams=desk.teams,
+        settings=settings
+        if settings is not None
+        else Settings(association_file=PROJECT_ROOT / "association.yml"),
+        templates=web.make_templates(),
+        sandbox=sandbox,
+    )
+    web.install(app, console)
+    app.blueprint(web.pages(console))
+    for module_name in parts:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as error:
+            if error.name != module_name:
+                raise
+            continue
+        app.blueprint(module.routes(console))
 
     if alerts is not None:
 
@@ -143,8 +190,11 @@ def create_app(
         return json({"error": f"the Rasa server did not answer: {error}"}, 502)
 
     @app.exception(SanicException)
-    async def http_error(_request: Request, error: SanicException) -> HTTPResponse:
-        return json({"error": str(error)}, getattr(error, "status_code", 500) or 500)
+    async def http_error(request: Request, error: SanicException) -> HTTPResponse:
+        status = getattr(error, "status_code", 500) or 500
+        if web.is_page(request.path):
+            return web.error_page(request, status, str(error))
+        return json({"error": str(error)}, status)
 
     return app
 

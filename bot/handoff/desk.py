@@ -94,6 +94,8 @@ class StaffDesk:
         rasa: RasaConversations,
         teams: Teams,
     ) -> None:
+        self.engine = engine
+        self.teams = teams
         self.repository = HandoffRepository(engine)
         self.audit = HandoffAudit(engine)
         self._links = ConversationLinks(engine)

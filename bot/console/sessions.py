@@ -1,0 +1,150 @@
+"""Signed-in console sessions, kept on the server.
+
+The browser holds only a random value in the `console_session` cookie; the store keeps
+its SHA-256, the member of staff, the session's CSRF token and when it was last used. A
+session unused for 8 hours ends (idle timeout); signing out ends it at once, and a new
+sign-in always starts a new one (no session fixation).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Tuple
+
+from sqlalchemy import delete, select
+from sqlalchemy.engine import Engine
+
+from bot.store import as_aware, staff_sessions, to_utc
+
+COOKIE = "console_session"
+IDLE_TIMEOUT = timedelta(hours=8)
+# last_seen is written at most this often: not a write to the store on every request.
+TOUCH_EVERY = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class Session:
+    """One signed-in browser."""
+
+    staff: str
+    csrf_token: str
+    created_at: datetime
+    last_seen: datetime
+    expires: datetime
+    # A message waiting for the next page (Sessions.flash).
+    flash: str | None = None
+
+
+def _key(cookie_value: str) -> str:
+    return hashlib.sha256(cookie_value.encode("utf-8")).hexdigest()
+
+
+class Sessions:
+    """Console sessions in the project's store.
+
+    Args:
+        engine: the project's store.
+        idle_timeout: how long an unused session lasts.
+    """
+
+    def __init__(self, engine: Engine, idle_timeout: timedelta = IDLE_TIMEOUT) -> None:
+        self._engine = engine
+        self._idle = idle_timeout
+
+    def start(self, staff: str, now: datetime) -> Tuple[str, Session]:
+        """A new session for `staff`: the cookie's value (only the browser keeps it) and
+        the session."""
+        cookie_value = secrets.token_urlsafe(32)
+        session = Session(
+            staff=staff,
+            csrf_token=secrets.token_urlsafe(32),
+            created_at=now,
+            last_seen=now,
+            expires=now + self._idle,
+        )
+        with self._engine.begin() as connection:
+            connection.execute(delete(staff_sessions).where(staff_sessions.c.expires < to_utc(now)))
+            connection.execute(
+                staff_sessions.insert().values(
+                    id=_key(cookie_value),
+                    staff=staff,
+                    csrf_token=session.csrf_token,
+                    created_at=to_utc(now),
+                    last_seen=to_utc(now),
+                    expires=to_utc(session.expires),
+                )
+            )
+        return cookie_value, session
+
+    def find(self, cookie_value: str | None, now: datetime) -> Session | None:
+        """The live session the cookie names, now used again; None if there is none or it
+        has expired (an expired one is removed)."""
+        if not cookie_value:
+            return None
+        key = _key(cookie_value)
+        with self._engine.begin() as connection:
+            row = connection.execute(
+                select(staff_sessions).where(staff_sessions.c.id == key)
+            ).first()
+            if row is None:
+                return None
+            found = row._mapping
+            expires = as_aware(found["expires"])
+            if expires <= now:
+                connection.execute(delete(staff_sessions).where(staff_sessions.c.id == key))
+                return None
+            last_seen = as_aware(found["last_seen"])
+            if now - last_seen >= TOUCH_EVERY:
+                last_seen, expires = now, now + self._idle
+                connection.execute(
+                    staff_sessions.update()
+                    .where(staff_sessions.c.id == key)
+                    .values(last_seen=to_utc(now), expires=to_utc(expires))
+                )
+        return Session(
+            staff=found["staff"],
+            csrf_token=found["csrf_token"],
+            created_at=as_aware(found["created_at"]),
+            last_seen=last_seen,
+            expires=expires,
+            flash=found["flash"],
+        )
+
+    def end(self, cookie_value: str | None) -> None:
+        """Sign this browser out."""
+        if cookie_value:
+            with self._engine.begin() as connection:
+                connection.execute(
+                    delete(staff_sessions).where(staff_sessions.c.id == _key(cookie_value))
+                )
+
+    def end_all(self, staff: str) -> None:
+        """Sign `staff` out everywhere (their password changed, or the account was disabled)."""
+        with self._engine.begin() as connection:
+            connection.execute(delete(staff_sessions).where(staff_sessions.c.staff == staff))
+
+    def flash(self, cookie_value: str, message: str) -> None:
+        """Keep `message` to show on this browser's next page."""
+        with self._engine.begin() as connection:
+            connection.execute(
+                staff_sessions.update()
+                .where(staff_sessions.c.id == _key(cookie_value))
+                .values(flash=message)
+            )
+
+    def take_flash(self, cookie_value: str) -> str | None:
+        """The message kept for this browser's next page, now cleared."""
+        key = _key(cookie_value)
+        with self._engine.begin() as connection:
+            row = connection.execute(
+                select(staff_sessions.c.flash).where(staff_sessions.c.id == key)
+            ).first()
+            if row is None or row[0] is None:
+                return None
+            connection.execute(
+                staff_sessions.update().where(staff_sessions.c.id == key).values(flash=None)
+            )
+        return row[0]
