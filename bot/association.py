@@ -8,7 +8,7 @@ so do the teams that take handed-off conversations, and the reasons each takes.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, time
 from pathlib import Path
 from typing import Any, Dict, Mapping, Tuple
@@ -79,6 +79,16 @@ class TeamConfig:
 
 
 @dataclass(frozen=True)
+class CannedReply:
+    """A reply staff can send as it is or start from; `holding` marks the holding
+    message sent while a query is looked into (P3): it acknowledges, it does not answer."""
+
+    name: str
+    text: str
+    holding: bool = False
+
+
+@dataclass(frozen=True)
 class Association:
     """The association's details as the assistant states them to tenants."""
 
@@ -90,6 +100,7 @@ class Association:
     monitoring: MonitoringHours
     moderation: ModerationSettings = field(default_factory=ModerationSettings)
     teams: Tuple[TeamConfig, ...] = ()
+    canned_replies: Tuple[CannedReply, ...] = ()
 
     def emergency_contacts_text(self) -> str:
         """The emergency contacts as lines of text, one contact a line."""
@@ -150,7 +161,7 @@ def parse_association(raw: Mapping[str, Any], source: str = "association") -> As
     contacts = raw.get("emergency_contacts") or []
     if not contacts:
         raise ConfigError(f"{source}: emergency_contacts must list at least one number (P2)")
-    return Association(
+    association = Association(
         name=_text(raw, "name", source),
         website=_text(raw, "website", source),
         pages={n: str(pages[n]) for n in PAGE_NAMES},
@@ -160,6 +171,32 @@ def parse_association(raw: Mapping[str, Any], source: str = "association") -> As
         moderation=_moderation(raw, source),
         teams=tuple(_team(t, source) for t in raw.get("teams") or ()),
     )
+    replies = raw.get("canned_replies") or ()
+    if not isinstance(replies, list):
+        raise ConfigError(f"{source}: canned_replies must be a list")
+    # Filled from the same details as the responses, so a phone number changes once.
+    slots = association.as_slots()
+    canned = tuple(_canned_reply(r, slots, source) for r in replies)
+    names = [r.name for r in canned]
+    if len(set(names)) != len(names):
+        raise ConfigError(f"{source}: two canned_replies have the same name")
+    if sum(r.holding for r in canned) > 1:
+        raise ConfigError(f"{source}: only one of canned_replies may be the holding message")
+    return replace(association, canned_replies=canned)
+
+
+def _canned_reply(raw: Any, slots: Mapping[str, str], source: str) -> CannedReply:
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"{source}: each of canned_replies needs a name and a text")
+    name, text = _text(raw, "name", source), _text(raw, "text", source)
+    try:
+        filled = text.format_map(slots)
+    except (KeyError, ValueError, IndexError) as error:
+        known = ", ".join(sorted(slots))
+        raise ConfigError(
+            f"{source}: canned reply {name!r} names {error} in braces; it may name {known}"
+        ) from error
+    return CannedReply(name=name, text=filled, holding=bool(raw.get("holding", False)))
 
 
 def _team(raw: Any, source: str) -> TeamConfig:

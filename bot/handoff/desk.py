@@ -120,10 +120,15 @@ class StaffDesk:
         return handoff
 
     def thread(
-        self, staff: str, handoff_id: str, unmask: bool, now: datetime
+        self, staff: str, handoff_id: str, unmask: bool, now: datetime, refresh: bool = False
     ) -> List[ThreadMessage]:
         """Every message of the handoff's tenant, oldest first; personal details masked
         unless `unmask`, and each unmasking audited.
+
+        `refresh`: the console re-reading, every few seconds, a masked thread already
+        open on screen (its opening was audited): not audited again, so the audit says
+        who opened what rather than how long it stayed open. An unmasked read is
+        always audited.
 
         Raises:
             NoSuchHandoff: there is no such handoff.
@@ -131,8 +136,9 @@ class StaffDesk:
         """
         handoff = self._get(handoff_id)
         messages = read_thread(handoff, self._rasa.tracker, unmask, links=self._links)
-        action = "unmask_thread" if unmask else "read_thread"
-        self.audit.record(AuditEntry(now, staff, action, handoff_id))
+        if unmask or not refresh:
+            action = "unmask_thread" if unmask else "read_thread"
+            self.audit.record(AuditEntry(now, staff, action, handoff_id))
         return messages
 
     def take(self, staff: str, handoff_id: str, now: datetime) -> Handoff:

@@ -51,7 +51,8 @@ class ThreadMessage:
     """One message of a tenant's thread, as staff read it.
 
     `author` is "tenant", "assistant" or "staff"; `platform` and `surface` say where it
-    was written ("facebook", "public"); `at` is in UTC.
+    was written ("facebook", "public"); `at` is in UTC; `staff` names the member of
+    staff who wrote a staff message.
     """
 
     at: datetime
@@ -60,6 +61,7 @@ class ThreadMessage:
     surface: str
     conversation_id: str
     text: str
+    staff: str | None = None
 
 
 def split_conversation_id(conversation_id: str) -> Tuple[Platform, Surface, str] | None:
@@ -191,4 +193,5 @@ def _message(conversation_id: str, event: Dict[str, Any], unmask: bool) -> Threa
         surface=surface,
         conversation_id=conversation_id,
         text=str(text) if unmask else redact(str(text)),
+        staff=str(metadata["staff"]) if author == "staff" and metadata.get("staff") else None,
     )

@@ -101,6 +101,25 @@ class WorkingCalendar:
             remaining -= available
         raise CalendarError(f"no monitoring time within {_SEARCH_DAYS} days of {t}")
 
+    def working_time_between(self, start: datetime, end: datetime) -> timedelta:
+        """How much monitoring time lies between `start` and `end`; zero if `end` is not
+        after `start`. The inverse of `add_working_hours`: staff's countdowns (P3).
+
+        Counted over at most a year of days: a span longer than that is a year's worth.
+        """
+        if end <= start:
+            return timedelta(0)
+        total = timedelta(0)
+        for opens, closes in self._windows(self.local(start).date()):
+            if opens >= end:
+                break
+            overlap = min(closes, end).astimezone(timezone.utc) - max(opens, start).astimezone(
+                timezone.utc
+            )
+            if overlap > timedelta(0):
+                total += overlap
+        return total
+
     def _windows(self, first: date) -> Iterable[tuple[datetime, datetime]]:
         """(opening, closing) of each working day from `first` on, in local time."""
         for offset in range(_SEARCH_DAYS):
