@@ -5,11 +5,13 @@ A local `.env` file is read where present; variables already in the environment 
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Mapping
+from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet
 from dotenv import dotenv_values
@@ -111,6 +113,23 @@ class Settings:
     alert_webhooks: Mapping[str, str] = field(default_factory=dict)
     # Tests only: the servers' clock starts here (bot/clock.py).
     fake_now: datetime | None = None
+    # SANDBOX=on: the platforms are the staff app's stand-ins (bot/sandbox/), and every
+    # platform API address must be a loopback one, so nothing reaches a real platform.
+    sandbox: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.sandbox:
+            return
+        for name, url in (
+            ("FACEBOOK_GRAPH_URL", self.facebook.graph_url),
+            ("TWITTER_API_URL", self.twitter.api_url),
+        ):
+            if not is_loopback(url):
+                raise SettingsError(
+                    f"SANDBOX=on, so {name} must be a loopback address (the sandbox's own, "
+                    f"http://127.0.0.1:<CONSOLE_PORT>/sandbox-api/...), not {url!r}: the "
+                    "sandbox never sends to a real platform. Unset SANDBOX to use real ones."
+                )
 
     @classmethod
     def from_env(
@@ -174,11 +193,23 @@ class Settings:
                 k: v for k, v in values.items() if k.startswith("ALERT_WEBHOOK_") and v
             },
             fake_now=_instant(values.get("ASSISTANT_FAKE_NOW"), "ASSISTANT_FAKE_NOW"),
+            sandbox=values.get("SANDBOX", "").lower() in ("on", "true", "1", "yes"),
         )
 
 
 class SettingsError(ValueError):
     """A setting has a value that cannot be used."""
+
+
+def is_loopback(url: str) -> bool:
+    """Whether `url` names this machine by a loopback address (127.0.0.0/8 or ::1), so
+    that a call to it cannot leave the machine. A name ("localhost") does not count: what
+    it resolves to is up to the machine's configuration."""
+    host = urlsplit(url).hostname or ""
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _port(values: Mapping[str, str], name: str, default: int) -> int:

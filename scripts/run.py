@@ -25,6 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 from cryptography.fernet import Fernet  # noqa: E402
 
+from bot.sandbox.mode import platform_settings, sandbox_env  # noqa: E402
 from bot.settings import OUTBOX_KEY_FILE, Settings  # noqa: E402
 from bot.store import connect  # noqa: E402
 from bot.tenancy.records import TenancyRepository, load_tenancies  # noqa: E402
@@ -48,6 +49,9 @@ TALK = """    REST channel:   on, for local chat (REST_CHANNEL=off turns it off)
                       -d '{{"sender": "tenant-1", "message": "hi"}}'
 """
 TALK_OFF = """    REST channel:   off (REST_CHANNEL=on turns it on for make chat)
+"""
+SANDBOX = """    Sandbox:        {console}/sandbox   (sign in to the staff app: Facebook and X as a
+                    tenant sees them, answered by the assistant; docs/staff.md "Sandbox")
 """
 TOKEN_FILE = ROOT / "var" / "rasa-api-token"
 STAFF_TOKENS_FILE = ROOT / "var" / "staff-api-tokens"
@@ -112,6 +116,8 @@ def channel_lines(settings: Settings) -> str:
         ("X", settings.twitter.missing()),
     ):
         state = "on" if not missing else f"off (set {', '.join(missing)})"
+        if settings.sandbox and not missing:
+            state = "on, played by the sandbox (no real platform)"
         lines.append(f"    {name + ':':15} {state}")
     return "\n".join(lines)
 
@@ -121,6 +127,22 @@ def rest_channel_on_unless_set(environ: MutableMapping[str, str], dotenv_path: P
     in the environment or in `.env` (an operator's REST_CHANNEL=off stands)."""
     if "REST_CHANNEL" not in environ and "REST_CHANNEL" not in dotenv_values(dotenv_path):
         environ["REST_CHANNEL"] = "on"
+
+
+def sandbox_unless_platforms(environ: MutableMapping[str, str], dotenv_path: Path) -> bool:
+    """Start in sandbox mode when no platform credential is set: none of the FACEBOOK_*
+    or TWITTER_* settings in the environment or in `.env`, and SANDBOX not turned off.
+
+    Sets SANDBOX=on and the sandbox's platform settings (bot/sandbox/mode.py) in
+    `environ`, which every server inherits; returns whether it did.
+    """
+    dotenv = {k: v for k, v in dotenv_values(dotenv_path).items() if v is not None}
+    given = {**dotenv, **environ}
+    if platform_settings(given) or given.get("SANDBOX", "").lower() in ("off", "false", "0", "no"):
+        return False
+    port = Settings.from_env(environ, dotenv_path).console_port
+    environ.update(sandbox_env(port))
+    return True
 
 
 def interrupt_on_stop_signals() -> None:
@@ -147,6 +169,12 @@ def main(argv: list[str] | None = None) -> int:
         # The platforms are the simulator's fakes (make simulate): see scripts/simulate.py.
         os.environ.update(simulator_env())
         print("==> Platforms simulated: run `make simulate` in another terminal", flush=True)
+    elif sandbox_unless_platforms(os.environ, ROOT / ".env"):
+        print(
+            "==> Sandbox mode: no Facebook or X credentials are set, so the staff app plays"
+            " both platforms (nothing reaches a real one; SANDBOX=off turns this off)",
+            flush=True,
+        )
     settings = Settings.from_env()
     token, token_source = api_token(settings)
     staff_source = staff_tokens(settings, os.environ)
@@ -201,6 +229,8 @@ def banner(
         staff_tokens=staff_source,
     )
     hooks = f"    Channels (webhooks at {assistant.rasa_url}/webhooks/<name>/webhook):"
+    if settings.sandbox:
+        text += SANDBOX.format(console=assistant.console_url)
     return f"{text}{hooks}\n{channel_lines(settings)}"
 
 

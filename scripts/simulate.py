@@ -29,15 +29,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.platforms.signatures import facebook_signature, twitter_signature  # noqa: E402
-from bot.settings import Settings  # noqa: E402
-from scripts.fake_platforms import (  # noqa: E402
-    FakePlatforms,
+from bot.sandbox.webhooks import (  # noqa: E402
     facebook_webhook,
     messenger_message,
     page_comment,
     x_direct_message,
     x_mention,
 )
+from bot.settings import Settings  # noqa: E402
+from scripts.fake_platforms import FakePlatforms  # noqa: E402
 
 PAGE_ID = "100000000000001"
 X_USER_ID = "200000000000002"

@@ -1,0 +1,469 @@
+"""The sandbox's world: the association's Facebook page and X account as a tenant sees
+them, kept in memory in the staff app.
+
+Tenants (personas) write here first; the sandbox page then posts what they wrote to the
+Rasa server's webhook. The assistant's platform calls come back through the stand-in
+(standin.py) and change the world as the platforms would: a hidden comment disappears,
+a private reply lands in the commenter's Messenger conversation, a public reply sits
+under the comment. The world never calls anything; it is safe to use from several
+threads at once.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from enum import Enum
+from typing import Callable, Dict, Iterable, List, Tuple
+
+from bot.sandbox.mode import ACCOUNT_HANDLE, PAGE_ID
+
+Clock = Callable[[], datetime]
+
+
+class Author(str, Enum):
+    """Who wrote something, as the sandbox page marks it."""
+
+    TENANT = "tenant"
+    ASSISTANT = "assistant"
+    STAFF = "staff"
+
+
+class Pane(str, Enum):
+    """The four panes of the sandbox page."""
+
+    FACEBOOK = "facebook"
+    MESSENGER = "messenger"
+    X_TIMELINE = "x-timeline"
+    X_DMS = "x-dms"
+
+
+@dataclass(frozen=True)
+class Persona:
+    """Someone who writes to the association: their name and platform ids.
+
+    Attributes:
+        key: how the sandbox names them ("margaret").
+        name: their display name.
+        about: who they are, for the person choosing ("tenant of TEN-204817").
+        facebook_id: their Facebook user id, as page comments carry it.
+        psid: their page-scoped Messenger id, which a private reply to their comment
+            answers with, so that their comments and messages are one thread.
+        x_id: their X user id.
+        handle: their X screen name.
+    """
+
+    key: str
+    name: str
+    about: str
+    facebook_id: str
+    psid: str
+    x_id: str
+    handle: str
+
+
+def _persona(number: int, key: str, name: str, about: str, handle: str) -> Persona:
+    return Persona(
+        key,
+        name,
+        about,
+        facebook_id=f"3100000000{number:05d}",
+        psid=f"3200000000{number:05d}",
+        x_id=f"3300000000{number:05d}",
+        handle=handle,
+    )
+
+
+# The demo tenancies' people (docs/staff.md, "Demo tenancies") and a member of the public.
+PERSONAS = (
+    _persona(1, "margaret", "Margaret Thompson", "tenant of TEN-204817", "maggie_t"),
+    _persona(2, "daniel-t", "Daniel Thompson", "Margaret's son, for her rent", "dan_thompson"),
+    _persona(3, "priya", "Priya Sharma", "joint tenant of TEN-318552", "priya_s"),
+    _persona(4, "tom", "Tom Walsh", "joint tenant of TEN-318552", "tomwalsh88"),
+    _persona(5, "daniel-o", "Daniel Okafor", "tenant of TEN-450091", "d_okafor"),
+    _persona(6, "grace", "Grace Okafor", "Daniel Okafor's sister, for repairs", "grace_ok"),
+    _persona(7, "public", "Sam Rivers", "a member of the public", "samrivers"),
+)
+# The page's own posts, newest first, that tenants comment on.
+POSTS = (
+    ("post-bins", "Bin collections change over Christmas: check your new day before 24 December."),
+    ("post-rent", "Rent statements for the new year go out in January. Questions? Message us."),
+    ("post-garden", "Well done to everyone at Ashdown Court for the community garden!"),
+)
+PAGE_NAME = "The housing association"
+
+
+@dataclass(frozen=True)
+class Item:
+    """One thing written: a comment or reply, a message, a tweet.
+
+    `target` is what it answers (a comment, a tweet) or sits under (a post); `persona`
+    the tenant it is by or to.
+    """
+
+    id: str
+    author: Author
+    who: str
+    text: str
+    at: datetime
+    persona: str | None = None
+    target: str | None = None
+    hidden: bool = False
+    deleted: bool = False
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Something a platform shows in no thread: a block, a follow, a report."""
+
+    at: datetime
+    pane: Pane
+    text: str
+
+
+@dataclass(frozen=True)
+class Thread:
+    """One private conversation (Messenger or X DMs) with one person."""
+
+    key: str
+    name: str
+    persona: str | None
+    items: Tuple[Item, ...]
+
+
+@dataclass(frozen=True)
+class PostView:
+    """One of the page's posts with its comments, each followed by its replies."""
+
+    id: str
+    text: str
+    at: datetime
+    comments: Tuple[Tuple[Item, Tuple[Item, ...]], ...]
+
+
+@dataclass(frozen=True)
+class View:
+    """What the sandbox page shows, at one moment."""
+
+    version: int
+    posts: Tuple[PostView, ...]
+    messenger: Tuple[Thread, ...]
+    timeline: Tuple[Tuple[Item, Tuple[Item, ...]], ...]
+    dms: Tuple[Thread, ...]
+    notices: Tuple[Notice, ...]
+
+    def removed(self) -> List[Item]:
+        """Every hidden or deleted comment and tweet, for the notes of why."""
+        found = [c for post in self.posts for c, _ in post.comments]
+        found += [t for t, _ in self.timeline]
+        return [i for i in found if i.hidden or i.deleted]
+
+
+class UnknownPersona(KeyError):
+    """No persona has that key."""
+
+
+@dataclass
+class World:
+    """The page, the account and everyone's conversations with them."""
+
+    clock: Clock
+    personas: Dict[str, Persona] = field(default_factory=lambda: {p.key: p for p in PERSONAS})
+    page_id: str = PAGE_ID
+
+    def __post_init__(self) -> None:
+        self._lock = threading.Lock()
+        self._ids = itertools.count(1)
+        self._version = 0
+        start = self.clock()
+        self._posts: Dict[str, Item] = {
+            post_id: Item(post_id, Author.STAFF, PAGE_NAME, text, start - timedelta(days=n + 1))
+            for n, (post_id, text) in enumerate(POSTS)
+        }
+        # Comments and replies on the page, and tweets, in the order they came.
+        self._comments: List[Item] = []
+        self._tweets: List[Item] = []
+        # Private conversations by the tenant's Messenger id or X id.
+        self._messenger: Dict[str, List[Item]] = {}
+        self._dms: Dict[str, List[Item]] = {}
+        self._notices: List[Notice] = []
+        # How many times the assistant or staff acted on each persona's account.
+        self._answers: Dict[str, int] = {}
+
+    # -- people ------------------------------------------------------------------
+
+    def persona(self, key: str) -> Persona:
+        """The persona `key`."""
+        with self._lock:
+            if key not in self.personas:
+                raise UnknownPersona(key)
+            return self.personas[key]
+
+    def newcomer(self, like: str, label: str) -> Persona:
+        """A new persona with `like`'s name and fresh platform ids, as a guided scenario
+        uses: what an earlier run did (strikes, a block, failed checks) does not count."""
+        base = self.persona(like)
+        number = 1000 + next(self._ids)
+        fresh = _persona(number, f"{like}-{number}", base.name, label, f"{base.handle}{number}")
+        with self._lock:
+            self.personas[fresh.key] = fresh
+        return fresh
+
+    def answers(self, persona: str) -> int:
+        """How many times the platforms were asked to do something about `persona`: a
+        scenario waits for this to grow between its steps."""
+        with self._lock:
+            return self._answers.get(persona, 0)
+
+    # -- what tenants write ----------------------------------------------------------
+
+    def comment(self, persona: str, post_id: str, text: str) -> Item:
+        """`persona` comments on the page's post `post_id`."""
+        who = self.persona(persona)
+        with self._lock:
+            if post_id not in self._posts:
+                raise KeyError(post_id)
+            item = Item(
+                self._id(post_id), Author.TENANT, who.name, text, self.clock(), who.key, post_id
+            )
+            self._comments.append(item)
+            self._changed()
+        return item
+
+    def message(self, persona: str, text: str) -> Item:
+        """`persona` sends the page a Messenger message."""
+        who = self.persona(persona)
+        with self._lock:
+            item = Item(f"m_{self._id('sb')}", Author.TENANT, who.name, text, self.clock(), who.key)
+            self._messenger.setdefault(who.psid, []).append(item)
+            self._changed()
+        return item
+
+    def mention(self, persona: str, text: str) -> Item:
+        """`persona` posts a tweet that mentions the account."""
+        who = self.persona(persona)
+        if f"@{ACCOUNT_HANDLE}" not in text:
+            text = f"@{ACCOUNT_HANDLE} {text}"
+        with self._lock:
+            item = Item(self._number(), Author.TENANT, who.name, text, self.clock(), who.key)
+            self._tweets.append(item)
+            self._changed()
+        return item
+
+    def direct_message(self, persona: str, text: str) -> Item:
+        """`persona` sends the account an X direct message."""
+        who = self.persona(persona)
+        with self._lock:
+            item = Item(f"dm{self._number()}", Author.TENANT, who.name, text, self.clock(), who.key)
+            self._dms.setdefault(who.x_id, []).append(item)
+            self._changed()
+        return item
+
+    # -- what the platforms are asked to do ---------------------------------------------
+
+    def public_reply(self, target: str, text: str, author: Author) -> str:
+        """The page replies under comment (or post) `target`; returns the reply's id."""
+        with self._lock:
+            parent = self._find(self._comments, target)
+            item = Item(
+                self._id(target),
+                author,
+                PAGE_NAME,
+                text,
+                self.clock(),
+                parent.persona if parent else None,
+                target,
+            )
+            self._comments.append(item)
+            self._answered(item.persona)
+        return item.id
+
+    def private_reply(self, target: str, text: str, author: Author) -> str | None:
+        """The page answers comment `target`'s author in Messenger; returns their
+        Messenger id when the comment is known (as the Send API does)."""
+        with self._lock:
+            parent = self._find(self._comments, target)
+            persona = self.personas.get(parent.persona) if parent and parent.persona else None
+            key = persona.psid if persona else f"comment:{target}"
+            item = Item(
+                f"m_{self._id('sb')}",
+                author,
+                PAGE_NAME,
+                text,
+                self.clock(),
+                persona.key if persona else None,
+                target,
+            )
+            self._messenger.setdefault(key, []).append(item)
+            self._answered(item.persona)
+        return persona.psid if persona else None
+
+    def send_message(self, psid: str, text: str, author: Author) -> str:
+        """The page sends a Messenger message to `psid`; returns its id."""
+        with self._lock:
+            persona = self._by(lambda p: p.psid == psid)
+            item = Item(
+                f"m_{self._id('sb')}",
+                author,
+                PAGE_NAME,
+                text,
+                self.clock(),
+                persona.key if persona else None,
+            )
+            self._messenger.setdefault(psid, []).append(item)
+            self._answered(item.persona)
+        return item.id
+
+    def set_comment(self, target: str, hidden: bool | None = None, deleted: bool = False) -> None:
+        """A comment hidden, shown again, or deleted."""
+        with self._lock:
+            self._update(self._comments, target, hidden, deleted)
+
+    def tweet(self, text: str, reply_to: str | None, author: Author) -> str:
+        """The account posts, in reply to `reply_to` if given; returns the tweet's id."""
+        with self._lock:
+            parent = self._find(self._tweets, reply_to) if reply_to else None
+            item = Item(
+                self._number(),
+                author,
+                f"@{ACCOUNT_HANDLE}",
+                text,
+                self.clock(),
+                parent.persona if parent else None,
+                reply_to,
+            )
+            self._tweets.append(item)
+            self._answered(item.persona)
+        return item.id
+
+    def set_tweet(self, target: str, hidden: bool) -> None:
+        """A reply to the account's conversation hidden or shown again."""
+        with self._lock:
+            self._update(self._tweets, target, hidden, False)
+
+    def send_dm(self, user_id: str, text: str, author: Author) -> str:
+        """The account sends an X direct message to `user_id`; returns its event id."""
+        with self._lock:
+            persona = self._by(lambda p: p.x_id == user_id)
+            item = Item(
+                f"dm{self._number()}",
+                author,
+                f"@{ACCOUNT_HANDLE}",
+                text,
+                self.clock(),
+                persona.key if persona else None,
+            )
+            self._dms.setdefault(user_id, []).append(item)
+            self._answered(item.persona)
+        return item.id
+
+    def notice(self, pane: Pane, what: str, account: str) -> None:
+        """Note a block, follow or report of `account` (a platform id), e.g. "blocked"."""
+        with self._lock:
+            persona = self._by(lambda p: account in (p.facebook_id, p.psid, p.x_id))
+            name = persona.name if persona else f"account {account}"
+            by = PAGE_NAME if pane is Pane.FACEBOOK else f"@{ACCOUNT_HANDLE}"
+            self._notices.append(Notice(self.clock(), pane, f"{by} {what} {name}"))
+            self._answered(persona.key if persona else None)
+
+    # -- reading ---------------------------------------------------------------------
+
+    def view(self) -> View:
+        """Everything, as the page shows it."""
+        with self._lock:
+            posts = tuple(
+                PostView(post.id, post.text, post.at, self._threaded(self._comments, post.id))
+                for post in self._posts.values()
+            )
+            roots = [
+                t
+                for t in self._tweets
+                if t.target is None or self._find(self._tweets, t.target) is None
+            ]
+            timeline = tuple(
+                (root, tuple(t for t in self._tweets if t.target == root.id))
+                for root in reversed(roots)
+            )
+            return View(
+                self._version,
+                posts,
+                self._threads(self._messenger, lambda p, key: p.psid == key),
+                timeline,
+                self._threads(self._dms, lambda p, key: p.x_id == key),
+                tuple(reversed(self._notices)),
+            )
+
+    def page_comments(self) -> List[Tuple[str, Item]]:
+        """Every comment and reply on the page not deleted, with its post, for the
+        Graph API's listings."""
+        with self._lock:
+            found = []
+            for item in self._comments:
+                post = item.target
+                while post not in self._posts and post is not None:
+                    parent = self._find(self._comments, post)
+                    post = parent.target if parent else None
+                if post is not None and not item.deleted:
+                    found.append((post, item))
+            return found
+
+    def post_ids(self) -> List[Tuple[str, datetime]]:
+        """The page's posts and when each was made."""
+        with self._lock:
+            return [(p.id, p.at) for p in self._posts.values()]
+
+    def commenter_id(self, item: Item) -> str:
+        """The Facebook id `item` is by: its persona's, or the page's."""
+        if item.author is not Author.TENANT or item.persona not in self.personas:
+            return self.page_id
+        return self.personas[item.persona].facebook_id
+
+    # -- inside ----------------------------------------------------------------------
+
+    def _id(self, prefix: str) -> str:
+        return f"{prefix}_{next(self._ids)}"
+
+    def _number(self) -> str:
+        # X ids are decimal numbers.
+        return str(1_900_000_000_000_000_000 + next(self._ids))
+
+    def _changed(self) -> None:
+        self._version += 1
+
+    def _answered(self, persona: str | None) -> None:
+        if persona is not None:
+            self._answers[persona] = self._answers.get(persona, 0) + 1
+        self._changed()
+
+    def _by(self, match: Callable[[Persona], bool]) -> Persona | None:
+        return next((p for p in self.personas.values() if match(p)), None)
+
+    @staticmethod
+    def _find(items: Iterable[Item], item_id: str | None) -> Item | None:
+        return next((i for i in items if i.id == item_id), None)
+
+    def _update(self, items: List[Item], target: str, hidden: bool | None, deleted: bool) -> None:
+        for n, item in enumerate(items):
+            if item.id == target:
+                changed = replace(item, deleted=item.deleted or deleted)
+                if hidden is not None:
+                    changed = replace(changed, hidden=hidden)
+                items[n] = changed
+                self._answered(item.persona)
+
+    def _threaded(self, items: List[Item], root: str) -> Tuple[Tuple[Item, Tuple[Item, ...]], ...]:
+        tops = [i for i in items if i.target == root]
+        return tuple((top, tuple(i for i in items if i.target == top.id)) for top in tops)
+
+    def _threads(
+        self, threads: Dict[str, List[Item]], owns: Callable[[Persona, str], bool]
+    ) -> Tuple[Thread, ...]:
+        found = []
+        for key, items in threads.items():
+            persona = self._by(lambda p, key=key: owns(p, key))
+            name = persona.name if persona else "someone outside the sandbox"
+            found.append(Thread(key, name, persona.key if persona else None, tuple(items)))
+        # The latest conversation first, as an inbox lists them.
+        return tuple(sorted(found, key=lambda t: t.items[-1].at, reverse=True))

@@ -1,0 +1,112 @@
+"""Sandbox mode: when `make run` starts it, and the guards that keep it off real
+platforms."""
+
+import pytest
+
+from bot.sandbox.mode import graph_url, sandbox_enabled, sandbox_env, x_url
+from bot.settings import Settings, SettingsError
+from scripts.run import banner, channel_lines, sandbox_unless_platforms
+
+REAL = {
+    "FACEBOOK_APP_SECRET": "real-secret",
+    "FACEBOOK_VERIFY_TOKEN": "v",
+    "FACEBOOK_PAGE_ACCESS_TOKEN": "real-token",
+    "FACEBOOK_PAGE_ID": "123",
+}
+
+
+def settings(environ, tmp_path):
+    return Settings.from_env(environ, dotenv_path=tmp_path / "none")
+
+
+def test_make_run_without_platform_credentials_starts_the_sandbox(tmp_path):
+    environ = {"CONSOLE_PORT": "5999"}
+    assert sandbox_unless_platforms(environ, tmp_path / "none") is True
+    started = settings(environ, tmp_path)
+    assert started.sandbox
+    assert started.facebook.graph_url == "http://127.0.0.1:5999/sandbox-api/graph/v19.0"
+    assert started.twitter.api_url == "http://127.0.0.1:5999/sandbox-api/x"
+    assert not started.facebook.missing() and not started.twitter.missing()
+    assert sandbox_enabled(started)
+    assert "played by the sandbox" in channel_lines(started)
+
+
+@pytest.mark.parametrize(
+    "environ, dotenv",
+    [
+        ({"FACEBOOK_APP_SECRET": "s"}, ""),
+        ({}, "TWITTER_CONSUMER_KEY=k\n"),  # an operator's .env counts too
+        ({"TWITTER_API_URL": "https://api.twitter.com"}, ""),
+        ({"SANDBOX": "off"}, ""),
+    ],
+)
+def test_any_platform_setting_or_sandbox_off_keeps_the_sandbox_off(tmp_path, environ, dotenv):
+    env_file = tmp_path / ".env"
+    env_file.write_text(dotenv)
+    environ = dict(environ)
+    assert sandbox_unless_platforms(environ, env_file) is False
+    assert "SANDBOX" not in environ or environ["SANDBOX"] == "off"
+    assert not Settings.from_env(environ, dotenv_path=env_file).sandbox
+
+
+@pytest.mark.parametrize(
+    "name, url",
+    [
+        ("FACEBOOK_GRAPH_URL", "https://graph.facebook.com/v19.0"),
+        ("TWITTER_API_URL", "https://api.twitter.com"),
+        ("FACEBOOK_GRAPH_URL", "http://10.0.0.5:5080/sandbox-api/graph/v19.0"),
+        ("TWITTER_API_URL", "http://localhost.example.com/x"),
+        ("TWITTER_API_URL", "http://localhost:5080/sandbox-api/x"),  # a name, not an address
+    ],
+)
+def test_with_the_sandbox_on_no_server_starts_with_an_address_off_this_machine(
+    tmp_path, name, url
+):
+    environ = {**sandbox_env(5080), name: url}
+    with pytest.raises(SettingsError, match=f"SANDBOX=on, so {name} must be a loopback"):
+        settings(environ, tmp_path)
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.2", "[::1]"])
+def test_loopback_addresses_are_accepted_with_the_sandbox_on(tmp_path, host):
+    environ = {**sandbox_env(5080), "TWITTER_API_URL": f"http://{host}:5089/x"}
+    assert settings(environ, tmp_path).sandbox
+
+
+def test_real_platform_addresses_are_fine_without_the_sandbox(tmp_path):
+    assert not settings(REAL, tmp_path).sandbox
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"SANDBOX": "off"},
+        {"FACEBOOK_GRAPH_URL": "http://127.0.0.1:5089/graph/v19.0"},  # another stand-in
+        {"TWITTER_API_URL": "http://127.0.0.1:5089/x"},
+        {"CONSOLE_PORT": "5081"},  # the addresses are not this staff app's own
+        {"FACEBOOK_APP_SECRET": ""},
+    ],
+)
+def test_the_staff_app_serves_the_sandbox_only_over_its_own_stand_ins(tmp_path, changes):
+    environ = {**sandbox_env(5080), "CONSOLE_PORT": "5080"}
+    assert sandbox_enabled(settings(environ, tmp_path))
+    assert not sandbox_enabled(settings({**environ, **changes}, tmp_path))
+
+
+def test_the_banner_gives_the_sandbox_address(tmp_path):
+    class Running:
+        rasa_url, action_url, console_url = (
+            "http://127.0.0.1:5005",
+            "http://127.0.0.1:5055",
+            "http://127.0.0.1:5080",
+        )
+
+    on = settings({**sandbox_env(5080)}, tmp_path)
+    assert "Sandbox:        http://127.0.0.1:5080/sandbox" in banner(Running(), on, "file")
+    off = settings({}, tmp_path)
+    assert "/sandbox" not in banner(Running(), off, "file")
+
+
+def test_the_sandbox_addresses_are_the_staff_apps():
+    assert graph_url(5080).startswith("http://127.0.0.1:5080/sandbox-api/")
+    assert x_url(5080).startswith("http://127.0.0.1:5080/sandbox-api/")
