@@ -42,6 +42,8 @@ logger = logging.getLogger(__name__)
 PENDING = "pending"
 SENT = "sent"
 DEAD = "dead"
+# A dead letter staff chose not to send: kept for the record, its sealed words dropped.
+DISMISSED = "dismissed"
 # A claim not renewed for this long was cut short by a crash, and the message is sent
 # after the restart. The worker renews it every third of it while the call runs, so a
 # call that outlasts it (bot/platforms/http.py gives up at connect + 2 x read, 23 s) keeps it.
@@ -327,6 +329,20 @@ class Outbox:
                     text=kept["text"],
                     fallback=kept["fallback"],
                 )
+            ).rowcount
+        return bool(changed)
+
+    def dismiss(self, message_id: int, now: datetime) -> bool:
+        """Staff set a dead letter aside for good; True if it was one.
+
+        The row stays, with what it was and why it failed, for the record; its sealed
+        words go, since nothing may send it now.
+        """
+        with self._engine.begin() as connection:
+            changed = connection.execute(
+                outbox.update()
+                .where(outbox.c.id == message_id, outbox.c.state == DEAD)
+                .values(state=DISMISSED, dismissed_at=to_utc(now), text=None, fallback=None)
             ).rowcount
         return bool(changed)
 

@@ -261,6 +261,8 @@ outbox = Table(
     # What to do instead if the platform refuses the call (an X DM to someone whose
     # DMs are closed: follow them and ask in public, P8), as JSON.
     Column("fallback", Text, nullable=True),
+    # When staff dismissed a dead letter (state "dismissed"): kept, never sent.
+    Column("dismissed_at", DateTime(timezone=True), nullable=True),
     Index("outbox_waiting", "state", "conversation_id", "id"),
 )
 

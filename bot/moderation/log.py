@@ -282,11 +282,22 @@ class ModerationLog:
                 named.append(as_aware(row.at))
         return History(tuple(sorted(strikes)), tuple(sorted(named)))
 
-    def entries(self, limit: int = 200, author_id: str | None = None) -> List[Entry]:
-        """The latest entries, newest first, optionally for one author."""
+    def entries(
+        self,
+        limit: int = 200,
+        author_id: str | None = None,
+        platform: str | None = None,
+        action: Action | None = None,
+    ) -> List[Entry]:
+        """The latest entries, newest first, optionally only for one author, on one
+        platform, or of one action."""
         query = select(moderation_actions).order_by(moderation_actions.c.id.desc()).limit(limit)
         if author_id is not None:
             query = query.where(moderation_actions.c.author_id == author_id)
+        if platform is not None:
+            query = query.where(moderation_actions.c.platform == platform)
+        if action is not None:
+            query = query.where(moderation_actions.c.action == action.value)
         with self._engine.connect() as connection:
             return [_entry(row) for row in connection.execute(query)]
 

@@ -1,0 +1,391 @@
+"""The numbers behind the staff dashboard: how busy the accounts are, where handoffs go,
+whether people meet their deadlines (P3), and how well the assistant understands.
+
+Pure reads over two stores, each passed in: the project's store (webhook events,
+handoffs) and Rasa's tracker store (its `events` table, read-only: what tenants meant
+and when the assistant fell back). Nothing here reads what a message said: only its
+time, its intent and how sure the model was (P5, P9). Every function takes `now`, so
+that a test and a server with a fixed clock see the same windows.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Dict, List, Mapping, Sequence, Tuple
+from zoneinfo import ZoneInfo
+
+import yaml
+from sqlalchemy import (
+    Column,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    func,
+    or_,
+    select,
+)
+from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.exc import DBAPIError
+
+from bot.handoff.working_hours import WorkingCalendar
+from bot.store import as_aware, handoffs, inbound_events, to_utc
+
+# The intent Rasa's FallbackClassifier puts in place of one it is not sure of, and the
+# action its rules then run.
+NLU_FALLBACK = "nlu_fallback"
+DEFAULT_FALLBACK_ACTION = "action_default_fallback"
+# config.yml's values if it names none (Rasa's own defaults).
+DEFAULT_THRESHOLD = 0.3
+TRACKER_STORE_TYPES = ("sql", "bot.channels.tracker_store.MaskedSQLTrackerStore")
+
+# Rasa's tracker `events` table, as much of it as the dashboard reads.
+_tracker = MetaData()
+tracker_events = Table(
+    "events",
+    _tracker,
+    Column("id", Integer, primary_key=True),
+    Column("sender_id", String(255)),
+    Column("type_name", String(255)),
+    Column("timestamp", Float),
+    Column("intent_name", String(255)),
+    Column("action_name", String(255)),
+    Column("data", Text),
+)
+
+
+# --- where the numbers come from -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Understanding:
+    """How the assistant decides it did not understand (config.yml).
+
+    Attributes:
+        threshold: FallbackClassifier's threshold: a top intent below it is unsure.
+        fallback_actions: actions that mean the assistant fell back and asked again.
+    """
+
+    threshold: float = DEFAULT_THRESHOLD
+    fallback_actions: Tuple[str, ...] = (DEFAULT_FALLBACK_ACTION,)
+
+
+def understanding_config(config_file: Path) -> Understanding:
+    """The fallback threshold and fallback actions that `config_file` sets."""
+    raw = yaml.safe_load(config_file.read_text(encoding="utf-8")) or {}
+    threshold = DEFAULT_THRESHOLD
+    for component in raw.get("pipeline") or ():
+        if component.get("name") == "FallbackClassifier":
+            threshold = float(component.get("threshold", DEFAULT_THRESHOLD))
+    actions = [DEFAULT_FALLBACK_ACTION]
+    for policy in raw.get("policies") or ():
+        if policy.get("name") == "RulePolicy" and policy.get("core_fallback_action_name"):
+            actions.append(str(policy["core_fallback_action_name"]))
+    return Understanding(threshold, tuple(dict.fromkeys(actions)))
+
+
+def tracker_store_url(endpoints_file: Path, project: Path) -> str | URL | None:
+    """The address of the SQL tracker store `endpoints_file` configures, or None.
+
+    Read as Rasa reads it (dialect, host, port, db, username, password, `${VAR}`
+    replaced from the environment as Rasa does); a relative SQLite file is relative to
+    `project`, where the Rasa server runs. None for any other kind of tracker store.
+    """
+    try:
+        raw = yaml.safe_load(endpoints_file.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError):
+        return None
+    store: Mapping[str, Any] = raw.get("tracker_store") or {}
+    if str(store.get("type", "")).lower() not in {t.lower() for t in TRACKER_STORE_TYPES}:
+        return None
+
+    def setting(name: str, default: Any = None) -> Any:
+        value = store.get(name, default)
+        return os.path.expandvars(value) if isinstance(value, str) else value
+
+    dialect = setting("dialect", "sqlite")
+    host = setting("host")
+    if host and "://" in host:
+        return host
+    database = setting("db", "rasa.db")
+    if dialect == "sqlite":
+        path = Path(database)
+        path = path if path.is_absolute() else project / path
+        # Read-only: the dashboard must never write to the conversations.
+        return f"sqlite:///file:{path}?mode=ro&uri=true"
+    port = setting("port")
+    return URL.create(
+        dialect,
+        username=setting("username"),
+        password=setting("password"),
+        host=host,
+        port=int(port) if port else None,
+        database=database,
+    )
+
+
+def tracker_engine(url: str | URL) -> Engine:
+    """An engine on the tracker store at `url`, for reading."""
+    options: Dict[str, Any] = {}
+    if make_url(url).get_backend_name() == "sqlite":
+        options["connect_args"] = {"check_same_thread": False}
+    return create_engine(url, future=True, pool_pre_ping=True, hide_parameters=True, **options)
+
+
+# --- messages per hour against the monitoring window (P1) -----------------------------
+
+
+@dataclass(frozen=True)
+class HourCount:
+    """Messages received in one hour, and whether people were monitoring then."""
+
+    start: datetime
+    count: int
+    monitored: bool
+
+
+def messages_per_hour(
+    engine: Engine, calendar: WorkingCalendar, now: datetime, hours: int = 7 * 24
+) -> List[HourCount]:
+    """Webhook events received in each of the last `hours` whole hours up to `now`'s.
+
+    Each hour is marked monitored when people watch the accounts at its start (P1), so
+    that what arrives out of hours shows against the monitoring window.
+    """
+    last = to_utc(now).replace(minute=0, second=0, microsecond=0)
+    first = last - timedelta(hours=hours - 1)
+    query = select(inbound_events.c.received_at).where(inbound_events.c.received_at >= first)
+    counts: Counter = Counter()
+    with engine.connect() as connection:
+        for (received,) in connection.execute(query):
+            hour = to_utc(as_aware(received)).replace(minute=0, second=0, microsecond=0)
+            counts[hour] += 1
+    starts = [first + timedelta(hours=i) for i in range(hours)]
+    return [HourCount(s, counts.get(s, 0), calendar.is_monitoring(s)) for s in starts]
+
+
+# --- handoffs by reason and team --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HandoffTally:
+    """Handoffs made since a time, counted by reason and by the team that has them."""
+
+    counts: Mapping[Tuple[str, str], int]
+
+    @property
+    def reasons(self) -> List[str]:
+        """Reasons, the most frequent first."""
+        totals: Counter = Counter()
+        for (reason, _team), n in self.counts.items():
+            totals[reason] += n
+        return [r for r, _ in sorted(totals.items(), key=lambda item: (-item[1], item[0]))]
+
+    @property
+    def teams(self) -> List[str]:
+        """Teams in name order."""
+        return sorted({team for _reason, team in self.counts})
+
+    def count(self, reason: str, team: str) -> int:
+        """How many handoffs for `reason` the team `team` has."""
+        return self.counts.get((reason, team), 0)
+
+    @property
+    def total(self) -> int:
+        """Every handoff counted."""
+        return sum(self.counts.values())
+
+
+def handoffs_by_reason_and_team(engine: Engine, since: datetime) -> HandoffTally:
+    """Handoffs made at or after `since`, by reason and team (their team now, after
+    any transfer)."""
+    query = (
+        select(handoffs.c.reason, handoffs.c.team, func.count())
+        .where(handoffs.c.created_at >= to_utc(since))
+        .group_by(handoffs.c.reason, handoffs.c.team)
+    )
+    with engine.connect() as connection:
+        return HandoffTally({(r, t): n for r, t, n in connection.execute(query)})
+
+
+# --- deadlines met each week (P3) --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WeekOfDeadlines:
+    """Acknowledge-by and reply-by deadlines that fell due in one week, and how many
+    were met. A deadline still to come is not counted."""
+
+    week: date
+    acknowledged_in_time: int = 0
+    acknowledge_due: int = 0
+    replied_in_time: int = 0
+    reply_due: int = 0
+
+    @property
+    def acknowledge_share(self) -> float | None:
+        """The share of acknowledgements in time, or None when none fell due."""
+        return self.acknowledged_in_time / self.acknowledge_due if self.acknowledge_due else None
+
+    @property
+    def reply_share(self) -> float | None:
+        """The share of full replies in time, or None when none fell due."""
+        return self.replied_in_time / self.reply_due if self.reply_due else None
+
+
+def deadlines_met_per_week(
+    engine: Engine, zone: ZoneInfo, now: datetime, weeks: int = 8
+) -> List[WeekOfDeadlines]:
+    """The last `weeks` weeks (Monday to Sunday in `zone`, this one included), each with
+    the deadlines that fell due in it and how many were met (P3).
+
+    A deadline counts in the week it fell due, once it has an outcome (met, or missed:
+    `HandoffRepository.record_missed` marks a breach as soon as it happens).
+    """
+    this_week = now.astimezone(zone).date()
+    this_week -= timedelta(days=this_week.weekday())
+    mondays = [this_week - timedelta(weeks=weeks - 1 - i) for i in range(weeks)]
+    start = datetime.combine(mondays[0], datetime.min.time(), zone)
+    tally: Dict[date, List[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    query = select(
+        handoffs.c.acknowledge_by,
+        handoffs.c.acknowledge_met,
+        handoffs.c.reply_by,
+        handoffs.c.reply_met,
+    ).where(or_(handoffs.c.acknowledge_by >= to_utc(start), handoffs.c.reply_by >= to_utc(start)))
+    weeks_shown = set(mondays)
+    with engine.connect() as connection:
+        for ack_by, ack_met, reply_by, reply_met in connection.execute(query):
+            for due, met, slot in ((ack_by, ack_met, 0), (reply_by, reply_met, 2)):
+                if met is None or due is None:
+                    continue
+                day = as_aware(due).astimezone(zone).date()
+                monday = day - timedelta(days=day.weekday())
+                if monday not in weeks_shown:
+                    continue
+                tally[monday][slot] += int(bool(met))
+                tally[monday][slot + 1] += 1
+    return [WeekOfDeadlines(m, *tally[m]) if m in tally else WeekOfDeadlines(m) for m in mondays]
+
+
+# --- what tenants meant, and how sure the assistant was ----------------------------------
+
+
+@dataclass(frozen=True)
+class DayOfUnderstanding:
+    """Tenants' messages on one day, how many the assistant fell back on (asked again or
+    handed over), and on how many its best guess was below the fallback threshold."""
+
+    day: date
+    messages: int = 0
+    fell_back: int = 0
+    unsure: int = 0
+
+
+def _user_messages(tracker: Engine, since: datetime) -> List[Tuple[Any, ...]]:
+    """(sender, timestamp, intent, data) of every message and fallback action since
+    `since`, in order; nothing when the tracker store has no conversations yet."""
+    query = (
+        select(
+            tracker_events.c.sender_id,
+            tracker_events.c.timestamp,
+            tracker_events.c.type_name,
+            tracker_events.c.intent_name,
+            tracker_events.c.action_name,
+            tracker_events.c.data,
+        )
+        .where(
+            tracker_events.c.timestamp >= since.timestamp(),
+            tracker_events.c.type_name.in_(("user", "action")),
+        )
+        .order_by(tracker_events.c.id)
+    )
+    try:
+        with tracker.connect() as connection:
+            return list(connection.execute(query))
+    except DBAPIError:
+        # No tracker file or no events table yet: the assistant has had no conversations.
+        return []
+
+
+def common_intents(tracker: Engine, since: datetime, top: int = 10) -> List[Tuple[str, int]]:
+    """The `top` intents of tenants' messages since `since`, the most common first.
+
+    A message the assistant was not sure of counts under the intent it acted on only
+    when that was a real one: its fallbacks are counted by `understanding_per_day`.
+    """
+    counts: Counter = Counter()
+    for _sender, _at, kind, intent, _action, _data in _user_messages(tracker, since):
+        if kind == "user" and intent and intent != NLU_FALLBACK:
+            counts[intent] += 1
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:top]
+
+
+def _best_guess(data: str | None) -> float | None:
+    """The confidence of the model's best real intent for a message, if it says."""
+    try:
+        parse = (json.loads(data or "{}") or {}).get("parse_data") or {}
+    except ValueError:
+        return None
+    ranking = [i for i in parse.get("intent_ranking") or () if i.get("name") != NLU_FALLBACK]
+    if ranking:
+        return ranking[0].get("confidence")
+    intent = parse.get("intent") or {}
+    return intent.get("confidence") if intent.get("name") != NLU_FALLBACK else None
+
+
+def understanding_per_day(
+    tracker: Engine,
+    understanding: Understanding,
+    zone: ZoneInfo,
+    now: datetime,
+    days: int = 14,
+) -> List[DayOfUnderstanding]:
+    """The last `days` days (in `zone`, today included), each with its tenants'
+    messages, those the assistant fell back on, and those it was unsure of.
+
+    Fell back: the message's intent became `nlu_fallback` (FallbackClassifier), or a
+    fallback action (Rasa's default, or RulePolicy's core fallback) answered it.
+    Unsure: the best real intent's confidence was below the threshold. A message is
+    counted once however many fallback actions answered it.
+    """
+    today = now.astimezone(zone).date()
+    first = today - timedelta(days=days - 1)
+    since = datetime.combine(first, datetime.min.time(), zone)
+    tallies: Dict[date, List[int]] = defaultdict(lambda: [0, 0, 0])
+    # Per conversation: the day of its latest message and whether it already fell back.
+    latest: Dict[str, Tuple[date, bool]] = {}
+    for sender, at, kind, intent, action, data in _user_messages(tracker, since):
+        day = datetime.fromtimestamp(at or 0, timezone.utc).astimezone(zone).date()
+        if kind == "user":
+            fell_back = intent == NLU_FALLBACK
+            tallies[day][0] += 1
+            tallies[day][1] += int(fell_back)
+            guess = _best_guess(data)
+            tallies[day][2] += int(guess is not None and guess < understanding.threshold)
+            latest[sender] = (day, fell_back)
+        elif action in understanding.fallback_actions and sender in latest:
+            message_day, counted = latest[sender]
+            if not counted:
+                tallies[message_day][1] += 1
+                latest[sender] = (message_day, True)
+    span = [first + timedelta(days=i) for i in range(days)]
+    return [
+        DayOfUnderstanding(d, *tallies[d]) if d in tallies else DayOfUnderstanding(d) for d in span
+    ]
+
+
+def shares(days: Sequence[DayOfUnderstanding]) -> Tuple[float | None, float | None]:
+    """The share of all messages in `days` the assistant fell back on, and was unsure of."""
+    total = sum(d.messages for d in days)
+    if not total:
+        return None, None
+    return sum(d.fell_back for d in days) / total, sum(d.unsure for d in days) / total
