@@ -36,12 +36,14 @@ FLAGS = [
     "--disable-breakpad",
     "--metrics-recording-only",
     "--no-pings",
-    # Two services ignore the switches above: the component updater still asks
-    # update.googleapis.com about one component, and the sign-in service lists accounts
-    # at accounts.google.com (Debian's build carries Google API keys). Both are pointed
-    # at the discard port on loopback, where nothing listens.
+    # Three services ignore the switches above: the component updater still asks
+    # update.googleapis.com about one component, the sign-in service lists accounts at
+    # accounts.google.com (Debian's build carries Google API keys), and autofill asks
+    # content-autofill.googleapis.com about every form. All three are pointed at the
+    # discard port on loopback, where nothing listens.
     "--component-updater=url-source=http://127.0.0.1:9/",
     "--gaia-url=http://127.0.0.1:9/",
+    "--autofill-server-url=http://127.0.0.1:9/",
 ]
 # Room for a page that waits on the assistant (a model's answer takes a few seconds).
 TIMEOUT_MS = 20_000

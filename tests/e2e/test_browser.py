@@ -17,7 +17,11 @@ from tests.e2e.browser import Outside, launch
 PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Loopback</title></head>
 <body><main><h1>Served on loopback</h1>
-<label for="name">Name</label> <input id="name" name="name">
+<form method="post" action="/login">
+<label for="name">Name</label> <input id="name" name="name" autocomplete="username">
+<label for="password">Password</label>
+<input id="password" name="password" type="password" autocomplete="current-password">
+<button type="submit">Sign in</button></form>
 </main></body></html>
 """
 
@@ -67,13 +71,17 @@ def test_anything_not_on_loopback_is_refused_and_recorded(page, loopback_site, o
     assert page.evaluate("document.images[0].naturalWidth") == 0
 
 
-def test_the_browser_left_alone_calls_nowhere(browser):
-    # A browser of its own, watched from its start, then a quiet spell in which
-    # Chromium would fetch updates, safe-browsing lists or account lists if it could.
+def test_the_browser_left_alone_calls_nowhere(browser, loopback_site):
+    # A browser of its own, watched from its start, on a page with a sign-in form, then
+    # a quiet spell in which Chromium would fetch updates, safe-browsing lists, account
+    # lists or autofill predictions for the form if it could.
+    base, _ = loopback_site
     watcher = Outside()
     chromium = launch(browser.browser_type, watcher)
     try:
-        chromium.new_context().new_page().goto("about:blank")
+        page = chromium.new_context().new_page()
+        page.goto(f"{base}/index.html")
+        page.get_by_label("Name").fill("Sam")
         time.sleep(10)
     finally:
         chromium.close()
