@@ -1,0 +1,323 @@
+"""End to end in a real browser: the staff console and the sandbox, as people use them.
+
+The servers run as `make run` starts them in sandbox mode (no platform credentials):
+the staff app plays Facebook and X, what a tenant types in the sandbox goes to the Rasa
+server's real webhooks, signed, and the assistant's platform calls come back through
+the real outbox to the sandbox's stand-in. Headless Debian Chromium drives both sides:
+
+- a member of staff signs in;
+- a tenant in the sandbox asks for a person; the handoff appears in the queue without
+  a reload; staff take it and reply, and the reply shows in the tenant's Messenger;
+  staff hand back, and the assistant answers the tenant's next message (P3);
+- every guided scenario runs from its one button;
+- the login form and the queue's filters work from the keyboard alone;
+- no page loads anything from the internet, or breaks its own security policy.
+
+Screenshots of the queue (also at phone width), a conversation, the dashboard and the
+sandbox are saved under results/console/ for the README.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import List
+from urllib.parse import urlencode
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from bot.console.accounts import Role, StaffAccounts
+from bot.sandbox.mode import sandbox_env
+from bot.sandbox.scenarios import SCENARIOS
+from bot.sandbox.world import PERSONAS
+from bot.store import connect
+from scripts.processes import free_port
+from tests.e2e.browser import DESKTOP, PHONE, TIMEOUT_MS
+from tests.helpers import ROOT, assistant_in, demo_tenancies
+
+SHOTS = ROOT / "results" / "console"
+STAFF_NAME, STAFF_PASSWORD = "Alex Morgan", "correct horse battery " + secrets.token_hex(4)
+# The assistant's answer takes a few seconds on a busy machine; a scenario several.
+ANSWER_MS = 60_000
+SCENARIO_MS = 180_000
+WAITING_NOTE = "Thanks, I've added your message for our team."
+ASK_FOR_A_PERSON = "can i speak to a real person please"
+
+
+@dataclass
+class Running:
+    console: str
+    state: dict | None = None  # the signed-in browser state, once signed in
+
+
+@pytest.fixture(scope="module")
+def running(tmp_path_factory):
+    """The assistant in sandbox mode with the demo tenancies, and one member of staff
+    (Communications: the team a request for a person goes to)."""
+    tmp = tmp_path_factory.mktemp("console-browser")
+    database_url = f"sqlite:///{tmp / 'assistant.db'}"
+    demo_tenancies(database_url)
+    StaffAccounts(connect(database_url)).create(
+        STAFF_NAME, STAFF_PASSWORD, Role.COMMUNICATIONS, datetime.now(timezone.utc)
+    )
+    console_port = free_port()
+    assistant = assistant_in(
+        tmp,
+        {**sandbox_env(console_port), "DATABASE_URL": database_url},
+        console_port=console_port,
+        api_token=secrets.token_hex(16),
+        staff_tokens=f"e2e:{secrets.token_hex(16)}",
+    )
+    with assistant:
+        yield Running(assistant.console_url)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def nothing_from_the_internet(outside):
+    """After every test here: no page asked for anything off this machine."""
+    before = len(outside.calls)
+    yield
+    assert outside.calls[before:] == []
+
+
+class Watched:
+    """A page whose console errors (a refused inline script, a failed load) are kept."""
+
+    def __init__(self, page: Page):
+        self.page = page
+        self.errors: List[str] = []
+        page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        page.on("pageerror", lambda e: self.errors.append(str(e)))
+
+
+def sign_in(page: Page, console: str, name: str = STAFF_NAME, password: str = STAFF_PASSWORD):
+    page.goto(f"{console}/")
+    expect(page).to_have_url(re.compile(r"/login"))
+    page.get_by_label("Name").fill(name)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def staff_page(browser, running: Running, viewport=DESKTOP) -> Page:
+    """A page in a fresh context, signed in as the member of staff (signing in once for
+    the whole module: the sign-in form is rate-limited per address)."""
+    if running.state is None:
+        context = browser.new_context(viewport=viewport)
+        context.set_default_timeout(TIMEOUT_MS)
+        page = context.new_page()
+        sign_in(page, running.console)
+        expect(page.get_by_role("heading", name="Queue", level=1)).to_be_visible()
+        running.state = context.storage_state()
+        return page
+    context = browser.new_context(viewport=viewport, storage_state=running.state)
+    context.set_default_timeout(TIMEOUT_MS)
+    return context.new_page()
+
+
+def shot(page: Page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def persona(key: str):
+    [found] = [p for p in PERSONAS if p.key == key]
+    return found
+
+
+class Sandbox:
+    """The sandbox page, as a tenant uses it: write in a pane, read what comes back."""
+
+    def __init__(self, page: Page, console: str, tenant: str):
+        self.page, self.console, self.tenant = page, console, tenant
+        page.goto(f"{console}/sandbox?as={tenant}")
+
+    def pane(self, name: str):
+        return self.page.locator(f'[data-pane="{name}"]')
+
+    def messenger(self, text: str) -> None:
+        pane = self.pane("messenger")
+        pane.get_by_role("textbox").fill(text)
+        pane.get_by_role("button", name=re.compile("send", re.I)).click()
+        expect(self.pane("messenger").get_by_text(text).last).to_be_visible()
+
+    def said(self, pane: str, author: str):
+        return self.pane(pane).locator(f'[data-author="{author}"]')
+
+
+def test_staff_sign_in_and_a_wrong_password_is_refused(page, running):
+    watched = Watched(page)
+    sign_in(page, running.console, password="not the password at all")
+    expect(page.get_by_role("alert")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/login"))
+
+    page.get_by_label("Password").fill(STAFF_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Queue", level=1)).to_be_visible()
+    expect(page.get_by_text(f"Signed in as {STAFF_NAME}")).to_be_visible()
+    cookie = {c["name"]: c for c in page.context.cookies()}["console_session"]
+    assert cookie["httpOnly"] and cookie["sameSite"] in ("Lax", "Strict")
+    assert watched.errors == []
+
+
+def test_a_tenant_asks_for_a_person_staff_reply_and_hand_back(browser, running):
+    queue = Watched(staff_page(browser, running))
+    queue.page.goto(f"{running.console}/queue")
+    before = set(
+        queue.page.locator("tr[data-handoff-id]").evaluate_all(
+            "rows => rows.map(r => r.dataset.handoffId)"
+        )
+    )
+
+    # The tenant, in the sandbox (its own tab, the same member of staff signed in).
+    tenant = persona("grace")
+    tenant_side = Watched(staff_page(browser, running))
+    sandbox = Sandbox(tenant_side.page, running.console, "grace")
+    sandbox.messenger(ASK_FOR_A_PERSON)
+    expect(sandbox.said("messenger", "assistant").last).to_contain_text("passed", timeout=ANSWER_MS)
+
+    # The handoff appears in the open queue without a reload.
+    new_rows = queue.page.locator("tr[data-handoff-id]")
+    expect(new_rows).not_to_have_count(len(before), timeout=ANSWER_MS)
+    ids = new_rows.evaluate_all("rows => rows.map(r => r.dataset.handoffId)")
+    [handoff] = [i for i in ids if i not in before]
+    row = queue.page.locator(f'tr[data-handoff-id="{handoff}"]')
+    expect(row).to_contain_text("Communications")
+    shot(queue.page, "queue")
+
+    # The conversation: the tenant's words, marked as the tenant's, then take and reply.
+    row.get_by_role("link").click()
+    conversation = queue.page
+    expect(conversation).to_have_url(re.compile(f"/conversations/{handoff}$"))
+    thread = conversation.locator("#thread")
+    expect(thread.locator('[data-author="tenant"]').first).to_contain_text(ASK_FOR_A_PERSON)
+    conversation.get_by_role("button", name="Take").click()
+    expect(conversation.locator("[data-state]")).to_contain_text(STAFF_NAME)
+    reply = (
+        f"Hello {tenant.name.split()[0]}, Alex here from Communications ({secrets.token_hex(3)})."
+    )
+    conversation.get_by_label("Reply", exact=True).fill(reply)
+    conversation.get_by_role("button", name="Send reply").click()
+    expect(conversation.get_by_role("status")).to_be_visible()
+    expect(thread.locator('[data-author="staff"]').last).to_contain_text(reply, timeout=ANSWER_MS)
+    shot(conversation, "conversation")
+
+    # The reply reaches the tenant's Messenger inbox, through the outbox and the stand-in.
+    expect(sandbox.pane("messenger").get_by_text(reply)).to_be_visible(timeout=ANSWER_MS)
+    expect(sandbox.said("messenger", "staff").last).to_contain_text(reply)
+
+    # While people have the conversation, the assistant only notes the message for them.
+    answered = sandbox.said("messenger", "assistant").count()
+    sandbox.messenger("thank you, are you still there?")
+    expect(sandbox.said("messenger", "assistant")).to_have_count(answered + 1, timeout=ANSWER_MS)
+    expect(sandbox.said("messenger", "assistant").last).to_contain_text(WAITING_NOTE)
+
+    # Handed back, the assistant answers the tenant's next message itself.
+    conversation.get_by_role("button", name="Hand back to the assistant").click()
+    expect(conversation.get_by_role("status")).to_be_visible()
+    answered = sandbox.said("messenger", "assistant").count()
+    sandbox.messenger("what are your opening hours?")
+    expect(sandbox.said("messenger", "assistant")).to_have_count(answered + 1, timeout=ANSWER_MS)
+    last = sandbox.said("messenger", "assistant").last.inner_text()
+    assert WAITING_NOTE not in last
+    queue.page.goto(f"{running.console}/queue")
+    expect(queue.page.locator(f'tr[data-handoff-id="{handoff}"]')).to_have_count(0)
+    shot(sandbox.page, "sandbox")
+    assert queue.errors == [] and tenant_side.errors == []
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.name for s in SCENARIOS])
+def test_each_guided_scenario_runs_from_one_click(browser, running, scenario):
+    sandbox = Watched(staff_page(browser, running))
+    page = sandbox.page
+    page.goto(f"{running.console}/sandbox")
+    page.get_by_role("button", name=scenario.title).click()
+    expect(page).to_have_url(re.compile(r"/sandbox"))
+    progress = page.locator(f'[data-scenario="{scenario.name}"]').first
+    expect(progress).to_have_attribute("data-state", "finished", timeout=SCENARIO_MS)
+    expect(progress).to_contain_text(scenario.notice[:40])
+    assert sandbox.errors == []
+
+
+def test_the_dashboard_draws_its_pictures_from_this_machine(browser, running):
+    watched = Watched(staff_page(browser, running))
+    page = watched.page
+    page.goto(f"{running.console}/dashboard")
+    expect(page.get_by_role("heading", name="Dashboard", level=1)).to_be_visible()
+    pictures = page.locator("main svg, main img")
+    expect(pictures.first).to_be_visible()
+    for picture in pictures.all():
+        box = picture.bounding_box()
+        assert box and box["width"] > 100 and box["height"] > 50
+    shot(page, "dashboard")
+    assert watched.errors == []
+
+
+def test_the_queue_fits_a_phone(browser, running):
+    page = staff_page(browser, running, viewport=PHONE)
+    page.goto(f"{running.console}/queue")
+    expect(page.get_by_role("heading", name="Queue", level=1)).to_be_visible()
+    # Nothing wider than the screen but the table, which scrolls in its own box.
+    overflow = page.evaluate("document.documentElement.scrollWidth")
+    assert overflow <= PHONE["width"], overflow
+    shot(page, "queue-phone")
+
+
+def focused(page: Page) -> str:
+    """What has the keyboard focus: its label, or its text."""
+    return page.evaluate(
+        """() => {
+          const e = document.activeElement;
+          if (!e) return "";
+          const label = e.labels && e.labels.length ? e.labels[0].innerText : "";
+          return (label || e.innerText || e.value || e.id || e.tagName).trim();
+        }"""
+    )
+
+
+def focus_is_visible(page: Page) -> bool:
+    return page.evaluate(
+        """() => {
+          const s = getComputedStyle(document.activeElement);
+          return s.outlineStyle !== "none" && parseFloat(s.outlineWidth) > 0
+            || s.boxShadow !== "none";
+        }"""
+    )
+
+
+def tab_to(page: Page, name: str, most: int = 40) -> None:
+    for _ in range(most):
+        page.keyboard.press("Tab")
+        if focused(page) == name:
+            assert focus_is_visible(page), f"{name} has the focus but shows no outline"
+            return
+    pytest.fail(f"Tab never reached {name!r}; it stopped at {focused(page)!r}")
+
+
+def test_keyboard_alone_signs_in_and_filters_the_queue(page, running):
+    page.goto(f"{running.console}/login")
+    # The skip link comes first, and takes the focus past the header.
+    page.locator("body").focus()
+    tab_to(page, "Skip to content", most=1)
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "content"
+    tab_to(page, "Name")
+    page.keyboard.type(STAFF_NAME)
+    tab_to(page, "Password", most=1)
+    page.keyboard.type(STAFF_PASSWORD)
+    tab_to(page, "Sign in", most=1)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Queue", level=1)).to_be_visible()
+
+    # Through the header to the filters: each select labelled, each reached in turn.
+    tab_to(page, "Team")
+    page.keyboard.press("ArrowDown")  # the first team after "Any"
+    chosen = page.get_by_label("Team").input_value()
+    assert chosen
+    for label in ("Platform", "Surface", "Reason", "Filter"):
+        tab_to(page, label, most=1)
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(re.escape(urlencode({"team": chosen}))))
+    expect(page.get_by_label("Team")).to_have_value(chosen)
