@@ -15,6 +15,7 @@ import secrets
 import signal
 import sys
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import MutableMapping
 
@@ -25,18 +26,21 @@ sys.path.insert(0, str(ROOT))
 
 from cryptography.fernet import Fernet  # noqa: E402
 
+from bot.console.accounts import StaffAccounts  # noqa: E402
 from bot.sandbox.mode import platform_settings, sandbox_env  # noqa: E402
 from bot.settings import OUTBOX_KEY_FILE, Settings  # noqa: E402
 from bot.store import connect  # noqa: E402
 from bot.tenancy.records import TenancyRepository, load_tenancies  # noqa: E402
 from scripts.processes import Assistant, StartError  # noqa: E402
 from scripts.simulate import simulator_env  # noqa: E402
+from scripts.staff import first_admin  # noqa: E402
 
 BANNER = """
 ==> The assistant is running.
     Rasa server:    {rasa}
     Action server:  {actions}/webhook
 {talk}    Rasa HTTP API:  {rasa}/conversations/<id>/tracker?token=...   (token: {token_source})
+    Staff console:  {console}/   (sign in: {sign_in}; docs/staff.md)
     Staff API:      {console}/api/handoffs   (bearer tokens: {staff_tokens}; docs/staff.md)
     Demo tenancies: see docs/staff.md ("Demo tenancies") for checks that pass and fail
     Stop it:        Ctrl-C (or SIGTERM)
@@ -55,6 +59,7 @@ SANDBOX = """    Sandbox:        {console}/sandbox   (sign in to the staff app: 
 """
 TOKEN_FILE = ROOT / "var" / "rasa-api-token"
 STAFF_TOKENS_FILE = ROOT / "var" / "staff-api-tokens"
+ADMIN_PASSWORD_FILE = ROOT / "var" / "console-admin-password"
 
 
 def api_token(settings: Settings) -> tuple[str, str]:
@@ -179,6 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     token, token_source = api_token(settings)
     staff_source = staff_tokens(settings, os.environ)
     keep_outbox_key(settings)
+    sign_in = console_sign_in(settings)
     if settings.demo_tenancies is not None:
         repository = TenancyRepository(connect(settings.database_url))
         loaded = load_tenancies(settings.demo_tenancies, repository)
@@ -197,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     try:
         assistant.start()
-        print(banner(assistant, settings, token_source, staff_source), flush=True)
+        print(banner(assistant, settings, token_source, staff_source, sign_in), flush=True)
         print(f"    (ready in {time.monotonic() - started:.0f}s)", flush=True)
         while (gone := assistant.exited()) is None:
             time.sleep(1)
@@ -215,8 +221,29 @@ def main(argv: list[str] | None = None) -> int:
         assistant.stop()
 
 
+def console_sign_in(settings: Settings) -> str:
+    """How to sign in to the console: with no staff account yet, an "admin" account is
+    made with a random password in var/console-admin-password (mode 600)."""
+    made = first_admin(
+        StaffAccounts(connect(settings.database_url)),
+        ADMIN_PASSWORD_FILE,
+        datetime.now(timezone.utc),
+    )
+    where = ADMIN_PASSWORD_FILE.relative_to(ROOT)
+    if made is not None:
+        print(f"==> Created the console's first account: admin, password in {where}", flush=True)
+        return f"admin, password in {where}"
+    if ADMIN_PASSWORD_FILE.exists():
+        return f"your account, or admin with the password in {where} unless changed"
+    return "your account; python -m scripts.staff add NAME --role ROLE makes one"
+
+
 def banner(
-    assistant: Assistant, settings: Settings, token_source: str, staff_source: str = ""
+    assistant: Assistant,
+    settings: Settings,
+    token_source: str,
+    staff_source: str = "",
+    sign_in: str = "",
 ) -> str:
     """What `make run` prints once the servers answer."""
     talk = (TALK if settings.rest_channel else TALK_OFF).format(rasa=assistant.rasa_url)
@@ -227,6 +254,7 @@ def banner(
         token_source=token_source,
         console=assistant.console_url,
         staff_tokens=staff_source,
+        sign_in=sign_in,
     )
     hooks = f"    Channels (webhooks at {assistant.rasa_url}/webhooks/<name>/webhook):"
     if settings.sandbox:

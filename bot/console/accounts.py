@@ -245,6 +245,7 @@ class StaffAccounts:
         Raises:
             LoginRefused: for any reason; its message is the same for all of them.
         """
+        refused: LoginRefused | None = None
         with self._engine.begin() as connection:
             row = connection.execute(
                 select(staff_accounts).where(staff_accounts.c.name == name.strip())
@@ -254,21 +255,25 @@ class StaffAccounts:
                 raise LoginRefused("unknown")
             account = _account(row._mapping)
             matches = verify_password(password, row._mapping["password_hash"])
-            if account.disabled:
-                raise LoginRefused("disabled")
-            if account.locked(now):
-                raise LoginRefused("locked")
             where = staff_accounts.c.name == account.name
-            if not matches:
+            if account.disabled:
+                refused = LoginRefused("disabled")
+            elif account.locked(now):
+                refused = LoginRefused("locked")
+            elif not matches:
                 failures = account.failed_logins + 1
                 values = {"failed_logins": failures}
                 if failures >= MAX_FAILURES:
                     values = {"failed_logins": 0, "locked_until": to_utc(now + LOCK_FOR)}
                 connection.execute(staff_accounts.update().where(where).values(**values))
-                raise LoginRefused("password")
-            connection.execute(
-                staff_accounts.update().where(where).values(failed_logins=0, locked_until=None)
-            )
+                refused = LoginRefused("password")
+            else:
+                connection.execute(
+                    staff_accounts.update().where(where).values(failed_logins=0, locked_until=None)
+                )
+        # Raised once the transaction is committed: the failure counted stays counted.
+        if refused is not None:
+            raise refused
         return StaffMember(account.name, account.role)
 
     def member(self, name: str) -> StaffMember | None:
