@@ -53,3 +53,64 @@
     }
   });
 })();
+
+// The queue: say when new handoffs arrive (a polite status for screen readers, and a
+// mark on the new rows), as the rows refresh.
+(function () {
+  "use strict";
+
+  function ids(element) {
+    var found = {};
+    var rows = element.querySelectorAll("[data-handoff-id]");
+    for (var i = 0; i < rows.length; i++) {
+      found[rows[i].getAttribute("data-handoff-id")] = rows[i];
+    }
+    return found;
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var elements = document.querySelectorAll("[data-announce]");
+    Array.prototype.forEach.call(elements, function (element) {
+      var status = document.getElementById(element.getAttribute("data-announce"));
+      var known = ids(element);
+      element.addEventListener("console:refreshed", function () {
+        var now = ids(element);
+        var fresh = 0;
+        Object.keys(now).forEach(function (id) {
+          if (!known[id]) {
+            fresh += 1;
+            now[id].classList.add("is-new");
+          }
+        });
+        known = now;
+        if (status && fresh) {
+          status.textContent = fresh === 1 ? "1 new handoff" : fresh + " new handoffs";
+        }
+      });
+    });
+  });
+})();
+
+// A reply form: choosing a canned reply fills the reply box and ticks "holding
+// message" when it is the holding one. Without this script the choice is sent as is.
+(function () {
+  "use strict";
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var selects = document.querySelectorAll("select[data-fills]");
+    Array.prototype.forEach.call(selects, function (select) {
+      var box = document.getElementById(select.getAttribute("data-fills"));
+      var holding = document.getElementById(select.getAttribute("data-holding-box"));
+      select.addEventListener("change", function () {
+        var option = select.options[select.selectedIndex];
+        var text = option.getAttribute("data-text");
+        if (box && text !== null) {
+          box.value = text;
+        }
+        if (holding) {
+          holding.checked = option.getAttribute("data-holding") === "yes";
+        }
+      });
+    });
+  });
+})();
