@@ -22,6 +22,7 @@ from bot.handoff.conversations import RasaConversations
 from bot.handoff.desk import StaffDesk
 from bot.handoff.handoffs import Teams
 from bot.outbox import Outbox
+from bot.sandbox.service import build_sandbox
 from bot.settings import Settings
 from bot.store import connect
 
@@ -60,6 +61,8 @@ def main() -> int:
         accounts=StaffAccounts(engine),
         sessions=Sessions(engine),
         settings=settings,
+        # The sandbox only in sandbox mode (bot/sandbox/mode.py); None otherwise.
+        sandbox=build_sandbox(settings, engine, utc_now),
     )
     app.run(
         host=settings.console_host,

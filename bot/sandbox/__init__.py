@@ -1,8 +1,8 @@
 """The sandbox: the tenant's side of Facebook and X, without platform accounts (P3, P7, P9).
 
 When no platform credential is set, `make run` starts the assistant in sandbox mode:
-the staff app plays Facebook's Graph API and X's API on loopback (routes.py, standin.py),
-keeps what a tenant would see in memory (world.py), and posts what is typed there to the
-Rasa server's real webhooks, signed as the platforms sign. It can never reach a real
-platform (mode.py).
+the staff app plays Facebook's Graph API and X's API on loopback (standin.py, served
+by bot/console/sandbox_pages.py), keeps what a tenant would see in memory (world.py),
+and posts what is typed there to the Rasa server's real webhooks, signed as the
+platforms sign (sender.py). It can never reach a real platform (mode.py).
 """

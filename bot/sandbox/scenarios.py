@@ -152,7 +152,7 @@ class Runner:
 
     Args:
         world: the sandbox's world, which the tenant writes into and the answers reach.
-        send: posts a message to the Rasa server (blocking; routes.py signs and sends).
+        send: posts a message to the Rasa server (blocking; sender.py signs and sends).
         clock: the staff app's clock, for when a run started.
         wait: seconds to wait for the assistant's first answer to a step.
         settle: seconds without a new answer after which a step counts as answered.

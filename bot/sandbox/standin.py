@@ -3,7 +3,7 @@
 It answers every call the outbox makes (bot/platforms/facebook/graph_api.py and
 bot/platforms/x/api.py) with the documented response shapes, as scripts/fake_platforms.py
 does for the tests, checks the page's access token and the X OAuth header, and applies
-each call to the sandbox's world. It is plain Python: bot/sandbox/routes.py serves it
+each call to the sandbox's world. It is plain Python: bot/console/sandbox_pages.py serves it
 under /sandbox-api/ on the staff app, on loopback only.
 """
 

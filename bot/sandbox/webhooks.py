@@ -1,7 +1,7 @@
 """Webhook bodies as the platforms send them: Meta's Messenger and page feed webhooks,
 and X's Account Activity API.
 
-One copy for the sandbox (bot/sandbox/routes.py signs and posts them to the Rasa
+One copy for the sandbox (bot/sandbox/sender.py signs and posts them to the Rasa
 server's real webhooks), the simulator (scripts/simulate.py) and the tests.
 """
 

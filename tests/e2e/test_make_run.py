@@ -128,9 +128,12 @@ def test_it_prints_where_it_listens_and_how_to_talk_to_it(run):
     assert "make chat" in output
     # The REST channel is on for local chat, and it says so.
     assert "REST channel:   on, for local chat" in output
-    # No platform secrets in this environment: both channels say they are off, and why.
-    assert "Facebook:       off (set FACEBOOK_APP_SECRET" in output
-    assert "X:              off (set TWITTER_CONSUMER_KEY" in output
+    # No platform secrets in this environment: it starts in sandbox mode, and says so,
+    # with the sandbox's address; both channels are played by the sandbox.
+    assert "Sandbox mode: no Facebook or X credentials are set" in output
+    assert f"Sandbox:        http://127.0.0.1:{run.console_port}/sandbox" in output
+    assert "Facebook:       on, played by the sandbox (no real platform)" in output
+    assert "X:              on, played by the sandbox (no real platform)" in output
 
 
 def test_greeting_names_the_association_from_its_configuration(tenant):

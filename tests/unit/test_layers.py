@@ -46,8 +46,7 @@ ACTIONS_MAY_IMPORT = (
 )
 RASA = ("rasa", "rasa_sdk")
 RASA_ROOMS = ("bot/channels/", "actions/")
-# The sandbox (bot/sandbox/) is plain Python but for its routes, which the staff app serves.
-SANIC_ROOMS = (*RASA_ROOMS, "bot/console/", "bot/sandbox/routes.py")
+SANIC_ROOMS = (*RASA_ROOMS, "bot/console/")
 
 
 def _product() -> list[Path]:

@@ -59,9 +59,7 @@ def test_any_platform_setting_or_sandbox_off_keeps_the_sandbox_off(tmp_path, env
         ("TWITTER_API_URL", "http://localhost:5080/sandbox-api/x"),  # a name, not an address
     ],
 )
-def test_with_the_sandbox_on_no_server_starts_with_an_address_off_this_machine(
-    tmp_path, name, url
-):
+def test_with_the_sandbox_on_no_server_starts_with_an_address_off_this_machine(tmp_path, name, url):
     environ = {**sandbox_env(5080), name: url}
     with pytest.raises(SettingsError, match=f"SANDBOX=on, so {name} must be a loopback"):
         settings(environ, tmp_path)

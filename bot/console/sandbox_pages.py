@@ -1,0 +1,177 @@
+"""The sandbox's pages and its platform stand-in, on the staff app (bot/sandbox/).
+
+- `/sandbox`: the tenant's side, in four panes (the Facebook page with its posts and
+  comments, the Messenger inbox, the X timeline with mentions, X direct messages), a
+  form in each to write as the chosen tenant, and the guided scenarios. What is typed
+  is signed and posted to the Rasa server's real webhooks (bot/sandbox/sender.py).
+- `/sandbox/world`: the panes' changing parts, which static/sandbox.js fetches every
+  2 seconds, so that the assistant's answers appear without a reload.
+- `/sandbox-api/graph/v19.0/...` and `/sandbox-api/x/...`: the Graph API and X API
+  stand-in the Rasa server's outbox calls (bot/sandbox/standin.py). Outside the login
+  (the outbox has no session) but answered only on loopback.
+
+Unless sandbox mode is on (`console.sandbox` is set, and bot/sandbox/mode.py agrees
+with the settings), none of these routes exists: each answers 404.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+from typing import Any, Dict, List
+from urllib.parse import quote
+
+from sanic import Blueprint, Request
+from sanic.exceptions import NotFound
+from sanic.response import HTTPResponse
+from sanic.response import json as json_response
+
+from bot.association import load_association
+from bot.console.web import Console, see_other
+from bot.handoff.working_hours import WorkingCalendar
+from bot.sandbox.mode import GRAPH_PATH, X_PATH, sandbox_enabled
+from bot.sandbox.scenarios import BY_NAME, SCENARIOS
+from bot.sandbox.sender import NotDelivered
+from bot.sandbox.service import Sandbox
+from bot.sandbox.world import Pane, UnknownPersona, View
+
+# A tenant's message, at most: longer than any platform's.
+MAX_TEXT = 2000
+DEFAULT_PERSONA = "margaret"
+
+
+def routes(console: Console) -> Blueprint:
+    """The sandbox's routes, or none at all (404) unless sandbox mode is on."""
+    bp = Blueprint("sandbox")
+    sandbox: Sandbox | None = console.sandbox
+    if sandbox is None or not sandbox_enabled(console.settings):
+        return bp
+    world = sandbox.world
+    calendar = WorkingCalendar.from_config(
+        load_association(console.settings.association_file).monitoring
+    )
+
+    async def context(request: Request) -> Dict[str, Any]:
+        view = world.view()
+        removed = [item.id for item in view.removed()]
+        reasons = await console.run(sandbox.reasons, removed)
+        chosen = request.args.get("as") or DEFAULT_PERSONA
+        if chosen not in world.personas:
+            chosen = DEFAULT_PERSONA
+        return {
+            "view": view,
+            "reasons": reasons,
+            "persona": world.persona(chosen),
+            "personas": list(world.personas.values()),
+            "scenarios": SCENARIOS,
+            "runs": sandbox.runner.runs()[:8],
+            "in_hours": calendar.is_monitoring(console.clock()),
+            "panes": Pane,
+            "notices": _notices(view),
+            "max_text": MAX_TEXT,
+        }
+
+    @bp.get("/sandbox")
+    async def page(request: Request) -> HTTPResponse:
+        return console.render(request, "sandbox.html", **await context(request))
+
+    @bp.get("/sandbox/world")
+    async def fragment(request: Request) -> HTTPResponse:
+        return console.render(request, "_sandbox_world.html", **await context(request))
+
+    @bp.post("/sandbox/post")
+    async def post(request: Request) -> HTTPResponse:
+        form = request.form
+        persona = form.get("persona") or ""
+        text = (form.get("text") or "").strip()
+        try:
+            pane = Pane(form.get("pane") or "")
+            who = world.persona(persona)
+        except (ValueError, UnknownPersona):
+            raise NotFound("no such pane or tenant in the sandbox") from None
+        back = f"/sandbox?as={quote(who.key)}#pane-{pane.value}"
+        if not text or len(text) > MAX_TEXT:
+            await console.flash(request, f"Write a message of 1 to {MAX_TEXT} characters.")
+            return see_other(back)
+        if pane is Pane.FACEBOOK:
+            post_id = form.get("post") or ""
+            if post_id not in {post.id for post in world.view().posts}:
+                raise NotFound("no such post on the sandbox's page")
+            item = world.comment(who.key, post_id, text)
+        elif pane is Pane.MESSENGER:
+            item = world.message(who.key, text)
+        elif pane is Pane.X_TIMELINE:
+            item = world.mention(who.key, text)
+        else:
+            item = world.direct_message(who.key, text)
+        try:
+            await console.run(sandbox.send, pane, item)
+        except NotDelivered as error:
+            await console.flash(request, f"The assistant did not take the message: {error}")
+        return see_other(back)
+
+    @bp.post("/sandbox/scenarios/<name>")
+    async def scenario(request: Request, name: str) -> HTTPResponse:
+        if name not in BY_NAME:
+            raise NotFound(f"no scenario {name}")
+        run = sandbox.runner.start(name)
+        who = world.persona(run.persona)
+        await console.flash(
+            request,
+            f"Started: {run.scenario.title}, as {who.name} (new to the assistant). "
+            "Watch the panes; progress shows under Guided scenarios.",
+        )
+        return see_other(f"/sandbox?as={quote(who.key)}#scenarios")
+
+    @bp.route(f"{GRAPH_PATH}/<path:path>", methods=["GET", "POST", "DELETE"])
+    async def graph(request: Request, path: str) -> HTTPResponse:
+        _loopback_only(request)
+        status, answer = await console.run(
+            sandbox.standin.graph, request.method, path, _query(request), _body(request)
+        )
+        return json_response(answer, status)
+
+    @bp.route(f"{X_PATH}/<path:path>", methods=["GET", "POST", "PUT", "DELETE"])
+    async def x(request: Request, path: str) -> HTTPResponse:
+        _loopback_only(request)
+        status, answer = await console.run(
+            sandbox.standin.x,
+            request.method,
+            "/" + path,
+            _query(request),
+            _body(request),
+            request.headers.get("authorization"),
+        )
+        return json_response(answer, status)
+
+    return bp
+
+
+def _notices(view: View) -> Dict[Pane, List[Any]]:
+    found: Dict[Pane, List[Any]] = {pane: [] for pane in Pane}
+    for notice in view.notices:
+        found[notice.pane].append(notice)
+    return found
+
+
+def _loopback_only(request: Request) -> None:
+    """The stand-in answers this machine only: the Rasa server's outbox runs here."""
+    try:
+        loopback = ipaddress.ip_address(request.ip or "").is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        raise NotFound("not found")
+
+
+def _query(request: Request) -> Dict[str, List[str]]:
+    return {name: list(values) for name, values in request.args.items()}
+
+
+def _body(request: Request) -> Any:
+    if not request.body:
+        return None
+    try:
+        return json.loads(request.body)
+    except ValueError:
+        return None

@@ -1,0 +1,136 @@
+"""End to end: the running assistant in sandbox mode, as `make run` starts it without
+platform credentials. What is typed in the sandbox goes through the real connectors;
+the assistant's platform calls come back through the real outbox to the staff app's
+stand-in, and the sandbox page shows them (P5, P6)."""
+
+import re
+import secrets
+from datetime import datetime, timezone
+
+import pytest
+import requests
+
+from bot.console.accounts import Role, StaffAccounts
+from bot.console.sessions import COOKIE, Sessions
+from bot.moderation.log import Action, ModerationLog
+from bot.outbox import SENT, Outbox
+from bot.sandbox.mode import sandbox_env
+from bot.store import connect
+from scripts.processes import free_port
+from tests.e2e.platforms import wait_for
+from tests.helpers import assistant_in
+
+PHONE = "07700 900123"
+
+
+@pytest.fixture(scope="module")
+def sandbox(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("sandbox")
+    console_port = free_port()
+    assistant = assistant_in(
+        tmp,
+        sandbox_env(console_port),
+        api_token=secrets.token_hex(16),
+        console_port=console_port,
+        staff_tokens=f"Sam:{secrets.token_hex(16)}",
+    )
+    with assistant:
+        engine = connect(assistant.extra_env["DATABASE_URL"])
+        now = datetime.now(timezone.utc)
+        StaffAccounts(engine).create("Sam", "a-long-password-1", Role.COMMUNICATIONS, now)
+        cookie, session = Sessions(engine).start("Sam", now)
+        browser = requests.Session()
+        browser.cookies.set(COOKIE, cookie)
+        browser.headers["X-CSRF-Token"] = session.csrf_token
+        yield assistant, engine, browser
+
+
+def world(assistant, browser):
+    answer = browser.get(f"{assistant.console_url}/sandbox/world", timeout=10)
+    assert answer.status_code == 200
+    return answer.text
+
+
+def region(html, name):
+    """One region of the world fragment."""
+    return html.split(f'data-region="{name}"', 1)[1].split("data-region=", 1)[0]
+
+
+def test_a_comment_with_a_phone_number_is_hidden_with_a_note_and_answered_in_messenger(sandbox):
+    assistant, engine, browser = sandbox
+    posted = browser.post(
+        f"{assistant.console_url}/sandbox/post",
+        data={
+            "persona": "margaret",
+            "pane": "facebook",
+            "post": "post-bins",
+            "text": f"my boiler's broken, ring me on {PHONE}",
+        },
+        allow_redirects=False,
+        timeout=30,
+    )
+    assert posted.status_code == 303, posted.text
+    comment_id = re.search(r'data-id="(post-bins_\d+)"', world(assistant, browser)).group(1)
+
+    def removed():
+        return re.search(
+            rf'data-id="{comment_id}" data-state="(hidden|deleted)"', world(assistant, browser)
+        )
+
+    assert wait_for(removed, 90), world(assistant, browser)
+    # The note says why, in the moderation log's words (never the detail itself).
+    [reason] = {
+        e.reason
+        for e in ModerationLog(engine, Outbox(engine)).entries()
+        if e.target == comment_id and e.action in (Action.HIDE, Action.DELETE)
+    }
+    assert wait_for(lambda: f"Why: {reason}." in world(assistant, browser), 30)
+    facebook = region(world(assistant, browser), "comments-post-bins")
+    assert PHONE not in facebook
+
+    # The private reply reached Margaret's Messenger inbox, by the assistant.
+    def answered_privately():
+        return 'data-author="assistant"' in region(world(assistant, browser), "messenger")
+
+    assert wait_for(answered_privately, 60)
+    messenger = region(world(assistant, browser), "messenger")
+    assert "Margaret Thompson" in messenger and PHONE not in messenger
+    # The outbox sent every call to the sandbox's stand-in: none waits, none failed.
+    assert wait_for(
+        lambda: all(m.state == SENT for m in Outbox(engine).messages() if m.platform == "facebook"),
+        30,
+    )
+
+
+def test_a_message_in_messenger_is_answered_there(sandbox):
+    assistant, _, browser = sandbox
+    browser.post(
+        f"{assistant.console_url}/sandbox/post",
+        data={"persona": "tom", "pane": "messenger", "text": "what are your opening hours"},
+        allow_redirects=False,
+        timeout=30,
+    )
+
+    def answered():
+        threads = region(world(assistant, browser), "messenger")
+        tom = threads.split("Tom Walsh", 1)[-1].split("sb-thread", 1)[0]
+        return "Tom Walsh" in threads and 'data-author="assistant"' in tom
+
+    assert wait_for(answered, 90)
+
+
+def test_the_sandbox_page_is_served_only_to_staff_who_signed_in(sandbox):
+    assistant, _, _ = sandbox
+    answer = requests.get(f"{assistant.console_url}/sandbox", allow_redirects=False, timeout=10)
+    assert answer.status_code == 303 and answer.headers["location"].startswith("/login")
+
+
+def test_the_stand_in_refuses_calls_without_the_sandboxs_token(sandbox):
+    assistant, _, _ = sandbox
+    answer = requests.post(
+        f"{assistant.console_url}/sandbox-api/graph/v19.0/post-bins_1",
+        params={"access_token": "EAAB-a-real-token"},
+        json={"is_hidden": True},
+        timeout=10,
+    )
+    assert answer.status_code == 400 and answer.json()["error"]["code"] == 190

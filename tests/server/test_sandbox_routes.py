@@ -1,0 +1,289 @@
+"""The sandbox's pages and platform stand-in through Sanic's test client: 404 in
+production, the guard, signed webhooks to the Rasa server, the stand-in's shapes and
+what the page then shows (P5, P7)."""
+
+import json
+import re
+import threading
+from datetime import datetime, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from bot.console.accounts import Role, StaffAccounts
+from bot.console.app import create_app
+from bot.console.sessions import COOKIE, Sessions
+from bot.events import Platform
+from bot.handoff.desk import StaffDesk
+from bot.moderation.log import Action, ModerationLog, Subject
+from bot.outbox import Outbox
+from bot.platforms.signatures import facebook_signature_valid, twitter_signature_valid
+from bot.sandbox.mode import ACCOUNT_ID, PAGE_ID, sandbox_env
+from bot.sandbox.scenarios import SCENARIOS
+from bot.sandbox.service import build_sandbox
+from bot.settings import Settings
+from bot.store import connect
+from tests.helpers import TEAMS
+
+NOW = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
+GRAPH = "/sandbox-api/graph/v19.0"
+TOKEN = {"access_token": "sandbox-page-token"}
+REASON = "holds personal details (a phone number) in public"
+
+
+class FakeRasaWebhooks:
+    """The Rasa server's two webhooks: checks each signature as the connectors do."""
+
+    def __init__(self):
+        self.received = []
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                if self.path == "/webhooks/facebook/webhook":
+                    valid = facebook_signature_valid(
+                        body, self.headers.get("X-Hub-Signature-256"), "sandbox-app-secret"
+                    )
+                else:
+                    valid = twitter_signature_valid(
+                        body,
+                        self.headers.get("x-twitter-webhooks-signature"),
+                        "sandbox-consumer-secret",
+                    )
+                if valid:
+                    fake.received.append((self.path, json.loads(body)))
+                self.send_response(200 if valid else 403)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"{}")
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def port(self):
+        return self.server.server_address[1]
+
+
+class NoRasa:
+    def tracker(self, conversation_id):
+        return {"sender_id": conversation_id, "events": [], "paused": False}
+
+
+def console(tmp_path, environ, sandbox_settings=None):
+    """The staff app with `environ`'s settings, a member of staff signed in."""
+    engine = connect(f"sqlite:///{tmp_path / 'assistant.db'}")
+    settings = Settings.from_env(environ, dotenv_path=tmp_path / "none")
+    desk = StaffDesk(engine, Outbox(engine), NoRasa(), TEAMS)
+    sandbox = build_sandbox(sandbox_settings or settings, engine, lambda: NOW)
+    accounts, sessions = StaffAccounts(engine), Sessions(engine)
+    accounts.create("Sam", "a-long-password-1", Role.COMMUNICATIONS, NOW)
+    cookie, session = sessions.start("Sam", NOW)
+    app = create_app(
+        desk,
+        {},
+        clock=lambda: NOW,
+        name=f"sandbox_{tmp_path.name}".replace("-", "_"),
+        accounts=accounts,
+        sessions=sessions,
+        settings=settings,
+        sandbox=sandbox,
+    )
+    signed_in = {"cookies": {COOKIE: cookie}, "headers": {"X-CSRF-Token": session.csrf_token}}
+    return app, sandbox, engine, signed_in
+
+
+@pytest.fixture
+def rasa():
+    fake = FakeRasaWebhooks()
+    yield fake
+    fake.server.shutdown()
+
+
+@pytest.fixture
+def on(tmp_path, rasa):
+    environ = {**sandbox_env(5080), "CONSOLE_PORT": "5080", "RASA_PORT": str(rasa.port)}
+    return console(tmp_path, environ)
+
+
+PATHS = [
+    ("GET", "/sandbox"),
+    ("GET", "/sandbox/world"),
+    ("POST", "/sandbox/post"),
+    ("POST", "/sandbox/scenarios/abuse"),
+    ("GET", f"{GRAPH}/{PAGE_ID}/feed?access_token=sandbox-page-token"),
+    ("POST", f"{GRAPH}/{PAGE_ID}/messages?access_token=sandbox-page-token"),
+    ("POST", "/sandbox-api/x/2/tweets"),
+]
+
+
+def call(app, method, path, signed_in, **kwargs):
+    client = app.test_client
+    send = client.get if method == "GET" else client.post
+    return send(path, **signed_in, **kwargs)[1]
+
+
+@pytest.mark.parametrize("method, path", PATHS)
+def test_in_production_every_sandbox_route_answers_404(tmp_path, method, path):
+    real = {
+        "FACEBOOK_APP_SECRET": "s",
+        "FACEBOOK_VERIFY_TOKEN": "v",
+        "FACEBOOK_PAGE_ACCESS_TOKEN": "sandbox-page-token",
+        "FACEBOOK_PAGE_ID": PAGE_ID,
+    }
+    app, sandbox, _, signed_in = console(tmp_path, real)
+    assert sandbox is None
+    assert call(app, method, path, signed_in).status == 404
+    assert "/sandbox" not in call(app, "GET", "/accounts", signed_in).text  # no nav link
+
+
+@pytest.mark.parametrize("method, path", PATHS)
+def test_a_sandbox_built_for_other_settings_is_not_served(tmp_path, method, path):
+    # The staff app's own settings decide: SANDBOX off there, and nothing is served.
+    on_settings = Settings.from_env(sandbox_env(5080), dotenv_path=tmp_path / "none")
+    off = {**sandbox_env(5080), "SANDBOX": "off"}
+    app, sandbox, _, signed_in = console(tmp_path, off, sandbox_settings=on_settings)
+    assert sandbox is not None
+    assert call(app, method, path, signed_in).status == 404
+
+
+def test_the_page_needs_a_session_and_its_forms_a_csrf_token(on):
+    app, _, _, signed_in = on
+    _, response = app.test_client.get("/sandbox", allow_redirects=False)
+    assert response.status == 303 and response.headers["location"].startswith("/login")
+    form = {"persona": "margaret", "pane": "messenger", "text": "hello"}
+    _, response = app.test_client.post(
+        "/sandbox/post", cookies=signed_in["cookies"], data=form, allow_redirects=False
+    )
+    assert response.status == 403
+
+
+def test_the_page_has_four_labelled_panes_and_every_scenario(on):
+    app, _, _, signed_in = on
+    page = call(app, "GET", "/sandbox", signed_in).text
+    assert re.findall(r'data-pane="([\w-]+)"', page) == [
+        "facebook",
+        "messenger",
+        "x-timeline",
+        "x-dms",
+    ]
+    for field_id in re.findall(r'<(?:textarea|select)[^>]* id="([^"]+)"', page):
+        assert f'<label for="{field_id}">' in page, field_id
+    assert "Bin collections change over Christmas" in page
+    for scenario in SCENARIOS:
+        assert f'action="/sandbox/scenarios/{scenario.name}"' in page
+    assert '<a href="/sandbox"' in page  # the header links to it
+
+
+def test_a_comment_goes_to_the_rasa_server_signed_and_shows_on_the_page(on, rasa):
+    app, sandbox, _, signed_in = on
+    form = {
+        "persona": "margaret",
+        "pane": "facebook",
+        "post": "post-bins",
+        "text": "ring me on 07700 900123",
+    }
+    response = call(app, "POST", "/sandbox/post", signed_in, data=form, allow_redirects=False)
+    assert response.status == 303
+    [(path, payload)] = rasa.received
+    assert path == "/webhooks/facebook/webhook"
+    [change] = payload["entry"][0]["changes"]
+    margaret = sandbox.world.persona("margaret")
+    assert change["value"]["message"] == "ring me on 07700 900123"
+    assert change["value"]["from"]["id"] == margaret.facebook_id
+    assert change["value"]["post_id"] == "post-bins"
+    assert "ring me on 07700 900123" in call(app, "GET", "/sandbox/world", signed_in).text
+
+
+@pytest.mark.parametrize(
+    "pane, path, key",
+    [
+        ("messenger", "/webhooks/facebook/webhook", "entry"),
+        ("x-timeline", "/webhooks/twitter/webhook", "tweet_create_events"),
+        ("x-dms", "/webhooks/twitter/webhook", "direct_message_events"),
+    ],
+)
+def test_each_pane_posts_the_platforms_webhook(on, rasa, pane, path, key):
+    app, _, _, signed_in = on
+    form = {"persona": "priya", "pane": pane, "text": "my heating is off"}
+    assert (
+        call(app, "POST", "/sandbox/post", signed_in, data=form, allow_redirects=False).status
+        == 303
+    )
+    [(received_path, payload)] = rasa.received
+    assert received_path == path and key in payload
+    if pane != "messenger":
+        assert payload["for_user_id"] == ACCOUNT_ID
+
+
+def test_when_the_rasa_server_is_down_the_page_says_so(tmp_path):
+    environ = {**sandbox_env(5080), "CONSOLE_PORT": "5080", "RASA_PORT": "9"}  # nothing there
+    app, _, _, signed_in = console(tmp_path, environ)
+    form = {"persona": "tom", "pane": "messenger", "text": "hello"}
+    assert (
+        call(app, "POST", "/sandbox/post", signed_in, data=form, allow_redirects=False).status
+        == 303
+    )
+    page = call(app, "GET", "/sandbox?as=tom", signed_in).text
+    assert "The assistant did not take the message" in page
+
+
+def test_a_hide_through_the_stand_in_shows_the_comment_gone_with_the_logs_reason(on):
+    app, sandbox, engine, signed_in = on
+    comment = sandbox.world.comment("margaret", "post-bins", "ring me on 07700 900123")
+    margaret = sandbox.world.persona("margaret")
+    ModerationLog(engine, Outbox(engine)).record(
+        NOW, Subject(Platform.FACEBOOK, margaret.facebook_id, None, comment.id), Action.HIDE, REASON
+    )
+    _, hidden = app.test_client.post(
+        f"{GRAPH}/{comment.id}", params=TOKEN, json={"is_hidden": True}
+    )
+    assert (hidden.status, hidden.json) == (200, {"success": True})
+    _, replied = app.test_client.post(
+        f"{GRAPH}/{PAGE_ID}/messages",
+        params=TOKEN,
+        json={"recipient": {"comment_id": comment.id}, "message": {"text": "We hid it"}},
+    )
+    assert replied.status == 200 and replied.json["recipient_id"] == margaret.psid
+    world = call(app, "GET", "/sandbox/world", signed_in).text
+    assert "07700 900123" not in world
+    assert f'data-id="{comment.id}" data-state="hidden"' in world
+    assert f"Why: {REASON}." in world
+    messenger = world.split('data-region="messenger"')[1].split('data-region="x-timeline"')[0]
+    assert 'data-author="assistant"' in messenger and "We hid it" in messenger
+
+
+def test_the_stand_in_refuses_a_call_without_the_sandboxs_credentials(on):
+    app, sandbox, _, _ = on
+    comment = sandbox.world.comment("tom", "post-rent", "hello")
+    _, response = app.test_client.post(
+        f"{GRAPH}/{comment.id}", params={"access_token": "EAAB-real"}, json={"is_hidden": True}
+    )
+    assert response.status == 400 and response.json["error"]["code"] == 190
+    _, response = app.test_client.post("/sandbox-api/x/2/tweets", json={"text": "hi"})
+    assert response.status == 401
+    assert not sandbox.world.view().removed()
+
+
+def test_a_scenario_starts_as_a_newcomer_and_sends_its_first_step(on, rasa):
+    app, sandbox, _, signed_in = on
+    sandbox.runner.wait = 0.5  # no assistant here to answer
+    response = call(
+        app, "POST", "/sandbox/scenarios/request-person", signed_in, allow_redirects=False
+    )
+    assert response.status == 303 and "#scenarios" in response.headers["location"]
+    [run] = sandbox.runner.runs()
+    assert (
+        run.persona != "daniel-t" and sandbox.world.persona(run.persona).name == "Daniel Thompson"
+    )
+    deadline = datetime.now().timestamp() + 10
+    while not rasa.received and datetime.now().timestamp() < deadline:
+        threading.Event().wait(0.1)
+    [(_, payload)] = rasa.received
+    [event] = payload["entry"][0]["messaging"]
+    assert event["message"]["text"] == "can i speak to a real person please"
+    assert call(app, "POST", "/sandbox/scenarios/no-such", signed_in).status == 404
