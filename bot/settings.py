@@ -116,6 +116,9 @@ class Settings:
     # SANDBOX=on: the platforms are the staff app's stand-ins (bot/sandbox/), and every
     # platform API address must be a loopback one, so nothing reaches a real platform.
     sandbox: bool = False
+    # The endpoints file the Rasa server runs with: the console's dashboard reads its
+    # tracker store (read-only) for intents and fallbacks.
+    endpoints_file: Path = PROJECT_ROOT / "endpoints.yml"
 
     def __post_init__(self) -> None:
         if not self.sandbox:
@@ -194,6 +197,7 @@ class Settings:
             },
             fake_now=_instant(values.get("ASSISTANT_FAKE_NOW"), "ASSISTANT_FAKE_NOW"),
             sandbox=values.get("SANDBOX", "").lower() in ("on", "true", "1", "yes"),
+            endpoints_file=_path(values.get("ENDPOINTS_FILE"), cls.endpoints_file),
         )
 
 

@@ -166,6 +166,8 @@ class Assistant:
             "CONSOLE_PORT": str(self.console_port),
             "RASA_PORT": str(self.rasa_port),
             "RASA_API_TOKEN": self.api_token or "",
+            # The dashboard reads the conversations the Rasa server writes.
+            "ENDPOINTS_FILE": str(self._endpoints_file()),
         }
         if self.staff_tokens:
             api["STAFF_API_TOKENS"] = self.staff_tokens
