@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import ipaddress
+import re
 import secrets
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
@@ -56,6 +57,8 @@ TEMPLATES = HERE / "templates"
 STATIC = HERE / "static"
 UK = ZoneInfo("Europe/London")
 LOGIN_CSRF_COOKIE = "console_login_csrf"
+# What secrets.token_urlsafe(32) makes: a login cookie of any other shape is replaced.
+LOGIN_TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 # console.js sends it when it polls a fragment: such a request does not use up a flash.
@@ -468,7 +471,11 @@ def pages(console: Console) -> Blueprint:
     def _login_page(
         request: Request, next_path: str, error: str | None = None, status: int = 200
     ) -> HTTPResponse:
-        token = secrets.token_urlsafe(32)
+        # The browser's own requests (its /favicon.ico, another tab) also land here; a
+        # fresh token for each would make the form already open fail as "expired".
+        token = request.cookies.get(LOGIN_CSRF_COOKIE) or ""
+        if not LOGIN_TOKEN.fullmatch(token):
+            token = secrets.token_urlsafe(32)
         response = console.render(
             request,
             "login.html",
