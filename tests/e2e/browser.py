@@ -36,15 +36,19 @@ FLAGS = [
     "--disable-breakpad",
     "--metrics-recording-only",
     "--no-pings",
-    # Three services ignore the switches above: the component updater still asks
+    # Four services ignore the switches above: the component updater still asks
     # update.googleapis.com about one component, the sign-in service lists accounts at
-    # accounts.google.com (Debian's build carries Google API keys), and autofill asks
-    # content-autofill.googleapis.com about every form. All three are pointed at the
-    # discard port on loopback, where nothing listens.
+    # accounts.google.com (Debian's build carries Google API keys), autofill asks
+    # content-autofill.googleapis.com about every form, and the spelling checker fetches
+    # its dictionary from redirector.gvt1.com once someone types. All four are pointed
+    # at the discard port on loopback, where nothing listens (the dictionary's host by
+    # name, past the proxy, as its address has no switch).
     "--component-updater=url-source=http://127.0.0.1:9/",
     "--gaia-url=http://127.0.0.1:9/",
     "--autofill-server-url=http://127.0.0.1:9/",
+    "--host-resolver-rules=MAP redirector.gvt1.com 127.0.0.1:9",
 ]
+DIRECT = "redirector.gvt1.com"  # reached directly, so that the rule above applies
 # Room for a page that waits on the assistant (a model's answer takes a few seconds).
 TIMEOUT_MS = 20_000
 DESKTOP = {"width": 1280, "height": 800}
@@ -98,7 +102,7 @@ def launch(browser_type, outside: Outside):
     return browser_type.launch(
         executable_path=CHROMIUM,
         headless=True,
-        args=[*FLAGS, f"--proxy-server={outside.address}"],
+        args=[*FLAGS, f"--proxy-server={outside.address}", f"--proxy-bypass-list={DIRECT}"],
     )
 
 

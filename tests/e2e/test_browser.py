@@ -21,6 +21,7 @@ PAGE = """<!doctype html>
 <label for="name">Name</label> <input id="name" name="name" autocomplete="username">
 <label for="password">Password</label>
 <input id="password" name="password" type="password" autocomplete="current-password">
+<label for="note">Note</label> <textarea id="note" name="note"></textarea>
 <button type="submit">Sign in</button></form>
 </main></body></html>
 """
@@ -72,9 +73,9 @@ def test_anything_not_on_loopback_is_refused_and_recorded(page, loopback_site, o
 
 
 def test_the_browser_left_alone_calls_nowhere(browser, loopback_site):
-    # A browser of its own, watched from its start, on a page with a sign-in form, then
-    # a quiet spell in which Chromium would fetch updates, safe-browsing lists, account
-    # lists or autofill predictions for the form if it could.
+    # A browser of its own, watched from its start, on a page with a sign-in form and
+    # words typed, then a quiet spell in which Chromium would fetch updates, account
+    # lists, autofill predictions or a spelling dictionary if it could.
     base, _ = loopback_site
     watcher = Outside()
     chromium = launch(browser.browser_type, watcher)
@@ -82,6 +83,8 @@ def test_the_browser_left_alone_calls_nowhere(browser, loopback_site):
         page = chromium.new_context().new_page()
         page.goto(f"{base}/index.html")
         page.get_by_label("Name").fill("Sam")
+        page.get_by_label("Note").click()
+        page.keyboard.type("a mispelt wrod or two")
         time.sleep(10)
     finally:
         chromium.close()
