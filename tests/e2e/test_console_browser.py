@@ -242,19 +242,98 @@ def test_a_tenant_asks_for_a_person_staff_reply_and_hand_back(browser, running):
     assert queue.errors == [] and tenant_side.errors == []
 
 
+def writing_as(page: Page, pane: str):
+    """The conversation, in `pane`, of the tenant the page writes as (a scenario's)."""
+    return page.locator(f'[data-pane="{pane}"] section.sb-thread').filter(
+        has=page.locator(".badge", has_text="writing as")
+    )
+
+
+def open_handoffs(page: Page, console: str) -> int:
+    page.goto(f"{console}/queue")
+    return page.locator("tr[data-handoff-id]").count()
+
+
+# What someone watching each scenario should see happen, beyond its steps being answered.
+def personal_details_hidden(page: Page, console: str) -> None:
+    facebook = page.locator('[data-pane="facebook"]')
+    removed = facebook.locator('[data-state="hidden"], [data-state="deleted"]')
+    expect(removed).to_have_count(1, timeout=ANSWER_MS)
+    expect(removed).to_contain_text("Why:")
+    expect(removed).not_to_contain_text("see the moderation log")
+    expect(facebook).not_to_contain_text("900123")
+    expect(writing_as(page, "messenger").locator('[data-author="assistant"]')).not_to_have_count(0)
+
+
+def rent_answered_without_the_tenancy(page: Page, console: str) -> None:
+    replies = page.locator('[data-post="post-rent"] [data-author="assistant"]')
+    expect(replies).not_to_have_count(0, timeout=ANSWER_MS)
+    expect(replies.first).not_to_contain_text("£")
+
+
+def check_passed(page: Page, console: str) -> None:
+    expect(writing_as(page, "messenger")).to_contain_text("£123.45", timeout=ANSWER_MS)
+
+
+def check_failed(page: Page, console: str) -> None:
+    answers = writing_as(page, "messenger").locator('[data-author="assistant"]')
+    expect(answers).not_to_have_count(0)
+    for answer in answers.all_inner_texts():
+        assert "£" not in answer and "450091" not in answer, answer
+
+
+def emergency_contacts_at_once(page: Page, console: str) -> None:
+    first = writing_as(page, "messenger").locator('[data-author="assistant"]').first
+    expect(first).to_contain_text("emergency", ignore_case=True)
+
+
+def abuse_struck_out(page: Page, console: str) -> None:
+    garden = page.locator('[data-post="post-garden"]')
+    expect(garden.locator('[data-state="hidden"], [data-state="deleted"]')).to_have_count(3)
+    notices = page.locator('[data-region="facebook-notices"]')
+    expect(notices).to_contain_text("block", ignore_case=True, timeout=ANSWER_MS)
+
+
+def person_asked_for(page: Page, console: str) -> None:
+    answers = writing_as(page, "messenger").locator('[data-author="assistant"]')
+    expect(answers.first).to_contain_text("passed")
+
+
+NOTICED = {
+    "personal-details": personal_details_hidden,
+    "rent-in-public": rent_answered_without_the_tenancy,
+    "check-passed": check_passed,
+    "check-failed": check_failed,
+    "emergency": emergency_contacts_at_once,
+    "abuse": abuse_struck_out,
+    "request-person": person_asked_for,
+}
+
+
+def test_every_guided_scenario_has_its_check():
+    assert sorted(NOTICED) == sorted(s.name for s in SCENARIOS)
+
+
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.name for s in SCENARIOS])
 def test_each_guided_scenario_runs_from_one_click(browser, running, scenario):
     sandbox = Watched(staff_page(browser, running))
     page = sandbox.page
+    queued = open_handoffs(page, running.console)
     page.goto(f"{running.console}/sandbox")
     page.get_by_role("button", name=scenario.title).click()
-    expect(page).to_have_url(re.compile(r"/sandbox"))
+    expect(page).to_have_url(re.compile(r"/sandbox\?as="))
     expect(page.get_by_role("status")).to_contain_text(f"Started: {scenario.title}")
     # Progress refreshes by itself until the tenant's last message is answered.
     progress = page.locator(f'li[data-scenario="{scenario.name}"]').first
     expect(progress).to_have_attribute("data-state", "done", timeout=SCENARIO_MS)
     expect(progress).to_contain_text("What to notice: " + scenario.notice)
+    NOTICED[scenario.name](page, running.console)
+    if scenario.name == "personal-details":
+        shot(page, "sandbox-hidden-comment")
     assert sandbox.errors == []
+    if scenario.name == "request-person":
+        # A member of Communications sees the new handoff in their queue.
+        assert open_handoffs(page, running.console) == queued + 1
 
 
 def test_the_dashboard_draws_its_pictures_from_this_machine(browser, running):
