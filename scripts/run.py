@@ -17,7 +17,7 @@ import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import MutableMapping
+from typing import Mapping, MutableMapping
 
 from dotenv import dotenv_values
 
@@ -221,21 +221,29 @@ def main(argv: list[str] | None = None) -> int:
         assistant.stop()
 
 
-def console_sign_in(settings: Settings) -> str:
+def console_sign_in(settings: Settings, environ: Mapping[str, str] = os.environ) -> str:
     """How to sign in to the console: with no staff account yet, an "admin" account is
-    made with a random password in var/console-admin-password (mode 600)."""
+    made with a random password in var/console-admin-password (mode 600), or the file
+    CONSOLE_ADMIN_PASSWORD_FILE names (the tests' throwaway stores keep theirs apart)."""
+    password_file = Path(environ.get("CONSOLE_ADMIN_PASSWORD_FILE") or ADMIN_PASSWORD_FILE)
     made = first_admin(
-        StaffAccounts(connect(settings.database_url)),
-        ADMIN_PASSWORD_FILE,
-        datetime.now(timezone.utc),
+        StaffAccounts(connect(settings.database_url)), password_file, datetime.now(timezone.utc)
     )
-    where = ADMIN_PASSWORD_FILE.relative_to(ROOT)
+    where = _shown(password_file)
     if made is not None:
         print(f"==> Created the console's first account: admin, password in {where}", flush=True)
         return f"admin, password in {where}"
-    if ADMIN_PASSWORD_FILE.exists():
+    if password_file.exists():
         return f"your account, or admin with the password in {where} unless changed"
     return "your account; python -m scripts.staff add NAME --role ROLE makes one"
+
+
+def _shown(path: Path) -> str:
+    """`path` relative to the project when it is in it."""
+    try:
+        return str(path.resolve().relative_to(ROOT))
+    except ValueError:
+        return str(path)
 
 
 def banner(

@@ -13,12 +13,15 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import List, Mapping
+from typing import List, Mapping, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from bot.store import as_aware, console_audit, handoff_audit, to_utc
+
+# Left out of the audit page unless asked for: a listing of the queue, at each refresh.
+QUIET = ("list",)
 
 
 @dataclass(frozen=True)
@@ -60,13 +63,27 @@ class ConsoleAudit:
                 )
             )
 
-    def entries(self, limit: int = 200, staff: str | None = None) -> List[ConsoleEvent]:
-        """The latest `limit` entries of both audits, newest first; only `staff`'s if given."""
+    def entries(
+        self,
+        limit: int = 200,
+        staff: str | None = None,
+        action: str | None = None,
+        hide: Sequence[str] = QUIET,
+    ) -> List[ConsoleEvent]:
+        """The latest `limit` entries of both audits, newest first: only `staff`'s, only
+        `action`, if given; without `action`, not the `hide` ones (each refresh of the
+        queue is recorded, and would bury the rest)."""
         console_query = select(console_audit).order_by(console_audit.c.id.desc()).limit(limit)
         handoff_query = select(handoff_audit).order_by(handoff_audit.c.id.desc()).limit(limit)
         if staff:
             console_query = console_query.where(console_audit.c.staff == staff)
             handoff_query = handoff_query.where(handoff_audit.c.staff == staff)
+        if action:
+            console_query = console_query.where(console_audit.c.action == action)
+            handoff_query = handoff_query.where(handoff_audit.c.action == action)
+        elif hide:
+            console_query = console_query.where(console_audit.c.action.not_in(list(hide)))
+            handoff_query = handoff_query.where(handoff_audit.c.action.not_in(list(hide)))
         with self._engine.connect() as connection:
             console_rows = [row._mapping for row in connection.execute(console_query)]
             handoff_rows = [row._mapping for row in connection.execute(handoff_query)]
@@ -92,3 +109,10 @@ class ConsoleAudit:
         ]
         found.sort(key=lambda event: event.at, reverse=True)
         return found[:limit]
+
+    def actions(self) -> List[str]:
+        """Every action recorded in either audit, for the page's filter."""
+        with self._engine.connect() as connection:
+            names = set(connection.execute(select(console_audit.c.action).distinct()).scalars())
+            names |= set(connection.execute(select(handoff_audit.c.action).distinct()).scalars())
+        return sorted(names)

@@ -57,8 +57,6 @@ TEMPLATES = HERE / "templates"
 STATIC = HERE / "static"
 UK = ZoneInfo("Europe/London")
 LOGIN_CSRF_COOKIE = "console_login_csrf"
-# What secrets.token_urlsafe(32) makes: a login cookie of any other shape is replaced.
-LOGIN_TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 # console.js sends it when it polls a fragment: such a request does not use up a flash.
@@ -247,6 +245,18 @@ def require_role(request: Request, *roles: Role) -> StaffMember:
     """
     staff = staff_of(request)
     if staff.is_admin or staff.role in roles:
+        return staff
+    raise NotAllowed()
+
+
+def require_team(request: Request, team: str) -> StaffMember:
+    """The signed-in member of staff, if `team`'s work is theirs to see (admin sees all).
+
+    Raises:
+        NotAllowed: answered with a 403 page.
+    """
+    staff = staff_of(request)
+    if staff.sees(team):
         return staff
     raise NotAllowed()
 
@@ -471,11 +481,10 @@ def pages(console: Console) -> Blueprint:
     def _login_page(
         request: Request, next_path: str, error: str | None = None, status: int = 200
     ) -> HTTPResponse:
-        # The browser's own requests (its /favicon.ico, another tab) also land here; a
-        # fresh token for each would make the form already open fail as "expired".
-        token = request.cookies.get(LOGIN_CSRF_COOKIE) or ""
-        if not LOGIN_TOKEN.fullmatch(token):
-            token = secrets.token_urlsafe(32)
+        # The form already open elsewhere (another tab; the page the browser's own
+        # favicon request is sent to) keeps working: its cookie's token is reused.
+        kept = request.cookies.get(LOGIN_CSRF_COOKIE) or ""
+        token = kept if re.fullmatch(r"[A-Za-z0-9_-]{43}", kept) else secrets.token_urlsafe(32)
         response = console.render(
             request,
             "login.html",
@@ -542,6 +551,49 @@ def pages(console: Console) -> Blueprint:
         await console.record(staff.name, "logout")
         response = see_other("/login")
         clear_cookie(response, COOKIE, over_tls(request))
+        return response
+
+    @bp.get("/account")
+    async def own_account(request: Request) -> HTTPResponse:
+        return console.render(request, "account.html", min_password=MIN_PASSWORD_LENGTH)
+
+    @bp.post("/account/password")
+    async def own_password(request: Request) -> HTTPResponse:
+        staff = staff_of(request)
+        now = console.clock()
+        current = _form_value(request, "current_password") or ""
+        new = _form_value(request, "new_password") or ""
+        again = _form_value(request, "new_password_again") or ""
+
+        def work() -> str:
+            # A wrong current password counts as a failed sign-in: this form is no way
+            # round the lock.
+            console.accounts.authenticate(staff.name, current, now)
+            if new != again:
+                raise AccountError("the two new passwords differ")
+            console.accounts.set_password(staff.name, new)
+            console.sessions.end_all(staff.name)
+            cookie_value, _session = console.sessions.start(staff.name, now)
+            return cookie_value
+
+        try:
+            cookie_value = await console.run(work)
+        except (AccountError, LoginRefused) as error:
+            message = (
+                "Your current password was not right."
+                if isinstance(error, LoginRefused)
+                else f"Not changed: {error}."
+            )
+            await console.flash(request, message)
+            return see_other("/account")
+        await console.record(staff.name, "password_changed", staff.name)
+        await console.run(
+            console.sessions.flash,
+            cookie_value,
+            "Your password is changed; you are signed out everywhere else.",
+        )
+        response = see_other("/account")
+        set_cookie(response, COOKIE, cookie_value, over_tls(request))
         return response
 
     @bp.get("/accounts")
@@ -628,8 +680,17 @@ def pages(console: Console) -> Blueprint:
     async def audit_page(request: Request) -> HTTPResponse:
         require_role(request, Role.ADMIN)
         who = (request.args.get("staff") or "").strip() or None
-        entries = await console.run(console.audit_log.entries, 300, who)
-        return console.render(request, "audit.html", entries=entries, who=who or "")
+        action = (request.args.get("action") or "").strip() or None
+        log = console.audit_log
+        entries = await console.run(log.entries, 300, who, action)
+        return console.render(
+            request,
+            "audit.html",
+            entries=entries,
+            who=who or "",
+            action=action or "",
+            actions=await console.run(log.actions),
+        )
 
     return bp
 

@@ -4,14 +4,17 @@
 "second `make run`": it must install nothing, train nothing and answer within 30 s.
 """
 
+import http.cookiejar
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 from pathlib import Path
@@ -33,7 +36,8 @@ def port_open(port):
 class MakeRun:
     """`make run` in its own process group, its output collected as it comes."""
 
-    def __init__(self, database_url):
+    def __init__(self, database_url, admin_password_file):
+        self.admin_password_file = Path(admin_password_file)
         self.rasa_port, self.action_port = free_port(), free_port()
         self.console_port = free_port()
         self.url = f"http://127.0.0.1:{self.rasa_port}"
@@ -43,6 +47,7 @@ class MakeRun:
             "ACTION_PORT": str(self.action_port),
             "CONSOLE_PORT": str(self.console_port),
             "DATABASE_URL": database_url,
+            "CONSOLE_ADMIN_PASSWORD_FILE": admin_password_file,
         }
         self.started = time.monotonic()
         self.process = subprocess.Popen(
@@ -93,7 +98,8 @@ class MakeRun:
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
-    running = MakeRun(f"sqlite:///{tmp_path_factory.mktemp('make-run') / 'assistant.db'}")
+    folder = tmp_path_factory.mktemp("make-run")
+    running = MakeRun(f"sqlite:///{folder / 'assistant.db'}", str(folder / "admin-password"))
     yield running
     running.kill()
 
@@ -227,6 +233,38 @@ def test_the_staff_app_runs_on_loopback_behind_the_token_it_printed(run):
     )
     with urllib.request.urlopen(request, timeout=10) as response:
         assert "handoffs" in json.loads(response.read())
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def test_the_console_asks_for_a_sign_in_and_the_first_admin_account_signs_in(run):
+    output = "".join(run.lines)
+    address = f"http://127.0.0.1:{run.console_port}"
+    assert f"Staff console:  {address}/" in output
+    assert f"admin, password in {run.admin_password_file}" in output
+    assert oct(run.admin_password_file.stat().st_mode & 0o777) == "0o600"
+    jar = http.cookiejar.CookieJar()
+    browser = urllib.request.build_opener(NoRedirect, urllib.request.HTTPCookieProcessor(jar))
+    with pytest.raises(urllib.error.HTTPError) as stranger:
+        browser.open(f"{address}/accounts", timeout=10)
+    assert stranger.value.code == 303
+    assert stranger.value.headers["Location"] == "/login?next=%2Faccounts"
+    with browser.open(f"{address}/login", timeout=10) as form:
+        token = re.search(r'name="csrf_token" value="([^"]+)"', form.read().decode()).group(1)
+    lines = run.admin_password_file.read_text().splitlines()
+    password = next(line for line in lines if not line.startswith("#"))
+    body = urllib.parse.urlencode(
+        {"csrf_token": token, "name": "admin", "password": password, "next": "/accounts"}
+    ).encode()
+    with pytest.raises(urllib.error.HTTPError) as signed_in:
+        browser.open(f"{address}/login", data=body, timeout=10)
+    assert signed_in.value.code == 303 and signed_in.value.headers["Location"] == "/accounts"
+    with browser.open(f"{address}/accounts", timeout=10) as page:
+        text = re.sub(r"<[^>]+>", "", page.read().decode())
+        assert "Signed in as admin (Admin)" in " ".join(text.split())
 
 
 def test_ctrl_c_stops_both_servers(run):

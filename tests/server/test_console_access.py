@@ -13,6 +13,7 @@ from sqlalchemy import select
 from bot.console.accounts import Role, StaffAccounts
 from bot.console.app import create_app
 from bot.console.tokens import load_tokens
+from bot.handoff.audit import AuditEntry, HandoffAudit
 from bot.handoff.desk import StaffDesk
 from bot.outbox import Outbox
 from bot.store import connect, staff_accounts, staff_sessions
@@ -77,6 +78,11 @@ class Browser:
     async def csrf(self, path="/accounts"):
         """The session's CSRF token, as a page of the console carries it."""
         return csrf_in((await self.get(path)).text)
+
+
+def visible(page):
+    """The page's text as read on screen, tags removed."""
+    return " ".join(re.sub(r"<[^>]+>", " ", page).split())
 
 
 def csrf_in(page):
@@ -159,7 +165,7 @@ async def test_signing_in_goes_where_the_person_was_going_and_signing_out_ends_i
     response = await browser.sign_in("Ann", ADMIN_PASSWORD, next_path="/accounts")
     assert response.status == 303 and response.headers["location"] == "/accounts"
     page = await browser.get("/accounts")
-    assert page.status == 200 and "Signed in as <strong>Ann</strong>" in page.text
+    assert page.status == 200 and "Signed in as Ann (Admin)" in visible(page.text)
     old_cookie = browser.cookies["console_session"]
     token = csrf_in(page.text)
     response = await browser.post("/logout", data={"csrf_token": token})
@@ -262,6 +268,18 @@ async def test_the_sign_in_form_without_its_token_is_refused(world):
     stranger = Browser(world["app"])
     response = await stranger.post("/login", data={"name": "Ann", "password": ADMIN_PASSWORD})
     assert response.status == 403 and "console_session" not in stranger.cookies
+
+
+async def test_a_second_sign_in_page_leaves_the_open_form_working(world):
+    # Another tab, or a request of the browser's own (its icon) sent to sign in too.
+    browser = Browser(world["app"])
+    first = csrf_in((await browser.get("/login")).text)
+    await browser.get("/favicon.ico")
+    await browser.get("/login")
+    response = await browser.post(
+        "/login", data={"csrf_token": first, "name": "Ann", "password": ADMIN_PASSWORD}
+    )
+    assert response.status == 303 and "console_session" in browser.cookies
 
 
 # Roles.
@@ -453,3 +471,43 @@ async def test_passwords_are_stored_only_as_scrypt_hashes(world):
         stored = connection.execute(select(staff_accounts.c.password_hash)).scalars().all()
     assert all(h.startswith("scrypt$") for h in stored)
     assert not any(ADMIN_PASSWORD in h or PRIYA_PASSWORD in h for h in stored)
+
+
+# One's own password; the audit page.
+
+
+async def test_a_member_of_staff_changes_their_own_password(world):
+    here, elsewhere = Browser(world["app"]), Browser(world["app"])
+    await here.sign_in("Priya", PRIYA_PASSWORD)
+    await elsewhere.sign_in("Priya", PRIYA_PASSWORD)
+    token = csrf_in((await here.get("/account")).text)
+    form = {"csrf_token": token, "current_password": "not it at all"}
+    form.update(new_password="new priya pass", new_password_again="new priya pass")
+    await here.post("/account/password", data=form)
+    assert "current password was not right" in (await here.get("/account")).text
+    form["current_password"] = PRIYA_PASSWORD
+    form["new_password_again"] = "something else"
+    await here.post("/account/password", data=form)
+    assert "two new passwords differ" in (await here.get("/account")).text
+    form["new_password_again"] = "new priya pass"
+    assert (await here.post("/account/password", data=form)).status == 303
+    page = await here.get("/account")
+    assert page.status == 200 and "Your password is changed" in page.text
+    assert (await elsewhere.get("/account")).status == 303  # signed out there
+    assert (await Browser(world["app"]).sign_in("Priya", PRIYA_PASSWORD)).status == 401
+    assert (await Browser(world["app"]).sign_in("Priya", "new priya pass")).status == 303
+
+
+async def test_the_audit_page_shows_who_opened_what_without_burying_it_in_queue_listings(world):
+    handoffs = HandoffAudit(world["engine"])
+    handoffs.record(AuditEntry(NOW, "Priya", "unmask_thread", "h-1234567890"))
+    for minute in range(50):
+        handoffs.record(AuditEntry(NOW + timedelta(minutes=minute), "Priya", "list"))
+    ann = Browser(world["app"])
+    await ann.sign_in("Ann", ADMIN_PASSWORD)
+    page = (await ann.get("/audit")).text
+    assert 'data-action="unmask_thread"' in page and 'href="/conversations/h-1234567890"' in page
+    assert 'data-action="list"' not in page
+    listings = (await ann.get("/audit?action=list&staff=Priya")).text
+    assert listings.count('data-action="list"') == 50
+    assert 'data-action="login"' not in listings
