@@ -455,3 +455,23 @@ async def test_what_the_desk_refuses_is_shown_on_the_page_never_a_500(world):
     await sam.post(f"/conversations/{handoff.id}/close")
     closed = await sam.post(f"/conversations/{handoff.id}/reply", {"text": "Hello"})
     assert closed.status == 409 and "cannot be replied to" in closed.text
+
+
+async def test_a_second_sign_in_page_does_not_expire_the_form_already_open(world):
+    # A browser asks for /favicon.ico after the sign-in page: sent to /login as well,
+    # it must not make the form on screen stale (nor must a second tab).
+    client = world["app"].asgi_client
+    client.cookies.clear()
+    _, form = await client.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)
+    _, icon = await client.get("/favicon.ico")
+    assert icon.status == 303
+    _, again = await client.get(icon.headers["location"])
+    cookie = again.cookies.get(LOGIN_CSRF_COOKIE) or form.cookies[LOGIN_CSRF_COOKIE]
+    client.cookies.clear()
+    _, signed = await client.post(
+        "/login",
+        data={"name": "Sam", "password": PASSWORD, "csrf_token": token, "next": "/queue"},
+        cookies={LOGIN_CSRF_COOKIE: cookie},
+    )
+    assert signed.status == 303 and signed.cookies.get(COOKIE)
