@@ -55,14 +55,15 @@ def routes(console: Console) -> Blueprint:
         view = world.view()
         removed = [item.id for item in view.removed()]
         reasons = await console.run(sandbox.reasons, removed)
+        people = world.people()
         chosen = request.args.get("as") or DEFAULT_PERSONA
-        if chosen not in world.personas:
+        if chosen not in {p.key for p in people}:
             chosen = DEFAULT_PERSONA
         return {
             "view": view,
             "reasons": reasons,
             "persona": world.persona(chosen),
-            "personas": list(world.personas.values()),
+            "personas": people,
             "scenarios": SCENARIOS,
             "runs": sandbox.runner.runs()[:8],
             "in_hours": calendar.is_monitoring(console.clock()),

@@ -201,6 +201,11 @@ class World:
                 raise UnknownPersona(key)
             return self.personas[key]
 
+    def people(self) -> List[Persona]:
+        """Everyone who can write, the demo tenancies' people first."""
+        with self._lock:
+            return list(self.personas.values())
+
     def newcomer(self, like: str, label: str) -> Persona:
         """A new persona with `like`'s name and fresh platform ids, as a guided scenario
         uses: what an earlier run did (strikes, a block, failed checks) does not count."""

@@ -267,6 +267,27 @@ def test_the_console_asks_for_a_sign_in_and_the_first_admin_account_signs_in(run
         assert "Signed in as admin (Admin)" in " ".join(text.split())
 
 
+def test_in_sandbox_mode_the_sandbox_page_shows_the_four_panes(run):
+    address = f"http://127.0.0.1:{run.console_port}"
+    jar = http.cookiejar.CookieJar()
+    browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    with browser.open(f"{address}/login", timeout=10) as form:
+        token = re.search(r'name="csrf_token" value="([^"]+)"', form.read().decode()).group(1)
+    lines = run.admin_password_file.read_text().splitlines()
+    password = next(line for line in lines if not line.startswith("#"))
+    body = urllib.parse.urlencode(
+        {"csrf_token": token, "name": "admin", "password": password, "next": "/sandbox"}
+    ).encode()
+    with browser.open(f"{address}/login", data=body, timeout=10) as page:
+        shown = page.read().decode()
+    assert re.findall(r'data-pane="([\w-]+)"', shown) == [
+        "facebook",
+        "messenger",
+        "x-timeline",
+        "x-dms",
+    ]
+
+
 def test_ctrl_c_stops_both_servers(run):
     code = run.interrupt()
     # make ends itself with the signal (-2) or reports it (2, 130); the servers must be gone.

@@ -6,21 +6,24 @@ stand-in, and the sandbox page shows them (P5, P6)."""
 import re
 import secrets
 from datetime import datetime, timezone
+from html import unescape
 
 import pytest
 import requests
 
+from bot.association import load_association
 from bot.console.accounts import Role, StaffAccounts
 from bot.console.sessions import COOKIE, Sessions
 from bot.moderation.log import Action, ModerationLog
 from bot.outbox import SENT, Outbox
 from bot.sandbox.mode import sandbox_env
-from bot.store import connect
+from bot.sandbox.scenarios import SCENARIOS
 from scripts.processes import free_port
 from tests.e2e.platforms import wait_for
-from tests.helpers import assistant_in
+from tests.helpers import ROOT, assistant_in, demo_tenancies
 
 PHONE = "07700 900123"
+ASSOCIATION = load_association(ROOT / "association.yml")
 
 
 @pytest.fixture(scope="module")
@@ -34,8 +37,9 @@ def sandbox(tmp_path_factory):
         console_port=console_port,
         staff_tokens=f"Sam:{secrets.token_hex(16)}",
     )
+    # As `make run` does: the demo tenancies the identity-check scenarios answer for.
+    engine, _ = demo_tenancies(assistant.extra_env["DATABASE_URL"])
     with assistant:
-        engine = connect(assistant.extra_env["DATABASE_URL"])
         now = datetime.now(timezone.utc)
         StaffAccounts(engine).create("Sam", "a-long-password-1", Role.COMMUNICATIONS, now)
         cookie, session = Sessions(engine).start("Sam", now)
@@ -134,3 +138,52 @@ def test_the_stand_in_refuses_calls_without_the_sandboxs_token(sandbox):
         timeout=10,
     )
     assert answer.status_code == 400 and answer.json()["error"]["code"] == 190
+
+
+def said_about(html, persona):
+    """Every message by or to `persona` in the world fragment, as text."""
+    found = re.findall(rf'<li [^>]*data-persona="{persona}"[^>]*>(.*?)</li>', html, re.DOTALL)
+    return " ".join(unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", m))) for m in found)
+
+
+def test_every_guided_scenario_runs_to_its_end_with_what_it_shows(sandbox):
+    assistant, _, browser = sandbox
+    personas = {}
+    for scenario in SCENARIOS:
+        started = browser.post(
+            f"{assistant.console_url}/sandbox/scenarios/{scenario.name}",
+            allow_redirects=False,
+            timeout=30,
+        )
+        assert started.status_code == 303
+        personas[scenario.name] = re.search(r"as=([\w-]+)", started.headers["location"]).group(1)
+
+    def finished():
+        runs = region(world(assistant, browser), "runs")
+        states = dict(re.findall(r'data-scenario="([\w-]+)" data-state="([\w ]+)"', runs))
+        return set(states) == set(personas) and "running" not in states.values() and states
+
+    assert wait_for(lambda: bool(finished()), 400)
+    states = finished()
+    assert set(states.values()) == {"done"}, states
+    html = world(assistant, browser)
+
+    def told(name):
+        return said_about(html, personas[name])
+
+    assert re.search(
+        rf'data-persona="{personas["personal-details"]}" data-id="[^"]+" '
+        r'data-state="(hidden|deleted)"',
+        html,
+    )
+    assert "07700 900123" not in region(html, "comments-post-bins")
+    assert "private message" in told("rent-in-public") and "£" not in told("rent-in-public")
+    assert "£123.45 in arrears" in told("check-passed")
+    assert "couldn't confirm" in told("check-failed") and "£" not in told("check-failed")
+    assert ASSOCIATION.emergency_contacts[0].number in told("emergency")
+    assert "passed your conversation" in told("request-person")
+    # Abuse: each comment hidden, its author warned; the third strike blocks them.
+    abuse = personas["abuse"]
+    assert len(re.findall(rf'data-persona="{abuse}" data-id="[^"]+" data-state=', html)) == 3
+    assert "broke our social media rules" in told("abuse")
+    assert "blocked Sam Rivers" in region(html, "facebook-notices")

@@ -13,10 +13,10 @@ import pytest
 from bot.console.accounts import Role, StaffAccounts
 from bot.console.app import create_app
 from bot.console.sessions import COOKIE, Sessions
-from bot.events import Platform
+from bot.events import Operation, Platform
 from bot.handoff.desk import StaffDesk
 from bot.moderation.log import Action, ModerationLog, Subject
-from bot.outbox import Outbox
+from bot.outbox import Author, Outbox
 from bot.platforms.signatures import facebook_signature_valid, twitter_signature_valid
 from bot.sandbox.mode import ACCOUNT_ID, PAGE_ID, sandbox_env
 from bot.sandbox.scenarios import SCENARIOS
@@ -287,3 +287,29 @@ def test_a_scenario_starts_as_a_newcomer_and_sends_its_first_step(on, rasa):
     [event] = payload["entry"][0]["messaging"]
     assert event["message"]["text"] == "can i speak to a real person please"
     assert call(app, "POST", "/sandbox/scenarios/no-such", signed_in).status == 404
+
+
+def test_a_staff_reply_the_outbox_sends_is_marked_staff(on):
+    app, sandbox, engine, signed_in = on
+    psid = sandbox.world.persona("daniel-t").psid
+    sandbox.world.message("daniel-t", "can i speak to a real person please")
+    box = Outbox(engine)
+    for text, author in (("Hi, this is Sam", Author.STAFF), ("We aim to reply by 2pm", None)):
+        if author is not None:
+            box.enqueue(
+                f"facebook-private-{psid}",
+                "facebook",
+                Operation.MESSENGER_SEND,
+                psid,
+                NOW,
+                text,
+                author,
+            )
+        body = {"recipient": {"id": psid}, "messaging_type": "RESPONSE", "message": {"text": text}}
+        _, sent = app.test_client.post(f"{GRAPH}/{PAGE_ID}/messages", params=TOKEN, json=body)
+        assert sent.status == 200
+    messenger = call(app, "GET", "/sandbox/world", signed_in).text.split('data-region="messenger"')[
+        1
+    ]
+    authors = re.findall(r'data-author="(\w+)"', messenger.split('data-region="x-timeline"')[0])
+    assert authors == ["tenant", "staff", "assistant"]
