@@ -4,6 +4,7 @@ Usage:
     python -m scripts.outbox dead            # the dead letters, with the platform's error
     python -m scripts.outbox waiting         # calls still waiting to go
     python -m scripts.outbox send-again ID   # put a dead letter back in the queue
+    python -m scripts.outbox dismiss ID      # never send it; kept for the record
 
 A dead letter's text is sealed under OUTBOX_KEY (var/outbox-key, which `make run` writes,
 when the setting is not given): the list does not show it, and sending it again unseals
@@ -27,17 +28,26 @@ from bot.store import connect
 
 
 def main(argv: List[str] | None = None) -> int:
-    """List dead or waiting calls, or send a dead one again; 0 when done, 2 if not dead."""
+    """List dead or waiting calls, or send a dead one again or dismiss it; 0 when done,
+    2 if not dead."""
     parser = argparse.ArgumentParser(description="Read the outbox; send a dead letter again.")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("dead", help="calls the platform refused for good")
     commands.add_parser("waiting", help="calls still waiting to go")
     again = commands.add_parser("send-again", help="put a dead letter back in the queue")
     again.add_argument("message", type=int)
+    dismiss = commands.add_parser("dismiss", help="set a dead letter aside for good")
+    dismiss.add_argument("message", type=int)
     args = parser.parse_args(argv)
 
     settings = Settings.from_env()
     box = Outbox(connect(settings.database_url), key=settings.outbox_key)
+    if args.command == "dismiss":
+        if not box.dismiss(args.message, datetime.now(timezone.utc)):
+            print(f"Outbox message {args.message} is not a dead letter.", file=sys.stderr)
+            return 2
+        print(f"Outbox message {args.message} is dismissed: it will not be sent.")
+        return 0
     if args.command == "send-again":
         try:
             queued = box.send_again(args.message, datetime.now(timezone.utc))

@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Callable, Dict, List, Sequence, Tuple
+from zoneinfo import ZoneInfo
 
 from sanic import Blueprint, Request
 from sanic.exceptions import NotFound
@@ -140,7 +141,7 @@ class Dashboard:
         """Every chart's words (no drawing): the page."""
         zone = self.calendar.zone
         return [
-            messages_figure(self.hours(now), zone),
+            messages_figure(self.hours(now), zone, self.calendar.hours.describe()),
             handoffs_figure(self.handoffs(now)),
             deadlines_figure(self.deadlines(now)),
             intents_figure(self.intents(now)),
@@ -182,8 +183,9 @@ def _met(share: float | None, met: int, due: int) -> str:
     return f"{_percent(share)} ({met} of {due})"
 
 
-def messages_figure(hours: Sequence[HourCount], zone) -> Figure:
-    """Messages per hour: the picture's words, and a table by day."""
+def messages_figure(hours: Sequence[HourCount], zone: ZoneInfo, window: str) -> Figure:
+    """Messages per hour: the picture's words, and a table by day; `window` says the
+    monitoring hours in words."""
     total = sum(h.count for h in hours)
     monitored = sum(h.count for h in hours if h.monitored)
     busiest = max(hours, key=lambda h: h.count, default=None)
@@ -207,8 +209,7 @@ def messages_figure(hours: Sequence[HourCount], zone) -> Figure:
         alt=alt,
         caption=(
             "Messages received from tenants each hour over the last 7 days (UK time),"
-            " against the monitoring window (Monday to Friday, 9am to 5pm, not on bank"
-            " holidays; shaded)."
+            f" against the monitoring window ({window}, not on bank holidays; shaded)."
         ),
         columns=("Day", "Messages", "In monitoring hours", "Outside them"),
         rows=[(day, *(str(n) for n in counts)) for day, counts in by_day.items()],

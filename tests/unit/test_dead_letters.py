@@ -69,3 +69,18 @@ def test_only_a_dead_letter_can_be_dismissed(engine):
     assert box.dismiss(9999, NOW) is False
     assert [m.state for m in box.messages()] == [PENDING]
     assert box.claim(NOW).id == waiting  # still goes out
+
+
+def test_the_outbox_command_dismisses_a_dead_letter(tmp_path, monkeypatch, capsys):
+    import scripts.outbox as outbox_cli
+
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'store.db'}")
+    monkeypatch.setenv("OUTBOX_KEY", KEY)
+    box = Outbox(connect(f"sqlite:///{tmp_path / 'store.db'}"), key=KEY)
+    dead = a_dead_letter(box)
+
+    assert outbox_cli.main(["dismiss", str(dead)]) == 0
+    assert f"{dead} is dismissed" in capsys.readouterr().out
+    assert [m.id for m in box.messages(DISMISSED)] == [dead]
+    assert outbox_cli.main(["dismiss", str(dead)]) == 2  # not a dead letter any more
+    assert "not a dead letter" in capsys.readouterr().err
