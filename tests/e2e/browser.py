@@ -91,6 +91,73 @@ class Outside:
         self.server.server_close()
 
 
+# WCAG 2.1 contrast of every piece of text as the browser renders it, against the
+# background it is painted on (ancestors' colours composed; text over a picture or
+# inside a chart is left out). Normal text needs 4.5:1, large text (24 px, or 18.66 px
+# bold) 3:1.
+CONTRAST = r"""
+() => {
+  function rgba(s) {
+    const m = s.match(/rgba?\(([^)]+)\)/);
+    if (!m) return null;
+    const p = m[1].split(/[ ,\/]+/).filter(Boolean).map(Number);
+    return [p[0], p[1], p[2], p.length > 3 ? p[3] : 1];
+  }
+  function lum([r, g, b]) {
+    const f = (c) => { c /= 255; return c <= 0.03928 ? c / 12.92 : Math.pow((c + 0.055) / 1.055, 2.4); };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  }
+  function over(top, bottom) {
+    const a = top[3];
+    return [0, 1, 2].map((i) => top[i] * a + bottom[i] * (1 - a)).concat([1]);
+  }
+  function background(el) {
+    const layers = [];
+    for (let e = el; e; e = e.parentElement) {
+      const s = getComputedStyle(e);
+      if (s.backgroundImage && s.backgroundImage !== "none") return null;
+      const c = rgba(s.backgroundColor);
+      if (c && c[3] > 0) { layers.push(c); if (c[3] >= 1) break; }
+    }
+    let bg = [255, 255, 255, 1];
+    for (let i = layers.length - 1; i >= 0; i--) bg = over(layers[i], bg);
+    return bg;
+  }
+  const found = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  const seen = new Set();
+  while (walker.nextNode()) {
+    const node = walker.currentNode;
+    if (!node.textContent.trim()) continue;
+    const el = node.parentElement;
+    if (!el || seen.has(el)) continue;
+    seen.add(el);
+    const s = getComputedStyle(el);
+    const r = el.getBoundingClientRect();
+    if (s.visibility === "hidden" || s.display === "none" || r.width === 0 || r.height === 0) continue;
+    if (el.closest("svg")) continue;
+    const bg = background(el);
+    if (!bg) continue;
+    const fg = over(rgba(s.color), bg);
+    const [l1, l2] = [lum(fg), lum(bg)].sort((a, b) => b - a);
+    const ratio = (l1 + 0.05) / (l2 + 0.05);
+    const size = parseFloat(s.fontSize), bold = parseInt(s.fontWeight, 10) >= 700;
+    const large = size >= 24 || (bold && size >= 18.66);
+    if (ratio < (large ? 3 : 4.5)) {
+      found.push(`${ratio.toFixed(2)} ${el.tagName.toLowerCase()}.${el.className} "${node.textContent.trim().slice(0, 40)}" ${s.color} on rgb(${bg.slice(0,3).map(Math.round)})`);
+    }
+  }
+  return found;
+}
+"""
+
+
+def low_contrast(page) -> List[str]:
+    """The visible texts on `page` whose contrast is below WCAG AA, each described as
+    "ratio element "text" colour on background"."""
+    return page.evaluate(CONTRAST)
+
+
 def launch(browser_type, outside: Outside):
     """Debian's Chromium, headless, with the flags above and `outside` as its proxy.
 

@@ -12,7 +12,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from tests.e2e.browser import Outside, launch
+from tests.e2e.browser import Outside, launch, low_contrast
 
 PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Loopback</title></head>
@@ -51,6 +51,21 @@ def test_a_page_served_on_loopback_loads_and_can_be_filled_in(page, loopback_sit
     assert page.get_by_role("heading", level=1).inner_text() == "Served on loopback"
     page.get_by_label("Name").fill("Sam")
     assert page.get_by_label("Name").input_value() == "Sam"
+
+
+def test_text_too_faint_for_wcag_aa_is_found(page, loopback_site):
+    base, folder = loopback_site
+    (folder / "contrast.html").write_text(
+        '<!doctype html><title>c</title><body style="background:#fff">'
+        '<p id="ok" style="color:#595959">Grey that passes (7:1)</p>'
+        '<p style="color:#949494">Grey that fails (3:1)</p>'
+        '<div style="background:#1a1a2e"><p style="color:#333">Dark on dark</p></div>'
+        '<h1 style="font-size:32px;color:#8a8a8a">Large text at 3.4:1 passes</h1>'
+    )
+    page.goto(f"{base}/contrast.html")
+    found = low_contrast(page)
+    assert len(found) == 2, found
+    assert '"Grey that fails (3:1)"' in found[0] and '"Dark on dark"' in found[1]
 
 
 def test_each_test_starts_with_no_cookies(page, loopback_site):

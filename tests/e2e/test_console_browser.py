@@ -11,7 +11,8 @@ the real outbox to the sandbox's stand-in. Headless Debian Chromium drives both 
   staff hand back, and the assistant answers the tenant's next message (P3);
 - every guided scenario runs from its one button;
 - the login form and the queue's filters work from the keyboard alone;
-- no page loads anything from the internet, or breaks its own security policy.
+- no page loads anything from the internet, or breaks its own security policy;
+- every page pictured passes WCAG AA contrast as the browser renders it.
 
 Screenshots of the queue (also at phone width), a conversation, the dashboard and the
 sandbox are saved under results/console/ for the README.
@@ -35,7 +36,7 @@ from bot.sandbox.scenarios import SCENARIOS
 from bot.sandbox.world import PERSONAS
 from bot.store import connect
 from scripts.processes import free_port
-from tests.e2e.browser import DESKTOP, PHONE, TIMEOUT_MS
+from tests.e2e.browser import DESKTOP, PHONE, TIMEOUT_MS, low_contrast
 from tests.helpers import ROOT, assistant_in, demo_tenancies
 
 SHOTS = ROOT / "results" / "console"
@@ -123,8 +124,11 @@ def staff_page(browser, running: Running, viewport=DESKTOP) -> Page:
 
 
 def shot(page: Page, name: str) -> None:
+    """Save a picture of the whole page under results/console/; every text in it must
+    pass WCAG AA contrast as rendered."""
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    assert low_contrast(page) == [], name
 
 
 def persona(key: str):
