@@ -340,6 +340,34 @@ def test_each_guided_scenario_runs_from_one_click(browser, running, scenario):
         assert open_handoffs(page, running.console) == queued + 1
 
 
+def test_the_moderation_log_shows_the_scenarios_and_a_block_is_undone(browser, running):
+    watched = Watched(staff_page(browser, running))
+    page = watched.page
+    page.goto(f"{running.console}/moderation")
+    rows = page.locator("tr[data-entry-id]")
+    # What the scenarios did: a comment removed for its phone number, three strikes and a
+    # block for the abuse. Never the words that caused it.
+    for action in ("strike", "block"):
+        expect(rows.and_(page.locator(f'[data-action="{action}"]')).first).to_be_visible()
+    removed = page.locator('tr[data-action="hide"], tr[data-action="delete"]')
+    expect(removed.first).to_be_visible()
+    expect(page.locator("main")).not_to_contain_text("900123")
+    expect(page.locator("main")).not_to_contain_text("idiots")
+    shot(page, "moderation")
+
+    # Undo the block: the call goes out through the outbox to the platform (the sandbox).
+    block = rows.and_(page.locator('[data-action="block"]')).first
+    entry = block.get_attribute("data-entry-id")
+    assert block.get_attribute("data-state") == "done"
+    block.get_by_role("button").click()
+    expect(page.get_by_role("status")).to_contain_text(f"Entry {entry} undone")
+    expect(page.locator(f'tr[data-entry-id="{entry}"]')).to_have_attribute("data-state", "undone")
+    page.goto(f"{running.console}/sandbox")
+    notices = page.locator('[data-region="facebook-notices"]')
+    expect(notices).to_contain_text("unblocked", timeout=ANSWER_MS)
+    assert watched.errors == []
+
+
 def test_the_dashboard_draws_its_pictures_from_this_machine(browser, running):
     watched = Watched(staff_page(browser, running))
     page = watched.page
