@@ -313,3 +313,21 @@ def test_a_staff_reply_the_outbox_sends_is_marked_staff(on):
     ]
     authors = re.findall(r'data-author="(\w+)"', messenger.split('data-region="x-timeline"')[0])
     assert authors == ["tenant", "staff", "assistant"]
+
+
+@pytest.mark.parametrize(
+    "address, answered", [("127.0.0.1", True), ("::1", True), ("10.0.0.5", False), ("", False)]
+)
+def test_the_stand_in_answers_this_machine_only(address, answered):
+    from types import SimpleNamespace
+
+    from sanic.exceptions import NotFound
+
+    from bot.console.sandbox_pages import _loopback_only
+
+    request = SimpleNamespace(ip=address)
+    if answered:
+        _loopback_only(request)
+    else:
+        with pytest.raises(NotFound):
+            _loopback_only(request)
