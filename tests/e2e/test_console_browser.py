@@ -225,12 +225,18 @@ def test_a_tenant_asks_for_a_person_staff_reply_and_hand_back(browser, running):
     # The reply reaches the tenant's Messenger inbox, through the outbox and the stand-in.
     expect(sandbox.pane("messenger").get_by_text(reply)).to_be_visible(timeout=ANSWER_MS)
     expect(sandbox.said("messenger", "staff").last).to_contain_text(reply)
+    for elsewhere in ("facebook", "x-timeline", "x-dms"):
+        expect(sandbox.pane(elsewhere)).not_to_contain_text(reply)
 
     # While people have the conversation, the assistant only notes the message for them.
     answered = sandbox.said("messenger", "assistant").count()
     sandbox.messenger("thank you, are you still there?")
     expect(sandbox.said("messenger", "assistant")).to_have_count(answered + 1, timeout=ANSWER_MS)
     expect(sandbox.said("messenger", "assistant").last).to_contain_text(WAITING_NOTE)
+    # ...and the conversation open in the console shows it without a reload.
+    expect(thread.locator('[data-author="tenant"]').last).to_contain_text(
+        "are you still there?", timeout=ANSWER_MS
+    )
 
     # Handed back, the assistant answers the tenant's next message itself.
     conversation.get_by_role("button", name="Hand back to the assistant").click()
