@@ -4,10 +4,12 @@ Debian's `chromium` (scripts/ensure-chromium.sh installs it; `make e2e` calls it
 Playwright's own browser download. One browser for the whole session, a fresh context
 (cookies, storage) for every test, so no test inherits another's login.
 
-Chromium's own background connections (updates, safe browsing, metrics, sync) are
-switched off by its flags; and everything that is not loopback goes through `Outside`,
-a proxy that refuses every request and records it, so a test can show that a page
-loaded nothing from the internet and that the browser called nowhere on its own.
+Chromium's own background connections (updates, safe browsing, metrics, sync, account
+lists, autofill, spelling dictionaries) are switched off by its flags, or pointed at a
+loopback port where nothing listens; and every other address that is not loopback goes
+through `Outside`, a proxy that refuses every request and records it, so a test can
+show that a page loaded nothing from the internet and that the browser called nowhere
+on its own (tests/e2e/test_browser.py).
 """
 
 from __future__ import annotations
