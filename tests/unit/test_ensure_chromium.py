@@ -93,3 +93,13 @@ def test_when_it_cannot_install_it_fails_and_says_what_to_do(tmp_path, uid, apt,
     assert code != 0
     assert says in output
     assert not any("apt-get install" in c for c in calls if uid != "0" and sudo != SUDO)
+
+
+@pytest.mark.parametrize("target", ["e2e", "test"])
+def test_make_installs_the_browser_before_the_end_to_end_tests(target):
+    planned = subprocess.run(
+        ["make", "-n", target], cwd=ROOT, capture_output=True, text=True, timeout=60
+    ).stdout.splitlines()
+    ensure = planned.index("scripts/ensure-chromium.sh")
+    tests = next(i for i, line in enumerate(planned) if line.endswith("pytest tests/e2e"))
+    assert ensure < tests
