@@ -107,20 +107,32 @@ def sign_in(page: Page, console: str, name: str = STAFF_NAME, password: str = ST
     page.get_by_role("button", name="Sign in").click()
 
 
-def staff_page(browser, running: Running, viewport=DESKTOP) -> Page:
-    """A page in a fresh context, signed in as the member of staff (signing in once for
-    the whole module: the sign-in form is rate-limited per address)."""
-    if running.state is None:
-        context = browser.new_context(viewport=viewport)
+@pytest.fixture
+def staff_page(browser, running):
+    """Makes pages signed in as the member of staff, each in a fresh context closed
+    after the test. The module signs in once (the sign-in form is rate-limited per
+    address); later contexts start from that signed-in state."""
+    contexts = []
+
+    def new(viewport=DESKTOP) -> Page:
+        context = browser.new_context(
+            viewport=viewport,
+            locale="en-GB",
+            timezone_id="Europe/London",
+            storage_state=running.state,
+        )
+        contexts.append(context)
         context.set_default_timeout(TIMEOUT_MS)
         page = context.new_page()
-        sign_in(page, running.console)
-        expect(page.get_by_role("heading", name="Queue", level=1)).to_be_visible()
-        running.state = context.storage_state()
+        if running.state is None:
+            sign_in(page, running.console)
+            expect(page.get_by_role("heading", name="Queue", level=1)).to_be_visible()
+            running.state = context.storage_state()
         return page
-    context = browser.new_context(viewport=viewport, storage_state=running.state)
-    context.set_default_timeout(TIMEOUT_MS)
-    return context.new_page()
+
+    yield new
+    for context in contexts:
+        context.close()
 
 
 def shot(page: Page, name: str) -> None:
@@ -180,8 +192,8 @@ def test_staff_sign_in_and_a_wrong_password_is_refused(page, running):
     assert watched.errors == []
 
 
-def test_a_tenant_asks_for_a_person_staff_reply_and_hand_back(browser, running):
-    queue = Watched(staff_page(browser, running))
+def test_a_tenant_asks_for_a_person_staff_reply_and_hand_back(staff_page, running):
+    queue = Watched(staff_page())
     queue.page.goto(f"{running.console}/queue")
     before = set(
         queue.page.locator("tr[data-handoff-id]").evaluate_all(
@@ -191,7 +203,7 @@ def test_a_tenant_asks_for_a_person_staff_reply_and_hand_back(browser, running):
 
     # The tenant, in the sandbox (its own tab, the same member of staff signed in).
     tenant = persona("grace")
-    tenant_side = Watched(staff_page(browser, running))
+    tenant_side = Watched(staff_page())
     sandbox = Sandbox(tenant_side.page, running.console, "grace")
     sandbox.messenger(ASK_FOR_A_PERSON)
     expect(sandbox.said("messenger", "assistant").last).to_contain_text("passed", timeout=ANSWER_MS)
@@ -325,8 +337,8 @@ def test_every_guided_scenario_has_its_check():
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.name for s in SCENARIOS])
-def test_each_guided_scenario_runs_from_one_click(browser, running, scenario):
-    sandbox = Watched(staff_page(browser, running))
+def test_each_guided_scenario_runs_from_one_click(staff_page, running, scenario):
+    sandbox = Watched(staff_page())
     page = sandbox.page
     queued = open_handoffs(page, running.console)
     page.goto(f"{running.console}/sandbox")
@@ -346,8 +358,8 @@ def test_each_guided_scenario_runs_from_one_click(browser, running, scenario):
         assert open_handoffs(page, running.console) == queued + 1
 
 
-def test_the_moderation_log_shows_the_scenarios_and_a_block_is_undone(browser, running):
-    watched = Watched(staff_page(browser, running))
+def test_the_moderation_log_shows_the_scenarios_and_a_block_is_undone(staff_page, running):
+    watched = Watched(staff_page())
     page = watched.page
     page.goto(f"{running.console}/moderation")
     rows = page.locator("tr[data-entry-id]")
@@ -374,8 +386,8 @@ def test_the_moderation_log_shows_the_scenarios_and_a_block_is_undone(browser, r
     assert watched.errors == []
 
 
-def test_the_dashboard_draws_its_pictures_from_this_machine(browser, running):
-    watched = Watched(staff_page(browser, running))
+def test_the_dashboard_draws_its_pictures_from_this_machine(staff_page, running):
+    watched = Watched(staff_page())
     page = watched.page
     page.goto(f"{running.console}/dashboard")
     expect(page.get_by_role("heading", name="Dashboard", level=1)).to_be_visible()
@@ -388,8 +400,8 @@ def test_the_dashboard_draws_its_pictures_from_this_machine(browser, running):
     assert watched.errors == []
 
 
-def test_the_queue_fits_a_phone(browser, running):
-    page = staff_page(browser, running, viewport=PHONE)
+def test_the_queue_fits_a_phone(staff_page, running):
+    page = staff_page(viewport=PHONE)
     page.goto(f"{running.console}/queue")
     expect(page.get_by_role("heading", name="Queue", level=1)).to_be_visible()
     # Nothing wider than the screen but the table, which scrolls in its own box.
