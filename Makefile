@@ -71,6 +71,7 @@ nlu-eval: train
 	$(PY) -m scripts.check_nlu_report results/nlu/intent_report.json
 
 e2e: train
+	@scripts/ensure-chromium.sh
 	@echo "==> End-to-end tests against the running servers"
 	$(BIN)/pytest tests/e2e
 

@@ -2,6 +2,7 @@
 
 import pytest
 
+from tests.e2e.browser import browser, context, outside, page  # noqa: F401 (fixtures)
 from tests.e2e.platforms import assistant_with_platforms
 
 
