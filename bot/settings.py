@@ -119,9 +119,6 @@ class Settings:
     # SANDBOX=on: the platforms are the staff app's stand-ins (bot/sandbox/), and every
     # platform API address must be a loopback one, so nothing reaches a real platform.
     sandbox: bool = False
-    # The endpoints file the Rasa server runs with: the console's dashboard reads its
-    # tracker store (read-only) for intents and fallbacks.
-    endpoints_file: Path = PROJECT_ROOT / "endpoints.yml"
 
     def __post_init__(self) -> None:
         if not self.sandbox:
