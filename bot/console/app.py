@@ -3,9 +3,13 @@ per member of staff) and the console's pages under / (a signed-in session,
 bot/console/web.py).
 
 Each handler checks the token, runs one `StaffDesk` method in a thread (the store and
-Rasa's HTTP API are blocking) and maps its answer to JSON. Errors are JSON too, with a
-reason: 401 no or wrong token, 404 no such handoff, 409 a move the handoff's state
-refuses, 422 bad input or a reply that cannot go, 502 Rasa could not be reached.
+Rasa's HTTP API are blocking) and maps its answer to JSON. A token whose name is a
+console account acts with that account's role, as the console's pages do: its team's
+handoffs only (admin every team), and nothing once the account is disabled. A token
+whose name has no console account is a service token: it acts on every team's handoffs.
+Errors are JSON too, with a reason: 401 no or wrong token (or a disabled account), 403
+another team's handoff, 404 no such handoff, 409 a move the handoff's state refuses,
+422 bad input or a reply that cannot go, 502 Rasa could not be reached.
 """
 
 from __future__ import annotations
@@ -13,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import importlib
 from datetime import datetime, timezone
-from functools import partial
 from typing import Any, Callable, Dict, Mapping, Sequence
 
 from sanic import Request, Sanic
@@ -23,7 +26,7 @@ from sanic.response import HTTPResponse, json
 from bot import clock
 from bot.alerts.sending import AlertSender
 from bot.console import web
-from bot.console.accounts import StaffAccounts
+from bot.console.accounts import StaffAccounts, StaffMember
 from bot.console.sessions import Sessions
 from bot.console.tokens import staff_named_by
 from bot.handoff.conversations import RasaError
@@ -104,15 +107,50 @@ def create_app(
             await alerts.stop()
 
     def who(request: Request) -> str:
-        """The calling member of staff; Unauthorised without a token they hold."""
+        """The name the token is for; Unauthorised without a token anyone holds."""
         staff = staff_named_by(request.headers.get("authorization"), tokens)
         if staff is None:
             raise Unauthorised()
         return staff
 
-    async def act(request: Request, method: Callable, *args: Any) -> Any:
-        """Run `method(staff, *args, now)` off the event loop, as the calling member of staff."""
-        return await asyncio.to_thread(partial(method, who(request), *args, clock()))
+    def caller(name: str) -> StaffMember | None:
+        """The console account `name` acts as (blocking: it reads the store); None for a
+        service token, whose name has no account. Unauthorised if the account is disabled."""
+        account = console.accounts.get(name)
+        if account is None:
+            return None
+        if account.disabled:
+            raise Unauthorised()
+        return StaffMember(account.name, account.role)
+
+    def allowed(name: str, handoff_id: str | None) -> StaffMember | None:
+        """Check that `name` may act on `handoff_id` (None: the queue), blocking; their
+        account, or None for a service token.
+
+        Raises:
+            Unauthorised: the account is disabled.
+            NoSuchHandoff: there is no such handoff.
+            Forbidden: it is another team's.
+        """
+        member = caller(name)
+        if member is not None and handoff_id is not None:
+            handoff = desk.repository.get(handoff_id)
+            if handoff is None:
+                raise NoSuchHandoff(handoff_id)
+            if not member.sees(handoff.team):
+                raise Forbidden()
+        return member
+
+    async def act(request: Request, handoff_id: str | None, method: Callable, *args: Any) -> Any:
+        """Run `method(staff, *args, now)` off the event loop, as the caller, once their
+        role lets them act on `handoff_id`."""
+        name = who(request)
+
+        def work() -> Any:
+            allowed(name, handoff_id)
+            return method(name, *args, clock())
+
+        return await asyncio.to_thread(work)
 
     @app.get("/api/health")
     async def health(_request: Request) -> HTTPResponse:
@@ -120,22 +158,29 @@ def create_app(
 
     @app.get("/api/handoffs")
     async def handoffs(request: Request) -> HTTPResponse:
-        found = await act(request, desk.queue)
+        name = who(request)
+
+        def work() -> list[Handoff]:
+            member = allowed(name, None)
+            found = desk.queue(name, clock())
+            return [h for h in found if member is None or member.sees(h.team)]
+
+        found = await asyncio.to_thread(work)
         return json({"handoffs": [handoff_json(h) for h in found]})
 
     @app.get("/api/handoffs/<handoff_id>")
     async def one(request: Request, handoff_id: str) -> HTTPResponse:
-        return json(handoff_json(await act(request, desk.view, handoff_id)))
+        return json(handoff_json(await act(request, handoff_id, desk.view, handoff_id)))
 
     @app.get("/api/handoffs/<handoff_id>/thread")
     async def thread(request: Request, handoff_id: str) -> HTTPResponse:
         unmask = request.args.get("unmask", "0").lower() in ("1", "true", "yes")
-        messages = await act(request, desk.thread, handoff_id, unmask)
+        messages = await act(request, handoff_id, desk.thread, handoff_id, unmask)
         return json({"unmasked": unmask, "messages": [message_json(m) for m in messages]})
 
     @app.post("/api/handoffs/<handoff_id>/take")
     async def take(request: Request, handoff_id: str) -> HTTPResponse:
-        return json(handoff_json(await act(request, desk.take, handoff_id)))
+        return json(handoff_json(await act(request, handoff_id, desk.take, handoff_id)))
 
     @app.post("/api/handoffs/<handoff_id>/reply")
     async def reply(request: Request, handoff_id: str) -> HTTPResponse:
@@ -148,7 +193,7 @@ def create_app(
         def send(staff: str, now: datetime) -> Handoff:
             return desk.reply(staff, handoff_id, text, now, holding=holding)
 
-        return json(handoff_json(await act(request, send)))
+        return json(handoff_json(await act(request, handoff_id, send)))
 
     @app.post("/api/handoffs/<handoff_id>/transfer")
     async def transfer(request: Request, handoff_id: str) -> HTTPResponse:
@@ -156,15 +201,16 @@ def create_app(
         team = _body(request).get("team")
         if not isinstance(team, str) or not team.strip():
             raise Refused('the body is {"team": "<team name>"}')
-        return json(handoff_json(await act(request, desk.transfer, handoff_id, team.strip())))
+        moved = await act(request, handoff_id, desk.transfer, handoff_id, team.strip())
+        return json(handoff_json(moved))
 
     @app.post("/api/handoffs/<handoff_id>/hand-back")
     async def hand_back(request: Request, handoff_id: str) -> HTTPResponse:
-        return json(handoff_json(await act(request, desk.hand_back, handoff_id)))
+        return json(handoff_json(await act(request, handoff_id, desk.hand_back, handoff_id)))
 
     @app.post("/api/handoffs/<handoff_id>/close")
     async def close(request: Request, handoff_id: str) -> HTTPResponse:
-        return json(handoff_json(await act(request, desk.close, handoff_id)))
+        return json(handoff_json(await act(request, handoff_id, desk.close, handoff_id)))
 
     @app.exception(Unauthorised)
     async def unauthorised(_request: Request, _error: Exception) -> HTTPResponse:
@@ -172,6 +218,10 @@ def create_app(
         return json(
             {"error": "a staff token is needed: Authorization: Bearer <token>"}, 401, headers
         )
+
+    @app.exception(Forbidden)
+    async def forbidden(_request: Request, _error: Exception) -> HTTPResponse:
+        return json({"error": "this handoff is for another team than your role's"}, 403)
 
     @app.exception(NoSuchHandoff)
     async def not_found(_request: Request, error: NoSuchHandoff) -> HTTPResponse:
@@ -200,7 +250,11 @@ def create_app(
 
 
 class Unauthorised(Exception):
-    """No token, or one no member of staff holds."""
+    """No token, one no member of staff holds, or a disabled account's."""
+
+
+class Forbidden(Exception):
+    """The token's account works for another team than the handoff's (403)."""
 
 
 def _body(request: Request) -> Dict[str, Any]:
