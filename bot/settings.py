@@ -102,6 +102,11 @@ class Settings:
     # (STAFF_API_TOKENS) or a file of such lines.
     console_host: str = "127.0.0.1"
     console_port: int = 5080
+    # How many reverse proxies in front of the staff app add to X-Forwarded-For (0:
+    # none, so no such header is believed), or the header one sets to the client's
+    # address; the sign-in rate limit keys on the address they give.
+    console_proxies_count: int = 0
+    console_real_ip_header: str | None = None
     staff_tokens: str | None = None
     staff_tokens_file: Path | None = None
     facebook: FacebookSettings = FacebookSettings()
@@ -164,6 +169,8 @@ class Settings:
             rest_channel=values.get("REST_CHANNEL", "").lower() in ("on", "true", "1", "yes"),
             console_host=values.get("CONSOLE_HOST") or cls.console_host,
             console_port=_port(values, "CONSOLE_PORT", cls.console_port),
+            console_proxies_count=_count(values, "CONSOLE_PROXIES_COUNT"),
+            console_real_ip_header=values.get("CONSOLE_REAL_IP_HEADER") or None,
             staff_tokens=values.get("STAFF_API_TOKENS") or None,
             staff_tokens_file=_path(values.get("STAFF_API_TOKENS_FILE"), None),
             facebook=FacebookSettings(
@@ -222,6 +229,13 @@ def _port(values: Mapping[str, str], name: str, default: int) -> int:
         return default
     if not raw.isdigit() or not 0 < int(raw) < 65536:
         raise SettingsError(f"{name} must be a port number (1-65535), got {raw!r}")
+    return int(raw)
+
+
+def _count(values: Mapping[str, str], name: str) -> int:
+    raw = values.get(name) or "0"
+    if not raw.isdigit():
+        raise SettingsError(f"{name} must be a whole number (0 or more), got {raw!r}")
     return int(raw)
 
 

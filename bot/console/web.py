@@ -81,6 +81,8 @@ SECURITY_HEADERS = {
 # Sign-in attempts allowed from one address within the window (then 429).
 LOGIN_ATTEMPTS = 10
 LOGIN_WINDOW = timedelta(minutes=1)
+# How often the limiter drops the addresses whose attempts have all expired.
+SWEEP_EVERY = timedelta(seconds=10)
 
 Clock = Callable[[], datetime]
 
@@ -109,17 +111,17 @@ class LoginLimiter:
         self.limit = limit
         self.window = window
         self._attempts: Dict[str, Deque[datetime]] = defaultdict(deque)
+        self._swept: datetime | None = None
 
     def allow(self, address: str, now: datetime) -> bool:
         """Count one attempt from `address`; False once it is over the limit."""
+        self._forget_expired(now)
         attempts = self._attempts[address]
         while attempts and attempts[0] <= now - self.window:
             attempts.popleft()
         if len(attempts) >= self.limit:
             return False
         attempts.append(now)
-        if len(self._attempts) > 10_000:
-            self._forget_quiet(now)
         return True
 
     def retry_after(self, address: str, now: datetime) -> int:
@@ -129,10 +131,19 @@ class LoginLimiter:
             return 0
         return max(1, int((attempts[0] + self.window - now).total_seconds()) + 1)
 
-    def _forget_quiet(self, now: datetime) -> None:
-        for address in [
-            a for a, t in self._attempts.items() if not t or t[-1] <= now - self.window
-        ]:
+    def tracked(self) -> int:
+        """How many addresses it remembers attempts of."""
+        return len(self._attempts)
+
+    def _forget_expired(self, now: datetime) -> None:
+        # An address whose every attempt has expired is dropped, so what is kept is
+        # bounded by the addresses seen within about one window. The table is walked at
+        # most every SWEEP_EVERY, so a flood of attempts does not walk it each time.
+        if self._swept is not None and now - self._swept < SWEEP_EVERY:
+            return
+        self._swept = now
+        cutoff = now - self.window
+        for address in [a for a, t in self._attempts.items() if not t or t[-1] <= cutoff]:
             del self._attempts[address]
 
 
@@ -307,11 +318,13 @@ def over_tls(request: Request) -> bool:
 
 
 def client_address(request: Request) -> str:
-    """Who is signing in, for the rate limit: the peer, or the address a proxy on this
-    machine forwarded for (the last of X-Forwarded-For, the one it added)."""
-    forwarded = request.headers.get("x-forwarded-for", "")
-    if forwarded and _loopback(request.ip):
-        return forwarded.split(",")[-1].strip() or request.ip
+    """Who is signing in, for the rate limit: the peer, or the client's address as the
+    proxies the staff app is told of give it (Sanic's PROXIES_COUNT or REAL_IP_HEADER,
+    from CONSOLE_PROXIES_COUNT or CONSOLE_REAL_IP_HEADER). By default no header is
+    believed: a client writes its own X-Forwarded-For."""
+    config = request.app.config
+    if config.PROXIES_COUNT or config.REAL_IP_HEADER:
+        return request.remote_addr or request.ip or "unknown"
     return request.ip or "unknown"
 
 
@@ -360,6 +373,9 @@ def clear_cookie(response: HTTPResponse, name: str, secure: bool, path: str = "/
 def install(app: Sanic, console: Console) -> None:
     """Put the console on `app`: its middleware, error pages and static files."""
     app.ctx.console = console
+    # Which proxies' X-Forwarded-For (or real-IP header) Sanic believes: none by default.
+    app.config.PROXIES_COUNT = console.settings.console_proxies_count
+    app.config.REAL_IP_HEADER = console.settings.console_real_ip_header
     app.static("/static", str(STATIC), name="console_static")
 
     @app.on_request
