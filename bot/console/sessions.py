@@ -2,8 +2,10 @@
 
 The browser holds only a random value in the `console_session` cookie; the store keeps
 its SHA-256, the member of staff, the session's CSRF token and when it was last used. A
-session unused for 8 hours ends (idle timeout); signing out ends it at once, and a new
-sign-in always starts a new one (no session fixation).
+session unused for 8 hours ends (idle timeout): a page polling for news on its own does
+not count as use. No session lasts more than 12 hours after signing in, used or not.
+Signing out ends it at once, and a new sign-in always starts a new one (no session
+fixation).
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from bot.store import as_aware, staff_sessions, to_utc
 
 COOKIE = "console_session"
 IDLE_TIMEOUT = timedelta(hours=8)
+# However much it is used, a session ends this long after signing in.
+MAX_LIFETIME = timedelta(hours=12)
 # last_seen is written at most this often: not a write to the store on every request.
 TOUCH_EVERY = timedelta(minutes=1)
 
@@ -48,11 +52,21 @@ class Sessions:
     Args:
         engine: the project's store.
         idle_timeout: how long an unused session lasts.
+        lifetime: how long any session lasts.
     """
 
-    def __init__(self, engine: Engine, idle_timeout: timedelta = IDLE_TIMEOUT) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        idle_timeout: timedelta = IDLE_TIMEOUT,
+        lifetime: timedelta = MAX_LIFETIME,
+    ) -> None:
         self._engine = engine
         self._idle = idle_timeout
+        self._lifetime = lifetime
+
+    def _expiry(self, created_at: datetime, used_at: datetime) -> datetime:
+        return min(used_at + self._idle, created_at + self._lifetime)
 
     def start(self, staff: str, now: datetime) -> Tuple[str, Session]:
         """A new session for `staff`: the cookie's value (only the browser keeps it) and
@@ -63,7 +77,7 @@ class Sessions:
             csrf_token=secrets.token_urlsafe(32),
             created_at=now,
             last_seen=now,
-            expires=now + self._idle,
+            expires=self._expiry(now, now),
         )
         with self._engine.begin() as connection:
             connection.execute(delete(staff_sessions).where(staff_sessions.c.expires < to_utc(now)))
@@ -79,9 +93,10 @@ class Sessions:
             )
         return cookie_value, session
 
-    def find(self, cookie_value: str | None, now: datetime) -> Session | None:
-        """The live session the cookie names, now used again; None if there is none or it
-        has expired (an expired one is removed)."""
+    def find(self, cookie_value: str | None, now: datetime, used: bool = True) -> Session | None:
+        """The live session the cookie names; None if there is none or it has expired (an
+        expired one is removed). It counts as used again (its idle timeout starts over)
+        unless `used` is False: a page polling on its own keeps no session alive."""
         if not cookie_value:
             return None
         key = _key(cookie_value)
@@ -93,12 +108,13 @@ class Sessions:
                 return None
             found = row._mapping
             expires = as_aware(found["expires"])
-            if expires <= now:
+            created_at = as_aware(found["created_at"])
+            if expires <= now or created_at + self._lifetime <= now:
                 connection.execute(delete(staff_sessions).where(staff_sessions.c.id == key))
                 return None
             last_seen = as_aware(found["last_seen"])
-            if now - last_seen >= TOUCH_EVERY:
-                last_seen, expires = now, now + self._idle
+            if used and now - last_seen >= TOUCH_EVERY:
+                last_seen, expires = now, self._expiry(created_at, now)
                 connection.execute(
                     staff_sessions.update()
                     .where(staff_sessions.c.id == key)
@@ -107,7 +123,7 @@ class Sessions:
         return Session(
             staff=found["staff"],
             csrf_token=found["csrf_token"],
-            created_at=as_aware(found["created_at"]),
+            created_at=created_at,
             last_seen=last_seen,
             expires=expires,
             flash=found["flash"],

@@ -60,7 +60,8 @@ UK = ZoneInfo("Europe/London")
 LOGIN_CSRF_COOKIE = "console_login_csrf"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
-# console.js sends it when it polls a fragment: such a request does not use up a flash.
+# console.js and sandbox.js send it when they poll: such a request does not use up a
+# flash, nor keep the session from its idle timeout.
 POLL_HEADER = "X-Console-Poll"
 # Paths that need no session: the sign-in page, static files, the bearer-token API, and
 # the sandbox's platform stand-in (it has its own guard).
@@ -388,7 +389,9 @@ def install(app: Sanic, console: Console) -> None:
             return None
         now = console.clock()
         cookie_value = request.cookies.get(COOKIE)
-        session, staff = await console.run(_signed_in, console, cookie_value, now)
+        # A page polling for news (console.js, sandbox.js) does not count as use.
+        used = not request.headers.get(POLL_HEADER)
+        session, staff = await console.run(_signed_in, console, cookie_value, now, used)
         if session is None or staff is None:
             if request.method in ("GET", "HEAD"):
                 return see_other(f"/login?next={quote(_full_path(request), safe='')}")
@@ -454,9 +457,9 @@ def _full_path(request: Request) -> str:
 
 
 def _signed_in(
-    console: Console, cookie_value: str | None, now: datetime
+    console: Console, cookie_value: str | None, now: datetime, used: bool = True
 ) -> tuple[Session | None, StaffMember | None]:
-    session = console.sessions.find(cookie_value, now)
+    session = console.sessions.find(cookie_value, now, used)
     if session is None:
         return None, None
     staff = console.accounts.member(session.staff)
