@@ -1,7 +1,9 @@
 """Staff accounts for the console: a name, a role, and a password kept only as a hash.
 
-Passwords are hashed with scrypt (n=2**14, r=8, p=1, a 16-byte random salt), stored as
-`scrypt$n$r$p$salt$hash` (base64), and compared in constant time. A sign-in that fails
+Passwords are hashed with scrypt (n=2**17, r=8, p=1: OWASP's minimum; a 16-byte random
+salt), stored as `scrypt$n$r$p$salt$hash` (base64), and compared in constant time. A
+hash is checked with the parameters stored with it, so hashes made at an earlier cost
+keep working. A sign-in that fails
 says the same whatever went wrong (no such name, wrong password, account locked or
 disabled), so the answer never tells a stranger which names exist. Five failures in a
 row lock the account for 15 minutes (P9: who sees private messages is controlled).
@@ -19,6 +21,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
+from functools import cached_property
 from typing import List
 
 from sqlalchemy import select
@@ -27,8 +30,10 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.store import as_aware, staff_accounts, to_utc
 
-# scrypt's cost: about 16 MB and a few tens of milliseconds a check.
-SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
+# scrypt's cost, OWASP's minimum: 128 MiB and a fraction of a second a check.
+SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**17, 8, 1
+# The most memory a check may take: enough for n up to 2**18 at r=8, p=1.
+SCRYPT_MAXMEM = 2**29
 SALT_BYTES = 16
 HASH_BYTES = 32
 MIN_PASSWORD_LENGTH = 10
@@ -170,7 +175,13 @@ def verify_password(password: str, stored: str) -> bool:
 
 def _scrypt(password: str, salt: bytes, n: int, r: int, p: int) -> bytes:
     return hashlib.scrypt(
-        password.encode("utf-8"), salt=salt, n=n, r=r, p=p, maxmem=2**26, dklen=HASH_BYTES
+        password.encode("utf-8"),
+        salt=salt,
+        n=n,
+        r=r,
+        p=p,
+        maxmem=SCRYPT_MAXMEM,
+        dklen=HASH_BYTES,
     )
 
 
@@ -212,14 +223,18 @@ class StaffAccounts:
 
     Args:
         engine: the project's store.
-        work_factor: scrypt's n for new hashes (tests use a small one; the product 2**14).
+        work_factor: scrypt's n for new hashes (tests use a small one; the product 2**17).
     """
 
     def __init__(self, engine: Engine, work_factor: int = SCRYPT_N) -> None:
         self._engine = engine
         self._n = work_factor
-        # Checked when the name is unknown, so that answer takes as long as a wrong password.
-        self._decoy = hash_password(secrets.token_urlsafe(16), n=work_factor)
+
+    @cached_property
+    def _decoy(self) -> str:
+        # Checked when the name is unknown, so that answer takes as long as a wrong
+        # password. Made at the first sign-in, not when the app is built.
+        return hash_password(secrets.token_urlsafe(16), n=self._n)
 
     def create(self, name: str, password: str, role: Role, now: datetime) -> StaffMember:
         """A new account.

@@ -3,6 +3,7 @@
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from sqlalchemy import select
 
 from bot.console.accounts import (
     AccountError,
@@ -13,7 +14,7 @@ from bot.console.accounts import (
     hash_password,
     verify_password,
 )
-from bot.store import connect
+from bot.store import connect, staff_accounts
 from tests.helpers import TEAMS
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
@@ -27,12 +28,28 @@ def accounts():
 def test_a_password_is_kept_as_a_salted_scrypt_hash():
     stored = hash_password("a long password")
     scheme, n, r, p, salt, digest = stored.split("$")
-    assert (scheme, n, r, p) == ("scrypt", str(2**14), "8", "1")
+    assert (scheme, n, r, p) == ("scrypt", str(2**17), "8", "1")  # OWASP's minimum
     assert "a long password" not in stored
     assert hash_password("a long password") != stored  # a fresh salt each time
     assert verify_password("a long password", stored)
     assert not verify_password("a long passworD", stored)
     assert not verify_password("a long password", "plain$text")
+
+
+def test_accounts_hash_at_owasps_cost_by_default_and_old_hashes_still_sign_in():
+    engine = connect("sqlite://")
+    accounts = StaffAccounts(engine)
+    accounts.create("Ann", "a long password", Role.ADMIN, NOW)
+    with engine.connect() as connection:
+        stored = connection.execute(select(staff_accounts.c.password_hash)).scalar_one()
+    assert stored.split("$")[1:4] == [str(2**17), "8", "1"]
+    assert accounts.authenticate("Ann", "a long password", NOW).name == "Ann"
+    # A hash made at the earlier cost (n=2**14) keeps verifying with its own parameters.
+    with engine.begin() as connection:
+        connection.execute(
+            staff_accounts.update().values(password_hash=hash_password("old password 1", n=2**14))
+        )
+    assert accounts.authenticate("Ann", "old password 1", NOW).name == "Ann"
 
 
 def test_each_role_sees_its_own_team_and_admin_sees_every_team():
