@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 from cryptography.fernet import Fernet  # noqa: E402
 
-from bot.console.accounts import StaffAccounts  # noqa: E402
+from bot.console.accounts import AccountError, StaffAccounts  # noqa: E402
 from bot.sandbox.mode import platform_settings, sandbox_env  # noqa: E402
 from bot.settings import OUTBOX_KEY_FILE, Settings  # noqa: E402
 from bot.store import connect  # noqa: E402
@@ -226,9 +226,13 @@ def console_sign_in(settings: Settings, environ: Mapping[str, str] = os.environ)
     made with a random password in var/console-admin-password (mode 600), or the file
     CONSOLE_ADMIN_PASSWORD_FILE names (the tests' throwaway stores keep theirs apart)."""
     password_file = Path(environ.get("CONSOLE_ADMIN_PASSWORD_FILE") or ADMIN_PASSWORD_FILE)
-    made = first_admin(
-        StaffAccounts(connect(settings.database_url)), password_file, datetime.now(timezone.utc)
-    )
+    try:
+        made = first_admin(
+            StaffAccounts(connect(settings.database_url)), password_file, datetime.now(timezone.utc)
+        )
+    except AccountError as error:
+        print(f"==> No console account was made: {error}", flush=True)
+        return "no account yet; python -m scripts.staff add NAME --role admin makes one"
     where = _shown(password_file)
     if made is not None:
         print(f"==> Created the console's first account: admin, password in {where}", flush=True)

@@ -127,21 +127,43 @@ def _user() -> str:
 def first_admin(accounts: StaffAccounts, password_file: Path, now: datetime) -> str | None:
     """With no staff account yet, create "admin" with a random password, written once to
     `password_file` (mode 600, readable by this user only). Returns the password file's
-    path when it made the account, else None (there are accounts already)."""
+    path when it made the account, else None (there are accounts already).
+
+    The file is made new (never an existing file, never through a symbolic link) before
+    the account, so the password has somewhere to go, and written once the account
+    exists.
+
+    Raises:
+        AccountError: the file (or a link) is already there; no account is made.
+    """
     if accounts.any():
         return None
     password = secrets.token_urlsafe(18)
     password_file.parent.mkdir(parents=True, exist_ok=True)
-    descriptor = os.open(password_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+    try:
+        descriptor = os.open(password_file, flags, 0o600)
+    except FileExistsError as error:
+        raise AccountError(
+            f"{password_file} is already there, and there is no staff account: it is left"
+            " as it is. Delete it to have an admin account made, or make one with"
+            " python -m scripts.staff add NAME --role admin"
+        ) from error
+    except OSError as error:  # a link (O_NOFOLLOW), or a folder it cannot write to
+        raise AccountError(f"{password_file} cannot be made: {error.strerror}") from error
     with os.fdopen(descriptor, "w") as out:
+        try:
+            accounts.create(FIRST_ADMIN, password, Role.ADMIN, now)
+        except BaseException:
+            out.close()
+            password_file.unlink()
+            raise
         out.write(
             f"# The console's first account: name {FIRST_ADMIN}. Sign in, create accounts"
             " for staff on the Accounts page, then change this password"
             " (python -m scripts.staff set-password admin) and delete this file.\n"
         )
         out.write(password + "\n")
-    os.chmod(password_file, 0o600)
-    accounts.create(FIRST_ADMIN, password, Role.ADMIN, now)
     return str(password_file)
 
 

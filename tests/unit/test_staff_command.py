@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 import pytest
 
 import scripts.staff as staff_cli
-from bot.console.accounts import LoginRefused, Role, StaffAccounts
+from bot.console.accounts import AccountError, LoginRefused, Role, StaffAccounts
 from bot.console.audit import ConsoleAudit
 from bot.store import connect
 
@@ -92,3 +92,47 @@ def test_make_run_makes_a_first_admin_once_with_a_private_password_file(store, t
     assert staff_cli.first_admin(accounts, password_file, NOW) is None
     assert password in password_file.read_text()
     assert [account.name for account in accounts.all()] == ["admin"]
+
+
+def test_the_first_admins_password_file_is_never_overwritten(store, tmp_path):
+    accounts = StaffAccounts(store, work_factor=2**4)
+    password_file = tmp_path / "console-admin-password"
+    password_file.write_text("someone else's file\n")
+    with pytest.raises(AccountError, match="already there"):
+        staff_cli.first_admin(accounts, password_file, NOW)
+    assert password_file.read_text() == "someone else's file\n"
+    assert accounts.all() == []  # no account whose password nobody was told
+
+
+def test_the_first_admins_password_file_never_follows_a_link(store, tmp_path):
+    accounts = StaffAccounts(store, work_factor=2**4)
+    target = tmp_path / "elsewhere"
+    target.write_text("kept\n")
+    password_file = tmp_path / "console-admin-password"
+    password_file.symlink_to(target)
+    with pytest.raises(AccountError):
+        staff_cli.first_admin(accounts, password_file, NOW)
+    assert target.read_text() == "kept\n"
+    dangling = tmp_path / "dangling"
+    dangling.symlink_to(tmp_path / "not-yet")
+    with pytest.raises(AccountError):
+        staff_cli.first_admin(accounts, dangling, NOW)
+    assert not (tmp_path / "not-yet").exists()
+    assert accounts.all() == []
+
+
+def test_the_password_file_is_written_only_once_the_account_exists(store, tmp_path):
+    accounts = StaffAccounts(store, work_factor=2**4)
+    password_file = tmp_path / "console-admin-password"
+    seen = []
+
+    class Watching(StaffAccounts):
+        def create(self, *args, **kwargs):
+            seen.append(password_file.read_text() if password_file.exists() else None)
+            return super().create(*args, **kwargs)
+
+    watching = Watching(store, work_factor=2**4)
+    assert staff_cli.first_admin(watching, password_file, NOW) == str(password_file)
+    assert seen in ([None], [""])  # no password written before the account was made
+    assert stat.S_IMODE(password_file.stat().st_mode) == 0o600
+    assert [a.name for a in accounts.all()] == ["admin"]
