@@ -4,8 +4,8 @@ It serves the staff API under /api/ and the console's pages under / on
 CONSOLE_HOST:CONSOLE_PORT (127.0.0.1:5080 by default; staff accounts from
 `python -m scripts.staff`), sends the staff alerts (bot/alerts/sending.py) and talks
 to the Rasa server on RASA_PORT with RASA_API_TOKEN. It refuses to start without staff
-tokens or without Rasa's token, or with an `alerts:` section it cannot use, saying which
-setting to give.
+tokens or without Rasa's token, with an `alerts:` section it cannot use, or with a team
+in association.yml that no console role works for, saying what to change.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import sys
 
 from bot.alerts.sending import alert_sender
 from bot.association import ConfigError, load_association
-from bot.console.accounts import StaffAccounts
+from bot.console.accounts import Role, StaffAccounts, teams_without_roles
 from bot.console.app import create_app, utc_now
 from bot.console.sessions import Sessions
 from bot.console.tokens import TokensError, load_tokens
@@ -44,6 +44,18 @@ def main() -> int:
         return 2
     engine = connect(settings.database_url)
     association = load_association(settings.association_file)
+    unserved = teams_without_roles(team.name for team in association.teams)
+    if unserved:
+        names = ", ".join(unserved)
+        teams = ", ".join(role.team for role in Role if role.team)
+        print(
+            f"error: the staff app cannot start: no console role works for the team(s)"
+            f" {names} of {settings.association_file} (teams:), so their staff could never"
+            f" see their queue. The roles work for {teams} (bot/console/accounts.py, Role):"
+            " name the team as one of those, or add a role for it.",
+            file=sys.stderr,
+        )
+        return 2
     rasa = RasaConversations(f"http://127.0.0.1:{settings.rasa_port}", settings.rasa_api_token)
     desk = StaffDesk(
         engine, Outbox(engine, key=settings.outbox_key), rasa, Teams.from_config(association.teams)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
 from functools import cached_property
-from typing import List
+from typing import Iterable, List
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
@@ -91,6 +91,14 @@ _TEAMS = {
     Role.NEIGHBOURHOODS: "Neighbourhoods",
     Role.ADMIN: None,
 }
+
+
+def teams_without_roles(team_names: Iterable[str]) -> List[str]:
+    """The configured teams (association.yml `teams:`) no role works for: their staff
+    could never see their queue. The roles are fixed in this module, so a team renamed or
+    added in association.yml needs a role here too."""
+    covered = {role.team for role in Role}
+    return [name for name in team_names if name not in covered]
 
 
 # Who answers for the association's accounts: reads the moderation log and undoes what
