@@ -91,7 +91,8 @@ def routes(console: Console) -> Blueprint:
             # A refresh of the queue on screen: listing it once was audited.
             found = await console.run(desk.repository.queue)
         return {
-            "rows": queue_rows(found, staff.sees, filters, now, calendar),
+            # Countdowns in working hours are computed: off the event loop too.
+            "rows": await console.run(queue_rows, found, staff.sees, filters, now, calendar),
             "filters": filters,
             "choices": offered,
             "query": filters.query(),

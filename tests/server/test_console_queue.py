@@ -5,11 +5,14 @@ replying (canned and holding), transferring, handing back and closing, each a fo
 its CSRF token; the desk's refusals shown on the page. Rasa is the staff API tests' fake;
 the store and the outbox are real."""
 
+import asyncio
 import re
+import threading
 from datetime import date, timedelta
 
 import pytest
 
+import bot.console.queue_pages as queue_pages
 from bot.console.accounts import Role, StaffAccounts
 from bot.console.app import create_app
 from bot.console.sessions import COOKIE
@@ -475,3 +478,25 @@ async def test_a_second_sign_in_page_does_not_expire_the_form_already_open(world
         cookies={LOGIN_CSRF_COOKIE: cookie},
     )
     assert signed.status == 303 and signed.cookies.get(COOKIE)
+
+
+async def test_the_queues_countdowns_are_worked_out_off_the_event_loop(world, monkeypatch):
+    # Working hours and holidays make each countdown a computation; while it runs on the
+    # event loop, every other member of staff's request waits.
+    messenger_tenant(world)
+    asyncio.get_running_loop()  # the app's handlers run on this thread's loop
+    loop_thread = threading.current_thread()
+    threads = []
+    real = queue_pages.queue_rows
+
+    def watched(*args, **kwargs):
+        threads.append(threading.current_thread())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(queue_pages, "queue_rows", watched)
+    sam = await sign_in(world, "Sam")
+    for path in ("/queue", "/queue/rows"):
+        response = await sam.get(path)
+        assert response.status == 200
+    assert len(threads) >= 2
+    assert loop_thread not in threads
