@@ -12,6 +12,7 @@ threads at once.
 from __future__ import annotations
 
 import itertools
+import secrets
 import threading
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -93,6 +94,9 @@ POSTS = (
     ("post-garden", "Well done to everyone at Ashdown Court for the community garden!"),
 )
 PAGE_NAME = "The housing association"
+# Ids: each world draws one of RUNS numbers, and counts up to PER_RUN ids under it.
+RUNS = 10**9
+PER_RUN = 10**7
 
 
 @dataclass(frozen=True)
@@ -175,6 +179,10 @@ class World:
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
+        # Every id this world hands out holds a random number of its own: the store
+        # outlives a restart, drops an event id it has seen as a redelivery and
+        # remembers an account's strikes and block, so no id may repeat an earlier run's.
+        self._run = secrets.randbelow(RUNS)
         self._ids = itertools.count(1)
         self._version = 0
         start = self.clock()
@@ -210,8 +218,17 @@ class World:
         """A new persona with `like`'s name and fresh platform ids, as a guided scenario
         uses: what an earlier run did (strikes, a block, failed checks) does not count."""
         base = self.persona(like)
-        number = 1000 + next(self._ids)
-        fresh = _persona(number, f"{like}-{number}", base.name, label, f"{base.handle}{number}")
+        serial = self._serial()
+        # Platform user ids are decimal, up to 19 digits; X screen names 15 characters.
+        fresh = Persona(
+            f"{like}-{serial}",
+            base.name,
+            label,
+            facebook_id=f"31{serial:016d}",
+            psid=f"32{serial:016d}",
+            x_id=f"33{serial:016d}",
+            handle=f"{base.handle[:9]}{serial % 1_000_000:06d}",
+        )
         with self._lock:
             self.personas[fresh.key] = fresh
         return fresh
@@ -427,12 +444,16 @@ class World:
 
     # -- inside ----------------------------------------------------------------------
 
+    def _serial(self) -> int:
+        """A number no other world gives: this world's own, then a count."""
+        return self._run * PER_RUN + next(self._ids) % PER_RUN
+
     def _id(self, prefix: str) -> str:
-        return f"{prefix}_{next(self._ids)}"
+        return f"{prefix}_{self._serial()}"
 
     def _number(self) -> str:
-        # X ids are decimal numbers.
-        return str(1_900_000_000_000_000_000 + next(self._ids))
+        # X ids are decimal numbers within 64 bits, as a snowflake id is.
+        return str(1_000_000_000_000_000_000 + self._serial())
 
     def _changed(self) -> None:
         self._version += 1

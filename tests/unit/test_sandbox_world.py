@@ -1,6 +1,7 @@
 """The sandbox's world and its stand-in for the Graph and X APIs: what a tenant would
 see after each call the assistant's outbox makes (P5, P6, P7, P8)."""
 
+import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -195,3 +196,49 @@ def test_the_inbox_lists_the_latest_conversation_first():
     world.message("margaret", "first")
     world.message("tom", "later")
     assert [t.persona for t in world.view().messenger] == ["tom", "margaret"]
+
+
+def every_id(world):
+    """Every id a world hands out: what tenants write, what the platforms answer, and a
+    guided scenario's fresh persona."""
+    tom = world.persona("tom")
+    comment = world.comment("margaret", "post-bins", "hello")
+    ids = [
+        comment.id,
+        world.message("margaret", "hi").id,
+        world.mention("margaret", "hi").id,
+        world.direct_message("margaret", "hi").id,
+        world.public_reply(comment.id, "thanks", Author.ASSISTANT),
+        world.send_message(tom.psid, "hi", Author.ASSISTANT),
+        world.tweet("hi", None, Author.ASSISTANT),
+        world.send_dm(tom.x_id, "hi", Author.ASSISTANT),
+    ]
+    fresh = world.newcomer("margaret", "guided scenario")
+    return ids, fresh
+
+
+def test_two_worlds_never_give_the_same_ids():
+    # A restart makes a new world over the same store, which drops a repeated event id
+    # as a redelivery, and remembers a persona's strikes and block: nothing may repeat.
+    (first, first_fresh), (second, second_fresh) = (
+        every_id(World(lambda: NOW)),
+        every_id(World(lambda: NOW)),
+    )
+    assert set(first).isdisjoint(second)
+    assert first_fresh.key != second_fresh.key
+    assert {first_fresh.facebook_id, first_fresh.psid, first_fresh.x_id}.isdisjoint(
+        {second_fresh.facebook_id, second_fresh.psid, second_fresh.x_id}
+    )
+
+
+def test_ids_keep_the_shapes_the_platforms_use():
+    world = World(lambda: NOW)
+    (comment, message, mention, dm, reply, sent, tweet, sent_dm), fresh = every_id(world)
+    assert re.fullmatch(r"post-bins_\d+", comment) and re.fullmatch(r"post-bins_\d+_\d+", reply)
+    assert message.startswith("m_") and sent.startswith("m_")
+    for tweet_id in (mention, tweet):  # X ids: decimal, within 64 bits
+        assert tweet_id.isdigit() and int(tweet_id) < 2**63
+    assert re.fullmatch(r"dm\d+", dm) and re.fullmatch(r"dm\d+", sent_dm)
+    for account in (fresh.facebook_id, fresh.psid, fresh.x_id):
+        assert account.isdigit() and len(account) <= 19
+    assert len(fresh.handle) <= 15 and re.fullmatch(r"\w+", fresh.handle)
