@@ -31,7 +31,7 @@ from bot.association import load_association
 from bot.console.web import Console, see_other
 from bot.handoff.working_hours import WorkingCalendar
 from bot.sandbox.mode import GRAPH_PATH, X_PATH, sandbox_enabled
-from bot.sandbox.scenarios import BY_NAME, SCENARIOS
+from bot.sandbox.scenarios import BY_NAME, SCENARIOS, ScenarioBusy
 from bot.sandbox.sender import NotDelivered
 from bot.sandbox.service import Sandbox
 from bot.sandbox.world import Pane, UnknownPersona, View
@@ -118,7 +118,11 @@ def routes(console: Console) -> Blueprint:
     async def scenario(request: Request, name: str) -> HTTPResponse:
         if name not in BY_NAME:
             raise NotFound(f"no scenario {name}")
-        run = sandbox.runner.start(name)
+        try:
+            run = sandbox.runner.start(name)
+        except ScenarioBusy as busy:
+            await console.flash(request, str(busy))
+            return see_other("/sandbox#scenarios")
         who = world.persona(run.persona)
         await console.flash(
             request,

@@ -359,3 +359,18 @@ def test_the_stand_in_refuses_a_call_a_proxy_on_this_machine_passed_on(on, heade
         f"{GRAPH}/{comment.id}", params=TOKEN, json={"is_hidden": True}
     )
     assert response.status == 200
+
+
+def test_a_click_while_two_scenarios_run_says_so(on):
+    app, sandbox, _, signed_in = on
+    sandbox.runner.wait = 5  # no assistant here to answer: both runs keep waiting
+    for name in ("abuse", "emergency"):
+        response = call(app, "POST", f"/sandbox/scenarios/{name}", signed_in, allow_redirects=False)
+        assert response.status == 303
+    response = call(
+        app, "POST", "/sandbox/scenarios/rent-in-public", signed_in, allow_redirects=False
+    )
+    assert response.status == 303 and response.headers["location"].endswith("#scenarios")
+    page = call(app, "GET", response.headers["location"], signed_in).text
+    assert "A scenario is already running" in page
+    assert "rent-in-public" not in {run.scenario.name for run in sandbox.runner.runs()}

@@ -8,7 +8,7 @@ import pytest
 
 from bot.sandbox.mode import ACCOUNT_ID, PAGE_ID
 from bot.sandbox.standin import Credentials, StandIn
-from bot.sandbox.world import Author, Pane, World
+from bot.sandbox.world import MAX_NOTICES, MAX_PUBLIC, MAX_THREAD, Author, Pane, World
 
 NOW = datetime(2026, 12, 1, 10, 0, tzinfo=timezone.utc)
 TOKEN = "sandbox-page-token"
@@ -242,3 +242,27 @@ def test_ids_keep_the_shapes_the_platforms_use():
     for account in (fresh.facebook_id, fresh.psid, fresh.x_id):
         assert account.isdigit() and len(account) <= 19
     assert len(fresh.handle) <= 15 and re.fullmatch(r"\w+", fresh.handle)
+
+
+def test_the_world_keeps_only_the_latest_of_everything():
+    world = World(lambda: NOW)
+    tom = world.persona("tom")
+    for n in range(MAX_THREAD + 50):
+        world.message("margaret", f"message {n}")
+        world.send_dm(tom.x_id, f"dm {n}", Author.ASSISTANT)
+    for n in range(MAX_PUBLIC + 50):
+        world.comment("tom", "post-rent", f"comment {n}")
+        world.mention("tom", f"tweet {n}")
+        world.notice(Pane.X_TIMELINE, "followed", tom.x_id)
+    view = world.view()
+    [margaret] = view.messenger
+    assert (
+        len(margaret.items) == MAX_THREAD
+        and margaret.items[-1].text == f"message {MAX_THREAD + 49}"
+    )
+    [dms] = view.dms
+    assert len(dms.items) == MAX_THREAD
+    comments = [c for post in view.posts for c, _ in post.comments]
+    assert len(comments) == MAX_PUBLIC and comments[-1].text == f"comment {MAX_PUBLIC + 49}"
+    assert len(view.timeline) == MAX_PUBLIC
+    assert len(view.notices) == MAX_NOTICES
