@@ -5,13 +5,11 @@ A local `.env` file is read where present; variables already in the environment 
 
 from __future__ import annotations
 
-import ipaddress
 import os
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Mapping
-from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet
 from dotenv import dotenv_values
@@ -19,6 +17,23 @@ from dotenv import dotenv_values
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # Where `make run` keeps the outbox's key when OUTBOX_KEY is not set.
 OUTBOX_KEY_FILE = PROJECT_ROOT / "var" / "outbox-key"
+# SANDBOX=on (bot/sandbox/mode.py): the only platform settings a server then starts
+# with. The stand-ins' paths on the staff app, and the sandbox's page, account and
+# secrets, which are not secret: they only let the sandbox sign what it posts to the
+# Rasa server, as the platforms would.
+SANDBOX_GRAPH = "/sandbox-api/graph/v19.0"
+SANDBOX_X = "/sandbox-api/x"
+SANDBOX_PLATFORM = {
+    "FACEBOOK_APP_SECRET": "sandbox-app-secret",
+    "FACEBOOK_VERIFY_TOKEN": "sandbox-verify-token",
+    "FACEBOOK_PAGE_ACCESS_TOKEN": "sandbox-page-token",
+    "FACEBOOK_PAGE_ID": "100000000000042",
+    "TWITTER_CONSUMER_KEY": "sandbox-consumer-key",
+    "TWITTER_CONSUMER_SECRET": "sandbox-consumer-secret",
+    "TWITTER_ACCESS_TOKEN": "sandbox-access-token",
+    "TWITTER_ACCESS_TOKEN_SECRET": "sandbox-access-token-secret",
+    "TWITTER_USER_ID": "200000000000042",
+}
 
 
 @dataclass(frozen=True)
@@ -122,21 +137,45 @@ class Settings:
     # tracker store (read-only) for intents and fallbacks.
     endpoints_file: Path = PROJECT_ROOT / "endpoints.yml"
     # SANDBOX=on: the platforms are the staff app's stand-ins (bot/sandbox/), and every
-    # platform API address must be a loopback one, so nothing reaches a real platform.
+    # platform setting must be the sandbox's own, so nothing reaches a real platform.
     sandbox: bool = False
 
     def __post_init__(self) -> None:
         if not self.sandbox:
             return
-        for name, url in (
-            ("FACEBOOK_GRAPH_URL", self.facebook.graph_url),
-            ("TWITTER_API_URL", self.twitter.api_url),
+        # Exactly the stand-in's addresses and the sandbox's own values: a loopback
+        # address may be a tunnel to a real platform, and a real token must not be
+        # within reach of a sandbox anyone can type into.
+        port = self.console_port
+        for name, url, own in (
+            ("FACEBOOK_GRAPH_URL", self.facebook.graph_url, sandbox_url(port, SANDBOX_GRAPH)),
+            ("TWITTER_API_URL", self.twitter.api_url, sandbox_url(port, SANDBOX_X)),
         ):
-            if not is_loopback(url):
+            if url != own:
                 raise SettingsError(
-                    f"SANDBOX=on, so {name} must be a loopback address (the sandbox's own, "
-                    f"http://127.0.0.1:<CONSOLE_PORT>/sandbox-api/...), not {url!r}: the "
-                    "sandbox never sends to a real platform. Unset SANDBOX to use real ones."
+                    f"SANDBOX=on, so {name} must be the sandbox's own stand-in, {own!r} "
+                    f"(CONSOLE_PORT {port}), not {url!r}: the sandbox never sends to a real "
+                    "platform. Unset SANDBOX to use real ones."
+                )
+        facebook, twitter = self.facebook, self.twitter
+        given = {
+            "FACEBOOK_APP_SECRET": facebook.app_secret,
+            "FACEBOOK_VERIFY_TOKEN": facebook.verify_token,
+            "FACEBOOK_PAGE_ACCESS_TOKEN": facebook.page_access_token,
+            "FACEBOOK_PAGE_ID": facebook.page_id,
+            "TWITTER_CONSUMER_KEY": twitter.consumer_key,
+            "TWITTER_CONSUMER_SECRET": twitter.consumer_secret,
+            "TWITTER_ACCESS_TOKEN": twitter.access_token,
+            "TWITTER_ACCESS_TOKEN_SECRET": twitter.access_token_secret,
+            "TWITTER_USER_ID": twitter.user_id,
+        }
+        for name, value in given.items():
+            if value is not None and value != SANDBOX_PLATFORM[name]:
+                # Not the value: it may be a real secret.
+                raise SettingsError(
+                    f"SANDBOX=on, so {name} must be the sandbox's own value "
+                    f"({SANDBOX_PLATFORM[name]!r}) or unset: the sandbox never sends to a "
+                    "real platform, nor holds its credentials. Unset SANDBOX to use real ones."
                 )
 
     @classmethod
@@ -212,15 +251,9 @@ class SettingsError(ValueError):
     """A setting has a value that cannot be used."""
 
 
-def is_loopback(url: str) -> bool:
-    """Whether `url` names this machine by a loopback address (127.0.0.0/8 or ::1), so
-    that a call to it cannot leave the machine. A name ("localhost") does not count: what
-    it resolves to is up to the machine's configuration."""
-    host = urlsplit(url).hostname or ""
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+def sandbox_url(console_port: int, path: str) -> str:
+    """A sandbox stand-in's address: the staff app's, on loopback, at `path`."""
+    return f"http://127.0.0.1:{console_port}{path}"
 
 
 def _port(values: Mapping[str, str], name: str, default: int) -> int:

@@ -56,10 +56,13 @@ TALK_OFF = """    REST channel:   off (REST_CHANNEL=on turns it on for make chat
 """
 SANDBOX = """    Sandbox:        {console}/sandbox   (sign in to the staff app: Facebook and X as a
                     tenant sees them, answered by the assistant; docs/staff.md "Sandbox")
+    Alerts:         off in sandbox mode (no staff email or webhook leaves the machine)
 """
 TOKEN_FILE = ROOT / "var" / "rasa-api-token"
 STAFF_TOKENS_FILE = ROOT / "var" / "staff-api-tokens"
 ADMIN_PASSWORD_FILE = ROOT / "var" / "console-admin-password"
+# Sandbox mode's store, unless DATABASE_URL names one.
+SANDBOX_STORE = ROOT / "var" / "sandbox.db"
 
 
 def api_token(settings: Settings) -> tuple[str, str]:
@@ -139,7 +142,8 @@ def sandbox_unless_platforms(environ: MutableMapping[str, str], dotenv_path: Pat
     or TWITTER_* settings in the environment or in `.env`, and SANDBOX not turned off.
 
     Sets SANDBOX=on and the sandbox's platform settings (bot/sandbox/mode.py) in
-    `environ`, which every server inherits; returns whether it did.
+    `environ`, which every server inherits, and the sandbox's own store (var/sandbox.db)
+    unless DATABASE_URL is set; returns whether it did.
     """
     dotenv = {k: v for k, v in dotenv_values(dotenv_path).items() if v is not None}
     given = {**dotenv, **environ}
@@ -147,6 +151,9 @@ def sandbox_unless_platforms(environ: MutableMapping[str, str], dotenv_path: Pat
         return False
     port = Settings.from_env(environ, dotenv_path).console_port
     environ.update(sandbox_env(port))
+    if not given.get("DATABASE_URL"):
+        # Its own store: sandbox handoffs, strikes and blocks never mix with a real one.
+        environ["DATABASE_URL"] = f"sqlite:///{SANDBOX_STORE}"
     return True
 
 

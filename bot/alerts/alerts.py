@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Collection, Iterable, List
+from typing import Collection, Dict, Iterable, List
 
 import requests
 
@@ -170,9 +170,15 @@ def configured_alerts(
 ) -> Alerts:
     """The alerts association.yml and the settings configure (blocking: reads the file).
 
+    In sandbox mode (SANDBOX=on) nobody is alerted: nothing is queued.
+
     Raises:
         ConfigError: the `alerts:` section names an unknown team or an unusable recipient.
     """
+    if settings.sandbox:
+        # Sandbox mode: nothing leaves the machine, so nobody is alerted.
+        logger.info("Staff alerts are off in sandbox mode")
+        return Alerts(box, AlertConfig(), calendar, settings.staff_console_url)
     config = load_alerts(settings.association_file, team_names, settings.alert_webhooks)
     if any(group.emails for group in (config.on_call, *config.teams.values())):
         missing = settings.smtp.missing()
@@ -188,3 +194,11 @@ def configured_deliverer(settings: Settings, config: AlertConfig) -> Deliver:
     return alert_deliverer(
         smtp_sender(settings.smtp), webhook_poster(requests.Session()), config.webhooks()
     )
+
+
+def alert_deliverers(settings: Settings, config: AlertConfig) -> Dict[str, Deliver]:
+    """The outbox worker's deliverers for alerts: none in sandbox mode, where nothing
+    leaves the machine (an alert a real run queued in the same store waits for one)."""
+    if settings.sandbox:
+        return {}
+    return {ALERTS: configured_deliverer(settings, config)}

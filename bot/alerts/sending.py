@@ -16,8 +16,7 @@ import logging
 from datetime import datetime
 from typing import Callable, List
 
-from bot.alerts.alerts import AlertWatcher, configured_alerts, configured_deliverer
-from bot.alerts.channels import ALERTS
+from bot.alerts.alerts import AlertWatcher, alert_deliverers, configured_alerts
 from bot.association import load_association
 from bot.handoff.handoffs import HandoffRepository, Teams
 from bot.handoff.working_hours import WorkingCalendar
@@ -99,7 +98,8 @@ def alert_sender(settings: Settings, clock: Callable[[], datetime]) -> AlertSend
     calendar = WorkingCalendar.from_config(association.monitoring)
     teams = Teams.from_config(association.teams)
     alerts = configured_alerts(settings, box, calendar, teams.names)
-    # Only the alerts' deliverer: tenants' replies are the Rasa server's to send.
-    worker = OutboxWorker(box, {ALERTS: configured_deliverer(settings, alerts.config)}, clock)
+    # Only the alerts' deliverer (none in sandbox mode): tenants' replies are the Rasa
+    # server's to send.
+    worker = OutboxWorker(box, alert_deliverers(settings, alerts.config), clock)
     watcher = AlertWatcher(HandoffRepository(engine), alerts, calendar)
     return AlertSender(watcher, worker, clock)

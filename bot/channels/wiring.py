@@ -14,8 +14,7 @@ from typing import Callable, Dict
 
 from sanic import Sanic
 
-from bot.alerts.alerts import AlertListener, AlertWatcher, configured_alerts, configured_deliverer
-from bot.alerts.channels import ALERTS
+from bot.alerts.alerts import AlertListener, AlertWatcher, alert_deliverers, configured_alerts
 from bot.association import load_association
 from bot.channels.runtime import ChannelRuntime, in_thread, utc_now
 from bot.events import Platform
@@ -49,8 +48,9 @@ def build_runtime(settings: Settings, clock: Callable[[], datetime] = utc_now) -
     alerts = configured_alerts(settings, box, calendar, teams.names)
     handoffs = HandoffService(engine, calendar, teams, listeners=(AlertListener(alerts),))
     screening = Screening(engine, box, association, calendar, handoffs=handoffs)
-    # This server's outbox loops send the staff alerts too (bot/alerts/): they always run.
-    deliverers: Dict[str, Deliver] = {ALERTS: configured_deliverer(settings, alerts.config)}
+    # This server's outbox loops send the staff alerts too (bot/alerts/), except in
+    # sandbox mode, where nothing leaves the machine.
+    deliverers: Dict[str, Deliver] = alert_deliverers(settings, alerts.config)
     facebook, twitter = settings.facebook, settings.twitter
     graph = None
     if not facebook.missing():

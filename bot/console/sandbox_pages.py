@@ -8,7 +8,8 @@
   2 seconds, so that the assistant's answers appear without a reload.
 - `/sandbox-api/graph/v19.0/...` and `/sandbox-api/x/...`: the Graph API and X API
   stand-in the Rasa server's outbox calls (bot/sandbox/standin.py). Outside the login
-  (the outbox has no session) but answered only on loopback.
+  (the outbox has no session) but answered only on loopback, and never to a request
+  a proxy passed on.
 
 Unless sandbox mode is on (`console.sandbox` is set, and bot/sandbox/mode.py agrees
 with the settings), none of these routes exists: each answers 404.
@@ -30,7 +31,7 @@ from bot.association import load_association
 from bot.console.web import Console, see_other
 from bot.handoff.working_hours import WorkingCalendar
 from bot.sandbox.mode import GRAPH_PATH, X_PATH, sandbox_enabled
-from bot.sandbox.scenarios import BY_NAME, SCENARIOS
+from bot.sandbox.scenarios import BY_NAME, SCENARIOS, ScenarioBusy
 from bot.sandbox.sender import NotDelivered
 from bot.sandbox.service import Sandbox
 from bot.sandbox.world import Pane, UnknownPersona, View
@@ -38,6 +39,8 @@ from bot.sandbox.world import Pane, UnknownPersona, View
 # A tenant's message, at most: longer than any platform's.
 MAX_TEXT = 2000
 DEFAULT_PERSONA = "margaret"
+# What a proxy adds to a request it passes on; the outbox never sends them.
+PROXY_HEADERS = ("forwarded", "x-forwarded-for", "x-real-ip")
 
 
 def routes(console: Console) -> Blueprint:
@@ -115,7 +118,11 @@ def routes(console: Console) -> Blueprint:
     async def scenario(request: Request, name: str) -> HTTPResponse:
         if name not in BY_NAME:
             raise NotFound(f"no scenario {name}")
-        run = sandbox.runner.start(name)
+        try:
+            run = sandbox.runner.start(name)
+        except ScenarioBusy as busy:
+            await console.flash(request, str(busy))
+            return see_other("/sandbox#scenarios")
         who = world.persona(run.persona)
         await console.flash(
             request,
@@ -156,12 +163,14 @@ def _notices(view: View) -> Dict[Pane, List[Any]]:
 
 
 def _loopback_only(request: Request) -> None:
-    """The stand-in answers this machine only: the Rasa server's outbox runs here."""
+    """The stand-in answers this machine only: the Rasa server's outbox runs here, and
+    calls it directly. A request a proxy passed on (a reverse proxy on this machine also
+    connects from loopback) carries one of PROXY_HEADERS, and is refused too."""
     try:
         loopback = ipaddress.ip_address(request.ip or "").is_loopback
     except ValueError:
         loopback = False
-    if not loopback:
+    if not loopback or any(name in request.headers for name in PROXY_HEADERS):
         raise NotFound("not found")
 
 

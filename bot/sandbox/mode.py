@@ -3,23 +3,22 @@
 `make run` with no platform credential at all (none of the FACEBOOK_* or TWITTER_*
 settings, in the environment or in `.env`) starts in sandbox mode: SANDBOX=on, and the
 platform settings point at the staff app's own stand-ins on loopback. The staff app
-serves the sandbox only when both hold (`sandbox_enabled`); the Rasa server refuses to
-start with SANDBOX=on and a platform address that is not loopback (bot/settings.py).
+serves the sandbox only when both hold (`sandbox_enabled`); no server starts with
+SANDBOX=on and a platform address other than the stand-ins' or a platform credential
+other than the sandbox's own (bot/settings.py).
 """
 
 from __future__ import annotations
 
 from typing import Dict, Mapping
 
-from bot.settings import Settings
+from bot.settings import SANDBOX_GRAPH, SANDBOX_PLATFORM, SANDBOX_X, Settings, sandbox_url
 
-HOST = "127.0.0.1"
-GRAPH_PATH = "/sandbox-api/graph/v19.0"
-X_PATH = "/sandbox-api/x"
-# The sandbox's page and account. The secrets are not secret: they only let the sandbox
-# page sign what it posts to the Rasa server, as the platforms would.
-PAGE_ID = "100000000000042"
-ACCOUNT_ID = "200000000000042"
+GRAPH_PATH = SANDBOX_GRAPH
+X_PATH = SANDBOX_X
+# The sandbox's page and account (bot/settings.py holds them with its secrets).
+PAGE_ID = SANDBOX_PLATFORM["FACEBOOK_PAGE_ID"]
+ACCOUNT_ID = SANDBOX_PLATFORM["TWITTER_USER_ID"]
 ACCOUNT_HANDLE = "housing"
 
 
@@ -34,28 +33,22 @@ def platform_settings(environ: Mapping[str, str]) -> list[str]:
 
 def graph_url(console_port: int) -> str:
     """FACEBOOK_GRAPH_URL in sandbox mode: the staff app's Graph API stand-in."""
-    return f"http://{HOST}:{console_port}{GRAPH_PATH}"
+    return sandbox_url(console_port, GRAPH_PATH)
 
 
 def x_url(console_port: int) -> str:
     """TWITTER_API_URL in sandbox mode: the staff app's X API stand-in."""
-    return f"http://{HOST}:{console_port}{X_PATH}"
+    return sandbox_url(console_port, X_PATH)
 
 
 def sandbox_env(console_port: int) -> Dict[str, str]:
-    """The settings `make run` starts every server with in sandbox mode."""
+    """The settings `make run` starts every server with in sandbox mode. CONSOLE_PORT is
+    among them: each server checks the platform addresses are the staff app's own."""
     return {
         "SANDBOX": "on",
-        "FACEBOOK_APP_SECRET": "sandbox-app-secret",
-        "FACEBOOK_VERIFY_TOKEN": "sandbox-verify-token",
-        "FACEBOOK_PAGE_ACCESS_TOKEN": "sandbox-page-token",
-        "FACEBOOK_PAGE_ID": PAGE_ID,
+        "CONSOLE_PORT": str(console_port),
+        **SANDBOX_PLATFORM,
         "FACEBOOK_GRAPH_URL": graph_url(console_port),
-        "TWITTER_CONSUMER_KEY": "sandbox-consumer-key",
-        "TWITTER_CONSUMER_SECRET": "sandbox-consumer-secret",
-        "TWITTER_ACCESS_TOKEN": "sandbox-access-token",
-        "TWITTER_ACCESS_TOKEN_SECRET": "sandbox-access-token-secret",
-        "TWITTER_USER_ID": ACCOUNT_ID,
         "TWITTER_API_URL": x_url(console_port),
     }
 

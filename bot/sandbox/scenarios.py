@@ -12,11 +12,12 @@ passed check.
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Callable, Dict, List, Tuple
+from typing import Callable, Dict, Iterator, List, Tuple
 
 from bot.sandbox.world import Item, Pane, World
 
@@ -126,6 +127,14 @@ BY_NAME: Dict[str, Scenario] = {s.name: s for s in SCENARIOS}
 
 # Send one tenant message the world already holds to the Rasa server's webhook.
 Send = Callable[[Pane, Item], None]
+# At most this many runs at once, each a thread and a persona, whoever clicks; and the
+# latest runs kept for the page (the world keeps their personas: MAX_GUESTS).
+MAX_RUNNING = 2
+MAX_RUNS_KEPT = 20
+
+
+class ScenarioBusy(RuntimeError):
+    """MAX_RUNNING scenarios are running already: a new one must wait for one to end."""
 
 
 @dataclass(frozen=True)
@@ -165,18 +174,30 @@ class Runner:
     settle: float = 3.0
     _runs: List[Progress] = field(default_factory=list, init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
+    _numbers: Iterator[int] = field(default_factory=lambda: itertools.count(1), init=False)
 
     def start(self, name: str) -> Progress:
         """Start scenario `name` in the background.
 
         Raises:
             KeyError: no scenario has that name.
+            ScenarioBusy: MAX_RUNNING scenarios are running.
         """
         scenario = BY_NAME[name]
-        persona = self.world.newcomer(scenario.like, f"{scenario.title} (guided scenario)")
         with self._lock:
-            progress = Progress(len(self._runs) + 1, scenario, persona.key, self.clock())
+            if sum(not run.finished for run in self._runs) >= MAX_RUNNING:
+                raise ScenarioBusy(
+                    f"A scenario is already running ({MAX_RUNNING} at most run at once): "
+                    "start this one when one has finished."
+                )
+            label = f"{scenario.title} (guided scenario)"
+            persona = self.world.newcomer(scenario.like, label)
+            progress = Progress(next(self._numbers), scenario, persona.key, self.clock())
             self._runs.append(progress)
+            # The oldest finished runs go; a running one is always kept.
+            finished = [run for run in self._runs if run.finished]
+            for run in finished[: max(0, len(self._runs) - MAX_RUNS_KEPT)]:
+                self._runs.remove(run)
         threading.Thread(target=self.run, args=(progress,), daemon=True).start()
         return progress
 

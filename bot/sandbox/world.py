@@ -12,11 +12,12 @@ threads at once.
 from __future__ import annotations
 
 import itertools
+import secrets
 import threading
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import Enum
-from typing import Callable, Dict, Iterable, List, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Tuple
 
 from bot.sandbox.mode import ACCOUNT_HANDLE, PAGE_ID
 
@@ -93,6 +94,17 @@ POSTS = (
     ("post-garden", "Well done to everyone at Ashdown Court for the community garden!"),
 )
 PAGE_NAME = "The housing association"
+# Ids: each world draws one of RUNS numbers, and counts up to PER_RUN ids under it.
+RUNS = 10**9
+PER_RUN = 10**7
+# What the world keeps, at most, so that a sandbox left running for weeks stays small:
+# the latest messages of each private conversation, the latest comments (with the
+# page's replies) and tweets, the latest notices, and the fresh personas of the latest
+# guided scenarios (with everything they wrote and were sent).
+MAX_THREAD = 100
+MAX_PUBLIC = 300
+MAX_NOTICES = 100
+MAX_GUESTS = 20
 
 
 @dataclass(frozen=True)
@@ -175,6 +187,10 @@ class World:
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
+        # Every id this world hands out holds a random number of its own: the store
+        # outlives a restart, drops an event id it has seen as a redelivery and
+        # remembers an account's strikes and block, so no id may repeat an earlier run's.
+        self._run = secrets.randbelow(RUNS)
         self._ids = itertools.count(1)
         self._version = 0
         start = self.clock()
@@ -191,6 +207,8 @@ class World:
         self._notices: List[Notice] = []
         # How many times the assistant or staff acted on each persona's account.
         self._answers: Dict[str, int] = {}
+        # The guided scenarios' fresh personas, oldest first.
+        self._guests: List[str] = []
 
     # -- people ------------------------------------------------------------------
 
@@ -210,10 +228,23 @@ class World:
         """A new persona with `like`'s name and fresh platform ids, as a guided scenario
         uses: what an earlier run did (strikes, a block, failed checks) does not count."""
         base = self.persona(like)
-        number = 1000 + next(self._ids)
-        fresh = _persona(number, f"{like}-{number}", base.name, label, f"{base.handle}{number}")
+        serial = self._serial()
+        # Platform user ids are decimal, up to 19 digits; X screen names 15 characters.
+        fresh = Persona(
+            f"{like}-{serial}",
+            base.name,
+            label,
+            facebook_id=f"31{serial:016d}",
+            psid=f"32{serial:016d}",
+            x_id=f"33{serial:016d}",
+            handle=f"{base.handle[:9]}{serial % 1_000_000:06d}",
+        )
         with self._lock:
             self.personas[fresh.key] = fresh
+            self._guests.append(fresh.key)
+            while len(self._guests) > MAX_GUESTS:
+                self._forget(self._guests.pop(0))
+            self._changed()
         return fresh
 
     def answers(self, persona: str) -> int:
@@ -233,7 +264,7 @@ class World:
             item = Item(
                 self._id(post_id), Author.TENANT, who.name, text, self.clock(), who.key, post_id
             )
-            self._comments.append(item)
+            _append(self._comments, item, MAX_PUBLIC)
             self._changed()
         return item
 
@@ -242,7 +273,7 @@ class World:
         who = self.persona(persona)
         with self._lock:
             item = Item(f"m_{self._id('sb')}", Author.TENANT, who.name, text, self.clock(), who.key)
-            self._messenger.setdefault(who.psid, []).append(item)
+            _append(self._messenger.setdefault(who.psid, []), item, MAX_THREAD)
             self._changed()
         return item
 
@@ -253,7 +284,7 @@ class World:
             text = f"@{ACCOUNT_HANDLE} {text}"
         with self._lock:
             item = Item(self._number(), Author.TENANT, who.name, text, self.clock(), who.key)
-            self._tweets.append(item)
+            _append(self._tweets, item, MAX_PUBLIC)
             self._changed()
         return item
 
@@ -262,7 +293,7 @@ class World:
         who = self.persona(persona)
         with self._lock:
             item = Item(f"dm{self._number()}", Author.TENANT, who.name, text, self.clock(), who.key)
-            self._dms.setdefault(who.x_id, []).append(item)
+            _append(self._dms.setdefault(who.x_id, []), item, MAX_THREAD)
             self._changed()
         return item
 
@@ -281,7 +312,7 @@ class World:
                 parent.persona if parent else None,
                 target,
             )
-            self._comments.append(item)
+            _append(self._comments, item, MAX_PUBLIC)
             self._answered(item.persona)
         return item.id
 
@@ -301,7 +332,7 @@ class World:
                 persona.key if persona else None,
                 target,
             )
-            self._messenger.setdefault(key, []).append(item)
+            _append(self._messenger.setdefault(key, []), item, MAX_THREAD)
             self._answered(item.persona)
         return persona.psid if persona else None
 
@@ -317,7 +348,7 @@ class World:
                 self.clock(),
                 persona.key if persona else None,
             )
-            self._messenger.setdefault(psid, []).append(item)
+            _append(self._messenger.setdefault(psid, []), item, MAX_THREAD)
             self._answered(item.persona)
         return item.id
 
@@ -339,7 +370,7 @@ class World:
                 parent.persona if parent else None,
                 reply_to,
             )
-            self._tweets.append(item)
+            _append(self._tweets, item, MAX_PUBLIC)
             self._answered(item.persona)
         return item.id
 
@@ -360,7 +391,7 @@ class World:
                 self.clock(),
                 persona.key if persona else None,
             )
-            self._dms.setdefault(user_id, []).append(item)
+            _append(self._dms.setdefault(user_id, []), item, MAX_THREAD)
             self._answered(item.persona)
         return item.id
 
@@ -370,7 +401,7 @@ class World:
             persona = self._by(lambda p: account in (p.facebook_id, p.psid, p.x_id))
             name = persona.name if persona else f"account {account}"
             by = PAGE_NAME if pane is Pane.FACEBOOK else f"@{ACCOUNT_HANDLE}"
-            self._notices.append(Notice(self.clock(), pane, f"{by} {what} {name}"))
+            _append(self._notices, Notice(self.clock(), pane, f"{by} {what} {name}"), MAX_NOTICES)
             self._answered(persona.key if persona else None)
 
     # -- reading ---------------------------------------------------------------------
@@ -427,15 +458,30 @@ class World:
 
     # -- inside ----------------------------------------------------------------------
 
+    def _serial(self) -> int:
+        """A number no other world gives: this world's own, then a count."""
+        return self._run * PER_RUN + next(self._ids) % PER_RUN
+
     def _id(self, prefix: str) -> str:
-        return f"{prefix}_{next(self._ids)}"
+        return f"{prefix}_{self._serial()}"
 
     def _number(self) -> str:
-        # X ids are decimal numbers.
-        return str(1_900_000_000_000_000_000 + next(self._ids))
+        # X ids are decimal numbers within 64 bits, as a snowflake id is.
+        return str(1_000_000_000_000_000_000 + self._serial())
 
     def _changed(self) -> None:
         self._version += 1
+
+    def _forget(self, key: str) -> None:
+        """Let a guided scenario's persona go, with all it wrote and was sent."""
+        persona = self.personas.pop(key, None)
+        self._answers.pop(key, None)
+        if persona is None:
+            return
+        self._messenger.pop(persona.psid, None)
+        self._dms.pop(persona.x_id, None)
+        self._comments[:] = [i for i in self._comments if i.persona != key]
+        self._tweets[:] = [i for i in self._tweets if i.persona != key]
 
     def _answered(self, persona: str | None) -> None:
         if persona is not None:
@@ -472,3 +518,9 @@ class World:
             found.append(Thread(key, name, persona.key if persona else None, tuple(items)))
         # The latest conversation first, as an inbox lists them.
         return tuple(sorted(found, key=lambda t: t.items[-1].at, reverse=True))
+
+
+def _append(items: List[Any], item: Any, most: int) -> None:
+    """Add `item`, letting the oldest go beyond `most`."""
+    items.append(item)
+    del items[:-most]

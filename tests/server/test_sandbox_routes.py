@@ -325,9 +325,52 @@ def test_the_stand_in_answers_this_machine_only(address, answered):
 
     from bot.console.sandbox_pages import _loopback_only
 
-    request = SimpleNamespace(ip=address)
+    request = SimpleNamespace(ip=address, headers={})
     if answered:
         _loopback_only(request)
     else:
         with pytest.raises(NotFound):
             _loopback_only(request)
+
+
+@pytest.mark.parametrize(
+    "header, value",
+    [
+        ("X-Forwarded-For", "203.0.113.7"),
+        ("Forwarded", "for=203.0.113.7;proto=https"),
+        ("X-Real-IP", "203.0.113.7"),
+    ],
+)
+def test_the_stand_in_refuses_a_call_a_proxy_on_this_machine_passed_on(on, header, value):
+    # A reverse proxy on this machine connects from loopback: its headers give it away.
+    app, sandbox, _, _ = on
+    comment = sandbox.world.comment("tom", "post-rent", "hello")
+    _, response = app.test_client.post(
+        f"{GRAPH}/{comment.id}", params=TOKEN, json={"is_hidden": True}, headers={header: value}
+    )
+    assert response.status == 404
+    _, response = app.test_client.post(
+        "/sandbox-api/x/2/tweets", json={"text": "hi"}, headers={header: value}
+    )
+    assert response.status == 404
+    assert not sandbox.world.view().removed()
+    # Without them, the same call is answered.
+    _, response = app.test_client.post(
+        f"{GRAPH}/{comment.id}", params=TOKEN, json={"is_hidden": True}
+    )
+    assert response.status == 200
+
+
+def test_a_click_while_two_scenarios_run_says_so(on):
+    app, sandbox, _, signed_in = on
+    sandbox.runner.wait = 5  # no assistant here to answer: both runs keep waiting
+    for name in ("abuse", "emergency"):
+        response = call(app, "POST", f"/sandbox/scenarios/{name}", signed_in, allow_redirects=False)
+        assert response.status == 303
+    response = call(
+        app, "POST", "/sandbox/scenarios/rent-in-public", signed_in, allow_redirects=False
+    )
+    assert response.status == 303 and response.headers["location"].endswith("#scenarios")
+    page = call(app, "GET", response.headers["location"], signed_in).text
+    assert "A scenario is already running" in page
+    assert "rent-in-public" not in {run.scenario.name for run in sandbox.runner.runs()}

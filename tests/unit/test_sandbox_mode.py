@@ -61,14 +61,54 @@ def test_any_platform_setting_or_sandbox_off_keeps_the_sandbox_off(tmp_path, env
 )
 def test_with_the_sandbox_on_no_server_starts_with_an_address_off_this_machine(tmp_path, name, url):
     environ = {**sandbox_env(5080), name: url}
-    with pytest.raises(SettingsError, match=f"SANDBOX=on, so {name} must be a loopback"):
+    with pytest.raises(SettingsError, match=f"SANDBOX=on, so {name} must be the sandbox's own"):
         settings(environ, tmp_path)
 
 
-@pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.2", "[::1]"])
-def test_loopback_addresses_are_accepted_with_the_sandbox_on(tmp_path, host):
-    environ = {**sandbox_env(5080), "TWITTER_API_URL": f"http://{host}:5089/x"}
-    assert settings(environ, tmp_path).sandbox
+@pytest.mark.parametrize(
+    "name, url",
+    [
+        # A tunnel to a real platform listens on loopback too.
+        ("FACEBOOK_GRAPH_URL", "http://127.0.0.1:8443/v19.0"),
+        ("TWITTER_API_URL", "http://127.0.0.1:8443"),
+        ("TWITTER_API_URL", "http://127.0.0.2:5080/sandbox-api/x"),
+        ("TWITTER_API_URL", "http://[::1]:5080/sandbox-api/x"),
+        ("FACEBOOK_GRAPH_URL", "http://127.0.0.1:5081/sandbox-api/graph/v19.0"),  # another port
+    ],
+)
+def test_with_the_sandbox_on_the_platforms_are_the_staff_apps_stand_ins_only(tmp_path, name, url):
+    environ = {**sandbox_env(5080), name: url}
+    with pytest.raises(SettingsError, match=f"SANDBOX=on, so {name} must be the sandbox's own"):
+        settings(environ, tmp_path)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "FACEBOOK_APP_SECRET",
+        "FACEBOOK_VERIFY_TOKEN",
+        "FACEBOOK_PAGE_ACCESS_TOKEN",
+        "FACEBOOK_PAGE_ID",
+        "TWITTER_CONSUMER_KEY",
+        "TWITTER_CONSUMER_SECRET",
+        "TWITTER_ACCESS_TOKEN",
+        "TWITTER_ACCESS_TOKEN_SECRET",
+        "TWITTER_USER_ID",
+    ],
+)
+def test_with_the_sandbox_on_no_server_starts_with_a_real_credential(tmp_path, name):
+    environ = {**sandbox_env(5080), name: "EAAB1234real"}
+    with pytest.raises(
+        SettingsError, match=f"SANDBOX=on, so {name} must be the sandbox's own"
+    ) as e:
+        settings(environ, tmp_path)
+    assert "EAAB1234real" not in str(e.value)  # a secret is never repeated
+
+
+@pytest.mark.parametrize("port", [5080, 6123])
+def test_the_sandboxs_own_settings_are_accepted(tmp_path, port):
+    started = settings(sandbox_env(port), tmp_path)
+    assert started.sandbox and started.console_port == port and sandbox_enabled(started)
 
 
 def test_real_platform_addresses_are_fine_without_the_sandbox(tmp_path):
@@ -79,9 +119,6 @@ def test_real_platform_addresses_are_fine_without_the_sandbox(tmp_path):
     "changes",
     [
         {"SANDBOX": "off"},
-        {"FACEBOOK_GRAPH_URL": "http://127.0.0.1:5089/graph/v19.0"},  # another stand-in
-        {"TWITTER_API_URL": "http://127.0.0.1:5089/x"},
-        {"CONSOLE_PORT": "5081"},  # the addresses are not this staff app's own
         {"FACEBOOK_APP_SECRET": ""},
     ],
 )

@@ -7,8 +7,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from bot.sandbox.scenarios import BY_NAME, SCENARIOS, Runner
-from bot.sandbox.world import Author, Pane, World
+from bot.sandbox.scenarios import BY_NAME, MAX_RUNS_KEPT, SCENARIOS, Runner, ScenarioBusy
+from bot.sandbox.world import MAX_GUESTS, PERSONAS, Author, Pane, World
 from bot.tenancy.answers import date_of_birth, full_name, locator
 from bot.tenancy.identity import Account, Answers, IdentityChecks, Outcome
 from bot.tenancy.records import HashScheme
@@ -125,3 +125,42 @@ def test_a_run_that_cannot_reach_the_assistant_says_why():
         time.sleep(0.05)
     [stopped] = runner.runs()
     assert stopped.state == "failed" and "did not answer" in stopped.problem
+
+
+def wait_until(condition, seconds=10):
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return condition()
+
+
+def test_at_most_two_scenarios_run_at_once():
+    world = World(lambda: NOW)
+    runner = Runner(world, lambda pane, item: None, lambda: NOW, wait=1.0)  # nobody answers
+    runner.start("abuse")
+    runner.start("emergency")
+    with pytest.raises(ScenarioBusy, match="already running"):
+        runner.start("check-passed")
+    assert [r.scenario.name for r in runner.runs()] == ["emergency", "abuse"]
+    assert len(world.people()) == len(PERSONAS) + 2  # no persona for the refused click
+    assert wait_until(lambda: all(r.finished for r in runner.runs()))
+    runner.start("check-passed")  # a slot is free again
+
+
+def test_many_runs_keep_memory_bounded():
+    world = World(lambda: NOW)
+
+    def answered_at_once(pane, item):
+        world.send_message(world.persona(item.persona).psid, "answer", Author.ASSISTANT)
+
+    runner = Runner(world, answered_at_once, lambda: NOW, wait=2, settle=0.01)
+    for _ in range(MAX_GUESTS + 15):
+        runner.start("request-person")
+        assert wait_until(lambda: all(r.finished for r in runner.runs()))
+    runs = runner.runs()
+    assert len(runs) == MAX_RUNS_KEPT and runs[0].run == MAX_GUESTS + 15  # the latest first
+    # Only the latest runs' tenants are kept, with their conversations.
+    guests = [p for p in world.people() if p.key not in {p.key for p in PERSONAS}]
+    assert len(guests) == MAX_GUESTS
+    assert runs[0].persona in {g.key for g in guests}
+    assert len(world.view().messenger) == MAX_GUESTS

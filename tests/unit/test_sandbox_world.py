@@ -1,13 +1,14 @@
 """The sandbox's world and its stand-in for the Graph and X APIs: what a tenant would
 see after each call the assistant's outbox makes (P5, P6, P7, P8)."""
 
+import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from bot.sandbox.mode import ACCOUNT_ID, PAGE_ID
 from bot.sandbox.standin import Credentials, StandIn
-from bot.sandbox.world import Author, Pane, World
+from bot.sandbox.world import MAX_NOTICES, MAX_PUBLIC, MAX_THREAD, Author, Pane, World
 
 NOW = datetime(2026, 12, 1, 10, 0, tzinfo=timezone.utc)
 TOKEN = "sandbox-page-token"
@@ -195,3 +196,73 @@ def test_the_inbox_lists_the_latest_conversation_first():
     world.message("margaret", "first")
     world.message("tom", "later")
     assert [t.persona for t in world.view().messenger] == ["tom", "margaret"]
+
+
+def every_id(world):
+    """Every id a world hands out: what tenants write, what the platforms answer, and a
+    guided scenario's fresh persona."""
+    tom = world.persona("tom")
+    comment = world.comment("margaret", "post-bins", "hello")
+    ids = [
+        comment.id,
+        world.message("margaret", "hi").id,
+        world.mention("margaret", "hi").id,
+        world.direct_message("margaret", "hi").id,
+        world.public_reply(comment.id, "thanks", Author.ASSISTANT),
+        world.send_message(tom.psid, "hi", Author.ASSISTANT),
+        world.tweet("hi", None, Author.ASSISTANT),
+        world.send_dm(tom.x_id, "hi", Author.ASSISTANT),
+    ]
+    fresh = world.newcomer("margaret", "guided scenario")
+    return ids, fresh
+
+
+def test_two_worlds_never_give_the_same_ids():
+    # A restart makes a new world over the same store, which drops a repeated event id
+    # as a redelivery, and remembers a persona's strikes and block: nothing may repeat.
+    (first, first_fresh), (second, second_fresh) = (
+        every_id(World(lambda: NOW)),
+        every_id(World(lambda: NOW)),
+    )
+    assert set(first).isdisjoint(second)
+    assert first_fresh.key != second_fresh.key
+    assert {first_fresh.facebook_id, first_fresh.psid, first_fresh.x_id}.isdisjoint(
+        {second_fresh.facebook_id, second_fresh.psid, second_fresh.x_id}
+    )
+
+
+def test_ids_keep_the_shapes_the_platforms_use():
+    world = World(lambda: NOW)
+    (comment, message, mention, dm, reply, sent, tweet, sent_dm), fresh = every_id(world)
+    assert re.fullmatch(r"post-bins_\d+", comment) and re.fullmatch(r"post-bins_\d+_\d+", reply)
+    assert message.startswith("m_") and sent.startswith("m_")
+    for tweet_id in (mention, tweet):  # X ids: decimal, within 64 bits
+        assert tweet_id.isdigit() and int(tweet_id) < 2**63
+    assert re.fullmatch(r"dm\d+", dm) and re.fullmatch(r"dm\d+", sent_dm)
+    for account in (fresh.facebook_id, fresh.psid, fresh.x_id):
+        assert account.isdigit() and len(account) <= 19
+    assert len(fresh.handle) <= 15 and re.fullmatch(r"\w+", fresh.handle)
+
+
+def test_the_world_keeps_only_the_latest_of_everything():
+    world = World(lambda: NOW)
+    tom = world.persona("tom")
+    for n in range(MAX_THREAD + 50):
+        world.message("margaret", f"message {n}")
+        world.send_dm(tom.x_id, f"dm {n}", Author.ASSISTANT)
+    for n in range(MAX_PUBLIC + 50):
+        world.comment("tom", "post-rent", f"comment {n}")
+        world.mention("tom", f"tweet {n}")
+        world.notice(Pane.X_TIMELINE, "followed", tom.x_id)
+    view = world.view()
+    [margaret] = view.messenger
+    assert (
+        len(margaret.items) == MAX_THREAD
+        and margaret.items[-1].text == f"message {MAX_THREAD + 49}"
+    )
+    [dms] = view.dms
+    assert len(dms.items) == MAX_THREAD
+    comments = [c for post in view.posts for c, _ in post.comments]
+    assert len(comments) == MAX_PUBLIC and comments[-1].text == f"comment {MAX_PUBLIC + 49}"
+    assert len(view.timeline) == MAX_PUBLIC
+    assert len(view.notices) == MAX_NOTICES
