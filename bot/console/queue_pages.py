@@ -36,6 +36,7 @@ from bot.console.views import (
     platform_label,
     queue_rows,
     reason_label,
+    summary_view,
     thread_entries,
     verification,
     where_label,
@@ -166,6 +167,7 @@ def routes(console: Console) -> Blueprint:
         is_open = handoff.state in OPEN_STATES
         return {
             "handoff": handoff,
+            "summary": summary_view(handoff.summary, unmask),
             "reason": reason_label(handoff.reason),
             "state": STATE_LABELS.get(handoff.state, handoff.state.value),
             "platform": platform_label(str(conversation.platform)),

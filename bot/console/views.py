@@ -27,7 +27,7 @@ from sqlalchemy.engine import Engine
 
 from bot.association import CannedReply
 from bot.events import Platform, Surface
-from bot.handoff.handoffs import Handoff, Priority, Reason
+from bot.handoff.handoffs import Handoff, Priority, Reason, Summary
 from bot.handoff.threads import ThreadMessage
 from bot.handoff.working_hours import WorkingCalendar
 from bot.privacy import redact
@@ -445,6 +445,33 @@ def tenancy_summary(
         repairs=tuple(line.lstrip("• ") for line in jobs.splitlines() if line.strip()),
         may_discuss=", ".join(matters) or "nothing",
     )
+
+
+@dataclass(frozen=True)
+class SummaryView:
+    """A handoff's summary as the conversation page shows it: the tenant's words and the
+    details an action gathered (a tenancy reference, who reported a repair), masked as
+    the thread is unless personal details are shown (P4, P9)."""
+
+    intent: str | None
+    words: str | None
+    details: Tuple[Tuple[str, str], ...]
+
+
+def summary_view(summary: Summary | None, unmask: bool) -> SummaryView | None:
+    """What the page shows of `summary`; personal details replaced by their kind, as
+    "[tenancy_reference]", unless `unmask` (the caller logs who unmasked)."""
+    if summary is None:
+        return None
+
+    def shown(text: str) -> str:
+        return text if unmask else redact(text)
+
+    details = tuple(
+        (key.replace("_", " ").capitalize(), shown(str(value)))
+        for key, value in summary.details.items()
+    )
+    return SummaryView(summary.intent, shown(summary.words) if summary.words else None, details)
 
 
 def chosen_reply(

@@ -23,7 +23,7 @@ from bot.handoff.service import HandoffService
 from bot.outbox import Author, Outbox
 from bot.store import connect
 from bot.tenancy.answers import locator
-from bot.tenancy.identity import Account, Answers, IdentityChecks
+from bot.tenancy.identity import Account, Answers, IdentityChecks, TenancyLockNotice
 from bot.tenancy.records import TenancyRepository, load_tenancies
 from bot.tenancy.security_question import HashScheme
 from tests.helpers import CALENDAR, DEMO_TENANCIES, TEAMS, TEST_WORK_FACTOR
@@ -475,3 +475,41 @@ async def test_a_second_sign_in_page_does_not_expire_the_form_already_open(world
         cookies={LOGIN_CSRF_COOKIE: cookie},
     )
     assert signed.status == 303 and signed.cookies.get(COOKIE)
+
+
+# What the handoff's summary says is masked as the thread is (P4, P9).
+
+
+async def test_the_summary_of_a_locked_tenancy_is_masked_until_shown_and_that_is_logged(world):
+    tenancies = TenancyRepository(world["engine"])
+    load_tenancies(DEMO_TENANCIES, tenancies, work_factor=TEST_WORK_FACTOR)
+    TenancyLockNotice(world["service"])(tenancies.find(locator("TEN-204817")), NOW)
+    [locked] = world["handoffs"].queue()
+    cara = await sign_in(world, "Cara")
+    page = await cara.get(f"/conversations/{locked.id}")
+    assert page.status == 200 and "[tenancy_reference]" in page.text
+    assert "TEN-" not in page.text and "204817" not in page.text
+    shown = await cara.post(f"/conversations/{locked.id}/unmask")
+    assert "TEN-204817" in shown.text
+    assert [e.staff for e in world["audit"].entries(locked.id) if e.action == "unmask_thread"] == [
+        "Cara"
+    ]
+    assert "TEN-" not in (await cara.get(f"/conversations/{locked.id}")).text
+
+
+async def test_the_summary_of_a_handoff_shows_no_detail_from_the_tenants_words_until_shown(world):
+    words = "please call me on 07700 900123, my ref is TEN-204817"
+    world["rasa"].tenant_wrote("facebook-private-psid-1", words, NOW)
+    conversation = Conversation("facebook-private-psid-1", "facebook", "private", "psid-1")
+    # Details are stored as the action gathered them: the page masks them.
+    handoff = world["service"].open(
+        Reason.REQUEST_HUMAN, conversation, NOW, words=words, details={"about": words}
+    )
+    sam = await sign_in(world, "Sam")
+    page = await sam.get(f"/conversations/{handoff.id}")
+    assert "In their words" in page.text
+    for detail in ["07700 900123", "TEN-204817"]:
+        assert detail not in page.text
+    shown = await sam.post(f"/conversations/{handoff.id}/unmask")
+    for detail in ["07700 900123", "TEN-204817"]:
+        assert detail in shown.text
