@@ -40,6 +40,7 @@ from bot.console.views import (
     thread_entries,
     verification,
     where_label,
+    working_hours_words,
 )
 from bot.console.web import Console, NotAllowed, error_page, see_other, staff_of
 from bot.handoff.conversations import RasaError
@@ -101,7 +102,13 @@ def routes(console: Console) -> Blueprint:
 
     async def queue(request: Request) -> HTTPResponse:
         context = await rows_for(request, audited=True)
-        return console.render(request, "queue.html", poll_seconds=POLL_SECONDS, **context)
+        return console.render(
+            request,
+            "queue.html",
+            poll_seconds=POLL_SECONDS,
+            working_hours=working_hours_words(association.monitoring),
+            **context,
+        )
 
     bp.add_route(queue, "/", methods=["GET"], name="home")
     bp.add_route(queue, "/queue", methods=["GET"], name="queue")

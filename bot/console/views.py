@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from bot.association import CannedReply
+from bot.association import CannedReply, MonitoringHours
 from bot.events import Platform, Surface
 from bot.handoff.handoffs import Handoff, Priority, Reason, Summary
 from bot.handoff.threads import ThreadMessage
@@ -102,6 +102,27 @@ def duration_words(span: timedelta) -> str:
     if not hours:
         return f"{minutes} min"
     return f"{hours} h" if not minutes else f"{hours} h {minutes} min"
+
+
+BANK_HOLIDAY_WORDS = {
+    "england_and_wales": "England and Wales",
+    "scotland": "Scottish",
+    "northern_ireland": "Northern Ireland",
+}
+
+
+def working_hours_words(hours: MonitoringHours) -> str:
+    """The monitoring calendar the countdowns count, in words (P1): "Monday to Friday,
+    9am to 5pm UK time, not England and Wales bank holidays". Read from the
+    configuration, so the queue says what is counted, whatever the hours are."""
+    zone = "UK time" if hours.timezone == "Europe/London" else f"{hours.timezone} time"
+    closed = []
+    if hours.bank_holidays in BANK_HOLIDAY_WORDS:
+        closed.append(f"{BANK_HOLIDAY_WORDS[hours.bank_holidays]} bank holidays")
+    if hours.extra_closures:
+        closed.append("the days the association is closed")
+    not_on = f", not {' or '.join(closed)}" if closed else ""
+    return f"{hours.describe()} {zone}{not_on}"
 
 
 @dataclass(frozen=True)

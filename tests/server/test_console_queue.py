@@ -21,12 +21,13 @@ from bot.handoff.desk import StaffDesk, StaffReplyListener
 from bot.handoff.handoffs import Conversation, HandoffRepository, Reason, State
 from bot.handoff.service import HandoffService
 from bot.outbox import Author, Outbox
+from bot.settings import Settings
 from bot.store import connect
 from bot.tenancy.answers import locator
 from bot.tenancy.identity import Account, Answers, IdentityChecks, TenancyLockNotice
 from bot.tenancy.records import TenancyRepository, load_tenancies
 from bot.tenancy.security_question import HashScheme
-from tests.helpers import CALENDAR, DEMO_TENANCIES, TEAMS, TEST_WORK_FACTOR
+from tests.helpers import CALENDAR, DEMO_TENANCIES, ROOT, TEAMS, TEST_WORK_FACTOR
 from tests.server.test_staff_api import NOW, Clock, FakeRasa
 
 PASSWORD = "correct horse battery"
@@ -513,3 +514,31 @@ async def test_the_summary_of_a_handoff_shows_no_detail_from_the_tenants_words_u
     shown = await sam.post(f"/conversations/{handoff.id}/unmask")
     for detail in ["07700 900123", "TEN-204817"]:
         assert detail in shown.text
+
+
+async def test_the_queue_states_the_configured_monitoring_hours(world, tmp_path):
+    """The working time the countdowns count is the configured calendar's (P1), and the
+    queue says which it is: not a fixed Monday to Friday, 9 to 5."""
+    configured = (ROOT / "association.yml").read_text()
+    for old, new in [
+        ("days: [Monday, Tuesday, Wednesday, Thursday, Friday]", "days: [Monday, Tuesday]"),
+        ('opens: "09:00"', 'opens: "08:00"'),
+        ('closes: "17:00"', 'closes: "16:30"'),
+        ("bank_holidays: england_and_wales", "bank_holidays: scotland"),
+    ]:
+        assert old in configured
+        configured = configured.replace(old, new)
+    association = tmp_path / "association.yml"
+    association.write_text(configured)
+    world["app"] = create_app(
+        StaffDesk(world["engine"], world["outbox"], world["rasa"], TEAMS),
+        {},
+        clock=world["clock"],
+        name="console_queue_hours_test",
+        accounts=StaffAccounts(world["engine"], work_factor=TEST_WORK_FACTOR),
+        settings=Settings(association_file=association),
+    )
+    sam = await sign_in(world, "Sam")
+    page = (await sam.get("/queue")).text
+    assert "Monday and Tuesday, 8am to 4:30pm UK time, not Scottish bank holidays" in page
+    assert "9am to 5pm" not in page and "Friday" not in page
