@@ -43,6 +43,7 @@ from bot.console.views import (
     working_hours_words,
 )
 from bot.console.web import Console, NotAllowed, error_page, see_other, staff_of
+from bot.handoff.audit import AuditEntry
 from bot.handoff.conversations import RasaError
 from bot.handoff.desk import NoSuchHandoff, Refused
 from bot.handoff.handoffs import OPEN_STATES, Handoff, State, TransitionError
@@ -139,6 +140,12 @@ def routes(console: Console) -> Blueprint:
         now = console.clock()
         handoff = desk.view(staff, handoff.id, now)
         thread = read_thread(staff, handoff.id, unmask, refresh=False)
+        if unmask and thread.error:
+            # The desk logs an unmasking as it reads the thread; unread, the summary and
+            # the tenancy are still shown unmasked, so the click is logged here.
+            desk.audit.record(
+                AuditEntry(now, staff, "unmask_thread", handoff.id, {"thread": "not read"})
+            )
         conversations = set(links.conversations_of(handoff.conversation.conversation_id))
         conversations |= {m.conversation_id for m in thread.messages}
         identity = verification(

@@ -542,3 +542,22 @@ async def test_the_queue_states_the_configured_monitoring_hours(world, tmp_path)
     page = (await sam.get("/queue")).text
     assert "Monday and Tuesday, 8am to 4:30pm UK time, not Scottish bank holidays" in page
     assert "9am to 5pm" not in page and "Friday" not in page
+
+
+async def test_showing_personal_details_is_logged_even_when_the_thread_cannot_be_read(world):
+    """The tenancy and the summary are shown too: the click is logged whatever Rasa does."""
+    tenancies = TenancyRepository(world["engine"])
+    load_tenancies(DEMO_TENANCIES, tenancies, work_factor=TEST_WORK_FACTOR)
+    TenancyLockNotice(world["service"])(tenancies.find(locator("TEN-204817")), NOW)
+    [locked] = world["handoffs"].queue()
+
+    def rasa_down(*_args, **_kwargs):
+        raise RasaError("connection refused")
+
+    world["rasa"].tracker = rasa_down
+    cara = await sign_in(world, "Cara")
+    shown = await cara.post(f"/conversations/{locked.id}/unmask")
+    assert "could not be read" in shown.text
+    assert "TEN-204817" in shown.text
+    unmasked = [e for e in world["audit"].entries(locked.id) if e.action == "unmask_thread"]
+    assert [e.staff for e in unmasked] == ["Cara"]
