@@ -37,6 +37,7 @@ from bot.console.views import (
     queue_rows,
     reason_label,
     summary_view,
+    tenancy_locked,
     thread_entries,
     verification,
     where_label,
@@ -148,9 +149,12 @@ def routes(console: Console) -> Blueprint:
             )
         conversations = set(links.conversations_of(handoff.conversation.conversation_id))
         conversations |= {m.conversation_id for m in thread.messages}
-        identity = verification(
-            console.engine, thread.messages, conversations, now, calendar.zone, unmask
-        )
+        if handoff.conversation.is_tenancy:
+            identity = tenancy_locked(handoff, calendar.zone)
+        else:
+            identity = verification(
+                console.engine, thread.messages, conversations, now, calendar.zone, unmask
+            )
         return {"handoff": handoff, "thread": thread, "identity": identity, "now": now}
 
     async def conversation_page(
@@ -195,6 +199,7 @@ def routes(console: Console) -> Blueprint:
             "poll_seconds": POLL_SECONDS,
             "error": error,
             "is_open": is_open,
+            "has_conversation": not conversation.is_tenancy,
             "can_take": handoff.state in (State.WAITING, State.ANSWERED),
             "canned": canned,
             "teams": [t for t in console.teams.names if t != handoff.team],

@@ -27,7 +27,7 @@ from sqlalchemy.engine import Engine
 
 from bot.association import CannedReply, MonitoringHours
 from bot.events import Platform, Surface
-from bot.handoff.handoffs import Handoff, Priority, Reason, Summary
+from bot.handoff.handoffs import TENANCY, Handoff, Priority, Reason, Summary
 from bot.handoff.threads import ThreadMessage
 from bot.handoff.working_hours import WorkingCalendar
 from bot.privacy import redact
@@ -44,7 +44,7 @@ PLATFORM_LABELS = {
     Platform.TWITTER.value: "X",
     Platform.REST.value: "Local chat",
     # A handoff about a locked tenancy rather than a conversation (bot.tenancy.identity).
-    "tenancy": "No conversation",
+    TENANCY: "No conversation",
 }
 SURFACE_LABELS = {Surface.PUBLIC.value: "Public", Surface.PRIVATE.value: "Private"}
 # Where a message was written, as staff call it.
@@ -78,6 +78,8 @@ def platform_label(platform: str) -> str:
 
 def where_label(platform: str, surface: str) -> str:
     """Where a message was written: "Messenger", "X mention", "Facebook comment"."""
+    if platform == TENANCY:
+        return PLATFORM_LABELS[TENANCY]
     found = WHERE_LABELS.get((platform, surface))
     return found or f"{platform_label(platform)}, {SURFACE_LABELS.get(surface, surface).lower()}"
 
@@ -317,7 +319,9 @@ def queue_rows(
                 handoff=handoff,
                 reason=reason_label(handoff.reason),
                 platform=platform_label(str(handoff.conversation.platform)),
-                surface=SURFACE_LABELS.get(handoff.conversation.surface.value, ""),
+                surface=""
+                if handoff.conversation.is_tenancy
+                else SURFACE_LABELS.get(handoff.conversation.surface.value, ""),
                 acknowledge=acknowledge,
                 reply=reply,
                 urgent=handoff.priority is Priority.URGENT,
@@ -442,6 +446,17 @@ def verification(
     summary = tenancy_summary(engine, latest.tenancy_id, latest.person_id, zone, unmask)
     who = summary.who if summary else "someone on the tenancy"
     return VerificationView(True, f"Verified by security questions {when}, as {who}", summary)
+
+
+def tenancy_locked(handoff: Handoff, zone: ZoneInfo) -> VerificationView:
+    """The identity of a locked tenancy's handoff (no conversation): its checks locked
+    when the handoff was raised; staff contact the tenant by the means on file (P4)."""
+    when = local_time(handoff.created_at, zone)
+    return VerificationView(
+        False,
+        f"No conversation: this tenancy's identity checks were locked after repeated "
+        f"failures ({when}); contact the tenant by the means on file",
+    )
 
 
 def tenancy_summary(

@@ -546,10 +546,10 @@ async def test_the_queue_states_the_configured_monitoring_hours(world, tmp_path)
 
 async def test_showing_personal_details_is_logged_even_when_the_thread_cannot_be_read(world):
     """The tenancy and the summary are shown too: the click is logged whatever Rasa does."""
-    tenancies = TenancyRepository(world["engine"])
-    load_tenancies(DEMO_TENANCIES, tenancies, work_factor=TEST_WORK_FACTOR)
-    TenancyLockNotice(world["service"])(tenancies.find(locator("TEN-204817")), NOW)
-    [locked] = world["handoffs"].queue()
+    conversation = Conversation("facebook-private-psid-1", "facebook", "private", "psid-1")
+    locked = world["service"].open(
+        Reason.COMPLAINT, conversation, NOW, details={"tenancy": "TEN-204817"}
+    )
 
     def rasa_down(*_args, **_kwargs):
         raise RasaError("connection refused")
@@ -561,3 +561,29 @@ async def test_showing_personal_details_is_logged_even_when_the_thread_cannot_be
     assert "TEN-204817" in shown.text
     unmasked = [e for e in world["audit"].entries(locked.id) if e.action == "unmask_thread"]
     assert [e.staff for e in unmasked] == ["Cara"]
+
+
+async def test_a_locked_tenancy_is_a_handoff_without_a_conversation_and_says_so(world):
+    """What staff read of a tenancy whose checks locked (P4): that the checks locked,
+    not "no identity check yet"; no thread or reply box for a conversation there is
+    not; and no conversation named by the reference is started in the assistant."""
+    tenancies = TenancyRepository(world["engine"])
+    load_tenancies(DEMO_TENANCIES, tenancies, work_factor=TEST_WORK_FACTOR)
+    TenancyLockNotice(world["service"])(tenancies.find(locator("TEN-204817")), NOW)
+    [locked] = world["handoffs"].queue()
+    read = []
+    tracker = world["rasa"].tracker
+    world["rasa"].tracker = lambda conversation_id: read.append(conversation_id) or tracker(
+        conversation_id
+    )
+    cara = await sign_in(world, "Cara")
+    page = (await cara.get(f"/conversations/{locked.id}")).text
+    assert "no identity check yet" not in page
+    assert "identity checks were locked after repeated failures" in page
+    assert "contact the tenant by the means on file" in page
+    assert "No conversation, private" not in page and "No conversation" in page
+    assert 'name="text"' not in page and "Hand back to the assistant" not in page
+    assert "Close" in page and "Transfer" in page
+    (await cara.get(f"/conversations/{locked.id}/thread"))
+    assert read == []
+    assert [e.action for e in world["audit"].entries(locked.id)] == ["view", "read_thread"]
