@@ -571,11 +571,13 @@ async def test_a_locked_tenancy_is_a_handoff_without_a_conversation_and_says_so(
     load_tenancies(DEMO_TENANCIES, tenancies, work_factor=TEST_WORK_FACTOR)
     TenancyLockNotice(world["service"])(tenancies.find(locator("TEN-204817")), NOW)
     [locked] = world["handoffs"].queue()
-    read = []
-    tracker = world["rasa"].tracker
-    world["rasa"].tracker = lambda conversation_id: read.append(conversation_id) or tracker(
-        conversation_id
-    )
+    read, tracker = [], world["rasa"].tracker
+
+    def reading(conversation_id):
+        read.append(conversation_id)
+        return tracker(conversation_id)
+
+    world["rasa"].tracker = reading
     cara = await sign_in(world, "Cara")
     page = (await cara.get(f"/conversations/{locked.id}")).text
     assert "no identity check yet" not in page
