@@ -36,11 +36,15 @@ from bot.console.views import (
     platform_label,
     queue_rows,
     reason_label,
+    summary_view,
+    tenancy_locked,
     thread_entries,
     verification,
     where_label,
+    working_hours_words,
 )
 from bot.console.web import Console, NotAllowed, error_page, see_other, staff_of
+from bot.handoff.audit import AuditEntry
 from bot.handoff.conversations import RasaError
 from bot.handoff.desk import NoSuchHandoff, Refused
 from bot.handoff.handoffs import OPEN_STATES, Handoff, State, TransitionError
@@ -101,7 +105,13 @@ def routes(console: Console) -> Blueprint:
 
     async def queue(request: Request) -> HTTPResponse:
         context = await rows_for(request, audited=True)
-        return console.render(request, "queue.html", poll_seconds=POLL_SECONDS, **context)
+        return console.render(
+            request,
+            "queue.html",
+            poll_seconds=POLL_SECONDS,
+            working_hours=working_hours_words(association.monitoring),
+            **context,
+        )
 
     bp.add_route(queue, "/", methods=["GET"], name="home")
     bp.add_route(queue, "/queue", methods=["GET"], name="queue")
@@ -132,11 +142,20 @@ def routes(console: Console) -> Blueprint:
         now = console.clock()
         handoff = desk.view(staff, handoff.id, now)
         thread = read_thread(staff, handoff.id, unmask, refresh=False)
+        if unmask and thread.error:
+            # The desk logs an unmasking as it reads the thread; unread, the summary and
+            # the tenancy are still shown unmasked, so the click is logged here.
+            desk.audit.record(
+                AuditEntry(now, staff, "unmask_thread", handoff.id, {"thread": "not read"})
+            )
         conversations = set(links.conversations_of(handoff.conversation.conversation_id))
         conversations |= {m.conversation_id for m in thread.messages}
-        identity = verification(
-            console.engine, thread.messages, conversations, now, calendar.zone, unmask
-        )
+        if handoff.conversation.is_tenancy:
+            identity = tenancy_locked(handoff, calendar.zone)
+        else:
+            identity = verification(
+                console.engine, thread.messages, conversations, now, calendar.zone, unmask
+            )
         return {"handoff": handoff, "thread": thread, "identity": identity, "now": now}
 
     async def conversation_page(
@@ -167,6 +186,7 @@ def routes(console: Console) -> Blueprint:
         is_open = handoff.state in OPEN_STATES
         return {
             "handoff": handoff,
+            "summary": summary_view(handoff.summary, unmask),
             "reason": reason_label(handoff.reason),
             "state": STATE_LABELS.get(handoff.state, handoff.state.value),
             "platform": platform_label(str(conversation.platform)),
@@ -180,6 +200,7 @@ def routes(console: Console) -> Blueprint:
             "poll_seconds": POLL_SECONDS,
             "error": error,
             "is_open": is_open,
+            "has_conversation": not conversation.is_tenancy,
             "can_take": handoff.state in (State.WAITING, State.ANSWERED),
             "canned": canned,
             "teams": [t for t in console.teams.names if t != handoff.team],

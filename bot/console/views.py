@@ -25,9 +25,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from bot.association import CannedReply
+from bot.association import CannedReply, MonitoringHours
 from bot.events import Platform, Surface
-from bot.handoff.handoffs import Handoff, Priority, Reason
+from bot.handoff.handoffs import TENANCY, Handoff, Priority, Reason, Summary
 from bot.handoff.threads import ThreadMessage
 from bot.handoff.working_hours import WorkingCalendar
 from bot.privacy import redact
@@ -44,7 +44,7 @@ PLATFORM_LABELS = {
     Platform.TWITTER.value: "X",
     Platform.REST.value: "Local chat",
     # A handoff about a locked tenancy rather than a conversation (bot.tenancy.identity).
-    "tenancy": "No conversation",
+    TENANCY: "No conversation",
 }
 SURFACE_LABELS = {Surface.PUBLIC.value: "Public", Surface.PRIVATE.value: "Private"}
 # Where a message was written, as staff call it.
@@ -78,6 +78,8 @@ def platform_label(platform: str) -> str:
 
 def where_label(platform: str, surface: str) -> str:
     """Where a message was written: "Messenger", "X mention", "Facebook comment"."""
+    if platform == TENANCY:
+        return PLATFORM_LABELS[TENANCY]
     found = WHERE_LABELS.get((platform, surface))
     return found or f"{platform_label(platform)}, {SURFACE_LABELS.get(surface, surface).lower()}"
 
@@ -102,6 +104,27 @@ def duration_words(span: timedelta) -> str:
     if not hours:
         return f"{minutes} min"
     return f"{hours} h" if not minutes else f"{hours} h {minutes} min"
+
+
+BANK_HOLIDAY_WORDS = {
+    "england_and_wales": "England and Wales",
+    "scotland": "Scottish",
+    "northern_ireland": "Northern Ireland",
+}
+
+
+def working_hours_words(hours: MonitoringHours) -> str:
+    """The monitoring calendar the countdowns count, in words (P1): "Monday to Friday,
+    9am to 5pm UK time, not England and Wales bank holidays". Read from the
+    configuration, so the queue says what is counted, whatever the hours are."""
+    zone = "UK time" if hours.timezone == "Europe/London" else f"{hours.timezone} time"
+    closed = []
+    if hours.bank_holidays in BANK_HOLIDAY_WORDS:
+        closed.append(f"{BANK_HOLIDAY_WORDS[hours.bank_holidays]} bank holidays")
+    if hours.extra_closures:
+        closed.append("the days the association is closed")
+    not_on = f", not {' or '.join(closed)}" if closed else ""
+    return f"{hours.describe()} {zone}{not_on}"
 
 
 @dataclass(frozen=True)
@@ -296,7 +319,9 @@ def queue_rows(
                 handoff=handoff,
                 reason=reason_label(handoff.reason),
                 platform=platform_label(str(handoff.conversation.platform)),
-                surface=SURFACE_LABELS.get(handoff.conversation.surface.value, ""),
+                surface=""
+                if handoff.conversation.is_tenancy
+                else SURFACE_LABELS.get(handoff.conversation.surface.value, ""),
                 acknowledge=acknowledge,
                 reply=reply,
                 urgent=handoff.priority is Priority.URGENT,
@@ -423,6 +448,17 @@ def verification(
     return VerificationView(True, f"Verified by security questions {when}, as {who}", summary)
 
 
+def tenancy_locked(handoff: Handoff, zone: ZoneInfo) -> VerificationView:
+    """The identity of a locked tenancy's handoff (no conversation): its checks locked
+    when the handoff was raised; staff contact the tenant by the means on file (P4)."""
+    when = local_time(handoff.created_at, zone)
+    return VerificationView(
+        False,
+        f"No conversation: this tenancy's identity checks were locked after repeated "
+        f"failures ({when}); contact the tenant by the means on file",
+    )
+
+
 def tenancy_summary(
     engine: Engine, tenancy_id: str, person_id: str, zone: ZoneInfo, unmask: bool
 ) -> TenancySummary | None:
@@ -445,6 +481,33 @@ def tenancy_summary(
         repairs=tuple(line.lstrip("• ") for line in jobs.splitlines() if line.strip()),
         may_discuss=", ".join(matters) or "nothing",
     )
+
+
+@dataclass(frozen=True)
+class SummaryView:
+    """A handoff's summary as the conversation page shows it: the tenant's words and the
+    details an action gathered (a tenancy reference, who reported a repair), masked as
+    the thread is unless personal details are shown (P4, P9)."""
+
+    intent: str | None
+    words: str | None
+    details: Tuple[Tuple[str, str], ...]
+
+
+def summary_view(summary: Summary | None, unmask: bool) -> SummaryView | None:
+    """What the page shows of `summary`; personal details replaced by their kind, as
+    "[tenancy_reference]", unless `unmask` (the caller logs who unmasked)."""
+    if summary is None:
+        return None
+
+    def shown(text: str) -> str:
+        return text if unmask else redact(text)
+
+    details = tuple(
+        (key.replace("_", " ").capitalize(), shown(str(value)))
+        for key, value in summary.details.items()
+    )
+    return SummaryView(summary.intent, shown(summary.words) if summary.words else None, details)
 
 
 def chosen_reply(

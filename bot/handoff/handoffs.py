@@ -171,6 +171,10 @@ class Summary:
         return cls(data["reason"], data.get("intent"), data.get("words"), data.get("details") or {})
 
 
+# The platform of a handoff about a locked tenancy rather than a conversation.
+TENANCY = "tenancy"
+
+
 @dataclass(frozen=True)
 class Conversation:
     """Where a conversation is: its id and what the platform says about its author."""
@@ -184,6 +188,12 @@ class Conversation:
     def __post_init__(self) -> None:
         # Stored rows give plain strings; the enum is what code compares.
         object.__setattr__(self, "surface", Surface(self.surface))
+
+    @property
+    def is_tenancy(self) -> bool:
+        """Whether this is a locked tenancy's (bot.tenancy.identity), not a chat: no
+        messages, nowhere to reply; staff contact the tenant by the means on file."""
+        return str(self.platform) == TENANCY
 
 
 @dataclass(frozen=True)

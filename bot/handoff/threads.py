@@ -146,6 +146,10 @@ def read_thread(
     says `author: staff`) or "assistant" (every other bot event).
     """
     own = handoff.conversation.conversation_id
+    if handoff.conversation.is_tenancy:
+        # A locked tenancy's handoff has no conversation: asking Rasa for one named by
+        # the tenancy reference would start it, the reference its sender id.
+        return []
     if links is not None:
         conversations = links.conversations_of(own)
     else:

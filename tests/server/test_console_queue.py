@@ -24,12 +24,13 @@ from bot.handoff.desk import StaffDesk, StaffReplyListener
 from bot.handoff.handoffs import Conversation, HandoffRepository, Reason, State
 from bot.handoff.service import HandoffService
 from bot.outbox import Author, Outbox
+from bot.settings import Settings
 from bot.store import connect
 from bot.tenancy.answers import locator
-from bot.tenancy.identity import Account, Answers, IdentityChecks
+from bot.tenancy.identity import Account, Answers, IdentityChecks, TenancyLockNotice
 from bot.tenancy.records import TenancyRepository, load_tenancies
 from bot.tenancy.security_question import HashScheme
-from tests.helpers import CALENDAR, DEMO_TENANCIES, TEAMS, TEST_WORK_FACTOR
+from tests.helpers import CALENDAR, DEMO_TENANCIES, ROOT, TEAMS, TEST_WORK_FACTOR
 from tests.server.test_staff_api import NOW, Clock, FakeRasa
 
 PASSWORD = "correct horse battery"
@@ -500,3 +501,116 @@ async def test_the_queues_countdowns_are_worked_out_off_the_event_loop(world, mo
         assert response.status == 200
     assert len(threads) >= 2
     assert loop_thread not in threads
+
+
+# What the handoff's summary says is masked as the thread is (P4, P9).
+
+
+async def test_the_summary_of_a_locked_tenancy_is_masked_until_shown_and_that_is_logged(world):
+    tenancies = TenancyRepository(world["engine"])
+    load_tenancies(DEMO_TENANCIES, tenancies, work_factor=TEST_WORK_FACTOR)
+    TenancyLockNotice(world["service"])(tenancies.find(locator("TEN-204817")), NOW)
+    [locked] = world["handoffs"].queue()
+    cara = await sign_in(world, "Cara")
+    page = await cara.get(f"/conversations/{locked.id}")
+    assert page.status == 200 and "[tenancy_reference]" in page.text
+    assert "TEN-" not in page.text and "204817" not in page.text
+    shown = await cara.post(f"/conversations/{locked.id}/unmask")
+    assert "TEN-204817" in shown.text
+    assert [e.staff for e in world["audit"].entries(locked.id) if e.action == "unmask_thread"] == [
+        "Cara"
+    ]
+    assert "TEN-" not in (await cara.get(f"/conversations/{locked.id}")).text
+
+
+async def test_the_summary_of_a_handoff_shows_no_detail_from_the_tenants_words_until_shown(world):
+    words = "please call me on 07700 900123, my ref is TEN-204817"
+    world["rasa"].tenant_wrote("facebook-private-psid-1", words, NOW)
+    conversation = Conversation("facebook-private-psid-1", "facebook", "private", "psid-1")
+    # Details are stored as the action gathered them: the page masks them.
+    handoff = world["service"].open(
+        Reason.REQUEST_HUMAN, conversation, NOW, words=words, details={"about": words}
+    )
+    sam = await sign_in(world, "Sam")
+    page = await sam.get(f"/conversations/{handoff.id}")
+    assert "In their words" in page.text
+    for detail in ["07700 900123", "TEN-204817"]:
+        assert detail not in page.text
+    shown = await sam.post(f"/conversations/{handoff.id}/unmask")
+    for detail in ["07700 900123", "TEN-204817"]:
+        assert detail in shown.text
+
+
+async def test_the_queue_states_the_configured_monitoring_hours(world, tmp_path):
+    """The working time the countdowns count is the configured calendar's (P1), and the
+    queue says which it is: not a fixed Monday to Friday, 9 to 5."""
+    configured = (ROOT / "association.yml").read_text()
+    for old, new in [
+        ("days: [Monday, Tuesday, Wednesday, Thursday, Friday]", "days: [Monday, Tuesday]"),
+        ('opens: "09:00"', 'opens: "08:00"'),
+        ('closes: "17:00"', 'closes: "16:30"'),
+        ("bank_holidays: england_and_wales", "bank_holidays: scotland"),
+    ]:
+        assert old in configured
+        configured = configured.replace(old, new)
+    association = tmp_path / "association.yml"
+    association.write_text(configured)
+    world["app"] = create_app(
+        StaffDesk(world["engine"], world["outbox"], world["rasa"], TEAMS),
+        {},
+        clock=world["clock"],
+        name="console_queue_hours_test",
+        accounts=StaffAccounts(world["engine"], work_factor=TEST_WORK_FACTOR),
+        settings=Settings(association_file=association),
+    )
+    sam = await sign_in(world, "Sam")
+    page = (await sam.get("/queue")).text
+    assert "Monday and Tuesday, 8am to 4:30pm UK time, not Scottish bank holidays" in page
+    assert "9am to 5pm" not in page and "Friday" not in page
+
+
+async def test_showing_personal_details_is_logged_even_when_the_thread_cannot_be_read(world):
+    """The tenancy and the summary are shown too: the click is logged whatever Rasa does."""
+    conversation = Conversation("facebook-private-psid-1", "facebook", "private", "psid-1")
+    locked = world["service"].open(
+        Reason.COMPLAINT, conversation, NOW, details={"tenancy": "TEN-204817"}
+    )
+
+    def rasa_down(*_args, **_kwargs):
+        raise RasaError("connection refused")
+
+    world["rasa"].tracker = rasa_down
+    cara = await sign_in(world, "Cara")
+    shown = await cara.post(f"/conversations/{locked.id}/unmask")
+    assert "could not be read" in shown.text
+    assert "TEN-204817" in shown.text
+    unmasked = [e for e in world["audit"].entries(locked.id) if e.action == "unmask_thread"]
+    assert [e.staff for e in unmasked] == ["Cara"]
+
+
+async def test_a_locked_tenancy_is_a_handoff_without_a_conversation_and_says_so(world):
+    """What staff read of a tenancy whose checks locked (P4): that the checks locked,
+    not "no identity check yet"; no thread or reply box for a conversation there is
+    not; and no conversation named by the reference is started in the assistant."""
+    tenancies = TenancyRepository(world["engine"])
+    load_tenancies(DEMO_TENANCIES, tenancies, work_factor=TEST_WORK_FACTOR)
+    TenancyLockNotice(world["service"])(tenancies.find(locator("TEN-204817")), NOW)
+    [locked] = world["handoffs"].queue()
+    read, tracker = [], world["rasa"].tracker
+
+    def reading(conversation_id):
+        read.append(conversation_id)
+        return tracker(conversation_id)
+
+    world["rasa"].tracker = reading
+    cara = await sign_in(world, "Cara")
+    page = (await cara.get(f"/conversations/{locked.id}")).text
+    assert "no identity check yet" not in page
+    assert "identity checks were locked after repeated failures" in page
+    assert "contact the tenant by the means on file" in page
+    assert "No conversation, private" not in page and "No conversation" in page
+    assert 'name="text"' not in page and "Hand back to the assistant" not in page
+    assert "Close" in page and "Transfer" in page
+    (await cara.get(f"/conversations/{locked.id}/thread"))
+    assert read == []
+    assert [e.action for e in world["audit"].entries(locked.id)] == ["view", "read_thread"]

@@ -1,7 +1,8 @@
 """Nothing promised that nobody does: every promising text is listed, with its doer.
 
-The texts are domain.yml's responses and what the product says in code (the string
-constants of bot/ and actions/; docstrings and regular expressions aside). A sentence
+The texts are domain.yml's responses, what the product says in code (the string
+constants of bot/ and actions/; docstrings and regular expressions aside) and the
+canned replies staff send from the console (association.yml). A sentence
 that promises an action (PROMISE: "I've passed", "we'll", "will reply", "aim to",
 "flagged", "tell us here"...) must be in PROMISES, which names:
 
@@ -408,6 +409,19 @@ PROMISES = (
         (Uses(WORDING, "_numbers_first"), *HANDS_OVER),
         X_EMERGENCY_TEST + "test_an_emergency_while_waiting_for_a_person_on_x_is_raised_to_urgent",
     ),
+    # The holding message (P3) sent from the console: the handoff stays open with its
+    # reply-by time, so the full answer is still due from the team.
+    Promise(
+        "association.yml::canned_replies",
+        "We're looking into this for you",
+        "bot.handoff.desk:StaffDesk.reply",
+        (
+            Uses("bot.console.queue_pages:routes", "chosen_reply"),
+            Uses("bot.console.queue_pages:routes", "reply"),
+        ),
+        "tests/server/test_console_queue.py::test_the_holding_message_is_a_canned_reply_that_"
+        "acknowledges_without_answering",
+    ),
     # A tenant writing while they wait (P3): the message is kept in their conversation,
     # which staff read in the handoff's thread; the time is the handoff's own.
     *(
@@ -548,6 +562,13 @@ def response_texts(domain: dict) -> Iterator[Tuple[str, str]]:
             yield name, variation["text"]
 
 
+def canned_texts(root: Path) -> Iterator[Tuple[str, str]]:
+    """("association.yml::canned_replies", text) for each canned reply, filled in as staff
+    send it: what it says is said to the tenant as much as a response is."""
+    for reply in load_association(root / "association.yml").canned_replies:
+        yield "association.yml::canned_replies", reply.text
+
+
 def code_texts(root: Path) -> Iterator[Tuple[str, str]]:
     """("path.py::Qualified.name", text) for the string constants the product says.
 
@@ -683,7 +704,7 @@ def _uses(caller: str, callee: str) -> bool:
 
 
 def test_every_promising_text_is_listed_with_what_keeps_it():
-    texts = [*response_texts(_domain()), *code_texts(ROOT)]
+    texts = [*response_texts(_domain()), *code_texts(ROOT), *canned_texts(ROOT)]
     assert unlisted(texts, PROMISES) == [], (
         "A text promises an action that PROMISES does not list: list it with the code "
         "that does it, how the text reaches that code, and the test that proves it."
@@ -691,7 +712,7 @@ def test_every_promising_text_is_listed_with_what_keeps_it():
 
 
 def test_every_listed_promise_is_still_said():
-    found = promising_texts([*response_texts(_domain()), *code_texts(ROOT)])
+    found = promising_texts([*response_texts(_domain()), *code_texts(ROOT), *canned_texts(ROOT)])
     stale = [
         p
         for p in PROMISES
@@ -748,7 +769,7 @@ def test_each_promise_reaches_what_keeps_it(promise):
             assert any(_runs(flow, promise.done_by) for flow in held), way
         elif isinstance(way, Uses):
             assert _uses(way.caller, way.callee), f"{way.caller} does not call {way.callee}"
-    if "::" in promise.says:
+    if ".py::" in promise.says:
         # The code that says it is on the path: it or its caller is named there.
         function = promise.says.split("::")[1].split(".")[-1]
         named = {n for w in promise.reach if isinstance(w, Uses) for n in (w.caller, w.callee)}
