@@ -24,6 +24,7 @@ from bot.sandbox.service import build_sandbox
 from bot.settings import Settings
 from bot.store import connect
 from tests.helpers import TEAMS
+from tests.server.test_console_access import page_routes
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
 GRAPH = "/sandbox-api/graph/v19.0"
@@ -149,6 +150,20 @@ def test_a_sandbox_built_for_other_settings_is_not_served(tmp_path, method, path
     app, sandbox, _, signed_in = console(tmp_path, off, sandbox_settings=on_settings)
     assert sandbox is not None
     assert call(app, method, path, signed_in).status == 404
+
+
+def test_with_the_sandbox_on_every_page_still_needs_a_session(on):
+    app, _, _, _ = on
+    routes = page_routes(app)
+    assert ("GET", "/sandbox") in routes and ("POST", "/sandbox/post") in routes
+    for method, path in routes:
+        send = getattr(app.test_client, method.lower())
+        _, response = send(path, allow_redirects=False)
+        if method == "GET":
+            assert response.status == 303, path
+            assert response.headers["location"].startswith("/login?next="), path
+        else:
+            assert response.status == 401, (method, path)
 
 
 def test_the_page_needs_a_session_and_its_forms_a_csrf_token(on):
