@@ -14,6 +14,8 @@ from typing import Mapping
 from cryptography.fernet import Fernet
 from dotenv import dotenv_values
 
+from bot.keys import DataKeys, KeysError
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # Where `make run` keeps the outbox's key when OUTBOX_KEY is not set.
 OUTBOX_KEY_FILE = PROJECT_ROOT / "var" / "outbox-key"
@@ -107,6 +109,14 @@ class Settings:
     rasa_port: int = 5005
     action_port: int = 5055
     rasa_api_token: str | None = None
+    # P9: ENCRYPTION_KEYS (newest first) and LOOKUP_KEY keep the store unreadable at
+    # rest (bot/keys.py); CONSOLE_SESSION_SECRET keys the console's sessions. `make run`
+    # writes all three, and RASA_API_TOKEN, to .env. ASSISTANT_ENV=production: the
+    # processes refuse to start without them.
+    encryption_keys: tuple[str, ...] = ()
+    lookup_key: str | None = None
+    console_session_secret: str | None = None
+    environment: str = "development"
     security_answers_key: str | None = None
     outbox_key: str | None = None
     demo_tenancies: Path | None = PROJECT_ROOT / "demo" / "tenancies.yml"
@@ -196,6 +206,12 @@ class Settings:
             rasa_port=_port(values, "RASA_PORT", cls.rasa_port),
             action_port=_port(values, "ACTION_PORT", cls.action_port),
             rasa_api_token=values.get("RASA_API_TOKEN") or None,
+            encryption_keys=tuple(
+                k.strip() for k in values.get("ENCRYPTION_KEYS", "").split(",") if k.strip()
+            ),
+            lookup_key=values.get("LOOKUP_KEY") or None,
+            console_session_secret=values.get("CONSOLE_SESSION_SECRET") or None,
+            environment=_environment(values.get("ASSISTANT_ENV")),
             security_answers_key=_fernet_key(values.get("SECURITY_ANSWERS_KEY")),
             outbox_key=_fernet_key(
                 values.get("OUTBOX_KEY") or _read(OUTBOX_KEY_FILE), "OUTBOX_KEY"
@@ -246,6 +262,37 @@ class Settings:
             sandbox=values.get("SANDBOX", "").lower() in ("on", "true", "1", "yes"),
         )
 
+    @property
+    def production(self) -> bool:
+        """ASSISTANT_ENV=production: every secret must be set, nothing is made up."""
+        return self.environment == "production"
+
+    def data_keys(self) -> DataKeys:
+        """The store's keys (ENCRYPTION_KEYS, LOOKUP_KEY), with the retired OUTBOX_KEY and
+        SECURITY_ANSWERS_KEY still able to decrypt what they encrypted.
+
+        Raises:
+            SettingsError: a key is missing or malformed; the message says how to make one.
+        """
+        missing = [
+            name
+            for name, value in (
+                ("ENCRYPTION_KEYS", self.encryption_keys),
+                ("LOOKUP_KEY", self.lookup_key),
+            )
+            if not value
+        ]
+        if missing:
+            raise SettingsError(
+                f"{' and '.join(missing)} not set: the store is encrypted (P9). `make run` "
+                "writes them to .env on first run; or run `python -m scripts.keys new`."
+            )
+        try:
+            keys = DataKeys(self.encryption_keys, self.lookup_key)
+        except KeysError as error:
+            raise SettingsError(str(error)) from error
+        return keys.with_older([self.outbox_key, self.security_answers_key])
+
 
 class SettingsError(ValueError):
     """A setting has a value that cannot be used."""
@@ -291,6 +338,13 @@ def _instant(raw: str | None, name: str) -> datetime | None:
     if instant is None or instant.tzinfo is None:
         raise SettingsError(f"{name} must be an ISO instant with its offset, got {raw!r}")
     return instant
+
+
+def _environment(raw: str | None) -> str:
+    value = (raw or "development").strip().lower()
+    if value not in ("development", "production"):
+        raise SettingsError(f"ASSISTANT_ENV must be development or production, got {raw!r}")
+    return value
 
 
 def _fernet_key(raw: str | None, name: str = "SECURITY_ANSWERS_KEY") -> str | None:

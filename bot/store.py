@@ -2,6 +2,10 @@
 
 SQLite is the embedded default; PostgreSQL is the same code with another URL
 (`postgresql+psycopg2://...`). Tables are created on first use.
+
+Personal fields are `Encrypted` columns and identifiers the store counts and locks by
+are `Keyed` ones (P9): the engine carries the keys (`connect(url, keys)`), so the code
+reading and writing rows handles plain values and the database file holds none.
 """
 
 from __future__ import annotations
@@ -28,8 +32,59 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import StaticPool
+from sqlalchemy.types import TypeDecorator
+
+from bot.keys import DataKeys
 
 metadata = MetaData()
+
+
+def keys_of(dialect) -> DataKeys:
+    """The keys of the engine whose dialect this is (`connect` gives each its own)."""
+    keys = getattr(dialect, "data_keys", None)
+    if keys is None:
+        raise RuntimeError("an engine made without `bot.store.connect` has no data keys")
+    return keys
+
+
+class Encrypted(TypeDecorator):
+    """Text kept encrypted at rest (Fernet, under the engine's keys).
+
+    Never compare such a column with a value in a query: each encryption differs.
+    A value stored before encryption was turned on reads back as it was.
+    """
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        return keys_of(dialect).encrypt(value)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return keys_of(dialect).decrypt(value)
+
+
+class Keyed(TypeDecorator):
+    """An identifier kept as its keyed HMAC: equal values match in queries, and what
+    is read back is the HMAC, never the identifier."""
+
+    impl = String(80)
+    cache_ok = True
+
+    def __init__(self, purpose: str = "") -> None:
+        """`purpose` keeps one column's HMACs apart from another's."""
+        super().__init__()
+        self.purpose = purpose
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        return keys_of(dialect).lookup(value, self.purpose)
+
 
 handoffs = Table(
     "handoffs",
@@ -357,8 +412,11 @@ def as_aware(t: datetime | None) -> datetime | None:
     return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
 
 
-def connect(url: str) -> Engine:
+def connect(url: str, keys: DataKeys | None = None) -> Engine:
     """An engine for `url`, with the project's tables created.
+
+    `keys` encrypt its `Encrypted` columns and key its `Keyed` ones; without them, keys
+    for this engine only (tests, throwaway stores): the processes always pass theirs.
 
     A SQLite file's folder is created if missing; SQLite connections may be shared
     between threads because SQLAlchemy's pool hands each to one thread at a time.
@@ -376,6 +434,7 @@ def connect(url: str) -> Engine:
     # hide_parameters: an error of the store is logged and kept (an event's failure
     # reason), and its query's values may be a tenant's message (P5).
     engine = create_engine(url, future=True, pool_pre_ping=True, hide_parameters=True, **options)
+    engine.dialect.data_keys = keys or DataKeys.ephemeral()
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _zero_deleted_content)
     metadata.create_all(engine)

@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 # Lowest first. A module may import its own layer and those below, never one above.
 LAYERS = (
-    ("bot.events", "bot.store", "bot.settings", "bot.secret_masking", "bot.clock"),
+    ("bot.events", "bot.keys", "bot.store", "bot.settings", "bot.secret_masking", "bot.clock"),
     ("bot.outbox", "bot.outbox_worker", "bot.intake", "bot.privacy", "bot.text"),
     (
         "bot.handoff",
@@ -32,7 +32,7 @@ LAYERS = (
         "bot.repairs",
     ),
     ("bot.alerts",),
-    ("bot.screening", "bot.feedback"),
+    ("bot.screening", "bot.feedback", "bot.protection"),
     ("bot.channels", "bot.console", "bot.sandbox"),
 )
 # What the thin actions may reach, besides the two lowest layers.
