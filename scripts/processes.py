@@ -24,6 +24,8 @@ from typing import IO, Dict, List
 
 import yaml
 
+from bot.keys import DataKeys, new_encryption_key, new_lookup_key
+
 HOST = "127.0.0.1"
 
 
@@ -54,6 +56,8 @@ class Assistant:
             needs `api_token` (it talks to Rasa's HTTP API) and staff tokens, from
             `staff_tokens` or the environment.
         staff_tokens: the staff API's tokens, "name:token,...".
+        data_keys: ENCRYPTION_KEYS and LOOKUP_KEY the servers run with (P9); by default
+            those in the environment, else new ones for this assistant alone.
     """
 
     project: Path
@@ -70,6 +74,7 @@ class Assistant:
     rest_channel: bool = False
     console_port: int | None = None
     staff_tokens: str | None = None
+    data_keys: Dict[str, str] = field(default_factory=lambda: store_keys_from(os.environ))
     processes: Dict[str, subprocess.Popen] = field(default_factory=dict, init=False)
     _logs: List[IO] = field(default_factory=list, init=False)
     _endpoints: Path | None = field(default=None, init=False)
@@ -156,9 +161,13 @@ class Assistant:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
 
+    def keys(self) -> DataKeys:
+        """The keys the servers encrypt the store with, to read it in a test."""
+        return DataKeys(self.data_keys["ENCRYPTION_KEYS"].split(","), self.data_keys["LOOKUP_KEY"])
+
     def _env(self) -> Dict[str, str]:
         rest = {"REST_CHANNEL": "on" if self.rest_channel else "off"}
-        return {**os.environ, "SANIC_HOST": HOST, **rest, **self.extra_env}
+        return {**os.environ, "SANIC_HOST": HOST, **rest, **self.data_keys, **self.extra_env}
 
     def _console_env(self) -> Dict[str, str]:
         api = {
@@ -272,6 +281,13 @@ def _stop_with_parent() -> None:
     """
     pr_set_pdeathsig = 1
     ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
+def store_keys_from(environ: Dict[str, str]) -> Dict[str, str]:
+    """ENCRYPTION_KEYS and LOOKUP_KEY from `environ`, or new ones where either is missing."""
+    if environ.get("ENCRYPTION_KEYS") and environ.get("LOOKUP_KEY"):
+        return {"ENCRYPTION_KEYS": environ["ENCRYPTION_KEYS"], "LOOKUP_KEY": environ["LOOKUP_KEY"]}
+    return {"ENCRYPTION_KEYS": new_encryption_key(), "LOOKUP_KEY": new_lookup_key()}
 
 
 def free_port() -> int:

@@ -58,12 +58,22 @@ TEST_WORK_FACTOR = 2**4
 DEMO_TENANCIES = ROOT / "demo" / "tenancies.yml"
 
 
+def store_keys():
+    """The store's keys the servers started by the tests run with (tests/e2e/conftest.py
+    puts them in the environment, where `Assistant` takes them from)."""
+    import os
+
+    from bot.keys import DataKeys
+
+    return DataKeys(os.environ["ENCRYPTION_KEYS"].split(","), os.environ["LOOKUP_KEY"])
+
+
 def demo_tenancies(database_url: str):
     """A store at `database_url` with the demo tenancies loaded, and its repository."""
     from bot.store import connect
     from bot.tenancy.records import TenancyRepository, load_tenancies
 
-    engine = connect(database_url)
+    engine = connect(database_url, store_keys())
     repository = TenancyRepository(engine)
     load_tenancies(DEMO_TENANCIES, repository, work_factor=TEST_WORK_FACTOR)
     return engine, repository

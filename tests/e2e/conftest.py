@@ -1,9 +1,16 @@
 """Fixtures the end-to-end tests share."""
 
+import os
+
 import pytest
 
+from scripts.processes import store_keys_from
 from tests.e2e.browser import browser, context, outside, page  # noqa: F401 (fixtures)
 from tests.e2e.platforms import assistant_with_platforms
+
+# One set of store keys (P9) for every assistant these tests start, and for the tests
+# that read its store: `Assistant` takes them from the environment.
+os.environ.update(store_keys_from(os.environ))
 
 
 @pytest.fixture(scope="session")

@@ -21,7 +21,7 @@ from tests.e2e.platforms import (
     to_facebook,
     wait_for,
 )
-from tests.helpers import ROOT
+from tests.helpers import ROOT, store_keys
 
 UK = ZoneInfo("Europe/London")
 # Saturday 28 November 2026, 11pm in London (GMT): nobody is monitoring (P1).
@@ -45,7 +45,9 @@ def running(tmp_path_factory):
     }
     with SmtpInbox() as inbox:
         with assistant_with_platforms(tmp, env, mail=inbox) as (assistant, platforms, _):
-            repository = HandoffRepository(connect(f"sqlite:///{tmp / 'assistant.db'}"))
+            repository = HandoffRepository(
+                connect(f"sqlite:///{tmp / 'assistant.db'}", store_keys())
+            )
             yield assistant, platforms, inbox, repository
 
 

@@ -14,7 +14,7 @@ from bot.store import connect
 from scripts.processes import free_port, send
 from tests.alert_receivers import SmtpInbox
 from tests.e2e.platforms import wait_for
-from tests.helpers import ROOT, assistant_in
+from tests.helpers import ROOT, assistant_in, store_keys
 
 ON_CALL = "on-call@brookfield.e2e.example"
 
@@ -42,7 +42,9 @@ def running(tmp_path_factory):
             staff_tokens="Sam:sam-token-0123456789abcdef",
         )
         with assistant:
-            repository = HandoffRepository(connect(f"sqlite:///{tmp / 'assistant.db'}"))
+            repository = HandoffRepository(
+                connect(f"sqlite:///{tmp / 'assistant.db'}", store_keys())
+            )
             yield assistant, inbox, repository
 
 

@@ -37,7 +37,7 @@ from bot.sandbox.world import PERSONAS
 from bot.store import connect
 from scripts.processes import free_port
 from tests.e2e.browser import DESKTOP, PHONE, TIMEOUT_MS, low_contrast
-from tests.helpers import ROOT, assistant_in, demo_tenancies
+from tests.helpers import ROOT, assistant_in, demo_tenancies, store_keys
 
 SHOTS = ROOT / "results" / "console"
 STAFF_NAME, STAFF_PASSWORD = "Alex Morgan", "correct horse battery " + secrets.token_hex(4)
@@ -61,7 +61,7 @@ def running(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("console-browser")
     database_url = f"sqlite:///{tmp / 'assistant.db'}"
     demo_tenancies(database_url)
-    StaffAccounts(connect(database_url)).create(
+    StaffAccounts(connect(database_url, store_keys())).create(
         STAFF_NAME, STAFF_PASSWORD, Role.COMMUNICATIONS, datetime.now(timezone.utc)
     )
     console_port = free_port()

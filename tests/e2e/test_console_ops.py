@@ -71,7 +71,7 @@ class Browser:
 
 def moderator(assistant):
     name = f"mod-{uuid.uuid4().hex[:8]}"
-    accounts = StaffAccounts(connect(assistant.extra_env["DATABASE_URL"]))
+    accounts = StaffAccounts(connect(assistant.extra_env["DATABASE_URL"], assistant.keys()))
     accounts.create(name, PASSWORD, Role.COMMUNICATIONS, datetime.now(timezone.utc))
     return Browser(assistant.console_url).sign_in(name)
 

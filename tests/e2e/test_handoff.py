@@ -15,7 +15,7 @@ from bot.handoff.handoffs import HandoffRepository, Reason, State
 from bot.outbox import Outbox
 from bot.store import connect
 from scripts.processes import send
-from tests.helpers import ROOT, TEAMS, assistant_in
+from tests.helpers import ROOT, TEAMS, assistant_in, store_keys
 
 ASSOCIATION = load_association(ROOT / "association.yml")
 
@@ -27,7 +27,7 @@ def running(tmp_path_factory):
     token = secrets.token_urlsafe(16)
     assistant = assistant_in(tmp, api_token=token)
     with assistant:
-        yield assistant, HandoffRepository(connect(database_url)), token
+        yield assistant, HandoffRepository(connect(database_url, store_keys())), token
 
 
 def texts(replies):

@@ -29,7 +29,7 @@ from bot.tenancy.security_question import Sealer
 from scripts.fake_platforms import facebook_webhook, page_comment
 from scripts.processes import send
 from tests.e2e.platforms import PAGE, new_user, to_facebook, wait_for
-from tests.helpers import DEMO_TENANCIES, TEAMS, assistant_in
+from tests.helpers import DEMO_TENANCIES, TEAMS, assistant_in, store_keys
 
 MARGARET = ("TEN-204817", "Margaret Thompson", "12th April 1958")
 DANIEL = ("14 Elm Rd, LS6 2AB", "daniel thompson", "14th Sept 86")
@@ -44,7 +44,7 @@ TYPED: list[str] = []  # every security answer typed in this module
 def running(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("identity")
     database_url = f"sqlite:///{tmp / 'assistant.db'}"
-    engine = connect(database_url)
+    engine = connect(database_url, store_keys())
     tenancies = TenancyRepository(engine)
     load_tenancies(DEMO_TENANCIES, tenancies)
     key = Sealer.new_key()
@@ -169,7 +169,7 @@ def test_another_sender_must_verify_for_itself(running):
 def test_in_a_public_thread_no_check_starts_and_nothing_is_disclosed(platforms_running):
     # A public thread is a comment on the page, through the Facebook webhook.
     assistant, platforms, _ = platforms_running
-    engine = connect(assistant.extra_env["DATABASE_URL"])
+    engine = connect(assistant.extra_env["DATABASE_URL"], assistant.keys())
     before = len(attempts({"engine": engine}))
     commenter, told = new_user(), []
     for text in ("how much rent do I owe?", "whats my rent balance please"):

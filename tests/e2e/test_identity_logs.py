@@ -15,7 +15,7 @@ from bot.store import connect
 from bot.tenancy.records import TenancyRepository, load_tenancies
 from bot.tenancy.security_question import Sealer
 from scripts.processes import send
-from tests.helpers import DEMO_TENANCIES, assistant_in
+from tests.helpers import DEMO_TENANCIES, assistant_in, store_keys
 
 ANSWERS = ("tenancy ref 318552", "Priya Sharma", "23/07/1990")
 # Every form an answer takes in the servers: typed, canonical, and in SQL parameters.
@@ -26,7 +26,7 @@ FORMS = ("318552", "priya sharma", "priya", "23/07/1990", "1990-07-23")
 def debug_logging(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("identity-logs")
     database_url = f"sqlite:///{tmp / 'assistant.db'}"
-    engine = connect(database_url)
+    engine = connect(database_url, store_keys())
     load_tenancies(DEMO_TENANCIES, TenancyRepository(engine))
     env = {
         "DATABASE_URL": database_url,

@@ -54,9 +54,9 @@ def test_a_messenger_attachment_alone_is_answered_and_a_person_offered(
     assert "can't see photos" in reply and "member of our team" in reply
     tenant.says("yes please")
     assert wait_for(lambda: any("passed your conversation" in t for t in tenant.heard()), 60)
-    handoff = HandoffRepository(connect(assistant.extra_env["DATABASE_URL"])).open_for(
-        tenant.conversation
-    )
+    handoff = HandoffRepository(
+        connect(assistant.extra_env["DATABASE_URL"], assistant.keys())
+    ).open_for(tenant.conversation)
     assert handoff is not None
 
 
@@ -95,7 +95,7 @@ def test_while_the_action_server_is_down_the_tenant_hears_an_apology_then_the_an
 
 def test_no_handoff_is_claimed_while_the_action_server_is_down(running):
     assistant, platforms, proxy = running
-    repository = HandoffRepository(connect(assistant.extra_env["DATABASE_URL"]))
+    repository = HandoffRepository(connect(assistant.extra_env["DATABASE_URL"], assistant.keys()))
     tenant = Tenant(assistant, platforms, "twitter")
     tenant.says("hello")
     assert wait_for(lambda: tenant.heard(), 60)

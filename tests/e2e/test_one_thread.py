@@ -57,12 +57,12 @@ def tenant_wrote(rasa, conversation_id, text):
 
 def the_thread(assistant, handoff):
     rasa = RasaConversations(assistant.rasa_url, assistant.api_token)
-    links = ConversationLinks(connect(assistant.extra_env["DATABASE_URL"]))
+    links = ConversationLinks(connect(assistant.extra_env["DATABASE_URL"], assistant.keys()))
     return read_thread(handoff, rasa.tracker, unmask=False, links=links)
 
 
 def open_handoff(assistant, conversation_id):
-    repository = HandoffRepository(connect(assistant.extra_env["DATABASE_URL"]))
+    repository = HandoffRepository(connect(assistant.extra_env["DATABASE_URL"], assistant.keys()))
     assert wait_for(lambda: repository.open_for(conversation_id) is not None, 60)
     return repository.open_for(conversation_id)
 
@@ -78,7 +78,7 @@ def test_a_complaint_on_the_page_then_a_messenger_message_is_one_silent_thread(r
     handoff = open_handoff(assistant, public)
     assert handoff.reason is Reason.NEGATIVE_PUBLIC_COMMENT
     # The private reply went out and Meta named its recipient: the two are linked.
-    links = ConversationLinks(connect(assistant.extra_env["DATABASE_URL"]))
+    links = ConversationLinks(connect(assistant.extra_env["DATABASE_URL"], assistant.keys()))
     assert wait_for(lambda: private in links.conversations_of(public), 60)
 
     to_facebook(assistant, facebook_webhook(PAGE, messaging=[message(psid, WHILE_WAITING)]))
@@ -183,5 +183,5 @@ def test_an_emergency_while_waiting_still_gets_the_contacts_at_once(running):
     after = texts_sent(platforms, author)[len(asked) :]
     assert all(c.number in after[0] for c in ASSOCIATION.emergency_contacts)
     assert not any(text.startswith("Thanks, I've added your message") for text in after)
-    repository = HandoffRepository(connect(assistant.extra_env["DATABASE_URL"]))
+    repository = HandoffRepository(connect(assistant.extra_env["DATABASE_URL"], assistant.keys()))
     assert repository.get(handoff.id).reason is Reason.EMERGENCY

@@ -134,7 +134,7 @@ def run_command(assistant, *args):
 
 
 def store(assistant):
-    return connect(assistant.extra_env["DATABASE_URL"])
+    return connect(assistant.extra_env["DATABASE_URL"], assistant.keys())
 
 
 # P5: personal details never stay in public.

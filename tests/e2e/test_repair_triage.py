@@ -24,7 +24,7 @@ from tests.helpers import DEMO_TENANCIES, TEST_WORK_FACTOR
 @pytest.fixture(scope="module")
 def running(platforms_running):
     assistant, platforms, _ = platforms_running
-    engine = connect(assistant.extra_env["DATABASE_URL"])
+    engine = connect(assistant.extra_env["DATABASE_URL"], assistant.keys())
     tenancies = TenancyRepository(engine)
     load_tenancies(DEMO_TENANCIES, tenancies, work_factor=TEST_WORK_FACTOR)
     return assistant, platforms, engine, tenancies

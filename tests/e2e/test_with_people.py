@@ -72,7 +72,7 @@ class Tenant:
 
 
 def handoffs(assistant):
-    return HandoffRepository(connect(assistant.extra_env["DATABASE_URL"]))
+    return HandoffRepository(connect(assistant.extra_env["DATABASE_URL"], assistant.keys()))
 
 
 @pytest.mark.parametrize("platform", ["facebook", "twitter"])
