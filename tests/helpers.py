@@ -59,12 +59,14 @@ DEMO_TENANCIES = ROOT / "demo" / "tenancies.yml"
 
 
 def store_keys():
-    """The store's keys the servers started by the tests run with (tests/e2e/conftest.py
-    puts them in the environment, where `Assistant` takes them from)."""
+    """The store's keys of this test run: those in the environment, where `Assistant`
+    takes them from for the servers it starts, put there on first use."""
     import os
 
     from bot.keys import DataKeys
+    from scripts.processes import store_keys_from
 
+    os.environ.update(store_keys_from(os.environ))
     return DataKeys(os.environ["ENCRYPTION_KEYS"].split(","), os.environ["LOOKUP_KEY"])
 
 
