@@ -25,6 +25,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from sqlalchemy.orm import sessionmaker
 
+from bot.privacy.logs import protect_logs
 from bot.tenancy.masking import (
     awaits_security_answer,
     mark_turn,
@@ -45,6 +46,7 @@ class MaskedSQLTrackerStore(SQLTrackerStore):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         """Rasa's SQL store, made when the Rasa server starts: logs are guarded then."""
         withhold_answers_from_logs()
+        protect_logs()
         super().__init__(*args, **kwargs)
         # Rasa's engine puts the row it failed to write, a tenant's message with it, in
         # its errors, which are logged whole: the same engine, with the values hidden.
