@@ -19,11 +19,13 @@ from typing import List
 
 from bot.association import load_association
 from bot.channels.wiring import build_runtime
+from bot.privacy.logs import protect_logs
 from bot.settings import Settings
 
 
 def main(argv: List[str] | None = None) -> int:
     """Sweep, queue the deletions, send them; 0 when done."""
+    protect_logs()
     settings = Settings.from_env()
     association = load_association(settings.association_file)
     parser = argparse.ArgumentParser(
