@@ -41,6 +41,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from bot.events import Platform, Surface
 from bot.handoff.threads import ConversationLinks, conversation_id_of, split_conversation_id
+from bot.intake import PROCESSED
 from bot.keys import DataKeys, Undecryptable
 from bot.store import (
     Keyed,
@@ -359,7 +360,7 @@ class SubjectRights:
                     conversation_id="",
                     event=None,
                     last_error=None,
-                    state="processed",
+                    state=PROCESSED,
                     claimed_until=None,
                     processed_at=to_utc(now),
                 ),

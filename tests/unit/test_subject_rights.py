@@ -40,6 +40,11 @@ DETAILS = (PHONE, BIRTH, ADDRESS, ANSWER)
 
 @pytest.fixture()
 def world(tmp_path):
+    return make_world(tmp_path)
+
+
+def make_world(tmp_path):
+    """A store and a tracker store in `tmp_path`, sharing one set of keys."""
     keys = DataKeys.ephemeral()
     store_file, tracker_file = tmp_path / "assistant.db", tmp_path / "tracker.db"
     engine = connect(f"sqlite:///{store_file}", keys)
