@@ -85,3 +85,24 @@ def test_the_action_server_package_refuses_to_start_without_the_store_keys():
     )
     assert started.returncode != 0
     assert "action server cannot start" in started.stderr and "LOOKUP_KEY" in started.stderr
+
+
+@pytest.mark.parametrize("command", [["scripts.staff", "list"], ["scripts.outbox", "dead"]])
+def test_the_commands_refuse_to_start_without_the_store_keys(tmp_path, command):
+    ran = subprocess.run(
+        [sys.executable, "-m", *command],
+        cwd=ROOT,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "ASSISTANT_ENV": "production",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'a.db'}",
+            "ENCRYPTION_KEYS": new_encryption_key(),
+            "LOOKUP_KEY": "",
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert ran.returncode == 2
+    assert "LOOKUP_KEY" in ran.stderr and "Traceback" not in ran.stderr
+    assert not (tmp_path / "a.db").exists()  # refused before touching the store
