@@ -17,7 +17,7 @@ import json
 import os
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Dict, List, Mapping
+from typing import Any, Dict, List, Mapping, Sequence
 
 import yaml
 from sqlalchemy import (
@@ -33,11 +33,14 @@ from sqlalchemy import (
     func,
     inspect,
     select,
+    update,
 )
-from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.engine import URL, Connection, Engine, make_url
 
 from bot.keys import DataKeys
 from bot.settings import PROJECT_ROOT
+from bot.tenancy.masking import HIDDEN, SECURITY_SLOTS
+from bot.tenancy.security_question import is_sealed
 
 # The tracker store types whose `events` table this module reads: Rasa's own SQL store
 # and the project's (under its current name and the one deployed endpoints files use).
@@ -72,7 +75,7 @@ def tracker_store_url(
 ) -> str | URL:
     """The address of the SQL tracker store `endpoints_file` configures.
 
-    Read as Rasa reads it (dialect, host, port, db, username, password, `${VAR}`
+    Read as Rasa reads it (dialect, url (the host), port, db, username, password, `${VAR}`
     replaced from the environment as Rasa does); a relative SQLite file is relative to
     `project`, where the Rasa server runs. `read_only` opens a SQLite file read-only.
 
@@ -93,7 +96,8 @@ def tracker_store_url(
         return os.path.expandvars(value) if isinstance(value, str) else value
 
     dialect = setting("dialect", "sqlite")
-    host = setting("host")
+    # Rasa takes the server from `url` (its endpoint address); `host` is read too.
+    host = setting("url") or setting("host")
     if host and "://" in host:
         return host
     database = setting("db", "rasa.db")
@@ -226,3 +230,59 @@ class TrackerEvents:
                 delete(tracker_events).where(tracker_events.c.timestamp < cutoff.timestamp())
             )
             return removed.rowcount or 0
+
+    def hide_sealed_answers(self, sender_id: str) -> int:
+        """Replace the sealed security answers kept in conversation `sender_id`'s history
+        with the masked marker (see `hide_sealed_answers`); how many there were."""
+        if not self._exists():
+            return 0
+        with self.engine.begin() as connection:
+            return hide_sealed_answers(connection, sender_id, self.keys)
+
+
+# --- sealed security answers, once a check is over (P4, P9) ---------------------------
+
+# The values of `identity_status` that end a check (actions/identity.py): verified,
+# failed, locked, stopped, or never started because the conversation is public. An
+# `interrupted` check keeps its sealed answers so that it can carry on where it was,
+# and `unverified` means the questions are being asked.
+CHECK_OVER = frozenset({"verified", "failed", "locked", "stopped", "public"})
+IDENTITY_STATUS = "identity_status"
+
+
+def ends_identity_check(events: Sequence[Mapping[str, Any]]) -> bool:
+    """Whether `events` (as Rasa serialises them) set `identity_status` to a final value."""
+    return any(
+        event.get("event") == "slot"
+        and event.get("name") == IDENTITY_STATUS
+        and event.get("value") in CHECK_OVER
+        for event in events
+    )
+
+
+def hide_sealed_answers(connection: Connection, sender_id: str, keys: DataKeys) -> int:
+    """Rewrite, in place, every stored security slot event of conversation `sender_id`
+    whose value is a sealed answer, to the masked marker; how many were rewritten.
+
+    Only slot events of the security slots are read: Rasa keeps the slot's name in
+    `action_name`, so the rest of the conversation is never decrypted. Runs in the
+    caller's transaction.
+    """
+    query = select(tracker_events.c.id, tracker_events.c.data).where(
+        tracker_events.c.sender_id == sender_id,
+        tracker_events.c.type_name == "slot",
+        tracker_events.c.action_name.in_(SECURITY_SLOTS),
+    )
+    rewritten = 0
+    for row_id, data in connection.execute(query).all():
+        event = json.loads(keys.decrypt(data or "{}"))
+        if not is_sealed(event.get("value")):
+            continue
+        event["value"] = HIDDEN
+        connection.execute(
+            update(tracker_events)
+            .where(tracker_events.c.id == row_id)
+            .values(data=keys.encrypt(json.dumps(event)))
+        )
+        rewritten += 1
+    return rewritten

@@ -10,13 +10,17 @@ from bot.keys import DataKeys, Undecryptable
 from bot.protection.conversations import (
     NoTrackerStore,
     TrackerEvents,
+    ends_identity_check,
     engine_for,
     tracker_engine,
     tracker_events,
     tracker_metadata,
+    tracker_store_url,
 )
+from bot.tenancy.masking import HIDDEN
 
 NOW = datetime(2026, 11, 30, 10, 0, tzinfo=timezone.utc)
+SEALED = "sealed:gAAAAABanswer"
 
 
 @pytest.fixture
@@ -151,3 +155,68 @@ def test_an_endpoints_file_without_a_sql_tracker_store_is_refused(tmp_path, kind
     endpoints.write_text(f"tracker_store:\n  type: '{kind}'\n")
     with pytest.raises(NoTrackerStore):
         tracker_engine(endpoints, tmp_path)
+
+
+def test_sealed_answers_are_hidden_in_place_and_nothing_else_changes(engine, keys):
+    store(engine, keys, "tenant-1", said("how much rent do i owe"), NOW)
+    store(
+        engine, keys, "tenant-1", {"event": "slot", "name": "security_name", "value": SEALED}, NOW
+    )
+    store(engine, keys, "tenant-1", {"event": "slot", "name": "security_name", "value": None}, NOW)
+    store(
+        engine,
+        keys,
+        "tenant-1",
+        {"event": "slot", "name": "identity_verification", "value": SEALED},
+        NOW,
+    )
+    store(
+        engine, keys, "tenant-2", {"event": "slot", "name": "security_name", "value": SEALED}, NOW
+    )
+    conversations = TrackerEvents(engine, keys)
+
+    assert conversations.hide_sealed_answers("tenant-1") == 1
+
+    values = [e.get("value") for e in conversations.events("tenant-1")]
+    assert values == [None, HIDDEN, None, SEALED]
+    assert conversations.events("tenant-1")[0]["text"] == "how much rent do i owe"
+    assert conversations.events("tenant-2")[0]["value"] == SEALED
+
+
+@pytest.mark.parametrize(
+    "status, over",
+    [
+        ("verified", True),
+        ("failed", True),
+        ("locked", True),
+        ("stopped", True),
+        ("public", True),
+        ("unverified", False),
+        ("interrupted", False),
+    ],
+)
+def test_what_ends_an_identity_check(status, over):
+    events = [
+        {"event": "active_loop", "name": None},
+        {"event": "slot", "name": "identity_status", "value": status},
+    ]
+    assert ends_identity_check(events) is over
+    assert ends_identity_check(events[:1]) is False
+
+
+def test_a_postgresql_tracker_store_is_found_where_rasa_finds_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("TRACKER_PASSWORD", "s3cret")
+    endpoints = tmp_path / "endpoints.yml"
+    endpoints.write_text(
+        "tracker_store:\n  type: bot.channels.tracker_store.EncryptedSQLTrackerStore\n"
+        "  dialect: postgresql\n  url: db.internal\n  port: 5433\n  db: rasa\n"
+        "  username: rasa\n  password: ${TRACKER_PASSWORD}\n"
+    )
+    url = tracker_store_url(endpoints, tmp_path)
+    assert (url.host, url.port, url.database, url.username, url.password) == (
+        "db.internal",
+        5433,
+        "rasa",
+        "rasa",
+        "s3cret",
+    )
