@@ -25,8 +25,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.console.accounts import AccountError, StaffAccounts  # noqa: E402
-from bot.privacy.logs import protect_logs  # noqa: E402
 from bot.keys import new_encryption_key, new_lookup_key  # noqa: E402
+from bot.privacy.logs import protect_logs  # noqa: E402
 from bot.sandbox.mode import platform_settings, sandbox_env  # noqa: E402
 from bot.settings import OUTBOX_KEY_FILE, SECRETS, Settings  # noqa: E402
 from bot.store import connect  # noqa: E402

@@ -27,7 +27,6 @@ from bot.channels.wiring import built_runtime, shared_runtime
 from bot.events import InboundEvent
 from bot.platforms.payloads import MalformedPayload
 from bot.privacy.logs import protect_logs
-
 from bot.settings import Settings, SettingsError
 
 logger = logging.getLogger(__name__)
