@@ -4,12 +4,19 @@ import pytest
 import yaml
 from rasa_sdk.endpoint import create_app
 
-from tests.helpers import ROOT, domain
+from actions import dependencies
+from tests.helpers import ROOT, domain, keys_environment
 
 
 @pytest.fixture(scope="module")
 def app():
-    return create_app(action_package_name="actions")
+    # The action server connects to the store with its settings' keys (P9).
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in keys_environment().items():
+            patch.setenv(name, value)
+        dependencies.settings.cache_clear()
+        yield create_app(action_package_name="actions")
+    dependencies.settings.cache_clear()
 
 
 def call(app, action, slots=None):

@@ -62,16 +62,17 @@ def test_the_rasa_servers_intake_is_read_by_another_process(settings):
 def test_the_action_servers_handoffs_are_read_by_the_staff_app(settings):
     from actions import dependencies
 
-    dependencies.engine.cache_clear()
-    dependencies.handoff_repository.cache_clear()
+    cached = (dependencies.settings, dependencies.engine, dependencies.handoff_repository)
+    for function in cached:
+        function.cache_clear()
     try:
         summary = Summary("repair", "report_repair", WORDS)
         conversation = Conversation("facebook:private:u1", "facebook", "private", "u1")
         handoff = plan(Reason.REQUEST_HUMAN, conversation, NOW, CALENDAR, "Repairs", summary)
         dependencies.handoff_repository().add(handoff)
     finally:
-        dependencies.engine.cache_clear()
-        dependencies.handoff_repository.cache_clear()
+        for function in cached:
+            function.cache_clear()
     assert HandoffRepository(shared(settings)).get(handoff.id).summary == summary
 
 
