@@ -61,13 +61,33 @@ DEMO_TENANCIES = ROOT / "demo" / "tenancies.yml"
 def store_keys():
     """The store's keys of this test run: those in the environment, where `Assistant`
     takes them from for the servers it starts, put there on first use."""
+    from bot.keys import DataKeys
+
+    keys = settings_keys()
+    return DataKeys(keys["encryption_keys"], keys["lookup_key"])
+
+
+def settings_keys() -> Dict[str, object]:
+    """`Settings` fields for the store's keys (`store_keys`): a process built from
+    these settings reads what the tests write, and the other way round."""
     import os
 
-    from bot.keys import DataKeys
     from scripts.processes import store_keys_from
 
     os.environ.update(store_keys_from(os.environ))
-    return DataKeys(os.environ["ENCRYPTION_KEYS"].split(","), os.environ["LOOKUP_KEY"])
+    return {
+        "encryption_keys": tuple(os.environ["ENCRYPTION_KEYS"].split(",")),
+        "lookup_key": os.environ["LOOKUP_KEY"],
+    }
+
+
+def keys_environment() -> Dict[str, str]:
+    """The store's keys (`settings_keys`) as the environment gives them to a process."""
+    keys = settings_keys()
+    return {
+        "ENCRYPTION_KEYS": ",".join(keys["encryption_keys"]),
+        "LOOKUP_KEY": str(keys["lookup_key"]),
+    }
 
 
 def demo_tenancies(database_url: str):

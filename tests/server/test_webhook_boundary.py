@@ -21,8 +21,7 @@ from bot.platforms.signatures import (
 from bot.settings import Settings
 from bot.store import connect
 from scripts.fake_platforms import facebook_webhook, messenger_message, x_direct_message
-from scripts.processes import store_keys_from
-from tests.helpers import ROOT
+from tests.helpers import ROOT, settings_keys, store_keys
 from tests.server.test_channels import FACEBOOK, ME, PAGE, TWITTER, Agent, recorded
 
 FACEBOOK_HOOK, X_HOOK = "/webhooks/facebook/webhook", "/webhooks/twitter/webhook"
@@ -33,12 +32,16 @@ def server(tmp_path):
     """Both connectors on, as tests/server/test_channels.py sets them up."""
     url = f"sqlite:///{tmp_path / 'store.db'}"
     settings = Settings(
-        ROOT / "association.yml", database_url=url, facebook=FACEBOOK, twitter=TWITTER
+        ROOT / "association.yml",
+        database_url=url,
+        facebook=FACEBOOK,
+        twitter=TWITTER,
+        **settings_keys(),
     )
     app = Sanic(f"boundary-{uuid.uuid4().hex[:8]}")
     app.ctx.agent = Agent()
     register([FacebookInput(settings), TwitterInput(settings)], app, route="/webhooks/")
-    return app, connect(url)
+    return app, connect(url, store_keys())
 
 
 def signed_post(app, path, body, headers=None):
@@ -188,9 +191,6 @@ def rest_app(monkeypatch, setting):
         monkeypatch.delenv("REST_CHANNEL", raising=False)
     else:
         monkeypatch.setenv("REST_CHANNEL", setting)
-    # As `rasa run` is started: with the store's keys, without which it refuses (P9).
-    for name, value in store_keys_from({}).items():
-        monkeypatch.setenv(name, value)
     received = []
 
     async def on_new_message(message):
