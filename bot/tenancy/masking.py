@@ -146,7 +146,7 @@ def withhold_answers_from_logs() -> None:
     def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
         record = make(*args, **kwargs)
         if _answering.get():
-            kind = record.exc_info[0].__name__ if record.exc_info and record.exc_info[0] else ""
+            kind = _exception_kind(record)
             record.msg = f"{WITHHELD} {kind}".strip()
             record.args = ()
             record.exc_info = record.exc_text = record.stack_info = None
@@ -157,3 +157,13 @@ def withhold_answers_from_logs() -> None:
 
 
 _installed = False
+
+
+def _exception_kind(record: logging.LogRecord) -> str:
+    """The name of the exception `record` carries, from its exc_info or, where the log
+    redaction (bot.privacy.logs) has already turned that into text, its last line."""
+    if record.exc_info and record.exc_info[0]:
+        return record.exc_info[0].__name__
+    lines = [line for line in (record.exc_text or "").splitlines() if line.strip()]
+    name = lines[-1].split(":", 1)[0].strip() if lines else ""
+    return name.rsplit(".", 1)[-1] if name.replace(".", "").isidentifier() else ""

@@ -183,10 +183,19 @@ def test_with_the_answers_withheld_too_either_installed_first(monkeypatch, withh
         logger.warning("slot candidates: 07700 900123")
         masking.mark_turn(True)
         logger.warning("slot candidates: Priya Sharma")
+        try:
+            raise ValueError("no such table [parameters: ('12/04/1958',)]")
+        except ValueError:
+            logger.exception("Encountered an exception while running action")
         masking.mark_turn(False)
     finally:
         logging.setLogRecordFactory(factory)
-    assert out.getvalue().splitlines() == ["slot candidates: [phone]", masking.WITHHELD]
+    # What went wrong is still named, never what was typed.
+    assert out.getvalue().splitlines() == [
+        "slot candidates: [phone]",
+        masking.WITHHELD,
+        f"{masking.WITHHELD} ValueError",
+    ]
 
 
 def test_a_secret_with_digits_in_it_is_hidden_whole(protected):
