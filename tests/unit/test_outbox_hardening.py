@@ -418,20 +418,12 @@ def test_request_json_names_no_query_in_its_errors(odd):
     assert not failed.value.transient
 
 
-def test_make_run_writes_the_outbox_key_once_and_every_process_reads_it(tmp_path, monkeypatch):
-    import bot.settings
+def test_an_older_releases_outbox_key_is_still_read_and_a_malformed_one_refused(tmp_path):
+    """OUTBOX_KEY is retired (dead letters are encrypted with the store), but what an
+    older release sealed under it must stay readable: `make run` carries it into .env."""
     from bot.settings import Settings, SettingsError
-    from scripts.run import keep_outbox_key
 
-    key_file = tmp_path / "var" / "outbox-key"
-    monkeypatch.setattr(bot.settings, "OUTBOX_KEY_FILE", key_file)
     no_dotenv = tmp_path / ".env"
-    assert Settings.from_env({}, no_dotenv).outbox_key is None
-    keep_outbox_key(Settings.from_env({}, no_dotenv), key_file)
-    key = Settings.from_env({}, no_dotenv).outbox_key
-    assert key and key_file.stat().st_mode & 0o777 == 0o600
-    keep_outbox_key(Settings.from_env({}, no_dotenv), key_file)
-    assert Settings.from_env({}, no_dotenv).outbox_key == key  # kept, not replaced
     given = "1lhd2hM6T-1Fwz6I3wGcpTMqyKMqGZrMvdZo7EDF8mY="
     assert Settings.from_env({"OUTBOX_KEY": given}, no_dotenv).outbox_key == given
     with pytest.raises(SettingsError, match="OUTBOX_KEY"):
