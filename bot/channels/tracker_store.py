@@ -1,8 +1,16 @@
-"""Rasa's SQL tracker store, with security answers masked before they are stored.
+"""Rasa's SQL tracker store, encrypted at rest, with security answers masked (P4, P9).
 
 An adapter to Rasa, like the channel connectors: endpoints.yml names it as the
-tracker store type (`bot.channels.tracker_store.MaskedSQLTrackerStore`), with the same
-settings as Rasa's own `SQL` type. The masking itself is `bot.tenancy.masking`.
+tracker store type (`bot.channels.tracker_store.EncryptedSQLTrackerStore`), with the
+same settings as Rasa's own `SQL` type, on SQLite or PostgreSQL. Each event's `data` is
+stored as `DataKeys.encrypt` of its JSON, under the keys of the process's settings
+(ENCRYPTION_KEYS); the other columns are Rasa's (bot/protection/conversations.py reads
+and removes them as plain SQL). Rows written before encryption are still read. Without
+keys the Rasa server refuses to start: it never falls back to a store in memory.
+
+The masking itself is `bot.tenancy.masking`. Once an identity check is over, the sealed
+answers it kept in the conversation's history are rewritten to the masked marker: the
+shared key that sealed them would otherwise open them for as long as the history is kept.
 
 Rasa's own SQL store runs its queries inside its async methods, on the event loop:
 one slow query there delays every conversation the server holds. Here each query
@@ -25,6 +33,10 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from sqlalchemy.orm import sessionmaker
 
+from bot.channels.dialogue import TrackerStoreMissing
+from bot.keys import DataKeys
+from bot.protection.conversations import ends_identity_check, hide_sealed_answers
+from bot.settings import Settings, SettingsError
 from bot.tenancy.masking import (
     awaits_security_answer,
     mark_turn,
@@ -35,15 +47,42 @@ from bot.tenancy.masking import (
 logger = logging.getLogger(__name__)
 
 
-class MaskedSQLTrackerStore(SQLTrackerStore):
-    """Stores (and streams to any event broker) conversations with answers masked.
+class TrackerStoreKeysMissing(TrackerStoreMissing):
+    """The tracker store has no keys to encrypt conversations with: the server must not
+    start (Rasa would carry on with conversations in memory)."""
+
+
+def keys_from_settings() -> DataKeys:
+    """The process's data keys, as its settings give them.
+
+    Raises:
+        TrackerStoreKeysMissing: they are missing or malformed; the message says the fix.
+    """
+    try:
+        return Settings.from_env().data_keys()
+    except SettingsError as error:
+        raise TrackerStoreKeysMissing(
+            "Refusing to start: the tracker store keeps conversations encrypted and has "
+            f"no keys. {error}"
+        ) from error
+
+
+class EncryptedSQLTrackerStore(SQLTrackerStore):
+    """Stores (and streams to any event broker) conversations encrypted, answers masked.
 
     The tracker in memory keeps the answers for the rest of its turn; what is
     written, and so what every later turn and every reader sees, is masked.
     """
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        """Rasa's SQL store, made when the Rasa server starts: logs are guarded then."""
+    def __init__(self, *args: Any, data_keys: DataKeys | None = None, **kwargs: Any) -> None:
+        """Rasa's SQL store, made when the Rasa server starts: logs are guarded then.
+
+        `data_keys` by default from the process's settings.
+
+        Raises:
+            TrackerStoreKeysMissing: no `data_keys` given, and none in the settings.
+        """
+        self.data_keys = data_keys or keys_from_settings()
         withhold_answers_from_logs()
         super().__init__(*args, **kwargs)
         # Rasa's engine puts the row it failed to write, a tenant's message with it, in
@@ -77,7 +116,7 @@ class MaskedSQLTrackerStore(SQLTrackerStore):
             query = self._event_query(
                 session, sender_id, fetch_events_from_all_sessions=fetch_events_from_all_sessions
             )
-            return [json.loads(row.data) for row in query.all()]
+            return [json.loads(self.data_keys.decrypt(row.data)) for row in query.all()]
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Save the masked conversation, writing in a worker thread."""
@@ -89,10 +128,14 @@ class MaskedSQLTrackerStore(SQLTrackerStore):
         await asyncio.to_thread(self._write, masked)
 
     def _write(self, tracker: DialogueStateTracker) -> None:
-        """Rasa's SQLTrackerStore.save, less the streaming, as a plain function."""
+        """Rasa's SQLTrackerStore.save, less the streaming, as a plain function, each
+        event's data encrypted. A turn that ends an identity check also hides, in the
+        same transaction, the sealed answers the conversation's history kept for it."""
         with self.session_scope() as session:
+            added = []
             for event in self._additional_events(session, tracker):
                 data = event.as_dict()
+                added.append(data)
                 intent = data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY)
                 session.add(
                     self.SQLEvent(
@@ -101,8 +144,15 @@ class MaskedSQLTrackerStore(SQLTrackerStore):
                         timestamp=data.get("timestamp"),
                         intent_name=intent,
                         action_name=data.get("name"),
-                        data=json.dumps(data),
+                        data=self.data_keys.encrypt(json.dumps(data)),
                     )
                 )
+            if ends_identity_check(added):
+                session.flush()
+                hide_sealed_answers(session.connection(), tracker.sender_id, self.data_keys)
             session.commit()
         logger.debug("Tracker %s stored", tracker.sender_id)
+
+
+# The name deployed endpoints files use (the store masked answers before it encrypted).
+MaskedSQLTrackerStore = EncryptedSQLTrackerStore

@@ -36,7 +36,7 @@ from bot.console.dashboard_data import (
     handoffs_by_reason_and_team,
     messages_per_hour,
     shares,
-    tracker_engine,
+    tracker_reader,
     tracker_store_url,
     understanding_config,
     understanding_per_day,
@@ -44,6 +44,7 @@ from bot.console.dashboard_data import (
 from bot.console.web import Console
 from bot.handoff.working_hours import WorkingCalendar
 from bot.settings import PROJECT_ROOT
+from bot.store import keys_of
 
 # The periods each chart covers.
 MESSAGE_HOURS = 7 * 24
@@ -93,7 +94,8 @@ class Dashboard:
         self._console = console
         self.calendar = calendar
         self.understanding = understanding
-        self._tracker = tracker_engine(tracker_url) if tracker_url is not None else None
+        # The console's keys are the Rasa server's: the conversations are read decrypted.
+        self._tracker = tracker_reader(tracker_url, keys_of(console.engine.dialect))
 
     @classmethod
     def for_console(cls, console: Console) -> Dashboard:

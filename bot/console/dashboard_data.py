@@ -2,7 +2,8 @@
 whether people meet their deadlines (P3), and how well the assistant understands.
 
 Pure reads over two stores, each passed in: the project's store (webhook events,
-handoffs) and Rasa's tracker store (its `events` table, read-only: what tenants meant
+handoffs) and Rasa's tracker store (its `events` table, read-only, through
+`bot.protection.conversations`, decrypted with the console's keys: what tenants meant
 and when the assistant fell back). Nothing here reads what a message said: only its
 time, its intent and how sure the model was (P5, P9). Every function takes `now`, so
 that a test and a server with a fixed clock see the same windows.
@@ -10,8 +11,6 @@ that a test and a server with a fixed clock see the same windows.
 
 from __future__ import annotations
 
-import json
-import os
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
@@ -20,24 +19,14 @@ from typing import Any, Dict, List, Mapping, Sequence, Tuple
 from zoneinfo import ZoneInfo
 
 import yaml
-from sqlalchemy import (
-    Column,
-    Float,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Text,
-    case,
-    create_engine,
-    func,
-    or_,
-    select,
-)
-from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy import case, func, or_, select
+from sqlalchemy.engine import URL, Engine
 from sqlalchemy.exc import DBAPIError
 
 from bot.handoff.working_hours import WorkingCalendar
+from bot.keys import DataKeys
+from bot.protection import conversations
+from bot.protection.conversations import TrackerEvents, tracker_events
 from bot.store import as_aware, handoffs, inbound_events, to_utc
 
 # The intent Rasa's FallbackClassifier puts in place of one it is not sure of, and the
@@ -46,21 +35,6 @@ NLU_FALLBACK = "nlu_fallback"
 DEFAULT_FALLBACK_ACTION = "action_default_fallback"
 # config.yml's values if it names none (Rasa's own defaults).
 DEFAULT_THRESHOLD = 0.3
-TRACKER_STORE_TYPES = ("sql", "bot.channels.tracker_store.MaskedSQLTrackerStore")
-
-# Rasa's tracker `events` table, as much of it as the dashboard reads.
-_tracker = MetaData()
-tracker_events = Table(
-    "events",
-    _tracker,
-    Column("id", Integer, primary_key=True),
-    Column("sender_id", String(255)),
-    Column("type_name", String(255)),
-    Column("timestamp", Float),
-    Column("intent_name", String(255)),
-    Column("action_name", String(255)),
-    Column("data", Text),
-)
 
 
 # --- where the numbers come from -----------------------------------------------------
@@ -96,49 +70,24 @@ def understanding_config(config_file: Path) -> Understanding:
 def tracker_store_url(endpoints_file: Path, project: Path) -> str | URL | None:
     """The address of the SQL tracker store `endpoints_file` configures, or None.
 
-    Read as Rasa reads it (dialect, host, port, db, username, password, `${VAR}`
-    replaced from the environment as Rasa does); a relative SQLite file is relative to
-    `project`, where the Rasa server runs. None for any other kind of tracker store.
+    As `bot.protection.conversations.tracker_store_url` reads it, a SQLite file opened
+    read-only: the dashboard must never write to the conversations. None for any
+    other kind of tracker store.
     """
     try:
-        raw = yaml.safe_load(endpoints_file.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError):
+        return conversations.tracker_store_url(endpoints_file, project, read_only=True)
+    except conversations.NoTrackerStore:
         return None
-    store: Mapping[str, Any] = raw.get("tracker_store") or {}
-    if str(store.get("type", "")).lower() not in {t.lower() for t in TRACKER_STORE_TYPES}:
-        return None
-
-    def setting(name: str, default: Any = None) -> Any:
-        value = store.get(name, default)
-        return os.path.expandvars(value) if isinstance(value, str) else value
-
-    dialect = setting("dialect", "sqlite")
-    host = setting("host")
-    if host and "://" in host:
-        return host
-    database = setting("db", "rasa.db")
-    if dialect == "sqlite":
-        path = Path(database)
-        path = path if path.is_absolute() else project / path
-        # Read-only: the dashboard must never write to the conversations.
-        return f"sqlite:///file:{path}?mode=ro&uri=true"
-    port = setting("port")
-    return URL.create(
-        dialect,
-        username=setting("username"),
-        password=setting("password"),
-        host=host,
-        port=int(port) if port else None,
-        database=database,
-    )
 
 
 def tracker_engine(url: str | URL) -> Engine:
     """An engine on the tracker store at `url`, for reading."""
-    options: Dict[str, Any] = {}
-    if make_url(url).get_backend_name() == "sqlite":
-        options["connect_args"] = {"check_same_thread": False}
-    return create_engine(url, future=True, pool_pre_ping=True, hide_parameters=True, **options)
+    return conversations.engine_for(url)
+
+
+def tracker_reader(url: str | URL | None, keys: DataKeys) -> TrackerEvents | None:
+    """The conversations at `url`, decrypted with `keys`; None when there is no address."""
+    return TrackerEvents(tracker_engine(url), keys) if url is not None else None
 
 
 # --- messages per hour against the monitoring window (P1) -----------------------------
@@ -291,10 +240,10 @@ class DayOfUnderstanding:
     unsure: int = 0
 
 
-def _user_messages(tracker: Engine, since: datetime) -> List[Tuple[Any, ...]]:
+def _user_messages(tracker: TrackerEvents, since: datetime) -> List[Tuple[Any, ...]]:
     """(sender, timestamp, kind, intent, action, data) of every tenant's message and
-    every action since `since`, in order; only a message's data is read. Nothing when
-    the tracker store has no conversations yet."""
+    every action since `since`, in order; only a message's data is read (still
+    encrypted). Nothing when the tracker store has no conversations yet."""
     query = (
         select(
             tracker_events.c.sender_id,
@@ -312,14 +261,14 @@ def _user_messages(tracker: Engine, since: datetime) -> List[Tuple[Any, ...]]:
         .order_by(tracker_events.c.id)
     )
     try:
-        with tracker.connect() as connection:
+        with tracker.engine.connect() as connection:
             return list(connection.execute(query))
     except DBAPIError:
         # No tracker file or no events table yet: the assistant has had no conversations.
         return []
 
 
-def common_intents(tracker: Engine, since: datetime, top: int = 10) -> List[Tuple[str, int]]:
+def common_intents(tracker: TrackerEvents, since: datetime, top: int = 10) -> List[Tuple[str, int]]:
     """The `top` intents of tenants' messages since `since`, the most common first.
 
     A message the assistant was not sure of counts under the intent it acted on only
@@ -339,17 +288,20 @@ def common_intents(tracker: Engine, since: datetime, top: int = 10) -> List[Tupl
         .limit(top)
     )
     try:
-        with tracker.connect() as connection:
+        with tracker.engine.connect() as connection:
             return [(intent, n) for intent, n in connection.execute(query)]
     except DBAPIError:
         return []  # no conversations yet
 
 
-def _best_guess(data: str | None) -> float | None:
-    """The confidence of the model's best real intent for a message, if it says."""
+def _best_guess(tracker: TrackerEvents, data: str | None) -> float | None:
+    """The confidence of the model's best real intent for a message, if it says.
+
+    None too for a message stored under keys the console does not have: the figure
+    leaves it out rather than failing."""
     try:
-        parse = (json.loads(data or "{}") or {}).get("parse_data") or {}
-    except ValueError:
+        parse = (tracker.decode(data) or {}).get("parse_data") or {}
+    except ValueError:  # not JSON, or Undecryptable
         return None
     ranking = [i for i in parse.get("intent_ranking") or () if i.get("name") != NLU_FALLBACK]
     if ranking:
@@ -359,7 +311,7 @@ def _best_guess(data: str | None) -> float | None:
 
 
 def understanding_per_day(
-    tracker: Engine,
+    tracker: TrackerEvents,
     understanding: Understanding,
     zone: ZoneInfo,
     now: datetime,
@@ -385,7 +337,7 @@ def understanding_per_day(
             fell_back = intent == NLU_FALLBACK
             tallies[day][0] += 1
             tallies[day][1] += int(fell_back)
-            guess = _best_guess(data)
+            guess = _best_guess(tracker, data)
             tallies[day][2] += int(guess is not None and guess < understanding.threshold)
             latest[sender] = (day, fell_back)
         elif action in understanding.fallback_actions and sender in latest:

@@ -24,7 +24,7 @@ from bot.moderation.log import Action, ModerationLog, Subject
 from bot.outbox import DEAD, DISMISSED, PENDING, Author, Outbox, PlatformError
 from bot.outbox_worker import OutboxWorker
 from bot.settings import Settings
-from bot.store import connect
+from bot.store import connect, keys_of
 from tests.helpers import CALENDAR, ROOT, TEAMS
 
 NOW = datetime(2026, 11, 25, 11, 0, tzinfo=timezone.utc)  # a Wednesday, in hours
@@ -50,7 +50,8 @@ def world(tmp_path):
     accounts.create("Rhys", PASSWORD, Role.REPAIRS, NOW)
     endpoints = tmp_path / "endpoints.yml"
     endpoints.write_text(
-        f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {tmp_path / 'tracker.db'}\n"
+        f"tracker_store:\n  type: bot.channels.tracker_store.EncryptedSQLTrackerStore\n"
+        f"  dialect: sqlite\n  db: {tmp_path / 'tracker.db'}\n"
     )
     settings = Settings(
         association_file=ROOT / "association.yml", outbox_key=KEY, endpoints_file=endpoints
@@ -331,7 +332,9 @@ def busy_week(world):
                     type_name="user",
                     timestamp=at,
                     intent_name=intent,
-                    data=json.dumps(data),
+                    # As the Rasa server writes it: encrypted under the keys it shares
+                    # with the console.
+                    data=keys_of(world["engine"].dialect).encrypt(json.dumps(data)),
                 )
             )
 

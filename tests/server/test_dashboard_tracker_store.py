@@ -1,6 +1,6 @@
 """The dashboard reads what the Rasa server's own tracker store writes: intents and
-fallbacks from the `events` table of MaskedSQLTrackerStore, through the endpoints file,
-read-only."""
+fallbacks from the `events` table of EncryptedSQLTrackerStore, through the endpoints
+file, read-only, decrypted with the keys the Rasa server has."""
 
 from datetime import datetime, timedelta, timezone
 
@@ -8,14 +8,15 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.channels.tracker_store import MaskedSQLTrackerStore
+from bot.channels.tracker_store import EncryptedSQLTrackerStore
 from bot.console.dashboard_data import (
     common_intents,
-    tracker_engine,
+    tracker_reader,
     tracker_store_url,
     understanding_config,
     understanding_per_day,
 )
+from bot.keys import DataKeys
 from tests.helpers import ROOT, UK
 
 DOMAIN = Domain.load(str(ROOT / "domain.yml"))
@@ -34,12 +35,13 @@ async def test_intents_and_fallbacks_are_read_from_the_rasa_servers_tracker_stor
     now = datetime.now(timezone.utc)
     endpoints = tmp_path / "endpoints.yml"
     endpoints.write_text(
-        "tracker_store:\n  type: bot.channels.tracker_store.MaskedSQLTrackerStore\n"
+        "tracker_store:\n  type: bot.channels.tracker_store.EncryptedSQLTrackerStore\n"
         "  dialect: sqlite\n  db: var/tracker.db\n"
     )
     (tmp_path / "var").mkdir()
-    store = MaskedSQLTrackerStore(
-        domain=DOMAIN, dialect="sqlite", db=str(tmp_path / "var" / "tracker.db")
+    keys = DataKeys.ephemeral()
+    store = EncryptedSQLTrackerStore(
+        domain=DOMAIN, dialect="sqlite", db=str(tmp_path / "var" / "tracker.db"), data_keys=keys
     )
     events = [
         said("ask_rent_balance", 0.96, [("ask_rent_balance", 0.96), ("greet", 0.02)], now),
@@ -49,7 +51,7 @@ async def test_intents_and_fallbacks_are_read_from_the_rasa_servers_tracker_stor
     ]
     await store.save(DialogueStateTracker.from_events("facebook-private-1", events, DOMAIN.slots))
 
-    reader = tracker_engine(tracker_store_url(endpoints, tmp_path))
+    reader = tracker_reader(tracker_store_url(endpoints, tmp_path), keys)
     since = now - timedelta(days=1)
 
     assert common_intents(reader, since) == [("ask_rent_balance", 1)]

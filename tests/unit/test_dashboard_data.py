@@ -18,6 +18,7 @@ from bot.console.dashboard_data import (
     shares,
     tracker_engine,
     tracker_events,
+    tracker_reader,
     tracker_store_url,
     understanding_config,
     understanding_per_day,
@@ -26,6 +27,7 @@ from bot.events import InboundEvent
 from bot.handoff.handoffs import Conversation, Reason
 from bot.handoff.service import HandoffService
 from bot.intake import IntakeStore
+from bot.keys import DataKeys
 from bot.store import connect
 from tests.helpers import CALENDAR, ROOT, TEAMS, UK
 
@@ -36,6 +38,8 @@ def uk(*args):
 
 # Wednesday 25 November 2026, mid-afternoon.
 NOW = uk(2026, 11, 25, 15, 30)
+# The keys the Rasa server encrypted its conversations with, and the console's too.
+KEYS = DataKeys.ephemeral()
 
 
 @pytest.fixture
@@ -139,32 +143,36 @@ def test_deadlines_met_each_week_count_met_and_missed_but_not_those_still_to_com
 @pytest.fixture
 def tracker(tmp_path):
     """A tracker store file with Rasa's `events` table, read through the read-only
-    address the dashboard uses."""
+    address the dashboard uses, decrypted with the keys it was written with."""
     path = tmp_path / "tracker.db"
     writer = tracker_engine(f"sqlite:///{path}")
     tracker_events.metadata.create_all(writer)
     endpoints = tmp_path / "endpoints.yml"
     endpoints.write_text(
-        "tracker_store:\n  type: bot.channels.tracker_store.MaskedSQLTrackerStore\n"
+        "tracker_store:\n  type: bot.channels.tracker_store.EncryptedSQLTrackerStore\n"
         '  dialect: "sqlite"\n  db: "tracker.db"\n'
     )
-    reader = tracker_engine(tracker_store_url(endpoints, tmp_path))
+    reader = tracker_reader(tracker_store_url(endpoints, tmp_path), KEYS)
     return writer, reader
 
 
 def user(writer, sender, at, intent, ranking):
-    """A tenant's message as Rasa stores it: its intent and the model's ranking."""
+    """A tenant's message as the tracker store keeps it: its intent in clear, the
+    model's ranking in its data, encrypted."""
     ranked = [{"name": name, "confidence": c} for name, c in ranking]
     parse = {"intent": {"name": intent, "confidence": ranking[0][1]}, "intent_ranking": ranked}
     data = {"event": "user", "timestamp": at.timestamp(), "text": "…", "parse_data": parse}
     row = {"sender_id": sender, "type_name": "user", "timestamp": at.timestamp()}
     with writer.begin() as connection:
         connection.execute(
-            insert(tracker_events).values(**row, intent_name=intent, data=json.dumps(data))
+            insert(tracker_events).values(
+                **row, intent_name=intent, data=KEYS.encrypt(json.dumps(data))
+            )
         )
 
 
 def action(writer, sender, at, name):
+    """An action, as Rasa's own store wrote it before encryption (plain JSON)."""
     data = {"event": "action", "timestamp": at.timestamp(), "name": name}
     row = {"sender_id": sender, "type_name": "action", "timestamp": at.timestamp()}
     with writer.begin() as connection:
@@ -221,14 +229,14 @@ def test_the_common_intents_and_the_fallbacks_come_from_the_tracker_store(tracke
 def test_the_dashboard_reads_the_tracker_store_without_writing_to_it(tracker):
     _writer, reader = tracker
     with pytest.raises(DBAPIError):
-        with reader.begin() as connection:
+        with reader.engine.begin() as connection:
             connection.execute(insert(tracker_events).values(sender_id="x", type_name="user"))
 
 
 def test_no_conversations_yet_gives_empty_figures_not_an_error(tmp_path):
     endpoints = tmp_path / "endpoints.yml"
     endpoints.write_text("tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: none-yet.db\n")
-    reader = tracker_engine(tracker_store_url(endpoints, tmp_path))
+    reader = tracker_reader(tracker_store_url(endpoints, tmp_path), KEYS)
 
     assert common_intents(reader, NOW - timedelta(days=30)) == []
     days = understanding_per_day(reader, UNDERSTANDING, UK, NOW, days=7)
