@@ -49,7 +49,7 @@ def calendar() -> WorkingCalendar:
 @lru_cache(maxsize=1)
 def engine() -> Engine:
     """The project's store, as DATABASE_URL names it."""
-    return connect(settings().database_url)
+    return connect(settings().database_url, settings().data_keys())
 
 
 @lru_cache(maxsize=1)

@@ -15,8 +15,10 @@ call here takes an idempotency key, so that window (well under a second) is the 
 way a message can go out twice.
 
 What a message says stays only while it waits: it is dropped once the message is sent,
-and sealed (Fernet, under OUTBOX_KEY) when it becomes a dead letter, so that staff can
-send it again without the store keeping it readable.
+and kept with its fallback when it becomes a dead letter, so that staff can send it
+again. Text, fallback and error are `Encrypted` columns (P9): the store never holds them
+readable. A dead letter sealed by an older release under OUTBOX_KEY still opens: that key
+is among the store's decrypt-only keys (`Settings.data_keys`).
 """
 
 from __future__ import annotations
@@ -28,14 +30,14 @@ from datetime import datetime, timedelta
 from enum import Enum
 from typing import Collection, List, Sequence
 
-from cryptography.fernet import Fernet, InvalidToken
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import Text, and_, exists, or_, select, type_coerce
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from bot.events import Operation
+from bot.keys import DataKeys, Undecryptable, is_encrypted
 from bot.secret_masking import hide_secrets
-from bot.store import as_aware, outbox, to_utc
+from bot.store import as_aware, keys_of, outbox, to_utc
 
 logger = logging.getLogger(__name__)
 
@@ -98,7 +100,7 @@ class Outbound:
 
 
 class Unsealable(Exception):
-    """A dead letter sealed under another key than this outbox's: it cannot be read."""
+    """A dead letter sealed under a key this outbox does not hold: it cannot be read."""
 
 
 class OutboxListener:
@@ -132,10 +134,11 @@ class Outbox:
     """Outbound platform calls in the project's store."""
 
     def __init__(self, engine: Engine, lease: timedelta = LEASE, key: str | None = None) -> None:
-        """`key` seals dead letters (a Fernet key); without one, a key for this object only."""
+        """`key`: the retired OUTBOX_KEY, to open dead letters an older release sealed
+        under it, where the engine's keys do not hold it already."""
         self._engine = engine
         self._lease = lease
-        self._fernet = Fernet(key or Fernet.generate_key())
+        self._legacy_key = key
 
     @property
     def lease(self) -> timedelta:
@@ -259,17 +262,8 @@ class Outbox:
         return self._update(message_id, claim, next_attempt_at=to_utc(at), last_error=error[:2000])
 
     def dead(self, message_id: int, error: str, claim: int | None = None) -> bool:
-        """A permanent failure: set aside for staff, its text and fallback sealed."""
-        with self._engine.connect() as connection:
-            row = connection.execute(
-                select(outbox.c.text, outbox.c.fallback).where(outbox.c.id == message_id)
-            ).first()
-        sealed = None
-        if row is not None and (row.text is not None or row.fallback):
-            kept = json.dumps({"text": row.text, "fallback": row.fallback})
-            sealed = self._fernet.encrypt(kept.encode()).decode()
-        failed = {"state": DEAD, "last_error": error[:2000]}
-        return self._update(message_id, claim, text=sealed, fallback=None, **failed)
+        """A permanent failure: set aside for staff, its text and fallback kept (encrypted)."""
+        return self._update(message_id, claim, state=DEAD, last_error=error[:2000])
 
     def enqueue_all(
         self,
@@ -304,18 +298,20 @@ class Outbox:
         """
         with self._engine.begin() as connection:
             row = connection.execute(
-                select(outbox.c.text).where(outbox.c.id == message_id, outbox.c.state == DEAD)
+                select(outbox.c.text, outbox.c.fallback).where(
+                    outbox.c.id == message_id, outbox.c.state == DEAD
+                )
             ).first()
             if row is None:
                 return False
-            kept = {"text": None, "fallback": None}
-            if row.text is not None:
-                try:
-                    kept = json.loads(self._fernet.decrypt(row.text.encode()))
-                except InvalidToken:
-                    raise Unsealable(
-                        f"outbox message {message_id} is sealed under another key"
-                    ) from None
+            try:
+                kept = {"text": row.text, "fallback": row.fallback}
+                if row.text is not None and not is_encrypted(_stored_text(connection, message_id)):
+                    kept = json.loads(self._unseal(row.text))
+            except Undecryptable:
+                raise Unsealable(
+                    f"outbox message {message_id} is sealed under another key"
+                ) from None
             changed = connection.execute(
                 outbox.update()
                 .where(outbox.c.id == message_id, outbox.c.state == DEAD)
@@ -331,6 +327,13 @@ class Outbox:
                 )
             ).rowcount
         return bool(changed)
+
+    def _unseal(self, sealed: str) -> str:
+        """A dead letter an older release sealed under OUTBOX_KEY: a bare Fernet token."""
+        keys: DataKeys = keys_of(self._engine.dialect)
+        if self._legacy_key:
+            keys = keys.with_older([self._legacy_key])
+        return keys.decrypt("fernet:" + sealed)
 
     def dismiss(self, message_id: int, now: datetime) -> bool:
         """Staff set a dead letter aside for good; True if it was one.
@@ -349,7 +352,8 @@ class Outbox:
     def messages(self, state: str | None = None) -> List[Outbound]:
         """Stored calls in order, optionally only those in `state`.
 
-        Only waiting calls have their text: a sent call's is gone, a dead letter's sealed.
+        Only waiting calls have their text: a sent call's is gone, a dead letter's kept
+        for sending again, not shown.
         """
         query = select(outbox).order_by(outbox.c.id)
         if state:
@@ -368,6 +372,12 @@ class Outbox:
                 "Outbox message %s was claimed again meanwhile: not recorded", message_id
             )
         return bool(done)
+
+
+def _stored_text(connection: Connection, message_id: int) -> str | None:
+    """The text column as the database holds it: ciphertext, or a legacy sealed letter."""
+    query = select(type_coerce(outbox.c.text, Text)).where(outbox.c.id == message_id)
+    return connection.execute(query).scalar()
 
 
 def _held(message_id: int, claim: int) -> tuple:

@@ -103,7 +103,7 @@ handoffs = Table(
     Column("reply_by", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     # Reason, intent and the tenant's words redacted, as JSON (bot.handoff.handoffs.Summary).
-    Column("summary", Text, nullable=True),
+    Column("summary", Encrypted, nullable=True),
     Column("needs_reply", Integer, nullable=True),
     Column("acknowledged_at", DateTime(timezone=True), nullable=True),
     # P3: each deadline met (1) or missed (0); null while it is still to come.
@@ -112,7 +112,7 @@ handoffs = Table(
     Column("reply_met", Integer, nullable=True),
     Column("taken_by", String(255), nullable=True),
     # Why the platform refused the latest staff reply for good; null once one is sent.
-    Column("reply_failed", Text, nullable=True),
+    Column("reply_failed", Encrypted, nullable=True),
     Index("handoffs_by_conversation", "conversation_id", "state"),
 )
 
@@ -127,7 +127,8 @@ handoff_audit = Table(
     Column("staff", String(255), nullable=False),
     Column("action", String(64), nullable=False),
     Column("handoff_id", String(36), nullable=True, index=True),
-    Column("details", Text, nullable=True),
+    # A refused reply's error, a transfer's note: they may quote the tenant (P9).
+    Column("details", Encrypted, nullable=True),
 )
 
 
@@ -171,21 +172,24 @@ console_audit = Table(
     Column("staff", String(255), nullable=False),
     Column("action", String(64), nullable=False),
     Column("subject", String(255), nullable=True),
-    Column("details", Text, nullable=True),
+    Column("details", Encrypted, nullable=True),
 )
 
 
 # Tenancy records (P4). Names and dates of birth are security answers: they are kept
 # only as one salted scrypt digest per person (bot.tenancy.security_question), never in clear.
+# The address is encrypted (P9); a tenancy is found by the keyed postcode beside it.
 tenancies = Table(
     "tenancies",
     metadata,
     Column("id", String(36), primary_key=True),
     Column("reference", String(16), nullable=False, unique=True),
-    Column("address_line", String(255), nullable=False),
-    Column("address_key", String(255), nullable=False),
-    Column("town", String(128), nullable=False),
-    Column("postcode", String(16), nullable=False, index=True),
+    Column("address_line", Encrypted, nullable=False),
+    Column("address_key", Encrypted, nullable=False),
+    Column("town", Encrypted, nullable=False),
+    Column("postcode", Encrypted, nullable=False),
+    # Null in a row stored before the postcode was keyed, until the records are reloaded.
+    Column("postcode_key", Keyed("postcode"), nullable=True, index=True),
     Column("answers_scheme", String(128), nullable=False),
     Column("rent_balance_pence", Integer, nullable=False),
     Column("rent_as_of", Date, nullable=False),
@@ -236,9 +240,9 @@ repair_requests = Table(
     # No foreign key: reloading the tenancy records replaces their rows (with the same
     # ids), and a tenant's repair requests stay through that.
     Column("tenancy_id", String(36), nullable=True, index=True),
-    Column("what", Text, nullable=False),
-    Column("where_in_home", Text, nullable=False),
-    Column("since", Text, nullable=False),
+    Column("what", Encrypted, nullable=False),
+    Column("where_in_home", Encrypted, nullable=False),
+    Column("since", Encrypted, nullable=False),
     Column("vulnerable", Integer, nullable=False),
     Column("photo_count", Integer, nullable=False),
     Column("photo_kinds", String(255), nullable=False),
@@ -246,14 +250,15 @@ repair_requests = Table(
     Column("handoff_id", String(36), nullable=True),
 )
 
-# Every identity check, without the answers (P4).
+# Every identity check, without the answers (P4). The account is keyed: attempts are
+# counted by it, never read back as an id.
 identity_attempts = Table(
     "identity_attempts",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("at", DateTime(timezone=True), nullable=False),
     Column("platform", String(32), nullable=False),
-    Column("account", String(255), nullable=False),
+    Column("account", Keyed("platform account"), nullable=False),
     Column("conversation_id", String(255), nullable=False),
     Column("tenancy_id", String(36), nullable=True),
     Column("person_id", String(36), nullable=True),
@@ -261,11 +266,12 @@ identity_attempts = Table(
     Index("identity_attempts_by_account", "account", "at"),
 )
 
-# Failed checks counted, and locks, per platform account and per tenancy.
+# Failed checks counted, and locks, per platform account, per way of naming a tenancy
+# and per tenancy: each subject kept as its keyed HMAC (bot.tenancy.identity_locks).
 identity_subjects = Table(
     "identity_subjects",
     metadata,
-    Column("subject", String(300), primary_key=True),
+    Column("subject", Keyed("identity subject"), primary_key=True),
     Column("failures", Integer, nullable=False),
     Column("counting_since", DateTime(timezone=True), nullable=True),
     Column("locked_until", DateTime(timezone=True), nullable=True),
@@ -281,13 +287,13 @@ inbound_events = Table(
     Column("platform", String(32), nullable=False),
     Column("event_id", String(255), nullable=False),
     Column("conversation_id", String(255), nullable=False),
-    Column("event", Text, nullable=True),
+    Column("event", Encrypted, nullable=True),
     Column("state", String(16), nullable=False),
     Column("attempts", Integer, nullable=False),
     Column("received_at", DateTime(timezone=True), nullable=False),
     Column("claimed_until", DateTime(timezone=True), nullable=True),
     Column("processed_at", DateTime(timezone=True), nullable=True),
-    Column("last_error", Text, nullable=True),
+    Column("last_error", Encrypted, nullable=True),
     UniqueConstraint("platform", "event_id", name="inbound_events_once"),
     Index("inbound_events_waiting", "state", "id"),
 )
@@ -301,7 +307,7 @@ outbox = Table(
     Column("platform", String(32), nullable=False),
     Column("operation", String(32), nullable=False),
     Column("target", String(255), nullable=False),
-    Column("text", Text, nullable=True),
+    Column("text", Encrypted, nullable=True),
     Column("author", String(16), nullable=False),
     Column("user_message_at", DateTime(timezone=True), nullable=True),
     Column("dedupe_key", String(255), nullable=True, unique=True),
@@ -312,10 +318,10 @@ outbox = Table(
     Column("claimed_until", DateTime(timezone=True), nullable=True),
     Column("sent_at", DateTime(timezone=True), nullable=True),
     Column("platform_id", String(255), nullable=True),
-    Column("last_error", Text, nullable=True),
+    Column("last_error", Encrypted, nullable=True),
     # What to do instead if the platform refuses the call (an X DM to someone whose
     # DMs are closed: follow them and ask in public, P8), as JSON.
-    Column("fallback", Text, nullable=True),
+    Column("fallback", Encrypted, nullable=True),
     # When staff dismissed a dead letter (state "dismissed"): kept, never sent.
     Column("dismissed_at", DateTime(timezone=True), nullable=True),
     Index("outbox_waiting", "state", "conversation_id", "id"),
@@ -324,28 +330,33 @@ outbox = Table(
 # Everything moderation did (P5, P7, P8, P10), with its reason and never the details:
 # hides, deletions, warnings, strikes, blocks, reports, follows. Staff can undo what
 # can be undone; `state` says "done", "undone", or "for_staff" (a report to make by hand).
+# Strikes are counted by the author's keyed id; the id itself is kept encrypted in
+# `author`, for staff to read and to undo a block by.
 moderation_actions = Table(
     "moderation_actions",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("at", DateTime(timezone=True), nullable=False),
     Column("platform", String(32), nullable=False),
-    Column("author_id", String(255), nullable=True),
+    Column("author_id", Keyed("platform account"), nullable=True),
     Column("conversation_id", String(255), nullable=True),
     Column("target", String(255), nullable=True),
     Column("action", String(32), nullable=False),
-    Column("reason", String(500), nullable=False),
+    Column("reason", Encrypted, nullable=False),
     Column("detail_kinds", String(255), nullable=True),
     Column("state", String(16), nullable=False),
     Column("undone_at", DateTime(timezone=True), nullable=True),
     Column("undone_by", String(255), nullable=True),
+    Column("author", Encrypted, nullable=True),
     # One entry per message and action: a message handled again after a crash logs,
     # and strikes, once.
     Column("key", String(300), nullable=True, unique=True),
     Index("moderation_by_author", "platform", "author_id", "action", "at"),
 )
 
-# The platform accounts one person writes from (P7: strikes count per person). Facebook
+# The platform accounts one person writes from (P7: strikes count per person). Kept as
+# the ids themselves: a tenant's thread is rebuilt from them (bot.handoff.threads), and
+# each is in the conversation ids anyway. Facebook
 # knows a Messenger sender by a page-scoped id and a commenter by another id; the link is
 # learnt when a private reply to their comment reaches them in Messenger.
 linked_accounts = Table(
@@ -357,11 +368,12 @@ linked_accounts = Table(
 )
 
 # One row per person whose strikes are being counted: updating it first makes two
-# strikes for the same person, processed at once, wait for each other (P7).
+# strikes for the same person, processed at once, wait for each other (P7). The person
+# is the keyed HMAC of their platform and first account.
 strike_locks = Table(
     "strike_locks",
     metadata,
-    Column("person", String(300), primary_key=True),
+    Column("person", Keyed("strike person"), primary_key=True),
     Column("counted", Integer, nullable=False),
 )
 
@@ -373,7 +385,8 @@ follow_ups = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("platform", String(32), nullable=False),
-    Column("author_id", String(255), nullable=False),
+    # Keyed: promises are found by the author's accounts, never read back as ids.
+    Column("author_id", Keyed("platform account"), nullable=False),
     Column("conversation_id", String(255), nullable=False),
     Column("awaits", String(32), nullable=False),
     Column("promised_at", DateTime(timezone=True), nullable=False),
@@ -439,6 +452,7 @@ def connect(url: str, keys: DataKeys | None = None) -> Engine:
         event.listen(engine, "connect", _zero_deleted_content)
     metadata.create_all(engine)
     _add_missing_columns(engine)
+    _widen_encrypted_columns(engine)
     return engine
 
 
@@ -466,6 +480,31 @@ def _add_missing_columns(engine: Engine) -> None:
                     names = {c["name"] for c in inspect(engine).get_columns(table.name)}
                     if column.name not in names:
                         raise
+
+
+def _widen_encrypted_columns(engine: Engine) -> None:
+    """Make room for ciphertext in an older store's columns that are now `Encrypted`.
+
+    A column kept in clear before (a postcode in 16 characters) is too narrow for its
+    ciphertext on PostgreSQL; SQLite does not enforce lengths.
+    """
+    if engine.dialect.name != "postgresql":
+        return
+    existing = inspect(engine)
+    for table in metadata.sorted_tables:
+        if not existing.has_table(table.name):
+            continue
+        narrow = {
+            column["name"]
+            for column in existing.get_columns(table.name)
+            if getattr(column["type"], "length", None) is not None
+        }
+        for column in table.columns:
+            if isinstance(column.type, Encrypted) and column.name in narrow:
+                with engine.begin() as connection:
+                    connection.exec_driver_sql(
+                        f'ALTER TABLE {table.name} ALTER COLUMN "{column.name}" TYPE TEXT'
+                    )
 
 
 def _zero_deleted_content(connection, _record) -> None:

@@ -30,7 +30,8 @@ def main(argv: List[str] | None = None) -> int:
     retry.add_argument("message", type=int)
     args = parser.parse_args(argv)
 
-    intake = IntakeStore(connect(Settings.from_env().database_url))
+    settings = Settings.from_env()
+    intake = IntakeStore(connect(settings.database_url, settings.data_keys()))
     if args.command == "retry":
         if not intake.retry(args.message, datetime.now(timezone.utc)):
             print(f"Message {args.message} is not set aside.", file=sys.stderr)

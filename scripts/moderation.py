@@ -34,7 +34,8 @@ def main(argv: List[str] | None = None) -> int:
     undoing.add_argument("--by", required=True, help="who undoes it (for the log)")
     args = parser.parse_args(argv)
 
-    engine = connect(Settings.from_env().database_url)
+    settings = Settings.from_env()
+    engine = connect(settings.database_url, settings.data_keys())
     log = ModerationLog(engine, Outbox(engine))
     if args.command == "list":
         for entry in log.entries(limit=args.limit, author_id=args.author):

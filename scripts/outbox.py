@@ -41,7 +41,7 @@ def main(argv: List[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     settings = Settings.from_env()
-    box = Outbox(connect(settings.database_url), key=settings.outbox_key)
+    box = Outbox(connect(settings.database_url, settings.data_keys()), key=settings.outbox_key)
     if args.command == "dismiss":
         if not box.dismiss(args.message, datetime.now(timezone.utc)):
             print(f"Outbox message {args.message} is not a dead letter.", file=sys.stderr)

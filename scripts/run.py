@@ -17,7 +17,7 @@ import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Mapping, MutableMapping
+from typing import List, Mapping, MutableMapping
 
 from dotenv import dotenv_values
 
@@ -193,8 +193,7 @@ def main(argv: list[str] | None = None) -> int:
     keep_outbox_key(settings)
     sign_in = console_sign_in(settings)
     if settings.demo_tenancies is not None:
-        repository = TenancyRepository(connect(settings.database_url))
-        loaded = load_tenancies(settings.demo_tenancies, repository)
+        loaded = load_demo_tenancies(settings, settings.demo_tenancies)
         print(f"==> Loaded {len(loaded)} demo tenancies into the store", flush=True)
     assistant = Assistant(
         project=ROOT,
@@ -228,6 +227,13 @@ def main(argv: list[str] | None = None) -> int:
         assistant.stop()
 
 
+def load_demo_tenancies(settings: Settings, path: Path) -> List[str]:
+    """Load the tenancies in `path` into the store, encrypted under the settings' keys
+    (P9) so that the servers find them; returns their references."""
+    repository = TenancyRepository(connect(settings.database_url, settings.data_keys()))
+    return load_tenancies(path, repository)
+
+
 def console_sign_in(settings: Settings, environ: Mapping[str, str] = os.environ) -> str:
     """How to sign in to the console: with no staff account yet, an "admin" account is
     made with a random password in var/console-admin-password (mode 600), or the file
@@ -235,7 +241,9 @@ def console_sign_in(settings: Settings, environ: Mapping[str, str] = os.environ)
     password_file = Path(environ.get("CONSOLE_ADMIN_PASSWORD_FILE") or ADMIN_PASSWORD_FILE)
     try:
         made = first_admin(
-            StaffAccounts(connect(settings.database_url)), password_file, datetime.now(timezone.utc)
+            StaffAccounts(connect(settings.database_url, settings.data_keys())),
+            password_file,
+            datetime.now(timezone.utc),
         )
     except AccountError as error:
         print(f"==> No console account was made: {error}", flush=True)

@@ -61,7 +61,8 @@ def main(
         commands.add_parser(command, help=text).add_argument("name")
     args = parser.parse_args(argv)
 
-    engine = connect(Settings.from_env().database_url)
+    settings = Settings.from_env()
+    engine = connect(settings.database_url, settings.data_keys())
     accounts, sessions, audit = StaffAccounts(engine), Sessions(engine), ConsoleAudit(engine)
     now = datetime.now(timezone.utc)
     who = f"command line ({_user()})"

@@ -92,7 +92,7 @@ def alert_sender(settings: Settings, clock: Callable[[], datetime]) -> AlertSend
     Raises:
         ConfigError: the `alerts:` section names an unknown team or an unusable recipient.
     """
-    engine = connect(settings.database_url)
+    engine = connect(settings.database_url, settings.data_keys())
     box = Outbox(engine, key=settings.outbox_key)
     association = load_association(settings.association_file)
     calendar = WorkingCalendar.from_config(association.monitoring)

@@ -40,7 +40,7 @@ def build_runtime(settings: Settings, clock: Callable[[], datetime] = utc_now) -
 
     Blocking (connecting creates the store's tables): call it off the event loop.
     """
-    engine = connect(settings.database_url)
+    engine = connect(settings.database_url, settings.data_keys())
     box = Outbox(engine, key=settings.outbox_key)
     association = load_association(settings.association_file)
     calendar = WorkingCalendar.from_config(association.monitoring)

@@ -42,7 +42,7 @@ def main() -> int:
             file=sys.stderr,
         )
         return 2
-    engine = connect(settings.database_url)
+    engine = connect(settings.database_url, settings.data_keys())
     association = load_association(settings.association_file)
     unserved = teams_without_roles(team.name for team in association.teams)
     if unserved:

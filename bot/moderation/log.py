@@ -7,6 +7,9 @@ undo a hide, a block, a follow and a strike; the platform call that undoes it go
 through the outbox like every other (P12). A deleted post cannot be brought back, and
 an action the platform refused is marked failed. An entry for an account (a block, a
 follow) names the account as its target.
+
+The store keeps reasons encrypted and counts strikes by the author's keyed id (P9); the
+author's id itself is kept encrypted beside it, for staff to read.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Callable, List, Sequence, Set
 
-from sqlalchemy import or_, select
+from sqlalchemy import String, or_, select, type_coerce
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -142,6 +145,7 @@ class ModerationLog:
             "at": to_utc(now),
             "platform": subject.platform,
             "author_id": subject.author_id,
+            "author": subject.author_id,
             "conversation_id": subject.conversation_id,
             "target": subject.target,
             "action": action.value,
@@ -228,6 +232,7 @@ class ModerationLog:
                         at=to_utc(now),
                         platform=platform,
                         author_id=author_id,
+                        author=author_id,
                         conversation_id=subject.conversation_id,
                         target=subject.target,
                         action=Action.STRIKE.value,
@@ -266,7 +271,7 @@ class ModerationLog:
             moderation_actions.c.at, moderation_actions.c.action, moderation_actions.c.reason
         ).where(
             moderation_actions.c.platform == platform,
-            moderation_actions.c.author_id.in_(sorted(accounts)),
+            _by_authors(sorted(accounts)),
             moderation_actions.c.action.in_([Action.STRIKE.value, Action.WARN.value]),
             moderation_actions.c.state == DONE,
         )
@@ -293,7 +298,7 @@ class ModerationLog:
         platform, or of one action."""
         query = select(moderation_actions).order_by(moderation_actions.c.id.desc()).limit(limit)
         if author_id is not None:
-            query = query.where(moderation_actions.c.author_id == author_id)
+            query = query.where(_by_authors([author_id]))
         if platform is not None:
             query = query.where(moderation_actions.c.platform == platform)
         if action is not None:
@@ -362,6 +367,15 @@ class ModerationLog:
         return self.get(entry_id)  # type: ignore[return-value]
 
 
+def _by_authors(accounts: Sequence[str]):
+    """Entries by any of `accounts`: by their keyed ids, or, for an entry logged before
+    ids were keyed, by the id as it was stored then (so no earlier strike is forgotten)."""
+    return or_(
+        moderation_actions.c.author_id.in_(accounts),
+        type_coerce(moderation_actions.c.author_id, String).in_(accounts),
+    )
+
+
 def _entry(row) -> Entry:
     return Entry(
         id=row.id,
@@ -369,7 +383,8 @@ def _entry(row) -> Entry:
         platform=row.platform,
         action=Action(row.action),
         reason=row.reason,
-        author_id=row.author_id,
+        # An entry from before the id was keyed holds it in `author_id` only.
+        author_id=row.author if row.author is not None else row.author_id,
         conversation_id=row.conversation_id,
         target=row.target,
         detail_kinds=tuple(row.detail_kinds.split(",")) if row.detail_kinds else (),

@@ -97,15 +97,17 @@ def outbox_author(engine: Engine) -> AuthorOf:
     outbox stored it (its text is kept until the message is sent)."""
 
     def author_of(platform: str, target: str, text: str) -> Author:
+        # The text is encrypted (P9): compared here, never in the query.
         query = (
-            select(outbox.c.author)
+            select(outbox.c.author, outbox.c.text)
             .where(outbox.c.platform == platform, outbox.c.target == target)
-            .where(outbox.c.text == text, outbox.c.state == PENDING)
+            .where(outbox.c.state == PENDING)
             .order_by(outbox.c.id.desc())
-            .limit(1)
         )
         with engine.connect() as connection:
-            found = connection.execute(query).scalar()
+            found = next(
+                (row.author for row in connection.execute(query) if row.text == text), None
+            )
         return Author.STAFF if found == Author.STAFF.value else Author.ASSISTANT
 
     return author_of

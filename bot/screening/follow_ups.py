@@ -123,7 +123,9 @@ class FollowUps:
         return FollowUp(
             id=row.id,
             platform=row.platform,
-            author_id=row.author_id,
+            # The account writing now, one of the person's: the stored author is only
+            # its keyed HMAC (P9), which no query may be given back.
+            author_id=author_id,
             conversation_id=row.conversation_id,
             awaits=Awaits(row.awaits),
             promised_at=as_aware(row.promised_at),

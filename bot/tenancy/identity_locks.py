@@ -1,13 +1,15 @@
 """Failure counts and locks of the identity checks (P4), one store row per subject.
 
 A subject is what failures count against: a platform account, what was typed to name
-a tenancy (its canonical form, hashed), or a real tenancy. `identity` settles each
-attempt against them; nothing here says whether a tenancy exists.
+a tenancy (its canonical form), or a real tenancy. The store keeps each as its keyed
+HMAC (P9): a plain hash of a tenancy reference is reversed by trying its million
+values, a keyed one is not without LOOKUP_KEY. So a subject is written and matched, never
+read back. `identity` settles each attempt against them; nothing here says whether a
+tenancy exists.
 """
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -51,18 +53,18 @@ def locator_subject(locator: Locator) -> str:
         numbers = sorted(word for word in words if any(c.isdigit() for c in word))
         named = numbers or [word for word in words if word not in FILLER_WORDS]
         canonical = f"address:{locator.postcode}|{' '.join(named)}"
-    # Hashed: an address is the tenant's own words, not a record to keep.
-    return f"locator:{hashlib.sha256(canonical.encode()).hexdigest()}"
+    # Keyed by the store (identity_subjects.subject): an address is the tenant's own
+    # words, not a record to keep.
+    return f"locator:{canonical}"
 
 
 def ensure_rows(engine: Engine, subjects: list[str]) -> None:
     """Give each subject its row, to be locked: a failure's count starts from nothing."""
-    with engine.connect() as connection:
-        query = select(identity_subjects.c.subject).where(identity_subjects.c.subject.in_(subjects))
-        present = set(connection.execute(query).scalars())
     for subject in subjects:
-        if subject in present:
-            continue
+        # One query each: what a query gives back is the subject's HMAC, never the subject.
+        with engine.connect() as connection:
+            if subject_row(connection, subject) is not None:
+                continue
         try:
             with engine.begin() as connection:
                 connection.execute(
