@@ -6,10 +6,12 @@ A local `.env` file is read where present; variables already in the environment 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+import secrets
+import sys
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Mapping
+from typing import Callable, Mapping
 
 from cryptography.fernet import Fernet
 from dotenv import dotenv_values
@@ -36,6 +38,16 @@ SANDBOX_PLATFORM = {
     "TWITTER_ACCESS_TOKEN_SECRET": "sandbox-access-token-secret",
     "TWITTER_USER_ID": "200000000000042",
 }
+# The secrets a process may insist on (Settings.require), and their fields. In
+# development the last two are made up for the process when missing: nothing stored
+# depends on them lasting.
+SECRETS = {
+    "ENCRYPTION_KEYS": "encryption_keys",
+    "LOOKUP_KEY": "lookup_key",
+    "RASA_API_TOKEN": "rasa_api_token",
+    "CONSOLE_SESSION_SECRET": "console_session_secret",
+}
+MADE_UP_IN_DEVELOPMENT = ("RASA_API_TOKEN", "CONSOLE_SESSION_SECRET")
 
 
 @dataclass(frozen=True)
@@ -267,6 +279,40 @@ class Settings:
         """ASSISTANT_ENV=production: every secret must be set, nothing is made up."""
         return self.environment == "production"
 
+    def require(self, *names: str, notice: Callable[[str], None] | None = None) -> Settings:
+        """These settings, checked to hold the secrets `names` (keys of SECRETS) that a
+        process needs before it starts.
+
+        ASSISTANT_ENV=production: every one must be set. In development the store's keys
+        must be (what they encrypt must stay readable), while a missing RASA_API_TOKEN or
+        CONSOLE_SESSION_SECRET is made up for this process only, and `notice` (default:
+        standard error) is told which.
+
+        Raises:
+            SettingsError: naming the missing secrets (never a value) and how to set them.
+        """
+        missing = [name for name in names if not getattr(self, SECRETS[name])]
+        needed = [n for n in missing if self.production or n not in MADE_UP_IN_DEVELOPMENT]
+        if needed and self.production:
+            raise SettingsError(
+                f"ASSISTANT_ENV=production and {', '.join(needed)} not set: refusing to start "
+                'without them. Set it in the environment or in .env (README.md, "Keys").'
+            )
+        if needed:
+            raise SettingsError(
+                f"{' and '.join(needed)} not set: the store is encrypted (P9). `make run` "
+                "writes them to .env on first run; or run `python -m scripts.keys new`."
+            )
+        if {"ENCRYPTION_KEYS", "LOOKUP_KEY"} & set(names):
+            self.data_keys()  # malformed keys refuse to start too
+        if not missing:
+            return self
+        (notice or _to_stderr)(
+            f"notice: {', '.join(missing)} not set: made up for this process only "
+            "(development; `make run` writes them to .env)"
+        )
+        return replace(self, **{SECRETS[n]: secrets.token_urlsafe(32) for n in missing})
+
     def data_keys(self) -> DataKeys:
         """The store's keys (ENCRYPTION_KEYS, LOOKUP_KEY), with the retired OUTBOX_KEY and
         SECURITY_ANSWERS_KEY still able to decrypt what they encrypted.
@@ -296,6 +342,10 @@ class Settings:
 
 class SettingsError(ValueError):
     """A setting has a value that cannot be used."""
+
+
+def _to_stderr(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
 
 
 def sandbox_url(console_port: int, path: str) -> str:

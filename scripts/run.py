@@ -24,13 +24,13 @@ from dotenv import dotenv_values
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from cryptography.fernet import Fernet  # noqa: E402
-
 from bot.console.accounts import AccountError, StaffAccounts  # noqa: E402
+from bot.keys import new_encryption_key, new_lookup_key  # noqa: E402
 from bot.sandbox.mode import platform_settings, sandbox_env  # noqa: E402
-from bot.settings import OUTBOX_KEY_FILE, Settings  # noqa: E402
+from bot.settings import OUTBOX_KEY_FILE, SECRETS, Settings  # noqa: E402
 from bot.store import connect  # noqa: E402
 from bot.tenancy.records import TenancyRepository, load_tenancies  # noqa: E402
+from scripts.keys import update_env_file  # noqa: E402
 from scripts.processes import Assistant, StartError  # noqa: E402
 from scripts.simulate import simulator_env  # noqa: E402
 from scripts.staff import first_admin  # noqa: E402
@@ -40,6 +40,7 @@ BANNER = """
     Rasa server:    {rasa}
     Action server:  {actions}/webhook
 {talk}    Rasa HTTP API:  {rasa}/conversations/<id>/tracker?token=...   (token: {token_source})
+    Secrets:        {secrets}
     Staff console:  {console}/   (sign in: {sign_in}; docs/staff.md)
     Staff API:      {console}/api/handoffs   (bearer tokens: {staff_tokens}; docs/staff.md)
     Demo tenancies: see docs/staff.md ("Demo tenancies") for checks that pass and fail
@@ -58,6 +59,8 @@ SANDBOX = """    Sandbox:        {console}/sandbox   (sign in to the staff app: 
                     tenant sees them, answered by the assistant; docs/staff.md "Sandbox")
     Alerts:         off in sandbox mode (no staff email or webhook leaves the machine)
 """
+ENV_FILE = ROOT / ".env"
+# What older releases kept under var/ instead of .env: carried over by `write_secrets`.
 TOKEN_FILE = ROOT / "var" / "rasa-api-token"
 STAFF_TOKENS_FILE = ROOT / "var" / "staff-api-tokens"
 ADMIN_PASSWORD_FILE = ROOT / "var" / "console-admin-password"
@@ -65,20 +68,56 @@ ADMIN_PASSWORD_FILE = ROOT / "var" / "console-admin-password"
 SANDBOX_STORE = ROOT / "var" / "sandbox.db"
 
 
-def api_token(settings: Settings) -> tuple[str, str]:
-    """The token protecting Rasa's HTTP API, and where it came from.
+def write_secrets(
+    env_file: Path,
+    environ: Mapping[str, str],
+    token_file: Path = TOKEN_FILE,
+    outbox_key_file: Path = OUTBOX_KEY_FILE,
+) -> list[str]:
+    """Put in `env_file` (.env) each secret the processes need that neither it nor
+    `environ` holds yet, and return their names (P9).
 
-    Without RASA_API_TOKEN, a new random token is written to var/rasa-api-token,
-    readable by this user only, for the staff tools on this machine.
+    ENCRYPTION_KEYS and LOOKUP_KEY (the store's keys), RASA_API_TOKEN and
+    CONSOLE_SESSION_SECRET: made new, except what an older release kept under var/ (its
+    Rasa API token; its outbox key, kept as OUTBOX_KEY so that what it sealed stays
+    readable). A new .env is created mode 600; an existing one keeps every other line
+    and is replaced atomically, mode 600 too (scripts/keys.py, `update_env_file`).
     """
-    if settings.rasa_api_token:
-        return settings.rasa_api_token, "RASA_API_TOKEN"
-    token = secrets.token_urlsafe(32)
-    TOKEN_FILE.parent.mkdir(exist_ok=True)
-    descriptor = os.open(TOKEN_FILE, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w") as out:
-        out.write(token + "\n")
-    return token, str(TOKEN_FILE.relative_to(ROOT))
+    present = {k for k, v in dotenv_values(env_file).items() if v} if env_file.exists() else set()
+    made = {
+        "ENCRYPTION_KEYS": new_encryption_key,
+        "LOOKUP_KEY": new_lookup_key,
+        "RASA_API_TOKEN": lambda: _read(token_file) or secrets.token_urlsafe(32),
+        "CONSOLE_SESSION_SECRET": lambda: secrets.token_urlsafe(32),
+    }
+    wanted = {
+        name: made[name]() for name in SECRETS if not environ.get(name) and name not in present
+    }
+    outbox_key = _read(outbox_key_file)
+    if outbox_key and not environ.get("OUTBOX_KEY") and "OUTBOX_KEY" not in present:
+        wanted["OUTBOX_KEY"] = outbox_key
+    update_env_file(env_file, wanted)
+    if env_file.exists() and not env_file.is_symlink() and env_file.stat().st_mode & 0o077:
+        # Written by hand before: secrets readable by others are no secrets.
+        os.chmod(env_file, 0o600)
+        print(f"==> {_shown(env_file)} was readable by others: now by you only", flush=True)
+    return list(wanted)
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text().strip() or None
+    except FileNotFoundError:
+        return None
+
+
+def secrets_line(environ: Mapping[str, str], env_file: Path = ENV_FILE) -> str:
+    """Where the processes' secrets are, for the banner."""
+    given = [name for name in SECRETS if environ.get(name)]
+    where = f'{_shown(env_file)} (mode 600, never committed; README.md "Keys")'
+    if given:
+        where += f"; {', '.join(given)} from the environment"
+    return where
 
 
 def staff_tokens(settings: Settings, environ: MutableMapping[str, str]) -> str:
@@ -99,21 +138,6 @@ def staff_tokens(settings: Settings, environ: MutableMapping[str, str]) -> str:
             out.write(f"staff:{secrets.token_urlsafe(32)}\n")
     environ["STAFF_API_TOKENS_FILE"] = str(STAFF_TOKENS_FILE)
     return str(STAFF_TOKENS_FILE.relative_to(ROOT))
-
-
-def keep_outbox_key(settings: Settings, path: Path = OUTBOX_KEY_FILE) -> None:
-    """Without OUTBOX_KEY, write a key to var/outbox-key (mode 600) once, for good.
-
-    The Rasa server seals dead letters with it and `scripts.outbox send-again` unseals
-    them, in other processes and after restarts: both read it there. It is never
-    replaced, or the dead letters sealed under it could not be sent again.
-    """
-    if settings.outbox_key:
-        return
-    path.parent.mkdir(exist_ok=True)
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w") as out:
-        out.write(Fernet.generate_key().decode() + "\n")
 
 
 def channel_lines(settings: Settings) -> str:
@@ -187,10 +211,15 @@ def main(argv: list[str] | None = None) -> int:
             " both platforms (nothing reaches a real one; SANDBOX=off turns this off)",
             flush=True,
         )
+    added = write_secrets(ENV_FILE, os.environ)
+    if added:
+        print(f"==> Wrote {', '.join(added)} to {_shown(ENV_FILE)} (mode 600)", flush=True)
     settings = Settings.from_env()
-    token, token_source = api_token(settings)
+    token = settings.rasa_api_token
+    token_source = "RASA_API_TOKEN in " + (
+        "the environment" if os.environ.get("RASA_API_TOKEN") else _shown(ENV_FILE)
+    )
     staff_source = staff_tokens(settings, os.environ)
-    keep_outbox_key(settings)
     sign_in = console_sign_in(settings)
     if settings.demo_tenancies is not None:
         loaded = load_demo_tenancies(settings, settings.demo_tenancies)
@@ -204,12 +233,19 @@ def main(argv: list[str] | None = None) -> int:
         api_token=token,
         rest_channel=settings.rest_channel,
         console_port=settings.console_port,
+        # The keys in .env (or the environment), the same at every start: what the
+        # store holds stays readable.
+        data_keys={
+            "ENCRYPTION_KEYS": ",".join(settings.encryption_keys),
+            "LOOKUP_KEY": settings.lookup_key or "",
+        },
     )
     print("==> Starting the action server, the Rasa server and the staff API", flush=True)
     started = time.monotonic()
     try:
         assistant.start()
-        print(banner(assistant, settings, token_source, staff_source, sign_in), flush=True)
+        where = secrets_line(os.environ)
+        print(banner(assistant, settings, token_source, staff_source, sign_in, where), flush=True)
         print(f"    (ready in {time.monotonic() - started:.0f}s)", flush=True)
         while (gone := assistant.exited()) is None:
             time.sleep(1)
@@ -271,6 +307,7 @@ def banner(
     token_source: str,
     staff_source: str = "",
     sign_in: str = "",
+    secrets_where: str = "",
 ) -> str:
     """What `make run` prints once the servers answer."""
     talk = (TALK if settings.rest_channel else TALK_OFF).format(rasa=assistant.rasa_url)
@@ -282,6 +319,7 @@ def banner(
         console=assistant.console_url,
         staff_tokens=staff_source,
         sign_in=sign_in,
+        secrets=secrets_where,
     )
     hooks = f"    Channels (webhooks at {assistant.rasa_url}/webhooks/<name>/webhook):"
     if settings.sandbox:

@@ -1,10 +1,26 @@
 """What `make run` decides before it starts anything."""
 
+import os
+import stat
+import subprocess
+
 import pytest
+from cryptography.fernet import Fernet
+from dotenv import dotenv_values
 
 from bot.sandbox.mode import sandbox_env
 from bot.settings import Settings
-from scripts.run import ROOT, banner, rest_channel_on_unless_set, sandbox_unless_platforms
+from scripts.keys import EnvFileError
+from scripts.run import (
+    ROOT,
+    banner,
+    rest_channel_on_unless_set,
+    sandbox_unless_platforms,
+    secrets_line,
+    write_secrets,
+)
+
+SECRETS = ("ENCRYPTION_KEYS", "LOOKUP_KEY", "RASA_API_TOKEN", "CONSOLE_SESSION_SECRET")
 
 
 @pytest.mark.parametrize(
@@ -63,3 +79,110 @@ def test_the_banner_says_alerts_are_off_in_sandbox_mode(tmp_path):
     assert "Alerts:         off in sandbox mode" in banner(Running(), on, "file")
     off = Settings.from_env({}, dotenv_path=tmp_path / "none")
     assert "Alerts:         off" not in banner(Running(), off, "file")
+
+
+# P9: the secrets, in a .env of this machine's own.
+
+
+def mode(path):
+    return stat.S_IMODE(path.lstat().st_mode)
+
+
+def write(tmp_path, environ=None):
+    return write_secrets(
+        tmp_path / ".env",
+        environ or {},
+        tmp_path / "var" / "rasa-api-token",
+        tmp_path / "var" / "outbox-key",
+    )
+
+
+def test_the_first_run_writes_every_secret_to_a_env_only_its_user_can_read(tmp_path):
+    old_umask = os.umask(0)  # even with a umask that lets everyone read what is made
+    try:
+        assert sorted(write(tmp_path)) == sorted(SECRETS)
+    finally:
+        os.umask(old_umask)
+    env_file = tmp_path / ".env"
+    assert mode(env_file) == 0o600
+    values = dotenv_values(env_file)
+    assert all(values[name] for name in SECRETS)
+    settings = Settings.from_env({}, env_file)
+    keys = settings.data_keys()
+    assert keys.decrypt(keys.encrypt("07700 900123")) == "07700 900123"
+    assert settings.require(*SECRETS, notice=pytest.fail) is settings
+    # Nothing is kept under var/ any more.
+    assert not (tmp_path / "var").exists()
+
+
+def test_a_second_run_keeps_the_secrets_it_wrote(tmp_path):
+    write(tmp_path)
+    first = (tmp_path / ".env").read_text()
+    assert write(tmp_path) == []
+    assert (tmp_path / ".env").read_text() == first
+
+
+def test_only_the_missing_secrets_are_added_and_every_other_line_is_kept(tmp_path):
+    env_file = tmp_path / ".env"
+    env_file.write_text(
+        "# my settings\nREST_CHANNEL=off\nLOOKUP_KEY=kept-as-it-was\nSMTP_HOST=mail"
+    )
+    os.chmod(env_file, 0o644)
+    before = env_file.stat().st_ino
+    added = write(tmp_path, {"RASA_API_TOKEN": "given-in-the-environment"})
+    assert sorted(added) == ["CONSOLE_SESSION_SECRET", "ENCRYPTION_KEYS"]
+    text = env_file.read_text()
+    assert text.startswith(
+        "# my settings\nREST_CHANNEL=off\nLOOKUP_KEY=kept-as-it-was\nSMTP_HOST=mail\n"
+    )
+    assert "RASA_API_TOKEN" not in text  # given in the environment: not written
+    assert env_file.stat().st_ino != before  # a new file renamed over it, not rewritten in place
+    assert mode(env_file) == 0o600
+    assert [p.name for p in tmp_path.iterdir()] == [".env"]  # no temporary file left
+
+
+def test_a_env_readable_by_others_is_made_private_even_with_nothing_to_add(tmp_path):
+    write(tmp_path)
+    os.chmod(tmp_path / ".env", 0o644)
+    assert write(tmp_path) == []
+    assert mode(tmp_path / ".env") == 0o600
+
+
+def test_a_symlink_where_env_should_be_is_not_followed(tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    (tmp_path / ".env").symlink_to(elsewhere)
+    with pytest.raises(EnvFileError):
+        write(tmp_path)
+    assert not elsewhere.exists()
+
+
+def test_what_an_older_release_kept_under_var_is_carried_over_and_stays_readable(tmp_path):
+    var = tmp_path / "var"
+    var.mkdir()
+    (var / "rasa-api-token").write_text("the-old-token\n")
+    outbox_key = Fernet.generate_key().decode()
+    (var / "outbox-key").write_text(outbox_key + "\n")
+    sealed_before = "fernet:" + Fernet(outbox_key).encrypt(b"dead letter").decode()
+    write(tmp_path)
+    values = dotenv_values(tmp_path / ".env")
+    assert values["RASA_API_TOKEN"] == "the-old-token"
+    assert values["OUTBOX_KEY"] == outbox_key
+    # Without var/ at all, what the old key sealed still opens with the settings' keys.
+    (var / "outbox-key").unlink()
+    keys = Settings.from_env({}, tmp_path / ".env").data_keys()
+    assert keys.decrypt(sealed_before) == "dead letter"
+
+
+def test_the_env_file_is_ignored_by_git():
+    ignored = subprocess.run(["git", "check-ignore", "-q", ".env"], cwd=ROOT)
+    assert ignored.returncode == 0
+
+
+def test_the_banner_says_where_the_secrets_are(tmp_path):
+    class Running:
+        rasa_url = action_url = console_url = "http://127.0.0.1:5005"
+
+    settings = Settings.from_env({}, dotenv_path=tmp_path / "none")
+    text = banner(Running(), settings, "RASA_API_TOKEN in .env", secrets_where=secrets_line({}))
+    assert "Secrets:        .env (mode 600" in text
+    assert "LOOKUP_KEY from the environment" in secrets_line({"LOOKUP_KEY": "k"})

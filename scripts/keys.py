@@ -1,0 +1,222 @@
+"""The store's keys (P9): make them, rotate them, retire the old ones.
+
+Usage:
+    python -m scripts.keys new              print a fresh ENCRYPTION_KEYS and LOOKUP_KEY
+    python -m scripts.keys rotate           a new key first in ENCRYPTION_KEYS in .env (the
+                                            old ones kept after it), then everything
+                                            re-encrypted under it
+    python -m scripts.keys rotate --resume  re-encrypt everything under the first key
+                                            (what an interrupted rotation runs again)
+    python -m scripts.keys retire           drop the old keys from .env, once nothing is
+                                            left that needs them
+
+Between `rotate` and `retire`, restart the running processes so that they encrypt with
+the new key: `retire` refuses while anything is still under an old one.
+
+`.env` is only ever replaced whole (a new file, mode 600, renamed over it), so an
+interruption leaves the old one or the new one, never half of one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import sys
+from pathlib import Path
+from typing import List, Mapping, TextIO
+
+from bot.keys import DataKeys, Undecryptable, new_encryption_key, new_lookup_key
+from bot.protection.conversations import NoTrackerStore, tracker_engine
+from bot.protection.rotation import left_under_old_keys, rotate_everything
+from bot.settings import PROJECT_ROOT, Settings, SettingsError
+from bot.store import connect
+
+ENV_FILE = PROJECT_ROOT / ".env"
+ENV_HEADER = (
+    "# This machine's secrets (P9), written by `make run`: readable by this user only\n"
+    '# (mode 600), never committed. README.md, "Keys".\n'
+)
+
+
+class EnvFileError(RuntimeError):
+    """`.env` cannot be written safely (a symlink where it should be, for one)."""
+
+
+def write_new(path: Path, text: str) -> None:
+    """Create `path` holding `text`, mode 600 from the start (never readable by others,
+    even for a moment); refuses if anything, a symlink included, is already there."""
+    try:
+        descriptor = os.open(
+            path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600
+        )
+    except FileExistsError as error:
+        raise EnvFileError(f"{path} is in the way (a symlink?): not written") from error
+    with os.fdopen(descriptor, "w") as out:
+        out.write(text)
+        out.flush()
+        os.fsync(out.fileno())
+
+
+def update_env_file(path: Path, values: Mapping[str, str]) -> None:
+    """Set `values` in the dotenv file `path`, keeping every other line as it was.
+
+    A missing file is created (mode 600); an existing one is replaced atomically by a
+    new file (mode 600) renamed over it.
+    """
+    if not values:
+        return
+    if not os.path.lexists(path):
+        write_new(path, ENV_HEADER + "".join(f"{k}={v}\n" for k, v in values.items()))
+        return
+    if path.is_symlink():
+        raise EnvFileError(f"{path} is a symlink: not rewritten")
+    lines: List[str] = []
+    written = set()
+    for line in path.read_text().splitlines(keepends=True):
+        name = _name(line)
+        if name in values:
+            if name not in written:
+                lines.append(f"{name}={values[name]}\n")
+                written.add(name)
+            continue
+        lines.append(line)
+    if lines and not lines[-1].endswith("\n"):
+        lines[-1] += "\n"
+    lines.extend(f"{k}={v}\n" for k, v in values.items() if k not in written)
+    temporary = path.with_name(f"{path.name}.{secrets.token_hex(6)}.new")
+    write_new(temporary, "".join(lines))
+    try:
+        os.replace(temporary, path)
+    except OSError:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+def _name(line: str) -> str | None:
+    """The variable a dotenv line sets, if any."""
+    text = line.strip()
+    if not text or text.startswith("#") or "=" not in text:
+        return None
+    name = text.split("=", 1)[0].strip()
+    if name.startswith("export "):
+        name = name[len("export ") :].strip()
+    return name
+
+
+def main(
+    argv: List[str] | None = None,
+    out: TextIO = sys.stdout,
+    env_file: Path = ENV_FILE,
+    environ: Mapping[str, str] | None = None,
+) -> int:
+    """Run one command on the settings of `environ` (default: the process environment)
+    and `env_file`; 0 when done, 2 when refused (the reason on stderr)."""
+    environ = os.environ if environ is None else environ
+    parser = argparse.ArgumentParser(description="The store's encryption keys (P9).")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("new", help="print a fresh ENCRYPTION_KEYS and LOOKUP_KEY")
+    rotate = commands.add_parser("rotate", help="a new key, then re-encrypt everything")
+    rotate.add_argument(
+        "--resume", action="store_true", help="re-encrypt under the current first key only"
+    )
+    commands.add_parser("retire", help="drop the old keys once nothing needs them")
+    args = parser.parse_args(argv)
+    if args.command == "new":
+        print(f"ENCRYPTION_KEYS={new_encryption_key()}", file=out)
+        print(f"LOOKUP_KEY={new_lookup_key()}", file=out)
+        return 0
+    try:
+        settings = Settings.from_env(environ, env_file).require("ENCRYPTION_KEYS", "LOOKUP_KEY")
+        given = bool(environ.get("ENCRYPTION_KEYS"))
+        if args.command == "rotate":
+            return _rotate(settings, args.resume, env_file, given, out)
+        return _retire(settings, env_file, given, out)
+    except (SettingsError, EnvFileError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except Undecryptable:
+        print(
+            "error: some stored data opens with none of the keys in ENCRYPTION_KEYS: put "
+            "back the key it was written under (after the first) and run this again",
+            file=sys.stderr,
+        )
+        return 2
+
+
+def _rotate(settings: Settings, resume: bool, env_file: Path, given: bool, out: TextIO) -> int:
+    keys = settings.data_keys()
+    if not resume:
+        if given:
+            raise SettingsError(
+                "ENCRYPTION_KEYS is set in the environment, not only in .env, so this cannot "
+                "change it: put a new key (python -m scripts.keys new) first in it, keep the "
+                "old ones after it, restart, then run `python -m scripts.keys rotate --resume`"
+            )
+        newest = (new_encryption_key(), *settings.encryption_keys)
+        update_env_file(env_file, {"ENCRYPTION_KEYS": ",".join(newest)})
+        keys = DataKeys(newest, settings.lookup_key).with_older(
+            [settings.outbox_key, settings.security_answers_key]
+        )
+        print(
+            "==> A new key is first in ENCRYPTION_KEYS in .env; the old ones stay after it.",
+            file=out,
+        )
+    print("==> Re-encrypting everything under the first key", file=out, flush=True)
+    store, tracker = _engines(settings, keys, out)
+    done = rotate_everything(store, keys, tracker)
+    for table in sorted({*done.rewritten, *done.current}):
+        print(
+            f"    {table}: {done.rewritten.get(table, 0)} re-encrypted, "
+            f"{done.current.get(table, 0)} already current",
+            file=out,
+        )
+    print(
+        "==> Done. Restart the running processes (they keep the keys they started with), "
+        "then run `python -m scripts.keys retire`.",
+        file=out,
+    )
+    return 0
+
+
+def _retire(settings: Settings, env_file: Path, given: bool, out: TextIO) -> int:
+    keys = settings.data_keys()
+    store, tracker = _engines(settings, keys, out)
+    left = left_under_old_keys(store, keys, tracker)
+    if left:
+        where = ", ".join(f"{table} ({count})" for table, count in sorted(left.items()))
+        print(
+            f"error: still under an old key: {where}. Restart any process still running on "
+            "the old keys, run `python -m scripts.keys rotate --resume`, then this again.",
+            file=sys.stderr,
+        )
+        return 2
+    if len(settings.encryption_keys) == 1:
+        print("==> Nothing to retire: ENCRYPTION_KEYS holds one key.", file=out)
+        return 0
+    if given:
+        print(
+            "==> Nothing is left under an old key: ENCRYPTION_KEYS is set in the environment, "
+            "so keep only its first key there yourself.",
+            file=out,
+        )
+        return 0
+    update_env_file(env_file, {"ENCRYPTION_KEYS": settings.encryption_keys[0]})
+    retired = len(settings.encryption_keys) - 1
+    print(f"==> {retired} old key(s) dropped from ENCRYPTION_KEYS in .env.", file=out)
+    return 0
+
+
+def _engines(settings: Settings, keys: DataKeys, out: TextIO) -> tuple:
+    """The project's store and the tracker store (None if it is not a SQL one)."""
+    store = connect(settings.database_url, keys)
+    try:
+        tracker = tracker_engine(settings.endpoints_file)
+    except NoTrackerStore as error:
+        print(f"    (no SQL tracker store to go through: {error})", file=out)
+        tracker = None
+    return store, tracker
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,292 @@
+"""Rotating the store's key (P9): everything re-encrypted, nothing lost if interrupted,
+the old key dropped only once nothing needs it (`python -m scripts.keys`)."""
+
+import io
+import json
+import os
+import signal
+import stat
+import subprocess
+import sys
+import time
+
+import pytest
+import sqlalchemy as sa
+import yaml
+from dotenv import dotenv_values
+
+from bot.keys import DataKeys, Undecryptable, is_encrypted, new_encryption_key, new_lookup_key
+from bot.protection.rotation import encrypted_columns, left_under_old_keys, rotate_everything
+from bot.store import Encrypted, connect, metadata
+from scripts import keys as keys_command
+from tests.helpers import ROOT
+
+TENANTS = [f"tenant {n}: 07700 900{n:03d}, flat {n} Mill Lane" for n in range(60)]
+
+# A table of the same kind as the project's (an Encrypted column beside plain ones),
+# with a composite primary key: the rotation goes by whatever key a table has.
+notes_meta = sa.MetaData()
+notes = sa.Table(
+    "rotation_notes",
+    notes_meta,
+    sa.Column("conversation", sa.String(64), primary_key=True),
+    sa.Column("n", sa.Integer, primary_key=True),
+    sa.Column("note", Encrypted, nullable=True),
+    sa.Column("kind", sa.String(16)),
+)
+events = sa.Table(
+    "events",
+    sa.MetaData(),
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("sender_id", sa.String(255)),
+    sa.Column("type_name", sa.String(255)),
+    sa.Column("data", sa.Text),
+)
+
+
+def old_and_new():
+    lookup = new_lookup_key()
+    old = DataKeys([new_encryption_key()], lookup)
+    both = DataKeys([new_encryption_key(), *old.encryption_keys], lookup)
+    only_new = DataKeys(both.encryption_keys[:1], lookup)
+    return old, both, only_new
+
+
+def filled(tmp_path, old):
+    """A store and a tracker store written under `old`, one plaintext row from before."""
+    store = connect(f"sqlite:///{tmp_path / 'store.db'}", old)
+    notes_meta.create_all(store)
+    with store.begin() as connection:
+        connection.execute(
+            notes.insert(),
+            [
+                {"conversation": f"c{i % 7}", "n": i, "note": t, "kind": "x"}
+                for i, t in enumerate(TENANTS)
+            ],
+        )
+        connection.execute(notes.insert().values(conversation="c0", n=999, note=None, kind="y"))
+    tracker = sa.create_engine(f"sqlite:///{tmp_path / 'tracker.db'}")
+    events.create(tracker)
+    rows = [
+        {
+            "sender_id": f"c{i % 7}",
+            "type_name": "user",
+            "data": old.encrypt(json.dumps({"text": t})),
+        }
+        for i, t in enumerate(TENANTS)
+    ]
+    rows.append(
+        {"sender_id": "legacy", "type_name": "user", "data": json.dumps({"text": "before"})}
+    )
+    with tracker.begin() as connection:
+        connection.execute(events.insert(), rows)
+    return store, tracker
+
+
+def read_back(store, tracker, keys):
+    reader = connect(str(store.url), keys)
+    with reader.connect() as connection:
+        found = connection.execute(sa.select(notes.c.note).order_by(notes.c.n)).scalars().all()
+    with tracker.connect() as connection:
+        data = connection.execute(sa.select(events.c.data).order_by(events.c.id)).scalars().all()
+    texts = [json.loads(keys.decrypt(d))["text"] for d in data]
+    return [n for n in found if n is not None], texts
+
+
+def raw(engine, table, column):
+    with engine.connect() as connection:
+        return (
+            connection.execute(sa.select(sa.column(column)).select_from(sa.table(table)))
+            .scalars()
+            .all()
+        )
+
+
+def test_every_encrypted_column_of_the_store_is_found():
+    found = encrypted_columns()
+    for table in metadata.sorted_tables:
+        for column in table.columns:
+            if isinstance(column.type, Encrypted):
+                assert column.name in found[table.name]
+    assert encrypted_columns(notes_meta) == {"rotation_notes": ["note"]}
+
+
+def test_rotation_interrupted_halfway_then_resumed_loses_nothing(tmp_path):
+    old, both, only_new = old_and_new()
+    store, tracker = filled(tmp_path, old)
+    rewritten = []
+
+    def stop_after_90(table):
+        rewritten.append(table)
+        if len(rewritten) == 90:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        rotate_everything(store, both, tracker, progress=stop_after_90, batch=16, tables=notes_meta)
+    # Halfway: some under the new key, some still under the old; all readable with both.
+    assert 0 < sum(both.is_current(v) for v in raw(tracker, "events", "data")) < len(TENANTS)
+    assert read_back(store, tracker, both) == (TENANTS, [*TENANTS, "before"])
+    assert left_under_old_keys(store, both, tracker, tables=notes_meta)
+
+    done = rotate_everything(store, both, tracker, batch=16, tables=notes_meta)
+    assert done.current["rotation_notes"] == len(TENANTS)  # the first run's part was kept
+    assert left_under_old_keys(store, both, tracker, tables=notes_meta) == {}
+    # With the old key gone, every value still reads back, the plaintext one encrypted.
+    assert read_back(store, tracker, only_new) == (TENANTS, [*TENANTS, "before"])
+    assert all(is_encrypted(v) for v in raw(tracker, "events", "data"))
+    assert not any("07700" in v for v in raw(store, "rotation_notes", "note") if v)
+    with pytest.raises(Undecryptable):
+        old.decrypt(raw(store, "rotation_notes", "note")[0])
+
+
+def test_a_value_no_key_opens_is_reported_not_overwritten(tmp_path):
+    old, both, _ = old_and_new()
+    store, tracker = filled(tmp_path, old)
+    stranger = DataKeys.ephemeral().encrypt("unknown")
+    with tracker.begin() as connection:
+        connection.execute(events.update().where(events.c.id == 1).values(data=stranger))
+    with pytest.raises(Undecryptable):
+        rotate_everything(store, both, tracker, tables=notes_meta)
+    assert raw(tracker, "events", "data")[0] == stranger
+    with pytest.raises(Undecryptable):
+        left_under_old_keys(store, both, tracker, tables=notes_meta)
+
+
+# The command, on a .env of its own.
+
+
+def project(tmp_path, old):
+    """Settings for the command: a .env holding `old`, a store and a tracker store."""
+    store, tracker = filled(tmp_path, old)
+    endpoints = tmp_path / "endpoints.yml"
+    endpoints.write_text(
+        yaml.safe_dump(
+            {
+                "tracker_store": {
+                    "type": "sql",
+                    "dialect": "sqlite",
+                    "db": str(tmp_path / "tracker.db"),
+                }
+            }
+        )
+    )
+    env_file = tmp_path / ".env"
+    env_file.write_text(
+        f"# mine\nDATABASE_URL=sqlite:///{tmp_path / 'store.db'}\n"
+        f"ENDPOINTS_FILE={endpoints}\nENCRYPTION_KEYS={old.encryption_keys[0]}\n"
+        f"LOOKUP_KEY={new_lookup_key()}\nREST_CHANNEL=off"
+    )
+    os.chmod(env_file, 0o600)
+    return store, tracker, env_file
+
+
+def run(command, env_file, environ=None):
+    out = io.StringIO()
+    code = keys_command.main(command, out, env_file, environ or {})
+    return code, out.getvalue()
+
+
+def test_new_prints_a_set_of_keys_that_work():
+    out = io.StringIO()
+    assert keys_command.main(["new"], out) == 0
+    values = dict(line.split("=", 1) for line in out.getvalue().split())
+    DataKeys([values["ENCRYPTION_KEYS"]], values["LOOKUP_KEY"]).encrypt("x")
+
+
+def test_rotate_then_retire_leaves_one_new_key_and_everything_readable(tmp_path):
+    old = DataKeys([new_encryption_key()], new_lookup_key())
+    store, tracker, env_file = project(tmp_path, old)
+    code, said = run(["rotate"], env_file)
+    assert code == 0, said
+    values = dotenv_values(env_file)
+    newest, kept = values["ENCRYPTION_KEYS"].split(",")
+    assert kept == old.encryption_keys[0] != newest
+    assert stat.S_IMODE(env_file.stat().st_mode) == 0o600
+    assert "# mine" in env_file.read_text() and values["REST_CHANNEL"] == "off"
+    assert "Restart the running processes" in said
+    assert run(["retire"], env_file)[0] == 0
+    assert dotenv_values(env_file)["ENCRYPTION_KEYS"] == newest
+    assert stat.S_IMODE(env_file.stat().st_mode) == 0o600
+    only_new = DataKeys([newest], values["LOOKUP_KEY"])
+    data = raw(tracker, "events", "data")
+    assert [json.loads(only_new.decrypt(d))["text"] for d in data] == [*TENANTS, "before"]
+
+
+def test_retire_refuses_while_anything_is_still_under_an_old_key(tmp_path, capsys):
+    old = DataKeys([new_encryption_key()], new_lookup_key())
+    store, tracker, env_file = project(tmp_path, old)
+    assert run(["rotate"], env_file)[0] == 0
+    # A process not yet restarted writes under the old key.
+    with tracker.begin() as connection:
+        connection.execute(events.insert().values(sender_id="late", data=old.encrypt("{}")))
+    keys_before = dotenv_values(env_file)["ENCRYPTION_KEYS"]
+    assert run(["retire"], env_file)[0] == 2
+    assert "events (1)" in capsys.readouterr().err
+    assert dotenv_values(env_file)["ENCRYPTION_KEYS"] == keys_before
+    assert run(["rotate", "--resume"], env_file)[0] == 0
+    assert dotenv_values(env_file)["ENCRYPTION_KEYS"] == keys_before  # no other new key
+    assert run(["retire"], env_file)[0] == 0
+
+
+def test_the_commands_refuse_without_the_keys_and_name_them(tmp_path, capsys):
+    env_file = tmp_path / ".env"
+    assert run(["rotate"], env_file, {"ASSISTANT_ENV": "production"})[0] == 2
+    err = capsys.readouterr().err
+    assert "ENCRYPTION_KEYS" in err and "LOOKUP_KEY" in err
+
+
+def test_rotation_killed_outright_midway_is_resumed_and_loses_nothing(tmp_path):
+    lookup = new_lookup_key()
+    old = DataKeys([new_encryption_key()], lookup)
+    tracker = sa.create_engine(f"sqlite:///{tmp_path / 'tracker.db'}")
+    events.create(tracker)
+    count = 20000
+    texts = [f"message {n}: 07700 9{n:05d}" for n in range(count)]
+    with tracker.begin() as connection:
+        connection.execute(
+            events.insert(),
+            [
+                {"sender_id": f"c{n % 50}", "data": old.encrypt(json.dumps({"text": t}))}
+                for n, t in enumerate(texts)
+            ],
+        )
+    endpoints = tmp_path / "endpoints.yml"
+    endpoints.write_text(
+        yaml.safe_dump(
+            {
+                "tracker_store": {
+                    "type": "sql",
+                    "dialect": "sqlite",
+                    "db": str(tmp_path / "tracker.db"),
+                }
+            }
+        )
+    )
+    newest = new_encryption_key()
+    both = DataKeys([newest, *old.encryption_keys], lookup)
+    environ = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'store.db'}",
+        "ENDPOINTS_FILE": str(endpoints),
+        # Given in the environment, as a deployment gives them, after the new key was put first.
+        "ENCRYPTION_KEYS": ",".join(both.encryption_keys),
+        "LOOKUP_KEY": lookup,
+    }
+    command = [sys.executable, "-m", "scripts.keys", "rotate", "--resume"]
+    process = subprocess.Popen(command, cwd=ROOT, env=environ, stdout=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    current = 0
+    while time.monotonic() < deadline and current < 400:
+        time.sleep(0.05)
+        current = sum(both.is_current(v) for v in raw(tracker, "events", "data"))
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    current = sum(both.is_current(v) for v in raw(tracker, "events", "data"))
+    assert 0 < current < count, "killed before it started or after it finished"
+    resumed = subprocess.run(
+        command, cwd=ROOT, env=environ, capture_output=True, text=True, timeout=300
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    only_new = DataKeys([newest], lookup)
+    data = raw(tracker, "events", "data")
+    assert [json.loads(only_new.decrypt(d))["text"] for d in data] == texts
