@@ -33,6 +33,8 @@ PHONE_NAMES = (
     "emergency_services",
     "police_non_emergency",
 )
+# P9: conversations are kept two years after their latest message, unless configured.
+CONVERSATION_RETENTION_MONTHS = 24
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
 
@@ -101,6 +103,8 @@ class Association:
     moderation: ModerationSettings = field(default_factory=ModerationSettings)
     teams: Tuple[TeamConfig, ...] = ()
     canned_replies: Tuple[CannedReply, ...] = ()
+    # P9: months a conversation is kept after its latest message (`data_protection:`).
+    conversation_retention_months: int = CONVERSATION_RETENTION_MONTHS
 
     def emergency_contacts_text(self) -> str:
         """The emergency contacts as lines of text, one contact a line."""
@@ -170,6 +174,7 @@ def parse_association(raw: Mapping[str, Any], source: str = "association") -> As
         monitoring=_monitoring(_mapping(raw, "monitoring", source), source),
         moderation=_moderation(raw, source),
         teams=tuple(_team(t, source) for t in raw.get("teams") or ()),
+        conversation_retention_months=_retention_months(raw, source),
     )
     replies = raw.get("canned_replies") or ()
     if not isinstance(replies, list):
@@ -204,6 +209,19 @@ def _team(raw: Any, source: str) -> TeamConfig:
     if not isinstance(reasons, list):
         raise ConfigError(f"{source}: each of teams needs a name and a list of reasons")
     return TeamConfig(name=_text(raw, "name", source), reasons=tuple(str(r) for r in reasons))
+
+
+def _retention_months(raw: Mapping[str, Any], source: str) -> int:
+    section = raw.get("data_protection") or {}
+    if not isinstance(section, Mapping):
+        raise ConfigError(f"{source}: data_protection must be a mapping")
+    value = section.get("remove_conversations_after_months", CONVERSATION_RETENTION_MONTHS)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(
+            f"{source}: data_protection.remove_conversations_after_months must be a whole"
+            f" number of months above 0 (default {CONVERSATION_RETENTION_MONTHS}), got {value!r}"
+        )
+    return value
 
 
 def _moderation(raw: Mapping[str, Any], source: str) -> ModerationSettings:

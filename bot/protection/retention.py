@@ -1,0 +1,151 @@
+"""Conversation data is kept for a set period, then removed (P9).
+
+What a tenant sends is kept on their file under the privacy notice, and not for ever:
+`data_protection.remove_conversations_after_months` in association.yml (default 24).
+Once a run of `ConversationRetention.run`:
+
+- every conversation whose latest event is older than the period is erased whole, as
+  a subject's erasure does (bot.protection.subject), and each such erasure is audited
+  under the job's name;
+- older events of conversations still going are removed from the tracker store;
+- the project's tables lose their older records: closed and handed-back handoffs
+  (their audit entries keep who did what and when, without the details), sent and
+  dismissed outbox rows and dead letters, processed and set-aside intake rows, repair
+  requests, follow-ups and identity checks are removed; moderation entries keep their
+  action (a block still stands, P7) without their reason or conversation.
+
+Rows are found by their own times, never by reading a personal field. Every step
+deletes or overwrites what is older than the cut-off, so a second run, or a run on
+another machine at the same moment, finds nothing more to do and breaks nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Dict
+
+from dateutil.relativedelta import relativedelta
+from sqlalchemy import delete, select, update
+from sqlalchemy.engine import Engine
+
+from bot.association import CONVERSATION_RETENTION_MONTHS
+from bot.handoff.handoffs import OPEN_STATES
+from bot.intake import FAILED, PROCESSED
+from bot.outbox import PENDING
+from bot.protection.conversations import TrackerEvents
+from bot.protection.subject import ERASED, SubjectRights, strip_handoff_audit
+from bot.store import (
+    follow_ups,
+    handoffs,
+    identity_attempts,
+    inbound_events,
+    moderation_actions,
+    outbox,
+    repair_requests,
+    to_utc,
+)
+
+# Who the audit names for the erasures the job makes.
+RETENTION_JOB = "retention job"
+
+
+@dataclass(frozen=True)
+class RetentionRun:
+    """What one run removed: conversations erased whole, and counts per place."""
+
+    cutoff: datetime
+    conversations: int = 0
+    removed: Dict[str, int] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        """Everything removed or stripped, counted together."""
+        return self.conversations + sum(self.removed.values())
+
+
+class ConversationRetention:
+    """The retention job over the project's store and the tracker store's events."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        rights: SubjectRights,
+        tracker: TrackerEvents | None = None,
+        months: int = CONVERSATION_RETENTION_MONTHS,
+    ) -> None:
+        """`engine`: the project's store; `rights` erases a whole conversation (over the
+        same store and tracker); `tracker`: the tracker store's events, if SQL;
+        `months`: how long a conversation is kept after its latest message."""
+        self._engine = engine
+        self._rights = rights
+        self._tracker = tracker
+        self.months = months
+
+    def cutoff(self, now: datetime) -> datetime:
+        """What is older than this is removed."""
+        return now - relativedelta(months=self.months)
+
+    def run(self, now: datetime) -> RetentionRun:
+        """Remove what is older than the period, once; returns what was removed."""
+        cutoff = self.cutoff(now)
+        erased = 0
+        if self._tracker is not None:
+            for conversation_id in self._tracker.older_than(cutoff):
+                erasure = self._rights.remove_conversation(conversation_id, now)
+                if erasure.total:
+                    self._rights.record_erasure(erasure, RETENTION_JOB, now)
+                    erased += 1
+        removed = {
+            "older tracker events": self._tracker.remove_before(cutoff) if self._tracker else 0
+        }
+        removed.update(self._older_rows(to_utc(cutoff)))
+        return RetentionRun(cutoff, erased, removed)
+
+    def _older_rows(self, cutoff: datetime) -> Dict[str, int]:
+        """Remove or strip the store's records older than `cutoff` (UTC)."""
+        removed: Dict[str, int] = {}
+        with self._engine.begin() as connection:
+            closed = list(
+                connection.execute(
+                    select(handoffs.c.id).where(
+                        handoffs.c.updated_at < cutoff,
+                        handoffs.c.state.not_in([s.value for s in OPEN_STATES]),
+                    )
+                ).scalars()
+            )
+            strip_handoff_audit(connection, closed)
+            removed["closed handoffs"] = (
+                connection.execute(delete(handoffs).where(handoffs.c.id.in_(closed))).rowcount
+                if closed
+                else 0
+            )
+            removed["outbox messages"] = connection.execute(
+                delete(outbox).where(outbox.c.state != PENDING, outbox.c.created_at < cutoff)
+            ).rowcount
+            removed["intake records"] = connection.execute(
+                delete(inbound_events).where(
+                    inbound_events.c.state.in_([PROCESSED, FAILED]),
+                    inbound_events.c.received_at < cutoff,
+                )
+            ).rowcount
+            removed["repair requests"] = connection.execute(
+                delete(repair_requests).where(repair_requests.c.created_at < cutoff)
+            ).rowcount
+            removed["follow-ups"] = connection.execute(
+                delete(follow_ups).where(follow_ups.c.promised_at < cutoff)
+            ).rowcount
+            removed["identity checks"] = connection.execute(
+                delete(identity_attempts).where(identity_attempts.c.at < cutoff)
+            ).rowcount
+            # Kept, without the conversation: an old block can still be undone (P7).
+            # Marked by the conversation cleared, so a second run counts nothing again.
+            removed["moderation entries"] = connection.execute(
+                update(moderation_actions)
+                .where(
+                    moderation_actions.c.at < cutoff,
+                    moderation_actions.c.conversation_id.is_not(None),
+                )
+                .values(conversation_id=None, reason=ERASED)
+            ).rowcount
+        return {name: max(count or 0, 0) for name, count in removed.items()}

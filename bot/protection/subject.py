@@ -1,0 +1,477 @@
+"""Subject rights (P9): export everything held about one person, erase one conversation.
+
+What a tenant sends "may be kept on their file under the privacy notice"; the privacy
+notice in turn gives them the right to see what is kept and to have it erased.
+
+- `export_account` gathers what is held about a platform account and the accounts
+  linked to it (bot.handoff.threads: X's one id on both surfaces, a Facebook commenter
+  and the Messenger sender their private reply reached): every event of each
+  conversation, decrypted, from the tracker store; handoffs and their audit entries;
+  moderation entries; identity checks; repair requests; follow-ups; what the outbox
+  and the intake still hold; and the console's audit entries about them.
+- `export_tenancy` gathers the same for a tenancy, by its reference: the record
+  (address and people, never the digests of their security answers), its rent
+  payments and repairs, and the conversations its identity checks and repair
+  requests were made in.
+- `erase_conversation` removes one conversation everywhere it is kept: the tracker's
+  events, its handoffs (their audit entries keep who did what and when, without the
+  details), the outbox's and the intake's rows (the intake keeps only the platform's
+  event id, so that a redelivered webhook is still not handled twice), repair
+  requests and follow-ups; the moderation log keeps its entries (strikes and blocks
+  stand, P7) without their reason or the conversation; identity checks keep their
+  outcome without the conversation or the account.
+
+Rows are found by conversation id, platform account or tenancy, never by comparing a
+personal field (those are encrypted, bot.store): identifier columns may be keyed
+HMACs, which match when queried with the raw value. Each export and each erasure is
+written to the console's audit with the name of who asked; an erasure's entry names
+the conversation only by a keyed HMAC of its id, so the record of the erasure holds
+nothing of what was erased. Erasing twice is harmless: the second finds nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Dict, Iterable, List, Mapping, Protocol, Sequence
+
+from sqlalchemy import Table, delete, or_, select, update
+from sqlalchemy.engine import Connection, Engine
+
+from bot.events import Platform, Surface
+from bot.handoff.threads import ConversationLinks, conversation_id_of, split_conversation_id
+from bot.intake import PROCESSED
+from bot.keys import DataKeys, Undecryptable
+from bot.store import (
+    Keyed,
+    as_aware,
+    console_audit,
+    follow_ups,
+    handoff_audit,
+    handoffs,
+    identity_attempts,
+    inbound_events,
+    moderation_actions,
+    outbox,
+    rent_payments,
+    repair_requests,
+    repairs,
+    tenancies,
+    tenancy_people,
+    to_utc,
+)
+from bot.tenancy.answers import tenancy_reference
+
+# What an erased moderation entry says instead of its reason (the column is required).
+ERASED = "erased (P9)"
+# The keyed HMAC's purpose for the conversation ids and subjects the audit names.
+AUDIT_PURPOSE = "subject-rights"
+# Console audit actions.
+EXPORTED = "subject_exported"
+ERASED_ACTION = "conversation_erased"
+# Never exported: digests of security answers, and lookup forms of the address.
+NEVER_EXPORTED = frozenset({"answers_digest", "answers_scheme", "address_key"})
+# Columns holding JSON, exported as what they hold.
+JSON_COLUMNS = frozenset({"event", "fallback", "summary", "details"})
+# Console audit actions whose subject is an outbox message or a moderation entry.
+OUTBOX_ACTIONS = ("dead_letter_sent_again", "dead_letter_dismissed")
+MODERATION_ACTIONS = ("moderation_undone",)
+
+
+class TrackerEventsLike(Protocol):
+    """What this module needs of the tracker's events (bot.protection.conversations)."""
+
+    def events(self, sender_id: str) -> List[Dict[str, Any]]:
+        """Every event of the conversation, decrypted, oldest first."""
+
+    def erase(self, sender_id: str) -> int:
+        """Delete every event of the conversation; returns how many."""
+
+
+class UnknownSubject(ValueError):
+    """The account or tenancy named is not one this module can look for."""
+
+
+@dataclass(frozen=True)
+class Erasure:
+    """What erasing one conversation removed, as counts per place (never what it said)."""
+
+    conversation_id: str
+    removed: Mapping[str, int] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        """How many records were removed or stripped, everywhere."""
+        return sum(self.removed.values())
+
+
+def parse_account(text: str) -> tuple[Platform, str]:
+    """`facebook:123` or `twitter:456` as (platform, account id).
+
+    Raises:
+        UnknownSubject: not PLATFORM:ID with a platform the assistant is on.
+    """
+    name, _, account = text.partition(":")
+    platform = Platform.named(name.strip().lower())
+    if platform in (None, Platform.REST) or not account.strip():
+        raise UnknownSubject(f"{text!r}: give the account as facebook:ID or twitter:ID")
+    return platform, account.strip()
+
+
+class SubjectRights:
+    """Export and erasure over the project's store and the tracker's events."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        keys: DataKeys,
+        tracker: TrackerEventsLike | None = None,
+    ) -> None:
+        """`engine`: the project's store; `tracker`: the tracker store's events (None
+        when conversations are not kept in a SQL tracker store, as in some tests)."""
+        self._engine = engine
+        self._keys = keys
+        self._tracker = tracker
+        self._links = ConversationLinks(engine)
+
+    # --- export ------------------------------------------------------------------
+
+    def conversations_of_account(self, platform: Platform, account_id: str) -> List[str]:
+        """Every conversation of the account and of the accounts linked to it."""
+        found: set[str] = set()
+        for surface in Surface:
+            found |= set(
+                self._links.conversations_of(conversation_id_of(platform, surface, account_id))
+            )
+        return sorted(found)
+
+    def export_account(
+        self, platform: Platform, account_id: str, by: str, now: datetime
+    ) -> Dict[str, Any]:
+        """Everything held about the platform account (and those linked to it), as JSON
+        can hold it; the export is audited under `by`."""
+        conversations = self.conversations_of_account(platform, account_id)
+        accounts = sorted(
+            {
+                f"{parsed[0].value}:{parsed[2]}"
+                for parsed in map(split_conversation_id, conversations)
+                if parsed is not None
+            }
+        )
+        authors = sorted({a.partition(":")[2] for a in accounts})
+        with self._engine.connect() as connection:
+            moderation = _rows(
+                connection,
+                moderation_actions,
+                or_(
+                    moderation_actions.c.conversation_id.in_(conversations),
+                    (moderation_actions.c.platform == platform.value)
+                    & moderation_actions.c.author_id.in_(authors),
+                ),
+                moderation_actions.c.id,
+                self._keys,
+            )
+        held = [self._conversation(c) for c in conversations]
+        export = {
+            "subject": {"account": f"{platform.value}:{account_id}", "linked_accounts": accounts},
+            "exported_at": to_utc(now).isoformat(),
+            "conversations": [c for c in held if _holds_anything(c)],
+            "moderation": moderation,
+        }
+        subject_key = self._audit_key(f"{platform.value}:{account_id}")
+        export["console_audit"] = self._console_audit(export, conversations, [subject_key])
+        self._record(by, now, EXPORTED, subject_key, {"kind": "account"})
+        return export
+
+    def export_tenancy(self, reference: str, by: str, now: datetime) -> Dict[str, Any]:
+        """Everything held about the tenancy `reference` ("TEN-204817"), as JSON can
+        hold it: its record without the security answers' digests, and the
+        conversations its checks and repair requests were made in; audited under `by`.
+
+        Raises:
+            UnknownSubject: no tenancy has that reference.
+        """
+        wanted = tenancy_reference(reference)
+        if wanted is None:
+            raise UnknownSubject(f"{reference!r} is not a tenancy reference (TEN-123456)")
+        with self._engine.connect() as connection:
+            found = connection.execute(
+                select(tenancies).where(tenancies.c.reference == wanted)
+            ).first()
+            if found is None:
+                raise UnknownSubject(f"no tenancy has the reference {wanted}")
+            tenancy_id = found.id
+            record = _plain(found._mapping, tenancies, self._keys)
+            record["reference"] = wanted
+            by_tenancy = {
+                "people": (tenancy_people, tenancy_people.c.id),
+                "rent_payments": (rent_payments, rent_payments.c.id),
+                "repairs": (repairs, repairs.c.id),
+            }
+            for name, (table, order) in by_tenancy.items():
+                record[name] = _rows(
+                    connection, table, table.c.tenancy_id == tenancy_id, order, self._keys
+                )
+            conversations = set(
+                connection.execute(
+                    select(identity_attempts.c.conversation_id).where(
+                        identity_attempts.c.tenancy_id == tenancy_id
+                    )
+                ).scalars()
+            )
+            conversations |= set(
+                connection.execute(
+                    select(repair_requests.c.conversation_id).where(
+                        repair_requests.c.tenancy_id == tenancy_id
+                    )
+                ).scalars()
+            )
+            checks = _rows(
+                connection,
+                identity_attempts,
+                identity_attempts.c.tenancy_id == tenancy_id,
+                identity_attempts.c.id,
+                self._keys,
+            )
+            requests = _rows(
+                connection,
+                repair_requests,
+                repair_requests.c.tenancy_id == tenancy_id,
+                repair_requests.c.created_at,
+                self._keys,
+            )
+        # A keyed conversation column reads back as its HMAC: no conversation to open.
+        named = sorted(c for c in conversations if c and not str(c).startswith("hmac:"))
+        tenancy_handoffs = self._handoffs([f"tenancy:{wanted}"])
+        held = [self._conversation(c) for c in named]
+        export = {
+            "subject": {"tenancy": wanted},
+            "exported_at": to_utc(now).isoformat(),
+            "tenancy": record,
+            "identity_checks": checks,
+            "repair_requests": requests,
+            "tenancy_handoffs": tenancy_handoffs,
+            "conversations": [c for c in held if _holds_anything(c)],
+        }
+        subject_key = self._audit_key(wanted)
+        export["console_audit"] = self._console_audit(export, named, [subject_key])
+        self._record(by, now, EXPORTED, subject_key, {"kind": "tenancy"})
+        return export
+
+    def _conversation(self, conversation_id: str) -> Dict[str, Any]:
+        """One conversation's part of an export."""
+        by_conversation = {
+            "outbox": (outbox, outbox.c.id),
+            "intake": (inbound_events, inbound_events.c.id),
+            "repair_requests": (repair_requests, repair_requests.c.created_at),
+            "follow_ups": (follow_ups, follow_ups.c.id),
+            "identity_checks": (identity_attempts, identity_attempts.c.id),
+        }
+        held: Dict[str, Any] = {
+            "conversation_id": conversation_id,
+            "events": self._tracker.events(conversation_id) if self._tracker else [],
+            "handoffs": self._handoffs([conversation_id]),
+        }
+        with self._engine.connect() as connection:
+            for name, (table, order) in by_conversation.items():
+                held[name] = _rows(
+                    connection,
+                    table,
+                    table.c.conversation_id == conversation_id,
+                    order,
+                    self._keys,
+                )
+        return held
+
+    def _handoffs(self, conversation_ids: Sequence[str]) -> List[Dict[str, Any]]:
+        with self._engine.connect() as connection:
+            found = _rows(
+                connection,
+                handoffs,
+                handoffs.c.conversation_id.in_(list(conversation_ids)),
+                handoffs.c.created_at,
+                self._keys,
+            )
+            for handoff in found:
+                handoff["audit"] = _rows(
+                    connection,
+                    handoff_audit,
+                    handoff_audit.c.handoff_id == handoff["id"],
+                    handoff_audit.c.id,
+                    self._keys,
+                )
+        return found
+
+    def _console_audit(
+        self, export: Mapping[str, Any], conversations: Iterable[str], subjects: Iterable[str]
+    ) -> List[Dict[str, Any]]:
+        """The console's audit entries about what `export` holds: erasures and exports of
+        them, dead letters of theirs sent again or dismissed, moderation undone."""
+        conversations = list(conversations)
+        outbox_ids = [
+            str(row["id"]) for c in export.get("conversations", ()) for row in c["outbox"]
+        ]
+        moderation_ids = [str(row["id"]) for row in export.get("moderation", ())]
+        keyed = [*subjects, *(self._audit_key(c) for c in conversations)]
+        about = or_(
+            console_audit.c.subject.in_(keyed + conversations),
+            console_audit.c.action.in_(OUTBOX_ACTIONS) & console_audit.c.subject.in_(outbox_ids),
+            console_audit.c.action.in_(MODERATION_ACTIONS)
+            & console_audit.c.subject.in_(moderation_ids),
+        )
+        with self._engine.connect() as connection:
+            return _rows(connection, console_audit, about, console_audit.c.id, self._keys)
+
+    # --- erasure -----------------------------------------------------------------
+
+    def erase_conversation(self, conversation_id: str, by: str, now: datetime) -> Erasure:
+        """Remove the conversation everywhere it is kept; audited under `by` with a
+        keyed HMAC of its id. Returns what was removed, counted per place."""
+        removed = self.remove_conversation(conversation_id, now)
+        self._record(
+            by, now, ERASED_ACTION, self._audit_key(conversation_id), dict(removed.removed)
+        )
+        return removed
+
+    def remove_conversation(self, conversation_id: str, now: datetime) -> Erasure:
+        """`erase_conversation` without its audit entry (the retention job audits only
+        the erasures that removed something)."""
+        removed: Dict[str, int] = {}
+        removed["tracker events"] = self._tracker.erase(conversation_id) if self._tracker else 0
+        with self._engine.begin() as connection:
+            ids = list(
+                connection.execute(
+                    select(handoffs.c.id).where(handoffs.c.conversation_id == conversation_id)
+                ).scalars()
+            )
+            removed["handoff audit entries"] = strip_handoff_audit(connection, ids)
+            removed["handoffs"] = _count(
+                connection, delete(handoffs).where(handoffs.c.id.in_(ids)) if ids else None
+            )
+            removed["outbox messages"] = _count(
+                connection, delete(outbox).where(outbox.c.conversation_id == conversation_id)
+            )
+            removed["intake records"] = _count(
+                connection,
+                update(inbound_events)
+                .where(inbound_events.c.conversation_id == conversation_id)
+                .values(
+                    conversation_id="",
+                    event=None,
+                    last_error=None,
+                    state=PROCESSED,
+                    claimed_until=None,
+                    processed_at=to_utc(now),
+                ),
+            )
+            for name, table in (("repair requests", repair_requests), ("follow-ups", follow_ups)):
+                removed[name] = _count(
+                    connection, delete(table).where(table.c.conversation_id == conversation_id)
+                )
+            removed["moderation entries"] = _count(
+                connection,
+                update(moderation_actions)
+                .where(moderation_actions.c.conversation_id == conversation_id)
+                .values(conversation_id=None, reason=ERASED),
+            )
+            removed["identity checks"] = _count(
+                connection,
+                update(identity_attempts)
+                .where(identity_attempts.c.conversation_id == conversation_id)
+                .values(conversation_id="", account=""),
+            )
+        return Erasure(conversation_id, removed)
+
+    def record_erasure(self, erasure: Erasure, by: str, now: datetime) -> None:
+        """Audit an erasure made with `remove_conversation`."""
+        self._record(
+            by, now, ERASED_ACTION, self._audit_key(erasure.conversation_id), dict(erasure.removed)
+        )
+
+    # --- audit -------------------------------------------------------------------
+
+    def _audit_key(self, value: str) -> str:
+        return self._keys.lookup(value, AUDIT_PURPOSE)
+
+    def _record(
+        self, by: str, now: datetime, action: str, subject: str, details: Mapping[str, Any]
+    ) -> None:
+        with self._engine.begin() as connection:
+            connection.execute(
+                console_audit.insert().values(
+                    at=to_utc(now),
+                    staff=by,
+                    action=action,
+                    subject=subject,
+                    details=json.dumps(dict(details), sort_keys=True),
+                )
+            )
+
+
+def strip_handoff_audit(connection: Connection, handoff_ids: Sequence[str]) -> int:
+    """Drop the details (conversation ids, surfaces) of the handoffs' audit entries,
+    keeping who did what and when; returns how many entries were stripped."""
+    if not handoff_ids:
+        return 0
+    return _count(
+        connection,
+        update(handoff_audit)
+        .where(handoff_audit.c.handoff_id.in_(list(handoff_ids)))
+        .values(details=None),
+    )
+
+
+def _count(connection: Connection, statement: Any) -> int:
+    if statement is None:
+        return 0
+    return max(connection.execute(statement).rowcount or 0, 0)
+
+
+def _rows(
+    connection: Connection, table: Table, where: Any, order: Any, keys: DataKeys
+) -> List[Dict[str, Any]]:
+    rows = connection.execute(select(table).where(where).order_by(order)).all()
+    return [_plain(row._mapping, table, keys) for row in rows]
+
+
+def _plain(row: Mapping[str, Any], table: Table, keys: DataKeys) -> Dict[str, Any]:
+    """A row as JSON can hold it: times in ISO 8601 (UTC), JSON columns parsed, keyed
+    identifiers and security answers' digests left out."""
+    out: Dict[str, Any] = {}
+    for column in table.columns:
+        name = column.name
+        if name in NEVER_EXPORTED or isinstance(column.type, Keyed):
+            continue
+        out[name] = _value(row[name], name, keys)
+    return out
+
+
+def _value(value: Any, name: str, keys: DataKeys) -> Any:
+    if isinstance(value, datetime):
+        return as_aware(value).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, str):
+        if value.startswith("hmac:"):
+            return None
+        if value.startswith("fernet:"):
+            try:
+                value = keys.decrypt(value)
+            except Undecryptable:
+                return "(sealed under a key no longer held)"
+        if name in JSON_COLUMNS:
+            try:
+                return json.loads(value)
+            except ValueError:
+                return value
+    return value
+
+
+def _holds_anything(conversation: Mapping[str, Any]) -> bool:
+    return any(value for key, value in conversation.items() if key != "conversation_id")
+
+
+def export_json(export: Mapping[str, Any]) -> str:
+    """The export as the file or download gives it: indented JSON, UTF-8."""
+    return json.dumps(export, indent=2, ensure_ascii=False, sort_keys=False) + "\n"

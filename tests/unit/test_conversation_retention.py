@@ -1,0 +1,147 @@
+"""Conversation data is removed once older than the period association.yml sets (P9):
+two years unless changed; the job is safe to run twice, and on two machines at once."""
+
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+import yaml
+from sqlalchemy import select
+
+from bot.association import ConfigError, load_association, parse_association
+from bot.handoff.handoffs import HandoffRepository, State
+from bot.intake import IntakeStore
+from bot.moderation.log import Action, ModerationLog, Subject
+from bot.outbox import Outbox
+from bot.protection.retention import ConversationRetention
+from bot.protection.subject import SubjectRights
+from bot.store import console_audit, identity_attempts
+from tests.unit.test_subject_rights import (
+    ADDRESS,
+    DETAILS,
+    OTHER,
+    PRIVATE,
+    PSID,
+    a_conversation_everywhere,
+    make_world,
+    raw_bytes,
+    said,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+NOW = datetime(2026, 11, 25, 11, 0, tzinfo=timezone.utc)
+TWO_YEARS_ON = NOW + timedelta(days=2 * 365 + 2)
+
+
+@pytest.fixture()
+def world(tmp_path):
+    return make_world(tmp_path)
+
+
+def job(world, months=24):
+    return ConversationRetention(world["engine"], world["rights"], world["events"], months)
+
+
+def test_two_years_is_the_default_and_the_file_sets_it():
+    assert load_association(ROOT / "association.yml").conversation_retention_months == 24
+    raw = yaml.safe_load((ROOT / "association.yml").read_text())
+    raw.pop("data_protection")
+    assert parse_association(raw).conversation_retention_months == 24
+    raw["data_protection"] = {"remove_conversations_after_months": 6}
+    assert parse_association(raw).conversation_retention_months == 6
+
+
+@pytest.mark.parametrize("months", [0, -3, "two years", 1.5, True, None])
+def test_a_period_that_is_not_a_whole_number_of_months_is_refused(months):
+    raw = yaml.safe_load((ROOT / "association.yml").read_text())
+    raw["data_protection"] = {"remove_conversations_after_months": months}
+    with pytest.raises(ConfigError, match="remove_conversations_after_months"):
+        parse_association(raw)
+
+
+def test_a_conversation_quiet_for_longer_than_the_period_is_erased_everywhere(world):
+    a_conversation_everywhere(world)
+    said(world, OTHER, "still talking", at=TWO_YEARS_ON - timedelta(days=1))
+
+    run = job(world).run(TWO_YEARS_ON)
+
+    assert run.conversations == 1
+    held = raw_bytes(world)
+    for detail in (*DETAILS, PRIVATE):
+        assert detail.encode() not in held, detail
+    assert world["events"].events(OTHER)[0]["text"] == "still talking"
+    with world["engine"].connect() as connection:
+        entry = connection.execute(select(console_audit)).one()
+    assert (entry.staff, entry.action) == ("retention job", "conversation_erased")
+    assert PSID not in entry.subject
+
+
+def test_nothing_newer_than_the_period_is_touched(world):
+    handoff = a_conversation_everywhere(world)
+
+    run = job(world).run(TWO_YEARS_ON - timedelta(days=10))
+
+    assert run.total == 0
+    assert len(world["events"].events(PRIVATE)) == 2
+    assert HandoffRepository(world["engine"]).get(handoff.id) is not None
+
+
+def test_old_records_go_while_the_conversation_goes_on(world):
+    handoff = a_conversation_everywhere(world)
+    HandoffRepository(world["engine"]).move(handoff.id, State.CLOSED, NOW, "Cara")
+    said(world, PRIVATE, "hello again", at=TWO_YEARS_ON - timedelta(hours=1))
+    IntakeStore(world["engine"]).processed(1, NOW)
+    with world["engine"].connect() as connection:
+        assert connection.execute(select(identity_attempts)).all()
+
+    run = job(world).run(TWO_YEARS_ON)
+
+    assert run.conversations == 0
+    assert [e["text"] for e in world["events"].events(PRIVATE)] == ["hello again"]
+    assert HandoffRepository(world["engine"]).get(handoff.id) is None
+    for place in ("closed handoffs", "intake records", "repair requests", "identity checks"):
+        assert run.removed[place] == 1, place
+    assert run.removed["moderation entries"] == 1
+    # The pending outbox message is still to go: kept.
+    assert run.removed["outbox messages"] == 0
+    assert ADDRESS.encode() in raw_bytes(world)
+
+
+def test_an_open_handoff_stays_however_old(world):
+    handoff = a_conversation_everywhere(world)
+    said(world, PRIVATE, "still waiting", at=TWO_YEARS_ON - timedelta(hours=1))
+
+    job(world).run(TWO_YEARS_ON)
+
+    assert HandoffRepository(world["engine"]).get(handoff.id) is not None
+
+
+def test_the_period_is_the_configured_one(world):
+    a_conversation_everywhere(world)
+
+    assert job(world, months=6).run(NOW + timedelta(days=150)).conversations == 0
+    assert job(world, months=6).run(NOW + timedelta(days=200)).conversations == 1
+
+
+def test_running_twice_or_on_two_machines_removes_nothing_twice(world):
+    a_conversation_everywhere(world)
+    ModerationLog(world["engine"], Outbox(world["engine"])).record(
+        NOW, Subject("twitter", "x-1", target="x-1"), Action.BLOCK, "three strikes in 90 days"
+    )
+    other_machine = ConversationRetention(
+        world["engine"],
+        SubjectRights(world["engine"], world["keys"], world["events"]),
+        world["events"],
+    )
+
+    first = job(world).run(TWO_YEARS_ON)
+    second = other_machine.run(TWO_YEARS_ON)
+    third = job(world).run(TWO_YEARS_ON + timedelta(hours=1))
+
+    assert first.total > 0
+    assert second.total == 0 and third.total == 0
+    with world["engine"].connect() as connection:
+        assert len(connection.execute(select(console_audit)).all()) == 1
+    # A block stays on record: staff can still undo it (P7).
+    [block] = ModerationLog(world["engine"], Outbox(world["engine"])).entries(10, "x-1")
+    assert block.action is Action.BLOCK and block.platform == "twitter"
