@@ -48,6 +48,7 @@ from bot.outbox import Author, Outbox, PlatformError
 from bot.outbox_worker import OutboxWorker
 from bot.platforms.facebook.graph_api import GraphClient
 from bot.platforms.routing import reply_route
+from bot.protection.retention import ConversationRetention, RetentionRun
 from bot.screening.coordinator import Screening
 
 if TYPE_CHECKING:
@@ -100,6 +101,7 @@ class ChannelRuntime:
         graph: GraphClient | None = None,
         waiting: WaitingNotes | None = None,
         alerts: AlertWatcher | None = None,
+        retention: ConversationRetention | None = None,
     ) -> None:
         self.intake = intake
         self.outbox = box
@@ -110,6 +112,8 @@ class ChannelRuntime:
         self._worker = worker
         self._clock = clock
         self._alerts = alerts
+        # P9: conversations, and the store's records, older than the setting go.
+        self.retention = retention
         self._tasks: List[asyncio.Task] = []
         self._working: Set[asyncio.Task] = set()
         self._intake_ready = asyncio.Event()
@@ -147,6 +151,10 @@ class ChannelRuntime:
                 # The comments already noted are still removed; the sweep runs again.
                 logger.warning("Could not list the page's comments: %s", error)
         return comments.remove_old(self._clock(), self.screening.months_to_keep_comments)
+
+    def remove_old_conversations(self) -> RetentionRun | None:
+        """P9, once: erase what is older than the conversation retention setting."""
+        return self.retention.run(self._clock()) if self.retention is not None else None
 
     def watch_alerts(self) -> int:
         """Queue the staff alerts open handoffs are due now, once each; returns how many."""
@@ -381,7 +389,8 @@ class ChannelRuntime:
             logger.exception("Could not apologise for %s event %s", event.platform, event.event_id)
 
     async def _retention_loop(self) -> None:
-        """P10: remove public Facebook comments once they are older than the setting."""
+        """P10: remove public Facebook comments once they are older than the setting;
+        P9: and conversations older than theirs."""
         while True:
             try:
                 removed = await in_thread(self.remove_old_comments)
@@ -394,6 +403,16 @@ class ChannelRuntime:
                     self._outbox_ready.set()
             except Exception:
                 logger.exception("The retention job failed; trying again later")
+            try:
+                run = await in_thread(self.remove_old_conversations)
+                if run is not None and run.total:
+                    logger.info(
+                        "Retention: %d conversations and %d older records removed",
+                        run.conversations,
+                        sum(run.removed.values()),
+                    )
+            except Exception:
+                logger.exception("The conversation retention job failed; trying again later")
             await asyncio.sleep(RETENTION_EVERY)
 
     async def _alerts_loop(self) -> None:

@@ -30,6 +30,7 @@ from bot.platforms.facebook.delivery import facebook_deliverer
 from bot.platforms.facebook.graph_api import GraphClient
 from bot.platforms.x.api import XClient
 from bot.platforms.x.delivery import twitter_deliverer
+from bot.protection.retention import conversation_retention
 from bot.screening.coordinator import ModerationListener, Screening
 from bot.settings import Settings
 from bot.store import connect
@@ -82,6 +83,9 @@ def build_runtime(settings: Settings, clock: Callable[[], datetime] = utc_now) -
         graph=graph,
         waiting=waiting,
         alerts=watcher,
+        retention=conversation_retention(
+            engine, settings.endpoints_file, association.conversation_retention_months
+        ),
     )
 
 

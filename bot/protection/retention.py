@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Dict
 
 from dateutil.relativedelta import relativedelta
@@ -34,12 +35,13 @@ from bot.handoff.handoffs import OPEN_STATES
 from bot.intake import FAILED, PROCESSED
 from bot.outbox import PENDING
 from bot.protection.conversations import TrackerEvents
-from bot.protection.subject import ERASED, SubjectRights, strip_handoff_audit
+from bot.protection.subject import ERASED, SubjectRights, strip_handoff_audit, tracker_of
 from bot.store import (
     follow_ups,
     handoffs,
     identity_attempts,
     inbound_events,
+    keys_of,
     moderation_actions,
     outbox,
     repair_requests,
@@ -149,3 +151,13 @@ class ConversationRetention:
                 .values(conversation_id=None, reason=ERASED)
             ).rowcount
         return {name: max(count or 0, 0) for name, count in removed.items()}
+
+
+def conversation_retention(
+    engine: Engine, endpoints_file: Path, months: int = CONVERSATION_RETENTION_MONTHS
+) -> ConversationRetention:
+    """The retention job over the store `engine` (with its keys) and the tracker store
+    `endpoints_file` names (none when it names no SQL tracker store)."""
+    keys = keys_of(engine.dialect)
+    tracker = tracker_of(endpoints_file, keys)
+    return ConversationRetention(engine, SubjectRights(engine, keys, tracker), tracker, months)

@@ -34,6 +34,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any, Dict, Iterable, List, Mapping, Protocol, Sequence
 
 from sqlalchemy import Table, delete, or_, select, update
@@ -43,6 +44,7 @@ from bot.events import Platform, Surface
 from bot.handoff.threads import ConversationLinks, conversation_id_of, split_conversation_id
 from bot.intake import PROCESSED
 from bot.keys import DataKeys, Undecryptable
+from bot.protection.conversations import NoTrackerStore, TrackerEvents, tracker_engine
 from bot.store import (
     Keyed,
     as_aware,
@@ -407,6 +409,20 @@ class SubjectRights:
                     details=json.dumps(dict(details), sort_keys=True),
                 )
             )
+
+
+def tracker_of(endpoints_file: Path, keys: DataKeys) -> TrackerEvents | None:
+    """The tracker store's events `endpoints_file` configures, read with `keys`; None
+    when it configures no SQL tracker store (then there are no conversations to read)."""
+    try:
+        return TrackerEvents(tracker_engine(endpoints_file), keys)
+    except NoTrackerStore:
+        return None
+
+
+def subject_rights(engine: Engine, keys: DataKeys, endpoints_file: Path) -> SubjectRights:
+    """Subject rights over the store `engine` and the tracker store `endpoints_file` names."""
+    return SubjectRights(engine, keys, tracker_of(endpoints_file, keys))
 
 
 def strip_handoff_audit(connection: Connection, handoff_ids: Sequence[str]) -> int:

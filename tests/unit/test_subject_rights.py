@@ -43,9 +43,9 @@ def world(tmp_path):
     return make_world(tmp_path)
 
 
-def make_world(tmp_path):
+def make_world(tmp_path, keys=None):
     """A store and a tracker store in `tmp_path`, sharing one set of keys."""
-    keys = DataKeys.ephemeral()
+    keys = keys or DataKeys.ephemeral()
     store_file, tracker_file = tmp_path / "assistant.db", tmp_path / "tracker.db"
     engine = connect(f"sqlite:///{store_file}", keys)
     tracker = engine_for(f"sqlite:///{tracker_file}")
