@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -23,11 +24,12 @@ from pathlib import Path
 
 import pytest
 import yaml
+from dotenv import dotenv_values
 from sqlalchemy import Column, Integer, MetaData, String, Table, Text, create_engine
 
 from bot.handoff.conversations import RasaConversations
 from bot.handoff.handoffs import HandoffRepository, Reason
-from bot.keys import DataKeys, is_encrypted, new_encryption_key
+from bot.keys import DataKeys, is_encrypted
 from bot.repairs.requests import RepairRequests
 from bot.store import Encrypted, connect, metadata
 from bot.tenancy.masking import SECURITY_SLOTS
@@ -214,7 +216,9 @@ def operator_env(assistant, **overrides) -> dict:
 
 
 def export(assistant, account, env=None) -> str:
-    done = subject("export", "--account", account, env=env or operator_env(assistant))
+    done = subject(
+        "export", "--account", account, "--by", "proof", env=env or operator_env(assistant)
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     json.loads(done.stdout)  # JSON, as the issue says
     return done.stdout
@@ -326,24 +330,40 @@ def stored_texts(store_url: str, tracker_url: str):
     return found
 
 
-def keys_command(*arguments, env, **options):
+def keys_command(project: Path, *arguments, env) -> subprocess.Popen:
+    """`python -m scripts.keys ...` as an operator runs it in `project`."""
     return subprocess.Popen(
         [sys.executable, "-m", "scripts.keys", *arguments],
-        cwd=ROOT,
+        cwd=project,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
-        **options,
     )
+
+
+def operator_project(tmp: Path, settings: dict) -> Path:
+    """A copy of the project's code with a `.env` of its own holding `settings`: the
+    key command rewrites the `.env` beside the code, which must not be this checkout's."""
+    project = tmp / "project"
+    for part in ("bot", "scripts"):
+        shutil.copytree(ROOT / part, project / part, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "association.yml", project / "association.yml")
+    (project / ".env").write_text("".join(f"{k}={v}\n" for k, v in settings.items()))
+    (project / ".env").chmod(0o600)
+    return project
+
+
+def env_keys(project: Path) -> list:
+    return dotenv_values(project / ".env")["ENCRYPTION_KEYS"].split(",")
 
 
 def test_a_rotation_killed_halfway_and_resumed_leaves_everything_readable_with_the_new_key(
     protected, tmp_path
 ):
     assistant = protected["assistant"]
-    old = assistant.keys()
+    old, lookup = assistant.keys(), assistant.data_keys["LOOKUP_KEY"]
     store, tracker = tmp_path / "assistant.db", tmp_path / "tracker.db"
     copy_sqlite(protected["tmp"] / "assistant.db", store)
     copy_sqlite(protected["tmp"] / "tracker.db", tracker)
@@ -364,46 +384,53 @@ def test_a_rotation_killed_halfway_and_resumed_leaves_everything_readable_with_t
             for n in range(BULK)
         ]
         connection.execute(events_table().insert(), rows)
+    total = len(stored_texts(store_url, tracker_url))
 
-    new = new_encryption_key()
-    both = DataKeys([new, *old.encryption_keys], assistant.data_keys["LOOKUP_KEY"])
-    only_new = DataKeys([new], assistant.data_keys["LOOKUP_KEY"])
-    env = {
-        **os.environ,
+    settings = {
+        "ENCRYPTION_KEYS": ",".join(old.encryption_keys),
+        "LOOKUP_KEY": lookup,
         "DATABASE_URL": store_url,
         "ENDPOINTS_FILE": str(tmp_path / "endpoints.yml"),
-        "ENCRYPTION_KEYS": ",".join(both.encryption_keys),
-        "LOOKUP_KEY": assistant.data_keys["LOOKUP_KEY"],
     }
+    project = operator_project(tmp_path, settings)
+    env = {k: v for k, v in os.environ.items() if k not in settings}
 
     def rotated_so_far():
-        return sum(1 for _, value in stored_texts(store_url, tracker_url) if new_only(value))
+        keys = env_keys(project)
+        if keys == list(old.encryption_keys):
+            return 0  # the new key is not in .env yet
+        newest = DataKeys(keys[:1], lookup)
+        stored = stored_texts(store_url, tracker_url)
+        return sum(1 for _, value in stored if is_encrypted(value) and newest.is_current(value))
 
-    def new_only(value):
-        return is_encrypted(value) and only_new.is_current(value)
-
-    rotation = keys_command("rotate", env=env)
-    total = len(stored_texts(store_url, tracker_url))
+    rotation = keys_command(project, "rotate", env=env)
     try:
-        assert wait_for(lambda: rotation.poll() is not None or rotated_so_far() > 0, 120)
-        os.killpg(rotation.pid, signal.SIGKILL)
+        wait_for(lambda: rotation.poll() is not None or rotated_so_far() > 0, 120)
     finally:
+        if rotation.poll() is None:
+            os.killpg(rotation.pid, signal.SIGKILL)
         rotation.wait()
-    done = rotated_so_far()
     assert rotation.returncode == -signal.SIGKILL, rotation.stderr.read()[-2000:]
-    assert 0 < done < total, f"not cut off halfway: {done} of {total} rows rotated"
-    # Halfway, everything still opens with the old and new keys together.
+    done = rotated_so_far()
+    assert 0 < done < total, f"not cut off halfway: {done} of {total} values rotated"
+    keys = env_keys(project)
+    assert len(keys) == 2 and keys[1:] == list(old.encryption_keys)
+    new = keys[0]
+    # Halfway, everything still opens with the keys in .env, old and new.
+    both = DataKeys(keys, lookup)
     for _, value in stored_texts(store_url, tracker_url):
         both.decrypt(value)
 
-    resumed = keys_command("rotate", "--resume", env=env)
-    out, err = resumed.communicate(timeout=600)
+    resumed = keys_command(project, "rotate", "--resume", env=env)
+    _, err = resumed.communicate(timeout=600)
     assert resumed.returncode == 0, err[-3000:]
-    retired = keys_command("retire", env=env)
-    out, err = retired.communicate(timeout=600)
+    retired = keys_command(project, "retire", env=env)
+    _, err = retired.communicate(timeout=600)
     assert retired.returncode == 0, err[-3000:]
+    assert env_keys(project) == [new]
 
-    # Every stored text opens with the new key alone, and is encrypted.
+    # Every stored value is encrypted under the new key, and opens with it alone.
+    only_new = DataKeys([new], lookup)
     stored = stored_texts(store_url, tracker_url)
     assert len(stored) == total
     assert [where for where, value in stored if not only_new.is_current(value)] == []
@@ -411,11 +438,7 @@ def test_a_rotation_killed_halfway_and_resumed_leaves_everything_readable_with_t
     assert sum(1 for text in opened if text.startswith('{"event": "user", "text": "bulk')) == BULK
     # The export, run with the new key alone, still holds every value decrypted.
     exported = "\n".join(
-        export(
-            assistant,
-            account,
-            env={**env, "ENCRYPTION_KEYS": new},
-        )
+        export(assistant, account, env={**env, **settings, "ENCRYPTION_KEYS": new})
         for account in accounts(protected)
     )
     for value in (PHONE, DATE_OF_BIRTH, ADDRESS):
@@ -426,7 +449,9 @@ def test_after_erasure_no_value_is_found_anywhere(protected):
     assistant = protected["assistant"]
     env = operator_env(assistant)
     for tenant in (protected["said"], protected["repair"]):
-        done = subject("erase", "--conversation", tenant.conversation, "--yes", env=env)
+        done = subject(
+            "erase", "--conversation", tenant.conversation, "--yes", "--by", "proof", env=env
+        )
         assert done.returncode == 0, done.stderr[-3000:]
     tmp = protected["tmp"]
     assert search(database_files(tmp), {**SAID, **ANSWERS}) == {}

@@ -44,7 +44,7 @@ def tracker_store_settings(url: str) -> dict:
     parsed = make_url(url)
     settings = {
         "dialect": "postgresql",
-        "host": parsed.host,
+        "url": parsed.host,  # Rasa reads the host from `url`
         "port": parsed.port,
         "db": parsed.database,
         "username": parsed.username,
@@ -124,7 +124,7 @@ def exported(running) -> str:
     env = operator_env(running["assistant"])
     outputs = []
     for account in accounts(running):
-        done = subject("export", "--account", account, env=env)
+        done = subject("export", "--account", account, "--by", "proof", env=env)
         assert done.returncode == 0, done.stderr[-3000:]
         outputs.append(done.stdout)
     return "\n".join(outputs)
@@ -140,7 +140,9 @@ def test_the_export_holds_every_value_and_no_security_answer(on_postgres):
 def test_after_erasure_no_value_is_in_the_database(on_postgres):
     env = operator_env(on_postgres["assistant"])
     for tenant in (on_postgres["said"], on_postgres["repair"]):
-        done = subject("erase", "--conversation", tenant.conversation, "--yes", env=env)
+        done = subject(
+            "erase", "--conversation", tenant.conversation, "--yes", "--by", "proof", env=env
+        )
         assert done.returncode == 0, done.stderr[-3000:]
     dump = pg_dump(URL)
     assert found_in(dump, {**SAID, **ANSWERS}) == []
