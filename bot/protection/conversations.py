@@ -75,7 +75,7 @@ def tracker_store_url(
 ) -> str | URL:
     """The address of the SQL tracker store `endpoints_file` configures.
 
-    Read as Rasa reads it (dialect, host, port, db, username, password, `${VAR}`
+    Read as Rasa reads it (dialect, url (the host), port, db, username, password, `${VAR}`
     replaced from the environment as Rasa does); a relative SQLite file is relative to
     `project`, where the Rasa server runs. `read_only` opens a SQLite file read-only.
 
@@ -96,7 +96,8 @@ def tracker_store_url(
         return os.path.expandvars(value) if isinstance(value, str) else value
 
     dialect = setting("dialect", "sqlite")
-    host = setting("host")
+    # Rasa takes the server from `url` (its endpoint address); `host` is read too.
+    host = setting("url") or setting("host")
     if host and "://" in host:
         return host
     database = setting("db", "rasa.db")

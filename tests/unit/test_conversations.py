@@ -15,6 +15,7 @@ from bot.protection.conversations import (
     tracker_engine,
     tracker_events,
     tracker_metadata,
+    tracker_store_url,
 )
 from bot.tenancy.masking import HIDDEN
 
@@ -201,3 +202,21 @@ def test_what_ends_an_identity_check(status, over):
     ]
     assert ends_identity_check(events) is over
     assert ends_identity_check(events[:1]) is False
+
+
+def test_a_postgresql_tracker_store_is_found_where_rasa_finds_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("TRACKER_PASSWORD", "s3cret")
+    endpoints = tmp_path / "endpoints.yml"
+    endpoints.write_text(
+        "tracker_store:\n  type: bot.channels.tracker_store.EncryptedSQLTrackerStore\n"
+        "  dialect: postgresql\n  url: db.internal\n  port: 5433\n  db: rasa\n"
+        "  username: rasa\n  password: ${TRACKER_PASSWORD}\n"
+    )
+    url = tracker_store_url(endpoints, tmp_path)
+    assert (url.host, url.port, url.database, url.username, url.password) == (
+        "db.internal",
+        5433,
+        "rasa",
+        "rasa",
+        "s3cret",
+    )
