@@ -294,17 +294,18 @@ class Outbox:
         """Staff put a dead letter back in the queue (the cause is mended); True if it was one.
 
         Raises:
-            Unsealable: it was sealed under another key (OUTBOX_KEY changed, or was unset).
+            Unsealable: it was encrypted under keys this outbox does not hold
+                (ENCRYPTION_KEYS, or an older release's OUTBOX_KEY).
         """
         with self._engine.begin() as connection:
-            row = connection.execute(
-                select(outbox.c.text, outbox.c.fallback).where(
-                    outbox.c.id == message_id, outbox.c.state == DEAD
-                )
-            ).first()
-            if row is None:
-                return False
             try:
+                row = connection.execute(
+                    select(outbox.c.text, outbox.c.fallback).where(
+                        outbox.c.id == message_id, outbox.c.state == DEAD
+                    )
+                ).first()
+                if row is None:
+                    return False
                 kept = {"text": row.text, "fallback": row.fallback}
                 if row.text is not None and not is_encrypted(_stored_text(connection, message_id)):
                     kept = json.loads(self._unseal(row.text))

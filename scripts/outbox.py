@@ -53,8 +53,9 @@ def main(argv: List[str] | None = None) -> int:
             queued = box.send_again(args.message, datetime.now(timezone.utc))
         except Unsealable:
             print(
-                f"Outbox message {args.message} was sealed under another key: set OUTBOX_KEY "
-                "to the key the assistant ran with when it failed.",
+                f"Outbox message {args.message} was encrypted under other keys: set "
+                "ENCRYPTION_KEYS (and OUTBOX_KEY, for a letter an older release sealed) to "
+                "the keys the assistant ran with when it failed.",
                 file=sys.stderr,
             )
             return 2
@@ -64,7 +65,7 @@ def main(argv: List[str] | None = None) -> int:
         print(f"Outbox message {args.message} is queued again.")
         return 0
     for message in box.messages(DEAD if args.command == "dead" else PENDING):
-        # A dead letter's text is sealed: staff see its error, not what it said.
+        # A dead letter's text is not listed: staff see its error, not what it said.
         text = "[sealed]" if message.state == DEAD else (message.text or "")[:60]
         text = text.replace("\n", " ")
         print(

@@ -63,8 +63,11 @@ def store_keys():
     puts them in the environment, where `Assistant` takes them from)."""
     import os
 
-    from bot.keys import DataKeys
+    from bot.keys import DataKeys, new_encryption_key, new_lookup_key
 
+    # Outside the end-to-end session (unit tests), one set for the whole test run.
+    os.environ.setdefault("ENCRYPTION_KEYS", new_encryption_key())
+    os.environ.setdefault("LOOKUP_KEY", new_lookup_key())
     return DataKeys(os.environ["ENCRYPTION_KEYS"].split(","), os.environ["LOOKUP_KEY"])
 
 

@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.events import Operation
+from bot.keys import DataKeys, new_encryption_key, new_lookup_key
 from bot.outbox import DEAD, DISMISSED, PENDING, Outbox, PlatformError
 from bot.outbox_worker import OutboxWorker
 from bot.store import connect, outbox
@@ -75,8 +76,11 @@ def test_the_outbox_command_dismisses_a_dead_letter(tmp_path, monkeypatch, capsy
     import scripts.outbox as outbox_cli
 
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'store.db'}")
-    monkeypatch.setenv("OUTBOX_KEY", KEY)
-    box = Outbox(connect(f"sqlite:///{tmp_path / 'store.db'}"), key=KEY)
+    encryption_key, lookup_key = new_encryption_key(), new_lookup_key()
+    monkeypatch.setenv("ENCRYPTION_KEYS", encryption_key)
+    monkeypatch.setenv("LOOKUP_KEY", lookup_key)
+    keys = DataKeys([encryption_key], lookup_key)
+    box = Outbox(connect(f"sqlite:///{tmp_path / 'store.db'}", keys))
     dead = a_dead_letter(box)
 
     assert outbox_cli.main(["dismiss", str(dead)]) == 0

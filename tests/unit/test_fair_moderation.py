@@ -8,6 +8,7 @@ import pytest
 
 from bot.events import Operation
 from bot.handoff.handoffs import HandoffRepository, Reason
+from bot.keys import DataKeys
 from bot.moderation.log import Action
 from bot.outbox import Outbox
 from bot.outbox_worker import OutboxWorker
@@ -77,14 +78,19 @@ def test_an_x_user_is_one_person_in_dms_and_mentions(store):
 
 
 def test_two_strikes_screened_at_once_are_both_counted(tmp_path):
-    engine = connect(f"sqlite:///{tmp_path / 'store.db'}")
+    # Every server runs with the same keys (P9: its settings').
+    keys = DataKeys.ephemeral()
+    engine = connect(f"sqlite:///{tmp_path / 'store.db'}", keys)
     box = Outbox(engine)
     first = Screening(engine, box, ASSOCIATION, CALENDAR)
     first.screen(comment("s0", ABUSE), Intent("abuse", 0.95), TUESDAY)
     # Two servers, one store: the second and third strikes come in at the same moment.
     servers = [
         Screening(
-            connect(f"sqlite:///{tmp_path / 'store.db'}"), Outbox(engine), ASSOCIATION, CALENDAR
+            connect(f"sqlite:///{tmp_path / 'store.db'}", keys),
+            Outbox(engine),
+            ASSOCIATION,
+            CALENDAR,
         )
         for _ in range(2)
     ]

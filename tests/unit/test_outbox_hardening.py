@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 import scripts.outbox as outbox_cli
 from bot.events import Operation
+from bot.keys import DataKeys, new_encryption_key, new_lookup_key
 from bot.outbox import DEAD, PENDING, SENT, Call, Outbox, PlatformError
 from bot.outbox_worker import OutboxWorker
 from bot.platforms.facebook.delivery import facebook_deliverer
@@ -130,21 +131,37 @@ def test_a_sent_message_keeps_no_text(engine, platforms):
     assert stored(engine, first, "fallback") is None
 
 
+def store_keys_in_env(monkeypatch) -> DataKeys:
+    """Keys in the environment, as the command reads them; the store's engine shares them."""
+    encryption_key, lookup_key = new_encryption_key(), new_lookup_key()
+    monkeypatch.setenv("ENCRYPTION_KEYS", encryption_key)
+    monkeypatch.setenv("LOOKUP_KEY", lookup_key)
+    return DataKeys([encryption_key], lookup_key)
+
+
+def raw(engine, message_id, column):
+    """A column as the database file holds it."""
+    with engine.connect() as connection:
+        return connection.exec_driver_sql(
+            f"SELECT {column} FROM outbox WHERE id = ?", (message_id,)
+        ).scalar()
+
+
 def test_a_dead_letter_is_sealed_listed_without_its_text_and_sent_again(
-    engine, platforms, tmp_path, monkeypatch, capsys
+    tmp_path, platforms, monkeypatch, capsys
 ):
-    key = "1lhd2hM6T-1Fwz6I3wGcpTMqyKMqGZrMvdZo7EDF8mY="
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'store.db'}")
-    monkeypatch.setenv("OUTBOX_KEY", key)
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    engine = connect(url, store_keys_in_env(monkeypatch))
     clock = Clock()
-    box = Outbox(engine, key=key)
+    box = Outbox(engine)
     worker = OutboxWorker(box, clients(platforms), clock)
     text = "call me on 07700 900123 about TEN-204817"
     platforms.closed_dms.add("u1")
     dead = box.enqueue("c", "twitter", Operation.X_DM, "u1", NOW, text=text)
     worker.run_once()
     assert stored(engine, dead, "state") == DEAD
-    sealed = stored(engine, dead, "text")
+    sealed = raw(engine, dead, "text")
     assert sealed and "07700" not in sealed and "TEN-204817" not in sealed
 
     assert outbox_cli.main(["dead"]) == 0
@@ -165,15 +182,15 @@ def test_a_dead_letter_sealed_under_another_key_is_not_sent_as_garbage(
     engine, tmp_path, monkeypatch, capsys
 ):
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'store.db'}")
-    monkeypatch.setenv("OUTBOX_KEY", "1lhd2hM6T-1Fwz6I3wGcpTMqyKMqGZrMvdZo7EDF8mY=")
-    box = Outbox(engine)  # a key of its own, as a process started without OUTBOX_KEY
+    store_keys_in_env(monkeypatch)
+    box = Outbox(engine)  # keys of its own, not the command's
     worker = OutboxWorker(
         box, {"twitter": lambda m, n: (_ for _ in ()).throw(PlatformError("403", False))}, Clock()
     )
     dead = box.enqueue("c", "twitter", Operation.X_DM, "u1", NOW, text="hello")
     worker.run_once()
     assert outbox_cli.main(["send-again", str(dead)]) == 2
-    assert "OUTBOX_KEY" in capsys.readouterr().err
+    assert "ENCRYPTION_KEYS" in capsys.readouterr().err
     assert stored(engine, dead, "state") == DEAD
 
 

@@ -10,6 +10,7 @@ import pytest
 import scripts.staff as staff_cli
 from bot.console.accounts import AccountError, LoginRefused, Role, StaffAccounts
 from bot.console.audit import ConsoleAudit
+from bot.keys import DataKeys, new_encryption_key, new_lookup_key
 from bot.store import connect
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
@@ -19,7 +20,11 @@ NOW = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
 def store(tmp_path, monkeypatch):
     url = f"sqlite:///{tmp_path / 'assistant.db'}"
     monkeypatch.setenv("DATABASE_URL", url)
-    return connect(url)
+    # The command connects with the settings' keys (P9), as every process does.
+    encryption_key, lookup_key = new_encryption_key(), new_lookup_key()
+    monkeypatch.setenv("ENCRYPTION_KEYS", encryption_key)
+    monkeypatch.setenv("LOOKUP_KEY", lookup_key)
+    return connect(url, DataKeys([encryption_key], lookup_key))
 
 
 def run(*argv, stdin="", answers=()):
