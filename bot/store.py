@@ -146,8 +146,8 @@ staff_accounts = Table(
     Column("disabled", Integer, nullable=False),
 )
 
-# Signed-in console sessions (bot/console/sessions.py). Only a SHA-256 of the cookie's
-# value is kept, so a copy of the store does not sign anyone in.
+# Signed-in console sessions (bot/console/sessions.py). Only an HMAC of the cookie's
+# value (keyed by CONSOLE_SESSION_SECRET) is kept, so a copy of the store signs no one in.
 staff_sessions = Table(
     "staff_sessions",
     metadata,

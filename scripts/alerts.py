@@ -35,4 +35,6 @@ def main(argv: List[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from scripts.keys import requiring_keys
+
+    sys.exit(requiring_keys(main))

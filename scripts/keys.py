@@ -24,7 +24,7 @@ import os
 import secrets
 import sys
 from pathlib import Path
-from typing import List, Mapping, TextIO
+from typing import Callable, List, Mapping, TextIO
 
 from bot.keys import DataKeys, Undecryptable, new_encryption_key, new_lookup_key
 from bot.protection.conversations import NoTrackerStore, tracker_engine
@@ -216,6 +216,17 @@ def _engines(settings: Settings, keys: DataKeys, out: TextIO) -> tuple:
         print(f"    (no SQL tracker store to go through: {error})", file=out)
         tracker = None
     return store, tracker
+
+
+def requiring_keys(command: Callable[[], int]) -> int:
+    """Run a command's `main` only if the store's keys are set (every command that reads
+    or writes the store); 2 and the reason, naming what is missing, otherwise."""
+    try:
+        Settings.from_env().require("ENCRYPTION_KEYS", "LOOKUP_KEY")
+    except SettingsError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return command()
 
 
 if __name__ == "__main__":

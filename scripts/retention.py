@@ -57,4 +57,6 @@ def main(argv: List[str] | None = None, clock: Callable[[], datetime] = utc_now)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from scripts.keys import requiring_keys
+
+    sys.exit(requiring_keys(main))

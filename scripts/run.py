@@ -30,7 +30,7 @@ from bot.sandbox.mode import platform_settings, sandbox_env  # noqa: E402
 from bot.settings import OUTBOX_KEY_FILE, SECRETS, Settings  # noqa: E402
 from bot.store import connect  # noqa: E402
 from bot.tenancy.records import TenancyRepository, load_tenancies  # noqa: E402
-from scripts.keys import update_env_file  # noqa: E402
+from scripts.keys import EnvFileError, update_env_file  # noqa: E402
 from scripts.processes import Assistant, StartError  # noqa: E402
 from scripts.simulate import simulator_env  # noqa: E402
 from scripts.staff import first_admin  # noqa: E402
@@ -211,7 +211,11 @@ def main(argv: list[str] | None = None) -> int:
             " both platforms (nothing reaches a real one; SANDBOX=off turns this off)",
             flush=True,
         )
-    added = write_secrets(ENV_FILE, os.environ)
+    try:
+        added = write_secrets(ENV_FILE, os.environ)
+    except (EnvFileError, OSError) as error:
+        print(f"error: the secrets could not be written to .env: {error}", file=sys.stderr)
+        return 1
     if added:
         print(f"==> Wrote {', '.join(added)} to {_shown(ENV_FILE)} (mode 600)", flush=True)
     settings = Settings.from_env()

@@ -169,4 +169,6 @@ def first_admin(accounts: StaffAccounts, password_file: Path, now: datetime) -> 
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from scripts.keys import requiring_keys
+
+    sys.exit(requiring_keys(main))

@@ -26,7 +26,7 @@ from bot.channels.runtime import refuse_memory_tracker_store, utc_now
 from bot.channels.wiring import built_runtime, shared_runtime
 from bot.events import InboundEvent
 from bot.platforms.payloads import MalformedPayload
-from bot.settings import Settings
+from bot.settings import Settings, SettingsError
 
 logger = logging.getLogger(__name__)
 # Real webhook bodies are a few kilobytes (a Messenger batch, a long X thread of
@@ -106,6 +106,26 @@ def load_json(body: bytes) -> Any:
     return payload
 
 
+class SecretsMissing(SystemExit):
+    """A secret the Rasa server needs is not set: the server must not start (P9)."""
+
+
+def refuse_without_secrets(settings: Settings) -> None:
+    """Stop the Rasa server at start-up without the store's keys, and outside development
+    without RASA_API_TOKEN, naming what is missing (never a value).
+
+    Raises:
+        SecretsMissing: the message says which and how to set them.
+    """
+    names = ("ENCRYPTION_KEYS", "LOOKUP_KEY")
+    if settings.production:
+        names += ("RASA_API_TOKEN",)
+    try:
+        settings.require(*names)
+    except SettingsError as error:
+        raise SecretsMissing(f"error: the Rasa server cannot start: {error}") from error
+
+
 class DurableInput(InputChannel, ABC):
     """A platform's webhook, with durable intake and replies through the outbox.
 
@@ -125,7 +145,11 @@ class DurableInput(InputChannel, ABC):
     @classmethod
     def from_credentials(cls, credentials: Any) -> InputChannel:
         # Secrets are environment variables (README, "Settings"), not credentials.yml.
-        return cls(Settings.from_env())
+        # Rasa makes its channels from credentials.yml as it starts: a missing secret
+        # stops it here, before it serves anything (P9).
+        settings = Settings.from_env()
+        refuse_without_secrets(settings)
+        return cls(settings)
 
     @property
     def on(self) -> bool:

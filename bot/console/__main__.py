@@ -4,8 +4,10 @@ It serves the staff API under /api/ and the console's pages under / on
 CONSOLE_HOST:CONSOLE_PORT (127.0.0.1:5080 by default; staff accounts from
 `python -m scripts.staff`), sends the staff alerts (bot/alerts/sending.py) and talks
 to the Rasa server on RASA_PORT with RASA_API_TOKEN. It refuses to start without staff
-tokens or without Rasa's token, with an `alerts:` section it cannot use, or with a team
-in association.yml that no console role works for, saying what to change.
+tokens, without the store's keys (ENCRYPTION_KEYS, LOOKUP_KEY), with ASSISTANT_ENV=production
+and RASA_API_TOKEN or CONSOLE_SESSION_SECRET unset (P9; in development those two are made
+up, with a notice), with an `alerts:` section it cannot use, or with a team in
+association.yml that no console role works for, saying what to change.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from bot.handoff.desk import StaffDesk
 from bot.handoff.handoffs import Teams
 from bot.outbox import Outbox
 from bot.sandbox.service import build_sandbox
-from bot.settings import Settings
+from bot.settings import Settings, SettingsError
 from bot.store import connect
 
 
@@ -34,6 +36,13 @@ def main() -> int:
         tokens = load_tokens(settings.staff_tokens, settings.staff_tokens_file)
     except TokensError as error:
         print(f"error: the staff API cannot start: {error}", file=sys.stderr)
+        return 2
+    try:
+        settings = settings.require(
+            "ENCRYPTION_KEYS", "LOOKUP_KEY", "RASA_API_TOKEN", "CONSOLE_SESSION_SECRET"
+        )
+    except SettingsError as error:
+        print(f"error: the staff app cannot start: {error}", file=sys.stderr)
         return 2
     if not settings.rasa_api_token:
         print(
@@ -71,7 +80,7 @@ def main() -> int:
         tokens,
         alerts=alerts,
         accounts=StaffAccounts(engine),
-        sessions=Sessions(engine),
+        sessions=Sessions(engine, settings.console_session_secret),
         settings=settings,
         # The sandbox only in sandbox mode (bot/sandbox/mode.py); None otherwise.
         sandbox=build_sandbox(settings, engine, utc_now),

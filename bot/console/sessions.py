@@ -1,16 +1,18 @@
 """Signed-in console sessions, kept on the server.
 
 The browser holds only a random value in the `console_session` cookie; the store keeps
-its SHA-256, the member of staff, the session's CSRF token and when it was last used. A
-session unused for 8 hours ends (idle timeout): a page polling for news on its own does
-not count as use. No session lasts more than 12 hours after signing in, used or not.
-Signing out ends it at once, and a new sign-in always starts a new one (no session
-fixation).
+its HMAC under CONSOLE_SESSION_SECRET (P9: a copy of the store, even with a cookie's
+value guessed or stolen, matches no session without the secret), the member of staff,
+the session's CSRF token and when it was last used. A session unused for 8 hours ends
+(idle timeout): a page polling for news on its own does not count as use. No session
+lasts more than 12 hours after signing in, used or not. Signing out ends it at once,
+and a new sign-in always starts a new one (no session fixation).
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -42,8 +44,8 @@ class Session:
     flash: str | None = None
 
 
-def _key(cookie_value: str) -> str:
-    return hashlib.sha256(cookie_value.encode("utf-8")).hexdigest()
+def _key(secret: bytes, cookie_value: str) -> str:
+    return hmac.new(secret, cookie_value.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 class Sessions:
@@ -51,6 +53,8 @@ class Sessions:
 
     Args:
         engine: the project's store.
+        secret: CONSOLE_SESSION_SECRET, the key of the HMAC kept for each cookie; without
+            it, one of this object's own (only the sessions it started are found).
         idle_timeout: how long an unused session lasts.
         lifetime: how long any session lasts.
     """
@@ -58,12 +62,17 @@ class Sessions:
     def __init__(
         self,
         engine: Engine,
+        secret: str | None = None,
         idle_timeout: timedelta = IDLE_TIMEOUT,
         lifetime: timedelta = MAX_LIFETIME,
     ) -> None:
         self._engine = engine
+        self._secret = (secret or secrets.token_urlsafe(32)).encode("utf-8")
         self._idle = idle_timeout
         self._lifetime = lifetime
+
+    def _key(self, cookie_value: str) -> str:
+        return _key(self._secret, cookie_value)
 
     def _expiry(self, created_at: datetime, used_at: datetime) -> datetime:
         return min(used_at + self._idle, created_at + self._lifetime)
@@ -83,7 +92,7 @@ class Sessions:
             connection.execute(delete(staff_sessions).where(staff_sessions.c.expires < to_utc(now)))
             connection.execute(
                 staff_sessions.insert().values(
-                    id=_key(cookie_value),
+                    id=self._key(cookie_value),
                     staff=staff,
                     csrf_token=session.csrf_token,
                     created_at=to_utc(now),
@@ -99,7 +108,7 @@ class Sessions:
         unless `used` is False: a page polling on its own keeps no session alive."""
         if not cookie_value:
             return None
-        key = _key(cookie_value)
+        key = self._key(cookie_value)
         with self._engine.begin() as connection:
             row = connection.execute(
                 select(staff_sessions).where(staff_sessions.c.id == key)
@@ -134,7 +143,7 @@ class Sessions:
         if cookie_value:
             with self._engine.begin() as connection:
                 connection.execute(
-                    delete(staff_sessions).where(staff_sessions.c.id == _key(cookie_value))
+                    delete(staff_sessions).where(staff_sessions.c.id == self._key(cookie_value))
                 )
 
     def end_all(self, staff: str) -> None:
@@ -147,13 +156,13 @@ class Sessions:
         with self._engine.begin() as connection:
             connection.execute(
                 staff_sessions.update()
-                .where(staff_sessions.c.id == _key(cookie_value))
+                .where(staff_sessions.c.id == self._key(cookie_value))
                 .values(flash=message)
             )
 
     def take_flash(self, cookie_value: str) -> str | None:
         """The message kept for this browser's next page, now cleared."""
-        key = _key(cookie_value)
+        key = self._key(cookie_value)
         with self._engine.begin() as connection:
             row = connection.execute(
                 select(staff_sessions.c.flash).where(staff_sessions.c.id == key)

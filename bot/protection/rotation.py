@@ -119,6 +119,9 @@ def _reflected(engine: Engine, name: str) -> Table | None:
     if not inspect(engine).has_table(name):
         return None
     table = Table(name, MetaData(), autoload_with=engine)
+    if not table.primary_key.columns:
+        # Gone through by primary key, batch after batch: without one it cannot resume.
+        raise ValueError(f"table {name} has no primary key: it cannot be re-encrypted")
     table.info["engine"] = engine
     return table
 

@@ -3,6 +3,7 @@ platform credentials. What is typed in the sandbox goes through the real connect
 the assistant's platform calls come back through the real outbox to the staff app's
 stand-in, and the sandbox page shows them (P5, P6)."""
 
+import os
 import re
 import secrets
 from datetime import datetime, timezone
@@ -42,7 +43,8 @@ def sandbox(tmp_path_factory):
     with assistant:
         now = datetime.now(timezone.utc)
         StaffAccounts(engine).create("Sam", "a-long-password-1", Role.COMMUNICATIONS, now)
-        cookie, session = Sessions(engine).start("Sam", now)
+        secret = os.environ["CONSOLE_SESSION_SECRET"]  # the staff app's (tests/e2e/conftest.py)
+        cookie, session = Sessions(engine, secret).start("Sam", now)
         browser = requests.Session()
         browser.cookies.set(COOKIE, cookie)
         browser.headers["X-CSRF-Token"] = session.csrf_token

@@ -4,12 +4,17 @@ import pytest
 import yaml
 from rasa_sdk.endpoint import create_app
 
+from scripts.processes import store_keys_from
 from tests.helpers import ROOT, domain
 
 
 @pytest.fixture(scope="module")
 def app():
-    return create_app(action_package_name="actions")
+    # The action server refuses to start without the store's keys (actions/startup.py).
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in store_keys_from({}).items():
+            patch.setenv(name, value)
+        return create_app(action_package_name="actions")
 
 
 def call(app, action, slots=None):

@@ -7,12 +7,13 @@ from bot.channels.facebook import FacebookInput
 from bot.channels.twitter import TwitterInput
 from bot.sandbox.mode import sandbox_env
 from bot.settings import SettingsError
+from scripts.processes import store_keys_from
 
 
 @pytest.fixture
 def environment(monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)  # no .env
-    for name, value in sandbox_env(5080).items():
+    for name, value in {**sandbox_env(5080), **store_keys_from({})}.items():
         monkeypatch.setenv(name, value)
     return monkeypatch
 

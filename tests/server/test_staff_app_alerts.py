@@ -17,6 +17,7 @@ from bot.handoff.service import HandoffService
 from bot.outbox import Outbox
 from bot.settings import Settings, SmtpSettings
 from bot.store import connect
+from scripts.processes import store_keys_from
 from tests.alert_receivers import SmtpInbox
 from tests.helpers import CALENDAR, ROOT, TEAMS
 
@@ -68,6 +69,7 @@ def test_the_staff_app_emails_on_call_with_both_platform_channels_off(tmp_path):
             "SMTP_PORT": str(inbox.port),
             "SMTP_FROM": "alerts@assoc.example",
             "SMTP_STARTTLS": "off",
+            **store_keys_from(keep),
         }
         # No Facebook or X settings in the environment: neither channel is on.
         staff_app = subprocess.Popen(

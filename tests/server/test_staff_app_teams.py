@@ -8,6 +8,7 @@ from sanic import Sanic
 
 import bot.console.__main__ as staff_app
 from bot.settings import PROJECT_ROOT
+from scripts.processes import store_keys_from
 
 
 @pytest.fixture()
@@ -16,6 +17,8 @@ def environment(tmp_path, monkeypatch):
     monkeypatch.setenv("STAFF_API_TOKENS", "Sam:sam-token-0123456789abcdef")
     monkeypatch.setenv("RASA_API_TOKEN", "rasa-token-for-the-test")
     monkeypatch.setenv("SANDBOX", "off")
+    for name, value in store_keys_from({}).items():
+        monkeypatch.setenv(name, value)
     started = []
     monkeypatch.setattr(Sanic, "run", lambda self, *args, **kwargs: started.append(self))
     return started
