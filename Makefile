@@ -84,6 +84,7 @@ bench: train
 	$(PY) -m bench.privacy
 	$(PY) -m bench.screening
 	$(PY) -m bench.identity_concurrency
+	$(PY) -m bench.log_redaction
 
 privacy-eval: install
 	@echo "==> Personal-detail detector on the labelled set"

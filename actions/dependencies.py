@@ -18,6 +18,7 @@ from bot.handoff.handoffs import HandoffRepository, Teams
 from bot.handoff.service import HandoffService
 from bot.handoff.working_hours import WorkingCalendar
 from bot.outbox import Outbox
+from bot.privacy.logs import protect_logs
 from bot.repairs.requests import RepairRequests
 from bot.settings import Settings
 from bot.store import connect
@@ -30,7 +31,8 @@ Clock = Callable[[], datetime]
 
 @lru_cache(maxsize=1)
 def settings() -> Settings:
-    """The settings the action server runs with."""
+    """The settings the action server runs with; read as it starts, its logs guarded then."""
+    protect_logs()
     return Settings.from_env()
 
 

@@ -16,11 +16,13 @@ import sys
 from typing import List
 
 from bot.channels.wiring import build_runtime
+from bot.privacy.logs import protect_logs
 from bot.settings import Settings
 
 
 def main(argv: List[str] | None = None) -> int:
     """Queue the alerts due, send what is waiting unless told not to; 0 when done."""
+    protect_logs()
     parser = argparse.ArgumentParser(description="Queue and send the staff alerts due now.")
     parser.add_argument(
         "--no-send", action="store_true", help="only queue them, for the running assistant"

@@ -17,12 +17,14 @@ from datetime import datetime, timezone
 from typing import List
 
 from bot.intake import IntakeStore
+from bot.privacy.logs import protect_logs
 from bot.settings import Settings
 from bot.store import connect
 
 
 def main(argv: List[str] | None = None) -> int:
     """List the messages set aside, or put one back; 0 when done, 2 if not set aside."""
+    protect_logs()
     parser = argparse.ArgumentParser(description="Read or retry the messages set aside.")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("failed", help="messages set aside after failing too often")

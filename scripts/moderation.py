@@ -18,12 +18,14 @@ from typing import List
 
 from bot.moderation.log import ModerationLog, NotUndoable
 from bot.outbox import Outbox
+from bot.privacy.logs import protect_logs
 from bot.settings import Settings
 from bot.store import connect
 
 
 def main(argv: List[str] | None = None) -> int:
     """List or undo moderation actions; 0 when done, 2 when the entry cannot be undone."""
+    protect_logs()
     parser = argparse.ArgumentParser(description="Read and undo moderation actions.")
     commands = parser.add_subparsers(dest="command", required=True)
     listing = commands.add_parser("list", help="the latest actions, newest first")

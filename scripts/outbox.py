@@ -23,6 +23,7 @@ from datetime import datetime, timezone
 from typing import List
 
 from bot.outbox import DEAD, PENDING, Outbox, Unsealable
+from bot.privacy.logs import protect_logs
 from bot.settings import Settings
 from bot.store import connect
 
@@ -30,6 +31,7 @@ from bot.store import connect
 def main(argv: List[str] | None = None) -> int:
     """List dead or waiting calls, or send a dead one again or dismiss it; 0 when done,
     2 if not dead."""
+    protect_logs()
     parser = argparse.ArgumentParser(description="Read the outbox; send a dead letter again.")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("dead", help="calls the platform refused for good")

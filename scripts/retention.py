@@ -24,11 +24,13 @@ from typing import Callable, List
 from bot.association import load_association
 from bot.channels.runtime import utc_now
 from bot.channels.wiring import build_runtime
+from bot.privacy.logs import protect_logs
 from bot.settings import Settings
 
 
 def main(argv: List[str] | None = None, clock: Callable[[], datetime] = utc_now) -> int:
     """Sweep, queue the deletions, erase old conversations, send; 0 when done."""
+    protect_logs()
     settings = Settings.from_env()
     association = load_association(settings.association_file)
     parser = argparse.ArgumentParser(

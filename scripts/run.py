@@ -26,6 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 from bot.console.accounts import AccountError, StaffAccounts  # noqa: E402
 from bot.keys import new_encryption_key, new_lookup_key  # noqa: E402
+from bot.privacy.logs import protect_logs  # noqa: E402
 from bot.sandbox.mode import platform_settings, sandbox_env  # noqa: E402
 from bot.settings import OUTBOX_KEY_FILE, SECRETS, Settings  # noqa: E402
 from bot.store import connect  # noqa: E402
@@ -198,6 +199,7 @@ def ignore_stop_signals() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    protect_logs()
     interrupt_on_stop_signals()
     arguments = argv if argv is not None else sys.argv[1:]
     rest_channel_on_unless_set(os.environ, ROOT / ".env")

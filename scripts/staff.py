@@ -32,6 +32,7 @@ from typing import Callable, List, TextIO
 from bot.console.accounts import AccountError, Role, StaffAccounts
 from bot.console.audit import ConsoleAudit
 from bot.console.sessions import Sessions
+from bot.privacy.logs import protect_logs
 from bot.settings import Settings
 from bot.store import connect
 
@@ -44,6 +45,7 @@ def main(
     ask: Callable[[str], str] = getpass.getpass,
 ) -> int:
     """Run one command; 0 when done, 2 when refused (the reason on stderr)."""
+    protect_logs()
     parser = argparse.ArgumentParser(description="Staff accounts for the console.")
     commands = parser.add_subparsers(dest="command", required=True)
     add = commands.add_parser("add", help="create an account")

@@ -26,6 +26,7 @@ from bot.channels.runtime import refuse_memory_tracker_store, utc_now
 from bot.channels.wiring import built_runtime, shared_runtime
 from bot.events import InboundEvent
 from bot.platforms.payloads import MalformedPayload
+from bot.privacy.logs import protect_logs
 from bot.settings import Settings, SettingsError
 
 logger = logging.getLogger(__name__)
@@ -134,6 +135,7 @@ class DurableInput(InputChannel, ABC):
     """
 
     def __init__(self, settings: Settings, clock: Callable[[], datetime] = utc_now) -> None:
+        protect_logs()  # made as the Rasa server starts: its logs are guarded from here (P9)
         self.settings = settings
         self._clock = clock
         missing = self.missing_settings()

@@ -35,6 +35,7 @@ from sqlalchemy.orm import sessionmaker
 
 from bot.channels.dialogue import TrackerStoreMissing
 from bot.keys import DataKeys
+from bot.privacy.logs import protect_logs
 from bot.protection.conversations import ends_identity_check, hide_sealed_answers
 from bot.settings import Settings, SettingsError
 from bot.tenancy.masking import (
@@ -84,6 +85,7 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
         """
         self.data_keys = data_keys or keys_from_settings()
         withhold_answers_from_logs()
+        protect_logs()
         super().__init__(*args, **kwargs)
         # Rasa's engine puts the row it failed to write, a tenant's message with it, in
         # its errors, which are logged whole: the same engine, with the values hidden.

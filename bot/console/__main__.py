@@ -24,6 +24,7 @@ from bot.handoff.conversations import RasaConversations
 from bot.handoff.desk import StaffDesk
 from bot.handoff.handoffs import Teams
 from bot.outbox import Outbox
+from bot.privacy.logs import protect_logs
 from bot.sandbox.service import build_sandbox
 from bot.settings import Settings, SettingsError
 from bot.store import connect
@@ -31,6 +32,7 @@ from bot.store import connect
 
 def main() -> int:
     """Start the API and serve until stopped; 2 if a setting it needs is missing."""
+    protect_logs()
     settings = Settings.from_env()
     try:
         tokens = load_tokens(settings.staff_tokens, settings.staff_tokens_file)
