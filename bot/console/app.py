@@ -45,6 +45,7 @@ CONSOLE_PARTS: Sequence[str] = (
     "bot.console.delivery_pages",  # dead letters: send again, dismiss
     "bot.console.dashboard",  # the dashboard's pictures
     "bot.console.sandbox_pages",  # the sandbox (its routes answer 404 unless it is on)
+    "bot.console.protection_pages",  # data protection (admin): export, erase (P9)
 )
 
 

@@ -200,6 +200,7 @@ class Console:
             items.append(("Sandbox", "/sandbox"))
         if staff.is_admin:
             items += [("Accounts", "/accounts"), ("Audit", "/audit")]
+            items.append(("Data protection", "/data-protection"))
         path = request.path
         return [
             NavItem(label, href, path == href or path.startswith(href + "/"))
