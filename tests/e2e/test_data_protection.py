@@ -25,13 +25,14 @@ from pathlib import Path
 import pytest
 import yaml
 from dotenv import dotenv_values
-from sqlalchemy import Column, Integer, MetaData, String, Table, Text, create_engine
+from sqlalchemy import Column, Integer, MetaData, String, Table, Text, create_engine, select
 
 from bot.handoff.conversations import RasaConversations
 from bot.handoff.handoffs import HandoffRepository, Reason
 from bot.keys import DataKeys, is_encrypted
+from bot.protection.subject import ERASED_ACTION
 from bot.repairs.requests import RepairRequests
-from bot.store import Encrypted, connect, metadata
+from bot.store import Encrypted, connect, console_audit, metadata
 from bot.tenancy.masking import SECURITY_SLOTS
 from bot.tenancy.records import TenancyRepository, load_tenancies
 from bot.tenancy.security_question import is_sealed
@@ -77,6 +78,8 @@ ANSWERS = {
     "name": (NAME, "pemberfold"),
     "date of birth answer": (BIRTH, "1947-11-03", "03/11/1947", "03111947"),
 }
+# The test tenancy's own contact details (tenancy records' contact details are encrypted).
+TENANCY_CONTACT = {"tenancy address": ("5 Yarrowgate Close", "yarrowgate", "hx7 4wq", "hx74wq")}
 # The tenancy reference is an answer too; the tenancy's own record holds it (it names the
 # tenancy), so it is looked for everywhere but the project's store.
 REFERENCE_FORMS = (REFERENCE, "736094")
@@ -263,9 +266,23 @@ def test_no_database_file_holds_any_value_in_clear(protected):
     tmp = protected["tmp"]
     files = database_files(tmp)
     assert {"assistant.db", "tracker.db"} <= {p.name for p in files}
-    assert search(files, {**SAID, **ANSWERS}) == {}
+    assert search(files, {**SAID, **ANSWERS, **TENANCY_CONTACT}) == {}
     tracker_files = [p for p in files if p.name.startswith("tracker.db")]
     assert search(tracker_files, {"reference": REFERENCE_FORMS}) == {}
+
+
+def test_the_identifiers_counted_and_locked_by_are_keyed_hmacs(protected):
+    # A copy of the store does not tell which account or tenancy tried a check, nor
+    # give a hash anyone could recompute: only the keyed HMACs (P9).
+    store = sqlite3.connect(protected["tmp"] / "assistant.db")
+    try:
+        accounts = [a for (a,) in store.execute("SELECT account FROM identity_attempts")]
+        subjects = [s for (s,) in store.execute("SELECT subject FROM identity_subjects")]
+    finally:
+        store.close()
+    assert accounts, "the check left no attempt"
+    assert [a for a in accounts + subjects if not a.startswith("hmac:")] == []
+    assert not any(protected["repair"].user in value for value in accounts + subjects)
 
 
 def test_no_log_of_any_server_holds_any_value(protected):
@@ -280,6 +297,11 @@ def test_the_export_holds_every_value_decrypted_and_no_security_answer(protected
     for value in (PHONE, DATE_OF_BIRTH, ADDRESS):
         assert value in exported, value
     assert found_in(exported.encode(), ANSWERS) == []
+    said = json.loads(export(assistant, accounts(protected)[0]))
+    assert {"conversations", "moderation", "console_audit"} <= set(said)
+    [conversation] = said["conversations"]
+    assert ADDRESS in json.dumps(conversation["events"])
+    assert [h["reason"] for h in conversation["handoffs"]] == [Reason.REQUEST_HUMAN.value]
 
 
 # Rotation, on a copy of the store taken now (the servers go on with the old key).
@@ -454,7 +476,7 @@ def test_after_erasure_no_value_is_found_anywhere(protected):
         )
         assert done.returncode == 0, done.stderr[-3000:]
     tmp = protected["tmp"]
-    assert search(database_files(tmp), {**SAID, **ANSWERS}) == {}
+    assert search(database_files(tmp), {**SAID, **ANSWERS, **TENANCY_CONTACT}) == {}
     assert search(log_files(tmp), {**SAID, **ANSWERS, "reference": REFERENCE_FORMS}) == {}
     exported = "\n".join(export(assistant, account) for account in accounts(protected))
     assert found_in(exported.encode(), {**SAID, **ANSWERS}) == []
@@ -464,3 +486,12 @@ def test_after_erasure_no_value_is_found_anywhere(protected):
         assert found_in(json.dumps(events).encode(), SAID) == []
     repairs = RepairRequests(protected["engine"])
     assert repairs.for_conversation(protected["repair"].conversation) == []
+    handoffs = HandoffRepository(protected["engine"])
+    assert handoffs.open_for(protected["said"].conversation) is None
+    # The erasures happened, and that is kept: audited, naming no conversation in clear.
+    with protected["engine"].connect() as connection:
+        audited = connection.execute(
+            select(console_audit.c.subject).where(console_audit.c.action == ERASED_ACTION)
+        ).all()
+    assert len(audited) >= 2
+    assert not any("facebook-private" in (subject or "") for (subject,) in audited)
