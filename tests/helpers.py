@@ -61,14 +61,40 @@ DEMO_TENANCIES = ROOT / "demo" / "tenancies.yml"
 def store_keys():
     """The store's keys the servers started by the tests run with (tests/e2e/conftest.py
     puts them in the environment, where `Assistant` takes them from)."""
+    from bot.keys import DataKeys
+
+    keys = settings_keys()
+    return DataKeys(keys["encryption_keys"], keys["lookup_key"])
+
+
+# Outside the end-to-end session (unit tests), one set for the whole test run.
+_UNIT_KEYS: Dict[str, str] = {}
+
+
+def settings_keys() -> Dict[str, object]:
+    """`Settings` fields for the store's keys (`store_keys`): a process built from
+    these settings reads what the tests write, and the other way round."""
     import os
 
-    from bot.keys import DataKeys, new_encryption_key, new_lookup_key
+    from bot.keys import new_encryption_key, new_lookup_key
 
-    # Outside the end-to-end session (unit tests), one set for the whole test run.
-    os.environ.setdefault("ENCRYPTION_KEYS", new_encryption_key())
-    os.environ.setdefault("LOOKUP_KEY", new_lookup_key())
-    return DataKeys(os.environ["ENCRYPTION_KEYS"].split(","), os.environ["LOOKUP_KEY"])
+    if not _UNIT_KEYS:
+        _UNIT_KEYS.update(ENCRYPTION_KEYS=new_encryption_key(), LOOKUP_KEY=new_lookup_key())
+    return {
+        "encryption_keys": tuple(
+            (os.environ.get("ENCRYPTION_KEYS") or _UNIT_KEYS["ENCRYPTION_KEYS"]).split(",")
+        ),
+        "lookup_key": os.environ.get("LOOKUP_KEY") or _UNIT_KEYS["LOOKUP_KEY"],
+    }
+
+
+def keys_environment() -> Dict[str, str]:
+    """The store's keys (`settings_keys`) as the environment gives them to a process."""
+    keys = settings_keys()
+    return {
+        "ENCRYPTION_KEYS": ",".join(keys["encryption_keys"]),
+        "LOOKUP_KEY": str(keys["lookup_key"]),
+    }
 
 
 def demo_tenancies(database_url: str):

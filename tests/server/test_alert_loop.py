@@ -15,7 +15,7 @@ from bot.handoff.service import HandoffService
 from bot.settings import Settings, SmtpSettings
 from bot.store import connect
 from tests.alert_receivers import SmtpInbox
-from tests.helpers import CALENDAR, ROOT, TEAMS
+from tests.helpers import CALENDAR, ROOT, TEAMS, settings_keys, store_keys
 
 ON_CALL = "oncall@assoc.example"
 
@@ -37,10 +37,14 @@ async def test_the_runtime_sends_the_urgent_alert_a_crash_lost(tmp_path):
     # Stored by a process that died before any listener heard of it.
     tenant = Conversation("facebook-private-p1", "facebook", "private", "p1")
     now = datetime.now(timezone.utc)
-    handoff = HandoffService(connect(database), CALENDAR, TEAMS).open(Reason.EMERGENCY, tenant, now)
+    handoff = HandoffService(connect(database, store_keys()), CALENDAR, TEAMS).open(
+        Reason.EMERGENCY, tenant, now
+    )
     with SmtpInbox() as inbox:
         smtp = SmtpSettings("127.0.0.1", inbox.port, sender="alerts@assoc.example", starttls=False)
-        settings = Settings(tmp_path / "association.yml", database_url=database, smtp=smtp)
+        settings = Settings(
+            tmp_path / "association.yml", database_url=database, smtp=smtp, **settings_keys()
+        )
         runtime = build_runtime(settings)
         runtime.start(SimpleNamespace(ctx=SimpleNamespace(agent=None)), None)
         try:

@@ -22,7 +22,7 @@ from scripts.fake_platforms import (
     x_direct_message,
     x_mention,
 )
-from tests.helpers import ROOT
+from tests.helpers import ROOT, settings_keys, store_keys
 
 PAGE, ME = "1000", "2000"
 FACEBOOK = FacebookSettings(
@@ -42,12 +42,16 @@ class Agent:
 def server(tmp_path):
     url = f"sqlite:///{tmp_path / 'store.db'}"
     settings = Settings(
-        ROOT / "association.yml", database_url=url, facebook=FACEBOOK, twitter=TWITTER
+        ROOT / "association.yml",
+        database_url=url,
+        facebook=FACEBOOK,
+        twitter=TWITTER,
+        **settings_keys(),
     )
     app = Sanic(f"channels-{uuid.uuid4().hex[:8]}")
     app.ctx.agent = Agent()
     register([FacebookInput(settings), TwitterInput(settings)], app, route="/webhooks/")
-    return app, connect(url)
+    return app, connect(url, store_keys())
 
 
 def recorded(engine):

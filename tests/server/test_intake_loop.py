@@ -18,7 +18,7 @@ from bot.channels.wiring import build_runtime
 from bot.events import InboundEvent
 from bot.intake import IntakeStore
 from bot.settings import Settings
-from tests.helpers import ROOT
+from tests.helpers import ROOT, settings_keys
 
 
 def message(author, text, number):
@@ -65,7 +65,9 @@ class BrokenStore(IntakeStore):
 
 @pytest.fixture
 def runtime(tmp_path):
-    settings = Settings(ROOT / "association.yml", database_url=f"sqlite:///{tmp_path / 's.db'}")
+    settings = Settings(
+        ROOT / "association.yml", database_url=f"sqlite:///{tmp_path / 's.db'}", **settings_keys()
+    )
     return build_runtime(settings)
 
 
@@ -122,7 +124,9 @@ async def test_one_slow_conversation_does_not_hold_up_the_others(runtime):
 
 
 def test_a_long_backlog_in_one_conversation_leaves_the_others_claimable(tmp_path):
-    settings = Settings(ROOT / "association.yml", database_url=f"sqlite:///{tmp_path / 's.db'}")
+    settings = Settings(
+        ROOT / "association.yml", database_url=f"sqlite:///{tmp_path / 's.db'}", **settings_keys()
+    )
     intake = build_runtime(settings).intake
     now = datetime.now(timezone.utc)
     intake.accept([message("busy", f"message {n}", n) for n in range(600)], now)

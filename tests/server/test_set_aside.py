@@ -21,7 +21,7 @@ from bot.intake import MAX_ATTEMPTS
 from bot.outbox import PENDING
 from bot.settings import Settings
 from scripts import intake as intake_script
-from tests.helpers import ROOT
+from tests.helpers import ROOT, keys_environment, settings_keys
 
 NOW = datetime(2026, 11, 30, 10, tzinfo=timezone.utc)
 CONTACTS = "Gas leak? Call the National Gas Emergency Service on 0800 111 999."
@@ -35,7 +35,9 @@ def message(text, number=1):
 
 @pytest.fixture
 def runtime(tmp_path):
-    settings = Settings(ROOT / "association.yml", database_url=f"sqlite:///{tmp_path / 's.db'}")
+    settings = Settings(
+        ROOT / "association.yml", database_url=f"sqlite:///{tmp_path / 's.db'}", **settings_keys()
+    )
     runtime = build_runtime(settings)
     runtime._clock = lambda: NOW
     return runtime
@@ -226,6 +228,8 @@ async def test_staff_list_the_messages_set_aside_and_put_one_back(runtime, monke
     await runtime.accept([message("my boiler is broken")])
     await fail_every_time(runtime, agent, dialogue)
     monkeypatch.setenv("DATABASE_URL", str(runtime.intake._engine.url))
+    for name, value in keys_environment().items():
+        monkeypatch.setenv(name, value)
 
     assert intake_script.main(["failed"]) == 0
     listed = capsys.readouterr().out

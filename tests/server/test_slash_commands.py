@@ -13,7 +13,7 @@ import pytest
 from bot.channels.wiring import build_runtime
 from bot.events import InboundEvent
 from bot.settings import Settings
-from tests.helpers import ROOT
+from tests.helpers import ROOT, settings_keys
 
 NOW = datetime(2026, 11, 30, 10, tzinfo=timezone.utc)
 COMMANDS = ["/ /restart", " / /restart ", "//restart", '/ / /greet{"name": "x"}', "/back"]
@@ -42,7 +42,9 @@ class Model:
 
 @pytest.fixture
 def runtime(tmp_path):
-    settings = Settings(ROOT / "association.yml", database_url=f"sqlite:///{tmp_path / 's.db'}")
+    settings = Settings(
+        ROOT / "association.yml", database_url=f"sqlite:///{tmp_path / 's.db'}", **settings_keys()
+    )
     return build_runtime(settings)
 
 

@@ -17,9 +17,8 @@ from bot.handoff.service import HandoffService
 from bot.outbox import Outbox
 from bot.settings import Settings, SmtpSettings
 from bot.store import connect
-from scripts.processes import store_keys_from
 from tests.alert_receivers import SmtpInbox
-from tests.helpers import CALENDAR, ROOT, TEAMS
+from tests.helpers import CALENDAR, ROOT, TEAMS, keys_environment, settings_keys, store_keys
 
 ON_CALL = "oncall@assoc.example"
 PLATFORM_SETTINGS = ("FACEBOOK_", "TWITTER_", "SMTP_", "STAFF_API", "RASA_API", "ALERT_WEBHOOK_")
@@ -47,8 +46,10 @@ def test_the_staff_app_emails_on_call_with_both_platform_channels_off(tmp_path):
     database = f"sqlite:///{tmp_path / 'store.db'}"
     with SmtpInbox() as inbox:
         smtp = SmtpSettings("127.0.0.1", inbox.port, sender="alerts@assoc.example", starttls=False)
-        settings = Settings(tmp_path / "association.yml", database_url=database, smtp=smtp)
-        engine = connect(database)
+        settings = Settings(
+            tmp_path / "association.yml", database_url=database, smtp=smtp, **settings_keys()
+        )
+        engine = connect(database, store_keys())
         # As the action server raises it: the alert is queued in the outbox, for
         # whichever process has an alert sender.
         alerts = configured_alerts(settings, Outbox(engine), CALENDAR, TEAMS.names)
@@ -69,7 +70,7 @@ def test_the_staff_app_emails_on_call_with_both_platform_channels_off(tmp_path):
             "SMTP_PORT": str(inbox.port),
             "SMTP_FROM": "alerts@assoc.example",
             "SMTP_STARTTLS": "off",
-            **store_keys_from(keep),
+            **keys_environment(),
         }
         # No Facebook or X settings in the environment: neither channel is on.
         staff_app = subprocess.Popen(

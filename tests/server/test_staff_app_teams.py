@@ -8,7 +8,7 @@ from sanic import Sanic
 
 import bot.console.__main__ as staff_app
 from bot.settings import PROJECT_ROOT
-from scripts.processes import store_keys_from
+from tests.helpers import keys_environment
 
 
 @pytest.fixture()
@@ -17,7 +17,7 @@ def environment(tmp_path, monkeypatch):
     monkeypatch.setenv("STAFF_API_TOKENS", "Sam:sam-token-0123456789abcdef")
     monkeypatch.setenv("RASA_API_TOKEN", "rasa-token-for-the-test")
     monkeypatch.setenv("SANDBOX", "off")
-    for name, value in store_keys_from({}).items():
+    for name, value in keys_environment().items():
         monkeypatch.setenv(name, value)
     started = []
     monkeypatch.setattr(Sanic, "run", lambda self, *args, **kwargs: started.append(self))

@@ -21,7 +21,7 @@ from bot.platforms.signatures import (
 from bot.settings import Settings
 from bot.store import connect
 from scripts.fake_platforms import facebook_webhook, messenger_message, x_direct_message
-from tests.helpers import ROOT
+from tests.helpers import ROOT, settings_keys, store_keys
 from tests.server.test_channels import FACEBOOK, ME, PAGE, TWITTER, Agent, recorded
 
 FACEBOOK_HOOK, X_HOOK = "/webhooks/facebook/webhook", "/webhooks/twitter/webhook"
@@ -32,12 +32,16 @@ def server(tmp_path):
     """Both connectors on, as tests/server/test_channels.py sets them up."""
     url = f"sqlite:///{tmp_path / 'store.db'}"
     settings = Settings(
-        ROOT / "association.yml", database_url=url, facebook=FACEBOOK, twitter=TWITTER
+        ROOT / "association.yml",
+        database_url=url,
+        facebook=FACEBOOK,
+        twitter=TWITTER,
+        **settings_keys(),
     )
     app = Sanic(f"boundary-{uuid.uuid4().hex[:8]}")
     app.ctx.agent = Agent()
     register([FacebookInput(settings), TwitterInput(settings)], app, route="/webhooks/")
-    return app, connect(url)
+    return app, connect(url, store_keys())
 
 
 def signed_post(app, path, body, headers=None):

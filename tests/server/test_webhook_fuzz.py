@@ -25,7 +25,7 @@ from bot.channels.twitter import TwitterInput
 from bot.platforms.signatures import facebook_signature, twitter_signature
 from bot.settings import Settings
 from bot.store import connect, inbound_events
-from tests.helpers import ROOT
+from tests.helpers import ROOT, settings_keys, store_keys
 from tests.server.test_channels import FACEBOOK, ME, PAGE, TWITTER, Agent
 
 HOOKS = {
@@ -40,12 +40,16 @@ ACCEPTED = {400, 403, 413}
 def app_and_store(tmp_path_factory):
     url = f"sqlite:///{tmp_path_factory.mktemp('fuzz') / 'store.db'}"
     settings = Settings(
-        ROOT / "association.yml", database_url=url, facebook=FACEBOOK, twitter=TWITTER
+        ROOT / "association.yml",
+        database_url=url,
+        facebook=FACEBOOK,
+        twitter=TWITTER,
+        **settings_keys(),
     )
     app = Sanic(f"fuzz-{uuid.uuid4().hex[:8]}")
     app.ctx.agent = Agent()
     register([FacebookInput(settings), TwitterInput(settings)], app, route="/webhooks/")
-    return app, connect(url)
+    return app, connect(url, store_keys())
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ from bot.sandbox.mode import sandbox_env
 from bot.settings import Settings
 from bot.store import connect
 from tests.alert_receivers import SmtpInbox, WebhookReceiver
-from tests.helpers import CALENDAR, ROOT, TEAMS
+from tests.helpers import CALENDAR, ROOT, TEAMS, keys_environment
 
 ON_CALL = "oncall@assoc.example"
 NOW = datetime.now(timezone.utc)
@@ -40,6 +40,7 @@ def settings_for(tmp_path, inbox, hook, sandbox):
         **(sandbox_env(5080) if sandbox else {}),
         "ASSOCIATION_FILE": str(tmp_path / "association.yml"),
         "DATABASE_URL": f"sqlite:///{tmp_path / 'store.db'}",
+        **keys_environment(),
         "SMTP_HOST": "127.0.0.1",
         "SMTP_PORT": str(inbox.port),
         "SMTP_FROM": "alerts@assoc.example",
@@ -67,7 +68,7 @@ def test_an_urgent_handoff_alerts_on_call_except_in_sandbox_mode(
 ):
     inbox, hook = receivers
     settings = settings_for(tmp_path, inbox, hook, sandbox)
-    engine = connect(settings.database_url)
+    engine = connect(settings.database_url, settings.data_keys())
     box = Outbox(engine)
     # As the Rasa server's runtime has it: the listener, the watcher and the worker.
     alerts = configured_alerts(settings, box, CALENDAR, TEAMS.names)
@@ -84,7 +85,7 @@ def test_in_sandbox_mode_an_alert_already_in_the_store_is_left_unsent(tmp_path, 
     # A store given explicitly (DATABASE_URL) may hold an alert a real run queued.
     inbox, hook = receivers
     settings = settings_for(tmp_path, inbox, hook, sandbox=True)
-    box = Outbox(connect(settings.database_url))
+    box = Outbox(connect(settings.database_url, settings.data_keys()))
     for operation, target in (
         (Operation.ALERT_EMAIL, ON_CALL),
         (Operation.ALERT_WEBHOOK, "env:ALERT_WEBHOOK_ON_CALL"),
