@@ -18,8 +18,10 @@ import urllib.parse
 import urllib.request
 import uuid
 from pathlib import Path
+from stat import S_IMODE
 
 import pytest
+from dotenv import dotenv_values
 
 from bot.association import load_association
 from scripts.processes import free_port, send
@@ -140,6 +142,26 @@ def test_it_prints_where_it_listens_and_how_to_talk_to_it(run):
     assert f"Sandbox:        http://127.0.0.1:{run.console_port}/sandbox" in output
     assert "Facebook:       on, played by the sandbox (no real platform)" in output
     assert "X:              on, played by the sandbox (no real platform)" in output
+
+
+def test_the_secrets_are_in_a_env_file_only_its_user_can_read_and_git_ignores(run):
+    # P9: make run wrote them on its first run (the store's keys come from this test
+    # session's environment, so only the others needed writing), mode 600, not committed.
+    env_file = ROOT / ".env"
+    assert S_IMODE(env_file.lstat().st_mode) == 0o600
+    assert subprocess.run(["git", "check-ignore", "-q", ".env"], cwd=ROOT).returncode == 0
+    values = dotenv_values(env_file)
+    for name in ("ENCRYPTION_KEYS", "LOOKUP_KEY", "RASA_API_TOKEN", "CONSOLE_SESSION_SECRET"):
+        assert values.get(name) or os.environ.get(name), name
+    assert "Secrets:        .env (mode 600" in "".join(run.lines)
+    # The Rasa server runs behind the token .env holds.
+    token = os.environ.get("RASA_API_TOKEN") or values["RASA_API_TOKEN"]
+    tracker = f"{run.url}/conversations/nobody/tracker"
+    with urllib.request.urlopen(f"{tracker}?token={urllib.parse.quote(token)}", timeout=10) as ok:
+        assert ok.status == 200
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(f"{tracker}?token=wrong", timeout=10)
+    assert refused.value.code == 401
 
 
 def test_greeting_names_the_association_from_its_configuration(tenant):
