@@ -31,8 +31,8 @@ Clock = Callable[[], datetime]
 
 @lru_cache(maxsize=1)
 def settings() -> Settings:
-    """The settings the action server runs with; read as it starts, its logs guarded then."""
-    protect_logs()
+    """The settings the action server runs with."""
+    protect_logs()  # read as the action server starts: its logs are guarded from here (P9)
     return Settings.from_env()
 
 

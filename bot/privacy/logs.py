@@ -21,7 +21,9 @@ app (`python -m bot.console`) and the commands under scripts/. From then on:
 - The fields in which Rasa's structured lines carry that text (`TEXT_FIELDS`) are
   withheld from its lines at INFO and above (its error lines on a REST timeout, an
   event it could not read).
-- Sanic's access log names no conversation and no client address.
+- Sanic's access log names no conversation and no client address. (Its request
+  line is an `extra` field, set on the record after the factory made it; no other
+  logger the processes run puts a tenant's words in one.)
 
 Cost: the detector takes about 0.05 to 0.15 ms a line (bench/log_redaction.py); at
 INFO the servers write a few lines a message.

@@ -139,9 +139,10 @@ async def test_a_turn_that_answers_a_security_question_writes_no_log_of_it(tmp_p
     with caplog.at_level(logging.DEBUG):
         await asyncio.create_task(turn("tenant-2"))
         await asyncio.create_task(turn("someone-else"))
-    answering = [r for r in caplog.records if r.name == "rasa.core.processor"][:2]
+    # The processor's DEBUG line is not written at all (bot.privacy.logs); its error is.
+    answering = [r for r in caplog.records if r.name == "rasa.core.processor"][:1]
     assert all("1958" not in caplog.handler.format(r) for r in answering)
-    assert "ValueError" in answering[1].getMessage()
+    assert "ValueError" in answering[0].getMessage()
     # Another conversation's turn logs as usual.
     assert "12/04/1958" in caplog.text
 
