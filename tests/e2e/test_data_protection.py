@@ -162,7 +162,9 @@ def converse(assistant, platforms, engine, tmp):
 def protected(tmp_path_factory):
     """The assistant after both conversations: a dict of what the tests need."""
     tmp = tmp_path_factory.mktemp("data-protection")
-    with assistant_with_platforms(tmp) as (assistant, platforms, _):
+    # At DEBUG: what no log may hold at INFO or above must not appear at DEBUG either,
+    # Rasa's own lines about each message included.
+    with assistant_with_platforms(tmp, {"LOG_LEVEL": "DEBUG"}) as (assistant, platforms, _):
         engine = connect(assistant.extra_env["DATABASE_URL"], assistant.keys())
         rasa, said, repair = converse(assistant, platforms, engine, tmp)
         yield {
@@ -288,6 +290,7 @@ def test_the_identifiers_counted_and_locked_by_are_keyed_hmacs(protected):
 def test_no_log_of_any_server_holds_any_value(protected):
     logs = log_files(protected["tmp"])
     assert {"rasa.log", "actions.log", "console.log"} <= {p.name for p in logs}
+    assert b" DEBUG " in (protected["tmp"] / "logs" / "rasa.log").read_bytes()
     assert search(logs, {**SAID, **ANSWERS, "reference": REFERENCE_FORMS}) == {}
 
 

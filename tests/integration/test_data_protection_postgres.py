@@ -79,7 +79,7 @@ def pg_dump(url: str) -> bytes:
 def on_postgres(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("data-protection-postgres")
     with assistant_with_platforms(
-        tmp, {"DATABASE_URL": URL}, tracker_store=tracker_store_settings(URL)
+        tmp, {"DATABASE_URL": URL, "LOG_LEVEL": "DEBUG"}, tracker_store=tracker_store_settings(URL)
     ) as (assistant, platforms, _):
         engine = connect(URL, assistant.keys())
         rasa, said, repair = converse(assistant, platforms, engine, tmp)
