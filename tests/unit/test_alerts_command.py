@@ -10,7 +10,7 @@ from bot.handoff.handoffs import Conversation, Reason
 from bot.handoff.service import HandoffService
 from bot.store import connect
 from tests.alert_receivers import SmtpInbox
-from tests.helpers import CALENDAR, ROOT, TEAMS
+from tests.helpers import CALENDAR, ROOT, TEAMS, keys_environment, store_keys
 
 UK = ZoneInfo("Europe/London")
 THURSDAY_1520 = datetime(2026, 11, 19, 15, 20, tzinfo=UK)
@@ -24,7 +24,7 @@ def test_the_command_sends_a_missed_deadline_alert_once(tmp_path, monkeypatch, c
     database = f"sqlite:///{tmp_path / 'store.db'}"
     tenant = Conversation("facebook-private-p1", "facebook", "private", "p1")
     # Its acknowledge-by time (Friday 20 November 2026, 09:20) has passed.
-    handoff = HandoffService(connect(database), CALENDAR, TEAMS).open(
+    handoff = HandoffService(connect(database, store_keys()), CALENDAR, TEAMS).open(
         Reason.COMPLAINT, tenant, THURSDAY_1520
     )
     with SmtpInbox() as inbox:
@@ -35,6 +35,7 @@ def test_the_command_sends_a_missed_deadline_alert_once(tmp_path, monkeypatch, c
             "SMTP_PORT": str(inbox.port),
             "SMTP_FROM": "alerts@assoc.example",
             "SMTP_STARTTLS": "off",
+            **keys_environment(),
         }.items():
             monkeypatch.setenv(name, value)
         assert alerts_cli.main([]) == 0
