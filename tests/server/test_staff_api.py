@@ -494,7 +494,11 @@ async def test_every_action_is_audited_with_who_and_when(world):
     [
         ({}, "STAFF_API_TOKENS"),
         # P9: outside development, Rasa's token is never made up.
-        ({"STAFF_API_TOKENS": f"Sam:{SAM}", "ASSISTANT_ENV": "production"}, "RASA_API_TOKEN"),
+        # Empty, not unset: a .env in the checkout (make run writes one) must not fill it in.
+        (
+            {"STAFF_API_TOKENS": f"Sam:{SAM}", "ASSISTANT_ENV": "production", "RASA_API_TOKEN": ""},
+            "RASA_API_TOKEN",
+        ),
     ],
 )
 def test_the_server_refuses_to_start_without_its_tokens_and_says_which(tmp_path, env, says):

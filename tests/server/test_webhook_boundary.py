@@ -21,6 +21,7 @@ from bot.platforms.signatures import (
 from bot.settings import Settings
 from bot.store import connect
 from scripts.fake_platforms import facebook_webhook, messenger_message, x_direct_message
+from scripts.processes import store_keys_from
 from tests.helpers import ROOT, settings_keys, store_keys
 from tests.server.test_channels import FACEBOOK, ME, PAGE, TWITTER, Agent, recorded
 
@@ -191,6 +192,9 @@ def rest_app(monkeypatch, setting):
         monkeypatch.delenv("REST_CHANNEL", raising=False)
     else:
         monkeypatch.setenv("REST_CHANNEL", setting)
+    # As `rasa run` is started: with the store's keys, without which it refuses (P9).
+    for name, value in store_keys_from({}).items():
+        monkeypatch.setenv(name, value)
     received = []
 
     async def on_new_message(message):
