@@ -11,7 +11,7 @@ from types import SimpleNamespace
 from sqlalchemy import insert, select
 
 from bot.channels.wiring import build_runtime
-from bot.keys import DataKeys
+from bot.keys import DataKeys, new_encryption_key, new_lookup_key
 from bot.protection.conversations import engine_for, tracker_events, tracker_metadata
 from bot.settings import Settings
 from bot.store import connect, console_audit
@@ -35,7 +35,8 @@ def senders(engine):
 async def test_the_runtime_erases_conversations_quiet_for_two_years_from_start_up(tmp_path):
     tracker = engine_for(f"sqlite:///{tmp_path / 'tracker.db'}")
     tracker_metadata.create_all(tracker)
-    keys = DataKeys.ephemeral()
+    encryption, lookup = new_encryption_key(), new_lookup_key()
+    keys = DataKeys([encryption], lookup)
     now = datetime.now(timezone.utc)
     for sender, at in (("facebook-private-old", now - timedelta(days=800)), ("x", now)):
         data = keys.encrypt(json.dumps({"event": "user", "text": "my number is 07700 900111"}))
@@ -50,13 +51,19 @@ async def test_the_runtime_erases_conversations_quiet_for_two_years_from_start_u
         f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {tmp_path / 'tracker.db'}\n"
     )
     database = f"sqlite:///{tmp_path / 'store.db'}"
-    settings = Settings(ROOT / "association.yml", database_url=database, endpoints_file=endpoints)
+    settings = Settings(
+        ROOT / "association.yml",
+        database_url=database,
+        endpoints_file=endpoints,
+        encryption_keys=(encryption,),
+        lookup_key=lookup,
+    )
     runtime = build_runtime(settings)
     runtime.start(SimpleNamespace(ctx=SimpleNamespace(agent=None)), None)
     try:
         assert await until(lambda: senders(tracker) == {"x"}, 10)
     finally:
         await runtime.stop()
-    with connect(database).connect() as connection:
+    with connect(database, keys).connect() as connection:
         [entry] = connection.execute(select(console_audit)).all()
     assert (entry.staff, entry.action) == ("retention job", "conversation_erased")

@@ -3,6 +3,7 @@ erased everywhere it is kept, the erasure and each export on record."""
 
 import hashlib
 import json
+import sqlite3
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -138,7 +139,20 @@ def a_conversation_everywhere(world, conversation=PRIVATE, author=PSID, tenancy_
 
 
 def raw_bytes(world):
-    return b"".join(path.read_bytes() for path in world["files"])
+    """The database files as they are on disk, and every stored value decrypted: what
+    someone holding both the files and the keys could read."""
+    held = [path.read_bytes() for path in world["files"]]
+    for path in world["files"]:
+        with sqlite3.connect(path) as database:
+            names = database.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            for (name,) in names.fetchall():
+                for row in database.execute(f'SELECT * FROM "{name}"'):
+                    held += [
+                        world["keys"].decrypt(value).encode()
+                        for value in row
+                        if isinstance(value, str) and value.startswith("fernet:")
+                    ]
+    return b"\n".join(held)
 
 
 def test_an_account_is_given_as_platform_and_id():
