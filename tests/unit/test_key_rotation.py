@@ -287,6 +287,9 @@ def test_rotation_killed_outright_midway_is_resumed_and_loses_nothing(tmp_path):
         command, cwd=ROOT, env=environ, capture_output=True, text=True, timeout=300
     )
     assert resumed.returncode == 0, resumed.stderr
+    retire = [sys.executable, "-m", "scripts.keys", "retire"]
+    retired = subprocess.run(retire, cwd=ROOT, env=environ, capture_output=True, text=True)
+    assert retired.returncode == 0 and "Nothing is left under an old key" in retired.stdout
     only_new = DataKeys([newest], lookup)
     data = raw(tracker, "events", "data")
     assert [json.loads(only_new.decrypt(d))["text"] for d in data] == texts
