@@ -13,6 +13,7 @@ from bot.events import Operation
 from bot.outbox import Outbox
 from bot.screening.coordinator import Intent, Screening
 from bot.store import connect
+from tests.helpers import store_keys
 from tests.unit.test_screening import ASSOCIATION, CALENDAR, TUESDAY, comment
 
 URL = os.environ.get("TEST_POSTGRES_URL")
@@ -22,7 +23,7 @@ ABUSE = "you're all useless f***ing idiots"
 
 @pytest.fixture()
 def engine():
-    engine = connect(URL)
+    engine = connect(URL, store_keys())
     with engine.begin() as connection:
         connection.execute(text("TRUNCATE moderation_actions, outbox, handoffs"))
     return engine
@@ -33,7 +34,11 @@ def test_two_strikes_screened_at_once_on_two_servers_are_both_counted(engine, ro
     author = f"pg-{round_}"
     first = Screening(engine, Outbox(engine), ASSOCIATION, CALENDAR)
     first.screen(comment(f"{author}-0", ABUSE, author=author), Intent("abuse", 0.95), TUESDAY)
-    servers = [Screening(connect(URL), Outbox(engine), ASSOCIATION, CALENDAR) for _ in range(2)]
+    # Servers of one deployment run with the same keys (P9).
+    servers = [
+        Screening(connect(URL, store_keys()), Outbox(engine), ASSOCIATION, CALENDAR)
+        for _ in range(2)
+    ]
     start, errors = threading.Barrier(2), []
 
     def screen(screening, n):

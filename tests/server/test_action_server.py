@@ -4,17 +4,19 @@ import pytest
 import yaml
 from rasa_sdk.endpoint import create_app
 
-from scripts.processes import store_keys_from
-from tests.helpers import ROOT, domain
+from actions import dependencies
+from tests.helpers import ROOT, domain, keys_environment
 
 
 @pytest.fixture(scope="module")
 def app():
-    # The action server refuses to start without the store's keys (actions/startup.py).
+    # The action server connects to the store with its settings' keys (P9).
     with pytest.MonkeyPatch.context() as patch:
-        for name, value in store_keys_from({}).items():
+        for name, value in keys_environment().items():
             patch.setenv(name, value)
-        return create_app(action_package_name="actions")
+        dependencies.settings.cache_clear()
+        yield create_app(action_package_name="actions")
+    dependencies.settings.cache_clear()
 
 
 def call(app, action, slots=None):

@@ -6,6 +6,7 @@ what the others stored would be unreadable to it.
 """
 
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 
@@ -50,11 +51,17 @@ def shared(settings):
     return connect(settings.database_url, settings.data_keys())
 
 
+def in_clear(settings, words: str) -> bool:
+    """Whether `words` are in the store's file as an attacker with a copy reads it."""
+    return words.encode() in Path(settings.database_url.removeprefix("sqlite:///")).read_bytes()
+
+
 def test_the_rasa_servers_intake_is_read_by_another_process(settings):
     runtime = build_runtime(settings)
     runtime.intake.accept(
         [InboundEvent("facebook", "message", "m1", "private", "u1", WORDS, NOW)], NOW
     )
+    assert not in_clear(settings, "07700 900123")
     (claimed,) = IntakeStore(shared(settings)).claim(NOW)
     assert claimed.event.text == WORDS
 
@@ -62,16 +69,18 @@ def test_the_rasa_servers_intake_is_read_by_another_process(settings):
 def test_the_action_servers_handoffs_are_read_by_the_staff_app(settings):
     from actions import dependencies
 
-    dependencies.engine.cache_clear()
-    dependencies.handoff_repository.cache_clear()
+    cached = (dependencies.settings, dependencies.engine, dependencies.handoff_repository)
+    for function in cached:
+        function.cache_clear()
     try:
         summary = Summary("repair", "report_repair", WORDS)
         conversation = Conversation("facebook:private:u1", "facebook", "private", "u1")
         handoff = plan(Reason.REQUEST_HUMAN, conversation, NOW, CALENDAR, "Repairs", summary)
         dependencies.handoff_repository().add(handoff)
     finally:
-        dependencies.engine.cache_clear()
-        dependencies.handoff_repository.cache_clear()
+        for function in cached:
+            function.cache_clear()
+    assert not in_clear(settings, "07700 900123")
     assert HandoffRepository(shared(settings)).get(handoff.id).summary == summary
 
 
@@ -91,6 +100,7 @@ def test_the_outbox_command_sends_a_dead_letter_again(settings, capsys):
     message_id = box.enqueue("c1", "facebook", Operation.MESSENGER_SEND, "u1", NOW, text=WORDS)
     box.dead(message_id, "refused")
     assert outbox_command.main(["send-again", str(message_id)]) == 0
+    assert not in_clear(settings, "07700 900123")
     assert [m.text for m in box.messages(PENDING)] == [WORDS]
 
 
@@ -117,5 +127,6 @@ def test_the_moderation_command_lists_the_log(settings, capsys):
 
 def test_make_run_loads_the_demo_tenancies_for_the_servers_to_find(settings):
     run_command.load_demo_tenancies(settings, DEMO_TENANCIES)
+    assert not in_clear(settings, "14 Elm Road")
     found = TenancyRepository(shared(settings)).find(locator("14 Elm Road LS6 2AB"))
     assert found is not None and found.reference == "TEN-204817"
