@@ -124,7 +124,7 @@ def refuse_without_secrets(settings: Settings) -> None:
     try:
         settings.require(*names)
     except SettingsError as error:
-        raise SecretsMissing(f"error: the Rasa server cannot start: {error}") from error
+        raise SecretsMissing(f"Refusing to start the Rasa server: {error}") from error
 
 
 class DurableInput(InputChannel, ABC):

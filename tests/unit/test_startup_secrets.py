@@ -65,7 +65,7 @@ def test_a_malformed_key_refuses_too_without_showing_it(tmp_path):
 
 
 def test_the_rasa_server_refuses_without_its_secrets(tmp_path):
-    with pytest.raises(SecretsMissing, match="Rasa server cannot start.*ENCRYPTION_KEYS"):
+    with pytest.raises(SecretsMissing, match="Refusing to start the Rasa server.*ENCRYPTION_KEYS"):
         refuse_without_secrets(settings(tmp_path))
     production = settings(tmp_path, ASSISTANT_ENV="production", **keys())
     with pytest.raises(SecretsMissing, match="RASA_API_TOKEN"):
