@@ -43,6 +43,8 @@ class Assistant:
         model: a model file, or a folder whose newest model is used.
         rasa_port, action_port: where the servers listen.
         tracker_db: a SQLite file for conversations; None keeps endpoints.yml's store.
+        tracker_store: settings laid over endpoints.yml's tracker store (and over
+            `tracker_db`), such as `dialect: postgresql` with host, port, db, username.
         actions: the action package, or None for an assistant with no custom actions.
         log_dir: where the servers' output goes; None lets it through to the console.
         api_token: enables Rasa's HTTP API (conversations, for staff) behind this token.
@@ -66,6 +68,7 @@ class Assistant:
     rasa_port: int = 5005
     action_port: int = 5055
     tracker_db: Path | None = None
+    tracker_store: Dict[str, str] | None = None
     actions: str | None = "actions"
     log_dir: Path | None = None
     api_token: str | None = None
@@ -247,6 +250,11 @@ class Assistant:
             time.sleep(0.5)
         raise StartError(f"the {name} server did not answer at {url} in time")
 
+    def endpoints_file(self) -> Path:
+        """The endpoints file the servers read: a command run beside them (ENDPOINTS_FILE)
+        then reaches the same tracker store."""
+        return self._endpoints_file()
+
     def _endpoints_file(self) -> Path:
         """endpoints.yml, with this instance's action port and tracker store."""
         if self._endpoints is not None:
@@ -266,6 +274,11 @@ class Assistant:
             }
         else:
             (self.project / "var").mkdir(exist_ok=True)
+        if self.tracker_store:
+            endpoints["tracker_store"] = {
+                **endpoints.get("tracker_store", {}),
+                **self.tracker_store,
+            }
         handle, name = tempfile.mkstemp(prefix="endpoints-", suffix=".yml")
         with os.fdopen(handle, "w") as out:
             yaml.safe_dump(endpoints, out)

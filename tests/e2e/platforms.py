@@ -70,11 +70,12 @@ class SlowProxy:
 
 
 @contextmanager
-def assistant_with_platforms(tmp, extra_env=None, mail=None):
+def assistant_with_platforms(tmp, extra_env=None, mail=None, tracker_store=None):
     """The servers and the staff API, with the platforms faked and a slow proxy before
     the actions.
 
     `mail`: a tests.alert_receivers.SmtpInbox the servers send staff alerts to.
+    `tracker_store`: settings for another tracker store than a SQLite file under `tmp`.
     """
     mail_env = (
         {}
@@ -111,6 +112,7 @@ def assistant_with_platforms(tmp, extra_env=None, mail=None):
             action_endpoint=proxy.url,
             console_port=free_port(),
             staff_tokens=f"{STAFF}:{STAFF_TOKEN}",
+            tracker_store=tracker_store,
         )
         with assistant:
             yield assistant, platforms, proxy
