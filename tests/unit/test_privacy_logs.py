@@ -50,6 +50,20 @@ def protected():
     access.filters = access_filters
 
 
+# Loggers `written` changed (real ones among them, as rasa.core.processor), put back after
+# each test: a later test's caplog must still see their records.
+_TOUCHED: list = []
+
+
+@pytest.fixture(autouse=True)
+def _loggers_as_they_were():
+    yield
+    while _TOUCHED:
+        logger, handlers, propagate, level = _TOUCHED.pop()
+        logger.handlers, logger.propagate = handlers, propagate
+        logger.setLevel(level)
+
+
 def written(logger_name: str, level: int | None = logging.DEBUG, fmt: str = "%(message)s"):
     """A logger that writes to a string of its own, as a library's logger with its own
     handler does (not propagating to the root)."""
@@ -57,6 +71,7 @@ def written(logger_name: str, level: int | None = logging.DEBUG, fmt: str = "%(m
     handler = logging.StreamHandler(out)
     handler.setFormatter(logging.Formatter(fmt))
     logger = logging.getLogger(logger_name)
+    _TOUCHED.append((logger, list(logger.handlers), logger.propagate, logger.level))
     logger.handlers = [handler]
     logger.propagate = False
     if level is not None:
