@@ -37,6 +37,7 @@ from bot.protection.subject import (
     parse_account,
     subject_rights,
 )
+from bot.privacy.logs import protect_logs
 from bot.settings import Settings, SettingsError
 from bot.store import connect
 
@@ -47,6 +48,7 @@ def main(
     now: Callable[[], datetime] = clock.utc_now,
 ) -> int:
     """Run one command; 0 when done, 1 when not confirmed, 2 when refused."""
+    protect_logs()
     parser = argparse.ArgumentParser(description="Export or erase what is held about a tenant.")
     commands = parser.add_subparsers(dest="command", required=True)
     export = commands.add_parser("export", help="everything held about an account or tenancy")
