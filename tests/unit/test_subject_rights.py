@@ -3,6 +3,7 @@ erased everywhere it is kept, the erasure and each export on record."""
 
 import hashlib
 import json
+import re
 import sqlite3
 from datetime import datetime, timedelta, timezone
 
@@ -13,7 +14,7 @@ from bot.events import InboundEvent, Operation, Platform
 from bot.handoff.audit import AuditEntry, HandoffAudit
 from bot.handoff.handoffs import Conversation, HandoffRepository, Reason, Summary, plan
 from bot.intake import IntakeStore
-from bot.keys import DataKeys
+from bot.keys import DataKeys, Undecryptable
 from bot.moderation.log import Action, ModerationLog, Subject
 from bot.outbox import Author, Outbox
 from bot.protection.conversations import TrackerEvents, engine_for, tracker_events, tracker_metadata
@@ -140,8 +141,14 @@ def a_conversation_everywhere(world, conversation=PRIVATE, author=PSID, tenancy_
 
 def raw_bytes(world):
     """The database files as they are on disk, and every stored value decrypted: what
-    someone holding both the files and the keys could read."""
+    someone holding both the files and the keys could read (a token left in a free
+    page included)."""
     held = [path.read_bytes() for path in world["files"]]
+    for token in set(re.findall(rb"fernet:[A-Za-z0-9_\-]+=*", b"".join(held))):
+        try:
+            held.append(world["keys"].decrypt(token.decode()).encode())
+        except Undecryptable:
+            pass  # a token cut short in a free page: nothing to read
     for path in world["files"]:
         with sqlite3.connect(path) as database:
             names = database.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
