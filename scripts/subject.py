@@ -31,13 +31,13 @@ from pathlib import Path
 from typing import Callable, List
 
 from bot import clock
+from bot.privacy.logs import protect_logs
 from bot.protection.subject import (
     UnknownSubject,
     export_json,
     parse_account,
     subject_rights,
 )
-from bot.privacy.logs import protect_logs
 from bot.settings import Settings, SettingsError
 from bot.store import connect
 
