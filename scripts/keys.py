@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Callable, List, Mapping, TextIO
 
 from bot.keys import DataKeys, Undecryptable, new_encryption_key, new_lookup_key
+from bot.privacy.logs import protect_logs
 from bot.protection.conversations import NoTrackerStore, tracker_engine
 from bot.protection.rotation import left_under_old_keys, rotate_everything
 from bot.settings import PROJECT_ROOT, Settings, SettingsError
@@ -112,6 +113,7 @@ def main(
 ) -> int:
     """Run one command on the settings of `environ` (default: the process environment)
     and `env_file`; 0 when done, 2 when refused (the reason on stderr)."""
+    protect_logs()
     environ = os.environ if environ is None else environ
     parser = argparse.ArgumentParser(description="The store's encryption keys (P9).")
     commands = parser.add_subparsers(dest="command", required=True)

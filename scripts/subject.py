@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Callable, List
 
 from bot import clock
+from bot.privacy.logs import protect_logs
 from bot.protection.subject import (
     UnknownSubject,
     export_json,
@@ -47,6 +48,7 @@ def main(
     now: Callable[[], datetime] = clock.utc_now,
 ) -> int:
     """Run one command; 0 when done, 1 when not confirmed, 2 when refused."""
+    protect_logs()
     parser = argparse.ArgumentParser(description="Export or erase what is held about a tenant.")
     commands = parser.add_subparsers(dest="command", required=True)
     export = commands.add_parser("export", help="everything held about an account or tenancy")

@@ -100,9 +100,9 @@ def routes(console: Console) -> Blueprint:
             rights().erase_conversation, conversation, staff.name, console.clock()
         )
         counts = ", ".join(f"{place} {count}" for place, count in erasure.removed.items())
+        # The message waits in the store for the next page: it names nothing erased.
         await console.flash(
-            request,
-            f"Conversation {conversation} erased: {erasure.total} records removed ({counts}).",
+            request, f"Conversation erased: {erasure.total} records removed ({counts})."
         )
         return see_other(PAGE)
 

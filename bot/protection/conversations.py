@@ -17,7 +17,7 @@ import json
 import os
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Sequence
+from typing import Any, Collection, Dict, List, Mapping, Sequence
 
 import yaml
 from sqlalchemy import (
@@ -215,8 +215,9 @@ class TrackerEvents:
         with self.engine.connect() as connection:
             return [sender for (sender,) in connection.execute(query)]
 
-    def remove_before(self, cutoff: datetime) -> int:
-        """Remove every event older than `cutoff` (an aware time), from every conversation.
+    def remove_before(self, cutoff: datetime, keep: Collection[str] = ()) -> int:
+        """Remove every event older than `cutoff` (an aware time), from every conversation
+        but those in `keep`.
 
         A conversation with nothing newer goes whole; a conversation still going keeps
         what is newer. Rasa reads only a conversation's latest session back, and a
@@ -225,11 +226,11 @@ class TrackerEvents:
         """
         if not self._exists():
             return 0
+        older = tracker_events.c.timestamp < cutoff.timestamp()
+        if keep:
+            older = older & tracker_events.c.sender_id.not_in(list(keep))
         with self.engine.begin() as connection:
-            removed = connection.execute(
-                delete(tracker_events).where(tracker_events.c.timestamp < cutoff.timestamp())
-            )
-            return removed.rowcount or 0
+            return connection.execute(delete(tracker_events).where(older)).rowcount or 0
 
     def hide_sealed_answers(self, sender_id: str) -> int:
         """Replace the sealed security answers kept in conversation `sender_id`'s history

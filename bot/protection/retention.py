@@ -6,7 +6,9 @@ Once a run of `ConversationRetention.run`:
 
 - every conversation whose latest event is older than the period is erased whole, as
   a subject's erasure does (bot.protection.subject), and each such erasure is audited
-  under the job's name;
+  under the job's name; but a conversation with a handoff still open or a message
+  still to send (a staff reply, pending or being retried) is kept whole, events
+  included, until these are done, and goes at the first run after;
 - older events of conversations still going are removed from the tracker store;
 - the project's tables lose their older records: closed and handed-back handoffs
   (their audit entries keep who did what and when, without the details), sent and
@@ -24,7 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Dict
+from typing import Dict, Set
 
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import delete, select, update
@@ -92,17 +94,33 @@ class ConversationRetention:
         """Remove what is older than the period, once; returns what was removed."""
         cutoff = self.cutoff(now)
         erased = 0
+        waiting = self.waiting()
         if self._tracker is not None:
             for conversation_id in self._tracker.older_than(cutoff):
+                if conversation_id in waiting:
+                    continue
                 erasure = self._rights.remove_conversation(conversation_id, now)
                 if erasure.total:
                     self._rights.record_erasure(erasure, RETENTION_JOB, now)
                     erased += 1
         removed = {
-            "older tracker events": self._tracker.remove_before(cutoff) if self._tracker else 0
+            "older tracker events": (
+                self._tracker.remove_before(cutoff, keep=waiting) if self._tracker else 0
+            )
         }
         removed.update(self._older_rows(to_utc(cutoff)))
         return RetentionRun(cutoff, erased, removed)
+
+    def waiting(self) -> Set[str]:
+        """The conversations kept whole however old: those with a handoff still open
+        (staff read the conversation to answer it) or a message still to send (a staff
+        reply, retried until it goes or gives up). They wait until these are done."""
+        with self._engine.connect() as connection:
+            open_handoffs = select(handoffs.c.conversation_id).where(
+                handoffs.c.state.in_([s.value for s in OPEN_STATES])
+            )
+            to_send = select(outbox.c.conversation_id).where(outbox.c.state == PENDING)
+            return set(connection.execute(open_handoffs.union(to_send)).scalars())
 
     def _older_rows(self, cutoff: datetime) -> Dict[str, int]:
         """Remove or strip the store's records older than `cutoff` (UTC)."""

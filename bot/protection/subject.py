@@ -8,18 +8,26 @@ notice in turn gives them the right to see what is kept and to have it erased.
   and the Messenger sender their private reply reached): every event of each
   conversation, decrypted, from the tracker store; handoffs and their audit entries;
   moderation entries; identity checks; repair requests; follow-ups; what the outbox
-  and the intake still hold; and the console's audit entries about them.
+  and the intake still hold; their public comments; and the console's audit
+  entries about them.
 - `export_tenancy` gathers the same for a tenancy, by its reference: the record
   (address and people, never the digests of their security answers), its rent
-  payments and repairs, and the conversations its identity checks and repair
-  requests were made in.
+  payments and repairs, its identity checks, repair requests and handoffs, and only
+  its own people's conversations (GDPR Art. 15(4)): those in which a check verified
+  someone on the tenancy or a repair was asked for, with the moderation entries and
+  public comments of their accounts. A stranger's failed check on the tenancy is
+  listed without the conversation it was made in, which is never exported.
 - `erase_conversation` removes one conversation everywhere it is kept: the tracker's
   events, its handoffs (their audit entries keep who did what and when, without the
   details), the outbox's and the intake's rows (the intake keeps only the platform's
   event id, so that a redelivered webhook is still not handled twice), repair
   requests and follow-ups; the moderation log keeps its entries (strikes and blocks
   stand, P7) without their reason or the conversation; identity checks keep their
-  outcome without the conversation or the account.
+  outcome without the conversation or the account. The conversation's platform
+  account is forgotten too: its links to the person's other accounts, the moderation
+  log's copy of it (`author`, and `target` where a block or follow names it; the
+  keyed `author_id` stays, so strikes still count) and the author of its public
+  comments.
 
 Rows are found by conversation id, platform account or tenancy, never by comparing a
 personal field (those are encrypted, bot.store): identifier columns may be keyed
@@ -37,7 +45,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Mapping, Protocol, Sequence
 
-from sqlalchemy import Table, delete, or_, select, update
+from sqlalchemy import String, Table, case, delete, or_, select, type_coerce, update
 from sqlalchemy.engine import Connection, Engine
 
 from bot.events import Platform, Surface
@@ -54,8 +62,10 @@ from bot.store import (
     handoffs,
     identity_attempts,
     inbound_events,
+    linked_accounts,
     moderation_actions,
     outbox,
+    public_comments,
     rent_payments,
     repair_requests,
     repairs,
@@ -64,6 +74,7 @@ from bot.store import (
     to_utc,
 )
 from bot.tenancy.answers import tenancy_reference
+from bot.tenancy.identity import Outcome
 
 # What an erased moderation entry says instead of its reason (the column is required).
 ERASED = "erased (P9)"
@@ -74,6 +85,8 @@ EXPORTED = "subject_exported"
 ERASED_ACTION = "conversation_erased"
 # Never exported: digests of security answers, and lookup forms of the address.
 NEVER_EXPORTED = frozenset({"answers_digest", "answers_scheme", "address_key"})
+# The outcome of a check that makes its conversation one of the tenancy's own people's.
+VERIFIED = Outcome.VERIFIED.value
 # Columns holding JSON, exported as what they hold.
 JSON_COLUMNS = frozenset({"event", "fallback", "summary", "details"})
 # Console audit actions whose subject is an outbox message or a moderation entry.
@@ -161,25 +174,12 @@ class SubjectRights:
                 if parsed is not None
             }
         )
-        authors = sorted({a.partition(":")[2] for a in accounts})
-        with self._engine.connect() as connection:
-            moderation = _rows(
-                connection,
-                moderation_actions,
-                or_(
-                    moderation_actions.c.conversation_id.in_(conversations),
-                    (moderation_actions.c.platform == platform.value)
-                    & moderation_actions.c.author_id.in_(authors),
-                ),
-                moderation_actions.c.id,
-                self._keys,
-            )
         held = [self._conversation(c) for c in conversations]
         export = {
             "subject": {"account": f"{platform.value}:{account_id}", "linked_accounts": accounts},
             "exported_at": to_utc(now).isoformat(),
             "conversations": [c for c in held if _holds_anything(c)],
-            "moderation": moderation,
+            **self._of_accounts(conversations),
         }
         subject_key = self._audit_key(f"{platform.value}:{account_id}")
         export["console_audit"] = self._console_audit(export, conversations, [subject_key])
@@ -215,10 +215,13 @@ class SubjectRights:
                 record[name] = _rows(
                     connection, table, table.c.tenancy_id == tenancy_id, order, self._keys
                 )
+            # Only its own people's conversations (GDPR Art. 15(4)): those in which a
+            # check verified someone on it, never one where a stranger tried and failed.
             conversations = set(
                 connection.execute(
                     select(identity_attempts.c.conversation_id).where(
-                        identity_attempts.c.tenancy_id == tenancy_id
+                        identity_attempts.c.tenancy_id == tenancy_id,
+                        identity_attempts.c.outcome == VERIFIED,
                     )
                 ).scalars()
             )
@@ -245,6 +248,10 @@ class SubjectRights:
             )
         # A keyed conversation column reads back as its HMAC: no conversation to open.
         named = sorted(c for c in conversations if c and not str(c).startswith("hmac:"))
+        for check in checks:
+            # A check made elsewhere is shown (someone tried the tenancy), not where.
+            if check["conversation_id"] not in named:
+                check["conversation_id"] = None
         tenancy_handoffs = self._handoffs([f"tenancy:{wanted}"])
         held = [self._conversation(c) for c in named]
         export = {
@@ -255,11 +262,41 @@ class SubjectRights:
             "repair_requests": requests,
             "tenancy_handoffs": tenancy_handoffs,
             "conversations": [c for c in held if _holds_anything(c)],
+            **self._of_accounts(named),
         }
         subject_key = self._audit_key(wanted)
         export["console_audit"] = self._console_audit(export, named, [subject_key])
         self._record(by, now, EXPORTED, subject_key, {"kind": "tenancy"})
         return export
+
+    def _of_accounts(self, conversations: Sequence[str]) -> Dict[str, Any]:
+        """The moderation entries and public comments of the conversations and of the
+        platform accounts they are with."""
+        accounts = _accounts(conversations)
+        by_author = [
+            (moderation_actions.c.platform == platform.value)
+            & moderation_actions.c.author_id.in_(sorted(ids))
+            for platform, ids in accounts.items()
+        ]
+        commenters = sorted(accounts.get(Platform.FACEBOOK, ()))
+        with self._engine.connect() as connection:
+            return {
+                "moderation": _rows(
+                    connection,
+                    moderation_actions,
+                    or_(moderation_actions.c.conversation_id.in_(list(conversations)), *by_author),
+                    moderation_actions.c.id,
+                    self._keys,
+                ),
+                # Only Facebook's comments are kept (P10), by the commenter's id.
+                "public_comments": _rows(
+                    connection,
+                    public_comments,
+                    public_comments.c.author_id.in_(commenters),
+                    public_comments.c.created_at,
+                    self._keys,
+                ),
+            }
 
     def _conversation(self, conversation_id: str) -> Dict[str, Any]:
         """One conversation's part of an export."""
@@ -383,6 +420,9 @@ class SubjectRights:
                 .where(identity_attempts.c.conversation_id == conversation_id)
                 .values(conversation_id="", account=""),
             )
+            parsed = split_conversation_id(conversation_id)
+            if parsed is not None:
+                removed.update(_forget_account(connection, parsed[0], parsed[2]))
         return Erasure(conversation_id, removed)
 
     def record_erasure(self, erasure: Erasure, by: str, now: datetime) -> None:
@@ -436,6 +476,66 @@ def strip_handoff_audit(connection: Connection, handoff_ids: Sequence[str]) -> i
         .where(handoff_audit.c.handoff_id.in_(list(handoff_ids)))
         .values(details=None),
     )
+
+
+def _forget_account(connection: Connection, platform: Platform, account: str) -> Dict[str, int]:
+    """Remove the platform account's id wherever the store keeps it, in clear or
+    encrypted: its links to its other accounts (both sides), the moderation log's
+    `author` and any `target` naming it, the public comments' author.
+
+    The moderation log keeps each entry's action and keyed `author_id`, so the
+    person's strikes still count and a block stays on record (P7); an entry from
+    before ids were keyed has its plain id keyed. Once done nothing matches: erasing
+    again counts nothing.
+    """
+    log = moderation_actions
+    on_platform = log.c.platform == platform.value
+    # Written through the Keyed type, so the plain id left from before is keyed.
+    rekeyed = _count(
+        connection,
+        update(log)
+        .where(on_platform, type_coerce(log.c.author_id, String) == account)
+        .values(author_id=account),
+    )
+    stripped = _count(
+        connection,
+        update(log)
+        .where(
+            on_platform,
+            or_((log.c.author_id == account) & log.c.author.is_not(None), log.c.target == account),
+        )
+        .values(author=None, target=case((log.c.target == account, None), else_=log.c.target)),
+    )
+    removed = {
+        "linked accounts": _count(
+            connection,
+            delete(linked_accounts).where(
+                linked_accounts.c.platform == platform.value,
+                or_(
+                    linked_accounts.c.public_id == account, linked_accounts.c.private_id == account
+                ),
+            ),
+        ),
+        "moderation entries naming the account": rekeyed + stripped,
+    }
+    if platform is Platform.FACEBOOK:
+        # Only Facebook's comments are kept (P10), by the commenter's id.
+        removed["public comments"] = _count(
+            connection,
+            update(public_comments)
+            .where(public_comments.c.author_id == account)
+            .values(author_id=None),
+        )
+    return removed
+
+
+def _accounts(conversations: Iterable[str]) -> Dict[Platform, set[str]]:
+    """The platform accounts the conversations are with, per platform."""
+    accounts: Dict[Platform, set[str]] = {}
+    for parsed in map(split_conversation_id, conversations):
+        if parsed is not None:
+            accounts.setdefault(parsed[0], set()).add(parsed[2])
+    return accounts
 
 
 def _count(connection: Connection, statement: Any) -> int:

@@ -13,7 +13,7 @@ from bot.console.tokens import load_tokens
 from bot.handoff.desk import StaffDesk
 from bot.outbox import Outbox
 from bot.settings import Settings
-from bot.store import console_audit
+from bot.store import console_audit, staff_sessions
 from tests.helpers import ROOT, TEAMS
 from tests.server.test_console_ops import PASSWORD, Browser, NoRasa
 from tests.unit.test_subject_rights import (
@@ -112,8 +112,13 @@ async def test_erasing_asks_to_confirm_first_then_erases_and_says_what_went(worl
 
     assert done.status == 303 and done.headers["location"] == "/data-protection"
     assert world["events"].events(PRIVATE) == []
+    # The message waiting for the next page is stored: it must not name what was erased.
+    with world["engine"].connect() as connection:
+        flashes = connection.execute(select(staff_sessions.c.flash)).scalars().all()
+    assert not any(PRIVATE in (flash or "") or PSID in (flash or "") for flash in flashes)
     page = await browser.get("/data-protection")
-    assert f"Conversation {PRIVATE} erased" in page.text and "tracker events 2" in page.text
+    assert "Conversation erased" in page.text and "tracker events 2" in page.text
+    assert PSID not in page.text
     assert not any(detail in page.text for detail in DETAILS)
     assert audit(world) == [("Ada", "conversation_erased")]
 

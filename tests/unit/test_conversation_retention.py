@@ -12,7 +12,7 @@ from bot.association import ConfigError, load_association, parse_association
 from bot.handoff.handoffs import HandoffRepository, State
 from bot.intake import IntakeStore
 from bot.moderation.log import Action, ModerationLog, Subject
-from bot.outbox import Outbox
+from bot.outbox import PENDING, Outbox
 from bot.protection.retention import ConversationRetention
 from bot.protection.subject import SubjectRights
 from bot.store import console_audit, identity_attempts
@@ -42,6 +42,14 @@ def job(world, months=24):
     return ConversationRetention(world["engine"], world["rights"], world["events"], months)
 
 
+def settled(world, handoff, at=NOW):
+    """The handoff closed and the staff reply sent: nothing holds the conversation back."""
+    HandoffRepository(world["engine"]).move(handoff.id, State.CLOSED, at, "Cara")
+    outbox = Outbox(world["engine"])
+    for message in outbox.messages(PENDING):
+        outbox.sent(message.id, at, "m-1")
+
+
 def test_two_years_is_the_default_and_the_file_sets_it():
     assert load_association(ROOT / "association.yml").conversation_retention_months == 24
     raw = yaml.safe_load((ROOT / "association.yml").read_text())
@@ -60,7 +68,7 @@ def test_a_period_that_is_not_a_whole_number_of_months_is_refused(months):
 
 
 def test_a_conversation_quiet_for_longer_than_the_period_is_erased_everywhere(world):
-    a_conversation_everywhere(world)
+    settled(world, a_conversation_everywhere(world))
     said(world, OTHER, "still talking", at=TWO_YEARS_ON - timedelta(days=1))
 
     run = job(world).run(TWO_YEARS_ON)
@@ -87,8 +95,7 @@ def test_nothing_newer_than_the_period_is_touched(world):
 
 
 def test_old_records_go_while_the_conversation_goes_on(world):
-    handoff = a_conversation_everywhere(world)
-    HandoffRepository(world["engine"]).move(handoff.id, State.CLOSED, NOW, "Cara")
+    settled(world, a_conversation_everywhere(world))
     said(world, PRIVATE, "hello again", at=TWO_YEARS_ON - timedelta(hours=1))
     IntakeStore(world["engine"]).processed(1, NOW)
     with world["engine"].connect() as connection:
@@ -98,13 +105,16 @@ def test_old_records_go_while_the_conversation_goes_on(world):
 
     assert run.conversations == 0
     assert [e["text"] for e in world["events"].events(PRIVATE)] == ["hello again"]
-    assert HandoffRepository(world["engine"]).get(handoff.id) is None
-    for place in ("closed handoffs", "intake records", "repair requests", "identity checks"):
+    for place in (
+        "closed handoffs",
+        "outbox messages",
+        "intake records",
+        "repair requests",
+        "identity checks",
+        "moderation entries",
+    ):
         assert run.removed[place] == 1, place
-    assert run.removed["moderation entries"] == 1
-    # The pending outbox message is still to go: kept.
-    assert run.removed["outbox messages"] == 0
-    assert ADDRESS.encode() in raw_bytes(world)
+    assert ADDRESS.encode() not in raw_bytes(world)
 
 
 def test_an_open_handoff_stays_however_old(world):
@@ -117,14 +127,14 @@ def test_an_open_handoff_stays_however_old(world):
 
 
 def test_the_period_is_the_configured_one(world):
-    a_conversation_everywhere(world)
+    settled(world, a_conversation_everywhere(world))
 
     assert job(world, months=6).run(NOW + timedelta(days=150)).conversations == 0
     assert job(world, months=6).run(NOW + timedelta(days=200)).conversations == 1
 
 
 def test_running_twice_or_on_two_machines_removes_nothing_twice(world):
-    a_conversation_everywhere(world)
+    settled(world, a_conversation_everywhere(world))
     ModerationLog(world["engine"], Outbox(world["engine"])).record(
         NOW, Subject("twitter", "x-1", target="x-1"), Action.BLOCK, "three strikes in 90 days"
     )
@@ -145,3 +155,38 @@ def test_running_twice_or_on_two_machines_removes_nothing_twice(world):
     # A block stays on record: staff can still undo it (P7).
     [block] = ModerationLog(world["engine"], Outbox(world["engine"])).entries(10, "x-1")
     assert block.action is Action.BLOCK and block.platform == "twitter"
+
+
+def test_an_open_handoff_stays_however_old_even_in_a_quiet_conversation(world):
+    handoff = a_conversation_everywhere(world)
+    outbox = Outbox(world["engine"])
+    [staff_reply] = outbox.messages(PENDING)
+    outbox.sent(staff_reply.id, NOW, "m-1")
+
+    first = job(world).run(TWO_YEARS_ON)
+
+    assert first.conversations == 0
+    assert HandoffRepository(world["engine"]).get(handoff.id) is not None
+    # Staff answering it still read what the tenant said.
+    assert len(world["events"].events(PRIVATE)) == 2
+    HandoffRepository(world["engine"]).move(handoff.id, State.CLOSED, TWO_YEARS_ON, "Cara")
+    assert job(world).run(TWO_YEARS_ON + timedelta(hours=1)).conversations == 1
+    assert world["events"].events(PRIVATE) == []
+
+
+def test_a_staff_reply_still_to_send_keeps_its_conversation(world):
+    handoff = a_conversation_everywhere(world)
+    HandoffRepository(world["engine"]).move(handoff.id, State.CLOSED, NOW, "Cara")
+    outbox = Outbox(world["engine"])
+
+    first = job(world).run(TWO_YEARS_ON)
+
+    assert first.conversations == 0
+    [staff_reply] = outbox.messages(PENDING)
+    assert (
+        staff_reply.conversation_id == PRIVATE and staff_reply.text == f"We have {ADDRESS} on file"
+    )
+    assert len(world["events"].events(PRIVATE)) == 2
+    outbox.sent(staff_reply.id, TWO_YEARS_ON, "m-1")
+    assert job(world).run(TWO_YEARS_ON + timedelta(hours=1)).conversations == 1
+    assert world["events"].events(PRIVATE) == []

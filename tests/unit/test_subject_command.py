@@ -13,6 +13,7 @@ import scripts.retention as retention_cli
 import scripts.subject as subject_cli
 from bot.keys import DataKeys, new_encryption_key, new_lookup_key
 from bot.store import console_audit
+from tests.unit.test_conversation_retention import settled
 from tests.unit.test_subject_rights import (
     ANSWER,
     DETAILS,
@@ -121,7 +122,7 @@ def test_an_erasure_prints_counts_only_and_is_audited(world, capsys, argv, answe
 
 
 def test_the_retention_command_erases_conversations_older_than_two_years(world, capsys):
-    a_conversation_everywhere(world)
+    settled(world, a_conversation_everywhere(world))
     said(world, "twitter-private-x-1", "recent", at=NOW + timedelta(days=700))
     later = NOW + timedelta(days=2 * 365 + 2)
 

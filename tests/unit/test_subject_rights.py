@@ -3,17 +3,18 @@ erased everywhere it is kept, the erasure and each export on record."""
 
 import hashlib
 import json
+import re
 import sqlite3
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, text
 
 from bot.events import InboundEvent, Operation, Platform
 from bot.handoff.audit import AuditEntry, HandoffAudit
 from bot.handoff.handoffs import Conversation, HandoffRepository, Reason, Summary, plan
 from bot.intake import IntakeStore
-from bot.keys import DataKeys
+from bot.keys import DataKeys, Undecryptable
 from bot.moderation.log import Action, ModerationLog, Subject
 from bot.outbox import Author, Outbox
 from bot.protection.conversations import TrackerEvents, engine_for, tracker_events, tracker_metadata
@@ -21,7 +22,7 @@ from bot.protection.subject import SubjectRights, UnknownSubject, parse_account
 from bot.repairs.requests import RepairRequests, new_request
 from bot.repairs.triage import Photos
 from bot.screening.follow_ups import Awaits, FollowUps
-from bot.store import connect, console_audit, identity_attempts, tenancies
+from bot.store import connect, console_audit, identity_attempts, public_comments, tenancies
 from bot.tenancy.records import TenancyRepository, load_tenancies
 from tests.helpers import CALENDAR, DEMO_TENANCIES, TEST_WORK_FACTOR
 
@@ -140,8 +141,14 @@ def a_conversation_everywhere(world, conversation=PRIVATE, author=PSID, tenancy_
 
 def raw_bytes(world):
     """The database files as they are on disk, and every stored value decrypted: what
-    someone holding both the files and the keys could read."""
+    someone holding both the files and the keys could read (a token left in a free
+    page included)."""
     held = [path.read_bytes() for path in world["files"]]
+    for token in set(re.findall(rb"fernet:[A-Za-z0-9_\-]+=*", b"".join(held))):
+        try:
+            held.append(world["keys"].decrypt(token.decode()).encode())
+        except Undecryptable:
+            pass  # a token cut short in a free page: nothing to read
     for path in world["files"]:
         with sqlite3.connect(path) as database:
             names = database.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
@@ -297,3 +304,143 @@ def test_exports_are_on_record_and_show_the_erasures_of_the_subjects_conversatio
         ).first()
     assert (latest.staff, latest.action) == ("Ben", "subject_exported")
     assert PSID not in (latest.subject or "")
+
+
+STRANGER = "facebook-private-psid-stranger-404"
+
+
+def a_tenancy(world, reference="TEN-204817"):
+    load_tenancies(DEMO_TENANCIES, TenancyRepository(world["engine"]), work_factor=TEST_WORK_FACTOR)
+    with world["engine"].connect() as connection:
+        return connection.execute(
+            select(tenancies.c.id).where(tenancies.c.reference == reference)
+        ).scalar_one()
+
+
+def a_check(world, conversation, account, tenancy_id, outcome, person_id=None):
+    with world["engine"].begin() as connection:
+        connection.execute(
+            insert(identity_attempts).values(
+                at=NOW,
+                platform="facebook",
+                account=f"facebook:{account}",
+                conversation_id=conversation,
+                tenancy_id=tenancy_id,
+                person_id=person_id,
+                outcome=outcome,
+            )
+        )
+
+
+def test_a_tenancys_export_leaves_out_a_strangers_failed_checks_on_it(world):
+    tenancy_id = a_tenancy(world)
+    a_conversation_everywhere(world, tenancy_id=tenancy_id)
+    # Someone else tried to pass as the tenant, and failed until locked.
+    said(world, STRANGER, "my tenancy is TEN-204817, I am Mrs Oddbody-Vance")
+    for outcome in ("failed", "failed", "failed_and_locked"):
+        a_check(world, STRANGER, "psid-stranger-404", tenancy_id, outcome)
+
+    export = world["rights"].export_tenancy("TEN-204817", "Ada", NOW)
+
+    assert [c["conversation_id"] for c in export["conversations"]] == [PRIVATE]
+    text = json.dumps(export)
+    assert "psid-stranger-404" not in text and "Oddbody-Vance" not in text
+    # The tenant still sees that their tenancy was tried, not who tried.
+    assert sorted(c["outcome"] for c in export["identity_checks"]) == [
+        "failed",
+        "failed",
+        "failed_and_locked",
+        "verified",
+    ]
+
+
+def test_a_tenancys_export_has_the_moderation_entries_of_its_peoples_accounts(world):
+    tenancy_id = a_tenancy(world)
+    a_conversation_everywhere(world, tenancy_id=tenancy_id)
+    log = ModerationLog(world["engine"], Outbox(world["engine"]))
+    log.record(NOW, Subject("facebook", PSID), Action.STRIKE, "a strike in another thread")
+    log.record(NOW, Subject("facebook", "psid-stranger-404"), Action.STRIKE, "someone else's")
+
+    export = world["rights"].export_tenancy("TEN-204817", "Ada", NOW)
+
+    reasons = sorted(entry["reason"] for entry in export["moderation"])
+    assert reasons == [
+        "a strike in another thread",
+        f"personal details in a public comment: {PHONE}",
+    ]
+    assert "someone else's" not in json.dumps(export)
+
+
+def test_an_accounts_export_has_its_public_comments(world):
+    ModerationLog(world["engine"], Outbox(world["engine"])).link("facebook", PUBLIC_ID, PSID)
+    a_conversation_everywhere(world)
+    with world["engine"].begin() as connection:
+        for comment, author in (("post-1_c-1", PUBLIC_ID), ("post-1_c-2", "fb-someone-else")):
+            connection.execute(
+                insert(public_comments).values(
+                    comment_id=comment,
+                    post_id="post-1",
+                    author_id=author,
+                    by_page=0,
+                    created_at=NOW,
+                )
+            )
+
+    export = world["rights"].export_account(Platform.FACEBOOK, PSID, "Ada", NOW)
+
+    assert [c["comment_id"] for c in export["public_comments"]] == ["post-1_c-1"]
+    assert "fb-someone-else" not in json.dumps(export)
+
+
+def test_after_erasure_nothing_names_the_account_but_its_strikes_still_count(world):
+    log = ModerationLog(world["engine"], Outbox(world["engine"]))
+    log.link("facebook", PUBLIC_ID, PSID)
+    a_conversation_everywhere(world)
+    log.record(NOW, Subject("facebook", PSID), Action.STRIKE, "a strike")
+    log.record(NOW, Subject("facebook", PSID, target=PSID), Action.BLOCK, "three strikes")
+    with world["engine"].begin() as connection:
+        # A strike logged before ids were keyed: the id in clear.
+        connection.execute(
+            text(
+                "INSERT INTO moderation_actions (at, platform, author_id, action, reason, state)"
+                " VALUES (:at, 'facebook', :author, 'strike', 'an old strike', 'done')"
+            ),
+            {"at": NOW - timedelta(days=3), "author": PSID},
+        )
+    assert len(log.strikes("facebook", PSID)) == 2
+    assert PSID.encode() in raw_bytes(world)
+
+    world["rights"].erase_conversation(PRIVATE, "Ada", NOW)
+
+    held = raw_bytes(world)
+    for gone in (*DETAILS, PRIVATE, PSID):
+        assert gone.encode() not in held, gone
+    # P7: the person's strikes still count against them, the block is still on record.
+    assert len(log.strikes("facebook", PSID)) == 2
+    assert "block" in {e.action.value for e in log.entries(platform="facebook")}
+    export = world["rights"].export_account(Platform.FACEBOOK, PUBLIC_ID, "Ada", NOW)
+    assert export["subject"]["linked_accounts"] == [f"facebook:{PUBLIC_ID}"]
+
+
+def test_erasing_a_public_conversation_leaves_no_comment_naming_its_author(world):
+    ModerationLog(world["engine"], Outbox(world["engine"])).link("facebook", PUBLIC_ID, PSID)
+    said(world, PUBLIC, f"call me on {PHONE}")
+    with world["engine"].begin() as connection:
+        connection.execute(
+            insert(public_comments).values(
+                comment_id="post-1_c-1",
+                post_id="post-1",
+                author_id=PUBLIC_ID,
+                by_page=0,
+                created_at=NOW,
+            )
+        )
+    assert PUBLIC_ID.encode() in raw_bytes(world)
+
+    erasure = world["rights"].erase_conversation(PUBLIC, "Ada", NOW)
+
+    held = raw_bytes(world)
+    for gone in (PHONE, PUBLIC, PUBLIC_ID):
+        assert gone.encode() not in held, gone
+    assert erasure.removed["public comments"] == 1
+    assert world["rights"].erase_conversation(PUBLIC, "Ada", NOW).total == 0
