@@ -24,6 +24,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from bot.events import Operation, Platform
+from bot.keys import LOOKUP_PREFIX
 from bot.moderation import STAFF_NAMED_REASON
 from bot.moderation.strikes import Sanction
 from bot.outbox import Author, Outbox
@@ -106,9 +107,13 @@ class Entry:
     @property
     def undoable(self) -> bool:
         """Whether staff can undo it now."""
-        return self.state == DONE and (
-            self.action is Action.STRIKE or (self.platform, self.action) in UNDO
-        )
+        if self.state != DONE:
+            return False
+        if self.action is Action.STRIKE:
+            return True
+        # The platform call that undoes it needs whom it was done to: an erasure (P9)
+        # leaves nobody to name.
+        return (self.platform, self.action) in UNDO and (self.target or self.author_id) is not None
 
 
 @dataclass(frozen=True)
@@ -376,6 +381,10 @@ def _by_authors(accounts: Sequence[str]):
     )
 
 
+def _unkeyed(author_id: str | None) -> str | None:
+    return None if author_id is None or author_id.startswith(LOOKUP_PREFIX) else author_id
+
+
 def _entry(row) -> Entry:
     return Entry(
         id=row.id,
@@ -383,8 +392,9 @@ def _entry(row) -> Entry:
         platform=row.platform,
         action=Action(row.action),
         reason=row.reason,
-        # An entry from before the id was keyed holds it in `author_id` only.
-        author_id=row.author if row.author is not None else row.author_id,
+        # An entry from before the id was keyed holds it in `author_id` only; a keyed id
+        # (the author's account erased, P9) names nobody the platform knows.
+        author_id=row.author if row.author is not None else _unkeyed(row.author_id),
         conversation_id=row.conversation_id,
         target=row.target,
         detail_kinds=tuple(row.detail_kinds.split(",")) if row.detail_kinds else (),

@@ -15,7 +15,7 @@ from bot.handoff.audit import AuditEntry, HandoffAudit
 from bot.handoff.handoffs import Conversation, HandoffRepository, Reason, Summary, plan
 from bot.intake import IntakeStore
 from bot.keys import DataKeys, Undecryptable
-from bot.moderation.log import Action, ModerationLog, Subject
+from bot.moderation.log import Action, ModerationLog, NotUndoable, Subject
 from bot.outbox import Author, Outbox
 from bot.protection.conversations import TrackerEvents, engine_for, tracker_events, tracker_metadata
 from bot.protection.subject import SubjectRights, UnknownSubject, parse_account
@@ -418,6 +418,11 @@ def test_after_erasure_nothing_names_the_account_but_its_strikes_still_count(wor
     # P7: the person's strikes still count against them, the block is still on record.
     assert len(log.strikes("facebook", PSID)) == 2
     assert "block" in {e.action.value for e in log.entries(platform="facebook")}
+    # Nobody is left to unblock: undoing it would send the platform a keyed id.
+    block = next(e for e in log.entries(platform="facebook") if e.action is Action.BLOCK)
+    assert block.author_id is None and not block.undoable
+    with pytest.raises(NotUndoable):
+        log.undo(block.id, "Ada", NOW)
     export = world["rights"].export_account(Platform.FACEBOOK, PUBLIC_ID, "Ada", NOW)
     assert export["subject"]["linked_accounts"] == [f"facebook:{PUBLIC_ID}"]
 
