@@ -36,7 +36,11 @@ from sqlalchemy.orm import sessionmaker
 from bot.channels.dialogue import TrackerStoreMissing
 from bot.keys import DataKeys
 from bot.privacy.logs import protect_logs
-from bot.protection.conversations import ends_identity_check, hide_sealed_answers
+from bot.protection.conversations import (
+    ends_identity_check,
+    erase_deleted_content,
+    hide_sealed_answers,
+)
 from bot.settings import Settings, SettingsError
 from bot.tenancy.masking import (
     awaits_security_answer,
@@ -92,6 +96,7 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
         url = self.engine.url
         self.engine.dispose()
         self.engine = sa.create_engine(url, hide_parameters=True, **create_engine_kwargs(url))
+        erase_deleted_content(self.engine)
         self.sessionmaker = sessionmaker(bind=self.engine)
 
     async def keys(self) -> Iterable[str]:

@@ -30,6 +30,7 @@ from sqlalchemy import (
     Text,
     create_engine,
     delete,
+    event,
     func,
     inspect,
     select,
@@ -119,11 +120,30 @@ def tracker_store_url(
 
 
 def engine_for(url: str | URL) -> Engine:
-    """An engine on the tracker store at `url`; query values are never put in its errors."""
+    """An engine on the tracker store at `url`; query values are never put in its errors,
+    and what it deletes or rewrites in a SQLite file is overwritten (`erase_deleted_content`)."""
     options: Dict[str, Any] = {}
     if make_url(url).get_backend_name() == "sqlite":
         options["connect_args"] = {"check_same_thread": False}
-    return create_engine(url, future=True, pool_pre_ping=True, hide_parameters=True, **options)
+    engine = create_engine(url, future=True, pool_pre_ping=True, hide_parameters=True, **options)
+    erase_deleted_content(engine)
+    return engine
+
+
+def erase_deleted_content(engine: Engine) -> None:
+    """Have every SQLite connection of `engine` overwrite what it deletes or rewrites.
+
+    Without `secure_delete`, an erased conversation, or a sealed answer rewritten to the
+    marker, stays whole in the file's free space, still encrypted under a live key.
+    Some builds of SQLite turn it on by default, others not: it is set here, whatever
+    the build. PostgreSQL keeps deleted rows until VACUUM (docs/operators.md).
+    """
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _secure_delete)
+
+
+def _secure_delete(connection: Any, _record: Any) -> None:
+    connection.execute("PRAGMA secure_delete = ON")
 
 
 def tracker_engine(
