@@ -4,8 +4,9 @@ An adapter to Rasa, like the channel connectors: endpoints.yml names it as the
 tracker store type (`bot.channels.tracker_store.EncryptedSQLTrackerStore`), with the
 same settings as Rasa's own `SQL` type, on SQLite or PostgreSQL. Each event's `data` is
 stored as `DataKeys.encrypt` of its JSON, under the keys of the process's settings
-(ENCRYPTION_KEYS); the other columns are Rasa's (bot/protection/conversations.py reads
-and removes them as plain SQL). Rows written before encryption are still read. Without
+(ENCRYPTION_KEYS); `intent_name` and `action_name` are left empty, but for the mark of
+a sealed security answer; the other columns are Rasa's (bot/protection/conversations.py
+reads and removes them as plain SQL). Rows written before encryption are still read. Without
 keys the Rasa server refuses to start: it never falls back to a store in memory.
 
 The masking itself is `bot.tenancy.masking`. Once an identity check is over, the sealed
@@ -30,7 +31,6 @@ from typing import Any, Iterable
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
 from rasa.shared.core.trackers import DialogueStateTracker
-from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from sqlalchemy.orm import sessionmaker
 
 from bot.channels.dialogue import TrackerStoreMissing
@@ -40,6 +40,7 @@ from bot.protection.conversations import (
     ends_identity_check,
     erase_deleted_content,
     hide_sealed_answers,
+    sealed_answer_mark,
 )
 from bot.settings import Settings, SettingsError
 from bot.tenancy.masking import (
@@ -143,14 +144,16 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
             for event in self._additional_events(session, tracker):
                 data = event.as_dict()
                 added.append(data)
-                intent = data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY)
+                # Intent and action names would say, in clear beside the conversation
+                # id, what the tenant came about: Rasa never queries them, so only the
+                # mark of a sealed answer still to hide is written (P9).
                 session.add(
                     self.SQLEvent(
                         sender_id=tracker.sender_id,
                         type_name=event.type_name,
                         timestamp=data.get("timestamp"),
-                        intent_name=intent,
-                        action_name=data.get("name"),
+                        intent_name=None,
+                        action_name=sealed_answer_mark(data),
                         data=self.data_keys.encrypt(json.dumps(data)),
                     )
                 )

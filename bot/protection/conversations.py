@@ -2,10 +2,12 @@
 
 Rasa's SQL tracker store keeps one row per event in its `events` table (id, sender_id,
 type_name, timestamp, intent_name, action_name, data). The project's tracker store
-writes `data` encrypted (`DataKeys.encrypt` of the event's JSON); every other column as
-Rasa writes it: `sender_id` is the conversation id, and type_name, intent_name and
-action_name (for a slot event, the slot's name) hold no personal detail. Rows written
-before encryption (plain JSON) are still read.
+writes `data` encrypted (`DataKeys.encrypt` of the event's JSON); `sender_id` is the
+conversation id and type_name and timestamp are Rasa's. `intent_name` is left empty,
+and so is `action_name` but on a slot event holding a sealed security answer still to
+hide, where it is the slot's name (`sealed_answer_mark`): names of intents and actions
+would say what each tenant came about. Rows written earlier (plain JSON, names filled
+in as Rasa does) are still read.
 
 Subject rights, retention and key rotation work on conversations through this module,
 never through Rasa, so that they need no Rasa server and no model.
@@ -280,13 +282,26 @@ def ends_identity_check(events: Sequence[Mapping[str, Any]]) -> bool:
     )
 
 
+def sealed_answer_mark(event: Mapping[str, Any]) -> str | None:
+    """What the tracker store writes in `action_name` for `event` (as Rasa serialises it):
+    the slot's name for a security slot event holding a sealed answer, else None."""
+    if (
+        event.get("event") == "slot"
+        and event.get("name") in SECURITY_SLOTS
+        and is_sealed(event.get("value"))
+    ):
+        return str(event["name"])
+    return None
+
+
 def hide_sealed_answers(connection: Connection, sender_id: str, keys: DataKeys) -> int:
     """Rewrite, in place, every stored security slot event of conversation `sender_id`
     whose value is a sealed answer, to the masked marker; how many were rewritten.
 
-    Only slot events of the security slots are read: Rasa keeps the slot's name in
-    `action_name`, so the rest of the conversation is never decrypted. Runs in the
-    caller's transaction.
+    Only the events marked by `sealed_answer_mark` are read (and rows written before
+    the mark, whose `action_name` is the slot's name whatever its value), so the rest
+    of the conversation is never decrypted. Each row read loses its mark, so a second
+    run reads nothing. Runs in the caller's transaction.
     """
     query = select(tracker_events.c.id, tracker_events.c.data).where(
         tracker_events.c.sender_id == sender_id,
@@ -296,13 +311,12 @@ def hide_sealed_answers(connection: Connection, sender_id: str, keys: DataKeys) 
     rewritten = 0
     for row_id, data in connection.execute(query).all():
         event = json.loads(keys.decrypt(data or "{}"))
-        if not is_sealed(event.get("value")):
-            continue
-        event["value"] = HIDDEN
+        values: Dict[str, Any] = {"action_name": None}
+        if is_sealed(event.get("value")):
+            event["value"] = HIDDEN
+            values["data"] = keys.encrypt(json.dumps(event))
+            rewritten += 1
         connection.execute(
-            update(tracker_events)
-            .where(tracker_events.c.id == row_id)
-            .values(data=keys.encrypt(json.dumps(event)))
+            update(tracker_events).where(tracker_events.c.id == row_id).values(**values)
         )
-        rewritten += 1
     return rewritten
