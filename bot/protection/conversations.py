@@ -253,6 +253,29 @@ class TrackerEvents:
             )
             return removed.rowcount or 0
 
+    def quiet_with_sealed_answers(self, cutoff: datetime) -> List[str]:
+        """The conversations still holding a sealed answer to hide (`sealed_answer_mark`)
+        whose latest event is older than `cutoff` (an aware time)."""
+        if not self._exists():
+            return []
+        marked = (
+            select(tracker_events.c.sender_id)
+            .where(
+                tracker_events.c.type_name == "slot",
+                tracker_events.c.action_name.in_(SECURITY_SLOTS),
+            )
+            .distinct()
+        )
+        query = (
+            select(tracker_events.c.sender_id)
+            .where(tracker_events.c.sender_id.in_(marked))
+            .group_by(tracker_events.c.sender_id)
+            .having(func.max(tracker_events.c.timestamp) < cutoff.timestamp())
+            .order_by(tracker_events.c.sender_id)
+        )
+        with self.engine.connect() as connection:
+            return [sender for (sender,) in connection.execute(query)]
+
     def hide_sealed_answers(self, sender_id: str) -> int:
         """Replace the sealed security answers kept in conversation `sender_id`'s history
         with the masked marker (see `hide_sealed_answers`); how many there were."""
