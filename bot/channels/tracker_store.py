@@ -24,9 +24,11 @@ for the answer to a security question, every log line of the turn is withheld (P
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import logging
-from typing import Any, Iterable
+from contextvars import ContextVar
+from typing import Any, Iterable, Mapping
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
@@ -51,6 +53,13 @@ from bot.tenancy.masking import (
 )
 
 logger = logging.getLogger(__name__)
+
+
+# How many events of each conversation this task's turn read from the store (its latest
+# session): an erasure during the turn is seen at the save by there being fewer now.
+_read_in_turn: ContextVar[Mapping[str, int] | None] = ContextVar(
+    "tracker_events_read", default=None
+)
 
 
 class TrackerStoreKeysMissing(TrackerStoreMissing):
@@ -115,6 +124,8 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
         # Set here, in the task handling the message, not in the worker thread: the
         # mark must hold for the rest of this task's turn.
         mark_turn(awaits_security_answer(events))
+        if not fetch_events_from_all_sessions:
+            _read_in_turn.set({**(_read_in_turn.get() or {}), sender_id: len(events)})
         if self.domain and events:
             return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
         return None
@@ -133,15 +144,28 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
             tracker.sender_id, events, slots=list(tracker.slots.values())
         )
         await self.stream_events(masked)
-        await asyncio.to_thread(self._write, masked)
+        read = (_read_in_turn.get() or {}).get(tracker.sender_id)
+        await asyncio.to_thread(self._write, masked, read)
 
-    def _write(self, tracker: DialogueStateTracker) -> None:
+    def _write(self, tracker: DialogueStateTracker, read: int | None = None) -> None:
         """Rasa's SQLTrackerStore.save, less the streaming, as a plain function, each
         event's data encrypted. A turn that ends an identity check also hides, in the
-        same transaction, the sealed answers the conversation's history kept for it."""
+        same transaction, the sealed answers the conversation's history kept for it.
+
+        `read`: how many events the turn read from the store. Rasa writes the events
+        past those stored now: had the conversation been erased since it was read, the
+        whole of it, still in memory, would be written back. Fewer stored than were
+        read means just that, and nothing is written (P9).
+        """
         with self.session_scope() as session:
+            stored = self._event_query(
+                session, tracker.sender_id, fetch_events_from_all_sessions=False
+            ).count()
+            if read is not None and stored < read:
+                logger.warning("A conversation erased during its turn was not written back")
+                return
             added = []
-            for event in self._additional_events(session, tracker):
+            for event in itertools.islice(tracker.events, stored, None):
                 data = event.as_dict()
                 added.append(data)
                 # Intent and action names would say, in clear beside the conversation

@@ -2,6 +2,7 @@
 conversation: nothing erased can be read back from it, even with the keys, and the
 plain columns beside each conversation id do not say what the tenant talked about (P9)."""
 
+import asyncio
 import re
 import sqlite3
 
@@ -134,3 +135,52 @@ async def test_the_plain_columns_do_not_say_what_a_tenant_reported(tmp_path):
     kept = await new_store(path, keys).retrieve("facebook-private-1")
     assert kept.latest_message.intent["name"] == "report_antisocial_behaviour"
     assert kept.latest_action_name == "action_hand_off_antisocial_behaviour"
+
+
+# --- an erasure while the conversation's turn is going on (P9) ------------------------
+
+
+async def test_a_conversation_erased_during_its_turn_is_not_written_back(tmp_path):
+    keys, path = DataKeys.ephemeral(), tmp_path / "tracker.db"
+    store = new_store(path, keys)
+    sender = "facebook-private-1"
+    first = [UserUttered(f"call me on {PERSONAL[0]}", {"name": "inform"})]
+    await store.save(DialogueStateTracker.from_events(sender, first, slots=DOMAIN.slots))
+    events = TrackerEvents(engine_for(f"sqlite:///{path}"), keys)
+
+    async def turn(text):
+        tracker = await store.get_or_create_tracker(sender)
+        tracker.update(UserUttered(text, {"name": "inform"}))
+        return tracker
+
+    # The server reads the conversation, staff erase it, and the turn ends.
+    tracker = await turn(f"I live at {PERSONAL[2]}")
+    assert events.erase(sender)
+    await store.save(tracker)
+
+    assert events.events(sender) == []
+    held = readable(path, keys)
+    assert PERSONAL[0] not in held and PERSONAL[2] not in held
+
+    # The tenant's next message starts a conversation afresh, and is kept.
+    tracker = await asyncio.create_task(turn("hello again"))
+    await store.save(tracker)
+    texts = [e.get("text") for e in events.events(sender) if e["event"] == "user"]
+    assert texts == ["hello again"]
+
+
+async def test_a_turn_with_nothing_erased_is_written_as_ever(tmp_path):
+    keys, path = DataKeys.ephemeral(), tmp_path / "tracker.db"
+    store = new_store(path, keys)
+    sender = "facebook-private-1"
+    await store.save(
+        DialogueStateTracker.from_events(sender, [UserUttered("hi", {"name": "greet"})])
+    )
+    for words in ("first", "second"):
+        tracker = await store.retrieve(sender)
+        tracker.update(UserUttered(words, {"name": "inform"}))
+        await store.save(tracker)
+        await store.save(tracker)  # saved twice in one turn: nothing written twice
+
+    events = TrackerEvents(engine_for(f"sqlite:///{path}"), keys).events(sender)
+    assert [e.get("text") for e in events if e["event"] == "user"] == ["hi", "first", "second"]
