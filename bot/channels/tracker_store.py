@@ -17,6 +17,9 @@ Rasa's own SQL store runs its queries inside its async methods, on the event loo
 one slow query there delays every conversation the server holds. Here each query
 runs in a worker thread, so the loop goes on answering other tenants meanwhile.
 
+A conversation erased (bot/protection) while the server holds it in memory for a turn
+is not written back when the turn ends: Rasa would write it whole again.
+
 Reading a conversation also marks the turn it serves: when that conversation waits
 for the answer to a security question, every log line of the turn is withheld (P5).
 """
