@@ -4,8 +4,9 @@ An adapter to Rasa, like the channel connectors: endpoints.yml names it as the
 tracker store type (`bot.channels.tracker_store.EncryptedSQLTrackerStore`), with the
 same settings as Rasa's own `SQL` type, on SQLite or PostgreSQL. Each event's `data` is
 stored as `DataKeys.encrypt` of its JSON, under the keys of the process's settings
-(ENCRYPTION_KEYS); the other columns are Rasa's (bot/protection/conversations.py reads
-and removes them as plain SQL). Rows written before encryption are still read. Without
+(ENCRYPTION_KEYS); `intent_name` and `action_name` are left empty, but for the mark of
+a sealed security answer; the other columns are Rasa's (bot/protection/conversations.py
+reads and removes them as plain SQL). Rows written before encryption are still read. Without
 keys the Rasa server refuses to start: it never falls back to a store in memory.
 
 The masking itself is `bot.tenancy.masking`. Once an identity check is over, the sealed
@@ -16,6 +17,9 @@ Rasa's own SQL store runs its queries inside its async methods, on the event loo
 one slow query there delays every conversation the server holds. Here each query
 runs in a worker thread, so the loop goes on answering other tenants meanwhile.
 
+A conversation erased (bot/protection) while the server holds it in memory for a turn
+is not written back when the turn ends: Rasa would write it whole again.
+
 Reading a conversation also marks the turn it serves: when that conversation waits
 for the answer to a security question, every log line of the turn is withheld (P5).
 """
@@ -23,20 +27,26 @@ for the answer to a security question, every log line of the turn is withheld (P
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import logging
-from typing import Any, Iterable
+from contextvars import ContextVar
+from typing import Any, Iterable, Mapping
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
 from rasa.shared.core.trackers import DialogueStateTracker
-from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from sqlalchemy.orm import sessionmaker
 
 from bot.channels.dialogue import TrackerStoreMissing
 from bot.keys import DataKeys
 from bot.privacy.logs import protect_logs
-from bot.protection.conversations import ends_identity_check, hide_sealed_answers
+from bot.protection.conversations import (
+    ends_identity_check,
+    erase_deleted_content,
+    hide_sealed_answers,
+    sealed_answer_mark,
+)
 from bot.settings import Settings, SettingsError
 from bot.tenancy.masking import (
     awaits_security_answer,
@@ -46,6 +56,13 @@ from bot.tenancy.masking import (
 )
 
 logger = logging.getLogger(__name__)
+
+
+# How many events of each conversation this task's turn read from the store (its latest
+# session): an erasure during the turn is seen at the save by there being fewer now.
+_read_in_turn: ContextVar[Mapping[str, int] | None] = ContextVar(
+    "tracker_events_read", default=None
+)
 
 
 class TrackerStoreKeysMissing(TrackerStoreMissing):
@@ -92,6 +109,7 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
         url = self.engine.url
         self.engine.dispose()
         self.engine = sa.create_engine(url, hide_parameters=True, **create_engine_kwargs(url))
+        erase_deleted_content(self.engine)
         self.sessionmaker = sessionmaker(bind=self.engine)
 
     async def keys(self) -> Iterable[str]:
@@ -109,6 +127,8 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
         # Set here, in the task handling the message, not in the worker thread: the
         # mark must hold for the rest of this task's turn.
         mark_turn(awaits_security_answer(events))
+        if not fetch_events_from_all_sessions:
+            _read_in_turn.set({**(_read_in_turn.get() or {}), sender_id: len(events)})
         if self.domain and events:
             return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
         return None
@@ -127,25 +147,40 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
             tracker.sender_id, events, slots=list(tracker.slots.values())
         )
         await self.stream_events(masked)
-        await asyncio.to_thread(self._write, masked)
+        read = (_read_in_turn.get() or {}).get(tracker.sender_id)
+        await asyncio.to_thread(self._write, masked, read)
 
-    def _write(self, tracker: DialogueStateTracker) -> None:
+    def _write(self, tracker: DialogueStateTracker, read: int | None = None) -> None:
         """Rasa's SQLTrackerStore.save, less the streaming, as a plain function, each
         event's data encrypted. A turn that ends an identity check also hides, in the
-        same transaction, the sealed answers the conversation's history kept for it."""
+        same transaction, the sealed answers the conversation's history kept for it.
+
+        `read`: how many events the turn read from the store. Rasa writes the events
+        past those stored now: had the conversation been erased since it was read, the
+        whole of it, still in memory, would be written back. Fewer stored than were
+        read means just that, and nothing is written (P9).
+        """
         with self.session_scope() as session:
+            stored = self._event_query(
+                session, tracker.sender_id, fetch_events_from_all_sessions=False
+            ).count()
+            if read is not None and stored < read:
+                logger.warning("A conversation erased during its turn was not written back")
+                return
             added = []
-            for event in self._additional_events(session, tracker):
+            for event in itertools.islice(tracker.events, stored, None):
                 data = event.as_dict()
                 added.append(data)
-                intent = data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY)
+                # Intent and action names would say, in clear beside the conversation
+                # id, what the tenant came about: Rasa never queries them, so only the
+                # mark of a sealed answer still to hide is written (P9).
                 session.add(
                     self.SQLEvent(
                         sender_id=tracker.sender_id,
                         type_name=event.type_name,
                         timestamp=data.get("timestamp"),
-                        intent_name=intent,
-                        action_name=data.get("name"),
+                        intent_name=None,
+                        action_name=sealed_answer_mark(data),
                         data=self.data_keys.encrypt(json.dumps(data)),
                     )
                 )

@@ -19,7 +19,7 @@ from typing import Any, Dict, List, Mapping, Sequence, Tuple
 from zoneinfo import ZoneInfo
 
 import yaml
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.engine import URL, Engine
 from sqlalchemy.exc import DBAPIError
 
@@ -241,18 +241,17 @@ class DayOfUnderstanding:
 
 
 def _user_messages(tracker: TrackerEvents, since: datetime) -> List[Tuple[Any, ...]]:
-    """(sender, timestamp, kind, intent, action, data) of every tenant's message and
-    every action since `since`, in order; only a message's data is read (still
-    encrypted). Nothing when the tracker store has no conversations yet."""
+    """(sender, timestamp, kind, event) of every tenant's message and every action since
+    `since`, in order, each event decrypted (None for one under keys the console does not
+    have: the figures leave it out rather than failing). The names of intents and
+    actions are read from the events: the tracker store does not keep them in clear.
+    Nothing when the tracker store has no conversations yet."""
     query = (
         select(
             tracker_events.c.sender_id,
             tracker_events.c.timestamp,
             tracker_events.c.type_name,
-            tracker_events.c.intent_name,
-            tracker_events.c.action_name,
-            # An action's data is never needed: it is not read at all.
-            case((tracker_events.c.type_name == "user", tracker_events.c.data), else_=None),
+            tracker_events.c.data,
         )
         .where(
             tracker_events.c.timestamp >= since.timestamp(),
@@ -262,10 +261,26 @@ def _user_messages(tracker: TrackerEvents, since: datetime) -> List[Tuple[Any, .
     )
     try:
         with tracker.engine.connect() as connection:
-            return list(connection.execute(query))
+            rows = list(connection.execute(query))
     except DBAPIError:
         # No tracker file or no events table yet: the assistant has had no conversations.
         return []
+    return [(sender, at, kind, _decoded(tracker, data)) for sender, at, kind, data in rows]
+
+
+def _decoded(tracker: TrackerEvents, data: str | None) -> Dict[str, Any] | None:
+    """One stored event, or None when it cannot be read (not JSON, or Undecryptable)."""
+    try:
+        event = tracker.decode(data)
+    except ValueError:
+        return None
+    return event if isinstance(event, dict) else None
+
+
+def _intent(event: Mapping[str, Any] | None) -> str | None:
+    """The intent a tenant's message was understood as, if the event says."""
+    intent = ((event or {}).get("parse_data") or {}).get("intent") or {}
+    return intent.get("name")
 
 
 def common_intents(tracker: TrackerEvents, since: datetime, top: int = 10) -> List[Tuple[str, int]]:
@@ -274,35 +289,17 @@ def common_intents(tracker: TrackerEvents, since: datetime, top: int = 10) -> Li
     A message the assistant was not sure of counts under the intent it acted on only
     when that was a real one: its fallbacks are counted by `understanding_per_day`.
     """
-    count = func.count().label("n")
-    query = (
-        select(tracker_events.c.intent_name, count)
-        .where(
-            tracker_events.c.type_name == "user",
-            tracker_events.c.timestamp >= since.timestamp(),
-            tracker_events.c.intent_name.is_not(None),
-            tracker_events.c.intent_name != NLU_FALLBACK,
-        )
-        .group_by(tracker_events.c.intent_name)
-        .order_by(count.desc(), tracker_events.c.intent_name)
-        .limit(top)
+    counted = Counter(
+        intent
+        for _, _, kind, event in _user_messages(tracker, since)
+        if kind == "user" and (intent := _intent(event)) and intent != NLU_FALLBACK
     )
-    try:
-        with tracker.engine.connect() as connection:
-            return [(intent, n) for intent, n in connection.execute(query)]
-    except DBAPIError:
-        return []  # no conversations yet
+    return sorted(counted.items(), key=lambda item: (-item[1], item[0]))[:top]
 
 
-def _best_guess(tracker: TrackerEvents, data: str | None) -> float | None:
-    """The confidence of the model's best real intent for a message, if it says.
-
-    None too for a message stored under keys the console does not have: the figure
-    leaves it out rather than failing."""
-    try:
-        parse = (tracker.decode(data) or {}).get("parse_data") or {}
-    except ValueError:  # not JSON, or Undecryptable
-        return None
+def _best_guess(event: Mapping[str, Any] | None) -> float | None:
+    """The confidence of the model's best real intent for a message, if it says."""
+    parse = (event or {}).get("parse_data") or {}
     ranking = [i for i in parse.get("intent_ranking") or () if i.get("name") != NLU_FALLBACK]
     if ranking:
         return ranking[0].get("confidence")
@@ -331,16 +328,16 @@ def understanding_per_day(
     tallies: Dict[date, List[int]] = defaultdict(lambda: [0, 0, 0])
     # Per conversation: the day of its latest message and whether it already fell back.
     latest: Dict[str, Tuple[date, bool]] = {}
-    for sender, at, kind, intent, action, data in _user_messages(tracker, since):
+    for sender, at, kind, event in _user_messages(tracker, since):
         day = datetime.fromtimestamp(at or 0, timezone.utc).astimezone(zone).date()
         if kind == "user":
-            fell_back = intent == NLU_FALLBACK
+            fell_back = _intent(event) == NLU_FALLBACK
             tallies[day][0] += 1
             tallies[day][1] += int(fell_back)
-            guess = _best_guess(tracker, data)
+            guess = _best_guess(event)
             tallies[day][2] += int(guess is not None and guess < understanding.threshold)
             latest[sender] = (day, fell_back)
-        elif action in understanding.fallback_actions and sender in latest:
+        elif (event or {}).get("name") in understanding.fallback_actions and sender in latest:
             message_day, counted = latest[sender]
             if not counted:
                 tallies[message_day][1] += 1

@@ -2,10 +2,12 @@
 
 Rasa's SQL tracker store keeps one row per event in its `events` table (id, sender_id,
 type_name, timestamp, intent_name, action_name, data). The project's tracker store
-writes `data` encrypted (`DataKeys.encrypt` of the event's JSON); every other column as
-Rasa writes it: `sender_id` is the conversation id, and type_name, intent_name and
-action_name (for a slot event, the slot's name) hold no personal detail. Rows written
-before encryption (plain JSON) are still read.
+writes `data` encrypted (`DataKeys.encrypt` of the event's JSON); `sender_id` is the
+conversation id and type_name and timestamp are Rasa's. `intent_name` is left empty,
+and so is `action_name` but on a slot event holding a sealed security answer still to
+hide, where it is the slot's name (`sealed_answer_mark`): names of intents and actions
+would say what each tenant came about. Rows written earlier (plain JSON, names filled
+in as Rasa does) are still read.
 
 Subject rights, retention and key rotation work on conversations through this module,
 never through Rasa, so that they need no Rasa server and no model.
@@ -30,6 +32,7 @@ from sqlalchemy import (
     Text,
     create_engine,
     delete,
+    event,
     func,
     inspect,
     select,
@@ -119,11 +122,30 @@ def tracker_store_url(
 
 
 def engine_for(url: str | URL) -> Engine:
-    """An engine on the tracker store at `url`; query values are never put in its errors."""
+    """An engine on the tracker store at `url`; query values are never put in its errors,
+    and what it deletes or rewrites in a SQLite file is overwritten (`erase_deleted_content`)."""
     options: Dict[str, Any] = {}
     if make_url(url).get_backend_name() == "sqlite":
         options["connect_args"] = {"check_same_thread": False}
-    return create_engine(url, future=True, pool_pre_ping=True, hide_parameters=True, **options)
+    engine = create_engine(url, future=True, pool_pre_ping=True, hide_parameters=True, **options)
+    erase_deleted_content(engine)
+    return engine
+
+
+def erase_deleted_content(engine: Engine) -> None:
+    """Have every SQLite connection of `engine` overwrite what it deletes or rewrites.
+
+    Without `secure_delete`, an erased conversation, or a sealed answer rewritten to the
+    marker, stays whole in the file's free space, still encrypted under a live key.
+    Some builds of SQLite turn it on by default, others not: it is set here, whatever
+    the build. PostgreSQL keeps deleted rows until VACUUM (docs/operators.md).
+    """
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _secure_delete)
+
+
+def _secure_delete(connection: Any, _record: Any) -> None:
+    connection.execute("PRAGMA secure_delete = ON")
 
 
 def tracker_engine(
@@ -232,6 +254,29 @@ class TrackerEvents:
         with self.engine.begin() as connection:
             return connection.execute(delete(tracker_events).where(older)).rowcount or 0
 
+    def quiet_with_sealed_answers(self, cutoff: datetime) -> List[str]:
+        """The conversations still holding a sealed answer to hide (`sealed_answer_mark`)
+        whose latest event is older than `cutoff` (an aware time)."""
+        if not self._exists():
+            return []
+        marked = (
+            select(tracker_events.c.sender_id)
+            .where(
+                tracker_events.c.type_name == "slot",
+                tracker_events.c.action_name.in_(SECURITY_SLOTS),
+            )
+            .distinct()
+        )
+        query = (
+            select(tracker_events.c.sender_id)
+            .where(tracker_events.c.sender_id.in_(marked))
+            .group_by(tracker_events.c.sender_id)
+            .having(func.max(tracker_events.c.timestamp) < cutoff.timestamp())
+            .order_by(tracker_events.c.sender_id)
+        )
+        with self.engine.connect() as connection:
+            return [sender for (sender,) in connection.execute(query)]
+
     def hide_sealed_answers(self, sender_id: str) -> int:
         """Replace the sealed security answers kept in conversation `sender_id`'s history
         with the masked marker (see `hide_sealed_answers`); how many there were."""
@@ -261,13 +306,26 @@ def ends_identity_check(events: Sequence[Mapping[str, Any]]) -> bool:
     )
 
 
+def sealed_answer_mark(event: Mapping[str, Any]) -> str | None:
+    """What the tracker store writes in `action_name` for `event` (as Rasa serialises it):
+    the slot's name for a security slot event holding a sealed answer, else None."""
+    if (
+        event.get("event") == "slot"
+        and event.get("name") in SECURITY_SLOTS
+        and is_sealed(event.get("value"))
+    ):
+        return str(event["name"])
+    return None
+
+
 def hide_sealed_answers(connection: Connection, sender_id: str, keys: DataKeys) -> int:
     """Rewrite, in place, every stored security slot event of conversation `sender_id`
     whose value is a sealed answer, to the masked marker; how many were rewritten.
 
-    Only slot events of the security slots are read: Rasa keeps the slot's name in
-    `action_name`, so the rest of the conversation is never decrypted. Runs in the
-    caller's transaction.
+    Only the events marked by `sealed_answer_mark` are read (and rows written before
+    the mark, whose `action_name` is the slot's name whatever its value), so the rest
+    of the conversation is never decrypted. Each row read loses its mark, so a second
+    run reads nothing. Runs in the caller's transaction.
     """
     query = select(tracker_events.c.id, tracker_events.c.data).where(
         tracker_events.c.sender_id == sender_id,
@@ -277,13 +335,12 @@ def hide_sealed_answers(connection: Connection, sender_id: str, keys: DataKeys) 
     rewritten = 0
     for row_id, data in connection.execute(query).all():
         event = json.loads(keys.decrypt(data or "{}"))
-        if not is_sealed(event.get("value")):
-            continue
-        event["value"] = HIDDEN
+        values: Dict[str, Any] = {"action_name": None}
+        if is_sealed(event.get("value")):
+            event["value"] = HIDDEN
+            values["data"] = keys.encrypt(json.dumps(event))
+            rewritten += 1
         connection.execute(
-            update(tracker_events)
-            .where(tracker_events.c.id == row_id)
-            .values(data=keys.encrypt(json.dumps(event)))
+            update(tracker_events).where(tracker_events.c.id == row_id).values(**values)
         )
-        rewritten += 1
     return rewritten

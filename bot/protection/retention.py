@@ -10,6 +10,10 @@ Once a run of `ConversationRetention.run`:
   still to send (a staff reply, pending or being retried) is kept whole, events
   included, until these are done, and goes at the first run after;
 - older events of conversations still going are removed from the tracker store;
+- the sealed answers of an identity check left unfinished (interrupted, or abandoned
+  mid-way) are hidden once its conversation has been quiet for longer than Rasa's
+  session (domain.yml `session_config`) or a day, whichever is longer: the check
+  cannot carry on after that, and a check that ends hides its own at once;
 - the project's tables lose their older records: closed and handed-back handoffs
   (their audit entries keep who did what and when, without the details), sent and
   dismissed outbox rows and dead letters, processed and set-aside intake rows, repair
@@ -24,10 +28,11 @@ another machine at the same moment, finds nothing more to do and breaks nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Dict, Set
 
+import yaml
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.engine import Engine
@@ -38,6 +43,7 @@ from bot.intake import FAILED, PROCESSED
 from bot.outbox import PENDING
 from bot.protection.conversations import TrackerEvents
 from bot.protection.subject import ERASED, SubjectRights, strip_handoff_audit, tracker_of
+from bot.settings import PROJECT_ROOT
 from bot.store import (
     follow_ups,
     handoffs,
@@ -52,6 +58,24 @@ from bot.store import (
 
 # Who the audit names for the erasures the job makes.
 RETENTION_JOB = "retention job"
+
+# The least time an unfinished check's sealed answers are kept after the conversation's
+# latest event, and Rasa's own session length when domain.yml sets none (minutes).
+ANSWERS_KEPT_AT_LEAST = timedelta(days=1)
+RASA_SESSION_MINUTES = 60
+
+
+def answers_kept_for(domain_file: Path) -> timedelta:
+    """How long after a conversation's latest event an unfinished check's sealed answers
+    are kept: the session expiry `domain_file` sets, or a day, whichever is longer."""
+    try:
+        raw = yaml.safe_load(Path(domain_file).read_text(encoding="utf-8")) or {}
+        minutes = float(
+            (raw.get("session_config") or {}).get("session_expiration_time", RASA_SESSION_MINUTES)
+        )
+    except (OSError, yaml.YAMLError, AttributeError, TypeError, ValueError):
+        minutes = RASA_SESSION_MINUTES
+    return max(timedelta(minutes=minutes), ANSWERS_KEPT_AT_LEAST)
 
 
 @dataclass(frozen=True)
@@ -77,14 +101,18 @@ class ConversationRetention:
         rights: SubjectRights,
         tracker: TrackerEvents | None = None,
         months: int = CONVERSATION_RETENTION_MONTHS,
+        hide_answers_after: timedelta = ANSWERS_KEPT_AT_LEAST,
     ) -> None:
         """`engine`: the project's store; `rights` erases a whole conversation (over the
         same store and tracker); `tracker`: the tracker store's events, if SQL;
-        `months`: how long a conversation is kept after its latest message."""
+        `months`: how long a conversation is kept after its latest message;
+        `hide_answers_after`: how long an unfinished check's sealed answers are kept
+        after it (`answers_kept_for`)."""
         self._engine = engine
         self._rights = rights
         self._tracker = tracker
         self.months = months
+        self.hide_answers_after = hide_answers_after
 
     def cutoff(self, now: datetime) -> datetime:
         """What is older than this is removed."""
@@ -108,6 +136,7 @@ class ConversationRetention:
                 self._tracker.remove_before(cutoff, keep=waiting) if self._tracker else 0
             )
         }
+        removed["unfinished checks' answers"] = self._hide_left_answers(now)
         removed.update(self._older_rows(to_utc(cutoff)))
         return RetentionRun(cutoff, erased, removed)
 
@@ -121,6 +150,13 @@ class ConversationRetention:
             )
             to_send = select(outbox.c.conversation_id).where(outbox.c.state == PENDING)
             return set(connection.execute(open_handoffs.union(to_send)).scalars())
+
+    def _hide_left_answers(self, now: datetime) -> int:
+        """Hide the sealed answers of conversations quiet for `hide_answers_after`."""
+        if self._tracker is None:
+            return 0
+        quiet = self._tracker.quiet_with_sealed_answers(now - self.hide_answers_after)
+        return sum(self._tracker.hide_sealed_answers(sender) for sender in quiet)
 
     def _older_rows(self, cutoff: datetime) -> Dict[str, int]:
         """Remove or strip the store's records older than `cutoff` (UTC)."""
@@ -172,10 +208,16 @@ class ConversationRetention:
 
 
 def conversation_retention(
-    engine: Engine, endpoints_file: Path, months: int = CONVERSATION_RETENTION_MONTHS
+    engine: Engine,
+    endpoints_file: Path,
+    months: int = CONVERSATION_RETENTION_MONTHS,
+    domain_file: Path = PROJECT_ROOT / "domain.yml",
 ) -> ConversationRetention:
     """The retention job over the store `engine` (with its keys) and the tracker store
-    `endpoints_file` names (none when it names no SQL tracker store)."""
+    `endpoints_file` names (none when it names no SQL tracker store); `domain_file`
+    gives the session length (`answers_kept_for`)."""
     keys = keys_of(engine.dialect)
     tracker = tracker_of(endpoints_file, keys)
-    return ConversationRetention(engine, SubjectRights(engine, keys, tracker), tracker, months)
+    rights = SubjectRights(engine, keys, tracker)
+    kept = answers_kept_for(domain_file)
+    return ConversationRetention(engine, rights, tracker, months, hide_answers_after=kept)

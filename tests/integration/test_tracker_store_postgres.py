@@ -7,6 +7,7 @@ an endpoints file naming PostgreSQL, with its keys from the settings (the enviro
 
 import glob
 import os
+import re
 import subprocess
 import uuid
 
@@ -116,3 +117,36 @@ async def test_sealed_answers_leave_the_history_on_postgresql_once_the_check_is_
         if e.get("name") in SECURITY_SLOTS
     ]
     assert values == [HIDDEN, HIDDEN, HIDDEN]
+
+
+async def test_on_postgresql_a_dump_does_not_say_what_a_tenant_reported(database):
+    store = rasa_store(database["endpoints"])
+    events = [
+        UserUttered("my neighbour plays music all night", {"name": "report_antisocial_behaviour"}),
+        ActiveLoop("antisocial_behaviour_form"),
+    ]
+    await store.save(DialogueStateTracker.from_events("facebook-private-1", events, DOMAIN.slots))
+
+    assert b"antisocial" not in pg_dump(database["name"])
+    kept = await rasa_store(database["endpoints"]).retrieve("facebook-private-1")
+    assert kept.latest_message.intent["name"] == "report_antisocial_behaviour"
+
+
+async def test_on_postgresql_a_conversation_erased_during_its_turn_stays_erased(database):
+    store = rasa_store(database["endpoints"])
+    sender = "facebook-private-1"
+    first = [UserUttered(f"my number is {PHONE}", {"name": "inform"})]
+    await store.save(DialogueStateTracker.from_events(sender, first, DOMAIN.slots))
+
+    tracker = await store.retrieve(sender)
+    tracker.update(UserUttered(f"I live at {ADDRESS}", {"name": "inform"}))
+    reader = TrackerEvents(tracker_engine(database["endpoints"]), database["keys"])
+    assert reader.erase(sender)
+    await store.save(tracker)
+
+    assert reader.events(sender) == []
+    held = [
+        database["keys"].decrypt(token.decode())
+        for token in re.findall(rb"fernet:[A-Za-z0-9_\-]+=*", pg_dump(database["name"]))
+    ]
+    assert not [plain for plain in held if PHONE in plain or ADDRESS in plain]
