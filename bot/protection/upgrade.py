@@ -11,6 +11,9 @@ until someone thought of rotating the key. `upgrade` runs before the servers sta
   the product now looks it up by (`Keyed.purpose`, of the same value the product
   binds: an account's key, an author's id, "platform:account" for a strike lock);
   a moderation entry keeps its author, encrypted, for staff to read;
+- a tenancy stored under the earlier release's id (a plain hash of its reference) is
+  moved to the id derived from its keyed reference, with its people, rent payments,
+  repairs, repair requests, identity checks and lock;
 - the old `locator:<sha256>` subjects of identity_subjects are deleted: they cannot be
   re-keyed (what was typed is not known), and they are only failure counts and
   locks that lapse within a day.
@@ -27,7 +30,18 @@ from sqlalchemy.engine import Connection, Engine
 from bot.keys import LOOKUP_PREFIX, DataKeys, is_encrypted
 from bot.protection.conversations import NoTrackerStore, tracker_engine
 from bot.protection.rotation import rotate_everything
-from bot.store import Keyed, connect, metadata
+from bot.store import (
+    Keyed,
+    connect,
+    identity_attempts,
+    metadata,
+    rent_payments,
+    repair_requests,
+    repairs,
+    tenancies,
+    tenancy_people,
+)
+from bot.tenancy.records import person_id, tenancy_id
 
 # An earlier release's identity subjects for what was typed: an unsalted SHA-256.
 LEGACY_LOCATOR = "locator:"
@@ -72,6 +86,7 @@ def upgrade(store: Engine, keys: DataKeys, tracker: Engine | None = None) -> Upg
     done = Upgraded()
     rotated = rotate_everything(store, _PlaintextOnly(keys), tracker)  # type: ignore[arg-type]
     done.encrypted = dict(rotated.rewritten)
+    _move_tenancies(store, keys, done)
     for table, column, purpose in _keyed_columns(store):
         _rekey(store, table, column, purpose, keys, done)
     return done
@@ -156,3 +171,72 @@ def _rekey_row(
 def _taken(connection: Connection, table: Table, name: str, value: str) -> bool:
     column = table.c[name]
     return connection.execute(select(column).where(column == value)).first() is not None
+
+
+def _move_tenancies(store: Engine, keys: DataKeys, done: Upgraded) -> None:
+    """Give each tenancy stored under another id the one `bot.tenancy.records` derives
+    from its keyed reference, and carry everything kept by its id over to it."""
+    with store.connect() as connection:
+        held = connection.execute(select(tenancies.c.id, tenancies.c.reference)).all()
+    subjects = Table("identity_subjects", MetaData(), autoload_with=store)
+    for old, reference in held:
+        new = tenancy_id(reference, keys)
+        if old == new:
+            continue
+        with store.begin() as connection:
+            row = connection.execute(select(tenancies).where(tenancies.c.id == old)).first()
+            # Its reference is unique: the row under the new id takes it over.
+            connection.execute(
+                tenancies.update().where(tenancies.c.id == old).values(reference="~" + old[:15])
+            )
+            # A keyed column reads back as its HMAC: the postcode is keyed again instead.
+            moved = {**row._mapping, "id": new, "postcode_key": row.postcode}
+            connection.execute(tenancies.insert().values(**moved))
+            for table in (rent_payments, repairs, repair_requests):
+                connection.execute(
+                    table.update().where(table.c.tenancy_id == old).values(tenancy_id=new)
+                )
+            _move_people(connection, old, new)
+            connection.execute(
+                identity_attempts.update()
+                .where(identity_attempts.c.tenancy_id == old)
+                .values(tenancy_id=new)
+            )
+            was, now = f"tenancy:{old}", f"tenancy:{new}"
+            for before, after in ((was, now), *_keyed(keys, was, now)):
+                connection.execute(
+                    subjects.update().where(subjects.c.subject == before).values(subject=after)
+                )
+            connection.execute(tenancies.delete().where(tenancies.c.id == old))
+        done.rekeyed["tenancies"] = done.rekeyed.get("tenancies", 0) + 1
+
+
+def _keyed(keys: DataKeys, *subjects: str) -> List[Tuple[str, ...]]:
+    """The subjects as identity_subjects keys them."""
+    return [tuple(keys.lookup(s, "identity subject") for s in subjects)]
+
+
+def _move_people(connection: Connection, old: str, new: str) -> None:
+    """A person's id follows their tenancy's (it is derived from it and their place)."""
+    people = connection.execute(
+        select(tenancy_people.c.id, tenancy_people.c.role).where(tenancy_people.c.tenancy_id == old)
+    ).all()
+    for held, role in people:
+        moved = next(
+            (
+                person_id(new, role, position)
+                for position in range(len(people))
+                if person_id(old, role, position) == held
+            ),
+            held,
+        )
+        connection.execute(
+            tenancy_people.update()
+            .where(tenancy_people.c.id == held)
+            .values(id=moved, tenancy_id=new)
+        )
+        connection.execute(
+            identity_attempts.update()
+            .where(identity_attempts.c.person_id == held)
+            .values(person_id=moved)
+        )

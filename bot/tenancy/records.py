@@ -258,6 +258,11 @@ def tenancy_id(reference: str, keys: DataKeys) -> str:
     return str(uuid.UUID(digest[:32]))
 
 
+def person_id(tenancy: str, role: str, position: int) -> str:
+    """The id of the person at `position` among the tenancy's people of `role`."""
+    return str(uuid.uuid5(ID_NAMESPACE, f"{tenancy}/{role}/{position}"))
+
+
 def _rows(record: dict[str, Any], work_factor: int, keys: DataKeys) -> dict[str, Any]:
     """The store's rows for one file record, security answers hashed."""
     reference = identity_answers.tenancy_reference(str(record["reference"]))
@@ -327,7 +332,7 @@ def _person_row(
         raise ValueError(f"tenancy {tenancy_id}: a contact must be authorised for something")
     return {
         # Named by place in the record, never by name: an id is not a security answer.
-        "id": str(uuid.uuid5(ID_NAMESPACE, f"{tenancy_id}/{role.value}/{position}")),
+        "id": person_id(tenancy_id, role.value, position),
         "tenancy_id": tenancy_id,
         "role": role.value,
         "relationship": person.get("relationship"),

@@ -7,6 +7,7 @@ identity check and lock by the ids it is given.
 import hashlib
 import io
 import json
+import uuid
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -19,6 +20,8 @@ from bot.protection.upgrade import upgrade
 from bot.screening.follow_ups import FollowUps
 from bot.settings import Settings
 from bot.store import connect, handoffs, identity_attempts, identity_subjects
+from bot.tenancy import records
+from bot.tenancy.answers import locator
 from bot.tenancy.identity import Account, IdentityChecks
 from bot.tenancy.identity_locks import locked_until
 from bot.tenancy.records import TenancyRepository
@@ -200,3 +203,58 @@ def test_the_keys_command_upgrades_too(tmp_path, installation):
     store, tracker = installation
     assert keys_command.main(["upgrade"], out=io.StringIO(), env_file=tmp_path / ".env") == 0
     assert in_clear(tmp_path, store, tracker) == []
+
+
+def test_a_tenancy_under_the_earlier_releases_id_moves_with_everything_kept_by_it(tmp_path):
+    keys = DataKeys.ephemeral()
+    store = connect(f"sqlite:///{tmp_path / 'store.db'}", keys)
+    # The earlier release's ids: a plain hash of the reference, and of that for a person.
+    old = str(uuid.uuid5(records.ID_NAMESPACE, "TEN-111111"))
+    person = records.person_id(old, "tenant", 0)
+    scheme = HashScheme.fresh(n=TEST_WORK_FACTOR).encode()
+    statements = [
+        "INSERT INTO tenancies (id, reference, address_line, address_key, town, postcode,"
+        f" answers_scheme, rent_balance_pence, rent_as_of) VALUES ('{old}', 'TEN-111111',"
+        f" '9 Oak Street', '9 oak street', 'York', 'YO1 7HH', '{scheme}', 4321, '2026-11-01')",
+        "INSERT INTO tenancy_people (id, tenancy_id, role, relationship, authorised_for,"
+        f" answers_digest) VALUES ('{person}', '{old}', 'tenant', NULL, '', 'AAAA')",
+        "INSERT INTO rent_payments (tenancy_id, paid_on, amount_pence, method) VALUES"
+        f" ('{old}', '2026-10-26', 9550, 'Standing Order')",
+        "INSERT INTO repairs (tenancy_id, job_number, description, status, reported_on)"
+        f" VALUES ('{old}', 'R-1', 'Dripping shower', 'Completed', '2026-10-02')",
+        "INSERT INTO identity_attempts (at, platform, account, conversation_id, tenancy_id,"
+        f" person_id, outcome) VALUES ('{WHEN}', 'facebook', 'facebook:u1', 'c1', '{old}',"
+        f" '{person}', 'verified')",
+        "INSERT INTO identity_subjects (subject, failures, counting_since, locked_until)"
+        f" VALUES ('tenancy:{old}', 0, NULL, '2026-11-23 10:20:00')",
+    ]
+    with store.begin() as connection:
+        for statement in statements:
+            connection.exec_driver_sql(statement)
+
+    upgrade(store, keys)
+    upgrade(store, keys)  # nothing more the second time
+
+    dump = raw_values(store)
+    for clear in (old, person, "Standing Order", "Dripping shower"):
+        assert clear not in dump, clear
+    with store.connect() as connection:
+        figures = connection.exec_driver_sql(
+            "SELECT rent_balance_pence FROM tenancies UNION ALL"
+            " SELECT amount_pence FROM rent_payments"
+        ).scalars()
+        assert all(str(v).startswith("fernet:") for v in figures)
+    repository = TenancyRepository(store)
+    found = repository.find(locator("TEN-111111"))
+    assert found.id == records.tenancy_id("TEN-111111", keys)
+    assert found.rent_balance_pence == 4321
+    assert repository.find(locator("9 Oak Street YO1 7HH")).id == found.id
+    assert [(p.amount_pence, p.method) for p in repository.last_payments(found.id)] == [
+        (9550, "Standing Order")
+    ]
+    assert [r.description for r in repository.repairs(found.id)] == ["Dripping shower"]
+    [(tenant, _)] = repository.people(found.id)
+    with store.connect() as connection:
+        attempt = connection.execute(sa.select(identity_attempts)).one()
+        assert locked_until(connection, f"tenancy:{found.id}", NOW) is not None
+    assert (attempt.tenancy_id, attempt.person_id) == (found.id, tenant.id)
