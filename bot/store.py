@@ -178,7 +178,9 @@ console_audit = Table(
 
 # Tenancy records (P4). Names and dates of birth are security answers: they are kept
 # only as one salted scrypt digest per person (bot.tenancy.security_question), never in clear.
-# The address is encrypted (P9); a tenancy is found by the keyed postcode beside it.
+# The address, the rent figures and the repairs are encrypted (P9), numbers as their
+# text (bot.tenancy.records converts them); a tenancy is found by the keyed postcode
+# beside it, and its id is derived from a keyed HMAC of its reference.
 tenancies = Table(
     "tenancies",
     metadata,
@@ -191,7 +193,7 @@ tenancies = Table(
     # Null in a row stored before the postcode was keyed, until the records are reloaded.
     Column("postcode_key", Keyed("postcode"), nullable=True, index=True),
     Column("answers_scheme", String(128), nullable=False),
-    Column("rent_balance_pence", Integer, nullable=False),
+    Column("rent_balance_pence", Encrypted, nullable=False),
     Column("rent_as_of", Date, nullable=False),
 )
 
@@ -201,7 +203,7 @@ tenancy_people = Table(
     Column("id", String(36), primary_key=True),
     Column("tenancy_id", String(36), ForeignKey("tenancies.id"), nullable=False, index=True),
     Column("role", String(32), nullable=False),
-    Column("relationship", String(64), nullable=True),
+    Column("relationship", Encrypted, nullable=True),
     Column("authorised_for", String(128), nullable=False),
     Column("answers_digest", String(64), nullable=False),
 )
@@ -212,8 +214,8 @@ rent_payments = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("tenancy_id", String(36), ForeignKey("tenancies.id"), nullable=False, index=True),
     Column("paid_on", Date, nullable=False),
-    Column("amount_pence", Integer, nullable=False),
-    Column("method", String(64), nullable=False),
+    Column("amount_pence", Encrypted, nullable=False),
+    Column("method", Encrypted, nullable=False),
 )
 
 repairs = Table(
@@ -221,8 +223,8 @@ repairs = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("tenancy_id", String(36), ForeignKey("tenancies.id"), nullable=False, index=True),
-    Column("job_number", String(32), nullable=False),
-    Column("description", String(255), nullable=False),
+    Column("job_number", Encrypted, nullable=False),
+    Column("description", Encrypted, nullable=False),
     Column("status", String(64), nullable=False),
     Column("reported_on", Date, nullable=False),
     Column("appointment_start", DateTime(timezone=True), nullable=True),
@@ -485,8 +487,8 @@ def _add_missing_columns(engine: Engine) -> None:
 def _widen_encrypted_columns(engine: Engine) -> None:
     """Make room for ciphertext in an older store's columns that are now `Encrypted`.
 
-    A column kept in clear before (a postcode in 16 characters) is too narrow for its
-    ciphertext on PostgreSQL; SQLite does not enforce lengths.
+    A column kept in clear before (a postcode in 16 characters, a rent figure as an
+    integer) cannot hold its ciphertext on PostgreSQL; SQLite does not enforce types.
     """
     if engine.dialect.name != "postgresql":
         return
@@ -497,13 +499,15 @@ def _widen_encrypted_columns(engine: Engine) -> None:
         narrow = {
             column["name"]
             for column in existing.get_columns(table.name)
-            if getattr(column["type"], "length", None) is not None
+            if not isinstance(column["type"], Text)
+            or getattr(column["type"], "length", None) is not None
         }
         for column in table.columns:
             if isinstance(column.type, Encrypted) and column.name in narrow:
                 with engine.begin() as connection:
                     connection.exec_driver_sql(
                         f'ALTER TABLE {table.name} ALTER COLUMN "{column.name}" TYPE TEXT'
+                        f' USING "{column.name}"::text'
                     )
 
 

@@ -30,6 +30,7 @@ from bot.keys import DataKeys, Undecryptable, new_encryption_key, new_lookup_key
 from bot.privacy.logs import protect_logs
 from bot.protection.conversations import NoTrackerStore, tracker_engine
 from bot.protection.rotation import left_under_old_keys, rotate_everything
+from bot.protection.upgrade import upgrade_installation
 from bot.settings import PROJECT_ROOT, Settings, SettingsError
 from bot.store import connect
 
@@ -123,6 +124,7 @@ def main(
         "--resume", action="store_true", help="re-encrypt under the current first key only"
     )
     commands.add_parser("retire", help="drop the old keys once nothing needs them")
+    commands.add_parser("upgrade", help="encrypt and key what an earlier release kept in clear")
     args = parser.parse_args(argv)
     if args.command == "new":
         print(f"ENCRYPTION_KEYS={new_encryption_key()}", file=out)
@@ -133,6 +135,15 @@ def main(
         given = bool(environ.get("ENCRYPTION_KEYS"))
         if args.command == "rotate":
             return _rotate(settings, args.resume, env_file, given, out)
+        if args.command == "upgrade":
+            done = upgrade_installation(
+                settings.database_url, settings.data_keys(), settings.endpoints_file
+            )
+            print(
+                f"==> Encrypted {done.encrypted}, keyed {done.rekeyed}, deleted {done.deleted}",
+                file=out,
+            )
+            return 0
         return _retire(settings, env_file, given, out)
     except (SettingsError, EnvFileError) as error:
         print(f"error: {error}", file=sys.stderr)

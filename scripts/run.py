@@ -27,6 +27,7 @@ sys.path.insert(0, str(ROOT))
 from bot.console.accounts import AccountError, StaffAccounts  # noqa: E402
 from bot.keys import new_encryption_key, new_lookup_key  # noqa: E402
 from bot.privacy.logs import protect_logs  # noqa: E402
+from bot.protection.upgrade import upgrade_installation  # noqa: E402
 from bot.sandbox.mode import platform_settings, sandbox_env  # noqa: E402
 from bot.settings import OUTBOX_KEY_FILE, SECRETS, Settings  # noqa: E402
 from bot.store import connect  # noqa: E402
@@ -227,6 +228,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     staff_source = staff_tokens(settings, os.environ)
     sign_in = console_sign_in(settings)
+    upgrade_store(settings)
     if settings.demo_tenancies is not None:
         loaded = load_demo_tenancies(settings, settings.demo_tenancies)
         print(f"==> Loaded {len(loaded)} demo tenancies into the store", flush=True)
@@ -267,6 +269,17 @@ def main(argv: list[str] | None = None) -> int:
         # However it ends (Ctrl-C, SIGTERM, a server gone, an error), every server goes.
         ignore_stop_signals()
         assistant.stop()
+
+
+def upgrade_store(settings: Settings) -> None:
+    """Encrypt and key what an earlier release left in clear in the store and the
+    tracker store (P9), before any server starts: nothing to remember after an upgrade."""
+    done = upgrade_installation(
+        settings.database_url, settings.data_keys(), settings.endpoints_file
+    )
+    if done.anything:
+        changed = sum(done.encrypted.values()) + sum(done.rekeyed.values())
+        print(f"==> Protected {changed} value(s) an earlier release kept in clear", flush=True)
 
 
 def load_demo_tenancies(settings: Settings, path: Path) -> List[str]:

@@ -215,6 +215,10 @@ class SubjectRights:
                 record[name] = _rows(
                     connection, table, table.c.tenancy_id == tenancy_id, order, self._keys
                 )
+            # Kept as encrypted text (P9): exported as the numbers they are.
+            record["rent_balance_pence"] = int(record["rent_balance_pence"])
+            for payment in record["rent_payments"]:
+                payment["amount_pence"] = int(payment["amount_pence"])
             # Only its own people's conversations (GDPR Art. 15(4)): those in which a
             # check verified someone on it, never one where a stranger tried and failed.
             conversations = set(

@@ -4,6 +4,10 @@ Records come from a YAML file (the fictional demo tenancies in `demo/tenancies.y
 or an export from the housing management system). Loading hashes every person's
 security answers; names and dates of birth are not stored in clear. The address is
 stored encrypted (P9), and a tenancy named by its address is found by its keyed postcode.
+So are the rent figures (as text: this module turns them back into numbers), the
+repairs and a contact's relationship; a tenancy's id is derived from a keyed HMAC of
+its reference, since a plain hash of a million-valued reference is reversed by trying
+every one.
 """
 
 from __future__ import annotations
@@ -21,12 +25,22 @@ import yaml
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.engine import Engine
 
-from bot.store import as_aware, rent_payments, repairs, tenancies, tenancy_people, to_utc
+from bot.keys import DataKeys
+from bot.store import (
+    as_aware,
+    keys_of,
+    rent_payments,
+    repairs,
+    tenancies,
+    tenancy_people,
+    to_utc,
+)
 from bot.tenancy import answers as identity_answers
 from bot.tenancy.answers import Locator
 from bot.tenancy.security_question import HashScheme
 
-# Stable ids: reloading a file keeps each tenancy's id, and so its locks and audit.
+# Stable ids: reloading a file keeps each tenancy's id, and so its locks and audit
+# (a tenancy's from its keyed reference, `tenancy_id`; a person's from that and its place).
 ID_NAMESPACE = uuid.UUID("3b0f6a52-8a5e-4d0c-9a53-2f6d1c1f7e10")
 UK = ZoneInfo("Europe/London")
 
@@ -173,7 +187,7 @@ class TenancyRepository:
         )
         with self._engine.connect() as connection:
             return [
-                Payment(paid_on=row.paid_on, amount_pence=row.amount_pence, method=row.method)
+                Payment(paid_on=row.paid_on, amount_pence=int(row.amount_pence), method=row.method)
                 for row in connection.execute(query)
             ]
 
@@ -208,12 +222,16 @@ class TenancyRepository:
         Returns the tenancy reference. Raises ValueError for a record that is not
         complete or whose answers cannot be read.
         """
-        rows = _rows(record, work_factor)
+        rows = _rows(record, work_factor, keys_of(self._engine.dialect))
         tenancy_id = rows["tenancy"]["id"]
+        reference = rows["tenancy"]["reference"]
         with self._engine.begin() as connection:
+            # A row an earlier release stored under another id goes too.
+            held = select(tenancies.c.id).where(tenancies.c.reference == reference)
+            ids = {tenancy_id, *connection.execute(held).scalars()}
             for table in (tenancy_people, rent_payments, repairs):
-                connection.execute(delete(table).where(table.c.tenancy_id == tenancy_id))
-            connection.execute(delete(tenancies).where(tenancies.c.id == tenancy_id))
+                connection.execute(delete(table).where(table.c.tenancy_id.in_(ids)))
+            connection.execute(delete(tenancies).where(tenancies.c.id.in_(ids)))
             connection.execute(tenancies.insert().values(**rows["tenancy"]))
             for table, key in (
                 (tenancy_people, "people"),
@@ -233,28 +251,40 @@ def load_tenancies(
     return [repository.replace(record, work_factor) for record in document.get("tenancies", [])]
 
 
-def _rows(record: dict[str, Any], work_factor: int) -> dict[str, Any]:
+def tenancy_id(reference: str, keys: DataKeys) -> str:
+    """The id of the tenancy `reference` (canonical, "TEN-204817") under `keys`: the
+    same at every load, and not found from the reference without LOOKUP_KEY."""
+    digest = keys.lookup(reference, "tenancy").split(":", 1)[1]
+    return str(uuid.UUID(digest[:32]))
+
+
+def person_id(tenancy: str, role: str, position: int) -> str:
+    """The id of the person at `position` among the tenancy's people of `role`."""
+    return str(uuid.uuid5(ID_NAMESPACE, f"{tenancy}/{role}/{position}"))
+
+
+def _rows(record: dict[str, Any], work_factor: int, keys: DataKeys) -> dict[str, Any]:
     """The store's rows for one file record, security answers hashed."""
     reference = identity_answers.tenancy_reference(str(record["reference"]))
     address = record["address"]
     postcode = identity_answers.postcode(str(address["postcode"]))
     if not reference or not postcode:
         raise ValueError(f"tenancy {record.get('reference')!r}: bad reference or postcode")
-    tenancy_id = str(uuid.uuid5(ID_NAMESPACE, reference))
+    tenancy = tenancy_id(reference, keys)
     scheme = HashScheme.fresh(n=work_factor)
     rent = record["rent"]
     people = [
-        _person_row(tenancy_id, scheme, Role.TENANT, position, person)
+        _person_row(tenancy, scheme, Role.TENANT, position, person)
         for position, person in enumerate(record.get("tenants") or [])
     ] + [
-        _person_row(tenancy_id, scheme, Role.AUTHORISED_CONTACT, position, person)
+        _person_row(tenancy, scheme, Role.AUTHORISED_CONTACT, position, person)
         for position, person in enumerate(record.get("authorised_contacts") or [])
     ]
     if not any(row["role"] == Role.TENANT.value for row in people):
         raise ValueError(f"tenancy {reference}: no listed tenant")
     return {
         "tenancy": {
-            "id": tenancy_id,
+            "id": tenancy,
             "reference": reference,
             "address_line": address["line"],
             "address_key": identity_answers.address_line(address["line"]),
@@ -262,22 +292,22 @@ def _rows(record: dict[str, Any], work_factor: int) -> dict[str, Any]:
             "postcode": postcode,
             "postcode_key": postcode,
             "answers_scheme": scheme.encode(),
-            "rent_balance_pence": _pence(rent["balance"]),
+            "rent_balance_pence": str(_pence(rent["balance"])),
             "rent_as_of": _date(rent["as_of"]),
         },
         "people": people,
         "payments": [
             {
-                "tenancy_id": tenancy_id,
+                "tenancy_id": tenancy,
                 "paid_on": _date(payment["date"]),
-                "amount_pence": _pence(payment["amount"]),
+                "amount_pence": str(_pence(payment["amount"])),
                 "method": payment.get("method", ""),
             }
             for payment in rent.get("payments") or []
         ],
         "repairs": [
             {
-                "tenancy_id": tenancy_id,
+                "tenancy_id": tenancy,
                 "job_number": str(job["job"]),
                 "description": job["description"],
                 "status": job["status"],
@@ -302,7 +332,7 @@ def _person_row(
         raise ValueError(f"tenancy {tenancy_id}: a contact must be authorised for something")
     return {
         # Named by place in the record, never by name: an id is not a security answer.
-        "id": str(uuid.uuid5(ID_NAMESPACE, f"{tenancy_id}/{role.value}/{position}")),
+        "id": person_id(tenancy_id, role.value, position),
         "tenancy_id": tenancy_id,
         "role": role.value,
         "relationship": person.get("relationship"),
@@ -319,7 +349,7 @@ def _tenancy(row) -> Tenancy:
         town=row.town,
         postcode=row.postcode,
         answers_scheme=HashScheme.decode(row.answers_scheme),
-        rent_balance_pence=row.rent_balance_pence,
+        rent_balance_pence=int(row.rent_balance_pence),
         rent_as_of=row.rent_as_of,
     )
 

@@ -221,6 +221,14 @@ def test_a_tenancys_export_has_its_record_and_conversations_but_no_answer_digest
     assert "answers_scheme" not in record
     assert [r["job_number"] for r in record["repairs"]] == ["R-30117", "R-29980"]
     assert len(record["rent_payments"]) == 2
+    # Kept encrypted (P9), exported as they are.
+    assert record["rent_balance_pence"] == 12345
+    assert [(p["amount_pence"], p["method"]) for p in record["rent_payments"]] == [
+        (9550, "Direct Debit"),
+        (9550, "Direct Debit"),
+    ]
+    assert record["repairs"][0]["description"] == "Leaking kitchen tap"
+    assert [p["relationship"] for p in record["people"]] == [None, "son"]
     assert export["identity_checks"][0]["conversation_id"] == PRIVATE
     [conversation] = export["conversations"]
     assert conversation["conversation_id"] == PRIVATE

@@ -279,3 +279,55 @@ def test_an_upgraded_store_reads_the_rows_written_before_encryption(url, keys):
     assert RepairRequests(engine).for_conversation("c1")[0].what == "tap"
     found = TenancyRepository(engine).find(locator("9 Oak Street YO1 7HH"))
     assert found is not None and found.id == "t1"
+
+
+def raw_column(engine, table, column):
+    with engine.connect() as connection:
+        return [r[0] for r in connection.exec_driver_sql(f'SELECT "{column}" FROM "{table}"')]
+
+
+TENANCY_FIELDS = [
+    ("tenancies", "rent_balance_pence"),
+    ("tenancy_people", "relationship"),
+    ("rent_payments", "amount_pence"),
+    ("rent_payments", "method"),
+    ("repairs", "description"),
+    ("repairs", "job_number"),
+]
+
+
+def test_rent_repairs_and_relationships_are_encrypted_and_the_tenant_still_reads_them(engine):
+    repository = demo(engine)
+    assert_none_in_clear(
+        engine, "Leaking kitchen tap", "Broken fence panel", "Direct Debit", "Universal Credit"
+    )
+    for table, column in TENANCY_FIELDS:
+        stored = [v for v in raw_column(engine, table, column) if v is not None]
+        assert stored and all(str(v).startswith("fernet:") for v in stored), (table, column)
+
+    found = repository.find(locator("TEN-204817"))
+    assert found.rent_balance_pence == 12345
+    (latest,) = repository.last_payments(found.id)
+    assert (latest.amount_pence, latest.method) == (9550, "Direct Debit")
+    assert [r.description for r in repository.repairs(found.id)][0] == "Leaking kitchen tap"
+    assert [r.job_number for r in repository.repairs(found.id)][0] == "R-30117"
+    assert {p.describe() for p, _ in repository.people(found.id)} == {
+        "tenant",
+        "authorised contact (son)",
+    }
+    assert repository.find(locator("TEN-318552")).rent_balance_pence == -2000
+
+
+def test_a_tenancy_id_is_not_a_plain_hash_of_its_reference_and_stays_across_reloads(url, keys):
+    import uuid
+
+    from bot.tenancy import records
+
+    repository = demo(connect(url, keys))
+    first = repository.find(locator("TEN-204817")).id
+    # A plain hash of a reference is reversed by trying its million values.
+    assert first != str(uuid.uuid5(records.ID_NAMESPACE, "TEN-204817"))
+    assert repository.find(locator("TEN-204817")).id == first
+    assert demo(connect(url, keys)).find(locator("TEN-204817")).id == first
+    other = f"sqlite:///{url.removeprefix('sqlite:///')}.other"
+    assert demo(connect(other, DataKeys.ephemeral())).find(locator("TEN-204817")).id != first

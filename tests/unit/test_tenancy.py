@@ -4,6 +4,7 @@ from datetime import date
 
 import pytest
 
+from bot.keys import DataKeys
 from bot.store import connect
 from bot.tenancy.answers import locator
 from bot.tenancy.records import Matter, Role, TenancyRepository, load_tenancies
@@ -129,11 +130,13 @@ def test_a_persons_id_says_nothing_of_their_name(tmp_path):
 
     record = yaml.safe_load(DEMO_TENANCIES.read_text())["tenancies"][0]
     ids = []
+    # The store's keys, the same at every load: a tenancy's id comes from its keyed reference.
+    keys = DataKeys.ephemeral()
     for name in ("Margaret Thompson", "Joan Baker"):
         record["tenants"][0]["name"] = name
         path = tmp_path / f"{len(ids)}.yml"
         path.write_text(yaml.safe_dump({"tenancies": [record]}))
-        repository = TenancyRepository(connect(f"sqlite:///{tmp_path / 'store.db'}"))
+        repository = TenancyRepository(connect(f"sqlite:///{tmp_path / 'store.db'}", keys))
         load_tenancies(path, repository, work_factor=TEST_WORK_FACTOR)
         tenancy = repository.find(locator(record["reference"]))
         ids.append(sorted(person.id for person, _ in repository.people(tenancy.id)))
