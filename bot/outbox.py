@@ -35,7 +35,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from bot.events import Operation
-from bot.keys import DataKeys, Undecryptable, is_encrypted
+from bot.keys import ENCRYPTED_PREFIX, DataKeys, Undecryptable, is_encrypted
 from bot.secret_masking import hide_secrets
 from bot.store import as_aware, keys_of, outbox, to_utc
 
@@ -373,6 +373,40 @@ class Outbox:
                 "Outbox message %s was claimed again meanwhile: not recorded", message_id
             )
         return bool(done)
+
+
+def reseal_legacy_letters(engine: Engine, keys: DataKeys) -> int:
+    """Rewrite each dead letter an older release sealed under OUTBOX_KEY (a bare Fernet
+    token in `text`, its text and fallback inside) as today's dead letters are: text and
+    fallback in their `Encrypted` columns. Returns how many.
+
+    Key rotation runs it first: it would otherwise encrypt the token as if it were the
+    words, and `send_again` would then send the token. `keys` must hold OUTBOX_KEY (the
+    store's keys do: `Settings.data_keys`); a letter they do not open stays as it is.
+    """
+    raw = type_coerce(outbox.c.text, Text)
+    query = select(outbox.c.id, raw.label("raw")).where(
+        outbox.c.state == DEAD, outbox.c.text.is_not(None)
+    )
+    with engine.connect() as connection:
+        rows = connection.execute(query).all()
+    done = 0
+    for row in rows:
+        if is_encrypted(row.raw):
+            continue
+        try:
+            kept = json.loads(keys.decrypt(ENCRYPTED_PREFIX + row.raw))
+        except (Undecryptable, ValueError):
+            continue  # not a sealed letter: plain text from before, rotation encrypts it
+        if not isinstance(kept, dict) or "text" not in kept:
+            continue
+        with engine.begin() as connection:
+            done += connection.execute(
+                outbox.update()
+                .where(outbox.c.id == row.id, outbox.c.state == DEAD, raw == row.raw)
+                .values(text=kept["text"], fallback=kept.get("fallback"))
+            ).rowcount
+    return done
 
 
 def _stored_text(connection: Connection, message_id: int) -> str | None:

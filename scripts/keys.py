@@ -23,12 +23,19 @@ import argparse
 import os
 import secrets
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, List, Mapping, TextIO
 
 from bot.keys import DataKeys, Undecryptable, new_encryption_key, new_lookup_key
 from bot.protection.conversations import NoTrackerStore, tracker_engine
-from bot.protection.rotation import left_under_old_keys, rotate_everything
+from bot.protection.rotation import (
+    LIVE,
+    encrypting_under_old,
+    left_under_old_keys,
+    not_holding,
+    rotate_everything,
+)
 from bot.settings import PROJECT_ROOT, Settings, SettingsError
 from bot.store import connect
 
@@ -162,8 +169,20 @@ def _rotate(settings: Settings, resume: bool, env_file: Path, given: bool, out: 
             "==> A new key is first in ENCRYPTION_KEYS in .env; the old ones stay after it.",
             file=out,
         )
-    print("==> Re-encrypting everything under the first key", file=out, flush=True)
     store, tracker = _engines(settings, keys, out)
+    waiting = not_holding(store, keys.encryption_keys[0], datetime.now(timezone.utc))
+    if waiting:
+        # Data under a key they do not hold would stop them (P9): nothing is re-encrypted.
+        print(
+            f"error: still running on the old keys: {_kinds(waiting)}. Restart "
+            f"{'it' if len(waiting) == 1 else 'them'} (make run again) so that "
+            "the new key in .env is read, then run `python -m scripts.keys rotate --resume`"
+            " (a process stopped without saying so stops counting after "
+            f"{int(LIVE.total_seconds() // 60)} minutes)",
+            file=sys.stderr,
+        )
+        return 2
+    print("==> Re-encrypting everything under the first key", file=out, flush=True)
     done = rotate_everything(store, keys, tracker)
     for table in sorted({*done.rewritten, *done.current}):
         print(
@@ -182,6 +201,15 @@ def _rotate(settings: Settings, resume: bool, env_file: Path, given: bool, out: 
 def _retire(settings: Settings, env_file: Path, given: bool, out: TextIO) -> int:
     keys = settings.data_keys()
     store, tracker = _engines(settings, keys, out)
+    behind = encrypting_under_old(store, keys.encryption_keys[0], datetime.now(timezone.utc))
+    if behind and len(settings.encryption_keys) > 1:
+        print(
+            f"error: still encrypting under an old key: {_kinds(behind)}. Restart "
+            f"{'it' if len(behind) == 1 else 'them'} (make run again), run "
+            "`python -m scripts.keys rotate --resume`, then this again.",
+            file=sys.stderr,
+        )
+        return 2
     left = left_under_old_keys(store, keys, tracker)
     if left:
         where = ", ".join(f"{table} ({count})" for table, count in sorted(left.items()))
@@ -205,6 +233,11 @@ def _retire(settings: Settings, env_file: Path, given: bool, out: TextIO) -> int
     retired = len(settings.encryption_keys) - 1
     print(f"==> {retired} old key(s) dropped from ENCRYPTION_KEYS in .env.", file=out)
     return 0
+
+
+def _kinds(kinds: List[str]) -> str:
+    """The kinds of process, as the error names them: "the console, the action server"."""
+    return ", ".join(f"the {kind}" for kind in kinds)
 
 
 def _engines(settings: Settings, keys: DataKeys, out: TextIO) -> tuple:
