@@ -13,19 +13,25 @@ Usage:
 Between `rotate` and `retire`, restart the running processes so that they encrypt with
 the new key: `retire` refuses while anything is still under an old one.
 
-`.env` is only ever replaced whole (a new file, mode 600, renamed over it), so an
-interruption leaves the old one or the new one, never half of one.
+`.env` is only ever replaced whole (a new file, mode 600, synced, renamed over it, the
+folder synced), so an interruption leaves the old one or the new one, never half of
+one; writers hold an exclusive lock on `.env.lock` meanwhile, so two at once lose
+nothing.
 """
 
 from __future__ import annotations
 
 import argparse
+import fcntl
 import os
 import secrets
 import sys
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, List, Mapping, TextIO
+from typing import Callable, Iterator, List, Mapping, Sequence, TextIO
+
+from dotenv import dotenv_values
 
 from bot.keys import DataKeys, Undecryptable, new_encryption_key, new_lookup_key
 from bot.protection.conversations import NoTrackerStore, tracker_engine
@@ -69,12 +75,32 @@ def update_env_file(path: Path, values: Mapping[str, str]) -> None:
     """Set `values` in the dotenv file `path`, keeping every other line as it was.
 
     A missing file is created (mode 600); an existing one is replaced atomically by a
-    new file (mode 600) renamed over it.
+    new file (mode 600, `.env.<random>.new`, ignored by git) renamed over it, the file
+    and then its folder synced to disk. Writers take turns (an exclusive lock on
+    `.env.lock` beside it), so `make run` and `keys rotate` at once lose nothing.
     """
     if not values:
         return
+    with _locked(path):
+        _update(path, values)
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """Hold the exclusive lock of the dotenv file `path` (`<name>.lock` beside it)."""
+    lock = path.with_name(f"{path.name}.lock")
+    descriptor = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)  # closing it releases the lock
+
+
+def _update(path: Path, values: Mapping[str, str]) -> None:
     if not os.path.lexists(path):
         write_new(path, ENV_HEADER + "".join(f"{k}={v}\n" for k, v in values.items()))
+        _sync_folder(path)
         return
     if path.is_symlink():
         raise EnvFileError(f"{path} is a symlink: not rewritten")
@@ -98,6 +124,16 @@ def update_env_file(path: Path, values: Mapping[str, str]) -> None:
     except OSError:
         temporary.unlink(missing_ok=True)
         raise
+    _sync_folder(path)
+
+
+def _sync_folder(path: Path) -> None:
+    """Make the new name in `path`'s folder durable: a crash now keeps the new file."""
+    descriptor = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
 
 
 def _name(line: str) -> str | None:
@@ -161,7 +197,7 @@ def _rotate(settings: Settings, resume: bool, env_file: Path, given: bool, out: 
                 "old ones after it, restart, then run `python -m scripts.keys rotate --resume`"
             )
         newest = (new_encryption_key(), *settings.encryption_keys)
-        update_env_file(env_file, {"ENCRYPTION_KEYS": ",".join(newest)})
+        _replace_keys(env_file, settings.encryption_keys, newest)
         keys = DataKeys(newest, settings.lookup_key).with_older(
             [settings.outbox_key, settings.security_answers_key]
         )
@@ -229,10 +265,23 @@ def _retire(settings: Settings, env_file: Path, given: bool, out: TextIO) -> int
             file=out,
         )
         return 0
-    update_env_file(env_file, {"ENCRYPTION_KEYS": settings.encryption_keys[0]})
+    _replace_keys(env_file, settings.encryption_keys, settings.encryption_keys[:1])
     retired = len(settings.encryption_keys) - 1
     print(f"==> {retired} old key(s) dropped from ENCRYPTION_KEYS in .env.", file=out)
     return 0
+
+
+def _replace_keys(env_file: Path, read: Sequence[str], keys: Sequence[str]) -> None:
+    """Put `keys` in ENCRYPTION_KEYS in `env_file`, under its lock, only if it still holds
+    the keys this run `read` (two rotations at once must not drop each other's key)."""
+    with _locked(env_file):
+        now = dotenv_values(env_file).get("ENCRYPTION_KEYS") or ""
+        if [k.strip() for k in now.split(",") if k.strip()] != list(read):
+            raise SettingsError(
+                "ENCRYPTION_KEYS in .env changed while this ran (another rotation?): "
+                "nothing written; run this again"
+            )
+        _update(env_file, {"ENCRYPTION_KEYS": ",".join(keys)})
 
 
 def _kinds(kinds: List[str]) -> str:
