@@ -480,7 +480,11 @@ class KeyHolder:
     def start(self) -> KeyHolder:
         """Record it now, then every `every` seconds from a thread of its own, until
         `leave` (called at a clean exit too)."""
-        self.beat()
+        self._stopped.clear()
+        try:
+            self.beat()
+        except DBAPIError:
+            logger.warning("The record of this process's keys could not be written yet")
         self._thread = threading.Thread(target=self._run, name="key-holder", daemon=True)
         self._thread.start()
         atexit.register(self.leave)
