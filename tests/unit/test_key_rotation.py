@@ -409,3 +409,22 @@ def test_a_dead_letter_sealed_by_an_older_release_survives_rotation(tmp_path):
     box = Outbox(connect(str(store.url), keys))
     assert box.send_again(message_id, now)
     assert box.messages(PENDING)[0].text == words
+
+
+def test_two_rotations_at_once_do_not_drop_each_others_key(tmp_path, monkeypatch, capsys):
+    old = DataKeys([new_encryption_key()], new_lookup_key())
+    store, tracker, env_file = project(tmp_path, old)
+    other = new_encryption_key()
+    make_key = keys_command.new_encryption_key
+
+    def meanwhile():
+        # Another rotation puts its key first after this one read .env, before it writes.
+        keys_command.update_env_file(
+            env_file, {"ENCRYPTION_KEYS": f"{other},{old.encryption_keys[0]}"}
+        )
+        return make_key()
+
+    monkeypatch.setattr(keys_command, "new_encryption_key", meanwhile)
+    assert run(["rotate"], env_file)[0] == 2
+    assert "changed while this ran" in capsys.readouterr().err
+    assert dotenv_values(env_file)["ENCRYPTION_KEYS"] == f"{other},{old.encryption_keys[0]}"
