@@ -52,8 +52,9 @@ def calendar() -> WorkingCalendar:
 def engine() -> Engine:
     """The project's store, as DATABASE_URL names it.
 
-    From its first use, the action server records which keys it holds while it runs
-    (P9: key rotation waits until every running process holds the new key).
+    From then on (actions/startup.py calls it as the server starts), the action server
+    records which keys it holds while it runs (P9: key rotation waits until every
+    running process holds the new key).
     """
     store = connect(settings().database_url, settings().data_keys())
     KeyHolder(store, "action server").start()
