@@ -309,6 +309,8 @@ class Outbox:
                 kept = {"text": row.text, "fallback": row.fallback}
                 if row.text is not None and not is_encrypted(_stored_text(connection, message_id)):
                     kept = json.loads(self._unseal(row.text))
+                elif row.text is not None and row.fallback is None:
+                    kept = self._wrapped_letter(row.text) or kept
             except Undecryptable:
                 raise Unsealable(
                     f"outbox message {message_id} is sealed under another key"
@@ -335,6 +337,15 @@ class Outbox:
         if self._legacy_key:
             keys = keys.with_older([self._legacy_key])
         return keys.decrypt("fernet:" + sealed)
+
+    def _wrapped_letter(self, text: str) -> dict | None:
+        """A legacy sealed letter that a rotation before `reseal_legacy_letters` encrypted
+        as if its token were the words: what it sealed; None for ordinary words."""
+        try:
+            kept = json.loads(self._unseal(text))
+        except (Undecryptable, ValueError):
+            return None
+        return kept if isinstance(kept, dict) and "text" in kept else None
 
     def dismiss(self, message_id: int, now: datetime) -> bool:
         """Staff set a dead letter aside for good; True if it was one.

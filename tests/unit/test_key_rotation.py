@@ -428,3 +428,29 @@ def test_two_rotations_at_once_do_not_drop_each_others_key(tmp_path, monkeypatch
     assert run(["rotate"], env_file)[0] == 2
     assert "changed while this ran" in capsys.readouterr().err
     assert dotenv_values(env_file)["ENCRYPTION_KEYS"] == f"{other},{old.encryption_keys[0]}"
+
+
+def test_a_legacy_dead_letter_an_earlier_rotation_wrapped_is_still_sent_as_its_words(tmp_path):
+    from datetime import datetime, timezone
+
+    from cryptography.fernet import Fernet
+
+    from bot.events import Operation
+    from bot.outbox import PENDING, Outbox
+
+    outbox_key = Fernet.generate_key().decode()
+    keys = DataKeys([new_encryption_key()], new_lookup_key()).with_older([outbox_key])
+    store = connect(f"sqlite:///{tmp_path / 'store.db'}", keys)
+    now = datetime(2026, 11, 30, 10, 0, tzinfo=timezone.utc)
+    words = "Your repair is booked for Tuesday, call 07700 900123"
+    message_id = Outbox(store).enqueue("c1", "facebook", Operation.MESSENGER_SEND, "u1", now)
+    sealed = Fernet(outbox_key).encrypt(json.dumps({"text": words, "fallback": None}).encode())
+    # What the rotation of the release before made of it: the token encrypted as if words.
+    with store.begin() as connection:
+        connection.exec_driver_sql(
+            "UPDATE outbox SET state = 'dead', text = ?, fallback = NULL WHERE id = ?",
+            (keys.encrypt(sealed.decode()), message_id),
+        )
+    box = Outbox(store)
+    assert box.send_again(message_id, now)
+    assert box.messages(PENDING)[0].text == words
