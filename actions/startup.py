@@ -3,12 +3,14 @@
 `rasa run actions --actions actions` imports every module of this package as it
 starts, and offers no other hook, so this module does its one piece of work when it
 is imported: it checks the settings and, if ENCRYPTION_KEYS or LOOKUP_KEY is missing or
-malformed, stops the process with a message naming them (never a value). The actions
+malformed, stops the process with a message naming them (never a value); then it
+connects to the store, which records the keys this server holds (P9, key rotation). The actions
 themselves do nothing at import; tests import them without this module.
 """
 
 from __future__ import annotations
 
+from actions import dependencies
 from bot.settings import Settings, SettingsError
 
 
@@ -29,3 +31,6 @@ def refuse_without_secrets() -> None:
 
 
 refuse_without_secrets()
+# P9: from start-up, the action server records which keys it holds while it runs, so that
+# a key rotation waits for it (actions/dependencies.py, `engine`).
+dependencies.engine()

@@ -35,7 +35,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from bot.events import Operation
-from bot.keys import DataKeys, Undecryptable, is_encrypted
+from bot.keys import ENCRYPTED_PREFIX, DataKeys, Undecryptable, is_encrypted
 from bot.secret_masking import hide_secrets
 from bot.store import as_aware, keys_of, outbox, to_utc
 
@@ -309,6 +309,8 @@ class Outbox:
                 kept = {"text": row.text, "fallback": row.fallback}
                 if row.text is not None and not is_encrypted(_stored_text(connection, message_id)):
                     kept = json.loads(self._unseal(row.text))
+                elif row.text is not None and row.fallback is None:
+                    kept = self._wrapped_letter(row.text) or kept
             except Undecryptable:
                 raise Unsealable(
                     f"outbox message {message_id} is sealed under another key"
@@ -335,6 +337,15 @@ class Outbox:
         if self._legacy_key:
             keys = keys.with_older([self._legacy_key])
         return keys.decrypt("fernet:" + sealed)
+
+    def _wrapped_letter(self, text: str) -> dict | None:
+        """A legacy sealed letter that a rotation before `reseal_legacy_letters` encrypted
+        as if its token were the words: what it sealed; None for ordinary words."""
+        try:
+            kept = json.loads(self._unseal(text))
+        except (Undecryptable, ValueError):
+            return None
+        return kept if isinstance(kept, dict) and "text" in kept else None
 
     def dismiss(self, message_id: int, now: datetime) -> bool:
         """Staff set a dead letter aside for good; True if it was one.
@@ -373,6 +384,40 @@ class Outbox:
                 "Outbox message %s was claimed again meanwhile: not recorded", message_id
             )
         return bool(done)
+
+
+def reseal_legacy_letters(engine: Engine, keys: DataKeys) -> int:
+    """Rewrite each dead letter an older release sealed under OUTBOX_KEY (a bare Fernet
+    token in `text`, its text and fallback inside) as today's dead letters are: text and
+    fallback in their `Encrypted` columns. Returns how many.
+
+    Key rotation runs it first: it would otherwise encrypt the token as if it were the
+    words, and `send_again` would then send the token. `keys` must hold OUTBOX_KEY (the
+    store's keys do: `Settings.data_keys`); a letter they do not open stays as it is.
+    """
+    raw = type_coerce(outbox.c.text, Text)
+    query = select(outbox.c.id, raw.label("raw")).where(
+        outbox.c.state == DEAD, outbox.c.text.is_not(None)
+    )
+    with engine.connect() as connection:
+        rows = connection.execute(query).all()
+    done = 0
+    for row in rows:
+        if is_encrypted(row.raw):
+            continue
+        try:
+            kept = json.loads(keys.decrypt(ENCRYPTED_PREFIX + row.raw))
+        except (Undecryptable, ValueError):
+            continue  # not a sealed letter: plain text from before, rotation encrypts it
+        if not isinstance(kept, dict) or "text" not in kept:
+            continue
+        with engine.begin() as connection:
+            done += connection.execute(
+                outbox.update()
+                .where(outbox.c.id == row.id, outbox.c.state == DEAD, raw == row.raw)
+                .values(text=kept["text"], fallback=kept.get("fallback"))
+            ).rowcount
+    return done
 
 
 def _stored_text(connection: Connection, message_id: int) -> str | None:

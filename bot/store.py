@@ -10,8 +10,14 @@ reading and writing rows handles plain values and the database file holds none.
 
 from __future__ import annotations
 
+import atexit
+import hashlib
+import logging
+import secrets
+import threading
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Callable
 
 from sqlalchemy import (
     Column,
@@ -35,6 +41,8 @@ from sqlalchemy.pool import StaticPool
 from sqlalchemy.types import TypeDecorator
 
 from bot.keys import DataKeys
+
+logger = logging.getLogger(__name__)
 
 metadata = MetaData()
 
@@ -413,6 +421,96 @@ public_comments = Table(
     Column("removal_requested_at", DateTime(timezone=True), nullable=True),
     Index("public_comments_by_age", "removal_requested_at", "created_at"),
 )
+
+
+# Which keys each running process holds (P9): a key rotation re-encrypts only once every
+# process seen lately can read the new key, and the old keys are retired only once none
+# still encrypts under one (bot/protection/rotation.py). A fingerprint, never a key.
+key_holders = Table(
+    "key_holders",
+    metadata,
+    Column("holder", String(64), primary_key=True),
+    Column("kind", String(64), nullable=False),
+    # SHA-256 fingerprints of its encryption keys, comma-separated, newest first.
+    Column("fingerprints", Text, nullable=False),
+    Column("seen_at", DateTime(timezone=True), nullable=False),
+)
+# How often a running process says it is still there.
+HOLDER_EVERY = 60.0
+
+
+def key_fingerprint(key: str) -> str:
+    """What stands for an encryption key in `key_holders`: it names the key, never gives it."""
+    return hashlib.sha256(b"key-holder\x1f" + key.encode()).hexdigest()[:32]
+
+
+class KeyHolder:
+    """One running process's record of the keys it holds, kept while it runs."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        kind: str,
+        clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+        every: float = HOLDER_EVERY,
+    ) -> None:
+        """`kind`: what the process is, as the rotation command names it ("console")."""
+        self._engine = engine
+        self._kind = kind
+        self._clock = clock
+        self._every = every
+        self._id = secrets.token_hex(16)
+        self._stopped = threading.Event()
+        # A beat under way when `leave` comes must not write the record back after it.
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def beat(self) -> KeyHolder:
+        """Record, or refresh, this process's keys and the time (blocking)."""
+        keys = keys_of(self._engine.dialect).encryption_keys
+        values = {
+            "holder": self._id,
+            "kind": self._kind,
+            "fingerprints": ",".join(key_fingerprint(k) for k in keys),
+            "seen_at": to_utc(self._clock()),
+        }
+        with self._engine.begin() as connection:
+            connection.execute(key_holders.delete().where(key_holders.c.holder == self._id))
+            connection.execute(key_holders.insert().values(**values))
+        return self
+
+    def start(self) -> KeyHolder:
+        """Record it now, then every `every` seconds from a thread of its own, until
+        `leave` (called at a clean exit too)."""
+        self._stopped.clear()
+        try:
+            self.beat()
+        except DBAPIError:
+            logger.warning("The record of this process's keys could not be written yet")
+        self._thread = threading.Thread(target=self._run, name="key-holder", daemon=True)
+        self._thread.start()
+        atexit.register(self.leave)
+        return self
+
+    def leave(self) -> None:
+        """The process stops: its record goes (one left by a crash ages out)."""
+        with self._lock:
+            self._stopped.set()
+            try:
+                with self._engine.begin() as connection:
+                    connection.execute(key_holders.delete().where(key_holders.c.holder == self._id))
+            except DBAPIError:
+                logger.warning("The record of this process's keys could not be removed")
+
+    def _run(self) -> None:
+        while not self._stopped.wait(self._every):
+            try:
+                with self._lock:
+                    if not self._stopped.is_set():
+                        self.beat()
+            except DBAPIError:
+                # The store is down for a moment: the next beat tries again.
+                logger.warning("The record of this process's keys could not be refreshed")
 
 
 def to_utc(t: datetime) -> datetime:

@@ -13,23 +13,36 @@ Usage:
 Between `rotate` and `retire`, restart the running processes so that they encrypt with
 the new key: `retire` refuses while anything is still under an old one.
 
-`.env` is only ever replaced whole (a new file, mode 600, renamed over it), so an
-interruption leaves the old one or the new one, never half of one.
+`.env` is only ever replaced whole (a new file, mode 600, synced, renamed over it, the
+folder synced), so an interruption leaves the old one or the new one, never half of
+one; writers hold an exclusive lock on `.env.lock` meanwhile, so two at once lose
+nothing.
 """
 
 from __future__ import annotations
 
 import argparse
+import fcntl
 import os
 import secrets
 import sys
+from contextlib import contextmanager
+from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, List, Mapping, TextIO
+from typing import Callable, Iterator, List, Mapping, Sequence, TextIO
+
+from dotenv import dotenv_values
 
 from bot.keys import DataKeys, Undecryptable, new_encryption_key, new_lookup_key
 from bot.privacy.logs import protect_logs
 from bot.protection.conversations import NoTrackerStore, tracker_engine
-from bot.protection.rotation import left_under_old_keys, rotate_everything
+from bot.protection.rotation import (
+    LIVE,
+    encrypting_under_old,
+    left_under_old_keys,
+    not_holding,
+    rotate_everything,
+)
 from bot.protection.upgrade import upgrade_installation
 from bot.settings import PROJECT_ROOT, Settings, SettingsError
 from bot.store import connect
@@ -64,12 +77,32 @@ def update_env_file(path: Path, values: Mapping[str, str]) -> None:
     """Set `values` in the dotenv file `path`, keeping every other line as it was.
 
     A missing file is created (mode 600); an existing one is replaced atomically by a
-    new file (mode 600) renamed over it.
+    new file (mode 600, `.env.<random>.new`, ignored by git) renamed over it, the file
+    and then its folder synced to disk. Writers take turns (an exclusive lock on
+    `.env.lock` beside it), so `make run` and `keys rotate` at once lose nothing.
     """
     if not values:
         return
+    with _locked(path):
+        _update(path, values)
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """Hold the exclusive lock of the dotenv file `path` (`<name>.lock` beside it)."""
+    lock = path.with_name(f"{path.name}.lock")
+    descriptor = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)  # closing it releases the lock
+
+
+def _update(path: Path, values: Mapping[str, str]) -> None:
     if not os.path.lexists(path):
         write_new(path, ENV_HEADER + "".join(f"{k}={v}\n" for k, v in values.items()))
+        _sync_folder(path)
         return
     if path.is_symlink():
         raise EnvFileError(f"{path} is a symlink: not rewritten")
@@ -93,6 +126,16 @@ def update_env_file(path: Path, values: Mapping[str, str]) -> None:
     except OSError:
         temporary.unlink(missing_ok=True)
         raise
+    _sync_folder(path)
+
+
+def _sync_folder(path: Path) -> None:
+    """Make the new name in `path`'s folder durable: a crash now keeps the new file."""
+    descriptor = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
 
 
 def _name(line: str) -> str | None:
@@ -167,7 +210,7 @@ def _rotate(settings: Settings, resume: bool, env_file: Path, given: bool, out: 
                 "old ones after it, restart, then run `python -m scripts.keys rotate --resume`"
             )
         newest = (new_encryption_key(), *settings.encryption_keys)
-        update_env_file(env_file, {"ENCRYPTION_KEYS": ",".join(newest)})
+        _replace_keys(env_file, settings.encryption_keys, newest)
         keys = DataKeys(newest, settings.lookup_key).with_older(
             [settings.outbox_key, settings.security_answers_key]
         )
@@ -175,8 +218,20 @@ def _rotate(settings: Settings, resume: bool, env_file: Path, given: bool, out: 
             "==> A new key is first in ENCRYPTION_KEYS in .env; the old ones stay after it.",
             file=out,
         )
-    print("==> Re-encrypting everything under the first key", file=out, flush=True)
     store, tracker = _engines(settings, keys, out)
+    waiting = not_holding(store, keys.encryption_keys[0], datetime.now(timezone.utc))
+    if waiting:
+        # Data under a key they do not hold would stop them (P9): nothing is re-encrypted.
+        print(
+            f"error: still running on the old keys: {_kinds(waiting)}. Restart "
+            f"{'it' if len(waiting) == 1 else 'them'} (make run again) so that "
+            "the new key in .env is read, then run `python -m scripts.keys rotate --resume`"
+            " (a process stopped without saying so stops counting after "
+            f"{int(LIVE.total_seconds() // 60)} minutes)",
+            file=sys.stderr,
+        )
+        return 2
+    print("==> Re-encrypting everything under the first key", file=out, flush=True)
     done = rotate_everything(store, keys, tracker)
     for table in sorted({*done.rewritten, *done.current}):
         print(
@@ -195,6 +250,15 @@ def _rotate(settings: Settings, resume: bool, env_file: Path, given: bool, out: 
 def _retire(settings: Settings, env_file: Path, given: bool, out: TextIO) -> int:
     keys = settings.data_keys()
     store, tracker = _engines(settings, keys, out)
+    behind = encrypting_under_old(store, keys.encryption_keys[0], datetime.now(timezone.utc))
+    if behind and len(settings.encryption_keys) > 1:
+        print(
+            f"error: still encrypting under an old key: {_kinds(behind)}. Restart "
+            f"{'it' if len(behind) == 1 else 'them'} (make run again), run "
+            "`python -m scripts.keys rotate --resume`, then this again.",
+            file=sys.stderr,
+        )
+        return 2
     left = left_under_old_keys(store, keys, tracker)
     if left:
         where = ", ".join(f"{table} ({count})" for table, count in sorted(left.items()))
@@ -214,10 +278,28 @@ def _retire(settings: Settings, env_file: Path, given: bool, out: TextIO) -> int
             file=out,
         )
         return 0
-    update_env_file(env_file, {"ENCRYPTION_KEYS": settings.encryption_keys[0]})
+    _replace_keys(env_file, settings.encryption_keys, settings.encryption_keys[:1])
     retired = len(settings.encryption_keys) - 1
     print(f"==> {retired} old key(s) dropped from ENCRYPTION_KEYS in .env.", file=out)
     return 0
+
+
+def _replace_keys(env_file: Path, read: Sequence[str], keys: Sequence[str]) -> None:
+    """Put `keys` in ENCRYPTION_KEYS in `env_file`, under its lock, only if it still holds
+    the keys this run `read` (two rotations at once must not drop each other's key)."""
+    with _locked(env_file):
+        now = dotenv_values(env_file).get("ENCRYPTION_KEYS") or ""
+        if [k.strip() for k in now.split(",") if k.strip()] != list(read):
+            raise SettingsError(
+                "ENCRYPTION_KEYS in .env changed while this ran (another rotation?): "
+                "nothing written; run this again"
+            )
+        _update(env_file, {"ENCRYPTION_KEYS": ",".join(keys)})
+
+
+def _kinds(kinds: List[str]) -> str:
+    """The kinds of process, as the error names them: "the console, the action server"."""
+    return ", ".join(f"the {kind}" for kind in kinds)
 
 
 def _engines(settings: Settings, keys: DataKeys, out: TextIO) -> tuple:

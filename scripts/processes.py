@@ -60,6 +60,10 @@ class Assistant:
         staff_tokens: the staff API's tokens, "name:token,...".
         data_keys: ENCRYPTION_KEYS and LOOKUP_KEY the servers run with (P9); by default
             those in the environment, else new ones for this assistant alone.
+        endpoints: the endpoints file the servers' own copy is made from: ENDPOINTS_FILE,
+            as the commands read it (`scripts.keys`, `scripts.subject`), so that they go
+            through the tracker store the Rasa server writes; None: the project's
+            endpoints.yml.
     """
 
     project: Path
@@ -78,6 +82,7 @@ class Assistant:
     console_port: int | None = None
     staff_tokens: str | None = None
     data_keys: Dict[str, str] = field(default_factory=lambda: store_keys_from(os.environ))
+    endpoints: Path | None = None
     processes: Dict[str, subprocess.Popen] = field(default_factory=dict, init=False)
     _logs: List[IO] = field(default_factory=list, init=False)
     _endpoints: Path | None = field(default=None, init=False)
@@ -259,7 +264,7 @@ class Assistant:
         """endpoints.yml, with this instance's action port and tracker store."""
         if self._endpoints is not None:
             return self._endpoints
-        source = self.project / "endpoints.yml"
+        source = self.endpoints or self.project / "endpoints.yml"
         endpoints = yaml.safe_load(source.read_text()) or {}
         if self.actions:
             url = self.action_endpoint or f"{self.action_url}/webhook"

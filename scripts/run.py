@@ -247,6 +247,8 @@ def main(argv: list[str] | None = None) -> int:
             "ENCRYPTION_KEYS": ",".join(settings.encryption_keys),
             "LOOKUP_KEY": settings.lookup_key or "",
         },
+        # ENDPOINTS_FILE, as the commands read it: they go through the same tracker store.
+        endpoints=settings.endpoints_file,
     )
     print("==> Starting the action server, the Rasa server and the staff API", flush=True)
     started = time.monotonic()

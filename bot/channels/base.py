@@ -10,12 +10,14 @@ Without its settings a channel is off: it says so at start-up and answers 503.
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
 import re
+import sys
 from abc import ABC, abstractmethod
 from datetime import datetime
-from typing import Any, Awaitable, Callable, List, Mapping
+from typing import Any, Awaitable, Callable, List, Mapping, Sequence
 
 from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, response
@@ -111,9 +113,10 @@ class SecretsMissing(SystemExit):
     """A secret the Rasa server needs is not set: the server must not start (P9)."""
 
 
-def refuse_without_secrets(settings: Settings) -> None:
+def refuse_without_secrets(settings: Settings, argv: Sequence[str] | None = None) -> None:
     """Stop the Rasa server at start-up without the store's keys, and outside development
-    without RASA_API_TOKEN, naming what is missing (never a value).
+    without RASA_API_TOKEN or unless it was started with that token (`--auth-token` in
+    `argv`, by default its own command line), naming what is missing (never a value).
 
     Raises:
         SecretsMissing: the message says which and how to set them.
@@ -125,6 +128,31 @@ def refuse_without_secrets(settings: Settings) -> None:
         settings.require(*names)
     except SettingsError as error:
         raise SecretsMissing(f"Refusing to start the Rasa server: {error}") from error
+    if not settings.production:
+        return
+    given = _auth_token(sys.argv if argv is None else argv)
+    if given is None:
+        # Without it Rasa's HTTP API (every conversation) would answer anyone.
+        raise SecretsMissing(
+            "Refusing to start the Rasa server: ASSISTANT_ENV=production and it was not "
+            "started with --auth-token: start it with --enable-api "
+            '--auth-token="$RASA_API_TOKEN" (make run does)'
+        )
+    if not hmac.compare_digest(given, settings.rasa_api_token or ""):
+        raise SecretsMissing(
+            "Refusing to start the Rasa server: its --auth-token is not RASA_API_TOKEN, "
+            "so the staff app could not reach its HTTP API: give it the same token"
+        )
+
+
+def _auth_token(argv: Sequence[str]) -> str | None:
+    """The value of `--auth-token` in a command line (`--auth-token=x` or `--auth-token x`)."""
+    for position, argument in enumerate(argv):
+        if argument.startswith("--auth-token="):
+            return argument.split("=", 1)[1] or None
+        if argument == "--auth-token" and position + 1 < len(argv):
+            return argv[position + 1] or None
+    return None
 
 
 class DurableInput(InputChannel, ABC):

@@ -27,7 +27,7 @@ from bot.outbox import Outbox
 from bot.privacy.logs import protect_logs
 from bot.sandbox.service import build_sandbox
 from bot.settings import Settings, SettingsError
-from bot.store import connect
+from bot.store import KeyHolder, connect
 
 
 def main() -> int:
@@ -87,12 +87,17 @@ def main() -> int:
         # The sandbox only in sandbox mode (bot/sandbox/mode.py); None otherwise.
         sandbox=build_sandbox(settings, engine, utc_now),
     )
-    app.run(
-        host=settings.console_host,
-        port=settings.console_port,
-        access_log=False,
-        motd=False,
-    )
+    # P9: which keys the console holds, recorded while it runs (key rotation waits on it).
+    holder = KeyHolder(engine, "console").start()
+    try:
+        app.run(
+            host=settings.console_host,
+            port=settings.console_port,
+            access_log=False,
+            motd=False,
+        )
+    finally:
+        holder.leave()
     return 0
 
 

@@ -15,19 +15,25 @@ still needs them (a row written meanwhile by a process still on an old key inclu
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Callable, Dict, Iterator, List, Tuple
 
 from sqlalchemy import MetaData, Table, and_, inspect, or_, select, update
 from sqlalchemy.engine import Engine, Row
 
 from bot.keys import DataKeys
-from bot.store import Encrypted, metadata
+from bot.outbox import reseal_legacy_letters
+from bot.store import Encrypted, as_aware, key_fingerprint, key_holders, metadata, to_utc
 
 # Rows read, rewritten and committed at once: few, so that an interruption costs
 # little and no lock is held for long.
 BATCH = 200
 # Rasa's tracker store: the column the project's tracker store encrypts.
 TRACKER_TABLE, TRACKER_COLUMN = "events", "data"
+
+# A process is taken to be running if it said so this recently (each says so every
+# minute, bot/store.py KeyHolder); one killed outright stops counting after this.
+LIVE = timedelta(minutes=5)
 
 # Called with the table's name after each row rewritten (tests interrupt it there).
 Progress = Callable[[str], None]
@@ -75,9 +81,39 @@ def rotate_everything(
         Undecryptable: a value that none of `keys` opens (the rows before it are done).
     """
     done = Rotated()
+    # Before the generic pass, which would take a legacy sealed letter for its words.
+    reseal_legacy_letters(store, keys)
     for table, names in _targets(store, tracker, tables):
         _rotate_table(table, names, keys, done, progress, batch)
     return done
+
+
+def running(store: Engine, now: datetime, live: timedelta = LIVE) -> List[Tuple[str, List[str]]]:
+    """The processes seen within `live` of `now`: (kind, fingerprints of their keys,
+    newest first), as each records itself (bot/store.py, KeyHolder)."""
+    query = select(key_holders.c.kind, key_holders.c.fingerprints, key_holders.c.seen_at)
+    with store.connect() as connection:
+        rows = connection.execute(query).all()
+    since = to_utc(now - live)
+    return [
+        (row.kind, row.fingerprints.split(",")) for row in rows if as_aware(row.seen_at) >= since
+    ]
+
+
+def not_holding(store: Engine, key: str, now: datetime, live: timedelta = LIVE) -> List[str]:
+    """The kinds of running process that cannot read what `key` encrypts: until they
+    are restarted, nothing may be re-encrypted under it."""
+    mark = key_fingerprint(key)
+    return sorted({kind for kind, held in running(store, now, live) if mark not in held})
+
+
+def encrypting_under_old(
+    store: Engine, key: str, now: datetime, live: timedelta = LIVE
+) -> List[str]:
+    """The kinds of running process whose newest key is not `key`: they write under an
+    old one, so the old keys cannot be retired yet."""
+    mark = key_fingerprint(key)
+    return sorted({kind for kind, held in running(store, now, live) if held[:1] != [mark]})
 
 
 def left_under_old_keys(

@@ -40,6 +40,7 @@ class MakeRun:
 
     def __init__(self, database_url, admin_password_file):
         self.admin_password_file = Path(admin_password_file)
+        self.database_url = database_url
         self.rasa_port, self.action_port = free_port(), free_port()
         self.console_port = free_port()
         self.url = f"http://127.0.0.1:{self.rasa_port}"
@@ -204,6 +205,29 @@ def test_the_demo_tenancies_are_loaded_at_set_up_and_a_check_passes(run, tenant)
     assert "full name" in tenant.says("TEN-204817")
     assert "date of birth" in tenant.says("Margaret Thompson")
     assert "£123.45 in arrears" in tenant.says("12/04/1958")
+
+
+def test_the_running_processes_say_which_keys_they_hold_so_rotation_waits_for_them(run, tenant):
+    """P9: a new key is not used until every running process holds it."""
+    from datetime import datetime, timezone
+
+    from sqlalchemy import select
+
+    from bot.keys import DataKeys, new_encryption_key
+    from bot.protection.rotation import encrypting_under_old, not_holding
+    from bot.store import connect, key_holders
+
+    tenant.says("whats my rent balance")  # an action runs on the action server
+    values = {**dotenv_values(ROOT / ".env"), **os.environ}
+    keys = DataKeys(values["ENCRYPTION_KEYS"].split(","), values["LOOKUP_KEY"])
+    store = connect(run.database_url, keys)
+    with store.connect() as connection:
+        kinds = set(connection.execute(select(key_holders.c.kind)).scalars())
+    assert {"Rasa server", "action server", "console"} <= kinds
+    now = datetime.now(timezone.utc)
+    assert encrypting_under_old(store, keys.encryption_keys[0], now) == []
+    waiting = not_holding(store, new_encryption_key(), now)
+    assert {"Rasa server", "action server", "console"} <= set(waiting)
 
 
 def test_a_complaint_goes_to_customer_experience(tenant):

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from bot.keys import new_encryption_key, new_lookup_key
 from scripts.processes import free_port
 from tests.helpers import ROOT
 
@@ -54,3 +55,29 @@ def test_the_action_server_in_production_without_the_lookup_key_refuses_to_start
     said = process.stdout + process.stderr
     assert "action server cannot start" in said and "LOOKUP_KEY" in said
     assert given["ENCRYPTION_KEYS"] not in said
+
+
+def test_the_rasa_server_in_production_without_its_api_token_refuses_to_start(tmp_path):
+    # RASA_API_TOKEN is set, but Rasa's HTTP API is started without it: open to anyone.
+    command = [
+        str(VENV_BIN / "rasa"),
+        "run",
+        "--model",
+        str(ROOT / "models"),
+        "--enable-api",
+        "--port",
+        str(free_port()),
+        "--interface",
+        "127.0.0.1",
+        "--credentials",
+        str(ROOT / "credentials.yml"),
+        "--endpoints",
+        str(ROOT / "endpoints.yml"),
+    ]
+    keys = {"ENCRYPTION_KEYS": new_encryption_key(), "LOOKUP_KEY": new_lookup_key()}
+    process, given = started(command, tmp_path, **keys)
+    assert process.returncode != 0
+    said = process.stdout + process.stderr
+    assert "Refusing to start the Rasa server" in said and "--auth-token" in said
+    for name in ("ENCRYPTION_KEYS", "LOOKUP_KEY", "RASA_API_TOKEN"):
+        assert given[name] not in said

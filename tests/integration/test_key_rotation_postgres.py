@@ -81,3 +81,25 @@ def test_rotation_interrupted_and_resumed_on_postgresql_loses_nothing(stores):
     with tracker.connect() as connection:
         data = connection.execute(sa.select(events.c.data).order_by(events.c.id)).scalars().all()
     assert [json.loads(only_new.decrypt(d))["text"] for d in data] == TEXTS
+
+
+def test_a_running_process_on_the_old_key_holds_up_rotation_on_postgresql(stores):
+    from datetime import datetime, timezone
+
+    from bot.protection.rotation import encrypting_under_old, not_holding
+    from bot.store import KeyHolder
+
+    old, store, tracker = stores
+    newest = new_encryption_key()
+    both = DataKeys([newest, *old.encryption_keys], new_lookup_key())
+    now = datetime.now(timezone.utc)
+    running = KeyHolder(connect(URL, old), "Rasa server").beat()
+    try:
+        assert not_holding(store, newest, now) == ["Rasa server"]
+        running.leave()
+        running = KeyHolder(connect(URL, both), "Rasa server").beat()
+        assert not_holding(store, newest, now) == []
+        assert encrypting_under_old(store, newest, now) == []
+        assert encrypting_under_old(store, old.encryption_keys[0], now) == ["Rasa server"]
+    finally:
+        running.leave()

@@ -293,3 +293,164 @@ def test_rotation_killed_outright_midway_is_resumed_and_loses_nothing(tmp_path):
     only_new = DataKeys([newest], lookup)
     data = raw(tracker, "events", "data")
     assert [json.loads(only_new.decrypt(d))["text"] for d in data] == texts
+
+
+# Running processes (they keep the keys they started with) and rotation.
+
+
+def holder(store_url, keys, kind, seen_at=None):
+    """A process of `kind` running on `keys`, as it records itself in the store."""
+    from bot.store import KeyHolder
+
+    clock = (lambda: seen_at) if seen_at else None
+    return KeyHolder(connect(store_url, keys), kind, **({"clock": clock} if clock else {})).beat()
+
+
+def test_rotate_waits_until_every_running_process_holds_the_new_key(tmp_path, capsys):
+    old = DataKeys([new_encryption_key()], new_lookup_key())
+    store, tracker, env_file = project(tmp_path, old)
+    url = str(store.url)
+    action_server = holder(url, old, "action server")
+    before = raw(tracker, "events", "data")
+
+    code, said = run(["rotate"], env_file)
+    assert code != 0
+    err = capsys.readouterr().err
+    assert "action server" in err and "--resume" in err
+    # Nothing re-encrypted under a key the action server could not read...
+    assert raw(tracker, "events", "data") == before
+    # ...but the new key is in .env, first, for the restart to pick up.
+    newest, kept = dotenv_values(env_file)["ENCRYPTION_KEYS"].split(",")
+    assert kept == old.encryption_keys[0]
+    lookup = dotenv_values(env_file)["LOOKUP_KEY"]
+    assert old.encryption_keys[0] not in str(raw(store, "key_holders", "fingerprints"))
+
+    # Still not restarted: --resume still refuses.
+    assert run(["rotate", "--resume"], env_file)[0] != 0
+    assert raw(tracker, "events", "data") == before
+
+    action_server.leave()
+    holder(url, DataKeys([newest, kept], lookup), "action server")
+    code, said = run(["rotate", "--resume"], env_file)
+    assert code == 0, said
+    both = DataKeys([newest, kept], lookup)
+    assert all(both.is_current(v) for v in raw(tracker, "events", "data"))
+    assert dotenv_values(env_file)["ENCRYPTION_KEYS"] == f"{newest},{kept}"
+
+
+def test_a_process_gone_for_minutes_does_not_hold_up_the_rotation(tmp_path):
+    from datetime import datetime, timedelta, timezone
+
+    old = DataKeys([new_encryption_key()], new_lookup_key())
+    store, tracker, env_file = project(tmp_path, old)
+    long_ago = datetime.now(timezone.utc) - timedelta(minutes=30)
+    holder(str(store.url), old, "Rasa server", seen_at=long_ago)  # killed, never removed
+    assert run(["rotate"], env_file)[0] == 0
+
+
+def test_retire_refuses_while_a_running_process_encrypts_under_an_old_key(tmp_path, capsys):
+    old = DataKeys([new_encryption_key()], new_lookup_key())
+    store, tracker, env_file = project(tmp_path, old)
+    assert run(["rotate"], env_file)[0] == 0
+    keys_before = dotenv_values(env_file)["ENCRYPTION_KEYS"]
+    # Started with the old settings: nothing under the old key yet, but it would write some.
+    console = holder(str(store.url), old, "console")
+    assert run(["retire"], env_file)[0] == 2
+    assert "console" in capsys.readouterr().err
+    assert dotenv_values(env_file)["ENCRYPTION_KEYS"] == keys_before
+    console.leave()
+    assert run(["retire"], env_file)[0] == 0
+
+
+def test_a_running_process_is_recorded_by_its_keys_fingerprints_until_it_stops(tmp_path):
+    from bot.store import KeyHolder
+
+    keys = DataKeys([new_encryption_key(), new_encryption_key()], new_lookup_key())
+    engine = connect(f"sqlite:///{tmp_path / 'store.db'}", keys)
+    running = KeyHolder(engine, "Rasa server", every=0.05).start()
+    try:
+        time.sleep(0.3)
+        (row,) = raw(engine, "key_holders", "fingerprints")
+        assert all(k not in row for k in keys.encryption_keys)
+        assert len(row.split(",")) == 2
+    finally:
+        running.leave()
+    assert raw(engine, "key_holders", "fingerprints") == []
+
+
+def test_a_dead_letter_sealed_by_an_older_release_survives_rotation(tmp_path):
+    from datetime import datetime, timezone
+
+    from cryptography.fernet import Fernet
+
+    from bot.events import Operation
+    from bot.outbox import PENDING, Outbox
+
+    old = DataKeys([new_encryption_key()], new_lookup_key())
+    store, tracker, env_file = project(tmp_path, old)
+    outbox_key = Fernet.generate_key().decode()
+    with env_file.open("a") as out:
+        out.write(f"\nOUTBOX_KEY={outbox_key}\n")
+    now = datetime(2026, 11, 30, 10, 0, tzinfo=timezone.utc)
+    words = "Your repair is booked for Tuesday, call 07700 900123"
+    message_id = Outbox(store).enqueue("c1", "facebook", Operation.MESSENGER_SEND, "u1", now)
+    # As the release before wrote a dead letter: sealed under OUTBOX_KEY, a bare token.
+    sealed = Fernet(outbox_key).encrypt(json.dumps({"text": words, "fallback": None}).encode())
+    with store.begin() as connection:
+        connection.exec_driver_sql(
+            "UPDATE outbox SET state = 'dead', text = ?, fallback = NULL WHERE id = ?",
+            (sealed.decode(), message_id),
+        )
+
+    assert run(["rotate"], env_file)[0] == 0
+    assert run(["retire"], env_file)[0] == 0
+    values = dotenv_values(env_file)
+    keys = DataKeys([values["ENCRYPTION_KEYS"]], values["LOOKUP_KEY"]).with_older([outbox_key])
+    box = Outbox(connect(str(store.url), keys))
+    assert box.send_again(message_id, now)
+    assert box.messages(PENDING)[0].text == words
+
+
+def test_two_rotations_at_once_do_not_drop_each_others_key(tmp_path, monkeypatch, capsys):
+    old = DataKeys([new_encryption_key()], new_lookup_key())
+    store, tracker, env_file = project(tmp_path, old)
+    other = new_encryption_key()
+    make_key = keys_command.new_encryption_key
+
+    def meanwhile():
+        # Another rotation puts its key first after this one read .env, before it writes.
+        keys_command.update_env_file(
+            env_file, {"ENCRYPTION_KEYS": f"{other},{old.encryption_keys[0]}"}
+        )
+        return make_key()
+
+    monkeypatch.setattr(keys_command, "new_encryption_key", meanwhile)
+    assert run(["rotate"], env_file)[0] == 2
+    assert "changed while this ran" in capsys.readouterr().err
+    assert dotenv_values(env_file)["ENCRYPTION_KEYS"] == f"{other},{old.encryption_keys[0]}"
+
+
+def test_a_legacy_dead_letter_an_earlier_rotation_wrapped_is_still_sent_as_its_words(tmp_path):
+    from datetime import datetime, timezone
+
+    from cryptography.fernet import Fernet
+
+    from bot.events import Operation
+    from bot.outbox import PENDING, Outbox
+
+    outbox_key = Fernet.generate_key().decode()
+    keys = DataKeys([new_encryption_key()], new_lookup_key()).with_older([outbox_key])
+    store = connect(f"sqlite:///{tmp_path / 'store.db'}", keys)
+    now = datetime(2026, 11, 30, 10, 0, tzinfo=timezone.utc)
+    words = "Your repair is booked for Tuesday, call 07700 900123"
+    message_id = Outbox(store).enqueue("c1", "facebook", Operation.MESSENGER_SEND, "u1", now)
+    sealed = Fernet(outbox_key).encrypt(json.dumps({"text": words, "fallback": None}).encode())
+    # What the rotation of the release before made of it: the token encrypted as if words.
+    with store.begin() as connection:
+        connection.exec_driver_sql(
+            "UPDATE outbox SET state = 'dead', text = ?, fallback = NULL WHERE id = ?",
+            (keys.encrypt(sealed.decode()), message_id),
+        )
+    box = Outbox(store)
+    assert box.send_again(message_id, now)
+    assert box.messages(PENDING)[0].text == words

@@ -138,7 +138,9 @@ def test_only_the_missing_secrets_are_added_and_every_other_line_is_kept(tmp_pat
     assert "RASA_API_TOKEN" not in text  # given in the environment: not written
     assert env_file.stat().st_ino != before  # a new file renamed over it, not rewritten in place
     assert mode(env_file) == 0o600
-    assert [p.name for p in tmp_path.iterdir()] == [".env"]  # no temporary file left
+    # No temporary file left (the lock file, empty, stays for the next writer).
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".env", ".env.lock"]
+    assert (tmp_path / ".env.lock").read_text() == ""
 
 
 def test_a_env_readable_by_others_is_made_private_even_with_nothing_to_add(tmp_path):
@@ -186,3 +188,100 @@ def test_the_banner_says_where_the_secrets_are(tmp_path):
     text = banner(Running(), settings, "RASA_API_TOKEN in .env", secrets_where=secrets_line({}))
     assert "Secrets:        .env (mode 600" in text
     assert "LOOKUP_KEY from the environment" in secrets_line({"LOOKUP_KEY": "k"})
+
+
+def test_what_a_write_of_env_cut_short_leaves_behind_is_ignored_by_git(tmp_path):
+    # update_env_file writes the whole new .env beside it first, then renames it over.
+    for name in (".env.3f9a0c1b2d4e.new", ".env.lock", ".env.production"):
+        ignored = subprocess.run(["git", "check-ignore", "-q", name], cwd=ROOT)
+        assert ignored.returncode == 0, name
+    committed = subprocess.run(
+        ["git", "ls-files", ".env*"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.split()
+    assert all(not name.startswith(".env") or name.endswith(".example") for name in committed)
+
+
+def test_the_new_env_reaches_the_disk_before_and_after_it_is_renamed(tmp_path, monkeypatch):
+    from scripts import keys
+
+    env_file = tmp_path / ".env"
+    env_file.write_text("A=1\n")
+    synced = []
+    real_fsync = os.fsync
+
+    def fsync(descriptor):
+        info = os.fstat(descriptor)
+        synced.append(("dir" if stat.S_ISDIR(info.st_mode) else "file", env_file.exists()))
+        real_fsync(descriptor)
+
+    monkeypatch.setattr(keys.os, "fsync", fsync)
+    keys.update_env_file(env_file, {"B": "2"})
+    assert dotenv_values(env_file) == {"A": "1", "B": "2"}
+    kinds = [kind for kind, _ in synced]
+    assert "file" in kinds and kinds[-1] == "dir"  # the rename itself made durable
+
+
+def test_two_writers_of_env_at_once_lose_nothing(tmp_path):
+    import threading
+
+    from scripts import keys
+
+    env_file = tmp_path / ".env"
+    env_file.write_text("KEPT=1\n")
+    errors = []
+
+    def write(n):
+        try:
+            for i in range(15):
+                keys.update_env_file(env_file, {f"W{n}_{i}": "x"})
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    writers = [threading.Thread(target=write, args=(n,)) for n in range(4)]
+    for writer in writers:
+        writer.start()
+    for writer in writers:
+        writer.join()
+    assert not errors
+    values = dotenv_values(env_file)
+    assert values["KEPT"] == "1"
+    assert {f"W{n}_{i}" for n in range(4) for i in range(15)} <= set(values)
+
+
+def test_a_writer_of_env_waits_for_the_one_holding_the_lock(tmp_path):
+    import fcntl
+    import threading
+
+    from scripts import keys
+
+    env_file = tmp_path / ".env"
+    env_file.write_text("A=1\n")
+    with open(tmp_path / ".env.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        writer = threading.Thread(target=keys.update_env_file, args=(env_file, {"B": "2"}))
+        writer.start()
+        writer.join(0.5)
+        assert writer.is_alive() and "B" not in dotenv_values(env_file)
+        fcntl.flock(lock, fcntl.LOCK_UN)
+    writer.join(5)
+    assert dotenv_values(env_file)["B"] == "2"
+
+
+def test_the_servers_run_with_the_endpoints_file_the_commands_read(tmp_path):
+    import yaml
+
+    from scripts.processes import Assistant
+
+    endpoints = tmp_path / "endpoints-elsewhere.yml"
+    tracker = {"type": "SQL", "dialect": "sqlite", "db": str(tmp_path / "tracker.db")}
+    endpoints.write_text(yaml.safe_dump({"tracker_store": tracker}))
+    settings = Settings.from_env({"ENDPOINTS_FILE": str(endpoints)}, tmp_path / "no.env")
+    assistant = Assistant(
+        project=ROOT, venv_bin=ROOT, model=ROOT, endpoints=settings.endpoints_file
+    )
+    arguments = assistant.rasa_arguments()
+    try:
+        used = yaml.safe_load(open(arguments[arguments.index("--endpoints") + 1]))
+        assert used["tracker_store"] == tracker
+    finally:
+        assistant.stop()

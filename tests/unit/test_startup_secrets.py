@@ -106,3 +106,19 @@ def test_the_commands_refuse_to_start_without_the_store_keys(tmp_path, command):
     assert ran.returncode == 2
     assert "LOOKUP_KEY" in ran.stderr and "Traceback" not in ran.stderr
     assert not (tmp_path / "a.db").exists()  # refused before touching the store
+
+
+def test_in_production_the_rasa_server_refuses_unless_started_with_the_api_token(tmp_path):
+    token = "a-real-token-0123456789"
+    production = settings(tmp_path, ASSISTANT_ENV="production", RASA_API_TOKEN=token, **keys())
+    run = ["/venv/bin/rasa", "run", "--enable-api", "--port", "5005"]
+    # The token set, but Rasa's HTTP API started without it: open to anyone.
+    with pytest.raises(SecretsMissing, match="--auth-token") as refused:
+        refuse_without_secrets(production, run)
+    assert token not in str(refused.value)
+    with pytest.raises(SecretsMissing, match="RASA_API_TOKEN") as refused:
+        refuse_without_secrets(production, [*run, "--auth-token=some-other-token"])
+    assert "some-other-token" not in str(refused.value)
+    refuse_without_secrets(production, [*run, f"--auth-token={token}"])
+    refuse_without_secrets(production, [*run, "--auth-token", token])
+    refuse_without_secrets(settings(tmp_path, **keys()), run)  # development: not required
