@@ -85,6 +85,7 @@ bench: train
 	$(PY) -m bench.screening
 	$(PY) -m bench.identity_concurrency
 	$(PY) -m bench.log_redaction
+	$(PY) -m bench.tracker_encryption
 
 privacy-eval: install
 	@echo "==> Personal-detail detector on the labelled set"
