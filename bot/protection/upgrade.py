@@ -4,9 +4,15 @@ An installation upgraded from a release that kept everything in clear would stay
 until someone thought of rotating the key. `upgrade` runs before the servers start
 (`make run`, and `python -m scripts.keys upgrade`); it changes nothing the second time:
 
+- each dead letter an earlier release sealed under OUTBOX_KEY is resealed as today's
+  are (`bot.outbox.reseal_legacy_letters`, with the store's keys, which hold OUTBOX_KEY):
+  encrypted as if its token were its words, it could not be sent again;
 - every value still in clear in an `Encrypted` column of the project's tables, and in
   the tracker store's `events.data`, is encrypted (under the newest key; a value
   already encrypted, under whichever key, is left for `scripts.keys rotate`);
+- the tracker's `intent_name` and `action_name`, which say what each tenant came about,
+  are emptied as the tracker store now writes them: only the mark of a sealed security
+  answer still to hide stays (`bot.protection.conversations.sealed_answer_mark`);
 - every identifier still in clear in a `Keyed` column is replaced by the keyed HMAC
   the product now looks it up by (`Keyed.purpose`, of the same value the product
   binds: an account's key, an author's id, "platform:account" for a strike lock);
@@ -17,30 +23,57 @@ until someone thought of rotating the key. `upgrade` runs before the servers sta
 - the old `locator:<sha256>` subjects of identity_subjects are deleted: they cannot be
   re-keyed (what was typed is not known), and they are only failure counts and
   locks that lapse within a day.
+
+Each pass picks, in SQL, only the rows that still need it (a value not starting with
+`fernet:`, an identifier not starting with `hmac:`): a start on a store already
+protected reads none of its encrypted values.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Dict, Iterator, List, Tuple
 
-from sqlalchemy import MetaData, Table, and_, inspect, not_, select
+from sqlalchemy import (
+    MetaData,
+    Table,
+    Text,
+    and_,
+    cast,
+    func,
+    inspect,
+    not_,
+    or_,
+    select,
+    type_coerce,
+    update,
+)
 from sqlalchemy.engine import Connection, Engine
 
-from bot.keys import LOOKUP_PREFIX, DataKeys, is_encrypted
-from bot.protection.conversations import NoTrackerStore, tracker_engine
-from bot.protection.rotation import rotate_everything
+from bot.keys import ENCRYPTED_PREFIX, LOOKUP_PREFIX, DataKeys, is_encrypted
+from bot.outbox import DEAD, reseal_legacy_letters
+from bot.protection.conversations import (
+    NoTrackerStore,
+    sealed_answer_mark,
+    tracker_engine,
+    tracker_events,
+)
+from bot.protection.rotation import TRACKER_COLUMN as TRACKER_DATA
+from bot.protection.rotation import TRACKER_TABLE, _after, _targets
 from bot.store import (
     Keyed,
     connect,
     identity_attempts,
     metadata,
+    outbox,
     rent_payments,
     repair_requests,
     repairs,
     tenancies,
     tenancy_people,
 )
+from bot.tenancy.masking import SECURITY_SLOTS
 from bot.tenancy.records import person_id, tenancy_id
 
 # An earlier release's identity subjects for what was typed: an unsalted SHA-256.
@@ -56,36 +89,36 @@ class Upgraded:
     encrypted: Dict[str, int] = field(default_factory=dict)
     rekeyed: Dict[str, int] = field(default_factory=dict)
     deleted: Dict[str, int] = field(default_factory=dict)
+    # Tracker rows whose intent or action name was emptied.
+    cleared: Dict[str, int] = field(default_factory=dict)
 
     @property
     def anything(self) -> bool:
         """Whether the run changed anything."""
-        return any(self.encrypted.values()) or any(self.rekeyed.values()) or bool(self.deleted)
-
-
-class _PlaintextOnly:
-    """The keys as rotation sees them, so that it encrypts what is in clear and leaves
-    every encrypted value as it is: a running process may not hold a newer key yet
-    (that is `scripts.keys rotate`'s business, not a start's)."""
-
-    def __init__(self, keys: DataKeys) -> None:
-        self._keys = keys
-
-    def is_current(self, stored: object) -> bool:
-        return is_encrypted(stored)
-
-    def rotate(self, stored: object) -> str:
-        # An earlier release kept rent figures as integers.
-        return self._keys.encrypt(str(stored))
+        return (
+            any(self.encrypted.values())
+            or any(self.rekeyed.values())
+            or bool(self.deleted)
+            or any(self.cleared.values())
+        )
 
 
 def upgrade(store: Engine, keys: DataKeys, tracker: Engine | None = None) -> Upgraded:
     """Encrypt what is in clear and key what is in clear in `store` (made by
-    `bot.store.connect` with `keys`) and in the tracker store `tracker`; idempotent,
-    and safe to stop at any moment and run again."""
+    `bot.store.connect` with `keys`, which hold the retired OUTBOX_KEY as
+    `Settings.data_keys` gives them) and in the tracker store `tracker`; idempotent,
+    and safe to stop at any moment and run again.
+
+    An encrypted value is left as it is, under whichever key: a running process may not
+    hold a newer key yet (that is `scripts.keys rotate`'s business, not a start's).
+    """
     done = Upgraded()
-    rotated = rotate_everything(store, _PlaintextOnly(keys), tracker)  # type: ignore[arg-type]
-    done.encrypted = dict(rotated.rewritten)
+    # Before the pass below, which would take a sealed letter's token for its words.
+    _reseal_letters(store, keys, done)
+    for table, names in _targets(store, tracker, metadata):
+        _encrypt_in_clear(table, names, keys, done, tracker_rows=table.name == TRACKER_TABLE)
+    if tracker is not None and inspect(tracker).has_table(TRACKER_TABLE):
+        _clear_names(tracker, done)
     _move_tenancies(store, keys, done)
     for table, column, purpose in _keyed_columns(store):
         _rekey(store, table, column, purpose, keys, done)
@@ -106,6 +139,101 @@ def upgrade_installation(database_url: str, keys: DataKeys, endpoints_file) -> U
         store.dispose()
         if tracker is not None:
             tracker.dispose()
+
+
+def _in_clear(column) -> object:
+    """Where `column` holds a value not encrypted (an earlier release's integer too)."""
+    return and_(column.is_not(None), not_(cast(column, Text).startswith(ENCRYPTED_PREFIX)))
+
+
+def _reseal_letters(store: Engine, keys: DataKeys, done: Upgraded) -> None:
+    raw = type_coerce(outbox.c.text, Text)
+    legacy = select(func.count()).where(outbox.c.state == DEAD, _in_clear(raw))
+    with store.connect() as connection:
+        if not connection.execute(legacy).scalar():
+            return  # the count alone: no letter's text is read on an ordinary start
+    resealed = reseal_legacy_letters(store, keys)
+    if resealed:
+        done.encrypted["outbox"] = done.encrypted.get("outbox", 0) + resealed
+
+
+def _encrypt_in_clear(
+    table: Table, names: List[str], keys: DataKeys, done: Upgraded, tracker_rows: bool
+) -> None:
+    """Encrypt each value of `names` still in clear in `table` (as `_targets` gives it),
+    batch after batch in primary key order, each batch committed on its own.
+
+    `tracker_rows`: it is the tracker's `events`; a row in clear is the earlier release's
+    and loses its intent and action names as it is encrypted, but a sealed answer's mark.
+    """
+    key = list(table.primary_key.columns)
+    engine: Engine = table.info["engine"]
+    wanted = or_(*(_in_clear(table.c[n]) for n in names))
+    after: Tuple | None = None
+    while True:
+        query = select(*key, *(table.c[n] for n in names)).where(wanted)
+        if after is not None:
+            query = query.where(_after(key, after))
+        with engine.begin() as connection:
+            rows = connection.execute(query.order_by(*key).limit(BATCH)).all()
+            for row in rows:
+                if _encrypt_row(connection, table, names, keys, row._mapping, key, tracker_rows):
+                    done.encrypted[table.name] = done.encrypted.get(table.name, 0) + 1
+        if not rows:
+            return
+        after = tuple(rows[-1]._mapping[c.name] for c in key)
+
+
+def _encrypt_row(
+    connection: Connection,
+    table: Table,
+    names: List[str],
+    keys: DataKeys,
+    values,
+    key: List,
+    tracker_rows: bool,
+) -> bool:
+    changes: Dict[str, object] = {}
+    for name in names:
+        stored = values[name]
+        if stored is not None and not is_encrypted(stored):
+            # An earlier release kept rent figures as integers.
+            changes[name] = keys.encrypt(str(stored))
+    if tracker_rows:
+        changes["intent_name"] = None
+        changes["action_name"] = sealed_answer_mark(_event(values[TRACKER_DATA]))
+    # Only if it is still what was read: a value written since stands.
+    unchanged = [table.c[n] == values[n] for n in names]
+    match = and_(*(c == values[c.name] for c in key), *unchanged)
+    return bool(connection.execute(update(table).where(match).values(**changes)).rowcount)
+
+
+def _event(data: object) -> dict:
+    try:
+        event = json.loads(str(data))
+    except ValueError:
+        return {}
+    return event if isinstance(event, dict) else {}
+
+
+def _clear_names(tracker: Engine, done: Upgraded) -> None:
+    """Empty, in SQL alone, the names left on encrypted rows (an earlier rotation
+    encrypted rows in clear and kept them). A security slot's name on a slot event
+    stays: it may mark a sealed answer still to hide, and hiding it clears the mark
+    whatever the value (`hide_sealed_answers`)."""
+    events = tracker_events
+    may_mark = and_(events.c.type_name == "slot", events.c.action_name.in_(SECURITY_SLOTS))
+    with tracker.begin() as connection:
+        cleared = connection.execute(
+            update(events).where(events.c.intent_name.is_not(None)).values(intent_name=None)
+        ).rowcount
+        cleared += connection.execute(
+            update(events)
+            .where(events.c.action_name.is_not(None), not_(may_mark))
+            .values(action_name=None)
+        ).rowcount
+    if cleared:
+        done.cleared[TRACKER_TABLE] = cleared
 
 
 def _keyed_columns(store: Engine) -> Iterator[Tuple[Table, str, str]]:
