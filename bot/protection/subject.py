@@ -23,11 +23,13 @@ notice in turn gives them the right to see what is kept and to have it erased.
   event id, so that a redelivered webhook is still not handled twice), repair
   requests and follow-ups; the moderation log keeps its entries (strikes and blocks
   stand, P7) without their reason or the conversation; identity checks keep their
-  outcome without the conversation or the account. The conversation's platform
+  outcome without the conversation or the account. Once no other conversation of the
+  platform account is held (on X the same id writes in public and in private), the
   account is forgotten too: its links to the person's other accounts, the moderation
   log's copy of it (`author`, and `target` where a block or follow names it; the
   keyed `author_id` stays, so strikes still count) and the author of its public
-  comments.
+  comments. While another is held, only the erased conversation's own moderation
+  entries lose their reason, conversation and author.
 
 Rows are found by conversation id, platform account or tenancy, never by comparing a
 personal field (those are encrypted, bot.store): identifier columns may be keyed
@@ -102,6 +104,9 @@ class TrackerEventsLike(Protocol):
 
     def erase(self, sender_id: str) -> int:
         """Delete every event of the conversation; returns how many."""
+
+    def last_activity(self, sender_id: str) -> datetime | None:
+        """When the conversation last had an event, or None if it has none."""
 
 
 class UnknownSubject(ValueError):
@@ -371,17 +376,28 @@ class SubjectRights:
     def erase_conversation(self, conversation_id: str, by: str, now: datetime) -> Erasure:
         """Remove the conversation everywhere it is kept; audited under `by` with a
         keyed HMAC of its id. Returns what was removed, counted per place."""
-        removed = self.remove_conversation(conversation_id, now)
+        removed = self.remove_conversation(conversation_id, now, forget_account=True)
         self._record(
             by, now, ERASED_ACTION, self._audit_key(conversation_id), dict(removed.removed)
         )
         return removed
 
-    def remove_conversation(self, conversation_id: str, now: datetime) -> Erasure:
+    def remove_conversation(
+        self, conversation_id: str, now: datetime, forget_account: bool = False
+    ) -> Erasure:
         """`erase_conversation` without its audit entry (the retention job audits only
-        the erasures that removed something)."""
+        the erasures that removed something).
+
+        The platform account itself (its links, the moderation log's copies of its id,
+        its public comments' author) is forgotten only with `forget_account`, and then
+        only once no other conversation of the account is held: on X one user id
+        writes in public and in private, and a person who goes on talking keeps their
+        links, and staff can still undo a block or follow of them (P7). Retention
+        never forgets an account: it removes only what is older than its cut-off.
+        """
         removed: Dict[str, int] = {}
         removed["tracker events"] = self._tracker.erase(conversation_id) if self._tracker else 0
+        parsed = split_conversation_id(conversation_id)
         with self._engine.begin() as connection:
             ids = list(
                 connection.execute(
@@ -416,7 +432,7 @@ class SubjectRights:
                 connection,
                 update(moderation_actions)
                 .where(moderation_actions.c.conversation_id == conversation_id)
-                .values(conversation_id=None, reason=ERASED),
+                .values(conversation_id=None, reason=ERASED, author=None),
             )
             removed["identity checks"] = _count(
                 connection,
@@ -424,10 +440,38 @@ class SubjectRights:
                 .where(identity_attempts.c.conversation_id == conversation_id)
                 .values(conversation_id="", account=""),
             )
-            parsed = split_conversation_id(conversation_id)
-            if parsed is not None:
+            if (
+                forget_account
+                and parsed is not None
+                and not self._other_conversations_held(connection, conversation_id)
+            ):
                 removed.update(_forget_account(connection, parsed[0], parsed[2]))
         return Erasure(conversation_id, removed)
+
+    def _other_conversations_held(self, connection: Connection, conversation_id: str) -> bool:
+        """Whether the account of `conversation_id` has another conversation still held
+        (the same id on the platform's other surface): its events in the tracker store,
+        or a handoff, outbox message or moderation entry of it."""
+        parsed = split_conversation_id(conversation_id)
+        if parsed is None:
+            return False
+        platform, _surface, account = parsed
+        others = [
+            conversation_id_of(platform, surface, account)
+            for surface in Surface
+            if conversation_id_of(platform, surface, account) != conversation_id
+        ]
+        if self._tracker is not None and any(
+            self._tracker.last_activity(other) is not None for other in others
+        ):
+            return True
+        for table in (handoffs, outbox, moderation_actions, repair_requests, follow_ups):
+            found = connection.execute(
+                select(table.c.conversation_id).where(table.c.conversation_id.in_(others)).limit(1)
+            ).first()
+            if found is not None:
+                return True
+        return False
 
     def record_erasure(self, erasure: Erasure, by: str, now: datetime) -> None:
         """Audit an erasure made with `remove_conversation`."""

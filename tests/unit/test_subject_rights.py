@@ -458,3 +458,35 @@ def test_erasing_a_public_conversation_leaves_no_comment_naming_its_author(world
         assert gone.encode() not in held, gone
     assert erasure.removed["public comments"] == 1
     assert world["rights"].erase_conversation(PUBLIC, "Ada", NOW).total == 0
+
+
+def test_erasing_one_of_two_conversations_of_an_account_leaves_the_others_entries(world):
+    # On X one user id writes in public and in private; they ask for their public
+    # thread to be erased and go on talking in private.
+    said(world, "twitter-public-x-1", f"@housing call me on {PHONE}")
+    said(world, "twitter-private-x-1", "about my rent")
+    log = ModerationLog(world["engine"], Outbox(world["engine"]))
+    log.record(
+        NOW,
+        Subject("twitter", "x-1", "twitter-public-x-1", target="tweet-1"),
+        Action.HIDE,
+        f"personal details in public: {PHONE}",
+    )
+    follow = log.record(
+        NOW,
+        Subject("twitter", "x-1", "twitter-private-x-1", target="x-1"),
+        Action.FOLLOW,
+        "so that they can send us a direct message (P8)",
+    )
+
+    world["rights"].erase_conversation("twitter-public-x-1", "Ada", NOW)
+
+    assert PHONE.encode() not in raw_bytes(world)
+    kept = log.get(follow)
+    assert kept.conversation_id == "twitter-private-x-1" and kept.target == "x-1"
+    assert kept.reason == "so that they can send us a direct message (P8)" and kept.undoable
+    assert world["events"].events("twitter-private-x-1")[0]["text"] == "about my rent"
+    # Once the last of the account's conversations is erased, nothing names it.
+    world["rights"].erase_conversation("twitter-private-x-1", "Ada", NOW)
+    assert b"x-1" not in raw_bytes(world)
+    assert not log.get(follow).undoable
