@@ -5,7 +5,11 @@ What a tenant sends is kept on their file under the privacy notice, and not for 
 Once a run of `ConversationRetention.run`:
 
 - every conversation whose latest event is older than the period is erased whole, as
-  a subject's erasure does (bot.protection.subject), and each such erasure is audited
+  a subject's erasure does (bot.protection.subject) but for the platform account
+  itself: its links to the person's other accounts, and the moderation log's copies
+  of its id, stay (on X one user id writes in public and in private, and a quiet
+  public thread says nothing of the direct messages going on; an old entry loses its
+  reason and conversation below, by its own time). Each such erasure is audited
   under the job's name; but a conversation with a handoff still open or a message
   still to send (a staff reply, pending or being retried) is kept whole, events
   included, until these are done, and goes at the first run after;

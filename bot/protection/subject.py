@@ -13,21 +13,26 @@ notice in turn gives them the right to see what is kept and to have it erased.
 - `export_tenancy` gathers the same for a tenancy, by its reference: the record
   (address and people, never the digests of their security answers), its rent
   payments and repairs, its identity checks, repair requests and handoffs, and only
-  its own people's conversations (GDPR Art. 15(4)): those in which a check verified
-  someone on the tenancy or a repair was asked for, with the moderation entries and
-  public comments of their accounts. A stranger's failed check on the tenancy is
-  listed without the conversation it was made in, which is never exported.
+  its own people's conversations (GDPR Art. 15(4)): of each, only the sessions in
+  which a check verified someone on the tenancy or a repair of it was asked for, and
+  only its own repair requests and checks; the moderation entries and public comments
+  of their accounts only where the account was verified on no other tenancy (an
+  authorised contact on several tenancies is not one tenancy's alone). A stranger's
+  failed check on the tenancy is listed without the conversation it was made in,
+  which is never exported.
 - `erase_conversation` removes one conversation everywhere it is kept: the tracker's
   events, its handoffs (their audit entries keep who did what and when, without the
   details), the outbox's and the intake's rows (the intake keeps only the platform's
   event id, so that a redelivered webhook is still not handled twice), repair
   requests and follow-ups; the moderation log keeps its entries (strikes and blocks
   stand, P7) without their reason or the conversation; identity checks keep their
-  outcome without the conversation or the account. The conversation's platform
+  outcome without the conversation or the account. Once no other conversation of the
+  platform account is held (on X the same id writes in public and in private), the
   account is forgotten too: its links to the person's other accounts, the moderation
   log's copy of it (`author`, and `target` where a block or follow names it; the
   keyed `author_id` stays, so strikes still count) and the author of its public
-  comments.
+  comments. While another is held, only the erased conversation's own moderation
+  entries lose their reason, conversation and author.
 
 Rows are found by conversation id, platform account or tenancy, never by comparing a
 personal field (those are encrypted, bot.store): identifier columns may be keyed
@@ -102,6 +107,9 @@ class TrackerEventsLike(Protocol):
 
     def erase(self, sender_id: str) -> int:
         """Delete every event of the conversation; returns how many."""
+
+    def last_activity(self, sender_id: str) -> datetime | None:
+        """When the conversation last had an event, or None if it has none."""
 
 
 class UnknownSubject(ValueError):
@@ -220,22 +228,23 @@ class SubjectRights:
             for payment in record["rent_payments"]:
                 payment["amount_pence"] = int(payment["amount_pence"])
             # Only its own people's conversations (GDPR Art. 15(4)): those in which a
-            # check verified someone on it, never one where a stranger tried and failed.
-            conversations = set(
-                connection.execute(
-                    select(identity_attempts.c.conversation_id).where(
-                        identity_attempts.c.tenancy_id == tenancy_id,
-                        identity_attempts.c.outcome == VERIFIED,
-                    )
-                ).scalars()
-            )
-            conversations |= set(
-                connection.execute(
-                    select(repair_requests.c.conversation_id).where(
-                        repair_requests.c.tenancy_id == tenancy_id
-                    )
-                ).scalars()
-            )
+            # check verified someone on it, never one where a stranger tried and failed;
+            # and of each only the sessions it was verified (or a repair asked) in.
+            moments: Dict[str, List[datetime]] = {}
+            verified = connection.execute(
+                select(identity_attempts.c.conversation_id, identity_attempts.c.at).where(
+                    identity_attempts.c.tenancy_id == tenancy_id,
+                    identity_attempts.c.outcome == VERIFIED,
+                )
+            ).all()
+            asked = connection.execute(
+                select(repair_requests.c.conversation_id, repair_requests.c.created_at).where(
+                    repair_requests.c.tenancy_id == tenancy_id
+                )
+            ).all()
+            for conversation_id, at in [*verified, *asked]:
+                moments.setdefault(conversation_id, []).append(as_aware(at))
+            conversations = set(moments)
             checks = _rows(
                 connection,
                 identity_attempts,
@@ -257,7 +266,8 @@ class SubjectRights:
             if check["conversation_id"] not in named:
                 check["conversation_id"] = None
         tenancy_handoffs = self._handoffs([f"tenancy:{wanted}"])
-        held = [self._conversation(c) for c in named]
+        held = [self._tenancy_conversation(c, moments[c], tenancy_id, requests) for c in named]
+        own = [c for c in named if not self._shared(c, tenancy_id)]
         export = {
             "subject": {"tenancy": wanted},
             "exported_at": to_utc(now).isoformat(),
@@ -266,12 +276,87 @@ class SubjectRights:
             "repair_requests": requests,
             "tenancy_handoffs": tenancy_handoffs,
             "conversations": [c for c in held if _holds_anything(c)],
-            **self._of_accounts(named),
+            **self._of_accounts(own),
         }
         subject_key = self._audit_key(wanted)
         export["console_audit"] = self._console_audit(export, named, [subject_key])
         self._record(by, now, EXPORTED, subject_key, {"kind": "tenancy"})
         return export
+
+    def _tenancy_conversation(
+        self,
+        conversation_id: str,
+        moments: Sequence[datetime],
+        tenancy_id: str,
+        requests: Sequence[Mapping[str, Any]],
+    ) -> Dict[str, Any]:
+        """One conversation's part of a tenancy's export: only the sessions in which a
+        check verified someone on the tenancy or a repair of it was asked for, what the
+        outbox, intake, follow-ups and handoffs hold of those sessions, and the
+        tenancy's own repair requests. A support worker on several tenancies talks
+        about all of them in one conversation: the others' sessions are not this
+        tenancy's to see (GDPR Art. 15(4))."""
+        everything = self._conversation(conversation_id)
+        sessions = _sessions(everything["events"])
+        kept = [
+            (start, end, events)
+            for start, end, events in sessions
+            if any(start <= moment.timestamp() < end for moment in moments)
+        ]
+
+        def within(row: Mapping[str, Any], column: str) -> bool:
+            value = row.get(column)
+            if not value:
+                return False
+            at = datetime.fromisoformat(value).timestamp()
+            return any(start <= at < end for start, end, _ in kept)
+
+        return {
+            "conversation_id": conversation_id,
+            "events": [event for _, _, events in kept for event in events],
+            "handoffs": [h for h in everything["handoffs"] if within(h, "created_at")],
+            "outbox": [row for row in everything["outbox"] if within(row, "created_at")],
+            "intake": [row for row in everything["intake"] if within(row, "received_at")],
+            "repair_requests": [
+                row for row in requests if row.get("conversation_id") == conversation_id
+            ],
+            "follow_ups": [row for row in everything["follow_ups"] if within(row, "promised_at")],
+            "identity_checks": [
+                row for row in everything["identity_checks"] if row.get("tenancy_id") == tenancy_id
+            ],
+        }
+
+    def _shared(self, conversation_id: str, tenancy_id: str) -> bool:
+        """Whether the account of the conversation (or the conversation itself) was
+        verified on another tenancy too: then its moderation entries and public
+        comments are not this tenancy's alone, and stay out of its export."""
+        parsed = split_conversation_id(conversation_id)
+        conversations = [conversation_id]
+        accounts: List[str] = []
+        if parsed is not None:
+            conversations = self.conversations_of_account(parsed[0], parsed[2])
+            accounts = [
+                f"{platform.value}:{account}"
+                for platform, ids in _accounts(conversations).items()
+                for account in ids
+            ]
+        with self._engine.connect() as connection:
+            elsewhere = connection.execute(
+                select(identity_attempts.c.id)
+                .where(
+                    identity_attempts.c.outcome == VERIFIED,
+                    or_(
+                        identity_attempts.c.tenancy_id != tenancy_id,
+                        identity_attempts.c.tenancy_id.is_(None),
+                    ),
+                    or_(
+                        identity_attempts.c.conversation_id.in_(conversations),
+                        *(identity_attempts.c.account == account for account in accounts),
+                    ),
+                )
+                .limit(1)
+            ).first()
+        return elsewhere is not None
 
     def _of_accounts(self, conversations: Sequence[str]) -> Dict[str, Any]:
         """The moderation entries and public comments of the conversations and of the
@@ -371,17 +456,28 @@ class SubjectRights:
     def erase_conversation(self, conversation_id: str, by: str, now: datetime) -> Erasure:
         """Remove the conversation everywhere it is kept; audited under `by` with a
         keyed HMAC of its id. Returns what was removed, counted per place."""
-        removed = self.remove_conversation(conversation_id, now)
+        removed = self.remove_conversation(conversation_id, now, forget_account=True)
         self._record(
             by, now, ERASED_ACTION, self._audit_key(conversation_id), dict(removed.removed)
         )
         return removed
 
-    def remove_conversation(self, conversation_id: str, now: datetime) -> Erasure:
+    def remove_conversation(
+        self, conversation_id: str, now: datetime, forget_account: bool = False
+    ) -> Erasure:
         """`erase_conversation` without its audit entry (the retention job audits only
-        the erasures that removed something)."""
+        the erasures that removed something).
+
+        The platform account itself (its links, the moderation log's copies of its id,
+        its public comments' author) is forgotten only with `forget_account`, and then
+        only once no other conversation of the account is held: on X one user id
+        writes in public and in private, and a person who goes on talking keeps their
+        links, and staff can still undo a block or follow of them (P7). Retention
+        never forgets an account: it removes only what is older than its cut-off.
+        """
         removed: Dict[str, int] = {}
         removed["tracker events"] = self._tracker.erase(conversation_id) if self._tracker else 0
+        parsed = split_conversation_id(conversation_id)
         with self._engine.begin() as connection:
             ids = list(
                 connection.execute(
@@ -416,7 +512,7 @@ class SubjectRights:
                 connection,
                 update(moderation_actions)
                 .where(moderation_actions.c.conversation_id == conversation_id)
-                .values(conversation_id=None, reason=ERASED),
+                .values(conversation_id=None, reason=ERASED, author=None),
             )
             removed["identity checks"] = _count(
                 connection,
@@ -424,10 +520,38 @@ class SubjectRights:
                 .where(identity_attempts.c.conversation_id == conversation_id)
                 .values(conversation_id="", account=""),
             )
-            parsed = split_conversation_id(conversation_id)
-            if parsed is not None:
+            if (
+                forget_account
+                and parsed is not None
+                and not self._other_conversations_held(connection, conversation_id)
+            ):
                 removed.update(_forget_account(connection, parsed[0], parsed[2]))
         return Erasure(conversation_id, removed)
+
+    def _other_conversations_held(self, connection: Connection, conversation_id: str) -> bool:
+        """Whether the account of `conversation_id` has another conversation still held
+        (the same id on the platform's other surface): its events in the tracker store,
+        or a handoff, outbox message or moderation entry of it."""
+        parsed = split_conversation_id(conversation_id)
+        if parsed is None:
+            return False
+        platform, _surface, account = parsed
+        others = [
+            conversation_id_of(platform, surface, account)
+            for surface in Surface
+            if conversation_id_of(platform, surface, account) != conversation_id
+        ]
+        if self._tracker is not None and any(
+            self._tracker.last_activity(other) is not None for other in others
+        ):
+            return True
+        for table in (handoffs, outbox, moderation_actions, repair_requests, follow_ups):
+            found = connection.execute(
+                select(table.c.conversation_id).where(table.c.conversation_id.in_(others)).limit(1)
+            ).first()
+            if found is not None:
+                return True
+        return False
 
     def record_erasure(self, erasure: Erasure, by: str, now: datetime) -> None:
         """Audit an erasure made with `remove_conversation`."""
@@ -586,6 +710,30 @@ def _value(value: Any, name: str, keys: DataKeys) -> Any:
             except ValueError:
                 return value
     return value
+
+
+def _sessions(events: Sequence[Dict[str, Any]]) -> List[tuple[float, float, List[Dict[str, Any]]]]:
+    """The conversation's events split into Rasa's sessions, each with the time it
+    began and the time the next began (the first from the start of time, the last to
+    its end). A session begins with `action_session_start` and its `session_started`."""
+    split: List[List[Dict[str, Any]]] = [[]]
+    for event in events:
+        # The two events that open a session make one opening, not two sessions.
+        opening = all(_starts_session(e) for e in split[-1])
+        if _starts_session(event) and not opening:
+            split.append([])
+        split[-1].append(event)
+    begun = [float("-inf")]
+    for session in split[1:]:
+        begun.append(float(session[0].get("timestamp") or 0))
+    ended = [*begun[1:], float("inf")]
+    return [(b, e, session) for b, e, session in zip(begun, ended, split, strict=True) if session]
+
+
+def _starts_session(event: Mapping[str, Any]) -> bool:
+    return event.get("event") == "session_started" or (
+        event.get("event") == "action" and event.get("name") == "action_session_start"
+    )
 
 
 def _holds_anything(conversation: Mapping[str, Any]) -> bool:

@@ -22,6 +22,8 @@ from tests.unit.test_subject_rights import (
     OTHER,
     PRIVATE,
     PSID,
+    PUBLIC,
+    PUBLIC_ID,
     a_conversation_everywhere,
     make_world,
     raw_bytes,
@@ -190,3 +192,40 @@ def test_a_staff_reply_still_to_send_keeps_its_conversation(world):
     outbox.sent(staff_reply.id, TWO_YEARS_ON, "m-1")
     assert job(world).run(TWO_YEARS_ON + timedelta(hours=1)).conversations == 1
     assert world["events"].events(PRIVATE) == []
+
+
+def test_a_quiet_public_x_thread_goes_but_the_person_still_talking_keeps_their_follow(world):
+    # On X one user id writes in public and in private: the public thread falls quiet,
+    # the direct messages go on, and what staff did about the person a month ago stands.
+    said(world, "twitter-public-x-1", "@housing my boiler again", at=NOW)
+    said(world, "twitter-private-x-1", "any news?", at=TWO_YEARS_ON - timedelta(days=1))
+    log = ModerationLog(world["engine"], Outbox(world["engine"]))
+    log.record(
+        TWO_YEARS_ON - timedelta(days=30),
+        Subject("twitter", "x-1", "twitter-private-x-1", target="x-1"),
+        Action.FOLLOW,
+        "so that they can send us a direct message (P8)",
+    )
+
+    run = job(world).run(TWO_YEARS_ON)
+
+    assert run.conversations == 1
+    assert world["events"].events("twitter-public-x-1") == []
+    [follow] = log.entries(10, platform="twitter", action=Action.FOLLOW)
+    assert follow.target == "x-1" and follow.undoable
+    assert follow.conversation_id == "twitter-private-x-1"
+
+
+def test_a_quiet_public_facebook_thread_goes_but_its_link_to_messenger_stays(world):
+    log = ModerationLog(world["engine"], Outbox(world["engine"]))
+    log.link("facebook", PUBLIC_ID, PSID)
+    said(world, PUBLIC, "where is my repair?", at=NOW)
+    said(world, PRIVATE, "thanks for the reply", at=TWO_YEARS_ON - timedelta(days=1))
+    log.record(TWO_YEARS_ON - timedelta(days=30), Subject("facebook", PSID), Action.STRIKE, "abuse")
+
+    run = job(world).run(TWO_YEARS_ON)
+
+    assert run.conversations == 1
+    assert log.accounts("facebook", PSID) == {PSID, PUBLIC_ID}
+    # A strike made from either account still counts against the person (P7).
+    assert len(log.strikes("facebook", PUBLIC_ID)) == 1

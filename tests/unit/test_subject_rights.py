@@ -458,3 +458,71 @@ def test_erasing_a_public_conversation_leaves_no_comment_naming_its_author(world
         assert gone.encode() not in held, gone
     assert erasure.removed["public comments"] == 1
     assert world["rights"].erase_conversation(PUBLIC, "Ada", NOW).total == 0
+
+
+def test_erasing_one_of_two_conversations_of_an_account_leaves_the_others_entries(world):
+    # On X one user id writes in public and in private; they ask for their public
+    # thread to be erased and go on talking in private.
+    said(world, "twitter-public-x-1", f"@housing call me on {PHONE}")
+    said(world, "twitter-private-x-1", "about my rent")
+    log = ModerationLog(world["engine"], Outbox(world["engine"]))
+    log.record(
+        NOW,
+        Subject("twitter", "x-1", "twitter-public-x-1", target="tweet-1"),
+        Action.HIDE,
+        f"personal details in public: {PHONE}",
+    )
+    follow = log.record(
+        NOW,
+        Subject("twitter", "x-1", "twitter-private-x-1", target="x-1"),
+        Action.FOLLOW,
+        "so that they can send us a direct message (P8)",
+    )
+
+    world["rights"].erase_conversation("twitter-public-x-1", "Ada", NOW)
+
+    assert PHONE.encode() not in raw_bytes(world)
+    kept = log.get(follow)
+    assert kept.conversation_id == "twitter-private-x-1" and kept.target == "x-1"
+    assert kept.reason == "so that they can send us a direct message (P8)" and kept.undoable
+    assert world["events"].events("twitter-private-x-1")[0]["text"] == "about my rent"
+    # Once the last of the account's conversations is erased, nothing names it.
+    world["rights"].erase_conversation("twitter-private-x-1", "Ada", NOW)
+    assert b"x-1" not in raw_bytes(world)
+    assert not log.get(follow).undoable
+
+
+def test_a_contact_on_two_tenancies_gets_only_each_tenancys_session_in_its_export(world):
+    # A support worker authorised on two tenancies asks about one, then, in a later
+    # session of the same conversation, about the other (GDPR Art. 15(4)).
+    first, second = a_tenancy(world, "TEN-204817"), a_tenancy(world, "TEN-318552")
+    worker = "psid-support-worker-31"
+    conversation = f"facebook-private-{worker}"
+    later = NOW + timedelta(hours=3)
+    said(world, conversation, "", at=NOW, event="session_started")
+    said(world, conversation, "the boiler at Elm Road is leaking", at=NOW + timedelta(minutes=1))
+    said(world, conversation, "", at=later, event="session_started")
+    said(world, conversation, "Mr Quennell-Abbot's rent is late", at=later + timedelta(minutes=1))
+    for tenancy_id, at in ((first, NOW), (second, later)):
+        with world["engine"].begin() as connection:
+            connection.execute(
+                insert(identity_attempts).values(
+                    at=at + timedelta(minutes=2),
+                    platform="facebook",
+                    account=f"facebook:{worker}",
+                    conversation_id=conversation,
+                    tenancy_id=tenancy_id,
+                    outcome="verified",
+                )
+            )
+    ModerationLog(world["engine"], Outbox(world["engine"])).record(
+        later, Subject("facebook", worker, conversation), Action.STRIKE, "swore at the other flat"
+    )
+
+    one = json.dumps(world["rights"].export_tenancy("TEN-204817", "Ada", later))
+    other = json.dumps(world["rights"].export_tenancy("TEN-318552", "Ada", later))
+
+    assert "the boiler at Elm Road is leaking" in one
+    assert "Quennell-Abbot" not in one and "swore at the other flat" not in one
+    assert "Quennell-Abbot" in other
+    assert "Elm Road is leaking" not in other and "swore at the other flat" not in other
