@@ -454,3 +454,56 @@ def test_a_legacy_dead_letter_an_earlier_rotation_wrapped_is_still_sent_as_its_w
     box = Outbox(store)
     assert box.send_again(message_id, now)
     assert box.messages(PENDING)[0].text == words
+
+
+def test_a_running_process_keeps_refreshing_its_record_even_after_a_refresh_fails(tmp_path):
+    from datetime import datetime, timedelta, timezone
+
+    from sqlalchemy.pool import QueuePool
+
+    from bot.store import KeyHolder
+
+    keys = DataKeys([new_encryption_key()], new_lookup_key())
+    # One connection, given up on at once: a second one asked for meanwhile is a
+    # sqlalchemy.exc.TimeoutError (the pool exhausted), not a DBAPIError.
+    engine = sa.create_engine(
+        f"sqlite:///{tmp_path / 'store.db'}",
+        poolclass=QueuePool,
+        pool_size=1,
+        max_overflow=0,
+        pool_timeout=0.01,
+        connect_args={"check_same_thread": False},
+    )
+    engine.dialect.data_keys = keys
+    metadata.create_all(engine)
+    start = datetime(2026, 11, 30, 10, 0, tzinfo=timezone.utc)
+    ticks = iter(range(10**6))
+
+    def clock():
+        return start + timedelta(minutes=next(ticks))
+
+    reader = sa.create_engine(f"sqlite:///{tmp_path / 'store.db'}")  # a pool of its own
+
+    def seen_at():
+        (value,) = raw(reader, "key_holders", "seen_at")
+        return str(value)
+
+    def advances(before):
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            if seen_at() != before:
+                return True
+            time.sleep(0.02)
+        return False
+
+    running = KeyHolder(engine, "Rasa server", clock=clock, every=0.05).start()
+    try:
+        first = seen_at()
+        assert advances(first)  # refreshed, by the holder's own thread
+        busy = engine.connect()  # the pool exhausted: the refreshes fail meanwhile
+        time.sleep(0.3)
+        busy.close()
+        assert advances(seen_at())  # and they go on once it is free again
+    finally:
+        running.leave()
+    assert raw(reader, "key_holders", "seen_at") == []
