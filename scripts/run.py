@@ -32,7 +32,7 @@ from bot.sandbox.mode import platform_settings, sandbox_env  # noqa: E402
 from bot.settings import OUTBOX_KEY_FILE, SECRETS, Settings  # noqa: E402
 from bot.store import connect  # noqa: E402
 from bot.tenancy.records import TenancyRepository, load_tenancies  # noqa: E402
-from scripts.keys import EnvFileError, update_env_file  # noqa: E402
+from scripts.keys import SANDBOX_STORE, EnvFileError, update_env_file  # noqa: E402
 from scripts.processes import Assistant, StartError  # noqa: E402
 from scripts.simulate import simulator_env  # noqa: E402
 from scripts.staff import first_admin  # noqa: E402
@@ -66,8 +66,6 @@ ENV_FILE = ROOT / ".env"
 TOKEN_FILE = ROOT / "var" / "rasa-api-token"
 STAFF_TOKENS_FILE = ROOT / "var" / "staff-api-tokens"
 ADMIN_PASSWORD_FILE = ROOT / "var" / "console-admin-password"
-# Sandbox mode's store, unless DATABASE_URL names one.
-SANDBOX_STORE = ROOT / "var" / "sandbox.db"
 
 
 def write_secrets(
@@ -178,7 +176,8 @@ def sandbox_unless_platforms(environ: MutableMapping[str, str], dotenv_path: Pat
     port = Settings.from_env(environ, dotenv_path).console_port
     environ.update(sandbox_env(port))
     if not given.get("DATABASE_URL"):
-        # Its own store: sandbox handoffs, strikes and blocks never mix with a real one.
+        # Its own store: sandbox handoffs, strikes and blocks never mix with a real one
+        # (under the same keys: `python -m scripts.keys` goes through it too).
         environ["DATABASE_URL"] = f"sqlite:///{SANDBOX_STORE}"
     return True
 
