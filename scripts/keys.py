@@ -87,13 +87,14 @@ def update_env_file(path: Path, values: Mapping[str, str]) -> None:
     """
     if not values:
         return
-    with _locked(path):
-        _update(path, values)
+    with env_lock(path):
+        update_while_locked(path, values)
 
 
 @contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    """Hold the exclusive lock of the dotenv file `path` (`<name>.lock` beside it)."""
+def env_lock(path: Path) -> Iterator[None]:
+    """Hold the exclusive lock of the dotenv file `path` (`<name>.lock` beside it): what
+    is read of it meanwhile is still so when `update_while_locked` writes."""
     lock = path.with_name(f"{path.name}.lock")
     descriptor = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
     try:
@@ -103,7 +104,8 @@ def _locked(path: Path) -> Iterator[None]:
         os.close(descriptor)  # closing it releases the lock
 
 
-def _update(path: Path, values: Mapping[str, str]) -> None:
+def update_while_locked(path: Path, values: Mapping[str, str]) -> None:
+    """`update_env_file`, for a caller that holds `env_lock(path)` already."""
     if not os.path.lexists(path):
         write_new(path, ENV_HEADER + "".join(f"{k}={v}\n" for k, v in values.items()))
         _sync_folder(path)
@@ -319,14 +321,14 @@ def _retire(
 def _replace_keys(env_file: Path, read: Sequence[str], keys: Sequence[str]) -> None:
     """Put `keys` in ENCRYPTION_KEYS in `env_file`, under its lock, only if it still holds
     the keys this run `read` (two rotations at once must not drop each other's key)."""
-    with _locked(env_file):
+    with env_lock(env_file):
         now = dotenv_values(env_file).get("ENCRYPTION_KEYS") or ""
         if [k.strip() for k in now.split(",") if k.strip()] != list(read):
             raise SettingsError(
                 "ENCRYPTION_KEYS in .env changed while this ran (another rotation?): "
                 "nothing written; run this again"
             )
-        _update(env_file, {"ENCRYPTION_KEYS": ",".join(keys)})
+        update_while_locked(env_file, {"ENCRYPTION_KEYS": ",".join(keys)})
 
 
 def _kinds(kinds: List[str]) -> str:
