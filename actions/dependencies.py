@@ -21,7 +21,7 @@ from bot.outbox import Outbox
 from bot.privacy.logs import protect_logs
 from bot.repairs.requests import RepairRequests
 from bot.settings import Settings
-from bot.store import KeyHolder, connect
+from bot.store import connect
 from bot.tenancy.identity import IdentityChecks, TenancyLockNotice
 from bot.tenancy.records import TenancyRepository
 from bot.tenancy.security_question import Sealer
@@ -50,15 +50,9 @@ def calendar() -> WorkingCalendar:
 
 @lru_cache(maxsize=1)
 def engine() -> Engine:
-    """The project's store, as DATABASE_URL names it.
-
-    From then on (actions/startup.py calls it as the server starts), the action server
-    records which keys it holds while it runs (P9: key rotation waits until every
-    running process holds the new key).
-    """
-    store = connect(settings().database_url, settings().data_keys())
-    KeyHolder(store, "action server").start()
-    return store
+    """The project's store, as DATABASE_URL names it (actions/startup.py records in it
+    which keys the action server holds, P9)."""
+    return connect(settings().database_url, settings().data_keys())
 
 
 @lru_cache(maxsize=1)

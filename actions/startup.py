@@ -4,7 +4,7 @@
 starts, and offers no other hook, so this module does its one piece of work when it
 is imported: it checks the settings and, if ENCRYPTION_KEYS or LOOKUP_KEY is missing or
 malformed, stops the process with a message naming them (never a value); then it
-connects to the store, which records the keys this server holds (P9, key rotation). The actions
+connects to the store and records there the keys this server holds (P9, key rotation). The actions
 themselves do nothing at import; tests import them without this module.
 """
 
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from actions import dependencies
 from bot.settings import Settings, SettingsError
+from bot.store import KeyHolder
 
 
 class SecretsMissing(SystemExit):
@@ -32,5 +33,5 @@ def refuse_without_secrets() -> None:
 
 refuse_without_secrets()
 # P9: from start-up, the action server records which keys it holds while it runs, so that
-# a key rotation waits for it (actions/dependencies.py, `engine`).
-dependencies.engine()
+# a key rotation waits for it; the record goes at exit (or with `key_holder.leave()`).
+key_holder = KeyHolder(dependencies.engine(), "action server").start()

@@ -485,8 +485,11 @@ class KeyHolder:
         self._stopped.clear()
         try:
             self.beat()
-        except DBAPIError:
-            logger.warning("The record of this process's keys could not be written yet")
+        except Exception as error:  # noqa: BLE001 - the thread writes it at the next beat
+            logger.warning(
+                "The record of this process's keys could not be written yet (%s)",
+                type(error).__name__,
+            )
         self._thread = threading.Thread(target=self._run, name="key-holder", daemon=True)
         self._thread.start()
         atexit.register(self.leave)
@@ -499,8 +502,11 @@ class KeyHolder:
             try:
                 with self._engine.begin() as connection:
                     connection.execute(key_holders.delete().where(key_holders.c.holder == self._id))
-            except DBAPIError:
-                logger.warning("The record of this process's keys could not be removed")
+            except Exception as error:  # noqa: BLE001 - it ages out instead
+                logger.warning(
+                    "The record of this process's keys could not be removed (%s)",
+                    type(error).__name__,
+                )
 
     def _run(self) -> None:
         while not self._stopped.wait(self._every):
@@ -508,9 +514,17 @@ class KeyHolder:
                 with self._lock:
                     if not self._stopped.is_set():
                         self.beat()
-            except DBAPIError:
-                # The store is down for a moment: the next beat tries again.
-                logger.warning("The record of this process's keys could not be refreshed")
+            except Exception as error:  # noqa: BLE001
+                # Whatever failed (the store down, its pool exhausted), the thread goes
+                # on: were it to stop, the record would age out while the process still
+                # runs, and a rotation would re-encrypt under its feet. Only the error's
+                # type is logged: its text may hold a query's values.
+                logger.warning(
+                    "The record of this process's keys could not be refreshed (%s): "
+                    "trying again in %.0fs",
+                    type(error).__name__,
+                    self._every,
+                )
 
 
 def to_utc(t: datetime) -> datetime:

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Callable, Iterator, List, Mapping, Sequence, TextIO
 
 from dotenv import dotenv_values
+from sqlalchemy.engine import make_url
 
 from bot.keys import DataKeys, Undecryptable, new_encryption_key, new_lookup_key
 from bot.privacy.logs import protect_logs
@@ -48,6 +49,9 @@ from bot.settings import PROJECT_ROOT, Settings, SettingsError
 from bot.store import connect
 
 ENV_FILE = PROJECT_ROOT / ".env"
+# Sandbox mode's store (scripts/run.py gives it to the servers unless DATABASE_URL is
+# set): a second store of the installation, under the same keys, whenever it exists.
+SANDBOX_STORE = PROJECT_ROOT / "var" / "sandbox.db"
 ENV_HEADER = (
     "# This machine's secrets (P9), written by `make run`: readable by this user only\n"
     '# (mode 600), never committed. README.md, "Keys".\n'
@@ -83,13 +87,14 @@ def update_env_file(path: Path, values: Mapping[str, str]) -> None:
     """
     if not values:
         return
-    with _locked(path):
-        _update(path, values)
+    with env_lock(path):
+        update_while_locked(path, values)
 
 
 @contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    """Hold the exclusive lock of the dotenv file `path` (`<name>.lock` beside it)."""
+def env_lock(path: Path) -> Iterator[None]:
+    """Hold the exclusive lock of the dotenv file `path` (`<name>.lock` beside it): what
+    is read of it meanwhile is still so when `update_while_locked` writes."""
     lock = path.with_name(f"{path.name}.lock")
     descriptor = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
     try:
@@ -99,7 +104,8 @@ def _locked(path: Path) -> Iterator[None]:
         os.close(descriptor)  # closing it releases the lock
 
 
-def _update(path: Path, values: Mapping[str, str]) -> None:
+def update_while_locked(path: Path, values: Mapping[str, str]) -> None:
+    """`update_env_file`, for a caller that holds `env_lock(path)` already."""
     if not os.path.lexists(path):
         write_new(path, ENV_HEADER + "".join(f"{k}={v}\n" for k, v in values.items()))
         _sync_folder(path)
@@ -154,9 +160,13 @@ def main(
     out: TextIO = sys.stdout,
     env_file: Path = ENV_FILE,
     environ: Mapping[str, str] | None = None,
+    sandbox_store: Path = SANDBOX_STORE,
 ) -> int:
     """Run one command on the settings of `environ` (default: the process environment)
-    and `env_file`; 0 when done, 2 when refused (the reason on stderr)."""
+    and `env_file`; 0 when done, 2 when refused (the reason on stderr).
+
+    `rotate` and `retire` go through `sandbox_store` too when it exists (sandbox mode's
+    store: its servers record their keys there, and encrypt their data there)."""
     protect_logs()
     environ = os.environ if environ is None else environ
     parser = argparse.ArgumentParser(description="The store's encryption keys (P9).")
@@ -177,7 +187,7 @@ def main(
         settings = Settings.from_env(environ, env_file).require("ENCRYPTION_KEYS", "LOOKUP_KEY")
         given = bool(environ.get("ENCRYPTION_KEYS"))
         if args.command == "rotate":
-            return _rotate(settings, args.resume, env_file, given, out)
+            return _rotate(settings, args.resume, env_file, given, out, sandbox_store)
         if args.command == "upgrade":
             done = upgrade_installation(
                 settings.database_url, settings.data_keys(), settings.endpoints_file
@@ -187,7 +197,7 @@ def main(
                 file=out,
             )
             return 0
-        return _retire(settings, env_file, given, out)
+        return _retire(settings, env_file, given, out, sandbox_store)
     except (SettingsError, EnvFileError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -200,7 +210,14 @@ def main(
         return 2
 
 
-def _rotate(settings: Settings, resume: bool, env_file: Path, given: bool, out: TextIO) -> int:
+def _rotate(
+    settings: Settings,
+    resume: bool,
+    env_file: Path,
+    given: bool,
+    out: TextIO,
+    sandbox_store: Path = SANDBOX_STORE,
+) -> int:
     keys = settings.data_keys()
     if not resume:
         if given:
@@ -218,8 +235,9 @@ def _rotate(settings: Settings, resume: bool, env_file: Path, given: bool, out: 
             "==> A new key is first in ENCRYPTION_KEYS in .env; the old ones stay after it.",
             file=out,
         )
-    store, tracker = _engines(settings, keys, out)
-    waiting = not_holding(store, keys.encryption_keys[0], datetime.now(timezone.utc))
+    stores, tracker = _engines(settings, keys, out, sandbox_store)
+    now = datetime.now(timezone.utc)
+    waiting = sorted({k for s in stores for k in not_holding(s, keys.encryption_keys[0], now)})
     if waiting:
         # Data under a key they do not hold would stop them (P9): nothing is re-encrypted.
         print(
@@ -232,13 +250,16 @@ def _rotate(settings: Settings, resume: bool, env_file: Path, given: bool, out: 
         )
         return 2
     print("==> Re-encrypting everything under the first key", file=out, flush=True)
-    done = rotate_everything(store, keys, tracker)
-    for table in sorted({*done.rewritten, *done.current}):
-        print(
-            f"    {table}: {done.rewritten.get(table, 0)} re-encrypted, "
-            f"{done.current.get(table, 0)} already current",
-            file=out,
-        )
+    for position, store in enumerate(stores):
+        # The tracker store is one, whichever store the servers used.
+        done = rotate_everything(store, keys, tracker if position == 0 else None)
+        where = "" if position == 0 else " (sandbox store)"
+        for table in sorted({*done.rewritten, *done.current}):
+            print(
+                f"    {table}{where}: {done.rewritten.get(table, 0)} re-encrypted, "
+                f"{done.current.get(table, 0)} already current",
+                file=out,
+            )
     print(
         "==> Done. Restart the running processes (they keep the keys they started with), "
         "then run `python -m scripts.keys retire`.",
@@ -247,10 +268,19 @@ def _rotate(settings: Settings, resume: bool, env_file: Path, given: bool, out: 
     return 0
 
 
-def _retire(settings: Settings, env_file: Path, given: bool, out: TextIO) -> int:
+def _retire(
+    settings: Settings,
+    env_file: Path,
+    given: bool,
+    out: TextIO,
+    sandbox_store: Path = SANDBOX_STORE,
+) -> int:
     keys = settings.data_keys()
-    store, tracker = _engines(settings, keys, out)
-    behind = encrypting_under_old(store, keys.encryption_keys[0], datetime.now(timezone.utc))
+    stores, tracker = _engines(settings, keys, out, sandbox_store)
+    now = datetime.now(timezone.utc)
+    behind = sorted(
+        {k for s in stores for k in encrypting_under_old(s, keys.encryption_keys[0], now)}
+    )
     if behind and len(settings.encryption_keys) > 1:
         print(
             f"error: still encrypting under an old key: {_kinds(behind)}. Restart "
@@ -259,7 +289,11 @@ def _retire(settings: Settings, env_file: Path, given: bool, out: TextIO) -> int
             file=sys.stderr,
         )
         return 2
-    left = left_under_old_keys(store, keys, tracker)
+    left: dict = {}
+    for position, store in enumerate(stores):
+        found = left_under_old_keys(store, keys, tracker if position == 0 else None)
+        for table, count in found.items():
+            left[table] = left.get(table, 0) + count
     if left:
         where = ", ".join(f"{table} ({count})" for table, count in sorted(left.items()))
         print(
@@ -287,14 +321,14 @@ def _retire(settings: Settings, env_file: Path, given: bool, out: TextIO) -> int
 def _replace_keys(env_file: Path, read: Sequence[str], keys: Sequence[str]) -> None:
     """Put `keys` in ENCRYPTION_KEYS in `env_file`, under its lock, only if it still holds
     the keys this run `read` (two rotations at once must not drop each other's key)."""
-    with _locked(env_file):
+    with env_lock(env_file):
         now = dotenv_values(env_file).get("ENCRYPTION_KEYS") or ""
         if [k.strip() for k in now.split(",") if k.strip()] != list(read):
             raise SettingsError(
                 "ENCRYPTION_KEYS in .env changed while this ran (another rotation?): "
                 "nothing written; run this again"
             )
-        _update(env_file, {"ENCRYPTION_KEYS": ",".join(keys)})
+        update_while_locked(env_file, {"ENCRYPTION_KEYS": ",".join(keys)})
 
 
 def _kinds(kinds: List[str]) -> str:
@@ -302,15 +336,31 @@ def _kinds(kinds: List[str]) -> str:
     return ", ".join(f"the {kind}" for kind in kinds)
 
 
-def _engines(settings: Settings, keys: DataKeys, out: TextIO) -> tuple:
-    """The project's store and the tracker store (None if it is not a SQL one)."""
-    store = connect(settings.database_url, keys)
+def _engines(
+    settings: Settings, keys: DataKeys, out: TextIO, sandbox_store: Path = SANDBOX_STORE
+) -> tuple:
+    """The installation's stores (the project's, then the sandbox's if it exists and is
+    another one) and the tracker store (None if it is not a SQL one)."""
+    stores = [connect(settings.database_url, keys)]
+    if sandbox_store.exists() and not _same_file(settings.database_url, sandbox_store):
+        stores.append(connect(f"sqlite:///{sandbox_store}", keys))
     try:
         tracker = tracker_engine(settings.endpoints_file)
     except NoTrackerStore as error:
         print(f"    (no SQL tracker store to go through: {error})", file=out)
         tracker = None
-    return store, tracker
+    return stores, tracker
+
+
+def _same_file(database_url: str, path: Path) -> bool:
+    """Whether `database_url` is the SQLite file `path`."""
+    parsed = make_url(database_url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        return False
+    try:
+        return Path(parsed.database).resolve() == path.resolve()
+    except OSError:
+        return False
 
 
 def requiring_keys(command: Callable[[], int]) -> int:

@@ -32,7 +32,12 @@ from bot.sandbox.mode import platform_settings, sandbox_env  # noqa: E402
 from bot.settings import OUTBOX_KEY_FILE, SECRETS, Settings  # noqa: E402
 from bot.store import connect  # noqa: E402
 from bot.tenancy.records import TenancyRepository, load_tenancies  # noqa: E402
-from scripts.keys import EnvFileError, update_env_file  # noqa: E402
+from scripts.keys import (  # noqa: E402
+    SANDBOX_STORE,
+    EnvFileError,
+    env_lock,
+    update_while_locked,
+)
 from scripts.processes import Assistant, StartError  # noqa: E402
 from scripts.simulate import simulator_env  # noqa: E402
 from scripts.staff import first_admin  # noqa: E402
@@ -66,8 +71,6 @@ ENV_FILE = ROOT / ".env"
 TOKEN_FILE = ROOT / "var" / "rasa-api-token"
 STAFF_TOKENS_FILE = ROOT / "var" / "staff-api-tokens"
 ADMIN_PASSWORD_FILE = ROOT / "var" / "console-admin-password"
-# Sandbox mode's store, unless DATABASE_URL names one.
-SANDBOX_STORE = ROOT / "var" / "sandbox.db"
 
 
 def write_secrets(
@@ -83,22 +86,29 @@ def write_secrets(
     CONSOLE_SESSION_SECRET: made new, except what an older release kept under var/ (its
     Rasa API token; its outbox key, kept as OUTBOX_KEY so that what it sealed stays
     readable). A new .env is created mode 600; an existing one keeps every other line
-    and is replaced atomically, mode 600 too (scripts/keys.py, `update_env_file`).
+    and is replaced atomically, mode 600 too (scripts/keys.py, `update_env_file`). What
+    is there is read, and what is missing written, under .env's lock.
     """
-    present = {k for k, v in dotenv_values(env_file).items() if v} if env_file.exists() else set()
     made = {
         "ENCRYPTION_KEYS": new_encryption_key,
         "LOOKUP_KEY": new_lookup_key,
         "RASA_API_TOKEN": lambda: _read(token_file) or secrets.token_urlsafe(32),
         "CONSOLE_SESSION_SECRET": lambda: secrets.token_urlsafe(32),
     }
-    wanted = {
-        name: made[name]() for name in SECRETS if not environ.get(name) and name not in present
-    }
-    outbox_key = _read(outbox_key_file)
-    if outbox_key and not environ.get("OUTBOX_KEY") and "OUTBOX_KEY" not in present:
-        wanted["OUTBOX_KEY"] = outbox_key
-    update_env_file(env_file, wanted)
+    # What is there is read under the lock: two first runs at once must not each make
+    # keys, the second writing over the first's (whose servers would hold lost keys).
+    with env_lock(env_file):
+        present = (
+            {k for k, v in dotenv_values(env_file).items() if v} if env_file.exists() else set()
+        )
+        wanted = {
+            name: made[name]() for name in SECRETS if not environ.get(name) and name not in present
+        }
+        outbox_key = _read(outbox_key_file)
+        if outbox_key and not environ.get("OUTBOX_KEY") and "OUTBOX_KEY" not in present:
+            wanted["OUTBOX_KEY"] = outbox_key
+        if wanted:
+            update_while_locked(env_file, wanted)
     if env_file.exists() and not env_file.is_symlink() and env_file.stat().st_mode & 0o077:
         # Written by hand before: secrets readable by others are no secrets.
         os.chmod(env_file, 0o600)
@@ -178,7 +188,8 @@ def sandbox_unless_platforms(environ: MutableMapping[str, str], dotenv_path: Pat
     port = Settings.from_env(environ, dotenv_path).console_port
     environ.update(sandbox_env(port))
     if not given.get("DATABASE_URL"):
-        # Its own store: sandbox handoffs, strikes and blocks never mix with a real one.
+        # Its own store: sandbox handoffs, strikes and blocks never mix with a real one
+        # (under the same keys: `python -m scripts.keys` goes through it too).
         environ["DATABASE_URL"] = f"sqlite:///{SANDBOX_STORE}"
     return True
 

@@ -48,6 +48,7 @@ from bot.protection.conversations import (
     sealed_answer_mark,
 )
 from bot.settings import Settings, SettingsError
+from bot.store import KeyHolder, connect
 from bot.tenancy.masking import (
     awaits_security_answer,
     mark_turn,
@@ -100,7 +101,15 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
         Raises:
             TrackerStoreKeysMissing: no `data_keys` given, and none in the settings.
         """
-        self.data_keys = data_keys or keys_from_settings()
+        # P9: made from the settings, this is a Rasa server's (every one makes its tracker
+        # store as it starts, whatever channels are on): it records the keys it holds
+        # while it runs, so that a key rotation waits for it; its record goes at exit.
+        self.key_holder: KeyHolder | None = None
+        if data_keys is None:
+            data_keys = keys_from_settings()
+            store = connect(Settings.from_env().database_url, data_keys)
+            self.key_holder = KeyHolder(store, "Rasa server").start()
+        self.data_keys = data_keys
         withhold_answers_from_logs()
         protect_logs()
         super().__init__(*args, **kwargs)
@@ -111,6 +120,11 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
         self.engine = sa.create_engine(url, hide_parameters=True, **create_engine_kwargs(url))
         erase_deleted_content(self.engine)
         self.sessionmaker = sessionmaker(bind=self.engine)
+
+    def stop_recording_keys(self) -> None:
+        """The server stops: its record of the keys it holds goes (also done at exit)."""
+        if self.key_holder is not None:
+            self.key_holder.leave()
 
     async def keys(self) -> Iterable[str]:
         """Every conversation id, read in a worker thread."""

@@ -33,7 +33,7 @@ from bot.platforms.x.delivery import twitter_deliverer
 from bot.protection.retention import conversation_retention
 from bot.screening.coordinator import ModerationListener, Screening
 from bot.settings import Settings
-from bot.store import KeyHolder, connect
+from bot.store import connect
 
 
 def build_runtime(settings: Settings, clock: Callable[[], datetime] = utc_now) -> ChannelRuntime:
@@ -86,7 +86,6 @@ def build_runtime(settings: Settings, clock: Callable[[], datetime] = utc_now) -
         retention=conversation_retention(
             engine, settings.endpoints_file, association.conversation_retention_months
         ),
-        holder=KeyHolder(engine, "Rasa server"),
     )
 
 

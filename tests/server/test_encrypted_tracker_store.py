@@ -112,8 +112,11 @@ def test_the_keys_come_from_the_settings(monkeypatch, tmp_path):
     keys = DataKeys.ephemeral()
     monkeypatch.setenv("ENCRYPTION_KEYS", ",".join(keys.encryption_keys))
     monkeypatch.setenv("LOOKUP_KEY", new_lookup_key())
+    # Made from the settings, as a Rasa server makes it, it records its keys in the store.
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'store.db'}")
     store = EncryptedSQLTrackerStore(domain=DOMAIN, dialect="sqlite", db=str(tmp_path / "t.db"))
     assert store.data_keys.decrypt(keys.encrypt("same keys")) == "same keys"
+    store.stop_recording_keys()
 
 
 def test_deployed_endpoints_files_naming_the_masked_store_still_load():

@@ -454,3 +454,103 @@ def test_a_legacy_dead_letter_an_earlier_rotation_wrapped_is_still_sent_as_its_w
     box = Outbox(store)
     assert box.send_again(message_id, now)
     assert box.messages(PENDING)[0].text == words
+
+
+def test_a_running_process_keeps_refreshing_its_record_even_after_a_refresh_fails(tmp_path):
+    from datetime import datetime, timedelta, timezone
+
+    from sqlalchemy.pool import QueuePool
+
+    from bot.store import KeyHolder
+
+    keys = DataKeys([new_encryption_key()], new_lookup_key())
+    # One connection, given up on at once: a second one asked for meanwhile is a
+    # sqlalchemy.exc.TimeoutError (the pool exhausted), not a DBAPIError.
+    engine = sa.create_engine(
+        f"sqlite:///{tmp_path / 'store.db'}",
+        poolclass=QueuePool,
+        pool_size=1,
+        max_overflow=0,
+        pool_timeout=0.01,
+        connect_args={"check_same_thread": False},
+    )
+    engine.dialect.data_keys = keys
+    metadata.create_all(engine)
+    start = datetime(2026, 11, 30, 10, 0, tzinfo=timezone.utc)
+    ticks = iter(range(10**6))
+
+    def clock():
+        return start + timedelta(minutes=next(ticks))
+
+    reader = sa.create_engine(f"sqlite:///{tmp_path / 'store.db'}")  # a pool of its own
+
+    def seen_at():
+        (value,) = raw(reader, "key_holders", "seen_at")
+        return str(value)
+
+    def advances(before):
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            if seen_at() != before:
+                return True
+            time.sleep(0.02)
+        return False
+
+    running = KeyHolder(engine, "Rasa server", clock=clock, every=0.05).start()
+    try:
+        first = seen_at()
+        assert advances(first)  # refreshed, by the holder's own thread
+        busy = engine.connect()  # the pool exhausted: the refreshes fail meanwhile
+        time.sleep(0.3)
+        busy.close()
+        assert advances(seen_at())  # and they go on once it is free again
+    finally:
+        running.leave()
+    assert raw(reader, "key_holders", "seen_at") == []
+
+
+def test_the_sandbox_store_is_a_second_store_of_the_installation(tmp_path, capsys):
+    from datetime import datetime, timezone
+
+    from bot.events import Operation
+    from bot.outbox import PENDING, Outbox
+
+    old = DataKeys([new_encryption_key()], new_lookup_key())
+    store, tracker, env_file = project(tmp_path, old)
+    # make run in sandbox mode gives the servers var/sandbox.db, not .env's DATABASE_URL:
+    # they record their keys there, and their data is encrypted there.
+    sandbox_file = tmp_path / "sandbox.db"
+    sandbox = connect(f"sqlite:///{sandbox_file}", old)
+    words = "Call me on 07700 900123"
+    now = datetime(2026, 11, 30, 10, 0, tzinfo=timezone.utc)
+    Outbox(sandbox).enqueue("c1", "facebook", Operation.MESSENGER_SEND, "u1", now, text=words)
+    server = holder(str(sandbox.url), old, "Rasa server")
+    before = raw(tracker, "events", "data")
+
+    def run_here(command):
+        out = io.StringIO()
+        return keys_command.main(command, out, env_file, {}, sandbox_store=sandbox_file)
+
+    assert run_here(["rotate"]) == 2
+    assert "Rasa server" in capsys.readouterr().err
+    assert raw(tracker, "events", "data") == before  # nothing under a key it lacks
+
+    server.leave()
+    values = dotenv_values(env_file)
+    both = DataKeys(values["ENCRYPTION_KEYS"].split(","), values["LOOKUP_KEY"])
+    assert run_here(["rotate", "--resume"]) == 0
+    assert all(both.is_current(v) for v in raw(sandbox, "outbox", "text"))
+
+    # Written under the old key by a sandbox server not yet restarted: not retired.
+    Outbox(sandbox).enqueue("c2", "facebook", Operation.MESSENGER_SEND, "u2", now, text=words)
+    assert run_here(["retire"]) == 2
+    assert "outbox (1)" in capsys.readouterr().err
+    assert dotenv_values(env_file)["ENCRYPTION_KEYS"] == values["ENCRYPTION_KEYS"]
+    assert run_here(["rotate", "--resume"]) == 0
+    assert run_here(["retire"]) == 0
+    newest = DataKeys(dotenv_values(env_file)["ENCRYPTION_KEYS"].split(","), values["LOOKUP_KEY"])
+    assert len(newest.encryption_keys) == 1
+    assert [m.text for m in Outbox(connect(str(sandbox.url), newest)).messages(PENDING)] == [
+        words,
+        words,
+    ]

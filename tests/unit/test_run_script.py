@@ -285,3 +285,42 @@ def test_the_servers_run_with_the_endpoints_file_the_commands_read(tmp_path):
         assert used["tracker_store"] == tracker
     finally:
         assistant.stop()
+
+
+def test_two_first_runs_at_once_do_not_overwrite_each_others_keys(tmp_path, monkeypatch):
+    import threading
+    import time
+
+    from scripts import run as run_script
+
+    env_file = tmp_path / ".env"
+    make_key = run_script.new_encryption_key
+    made = {}
+
+    def slowly():
+        # Each writer takes a while to make its key: both would have read .env before
+        # either wrote, had they not taken turns.
+        key = make_key()
+        made[threading.current_thread().name] = key
+        time.sleep(0.3)
+        return key
+
+    monkeypatch.setattr(run_script, "new_encryption_key", slowly)
+    wrote = {}
+
+    def first_run(name):
+        wrote[name] = write_secrets(
+            env_file, {}, tmp_path / "no-token", outbox_key_file=tmp_path / "no-outbox-key"
+        )
+
+    writers = [threading.Thread(target=first_run, args=(n,), name=n) for n in ("a", "b")]
+    for writer in writers:
+        writer.start()
+    for writer in writers:
+        writer.join(10)
+    # One made the keys; the other found them and kept them: the keys the first one's
+    # servers start with are the keys the store is written under.
+    first = [name for name, names in wrote.items() if "ENCRYPTION_KEYS" in names]
+    assert len(first) == 1, wrote
+    assert dotenv_values(env_file)["ENCRYPTION_KEYS"] == made[first[0]]
+    assert wrote[({"a", "b"} - set(first)).pop()] == []
