@@ -50,7 +50,6 @@ from bot.platforms.facebook.graph_api import GraphClient
 from bot.platforms.routing import reply_route
 from bot.protection.retention import ConversationRetention, RetentionRun
 from bot.screening.coordinator import Screening
-from bot.store import KeyHolder
 
 if TYPE_CHECKING:
     from rasa.core.agent import Agent
@@ -103,7 +102,6 @@ class ChannelRuntime:
         waiting: WaitingNotes | None = None,
         alerts: AlertWatcher | None = None,
         retention: ConversationRetention | None = None,
-        holder: KeyHolder | None = None,
     ) -> None:
         self.intake = intake
         self.outbox = box
@@ -116,8 +114,6 @@ class ChannelRuntime:
         self._alerts = alerts
         # P9: conversations, and the store's records, older than the setting go.
         self.retention = retention
-        # P9: which keys this server holds, recorded while it runs (key rotation waits on it).
-        self._holder = holder
         self._tasks: List[asyncio.Task] = []
         self._working: Set[asyncio.Task] = set()
         self._intake_ready = asyncio.Event()
@@ -135,8 +131,6 @@ class ChannelRuntime:
         self._tasks.append(asyncio.ensure_future(self._retention_loop()))
         if self._alerts is not None:
             self._tasks.append(asyncio.ensure_future(self._alerts_loop()))
-        if self._holder is not None:
-            self._tasks.append(asyncio.ensure_future(in_thread(self._holder.start)))
 
     async def stop(self) -> None:
         """Stop the loops; what they had not finished is picked up at the next start."""
@@ -146,8 +140,6 @@ class ChannelRuntime:
         await asyncio.gather(*tasks, return_exceptions=True)
         self._tasks.clear()
         self._working.clear()
-        if self._holder is not None:
-            await in_thread(self._holder.leave)
 
     def remove_old_comments(self) -> int:
         """P10, once: sweep the page's comments, then queue the old ones' deletion."""

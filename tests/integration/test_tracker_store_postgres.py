@@ -48,6 +48,9 @@ def database(tmp_path, monkeypatch):
     encryption, lookup = new_encryption_key(), new_lookup_key()
     monkeypatch.setenv("ENCRYPTION_KEYS", encryption)
     monkeypatch.setenv("LOOKUP_KEY", lookup)
+    # The store records the keys it holds in the project's store (key rotation waits on
+    # it): a throwaway one, not the checkout's.
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'assistant.db'}")
     endpoints = tmp_path / "endpoints.yml"
     endpoints.write_text(
         "tracker_store:\n"
