@@ -83,7 +83,7 @@ def rotate_everything(
     done = Rotated()
     # Before the generic pass, which would take a legacy sealed letter for its words.
     reseal_legacy_letters(store, keys)
-    for table, names in _targets(store, tracker, tables):
+    for table, names in stored_targets(store, tracker, tables):
         _rotate_table(table, names, keys, done, progress, batch)
     return done
 
@@ -125,8 +125,8 @@ def left_under_old_keys(
         Undecryptable: a value that none of `keys` opens.
     """
     left: Dict[str, int] = {}
-    for table, names in _targets(store, tracker, tables):
-        for rows in _batches(table, names, BATCH):
+    for table, names in stored_targets(store, tracker, tables):
+        for rows in batches(table, names, BATCH):
             for row in rows:
                 for name in names:
                     stored = row._mapping[name]
@@ -136,7 +136,7 @@ def left_under_old_keys(
     return left
 
 
-def _targets(
+def stored_targets(
     store: Engine, tracker: Engine | None, tables: MetaData
 ) -> Iterator[Tuple[Table, List[str]]]:
     """Each table to go through, as the database has it (so its values are read and
@@ -162,15 +162,18 @@ def _reflected(engine: Engine, name: str) -> Table | None:
     return table
 
 
-def _batches(table: Table, names: List[str], size: int) -> Iterator[List[Row]]:
-    """Every row's primary key and `names`, in primary key order, `size` rows at a time."""
+def batches(table: Table, names: List[str], size: int, where: object = None) -> Iterator[List[Row]]:
+    """Every row's primary key and `names` (only rows matching `where`, if given), in
+    primary key order, `size` rows at a time."""
     key = list(table.primary_key.columns)
     engine: Engine = table.info["engine"]
     after: Tuple | None = None
     while True:
         query = select(*key, *(table.c[n] for n in names)).order_by(*key).limit(size)
+        if where is not None:
+            query = query.where(where)
         if after is not None:
-            query = query.where(_after(key, after))
+            query = query.where(rows_after(key, after))
         with engine.connect() as connection:
             rows = connection.execute(query).fetchall()
         if not rows:
@@ -179,7 +182,7 @@ def _batches(table: Table, names: List[str], size: int) -> Iterator[List[Row]]:
         after = tuple(rows[-1]._mapping[c.name] for c in key)
 
 
-def _after(key: list, after: Tuple) -> object:
+def rows_after(key: list, after: Tuple) -> object:
     """Rows whose primary key sorts after `after` (a composite key compared in order)."""
     clauses = []
     for position, column in enumerate(key):
@@ -198,7 +201,7 @@ def _rotate_table(
 ) -> None:
     key = list(table.primary_key.columns)
     engine: Engine = table.info["engine"]
-    for rows in _batches(table, names, size):
+    for rows in batches(table, names, size):
         with engine.begin() as connection:
             for row in rows:
                 values = row._mapping

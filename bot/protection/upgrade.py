@@ -60,7 +60,7 @@ from bot.protection.conversations import (
     tracker_events,
 )
 from bot.protection.rotation import TRACKER_COLUMN as TRACKER_DATA
-from bot.protection.rotation import TRACKER_TABLE, _after, _targets
+from bot.protection.rotation import TRACKER_TABLE, batches, stored_targets
 from bot.store import (
     Keyed,
     connect,
@@ -115,7 +115,7 @@ def upgrade(store: Engine, keys: DataKeys, tracker: Engine | None = None) -> Upg
     done = Upgraded()
     # Before the pass below, which would take a sealed letter's token for its words.
     _reseal_letters(store, keys, done)
-    for table, names in _targets(store, tracker, metadata):
+    for table, names in stored_targets(store, tracker, metadata):
         _encrypt_in_clear(table, names, keys, done, tracker_rows=table.name == TRACKER_TABLE)
     if tracker is not None and inspect(tracker).has_table(TRACKER_TABLE):
         _clear_names(tracker, done)
@@ -160,7 +160,7 @@ def _reseal_letters(store: Engine, keys: DataKeys, done: Upgraded) -> None:
 def _encrypt_in_clear(
     table: Table, names: List[str], keys: DataKeys, done: Upgraded, tracker_rows: bool
 ) -> None:
-    """Encrypt each value of `names` still in clear in `table` (as `_targets` gives it),
+    """Encrypt each value of `names` still in clear in `table` (as `stored_targets` gives it),
     batch after batch in primary key order, each batch committed on its own.
 
     `tracker_rows`: it is the tracker's `events`; a row in clear is the earlier release's
@@ -169,19 +169,11 @@ def _encrypt_in_clear(
     key = list(table.primary_key.columns)
     engine: Engine = table.info["engine"]
     wanted = or_(*(_in_clear(table.c[n]) for n in names))
-    after: Tuple | None = None
-    while True:
-        query = select(*key, *(table.c[n] for n in names)).where(wanted)
-        if after is not None:
-            query = query.where(_after(key, after))
+    for rows in batches(table, names, BATCH, where=wanted):
         with engine.begin() as connection:
-            rows = connection.execute(query.order_by(*key).limit(BATCH)).all()
             for row in rows:
                 if _encrypt_row(connection, table, names, keys, row._mapping, key, tracker_rows):
                     done.encrypted[table.name] = done.encrypted.get(table.name, 0) + 1
-        if not rows:
-            return
-        after = tuple(rows[-1]._mapping[c.name] for c in key)
 
 
 def _encrypt_row(
