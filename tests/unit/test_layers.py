@@ -1,7 +1,7 @@
 """The layout's walls, read from the imports: Rasa and Sanic stay in their rooms, and
 dependencies run one way, from the channels down to the shared types.
 
-    channels (and console) -> screening, feedback -> alerts -> {handoff, tenancy, moderation,
+    channels (and console) -> screening, feedback, protection, trainer -> alerts -> {handoff, tenancy, moderation,
     platforms, association, repairs} -> {outbox, outbox_worker, intake, privacy, text} -> {events,
     store, settings, secret_masking, clock}; actions -> {tenancy, handoff, association, repairs,
     feedback, alerts} and below.
@@ -32,7 +32,7 @@ LAYERS = (
         "bot.repairs",
     ),
     ("bot.alerts",),
-    ("bot.screening", "bot.feedback", "bot.protection"),
+    ("bot.screening", "bot.feedback", "bot.protection", "bot.trainer"),
     ("bot.channels", "bot.console", "bot.sandbox"),
 )
 # What the thin actions may reach, besides the two lowest layers.
