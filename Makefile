@@ -60,6 +60,7 @@ postgres-test: train
 
 validate: install
 	@echo "==> Validating the training data and domain"
+	$(PY) -m bot.trainer check
 	$(PY) -m scripts.validate_data
 
 story-test: train

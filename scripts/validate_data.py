@@ -14,28 +14,16 @@ import re
 import subprocess
 import sys
 from pathlib import Path
-from typing import Iterable, List, Set
+from typing import List, Set
 
 import yaml
+
+from bot.trainer.checks import SET_BY_CONNECTORS, sent_outside_dialogue
 
 ROOT = Path(__file__).resolve().parent.parent
 UNUSED = re.compile(r"The utterance '(\w+)' is not used in any story or rule\.")
 WARNING = re.compile(r"UserWarning: (.*)")
-RESPONSE_NAME = re.compile(r"""["'](utter_\w+)["']""")
 UNTRAINED = re.compile(r"The intent '(\w+)' is listed in the domain file, but is not found")
-# Intents the platform connectors set themselves; no words to learn them from.
-SET_BY_CONNECTORS = {"send_attachment"}
-
-
-def sent_outside_dialogue(domain: dict, action_sources: Iterable[str]) -> Set[str]:
-    """Responses that forms ask, and that custom actions name in their code."""
-    asked = {
-        f"utter_ask_{slot}"
-        for form in (domain.get("forms") or {}).values()
-        for slot in form.get("required_slots") or []
-    }
-    named = {name for source in action_sources for name in RESPONSE_NAME.findall(source)}
-    return asked | named
 
 
 def unexpected_warnings(output: str, expected_unused: Set[str]) -> List[str]:

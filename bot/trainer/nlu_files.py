@@ -69,14 +69,19 @@ def read_blocks(path: Path) -> List[Block]:
 def examples(root: Path) -> Iterator[Example]:
     """Every training example of the project, with its file and line."""
     for path in nlu_files(root):
-        lines = path.read_text(encoding="utf-8").splitlines()
-        intent = None
-        for number, line in enumerate(lines, start=1):
-            stripped = line.strip()
-            if stripped.startswith("- intent:"):
-                intent = stripped.split(":", 1)[1].strip()
-            elif intent and line.startswith("    - "):
-                yield Example(path.relative_to(root), number, intent, stripped[2:].strip())
+        yield from file_examples(root, path)
+
+
+def file_examples(root: Path, path: Path) -> Iterator[Example]:
+    """The examples of one file in this format (training or test set), with their lines."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    intent = None
+    for number, line in enumerate(lines, start=1):
+        stripped = line.strip()
+        if stripped.startswith("- intent:"):
+            intent = stripped.split(":", 1)[1].strip()
+        elif intent and line.startswith("    - "):
+            yield Example(path.relative_to(root), number, intent, stripped[2:].strip())
 
 
 def intent_files(root: Path) -> Dict[str, Path]:
