@@ -178,12 +178,22 @@ def check_markers(root: Path) -> Iterator[Problem]:
         if not path.is_file():
             continue
         lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+        context = ""
         for number, line in enumerate(lines, start=1):
             if MARKER in line:
                 yield Problem(
                     f"{path.relative_to(root)}:{number}",
-                    f"still to fill in: {line.strip()}",
+                    f"still to fill in{context}: {line.strip()}",
                 )
+                continue
+            found = _CONTEXT.match(line)
+            if found:
+                kind, name = found.group(1) or "response", found.group(2) or found.group(3)
+                context = f" ({kind} {name})"
+
+
+# The intent, response, rule or story a marker belongs to: the last one named above it.
+_CONTEXT = re.compile(r"^\s*(?:- (intent|rule|story): *(.+?)|(utter_\w+):)\s*$")
 
 
 def check_counts(project: Project) -> Iterator[Problem]:

@@ -420,8 +420,19 @@ def test_a_marker_left_is_named_with_its_file_and_line(tmp_path, where):
     path = tmp_path / where
     path.write_text(path.read_text() + "# TODO(trainer): write something here\n")
     line = len(path.read_text().splitlines())
+    [found] = messages(tmp_path)
+    assert found.startswith(f"{where}:{line}: still to fill in")
+    assert found.endswith(f": # {checks.MARKER}: write something here")
+
+
+def test_a_marker_is_named_with_the_intent_or_response_it_belongs_to(tmp_path):
+    parking = [*PARKING, "TODO(trainer): more"]
+    write_project(tmp_path, training={"ask_parking": parking, "ask_bins": BINS})
+    path = tmp_path / "domain.yml"
+    path.write_text(path.read_text().replace("An answer to ask_bins.", "'TODO(trainer): answer'"))
     assert messages(tmp_path) == [
-        f"{where}:{line}: still to fill in: # {checks.MARKER}: write something here"
+        "domain.yml:7: still to fill in (response utter_ask_bins): - text: 'TODO(trainer): answer'",
+        "data/nlu/topics.yml:35: still to fill in (intent ask_parking): - TODO(trainer): more",
     ]
 
 
