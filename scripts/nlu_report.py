@@ -162,6 +162,10 @@ def evaluate(model: Path, nlu_set: Path, out: Path) -> Evaluation:
 
     kept, undone = asyncio.run(parse_all())
     out.mkdir(parents=True, exist_ok=True)
+    # Rasa writes no errors file when there is no error: one left from an earlier run
+    # must not be read as this run's.
+    for name in ("intent_errors.json", "intent_successes.json"):
+        (out / name).unlink(missing_ok=True)
     with_fallback = evaluate_intents(
         kept, str(out), successes=True, errors=True, disable_plotting=True
     )
@@ -171,8 +175,8 @@ def evaluate(model: Path, nlu_set: Path, out: Path) -> Evaluation:
     return Evaluation(
         intent_report=with_fallback["report"],
         rasa_report=as_rasa["report"],
-        errors=json.loads((out / "intent_errors.json").read_text(encoding="utf-8")),
-        successes=json.loads((out / "intent_successes.json").read_text(encoding="utf-8")),
+        errors=_load(out / "intent_errors.json") or [],
+        successes=_load(out / "intent_successes.json") or [],
     )
 
 
@@ -185,15 +189,16 @@ def latest_model(models: Path = ROOT / "models") -> Path:
 
 
 def current_commit(root: Path = ROOT) -> str:
-    """The commit measured, with `-dirty` when the working tree has changes."""
-    done = subprocess.run(
-        ["git", "describe", "--always", "--dirty", "--abbrev=10"],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
-    return done.stdout.strip() or "unknown"
+    """The commit measured, with `-dirty` when what decides the figures (the training
+    inputs or the sets) differs from it in the working tree."""
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, timeout=30)
+        return done.stdout.strip()
+
+    commit = git("rev-parse", "--short=10", "HEAD") or "unknown"
+    changed = git("status", "--porcelain", "--", "config.yml", "domain.yml", "data", "tests/nlu")
+    return f"{commit}-dirty" if changed else commit
 
 
 # --- The report ---------------------------------------------------------------------
@@ -362,7 +367,10 @@ def worst_confusions(
             "examples": [
                 {
                     "text": redact(e["text"]),
-                    "confidence": round(float(e["intent_prediction"].get("confidence") or 0), 3),
+                    # A fallback's confidence is the threshold itself: it says nothing.
+                    "confidence": None
+                    if read_as == FALLBACK
+                    else round(float(e["intent_prediction"].get("confidence") or 0), 3),
                 }
                 for e in found[:examples]
             ],
@@ -470,7 +478,9 @@ def render_html(
                 f"<strong>{e(c['read_as'])}</strong>: {c['count']}<ul>"
             )
             for example in c["examples"]:
-                lines.append(f"<li>{e(example['text'])} ({example['confidence']:.2f})</li>")
+                confidence = example["confidence"]
+                sure = "" if confidence is None else f" ({confidence:.2f})"
+                lines.append(f"<li>{e(example['text'])}{sure}</li>")
             lines.append("</ul></li>")
         lines.append("</ol>")
     lines.append("</body></html>")
@@ -505,12 +515,17 @@ class NonsenseVerdict:
     wrong: List[Tuple[str, float, str]]  # (read as, confidence, redacted text)
 
     @property
+    def needed(self) -> int:
+        """How many must fall back or go to out_of_scope (95 of 100)."""
+        return math.ceil(round(NONSENSE_SHARE * self.messages, 6))
+
+    @property
     def emergencies(self) -> int:
         return sum(1 for read_as, _, _ in self.wrong if read_as == EMERGENCY)
 
     @property
     def passed(self) -> bool:
-        return self.held >= math.ceil(NONSENSE_SHARE * self.messages) and not self.emergencies
+        return self.held >= self.needed and not self.emergencies
 
     def as_json(self) -> dict:
         return {
@@ -814,7 +829,7 @@ def judge_nonsense(report: dict, evaluation: Evaluation, out: Path, save: bool) 
     (out / "nonsense.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print(
         f"Nonsense {report['set']}: {verdict.held} of {verdict.messages} fell back or went "
-        f"to out_of_scope (at least {math.ceil(NONSENSE_SHARE * verdict.messages)} needed), "
+        f"to out_of_scope (at least {verdict.needed} needed), "
         f"{verdict.emergencies} read as report_emergency (none allowed)."
     )
     if not verdict.passed:
