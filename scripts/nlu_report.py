@@ -383,6 +383,8 @@ def _figure(value: float | None) -> str:
     return "" if value is None else f"{value:.3f}"
 
 
+# The marks are words as well as colours: a page shown where inline style is not allowed
+# (the console's Content-Security-Policy) still says which intents got worse.
 STYLE = """
 body { font-family: sans-serif; margin: 1.5em; color: #1a1a1a; }
 table { border-collapse: collapse; margin: 1em 0; }
@@ -443,7 +445,9 @@ def render_html(
         change = by_intent.get(name)
         status = change.status if change else ""
         then = _figure(change.then) if change else ""
-        mark = {"worse": "&#9660; worse", "better": "&#9650; better"}.get(status, e(status))
+        mark = {"worse": "<strong>&#9660; worse</strong>", "better": "&#9650; better"}.get(
+            status, e(status)
+        )
         if row is None:
             cells = '<td class="n"></td>' * 5
         else:
