@@ -11,7 +11,7 @@ export PYTHONWARNINGS ?= ignore::DeprecationWarning
 # No telemetry: the assistant reports nothing about itself to anyone.
 export RASA_TELEMETRY_ENABLED ?= false
 
-.PHONY: help install train run run-simulated simulate chat privacy-eval lint deps-check unit postgres-test validate story-test nlu-eval e2e test bench
+.PHONY: help install train run run-simulated simulate chat privacy-eval lint deps-check unit postgres-test validate story-test nlu-eval nlu-report e2e test bench
 
 help:
 	@echo "make run    set up (.venv/, Python 3.10), train if needed, start the assistant"
@@ -20,6 +20,7 @@ help:
 	@echo "make chat   talk to the running assistant"
 	@echo "make run-simulated, then make simulate: Facebook and X without accounts"
 	@echo "make bench  measure latency, throughput, memory and training time"
+	@echo "make nlu-report  the NLU report for trainers: results/nlu/report/index.html"
 
 install:
 	@scripts/ensure-venv.sh
@@ -71,6 +72,12 @@ nlu-eval: train
 	@echo "==> NLU evaluation on held-out examples"
 	$(RASA) test nlu --nlu tests/nlu/held_out.yml --out results/nlu
 	$(PY) -m scripts.check_nlu_report results/nlu/intent_report.json
+	@echo "==> Nonsense and off-topic messages: at least 95 in 100 fall back or go to out_of_scope, none to report_emergency"
+	$(PY) -m scripts.nlu_report --nonsense
+
+# The report a trainer reads: results/nlu/report/index.html, compared with the committed one.
+nlu-report: train
+	$(PY) -m scripts.nlu_report
 
 e2e: train
 	@scripts/ensure-chromium.sh

@@ -2,7 +2,11 @@
 
 Reads the intent report that `rasa test nlu` writes, computes the macro-F1 over the
 intents of the domain, and checks it and every intent's F1 against the thresholds.
-A summary is written beside the report (summary.json).
+A summary is written beside the report (summary.json). Each intent is also compared with
+the last committed report (results/nlu/report.json in git HEAD, written by
+`python -m scripts.nlu_report --save`), so that a trainer whose change fails the gate
+sees which intents failed, whether they were already weak before the change, and which
+others got worse with it.
 
 Usage: python -m scripts.check_nlu_report results/nlu/intent_report.json
 """
@@ -17,6 +21,7 @@ from typing import Dict, List, Mapping, Sequence
 
 import yaml
 
+from scripts import nlu_report
 from scripts.validate_data import SET_BY_CONNECTORS
 
 MIN_MACRO_F1 = 0.90
@@ -56,6 +61,47 @@ def check(report: Mapping[str, dict], intents: Sequence[str]) -> Verdict:
     return Verdict(macro_f1=macro, per_intent=per_intent, failures=failures)
 
 
+def against_committed(verdict: Verdict, committed: Mapping | None) -> List[str]:
+    """What the committed report says of this run: for each intent below the threshold,
+    whether it was already there or got worse since, and every other intent that got
+    worse by more than `nlu_report.WORSE_BY`. F1 is counted as here, as `rasa test nlu`
+    counts it (`rasa_test_nlu_f1` in the committed report)."""
+    if committed is None or committed.get("set") != "tests/nlu/held_out.yml":
+        return [
+            "No committed report of tests/nlu/held_out.yml to compare with "
+            "(python -m scripts.nlu_report --save writes results/nlu/report.json; commit it)."
+        ]
+    then = nlu_report.f1s(committed, "rasa_test_nlu_f1")
+    changes = {c.intent: c for c in nlu_report.compare(verdict.per_intent, then)}
+    where = f"the committed report (commit {committed.get('commit')}, {committed.get('date')})"
+    lines = []
+    for intent, f1 in verdict.per_intent.items():
+        if f1 >= MIN_INTENT_F1:
+            continue
+        change = changes[intent]
+        if change.then is None:
+            lines.append(f"{intent}: F1 {f1:.3f}, new since {where}")
+        elif change.then < MIN_INTENT_F1:
+            lines.append(
+                f"{intent}: F1 {f1:.3f}, already {change.then:.3f} in {where}: "
+                "below the threshold before this change"
+            )
+        else:
+            lines.append(
+                f"{intent}: F1 {f1:.3f}, was {change.then:.3f} in {where}: "
+                "fell below the threshold since"
+            )
+    for change in changes.values():
+        if change.worse and change.now is not None and change.now >= MIN_INTENT_F1:
+            lines.append(
+                f"{change.intent}: F1 {change.now:.3f}, was {change.then:.3f} in {where}: "
+                "worse, still above the threshold"
+            )
+    if not lines:
+        lines.append(f"No intent worse than in {where} by more than {nlu_report.WORSE_BY}.")
+    return lines
+
+
 def domain_intents(domain_file: Path = ROOT / "domain.yml") -> List[str]:
     """The intents the domain declares that the model predicts (not those the
     connectors set themselves)."""
@@ -80,6 +126,9 @@ def main(argv: Sequence[str]) -> int:
     print(f"NLU held-out: macro-F1 {verdict.macro_f1:.3f}, lowest {worst[0]} {worst[1]:.3f}")
     for failure in verdict.failures:
         print(f"FAIL {failure}", file=sys.stderr)
+    comparison = against_committed(verdict, nlu_report.committed_report())
+    for line in comparison:
+        print(f"  {line}", file=sys.stderr if verdict.failures else sys.stdout)
     return 1 if verdict.failures else 0
 
 
