@@ -46,6 +46,7 @@ CONSOLE_PARTS: Sequence[str] = (
     "bot.console.dashboard",  # the dashboard's pictures
     "bot.console.sandbox_pages",  # the sandbox (its routes answer 404 unless it is on)
     "bot.console.protection_pages",  # data protection (admin): export, erase (P9)
+    "bot.console.trainer_pages",  # trainers (and admin): missed messages, the NLU report
 )
 
 
@@ -134,6 +135,8 @@ def create_app(
             Forbidden: it is another team's.
         """
         member = caller(name)
+        if member is not None and member.is_trainer:
+            raise Forbidden()  # a trainer works for no team: no handoff is theirs
         if member is not None and handoff_id is not None:
             handoff = desk.repository.get(handoff_id)
             if handoff is None:
