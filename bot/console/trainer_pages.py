@@ -60,6 +60,8 @@ REPORT_DIR = Path("results") / "nlu" / "report"
 # The only files of the report served, and as what.
 REPORT_FILES = {"index.html": "text/html; charset=utf-8", "confusion.png": "image/png"}
 MISS_ID = re.compile(r"[0-9a-f]{64}")
+# The longest example taken: the longest messages tenants write (about 120 words) fit.
+MAX_EXAMPLE_LENGTH = 1000
 
 
 @dataclass(frozen=True)
@@ -120,6 +122,8 @@ class TrainerDesk:
         """
         if intent not in self.intents():
             raise TrainingDataError(f"there is no intent {intent!r} in the domain to add it to")
+        if len(text) > MAX_EXAMPLE_LENGTH:
+            raise TrainingDataError(f"an example is at most {MAX_EXAMPLE_LENGTH} characters")
         kinds = sorted({span.kind.replace("_", " ") for span in find(text)})
         if kinds:
             raise TrainingDataError(

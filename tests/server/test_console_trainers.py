@@ -158,7 +158,7 @@ async def test_a_trainer_sees_the_trainer_pages_only_and_no_queue(world):
     assert "Signed in as trainer (Trainer)" in visible(page.text)
     # Nor through the staff API with a token in a trainer's name.
     api = await browser.get("/api/handoffs", headers={"Authorization": f"Bearer {TOKEN}"})
-    assert api.status == 403
+    assert api.status == 403 and "trainer" in api.json["error"]
     # A trainer's role works for no team: every configured team still has a role.
     assert teams_without_roles(TEAMS.names) == []
     assert Role.parse("Trainer") is Role.TRAINER and Role.TRAINER.team is None
@@ -217,6 +217,7 @@ async def test_assigning_writes_the_intents_file_sorted_audits_it_and_says_retra
         ("report_repair", "email me at jo@example.com", "personal detail (email)"),
         ("no_such_intent", "zxqv plork wibble", "no intent"),
         ("report_repair", "", "empty"),
+        ("report_repair", "my boiler is broken again " * 40, "at most 1000 characters"),
     ],
 )
 async def test_refusals_say_why_and_change_nothing(world, intent, text, says):
