@@ -34,6 +34,7 @@ from bot.protection.conversations import engine_for, tracker_events
 from bot.store import connect
 from bot.trainer.nlu_files import read_blocks, render
 from scripts.processes import free_port
+from tests.e2e.browser import low_contrast
 from tests.helpers import ROOT, keys_environment, store_keys
 
 NAME, PASSWORD = "Tess Trainer", "trainer password " + secrets.token_hex(4)
@@ -140,6 +141,7 @@ def test_a_trainer_assigns_a_missed_message_and_the_nlu_file_holds_it(page: Page
     expect(miss).to_contain_text("Sent 2 times")
     expect(miss).to_contain_text("report_repair (0.33)")
     assert "07700" not in page.content()
+    assert low_contrast(page) == []  # WCAG AA, as the browser renders it
 
     text = miss.get_by_label("Example text")
     expect(text).to_have_value(SHOWN)
