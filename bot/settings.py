@@ -158,6 +158,9 @@ class Settings:
     # The endpoints file the Rasa server runs with: the console's dashboard reads its
     # tracker store (read-only) for intents and fallbacks.
     endpoints_file: Path = PROJECT_ROOT / "endpoints.yml"
+    # TRAINER_PROJECT_ROOT: the checkout the console's trainer pages read and write
+    # (data/nlu/, domain.yml, config.yml, results/nlu/report/); tests give a copy.
+    trainer_project_root: Path = PROJECT_ROOT
     # SANDBOX=on: the platforms are the staff app's stand-ins (bot/sandbox/), and every
     # platform setting must be the sandbox's own, so nothing reaches a real platform.
     sandbox: bool = False
@@ -271,6 +274,9 @@ class Settings:
             },
             fake_now=_instant(values.get("ASSISTANT_FAKE_NOW"), "ASSISTANT_FAKE_NOW"),
             endpoints_file=_path(values.get("ENDPOINTS_FILE"), cls.endpoints_file),
+            trainer_project_root=_path(
+                values.get("TRAINER_PROJECT_ROOT"), cls.trainer_project_root
+            ),
             sandbox=values.get("SANDBOX", "").lower() in ("on", "true", "1", "yes"),
         )
 

@@ -8,7 +8,8 @@ Usage:
     python -m scripts.staff disable NAME           # signs them out too
     python -m scripts.staff enable NAME
 
-ROLE is one of communications, customer_experience, repairs, neighbourhoods, admin.
+ROLE is one of communications, customer_experience, repairs, neighbourhoods, admin,
+trainer (the trainer pages only: what the assistant missed, the NLU report).
 A password is typed without being shown (getpass), or read from the first line of
 standard input with --password-stdin (for scripts); it is never an argument, which
 other users of the machine could read. At least 10 characters; only its scrypt hash is

@@ -9,7 +9,9 @@ disabled), so the answer never tells a stranger which names exist. Five failures
 row lock the account for 15 minutes (P9: who sees private messages is controlled).
 
 Roles follow the teams (association.yml `teams:`): a member of staff sees their team's
-queue; admin sees every team and manages accounts.
+queue; admin sees every team and manages accounts. A trainer works for no team: they see
+the trainer pages only (/trainers/: what the assistant missed, the NLU report), as admin
+does too.
 """
 
 from __future__ import annotations
@@ -49,24 +51,26 @@ REFUSED = (
 
 
 class Role(str, Enum):
-    """What a member of staff may see and do: their team's work, or everything (admin)."""
+    """What a member of staff may see and do: their team's work, everything (admin), or
+    the trainer pages only (trainer)."""
 
     COMMUNICATIONS = "communications"
     CUSTOMER_EXPERIENCE = "customer_experience"
     REPAIRS = "repairs"
     NEIGHBOURHOODS = "neighbourhoods"
     ADMIN = "admin"
+    TRAINER = "trainer"
 
     @property
     def team(self) -> str | None:
         """The team this role works for, as association.yml names it; None for admin
-        (every team)."""
+        (every team) and for a trainer (no team)."""
         return _TEAMS[self]
 
     @property
     def label(self) -> str:
         """The role as people call it."""
-        return self.team or "Admin"
+        return self.team or self.value.capitalize()
 
     @classmethod
     def parse(cls, text: str) -> Role:
@@ -90,6 +94,7 @@ _TEAMS = {
     Role.REPAIRS: "Repairs",
     Role.NEIGHBOURHOODS: "Neighbourhoods",
     Role.ADMIN: None,
+    Role.TRAINER: None,
 }
 
 
@@ -97,7 +102,7 @@ def teams_without_roles(team_names: Iterable[str]) -> List[str]:
     """The configured teams (association.yml `teams:`) no role works for: their staff
     could never see their queue. The roles are fixed in this module, so a team renamed or
     added in association.yml needs a role here too."""
-    covered = {role.team for role in Role}
+    covered = {role.team for role in Role if role.team is not None}
     return [name for name in team_names if name not in covered]
 
 
@@ -117,6 +122,11 @@ class StaffMember:
     def team(self) -> str | None:
         """Their team's name; None for admin, who works across every team."""
         return self.role.team
+
+    @property
+    def is_trainer(self) -> bool:
+        """Whether they see the trainer pages only (no team, no queue)."""
+        return self.role is Role.TRAINER
 
     @property
     def is_admin(self) -> bool:

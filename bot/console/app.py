@@ -8,8 +8,9 @@ console account acts with that account's role, as the console's pages do: its te
 handoffs only (admin every team), and nothing once the account is disabled. A token
 whose name has no console account is a service token: it acts on every team's handoffs.
 Errors are JSON too, with a reason: 401 no or wrong token (or a disabled account), 403
-another team's handoff, 404 no such handoff, 409 a move the handoff's state refuses,
-422 bad input or a reply that cannot go, 502 Rasa could not be reached.
+another team's handoff (or any, to a trainer), 404 no such handoff, 409 a move the
+handoff's state refuses, 422 bad input or a reply that cannot go, 502 Rasa could not be
+reached.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ CONSOLE_PARTS: Sequence[str] = (
     "bot.console.dashboard",  # the dashboard's pictures
     "bot.console.sandbox_pages",  # the sandbox (its routes answer 404 unless it is on)
     "bot.console.protection_pages",  # data protection (admin): export, erase (P9)
+    "bot.console.trainer_pages",  # trainers (and admin): missed messages, the NLU report
 )
 
 
@@ -131,9 +133,12 @@ def create_app(
         Raises:
             Unauthorised: the account is disabled.
             NoSuchHandoff: there is no such handoff.
-            Forbidden: it is another team's.
+            Forbidden: it is another team's, or the caller is a trainer.
         """
         member = caller(name)
+        if member is not None and member.is_trainer:
+            # A trainer works for no team: no handoff, and no queue, is theirs.
+            raise Forbidden("a trainer's role has no queue and no handoffs")
         if member is not None and handoff_id is not None:
             handoff = desk.repository.get(handoff_id)
             if handoff is None:
@@ -221,8 +226,9 @@ def create_app(
         )
 
     @app.exception(Forbidden)
-    async def forbidden(_request: Request, _error: Exception) -> HTTPResponse:
-        return json({"error": "this handoff is for another team than your role's"}, 403)
+    async def forbidden(_request: Request, error: Exception) -> HTTPResponse:
+        why = str(error) or "this handoff is for another team than your role's"
+        return json({"error": why}, 403)
 
     @app.exception(NoSuchHandoff)
     async def not_found(_request: Request, error: NoSuchHandoff) -> HTTPResponse:

@@ -4,8 +4,10 @@ Handoff actions (opening a conversation, unmasking it, taking, replying, transfe
 handing back, closing) are written by `StaffDesk` to `handoff_audit`. Everything else
 done in the console goes to `console_audit`: signing in and out, failed sign-ins,
 account changes, undoing a moderation action, sending a dead letter again or dismissing
-it. The admin's audit page shows both, newest first (P9: who saw and did what is on
-record). Details never hold a password or what a message said.
+it, and a trainer's adding a training example or dismissing a missed message (the
+intent and file, or the message's hash: never its text). The admin's audit page shows
+both, newest first (P9: who saw and did what is on record). Details never hold a
+password or what a message said.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import List, Mapping, Sequence
+from typing import List, Mapping, Sequence, Set
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
@@ -109,6 +111,12 @@ class ConsoleAudit:
         ]
         found.sort(key=lambda event: event.at, reverse=True)
         return found[:limit]
+
+    def subjects(self, actions: Sequence[str]) -> Set[str]:
+        """The subjects of every console entry recorded as one of `actions`."""
+        query = select(console_audit.c.subject).where(console_audit.c.action.in_(list(actions)))
+        with self._engine.connect() as connection:
+            return {s for s in connection.execute(query).scalars() if s}
 
     def actions(self) -> List[str]:
         """Every action recorded in either audit, for the page's filter."""

@@ -9,7 +9,7 @@ page says everything without the pictures.
 
 The numbers come from the project's store and, read-only, from the tracker store the
 Rasa server writes (the endpoints file of ENDPOINTS_FILE). Reading them and drawing
-are blocking: both run off the event loop. Every role may see the dashboard.
+are blocking: both run off the event loop. Every role but trainer may see the dashboard.
 """
 
 from __future__ import annotations

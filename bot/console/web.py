@@ -10,7 +10,10 @@
   something carries the session's CSRF token (form field `csrf_token` or header
   `X-CSRF-Token`), or is refused with 403. Every answer carries the security headers.
 - `staff_of(request)`, `require_role(request, *roles)`: who is asking, and a 403 page
-  for those whose role does not allow it (admin always passes).
+  for those whose role does not allow it (admin always passes). A trainer, who works
+  for no team, is let through to the trainer pages (`/trainers/`) and their own
+  account only, by the middleware: no page of the queue, moderation or dashboard can
+  forget to refuse them.
 - `pages(console)`: this part's own pages: signing in and out, accounts, the audit.
 
 Other parts of the console each give `routes(console) -> Blueprint` (bot/console/app.py
@@ -68,6 +71,10 @@ POLL_HEADER = "X-Console-Poll"
 OPEN_PREFIXES = ("/static/", "/api/", "/sandbox-api/")
 OPEN_PATHS = ("/login",)
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+# All a trainer may open besides the open paths: the trainer pages, their own account.
+TRAINER_HOME = "/trainers/misses"
+TRAINER_PREFIXES = ("/trainers/",)
+TRAINER_PATHS = ("/trainers", "/account", "/account/password", "/logout")
 # The browser may load and run only what this app serves: no inline script, no
 # framing, forms posted only here.
 SECURITY_HEADERS = {
@@ -189,18 +196,24 @@ class Console:
 
     def nav(self, request: Request, staff: StaffMember | None) -> List[NavItem]:
         """The header's links for `staff`: Sandbox only when it is on, Accounts and
-        Audit for admin only."""
+        Audit for admin only, the trainer pages for trainers and admin (and nothing else
+        for a trainer)."""
         if staff is None:
             return []
-        items = [("Queue", "/queue")]
-        if staff.has(*ACCOUNT_KEEPERS):
-            items += [("Moderation", "/moderation"), ("Outbox", "/outbox")]
-        items.append(("Dashboard", "/dashboard"))
-        if self.sandbox is not None:
-            items.append(("Sandbox", "/sandbox"))
-        if staff.is_admin:
-            items += [("Accounts", "/accounts"), ("Audit", "/audit")]
-            items.append(("Data protection", "/data-protection"))
+        trainer_pages = [("Missed messages", TRAINER_HOME), ("NLU report", "/trainers/report")]
+        if staff.is_trainer:
+            items = trainer_pages
+        else:
+            items = [("Queue", "/queue")]
+            if staff.has(*ACCOUNT_KEEPERS):
+                items += [("Moderation", "/moderation"), ("Outbox", "/outbox")]
+            items.append(("Dashboard", "/dashboard"))
+            if self.sandbox is not None:
+                items.append(("Sandbox", "/sandbox"))
+            if staff.is_admin:
+                items += [("Accounts", "/accounts"), ("Audit", "/audit")]
+                items.append(("Data protection", "/data-protection"))
+                items += trainer_pages
         path = request.path
         return [
             NavItem(label, href, path == href or path.startswith(href + "/"))
@@ -305,6 +318,11 @@ def is_open(path: str) -> bool:
     return path in OPEN_PATHS or path.startswith(OPEN_PREFIXES)
 
 
+def trainer_may_open(path: str) -> bool:
+    """Whether a trainer may open `path` (the trainer pages and their own account)."""
+    return path in TRAINER_PATHS or path.startswith(TRAINER_PREFIXES)
+
+
 def is_page(path: str) -> bool:
     """Whether `path` is one of the console's pages (not the API, not the stand-in)."""
     return not path.startswith(("/api/", "/sandbox-api/"))
@@ -402,6 +420,17 @@ def install(app: Sanic, console: Console) -> None:
             )
         request.ctx.staff = staff
         request.ctx.session = session
+        if staff.is_trainer and not trainer_may_open(path):
+            if path == "/" and request.method in ("GET", "HEAD"):
+                return see_other(TRAINER_HOME)
+            return console.render(
+                request,
+                "error.html",
+                status=403,
+                title="Not for your role",
+                message="A trainer's pages are Missed messages and the NLU report."
+                " Ask an admin if you need another page.",
+            )
         if request.method not in SAFE_METHODS and not _csrf_ok(request, session.csrf_token):
             return console.render(
                 request,

@@ -12,6 +12,7 @@ from bot.console.accounts import (
     StaffAccounts,
     StaffMember,
     hash_password,
+    teams_without_roles,
     verify_password,
 )
 from bot.store import connect, staff_accounts
@@ -53,13 +54,23 @@ def test_accounts_hash_at_owasps_cost_by_default_and_old_hashes_still_sign_in():
 
 
 def test_each_role_sees_its_own_team_and_admin_sees_every_team():
-    assert {role.team for role in Role if role is not Role.ADMIN} == set(TEAMS.names)
+    team_roles = [role for role in Role if role not in (Role.ADMIN, Role.TRAINER)]
+    assert {role.team for role in team_roles} == set(TEAMS.names)
     repairs = StaffMember("Tom", Role.REPAIRS)
     assert repairs.sees("Repairs") and not repairs.sees("Communications")
     assert not repairs.is_admin
     admin = StaffMember("Ann", Role.ADMIN)
     assert admin.team is None and admin.is_admin
     assert all(admin.sees(team) for team in TEAMS.names)
+
+
+def test_a_trainer_works_for_no_team_and_every_team_still_has_a_role():
+    trainer = StaffMember("Tess", Role.TRAINER)
+    assert trainer.team is None and trainer.is_trainer and not trainer.is_admin
+    assert not any(trainer.sees(team) for team in TEAMS.names)
+    assert Role.TRAINER.label == "Trainer" and Role.ADMIN.label == "Admin"
+    assert teams_without_roles(TEAMS.names) == []
+    assert teams_without_roles([*TEAMS.names, "Trainer", "None"]) == ["Trainer", "None"]
 
 
 @pytest.mark.parametrize(

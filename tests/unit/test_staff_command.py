@@ -39,6 +39,14 @@ def test_an_account_made_with_the_command_can_sign_in(store, capsys):
     assert member.role is Role.COMMUNICATIONS and member.team == "Communications"
 
 
+def test_a_trainer_account_is_made_with_the_command(store, capsys):
+    code = run("add", "Tess", "--role", "trainer", "--password-stdin", stdin="tess pass 123\n")
+    assert code == 0
+    assert "Account Tess created (Trainer)" in capsys.readouterr().out
+    member = StaffAccounts(store).authenticate("Tess", "tess pass 123", NOW)
+    assert member.role is Role.TRAINER and member.team is None
+
+
 def test_the_password_can_come_from_standard_input_for_scripts(store):
     code = run(
         "add", "Sam", "--role", "Customer Experience", "--password-stdin", stdin="sam pass 123\n"
