@@ -82,6 +82,12 @@ class State(str, Enum):
 # policy: an emergency is urgent (P2), a compliment is passed on and needs no reply (P11).
 PRIORITIES = {Reason.EMERGENCY: Priority.URGENT, Reason.COMPLIMENT: Priority.LOW}
 NO_REPLY_NEEDED = frozenset({Reason.COMPLIMENT})
+# A wait for a person that holds no team's own matter: it joins the tenant's open
+# handoff whatever its team, and an emergency may take it over (P2). Every other reason
+# is a matter its team keeps (a complaint stays with Customer Experience, P11).
+FOLLOWS_THE_TENANT = frozenset(
+    {Reason.REQUEST_HUMAN, Reason.REPEATED_FALLBACK, Reason.PROCESSING_FAILED}
+)
 
 TRANSITIONS = {
     State.WAITING: {State.TAKEN, State.HANDED_BACK, State.CLOSED},
@@ -334,8 +340,14 @@ class HandoffRepository:
         return _handoff(row) if row else None
 
     def open_for(self, conversation_id: str) -> Handoff | None:
-        """The open handoff of the conversation's tenant, raised in any of their
+        """The latest open handoff of the conversation's tenant, raised in any of their
         conversations (bot.handoff.threads), if they have one."""
+        found = self.open_all_for(conversation_id)
+        return found[0] if found else None
+
+    def open_all_for(self, conversation_id: str) -> List[Handoff]:
+        """Every open handoff of the conversation's tenant that needs a reply, the latest
+        first: one for each team that holds a matter of theirs."""
         tenant = ConversationLinks(self._engine).conversations_of(conversation_id)
         query = (
             select(handoffs)
@@ -347,8 +359,7 @@ class HandoffRepository:
             .where(handoffs.c.needs_reply.is_(None) | (handoffs.c.needs_reply != 0))
         )
         with self._engine.connect() as connection:
-            row = connection.execute(query).first()
-        return _handoff(row) if row else None
+            return [_handoff(row) for row in connection.execute(query)]
 
     def queue(self) -> List[Handoff]:
         """Open handoffs: urgent first, then by what is due first, then the oldest.

@@ -13,6 +13,7 @@ from typing import Iterable, Mapping
 from sqlalchemy.engine import Engine
 
 from bot.handoff.handoffs import (
+    FOLLOWS_THE_TENANT,
     NO_REPLY_NEEDED,
     Conversation,
     Handoff,
@@ -61,10 +62,16 @@ class HandoffService:
         words: str | None = None,
         details: Mapping[str, str] | None = None,
     ) -> Handoff:
-        """The tenant's handoff for `reason`: their open one, else a new one.
+        """The tenant's handoff for `reason`: the open one it joins, else a new one.
 
-        An open handoff is kept as it is, except that an emergency raises it to
-        urgent for the emergency's team (P2). A new one is stored with its summary.
+        Each team holds at most one open handoff of a tenant's, so one message with two
+        matters (a repair and a complaint) gives each team its own, and neither is lost
+        to the other's queue (P11). A matter joins the tenant's open handoff of its own
+        team; a wait for a person with no team's matter in it (`FOLLOWS_THE_TENANT`)
+        joins whichever is open. An emergency raises the tenant's open handoff of its
+        team, or one that only waits for a person, to urgent (P2); a matter another
+        team holds (a complaint) stays with that team, and the emergency is a new
+        urgent handoff. A compliment is a record of its own (P11).
 
         Args:
             reason: why the conversation goes to people.
@@ -80,21 +87,34 @@ class HandoffService:
             words=redact(words) if words else None,
             details=dict(details or {}),
         )
-        existing = self.repository.open_for(conversation.conversation_id)
-        if existing is None or reason in NO_REPLY_NEEDED:
-            # A compliment is a record of its own, even from a tenant waiting for a reply.
-            team = self.teams.for_reason(reason)
-            handoff = self.repository.add(
-                plan(reason, conversation, now, self.calendar, team, summary)
-            )
-            for listener in self._listeners:
-                listener.opened(handoff, now)
-            return handoff
-        if reason is Reason.EMERGENCY and existing.priority is not Priority.URGENT:
+        team = self.teams.for_reason(reason)
+        if reason in NO_REPLY_NEEDED:
+            return self._add(reason, conversation, now, team, summary)
+        tenants = self.repository.open_all_for(conversation.conversation_id)
+        same_team = next((h for h in tenants if h.team == team), None)
+        if reason is Reason.EMERGENCY:
+            waiting = next((h for h in tenants if h.reason in FOLLOWS_THE_TENANT), None)
+            existing = same_team or waiting
+            if existing is None:
+                return self._add(reason, conversation, now, team, summary)
+            if existing.priority is Priority.URGENT:
+                return existing
             raised = self.repository.raise_to_emergency(
-                existing.id, now, self.calendar, self.teams.for_reason(reason), summary
+                existing.id, now, self.calendar, team, summary
             )
             for listener in self._listeners:
                 listener.raised(raised, now)
             return raised
-        return existing
+        if same_team is not None:
+            return same_team
+        if reason in FOLLOWS_THE_TENANT and tenants:
+            return tenants[0]
+        return self._add(reason, conversation, now, team, summary)
+
+    def _add(
+        self, reason: Reason, conversation: Conversation, now: datetime, team: str, summary: Summary
+    ) -> Handoff:
+        handoff = self.repository.add(plan(reason, conversation, now, self.calendar, team, summary))
+        for listener in self._listeners:
+            listener.opened(handoff, now)
+        return handoff
