@@ -90,7 +90,7 @@ class PhoneLineHours:
 class RentFacts:
     """What is true of rent for every tenant (ask_rent_info): no tenancy in it (P4).
 
-    `due` reads after "Rent is due", each of `ways_to_pay` after "You can pay", and
+    `due` reads after "Rent is due", each of `ways_to_pay` after "Pay", and
     `amount` is a sentence or two on how rent is set and where a tenant's own is shown.
     """
 
@@ -364,9 +364,7 @@ def _date(value: Any, source: str) -> date:
         ) from error
 
 
-def _clock_time(
-    raw: Mapping[str, Any], key: str, source: str, section: str = "monitoring"
-) -> time:
+def _clock_time(raw: Mapping[str, Any], key: str, source: str, section: str = "monitoring") -> time:
     value = _text(raw, key, source)
     match = _CLOCK.match(value)
     if not match:
