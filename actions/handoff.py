@@ -37,6 +37,9 @@ class HandOff(Action, ABC):
         self._service = service or dependencies.handoff_service()
         self._clock = clock or dependencies.utc_now
 
+    # Whether the handoff keeps the tenant with people (the rules pause after it).
+    holds_conversation = True
+
     @property
     @abstractmethod
     def reason(self) -> Reason:
@@ -78,7 +81,14 @@ class HandOff(Action, ABC):
     def _record(
         self, conversation: Conversation, now: datetime, intent: str | None, words: str | None
     ) -> Handoff:
-        return self._service.open(self.reason, conversation, now, intent=intent, words=words)
+        return self._service.open(
+            self.reason,
+            conversation,
+            now,
+            intent=intent,
+            words=words,
+            holds_conversation=self.holds_conversation,
+        )
 
 
 class ActionHandOffRequestHuman(HandOff):
@@ -103,6 +113,8 @@ class ActionHandOffComplaintWithRepair(HandOff):
     """
 
     reason = Reason.COMPLAINT
+    # The tenant's answers to the repair questions must reach the assistant.
+    holds_conversation = False
 
     def name(self) -> str:
         return "action_hand_off_complaint_with_repair"

@@ -265,7 +265,11 @@ class StaffDesk:
         conversation = handoff.conversation.conversation_id
         # Another team still owing the tenant a reply (a repair and a complaint in one
         # message) keeps them with people: the last hand-back or close resumes (P3).
-        others = [h for h in self.repository.open_all_for(conversation) if h.id != handoff_id]
+        others = [
+            h
+            for h in self.repository.open_all_for(conversation)
+            if h.id != handoff_id and h.holds_conversation
+        ]
         for conversation_id in () if others else self._links.conversations_of(conversation):
             # Only a paused conversation is resumed: one Rasa never saw is left unmade.
             if self._rasa.tracker(conversation_id).get("paused"):

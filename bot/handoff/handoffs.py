@@ -227,6 +227,10 @@ class Handoff:
     taken_by: str | None = None
     # Why the platform refused the latest staff reply for good (None once one is sent).
     reply_failed: str | None = None
+    # Whether it keeps the tenant with people (the assistant quiet, P3): False for a
+    # complaint passed on while the assistant still triages the repair that came with it,
+    # until another handoff of the tenant's holds them (HandoffRepository.hold).
+    holds_conversation: bool = True
 
     @property
     def due(self) -> datetime | None:
@@ -271,6 +275,7 @@ def plan(
     calendar: WorkingCalendar,
     team: str,
     summary: Summary | None = None,
+    holds_conversation: bool = True,
 ) -> Handoff:
     """A new handoff for `reason`, its deadlines counted in working hours from `now` (P3),
     or on the clock for an urgent one (P2).
@@ -283,6 +288,7 @@ def plan(
         calendar: the monitoring calendar the deadlines are counted on.
         team: the team that takes it (`Teams.for_reason`).
         summary: what staff read first.
+        holds_conversation: whether it keeps the tenant with people from now on.
 
     A conversation handed over out of hours, or at the weekend, is due from when
     monitoring next starts: first thing on the next working day.
@@ -306,6 +312,7 @@ def plan(
         updated_at=now,
         summary=summary,
         needs_reply=reason not in NO_REPLY_NEEDED,
+        holds_conversation=holds_conversation,
     )
 
 
@@ -340,10 +347,24 @@ class HandoffRepository:
         return _handoff(row) if row else None
 
     def open_for(self, conversation_id: str) -> Handoff | None:
-        """The latest open handoff of the conversation's tenant, raised in any of their
-        conversations (bot.handoff.threads), if they have one."""
-        found = self.open_all_for(conversation_id)
+        """The latest open handoff that keeps the conversation's tenant with people,
+        raised in any of their conversations (bot.handoff.threads), if they have one."""
+        found = [h for h in self.open_all_for(conversation_id) if h.holds_conversation]
         return found[0] if found else None
+
+    def hold(self, conversation_id: str) -> None:
+        """The tenant is with people now: each open handoff of theirs keeps them there
+        until it is handed back or closed (a complaint passed on beside a repair, once
+        the repair is handed over too)."""
+        tenant = ConversationLinks(self._engine).conversations_of(conversation_id)
+        with self._engine.begin() as connection:
+            connection.execute(
+                handoffs.update()
+                .where(handoffs.c.conversation_id.in_(tenant))
+                .where(handoffs.c.state.in_([s.value for s in OPEN_STATES]))
+                .where(handoffs.c.holds_conversation == 0)
+                .values(holds_conversation=1)
+            )
 
     def open_all_for(self, conversation_id: str) -> List[Handoff]:
         """Every open handoff of the conversation's tenant that needs a reply, the latest
@@ -654,6 +675,7 @@ def _row(h: Handoff) -> dict:
         "reply_met": None if h.reply_met is None else int(h.reply_met),
         "taken_by": h.taken_by,
         "reply_failed": h.reply_failed,
+        "holds_conversation": int(h.holds_conversation),
     }
 
 
@@ -684,6 +706,8 @@ def _handoff(row) -> Handoff:
         reply_met=None if m["reply_met"] is None else bool(m["reply_met"]),
         taken_by=m["taken_by"],
         reply_failed=m["reply_failed"],
+        # Stored before the column existed: every handoff then held the conversation.
+        holds_conversation=m["holds_conversation"] is None or bool(m["holds_conversation"]),
     )
 
 

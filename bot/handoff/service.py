@@ -61,6 +61,7 @@ class HandoffService:
         intent: str | None = None,
         words: str | None = None,
         details: Mapping[str, str] | None = None,
+        holds_conversation: bool = True,
     ) -> Handoff:
         """The tenant's handoff for `reason`: the open one it joins, else a new one.
 
@@ -80,7 +81,27 @@ class HandoffService:
             intent: the intent the model read, if any.
             words: the tenant's words; stored with personal details redacted.
             details: facts gathered for staff (stored as given).
+            holds_conversation: False for a complaint passed on while the assistant
+                goes on to triage the repair that came with it: it keeps the tenant
+                with people only once another handoff does (then every open one of
+                theirs does, so one team's hand-back waits for the other's, P3).
         """
+        handoff = self._open(reason, conversation, now, intent, words, details, holds_conversation)
+        if handoff.needs_reply and holds_conversation:
+            self.repository.hold(conversation.conversation_id)
+            return self.repository.get(handoff.id) or handoff
+        return handoff
+
+    def _open(
+        self,
+        reason: Reason,
+        conversation: Conversation,
+        now: datetime,
+        intent: str | None,
+        words: str | None,
+        details: Mapping[str, str] | None,
+        holds_conversation: bool,
+    ) -> Handoff:
         summary = Summary(
             reason=reason.value,
             intent=intent,
@@ -89,14 +110,14 @@ class HandoffService:
         )
         team = self.teams.for_reason(reason)
         if reason in NO_REPLY_NEEDED:
-            return self._add(reason, conversation, now, team, summary)
+            return self._add(reason, conversation, now, team, summary, holds_conversation)
         tenants = self.repository.open_all_for(conversation.conversation_id)
         same_team = next((h for h in tenants if h.team == team), None)
         if reason is Reason.EMERGENCY:
             waiting = next((h for h in tenants if h.reason in FOLLOWS_THE_TENANT), None)
             existing = same_team or waiting
             if existing is None:
-                return self._add(reason, conversation, now, team, summary)
+                return self._add(reason, conversation, now, team, summary, holds_conversation)
             if existing.priority is Priority.URGENT:
                 return existing
             raised = self.repository.raise_to_emergency(
@@ -109,12 +130,19 @@ class HandoffService:
             return same_team
         if reason in FOLLOWS_THE_TENANT and tenants:
             return tenants[0]
-        return self._add(reason, conversation, now, team, summary)
+        return self._add(reason, conversation, now, team, summary, holds_conversation)
 
     def _add(
-        self, reason: Reason, conversation: Conversation, now: datetime, team: str, summary: Summary
+        self,
+        reason: Reason,
+        conversation: Conversation,
+        now: datetime,
+        team: str,
+        summary: Summary,
+        holds_conversation: bool = True,
     ) -> Handoff:
-        handoff = self.repository.add(plan(reason, conversation, now, self.calendar, team, summary))
+        planned = plan(reason, conversation, now, self.calendar, team, summary, holds_conversation)
+        handoff = self.repository.add(planned)
         for listener in self._listeners:
             listener.opened(handoff, now)
         return handoff

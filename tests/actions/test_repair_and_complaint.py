@@ -10,12 +10,14 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.handoff import ActionHandOffComplaintWithRepair, ActionHandOffEmergency
 from actions.repairs import ActionRecordRepairRequest
+from actions.session import ActionSessionStart
+from bot.association import load_association
 from bot.handoff.handoffs import Priority, Reason
 from bot.handoff.service import HandoffService
 from bot.handoff.working_hours import describe_when
 from bot.repairs.requests import RepairRequests
 from bot.tenancy.security_question import Sealer
-from tests.helpers import CALENDAR, TEAMS, demo_tenancies, domain, make_tracker
+from tests.helpers import CALENDAR, ROOT, TEAMS, demo_tenancies, domain, make_tracker
 
 MONDAY_10 = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
 PRIVATE = {"platform": "facebook", "surface": "private", "author_id": "psid-1"}
@@ -108,3 +110,27 @@ async def test_in_public_the_complaint_is_passed_on_with_nothing_asked(stores):
     assert handoff.team == "Customer Experience"
     assert handoff.conversation.surface.value == "public"
     assert [m["response"] for m in dispatcher.messages] == ["utter_complaint_passed_repair_next"]
+
+
+async def test_the_tenant_answers_the_repair_questions_to_the_assistant_not_to_people(stores):
+    """The complaint passed on does not keep the tenant waiting for Customer Experience:
+    a new session (an idle hour) during the repair questions is not paused."""
+    _, service = stores
+    await complain(service)
+    assert service.repository.open_for("tenant-1") is None
+    start = ActionSessionStart(load_association(ROOT / "association.yml"), service.repository)
+    events, _ = await run(start, metadata=PRIVATE)
+    assert "pause" not in [e["event"] for e in events]
+
+
+async def test_once_the_repair_is_handed_over_both_teams_hold_the_tenant(stores):
+    requests, service = stores
+    await complain(service)
+    recorder = ActionRecordRepairRequest(
+        requests, service, Sealer(Sealer.new_key()), CALENDAR, lambda: MONDAY_10
+    )
+    await run(recorder, metadata=PRIVATE, slots=ANSWERED, intent="deny")
+    assert all(h.holds_conversation for h in service.repository.queue())
+    start = ActionSessionStart(load_association(ROOT / "association.yml"), service.repository)
+    events, _ = await run(start, metadata=PRIVATE)
+    assert "pause" in [e["event"] for e in events]

@@ -6,13 +6,14 @@ Repairs (P2), and a hand-back by one team leaves the tenant with people while th
 still owes them a reply (P3).
 """
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 
 from bot.handoff.desk import StaffDesk
 from bot.handoff.handoffs import Conversation, Priority, Reason, State
 from bot.handoff.service import HandoffService
+from bot.handoff.waiting import WaitingNotes
 from bot.outbox import Outbox
 from bot.store import connect
 from tests.helpers import CALENDAR, TEAMS, UK
@@ -134,4 +135,41 @@ def test_a_compliment_passed_on_does_not_hold_the_tenant(world):
     person = service.open(Reason.REQUEST_HUMAN, TENANT, MONDAY_NOON)
     rasa.paused[TENANT.conversation_id] = True
     desk.hand_back("Sam", person.id, MONDAY_NOON)
+    assert rasa.paused[TENANT.conversation_id] is False
+
+
+def waiting_on(service):
+    notes = WaitingNotes(service.repository._engine, Outbox(service.repository._engine), CALENDAR)
+    return notes.handoff_for(TENANT.conversation_id)
+
+
+def test_the_complaint_beside_a_repair_leaves_the_tenant_with_the_assistant_until_repairs_have_it(
+    world,
+):
+    """The repair questions come after the complaint is passed on: the tenant's answers
+    must reach the assistant, not wait for Customer Experience."""
+    service, desk, rasa = world
+    complaint = service.open(Reason.COMPLAINT, TENANT, MONDAY_NOON, holds_conversation=False)
+    assert waiting_on(service) is None
+    repair = service.open(Reason.REPAIR_REQUEST, TENANT, MONDAY_NOON + timedelta(minutes=4))
+    assert waiting_on(service).id == repair.id
+    rasa.paused[TENANT.conversation_id] = True
+    # Now both teams have the tenant: Repairs finishing first leaves them with
+    # Customer Experience, who still owe a reply.
+    desk.hand_back("Priya", repair.id, MONDAY_NOON)
+    assert rasa.paused[TENANT.conversation_id] is True
+    assert waiting_on(service).id == complaint.id
+    desk.hand_back("Sam", complaint.id, MONDAY_NOON)
+    assert rasa.paused[TENANT.conversation_id] is False
+
+
+def test_a_complaint_beside_a_repair_that_was_stopped_does_not_hold_a_hand_back(world):
+    service, desk, rasa = world
+    service.open(Reason.COMPLAINT, TENANT, MONDAY_NOON, holds_conversation=False)
+    assert waiting_on(service) is None  # the repair questions were stopped: no pause
+    person = service.open(Reason.REQUEST_HUMAN, TENANT, MONDAY_NOON)
+    assert waiting_on(service) is not None
+    rasa.paused[TENANT.conversation_id] = True
+    desk.hand_back("Sam", person.id, MONDAY_NOON)
+    # The request for a person joined the complaint's handoff: handed back, it is done.
     assert rasa.paused[TENANT.conversation_id] is False
