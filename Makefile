@@ -67,6 +67,8 @@ validate: install
 story-test: train
 	@echo "==> Test stories"
 	$(RASA) test core --stories tests/stories --fail-on-prediction-errors --out results/stories
+	@echo "==> Tenants' own words read as the intents they must be (tests/stories/test_understanding.yml)"
+	$(RASA) test core --e2e --stories tests/stories/test_understanding.yml --fail-on-prediction-errors --out results/understanding
 
 nlu-eval: train
 	@echo "==> NLU evaluation on held-out examples"

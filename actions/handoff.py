@@ -18,7 +18,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import dependencies
 from actions.metadata import message_context
-from bot.handoff.handoffs import Conversation, Handoff, Reason, notice
+from bot.handoff.handoffs import Conversation, Handoff, Reason, TenantNotice, notice
 from bot.handoff.service import HandoffService
 
 
@@ -36,6 +36,9 @@ class HandOff(Action, ABC):
     ) -> None:
         self._service = service or dependencies.handoff_service()
         self._clock = clock or dependencies.utc_now
+
+    # Whether the handoff keeps the tenant with people (the rules pause after it).
+    holds_conversation = True
 
     @property
     @abstractmethod
@@ -59,12 +62,17 @@ class HandOff(Action, ABC):
             self._record, message_context(tracker), now, intent, self.words(tracker)
         )
         told = notice(handoff, now, self._service.calendar)
+        self.tell(dispatcher, told)
         return [
             SlotSet("handoff_case", told.case),
             SlotSet("handoff_team", told.team),
             SlotSet("handoff_reply_by", told.reply_by),
             SlotSet("monitoring_resumes", told.monitoring_resumes),
         ]
+
+    def tell(self, dispatcher: CollectingDispatcher, told: TenantNotice) -> None:
+        """Say anything of the handoff beyond `utter_handoff`, which the rules send; by
+        default nothing."""
 
     def words(self, tracker: Tracker) -> str | None:
         """The tenant's words staff read in the summary: their latest message."""
@@ -73,7 +81,14 @@ class HandOff(Action, ABC):
     def _record(
         self, conversation: Conversation, now: datetime, intent: str | None, words: str | None
     ) -> Handoff:
-        return self._service.open(self.reason, conversation, now, intent=intent, words=words)
+        return self._service.open(
+            self.reason,
+            conversation,
+            now,
+            intent=intent,
+            words=words,
+            holds_conversation=self.holds_conversation,
+        )
 
 
 class ActionHandOffRequestHuman(HandOff):
@@ -86,6 +101,31 @@ class ActionHandOffComplaint(HandOff):
     """A complaint: to Customer Experience (P11)."""
 
     reason = Reason.COMPLAINT
+
+
+class ActionHandOffComplaintWithRepair(HandOff):
+    """A complaint that came with a repair (`report_repair+make_complaint`).
+
+    The complaint goes to Customer Experience at once, as its own handoff (P11), and
+    the tenant is told by when they aim to reply; the conversation is not paused, as
+    the repair is triaged next like any repair (rules/repairs.yml), and pauses only
+    when the repair is handed to Repairs, as its own handoff (bot.handoff.service).
+    """
+
+    reason = Reason.COMPLAINT
+    # The tenant's answers to the repair questions must reach the assistant.
+    holds_conversation = False
+
+    def name(self) -> str:
+        return "action_hand_off_complaint_with_repair"
+
+    def tell(self, dispatcher: CollectingDispatcher, told: TenantNotice) -> None:
+        """The complaint passed on, to whom and by when; the repair next."""
+        dispatcher.utter_message(
+            response="utter_complaint_passed_repair_next",
+            handoff_team=told.team,
+            handoff_reply_by=told.reply_by,
+        )
 
 
 class ActionHandOffRepeatedFallback(HandOff):

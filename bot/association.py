@@ -1,8 +1,9 @@
 """The association's own details, read from one configuration file.
 
-Everything a reply says about the association (its name, website, phone numbers,
-emergency contacts and monitoring hours) comes from here, so it is written down once;
-so do the teams that take handed-off conversations, and the reasons each takes.
+Everything a reply says about the association (its name, website, phone numbers and
+the phone lines' hours, emergency contacts, monitoring hours and general rent facts)
+comes from here, so it is written down once; so do the teams that take handed-off
+conversations, and the reasons each takes.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ PAGE_NAMES = (
     "homes",
     "jobs",
     "antisocial_behaviour",
+    "pay_rent",
 )
 # Phones that replies name directly; others may be listed for emergency contacts only.
 PHONE_NAMES = (
@@ -70,6 +72,39 @@ class MonitoringHours:
 
 
 @dataclass(frozen=True)
+class PhoneLineHours:
+    """When a phone line is answered, UK time; closed on bank holidays, as monitoring is."""
+
+    days: Tuple[int, ...]
+    opens: time
+    closes: time
+
+    def describe(self) -> str:
+        """Say the hours in plain words, e.g. 'Monday to Friday, 8:30am to 5:30pm'."""
+        return (
+            f"{_describe_days(self.days)}, {clock_words(self.opens)} to {clock_words(self.closes)}"
+        )
+
+
+@dataclass(frozen=True)
+class RentFacts:
+    """What is true of rent for every tenant (ask_rent_info): no tenancy in it (P4).
+
+    `due` reads after "Rent is due", each of `ways_to_pay` after "Pay", and
+    `amount` is a sentence or two on how rent is set and where a tenant's own is shown.
+    """
+
+    due: str
+    ways_to_pay: Tuple[str, ...]
+    amount: str
+
+    def ways_to_pay_text(self) -> str:
+        """The ways to pay in one phrase: 'by Direct Debit, online or by phone'."""
+        ways = list(self.ways_to_pay)
+        return ways[0] if len(ways) == 1 else ", ".join(ways[:-1]) + " or " + ways[-1]
+
+
+@dataclass(frozen=True)
 class TeamConfig:
     """A team that takes handoffs, and the handoff reasons (their values) it takes.
 
@@ -100,6 +135,8 @@ class Association:
     phones: Mapping[str, str]
     emergency_contacts: Tuple[EmergencyContact, ...]
     monitoring: MonitoringHours
+    customer_services_hours: PhoneLineHours
+    rent: RentFacts
     moderation: ModerationSettings = field(default_factory=ModerationSettings)
     teams: Tuple[TeamConfig, ...] = ()
     canned_replies: Tuple[CannedReply, ...] = ()
@@ -121,6 +158,10 @@ class Association:
             "association_website": self.website,
             "emergency_contacts": self.emergency_contacts_text(),
             "monitoring_hours": self.monitoring.describe(),
+            "customer_services_hours": self.customer_services_hours.describe(),
+            "rent_due": self.rent.due,
+            "rent_ways_to_pay": self.rent.ways_to_pay_text(),
+            "rent_amount": self.rent.amount,
         }
         slots.update({f"{name}_url": url for name, url in self.pages.items()})
         slots.update({f"{name}_phone": self.phones[name] for name in PHONE_NAMES})
@@ -134,6 +175,10 @@ def slot_names() -> Tuple[str, ...]:
         "association_website",
         "emergency_contacts",
         "monitoring_hours",
+        "customer_services_hours",
+        "rent_due",
+        "rent_ways_to_pay",
+        "rent_amount",
         *(f"{name}_url" for name in PAGE_NAMES),
         *(f"{name}_phone" for name in PHONE_NAMES),
     )
@@ -172,6 +217,8 @@ def parse_association(raw: Mapping[str, Any], source: str = "association") -> As
         phones={str(n): str(v) for n, v in phones.items()},
         emergency_contacts=tuple(_emergency_contact(c, phones, source) for c in contacts),
         monitoring=_monitoring(_mapping(raw, "monitoring", source), source),
+        customer_services_hours=_phone_line(raw, "customer_services", source),
+        rent=_rent(_mapping(raw, "rent", source), source),
         moderation=_moderation(raw, source),
         teams=tuple(_team(t, source) for t in raw.get("teams") or ()),
         conversation_retention_months=_retention_months(raw, source),
@@ -232,13 +279,7 @@ def _moderation(raw: Mapping[str, Any], source: str) -> ModerationSettings:
 
 
 def _monitoring(raw: Mapping[str, Any], source: str) -> MonitoringHours:
-    days = raw.get("days") or []
-    try:
-        day_numbers = tuple(sorted(WEEKDAYS.index(str(d).capitalize()) for d in days))
-    except ValueError as error:
-        raise ConfigError(f"{source}: monitoring.days must be weekday names, got {days}") from error
-    if not day_numbers:
-        raise ConfigError(f"{source}: monitoring.days is empty")
+    day_numbers = _days(raw, "monitoring", source)
     opens = _clock_time(raw, "opens", source)
     closes = _clock_time(raw, "closes", source)
     if closes <= opens:
@@ -251,6 +292,42 @@ def _monitoring(raw: Mapping[str, Any], source: str) -> MonitoringHours:
         bank_holidays=_text(raw, "bank_holidays", source),
         extra_closures=tuple(_date(d, source) for d in raw.get("extra_closures") or ()),
     )
+
+
+def _phone_line(raw: Mapping[str, Any], name: str, source: str) -> PhoneLineHours:
+    lines = _mapping(raw, "phone_lines", source)
+    section = f"phone_lines.{name}"
+    line = lines.get(name)
+    if not isinstance(line, dict):
+        raise ConfigError(f"{source}: {section} must be a mapping of days, opens and closes")
+    days = _days(line, section, source)
+    opens = _clock_time(line, "opens", source, section)
+    closes = _clock_time(line, "closes", source, section)
+    if closes <= opens:
+        raise ConfigError(f"{source}: {section}.closes must be after {section}.opens")
+    return PhoneLineHours(days=days, opens=opens, closes=closes)
+
+
+def _rent(raw: Mapping[str, Any], source: str) -> RentFacts:
+    ways = raw.get("ways_to_pay")
+    if not isinstance(ways, list) or not [w for w in ways if str(w or "").strip()]:
+        raise ConfigError(f"{source}: rent.ways_to_pay must list at least one way to pay")
+    return RentFacts(
+        due=_text(raw, "due", source),
+        ways_to_pay=tuple(str(w).strip() for w in ways if str(w or "").strip()),
+        amount=_text(raw, "amount", source),
+    )
+
+
+def _days(raw: Mapping[str, Any], section: str, source: str) -> Tuple[int, ...]:
+    days = raw.get("days") or []
+    try:
+        day_numbers = tuple(sorted(WEEKDAYS.index(str(d).capitalize()) for d in days))
+    except ValueError as error:
+        raise ConfigError(f"{source}: {section}.days must be weekday names, got {days}") from error
+    if not day_numbers:
+        raise ConfigError(f"{source}: {section}.days is empty")
+    return day_numbers
 
 
 def _emergency_contact(raw: Any, phones: Mapping[str, Any], source: str) -> EmergencyContact:
@@ -287,11 +364,11 @@ def _date(value: Any, source: str) -> date:
         ) from error
 
 
-def _clock_time(raw: Mapping[str, Any], key: str, source: str) -> time:
+def _clock_time(raw: Mapping[str, Any], key: str, source: str, section: str = "monitoring") -> time:
     value = _text(raw, key, source)
     match = _CLOCK.match(value)
     if not match:
-        raise ConfigError(f"{source}: monitoring.{key} must be HH:MM, got {value!r}")
+        raise ConfigError(f"{source}: {section}.{key} must be HH:MM, got {value!r}")
     return time(int(match.group(1)), int(match.group(2)))
 
 

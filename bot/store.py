@@ -121,6 +121,9 @@ handoffs = Table(
     Column("taken_by", String(255), nullable=True),
     # Why the platform refused the latest staff reply for good; null once one is sent.
     Column("reply_failed", Encrypted, nullable=True),
+    # 0: opened beside a matter the assistant is still dealing with (a complaint made with
+    # a repair); it holds the tenant with people once another handoff does. Null: 1.
+    Column("holds_conversation", Integer, nullable=True),
     Index("handoffs_by_conversation", "conversation_id", "state"),
 )
 

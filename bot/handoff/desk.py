@@ -234,7 +234,9 @@ class StaffDesk:
         return self.repository.transfer(handoff_id, team, staff, now)
 
     def hand_back(self, staff: str, handoff_id: str, now: datetime) -> Handoff:
-        """Give the tenant back to the assistant, in every conversation of theirs.
+        """Give the tenant back to the assistant, in every conversation of theirs,
+        unless another team still holds an open handoff of theirs that needs a reply:
+        then they stay with people until that one is handed back or closed.
 
         The move is checked first, so a refused one changes nothing; the record is
         marked handed back only once Rasa has resumed the conversations, so a failure
@@ -260,7 +262,15 @@ class StaffDesk:
         if state not in TRANSITIONS[handoff.state]:
             verb = "handed back" if state is State.HANDED_BACK else "closed"
             raise TransitionError(f"a {handoff.state.value} handoff cannot be {verb}")
-        for conversation_id in self._links.conversations_of(handoff.conversation.conversation_id):
+        conversation = handoff.conversation.conversation_id
+        # Another team still owing the tenant a reply (a repair and a complaint in one
+        # message) keeps them with people: the last hand-back or close resumes (P3).
+        others = [
+            h
+            for h in self.repository.open_all_for(conversation)
+            if h.id != handoff_id and h.holds_conversation
+        ]
+        for conversation_id in () if others else self._links.conversations_of(conversation):
             # Only a paused conversation is resumed: one Rasa never saw is left unmade.
             if self._rasa.tracker(conversation_id).get("paused"):
                 self._rasa.resume(conversation_id)

@@ -82,6 +82,12 @@ class State(str, Enum):
 # policy: an emergency is urgent (P2), a compliment is passed on and needs no reply (P11).
 PRIORITIES = {Reason.EMERGENCY: Priority.URGENT, Reason.COMPLIMENT: Priority.LOW}
 NO_REPLY_NEEDED = frozenset({Reason.COMPLIMENT})
+# A wait for a person that holds no team's own matter: it joins the tenant's open
+# handoff whatever its team, and an emergency may take it over (P2). Every other reason
+# is a matter its team keeps (a complaint stays with Customer Experience, P11).
+FOLLOWS_THE_TENANT = frozenset(
+    {Reason.REQUEST_HUMAN, Reason.REPEATED_FALLBACK, Reason.PROCESSING_FAILED}
+)
 
 TRANSITIONS = {
     State.WAITING: {State.TAKEN, State.HANDED_BACK, State.CLOSED},
@@ -221,6 +227,10 @@ class Handoff:
     taken_by: str | None = None
     # Why the platform refused the latest staff reply for good (None once one is sent).
     reply_failed: str | None = None
+    # Whether it keeps the tenant with people (the assistant quiet, P3): False for a
+    # complaint passed on while the assistant still triages the repair that came with it,
+    # until another handoff of the tenant's holds them (HandoffRepository.hold).
+    holds_conversation: bool = True
 
     @property
     def due(self) -> datetime | None:
@@ -265,6 +275,7 @@ def plan(
     calendar: WorkingCalendar,
     team: str,
     summary: Summary | None = None,
+    holds_conversation: bool = True,
 ) -> Handoff:
     """A new handoff for `reason`, its deadlines counted in working hours from `now` (P3),
     or on the clock for an urgent one (P2).
@@ -277,6 +288,7 @@ def plan(
         calendar: the monitoring calendar the deadlines are counted on.
         team: the team that takes it (`Teams.for_reason`).
         summary: what staff read first.
+        holds_conversation: whether it keeps the tenant with people from now on.
 
     A conversation handed over out of hours, or at the weekend, is due from when
     monitoring next starts: first thing on the next working day.
@@ -300,6 +312,7 @@ def plan(
         updated_at=now,
         summary=summary,
         needs_reply=reason not in NO_REPLY_NEEDED,
+        holds_conversation=holds_conversation,
     )
 
 
@@ -334,8 +347,28 @@ class HandoffRepository:
         return _handoff(row) if row else None
 
     def open_for(self, conversation_id: str) -> Handoff | None:
-        """The open handoff of the conversation's tenant, raised in any of their
-        conversations (bot.handoff.threads), if they have one."""
+        """The latest open handoff that keeps the conversation's tenant with people,
+        raised in any of their conversations (bot.handoff.threads), if they have one."""
+        found = [h for h in self.open_all_for(conversation_id) if h.holds_conversation]
+        return found[0] if found else None
+
+    def hold(self, conversation_id: str) -> None:
+        """The tenant is with people now: each open handoff of theirs keeps them there
+        until it is handed back or closed (a complaint passed on beside a repair, once
+        the repair is handed over too)."""
+        tenant = ConversationLinks(self._engine).conversations_of(conversation_id)
+        with self._engine.begin() as connection:
+            connection.execute(
+                handoffs.update()
+                .where(handoffs.c.conversation_id.in_(tenant))
+                .where(handoffs.c.state.in_([s.value for s in OPEN_STATES]))
+                .where(handoffs.c.holds_conversation == 0)
+                .values(holds_conversation=1)
+            )
+
+    def open_all_for(self, conversation_id: str) -> List[Handoff]:
+        """Every open handoff of the conversation's tenant that needs a reply, the latest
+        first: one for each team that holds a matter of theirs."""
         tenant = ConversationLinks(self._engine).conversations_of(conversation_id)
         query = (
             select(handoffs)
@@ -347,8 +380,7 @@ class HandoffRepository:
             .where(handoffs.c.needs_reply.is_(None) | (handoffs.c.needs_reply != 0))
         )
         with self._engine.connect() as connection:
-            row = connection.execute(query).first()
-        return _handoff(row) if row else None
+            return [_handoff(row) for row in connection.execute(query)]
 
     def queue(self) -> List[Handoff]:
         """Open handoffs: urgent first, then by what is due first, then the oldest.
@@ -643,6 +675,7 @@ def _row(h: Handoff) -> dict:
         "reply_met": None if h.reply_met is None else int(h.reply_met),
         "taken_by": h.taken_by,
         "reply_failed": h.reply_failed,
+        "holds_conversation": int(h.holds_conversation),
     }
 
 
@@ -673,6 +706,8 @@ def _handoff(row) -> Handoff:
         reply_met=None if m["reply_met"] is None else bool(m["reply_met"]),
         taken_by=m["taken_by"],
         reply_failed=m["reply_failed"],
+        # Stored before the column existed: every handoff then held the conversation.
+        holds_conversation=m["holds_conversation"] is None or bool(m["holds_conversation"]),
     )
 
 

@@ -13,6 +13,7 @@ from typing import Iterable, Mapping
 from sqlalchemy.engine import Engine
 
 from bot.handoff.handoffs import (
+    FOLLOWS_THE_TENANT,
     NO_REPLY_NEEDED,
     Conversation,
     Handoff,
@@ -60,11 +61,18 @@ class HandoffService:
         intent: str | None = None,
         words: str | None = None,
         details: Mapping[str, str] | None = None,
+        holds_conversation: bool = True,
     ) -> Handoff:
-        """The tenant's handoff for `reason`: their open one, else a new one.
+        """The tenant's handoff for `reason`: the open one it joins, else a new one.
 
-        An open handoff is kept as it is, except that an emergency raises it to
-        urgent for the emergency's team (P2). A new one is stored with its summary.
+        Each team holds at most one open handoff of a tenant's, so one message with two
+        matters (a repair and a complaint) gives each team its own, and neither is lost
+        to the other's queue (P11). A matter joins the tenant's open handoff of its own
+        team; a wait for a person with no team's matter in it (`FOLLOWS_THE_TENANT`)
+        joins whichever is open. An emergency raises the tenant's open handoff of its
+        team, or one that only waits for a person, to urgent (P2); a matter another
+        team holds (a complaint) stays with that team, and the emergency is a new
+        urgent handoff. A compliment is a record of its own (P11).
 
         Args:
             reason: why the conversation goes to people.
@@ -73,28 +81,68 @@ class HandoffService:
             intent: the intent the model read, if any.
             words: the tenant's words; stored with personal details redacted.
             details: facts gathered for staff (stored as given).
+            holds_conversation: False for a complaint passed on while the assistant
+                goes on to triage the repair that came with it: it keeps the tenant
+                with people only once another handoff does (then every open one of
+                theirs does, so one team's hand-back waits for the other's, P3).
         """
+        handoff = self._open(reason, conversation, now, intent, words, details, holds_conversation)
+        if handoff.needs_reply and holds_conversation:
+            self.repository.hold(conversation.conversation_id)
+            return self.repository.get(handoff.id) or handoff
+        return handoff
+
+    def _open(
+        self,
+        reason: Reason,
+        conversation: Conversation,
+        now: datetime,
+        intent: str | None,
+        words: str | None,
+        details: Mapping[str, str] | None,
+        holds_conversation: bool,
+    ) -> Handoff:
         summary = Summary(
             reason=reason.value,
             intent=intent,
             words=redact(words) if words else None,
             details=dict(details or {}),
         )
-        existing = self.repository.open_for(conversation.conversation_id)
-        if existing is None or reason in NO_REPLY_NEEDED:
-            # A compliment is a record of its own, even from a tenant waiting for a reply.
-            team = self.teams.for_reason(reason)
-            handoff = self.repository.add(
-                plan(reason, conversation, now, self.calendar, team, summary)
-            )
-            for listener in self._listeners:
-                listener.opened(handoff, now)
-            return handoff
-        if reason is Reason.EMERGENCY and existing.priority is not Priority.URGENT:
+        team = self.teams.for_reason(reason)
+        if reason in NO_REPLY_NEEDED:
+            return self._add(reason, conversation, now, team, summary, holds_conversation)
+        tenants = self.repository.open_all_for(conversation.conversation_id)
+        same_team = next((h for h in tenants if h.team == team), None)
+        if reason is Reason.EMERGENCY:
+            waiting = next((h for h in tenants if h.reason in FOLLOWS_THE_TENANT), None)
+            existing = same_team or waiting
+            if existing is None:
+                return self._add(reason, conversation, now, team, summary, holds_conversation)
+            if existing.priority is Priority.URGENT:
+                return existing
             raised = self.repository.raise_to_emergency(
-                existing.id, now, self.calendar, self.teams.for_reason(reason), summary
+                existing.id, now, self.calendar, team, summary
             )
             for listener in self._listeners:
                 listener.raised(raised, now)
             return raised
-        return existing
+        if same_team is not None:
+            return same_team
+        if reason in FOLLOWS_THE_TENANT and tenants:
+            return tenants[0]
+        return self._add(reason, conversation, now, team, summary, holds_conversation)
+
+    def _add(
+        self,
+        reason: Reason,
+        conversation: Conversation,
+        now: datetime,
+        team: str,
+        summary: Summary,
+        holds_conversation: bool = True,
+    ) -> Handoff:
+        planned = plan(reason, conversation, now, self.calendar, team, summary, holds_conversation)
+        handoff = self.repository.add(planned)
+        for listener in self._listeners:
+            listener.opened(handoff, now)
+        return handoff

@@ -126,10 +126,13 @@ def triage(
             numbers in public: the dialogue's emergency contacts do not fit in a post.
     """
     kinds = tuple(dict.fromkeys(span.kind for span in spans))
-    emergency = intent == "report_emergency"
+    # Two needs in one message ("report_repair+make_complaint") count as either.
+    intents = (intent or "").split("+")
+    emergency = "report_emergency" in intents
     # Unhappiness outranks the subject: a complaint about a repair is a complaint.
-    negative = intent == "make_complaint" or bool(NEGATIVE.search(text))
-    topic = "negative" if negative else PRIVATE_TOPICS.get(intent or "")
+    negative = "make_complaint" in intents or bool(NEGATIVE.search(text))
+    topics = [PRIVATE_TOPICS[i] for i in intents if i in PRIVATE_TOPICS]
+    topic = "negative" if negative else next(iter(topics), None)
     if assessment.remove:
         route = Route.REMOVE
     elif kinds:

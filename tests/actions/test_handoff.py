@@ -125,8 +125,9 @@ async def test_an_emergency_is_urgent_at_any_hour(service, repository, now, case
 
 
 async def test_a_conversation_already_handed_over_is_not_recorded_twice(service, repository):
-    await run(ActionHandOffRequestHuman, service, MONDAY_NOON)
     await run(ActionHandOffComplaint, service, MONDAY_NOON)
+    await run(ActionHandOffRequestHuman, service, MONDAY_NOON)
+    await run(ActionHandOffRepeatedFallback, service, MONDAY_NOON)
     assert len(repository.queue()) == 1
 
 

@@ -108,7 +108,7 @@ def test_an_emergency_alerts_every_on_call_address_and_webhook_at_once(alerting,
 
 def test_a_waiting_handoff_raised_to_an_emergency_alerts_on_call(alerting):
     service, _, worker, _, _, (inbox, _, _) = alerting
-    first = service.open(Reason.COMPLAINT, TENANT, SATURDAY_NIGHT, words="Still waiting")
+    first = service.open(Reason.REQUEST_HUMAN, TENANT, SATURDAY_NIGHT, words="Still waiting")
     send_all(worker)
     assert inbox.messages == []
     raised = service.open(Reason.EMERGENCY, TENANT, SATURDAY_NIGHT, words=WORDS)

@@ -94,3 +94,44 @@ def test_a_broken_file_is_refused_with_a_clear_message(raw, change, message):
 def test_a_missing_file_is_named(tmp_path):
     with pytest.raises(ConfigError, match="not found"):
         load_association(tmp_path / "nope.yml")
+
+
+def test_general_rent_facts_come_from_the_file(raw):
+    """ask_rent_info is answered from these, with no security check (only a tenant's
+    own account needs one, P4)."""
+    raw["rent"].update(due="every Monday, in advance", ways_to_pay=["Direct Debit", "by phone"])
+    raw["pages"]["pay_rent"] = "https://pay.example/rent"
+    slots = parse_association(raw).as_slots()
+    assert slots["rent_due"] == "every Monday, in advance"
+    assert slots["rent_ways_to_pay"] == "Direct Debit or by phone"
+    assert slots["rent_amount"] == raw["rent"]["amount"]
+    assert slots["pay_rent_url"] == "https://pay.example/rent"
+
+
+def test_the_phone_lines_hours_are_their_own_not_the_monitoring_hours(raw):
+    raw["phone_lines"]["customer_services"].update(
+        days=["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"],
+        opens="08:00",
+        closes="18:30",
+    )
+    slots = parse_association(raw).as_slots()
+    assert slots["customer_services_hours"] == "Monday to Saturday, 8am to 6:30pm"
+    assert slots["monitoring_hours"] == "Monday to Friday, 9am to 5pm"
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda r: r.pop("rent"), "rent must be a mapping"),
+        (lambda r: r["rent"].update(due=""), "due is required"),
+        (lambda r: r["rent"].update(ways_to_pay=[]), "ways_to_pay"),
+        (lambda r: r["pages"].pop("pay_rent"), "pages is missing pay_rent"),
+        (lambda r: r.pop("phone_lines"), "phone_lines must be a mapping"),
+        (lambda r: r["phone_lines"].pop("customer_services"), "customer_services must be"),
+        (lambda r: r["phone_lines"]["customer_services"].update(opens="8am"), "HH:MM"),
+    ],
+)
+def test_rent_and_phone_lines_that_are_missing_are_refused(raw, change, message):
+    change(raw)
+    with pytest.raises(ConfigError, match=message):
+        parse_association(raw)

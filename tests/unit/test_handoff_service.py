@@ -72,9 +72,18 @@ def test_staff_read_a_summary_with_personal_details_redacted(service):
 
 def test_listeners_are_told_of_a_new_handoff_once(service, listener):
     first = service.open(Reason.REQUEST_HUMAN, TENANT, MONDAY_NOON)
-    again = service.open(Reason.COMPLAINT, TENANT, MONDAY_NOON)
+    again = service.open(Reason.REPEATED_FALLBACK, TENANT, MONDAY_NOON)
     assert again.id == first.id
     assert listener.told == [("opened", first.id, Priority.NORMAL)]
+
+
+def test_a_complaint_while_waiting_for_a_person_reaches_customer_experience(service, listener):
+    """P11: a complaint joins no other team's handoff, where Customer Experience
+    would never see it."""
+    first = service.open(Reason.REQUEST_HUMAN, TENANT, MONDAY_NOON)
+    complaint = service.open(Reason.COMPLAINT, TENANT, MONDAY_NOON)
+    assert complaint.id != first.id and complaint.team == "Customer Experience"
+    assert listener.told[-1] == ("opened", complaint.id, Priority.NORMAL)
 
 
 def test_an_emergency_raises_the_open_handoff_and_says_so(service, listener):

@@ -117,6 +117,10 @@ class Promise:
 
 HANDOFF_TEST = "tests/actions/test_handoff.py::"
 FEEDBACK_TEST = "tests/actions/test_feedback.py::"
+REPAIR_AND_COMPLAINT_TEST = (
+    "tests/actions/test_repair_and_complaint.py::test_the_complaint_goes_to_customer_experience"
+    "_and_the_tenant_is_told_when"
+)
 FOLLOW_UP_TEST = "tests/unit/test_follow_ups.py::"
 SCREENING_TEST = "tests/unit/test_screening.py::"
 E2E = "tests/e2e/test_promises.py::"
@@ -207,6 +211,38 @@ PROMISES = (
         "action_hand_off_complaint",
         (InEveryRule(),),
         FEEDBACK_TEST + "test_a_complaint_after_a_compliment_gets_a_reply_by_time_of_its_own",
+    ),
+    # A repair with a complaint: the action that says it has stored the complaint's
+    # handoff, with its deadline, first (actions/handoff.py).
+    Promise(
+        "utter_complaint_passed_repair_next",
+        "I've passed your complaint",
+        "action_hand_off_complaint_with_repair",
+        (
+            Uses("actions.handoff:HandOff.run", "_record"),
+            Uses("actions.handoff:HandOff._record", "open"),
+            Uses("actions.handoff:HandOff.run", "tell"),
+        ),
+        REPAIR_AND_COMPLAINT_TEST,
+    ),
+    Promise(
+        "utter_complaint_passed_repair_next",
+        "aim to reply here by",
+        "action_hand_off_complaint_with_repair",
+        (
+            Uses("actions.handoff:HandOff.run", "_record"),
+            Uses("actions.handoff:HandOff.run", "notice"),
+            Uses("actions.handoff:HandOff.run", "tell"),
+        ),
+        REPAIR_AND_COMPLAINT_TEST,
+    ),
+    Promise(
+        "utter_rent_info",
+        "I'll ask you three security questions first",
+        "action_tenancy_gate",
+        (OnIntent("ask_rent_balance"),),
+        "tests/actions/test_identity.py::test_an_unverified_sender_is_sent_to_the_questions_from_"
+        "the_first",
     ),
     Promise(
         "utter_compliment",

@@ -74,6 +74,20 @@ def test_each_post_takes_its_route(text, intent, route, topic):
     assert (decided.route, decided.topic) == (route, topic)
 
 
+@pytest.mark.parametrize(
+    "text, intent, topic",
+    [
+        # As a public complaint is: moved to private, acknowledged, for Customer
+        # Experience (P6, P11); nothing is asked in public.
+        ("3 weeks no heating you lazy lot", "report_repair+make_complaint", "negative"),
+        ("my boiler is broken, can i talk to someone", "report_repair+request_human", "repair"),
+    ],
+)
+def test_a_post_with_two_needs_takes_the_route_of_either(text, intent, topic):
+    decided = decide(text, intent)
+    assert (decided.route, decided.topic) == (Route.MOVE_PRIVATE, topic)
+
+
 def test_the_kinds_of_detail_are_named_once_each_in_order():
     decided = decide("07700 900123 or 07700 900456, LS6 2AB")
     assert decided.personal_details == ("phone", "postcode")

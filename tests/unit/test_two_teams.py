@@ -1,0 +1,175 @@
+"""One message, two teams: a repair and a complaint (report_repair+make_complaint).
+
+The complaint goes to Customer Experience (P11) and the repair to Repairs, each as its
+own handoff: neither swallows the other, an emergency does not move the complaint to
+Repairs (P2), and a hand-back by one team leaves the tenant with people while the other
+still owes them a reply (P3).
+"""
+
+from datetime import datetime, timedelta
+
+import pytest
+
+from bot.handoff.desk import StaffDesk
+from bot.handoff.handoffs import Conversation, Priority, Reason, State
+from bot.handoff.service import HandoffService
+from bot.handoff.waiting import WaitingNotes
+from bot.outbox import Outbox
+from bot.store import connect
+from tests.helpers import CALENDAR, TEAMS, UK
+
+MONDAY_NOON = datetime(2026, 11, 23, 12, 0, tzinfo=UK)
+TENANT = Conversation("facebook-private-psid-1", "facebook", "private", "psid-1")
+
+
+class FakeRasa:
+    """Rasa's conversation endpoints as the desk calls them: paused or not."""
+
+    def __init__(self):
+        self.paused = {}
+
+    def tracker(self, conversation_id):
+        return {
+            "sender_id": conversation_id,
+            "events": [],
+            "paused": self.paused.get(conversation_id),
+        }
+
+    def append(self, conversation_id, events):
+        return self.tracker(conversation_id)
+
+    def resume(self, conversation_id):
+        self.paused[conversation_id] = False
+        return self.tracker(conversation_id)
+
+
+@pytest.fixture()
+def world():
+    engine = connect("sqlite://")
+    rasa = FakeRasa()
+    service = HandoffService(engine, CALENDAR, TEAMS)
+    desk = StaffDesk(engine, Outbox(engine), rasa, TEAMS)
+    return service, desk, rasa
+
+
+def test_a_complaint_then_its_repair_request_go_to_two_teams(world):
+    service, _, _ = world
+    complaint = service.open(Reason.COMPLAINT, TENANT, MONDAY_NOON, words="nobody rang back")
+    repair = service.open(Reason.REPAIR_REQUEST, TENANT, MONDAY_NOON, words="no heating")
+    assert complaint.id != repair.id
+    assert (complaint.team, repair.team) == ("Customer Experience", "Repairs")
+    queued = {(h.reason, h.team) for h in service.repository.queue()}
+    assert queued == {
+        (Reason.COMPLAINT, "Customer Experience"),
+        (Reason.REPAIR_REQUEST, "Repairs"),
+    }
+
+
+def test_an_emergency_after_a_complaint_is_its_own_and_the_complaint_stays(world):
+    service, _, _ = world
+    complaint = service.open(Reason.COMPLAINT, TENANT, MONDAY_NOON, words="you lazy lot")
+    emergency = service.open(Reason.EMERGENCY, TENANT, MONDAY_NOON, words="water pouring in")
+    assert emergency.id != complaint.id
+    assert (emergency.team, emergency.priority) == ("Repairs", Priority.URGENT)
+    kept = service.repository.get(complaint.id)
+    assert (kept.reason, kept.team, kept.priority, kept.state) == (
+        Reason.COMPLAINT,
+        "Customer Experience",
+        Priority.NORMAL,
+        State.WAITING,
+    )
+    assert kept.summary.words == "you lazy lot"
+
+
+def test_an_emergency_raises_the_repair_request_of_the_same_team(world):
+    service, _, _ = world
+    service.open(Reason.COMPLAINT, TENANT, MONDAY_NOON)
+    repair = service.open(Reason.REPAIR_REQUEST, TENANT, MONDAY_NOON)
+    raised = service.open(Reason.EMERGENCY, TENANT, MONDAY_NOON, words="now it's flooding")
+    assert raised.id == repair.id
+    assert (raised.team, raised.priority) == ("Repairs", Priority.URGENT)
+    assert len(service.repository.queue()) == 2
+
+
+def test_a_second_matter_for_the_same_team_joins_its_handoff(world):
+    service, _, _ = world
+    complaint = service.open(Reason.COMPLAINT, TENANT, MONDAY_NOON)
+    again = service.open(Reason.COMPLAINT, TENANT, MONDAY_NOON)
+    assert again.id == complaint.id
+
+
+def test_a_request_for_a_person_joins_the_open_handoff_whatever_its_team(world):
+    service, _, _ = world
+    complaint = service.open(Reason.COMPLAINT, TENANT, MONDAY_NOON)
+    person = service.open(Reason.REQUEST_HUMAN, TENANT, MONDAY_NOON)
+    assert person.id == complaint.id
+    assert service.repository.get(complaint.id).team == "Customer Experience"
+
+
+def test_a_hand_back_by_one_team_leaves_the_tenant_with_the_other(world):
+    service, desk, rasa = world
+    complaint = service.open(Reason.COMPLAINT, TENANT, MONDAY_NOON)
+    repair = service.open(Reason.REPAIR_REQUEST, TENANT, MONDAY_NOON)
+    rasa.paused[TENANT.conversation_id] = True  # the repair's handoff paused it
+    handed_back = desk.hand_back("Sam", complaint.id, MONDAY_NOON)
+    assert handed_back.state is State.HANDED_BACK
+    assert rasa.paused[TENANT.conversation_id] is True  # Repairs still owe a reply
+    desk.close("Priya", repair.id, MONDAY_NOON)
+    assert rasa.paused[TENANT.conversation_id] is False
+
+
+def test_either_team_may_finish_first(world):
+    service, desk, rasa = world
+    complaint = service.open(Reason.COMPLAINT, TENANT, MONDAY_NOON)
+    repair = service.open(Reason.REPAIR_REQUEST, TENANT, MONDAY_NOON)
+    rasa.paused[TENANT.conversation_id] = True
+    desk.hand_back("Priya", repair.id, MONDAY_NOON)
+    assert rasa.paused[TENANT.conversation_id] is True  # Customer Experience still owe one
+    desk.hand_back("Sam", complaint.id, MONDAY_NOON)
+    assert rasa.paused[TENANT.conversation_id] is False
+
+
+def test_a_compliment_passed_on_does_not_hold_the_tenant(world):
+    service, desk, rasa = world
+    service.open(Reason.COMPLIMENT, TENANT, MONDAY_NOON)
+    person = service.open(Reason.REQUEST_HUMAN, TENANT, MONDAY_NOON)
+    rasa.paused[TENANT.conversation_id] = True
+    desk.hand_back("Sam", person.id, MONDAY_NOON)
+    assert rasa.paused[TENANT.conversation_id] is False
+
+
+def waiting_on(service):
+    notes = WaitingNotes(service.repository._engine, Outbox(service.repository._engine), CALENDAR)
+    return notes.handoff_for(TENANT.conversation_id)
+
+
+def test_the_complaint_beside_a_repair_leaves_the_tenant_with_the_assistant_until_repairs_have_it(
+    world,
+):
+    """The repair questions come after the complaint is passed on: the tenant's answers
+    must reach the assistant, not wait for Customer Experience."""
+    service, desk, rasa = world
+    complaint = service.open(Reason.COMPLAINT, TENANT, MONDAY_NOON, holds_conversation=False)
+    assert waiting_on(service) is None
+    repair = service.open(Reason.REPAIR_REQUEST, TENANT, MONDAY_NOON + timedelta(minutes=4))
+    assert waiting_on(service).id == repair.id
+    rasa.paused[TENANT.conversation_id] = True
+    # Now both teams have the tenant: Repairs finishing first leaves them with
+    # Customer Experience, who still owe a reply.
+    desk.hand_back("Priya", repair.id, MONDAY_NOON)
+    assert rasa.paused[TENANT.conversation_id] is True
+    assert waiting_on(service).id == complaint.id
+    desk.hand_back("Sam", complaint.id, MONDAY_NOON)
+    assert rasa.paused[TENANT.conversation_id] is False
+
+
+def test_a_complaint_beside_a_repair_that_was_stopped_does_not_hold_a_hand_back(world):
+    service, desk, rasa = world
+    service.open(Reason.COMPLAINT, TENANT, MONDAY_NOON, holds_conversation=False)
+    assert waiting_on(service) is None  # the repair questions were stopped: no pause
+    person = service.open(Reason.REQUEST_HUMAN, TENANT, MONDAY_NOON)
+    assert waiting_on(service) is not None
+    rasa.paused[TENANT.conversation_id] = True
+    desk.hand_back("Sam", person.id, MONDAY_NOON)
+    # The request for a person joined the complaint's handoff: handed back, it is done.
+    assert rasa.paused[TENANT.conversation_id] is False
