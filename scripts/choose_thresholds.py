@@ -44,6 +44,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Dict, Iterable, List, Mapping, Sequence, Tuple
 
+import yaml
+
 from bot.trainer.nlu_files import nlu_files, read_blocks, render
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -258,8 +260,10 @@ def write_thresholds(config_text: str, threshold: float, ambiguity_threshold: fl
 
 
 def fingerprint(config_text: str, files: Sequence[Path], root: Path = ROOT) -> str:
-    """A hash of the inputs (config.yml without the two chosen values, the NLU files)."""
-    digest = hashlib.sha256(write_thresholds(config_text, 0, 0).encode() + b"\0")
+    """A hash of the inputs: config.yml's settings without the two chosen values (its
+    comments do not count), and the NLU files' paths and contents."""
+    settings = yaml.safe_load(write_thresholds(config_text, 0, 0))
+    digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode() + b"\0")
     for path in files:
         name = path.relative_to(root) if path.is_relative_to(root) else path.name
         digest.update(str(name).encode() + b"\0" + path.read_bytes() + b"\0")

@@ -9,6 +9,7 @@ from scripts.choose_thresholds import (
     RECORD,
     Parse,
     choose,
+    fingerprint,
     grid,
     parse_from,
     predicted,
@@ -180,3 +181,14 @@ def test_config_holds_the_recorded_choice():
         "run `.venv/bin/python -m scripts.choose_thresholds` instead of editing them by hand"
     )
     assert record["criterion"] and record["seed"] is not None and record["grid"]
+
+
+def test_the_fingerprint_follows_the_data_and_settings_not_comments_or_the_choice(tmp_path):
+    data = tmp_path / "data.yml"
+    data.write_text('version: "3.1"\nnlu:\n- intent: greet\n  examples: |\n    - hi\n')
+    base = fingerprint(CONFIG, [data], tmp_path)
+    assert fingerprint(CONFIG.replace("# Chosen", "# Picked"), [data], tmp_path) == base
+    assert fingerprint(write_thresholds(CONFIG, 0.7, 0.2), [data], tmp_path) == base
+    assert fingerprint(CONFIG.replace("epochs: 60", "epochs: 30"), [data], tmp_path) != base
+    data.write_text(data.read_text() + "    - hello\n")
+    assert fingerprint(CONFIG, [data], tmp_path) != base
