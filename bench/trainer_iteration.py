@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import secrets
 import shutil
@@ -81,6 +82,7 @@ class Iteration:
     answer: float
     trained: List[str] = field(default_factory=list)
     restored: List[str] = field(default_factory=list)
+    load_average: float = 0.0
 
     @property
     def total(self) -> float:
@@ -107,6 +109,10 @@ def copy_project(dest: Path, root: Path = ROOT) -> Path:
     for name in ("config.yml", "domain.yml"):
         shutil.copy2(root / name, dest / name)
     shutil.copytree(root / "data", dest / "data")
+    # `make train` itself: the script trains the project it sits in.
+    (dest / "scripts").mkdir()
+    shutil.copy2(root / "scripts" / "train_if_needed.py", dest / "scripts")
+    (dest / "models").mkdir()
     cache = root / ".rasa" / "cache"
     if cache.is_dir():
         shutil.copytree(cache, dest / ".rasa" / "cache")
@@ -114,12 +120,12 @@ def copy_project(dest: Path, root: Path = ROOT) -> Path:
 
 
 def train(project: Path) -> Tuple[Path, float, str]:
-    """`rasa train` as `make train` runs it (in the project, so with its .rasa/cache);
-    the new model, the seconds it took and its log."""
+    """`make train` (scripts/train_if_needed.py: `rasa train` in the project, so with its
+    .rasa/cache); the new model, the seconds it took and its log."""
     before = set((project / "models").glob("*.tar.gz"))
     started = time.monotonic()
     result = subprocess.run(
-        [str(BIN / "rasa"), "train", "--out", str(project / "models")],
+        [sys.executable, "scripts/train_if_needed.py"],
         cwd=project,
         capture_output=True,
         text=True,
@@ -179,6 +185,7 @@ def measure(work: Path) -> Iteration:
     with assistant:
         send(assistant.rasa_url, "warm-up", "hiya", timeout=60)
         print(f"==> Adding {len(NEW_EXAMPLES)} examples to {INTENT}", flush=True)
+        load_average = os.getloadavg()[0]  # the cores are shared: say how busy they were
         started = time.monotonic()
         for text in NEW_EXAMPLES:
             add_example(project, INTENT, text)
@@ -198,6 +205,7 @@ def measure(work: Path) -> Iteration:
         answer=answered_at - loaded_at,
         trained=trained,
         restored=restored,
+        load_average=load_average,
     )
 
 
@@ -205,7 +213,8 @@ def summary(result: Iteration, day: date) -> str:
     """The guide's block: the figure, its parts and what the cache restored."""
     return (
         f"Written by `.venv/bin/python -m bench.trainer_iteration --write-readme`, not by "
-        f"hand. Measured {day.isoformat()} on this machine, 2 cores: "
+        f"hand. Measured {day.isoformat()} on this machine, 2 cores (load average "
+        f"{result.load_average:.1f} when it started): "
         f"**{result.total:.0f} s** from adding {len(NEW_EXAMPLES)} examples to an answer "
         f"from the new model (training {result.train:.1f} s, loading it into the running "
         f"assistant with `PUT /model` {result.load:.1f} s, answering {result.answer:.2f} s). "

@@ -18,7 +18,7 @@ from bench.trainer_iteration import (
 
 BLOCK = re.compile(
     r"Written by `\.venv/bin/python -m bench\.trainer_iteration --write-readme`, not by hand\. "
-    r"Measured \d{4}-\d{2}-\d{2} on this machine, 2 cores: \*\*\d+ s\*\* from adding 20 "
+    r"Measured \d{4}-\d{2}-\d{2} on this machine, 2 cores \(load average [\d.]+ when it started\): \*\*\d+ s\*\* from adding 20 "
     r"examples to an answer from the new model \(training [\d.]+ s, loading it into the "
     r"running assistant with `PUT /model` [\d.]+ s, answering [\d.]+ s\)\. "
     r"Trained: [^.]+\. Restored from the cache: [^.]+\."
@@ -35,7 +35,7 @@ def test_the_guide_holds_the_measured_iteration_time():
 
 
 def test_the_summary_is_what_the_guide_expects_and_lands_between_the_markers(tmp_path):
-    result = Iteration(41.0, 9.5, 0.3, ["DIETClassifier"], ["RulePolicy", "MemoizationPolicy"])
+    result = Iteration(41.0, 9.5, 0.3, ["DIETClassifier"], ["RulePolicy", "MemoizationPolicy"], 1.5)
     block = summary(result, date(2026, 11, 30))
     assert BLOCK.fullmatch(block) and "**51 s**" in block
     guide = tmp_path / "trainers.md"
