@@ -71,6 +71,10 @@ NEW_EXAMPLES = [
 RESPONSE = "utter_job_vacancies"
 QUESTION = "any work experience placements for my lad at the association"
 TRAIN_LINE = re.compile(r"(Starting to train|Restored) component '(\w+)'")
+TIMED_LINE = re.compile(
+    r"^\S+ (\d\d):(\d\d):(\d\d) INFO .*(Starting to train|Finished training) component '(\w+)'",
+    re.MULTILINE,
+)
 
 
 @dataclass
@@ -83,6 +87,7 @@ class Iteration:
     trained: List[str] = field(default_factory=list)
     restored: List[str] = field(default_factory=list)
     load_average: float = 0.0
+    diet: float = 0.0
 
     @property
     def total(self) -> float:
@@ -100,6 +105,20 @@ def components(log: str) -> Tuple[List[str], List[str]]:
         if name not in bucket:
             bucket.append(name)
     return trained, restored
+
+
+def diet_seconds(log: str) -> float:
+    """How long the log says DIETClassifier trained (to the second: Rasa's log times)."""
+    started = None
+    for hours, minutes, seconds, verb, name in TIMED_LINE.findall(log):
+        at = int(hours) * 3600 + int(minutes) * 60 + int(seconds)
+        if name != "DIETClassifier":
+            continue
+        if verb == "Starting to train":
+            started = at
+        elif started is not None:
+            return float((at - started) % 86400)
+    return 0.0
 
 
 def copy_project(dest: Path, root: Path = ROOT) -> Path:
@@ -199,6 +218,9 @@ def measure(work: Path) -> Iteration:
     if not any(wanted in (r.get("text") or "") for r in replies):
         raise RuntimeError(f"the new model did not answer {QUESTION!r} as {INTENT}: {replies}")
     trained, restored = components(log)
+    retrained = {"MemoizationPolicy", "RulePolicy"} & set(trained)
+    if retrained:
+        raise RuntimeError(f"an NLU-only change retrained {sorted(retrained)}: no cache?")
     return Iteration(
         train=trained_at - started,
         load=loaded_at - trained_at,
@@ -206,6 +228,7 @@ def measure(work: Path) -> Iteration:
         trained=trained,
         restored=restored,
         load_average=load_average,
+        diet=diet_seconds(log),
     )
 
 
@@ -216,7 +239,8 @@ def summary(result: Iteration, day: date) -> str:
         f"hand. Measured {day.isoformat()} on this machine, 2 cores (load average "
         f"{result.load_average:.1f} when it started): "
         f"**{result.total:.0f} s** from adding {len(NEW_EXAMPLES)} examples to an answer "
-        f"from the new model (training {result.train:.1f} s, loading it into the running "
+        f"from the new model (training {result.train:.1f} s, of which DIETClassifier "
+        f"{result.diet:.0f} s; loading it into the running "
         f"assistant with `PUT /model` {result.load:.1f} s, answering {result.answer:.2f} s). "
         f"Trained: {', '.join(result.trained) or 'nothing'}. Restored from the cache: "
         f"{', '.join(result.restored) or 'nothing'}."

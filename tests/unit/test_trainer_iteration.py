@@ -12,14 +12,16 @@ from bench.trainer_iteration import (
     START,
     Iteration,
     components,
+    diet_seconds,
     summary,
     write_block,
 )
 
 BLOCK = re.compile(
     r"Written by `\.venv/bin/python -m bench\.trainer_iteration --write-readme`, not by hand\. "
-    r"Measured \d{4}-\d{2}-\d{2} on this machine, 2 cores \(load average [\d.]+ when it started\): \*\*\d+ s\*\* from adding 20 "
-    r"examples to an answer from the new model \(training [\d.]+ s, loading it into the "
+    r"Measured \d{4}-\d{2}-\d{2} on this machine, 2 cores \(load average [\d.]+ when it "
+    r"started\): \*\*\d+ s\*\* from adding 20 examples to an answer from the new model "
+    r"\(training [\d.]+ s, of which DIETClassifier \d+ s; loading it into the "
     r"running assistant with `PUT /model` [\d.]+ s, answering [\d.]+ s\)\. "
     r"Trained: [^.]+\. Restored from the cache: [^.]+\."
 )
@@ -35,7 +37,9 @@ def test_the_guide_holds_the_measured_iteration_time():
 
 
 def test_the_summary_is_what_the_guide_expects_and_lands_between_the_markers(tmp_path):
-    result = Iteration(41.0, 9.5, 0.3, ["DIETClassifier"], ["RulePolicy", "MemoizationPolicy"], 1.5)
+    result = Iteration(
+        41.0, 9.5, 0.3, ["DIETClassifier"], ["RulePolicy", "MemoizationPolicy"], 1.5, 30.0
+    )
     block = summary(result, date(2026, 11, 30))
     assert BLOCK.fullmatch(block) and "**51 s**" in block
     guide = tmp_path / "trainers.md"
@@ -52,6 +56,9 @@ def test_the_log_says_which_components_were_trained_and_which_restored():
 2026-11-30 13:17:20 INFO rasa.engine.training.hooks  - Restored component 'RulePolicy' from cache.
 2026-11-30 13:17:20 INFO rasa.engine.training.hooks  - Starting to train component 'DIETClassifier'.
 """
+    assert diet_seconds(log) == 0.0  # started, not finished
+    finished = "2026-11-30 13:18:05 INFO rasa.engine.training.hooks  - Finished training component 'DIETClassifier'.\n"
+    assert diet_seconds(log + finished) == 45.0
     assert components(log) == (
         ["CountVectorsFeaturizer", "DIETClassifier"],
         ["MemoizationPolicy", "RulePolicy"],
