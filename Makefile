@@ -96,6 +96,7 @@ bench: train
 	$(PY) -m bench.identity_concurrency
 	$(PY) -m bench.log_redaction
 	$(PY) -m bench.tracker_encryption
+	$(PY) -m bench.trainer_iteration
 
 privacy-eval: install
 	@echo "==> Personal-detail detector on the labelled set"
