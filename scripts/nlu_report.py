@@ -385,6 +385,7 @@ def _figure(value: float | None) -> str:
 
 # The marks are words as well as colours: a page shown where inline style is not allowed
 # (the console's Content-Security-Policy) still says which intents got worse.
+STYLESHEET = "report.css"
 STYLE = """
 body { font-family: sans-serif; margin: 1.5em; color: #1a1a1a; }
 table { border-collapse: collapse; margin: 1em 0; }
@@ -411,7 +412,9 @@ def render_html(
         "<!doctype html>",
         '<html lang="en"><head><meta charset="utf-8">',
         f"<title>NLU report: {e(report['set'])}</title>",
-        f"<style>{STYLE}</style></head><body>",
+        # A stylesheet beside the page, not inline: the console serves the page under a
+        # policy that refuses inline style, and a browser opening results/ reads it too.
+        f'<link rel="stylesheet" href="{STYLESHEET}"></head><body>',
         f"<h1>NLU report: {e(report['set'])}</h1>",
         f"<p>Model {e(report['model'])}, commit {e(report['commit'])}, measured "
         f"{e(report['date'])}, {report['messages']} messages.</p>",
@@ -733,6 +736,7 @@ def write_pages(report: dict, evaluation: Evaluation, out: Path, committed: dict
     (out / "report.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     rows, columns, counts = confusion(evaluation.errors, evaluation.successes)
     plot_confusion(rows, columns, counts, out / "confusion.png")
+    (out / STYLESHEET).write_text(STYLE.lstrip(), encoding="utf-8")
     page = render_html(report, changes, worst_confusions(evaluation.errors), committed)
     (out / "index.html").write_text(page, encoding="utf-8")
     return changes

@@ -58,7 +58,11 @@ ADDED = "training_example_added"
 DISMISSED = "miss_dismissed"
 REPORT_DIR = Path("results") / "nlu" / "report"
 # The only files of the report served, and as what.
-REPORT_FILES = {"index.html": "text/html; charset=utf-8", "confusion.png": "image/png"}
+REPORT_FILES = {
+    "index.html": "text/html; charset=utf-8",
+    "confusion.png": "image/png",
+    "report.css": "text/css; charset=utf-8",
+}
 MISS_ID = re.compile(r"[0-9a-f]{64}")
 # The longest example taken: the longest messages tenants write (about 120 words) fit.
 MAX_EXAMPLE_LENGTH = 1000
@@ -232,8 +236,17 @@ def routes(console: Console) -> Blueprint:
             raise NotFound("There is no confusion matrix yet: run make nlu-report.")
         return raw(png, content_type=REPORT_FILES["confusion.png"])
 
-    # The report links its picture as "confusion.png": from /trainers/report, or from
-    # /trainers/report/ (the same page).
+    async def stylesheet(request: Request) -> HTTPResponse:
+        require_role(request, Role.TRAINER)
+        css = await console.run(desk.report_file, "report.css")
+        if css is None:
+            raise NotFound("There is no report yet: run make nlu-report.")
+        return raw(css, content_type=REPORT_FILES["report.css"])
+
+    # The report links its picture as "confusion.png" and its style as "report.css":
+    # from /trainers/report, or from /trainers/report/ (the same page).
     bp.add_route(picture, "/trainers/confusion.png", methods=["GET"], name="confusion")
     bp.add_route(picture, "/trainers/report/confusion.png", methods=["GET"], name="confusion2")
+    bp.add_route(stylesheet, "/trainers/report.css", methods=["GET"], name="report_css")
+    bp.add_route(stylesheet, "/trainers/report/report.css", methods=["GET"], name="report_css2")
     return bp

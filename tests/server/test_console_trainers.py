@@ -303,6 +303,7 @@ async def test_the_report_and_its_picture_are_served_under_the_consoles_policy(w
     folder.mkdir(parents=True)
     (folder / "index.html").write_text('<h1>NLU report</h1><img src="confusion.png" alt="m">')
     (folder / "confusion.png").write_bytes(PNG)
+    (folder / "report.css").write_text("td { color: #1a1a1a; }")
     (folder / "report.json").write_text('{"secret": "not served"}')
     browser = await signed_in(world, Role.TRAINER)
     page = await browser.get("/trainers/report")
@@ -314,8 +315,15 @@ async def test_the_report_and_its_picture_are_served_under_the_consoles_policy(w
         picture = await browser.get(path)
         assert picture.status == 200 and picture.body == PNG
         assert picture.headers["content-type"] == "image/png"
+    # Its style is a file beside it, since the policy refuses inline style.
+    assert "style-src 'self'" in policy or "style-src" not in policy
+    for path in ("/trainers/report.css", "/trainers/report/report.css"):
+        css = await browser.get(path)
+        assert css.status == 200 and css.text == "td { color: #1a1a1a; }"
+        assert css.headers["content-type"].startswith("text/css")
     stranger = Browser(world["app"])
     assert (await stranger.get("/trainers/confusion.png")).status == 303
+    assert (await stranger.get("/trainers/report.css")).status == 303
 
 
 @pytest.mark.parametrize(

@@ -228,6 +228,9 @@ def test_the_page_runs_nothing_and_fetches_nothing():
     assert not re.search(r"https?:", html)
     assert not re.search(r"""(src|href)=["']//""", html)
     assert re.findall(r'src="([^"]+)"', html) == ["confusion.png"]
+    # No inline style either: the console's policy would refuse it; a file beside it.
+    assert "<style" not in html.lower() and " style=" not in html.lower()
+    assert re.findall(r'href="([^"]+)"', html) == ["report.css"]
 
 
 def test_the_page_says_when_there_is_nothing_to_compare_with():
@@ -282,6 +285,7 @@ def test_the_report_is_written_and_save_makes_it_the_baseline(results, capsys):
     page_file = results.out / "report" / "index.html"
     assert "make_complaint" in page_file.read_text()
     assert (results.out / "report" / "confusion.png").exists()
+    assert "tr.worse" in (results.out / "report" / "report.css").read_text()
     assert not (results.out / "report.json").exists()
     assert nlu_report.main([*MODEL, "--save"], today="2026-11-30") == 0
     saved = json.loads((results.out / "report.json").read_text())
