@@ -39,6 +39,9 @@ DEFAULT_THRESHOLD = 0.3
 DEFAULT_AMBIGUITY = 0.1
 # A guess this close above the fallback threshold was nearly a fallback: worth a look.
 UNSURE_MARGIN = 0.1
+# Two guesses this close are a close call even where the fallback's ambiguity check is
+# off (an ambiguity threshold of 0, as the validation split may choose).
+MIN_CLOSE_GAP = 0.1
 # The window read, and the most messages read in it (the latest).
 WINDOW_DAYS = 30
 CAP = 5000
@@ -66,7 +69,7 @@ class Rule:
     @property
     def close_gap(self) -> float:
         """A best guess that leads the next by less than this is unsure."""
-        return 2 * self.ambiguity_threshold
+        return max(2 * self.ambiguity_threshold, MIN_CLOSE_GAP)
 
     def missed(self, intent: str | None, ranking: Sequence[Tuple[str, float]]) -> bool:
         """Whether a message read as `intent`, with the real intents ranked as

@@ -6,6 +6,7 @@ import json
 from datetime import datetime, timedelta
 
 import pytest
+import yaml
 from sqlalchemy import insert
 from sqlalchemy.exc import DBAPIError
 
@@ -249,7 +250,9 @@ def test_the_project_files_name_the_tracker_store_and_the_fallback_threshold():
     url = tracker_store_url(ROOT / "endpoints.yml", ROOT)
     assert str(url) == f"sqlite:///file:{ROOT / 'var' / 'tracker.db'}?mode=ro&uri=true"
     understanding = understanding_config(ROOT / "config.yml")
-    assert understanding.threshold == 0.4
+    config = yaml.safe_load((ROOT / "config.yml").read_text())
+    chosen = next(c for c in config["pipeline"] if c["name"] == "FallbackClassifier")
+    assert understanding.threshold == chosen["threshold"]
     assert set(understanding.fallback_actions) == {"action_default_fallback", "utter_ask_rephrase"}
 
 

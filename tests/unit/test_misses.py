@@ -7,6 +7,7 @@ import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
+import yaml
 from sqlalchemy import insert
 
 from bot.keys import DataKeys
@@ -131,9 +132,18 @@ def test_a_fallback_is_always_missed_and_the_thresholds_come_from_config_yml(sto
     said(store, "hmm", "nlu_fallback", [("nlu_fallback", 0.9), ("greet", 0.8)])
     assert [m.text for m in misses(store)] == ["hmm"]
     rule = rule_from_config(ROOT / "config.yml")
-    assert rule.threshold > 0 and rule.ambiguity_threshold > 0
+    config = yaml.safe_load((ROOT / "config.yml").read_text())
+    fallback_classifier = next(c for c in config["pipeline"] if c["name"] == "FallbackClassifier")
+    assert rule.threshold == fallback_classifier["threshold"]
+    assert rule.ambiguity_threshold == fallback_classifier["ambiguity_threshold"]
     assert rule.unsure_below == pytest.approx(rule.threshold + 0.1)
-    assert rule.close_gap == pytest.approx(2 * rule.ambiguity_threshold)
+    assert rule.close_gap == pytest.approx(max(2 * rule.ambiguity_threshold, 0.1))
+
+
+def test_a_close_call_is_unsure_even_with_the_ambiguity_check_off():
+    rule = Rule(threshold=0.5, ambiguity_threshold=0.0)
+    assert rule.missed("greet", [("greet", 0.7), ("thank", 0.62)])
+    assert not rule.missed("greet", [("greet", 0.7), ("thank", 0.2)])
 
 
 def test_training_examples_and_handled_messages_are_left_out(store):
