@@ -58,17 +58,19 @@ FALLBACK = "nlu_fallback"
 OUT_OF_SCOPE = "out_of_scope"
 EMERGENCY = "report_emergency"
 SPLIT_SYMBOL = "+"
-REQUIRED_CATCH = 0.95
+# Pairs this close to the best macro-F1 count as equally good: on a validation split of
+# about 460 messages over 24 intents, one message more or less right moves it about this
+# much. Among them, the one that catches more nonsense.
+F1_TOLERANCE = 0.01
 THRESHOLDS = tuple(round(0.10 + 0.05 * i, 2) for i in range(18))  # 0.10 .. 0.95
 AMBIGUITIES = tuple(round(0.025 * i, 3) for i in range(13))  # 0.000 .. 0.300
 CRITERION = (
-    "Maximise macro-F1 over the intents of the validation split and the nonsense set, "
-    "where a fallback counts as out_of_scope for a message labelled out_of_scope and as "
-    "a miss for any other; subject to no nonsense message read as report_emergency (or a "
-    "multi-intent holding it), and at least 95% of the nonsense falling back or read as "
-    "out_of_scope if any pair of the grid reaches it (else that condition is dropped, "
-    "and the F1, in which caught nonsense is out_of_scope's recall, decides); "
-    "on a tie the lower threshold, then the lower ambiguity threshold."
+    "Among the pairs with no nonsense message read as report_emergency (or a multi-intent "
+    "holding it), take those whose macro-F1 is within 0.01 of the best; macro-F1 is over the "
+    "intents of the validation split and the nonsense set, where a fallback counts as "
+    "out_of_scope for a message labelled out_of_scope and as a miss for any other. Of "
+    "those, the pair catching the most nonsense (falling back or read as out_of_scope) "
+    "wins; on a tie the lower threshold, then the lower ambiguity threshold."
 )
 
 
@@ -210,8 +212,12 @@ def grid(
     return [score(parses, t, a) for t in thresholds for a in ambiguities]
 
 
-def choose(scores: Sequence[Score], required_catch: float = REQUIRED_CATCH) -> Score:
+def choose(scores: Sequence[Score], tolerance: float = F1_TOLERANCE) -> Score:
     """The pair the criterion picks (`CRITERION`); a pure function of the scores.
+
+    Not "the pairs that catch 95% of the nonsense" first: on a split where that is
+    reachable only near a threshold of 0.95, a third of tenants would be asked to rephrase.
+    Nonsense caught decides only between pairs that understand tenants about as well.
 
     Raises:
         ValueError: no scores.
@@ -220,12 +226,9 @@ def choose(scores: Sequence[Score], required_catch: float = REQUIRED_CATCH) -> S
         raise ValueError("no thresholds to choose from")
     fewest = min(s.nonsense_emergencies for s in scores)
     safe = [s for s in scores if s.nonsense_emergencies == fewest]
-    # Not "the pairs that catch the most" when 95% is out of reach: that is always the
-    # highest threshold, which would ask a third of tenants to rephrase. The F1 already
-    # rewards nonsense caught (it is the out_of_scope intent's recall); the data, not the
-    # thresholds, has to close the rest of the gap.
-    enough = [s for s in safe if s.nonsense_caught >= required_catch] or safe
-    return min(enough, key=lambda s: (-s.macro_f1, s.threshold, s.ambiguity_threshold))
+    best = max(s.macro_f1 for s in safe)
+    good = [s for s in safe if s.macro_f1 >= best - tolerance - 1e-9]
+    return min(good, key=lambda s: (-s.nonsense_caught, s.threshold, s.ambiguity_threshold))
 
 
 # The two values under `- name: FallbackClassifier`, up to the next list item.
