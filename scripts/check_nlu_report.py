@@ -27,6 +27,8 @@ from scripts.validate_data import SET_BY_CONNECTORS
 MIN_MACRO_F1 = 0.90
 MIN_INTENT_F1 = 0.80
 ROOT = Path(__file__).resolve().parent.parent
+HELD_OUT = ROOT / "tests" / "nlu" / "held_out.yml"
+HELD_OUT_NAME = "tests/nlu/held_out.yml"
 
 
 @dataclass(frozen=True)
@@ -61,12 +63,16 @@ def check(report: Mapping[str, dict], intents: Sequence[str]) -> Verdict:
     return Verdict(macro_f1=macro, per_intent=per_intent, failures=failures)
 
 
-def against_committed(verdict: Verdict, committed: Mapping | None) -> List[str]:
+def against_committed(
+    verdict: Verdict, committed: Mapping | None, set_sha256: str | None = None
+) -> List[str]:
     """What the committed report says of this run: for each intent below the threshold,
     whether it was already there or got worse since, and every other intent that got
     worse by more than `nlu_report.WORSE_BY`. F1 is counted as here, as `rasa test nlu`
-    counts it (`rasa_test_nlu_f1` in the committed report)."""
-    if committed is None or committed.get("set") != "tests/nlu/held_out.yml":
+    counts it (`rasa_test_nlu_f1` in the committed report). When the committed report
+    measured another content of held_out.yml (`set_sha256`, default the file's now), it
+    says so and labels each line "set changed" instead of blaming the change."""
+    if committed is None or committed.get("set") != HELD_OUT_NAME:
         return [
             "No committed report of tests/nlu/held_out.yml to compare with "
             "(python -m scripts.nlu_report --save writes results/nlu/report.json; commit it)."
@@ -74,6 +80,18 @@ def against_committed(verdict: Verdict, committed: Mapping | None) -> List[str]:
     then = nlu_report.f1s(committed, "rasa_test_nlu_f1")
     changes = {c.intent: c for c in nlu_report.compare(verdict.per_intent, then)}
     where = f"the committed report (commit {committed.get('commit')}, {committed.get('date')})"
+    now = {"set": HELD_OUT_NAME, "set_sha256": set_sha256 or nlu_report.set_hash(HELD_OUT)}
+    if nlu_report.set_changed(now, committed):
+        # Other messages, not only another model: say so, and blame nothing on the change.
+        lines = [nlu_report.set_changed_sentence(now, committed)]
+        for change in changes.values():
+            below = change.now is not None and change.now < MIN_INTENT_F1
+            if change.now is not None and (below or change.worse):
+                was = "new" if change.then is None else f"was {change.then:.3f}"
+                lines.append(
+                    f"{change.intent}: F1 {change.now:.3f}, {was} in {where} (set changed)"
+                )
+        return lines
     lines = []
     for intent, f1 in verdict.per_intent.items():
         if f1 >= MIN_INTENT_F1:

@@ -22,13 +22,20 @@ working-tree file when it is not in git yet): an intent whose F1 dropped by more
 WORSE_BY is marked worse, in the page and on the terminal. `--save` makes the new
 report that baseline (commit it; the history is git's).
 
-`--nonsense` measures the nonsense set (tests/nlu/nonsense.yml, every message labelled
-`out_of_scope`): at least 95 in 100 must fall back or be read as `out_of_scope`, and
-none as `report_emergency`; it fails naming the messages that went wrong, redacted.
+Each report records the SHA-256 of the set's file and the FallbackClassifier's thresholds
+from config.yml. When the committed report measured another content of the set (or does
+not say which), the terminal and the page say so, and the marks are labelled "set
+changed": they are not the model's alone.
 
-`--blind` measures a blind set once: the figures go to results/nlu/blind.json (commit
-it), and the command refuses to measure again while that file exists, because a blind
-set measured twice is no longer blind.
+`--nonsense` measures the nonsense set (tests/nlu/nonsense.yml): at least 100 messages,
+every one labelled `out_of_scope`; at least 95 in 100 must fall back or be read as
+`out_of_scope`, and none as `report_emergency`, alone or in a multi-intent such as
+`report_repair+report_emergency`; it fails naming the messages that went wrong, redacted.
+
+`--blind` measures a blind set once, named with `--set` and its file named blind* (in
+any case; such a set is never measured without `--blind`): the figures go to
+results/nlu/blind.json (commit it), and the command refuses to measure again while that
+file exists, because a blind set measured twice is no longer blind.
 
 `--write-readme` writes the committed figures (report.json, nonsense.json, blind.json
 under results/nlu/) between `<!-- nlu:start -->` and `<!-- nlu:end -->` in
@@ -43,6 +50,7 @@ Usage: python -m scripts.nlu_report [--set PATH] [--model PATH] [--save]
 from __future__ import annotations
 
 import argparse
+import hashlib
 import html
 import json
 import math
@@ -66,6 +74,7 @@ HELD_OUT = ROOT / "tests" / "nlu" / "held_out.yml"
 NONSENSE = ROOT / "tests" / "nlu" / "nonsense.yml"
 DOCS = ROOT / "docs" / "trainers.md"
 README = ROOT / "README.md"
+CONFIG = ROOT / "config.yml"
 START, END = "<!-- nlu:start -->", "<!-- nlu:end -->"
 
 FALLBACK = "nlu_fallback"
@@ -76,6 +85,8 @@ EMERGENCY = "report_emergency"
 WORSE_BY = 0.02
 # Nonsense: at least 95 in 100 fall back or go to out_of_scope, and none is an emergency.
 NONSENSE_SHARE = 0.95
+# Fewer messages and one miss moves the share by more than the margin the gate allows.
+NONSENSE_MIN_MESSAGES = 100
 # The blind set's targets, reported as met or not (not a gate).
 BLIND_MACRO_F1 = 0.95
 BLIND_INTENT_F1 = 0.88
@@ -213,8 +224,33 @@ def intents_of(report: Mapping[str, dict]) -> List[str]:
     )
 
 
+def set_hash(nlu_set: Path) -> str:
+    """The SHA-256 of the set's file: two reports compare like with like only when equal."""
+    return hashlib.sha256(nlu_set.read_bytes()).hexdigest()
+
+
+def config_thresholds(config: Path = CONFIG) -> Dict[str, float]:
+    """The FallbackClassifier's thresholds in config.yml, as the model measured was trained."""
+    import yaml
+
+    for component in yaml.safe_load(config.read_text(encoding="utf-8")).get("pipeline") or []:
+        if component.get("name") == "FallbackClassifier":
+            return {
+                "threshold": float(component.get("threshold", 0.3)),
+                "ambiguity_threshold": float(component.get("ambiguity_threshold", 0.1)),
+            }
+    return {}
+
+
 def build_report(
-    evaluation: Evaluation, *, nlu_set: str, model: str, date: str, commit: str
+    evaluation: Evaluation,
+    *,
+    nlu_set: str,
+    model: str,
+    date: str,
+    commit: str,
+    set_sha256: str | None = None,
+    thresholds: Mapping[str, float] | None = None,
 ) -> dict:
     """The figures of `report.json` from Rasa's evaluation."""
     fell_back = Counter(
@@ -235,6 +271,8 @@ def build_report(
     count = len(intents) or 1
     return {
         "set": nlu_set,
+        "set_sha256": set_sha256,
+        "thresholds": dict(thresholds or {}),
         "model": model,
         "date": date,
         "commit": commit,
@@ -297,6 +335,28 @@ def comparable(report: Mapping, committed: Mapping | None) -> Mapping | None:
     if committed is not None and committed.get("set") == report.get("set"):
         return committed
     return None
+
+
+def set_changed(report: Mapping, committed: Mapping | None) -> bool:
+    """Whether the committed report measured another content of the set (or says not
+    which): its changes are then the set's as much as the model's."""
+    if committed is None:
+        return False
+    return committed.get("set_sha256") is None or (
+        committed.get("set_sha256") != report.get("set_sha256")
+    )
+
+
+def set_changed_sentence(report: Mapping, committed: Mapping) -> str:
+    """Say plainly that the committed report measured a different content of the set."""
+    then = committed.get("set_sha256")
+    which = f"sha256 {then[:12]}" if then else "content not recorded"
+    now = str(report.get("set_sha256") or "")[:12]
+    return (
+        f"The committed report was measured on a different content of {report['set']} "
+        f"({which}; now sha256 {now}): the changes below are not the model's alone, "
+        "and an intent marked worse may only have other messages."
+    )
 
 
 def confusion(
@@ -433,9 +493,15 @@ def render_html(
             f"{e(str(committed.get('date')))}, macro-F1 {committed.get('macro_f1', 0):.3f}): "
             f"an intent whose F1 dropped by more than {WORSE_BY} is marked worse.</p>"
         )
+        changed = set_changed(report, committed)
+        if changed:
+            lines.append(f"<p><strong>{e(set_changed_sentence(report, committed))}</strong></p>")
         if worse:
             names = ", ".join(e(c.intent) for c in worse)
-            lines.append(f"<p><strong>Worse than the committed report: {names}.</strong></p>")
+            label = " (the set changed)" if changed else ""
+            lines.append(
+                f"<p><strong>Worse than the committed report{label}: {names}.</strong></p>"
+            )
     lines += [
         "<h2>Per intent</h2>",
         "<table><thead><tr><th>intent</th><th>precision</th><th>recall</th><th>F1</th>"
@@ -443,14 +509,18 @@ def render_html(
         "<tbody>",
     ]
     names = sorted(set(report["intents"]) | set(by_intent))
+    changed = committed is not None and set_changed(report, committed)
     for name in names:
         row = report["intents"].get(name)
         change = by_intent.get(name)
         status = change.status if change else ""
         then = _figure(change.then) if change else ""
-        mark = {"worse": "<strong>&#9660; worse</strong>", "better": "&#9650; better"}.get(
-            status, e(status)
-        )
+        # Against another content of the set, a change is labelled as not the model's alone.
+        label = " (set changed)" if changed else ""
+        mark = {
+            "worse": f"<strong>&#9660; worse{label}</strong>",
+            "better": f"&#9650; better{label}",
+        }.get(status, e(status))
         if row is None:
             cells = '<td class="n"></td>' * 5
         else:
@@ -494,17 +564,24 @@ def render_html(
     return "\n".join(lines) + "\n"
 
 
-def print_changes(changes: Sequence[Change], committed: Mapping | None) -> None:
-    """Say on the terminal which intents got worse than the committed report."""
+def print_changes(
+    changes: Sequence[Change], committed: Mapping | None, report: Mapping | None = None
+) -> None:
+    """Say on the terminal which intents got worse than the committed report, and when
+    that report measured another content of the set."""
     if committed is None:
         print("No committed report of this set to compare with (--save makes one).")
         return
+    changed = report is not None and set_changed(report, committed)
+    if changed:
+        print(set_changed_sentence(report, committed))
     worse = [c for c in changes if c.worse]
     against = f"the committed report ({committed.get('commit')}, {committed.get('date')})"
+    label = "WORSE (set changed)" if changed else "WORSE"
     if not worse:
         print(f"No intent worse than {against} by more than {WORSE_BY}.")
     for c in worse:
-        print(f"WORSE {c.intent}: F1 {c.now:.3f}, was {c.then:.3f} in {against}")
+        print(f"{label} {c.intent}: F1 {c.now:.3f}, was {c.then:.3f} in {against}")
     for c in changes:
         if c.status in ("new", "removed"):
             print(f"{c.status.upper()} {c.intent}")
@@ -520,6 +597,7 @@ class NonsenseVerdict:
     messages: int
     held: int  # fell back or read as out_of_scope
     wrong: List[Tuple[str, float, str]]  # (read as, confidence, redacted text)
+    mislabelled: List[Tuple[str, str]] = ()  # (label, redacted text): not out_of_scope
 
     @property
     def needed(self) -> int:
@@ -528,19 +606,32 @@ class NonsenseVerdict:
 
     @property
     def emergencies(self) -> int:
-        return sum(1 for read_as, _, _ in self.wrong if read_as == EMERGENCY)
+        """Messages read as an emergency, alone or as one half of a multi-intent."""
+        return sum(1 for read_as, _, _ in self.wrong if EMERGENCY in read_as.split("+"))
+
+    @property
+    def enough(self) -> bool:
+        """Whether the set has the 100 messages the gate is defined on."""
+        return self.messages >= NONSENSE_MIN_MESSAGES
 
     @property
     def passed(self) -> bool:
-        return self.held >= self.needed and not self.emergencies
+        return (
+            self.enough
+            and not self.mislabelled
+            and self.held >= self.needed
+            and not self.emergencies
+        )
 
     def as_json(self) -> dict:
         return {
             "messages": self.messages,
             "fell_back_or_out_of_scope": self.held,
             "report_emergency": self.emergencies,
-            "gate": f"at least {NONSENSE_SHARE:.0%} fall back or go to out_of_scope, "
-            "none report_emergency",
+            "not_labelled_out_of_scope": len(self.mislabelled),
+            "gate": f"at least {NONSENSE_MIN_MESSAGES} messages, all labelled out_of_scope; "
+            f"at least {NONSENSE_SHARE:.0%} fall back or go to out_of_scope, "
+            "none report_emergency (alone or in a multi-intent)",
             "passed": self.passed,
         }
 
@@ -556,8 +647,15 @@ def nonsense_verdict(errors: Sequence[dict], successes: Sequence[dict]) -> Nonse
         for e in errors
         if e["intent_prediction"]["name"] not in (FALLBACK, OUT_OF_SCOPE)
     ]
+    mislabelled = [
+        (e["intent"], redact(e["text"]))
+        for e in [*errors, *successes]
+        if e["intent"] != OUT_OF_SCOPE
+    ]
     total = len(errors) + len(successes)
-    return NonsenseVerdict(messages=total, held=total - len(wrong), wrong=wrong)
+    return NonsenseVerdict(
+        messages=total, held=total - len(wrong), wrong=wrong, mislabelled=mislabelled
+    )
 
 
 # --- The blind set ------------------------------------------------------------------
@@ -691,7 +789,8 @@ def readme_block(held_out: Mapping | None, nonsense: Mapping | None, blind: Mapp
         )
     if blind is not None:
         parts.append(
-            f"blind set macro-F1 {blind['macro_f1']:.3f}, measured once on {blind['date']}, "
+            f"blind set `{blind['set']}` macro-F1 {blind['macro_f1']:.3f}, measured once on "
+            f"{blind['date']}, "
             f"not tuned on (targets {'met' if blind['targets']['met'] else 'not met'});"
         )
     parts.append("per intent in [docs/trainers.md](docs/trainers.md#the-nlu-figures).")
@@ -721,6 +820,11 @@ def put_block(path: Path, block: str) -> None:
 def _name(path: Path) -> str:
     path = path.resolve()
     return path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else str(path)
+
+
+def is_blind(nlu_set: Path) -> bool:
+    """A set whose file is named blind* (in any case) is a blind set."""
+    return nlu_set.name.lower().startswith("blind")
 
 
 def out_dir(nlu_set: Path, *, blind: bool = False, nonsense: bool = False) -> Path:
@@ -771,7 +875,14 @@ def measure(args: argparse.Namespace, today: str | None) -> int:
     if args.blind and args.nonsense:
         print("--blind and --nonsense measure different sets: give one.", file=sys.stderr)
         return 2
-    if nlu_set.name.startswith("blind") and not args.blind:
+    if args.blind and (args.nlu_set is None or not is_blind(args.nlu_set)):
+        print(
+            "--blind measures a blind set named with --set, its file named blind*: "
+            "for example --set tests/nlu/blind.yml --blind.",
+            file=sys.stderr,
+        )
+        return 2
+    if is_blind(nlu_set) and not args.blind:
         print(f"{nlu_set} is a blind set: measure it with --blind, once.", file=sys.stderr)
         return 2
     if args.blind:
@@ -797,6 +908,8 @@ def measure(args: argparse.Namespace, today: str | None) -> int:
         model=model.name,
         date=today or datetime.now(timezone.utc).date().isoformat(),
         commit=current_commit(),
+        set_sha256=set_hash(nlu_set),
+        thresholds=config_thresholds(),
     )
     if args.nonsense:
         return judge_nonsense(report, evaluation, out, args.save)
@@ -815,7 +928,7 @@ def measure(args: argparse.Namespace, today: str | None) -> int:
         print(_blind_sentence(result).replace("`", ""))
         print(f"Recorded in {_name(BLIND_RESULT)}: commit it. It is not measured again.")
         return 0
-    print_changes(changes, committed)
+    print_changes(changes, committed, report)
     if args.save:
         COMMITTED.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(out / "report.json", COMMITTED)
@@ -841,6 +954,14 @@ def judge_nonsense(report: dict, evaluation: Evaluation, out: Path, save: bool) 
         f"{verdict.emergencies} read as report_emergency (none allowed)."
     )
     if not verdict.passed:
+        if not verdict.enough:
+            print(
+                f"FAIL the nonsense set has {verdict.messages} messages: the gate needs at "
+                f"least {NONSENSE_MIN_MESSAGES}.",
+                file=sys.stderr,
+            )
+        for label, text in verdict.mislabelled:
+            print(f"FAIL labelled {label}, not out_of_scope: {text}", file=sys.stderr)
         for read_as, confidence, text in verdict.wrong:
             print(f"FAIL read as {read_as} ({confidence:.2f}): {text}", file=sys.stderr)
         return 1

@@ -58,6 +58,7 @@ def committed(**f1):
     """A committed `results/nlu/report.json` with these F1s, as the gate counts them."""
     return {
         "set": "tests/nlu/held_out.yml",
+        "set_sha256": check_nlu_report.nlu_report.set_hash(check_nlu_report.nlu_report.HELD_OUT),
         "date": "2026-11-01",
         "commit": "abc1234567",
         "intents": {name: {"f1": value, "rasa_test_nlu_f1": value} for name, value in f1.items()},
@@ -108,3 +109,15 @@ def test_the_gate_prints_the_comparison(tmp_path, monkeypatch, capsys):
     err = capsys.readouterr().err
     assert "FAIL abuse: F1 0.500 < 0.8" in err
     assert "abuse: F1 0.500, was 0.950 in the committed report" in err
+
+
+def test_a_committed_report_of_another_content_of_the_held_out_set_is_said_so():
+    """When held_out.yml changed since the committed report, a drop is not blamed on the
+    trainer's change: the gate says the set changed, and labels each comparison."""
+    verdict = check(report(greet=0.95, abuse=0.7, make_complaint=1.0), INTENTS)
+    then = committed(greet=1.0, abuse=0.92, make_complaint=1.0)
+    then["set_sha256"] = "0" * 64
+    lines = check_nlu_report.against_committed(verdict, then)
+    assert "different content of tests/nlu/held_out.yml" in lines[0]
+    assert "fell below the threshold since" not in "\n".join(lines)
+    assert all(line.endswith("(set changed)") for line in lines[1:]) and len(lines) == 3

@@ -30,6 +30,8 @@ from scripts.nlu_report import (
 )
 
 PHONE = "07700 900123"
+# The content of the set both reports of a comparison measured, unless a test says not.
+SET_SHA256 = "a" * 64
 
 
 def row(precision, recall, f1, support=12, confused_with=None):
@@ -86,6 +88,7 @@ def report_of(**f1):
     """A committed `report.json` with the given F1 per intent."""
     return {
         "set": "tests/nlu/held_out.yml",
+        "set_sha256": SET_SHA256,
         "model": "20261101-000000-old.tar.gz",
         "date": "2026-11-01",
         "commit": "abc1234567",
@@ -113,6 +116,7 @@ def new_report():
         model="20261130-000000-new.tar.gz",
         date="2026-11-30",
         commit="def7654321",
+        set_sha256=SET_SHA256,
     )
 
 
@@ -294,6 +298,7 @@ def test_the_report_is_written_and_save_makes_it_the_baseline(results, capsys):
 
 def test_an_intent_worse_than_the_committed_report_is_printed(results, monkeypatch, capsys):
     committed = report_of(greet=1.0, abuse=0.96, make_complaint=0.9)
+    committed["set_sha256"] = nlu_report.set_hash(nlu_report.HELD_OUT)
     monkeypatch.setattr(nlu_report, "committed_report", lambda: committed)
     assert nlu_report.main(MODEL) == 0
     out = capsys.readouterr().out
@@ -320,8 +325,8 @@ def nonsense(held, emergencies=0, other=0):
         (95, 0, 5, True),  # the least that passes
         (94, 0, 6, False),
         (99, 1, 0, False),  # one emergency is one too many
-        (19, 0, 1, True),  # 95 % of a smaller set
-        (18, 0, 2, False),
+        (190, 0, 10, True),  # 95 % of a larger set
+        (189, 0, 11, False),
     ],
 )
 def test_the_nonsense_gate(held, emergencies, other, passed):
@@ -412,3 +417,105 @@ def test_the_block_shows_the_blind_figures_as_measured_once():
     assert "measured once on 2026-11-30, not tuned on" in text
     assert "not met" in text and "`abuse`" in text
     assert "measured once on 2026-11-30, not tuned on" in readme_block(None, None, blind)
+
+
+# --- Review: the blind set only with --blind and a set named so ------------------------
+
+
+def test_blind_without_a_set_measures_nothing(results, capsys):
+    assert nlu_report.main([*MODEL, "--blind"]) == 2
+    assert "--set" in capsys.readouterr().err
+    assert results.calls == []
+    assert not (results.out / "blind.json").exists()
+
+
+def test_blind_needs_a_set_named_blind(results, capsys):
+    other = results.tmp / "held.yml"
+    other.write_text("version: '3.1'\nnlu: []\n")
+    assert nlu_report.main([*MODEL, "--set", str(other), "--blind"]) == 2
+    assert results.calls == [] and not (results.out / "blind.json").exists()
+
+
+def test_a_blind_set_named_in_capitals_is_still_blind(results, capsys):
+    capitals = results.tmp / "Blind.yml"
+    capitals.write_text("version: '3.1'\nnlu: []\n")
+    assert nlu_report.main([*MODEL, "--set", str(capitals)]) == 2
+    assert results.calls == []
+
+
+def test_the_readme_names_the_set_the_blind_figures_came_from():
+    blind = nlu_report.blind_result(report_of(greet=0.99, abuse=0.96))
+    blind["set"] = "tests/nlu/blind.yml"
+    assert "`tests/nlu/blind.yml`" in readme_block(None, None, blind)
+
+
+# --- Review: a committed report of another content of the set --------------------------
+
+
+def test_the_report_records_the_sets_content_and_the_thresholds(results):
+    assert nlu_report.main([*MODEL, "--save"]) == 0
+    saved = json.loads((results.out / "report.json").read_text())
+    content = nlu_report.HELD_OUT.read_bytes()
+    import hashlib
+
+    assert saved["set_sha256"] == hashlib.sha256(content).hexdigest()
+    import yaml
+
+    pipeline = yaml.safe_load(nlu_report.CONFIG.read_text())["pipeline"]
+    fallback = next(c for c in pipeline if c["name"] == "FallbackClassifier")
+    assert saved["thresholds"] == {
+        "threshold": fallback["threshold"],
+        "ambiguity_threshold": fallback["ambiguity_threshold"],
+    }
+
+
+def test_a_committed_report_of_another_content_of_the_set_is_said_so(results, monkeypatch, capsys):
+    committed = report_of(greet=1.0, abuse=0.96, make_complaint=0.9)
+    committed["set_sha256"] = "0" * 64
+    monkeypatch.setattr(nlu_report, "committed_report", lambda: committed)
+    assert nlu_report.main(MODEL) == 0
+    out = capsys.readouterr().out
+    assert "different content of tests/nlu/held_out.yml" in out
+    assert "not the model's alone" in out
+    assert "WORSE abuse: F1 0.880, was 0.960" not in out
+    assert "WORSE (set changed) abuse: F1 0.880, was 0.960" in out
+    page = (results.out / "report" / "index.html").read_text()
+    assert "different content of tests/nlu/held_out.yml" in page
+    assert "worse (set changed)" in page
+
+
+def test_a_committed_report_of_the_same_content_blames_the_model(results, monkeypatch, capsys):
+    committed = report_of(greet=1.0, abuse=0.96, make_complaint=0.9)
+    committed["set_sha256"] = nlu_report.set_hash(nlu_report.HELD_OUT)
+    monkeypatch.setattr(nlu_report, "committed_report", lambda: committed)
+    assert nlu_report.main(MODEL) == 0
+    out = capsys.readouterr().out
+    assert "different content" not in out
+    assert "WORSE abuse: F1 0.880, was 0.960" in out
+
+
+# --- Review: the nonsense gate's own conditions ----------------------------------------
+
+
+def test_the_nonsense_gate_needs_100_messages():
+    verdict = nonsense_verdict(*nonsense(99))
+    assert verdict.held == 99 and verdict.passed is False
+
+
+def test_every_nonsense_message_must_be_labelled_out_of_scope(results, capsys):
+    errors, successes = nonsense(100)
+    successes.append(success("my boiler is broken", "report_repair"))
+    verdict = nonsense_verdict(errors, successes)
+    assert verdict.passed is False
+    results.evaluation = Evaluation({}, {}, errors, successes)
+    nonsense_set = str(results.tmp / "nonsense.yml")
+    assert nlu_report.main([*MODEL, "--nonsense", "--set", nonsense_set]) == 1
+    err = capsys.readouterr().err
+    assert "labelled report_repair, not out_of_scope: my boiler is broken" in err
+
+
+def test_a_multi_intent_with_an_emergency_counts_as_an_emergency():
+    errors, successes = nonsense(100)
+    errors.append(error("the city game", "out_of_scope", "report_repair+report_emergency"))
+    verdict = nonsense_verdict(errors, successes)
+    assert verdict.emergencies == 1 and verdict.passed is False
