@@ -9,8 +9,10 @@ those who need them).
 - `POST /trainers/misses/assign`: the (edited) text written into the chosen intent's
   NLU file (bot/trainer/nlu_files.py: same format, sorted), off the event loop, and
   recorded in the console's audit (who, which intent, which file; not the text).
-  Refused, with nothing changed: a text in which bot.privacy still finds a personal
-  detail, one already a training example, an intent the domain does not list.
+  Refused, with nothing changed: a text longer than 1000 characters as sent (checked
+  before anything else is done with it), one holding a control or format character or
+  Rasa's entity annotation, one in which bot.privacy still finds a personal detail, one
+  already a training example, an intent the domain does not list.
 - `POST /trainers/misses/dismiss`: not a training example. Only the console's audit
   remembers it (`console_audit`, action `miss_dismissed`, the SHA-256 of its grouped
   text as subject): no text is kept, and no table of its own.
@@ -29,7 +31,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, List, Set
+from typing import Any, List, Set, Tuple
 
 import yaml
 from sanic import Blueprint, Request
@@ -52,7 +54,13 @@ from bot.trainer.misses import (
     missed_messages,
     rule_from_config,
 )
-from bot.trainer.nlu_files import TrainingDataError, add_example, examples, intent_files
+from bot.trainer.nlu_files import (
+    TrainingDataError,
+    add_example,
+    example_text,
+    examples,
+    intent_files,
+)
 
 ADDED = "training_example_added"
 DISMISSED = "miss_dismissed"
@@ -64,8 +72,6 @@ REPORT_FILES = {
     "report.css": "text/css; charset=utf-8",
 }
 MISS_ID = re.compile(r"[0-9a-f]{64}")
-# The longest example taken: the longest messages tenants write (about 120 words) fit.
-MAX_EXAMPLE_LENGTH = 1000
 
 
 @dataclass(frozen=True)
@@ -116,18 +122,18 @@ class TrainerDesk:
         found = missed_messages(self._tracker, rule, now, WINDOW_DAYS, CAP, leave_out)
         return MissesView(found, self.intents(), rule, readable=True)
 
-    def assign(self, staff: str, miss: str | None, intent: str, text: str) -> Path:
+    def assign(self, staff: str, miss: str | None, intent: str, text: str) -> Tuple[Path, str]:
         """Write `text` into `intent`'s NLU file, and audit it; the file written
-        (relative to the project).
+        (relative to the project) and the example as written.
 
         Raises:
-            TrainingDataError: an unknown intent, a personal detail in the text, an
-                empty text or one already a training example; nothing is written.
+            TrainingDataError: a text too long (checked first), empty, holding a
+                character or annotation the files cannot take, a personal detail or
+                already a training example, or an unknown intent; nothing is written.
         """
+        text = example_text(text)
         if intent not in self.intents():
             raise TrainingDataError(f"there is no intent {intent!r} in the domain to add it to")
-        if len(text) > MAX_EXAMPLE_LENGTH:
-            raise TrainingDataError(f"an example is at most {MAX_EXAMPLE_LENGTH} characters")
         kinds = sorted({span.kind.replace("_", " ") for span in find(text)})
         if kinds:
             raise TrainingDataError(
@@ -136,7 +142,7 @@ class TrainerDesk:
             )
         path = add_example(self.root, intent, text).relative_to(self.root)
         audit(self._console, staff, ADDED, miss, {"intent": intent, "file": str(path)})
-        return path
+        return path, text
 
     def dismiss(self, staff: str, miss: str) -> None:
         """Stop listing the miss `miss` (its id): the audit remembers it."""
@@ -194,9 +200,10 @@ def routes(console: Console) -> Blueprint:
     async def assign(request: Request) -> HTTPResponse:
         staff = require_role(request, Role.TRAINER)
         intent = _form(request, "intent").strip()
-        text = " ".join(_form(request, "text").split())
+        # As sent: its length is checked before anything else is done with it.
+        text = _form(request, "text")
         try:
-            path = await console.run(desk.assign, staff.name, _miss_id(request), intent, text)
+            path, text = await console.run(desk.assign, staff.name, _miss_id(request), intent, text)
         except TrainingDataError as refused:
             # The text is not shown again: it may hold the personal detail refused.
             return await misses_page(request, f"Not added: {refused}.", 422)

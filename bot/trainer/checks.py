@@ -13,7 +13,13 @@ who is not a programmer can act on. The checks:
 - every intent is used by a rule or story and answered there, every response is used,
   and the test stories meet every intent;
 - the held-out set (tests/nlu/held_out.yml) covers every intent and none of its
-  examples is in the training data, even one word apart.
+  examples is in the training data, even one word apart;
+- no training example is a message of the other measuring sets (tests/nlu/dev.yml,
+  nonsense_validation.yml, nonsense.yml, when they exist), ignoring case, spacing and
+  punctuation: a copy would make the thresholds and the nonsense gate measure nothing.
+
+Words are compared without punctuation ("broken, no heat" and "broken , no heat" are
+the same words).
 
 Plain Python reading plain files: no Rasa, so the checks run in a second.
 """
@@ -21,8 +27,9 @@ Plain Python reading plain files: no Rasa, so the checks run in a second.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, Iterable, Iterator, List, Sequence, Set, Tuple
 
@@ -33,6 +40,11 @@ from bot.trainer.nlu_files import NLU_DIR, Example, file_examples, nlu_files
 
 MARKER = "TODO(trainer)"
 HELD_OUT = Path("tests") / "nlu" / "held_out.yml"
+# The sets that choose the thresholds and measure nonsense: no training example in them.
+# (The blind set is checked apart: it stays sealed.)
+MEASURING_SETS = tuple(
+    Path("tests") / "nlu" / name for name in ("dev.yml", "nonsense_validation.yml", "nonsense.yml")
+)
 DOMAIN = Path("domain.yml")
 RULES_DIR = Path("data") / "rules"
 STORIES_DIR = Path("data") / "stories"
@@ -88,6 +100,7 @@ class Project:
     stories: List[Tuple[Path, dict]]
     test_stories: List[Tuple[Path, dict]]
     action_sources: List[str]
+    measuring: List[Example] = field(default_factory=list)
 
     @property
     def intents(self) -> List[str]:
@@ -164,6 +177,12 @@ def load(root: Path) -> Tuple[Project | None, List[Problem]]:
         test_stories=steps_files(TEST_STORIES_DIR),
         action_sources=[
             path.read_text(encoding="utf-8") for path in sorted((root / ACTIONS_DIR).glob("*.py"))
+        ],
+        measuring=[
+            e
+            for name in MEASURING_SETS
+            if (root / name).is_file()
+            for e in file_examples(root, root / name)
         ],
     )
     return project, []
@@ -385,6 +404,21 @@ def check_held_out(project: Project) -> Iterator[Problem]:
             )
 
 
+def check_measuring_sets(project: Project) -> Iterator[Problem]:
+    """No training example is a message of a measuring set (MEASURING_SETS)."""
+    measured: Dict[Tuple[str, ...], List[Example]] = defaultdict(list)
+    for example in project.measuring:
+        measured[_plain(example.text)].append(example)
+    for example in project.training:
+        for copy in measured.get(_plain(example.text), []):
+            yield Problem(
+                _at(example),
+                f"intent {example.intent}: the training example '{example.text}' is the "
+                f"message '{copy.text}' of {copy.file} ({_at(copy)}), so that set measures "
+                "nothing there: remove it from the training data or write it another way",
+            )
+
+
 CHECKS = (
     check_counts,
     check_duplicates,
@@ -393,6 +427,7 @@ CHECKS = (
     check_dialogue,
     check_test_stories,
     check_held_out,
+    check_measuring_sets,
 )
 
 
@@ -408,8 +443,17 @@ def sent_outside_dialogue(domain: dict, action_sources: Iterable[str]) -> Set[st
 
 
 def words(text: str) -> Tuple[str, ...]:
-    """The words of an example as the near-duplicate rule compares them."""
-    return tuple(text.casefold().split())
+    """The words of an example as the near-duplicate rule compares them: case and
+    punctuation aside ("it's" is "its"; "broken,no" is two words)."""
+    kept = []
+    for character in text.casefold():
+        if character in _APOSTROPHES:
+            continue
+        kept.append(" " if unicodedata.category(character).startswith("P") else character)
+    return tuple("".join(kept).split())
+
+
+_APOSTROPHES = frozenset("'\u2019\u02bc")
 
 
 def near_pairs(
@@ -492,6 +536,12 @@ def _turns(content: dict) -> Iterator[Tuple[str, List[str]]]:
 
 def _count(number: int, noun: str) -> str:
     return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
+def _plain(text: str) -> Tuple[str, ...]:
+    """The words, case and punctuation aside; a message of punctuation alone as written
+    (only "???" is "???")."""
+    return words(text) or ("", _same_text(text))
 
 
 def _same_text(text: str) -> str:

@@ -9,19 +9,26 @@ while any marker remains, so a half-finished intent cannot pass `make test`.
 domain.yml is hand-written (comments, blank lines, flow-style mappings), so it is
 edited as text: two lines go in, and nothing else in the file moves. Every file stays
 valid YAML, so the failure a trainer sees is the check's message, not a crash.
+
+It holds the NLU files' lock (bot.trainer.nlu_files.locked) from its first read to its
+last write, so an example assigned from the console at the same moment is neither lost
+nor mixed in. Everything is checked and composed before the first file is written; if
+writing fails part way, the files already written are put back as they were.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import List, Sequence
+from typing import Dict, List, Sequence
 
 import yaml
 
 from bot.trainer.checks import DOMAIN, HELD_OUT, MARKER, MIN_EXAMPLES, MIN_HELD_OUT
-from bot.trainer.nlu_files import NLU_DIR, VERSION, intent_files
+from bot.trainer.nlu_files import NLU_DIR, VERSION, intent_files, locked
 
 RULES_DIR = Path("data") / "rules"
 TEST_STORIES_DIR = Path("tests") / "stories"
@@ -79,7 +86,13 @@ def new_intent(root: Path, name: str, topic: str | None = None) -> List[Written]
     Raises:
         ScaffoldError: the name or topic is not allowed, or the intent, its response,
             rule or test story exists already. Nothing has been written.
+        OSError: a file could not be written; those already written are put back.
     """
+    with locked(root):
+        return _new_intent(root, name, topic)
+
+
+def _new_intent(root: Path, name: str, topic: str | None) -> List[Written]:
     topic = topic or name
     domain_path = root / DOMAIN
     domain_text = domain_path.read_text(encoding="utf-8")
@@ -101,14 +114,16 @@ def new_intent(root: Path, name: str, topic: str | None = None) -> List[Written]
     held_out_text = _appended(
         held_out_path.read_text(encoding="utf-8"), _nlu_block(name, HELD_OUT_MARKER)
     )
-    for text in (nlu_text, new_domain, held_out_text):
+    planned = {
+        nlu_path: nlu_text,
+        domain_path: new_domain,
+        rule_path: _rule(name),
+        held_out_path: held_out_text,
+        story_path: _story(name),
+    }
+    for text in planned.values():
         yaml.safe_load(text)  # a YAML error here is a bug of the scaffold, not the trainer's
-
-    nlu_path.write_text(nlu_text, encoding="utf-8")
-    domain_path.write_text(new_domain, encoding="utf-8")
-    rule_path.write_text(_rule(name), encoding="utf-8")
-    held_out_path.write_text(held_out_text, encoding="utf-8")
-    story_path.write_text(_story(name), encoding="utf-8")
+    _write_all(planned)
     return [
         Written(
             nlu_path.relative_to(root),
@@ -128,6 +143,38 @@ def new_intent(root: Path, name: str, topic: str | None = None) -> List[Written]
             True,
         ),
     ]
+
+
+def _write_all(planned: Dict[Path, str]) -> None:
+    """Write every file, or none: on a failure, put back those already written."""
+    before = {path: path.read_bytes() if path.exists() else None for path in planned}
+    done: List[Path] = []
+    try:
+        for path, text in planned.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _replace(path, text.encode("utf-8"))
+            done.append(path)
+    except BaseException:
+        for path in reversed(done):
+            previous = before[path]
+            if previous is None:
+                path.unlink(missing_ok=True)
+            else:
+                _replace(path, previous)
+        raise
+
+
+def _replace(path: Path, content: bytes) -> None:
+    """Replace the file at once, so that a reader never sees half of it."""
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(content)
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
 
 
 def summary(name: str, written: Sequence[Written]) -> str:

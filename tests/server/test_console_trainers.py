@@ -218,6 +218,13 @@ async def test_assigning_writes_the_intents_file_sorted_audits_it_and_says_retra
         ("no_such_intent", "zxqv plork wibble", "no intent"),
         ("report_repair", "", "empty"),
         ("report_repair", "my boiler is broken again " * 40, "at most 1000 characters"),
+        # Its length as sent, before spaces are joined.
+        ("report_repair", "tap leaking" + " " * 1000 + "again", "at most 1000 characters"),
+        ("report_repair", "hello\x7f there", "control character (U+007F"),
+        ("report_repair", "boiler \x1b[2J broken", "control character (U+001B"),
+        ("report_repair", "tap\u2028- smuggled line", "control character (U+2028"),
+        ("report_repair", "hi [mate](person)", "as an entity"),
+        ("report_repair", 'my [boiler]{"entity": "appliance"} broke', "as an entity"),
     ],
 )
 async def test_refusals_say_why_and_change_nothing(world, intent, text, says):

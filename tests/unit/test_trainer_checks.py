@@ -196,6 +196,10 @@ def test_the_same_words_in_another_order_are_not_the_same_example(tmp_path):
         ("my boiler is broken", "my boiler is broken again"),  # one word added
         ("my old boiler is broken", "my boiler is broken"),  # one word removed
         ("My Boiler is broken", "my BOILER is leaking"),  # case aside, one word
+        ("boiler broken, no heat", "boiler broken , no heat"),  # punctuation spacing
+        ("boiler broken,no heat again", "boiler broken no heat"),  # punctuation as a space
+        ("boilers broken!! no heat", "boilers broken no heat?"),  # punctuation aside
+        ("it's broken again", "its broken again today"),  # an apostrophe aside
     ],
 )
 def test_near_duplicates_across_intents_are_named_with_both_intents(tmp_path, first, second):
@@ -392,6 +396,39 @@ def test_a_held_out_example_one_word_from_training_is_named(tmp_path):
         "park 4a' is one word from the training example 'where do i park 4a 4b' "
         "(data/nlu/topics.yml:9): write it apart"
     ]
+
+
+# The other measuring sets: no training example is one of their messages.
+
+
+@pytest.mark.parametrize(
+    "name", ["tests/nlu/dev.yml", "tests/nlu/nonsense_validation.yml", "tests/nlu/nonsense.yml"]
+)
+@pytest.mark.parametrize(
+    "message", ["Where do I park 4a 4b", "where do i park 4a, 4b!!", "  WHERE do i park 4a 4b?"]
+)
+def test_a_training_example_in_a_measuring_set_is_named_with_both_places(tmp_path, name, message):
+    write_project(tmp_path)
+    _write_nlu(tmp_path / name, {"ask_parking": ["something else entirely", message]})
+    assert messages(tmp_path) == [
+        "data/nlu/topics.yml:9: intent ask_parking: the training example 'where do i park 4a "
+        f"4b' is the message '{message.strip()}' of {name} ({name}:6), so that set measures "
+        "nothing there: remove it from the training data or write it another way"
+    ]
+
+
+def test_messages_of_punctuation_alone_are_the_same_only_as_written(tmp_path):
+    write_project(tmp_path, training={"ask_parking": [*PARKING, "???"], "ask_bins": BINS})
+    _write_nlu(tmp_path / "tests/nlu/nonsense.yml", {"out_of_scope": ["!!!!", "...."]})
+    assert messages(tmp_path) == []
+    _write_nlu(tmp_path / "tests/nlu/nonsense.yml", {"out_of_scope": ["!!!!", "???"]})
+    assert len(messages(tmp_path)) == 1
+
+
+def test_the_blind_set_is_not_read_by_the_checks(tmp_path):
+    write_project(tmp_path)
+    _write_nlu(tmp_path / "tests/nlu/blind.yml", {"ask_parking": ["where do i park 4a 4b"]})
+    assert messages(tmp_path) == []
 
 
 def test_nine_held_out_examples_fail_and_ten_pass(tmp_path):

@@ -3,8 +3,10 @@ writes, the markers that keep the checks failing until a trainer fills them, the
 refusals that change nothing, and domain.yml kept as it was written."""
 
 import difflib
+import fcntl
 import hashlib
 import shutil
+import threading
 from pathlib import Path
 from typing import Dict
 
@@ -12,6 +14,7 @@ import pytest
 import yaml
 
 from bot.trainer import checks
+from bot.trainer import scaffold as scaffold_module
 from bot.trainer.__main__ import main
 from bot.trainer.scaffold import RESPONSE_MARKER
 from tests.helpers import ROOT
@@ -37,7 +40,8 @@ def snapshot(root: Path) -> Dict[str, str]:
     return {
         str(path.relative_to(root)): hashlib.sha256(path.read_bytes()).hexdigest()
         for path in sorted(root.rglob("*"))
-        if path.is_file()
+        # var/ holds the NLU files' lock, which is no part of the project.
+        if path.is_file() and path.relative_to(root).parts[0] != "var"
     }
 
 
@@ -191,4 +195,44 @@ def test_scaffolding_twice_is_refused_the_second_time(project, capsys):
     before = snapshot(project)
     assert scaffold(project, INTENT) == 1
     assert "exists already" in capsys.readouterr().err
+    assert snapshot(project) == before
+
+
+def test_it_waits_for_an_example_being_assigned_and_loses_nothing(project, capsys):
+    """The scaffold holds the NLU files' lock, as add_example does: it writes nothing
+    while another writer holds it, and both changes are there after."""
+    lock = project / "var" / "nlu-files.lock"
+    lock.parent.mkdir(exist_ok=True)
+    with open(lock, "a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        before = snapshot(project)
+        worker = threading.Thread(target=scaffold, args=(project, INTENT))
+        worker.start()
+        worker.join(timeout=1.5)
+        waited = worker.is_alive()
+        unchanged = snapshot(project) == before
+        fcntl.flock(held, fcntl.LOCK_UN)
+    worker.join(timeout=30)
+    assert waited and unchanged
+    assert (project / "data" / "nlu" / f"{INTENT}.yml").exists()
+
+
+def test_a_failure_part_way_puts_back_every_file_it_wrote(project, capsys, monkeypatch):
+    before = snapshot(project)
+    written = []
+    real = scaffold_module._replace
+
+    failed = []
+
+    def fail_on_the_fourth(path, content):
+        if len(written) == 3 and not failed:
+            failed.append(path)
+            raise OSError("disk full")
+        written.append(path)
+        real(path, content)
+
+    monkeypatch.setattr(scaffold_module, "_replace", fail_on_the_fourth)
+    with pytest.raises(OSError, match="disk full"):
+        scaffold_module.new_intent(project, INTENT)
+    assert len(failed) == 1
     assert snapshot(project) == before
