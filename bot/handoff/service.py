@@ -127,7 +127,13 @@ class HandoffService:
                 listener.raised(raised, now)
             return raised
         if same_team is not None:
-            return same_team
+            # One handoff per team: a new matter joins it, its words added for staff.
+            # Already answered in full, it is due again from now, so the new matter
+            # is not filed under a reply the tenant has had (the note they get says
+            # when the team now aims to reply).
+            return self.repository.tenant_wrote_again(
+                same_team.id, now, self.calendar, words=summary.words
+            )
         if reason in FOLLOWS_THE_TENANT and tenants:
             return tenants[0]
         return self._add(reason, conversation, now, team, summary, holds_conversation)
