@@ -249,7 +249,8 @@ class StaffDesk:
         return self._finish(staff, handoff_id, State.HANDED_BACK, now)
 
     def close(self, staff: str, handoff_id: str, now: datetime) -> Handoff:
-        """The matter is finished: closed, and the assistant answers the tenant again.
+        """The matter is finished: closed; the assistant answers the tenant again unless
+        another team still holds an open handoff of theirs (as for `hand_back`).
 
         Raises:
             NoSuchHandoff, TransitionError, RasaError: as for `hand_back`.

@@ -84,9 +84,17 @@ PRIORITIES = {Reason.EMERGENCY: Priority.URGENT, Reason.COMPLIMENT: Priority.LOW
 NO_REPLY_NEEDED = frozenset({Reason.COMPLIMENT})
 # A wait for a person that holds no team's own matter: it joins the tenant's open
 # handoff whatever its team, and an emergency may take it over (P2). Every other reason
-# is a matter its team keeps (a complaint stays with Customer Experience, P11).
+# is a matter its team keeps (a complaint stays with Customer Experience, P11). A
+# moderation review is staff looking at a block (P7), nothing the tenant waits on: it
+# joins their open handoff, whose staff see the block in the moderation log, rather
+# than keep a tenant with people after the team they wrote to has finished.
 FOLLOWS_THE_TENANT = frozenset(
-    {Reason.REQUEST_HUMAN, Reason.REPEATED_FALLBACK, Reason.PROCESSING_FAILED}
+    {
+        Reason.REQUEST_HUMAN,
+        Reason.REPEATED_FALLBACK,
+        Reason.PROCESSING_FAILED,
+        Reason.MODERATION_REVIEW,
+    }
 )
 
 TRANSITIONS = {

@@ -72,7 +72,11 @@ class HandoffService:
         joins whichever is open. An emergency raises the tenant's open handoff of its
         team, or one that only waits for a person, to urgent (P2); a matter another
         team holds (a complaint) stays with that team, and the emergency is a new
-        urgent handoff. A compliment is a record of its own (P11).
+        urgent handoff. A compliment is a record of its own (P11). A matter joining
+        its team's handoff adds its words to the summary, and one joining a handoff
+        already answered in full makes it due again from `now` (a second complaint is
+        not filed under the reply to the first): one handoff per team, so staff see
+        the tenant's matters together, with fresh deadlines the tenant is told.
 
         Args:
             reason: why the conversation goes to people.

@@ -275,3 +275,36 @@ def test_two_hand_backs_at_the_same_moment_leave_the_tenant_with_the_assistant(t
     assert errors == []
     assert service.repository.open_all_for(TENANT.conversation_id) == []
     assert rasa.paused[TENANT.conversation_id] is False
+
+
+def test_a_moderation_review_joins_the_open_handoff_as_before(world):
+    """A block for staff to review is no matter the tenant waits on: as before two
+    teams, it joins their open handoff, so once Repairs finish nothing holds them."""
+    service, desk, rasa = world
+    repair = service.open(Reason.REPAIR_REQUEST, TENANT, MONDAY_NOON)
+    review = service.open(Reason.MODERATION_REVIEW, TENANT, MONDAY_NOON, words="abuse")
+    assert review.id == repair.id
+    assert len(service.repository.queue()) == 1
+    rasa.paused[TENANT.conversation_id] = True
+    desk.hand_back("Rob", repair.id, MONDAY_NOON)
+    assert rasa.paused[TENANT.conversation_id] is False
+
+
+def test_a_moderation_review_alone_is_its_own_handoff_as_before(world):
+    service, _, _ = world
+    review = service.open(Reason.MODERATION_REVIEW, TENANT, MONDAY_NOON)
+    assert review.team == TEAMS.for_reason(Reason.MODERATION_REVIEW)
+    assert [h.id for h in service.repository.queue()] == [review.id]
+
+
+def test_single_intent_flows_join_the_open_handoff_as_before(world):
+    """A request for a person, repeated fallbacks and a failed message join the open
+    handoff; an emergency raises it (P2); a compliment is its own record (P11)."""
+    service, _, _ = world
+    repair = service.open(Reason.REPAIR_REQUEST, TENANT, MONDAY_NOON)
+    for reason in (Reason.REQUEST_HUMAN, Reason.REPEATED_FALLBACK, Reason.PROCESSING_FAILED):
+        assert service.open(reason, TENANT, MONDAY_NOON).id == repair.id
+    raised = service.open(Reason.EMERGENCY, TENANT, MONDAY_NOON)
+    assert (raised.id, raised.priority) == (repair.id, Priority.URGENT)
+    compliment = service.open(Reason.COMPLIMENT, TENANT, MONDAY_NOON)
+    assert compliment.id != repair.id
