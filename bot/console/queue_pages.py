@@ -303,22 +303,35 @@ def routes(console: Console) -> Blueprint:
             lambda moved: f"Transferred to {moved.team}.",
         )
 
+    def finished(handoff_id: str, state: State, verb: str):
+        """The work and the message of a hand-back or close: the message says truly
+        whether the assistant answers the tenant again or another team still has them."""
+        held: List[Handoff] = []
+
+        def work(staff: str, now: datetime) -> Handoff:
+            moved, others = desk.finish(staff, handoff_id, state, now)
+            held[:] = others
+            return moved
+
+        def done(_: Handoff) -> str:
+            if not held:
+                return f"{verb}: the assistant answers the tenant again."
+            teams = " and ".join(sorted({h.team for h in held}))
+            return (
+                f"{verb}: {teams} still {'has' if len(held) == 1 else 'have'} the tenant,"
+                " so the assistant stays quiet until that is handed back or closed."
+            )
+
+        return work, done
+
     @bp.post("/conversations/<handoff_id>/hand-back")
     async def hand_back(request: Request, handoff_id: str) -> HTTPResponse:
         return await act(
-            request,
-            handoff_id,
-            lambda staff, now: desk.hand_back(staff, handoff_id, now),
-            lambda _: "Handed back: the assistant answers the tenant again.",
+            request, handoff_id, *finished(handoff_id, State.HANDED_BACK, "Handed back")
         )
 
     @bp.post("/conversations/<handoff_id>/close")
     async def close(request: Request, handoff_id: str) -> HTTPResponse:
-        return await act(
-            request,
-            handoff_id,
-            lambda staff, now: desk.close(staff, handoff_id, now),
-            lambda _: "Closed: the assistant answers the tenant again.",
-        )
+        return await act(request, handoff_id, *finished(handoff_id, State.CLOSED, "Closed"))
 
     return bp

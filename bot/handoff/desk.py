@@ -40,7 +40,6 @@ from bot.handoff.audit import AuditEntry, HandoffAudit
 from bot.handoff.conversations import RasaConversations
 from bot.handoff.handoffs import (
     OPEN_STATES,
-    TRANSITIONS,
     Handoff,
     HandoffRepository,
     State,
@@ -250,7 +249,8 @@ class StaffDesk:
         return self._finish(staff, handoff_id, State.HANDED_BACK, now)
 
     def close(self, staff: str, handoff_id: str, now: datetime) -> Handoff:
-        """The matter is finished: closed, and the assistant answers the tenant again.
+        """The matter is finished: closed; the assistant answers the tenant again unless
+        another team still holds an open handoff of theirs (as for `hand_back`).
 
         Raises:
             NoSuchHandoff, TransitionError, RasaError: as for `hand_back`.
@@ -258,23 +258,36 @@ class StaffDesk:
         return self._finish(staff, handoff_id, State.CLOSED, now)
 
     def _finish(self, staff: str, handoff_id: str, state: State, now: datetime) -> Handoff:
+        moved, _ = self.finish(staff, handoff_id, state, now)
+        return moved
+
+    def finish(
+        self, staff: str, handoff_id: str, state: State, now: datetime
+    ) -> Tuple[Handoff, List[Handoff]]:
+        """Hand back (`State.HANDED_BACK`) or close the handoff; returns it, and the
+        tenant's other open handoffs that still keep them with people (empty when the
+        assistant answers them again).
+
+        Another team still owing the tenant a reply (a repair and a complaint in one
+        message) keeps them with people: the last hand-back or close resumes (P3). The
+        check and the move are atomic (`HandoffRepository.finish`).
+
+        Raises:
+            NoSuchHandoff, TransitionError, RasaError: as for `hand_back`.
+        """
         handoff = self._get(handoff_id)
-        if state not in TRANSITIONS[handoff.state]:
-            verb = "handed back" if state is State.HANDED_BACK else "closed"
-            raise TransitionError(f"a {handoff.state.value} handoff cannot be {verb}")
-        conversation = handoff.conversation.conversation_id
-        # Another team still owing the tenant a reply (a repair and a complaint in one
-        # message) keeps them with people: the last hand-back or close resumes (P3).
-        others = [
-            h
-            for h in self.repository.open_all_for(conversation)
-            if h.id != handoff_id and h.holds_conversation
-        ]
-        for conversation_id in () if others else self._links.conversations_of(conversation):
-            # Only a paused conversation is resumed: one Rasa never saw is left unmade.
-            if self._rasa.tracker(conversation_id).get("paused"):
-                self._rasa.resume(conversation_id)
-        return self.repository.move(handoff_id, state, now, staff=staff)
+        tenant = self._links.conversations_of(handoff.conversation.conversation_id)
+
+        def resume() -> None:
+            for conversation_id in tenant:
+                # Only a paused conversation is resumed: one Rasa never saw is left unmade.
+                if self._rasa.tracker(conversation_id).get("paused"):
+                    self._rasa.resume(conversation_id)
+
+        try:
+            return self.repository.finish(handoff_id, state, now, staff, resume)
+        except KeyError:
+            raise NoSuchHandoff(handoff_id) from None
 
     def _get(self, handoff_id: str) -> Handoff:
         handoff = self.repository.get(handoff_id)

@@ -84,9 +84,17 @@ PRIORITIES = {Reason.EMERGENCY: Priority.URGENT, Reason.COMPLIMENT: Priority.LOW
 NO_REPLY_NEEDED = frozenset({Reason.COMPLIMENT})
 # A wait for a person that holds no team's own matter: it joins the tenant's open
 # handoff whatever its team, and an emergency may take it over (P2). Every other reason
-# is a matter its team keeps (a complaint stays with Customer Experience, P11).
+# is a matter its team keeps (a complaint stays with Customer Experience, P11). A
+# moderation review is staff looking at a block (P7), nothing the tenant waits on: it
+# joins their open handoff, whose staff see the block in the moderation log, rather
+# than keep a tenant with people after the team they wrote to has finished.
 FOLLOWS_THE_TENANT = frozenset(
-    {Reason.REQUEST_HUMAN, Reason.REPEATED_FALLBACK, Reason.PROCESSING_FAILED}
+    {
+        Reason.REQUEST_HUMAN,
+        Reason.REPEATED_FALLBACK,
+        Reason.PROCESSING_FAILED,
+        Reason.MODERATION_REVIEW,
+    }
 )
 
 TRANSITIONS = {
@@ -370,17 +378,58 @@ class HandoffRepository:
         """Every open handoff of the conversation's tenant that needs a reply, the latest
         first: one for each team that holds a matter of theirs."""
         tenant = ConversationLinks(self._engine).conversations_of(conversation_id)
-        query = (
-            select(handoffs)
-            .where(handoffs.c.conversation_id.in_(tenant))
-            .where(handoffs.c.state.in_([s.value for s in OPEN_STATES]))
-            .order_by(handoffs.c.created_at.desc())
-            # One needing no reply (a compliment, P11) keeps no tenant waiting: the
-            # conversation is not paused for it, and a complaint after it is its own.
-            .where(handoffs.c.needs_reply.is_(None) | (handoffs.c.needs_reply != 0))
+        with self._engine.connect() as connection:
+            return _open_of(connection, tenant)
+
+    def finish(
+        self,
+        handoff_id: str,
+        state: State,
+        now: datetime,
+        staff: str,
+        resume: Callable[[], object],
+    ) -> Tuple[Handoff, List[Handoff]]:
+        """Hand back or close a handoff, calling `resume()` first if no other open
+        handoff of the tenant's holds them; returns it moved, and those others.
+
+        The check and the move are one transaction with every open handoff of the
+        tenant's locked (in id order, so two finishers never wait on each other): two
+        teams handing back at the same moment are taken one after the other, and the
+        second sees the first's done, so the tenant is never left paused with nothing
+        open. A `resume` that raises leaves everything as it was, to be retried.
+
+        Raises:
+            KeyError: there is no such handoff.
+            TransitionError: it cannot move to `state` from its state.
+        """
+        current = self.get(handoff_id)
+        if current is None:
+            raise KeyError(handoff_id)
+        tenant = ConversationLinks(self._engine).conversations_of(
+            current.conversation.conversation_id
         )
         with self._engine.connect() as connection:
-            return [_handoff(row) for row in connection.execute(query)]
+            ids = {h.id for h in _open_of(connection, tenant)} | {handoff_id}
+        with self._engine.begin() as connection:
+            for each in sorted(ids):
+                _locked(connection, each)
+            current = _locked(connection, handoff_id)
+            if state not in TRANSITIONS[current.state]:
+                verb = "handed back" if state is State.HANDED_BACK else "closed"
+                raise TransitionError(f"a {current.state.value} handoff cannot be {verb}")
+            others = [
+                h
+                for h in _open_of(connection, tenant)
+                if h.id != handoff_id and h.holds_conversation
+            ]
+            if not others:
+                resume()
+            moved = replace(current, state=state, updated_at=now)
+            if not current.needs_reply:
+                moved = _acknowledged(moved, now)
+            _update(connection, moved)
+            write(connection, AuditEntry(now, staff, _ACTION_OF[state], handoff_id))
+        return moved, others
 
     def queue(self) -> List[Handoff]:
         """Open handoffs: urgent first, then by what is due first, then the oldest.
@@ -499,7 +548,7 @@ class HandoffRepository:
         return refused
 
     def tenant_wrote_again(
-        self, handoff_id: str, at: datetime, calendar: WorkingCalendar
+        self, handoff_id: str, at: datetime, calendar: WorkingCalendar, words: str | None = None
     ) -> Handoff:
         """The tenant wrote after staff's full reply ("that didn't fix it"): the handoff
         is due again, with new deadlines from their message `at` (working hours; an
@@ -507,11 +556,17 @@ class HandoffRepository:
         in the queue, alerts apply and the tenant's waiting notes resume (P3). A
         handoff not yet fully answered, or no longer open, is returned unchanged.
 
+        `words` (already redacted), a new matter the tenant raised for the same team
+        (a second complaint), are added to the summary staff read, answered or not.
+
         Raises:
             KeyError: there is no such handoff.
         """
         with self._engine.begin() as connection:
             current = _locked(connection, handoff_id)
+            if words and current.state in OPEN_STATES:
+                current = replace(current, summary=_with_words(current.summary, words))
+                _update(connection, current)
             if current.replied_at is None or current.state not in OPEN_STATES:
                 return current
             if current.priority is Priority.URGENT:
@@ -747,6 +802,28 @@ def _queue_order(handoff: Handoff) -> tuple:
         to_utc(due or handoff.created_at),
         to_utc(handoff.created_at),
     )
+
+
+def _open_of(connection: Connection, tenant: Iterable[str]) -> List[Handoff]:
+    """The open handoffs of the tenant's conversations that need a reply, latest first."""
+    query = (
+        select(handoffs)
+        .where(handoffs.c.conversation_id.in_(list(tenant)))
+        .where(handoffs.c.state.in_([s.value for s in OPEN_STATES]))
+        .order_by(handoffs.c.created_at.desc())
+        # One needing no reply (a compliment, P11) keeps no tenant waiting: the
+        # conversation is not paused for it, and a complaint after it is its own.
+        .where(handoffs.c.needs_reply.is_(None) | (handoffs.c.needs_reply != 0))
+    )
+    return [_handoff(row) for row in connection.execute(query)]
+
+
+def _with_words(summary: Summary | None, words: str) -> Summary:
+    """`summary` with the tenant's further `words` after those it had."""
+    if summary is None:
+        return Summary(reason="", words=words)
+    joined = f"{summary.words}\n\n{words}" if summary.words else words
+    return replace(summary, words=joined)
 
 
 def _locked_open(connection: Connection, handoff_id: str, to: str) -> Handoff:

@@ -72,7 +72,11 @@ class HandoffService:
         joins whichever is open. An emergency raises the tenant's open handoff of its
         team, or one that only waits for a person, to urgent (P2); a matter another
         team holds (a complaint) stays with that team, and the emergency is a new
-        urgent handoff. A compliment is a record of its own (P11).
+        urgent handoff. A compliment is a record of its own (P11). A matter joining
+        its team's handoff adds its words to the summary, and one joining a handoff
+        already answered in full makes it due again from `now` (a second complaint is
+        not filed under the reply to the first): one handoff per team, so staff see
+        the tenant's matters together, with fresh deadlines the tenant is told.
 
         Args:
             reason: why the conversation goes to people.
@@ -127,7 +131,13 @@ class HandoffService:
                 listener.raised(raised, now)
             return raised
         if same_team is not None:
-            return same_team
+            # One handoff per team: a new matter joins it, its words added for staff.
+            # Already answered in full, it is due again from now, so the new matter
+            # is not filed under a reply the tenant has had (the note they get says
+            # when the team now aims to reply).
+            return self.repository.tenant_wrote_again(
+                same_team.id, now, self.calendar, words=summary.words
+            )
         if reason in FOLLOWS_THE_TENANT and tenants:
             return tenants[0]
         return self._add(reason, conversation, now, team, summary, holds_conversation)

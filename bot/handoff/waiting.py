@@ -87,9 +87,14 @@ class WaitingNotes:
     def note(self, event: InboundEvent, handoff: Handoff, now: datetime) -> str | None:
         """Queue the note answering `event`, unless one for `handoff` went out in the
         last hour; returns its text when queued, else None."""
+        # Written after staff's full reply ("that didn't fix it"): due again, with new
+        # deadlines from this message, and told so like any waiting tenant. Every open
+        # handoff of the tenant's is: with a repair and a complaint open, a reply to
+        # Customer Experience's answer must reach the complaint, not only the newest.
+        for other in self._handoffs.open_all_for(event.conversation_id):
+            if other.id != handoff.id and other.replied_at is not None:
+                self._handoffs.tenant_wrote_again(other.id, event.sent_at or now, self._calendar)
         if handoff.replied_at is not None:
-            # Written after staff's full reply ("that didn't fix it"): due again, with
-            # new deadlines from this message, and told so like any waiting tenant.
             handoff = self._handoffs.tenant_wrote_again(
                 handoff.id, event.sent_at or now, self._calendar
             )

@@ -138,8 +138,9 @@ class Screening:
     def hand_over_set_aside(self, event: InboundEvent, emergency: bool, now: datetime) -> Handoff:
         """P12: a message set aside after failing goes to people; an emergency is urgent.
 
-        The conversation's open handoff is kept (raised, for an emergency); else one
-        is added.
+        The tenant's open handoff is joined (an emergency raises it, or is a new
+        urgent one beside a matter another team holds: `HandoffService.open`); else
+        one is added.
         """
         reason = Reason.EMERGENCY if emergency else Reason.PROCESSING_FAILED
         return self._handoffs.open(reason, _conversation(event), now, words=event.text)
@@ -314,7 +315,8 @@ class Screening:
             state = DONE if twitter else FOR_STAFF
             self._log(event, now, Action.REPORT, decided.reason, state=state, target=account)
         if decided.flag:
-            # An open handoff is kept: staff reviewing it see the block in the log.
+            # The review joins the tenant's open handoff, whatever its team (as a
+            # request for a person does): its staff see the block in the log.
             self._handoffs.open(
                 Reason.MODERATION_REVIEW,
                 _conversation(event),

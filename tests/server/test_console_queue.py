@@ -614,3 +614,16 @@ async def test_a_locked_tenancy_is_a_handoff_without_a_conversation_and_says_so(
     (await cara.get(f"/conversations/{locked.id}/thread"))
     assert read == []
     assert [e.action for e in world["audit"].entries(locked.id)] == ["view", "read_thread"]
+
+
+async def test_a_hand_back_says_when_another_team_still_has_the_tenant(world):
+    """Customer Experience hand back while Repairs still owe a reply: the console
+    must not say the assistant answers the tenant again."""
+    complaint = messenger_tenant(world, reason=Reason.COMPLAINT, text="nobody rang back")
+    messenger_tenant(world, reason=Reason.REPAIR_REQUEST, text="no heating")
+    cara = await sign_in(world, "Cara")
+    await cara.post(f"/conversations/{complaint.id}/hand-back")
+    page = (await cara.get("/queue")).text
+    assert "Handed back: Repairs still has the tenant" in page
+    assert "answers the tenant again" not in page
+    assert world["rasa"].trackers["facebook-private-psid-1"]["paused"]
