@@ -319,22 +319,26 @@ def nonsense(held, emergencies=0, other=0):
 
 
 @pytest.mark.parametrize(
-    "held, emergencies, other, passed",
+    "held, emergencies, other, passed, target_met",
     [
-        (100, 0, 0, True),
-        (95, 0, 5, True),  # the least that passes
-        (94, 0, 6, False),
-        (99, 1, 0, False),  # one emergency is one too many
-        (190, 0, 10, True),  # 95 % of a larger set
-        (189, 0, 11, False),
+        (100, 0, 0, True, True),
+        (95, 0, 5, True, True),  # the least that meets the target
+        (94, 0, 6, True, False),  # above the floor: the gate passes, the target is not met
+        (90, 0, 10, True, False),  # the floor, the first measure
+        (89, 0, 11, False, False),
+        (99, 1, 0, False, False),  # one emergency is one too many
+        (190, 0, 10, True, True),  # 95 % of a larger set
+        (180, 0, 20, True, False),
+        (179, 0, 21, False, False),
     ],
 )
-def test_the_nonsense_gate(held, emergencies, other, passed):
+def test_the_nonsense_gate(held, emergencies, other, passed, target_met):
     verdict = nonsense_verdict(*nonsense(held, emergencies, other))
     assert verdict.messages == held + emergencies + other
     assert verdict.held == held
     assert verdict.emergencies == emergencies
     assert verdict.passed is passed
+    assert verdict.target_met is target_met
 
 
 def test_the_nonsense_gate_fails_naming_the_messages_redacted(results, capsys):
