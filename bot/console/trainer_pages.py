@@ -236,19 +236,18 @@ def routes(console: Console) -> Blueprint:
             return console.render(request, "trainer_report_missing.html", folder=REPORT_DIR)
         return raw(page, content_type=REPORT_FILES["index.html"])
 
-    async def picture(request: Request) -> HTTPResponse:
-        require_role(request, Role.TRAINER)
-        png = await console.run(desk.report_file, "confusion.png")
-        if png is None:
-            raise NotFound("There is no confusion matrix yet: run make nlu-report.")
-        return raw(png, content_type=REPORT_FILES["confusion.png"])
+    def report_part(name: str, missing: str):
+        async def serve(request: Request) -> HTTPResponse:
+            require_role(request, Role.TRAINER)
+            content = await console.run(desk.report_file, name)
+            if content is None:
+                raise NotFound(missing)
+            return raw(content, content_type=REPORT_FILES[name])
 
-    async def stylesheet(request: Request) -> HTTPResponse:
-        require_role(request, Role.TRAINER)
-        css = await console.run(desk.report_file, "report.css")
-        if css is None:
-            raise NotFound("There is no report yet: run make nlu-report.")
-        return raw(css, content_type=REPORT_FILES["report.css"])
+        return serve
+
+    picture = report_part("confusion.png", "There is no confusion matrix yet: run make nlu-report.")
+    stylesheet = report_part("report.css", "There is no report yet: run make nlu-report.")
 
     # The report links its picture as "confusion.png" and its style as "report.css":
     # from /trainers/report, or from /trainers/report/ (the same page).

@@ -185,11 +185,15 @@ def write_blocks(
     path: Path, blocks: Sequence[Block], comments: Dict[str, List[str]] | None = None
 ) -> None:
     """Write the file atomically in the project's format, with its `comments`."""
-    text = render(blocks, comments)
+    replace_file(path, render(blocks, comments).encode("utf-8"))
+
+
+def replace_file(path: Path, content: bytes) -> None:
+    """Replace the file at once, so that a reader never sees half of it."""
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
+        with os.fdopen(handle, "wb") as out:
+            out.write(content)
         os.chmod(temporary, 0o644)
         os.replace(temporary, path)
     except BaseException:

@@ -18,9 +18,7 @@ writing fails part way, the files already written are put back as they were.
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Sequence
@@ -28,7 +26,7 @@ from typing import Dict, List, Sequence
 import yaml
 
 from bot.trainer.checks import DOMAIN, HELD_OUT, MARKER, MIN_EXAMPLES, MIN_HELD_OUT
-from bot.trainer.nlu_files import NLU_DIR, VERSION, intent_files, locked
+from bot.trainer.nlu_files import NLU_DIR, VERSION, intent_files, locked, replace_file
 
 RULES_DIR = Path("data") / "rules"
 TEST_STORIES_DIR = Path("tests") / "stories"
@@ -152,7 +150,7 @@ def _write_all(planned: Dict[Path, str]) -> None:
     try:
         for path, text in planned.items():
             path.parent.mkdir(parents=True, exist_ok=True)
-            _replace(path, text.encode("utf-8"))
+            replace_file(path, text.encode("utf-8"))
             done.append(path)
     except BaseException:
         for path in reversed(done):
@@ -160,20 +158,7 @@ def _write_all(planned: Dict[Path, str]) -> None:
             if previous is None:
                 path.unlink(missing_ok=True)
             else:
-                _replace(path, previous)
-        raise
-
-
-def _replace(path: Path, content: bytes) -> None:
-    """Replace the file at once, so that a reader never sees half of it."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(content)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+                replace_file(path, previous)
         raise
 
 

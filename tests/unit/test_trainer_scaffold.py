@@ -220,7 +220,7 @@ def test_it_waits_for_an_example_being_assigned_and_loses_nothing(project, capsy
 def test_a_failure_part_way_puts_back_every_file_it_wrote(project, capsys, monkeypatch):
     before = snapshot(project)
     written = []
-    real = scaffold_module._replace
+    real = scaffold_module.replace_file
 
     failed = []
 
@@ -231,7 +231,7 @@ def test_a_failure_part_way_puts_back_every_file_it_wrote(project, capsys, monke
         written.append(path)
         real(path, content)
 
-    monkeypatch.setattr(scaffold_module, "_replace", fail_on_the_fourth)
+    monkeypatch.setattr(scaffold_module, "replace_file", fail_on_the_fourth)
     with pytest.raises(OSError, match="disk full"):
         scaffold_module.new_intent(project, INTENT)
     assert len(failed) == 1
