@@ -324,12 +324,13 @@ def nonsense(held, emergencies=0, other=0):
         (100, 0, 0, True, True),
         (95, 0, 5, True, True),  # the least that meets the target
         (94, 0, 6, True, False),  # above the floor: the gate passes, the target is not met
-        (90, 0, 10, True, False),  # the floor, the first measure
-        (89, 0, 11, False, False),
+        (90, 0, 10, True, False),  # the first measure
+        (88, 0, 12, True, False),  # the floor, two under it
+        (87, 0, 13, False, False),
         (99, 1, 0, False, False),  # one emergency is one too many
         (190, 0, 10, True, True),  # 95 % of a larger set
-        (180, 0, 20, True, False),
-        (179, 0, 21, False, False),
+        (176, 0, 24, True, False),
+        (175, 0, 25, False, False),
     ],
 )
 def test_the_nonsense_gate(held, emergencies, other, passed, target_met):
