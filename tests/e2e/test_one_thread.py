@@ -14,7 +14,7 @@ import pytest
 
 from bot.association import load_association
 from bot.handoff.conversations import RasaConversations
-from bot.handoff.handoffs import HandoffRepository, Reason
+from bot.handoff.handoffs import HandoffRepository, Priority, Reason
 from bot.handoff.threads import ConversationLinks, read_thread
 from bot.handoff.waiting import waiting_note
 from bot.store import connect
@@ -167,7 +167,10 @@ def test_a_private_conversation_under_way_is_paused_at_its_next_message(running)
 
 def test_an_emergency_while_waiting_still_gets_the_contacts_at_once(running):
     """P2: the tenant's first message in private, paused as their session starts, is an
-    emergency: the contacts go out and the handoff becomes urgent; no waiting note."""
+    emergency: the contacts go out and Repairs gets an urgent handoff; no waiting note.
+    The negative comment stays with Customer Experience (P11): each team holds its own
+    matter of the tenant's, so the emergency does not take the complaint into Repairs'
+    queue, nor wait behind it."""
     assistant, platforms, _ = running
     author = new_user()
     mention = x_mention(ME, author, f"@brookfield {COMPLAINT}", str(uuid.uuid4().int % 10**15))
@@ -184,4 +187,9 @@ def test_an_emergency_while_waiting_still_gets_the_contacts_at_once(running):
     assert all(c.number in after[0] for c in ASSOCIATION.emergency_contacts)
     assert not any(text.startswith("Thanks, I've added your message") for text in after)
     repository = HandoffRepository(connect(assistant.extra_env["DATABASE_URL"], assistant.keys()))
-    assert repository.get(handoff.id).reason is Reason.EMERGENCY
+    kept = repository.get(handoff.id)
+    assert kept.reason is Reason.NEGATIVE_PUBLIC_COMMENT and kept.team == "Customer Experience"
+    urgent = [h for h in repository.open_all_for(handoff.conversation.conversation_id) if h.id != handoff.id]
+    assert [(h.reason, h.team, h.priority) for h in urgent] == [
+        (Reason.EMERGENCY, "Repairs", Priority.URGENT)
+    ]
