@@ -226,6 +226,17 @@ def choose(scores: Sequence[Score]) -> Score:
     return min(safe, key=lambda s: (-s.macro_f1, s.threshold, s.ambiguity_threshold))
 
 
+def nonsense_read_as_emergency(parses: Sequence[Parse]) -> List[Dict[str, object]]:
+    """The nonsense messages whose best intent, before any threshold, is an emergency,
+    the most confident first: they hold the threshold up (no pair may let one through),
+    so they are where a trainer adds out_of_scope examples of the same kind."""
+    found = [p for p in parses if p.nonsense and is_emergency(p.intent)]
+    found.sort(key=lambda p: (-p.confidence, p.text))
+    return [
+        {"text": p.text, "intent": p.intent, "confidence": round(p.confidence, 3)} for p in found
+    ]
+
+
 # The two values under `- name: FallbackClassifier`, up to the next list item.
 _FALLBACK_BLOCK = re.compile(r"(-\s*name:\s*FallbackClassifier\s*\n)((?:[ \t]+[^-\s].*\n?)*)")
 
@@ -355,6 +366,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             if p.nonsense
             and is_emergency(predicted(p, chosen.threshold, chosen.ambiguity_threshold))
         ],
+        "nonsense_read_as_emergency_before_thresholds": nonsense_read_as_emergency(parses),
         "criterion": CRITERION,
         "seed": args.seed,
         "validation_fraction": args.validation_fraction,

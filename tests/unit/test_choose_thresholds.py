@@ -13,6 +13,7 @@ from scripts.choose_thresholds import (
     choose,
     fingerprint,
     grid,
+    nonsense_read_as_emergency,
     parse_from,
     predicted,
     read_thresholds,
@@ -110,6 +111,21 @@ def test_no_threshold_that_lets_nonsense_through_as_an_emergency_is_chosen():
     chosen = choose(grid(parses, [0.3, 0.6], [0.0]))
     assert chosen.threshold == 0.6 and chosen.nonsense_emergencies == 0
     assert score(parses, 0.3, 0.0).macro_f1 > chosen.macro_f1
+
+
+def test_the_nonsense_that_holds_the_threshold_up_is_named_most_confident_first():
+    parses = (
+        nonsense(1, "report_emergency", 0.4)
+        + [Parse("out_of_scope", "report_emergency+make_complaint", 0.7, 0.1, True, "zz")]
+        + nonsense(3, "greet", 0.9)
+        + in_scope(2, "report_emergency", 0.95)
+    )
+    named = nonsense_read_as_emergency(parses)
+    assert [(n["intent"], n["confidence"]) for n in named] == [
+        ("report_emergency+make_complaint", 0.7),
+        ("report_emergency", 0.4),
+    ]
+    assert named[0]["text"] == "zz"
 
 
 def test_an_emergency_inside_a_multi_intent_counts_as_an_emergency():
