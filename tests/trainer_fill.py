@@ -41,6 +41,14 @@ EXAMPLES = [
     "random cars are taking up all the resident spaces",
     "is there a waiting list for parking bays",
     "can i park a caravan on my drive",
+    "where can i leave my car at night",
+    "is it safe to leave the car in the car park overnight",
+    "my neighbour parks across my drive every night",
+    "are the parking spaces numbered for each flat",
+    "who do i speak to about getting a space for my car",
+    "can i park outside my block or do i need a pass",
+    "lost my parking permit, how do i get a new one",
+    "visitor parking permits, where do i get them",
 ]
 RESPONSE = (
     "Parking on our estates is for residents with a permit. You can ask for a permit, a"

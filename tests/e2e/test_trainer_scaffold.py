@@ -21,7 +21,7 @@ from tests.trainer_fill import INTENT, fill
 
 PYTHON = sys.executable
 # Not one of the examples, nor one word from one.
-NEW_MESSAGE = "hiya is there anywhere at all i can leave the car overnight near my flat"
+NEW_MESSAGE = "is there somewhere near my flat i can park the car overnight"
 
 
 def copy_project(to: Path) -> Path:
