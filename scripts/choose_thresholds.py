@@ -14,8 +14,10 @@ answer is the same "I can't help with that"; elsewhere it is a miss. Among the p
 with no nonsense read as `report_emergency` (P2: an emergency pauses the conversation
 and raises an urgent handoff), the one with the highest macro-F1 over the intents
 wins; on a tie, the lower threshold, then the lower ambiguity threshold (fewer tenants
-asked to rephrase for nothing). Nonsense caught counts in the F1 as out_of_scope's
-recall, and is not a goal of its own: the issue's 95% is measured on
+asked to rephrase for nothing). A pair that catches the share of nonsense the gate in
+`make test` asks for (`NONSENSE_FLOOR`) wins over a better one if it costs at most
+`F1_TOLERANCE` of macro-F1. Nonsense caught counts in the F1 as out_of_scope's
+recall, and is not a goal of its own beyond that: the issue's 95% is measured on
 tests/nlu/nonsense.yml by `scripts.nlu_report --nonsense`, and the training data, not
 a threshold that asks more tenants to rephrase, has to reach it.
 
@@ -48,6 +50,7 @@ from typing import Dict, Iterable, List, Mapping, Sequence, Tuple
 import yaml
 
 from bot.trainer.nlu_files import nlu_files, read_blocks, render
+from scripts.nlu_report import NONSENSE_FLOOR
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "config.yml"
@@ -61,12 +64,17 @@ EMERGENCY = "report_emergency"
 SPLIT_SYMBOL = "+"
 THRESHOLDS = tuple(round(0.10 + 0.05 * i, 2) for i in range(18))  # 0.10 .. 0.95
 AMBIGUITIES = tuple(round(0.025 * i, 3) for i in range(13))  # 0.000 .. 0.300
+# How much macro-F1 a pair may give up to catch the share of nonsense that the gate in
+# `make test` asks for (NONSENSE_FLOOR): about one tenant's message in the split.
+F1_TOLERANCE = 0.01
 CRITERION = (
     "Among the pairs with no nonsense message read as report_emergency (or a multi-intent "
     "holding it), the one with the highest macro-F1 over the intents of the validation "
     "split and the nonsense set, where a fallback counts as out_of_scope for a message "
-    "labelled out_of_scope and as a miss for any other; on a tie the lower threshold, "
-    "then the lower ambiguity threshold."
+    "labelled out_of_scope and as a miss for any other; if some of them catch at least "
+    f"{NONSENSE_FLOOR:.0%} of the nonsense (the gate in make test) within {F1_TOLERANCE} "
+    "of that macro-F1, the best of those instead; on a tie the lower threshold, then the "
+    "lower ambiguity threshold."
 )
 
 
@@ -208,13 +216,17 @@ def grid(
     return [score(parses, t, a) for t in thresholds for a in ambiguities]
 
 
-def choose(scores: Sequence[Score]) -> Score:
+def choose(
+    scores: Sequence[Score], floor: float = NONSENSE_FLOOR, tolerance: float = F1_TOLERANCE
+) -> Score:
     """The pair the criterion picks (`CRITERION`); a pure function of the scores.
 
-    Nonsense caught is not a goal of its own here: the F1 already counts it (it is
-    out_of_scope's recall), and a pair chosen for catching more of it would ask more
-    tenants to rephrase (on a split where 95% is reached only near a threshold of 0.95,
-    a third of them). The data, not the thresholds, has to close that gap.
+    Nonsense caught is not a goal of its own beyond the gate: the F1 already counts it
+    (it is out_of_scope's recall), and a pair chosen for catching more of it would ask
+    more tenants to rephrase (on a split where 95% is reached only near a threshold of
+    0.95, a third of them). A pair that catches the gate's share (`floor`) wins for at
+    most `tolerance` of macro-F1, since the model must pass that gate; beyond that the
+    data, not the thresholds, has to close the gap.
 
     Raises:
         ValueError: no scores.
@@ -223,7 +235,11 @@ def choose(scores: Sequence[Score]) -> Score:
         raise ValueError("no thresholds to choose from")
     fewest = min(s.nonsense_emergencies for s in scores)
     safe = [s for s in scores if s.nonsense_emergencies == fewest]
-    return min(safe, key=lambda s: (-s.macro_f1, s.threshold, s.ambiguity_threshold))
+    best = max(s.macro_f1 for s in safe)
+    passing = [
+        s for s in safe if s.nonsense_caught >= floor and s.macro_f1 >= best - tolerance - 1e-9
+    ]
+    return min(passing or safe, key=lambda s: (-s.macro_f1, s.threshold, s.ambiguity_threshold))
 
 
 def nonsense_read_as_emergency(parses: Sequence[Parse]) -> List[Dict[str, object]]:
