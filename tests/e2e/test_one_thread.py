@@ -189,7 +189,11 @@ def test_an_emergency_while_waiting_still_gets_the_contacts_at_once(running):
     repository = HandoffRepository(connect(assistant.extra_env["DATABASE_URL"], assistant.keys()))
     kept = repository.get(handoff.id)
     assert kept.reason is Reason.NEGATIVE_PUBLIC_COMMENT and kept.team == "Customer Experience"
-    urgent = [h for h in repository.open_all_for(handoff.conversation.conversation_id) if h.id != handoff.id]
+    urgent = [
+        h
+        for h in repository.open_all_for(handoff.conversation.conversation_id)
+        if h.id != handoff.id
+    ]
     assert [(h.reason, h.team, h.priority) for h in urgent] == [
         (Reason.EMERGENCY, "Repairs", Priority.URGENT)
     ]
