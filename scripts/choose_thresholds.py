@@ -11,13 +11,13 @@ and recorded, with the whole grid, in results/nlu/thresholds.json.
 The criterion (`CRITERION`): a fallback is right only for a message that is
 `out_of_scope` (nonsense, or an off-topic example of the split), where the assistant's
 answer is the same "I can't help with that"; elsewhere it is a miss. Among the pairs
-with no nonsense read as `report_emergency` (P2: an emergency pauses the conversation
-and raises an urgent handoff), the one with the highest macro-F1 over the intents
-wins; on a tie, the lower threshold, then the lower ambiguity threshold (fewer tenants
-asked to rephrase for nothing). A pair that catches the share of nonsense the gate in
-`make test` asks for (`NONSENSE_FLOOR`) wins over a better one if it costs at most
-`F1_TOLERANCE` of macro-F1. Nonsense caught counts in the F1 as out_of_scope's
-recall, and is not a goal of its own beyond that: the issue's 95% is measured on
+within `F1_TOLERANCE` of the highest macro-F1 over the intents, the fewest nonsense
+messages read as `report_emergency` win (an emergency pauses the conversation and
+raises an urgent handoff), then catching the share of nonsense the gate in `make test`
+asks for (`NONSENSE_FLOOR`), then the highest macro-F1; on a tie, the lower threshold,
+then the lower ambiguity threshold (fewer tenants asked to rephrase for nothing).
+Nonsense caught counts in the F1 as out_of_scope's recall, and is not a goal of its
+own beyond that: the issue's 95% is measured on
 tests/nlu/nonsense.yml by `scripts.nlu_report --nonsense`, and the training data, not
 a threshold that asks more tenants to rephrase, has to reach it.
 
@@ -64,17 +64,17 @@ EMERGENCY = "report_emergency"
 SPLIT_SYMBOL = "+"
 THRESHOLDS = tuple(round(0.10 + 0.05 * i, 2) for i in range(18))  # 0.10 .. 0.95
 AMBIGUITIES = tuple(round(0.025 * i, 3) for i in range(13))  # 0.000 .. 0.300
-# How much macro-F1 a pair may give up to catch the share of nonsense that the gate in
-# `make test` asks for (NONSENSE_FLOOR): about one tenant's message in the split.
+# How much macro-F1 a pair may give up for the nonsense: about one tenant's message in
+# the split. Beyond it, the pair would ask more tenants to rephrase (an overflowing
+# toilet among them: P2) for what only the training data can fix.
 F1_TOLERANCE = 0.01
 CRITERION = (
-    "Among the pairs with no nonsense message read as report_emergency (or a multi-intent "
-    "holding it), the one with the highest macro-F1 over the intents of the validation "
-    "split and the nonsense set, where a fallback counts as out_of_scope for a message "
-    "labelled out_of_scope and as a miss for any other; if some of them catch at least "
-    f"{NONSENSE_FLOOR:.0%} of the nonsense (the gate in make test) within {F1_TOLERANCE} "
-    "of that macro-F1, the best of those instead; on a tie the lower threshold, then the "
-    "lower ambiguity threshold."
+    f"Among the pairs within {F1_TOLERANCE} of the highest macro-F1 over the intents of "
+    "the validation split and the nonsense set (a fallback counts as out_of_scope for a "
+    "message labelled out_of_scope and as a miss for any other): the fewest nonsense "
+    "messages read as report_emergency (or a multi-intent holding it), then catching at "
+    f"least {NONSENSE_FLOOR:.0%} of the nonsense (the gate in make test), then the "
+    "highest macro-F1, then the lower threshold, then the lower ambiguity threshold."
 )
 
 
@@ -221,25 +221,32 @@ def choose(
 ) -> Score:
     """The pair the criterion picks (`CRITERION`); a pure function of the scores.
 
-    Nonsense caught is not a goal of its own beyond the gate: the F1 already counts it
-    (it is out_of_scope's recall), and a pair chosen for catching more of it would ask
-    more tenants to rephrase (on a split where 95% is reached only near a threshold of
-    0.95, a third of them). A pair that catches the gate's share (`floor`) wins for at
-    most `tolerance` of macro-F1, since the model must pass that gate; beyond that the
-    data, not the thresholds, has to close the gap.
+    Understanding comes first: only pairs within `tolerance` of the best macro-F1 are
+    candidates. Among them, nonsense read as an emergency is avoided, then the gate's
+    share of nonsense (`floor`) is caught. A threshold raised further, to keep out a
+    nonsense message the model is sure is an emergency, would make tenants' own
+    messages fall back, real emergencies among them (P2: an emergency read as one gets
+    the contacts at once; one asked to rephrase waits). The records name such nonsense
+    (`nonsense_read_as_emergency`): the training data has to answer it, and the gate
+    in `make test` holds the trained model to none.
 
     Raises:
         ValueError: no scores.
     """
     if not scores:
         raise ValueError("no thresholds to choose from")
-    fewest = min(s.nonsense_emergencies for s in scores)
-    safe = [s for s in scores if s.nonsense_emergencies == fewest]
-    best = max(s.macro_f1 for s in safe)
-    passing = [
-        s for s in safe if s.nonsense_caught >= floor and s.macro_f1 >= best - tolerance - 1e-9
-    ]
-    return min(passing or safe, key=lambda s: (-s.macro_f1, s.threshold, s.ambiguity_threshold))
+    best = max(s.macro_f1 for s in scores)
+    candidates = [s for s in scores if s.macro_f1 >= best - tolerance - 1e-9]
+    return min(
+        candidates,
+        key=lambda s: (
+            s.nonsense_emergencies,
+            s.nonsense_caught < floor,
+            -s.macro_f1,
+            s.threshold,
+            s.ambiguity_threshold,
+        ),
+    )
 
 
 def nonsense_read_as_emergency(parses: Sequence[Parse]) -> List[Dict[str, object]]:

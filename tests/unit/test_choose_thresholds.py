@@ -102,17 +102,36 @@ def test_a_fallback_is_right_for_nonsense_and_a_miss_for_a_tenants_request():
     assert high.macro_f1 == pytest.approx((0 + 1) / 2)
 
 
-def test_no_threshold_that_lets_nonsense_through_as_an_emergency_is_chosen():
-    # The best F1 is at 0.3, but one nonsense message is then an emergency.
+def test_no_threshold_that_lets_nonsense_through_as_an_emergency_is_chosen_when_it_costs_little():
+    # 0.3 lets one nonsense message through as an emergency; 0.6 keeps it out and
+    # costs one tenant's greeting, within the tolerance.
+    parses = (
+        in_scope(200, "report_emergency", 0.95)
+        + in_scope(199, "greet", 0.9)
+        + in_scope(1, "greet", 0.55)
+        + nonsense(19, "greet", 0.2)
+        + nonsense(1, "report_emergency", 0.5)
+    )
+    low, high = score(parses, 0.3, 0.0), score(parses, 0.6, 0.0)
+    assert low.nonsense_emergencies == 1 and high.nonsense_emergencies == 0
+    assert high.macro_f1 >= low.macro_f1 - F1_TOLERANCE
+    chosen = choose(grid(parses, [0.3, 0.6], [0.0]))
+    assert chosen.threshold == 0.6 and chosen.nonsense_emergencies == 0
+
+
+def test_tenants_emergencies_are_not_made_to_fall_back_to_keep_out_nonsense():
+    # P2: keeping the nonsense out needs 0.6, where every real emergency (read at
+    # 0.55) would be asked to rephrase. The gate on the trained model, and the data,
+    # answer the nonsense; the threshold stays where emergencies get through.
     parses = (
         in_scope(20, "report_emergency", 0.55)
         + in_scope(20, "greet", 0.9)
         + nonsense(19, "greet", 0.2)
         + nonsense(1, "report_emergency", 0.5)
     )
+    assert score(parses, 0.3, 0.0).macro_f1 - score(parses, 0.6, 0.0).macro_f1 > F1_TOLERANCE
     chosen = choose(grid(parses, [0.3, 0.6], [0.0]))
-    assert chosen.threshold == 0.6 and chosen.nonsense_emergencies == 0
-    assert score(parses, 0.3, 0.0).macro_f1 > chosen.macro_f1
+    assert chosen.threshold == 0.3 and chosen.nonsense_emergencies == 1
 
 
 def test_the_nonsense_that_holds_the_threshold_up_is_named_most_confident_first():
