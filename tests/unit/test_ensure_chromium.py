@@ -101,5 +101,7 @@ def test_make_installs_the_browser_before_the_end_to_end_tests(target):
         ["make", "-n", target], cwd=ROOT, capture_output=True, text=True, timeout=60
     ).stdout.splitlines()
     ensure = planned.index("scripts/ensure-chromium.sh")
-    tests = next(i for i, line in enumerate(planned) if line.endswith("pytest tests/e2e"))
+    tests = next(
+        i for i, line in enumerate(planned) if "/pytest " in line and line.endswith(" tests/e2e")
+    )
     assert ensure < tests
