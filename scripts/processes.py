@@ -60,6 +60,9 @@ class Assistant:
         staff_tokens: the staff API's tokens, "name:token,...".
         data_keys: ENCRYPTION_KEYS and LOOKUP_KEY the servers run with (P9); by default
             those in the environment, else new ones for this assistant alone.
+        lock_store: endpoints.yml's lock store for this instance, such as `type: redis`
+            with url and port: servers that share conversations must share it, or two
+            of them could take the same conversation's messages at once.
         endpoints: the endpoints file the servers' own copy is made from: ENDPOINTS_FILE,
             as the commands read it (`scripts.keys`, `scripts.subject`), so that they go
             through the tracker store the Rasa server writes; None: the project's
@@ -73,6 +76,7 @@ class Assistant:
     action_port: int = 5055
     tracker_db: Path | None = None
     tracker_store: Dict[str, str] | None = None
+    lock_store: Dict[str, object] | None = None
     actions: str | None = "actions"
     log_dir: Path | None = None
     api_token: str | None = None
@@ -284,6 +288,8 @@ class Assistant:
                 **endpoints.get("tracker_store", {}),
                 **self.tracker_store,
             }
+        if self.lock_store:
+            endpoints["lock_store"] = dict(self.lock_store)
         handle, name = tempfile.mkstemp(prefix="endpoints-", suffix=".yml")
         with os.fdopen(handle, "w") as out:
             yaml.safe_dump(endpoints, out)

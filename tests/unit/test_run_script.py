@@ -287,6 +287,29 @@ def test_the_servers_run_with_the_endpoints_file_the_commands_read(tmp_path):
         assistant.stop()
 
 
+def test_servers_that_share_conversations_share_the_lock_store_they_are_given(tmp_path):
+    import yaml
+
+    from scripts.processes import Assistant
+
+    lock = {"type": "redis", "url": "127.0.0.1", "port": 6390, "db": 0}
+    shared, alone = (
+        Assistant(project=ROOT, venv_bin=ROOT, model=ROOT, tracker_db=tmp_path / "t.db", **extra)
+        for extra in ({"lock_store": lock}, {})
+    )
+    try:
+        used = [
+            yaml.safe_load(open(a.rasa_arguments()[a.rasa_arguments().index("--endpoints") + 1]))
+            for a in (shared, alone)
+        ]
+        assert used[0]["lock_store"] == lock
+        # Without one, endpoints.yml's (none: Rasa's in-memory lock, one server).
+        assert "lock_store" not in used[1]
+    finally:
+        shared.stop()
+        alone.stop()
+
+
 def test_two_first_runs_at_once_do_not_overwrite_each_others_keys(tmp_path, monkeypatch):
     import threading
     import time
