@@ -11,7 +11,7 @@ export PYTHONWARNINGS ?= ignore::DeprecationWarning
 # No telemetry: the assistant reports nothing about itself to anyone.
 export RASA_TELEMETRY_ENABLED ?= false
 
-.PHONY: help install train run run-simulated simulate chat privacy-eval lint deps-check unit postgres-test validate story-test nlu-eval nlu-report e2e test bench
+.PHONY: help install train run run-simulated simulate chat privacy-eval lint deps-check unit postgres-test cluster-test validate story-test nlu-eval nlu-report e2e test bench
 
 help:
 	@echo "make run    set up (.venv/, Python 3.10), train if needed, start the assistant"
@@ -59,6 +59,13 @@ postgres-test: train
 	@echo "==> The store and the tracker store on a throwaway PostgreSQL"
 	scripts/with-postgres.sh $(BIN)/pytest tests/integration
 
+# Rasa's own deployment model on this machine: two Rasa servers and two action servers
+# on one throwaway PostgreSQL and Redis (two outbox workers racing for one queue are in
+# postgres-test).
+cluster-test: train
+	@echo "==> Two servers on one PostgreSQL and one Redis lock store"
+	scripts/with-postgres.sh scripts/with-redis.sh $(BIN)/pytest tests/cluster
+
 validate: install
 	@echo "==> Validating the training data and domain"
 	$(PY) -m bot.trainer check
@@ -86,7 +93,7 @@ e2e: train
 	@echo "==> End-to-end tests against the running servers"
 	$(BIN)/pytest --durations=10 tests/e2e
 
-test: install lint deps-check unit privacy-eval validate train postgres-test story-test nlu-eval e2e
+test: install lint deps-check unit privacy-eval validate train postgres-test cluster-test story-test nlu-eval e2e
 	@echo "==> All tests passed"
 
 bench: train
