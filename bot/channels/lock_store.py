@@ -1,0 +1,112 @@
+"""A Redis lock store whose every change of a lock is one atomic step, for two or more
+Rasa servers sharing conversations (the cluster profile, P12).
+
+Rasa's own `RedisLockStore` changes a conversation's ticket lock by reading it, changing
+it in the server's memory and writing it back. Two servers issuing tickets for the same
+conversation at once can both read the same lock: both get the same ticket number, or
+one's ticket is overwritten by the other's write, and both then take the conversation
+at once. Each saves its turn into a tracker it read before the other saved, and one
+turn's events are lost (tests/cluster found it: a message and its replies missing).
+
+Here each change (issue a ticket, drop expired ones, finish serving, clean up) runs in a
+Redis transaction on the lock's key (WATCH, then MULTI/EXEC): when another server
+changed the lock in between, the step is done again on what is there now. The lock's
+format and key are Rasa's, so servers can move to it one at a time.
+
+endpoints.yml:
+    lock_store:
+      type: bot.channels.lock_store.AtomicRedisLockStore
+      url: <redis host>
+      port: 6379
+      db: 0
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Callable, Tuple
+
+import redis
+from rasa.core.lock import TicketLock
+from rasa.core.lock_store import LOCK_LIFETIME, LockError, RedisLockStore
+from rasa.utils.endpoints import EndpointConfig
+
+# What a step does with the lock's key: write the lock, delete it, or leave it.
+SET, DELETE, KEEP = "set", "delete", "keep"
+Step = Callable[[TicketLock | None], Tuple[str, TicketLock | None, Any]]
+
+
+class AtomicRedisLockStore(RedisLockStore):
+    """Rasa's Redis lock store, with each change of a lock made atomically."""
+
+    def __init__(self, endpoint_config: EndpointConfig | None = None, **kwargs: Any) -> None:
+        """From endpoints.yml's `lock_store` (as Rasa builds a lock store named by its
+        module path), or from RedisLockStore's own arguments."""
+        if endpoint_config is not None:
+            kwargs = {"host": endpoint_config.url or "localhost", **endpoint_config.kwargs}
+        super().__init__(**kwargs)
+
+    def _atomically(self, conversation_id: str, step: Step) -> Any:
+        """Run `step` on the conversation's lock as one change; its result."""
+        key = self.key_prefix + conversation_id
+        with self.red.pipeline() as pipe:
+            while True:
+                try:
+                    pipe.watch(key)
+                    raw = pipe.get(key)
+                    lock = TicketLock.from_dict(json.loads(raw)) if raw else None
+                    action, changed, result = step(lock)
+                    pipe.multi()
+                    if action == SET:
+                        pipe.set(key, changed.dumps())
+                    elif action == DELETE:
+                        pipe.delete(key)
+                    pipe.execute()
+                    return result
+                except redis.WatchError:
+                    continue  # another server changed the lock meanwhile: again
+
+    def issue_ticket(self, conversation_id: str, lock_lifetime: float = LOCK_LIFETIME) -> int:
+        """A new ticket for the conversation, never one another server also holds."""
+
+        def step(lock: TicketLock | None) -> Tuple[str, TicketLock, int]:
+            lock = lock or self.create_lock(conversation_id)
+            return SET, lock, lock.issue_ticket(lock_lifetime)
+
+        try:
+            return self._atomically(conversation_id, step)
+        except redis.RedisError as error:
+            raise LockError(f"Error while acquiring lock. Error:\n{error}") from error
+
+    def update_lock(self, conversation_id: str) -> None:
+        """Drop the conversation's expired tickets."""
+
+        def step(lock: TicketLock | None) -> Tuple[str, TicketLock | None, None]:
+            if lock is None:
+                return KEEP, None, None
+            lock.remove_expired_tickets()
+            return SET, lock, None
+
+        self._atomically(conversation_id, step)
+
+    def finish_serving(self, conversation_id: str, ticket_number: int) -> None:
+        """Remove the ticket `ticket_number` from the conversation's lock."""
+
+        def step(lock: TicketLock | None) -> Tuple[str, TicketLock | None, None]:
+            if lock is None:
+                return KEEP, None, None
+            lock.remove_ticket_for(ticket_number)
+            return SET, lock, None
+
+        self._atomically(conversation_id, step)
+
+    def cleanup(self, conversation_id: str, ticket_number: int) -> None:
+        """Remove the ticket, and the lock with it when no other ticket waits."""
+
+        def step(lock: TicketLock | None) -> Tuple[str, TicketLock | None, None]:
+            if lock is None:
+                return KEEP, None, None
+            lock.remove_ticket_for(ticket_number)
+            return (SET, lock, None) if lock.is_someone_waiting() else (DELETE, None, None)
+
+        self._atomically(conversation_id, step)
