@@ -11,7 +11,7 @@ export PYTHONWARNINGS ?= ignore::DeprecationWarning
 # No telemetry: the assistant reports nothing about itself to anyone.
 export RASA_TELEMETRY_ENABLED ?= false
 
-.PHONY: help install train run run-simulated simulate chat privacy-eval lint deps-check unit postgres-test cluster-test validate story-test nlu-eval nlu-report e2e test bench
+.PHONY: help install train run run-simulated simulate chat privacy-eval lint deps-check unit postgres-test cluster cluster-test validate story-test nlu-eval nlu-report e2e test bench
 
 help:
 	@echo "make run    set up (.venv/, Python 3.10), train if needed, start the assistant"
@@ -59,12 +59,20 @@ postgres-test: train
 	@echo "==> The store and the tracker store on a throwaway PostgreSQL"
 	scripts/with-postgres.sh $(BIN)/pytest tests/integration
 
-# Rasa's own deployment model on this machine: two Rasa servers and two action servers
-# on one throwaway PostgreSQL and Redis (two outbox workers racing for one queue are in
-# postgres-test).
+# Rasa's own deployment model on this machine (scripts/cluster.py): two Rasa servers and
+# two action servers behind nginx, on one throwaway PostgreSQL and Redis (two outbox
+# workers racing for one queue are in postgres-test).
 cluster-test: train
-	@echo "==> Two servers on one PostgreSQL and one Redis lock store"
+	@scripts/ensure-nginx.sh
+	@echo "==> The cluster profile: two servers behind nginx, on one PostgreSQL and one Redis"
 	scripts/with-postgres.sh scripts/with-redis.sh $(BIN)/pytest tests/cluster
+
+# The cluster profile, started locally on a throwaway PostgreSQL and Redis (gone when it
+# stops); nginx listens on CLUSTER_PORT (8080).
+cluster: train
+	@scripts/ensure-nginx.sh
+	scripts/with-postgres.sh scripts/with-redis.sh sh -c \
+	  '$(PY) -m scripts.cluster --database-url "$$TEST_POSTGRES_URL" --redis-url "$$TEST_REDIS_URL"'
 
 validate: install
 	@echo "==> Validating the training data and domain"

@@ -1,86 +1,68 @@
-"""Two Rasa servers, each with its action server, on one PostgreSQL (the encrypted
-tracker store and the project's own tables) and one Redis lock store: Rasa's own
-deployment model (P12).
+"""The cluster profile (scripts/cluster.py): two Rasa servers, each with its action
+server, behind nginx, on one PostgreSQL (the encrypted tracker store and the project's
+own tables) and one Redis lock store: Rasa's own deployment model (P12).
 
-One conversation's messages go to both servers at once, alternately. The Redis lock
-store makes the servers take them one at a time: every message is kept, in the order
-each sender sent it, and gets exactly one turn of replies. With a lock per server (the
-in-memory default) the two would read the same tracker at once and one turn's events
-would be lost when both save.
+- One conversation's messages go to both servers at once, alternately. The Redis lock
+  store makes the servers take them one at a time: every message is kept, in the order
+  each sender sent it, with exactly one turn of replies. With a lock per server (Rasa's
+  in-memory default) the two would read the same tracker at once, and one turn's
+  events would be lost when both saved.
+- Signed Messenger webhooks through nginx land on both servers; each accepted message
+  is answered once, whichever server's intake worker takes it.
+- The webhooks fuzzed through nginx get 4xx, never 5xx.
 
 Run through `make cluster-test`, which starts a throwaway PostgreSQL and Redis.
 """
 
 from __future__ import annotations
 
+import json
 import os
-import secrets
-import sys
+import random
+import re
 import threading
+import time
+import urllib.error
+import urllib.request
 import uuid
-from pathlib import Path
 
 import pytest
-from sqlalchemy.engine import make_url
 
 from bot.channels.rest import rest_conversation_id
 from bot.handoff.conversations import RasaConversations
-from bot.keys import new_encryption_key, new_lookup_key
-from scripts.processes import Assistant, free_port, send
-from tests.helpers import ROOT
+from bot.platforms.signatures import facebook_signature
+from bot.sandbox.webhooks import facebook_webhook
+from scripts.cluster import Cluster
+from scripts.fake_platforms import FakePlatforms
+from scripts.processes import free_port, send
+from tests.e2e.platforms import APP_SECRET, PAGE, message, sent_to, wait_for
 
 POSTGRES = os.environ.get("TEST_POSTGRES_URL")
 REDIS = os.environ.get("TEST_REDIS_URL")
 pytestmark = pytest.mark.skipif(
-    not (POSTGRES and REDIS), reason="needs TEST_POSTGRES_URL and TEST_REDIS_URL: `make cluster-test`"
+    not (POSTGRES and REDIS),
+    reason="needs TEST_POSTGRES_URL and TEST_REDIS_URL: run `make cluster-test`",
 )
 
 ROUNDS = 6  # messages each server gets, at the same time as the other
-
-
-def tracker_store_settings(url: str) -> dict:
-    """endpoints.yml's tracker store settings for the database at `url`."""
-    parsed = make_url(url)
-    settings = {
-        "dialect": "postgresql",
-        "url": parsed.host,  # Rasa reads the host from `url`
-        "port": parsed.port,
-        "db": parsed.database,
-        "username": parsed.username,
-    }
-    if parsed.password:
-        settings["password"] = parsed.password
-    return settings
-
-
-def lock_store_settings(url: str) -> dict:
-    """endpoints.yml's lock store settings for the Redis at `url`."""
-    parsed = make_url(url)
-    return {"type": "redis", "url": parsed.host, "port": parsed.port, "db": 0}
+HOOK = "/webhooks/facebook/webhook"
 
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("cluster")
-    shared = {
-        "project": ROOT,
-        "venv_bin": Path(sys.executable).parent,
-        "model": ROOT / "models",
-        "tracker_store": tracker_store_settings(POSTGRES),
-        "lock_store": lock_store_settings(REDIS),
-        "rest_channel": True,
-        "api_token": secrets.token_hex(16),
-        "data_keys": {"ENCRYPTION_KEYS": new_encryption_key(), "LOOKUP_KEY": new_lookup_key()},
-        "extra_env": {"DATABASE_URL": POSTGRES},
-    }
-    servers = [
-        Assistant(
-            **shared, rasa_port=free_port(), action_port=free_port(), log_dir=tmp / f"server{n}"
-        )
-        for n in (1, 2)
-    ]
-    with servers[0], servers[1]:
-        yield servers
+    with FakePlatforms() as platforms:
+        env = {
+            "FACEBOOK_APP_SECRET": APP_SECRET,
+            "FACEBOOK_VERIFY_TOKEN": "cluster-verify",
+            "FACEBOOK_PAGE_ACCESS_TOKEN": "cluster-page-token",
+            "FACEBOOK_PAGE_ID": PAGE,
+            "FACEBOOK_GRAPH_URL": platforms.graph_url,
+        }
+        with Cluster(
+            POSTGRES, REDIS, free_port(), log_dir=tmp, rest_channel=True, extra_env=env
+        ) as running:
+            yield running, platforms
 
 
 def turns(events: list) -> list:
@@ -94,18 +76,23 @@ def turns(events: list) -> list:
     return [tuple(turn) for turn in found]
 
 
+def upstreams(cluster: Cluster, path: str) -> set:
+    """The servers nginx sent requests for `path` to, from its access log."""
+    lines = cluster.access_log.read_text().splitlines()
+    return {line.split()[0] for line in lines if line.split()[-1] == path}
+
+
 def test_a_conversation_spread_over_both_servers_keeps_every_message_in_order(cluster):
-    one, two = cluster
-    alone = f"alone-{uuid.uuid4().hex[:12]}"
-    replies_to_one = len(send(one.rasa_url, alone, "hello"))
+    running, _ = cluster
+    one, two = running.servers
+    replies_to_one = len(send(one.rasa_url, f"alone-{uuid.uuid4().hex[:12]}", "hello"))
     assert replies_to_one >= 1
 
     sender = f"cluster-{uuid.uuid4().hex[:12]}"
-    answered = {}
-    failures = []
+    answered, failures = {}, []
     start = threading.Barrier(2)
 
-    def converse(server: Assistant, name: str) -> None:
+    def converse(server, name: str) -> None:
         try:
             start.wait(timeout=30)
             for n in range(ROUNDS):
@@ -125,15 +112,13 @@ def test_a_conversation_spread_over_both_servers_keeps_every_message_in_order(cl
     assert not failures, failures
 
     # Every message was answered with one turn's replies, as when it is alone.
-    assert answered == {
-        f"hello {name}{n}": replies_to_one for name in "ab" for n in range(ROUNDS)
-    }
-    # Each server's conversation is the same, read from either.
+    assert answered == {f"hello {name}{n}": replies_to_one for name in "ab" for n in range(ROUNDS)}
     conversation = rest_conversation_id(sender)
     events = [
         RasaConversations(server.rasa_url, server.api_token).tracker(conversation)["events"]
-        for server in cluster
+        for server in running.servers
     ]
+    # The same conversation, read from either server.
     assert turns(events[0]) == turns(events[1])
     kept = turns(events[0])
     # Every message kept once, with one turn of replies after it.
@@ -146,3 +131,74 @@ def test_a_conversation_spread_over_both_servers_keeps_every_message_in_order(cl
     # And they did interleave: the servers took turns, not one whole run each.
     order = "".join(text[len("hello ")] for text, _ in kept)
     assert "ab" in order and "ba" in order, order
+
+
+def post(url: str, body: bytes, headers: dict) -> int:
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def signed_bytes(body: bytes) -> dict:
+    """The headers of `body` signed as Facebook signs it."""
+    return {
+        "Content-Type": "application/json",
+        "X-Hub-Signature-256": facebook_signature(body, APP_SECRET),
+    }
+
+
+def signed(payload) -> tuple:
+    body = json.dumps(payload).encode()
+    return body, signed_bytes(body)
+
+
+def test_messenger_messages_through_nginx_are_each_answered_once(cluster):
+    running, platforms = cluster
+    alone = f"psid{uuid.uuid4().int % 10**12}"
+    body, headers = signed(facebook_webhook(PAGE, messaging=[message(alone, "hello")]))
+    assert post(running.url + HOOK, body, headers) == 200
+    assert wait_for(lambda: sent_to(platforms, alone), 60)
+    time.sleep(3)  # the rest of its replies, if any
+    replies_to_one = len(sent_to(platforms, alone))
+
+    tenants = [f"psid{uuid.uuid4().int % 10**12}" for _ in range(4)]
+    for round_ in range(3):
+        for tenant in tenants:
+            body, headers = signed(
+                facebook_webhook(PAGE, messaging=[message(tenant, f"hello {round_}")])
+            )
+            assert post(running.url + HOOK, body, headers) == 200
+    expected = 3 * replies_to_one
+    assert wait_for(lambda: all(len(sent_to(platforms, t)) >= expected for t in tenants), 120)
+    time.sleep(3)  # nothing more may come
+    assert [len(sent_to(platforms, t)) for t in tenants] == [expected] * len(tenants)
+    # nginx spread them over both servers.
+    assert len(upstreams(running, HOOK)) == 2
+
+
+def test_the_webhook_fuzzed_through_nginx_is_refused_and_never_a_server_error(cluster):
+    running, _ = cluster
+    rng = random.Random(17)
+    good = json.dumps(facebook_webhook(PAGE, messaging=[message("psid1", "hi")])).encode()
+    cases = [
+        (good, {"Content-Type": "application/json"}),  # unsigned
+        (good, {"Content-Type": "application/json", "X-Hub-Signature-256": "sha256=00"}),
+        (b"{not json", signed_bytes(b"{not json")),
+        (b"", {"Content-Type": "application/json"}),
+        (b"x" * (2 * 1024 * 1024), {"Content-Type": "application/json"}),  # over 1 MB
+    ]
+    for payload in ([], "text", 7, None, {"object": "page"}, {"object": "page", "entry": "x"}):
+        cases.append(signed(payload))
+    for _ in range(20):
+        noise = bytes(rng.randrange(256) for _ in range(rng.randrange(1, 400)))
+        cases.append((noise, signed_bytes(noise)))
+    answers = [post(running.url + HOOK, body, headers) for body, headers in cases]
+    # As on one server (tests/server/test_webhook_fuzz.py): 2xx, 400, 403 or 413.
+    assert all(status < 300 or status in (400, 403, 413) for status in answers), answers
+    assert answers[:5] == [403, 403, 400, 403, 413], answers[:5]
+    # And nginx's own log agrees: no 5xx for any of them.
+    statuses = [line.split()[1] for line in running.access_log.read_text().splitlines()]
+    assert not [s for s in statuses if re.fullmatch(r"5\d\d", s)]
