@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List
 
+from cryptography.fernet import Fernet
 from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -129,6 +130,13 @@ class Cluster:
     api_token: str = field(default_factory=lambda: secrets.token_hex(16))
     extra_env: Dict[str, str] = field(default_factory=dict)
     data_keys: Dict[str, str] = field(default_factory=lambda: store_keys_from(os.environ))
+    # Sealed security answers must open on whichever action server the next question
+    # reaches: one key for all of them (without one, each would make its own).
+    answers_key: str = field(
+        default_factory=lambda: (
+            os.environ.get("SECURITY_ANSWERS_KEY") or Fernet.generate_key().decode()
+        )
+    )
     servers: List[Assistant] = field(default_factory=list, init=False)
     _nginx: subprocess.Popen | None = field(default=None, init=False)
     _nginx_dir: Path | None = field(default=None, init=False)
@@ -167,7 +175,11 @@ class Cluster:
                     api_token=self.api_token,
                     rest_channel=self.rest_channel,
                     data_keys=self.data_keys,
-                    extra_env={**self.extra_env, "DATABASE_URL": self.database_url},
+                    extra_env={
+                        **self.extra_env,
+                        "DATABASE_URL": self.database_url,
+                        "SECURITY_ANSWERS_KEY": self.answers_key,
+                    },
                 )
                 self.servers.append(server)
                 server.start(deadline - time.monotonic())

@@ -30,12 +30,16 @@ import pytest
 
 from bot.channels.rest import rest_conversation_id
 from bot.handoff.conversations import RasaConversations
+from bot.keys import DataKeys
 from bot.platforms.signatures import facebook_signature
 from bot.sandbox.webhooks import facebook_webhook
+from bot.store import connect
+from bot.tenancy.records import TenancyRepository, load_tenancies
 from scripts.cluster import Cluster
 from scripts.fake_platforms import FakePlatforms
 from scripts.processes import free_port, send
 from tests.e2e.platforms import APP_SECRET, PAGE, message, sent_to, wait_for
+from tests.helpers import DEMO_TENANCIES
 
 POSTGRES = os.environ.get("TEST_POSTGRES_URL")
 REDIS = os.environ.get("TEST_REDIS_URL")
@@ -59,9 +63,17 @@ def cluster(tmp_path_factory):
             "FACEBOOK_PAGE_ID": PAGE,
             "FACEBOOK_GRAPH_URL": platforms.graph_url,
         }
-        with Cluster(
+        running = Cluster(
             POSTGRES, REDIS, free_port(), log_dir=tmp, rest_channel=True, extra_env=env
-        ) as running:
+        )
+        engine = connect(
+            POSTGRES,
+            DataKeys(
+                running.data_keys["ENCRYPTION_KEYS"].split(","), running.data_keys["LOOKUP_KEY"]
+            ),
+        )
+        load_tenancies(DEMO_TENANCIES, TenancyRepository(engine))
+        with running:
             yield running, platforms
 
 
@@ -202,3 +214,21 @@ def test_the_webhook_fuzzed_through_nginx_is_refused_and_never_a_server_error(cl
     # And nginx's own log agrees: no 5xx for any of them.
     statuses = [line.split()[1] for line in running.access_log.read_text().splitlines()]
     assert not [s for s in statuses if re.fullmatch(r"5\d\d", s)]
+
+
+def test_an_identity_check_whose_answers_reach_both_servers_passes(cluster):
+    """The security answers are sealed by one action server and opened by the other:
+    the cluster's action servers share SECURITY_ANSWERS_KEY (P4)."""
+    running, _ = cluster
+    one, two = running.servers
+    sender = f"identity-{uuid.uuid4().hex[:12]}"
+    said = []
+    for server, text in (
+        (one, "rent balance please"),
+        (two, "TEN-204817"),
+        (one, "Margaret Thompson"),
+        (two, "12th April 1958"),
+    ):
+        said.append(" ".join(r.get("text", "") for r in send(server.rasa_url, sender, text)))
+    assert "what's your tenancy reference" in said[0], said
+    assert "£123.45" in said[-1], said
