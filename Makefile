@@ -16,11 +16,13 @@ export RASA_TELEMETRY_ENABLED ?= false
 help:
 	@echo "make run    set up (.venv/, Python 3.10), train if needed, start the assistant"
 	@echo "make test   lint, unit/action/server tests, data validation, training,"
-	@echo "            test stories, NLU evaluation, end-to-end tests"
+	@echo "            PostgreSQL and cluster tests, test stories, NLU evaluation,"
+	@echo "            end-to-end tests"
 	@echo "make chat   talk to the running assistant"
 	@echo "make run-simulated, then make simulate: Facebook and X without accounts"
 	@echo "make bench  measure latency, throughput, memory and training time"
 	@echo "make nlu-report  the NLU report for trainers: results/nlu/report/index.html"
+	@echo "make cluster  two Rasa servers behind nginx on PostgreSQL and Redis (README)"
 
 install:
 	@scripts/ensure-venv.sh
