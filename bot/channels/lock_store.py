@@ -47,24 +47,32 @@ class AtomicRedisLockStore(RedisLockStore):
         super().__init__(**kwargs)
 
     def _atomically(self, conversation_id: str, step: Step) -> Any:
-        """Run `step` on the conversation's lock as one change; its result."""
+        """Run `step` on the conversation's lock as one change; its result.
+
+        Raises:
+            LockError: Redis could not be reached (the intake then keeps the message
+                waiting until it can, bot/channels/runtime.py).
+        """
         key = self.key_prefix + conversation_id
-        with self.red.pipeline() as pipe:
-            while True:
-                try:
-                    pipe.watch(key)
-                    raw = pipe.get(key)
-                    lock = TicketLock.from_dict(json.loads(raw)) if raw else None
-                    action, changed, result = step(lock)
-                    pipe.multi()
-                    if action == SET:
-                        pipe.set(key, changed.dumps())
-                    elif action == DELETE:
-                        pipe.delete(key)
-                    pipe.execute()
-                    return result
-                except redis.WatchError:
-                    continue  # another server changed the lock meanwhile: again
+        try:
+            with self.red.pipeline() as pipe:
+                while True:
+                    try:
+                        pipe.watch(key)
+                        raw = pipe.get(key)
+                        lock = TicketLock.from_dict(json.loads(raw)) if raw else None
+                        action, changed, result = step(lock)
+                        pipe.multi()
+                        if action == SET:
+                            pipe.set(key, changed.dumps())
+                        elif action == DELETE:
+                            pipe.delete(key)
+                        pipe.execute()
+                        return result
+                    except redis.WatchError:
+                        continue  # another server changed the lock meanwhile: again
+        except redis.RedisError as error:
+            raise LockError(f"The lock store (Redis) failed: {error}") from error
 
     def issue_ticket(self, conversation_id: str, lock_lifetime: float = LOCK_LIFETIME) -> int:
         """A new ticket for the conversation, never one another server also holds."""
@@ -73,10 +81,7 @@ class AtomicRedisLockStore(RedisLockStore):
             lock = lock or self.create_lock(conversation_id)
             return SET, lock, lock.issue_ticket(lock_lifetime)
 
-        try:
-            return self._atomically(conversation_id, step)
-        except redis.RedisError as error:
-            raise LockError(f"Error while acquiring lock. Error:\n{error}") from error
+        return self._atomically(conversation_id, step)
 
     def update_lock(self, conversation_id: str) -> None:
         """Drop the conversation's expired tickets."""

@@ -16,6 +16,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, List, Set
 
 from rasa.core.channels.channel import UserMessage
+from rasa.core.lock_store import LockError
 from sanic import Sanic
 
 from bot import clock
@@ -65,6 +66,8 @@ ALERTS_EVERY = 60.0
 INTAKE_WORKERS = 16
 # While the action server is down, a message waits this long between tries.
 ACTIONS_DOWN_RETRY = timedelta(seconds=10)
+# How long a message waits when the lock store cannot lock its conversation.
+LOCK_STORE_DOWN_RETRY = timedelta(seconds=5)
 # P12: what a tenant hears, once, when the assistant cannot answer them now.
 APOLOGY = (
     "Sorry, something went wrong on our side and I can't answer just now. "
@@ -256,6 +259,20 @@ class ChannelRuntime:
                 "Actions failed for %s event %s: %s", event.platform, event.event_id, error
             )
             await self._after_failed_actions(agent, item, error)
+        except LockError as error:
+            # The lock store (Redis, in the cluster) is unreachable, or another server
+            # held the conversation too long: nothing of the message was read, and it is
+            # no fault of its own. It waits, without using up its attempts (P12).
+            heartbeat.cancel()
+            logger.error(
+                "The lock store could not lock the conversation of %s event %s (%s); the "
+                "message waits and is tried again in %s",
+                event.platform,
+                event.event_id,
+                error,
+                LOCK_STORE_DOWN_RETRY,
+            )
+            await self._postpone(item, repr(error), LOCK_STORE_DOWN_RETRY)
         except Exception as error:
             heartbeat.cancel()
             logger.exception("Processing %s event %s failed", event.platform, event.event_id)
@@ -341,6 +358,13 @@ class ChannelRuntime:
         except Exception:
             logger.exception("Could not set %s event %s aside", event.platform, event.event_id)
         await self._try_again_later(item, repr(error), agent)
+
+    async def _postpone(self, item: Claimed, error: str, delay: timedelta) -> None:
+        try:
+            await in_thread(self.intake.postpone, item, self._clock(), error, delay)
+        except Exception:
+            # The store failed too: the claim runs out and the event is claimed again.
+            logger.exception("Could not postpone event %s", item.row_id)
 
     async def _try_again_later(self, item: Claimed, error: str, agent: Agent) -> None:
         try:

@@ -9,6 +9,7 @@ import contextlib
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from rasa.core.lock_store import LockError
 from rasa.shared.core.events import ConversationPaused, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
@@ -276,3 +277,35 @@ async def test_a_message_that_takes_the_server_down_every_time_is_set_aside_unre
     assert handoff.reason is Reason.PROCESSING_FAILED
     (apology,) = sent_texts(runtime)
     assert "something went wrong" in apology
+
+
+async def test_while_the_lock_store_is_down_a_message_waits_and_is_answered_when_it_is_back(
+    runtime, caplog
+):
+    """P12, the cluster's Redis unavailable: Rasa raises LockError before it reads the
+    message. That is no fault of the message: it waits without using up its attempts
+    (an outage longer than five tries would otherwise set it aside), with a clear error
+    in the log, and is answered once the lock store is back."""
+    handoffs = HandoffRepository(runtime.intake._engine)
+    agent = Agent(handoffs, intent="greet")
+    answered = []
+
+    async def dialogue(user_message):
+        if agent.lock_store_down:
+            raise LockError("Error while acquiring lock. Error:\nConnection refused")
+        answered.append(user_message.text)
+
+    agent.lock_store_down = True
+    await runtime.accept([message("hello")])
+    for minute in range(1, MAX_ATTEMPTS + 3):  # longer than the attempts allow
+        claimed = runtime.intake.claim(NOW + timedelta(minutes=minute))
+        assert claimed, f"minute {minute}: the message was set aside or lost"
+        await runtime._process(agent, claimed[0], dialogue)
+    assert handoffs.queue() == [] and answered == []
+    assert "lock store" in caplog.text.lower()
+
+    agent.lock_store_down = False
+    (claimed,) = runtime.intake.claim(NOW + timedelta(hours=1))
+    await runtime._process(agent, claimed, dialogue)
+    assert answered == ["hello"]
+    assert runtime.intake.waiting() == 0 and handoffs.queue() == []

@@ -1,0 +1,53 @@
+"""The atomic Redis lock store when Redis cannot be reached: a clear LockError, which
+the intake answers by keeping the message waiting (tests/server/test_set_aside.py).
+Its behaviour against a real Redis is in tests/cluster/test_lock_store.py."""
+
+import socket
+
+import pytest
+from rasa.core.lock_store import LockError
+from rasa.utils.endpoints import EndpointConfig
+
+from bot.channels.lock_store import AtomicRedisLockStore
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def unreachable():
+    config = EndpointConfig(
+        url="127.0.0.1",
+        type="bot.channels.lock_store.AtomicRedisLockStore",
+        port=closed_port(),
+        db=0,
+    )
+    return AtomicRedisLockStore(endpoint_config=config)
+
+
+def test_it_is_built_from_endpoints_settings_as_rasa_builds_a_named_lock_store(unreachable):
+    kwargs = unreachable.red.connection_pool.connection_kwargs
+    assert kwargs["host"] == "127.0.0.1" and kwargs["db"] == 0
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda store: store.issue_ticket("c1"),
+        lambda store: store.update_lock("c1"),
+        lambda store: store.finish_serving("c1", 1),
+        lambda store: store.cleanup("c1", 1),
+    ],
+)
+def test_every_change_says_clearly_that_the_lock_store_failed(unreachable, change):
+    with pytest.raises(LockError, match="lock store"):
+        change(unreachable)
+
+
+async def test_taking_a_conversation_fails_with_a_lock_error(unreachable):
+    with pytest.raises(LockError):
+        async with unreachable.lock("c1"):
+            pass
