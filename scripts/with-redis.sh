@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Run a command with a throwaway Redis on loopback; its address is in TEST_REDIS_URL
-# (redis://127.0.0.1:PORT/0), the port alone in TEST_REDIS_PORT.
+# (redis://127.0.0.1:PORT/0), the port alone in TEST_REDIS_PORT, and its folder (its
+# pid file, for a test that stops and restarts it) in TEST_REDIS_DIR.
 # Installs Redis from Debian's packages where it is missing (as root), starts a private
 # server on a free port under /tmp with nothing saved to disk, and stops it afterwards.
 # Usage: scripts/with-redis.sh COMMAND [ARGS...]
@@ -40,4 +41,5 @@ echo "==> Redis $(redis-server --version | awk '{print $3}' | cut -d= -f2) on 12
 
 export TEST_REDIS_URL="redis://127.0.0.1:$port/0"
 export TEST_REDIS_PORT="$port"
+export TEST_REDIS_DIR="$data"
 "$@"

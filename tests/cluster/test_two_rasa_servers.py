@@ -20,6 +20,7 @@ import json
 import os
 import random
 import re
+import subprocess
 import threading
 import time
 import urllib.error
@@ -29,6 +30,7 @@ import uuid
 import pytest
 
 from bot.channels.rest import rest_conversation_id
+from bot.channels.runtime import APOLOGY
 from bot.handoff.conversations import RasaConversations
 from bot.keys import DataKeys
 from bot.platforms.signatures import facebook_signature
@@ -232,3 +234,75 @@ def test_an_identity_check_whose_answers_reach_both_servers_passes(cluster):
         said.append(" ".join(r.get("text", "") for r in send(server.rasa_url, sender, text)))
     assert "what's your tenancy reference" in said[0], said
     assert "£123.45" in said[-1], said
+
+
+def redis_server(*arguments: str) -> None:
+    port, folder = os.environ["TEST_REDIS_PORT"], os.environ["TEST_REDIS_DIR"]
+    subprocess.run(
+        [
+            "redis-server",
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            port,
+            "--dir",
+            folder,
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--daemonize",
+            "yes",
+            "--pidfile",
+            f"{folder}/pid",
+            "--logfile",
+            f"{folder}/log",
+            *arguments,
+        ],
+        check=True,
+        timeout=30,
+    )
+
+
+def texts(call) -> str:
+    """The text of a Messenger message sent."""
+    return ((call.body or {}).get("message") or {}).get("text")
+
+
+def test_while_redis_is_down_messages_wait_and_are_answered_once_when_it_is_back(cluster):
+    """Last in this module: it stops the cluster's Redis. Messages are accepted (the
+    intake is in PostgreSQL), the servers log a clear error, and nothing is answered
+    until Redis is back; then each message is answered once (P12)."""
+    running, platforms = cluster
+    port = os.environ["TEST_REDIS_PORT"]
+    alone = f"psid{uuid.uuid4().int % 10**12}"
+    body, headers = signed(facebook_webhook(PAGE, messaging=[message(alone, "hello")]))
+    assert post(running.url + HOOK, body, headers) == 200
+    assert wait_for(lambda: sent_to(platforms, alone), 60)
+    time.sleep(3)
+    replies_to_one = len(sent_to(platforms, alone))
+
+    subprocess.run(["redis-cli", "-p", port, "shutdown", "nosave"], timeout=30)
+    tenants = [f"psid{uuid.uuid4().int % 10**12}" for _ in range(3)]
+    try:
+        for tenant in tenants:
+            body, headers = signed(facebook_webhook(PAGE, messaging=[message(tenant, "hello")]))
+            assert post(running.url + HOOK, body, headers) == 200  # accepted all the same
+        # Longer than five tries (5 s apart): a message that used up its attempts
+        # would be set aside for staff, with an apology, instead of answered.
+        time.sleep(35)
+        assert not any(sent_to(platforms, t) for t in tenants)
+        logs = "".join(
+            (running.log_dir / f"server{n}" / "rasa.log").read_text(errors="replace")
+            for n in (1, 2)
+        )
+        assert "The lock store could not lock the conversation" in logs
+    finally:
+        redis_server()
+    assert wait_for(lambda: all(len(sent_to(platforms, t)) >= replies_to_one for t in tenants), 90)
+    time.sleep(3)  # nothing more may come
+    # Each answered once, as the tenant whose message came before the outage, and none
+    # set aside with an apology.
+    assert [len(sent_to(platforms, t)) for t in tenants] == [replies_to_one] * len(tenants)
+    said = [texts(call) for t in tenants for call in sent_to(platforms, t)]
+    assert APOLOGY not in said, said
