@@ -23,6 +23,7 @@ from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.channels.runtime import refuse_memory_tracker_store, utc_now
 from bot.channels.wiring import built_runtime, shared_runtime
@@ -32,6 +33,8 @@ from bot.privacy.logs import protect_logs
 from bot.settings import Settings, SettingsError
 
 logger = logging.getLogger(__name__)
+# How soon a platform may send again a webhook refused while the store is unreachable.
+STORE_DOWN_RETRY_SECONDS = 5
 # Real webhook bodies are a few kilobytes (a Messenger batch, a long X thread of
 # mentions); 1 MiB leaves room for the largest and stops a body sent to exhaust memory.
 MAX_BODY_BYTES = 1024 * 1024
@@ -265,8 +268,24 @@ class DurableInput(InputChannel, ABC):
                         {"error": "malformed payload: no readable event"}, status=400
                     )
             events = readable_events
-            runtime = await shared_runtime(request.app, channel.settings)
-            accepted = await runtime.accept(events)
+            try:
+                runtime = await shared_runtime(request.app, channel.settings)
+                accepted = await runtime.accept(events)
+            except SQLAlchemyError as error:
+                # The store (PostgreSQL restarting) cannot keep them, so they are not
+                # acknowledged: the platform delivers them again (P12).
+                logger.error(
+                    "Could not keep %d %s event(s): the store is unreachable (%s); answered "
+                    "503 so that the platform sends them again",
+                    len(events),
+                    channel.name(),
+                    type(error).__name__,
+                )
+                return response.json(
+                    {"error": "the store is unavailable; send it again"},
+                    status=503,
+                    headers={"Retry-After": str(STORE_DOWN_RETRY_SECONDS)},
+                )
             return response.json({"received": len(events), "new": len(accepted)})
 
         return hook

@@ -186,3 +186,33 @@ def test_credentials_register_both_connectors_by_module_path():
         "bot.channels.rest.LocalRestInput",
     } <= set(credentials)
     assert "rest" not in credentials  # Rasa's own REST channel would trust the body
+
+
+def test_while_the_store_is_unreachable_a_webhook_gets_503_so_the_platform_sends_it_again(
+    server, caplog
+):
+    """P12, PostgreSQL restarting: nothing can be kept, so nothing is acknowledged. A
+    503 (with Retry-After) makes the platform deliver the event again, where a 200 would
+    lose it; and the log says why."""
+    from sqlalchemy.exc import OperationalError
+
+    from bot.channels.wiring import built_runtime
+
+    app, engine = server
+    assert post_facebook(app, three_messages()).status == 200  # the runtime is built
+    runtime = built_runtime(app)
+    kept = runtime.intake.accept
+
+    def unreachable(*_args, **_kwargs):
+        raise OperationalError("INSERT", {}, Exception("connection refused"))
+
+    runtime.intake.accept = unreachable
+    again = facebook_webhook(
+        PAGE, messaging=[messenger_message(PAGE, "u7", "hello", "m7", 1_795_000_000_000)]
+    )
+    refused = post_facebook(app, again)
+    assert refused.status == 503 and refused.headers.get("retry-after")
+    assert "store is unreachable" in caplog.text
+    runtime.intake.accept = kept
+    assert post_facebook(app, again).status == 200  # the redelivery is kept
+    assert recorded(engine)[-1] == "m7"
