@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Run a command with a throwaway PostgreSQL on loopback; its URL is in TEST_POSTGRES_URL.
+# Run a command with a throwaway PostgreSQL on loopback; its URL is in TEST_POSTGRES_URL
+# (and what a test needs to restart it in TEST_POSTGRES_PG_CTL, _DATA and _OWNER).
 # Installs PostgreSQL from Debian's packages where it is missing (as root), starts a
 # private cluster on a free port under /tmp, and removes it afterwards.
 # Usage: scripts/with-postgres.sh COMMAND [ARGS...]
@@ -37,4 +38,8 @@ trap stop EXIT
 echo "==> PostgreSQL $("$bin/postgres" --version | awk '{print $3}') on 127.0.0.1:$port"
 
 export TEST_POSTGRES_URL="postgresql+psycopg2://postgres@127.0.0.1:$port/postgres"
+# For a test that restarts the server: pg_ctl, its data folder, and who runs it.
+export TEST_POSTGRES_PG_CTL="$bin/pg_ctl"
+export TEST_POSTGRES_DATA="$data/db"
+export TEST_POSTGRES_OWNER="${as_owner[*]:-}"
 "$@"

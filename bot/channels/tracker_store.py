@@ -117,7 +117,11 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
         # its errors, which are logged whole: the same engine, with the values hidden.
         url = self.engine.url
         self.engine.dispose()
-        self.engine = sa.create_engine(url, hide_parameters=True, **create_engine_kwargs(url))
+        # And a connection the database dropped (PostgreSQL restarted) is replaced
+        # before use, rather than failing the message that drew it from the pool.
+        self.engine = sa.create_engine(
+            url, hide_parameters=True, pool_pre_ping=True, **create_engine_kwargs(url)
+        )
         erase_deleted_content(self.engine)
         self.sessionmaker = sessionmaker(bind=self.engine)
 

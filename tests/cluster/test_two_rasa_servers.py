@@ -20,6 +20,7 @@ import json
 import os
 import random
 import re
+import shlex
 import subprocess
 import threading
 import time
@@ -236,6 +237,85 @@ def test_an_identity_check_whose_answers_reach_both_servers_passes(cluster):
     assert "£123.45" in said[-1], said
 
 
+def texts(call) -> str:
+    """The text of a Messenger message sent."""
+    return ((call.body or {}).get("message") or {}).get("text")
+
+
+def restart_postgres() -> None:
+    """PostgreSQL stopped (fast: its connections cut) and started again, as a restart
+    for an upgrade does."""
+    owner = os.environ.get("TEST_POSTGRES_OWNER", "").split()
+    data = os.environ["TEST_POSTGRES_DATA"]
+    command = [os.environ["TEST_POSTGRES_PG_CTL"], "-D", data]
+    # Started again with the options it runs with now (its port, its socket folder).
+    with open(os.path.join(data, "postmaster.opts")) as opts:
+        running = shlex.split(opts.read())[1:]
+    options = [o for n, o in enumerate(running) if o != "-D" and running[n - 1] != "-D"]
+    subprocess.run([*owner, *command, "-m", "fast", "-w", "stop"], check=True, timeout=60)
+    time.sleep(3)  # down for a while: webhooks arrive meanwhile
+    log = os.path.join(os.path.dirname(data), "log")
+    start = [*command, "-w", "-l", log, "-o", shlex.join(options), "start"]
+    subprocess.run([*owner, *start], check=True, timeout=60)
+
+
+def restart(failures: list) -> None:
+    try:
+        restart_postgres()
+    except BaseException as error:  # reported by the test, not lost in the thread
+        failures.append(error)
+
+
+def test_a_postgresql_restart_loses_nothing_and_answers_each_message_once(cluster):
+    """Webhooks that arrive while PostgreSQL is down get 503 and are sent again, as the
+    platform does; messages kept before it went down are answered after (P12)."""
+    running, platforms = cluster
+    alone = f"psid{uuid.uuid4().int % 10**12}"
+    body, headers = signed(facebook_webhook(PAGE, messaging=[message(alone, "hello")]))
+    assert post(running.url + HOOK, body, headers) == 200
+    assert wait_for(lambda: sent_to(platforms, alone), 60)
+    time.sleep(3)
+    replies_to_one = len(sent_to(platforms, alone))
+
+    tenants = [f"psid{uuid.uuid4().int % 10**12}" for _ in range(6)]
+    refused, failures = [], []
+
+    def platform_sends(tenant: str) -> None:
+        """One message, sent again after each refusal, as Messenger retries."""
+        body, headers = signed(facebook_webhook(PAGE, messaging=[message(tenant, "hello")]))
+        try:
+            for _ in range(60):
+                status = post(running.url + HOOK, body, headers)
+                if status == 200:
+                    return
+                assert status == 503, status
+                refused.append(tenant)
+                time.sleep(1)
+            raise AssertionError(f"{tenant}: never accepted")
+        except BaseException as error:  # reported below, not lost in the thread
+            failures.append(error)
+
+    senders = []
+    for n, tenant in enumerate(tenants):
+        if n == 2:
+            restarting = threading.Thread(target=restart, args=(failures,))
+            restarting.start()
+            time.sleep(1)
+        sender = threading.Thread(target=platform_sends, args=(tenant,))
+        sender.start()
+        senders.append(sender)
+        time.sleep(0.5)
+    for thread in [*senders, restarting]:
+        thread.join(timeout=120)
+    assert not failures, failures
+    assert refused, "no webhook arrived while PostgreSQL was down"
+    assert wait_for(lambda: all(len(sent_to(platforms, t)) >= replies_to_one for t in tenants), 120)
+    time.sleep(3)  # nothing more may come
+    assert [len(sent_to(platforms, t)) for t in tenants] == [replies_to_one] * len(tenants)
+    said = [texts(call) for t in tenants for call in sent_to(platforms, t)]
+    assert APOLOGY not in said, said
+
+
 def redis_server(*arguments: str) -> None:
     port, folder = os.environ["TEST_REDIS_PORT"], os.environ["TEST_REDIS_DIR"]
     subprocess.run(
@@ -262,11 +342,6 @@ def redis_server(*arguments: str) -> None:
         check=True,
         timeout=30,
     )
-
-
-def texts(call) -> str:
-    """The text of a Messenger message sent."""
-    return ((call.body or {}).get("message") or {}).get("text")
 
 
 def test_while_redis_is_down_messages_wait_and_are_answered_once_when_it_is_back(cluster):
