@@ -151,3 +151,25 @@ async def while_another_tenant_waits(coroutine, held: HeldUntilReleased):
 
     result, _ = await asyncio.gather(coroutine, other_tenant())
     return result
+
+
+def in_threads(work, items, timeout: float = 300.0) -> None:
+    """`work(item)` for every item, each in a thread of its own, all released at once
+    (as two servers or machines race); what failed in a thread fails the test here."""
+    failures = []
+    start = threading.Barrier(len(items))
+
+    def run(item) -> None:
+        try:
+            start.wait(timeout=30)
+            work(item)
+        except BaseException as error:  # reported below, not lost in the thread
+            failures.append(error)
+
+    threads = [threading.Thread(target=run, args=(item,)) for item in items]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=timeout)
+    assert not failures, failures
+    assert not any(thread.is_alive() for thread in threads), "a thread did not finish"

@@ -83,35 +83,41 @@ class AtomicRedisLockStore(RedisLockStore):
 
         return self._atomically(conversation_id, step)
 
-    def update_lock(self, conversation_id: str) -> None:
-        """Drop the conversation's expired tickets."""
+    def _change(self, conversation_id: str, change: Callable[[TicketLock], str]) -> None:
+        """Apply `change` to the conversation's lock, where it has one; `change` says
+        whether the lock is then kept (SET) or deleted (DELETE)."""
 
         def step(lock: TicketLock | None) -> Tuple[str, TicketLock | None, None]:
             if lock is None:
                 return KEEP, None, None
-            lock.remove_expired_tickets()
-            return SET, lock, None
+            action = change(lock)
+            return action, lock if action == SET else None, None
 
         self._atomically(conversation_id, step)
+
+    def update_lock(self, conversation_id: str) -> None:
+        """Drop the conversation's expired tickets."""
+
+        def drop_expired(lock: TicketLock) -> str:
+            lock.remove_expired_tickets()
+            return SET
+
+        self._change(conversation_id, drop_expired)
 
     def finish_serving(self, conversation_id: str, ticket_number: int) -> None:
         """Remove the ticket `ticket_number` from the conversation's lock."""
 
-        def step(lock: TicketLock | None) -> Tuple[str, TicketLock | None, None]:
-            if lock is None:
-                return KEEP, None, None
+        def remove_ticket(lock: TicketLock) -> str:
             lock.remove_ticket_for(ticket_number)
-            return SET, lock, None
+            return SET
 
-        self._atomically(conversation_id, step)
+        self._change(conversation_id, remove_ticket)
 
     def cleanup(self, conversation_id: str, ticket_number: int) -> None:
         """Remove the ticket, and the lock with it when no other ticket waits."""
 
-        def step(lock: TicketLock | None) -> Tuple[str, TicketLock | None, None]:
-            if lock is None:
-                return KEEP, None, None
+        def remove_ticket_and_idle_lock(lock: TicketLock) -> str:
             lock.remove_ticket_for(ticket_number)
-            return (SET, lock, None) if lock.is_someone_waiting() else (DELETE, None, None)
+            return SET if lock.is_someone_waiting() else DELETE
 
-        self._atomically(conversation_id, step)
+        self._change(conversation_id, remove_ticket_and_idle_lock)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import threading
 import time
 import uuid
 
@@ -18,6 +17,7 @@ from rasa.utils.endpoints import EndpointConfig
 from sqlalchemy.engine import make_url
 
 from bot.channels.lock_store import AtomicRedisLockStore
+from tests.helpers import in_threads
 
 REDIS = os.environ.get("TEST_REDIS_URL")
 pytestmark = pytest.mark.skipif(not REDIS, reason="needs TEST_REDIS_URL: run `make cluster-test`")
@@ -33,25 +33,6 @@ def server_store() -> AtomicRedisLockStore:
         db=int(url.database or 0),
     )
     return AtomicRedisLockStore(endpoint_config=config)
-
-
-def in_threads(work, stores) -> None:
-    failures = []
-    start = threading.Barrier(len(stores))
-
-    def run(store):
-        try:
-            start.wait(timeout=10)
-            work(store)
-        except BaseException as error:  # reported below, not lost in the thread
-            failures.append(error)
-
-    threads = [threading.Thread(target=run, args=(store,)) for store in stores]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not failures, failures
 
 
 def test_two_servers_issuing_tickets_at_once_never_get_the_same_one():

@@ -42,7 +42,7 @@ from scripts.cluster import Cluster
 from scripts.fake_platforms import FakePlatforms
 from scripts.processes import free_port, send
 from tests.e2e.platforms import APP_SECRET, PAGE, message, sent_to, wait_for
-from tests.helpers import DEMO_TENANCIES
+from tests.helpers import DEMO_TENANCIES, in_threads
 
 POSTGRES = os.environ.get("TEST_POSTGRES_URL")
 REDIS = os.environ.get("TEST_REDIS_URL")
@@ -104,27 +104,15 @@ def test_a_conversation_spread_over_both_servers_keeps_every_message_in_order(cl
     assert replies_to_one >= 1
 
     sender = f"cluster-{uuid.uuid4().hex[:12]}"
-    answered, failures = {}, []
-    start = threading.Barrier(2)
+    answered = {}
 
-    def converse(server, name: str) -> None:
-        try:
-            start.wait(timeout=30)
-            for n in range(ROUNDS):
-                text = f"hello {name}{n}"
-                answered[text] = len(send(server.rasa_url, sender, text, timeout=60))
-        except BaseException as error:  # reported below, not lost in the thread
-            failures.append(error)
+    def converse(server_and_name) -> None:
+        server, name = server_and_name
+        for n in range(ROUNDS):
+            text = f"hello {name}{n}"
+            answered[text] = len(send(server.rasa_url, sender, text, timeout=60))
 
-    threads = [
-        threading.Thread(target=converse, args=(server, name))
-        for server, name in ((one, "a"), (two, "b"))
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=300)
-    assert not failures, failures
+    in_threads(converse, [(one, "a"), (two, "b")])
 
     # Every message was answered with one turn's replies, as when it is alone.
     assert answered == {f"hello {name}{n}": replies_to_one for name in "ab" for n in range(ROUNDS)}
@@ -170,14 +158,19 @@ def signed(payload) -> tuple:
     return body, signed_bytes(body)
 
 
-def test_messenger_messages_through_nginx_are_each_answered_once(cluster):
-    running, platforms = cluster
+def messenger_replies_to_one(running: Cluster, platforms: FakePlatforms) -> int:
+    """How many Messenger messages answer one "hello" through nginx, alone."""
     alone = f"psid{uuid.uuid4().int % 10**12}"
     body, headers = signed(facebook_webhook(PAGE, messaging=[message(alone, "hello")]))
     assert post(running.url + HOOK, body, headers) == 200
     assert wait_for(lambda: sent_to(platforms, alone), 60)
     time.sleep(3)  # the rest of its replies, if any
-    replies_to_one = len(sent_to(platforms, alone))
+    return len(sent_to(platforms, alone))
+
+
+def test_messenger_messages_through_nginx_are_each_answered_once(cluster):
+    running, platforms = cluster
+    replies_to_one = messenger_replies_to_one(running, platforms)
 
     tenants = [f"psid{uuid.uuid4().int % 10**12}" for _ in range(4)]
     for round_ in range(3):
@@ -270,12 +263,7 @@ def test_a_postgresql_restart_loses_nothing_and_answers_each_message_once(cluste
     """Webhooks that arrive while PostgreSQL is down get 503 and are sent again, as the
     platform does; messages kept before it went down are answered after (P12)."""
     running, platforms = cluster
-    alone = f"psid{uuid.uuid4().int % 10**12}"
-    body, headers = signed(facebook_webhook(PAGE, messaging=[message(alone, "hello")]))
-    assert post(running.url + HOOK, body, headers) == 200
-    assert wait_for(lambda: sent_to(platforms, alone), 60)
-    time.sleep(3)
-    replies_to_one = len(sent_to(platforms, alone))
+    replies_to_one = messenger_replies_to_one(running, platforms)
 
     tenants = [f"psid{uuid.uuid4().int % 10**12}" for _ in range(6)]
     refused, failures = [], []
@@ -350,12 +338,7 @@ def test_while_redis_is_down_messages_wait_and_are_answered_once_when_it_is_back
     until Redis is back; then each message is answered once (P12)."""
     running, platforms = cluster
     port = os.environ["TEST_REDIS_PORT"]
-    alone = f"psid{uuid.uuid4().int % 10**12}"
-    body, headers = signed(facebook_webhook(PAGE, messaging=[message(alone, "hello")]))
-    assert post(running.url + HOOK, body, headers) == 200
-    assert wait_for(lambda: sent_to(platforms, alone), 60)
-    time.sleep(3)
-    replies_to_one = len(sent_to(platforms, alone))
+    replies_to_one = messenger_replies_to_one(running, platforms)
 
     subprocess.run(["redis-cli", "-p", port, "shutdown", "nosave"], timeout=30)
     tenants = [f"psid{uuid.uuid4().int % 10**12}" for _ in range(3)]

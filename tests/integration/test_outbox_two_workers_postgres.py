@@ -24,6 +24,7 @@ from bot.platforms.facebook.delivery import facebook_deliverer
 from bot.platforms.facebook.graph_api import GraphClient
 from bot.store import connect, outbox
 from scripts.fake_platforms import FakePlatforms
+from tests.helpers import in_threads
 
 URL = os.environ.get("TEST_POSTGRES_URL")
 pytestmark = pytest.mark.skipif(not URL, reason="needs TEST_POSTGRES_URL: run `make postgres-test`")
@@ -79,21 +80,12 @@ def test_two_workers_send_every_message_once_and_each_conversation_in_order(plat
 
     claims_seen = threading.Barrier(2, timeout=5)
     workers = [machine(platforms, claims_seen) for _ in range(2)]
-    failures = []
 
     def run(worker: OutboxWorker) -> None:
-        try:
-            while worker.run_once():
-                pass
-        except BaseException as error:  # reported below, not lost in the thread
-            failures.append(error)
+        while worker.run_once():
+            pass
 
-    threads = [threading.Thread(target=run, args=(w,)) for w in workers]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not failures and not any(t.is_alive() for t in threads)
+    in_threads(run, workers, timeout=120)
     # One worker may have stopped while the other still held the last claims: finish.
     while workers[0].run_once():
         pass
