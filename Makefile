@@ -11,7 +11,7 @@ export PYTHONWARNINGS ?= ignore::DeprecationWarning
 # No telemetry: the assistant reports nothing about itself to anyone.
 export RASA_TELEMETRY_ENABLED ?= false
 
-.PHONY: help install train run run-simulated simulate chat privacy-eval lint deps-check unit postgres-test cluster cluster-test validate story-test nlu-eval nlu-report e2e test bench
+.PHONY: help install train run run-simulated simulate chat privacy-eval lint deps-check unit postgres-test cluster cluster-test validate story-test nlu-eval nlu-report e2e test bench bench-load
 
 help:
 	@echo "make run    set up (.venv/, Python 3.10), train if needed, start the assistant"
@@ -21,6 +21,7 @@ help:
 	@echo "make chat   talk to the running assistant"
 	@echo "make run-simulated, then make simulate: Facebook and X without accounts"
 	@echo "make bench  measure latency, throughput, memory and training time"
+	@echo "make bench-load  signed webhooks at rising rates: one instance against the cluster"
 	@echo "make nlu-report  the NLU report for trainers: results/nlu/report/index.html"
 	@echo "make cluster  two Rasa servers behind nginx on PostgreSQL and Redis (README)"
 
@@ -114,6 +115,12 @@ bench: train
 	$(PY) -m bench.log_redaction
 	$(PY) -m bench.tracker_encryption
 	$(PY) -m bench.trainer_iteration
+
+# Signed Messenger webhooks at rising rates, to one instance and to the cluster profile
+# (bench/load.py); the table goes to bench/load.md and the README. About ten minutes.
+bench-load: train
+	@scripts/ensure-nginx.sh
+	scripts/with-postgres.sh scripts/with-redis.sh $(PY) -m bench.load
 
 privacy-eval: install
 	@echo "==> Personal-detail detector on the labelled set"
