@@ -17,7 +17,7 @@ import secrets
 import threading
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable, Dict
 
 from sqlalchemy import (
     Column,
@@ -35,9 +35,9 @@ from sqlalchemy import (
     event,
     inspect,
 )
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.pool import StaticPool
+from sqlalchemy.pool import QueuePool, StaticPool
 from sqlalchemy.types import TypeDecorator
 
 from bot.keys import DataKeys
@@ -542,25 +542,43 @@ def as_aware(t: datetime | None) -> datetime | None:
     return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
 
 
+# Connections a SQLite file keeps open between uses; more are opened while more
+# threads need one at once, and closed again after.
+SQLITE_POOL_SIZE = 5
+
+
+def sqlite_options(url: str | URL) -> Dict[str, Any]:
+    """`create_engine`'s options for a SQLite database at `url` (none for another).
+
+    SQLAlchemy 1.4 opens a SQLite file anew for every use (NullPool); opening, setting
+    it up and closing it cost the Rasa server a seventh of its time under load
+    (`make bench-load`, profiled with py-spy). Here a pool keeps a few open. Each may
+    serve any thread, one at a time, as the work runs in worker threads. An in-memory
+    database is one connection for every thread, not a new empty database each.
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return {}
+    options: Dict[str, Any] = {"connect_args": {"check_same_thread": False}}
+    if parsed.database in (None, "", ":memory:"):
+        options["poolclass"] = StaticPool
+    else:
+        options.update(poolclass=QueuePool, pool_size=SQLITE_POOL_SIZE, max_overflow=-1)
+    return options
+
+
 def connect(url: str, keys: DataKeys | None = None) -> Engine:
     """An engine for `url`, with the project's tables created.
 
     `keys` encrypt its `Encrypted` columns and key its `Keyed` ones; without them, keys
     for this engine only (tests, throwaway stores): the processes always pass theirs.
 
-    A SQLite file's folder is created if missing; SQLite connections may be shared
-    between threads because SQLAlchemy's pool hands each to one thread at a time.
+    A SQLite file's folder is created if missing (its connections: `sqlite_options`).
     """
     parsed = make_url(url)
-    options = {}
-    if parsed.get_backend_name() == "sqlite":
-        options["connect_args"] = {"check_same_thread": False}
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        else:
-            # One in-memory database for every thread (work runs off the event loop),
-            # not a new empty one per thread.
-            options["poolclass"] = StaticPool
+    options = sqlite_options(parsed)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     # hide_parameters: an error of the store is logged and kept (an event's failure
     # reason), and its query's values may be a tenant's message (P5).
     engine = create_engine(url, future=True, pool_pre_ping=True, hide_parameters=True, **options)

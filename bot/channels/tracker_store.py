@@ -38,6 +38,7 @@ from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy.orm import sessionmaker
 
+from bot.channels import action_responses
 from bot.channels.dialogue import TrackerStoreMissing
 from bot.keys import DataKeys
 from bot.privacy.logs import protect_logs
@@ -48,7 +49,7 @@ from bot.protection.conversations import (
     sealed_answer_mark,
 )
 from bot.settings import Settings, SettingsError
-from bot.store import KeyHolder, connect
+from bot.store import KeyHolder, connect, sqlite_options
 from bot.tenancy.masking import (
     awaits_security_answer,
     mark_turn,
@@ -112,6 +113,9 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
         self.data_keys = data_keys
         withhold_answers_from_logs()
         protect_logs()
+        # Every Rasa server makes its tracker store as it starts: its action answers are
+        # checked with one validator from here on.
+        action_responses.check_once()
         super().__init__(*args, **kwargs)
         # Rasa's engine puts the row it failed to write, a tenant's message with it, in
         # its errors, which are logged whole: the same engine, with the values hidden.
@@ -119,8 +123,13 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
         self.engine.dispose()
         # And a connection the database dropped (PostgreSQL restarted) is replaced
         # before use, rather than failing the message that drew it from the pool.
+        # A SQLite file keeps its connections open between uses (`sqlite_options`).
         self.engine = sa.create_engine(
-            url, hide_parameters=True, pool_pre_ping=True, **create_engine_kwargs(url)
+            url,
+            hide_parameters=True,
+            pool_pre_ping=True,
+            **create_engine_kwargs(url),
+            **sqlite_options(url),
         )
         erase_deleted_content(self.engine)
         self.sessionmaker = sessionmaker(bind=self.engine)
