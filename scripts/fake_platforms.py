@@ -73,6 +73,7 @@ class FakePlatforms:
         self._lock = threading.Lock()
         self._failure: tuple[int, Dict[str, str]] | None = None
         self._hang = 0.0
+        self._hang_acts = True
         self._ids = 0
         self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
         self._server.daemon_threads = True
@@ -112,9 +113,15 @@ class FakePlatforms:
         headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
         self._failure = (status, headers)
 
-    def hang(self, seconds: float) -> None:
-        """Wait `seconds` before answering each call, until `recover()`."""
-        self._hang = seconds
+    def hang(self, seconds: float, acts: bool = True) -> None:
+        """Wait `seconds` before answering each call, until `recover()`.
+
+        `acts`: the platform acts on each call when it answers at last, as one that is
+        slow does (a caller that gave up meanwhile then sends it twice). Without it,
+        the calls are lost on the way (answered 504, nothing done), as in a network
+        fault before the platform.
+        """
+        self._hang, self._hang_acts = seconds, acts
 
     def recover(self) -> None:
         """Answer normally again."""
@@ -269,7 +276,10 @@ class FakePlatforms:
         class Handler(BaseHTTPRequestHandler):
             def _serve(self):
                 if fake._hang:
+                    acts = fake._hang_acts
                     time.sleep(fake._hang)
+                    if not acts:
+                        return self._send(504, {"error": "the call was lost on the way"})
                 if fake._failure is not None:
                     status, headers = fake._failure
                     return self._send(status, {"error": "the fake platform is failing"}, headers)

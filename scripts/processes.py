@@ -115,20 +115,7 @@ class Assistant:
         deadline = time.monotonic() + timeout
         try:
             if self.actions:
-                self._spawn(
-                    "actions",
-                    [
-                        str(self.venv_bin / "rasa"),
-                        "run",
-                        "actions",
-                        "--actions",
-                        self.actions,
-                        "--port",
-                        str(self.action_port),
-                    ],
-                    self._env(),
-                )
-                self._wait("actions", f"{self.action_url}/health", deadline)
+                self.start_actions(deadline - time.monotonic())
             self.start_rasa(deadline - time.monotonic())
             if self.console_port is not None:
                 self._spawn(
@@ -141,6 +128,13 @@ class Assistant:
             self.stop()
             raise
         return self
+
+    def start_actions(self, timeout: float = 180.0) -> None:
+        """Start the action server (again, after `kill_actions`) and wait until it answers."""
+        port = str(self.action_port)
+        command = [str(self.venv_bin / "rasa"), "run", "actions", "--actions", str(self.actions)]
+        self._spawn("actions", [*command, "--port", port], self._env())
+        self._wait("actions", f"{self.action_url}/health", time.monotonic() + timeout)
 
     def start_rasa(self, timeout: float = 180.0) -> None:
         """Start the Rasa server (again, after `kill_rasa`) and wait until it answers."""
@@ -169,7 +163,14 @@ class Assistant:
 
     def kill_rasa(self) -> None:
         """Kill the Rasa server at once (SIGKILL), as a crash would."""
-        process = self.processes["rasa"]
+        self._kill("rasa")
+
+    def kill_actions(self) -> None:
+        """Kill the action server at once (SIGKILL), as a crash would."""
+        self._kill("actions")
+
+    def _kill(self, name: str) -> None:
+        process = self.processes[name]
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
 
