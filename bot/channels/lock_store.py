@@ -13,6 +13,10 @@ Redis transaction on the lock's key (WATCH, then MULTI/EXEC): when another serve
 changed the lock in between, the step is done again on what is there now. The lock's
 format and key are Rasa's, so servers can move to it one at a time.
 
+Every Redis call runs in a worker thread: a Redis that is slow or does not answer holds
+up the conversation waiting for its lock (until the socket times out), not the event
+loop, where the other conversations and the webhooks are served.
+
 endpoints.yml:
     lock_store:
       type: bot.channels.lock_store.AtomicRedisLockStore
@@ -23,8 +27,10 @@ endpoints.yml:
 
 from __future__ import annotations
 
+import asyncio
 import json
-from typing import Any, Callable, Tuple
+from contextlib import asynccontextmanager
+from typing import Any, AsyncGenerator, Callable, Tuple
 
 import redis
 from rasa.core.lock import TicketLock
@@ -45,6 +51,49 @@ class AtomicRedisLockStore(RedisLockStore):
         if endpoint_config is not None:
             kwargs = {"host": endpoint_config.url or "localhost", **endpoint_config.kwargs}
         super().__init__(**kwargs)
+
+    @asynccontextmanager
+    async def lock(
+        self,
+        conversation_id: str,
+        lock_lifetime: float = LOCK_LIFETIME,
+        wait_time_in_seconds: float = 1,
+    ) -> AsyncGenerator[TicketLock, None]:
+        """Rasa's `LockStore.lock`, with each call to Redis made in a worker thread.
+
+        Raises:
+            LockError: Redis failed, or the lock expired while waiting for it.
+        """
+        ticket = await asyncio.to_thread(self.issue_ticket, conversation_id, lock_lifetime)
+        try:
+            yield await self._acquire_lock(conversation_id, ticket, wait_time_in_seconds)
+        finally:
+            await asyncio.to_thread(self.cleanup, conversation_id, ticket)
+
+    async def _acquire_lock(
+        self, conversation_id: str, ticket: int, wait_time_in_seconds: float
+    ) -> TicketLock:
+        while True:
+            # Read again each time: the lock may have expired meanwhile.
+            lock = await asyncio.to_thread(self.get_lock, conversation_id)
+            if not lock:
+                break
+            if not lock.is_locked(ticket):
+                return lock
+            await asyncio.sleep(wait_time_in_seconds)
+            await asyncio.to_thread(self.update_lock, conversation_id)
+        raise LockError(f"Could not acquire lock for conversation_id '{conversation_id}'.")
+
+    def get_lock(self, conversation_id: str) -> TicketLock | None:
+        """The conversation's lock, if it has one.
+
+        Raises:
+            LockError: Redis could not be reached.
+        """
+        try:
+            return super().get_lock(conversation_id)
+        except redis.RedisError as error:
+            raise LockError(f"The lock store (Redis) failed: {error}") from error
 
     def _atomically(self, conversation_id: str, step: Step) -> Any:
         """Run `step` on the conversation's lock as one change; its result.

@@ -2,7 +2,9 @@
 the intake answers by keeping the message waiting (tests/server/test_set_aside.py).
 Its behaviour against a real Redis is in tests/cluster/test_lock_store.py."""
 
+import asyncio
 import socket
+from contextlib import contextmanager
 
 import pytest
 from rasa.core.lock_store import LockError
@@ -40,6 +42,7 @@ def test_it_is_built_from_endpoints_settings_as_rasa_builds_a_named_lock_store(u
         lambda store: store.update_lock("c1"),
         lambda store: store.finish_serving("c1", 1),
         lambda store: store.cleanup("c1", 1),
+        lambda store: store.get_lock("c1"),
     ],
 )
 def test_every_change_says_clearly_that_the_lock_store_failed(unreachable, change):
@@ -51,3 +54,39 @@ async def test_taking_a_conversation_fails_with_a_lock_error(unreachable):
     with pytest.raises(LockError):
         async with unreachable.lock("c1"):
             pass
+
+
+@contextmanager
+def black_hole():
+    """A port that takes connections and never answers: a Redis that hangs."""
+    with socket.socket() as listening:
+        listening.bind(("127.0.0.1", 0))
+        listening.listen(16)
+        yield listening.getsockname()[1]
+
+
+async def test_a_redis_that_does_not_answer_holds_up_its_conversation_not_the_event_loop():
+    with black_hole() as port:
+        config = EndpointConfig(
+            url="127.0.0.1",
+            type="bot.channels.lock_store.AtomicRedisLockStore",
+            port=port,
+            db=0,
+            socket_timeout=2,
+        )
+        store = AtomicRedisLockStore(endpoint_config=config)
+        ticks = 0
+
+        async def other_conversations() -> None:
+            nonlocal ticks
+            while True:
+                await asyncio.sleep(0.05)
+                ticks += 1
+
+        ticker = asyncio.create_task(other_conversations())
+        with pytest.raises(LockError, match="lock store"):
+            async with store.lock("c1"):
+                pass
+        ticker.cancel()
+    # Redis kept the lock waiting for its 2 s timeout; the loop went on meanwhile.
+    assert ticks >= 20
