@@ -12,7 +12,7 @@ fails to hold, and the table records each step's CPU and memory, process by proc
 
 Usage (the cluster profile needs TEST_POSTGRES_URL and TEST_REDIS_URL, which
 `make bench-load` provides from a throwaway PostgreSQL and Redis):
-    python -m bench.load [--profile embedded|cluster|both] [--rates 5,10,...]
+    python -m bench.load [--profile embedded|workers|cluster|all] [--rates 5,10,...]
         [--seconds 20] [--no-write]
 
 The figures go to bench/load.md and to the README, between its load markers.
@@ -66,6 +66,7 @@ class Step:
     reply: List[float]  # seconds, per answered message
     cpu: Dict[str, float]  # percent of one core, by process
     memory_mb: Dict[str, float]  # proportional share (PSS), by process
+    processes: Dict[str, int] = field(default_factory=dict)  # how many, by role
 
     @property
     def errors(self) -> int:
@@ -149,18 +150,47 @@ class Processes:
             return self.groups[group]
         return self.services.get(_name(pid))
 
-    def sample(self) -> Dict[str, tuple[float, float]]:
-        """CPU seconds and resident MB, summed by role."""
-        totals: Dict[str, tuple[float, float]] = {}
+    def sample(self) -> Dict[int, tuple[str, float, float]]:
+        """Each measured process: its role, CPU seconds so far and memory in MB."""
+        found: Dict[int, tuple[str, float, float]] = {}
         for entry in os.listdir("/proc"):
             if not entry.isdigit():
                 continue
             role = self.role(int(entry))
             usage = _usage(int(entry)) if role else None
             if role and usage:
-                cpu, rss = totals.get(role, (0.0, 0.0))
-                totals[role] = (cpu + usage[0], rss + usage[1])
-        return totals
+                found[int(entry)] = (role, *usage)
+        return found
+
+
+def cpu_by_role(
+    before: Dict[int, tuple[str, float, float]],
+    after: Dict[int, tuple[str, float, float]],
+    seconds: float,
+) -> Dict[str, float]:
+    """Percent of one core each role used between two samples. A process that started
+    meanwhile counts from zero; one that ended meanwhile is not counted (its time is
+    gone with it), so a figure can be low, never negative."""
+    cpu: Dict[str, float] = {}
+    for pid, (role, used, _) in after.items():
+        earlier = before[pid][1] if pid in before and before[pid][0] == role else 0.0
+        cpu[role] = cpu.get(role, 0.0) + 100 * (used - earlier) / seconds
+    return cpu
+
+
+def memory_by_role(sample: Dict[int, tuple[str, float, float]]) -> Dict[str, float]:
+    memory: Dict[str, float] = {}
+    for role, _, megabytes in sample.values():
+        memory[role] = memory.get(role, 0.0) + megabytes
+    return memory
+
+
+def processes_by_role(sample: Dict[int, tuple[str, float, float]]) -> Dict[str, int]:
+    """How many processes each role runs (a Rasa server with two Sanic workers: three)."""
+    count: Dict[str, int] = {}
+    for role, _, _ in sample.values():
+        count[role] = count.get(role, 0) + 1
+    return count
 
 
 # --- the load ------------------------------------------------------------------------
@@ -242,11 +272,9 @@ def run_step(
         apologies=sum(text == APOLOGY for psid in answered for _, text in got[psid]),
         ack=sorted(ack for _, ack, _ in sent.values() if ack is not None),
         reply=sorted(got[psid][0][0] - sent[psid][0] for psid in answered),
-        cpu={
-            role: 100 * (after[role][0] - before.get(role, (0.0, 0.0))[0]) / elapsed
-            for role in after
-        },
-        memory_mb={role: memory for role, (_, memory) in after.items()},
+        cpu=cpu_by_role(before, after, elapsed),
+        memory_mb=memory_by_role(after),
+        processes=processes_by_role(after),
     )
 
 
@@ -280,17 +308,23 @@ def embedded(platforms: FakePlatforms, workdir: Path) -> Iterator[tuple[str, Lis
         yield assistant.rasa_url + HOOK, [assistant]
 
 
+def services() -> tuple[str, str]:
+    """TEST_POSTGRES_URL and TEST_REDIS_URL, which `make bench-load` provides."""
+    database, redis = os.environ.get("TEST_POSTGRES_URL"), os.environ.get("TEST_REDIS_URL")
+    if not (database and redis):
+        raise SystemExit(
+            "error: this profile needs TEST_POSTGRES_URL and TEST_REDIS_URL: "
+            "run `make bench-load`, which starts a throwaway PostgreSQL and Redis"
+        )
+    return database, redis
+
+
 @contextmanager
 def cluster(platforms: FakePlatforms, workdir: Path) -> Iterator[tuple[str, List[Assistant]]]:
     """The cluster profile (scripts/cluster.py) on TEST_POSTGRES_URL and TEST_REDIS_URL."""
     from scripts.cluster import Cluster
 
-    database, redis = os.environ.get("TEST_POSTGRES_URL"), os.environ.get("TEST_REDIS_URL")
-    if not (database and redis):
-        raise SystemExit(
-            "error: the cluster profile needs TEST_POSTGRES_URL and TEST_REDIS_URL: "
-            "run `make bench-load`, which starts a throwaway PostgreSQL and Redis"
-        )
+    database, redis = services()
     running = Cluster(
         database, redis, free_port(), log_dir=workdir / "cluster", extra_env=platform_env(platforms)
     )
@@ -298,13 +332,36 @@ def cluster(platforms: FakePlatforms, workdir: Path) -> Iterator[tuple[str, List
         yield running.url + HOOK, running.servers
 
 
-PROFILES = {"embedded": embedded, "cluster": cluster}
+@contextmanager
+def workers(platforms: FakePlatforms, workdir: Path) -> Iterator[tuple[str, List[Assistant]]]:
+    """One instance whose Rasa server runs two Sanic workers (SANIC_WORKERS=2), on
+    TEST_POSTGRES_URL and TEST_REDIS_URL: Rasa runs more than one worker only with a
+    lock store they share."""
+    from scripts.cluster import lock_store_settings, tracker_store_settings
+
+    database, redis = services()
+    assistant = Assistant(
+        project=ROOT,
+        venv_bin=Path(sys.executable).parent,
+        model=ROOT / "models",
+        rasa_port=free_port(),
+        action_port=free_port(),
+        tracker_store=tracker_store_settings(database),
+        lock_store=lock_store_settings(redis),
+        log_dir=workdir / "workers",
+        extra_env={"DATABASE_URL": database, "SANIC_WORKERS": "2", **platform_env(platforms)},
+    )
+    with assistant:
+        yield assistant.rasa_url + HOOK, [assistant]
+
+
+PROFILES = {"embedded": embedded, "workers": workers, "cluster": cluster}
 
 
 def measure(profile: str, rates: Sequence[float], seconds: float, workdir: Path) -> Run:
     run = Run(profile)
     with FakePlatforms() as platforms, PROFILES[profile](platforms, workdir) as (url, servers):
-        processes = Processes(servers, services=profile == "cluster")
+        processes = Processes(servers, services=profile != "embedded")
         # Warm up: the first messages load what the servers load lazily.
         run_step(url, platforms, processes, 2, 5)
         for rate in rates:
@@ -351,10 +408,15 @@ def steps_table(run: Run) -> str:
 
 
 def memory_table(runs: Sequence[Run]) -> str:
-    lines = ["| profile | process | memory at the end (MB, PSS) |", "| --- | --- | ---: |"]
+    lines = [
+        "| profile | process | processes | memory at the end (MB, PSS) |",
+        "| --- | --- | ---: | ---: |",
+    ]
     for run in runs:
-        for role, memory in sorted(run.steps[-1].memory_mb.items()):
-            lines.append(f"| {run.profile} | {role} | {memory:.0f} |")
+        last = run.steps[-1]
+        for role, memory in sorted(last.memory_mb.items()):
+            count = last.processes.get(role, 0)
+            lines.append(f"| {run.profile} | {role} | {count} | {memory:.0f} |")
     return "\n".join(lines)
 
 
@@ -366,9 +428,11 @@ def report(runs: Sequence[Run], seconds: float) -> str:
         *[f"| {run.profile} | {run.held_rate:.0f} |" for run in runs],
     ]
     by_name = {run.profile: run for run in runs}
-    if {"embedded", "cluster"} <= set(by_name) and by_name["embedded"].held_rate:
-        ratio = by_name["cluster"].held_rate / by_name["embedded"].held_rate
-        summary.append(f"\nTwo instances against one: {ratio:.2f} times the rate.")
+    one = by_name.get("embedded")
+    for name, what in (("workers", "Two Sanic workers"), ("cluster", "Two instances")):
+        if one and one.held_rate and name in by_name:
+            ratio = by_name[name].held_rate / one.held_rate
+            summary.append(f"\n{what} against one instance: {ratio:.2f} times the rate.")
     parts = [
         f"Measured {time.strftime('%Y-%m-%d')} with `make bench-load` on {cores} cores, "
         f"everything on this one machine (servers, databases, nginx, and the load generator "
@@ -397,7 +461,7 @@ def update_readme(block: str, readme: Path = ROOT / "README.md") -> None:
 
 def main(argv: List[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--profile", choices=["embedded", "cluster", "both"], default="both")
+    parser.add_argument("--profile", choices=[*PROFILES, "all"], default="all")
     parser.add_argument("--rates", default=",".join(str(r) for r in RATES))
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument(
@@ -405,7 +469,7 @@ def main(argv: List[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     rates = [float(r) for r in args.rates.split(",")]
-    profiles = ["embedded", "cluster"] if args.profile == "both" else [args.profile]
+    profiles = list(PROFILES) if args.profile == "all" else [args.profile]
     with tempfile.TemporaryDirectory(prefix="bench-load-") as tmp:
         runs = [measure(p, rates, args.seconds, Path(tmp) / p) for p in profiles]
     block = report(runs, args.seconds)

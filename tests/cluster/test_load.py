@@ -1,5 +1,5 @@
 """The short form of `make bench-load` (bench/load.py): one low rate, briefly, to one
-instance and to the cluster profile. Each holds: every signed webhook accepted, every
+instance, to one whose Rasa server runs two Sanic workers, and to the cluster profile. Each holds: every signed webhook accepted, every
 message answered once and quickly, and the CPU counted for every server of it."""
 
 import os
@@ -20,6 +20,7 @@ pytestmark = pytest.mark.skipif(
     "profile, servers",
     [
         ("embedded", ["Rasa server", "action server"]),
+        ("workers", ["Rasa server", "action server"]),
         ("cluster", ["Rasa server 1", "Rasa server 2", "action server 1", "action server 2"]),
     ],
 )
@@ -34,3 +35,7 @@ def test_a_low_rate_is_held_and_measured(profile, servers):
         assert step.cpu[server] > 0 and step.memory_mb[server] > 50, (server, step.cpu)
     if profile == "cluster":
         assert {"nginx", "postgresql", "redis"} <= set(step.cpu)
+    if profile == "workers":
+        # SANIC_WORKERS=2: Sanic's main process and its two workers.
+        assert step.processes["Rasa server"] == 3
+        assert {"postgresql", "redis"} <= set(step.cpu)

@@ -4,11 +4,21 @@ markers."""
 
 import os
 import subprocess
+import time
 from types import SimpleNamespace
 
 import pytest
 
-from bench.load import Processes, Run, Step, report, update_readme, webhook
+from bench.load import (
+    Processes,
+    Run,
+    Step,
+    cpu_by_role,
+    memory_by_role,
+    report,
+    update_readme,
+    webhook,
+)
 from bot.platforms.signatures import facebook_signature
 
 
@@ -54,7 +64,7 @@ def test_the_report_compares_two_instances_with_one():
     runs = [Run("embedded", [step(10)]), Run("cluster", [step(10), step(18)])]
     text = report(runs, 20)
     assert "| embedded | 10 |" in text and "| cluster | 18 |" in text
-    assert "Two instances against one: 1.80 times the rate." in text
+    assert "Two instances against one instance: 1.80 times the rate." in text
     assert "CPU % Rasa server" in text
 
 
@@ -87,8 +97,19 @@ def test_cpu_and_memory_are_counted_by_each_servers_process_group():
         assert processes.role(os.getpid()) == "load generator and fake platforms"
         assert processes.role(child.pid) == "Rasa server"
         first = processes.sample()
-        assert first["Rasa server"][1] > 0  # resident memory
-        assert "load generator and fake platforms" in first
+        time.sleep(0.5)  # the shell counts meanwhile
+        second = processes.sample()
+        assert first[child.pid][0] == "Rasa server"
+        assert memory_by_role(second)["Rasa server"] > 0
+        cpu = cpu_by_role(first, second, 0.5)
+        assert cpu["Rasa server"] > 10
+        assert "load generator and fake platforms" in cpu
     finally:
         os.killpg(child.pid, 9)
         child.wait()
+
+
+def test_a_process_that_ends_between_samples_never_makes_the_cpu_negative():
+    before = {1: ("postgresql", 5.0, 10.0), 2: ("postgresql", 3.0, 10.0)}
+    after = {1: ("postgresql", 5.5, 10.0), 3: ("postgresql", 0.25, 10.0)}  # 2 ended, 3 began
+    assert cpu_by_role(before, after, 1.0) == {"postgresql": 75.0}
