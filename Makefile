@@ -21,7 +21,7 @@ help:
 	@echo "make chat   talk to the running assistant"
 	@echo "make run-simulated, then make simulate: Facebook and X without accounts"
 	@echo "make bench  measure latency, throughput, memory and training time"
-	@echo "make bench-load  signed webhooks at rising rates: one instance against the cluster"
+	@echo "make bench-load  signed webhooks at rising rates: one instance, two workers, the cluster"
 	@echo "make nlu-report  the NLU report for trainers: results/nlu/report/index.html"
 	@echo "make cluster  two Rasa servers behind nginx on PostgreSQL and Redis (README)"
 
@@ -116,8 +116,9 @@ bench: train
 	$(PY) -m bench.tracker_encryption
 	$(PY) -m bench.trainer_iteration
 
-# Signed Messenger webhooks at rising rates, to one instance and to the cluster profile
-# (bench/load.py); the table goes to bench/load.md and the README. About ten minutes.
+# Signed Messenger webhooks at rising rates, to one instance, to one with two Sanic workers
+# and to the cluster profile (bench/load.py); the table goes to bench/load.md and the
+# README. About fifteen minutes.
 bench-load: train
 	@scripts/ensure-nginx.sh
 	scripts/with-postgres.sh scripts/with-redis.sh $(PY) -m bench.load

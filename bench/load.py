@@ -34,6 +34,8 @@ from pathlib import Path
 from typing import Dict, Iterator, List, Sequence
 
 import aiohttp
+from sqlalchemy import create_engine
+from sqlalchemy.engine import make_url
 
 from bench.run import MESSAGES, percentile
 from bot.channels.runtime import APOLOGY
@@ -309,14 +311,22 @@ def embedded(platforms: FakePlatforms, workdir: Path) -> Iterator[tuple[str, Lis
 
 
 def services() -> tuple[str, str]:
-    """TEST_POSTGRES_URL and TEST_REDIS_URL, which `make bench-load` provides."""
-    database, redis = os.environ.get("TEST_POSTGRES_URL"), os.environ.get("TEST_REDIS_URL")
-    if not (database and redis):
+    """A new, empty database on TEST_POSTGRES_URL's server, and TEST_REDIS_URL, which
+    `make bench-load` provides. Each profile starts on an empty store, as the first
+    does: the one after would otherwise find the tables the one before filled."""
+    server, redis = os.environ.get("TEST_POSTGRES_URL"), os.environ.get("TEST_REDIS_URL")
+    if not (server and redis):
         raise SystemExit(
             "error: this profile needs TEST_POSTGRES_URL and TEST_REDIS_URL: "
             "run `make bench-load`, which starts a throwaway PostgreSQL and Redis"
         )
-    return database, redis
+    url = make_url(server)
+    name = f"bench_{uuid.uuid4().hex[:12]}"
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.exec_driver_sql(f"CREATE DATABASE {name}")
+    engine.dispose()
+    return str(url.set(database=name).render_as_string(hide_password=False)), redis
 
 
 @contextmanager
