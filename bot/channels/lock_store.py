@@ -13,9 +13,10 @@ Redis transaction on the lock's key (WATCH, then MULTI/EXEC): when another serve
 changed the lock in between, the step is done again on what is there now. The lock's
 format and key are Rasa's, so servers can move to it one at a time.
 
-Every Redis call runs in a worker thread: a Redis that is slow or does not answer holds
-up the conversation waiting for its lock (until the socket times out), not the event
-loop, where the other conversations and the webhooks are served.
+Every Redis call runs in a thread of the lock store's own (REDIS_THREADS): a Redis that
+is slow or does not answer holds up the conversations waiting for their locks (until
+the socket times out), not the event loop, nor the worker threads that record webhooks
+and read and write the store.
 
 endpoints.yml:
     lock_store:
@@ -29,7 +30,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import Any, AsyncGenerator, Callable, Tuple
 
 import redis
@@ -37,6 +40,8 @@ from rasa.core.lock import TicketLock
 from rasa.core.lock_store import LOCK_LIFETIME, LockError, RedisLockStore
 from rasa.utils.endpoints import EndpointConfig
 
+# The lock store's own threads for its Redis calls.
+REDIS_THREADS = 4
 # What a step does with the lock's key: write the lock, delete it, or leave it.
 SET, DELETE, KEEP = "set", "delete", "keep"
 Step = Callable[[TicketLock | None], Tuple[str, TicketLock | None, Any]]
@@ -51,6 +56,29 @@ class AtomicRedisLockStore(RedisLockStore):
         if endpoint_config is not None:
             kwargs = {"host": endpoint_config.url or "localhost", **endpoint_config.kwargs}
         super().__init__(**kwargs)
+        self._threads = ThreadPoolExecutor(REDIS_THREADS, thread_name_prefix="redis-lock")
+
+    async def _in_thread(self, function: Callable[..., Any], *args: Any) -> Any:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._threads, partial(function, *args))
+
+    async def _issue_ticket(self, conversation_id: str, lock_lifetime: float) -> int:
+        """`issue_ticket` in a thread; a ticket issued for a task cancelled meanwhile
+        is given back, so that it does not hold the conversation until it expires."""
+        loop = asyncio.get_running_loop()
+        issuing = loop.run_in_executor(
+            self._threads, partial(self.issue_ticket, conversation_id, lock_lifetime)
+        )
+        try:
+            return await asyncio.shield(issuing)
+        except asyncio.CancelledError:
+
+            def give_back(issued: asyncio.Future) -> None:
+                if not issued.cancelled() and issued.exception() is None:
+                    self._threads.submit(self.cleanup, conversation_id, issued.result())
+
+            issuing.add_done_callback(give_back)
+            raise
 
     @asynccontextmanager
     async def lock(
@@ -64,24 +92,24 @@ class AtomicRedisLockStore(RedisLockStore):
         Raises:
             LockError: Redis failed, or the lock expired while waiting for it.
         """
-        ticket = await asyncio.to_thread(self.issue_ticket, conversation_id, lock_lifetime)
+        ticket = await self._issue_ticket(conversation_id, lock_lifetime)
         try:
             yield await self._acquire_lock(conversation_id, ticket, wait_time_in_seconds)
         finally:
-            await asyncio.to_thread(self.cleanup, conversation_id, ticket)
+            await self._in_thread(self.cleanup, conversation_id, ticket)
 
     async def _acquire_lock(
         self, conversation_id: str, ticket: int, wait_time_in_seconds: float
     ) -> TicketLock:
         while True:
             # Read again each time: the lock may have expired meanwhile.
-            lock = await asyncio.to_thread(self.get_lock, conversation_id)
+            lock = await self._in_thread(self.get_lock, conversation_id)
             if not lock:
                 break
             if not lock.is_locked(ticket):
                 return lock
             await asyncio.sleep(wait_time_in_seconds)
-            await asyncio.to_thread(self.update_lock, conversation_id)
+            await self._in_thread(self.update_lock, conversation_id)
         raise LockError(f"Could not acquire lock for conversation_id '{conversation_id}'.")
 
     def get_lock(self, conversation_id: str) -> TicketLock | None:

@@ -4,6 +4,8 @@ Its behaviour against a real Redis is in tests/cluster/test_lock_store.py."""
 
 import asyncio
 import socket
+import threading
+import time
 from contextlib import contextmanager
 
 import pytest
@@ -90,3 +92,49 @@ async def test_a_redis_that_does_not_answer_holds_up_its_conversation_not_the_ev
         ticker.cancel()
     # Redis kept the lock waiting for its 2 s timeout; the loop went on meanwhile.
     assert ticks >= 20
+
+
+async def test_conversations_waiting_on_a_silent_redis_leave_the_worker_threads_free():
+    """Webhooks are recorded, and the store read, in the loop's worker threads: locks
+    waiting on Redis use the lock store's own threads, however many wait."""
+    with black_hole() as port:
+        config = EndpointConfig(url="127.0.0.1", port=port, db=0, socket_timeout=2)
+        store = AtomicRedisLockStore(endpoint_config=config)
+
+        async def take(conversation: str) -> None:
+            async with store.lock(conversation):
+                pass
+
+        waiting = [asyncio.create_task(take(f"c{n}")) for n in range(12)]
+        await asyncio.sleep(0.2)
+        # A store call of another conversation, in a worker thread, is not held up.
+        assert await asyncio.wait_for(asyncio.to_thread(lambda: "recorded"), 1) == "recorded"
+        results = await asyncio.gather(*waiting, return_exceptions=True)
+    assert all(isinstance(result, LockError) for result in results), results
+
+
+async def test_a_ticket_issued_for_a_task_cancelled_meanwhile_is_given_back(unreachable):
+    given_back, issued = [], threading.Event()
+
+    def slow_issue(conversation_id, lock_lifetime):
+        time.sleep(0.3)  # Redis answering slowly
+        issued.set()
+        return 7
+
+    unreachable.issue_ticket = slow_issue
+    unreachable.cleanup = lambda conversation_id, ticket: given_back.append(
+        (conversation_id, ticket)
+    )
+
+    async def take() -> None:
+        async with unreachable.lock("c1"):
+            pass
+
+    task = asyncio.create_task(take())
+    await asyncio.sleep(0.1)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert await asyncio.to_thread(issued.wait, 2)
+    await asyncio.sleep(0.2)
+    assert given_back == [("c1", 7)]
