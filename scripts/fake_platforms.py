@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import re
+import select
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -74,6 +76,8 @@ class FakePlatforms:
         self._failure: tuple[int, Dict[str, str]] | None = None
         self._hang = 0.0
         self._hang_acts = True
+        # Calls lost on the way (`hang(..., acts=False)`) whose caller had given up.
+        self.abandoned = 0
         self._ids = 0
         self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
         self._server.daemon_threads = True
@@ -275,17 +279,20 @@ class FakePlatforms:
 
         class Handler(BaseHTTPRequestHandler):
             def _serve(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length) if length else b""
                 if fake._hang:
                     acts = fake._hang_acts
                     time.sleep(fake._hang)
                     if not acts:
+                        if self._caller_gone():
+                            with fake._lock:
+                                fake.abandoned += 1
                         return self._send(504, {"error": "the call was lost on the way"})
                 if fake._failure is not None:
                     status, headers = fake._failure
                     return self._send(status, {"error": "the fake platform is failing"}, headers)
                 parsed = urlparse(self.path)
-                length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length) if length else b""
                 try:
                     body = json.loads(raw) if raw else None
                 except ValueError:
@@ -298,6 +305,14 @@ class FakePlatforms:
                     self.headers.get("Authorization"),
                 )
                 self._send(status, answer)
+
+            def _caller_gone(self) -> bool:
+                """Whether the caller closed the connection (gave up waiting)."""
+                try:
+                    readable, _, _ = select.select([self.connection], [], [], 0)
+                    return bool(readable) and self.connection.recv(1, socket.MSG_PEEK) == b""
+                except OSError:
+                    return True
 
             def _send(self, status, answer, headers=None):
                 data = json.dumps(answer).encode()

@@ -260,9 +260,9 @@ def tally(
 ) -> FaultRow:
     """Wait for every tenant's answer, then count, for the fault report: each tenant
     sent one message, which was accepted."""
-    assert wait_for(
-        lambda: all(len(answers(platforms, t)) >= replies_to_one for t in tenants), 120
-    ), [heard(platforms, t) for t in tenants]
+    # Not asserted here: a message lost still makes its row in the report, and the
+    # test asserts the row.
+    wait_for(lambda: all(len(answers(platforms, t)) >= replies_to_one for t in tenants), 120)
     time.sleep(3)  # nothing more may come
     counts = [len(answers(platforms, t)) for t in tenants]
     return record_fault(
@@ -366,7 +366,8 @@ def test_an_action_server_killed_while_tenants_write_apologises_then_answers_eac
     for tenant in tenants:
         said = heard(platforms, tenant)
         assert said.count(APOLOGY) <= 1 and APOLOGY not in said[1:], said
-    assert len(send(one.rasa_url, f"after-{uuid.uuid4().hex[:12]}", "hello")) >= 1
+    recovered = send(one.rasa_url, f"after-{uuid.uuid4().hex[:12]}", "hello")
+    assert recovered and APOLOGY not in [r.get("text") for r in recovered], recovered
 
 
 def test_a_rasa_server_killed_after_acknowledging_loses_nothing(cluster):
@@ -380,6 +381,9 @@ def test_a_rasa_server_killed_after_acknowledging_loses_nothing(cluster):
     for tenant in tenants:
         say(one.rasa_url, tenant)
     one.kill_rasa()
+    # Some were still unanswered when it died: the second server had them to answer.
+    pending = [t for t in tenants if len(answers(platforms, t)) < replies_to_one]
+    assert pending, "the first server answered everything before it was killed"
     try:
         row = tally("a Rasa server killed after acknowledging", platforms, tenants, replies_to_one)
     finally:
@@ -411,6 +415,9 @@ def test_the_platform_failing_or_hanging_delays_the_answers_and_loses_none(clust
         platforms.recover()
     row = tally(fault, platforms, tenants, replies_to_one)
     assert row.nothing_lost and row.apologies == 0, row
+    if "hanging" in fault:
+        # The outbox gave up on the hung calls at its timeout, and tried again.
+        assert platforms.abandoned >= 1
 
 
 def redis_server(*arguments: str) -> None:
