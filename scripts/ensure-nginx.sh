@@ -12,7 +12,11 @@ case $? in
   0) exit 0 ;;
   10)
     # Debian starts the packaged service where it can; the cluster runs its own nginx.
-    service nginx stop >/dev/null 2>&1 || sudo -n service nginx stop >/dev/null 2>&1 || true
+    if [ "$(id -u)" = 0 ]; then
+      service nginx stop >/dev/null 2>&1 || true
+    else
+      sudo -n service nginx stop >/dev/null 2>&1 || true
+    fi
     echo "==> $("$nginx" -v 2>&1) installed"
     ;;
   *) exit 1 ;;

@@ -43,7 +43,7 @@ def test_a_step_with_everything_answered_quickly_holds():
 @pytest.mark.parametrize(
     "changed",
     [
-        {"accepted": 3},  # a webhook refused
+        {"accepted": 3, "answered": 3},  # a webhook refused, so never answered
         {"answered": 3},  # a message never answered
         {"apologies": 1},  # answered with the apology, not the answer
         {"reply": (0.1, 0.2, 0.3, 1.5)},  # p95 over a second
@@ -113,3 +113,9 @@ def test_a_process_that_ends_between_samples_never_makes_the_cpu_negative():
     before = {1: ("postgresql", 5.0, 10.0), 2: ("postgresql", 3.0, 10.0)}
     after = {1: ("postgresql", 5.5, 10.0), 3: ("postgresql", 0.25, 10.0)}  # 2 ended, 3 began
     assert cpu_by_role(before, after, 1.0) == {"postgresql": 75.0}
+
+
+def test_a_step_of_one_message_is_judged_and_a_refused_one_is_one_error():
+    assert step(sent=1, accepted=1, answered=1, reply=(0.2,)).held
+    refused = step(sent=4, accepted=3, answered=3, reply=(0.1, 0.2, 0.3))
+    assert refused.errors == 1 and not refused.held
