@@ -295,23 +295,32 @@ def platform_env(platforms: FakePlatforms) -> Dict[str, str]:
 
 
 @contextmanager
-def embedded(platforms: FakePlatforms, workdir: Path) -> Iterator[tuple[str, List[Assistant]]]:
-    """One instance as `make run` starts it: SQLite files, the in-memory lock store."""
+def one_instance(
+    platforms: FakePlatforms, log_dir: Path, env: Dict[str, str], **options: object
+) -> Iterator[tuple[str, List[Assistant]]]:
+    """One instance's servers on spare ports, with the platforms faked; `options` are
+    the Assistant's (its tracker and lock stores)."""
     assistant = Assistant(
         project=ROOT,
         venv_bin=Path(sys.executable).parent,
         model=ROOT / "models",
         rasa_port=free_port(),
         action_port=free_port(),
-        tracker_db=workdir / "tracker.db",
-        log_dir=workdir / "embedded",
-        extra_env={
-            "DATABASE_URL": f"sqlite:///{workdir / 'assistant.db'}",
-            **platform_env(platforms),
-        },
+        log_dir=log_dir,
+        extra_env={**env, **platform_env(platforms)},
+        **options,
     )
     with assistant:
         yield assistant.rasa_url + HOOK, [assistant]
+
+
+@contextmanager
+def embedded(platforms: FakePlatforms, workdir: Path) -> Iterator[tuple[str, List[Assistant]]]:
+    """One instance as `make run` starts it: SQLite files, the in-memory lock store."""
+    env = {"DATABASE_URL": f"sqlite:///{workdir / 'assistant.db'}"}
+    tracker = workdir / "tracker.db"
+    with one_instance(platforms, workdir / "embedded", env, tracker_db=tracker) as running:
+        yield running
 
 
 def services() -> tuple[str, str]:
@@ -354,19 +363,14 @@ def workers(platforms: FakePlatforms, workdir: Path) -> Iterator[tuple[str, List
     from scripts.cluster import lock_store_settings, tracker_store_settings
 
     database, redis = services()
-    assistant = Assistant(
-        project=ROOT,
-        venv_bin=Path(sys.executable).parent,
-        model=ROOT / "models",
-        rasa_port=free_port(),
-        action_port=free_port(),
+    with one_instance(
+        platforms,
+        workdir / "workers",
+        {"DATABASE_URL": database, "SANIC_WORKERS": "2"},
         tracker_store=tracker_store_settings(database),
         lock_store=lock_store_settings(redis),
-        log_dir=workdir / "workers",
-        extra_env={"DATABASE_URL": database, "SANIC_WORKERS": "2", **platform_env(platforms)},
-    )
-    with assistant:
-        yield assistant.rasa_url + HOOK, [assistant]
+    ) as running:
+        yield running
 
 
 PROFILES = {"embedded": embedded, "workers": workers, "cluster": cluster}

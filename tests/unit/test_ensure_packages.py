@@ -119,27 +119,21 @@ def test_when_it_cannot_install_it_fails_and_says_what_to_do(
     assert not any("apt-get install" in c for c in calls if uid != "0" and sudo != SUDO)
 
 
-@pytest.mark.parametrize("target", ["e2e", "test"])
-def test_make_installs_the_browser_before_the_end_to_end_tests(target):
+@pytest.mark.parametrize(
+    "target, script, tests",
+    [
+        ("e2e", "ensure-chromium.sh", "tests/e2e"),
+        ("test", "ensure-chromium.sh", "tests/e2e"),
+        ("cluster-test", "ensure-nginx.sh", "tests/cluster"),
+        ("test", "ensure-nginx.sh", "tests/cluster"),
+    ],
+)
+def test_make_installs_the_program_before_the_tests_that_need_it(target, script, tests):
     planned = subprocess.run(
         ["make", "-n", target], cwd=ROOT, capture_output=True, text=True, timeout=60
     ).stdout.splitlines()
-    ensure = planned.index("scripts/ensure-chromium.sh")
-    tests = next(
-        i for i, line in enumerate(planned) if "/pytest " in line and line.endswith(" tests/e2e")
+    ensure = planned.index(f"scripts/{script}")
+    first_test = next(
+        i for i, line in enumerate(planned) if "/pytest " in line and line.endswith(f" {tests}")
     )
-    assert ensure < tests
-
-
-@pytest.mark.parametrize("target", ["cluster-test", "test"])
-def test_make_installs_nginx_before_the_cluster_tests(target):
-    planned = subprocess.run(
-        ["make", "-n", target], cwd=ROOT, capture_output=True, text=True, timeout=60
-    ).stdout.splitlines()
-    ensure = planned.index("scripts/ensure-nginx.sh")
-    tests = next(
-        i
-        for i, line in enumerate(planned)
-        if "/pytest " in line and line.endswith(" tests/cluster")
-    )
-    assert ensure < tests
+    assert ensure < first_test
