@@ -15,7 +15,7 @@ from bot.handoff.handoffs import Conversation
 from bot.tenancy.identity import Account
 
 # The channels whose messages only a platform connector writes (bot/channels/).
-PLATFORM_CHANNELS = (Platform.FACEBOOK, Platform.TWITTER)
+PLATFORM_CHANNELS = tuple(p for p in Platform if p is not Platform.REST)
 
 
 def message_context(tracker: Tracker) -> Conversation:

@@ -20,6 +20,7 @@ class Platform(str, Enum):
 
     FACEBOOK = "facebook"
     TWITTER = "twitter"
+    INSTAGRAM = "instagram"
     # The local REST channel (make chat, the tests): it carries no platform account.
     REST = "rest"
 

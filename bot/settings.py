@@ -72,6 +72,32 @@ class FacebookSettings:
 
 
 @dataclass(frozen=True)
+class InstagramSettings:
+    """The Instagram professional account, through the Meta app and its linked page.
+
+    Its webhook is signed with the Meta app's secret, like Facebook's; the access token
+    is the linked page's (Instagram API with Facebook Login). The channel is on only
+    when every one is set.
+    """
+
+    app_secret: str | None = None
+    verify_token: str | None = None
+    access_token: str | None = None
+    account_id: str | None = None
+    graph_url: str = "https://graph.facebook.com/v19.0"
+
+    def missing(self) -> list[str]:
+        """The settings still needed to turn the channel on."""
+        needed = {
+            "INSTAGRAM_APP_SECRET": self.app_secret,
+            "INSTAGRAM_VERIFY_TOKEN": self.verify_token,
+            "INSTAGRAM_ACCESS_TOKEN": self.access_token,
+            "INSTAGRAM_ACCOUNT_ID": self.account_id,
+        }
+        return [name for name, value in needed.items() if not value]
+
+
+@dataclass(frozen=True)
 class TwitterSettings:
     """The X account and app. The channel is on only when every secret is set."""
 
@@ -148,6 +174,7 @@ class Settings:
     staff_tokens_file: Path | None = None
     facebook: FacebookSettings = FacebookSettings()
     twitter: TwitterSettings = TwitterSettings()
+    instagram: InstagramSettings = InstagramSettings()
     smtp: SmtpSettings = SmtpSettings()
     # Staff alerts link to STAFF_CONSOLE_URL + /handoffs/<id> when it is set.
     staff_console_url: str | None = None
@@ -182,6 +209,12 @@ class Settings:
                     f"(CONSOLE_PORT {port}), not {url!r}: the sandbox never sends to a real "
                     "platform. Unset SANDBOX to use real ones."
                 )
+        if self.instagram.missing() != InstagramSettings().missing():
+            raise SettingsError(
+                "SANDBOX=on, so the INSTAGRAM_ settings must be unset: the sandbox has no "
+                "Instagram stand-in yet and never sends to a real platform. Unset SANDBOX "
+                "to use Instagram."
+            )
         facebook, twitter = self.facebook, self.twitter
         given = {
             "FACEBOOK_APP_SECRET": facebook.app_secret,
@@ -249,6 +282,13 @@ class Settings:
                 page_access_token=values.get("FACEBOOK_PAGE_ACCESS_TOKEN") or None,
                 page_id=values.get("FACEBOOK_PAGE_ID") or None,
                 graph_url=_url(values, "FACEBOOK_GRAPH_URL", FacebookSettings.graph_url),
+            ),
+            instagram=InstagramSettings(
+                app_secret=values.get("INSTAGRAM_APP_SECRET") or None,
+                verify_token=values.get("INSTAGRAM_VERIFY_TOKEN") or None,
+                access_token=values.get("INSTAGRAM_ACCESS_TOKEN") or None,
+                account_id=values.get("INSTAGRAM_ACCOUNT_ID") or None,
+                graph_url=_url(values, "INSTAGRAM_GRAPH_URL", InstagramSettings.graph_url),
             ),
             twitter=TwitterSettings(
                 consumer_key=values.get("TWITTER_CONSUMER_KEY") or None,

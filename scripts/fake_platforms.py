@@ -1,9 +1,12 @@
-"""Stand-ins for Facebook's Graph API and X's API, on loopback, for tests and the simulator.
+"""Stand-ins for Facebook's Graph API, Instagram's part of it and X's API, on loopback, for
+tests and the simulator.
 
 They answer the calls the outbox makes with the documented response shapes, record
 every call, refuse what the platform refuses (an X post over 280, as X counts), and
 can be told to fail (any status, optionally with `Retry-After`) or to
-hang. Graph calls are served under `/graph/v19.0`, X calls under `/x`.
+hang. Graph calls are served under `/graph/v19.0`, Instagram's under `/instagram/v19.0`
+(refusing a direct message over 1,000 bytes, a second private reply to a comment and a
+reply to a hidden comment, as Instagram does), X calls under `/x`.
 """
 
 from __future__ import annotations
@@ -24,6 +27,9 @@ from bot.platforms.limits import X_POST
 # The webhook bodies live with the sandbox; the tests and the simulator import them here too.
 from bot.sandbox.webhooks import (  # noqa: F401
     facebook_webhook,
+    instagram_comment,
+    instagram_message,
+    instagram_webhook,
     messenger_message,
     page_comment,
     page_post,
@@ -32,6 +38,7 @@ from bot.sandbox.webhooks import (  # noqa: F401
 )
 
 GRAPH_PREFIX = "/graph/v19.0"
+INSTAGRAM_PREFIX = "/instagram/v19.0"
 X_PREFIX = "/x"
 TOO_LONG = (
     "Your Tweet text is too long. For more information on how Twitter determines text "
@@ -72,6 +79,9 @@ class FakePlatforms:
         self.psids: Dict[str, str] = {}
         # Who wrote each post and when, where a test said (`add_post`).
         self.post_details: Dict[str, dict] = {}
+        # Instagram comments hidden, and those a private reply has answered.
+        self.instagram_hidden: set[str] = set()
+        self.instagram_replied_privately: set[str] = set()
         self._lock = threading.Lock()
         self._failure: tuple[int, Dict[str, str]] | None = None
         self._hang = 0.0
@@ -92,6 +102,11 @@ class FakePlatforms:
     def graph_url(self) -> str:
         """What FACEBOOK_GRAPH_URL should be."""
         return self.url + GRAPH_PREFIX
+
+    @property
+    def instagram_url(self) -> str:
+        """What INSTAGRAM_GRAPH_URL should be."""
+        return self.url + INSTAGRAM_PREFIX
 
     @property
     def x_url(self) -> str:
@@ -180,9 +195,51 @@ class FakePlatforms:
     def _answer(self, method: str, path: str, query, body, authorization):
         if path.startswith(GRAPH_PREFIX + "/"):
             return self._graph(method, path[len(GRAPH_PREFIX) + 1 :], query, body, authorization)
+        if path.startswith(INSTAGRAM_PREFIX + "/"):
+            path = path[len(INSTAGRAM_PREFIX) + 1 :]
+            return self._instagram(method, path, query, body, authorization)
         if path.startswith(X_PREFIX + "/"):
             return self._x(method, path[len(X_PREFIX) :], query, body, authorization)
         return 404, {"error": "no such endpoint"}
+
+    def _instagram(self, method, path, query, body, authorization):
+        if not query.get("access_token"):
+            return 400, {"error": {"message": "An access token is required", "code": 190}}
+        sent, body = body, body or {}
+        parts = path.split("/")
+        invalid = {"error": {"message": "Invalid parameter", "code": 100}}
+        if method == "POST" and path == "me/messages":
+            recipient, text = body.get("recipient") or {}, (body.get("message") or {}).get("text")
+            if not recipient or not text or len(text.encode("utf-8")) > 1000:
+                return 400, invalid
+            comment = recipient.get("comment_id")
+            with self._lock:
+                if comment and comment in self.instagram_replied_privately:
+                    return 400, {"error": {"message": "Already replied", "code": 10}}
+                if comment:
+                    self.instagram_replied_privately.add(comment)
+            self._record("instagram", method, path, query, body, authorization)
+            return 200, {
+                "recipient_id": recipient.get("id", ""),
+                "message_id": f"m_{self._next_id()}",
+            }
+        if method == "POST" and len(parts) == 2 and parts[1] == "replies":
+            text = body.get("message") or ""
+            if not text or len(text) > 2200 or parts[0] in self.instagram_hidden:
+                return 400, invalid
+            self._record("instagram", method, path, query, body, authorization)
+            return 200, {"id": str(10**17 + self._next_id())}
+        if method == "POST" and len(parts) == 1 and isinstance(body.get("hide"), bool):
+            with self._lock:
+                (self.instagram_hidden.add if body["hide"] else self.instagram_hidden.discard)(
+                    parts[0]
+                )
+            self._record("instagram", method, path, query, body, authorization)
+            return 200, {"success": True}
+        if method == "DELETE" and len(parts) == 1:
+            self._record("instagram", method, path, query, sent, authorization)
+            return 200, {"success": True}
+        return 404, {"error": {"message": "Unknown path", "code": 803}}
 
     def _graph(self, method, path, query, body, authorization):
         if not query.get("access_token"):

@@ -296,3 +296,29 @@ class DurableInput(InputChannel, ABC):
             {"error": f"the {self.name()} channel is off", "missing": self.missing_settings()},
             status=503,
         )
+
+
+def meta_challenge(request: Request, verify_token: str | None) -> HTTPResponse:
+    """Meta's subscription check (Facebook, Instagram): echo `hub.challenge` if the
+    verify token matches."""
+    token = request.args.get("hub.verify_token") or ""
+    expected = verify_token or ""
+    if request.args.get("hub.mode") == "subscribe" and hmac.compare_digest(
+        token.encode(), expected.encode()
+    ):
+        return response.text(request.args.get("hub.challenge") or "")
+    return response.json({"error": "verify token mismatch"}, status=403)
+
+
+def entries_of(payload: Any, account_id: str) -> Any:
+    """A Meta webhook with only the entries of `account_id`.
+
+    An app can be subscribed to several pages or accounts, all signed with its one
+    secret: another's entries are not this one's to answer (as X's for_user_id).
+    Entries of an odd shape are left for the parser to judge.
+    """
+    entries = payload.get("entry") if isinstance(payload, dict) else None
+    if not isinstance(entries, list):
+        return payload
+    kept = [e for e in entries if not isinstance(e, dict) or str(e.get("id")) == account_id]
+    return {**payload, "entry": kept}

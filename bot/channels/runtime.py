@@ -48,6 +48,7 @@ from bot.intake import MAX_ATTEMPTS, RENEW_EVERY, Claimed, IntakeStore
 from bot.outbox import Author, Outbox, PlatformError
 from bot.outbox_worker import OutboxWorker
 from bot.platforms.facebook.graph_api import GraphClient
+from bot.platforms.registry import KITS
 from bot.platforms.routing import reply_route
 from bot.protection.retention import ConversationRetention, RetentionRun
 from bot.screening.coordinator import Screening
@@ -191,19 +192,23 @@ class ChannelRuntime:
             )
             return
         operation, target = route
-        await in_thread(
-            self.outbox.enqueue,
-            event.conversation_id,
-            event.platform,
-            operation,
-            target,
-            self._clock(),
-            text=text,
-            author=Author.ASSISTANT,
-            user_message_at=event.sent_at,
+        # A reply longer than the platform takes there goes as several messages.
+        pieces = KITS[event.platform].pieces(operation, text)
+        for part, piece in enumerate(pieces):
             # Handled twice (a crash before it was marked processed), it is sent once.
-            dedupe_key=f"{event.platform}:{event.event_id}:{key or position}",
-        )
+            dedupe_key = f"{event.platform}:{event.event_id}:{key or position}"
+            await in_thread(
+                self.outbox.enqueue,
+                event.conversation_id,
+                event.platform,
+                operation,
+                target,
+                self._clock(),
+                text=piece,
+                author=Author.ASSISTANT,
+                user_message_at=event.sent_at,
+                dedupe_key=dedupe_key if part == 0 else f"{dedupe_key}:{part}",
+            )
         self._outbox_ready.set()
 
     async def _intake_loop(

@@ -17,7 +17,6 @@ from sanic import Sanic
 from bot.alerts.alerts import AlertListener, AlertWatcher, alert_deliverers, configured_alerts
 from bot.association import load_association
 from bot.channels.runtime import ChannelRuntime, in_thread, utc_now
-from bot.events import Platform
 from bot.handoff.desk import StaffReplyListener
 from bot.handoff.handoffs import Teams
 from bot.handoff.service import HandoffService
@@ -26,10 +25,8 @@ from bot.handoff.working_hours import WorkingCalendar
 from bot.intake import IntakeStore
 from bot.outbox import Outbox, OutboxListeners
 from bot.outbox_worker import Deliver, OutboxWorker
-from bot.platforms.facebook.delivery import facebook_deliverer
-from bot.platforms.facebook.graph_api import GraphClient
-from bot.platforms.x.api import XClient
-from bot.platforms.x.delivery import twitter_deliverer
+from bot.platforms.facebook.kit import KIT as FACEBOOK
+from bot.platforms.registry import KITS
 from bot.protection.retention import conversation_retention
 from bot.screening.coordinator import ModerationListener, Screening
 from bot.settings import Settings
@@ -52,21 +49,11 @@ def build_runtime(settings: Settings, clock: Callable[[], datetime] = utc_now) -
     # This server's outbox loops send the staff alerts too (bot/alerts/), except in
     # sandbox mode, where nothing leaves the machine.
     deliverers: Dict[str, Deliver] = alert_deliverers(settings, alerts.config)
-    facebook, twitter = settings.facebook, settings.twitter
-    graph = None
-    if not facebook.missing():
-        graph = GraphClient(facebook.graph_url, facebook.page_id, facebook.page_access_token)
-        deliverers[Platform.FACEBOOK] = facebook_deliverer(graph)
-    if not twitter.missing():
-        x_client = XClient(
-            twitter.api_url,
-            twitter.consumer_key,
-            twitter.consumer_secret,
-            twitter.access_token,
-            twitter.access_token_secret,
-            user_id=twitter.user_id or "",
-        )
-        deliverers[Platform.TWITTER] = twitter_deliverer(x_client)
+    for platform, kit in KITS.items():
+        deliver = kit.deliverer(settings)
+        if deliver is not None:
+            deliverers[platform] = deliver
+    graph = FACEBOOK.client(settings) if not settings.facebook.missing() else None
     # Moderation notes what it sent; a staff reply counts once sent (bot.handoff.desk).
     listener = OutboxListeners(
         ModerationListener(screening.comments, screening.log), StaffReplyListener(engine)

@@ -22,32 +22,20 @@ from bot.console.accounts import ACCOUNT_KEEPERS
 from bot.console.web import Console, require_role, see_other
 from bot.events import Operation
 from bot.outbox import DEAD, DISMISSED, Outbound, Outbox, Unsealable
+from bot.platforms.registry import KITS, kit_for
 
 # How many dismissed letters the page lists, the latest first.
 DISMISSED_SHOWN = 50
 
-OPERATION_WORDS = {
-    Operation.MESSENGER_SEND: "Messenger message",
-    Operation.PRIVATE_REPLY: "private reply to a comment",
-    Operation.PUBLIC_REPLY: "public reply to a comment",
-    Operation.HIDE_COMMENT: "hide a comment",
-    Operation.UNHIDE_COMMENT: "show a comment again",
-    Operation.DELETE_COMMENT: "delete a comment",
-    Operation.BLOCK_USER: "block an account",
-    Operation.UNBLOCK_USER: "unblock an account",
-    Operation.X_DM: "X direct message",
-    Operation.X_REPLY: "X reply",
-    Operation.X_HIDE_REPLY: "hide an X reply",
-    Operation.X_UNHIDE_REPLY: "show an X reply again",
-    Operation.X_BLOCK: "block an X account",
-    Operation.X_UNBLOCK: "unblock an X account",
-    Operation.X_FOLLOW: "follow an X account",
-    Operation.X_UNFOLLOW: "unfollow an X account",
-    Operation.X_REPORT_SPAM: "report an X account as spam",
+# Alerts are no platform's: their words are here; each platform's are its kit's.
+ALERT_WORDS = {
     Operation.ALERT_EMAIL: "staff alert by email",
     Operation.ALERT_WEBHOOK: "staff alert to a webhook",
 }
-PLATFORM_WORDS = {"facebook": "Facebook", "twitter": "X", "alerts": "Staff alerts"}
+PLATFORM_WORDS = {
+    **{platform.value: kit.name for platform, kit in KITS.items()},
+    "alerts": "Staff alerts",
+}
 
 
 @dataclass(frozen=True)
@@ -64,7 +52,7 @@ def letter_view(message: Outbound) -> LetterView:
     return LetterView(
         message=message,
         platform=PLATFORM_WORDS.get(message.platform, message.platform),
-        operation=OPERATION_WORDS.get(message.operation, message.operation.value),
+        operation=operation_words(message.platform, message.operation),
     )
 
 
@@ -125,3 +113,10 @@ def routes(console: Console) -> Blueprint:
         return see_other("/outbox")
 
     return bp
+
+
+def operation_words(platform: str, operation: Operation) -> str:
+    """What staff call a call on `platform`: "Messenger message", "hide an X reply"."""
+    kit = kit_for(platform)
+    words = kit.operation_words if kit is not None else ALERT_WORDS
+    return words.get(operation, operation.value)

@@ -21,7 +21,6 @@ from sanic.response import HTTPResponse
 
 from bot.console.accounts import ACCOUNT_KEEPERS
 from bot.console.web import Console, require_role, see_other
-from bot.events import Platform
 from bot.moderation.log import (
     DONE,
     FAILED,
@@ -33,6 +32,7 @@ from bot.moderation.log import (
     NotUndoable,
 )
 from bot.outbox import Outbox
+from bot.platforms.registry import KITS
 
 SHOWN = 200
 
@@ -59,7 +59,7 @@ STATE_WORDS = {
     FAILED: "refused by the platform",
     FOR_STAFF: "for staff to do by hand",
 }
-PLATFORM_WORDS = {Platform.FACEBOOK.value: "Facebook", Platform.TWITTER.value: "X"}
+PLATFORM_WORDS = {platform.value: kit.name for platform, kit in KITS.items()}
 DETAIL_WORDS = {
     "phone": "phone number",
     "email": "email address",
@@ -105,7 +105,7 @@ def routes(console: Console) -> Blueprint:
     """The moderation log page and its Undo action."""
     bp = Blueprint("console_moderation")
     log = ModerationLog(console.engine, Outbox(console.engine, key=console.settings.outbox_key))
-    platforms = [p.value for p in Platform if p is not Platform.REST]
+    platforms = [p.value for p in KITS]
     actions = [a.value for a in Action]
 
     @bp.get("/moderation")

@@ -30,6 +30,7 @@ from bot.events import Platform, Surface
 from bot.handoff.handoffs import TENANCY, Handoff, Priority, Reason, Summary
 from bot.handoff.threads import ThreadMessage
 from bot.handoff.working_hours import WorkingCalendar
+from bot.platforms.registry import KITS
 from bot.privacy import redact
 from bot.store import as_aware, identity_attempts
 from bot.tenancy.disclosure import last_payment, rent_balance, repairs_list, uk_date
@@ -40,8 +41,7 @@ from bot.tenancy.records import Matter, TenancyRepository
 DUE_SOON = timedelta(minutes=30)
 
 PLATFORM_LABELS = {
-    Platform.FACEBOOK.value: "Facebook",
-    Platform.TWITTER.value: "X",
+    **{platform.value: kit.name for platform, kit in KITS.items()},
     Platform.REST.value: "Local chat",
     # A handoff about a locked tenancy rather than a conversation (bot.tenancy.identity).
     TENANCY: "No conversation",
@@ -49,10 +49,9 @@ PLATFORM_LABELS = {
 SURFACE_LABELS = {Surface.PUBLIC.value: "Public", Surface.PRIVATE.value: "Private"}
 # Where a message was written, as staff call it.
 WHERE_LABELS = {
-    (Platform.FACEBOOK.value, Surface.PUBLIC.value): "Facebook comment",
-    (Platform.FACEBOOK.value, Surface.PRIVATE.value): "Messenger",
-    (Platform.TWITTER.value, Surface.PUBLIC.value): "X mention",
-    (Platform.TWITTER.value, Surface.PRIVATE.value): "X direct message",
+    (platform.value, surface.value): words
+    for platform, kit in KITS.items()
+    for surface, words in kit.surface_names.items()
 }
 REASON_LABELS = {
     Reason.REQUEST_HUMAN: "Asked for a person",
@@ -229,9 +228,7 @@ class FilterChoices:
         """The choices for a member of staff who sees `teams`."""
         return cls(
             team=tuple((t, t) for t in teams),
-            platform=tuple(
-                (p, platform_label(p)) for p in (Platform.FACEBOOK.value, Platform.TWITTER.value)
-            ),
+            platform=tuple((p.value, platform_label(p.value)) for p in KITS),
             surface=tuple(SURFACE_LABELS.items()),
             reason=tuple((r.value, reason_label(r)) for r in Reason),
         )

@@ -54,8 +54,9 @@ from bot.handoff.threads import (
     split_conversation_id,
 )
 from bot.outbox import Author, Call, Outbound, Outbox, OutboxListener, PlatformError
-from bot.platforms.facebook.delivery import OutsideWindow, messenger_tag
-from bot.platforms.limits import BY_OPERATION, X_POST
+from bot.platforms.limits import X_POST
+from bot.platforms.meta import OutsideWindow, messenger_tag
+from bot.platforms.registry import kit_for, limit_of
 from bot.privacy import find
 from bot.store import outbox
 
@@ -174,7 +175,7 @@ class StaffDesk:
         if handoff.state not in OPEN_STATES:
             raise TransitionError(f"a {handoff.state.value} handoff cannot be replied to")
         route = self._route(handoff, text, now)
-        _check_text(route.call, text)
+        _check_text(route.platform, route.call, text)
         if route.call.operation is Operation.MESSENGER_SEND:
             try:
                 messenger_tag(Author.STAFF, route.user_message_at, now)
@@ -300,7 +301,7 @@ class StaffDesk:
         conversation = handoff.conversation
         platform = Platform.named(conversation.platform)
         parsed = split_conversation_id(conversation.conversation_id)
-        if platform not in (Platform.FACEBOOK, Platform.TWITTER) or parsed is None:
+        if platform is None or kit_for(platform) is None or parsed is None:
             raise Refused(
                 f"this handoff has no {conversation.platform} conversation to reply in:"
                 " contact the tenant by the means on their file"
@@ -412,12 +413,12 @@ class StaffReplyListener(OutboxListener):
         return handoff_id, kind == "holding", staff
 
 
-def _check_text(call: Call, text: str) -> None:
-    """Refuse `text` if it is too long for where `call`, or its fallback, takes it, or
-    holds personal details and goes out in public."""
-    _check_length(call.operation, text)
+def _check_text(platform: Platform, call: Call, text: str) -> None:
+    """Refuse `text` if it is too long for where `call`, or its fallback, takes it on
+    `platform`, or holds personal details and goes out in public."""
+    _check_length(platform, call.operation, text)
     for fallback in call.fallback:
-        _check_length(fallback.operation, fallback.text or text)
+        _check_length(platform, fallback.operation, fallback.text or text)
     operation = call.operation
     if operation in PUBLIC_OPERATIONS:
         kinds = sorted({span.kind for span in find(text)})
@@ -428,9 +429,9 @@ def _check_text(call: Call, text: str) -> None:
             )
 
 
-def _check_length(operation: Operation, text: str) -> None:
-    limit = BY_OPERATION[operation]
-    if limit.fits(text):
+def _check_length(platform: Platform, operation: Operation, text: str) -> None:
+    limit = limit_of(platform, operation)
+    if limit is None or limit.fits(text):
         return
     if limit is X_POST:
         raise Refused(

@@ -32,6 +32,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.engine import Engine
 
 from bot.events import Platform, Surface
+from bot.platforms.registry import KITS, kit_for
 from bot.privacy import redact
 from bot.store import linked_accounts
 
@@ -99,8 +100,8 @@ class ConversationLinks:
             return [conversation_id]
         platform, surface, author = parsed
         found: Set[Tuple[Surface, str]] = {(surface, author)}
-        if platform is not Platform.FACEBOOK:
-            # One user id in public and in private (X).
+        if KITS[platform].one_id_everywhere:
+            # One user id in public and in private (X, Instagram).
             found |= {(s, author) for s in Surface}
         frontier = set(found)
         with self._engine.connect() as connection:
@@ -155,7 +156,8 @@ def read_thread(
     else:
         parsed = split_conversation_id(own)
         twins = {own}
-        if parsed is not None and parsed[0] is not Platform.FACEBOOK:
+        kit = kit_for(parsed[0]) if parsed is not None else None
+        if parsed is not None and kit is not None and kit.one_id_everywhere:
             twins |= {conversation_id_of(parsed[0], s, parsed[2]) for s in Surface}
         conversations = sorted(twins)
     messages: List[Tuple[float, int, ThreadMessage]] = []

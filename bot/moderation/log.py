@@ -23,11 +23,12 @@ from sqlalchemy import String, or_, select, type_coerce
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from bot.events import Operation, Platform
+from bot.events import Operation
 from bot.keys import LOOKUP_PREFIX
 from bot.moderation import STAFF_NAMED_REASON
 from bot.moderation.strikes import Sanction
 from bot.outbox import Author, Outbox
+from bot.platforms.registry import kit_for
 from bot.store import as_aware, linked_accounts, moderation_actions, strike_locks, to_utc
 
 DONE = "done"
@@ -51,23 +52,11 @@ class Action(str, Enum):
     FOLLOW = "follow"
 
 
-# The call that undoes an action, by platform; a strike is undone in the log alone.
-UNDO = {
-    (Platform.FACEBOOK, Action.HIDE): Operation.UNHIDE_COMMENT,
-    (Platform.TWITTER, Action.HIDE): Operation.X_UNHIDE_REPLY,
-    (Platform.FACEBOOK, Action.BLOCK): Operation.UNBLOCK_USER,
-    (Platform.TWITTER, Action.BLOCK): Operation.X_UNBLOCK,
-    (Platform.TWITTER, Action.FOLLOW): Operation.X_UNFOLLOW,
-}
-# Calls that carry out an action, so that a refusal is marked in the log.
-ACTION_OF = {
-    Operation.HIDE_COMMENT: Action.HIDE,
-    Operation.X_HIDE_REPLY: Action.HIDE,
-    Operation.DELETE_COMMENT: Action.DELETE,
-    Operation.BLOCK_USER: Action.BLOCK,
-    Operation.X_BLOCK: Action.BLOCK,
-    Operation.X_REPORT_SPAM: Action.REPORT,
-}
+def undo_call(platform: str, action: Action) -> Operation | None:
+    """The call that undoes `action` on `platform` (its kit's to say); None if there is
+    none (a strike is undone in the log alone)."""
+    kit = kit_for(platform)
+    return kit.undo.get(action.value) if kit is not None else None
 
 
 @dataclass(frozen=True)
@@ -113,7 +102,10 @@ class Entry:
             return True
         # The platform call that undoes it needs whom it was done to: an erasure (P9)
         # leaves nobody to name.
-        return (self.platform, self.action) in UNDO and (self.target or self.author_id) is not None
+        return (
+            undo_call(self.platform, self.action) is not None
+            and (self.target or self.author_id) is not None
+        )
 
 
 @dataclass(frozen=True)
@@ -357,7 +349,7 @@ class ModerationLog:
             ).rowcount
             if not changed:
                 raise NotUndoable("it was undone at the same moment by someone else")
-        operation = UNDO.get((entry.platform, entry.action))
+        operation = undo_call(entry.platform, entry.action)
         if operation is not None:
             target = entry.target or entry.author_id
             self._outbox.enqueue(

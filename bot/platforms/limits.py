@@ -7,6 +7,9 @@
 | an X post (a public reply) | 280 | X's weighted length (`bot.platforms.x.text`) |
 | an X direct message | 10,000 characters | characters |
 
+Instagram's are its kit's (bot/platforms/instagram/kit.py). Which limit a call or a
+surface has on each platform is its kit's to say (`bot.platforms.registry.limit_of`).
+
 A platform refuses a longer message for good, so a reply that does not fit is never
 seen: tests render every reply with the longest configured values and hold it to the
 limit of each place it can go (tests/unit/test_public_lengths.py).
@@ -17,7 +20,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from bot.events import Operation, Platform, Surface
 from bot.platforms.x.text import weighted_length
 
 MAX_FACEBOOK_COMMENT = 8000
@@ -42,20 +44,3 @@ FACEBOOK_COMMENT = TextLimit(MAX_FACEBOOK_COMMENT)
 MESSENGER_TEXT = TextLimit(MAX_MESSENGER_TEXT)
 X_POST = TextLimit(MAX_X_POST, weighted_length)
 X_DM = TextLimit(MAX_X_DM)
-
-# The calls that carry text, and the limit of where their text goes.
-BY_OPERATION = {
-    Operation.PUBLIC_REPLY: FACEBOOK_COMMENT,
-    Operation.PRIVATE_REPLY: MESSENGER_TEXT,
-    Operation.MESSENGER_SEND: MESSENGER_TEXT,
-    Operation.X_REPLY: X_POST,
-    Operation.X_DM: X_DM,
-}
-
-
-def limit_for(platform: Platform | str, surface: Surface | str) -> TextLimit:
-    """The limit of a reply on `platform` and `surface`."""
-    public = Surface(surface) is Surface.PUBLIC
-    if Platform(platform) is Platform.TWITTER:
-        return X_POST if public else X_DM
-    return FACEBOOK_COMMENT if public else MESSENGER_TEXT

@@ -2,12 +2,13 @@
 
 No Rasa here: the connectors' output channel and screening ask `reply_route` where
 to send a reply; the outbox worker then calls the platform through its deliverer
-(bot/platforms/<name>/delivery.py).
+(bot/platforms/<name>/delivery.py). Each platform's kit says where (bot.platforms.kit).
 """
 
 from __future__ import annotations
 
-from bot.events import InboundEvent, Operation, Platform, Surface
+from bot.events import InboundEvent, Operation
+from bot.platforms.registry import kit_for
 
 
 def reply_route(event: InboundEvent) -> tuple[Operation, str] | None:
@@ -16,12 +17,7 @@ def reply_route(event: InboundEvent) -> tuple[Operation, str] | None:
     A message in standby belongs to another app (a person has the thread): the
     assistant keeps it in the conversation and does not answer.
     """
-    if event.kind == "standby":
+    kit = kit_for(event.platform)
+    if event.kind == "standby" or kit is None:
         return None
-    if event.platform is Platform.FACEBOOK:
-        if event.surface is Surface.PUBLIC:
-            return Operation.PUBLIC_REPLY, str(event.comment_id)
-        return Operation.MESSENGER_SEND, event.author_id
-    if event.surface is Surface.PUBLIC:
-        return Operation.X_REPLY, str(event.tweet_id)
-    return Operation.X_DM, event.author_id
+    return kit.reply_route(event)

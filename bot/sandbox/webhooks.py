@@ -114,3 +114,42 @@ def x_mention(
         tweet["in_reply_to_user_id_str"] = in_reply_to
         tweet["in_reply_to_status_id_str"] = "1" + tweet_id
     return {"for_user_id": for_user_id, "tweet_create_events": [tweet]}
+
+
+def instagram_webhook(
+    account_id: str, messaging=(), changes=(), seconds: int | None = None
+) -> dict:
+    """An Instagram webhook with one entry for the professional account, sent at
+    `seconds` since the epoch (default: now)."""
+    sent = int(time.time()) if seconds is None else seconds
+    entry: dict = {"id": account_id, "time": sent}
+    if messaging:
+        entry["messaging"] = list(messaging)
+    if changes:
+        entry["changes"] = list(changes)
+    return {"object": "instagram", "entry": [entry]}
+
+
+def instagram_message(account_id: str, igsid: str, text: str, mid: str, millis: int) -> dict:
+    """One Instagram direct message event."""
+    return {
+        "sender": {"id": igsid},
+        "recipient": {"id": account_id},
+        "timestamp": millis,
+        "message": {"mid": mid, "text": text},
+    }
+
+
+def instagram_comment(
+    igsid: str, text: str, comment_id: str, media_id: str, username: str = "tenant"
+) -> dict:
+    """One `comments` change: a comment on the account's media."""
+    return {
+        "field": "comments",
+        "value": {
+            "id": comment_id,
+            "text": text,
+            "from": {"id": igsid, "username": username},
+            "media": {"id": media_id, "media_product_type": "FEED"},
+        },
+    }

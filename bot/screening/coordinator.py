@@ -26,15 +26,17 @@ from typing import Callable, List, Sequence, Tuple
 from sqlalchemy.engine import Engine
 
 from bot.association import Association
-from bot.events import InboundEvent, Operation, Platform, Surface
+from bot.events import InboundEvent, Operation, Surface
 from bot.handoff.handoffs import Conversation, Handoff, Reason, Teams
 from bot.handoff.service import HandoffService
 from bot.handoff.working_hours import WorkingCalendar, describe_when
 from bot.moderation import Assessment, Category, assess, mask_swearing
-from bot.moderation.log import ACTION_OF, DONE, FOR_STAFF, Action, History, ModerationLog, Subject
+from bot.moderation.log import DONE, FOR_STAFF, Action, History, ModerationLog, Subject
 from bot.moderation.retention import PublicComments
 from bot.moderation.strikes import Sanction, sanction
 from bot.outbox import Call, Outbound, Outbox, OutboxListener, PlatformError
+from bot.platforms.kit import Said
+from bot.platforms.registry import KITS
 from bot.platforms.routing import reply_route
 from bot.privacy import Span, find, redact
 from bot.screening.follow_ups import NOT_AN_ACCOUNT, Awaits, FollowUps, passed_on_words
@@ -180,10 +182,11 @@ class Screening:
         back = None
         if not self._calendar.is_monitoring(now):
             back = describe_when(self._calendar.next_monitoring_start(now), now, zone)
-        hideable = event.platform is Platform.FACEBOOK or event.reply_to_account
+        kit = KITS[event.platform]
+        hideable = kit.can_hide(event)
         deleted = bool(
             decided.personal_details
-            and event.platform is Platform.FACEBOOK
+            and kit.deletes_comments
             and self._settings.delete_personal_details
         )
         self._log_route(event, decided, hideable, deleted, now)
@@ -215,14 +218,16 @@ class Screening:
                 now,
                 f"{event.platform}:{event.event_id}:follow_up",
             )
+        told = _said(said)
         if decided.route is Route.MOVE_PRIVATE:
-            calls.append(self._public_call(event, said.public or ""))
+            calls.append(kit.public_call(event, said.public or ""))
         else:
-            self._hide(event, said, calls)
-        calls.append(self._private_call(event, said))
+            # Out of public view where the platform allows, else asked in public.
+            calls.extend(kit.hide_calls(event, told))
+        calls.append(kit.private_call(event, told, self._settings.follow_to_receive_dms))
         if deleted:
-            # After the private reply: Facebook answers a deleted comment with no reply.
-            calls.append(Call(Operation.DELETE_COMMENT, str(event.comment_id)))
+            # After the private reply: Meta answers a deleted comment with no reply.
+            calls.append(kit.delete_call(event))
         self._enqueue(event, calls, now, "screen")
         self._apply(event, decided.assessment, punishment, now, send=True)
         if not deleted:
@@ -299,20 +304,14 @@ class Screening:
         calls not yet queued."""
         if not decided.block:
             return []
-        twitter = event.platform is Platform.TWITTER
-        # Messenger knows a sender by their page-scoped id, a comment's author by user id.
-        account = (
-            event.author_id
-            if twitter or event.surface is Surface.PUBLIC
-            else f"psid:{event.author_id}"
-        )
-        calls = [Call(Operation.X_BLOCK if twitter else Operation.BLOCK_USER, account)]
-        if decided.report and twitter:
-            calls.append(Call(Operation.X_REPORT_SPAM, event.author_id))
-        self._log(event, now, Action.BLOCK, decided.reason, target=account)
+        blocked = KITS[event.platform].block(event, decided.report)
+        account, calls = blocked.account, list(blocked.calls)
+        # Where the platform has no call for it (an Instagram block, a Facebook report),
+        # staff do it by hand.
+        state = DONE if calls else FOR_STAFF
+        self._log(event, now, Action.BLOCK, decided.reason, state=state, target=account)
         if decided.report:
-            # Facebook has no call to report a person: staff report them by hand.
-            state = DONE if twitter else FOR_STAFF
+            state = DONE if blocked.reported else FOR_STAFF
             self._log(event, now, Action.REPORT, decided.reason, state=state, target=account)
         if decided.flag:
             # The review joins the tenant's open handoff, whatever its team (as a
@@ -329,44 +328,6 @@ class Screening:
             return []
         return calls
 
-    def _hide(self, event: InboundEvent, said: Wording, calls: List[Call]) -> None:
-        """Take the post out of public view where the platform allows, else ask in public."""
-        if event.platform is Platform.FACEBOOK:
-            calls.append(Call(Operation.HIDE_COMMENT, str(event.comment_id)))
-            return
-        tweet = str(event.tweet_id)
-        ask = (Call(Operation.X_REPLY, tweet, said.public_if_not_hidden),)
-        if event.reply_to_account:
-            # X hides only replies in conversations the account started; if it will
-            # not, a post with personal details is asked to be deleted instead (P5).
-            fallback = ask if said.public_if_not_hidden else ()
-            calls.append(Call(Operation.X_HIDE_REPLY, tweet, fallback=fallback))
-        elif said.public:
-            calls.append(Call(Operation.X_REPLY, tweet, said.public))
-        elif said.public_if_not_hidden:
-            calls.extend(ask)
-
-    def _public_call(self, event: InboundEvent, text: str) -> Call:
-        operation, target = reply_route(event)  # a public post always has its reply route
-        return Call(operation, target, text)
-
-    def _private_call(self, event: InboundEvent, said: Wording) -> Call:
-        if event.platform is Platform.FACEBOOK:
-            # One private reply per comment or post: it opens the Messenger conversation.
-            target = str(event.comment_id)
-            if event.kind in ("post", "edited_post"):
-                target = f"post:{event.post_id}"
-            return Call(Operation.PRIVATE_REPLY, target, said.private)
-        # P8: if the author accepts no DMs, follow them (where allowed) and ask in public.
-        fallback: List[Call] = []
-        if said.public_if_private_refused and self._settings.follow_to_receive_dms:
-            fallback.append(Call(Operation.X_FOLLOW, event.author_id))
-        if said.public_if_private_refused:
-            fallback.append(
-                Call(Operation.X_REPLY, str(event.tweet_id), said.public_if_private_refused)
-            )
-        return Call(Operation.X_DM, event.author_id, said.private, tuple(fallback))
-
     def _enqueue(self, event: InboundEvent, calls: Sequence[Call], now: datetime, tag: str) -> None:
         """Queue the calls in order, each once however often the event is screened."""
         self._outbox.enqueue_all(
@@ -379,7 +340,7 @@ class Screening:
         )
 
     def _note_comment(self, event: InboundEvent) -> None:
-        if event.platform is Platform.FACEBOOK and event.comment_id:
+        if KITS[event.platform].keeps_comments and event.comment_id:
             self.comments.note(event.comment_id, event.sent_at, event.post_id, event.author_id)
 
     @staticmethod
@@ -412,7 +373,13 @@ class ModerationListener(OutboxListener):
 
     def sent(self, message: Outbound, platform_id: str, now: datetime) -> None:
         """Note a public reply; log a follow."""
-        if message.operation is Operation.PUBLIC_REPLY and platform_id:
+        kit = KITS.get(message.platform)
+        if (
+            message.operation is Operation.PUBLIC_REPLY
+            and platform_id
+            and kit
+            and kit.keeps_comments
+        ):
             self._comments.note(platform_id, now, by_page=True)
         if message.operation is Operation.PRIVATE_REPLY and (platform_id or "").startswith("psid:"):
             # The private reply reached the commenter in Messenger: both ids are theirs,
@@ -428,9 +395,17 @@ class ModerationListener(OutboxListener):
 
     def refused(self, message: Outbound, error: PlatformError, now: datetime) -> None:
         """Mark the moderation action behind a refused call as failed."""
-        action = ACTION_OF.get(message.operation)
+        kit = KITS.get(message.platform)
+        action = kit.action_of.get(message.operation) if kit else None
         if action is not None:
-            self._log.failed(message.platform, action, message.target)
+            self._log.failed(message.platform, Action(action), message.target)
+
+
+def _said(said: Wording) -> Said:
+    """Screening's words, as a platform's kit takes them."""
+    return Said(
+        said.public, said.private, said.public_if_not_hidden, said.public_if_private_refused
+    )
 
 
 def _conversation(event: InboundEvent, surface: Surface | None = None) -> Conversation:

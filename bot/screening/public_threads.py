@@ -35,6 +35,7 @@ from typing import Iterable, Sequence
 from bot.association import Association
 from bot.events import Platform
 from bot.moderation import Assessment, Category
+from bot.platforms.registry import KITS
 from bot.privacy import Span
 
 
@@ -139,7 +140,7 @@ def triage(
         route = Route.PROTECT
     elif topic is not None and not emergency:
         route = Route.MOVE_PRIVATE
-    elif emergency and platform is not None and Platform(platform) is Platform.TWITTER:
+    elif emergency and platform is not None and KITS[Platform(platform)].emergency_goes_private:
         route = Route.MOVE_PRIVATE
     else:
         route = Route.ANSWER
@@ -208,7 +209,7 @@ def wording(
         followed: Whether the account follows the author so that they can message it.
         back: When people are next monitoring, in UK time words, if they are not now.
     """
-    post = "comment" if Platform(platform) is Platform.FACEBOOK else "post"
+    post = KITS[Platform(platform)].post_word
     hello = f"Hi, this is {association.name}"
     send_dm = "send us a direct message" + (
         " (we've followed you so that you can)" if followed else ""
@@ -356,7 +357,7 @@ def _move_private(
 ) -> Wording:
     # Facebook's private reply always arrives; an X DM may be refused, so on X the
     # public word promises no message that may not come.
-    if Platform(platform) is Platform.FACEBOOK:
+    if KITS[Platform(platform)].private_reply_arrives:
         sent = "We've sent you a private message"
     else:
         sent = "We'll be in touch by direct message"

@@ -23,6 +23,8 @@ from scripts.processes import free_port
 from tests.helpers import assistant_in
 
 PAGE, ME = "104857600", "987654321"
+# The Instagram professional account's id.
+INSTAGRAM = "17841400000000042"
 APP_SECRET, X_SECRET = "e2e-app-secret", "e2e-x-secret"
 # The staff API's one member of staff in these tests, and their bearer token.
 STAFF, STAFF_TOKEN = "Sam", "e2e-staff-token-" + secrets.token_hex(8)
@@ -104,6 +106,11 @@ def assistant_with_platforms(tmp, extra_env=None, mail=None, tracker_store=None)
                 "TWITTER_ACCESS_TOKEN_SECRET": "e2e-ats",
                 "TWITTER_USER_ID": ME,
                 "TWITTER_API_URL": platforms.x_url,
+                "INSTAGRAM_APP_SECRET": APP_SECRET,
+                "INSTAGRAM_VERIFY_TOKEN": "e2e-instagram-verify",
+                "INSTAGRAM_ACCESS_TOKEN": "e2e-instagram-token",
+                "INSTAGRAM_ACCOUNT_ID": INSTAGRAM,
+                "INSTAGRAM_GRAPH_URL": platforms.instagram_url,
                 **mail_env,
                 **(extra_env or {}),
             },
@@ -130,6 +137,11 @@ def post(url, payload, header, signature):
 
 def to_facebook(assistant, payload):
     url = f"{assistant.rasa_url}/webhooks/facebook/webhook"
+    return post(url, payload, "X-Hub-Signature-256", lambda b: facebook_signature(b, APP_SECRET))
+
+
+def to_instagram(assistant, payload):
+    url = f"{assistant.rasa_url}/webhooks/instagram/webhook"
     return post(url, payload, "X-Hub-Signature-256", lambda b: facebook_signature(b, APP_SECRET))
 
 

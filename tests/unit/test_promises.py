@@ -131,7 +131,7 @@ WORDING = "bot.screening.public_threads:wording"
 # The private message is sent, and the dialogue answers what the tenant writes there.
 DIALOGUE_ANSWERS = (
     Uses(f"{SCREENING}._take_down_or_move", "wording"),
-    Uses(f"{SCREENING}._take_down_or_move", "_private_call"),
+    Uses(f"{SCREENING}._take_down_or_move", "private_call"),
     Uses(f"{RUNTIME}._handle", "screen"),
     Uses(f"{RUNTIME}._handle", "on_new_message"),
 )
@@ -150,7 +150,7 @@ HANDS_OVER = (
 SENDS_PRIVATELY = (
     Uses(WORDING, "_move_private"),
     Uses(f"{SCREENING}._take_down_or_move", "wording"),
-    Uses(f"{SCREENING}._take_down_or_move", "_private_call"),
+    Uses(f"{SCREENING}._take_down_or_move", "private_call"),
     Uses(f"{SCREENING}._take_down_or_move", "_enqueue"),
 )
 X_EMERGENCY_TEST = "tests/unit/test_x_emergency.py::"
@@ -356,14 +356,14 @@ PROMISES = (
     Promise(
         THREADS + "_move_private",
         "We've sent you a private message",
-        f"{SCREENING}._private_call",
+        "bot.platforms.kit:PlatformKit.private_call",
         SENDS_PRIVATELY,
         SCREENING_TEST + "test_a_tenancy_question_in_public_is_acknowledged_and_moved_to_private",
     ),
     Promise(
         THREADS + "_move_private",
         "We'll be in touch by direct message",
-        f"{SCREENING}._private_call",
+        "bot.platforms.kit:PlatformKit.private_call",
         SENDS_PRIVATELY,
         SCREENING_TEST + "test_an_x_reply_to_the_account_is_hidden_and_the_author_sent_a_dm",
     ),
@@ -425,7 +425,7 @@ PROMISES = (
     Promise(
         THREADS + "_numbers_first",
         "We'll be in touch by direct message",
-        f"{SCREENING}._private_call",
+        "bot.platforms.kit:PlatformKit.private_call",
         (Uses(WORDING, "_numbers_first"), *SENDS_PRIVATELY),
         X_EMERGENCY_TEST
         + "test_an_emergency_on_x_gets_every_number_in_one_post_and_the_rest_by_dm",

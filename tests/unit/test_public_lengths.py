@@ -32,7 +32,10 @@ from bot.handoff import handoffs
 from bot.handoff.working_hours import WorkingCalendar, describe_when
 from bot.moderation import Assessment, Category, Finding, phrases, rules
 from bot.outbox import Outbox
-from bot.platforms.limits import FACEBOOK_COMMENT, X_POST, limit_for
+from bot.platforms.instagram.kit import INSTAGRAM_COMMENT
+from bot.platforms.kit import Said
+from bot.platforms.limits import FACEBOOK_COMMENT, X_POST
+from bot.platforms.registry import KITS, limit_for
 from bot.screening.coordinator import Intent, Screening
 from bot.screening.public_threads import (
     KIND_WORDS,
@@ -276,6 +279,11 @@ def test_every_public_response_fits_a_facebook_comment(name, text):
     assert FACEBOOK_COMMENT.fits(render(text)), name
 
 
+@pytest.mark.parametrize(("name", "text"), list(variations(Platform.INSTAGRAM)))
+def test_every_public_response_fits_an_instagram_comment(name, text):
+    assert INSTAGRAM_COMMENT.fits(render(text)), name
+
+
 def every_reason() -> str:
     """Every reason moderation can give, all at once: the longest warning there is."""
     found = [reason for kind in phrases.BY_KIND.values() for _, reason in kind]
@@ -295,6 +303,57 @@ def assessments():
     yield Assessment(tuple(Finding(Category.ABUSE, reason) for reason in reasons))
 
 
+def _said(said):
+    return Said(
+        said.public, said.private, said.public_if_not_hidden, said.public_if_private_refused
+    )
+
+
+def posted(platform, mine=True):
+    """A public post on `platform`; `mine`: a reply in the account's own thread."""
+    at = datetime(2026, 1, 1, tzinfo=UK)
+    return InboundEvent(
+        platform, "comment", "1", Surface.PUBLIC, "2", "hi", at, "3", "4", "5", mine
+    )
+
+
+POSTED = {platform: posted(platform) for platform in KITS}
+
+
+def test_an_instagram_private_reply_keeps_the_emergency_contacts_when_cut():
+    kit = KITS[Platform.INSTAGRAM]
+    emergency = "If this is an emergency, call 999 now.\n• Gas: 0800 111 999\n\n"
+    long = emergency + "We've hidden your comment. " + "It broke our rules. " * 80
+    sent = kit.private_call(POSTED[Platform.INSTAGRAM], Said(None, long), follow=False).text
+    assert limit_for(Platform.INSTAGRAM, Surface.PRIVATE).fits(sent)
+    assert sent.startswith(emergency.strip()) and sent.endswith(".")
+    assert len(sent) < len(long)
+
+
+def can_hide(platform):
+    """Whether `platform` can hide a public post: True, False, or either (X hides only
+    replies in the account's own threads)."""
+    kit = KITS[platform]
+    return {
+        kit.can_hide(
+            InboundEvent(
+                platform,
+                "comment",
+                "1",
+                Surface.PUBLIC,
+                "2",
+                "hi",
+                datetime(2026, 1, 1, tzinfo=UK),
+                "3",
+                "4",
+                "5",
+                mine,
+            )
+        )
+        for mine in (True, False)
+    }
+
+
 def every_wording():
     topics = [None, "negative", *sorted(set(PRIVATE_TOPICS.values()))]
     kinds = tuple(KIND_WORDS)
@@ -303,11 +362,13 @@ def every_wording():
         list(assessments()),
         topics,
         (False, True),
-        (Platform.FACEBOOK, Platform.TWITTER),
+        tuple(KITS),
         product((True, False), repeat=3),
         (None, WHEN),
     ):
         removed, blocked, followed = flags
+        if removed not in can_hide(platform):
+            continue  # Facebook and Instagram hide every comment: never asked to delete
         decided = Triage(route, assessment, kinds, topic, emergency)
         said = wording(
             decided,
@@ -327,11 +388,13 @@ def test_every_public_threads_message_fits_where_it_goes():
     for platform, said in every_wording():
         public = limit_for(platform, Surface.PUBLIC)
         private = limit_for(platform, Surface.PRIVATE)
+        # What the platform's private call sends of the private words.
+        sent = KITS[platform].private_call(POSTED[platform], _said(said), follow=True).text
         for text, limit in (
             (said.public, public),
             (said.public_if_private_refused, public),
             (said.public_if_not_hidden, public),
-            (said.private, private),
+            (sent, private),
         ):
             if text:
                 checked += 1

@@ -8,7 +8,8 @@ import unicodedata
 import pytest
 
 from bot.events import Operation, Platform, Surface
-from bot.platforms.limits import BY_OPERATION, MAX_X_POST, limit_for
+from bot.platforms.limits import MAX_X_POST
+from bot.platforms.registry import KITS, limit_for, limit_of
 from bot.platforms.x.text import weighted_length
 
 
@@ -67,6 +68,8 @@ def test_a_post_of_280_fits_and_281_does_not():
         (Platform.FACEBOOK, Surface.PRIVATE, 2000),
         (Platform.TWITTER, Surface.PUBLIC, 280),
         (Platform.TWITTER, Surface.PRIVATE, 10000),
+        (Platform.INSTAGRAM, Surface.PUBLIC, 2200),
+        (Platform.INSTAGRAM, Surface.PRIVATE, 1000),
     ],
 )
 def test_each_platform_and_surface_has_its_limit(platform, surface, most):
@@ -74,12 +77,16 @@ def test_each_platform_and_surface_has_its_limit(platform, surface, most):
 
 
 def test_every_call_that_carries_text_has_a_limit():
-    assert BY_OPERATION[Operation.X_REPLY].most == 280
-    assert BY_OPERATION[Operation.PRIVATE_REPLY].most == 2000
-    assert {op for op in BY_OPERATION} == {
+    assert limit_of(Platform.TWITTER, Operation.X_REPLY).most == 280
+    assert limit_of(Platform.FACEBOOK, Operation.PRIVATE_REPLY).most == 2000
+    assert limit_of(Platform.INSTAGRAM, Operation.PRIVATE_REPLY).most == 1000
+    carrying = {
         Operation.PUBLIC_REPLY,
         Operation.PRIVATE_REPLY,
         Operation.MESSENGER_SEND,
         Operation.X_REPLY,
         Operation.X_DM,
     }
+    for kit in KITS.values():
+        # Every call a platform makes that carries text has its limit there.
+        assert {op for op in kit.operation_words if op in carrying} == set(kit.limits)

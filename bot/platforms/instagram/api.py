@@ -1,0 +1,89 @@
+"""Instagram's side of the Graph API (Instagram API with Facebook Login): the calls the
+outbox makes for the professional account.
+
+- A direct message, and a private reply to a comment: `POST /me/messages` with the
+  linked page's token; `recipient` is `{"id": <Instagram-scoped id>}` or
+  `{"comment_id": <comment>}`. Text is UTF-8, 1,000 bytes at most. A private reply
+  may be sent once per comment, within 7 days of it.
+- A public reply: `POST /{comment-id}/replies` with `message`. Instagram takes replies
+  to top-level comments only (a reply to a reply joins its top-level comment) and
+  none to a hidden comment.
+- Hide or show a comment: `POST /{comment-id}` with `hide` true or false.
+- Delete a comment: `DELETE /{comment-id}`.
+
+Instagram's API has no call to block or report an account: moderation leaves that to
+staff (bot.platforms.instagram.kit).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict
+
+import requests
+
+from bot.outbox import PlatformError
+from bot.platforms.http import TIMEOUT, request_json
+from bot.secret_masking import hide_in_logs
+
+
+class InstagramClient:
+    """The professional account's direct messages and comments."""
+
+    def __init__(
+        self,
+        base_url: str,
+        access_token: str,
+        session: requests.Session | None = None,
+        timeout: tuple[float, float] = TIMEOUT,
+    ) -> None:
+        self._base = base_url.rstrip("/")
+        self._token = access_token
+        hide_in_logs(access_token)
+        self._session = session or requests.Session()
+        self._timeout = timeout
+
+    def send_message(self, igsid: str, text: str, tag: str | None = None) -> str:
+        """A direct message: RESPONSE inside 24 hours, or a message tag (HUMAN_AGENT)."""
+        body: Dict[str, Any] = {"recipient": {"id": igsid}, "message": {"text": text}}
+        if tag:
+            body["messaging_type"] = "MESSAGE_TAG"
+            body["tag"] = tag
+        return self._call("POST", "me/messages", body).get("message_id", "")
+
+    def private_reply(self, comment_id: str, text: str) -> str:
+        """The one private message Instagram allows to the author of `comment_id`."""
+        body = {"recipient": {"comment_id": comment_id}, "message": {"text": text}}
+        return self._call("POST", "me/messages", body).get("message_id", "")
+
+    def public_reply(self, comment_id: str, text: str) -> str:
+        """A reply under the comment, seen by everyone."""
+        return self._call("POST", f"{comment_id}/replies", {"message": text}).get("id", "")
+
+    def hide_comment(self, comment_id: str) -> str:
+        """Hide the comment from everyone but its author."""
+        self._call("POST", comment_id, {"hide": True})
+        return comment_id
+
+    def unhide_comment(self, comment_id: str) -> str:
+        """Show a hidden comment again (staff undid a hide)."""
+        self._call("POST", comment_id, {"hide": False})
+        return comment_id
+
+    def delete_comment(self, comment_id: str) -> str:
+        """Delete the comment."""
+        self._call("DELETE", comment_id, None)
+        return comment_id
+
+    def _call(self, method: str, path: str, body: Dict[str, Any] | None) -> Dict[str, Any]:
+        url = f"{self._base}/{path}"
+        answer = request_json(
+            self._session,
+            method,
+            url,
+            self._timeout,
+            params={"access_token": self._token},
+            json=body,
+        )
+        if answer.get("success") is False:  # the Graph API's way of saying "not done"
+            raise PlatformError(f"{method} {url}: success false", transient=False)
+        return answer
