@@ -195,6 +195,12 @@ class Settings:
     def __post_init__(self) -> None:
         if not self.sandbox:
             return
+        if self.instagram.missing() != InstagramSettings().missing():
+            raise SettingsError(
+                "SANDBOX=on, so the INSTAGRAM_ settings must be unset: the sandbox has no "
+                "Instagram stand-in yet and never sends to a real platform. Unset SANDBOX "
+                "to use Instagram."
+            )
         # Exactly the stand-in's addresses and the sandbox's own values: a loopback
         # address may be a tunnel to a real platform, and a real token must not be
         # within reach of a sandbox anyone can type into.
@@ -209,12 +215,6 @@ class Settings:
                     f"(CONSOLE_PORT {port}), not {url!r}: the sandbox never sends to a real "
                     "platform. Unset SANDBOX to use real ones."
                 )
-        if self.instagram.missing() != InstagramSettings().missing():
-            raise SettingsError(
-                "SANDBOX=on, so the INSTAGRAM_ settings must be unset: the sandbox has no "
-                "Instagram stand-in yet and never sends to a real platform. Unset SANDBOX "
-                "to use Instagram."
-            )
         facebook, twitter = self.facebook, self.twitter
         given = {
             "FACEBOOK_APP_SECRET": facebook.app_secret,

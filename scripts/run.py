@@ -26,6 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 from bot.console.accounts import AccountError, StaffAccounts  # noqa: E402
 from bot.keys import new_encryption_key, new_lookup_key  # noqa: E402
+from bot.platforms.registry import KITS  # noqa: E402
 from bot.privacy.logs import protect_logs  # noqa: E402
 from bot.protection.upgrade import upgrade_installation  # noqa: E402
 from bot.sandbox.mode import platform_settings, sandbox_env  # noqa: E402
@@ -155,10 +156,7 @@ def staff_tokens(settings: Settings, environ: MutableMapping[str, str]) -> str:
 def channel_lines(settings: Settings) -> str:
     """Which platform channels are on, and what each still needs."""
     lines = []
-    for name, missing in (
-        ("Facebook", settings.facebook.missing()),
-        ("X", settings.twitter.missing()),
-    ):
+    for name, missing in ((kit.name, kit.missing(settings)) for kit in KITS.values()):
         state = "on" if not missing else f"off (set {', '.join(missing)})"
         if settings.sandbox and not missing:
             state = "on, played by the sandbox (no real platform)"
@@ -174,8 +172,8 @@ def rest_channel_on_unless_set(environ: MutableMapping[str, str], dotenv_path: P
 
 
 def sandbox_unless_platforms(environ: MutableMapping[str, str], dotenv_path: Path) -> bool:
-    """Start in sandbox mode when no platform credential is set: none of the FACEBOOK_*
-    or TWITTER_* settings in the environment or in `.env`, and SANDBOX not turned off.
+    """Start in sandbox mode when no platform credential is set: none of the FACEBOOK_*,
+    TWITTER_* or INSTAGRAM_* settings in the environment or in `.env`, and SANDBOX not turned off.
 
     Sets SANDBOX=on and the sandbox's platform settings (bot/sandbox/mode.py) in
     `environ`, which every server inherits, and the sandbox's own store (var/sandbox.db)

@@ -119,8 +119,10 @@ class Screening:
         assessment = assess(event.text, self._settings.rules, abusive_intent=abusive)
         if event.surface is not Surface.PUBLIC:
             # The dialogue answers first (a warning); a block follows its reply.
-            later = self._sanction(event, assessment, now)
-            passed = None if later else self._pass_on(event, intent, now)
+            later, blocked = self._sanction(event, assessment, now)
+            # A message that earned a block is passed on to no one, whether or not the
+            # platform has a call for the block (Instagram's is left to staff).
+            passed = None if blocked else self._pass_on(event, intent, now)
             return passed or Screened(dialogue=True, text=event.text, later=tuple(later))
         spans = self._detector(event.text)
         decided = triage(event.text, intent.name, assessment, spans, event.platform)
@@ -203,7 +205,8 @@ class Screening:
             self._association,
             reply_by=reply_by,
             removed=hideable,
-            blocked=punishment.block,
+            # Said only where the platform blocks: Instagram's block is staff's to make.
+            blocked=punishment.block and kit.blocks,
             followed=self._settings.follow_to_receive_dms,
             back=back,
         )
@@ -280,17 +283,19 @@ class Screening:
             now, _subject(event), decide, assessment.reasons(), strike, besides=(warning,)
         )
 
-    def _sanction(self, event: InboundEvent, assessment: Assessment, now: datetime) -> List[Call]:
-        """A private message's sanction: logged now, its calls left for after the reply."""
+    def _sanction(
+        self, event: InboundEvent, assessment: Assessment, now: datetime
+    ) -> Tuple[List[Call], bool]:
+        """A private message's sanction: logged now, its calls left for after the reply;
+        and whether it is a block."""
         # Naming staff or sharing a link in private hurts no one: only malice counts here.
         assessment = Assessment(
             tuple(f for f in assessment.findings if f.category not in PRIVATE_HARMLESS)
         )
         if not assessment.remove:
-            return []
-        return self._apply(
-            event, assessment, self._punishment(event, assessment, now), now, send=False
-        )
+            return [], False
+        decided = self._punishment(event, assessment, now)
+        return self._apply(event, assessment, decided, now, send=False), decided.block
 
     def _apply(
         self,

@@ -21,6 +21,8 @@ from bot.platforms.meta import OutsideWindow
 from bot.platforms.payloads import MalformedPayload
 from bot.platforms.registry import KITS
 from bot.screening.coordinator import Intent, ModerationListener, Screening
+from bot.screening.follow_ups import Awaits
+from bot.screening.public_threads import Route
 from bot.settings import Settings, SettingsError
 from bot.store import connect
 from scripts.fake_platforms import (
@@ -287,11 +289,32 @@ def test_abuse_is_hidden_and_struck_and_a_block_is_left_to_staff(store):
             Intent("abuse", 0.95),
             NOW + timedelta(days=n),
         )
-    # Instagram's API has no call to block or report: no call is made, and the log
-    # asks staff to do it in the app.
+    # Instagram's API has no call to block or report: no call is made, the log asks
+    # staff to do it in the app, and the author is not told they were blocked.
     assert [op for op, _ in calls(box)] == [Operation.HIDE_COMMENT, Operation.PRIVATE_REPLY] * 3
     entries = {e.action: e.state for e in screening.log.entries()}
     assert entries[Action.BLOCK] == FOR_STAFF and entries[Action.HIDE] == DONE
+    assert "has now been blocked" not in box.messages()[-1].text
+
+
+def test_a_direct_message_that_earns_a_block_is_passed_on_to_no_one(store):
+    screening, _, _ = store
+    # A private reply asked this author to tell us who was named: a follow-up waits.
+    screening.follow_ups.promise(
+        Platform.INSTAGRAM, "igs9", "instagram-public-igs9", Awaits.STAFF_NAMED, NOW, "k1"
+    )
+    dm = InboundEvent(
+        Platform.INSTAGRAM,
+        "message",
+        "d9",
+        Surface.PRIVATE,
+        "igs9",
+        "gonna batter the next plumber u send round",
+        NOW,
+    )
+    result = screening.screen(dm, Intent("abuse", 0.95), NOW)
+    assert result.dialogue and result.route is not Route.PASS_ON
+    assert any(e.action is Action.BLOCK for e in screening.log.entries())
 
 
 def test_a_hide_is_undone_by_showing_the_comment_again(store, fake):
@@ -334,4 +357,3 @@ def test_the_platform_folders_import_nothing_of_each_other():
 def test_the_sandbox_refuses_instagram_settings_for_it_has_no_stand_in():
     with pytest.raises(SettingsError, match="INSTAGRAM_"):
         Settings.from_env(environ={"SANDBOX": "on", "INSTAGRAM_ACCESS_TOKEN": "real-token"})
-    assert Settings.from_env(environ={"SANDBOX": "on"}).instagram.missing()

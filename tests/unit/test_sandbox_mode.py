@@ -29,6 +29,8 @@ def test_make_run_without_platform_credentials_starts_the_sandbox(tmp_path):
     assert not started.facebook.missing() and not started.twitter.missing()
     assert sandbox_enabled(started)
     assert "played by the sandbox" in channel_lines(started)
+    # Instagram has no stand-in: off, and it says what it needs.
+    assert "Instagram:      off (set INSTAGRAM_APP_SECRET" in channel_lines(started)
 
 
 @pytest.mark.parametrize(
@@ -36,6 +38,7 @@ def test_make_run_without_platform_credentials_starts_the_sandbox(tmp_path):
     [
         ({"FACEBOOK_APP_SECRET": "s"}, ""),
         ({}, "TWITTER_CONSUMER_KEY=k\n"),  # an operator's .env counts too
+        ({"INSTAGRAM_ACCESS_TOKEN": "t"}, ""),  # an Instagram-only association
         ({"TWITTER_API_URL": "https://api.twitter.com"}, ""),
         ({"SANDBOX": "off"}, ""),
     ],
