@@ -21,6 +21,7 @@ class Platform(str, Enum):
     FACEBOOK = "facebook"
     TWITTER = "twitter"
     INSTAGRAM = "instagram"
+    YOUTUBE = "youtube"
     # The local REST channel (make chat, the tests): it carries no platform account.
     REST = "rest"
 
@@ -57,6 +58,9 @@ class Operation(str, Enum):
     MESSENGER_SEND = "messenger_send"
     PRIVATE_REPLY = "private_reply"
     PUBLIC_REPLY = "public_reply"
+    # A new public comment of the account's own, where the post cannot carry a reply
+    # (YouTube: a reply under a comment taken down is taken down with it).
+    PUBLIC_POST = "public_post"
     HIDE_COMMENT = "hide_comment"
     UNHIDE_COMMENT = "unhide_comment"
     DELETE_COMMENT = "delete_comment"
@@ -97,6 +101,9 @@ class InboundEvent:
     # What a message with no words carried: "photo", "video", "voice note", "sticker",
     # "file" or "attachment"; its text then says so, for staff reading the conversation.
     attachment: str | None = None
+    # The name the author shows in public, where a reply must name them to reach them
+    # (YouTube's "@handle"); None where the platform's replies reach them anyway.
+    author_name: str | None = None
 
     def __post_init__(self) -> None:
         # Stored events and tests give plain strings; the enums are what code compares.

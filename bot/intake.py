@@ -51,6 +51,11 @@ class IntakeStore:
         self._lease = lease
 
     @property
+    def engine(self) -> Engine:
+        """The store the intake keeps its events in."""
+        return self._engine
+
+    @property
     def lease(self) -> timedelta:
         """How long a claim lasts unless it is renewed."""
         return self._lease

@@ -98,6 +98,38 @@ class InstagramSettings:
 
 
 @dataclass(frozen=True)
+class YouTubeSettings:
+    """The channel's comments, read by polling the YouTube Data API (no webhook exists).
+
+    The OAuth client and the refresh token the channel's owner granted (scope
+    `youtube.force-ssl`) give the access tokens; the poller reads every `poll_seconds`
+    and spends at most `read_units` of the day's quota on reading. The channel is on
+    only when the first four are set.
+    """
+
+    client_id: str | None = None
+    client_secret: str | None = None
+    refresh_token: str | None = None
+    channel_id: str | None = None
+    api_url: str = "https://www.googleapis.com/youtube/v3"
+    token_url: str = "https://oauth2.googleapis.com/token"
+    poll_seconds: int = 300
+    # Of the default 10,000 units a day: reading costs 1 a page, each reply or
+    # moderation call 50, so most of the day's quota is left for acting.
+    read_units: int = 2000
+
+    def missing(self) -> list[str]:
+        """The settings still needed to turn the channel on."""
+        needed = {
+            "YOUTUBE_CLIENT_ID": self.client_id,
+            "YOUTUBE_CLIENT_SECRET": self.client_secret,
+            "YOUTUBE_REFRESH_TOKEN": self.refresh_token,
+            "YOUTUBE_CHANNEL_ID": self.channel_id,
+        }
+        return [name for name, value in needed.items() if not value]
+
+
+@dataclass(frozen=True)
 class TwitterSettings:
     """The X account and app. The channel is on only when every secret is set."""
 
@@ -175,6 +207,7 @@ class Settings:
     facebook: FacebookSettings = FacebookSettings()
     twitter: TwitterSettings = TwitterSettings()
     instagram: InstagramSettings = InstagramSettings()
+    youtube: YouTubeSettings = YouTubeSettings()
     smtp: SmtpSettings = SmtpSettings()
     # Staff alerts link to STAFF_CONSOLE_URL + /handoffs/<id> when it is set.
     staff_console_url: str | None = None
@@ -195,12 +228,16 @@ class Settings:
     def __post_init__(self) -> None:
         if not self.sandbox:
             return
-        if self.instagram.missing() != InstagramSettings().missing():
-            raise SettingsError(
-                "SANDBOX=on, so the INSTAGRAM_ settings must be unset: the sandbox has no "
-                "Instagram stand-in yet and never sends to a real platform. Unset SANDBOX "
-                "to use Instagram."
-            )
+        for prefix, name, given, unset in (
+            ("INSTAGRAM_", "Instagram", self.instagram, InstagramSettings()),
+            ("YOUTUBE_", "YouTube", self.youtube, YouTubeSettings()),
+        ):
+            if given.missing() != unset.missing():
+                raise SettingsError(
+                    f"SANDBOX=on, so the {prefix} settings must be unset: the sandbox has "
+                    f"no {name} stand-in yet and never sends to a real platform. Unset "
+                    f"SANDBOX to use {name}."
+                )
         # Exactly the stand-in's addresses and the sandbox's own values: a loopback
         # address may be a tunnel to a real platform, and a real token must not be
         # within reach of a sandbox anyone can type into.
@@ -289,6 +326,18 @@ class Settings:
                 access_token=values.get("INSTAGRAM_ACCESS_TOKEN") or None,
                 account_id=values.get("INSTAGRAM_ACCOUNT_ID") or None,
                 graph_url=_url(values, "INSTAGRAM_GRAPH_URL", InstagramSettings.graph_url),
+            ),
+            youtube=YouTubeSettings(
+                client_id=values.get("YOUTUBE_CLIENT_ID") or None,
+                client_secret=values.get("YOUTUBE_CLIENT_SECRET") or None,
+                refresh_token=values.get("YOUTUBE_REFRESH_TOKEN") or None,
+                channel_id=values.get("YOUTUBE_CHANNEL_ID") or None,
+                api_url=_url(values, "YOUTUBE_API_URL", YouTubeSettings.api_url),
+                token_url=_url(values, "YOUTUBE_TOKEN_URL", YouTubeSettings.token_url),
+                poll_seconds=_at_least(
+                    values, "YOUTUBE_POLL_SECONDS", YouTubeSettings.poll_seconds, 1
+                ),
+                read_units=_at_least(values, "YOUTUBE_READ_UNITS", YouTubeSettings.read_units, 1),
             ),
             twitter=TwitterSettings(
                 consumer_key=values.get("TWITTER_CONSUMER_KEY") or None,
@@ -412,6 +461,15 @@ def _count(values: Mapping[str, str], name: str) -> int:
     raw = values.get(name) or "0"
     if not raw.isdigit():
         raise SettingsError(f"{name} must be a whole number (0 or more), got {raw!r}")
+    return int(raw)
+
+
+def _at_least(values: Mapping[str, str], name: str, default: int, least: int) -> int:
+    raw = values.get(name)
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < least:
+        raise SettingsError(f"{name} must be a whole number, {least} or more, got {raw!r}")
     return int(raw)
 
 

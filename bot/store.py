@@ -429,6 +429,18 @@ public_comments = Table(
 # Which keys each running process holds (P9): a key rotation re-encrypts only once every
 # process seen lately can read the new key, and the old keys are retired only once none
 # still encrypts under one (bot/protection/rotation.py). A fingerprint, never a key.
+# Where each platform that is polled (no webhook: YouTube) has read up to, and when it
+# is next to be read: one row per platform account (bot.platforms.places). It holds
+# times, counts and the platform's ids of comments, no one's words.
+poll_places = Table(
+    "poll_places",
+    metadata,
+    Column("name", String(255), primary_key=True),
+    Column("place", Text, nullable=True),
+    Column("due_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
 key_holders = Table(
     "key_holders",
     metadata,

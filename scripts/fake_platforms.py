@@ -6,7 +6,12 @@ every call, refuse what the platform refuses (an X post over 280, as X counts), 
 can be told to fail (any status, optionally with `Retry-After`) or to
 hang. Graph calls are served under `/graph/v19.0`, Instagram's under `/instagram/v19.0`
 (refusing a direct message over 1,000 bytes, a second private reply to a comment and a
-reply to a hidden comment, as Instagram does), X calls under `/x`.
+reply to a hidden comment, as Instagram does), X calls under `/x`, and YouTube's Data API
+under `/youtube/v3` with its OAuth token endpoint at `/youtube/token` (a Bearer token it
+issued is required; comment threads listed newest first, a page at a time; held and
+rejected comments left out of listings and refused replies; a rejected comment never
+published again; each call's quota units counted, and refused with `quotaExceeded`
+past `youtube_quota`).
 """
 
 from __future__ import annotations
@@ -39,6 +44,9 @@ from bot.sandbox.webhooks import (  # noqa: F401
 
 GRAPH_PREFIX = "/graph/v19.0"
 INSTAGRAM_PREFIX = "/instagram/v19.0"
+YOUTUBE_PREFIX = "/youtube"
+# What each YouTube call costs in quota units.
+YOUTUBE_COST = {"GET": 1, "POST": 50}
 X_PREFIX = "/x"
 TOO_LONG = (
     "Your Tweet text is too long. For more information on how Twitter determines text "
@@ -82,6 +90,16 @@ class FakePlatforms:
         # Instagram comments hidden, and those a private reply has answered.
         self.instagram_hidden: set[str] = set()
         self.instagram_replied_privately: set[str] = set()
+        # YouTube: comment threads on the channel's videos, newest last; each comment's
+        # moderation status; the access tokens issued; quota units spent and allowed.
+        self.youtube_threads: List[dict] = []
+        self.youtube_status: Dict[str, str] = {}
+        self.youtube_banned: set[str] = set()
+        self.youtube_tokens: set[str] = set()
+        self.youtube_units = 0
+        self.youtube_reads = 0
+        self.youtube_quota = 10_000
+        self.youtube_channel = ""
         self._lock = threading.Lock()
         self._failure: tuple[int, Dict[str, str]] | None = None
         self._hang = 0.0
@@ -107,6 +125,71 @@ class FakePlatforms:
     def instagram_url(self) -> str:
         """What INSTAGRAM_GRAPH_URL should be."""
         return self.url + INSTAGRAM_PREFIX
+
+    @property
+    def youtube_url(self) -> str:
+        """What YOUTUBE_API_URL should be."""
+        return self.url + YOUTUBE_PREFIX + "/v3"
+
+    @property
+    def youtube_token_url(self) -> str:
+        """What YOUTUBE_TOKEN_URL should be."""
+        return self.url + YOUTUBE_PREFIX + "/token"
+
+    def add_youtube_comment(
+        self,
+        video_id: str,
+        comment_id: str,
+        author_channel: str,
+        text: str,
+        published: str,
+        author_name: str = "@tenant",
+        parent: str | None = None,
+    ) -> None:
+        """A comment on one of the channel's videos ("2026-08-01T09:30:00Z"); with
+        `parent`, a reply in that comment's thread (its id is `<parent>.<comment_id>`)."""
+        comment = {
+            "kind": "youtube#comment",
+            "id": f"{parent}.{comment_id}" if parent else comment_id,
+            "snippet": {
+                "channelId": self.youtube_channel,
+                "videoId": video_id,
+                "textDisplay": text,
+                "textOriginal": text,
+                "authorDisplayName": author_name,
+                "authorChannelId": {"value": author_channel},
+                "canRate": True,
+                "likeCount": 0,
+                "publishedAt": published,
+                "updatedAt": published,
+                **({"parentId": parent} if parent else {}),
+            },
+        }
+        with self._lock:
+            self._add_youtube(video_id, comment, parent)
+
+    def _add_youtube(self, video_id: str, comment: dict, parent: str | None) -> None:
+        if parent is None:
+            self.youtube_threads.append(
+                {
+                    "kind": "youtube#commentThread",
+                    "id": comment["id"],
+                    "snippet": {
+                        "channelId": self.youtube_channel,
+                        "videoId": video_id,
+                        "topLevelComment": comment,
+                        "canReply": True,
+                        "totalReplyCount": 0,
+                        "isPublic": True,
+                    },
+                    "replies": {"comments": []},
+                }
+            )
+            return
+        for thread in self.youtube_threads:
+            if thread["id"] == parent:
+                thread["replies"]["comments"].insert(0, comment)  # newest first
+                thread["snippet"]["totalReplyCount"] += 1
 
     @property
     def x_url(self) -> str:
@@ -200,7 +283,128 @@ class FakePlatforms:
             return self._instagram(method, path, query, body, authorization)
         if path.startswith(X_PREFIX + "/"):
             return self._x(method, path[len(X_PREFIX) :], query, body, authorization)
+        if path.startswith(YOUTUBE_PREFIX + "/"):
+            path = path[len(YOUTUBE_PREFIX) + 1 :]
+            return self._youtube(method, path, query, body, authorization)
         return 404, {"error": "no such endpoint"}
+
+    def _youtube(self, method, path, query, body, authorization):
+        if method == "POST" and path == "token":
+            form = body if isinstance(body, dict) else {}
+            needed = ("client_id", "client_secret", "refresh_token")
+            if form.get("grant_type") != "refresh_token" or not all(form.get(k) for k in needed):
+                return 400, {"error": "invalid_grant"}
+            token = f"ya29.fake-{self._next_id()}"
+            with self._lock:
+                self.youtube_tokens.add(token)
+            return 200, {"access_token": token, "expires_in": 3599, "token_type": "Bearer"}
+        token = (authorization or "").removeprefix("Bearer ")
+        if token not in self.youtube_tokens:
+            return 401, _youtube_error(401, "authError", "Invalid Credentials")
+        with self._lock:
+            cost = YOUTUBE_COST.get(method, 1)
+            if self.youtube_units + cost > self.youtube_quota:
+                return 403, _youtube_error(403, "quotaExceeded", "The request cannot be completed")
+            self.youtube_units += cost
+        one = {k: v[0] for k, v in query.items()}
+        body = body or {}
+        if method == "GET" and path == "v3/commentThreads":
+            with self._lock:
+                self.youtube_reads += 1
+            return self._youtube_threads(one)
+        if method == "POST" and path == "v3/comments":
+            snippet = body.get("snippet") or {}
+            parent, text = snippet.get("parentId"), snippet.get("textOriginal") or ""
+            with self._lock:
+                known = any(t["id"] == parent for t in self.youtube_threads)
+                shown = self.youtube_status.get(parent or "", "published") == "published"
+            if not text or len(text) > 10000 or not known:
+                return 400, _youtube_error(400, "invalidCommentMetadata", "Invalid comment")
+            if not shown:
+                return 403, _youtube_error(403, "forbidden", "The comment cannot be replied to")
+            self._record("youtube", method, path, query, body, authorization)
+            reply_id = f"{parent}.own{self._next_id()}"
+            self._youtube_own(reply_id, text, parent)
+            return 200, {"kind": "youtube#comment", "id": reply_id, "snippet": snippet}
+        if method == "POST" and path == "v3/commentThreads":
+            snippet = body.get("snippet") or {}
+            top = ((snippet.get("topLevelComment") or {}).get("snippet") or {}).get("textOriginal")
+            if not snippet.get("videoId") or not top or len(top) > 10000:
+                return 400, _youtube_error(400, "invalidCommentMetadata", "Invalid comment")
+            self._record("youtube", method, path, query, body, authorization)
+            thread_id = f"Ugown{self._next_id()}"
+            self._youtube_own(thread_id, top, None, snippet["videoId"])
+            return 200, {"kind": "youtube#commentThread", "id": thread_id, "snippet": snippet}
+        if method == "POST" and path == "v3/comments/setModerationStatus":
+            status, comment = one.get("moderationStatus"), one.get("id", "")
+            if status not in ("heldForReview", "published", "rejected") or not comment:
+                return 400, _youtube_error(400, "invalidModerationStatus", "Invalid status")
+            if one.get("banAuthor") == "true" and status != "rejected":
+                return 400, _youtube_error(400, "banWithoutReject", "Ban needs rejected")
+            with self._lock:
+                if self.youtube_status.get(comment) == "rejected" and status == "published":
+                    return 400, _youtube_error(400, "operationNotSupported", "Rejected")
+                self.youtube_status[comment] = status
+                if one.get("banAuthor") == "true":
+                    self.youtube_banned.add(comment)
+            self._record("youtube", method, path, query, body or None, authorization)
+            return 204, None
+        return 404, _youtube_error(404, "notFound", "Not Found")
+
+    def _youtube_threads(self, query) -> tuple[int, dict]:
+        limit = int(query.get("maxResults") or 20)
+        start = int(query.get("pageToken") or 0)
+        with self._lock:
+            shown = [
+                t
+                for t in reversed(self.youtube_threads)
+                if self.youtube_status.get(t["id"], "published") == "published"
+            ]
+            items = [
+                {
+                    **t,
+                    "replies": {
+                        "comments": [
+                            c
+                            for c in t["replies"]["comments"][:5]
+                            if self.youtube_status.get(c["id"], "published") == "published"
+                        ]
+                    },
+                }
+                for t in shown[start : start + limit]
+            ]
+            items = json.loads(json.dumps(items))  # a copy, as sent, whatever changes next
+        answer: Dict[str, Any] = {
+            "kind": "youtube#commentThreadListResponse",
+            "pageInfo": {"totalResults": len(items), "resultsPerPage": limit},
+            "items": items,
+        }
+        if start + limit < len(shown):
+            answer["nextPageToken"] = str(start + limit)
+        return 200, answer
+
+    def _youtube_own(
+        self, comment_id: str, text: str, parent: str | None, video: str | None = None
+    ) -> None:
+        """The channel's own comment, listed as YouTube lists it."""
+        with self._lock:
+            if video is None:
+                thread = next(t for t in self.youtube_threads if t["id"] == parent)
+                video = thread["snippet"]["videoId"]
+            comment = {
+                "kind": "youtube#comment",
+                "id": comment_id,
+                "snippet": {
+                    "videoId": video,
+                    "textDisplay": text,
+                    "textOriginal": text,
+                    "authorDisplayName": "@association",
+                    "authorChannelId": {"value": self.youtube_channel},
+                    "publishedAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                    **({"parentId": parent} if parent else {}),
+                },
+            }
+            self._add_youtube(video, comment, parent)
 
     def _instagram(self, method, path, query, body, authorization):
         if not query.get("access_token"):
@@ -327,6 +531,17 @@ class FakePlatforms:
             return 200, {"id_str": query["user_id"][0]}
         return 404, {"title": "Not Found Error", "status": 404}
 
+    def youtube_replies(self) -> List[str]:
+        """The texts of the comments and replies the channel posted, in order."""
+        texts = []
+        for call in self.received("youtube"):
+            snippet = (call.body or {}).get("snippet") or {}
+            top = (snippet.get("topLevelComment") or {}).get("snippet") or {}
+            text = snippet.get("textOriginal") or top.get("textOriginal")
+            if text:
+                texts.append(text)
+        return texts
+
     def _record(self, platform, method, path, query, body, authorization):
         with self._lock:
             self.calls.append(Call(platform, method, path, query, body, authorization))
@@ -350,8 +565,12 @@ class FakePlatforms:
                     status, headers = fake._failure
                     return self._send(status, {"error": "the fake platform is failing"}, headers)
                 parsed = urlparse(self.path)
+                form = "x-www-form-urlencoded" in (self.headers.get("Content-Type") or "")
                 try:
-                    body = json.loads(raw) if raw else None
+                    if form:  # an OAuth token request
+                        body = {k: v[0] for k, v in parse_qs(raw.decode()).items()}
+                    else:
+                        body = json.loads(raw) if raw else None
                 except ValueError:
                     return self._send(400, {"error": "malformed JSON"})
                 status, answer = fake._answer(
@@ -372,7 +591,7 @@ class FakePlatforms:
                     return True
 
             def _send(self, status, answer, headers=None):
-                data = json.dumps(answer).encode()
+                data = b"" if status == 204 else json.dumps(answer).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
@@ -390,3 +609,14 @@ class FakePlatforms:
                 pass
 
         return Handler
+
+
+def _youtube_error(code: int, reason: str, message: str) -> dict:
+    """An error as the YouTube Data API words it."""
+    return {
+        "error": {
+            "code": code,
+            "message": message,
+            "errors": [{"message": message, "domain": "youtube.api", "reason": reason}],
+        }
+    }

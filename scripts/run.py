@@ -173,7 +173,8 @@ def rest_channel_on_unless_set(environ: MutableMapping[str, str], dotenv_path: P
 
 def sandbox_unless_platforms(environ: MutableMapping[str, str], dotenv_path: Path) -> bool:
     """Start in sandbox mode when no platform credential is set: none of the FACEBOOK_*,
-    TWITTER_* or INSTAGRAM_* settings in the environment or in `.env`, and SANDBOX not turned off.
+    TWITTER_*, INSTAGRAM_* or YOUTUBE_* settings in the environment or in `.env`, and
+    SANDBOX not turned off.
 
     Sets SANDBOX=on and the sandbox's platform settings (bot/sandbox/mode.py) in
     `environ`, which every server inherits, and the sandbox's own store (var/sandbox.db)

@@ -19,6 +19,7 @@ from bot.events import InboundEvent, Operation, Platform, Surface
 from bot.outbox import Call
 from bot.outbox_worker import Deliver
 from bot.platforms.limits import TextLimit
+from bot.platforms.places import Poller
 
 if TYPE_CHECKING:  # only for the annotations: settings import nothing of the platforms
     from bot.settings import Settings
@@ -62,6 +63,9 @@ class PlatformKit:
     private_limit: TextLimit
     # What a public message is called in the words said about it ("comment", "post").
     post_word = "comment"
+    # The platform has private messages (else a tenant is asked in public to contact
+    # the association privately elsewhere: YouTube).
+    messages = True
     # A private reply to a public post always arrives (else the public words promise none).
     private_reply_arrives = True
     # An emergency posted in public is moved to private too (X: the numbers in public).
@@ -99,8 +103,9 @@ class PlatformKit:
         operation, target = self.reply_route(event)
         return Call(operation, target, text)
 
-    def private_call(self, event: InboundEvent, said: Said, follow: bool) -> Call:
-        """The private message to the author of the public post `event`.
+    def private_call(self, event: InboundEvent, said: Said, follow: bool) -> Call | None:
+        """The private message to the author of the public post `event` (None where the
+        platform has no private messages).
 
         `follow`: the association follows people so that they can send it messages (P8).
         """
@@ -130,6 +135,11 @@ class PlatformKit:
     def missing(self, settings: Settings) -> List[str]:
         """The settings the platform needs that are not set: it is off without them."""
         raise NotImplementedError
+
+    def poller(self, settings: Settings) -> Poller | None:
+        """The reader of a platform that sends no webhook (YouTube); None for one that
+        does, or while it is off."""
+        return None
 
 
 def split_to_fit(text: str, limit: TextLimit) -> List[str]:

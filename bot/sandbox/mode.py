@@ -1,11 +1,11 @@
 """When the assistant runs in sandbox mode, and with which settings.
 
-`make run` with no platform credential at all (none of the FACEBOOK_*, TWITTER_* or
-INSTAGRAM_* settings, in the environment or in `.env`) starts in sandbox mode: SANDBOX=on, and the
-platform settings point at the staff app's own stand-ins on loopback. The staff app
-serves the sandbox only when both hold (`sandbox_enabled`); no server starts with
-SANDBOX=on and a platform address other than the stand-ins' or a platform credential
-other than the sandbox's own (bot/settings.py).
+`make run` with no platform credential at all (none of the FACEBOOK_*, TWITTER_*,
+INSTAGRAM_* or YOUTUBE_* settings, in the environment or in `.env`) starts in sandbox
+mode: SANDBOX=on, and the platform settings point at the staff app's own stand-ins on
+loopback. The staff app serves the sandbox only when both hold (`sandbox_enabled`); no
+server starts with SANDBOX=on and a platform address other than the stand-ins' or a
+platform credential other than the sandbox's own (bot/settings.py).
 """
 
 from __future__ import annotations
@@ -23,11 +23,12 @@ ACCOUNT_HANDLE = "housing"
 
 
 def platform_settings(environ: Mapping[str, str]) -> list[str]:
-    """The FACEBOOK_*, TWITTER_* and INSTAGRAM_* settings set (non-empty) in `environ`."""
+    """The FACEBOOK_*, TWITTER_*, INSTAGRAM_* and YOUTUBE_* settings set (non-empty) in
+    `environ`."""
     return sorted(
         name
         for name, value in environ.items()
-        if name.startswith(("FACEBOOK_", "TWITTER_", "INSTAGRAM_")) and value
+        if name.startswith(("FACEBOOK_", "TWITTER_", "INSTAGRAM_", "YOUTUBE_")) and value
     )
 
 

@@ -210,7 +210,8 @@ class Screening:
             followed=self._settings.follow_to_receive_dms,
             back=back,
         )
-        asked = awaits(decided)
+        # What a private reply asks the author to tell us: none where there is none.
+        asked = awaits(decided) if kit.messages else None
         if asked:
             # The private reply asks the author to tell us more: passed on when they do.
             self.follow_ups.promise(
@@ -227,7 +228,9 @@ class Screening:
         else:
             # Out of public view where the platform allows, else asked in public.
             calls.extend(kit.hide_calls(event, told))
-        calls.append(kit.private_call(event, told, self._settings.follow_to_receive_dms))
+        private = kit.private_call(event, told, self._settings.follow_to_receive_dms)
+        if private is not None:
+            calls.append(private)
         if deleted:
             # After the private reply: Meta answers a deleted comment with no reply.
             calls.append(kit.delete_call(event))
@@ -236,7 +239,8 @@ class Screening:
         if not deleted:
             self._note_comment(event)
         said_list = [(Surface.PUBLIC, said.public)] if said.public else []
-        said_list.append((Surface.PRIVATE, said.private or ""))
+        if private is not None:
+            said_list.append((Surface.PRIVATE, said.private or ""))
         return Screened(
             False, kept, tuple(said_list), pause=handoff is not None, route=decided.route
         )

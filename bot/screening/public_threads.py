@@ -209,7 +209,10 @@ def wording(
         followed: Whether the account follows the author so that they can message it.
         back: When people are next monitoring, in UK time words, if they are not now.
     """
-    post = KITS[Platform(platform)].post_word
+    kit = KITS[Platform(platform)]
+    if not kit.messages:
+        return _elsewhere(decided, association, blocked)
+    post = kit.post_word
     hello = f"Hi, this is {association.name}"
     send_dm = "send us a direct message" + (
         " (we've followed you so that you can)" if followed else ""
@@ -249,6 +252,54 @@ def wording(
             decided.topic or "", association, hello, post, platform, send_dm, reply_by
         )
     return Wording()
+
+
+def _elsewhere(decided: Triage, association: Association, blocked: bool) -> Wording:
+    """On a platform with no private messages (YouTube): one public reply, asking the
+    author to contact us privately, with none of their details (P5, P6)."""
+    if decided.route is Route.ANSWER:
+        return Wording()
+    phones = association.phones
+    privately = (
+        f"please call us on {phones['customer_services']} or send us a private message on "
+        "Facebook, Instagram or X"
+    )
+    # P2: an emergency hears the numbers first, whatever happens to the comment.
+    urgent = ""
+    if decided.emergency:
+        urgent = (
+            f"If anyone is in danger, call {phones['emergency_services']} now. Emergency "
+            f"numbers:\n{association.emergency_numbers_text()}\n"
+        )
+    hello = f"Hi, this is {association.name}."
+    categories = decided.assessment.categories
+    if decided.route is Route.PROTECT:
+        said = (
+            f"{hello} We've taken your comment down to keep your personal details safe. "
+            f"To get help, {privately}."
+        )
+    elif decided.route is Route.REMOVE and decided.civil:
+        because = "it links to a website we can't check"
+        if Category.STAFF_NAMED in categories:
+            because = "we don't keep the names of our staff in public comments"
+        elif Category.OBSCENE in categories:
+            because = "our channel filters out swear words, that's all"
+        said = f"{hello} We've taken your comment down because {because}. To get help, {privately}."
+    elif decided.route is Route.REMOVE:
+        ending = " This account can no longer comment on our channel." if blocked else ""
+        said = (
+            f"{hello} We've taken your comment down because it broke our social media "
+            f"rules. To get help, {privately}.{ending}"
+        )
+    elif decided.topic == "negative":
+        # A person answers it here too (the handoff `Screening._handoff` opens).
+        said = (
+            "We're sorry to hear this. So that we can look into it with you without "
+            f"sharing your details here, {privately}."
+        )
+    else:
+        said = f"Thanks for getting in touch. So that your details stay private, {privately}."
+    return Wording(public=urgent + said)
 
 
 def _emergency(association: Association) -> str:

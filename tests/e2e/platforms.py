@@ -25,6 +25,8 @@ from tests.helpers import assistant_in
 PAGE, ME = "104857600", "987654321"
 # The Instagram professional account's id.
 INSTAGRAM = "17841400000000042"
+# The association's YouTube channel.
+YOUTUBE = "UCe2eAssociation00000000"
 APP_SECRET, X_SECRET = "e2e-app-secret", "e2e-x-secret"
 # The staff API's one member of staff in these tests, and their bearer token.
 STAFF, STAFF_TOKEN = "Sam", "e2e-staff-token-" + secrets.token_hex(8)
@@ -90,6 +92,7 @@ def assistant_with_platforms(tmp, extra_env=None, mail=None, tracker_store=None)
         }
     )
     with FakePlatforms() as platforms:
+        platforms.youtube_channel = YOUTUBE
         action_port = free_port()
         proxy = SlowProxy(f"http://127.0.0.1:{action_port}")
         assistant = assistant_in(
@@ -111,6 +114,13 @@ def assistant_with_platforms(tmp, extra_env=None, mail=None, tracker_store=None)
                 "INSTAGRAM_ACCESS_TOKEN": "e2e-instagram-token",
                 "INSTAGRAM_ACCOUNT_ID": INSTAGRAM,
                 "INSTAGRAM_GRAPH_URL": platforms.instagram_url,
+                "YOUTUBE_CLIENT_ID": "e2e-youtube-client",
+                "YOUTUBE_CLIENT_SECRET": "e2e-youtube-secret",
+                "YOUTUBE_REFRESH_TOKEN": "e2e-youtube-refresh",
+                "YOUTUBE_CHANNEL_ID": YOUTUBE,
+                "YOUTUBE_API_URL": platforms.youtube_url,
+                "YOUTUBE_TOKEN_URL": platforms.youtube_token_url,
+                "YOUTUBE_POLL_SECONDS": "1",
                 **mail_env,
                 **(extra_env or {}),
             },

@@ -352,6 +352,14 @@ PROMISES = (
         (Uses(WORDING, "_move_private"), *HANDS_OVER),
         SCREENING_TEST + "test_a_negative_weekend_comment_stays_up_and_is_due_first_thing_monday",
     ),
+    Promise(
+        THREADS + "_elsewhere",
+        "So that we can look into it with you",
+        f"{SCREENING}._handoff",
+        (Uses(WORDING, "_elsewhere"), *HANDS_OVER),
+        "tests/unit/test_youtube.py::test_an_unhappy_comment_is_answered_in_public_and_handed_to"
+        "_people",
+    ),
     # The private message is sent in the same step as the public acknowledgement.
     Promise(
         THREADS + "_move_private",

@@ -70,6 +70,7 @@ def test_a_post_of_280_fits_and_281_does_not():
         (Platform.TWITTER, Surface.PRIVATE, 10000),
         (Platform.INSTAGRAM, Surface.PUBLIC, 2200),
         (Platform.INSTAGRAM, Surface.PRIVATE, 1000),
+        (Platform.YOUTUBE, Surface.PUBLIC, 10000),
     ],
 )
 def test_each_platform_and_surface_has_its_limit(platform, surface, most):
@@ -82,6 +83,7 @@ def test_every_call_that_carries_text_has_a_limit():
     assert limit_of(Platform.INSTAGRAM, Operation.PRIVATE_REPLY).most == 1000
     carrying = {
         Operation.PUBLIC_REPLY,
+        Operation.PUBLIC_POST,
         Operation.PRIVATE_REPLY,
         Operation.MESSENGER_SEND,
         Operation.X_REPLY,

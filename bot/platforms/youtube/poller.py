@@ -1,0 +1,111 @@
+"""Reading the channel's new comments, since YouTube sends no webhook for them.
+
+Each run lists the comment threads on the channel's videos, newest first, a page of
+100 at a time, until it reaches a thread it has read before. It keeps its place (the
+newest comment read, and the ids written in that same second) so that a restart reads
+on from there, and the first run looks back a day. Comments are handed on oldest first.
+
+Quota: a page costs 1 unit. A run on a quiet channel reads one page, so polling every
+5 minutes costs 288 units a day of the default 10,000; the poller stops reading for the
+day at YOUTUBE_READ_UNITS (2,000 by default), and a run reads at most MAX_PAGES
+pages. What is left is for replies and moderation, at 50 units a call.
+
+Limits, written down: a run that stops at MAX_PAGES or at the day's read units leaves
+older new comments unread (2,000 new threads in one run); the replies read are those
+a thread lists (up to five, the newest), so a reply in an older thread is read only
+while its thread is among the newest; an edited comment is not read again.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any, Dict, List, Set
+
+from bot.events import InboundEvent
+from bot.platforms.payloads import MalformedPayload
+from bot.platforms.places import Read
+from bot.platforms.youtube.api import READ_UNITS, YouTubeClient, quota_day
+from bot.platforms.youtube.payloads import parse_threads
+
+logger = logging.getLogger(__name__)
+# How far back the very first run reads.
+FIRST_LOOK_BACK = timedelta(days=1)
+# The most pages one run reads (100 threads each).
+MAX_PAGES = 20
+
+
+class CommentPoller:
+    """Reads the new comments on one channel's videos."""
+
+    def __init__(
+        self,
+        client: YouTubeClient,
+        channel_id: str,
+        read_units: int,
+        every: timedelta = timedelta(minutes=5),
+        max_pages: int = MAX_PAGES,
+    ) -> None:
+        self.name = f"youtube:{channel_id}"
+        self.every = every
+        self._client = client
+        self._channel = channel_id
+        self._read_units = read_units
+        self._max_pages = max_pages
+
+    def read(self, place: Dict[str, Any], now: datetime) -> Read:
+        """The comments written since `place`, and the place after them.
+
+        Raises:
+            PlatformError: YouTube could not be read; the place is unchanged.
+        """
+        floor = _instant(place.get("newest")) or now - FIRST_LOOK_BACK
+        seen: Set[str] = set(place.get("seen") or ())
+        day = quota_day(now)
+        units = int(place.get("units") or 0) if place.get("day") == day else 0
+        newest, newest_ids = floor, set(seen)
+        found: List[InboundEvent] = []
+        token: str | None = None
+        pages, stopped = 0, None
+        while True:
+            if pages >= self._max_pages:
+                stopped = f"read {pages} pages, the most a run reads"
+                break
+            if units + READ_UNITS > self._read_units:
+                stopped = f"the day's {self._read_units} read units are spent"
+                break
+            answer = self._client.comment_threads(self._channel, token)
+            units, pages = units + READ_UNITS, pages + 1
+            try:
+                page = parse_threads(answer, self._channel)
+            except MalformedPayload as error:
+                logger.warning("Skipped a page of YouTube comment threads: %s", error)
+                break
+            for event in [*page.comments, *page.own]:
+                if event.sent_at < floor or (event.sent_at == floor and event.event_id in seen):
+                    continue
+                if event.author_id != self._channel:
+                    found.append(event)
+                if event.sent_at > newest:
+                    newest, newest_ids = event.sent_at, {event.event_id}
+                elif event.sent_at == newest:
+                    newest_ids.add(event.event_id)
+            token = page.next_page
+            if token is None or (page.thread_times and min(page.thread_times) <= floor):
+                break
+        if stopped and token is not None:
+            logger.warning(
+                "YouTube: stopped reading comments (%s); older new comments are left unread",
+                stopped,
+            )
+        found.sort(key=lambda event: event.sent_at)
+        kept = {"newest": newest.isoformat(), "seen": sorted(newest_ids), "day": day}
+        kept["units"] = units
+        return Read(found, kept, pages, stopped)
+
+
+def _instant(value: Any) -> datetime | None:
+    try:
+        return datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
