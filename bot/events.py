@@ -22,6 +22,7 @@ class Platform(str, Enum):
     TWITTER = "twitter"
     INSTAGRAM = "instagram"
     YOUTUBE = "youtube"
+    LINKEDIN = "linkedin"
     # The local REST channel (make chat, the tests): it carries no platform account.
     REST = "rest"
 

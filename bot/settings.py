@@ -130,6 +130,39 @@ class YouTubeSettings:
 
 
 @dataclass(frozen=True)
+class LinkedInSettings:
+    """The organization's page: comments on its posts, through the Community Management API.
+
+    The access token is an administrator's (scopes `r_organization_social` and
+    `w_organization_social`; LinkedIn's tokens last 60 days, so it is renewed by hand).
+    New comments come by the webhook (`webhook`, signed with the app's client secret)
+    where the association has one, and are polled every `poll_seconds` otherwise, on the
+    `posts_watched` newest posts. The channel is on with the token and the organization.
+    """
+
+    access_token: str | None = None
+    organization_id: str | None = None
+    client_secret: str | None = None
+    webhook: bool = False
+    api_url: str = "https://api.linkedin.com/rest"
+    # The API version every call names (LinkedIn-Version: YYYYMM); LinkedIn retires each
+    # about a year after it comes out.
+    version: str = "202610"
+    poll_seconds: int = 600
+    posts_watched: int = 10
+
+    def missing(self) -> list[str]:
+        """The settings still needed to turn the channel on."""
+        needed = {
+            "LINKEDIN_ACCESS_TOKEN": self.access_token,
+            "LINKEDIN_ORGANIZATION_ID": self.organization_id,
+        }
+        if self.webhook:
+            needed["LINKEDIN_CLIENT_SECRET"] = self.client_secret
+        return [name for name, value in needed.items() if not value]
+
+
+@dataclass(frozen=True)
 class TwitterSettings:
     """The X account and app. The channel is on only when every secret is set."""
 
@@ -208,6 +241,7 @@ class Settings:
     twitter: TwitterSettings = TwitterSettings()
     instagram: InstagramSettings = InstagramSettings()
     youtube: YouTubeSettings = YouTubeSettings()
+    linkedin: LinkedInSettings = LinkedInSettings()
     smtp: SmtpSettings = SmtpSettings()
     # Staff alerts link to STAFF_CONSOLE_URL + /handoffs/<id> when it is set.
     staff_console_url: str | None = None
@@ -231,6 +265,7 @@ class Settings:
         for prefix, name, given, unset in (
             ("INSTAGRAM_", "Instagram", self.instagram, InstagramSettings()),
             ("YOUTUBE_", "YouTube", self.youtube, YouTubeSettings()),
+            ("LINKEDIN_", "LinkedIn", self.linkedin, LinkedInSettings()),
         ):
             if given.missing() != unset.missing():
                 raise SettingsError(
@@ -338,6 +373,20 @@ class Settings:
                     values, "YOUTUBE_POLL_SECONDS", YouTubeSettings.poll_seconds, 1
                 ),
                 read_units=_at_least(values, "YOUTUBE_READ_UNITS", YouTubeSettings.read_units, 1),
+            ),
+            linkedin=LinkedInSettings(
+                access_token=values.get("LINKEDIN_ACCESS_TOKEN") or None,
+                organization_id=values.get("LINKEDIN_ORGANIZATION_ID") or None,
+                client_secret=values.get("LINKEDIN_CLIENT_SECRET") or None,
+                webhook=values.get("LINKEDIN_WEBHOOK", "").lower() in ("on", "true", "1", "yes"),
+                api_url=_url(values, "LINKEDIN_API_URL", LinkedInSettings.api_url),
+                version=_version(values.get("LINKEDIN_VERSION"), LinkedInSettings.version),
+                poll_seconds=_at_least(
+                    values, "LINKEDIN_POLL_SECONDS", LinkedInSettings.poll_seconds, 1
+                ),
+                posts_watched=_at_least(
+                    values, "LINKEDIN_POSTS_WATCHED", LinkedInSettings.posts_watched, 1
+                ),
             ),
             twitter=TwitterSettings(
                 consumer_key=values.get("TWITTER_CONSUMER_KEY") or None,
@@ -462,6 +511,14 @@ def _count(values: Mapping[str, str], name: str) -> int:
     if not raw.isdigit():
         raise SettingsError(f"{name} must be a whole number (0 or more), got {raw!r}")
     return int(raw)
+
+
+def _version(raw: str | None, default: str) -> str:
+    if not raw:
+        return default
+    if not (len(raw) == 6 and raw.isdigit()):
+        raise SettingsError(f"LINKEDIN_VERSION must be a version as YYYYMM, got {raw!r}")
+    return raw
 
 
 def _at_least(values: Mapping[str, str], name: str, default: int, least: int) -> int:

@@ -422,16 +422,15 @@ public_comments = Table(
     Column("by_page", Integer, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("removal_requested_at", DateTime(timezone=True), nullable=True),
+    # Where it was written; none: Facebook (noted before other platforms were kept).
+    Column("platform", String(32), nullable=True),
     Index("public_comments_by_age", "removal_requested_at", "created_at"),
 )
 
 
-# Which keys each running process holds (P9): a key rotation re-encrypts only once every
-# process seen lately can read the new key, and the old keys are retired only once none
-# still encrypts under one (bot/protection/rotation.py). A fingerprint, never a key.
-# Where each platform that is polled (no webhook: YouTube) has read up to, and when it
-# is next to be read: one row per platform account (bot.platforms.places). It holds
-# times, counts and the platform's ids of comments, no one's words.
+# Where each platform that is polled (no webhook: YouTube, LinkedIn) has read up to,
+# and when it is next to be read: one row per platform account (bot.platforms.places).
+# It holds times, counts and the platform's ids of comments, no one's words.
 poll_places = Table(
     "poll_places",
     metadata,
@@ -441,6 +440,9 @@ poll_places = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 
+# Which keys each running process holds (P9): a key rotation re-encrypts only once every
+# process seen lately can read the new key, and the old keys are retired only once none
+# still encrypts under one (bot/protection/rotation.py). A fingerprint, never a key.
 key_holders = Table(
     "key_holders",
     metadata,

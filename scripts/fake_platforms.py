@@ -11,7 +11,10 @@ under `/youtube/v3` with its OAuth token endpoint at `/youtube/token` (a Bearer 
 issued is required; comment threads listed newest first, a page at a time; held and
 rejected comments left out of listings and refused replies; a rejected comment never
 published again; each call's quota units counted, and refused with `quotaExceeded`
-past `youtube_quota`).
+past `youtube_quota`), and LinkedIn's Community Management API under `/linkedin/rest`
+(the version headers required; the organization's posts and their comments listed;
+comments made and deleted; a deletion refused with 403 for the comments in
+`linkedin_undeletable`).
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Dict, List
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, unquote, urlparse
 
 from bot.platforms.limits import X_POST
 
@@ -45,6 +48,7 @@ from bot.sandbox.webhooks import (  # noqa: F401
 GRAPH_PREFIX = "/graph/v19.0"
 INSTAGRAM_PREFIX = "/instagram/v19.0"
 YOUTUBE_PREFIX = "/youtube"
+LINKEDIN_PREFIX = "/linkedin/rest"
 # What each YouTube call costs in quota units.
 YOUTUBE_COST = {"GET": 1, "POST": 50}
 X_PREFIX = "/x"
@@ -100,6 +104,12 @@ class FakePlatforms:
         self.youtube_reads = 0
         self.youtube_quota = 10_000
         self.youtube_channel = ""
+        # LinkedIn: the organization's posts (newest last) and the comments on each.
+        self.linkedin_organization = ""
+        self.linkedin_posts: List[str] = []
+        self.linkedin_comments: Dict[str, List[dict]] = {}
+        self.linkedin_undeletable: set[str] = set()
+        self.linkedin_reads = 0
         self._lock = threading.Lock()
         self._failure: tuple[int, Dict[str, str]] | None = None
         self._hang = 0.0
@@ -192,6 +202,38 @@ class FakePlatforms:
                 thread["snippet"]["totalReplyCount"] += 1
 
     @property
+    def linkedin_url(self) -> str:
+        """What LINKEDIN_API_URL should be."""
+        return self.url + LINKEDIN_PREFIX
+
+    def add_linkedin_post(self, post: str) -> None:
+        """A post of the organization's (`urn:li:share:...`)."""
+        with self._lock:
+            self.linkedin_posts.append(post)
+            self.linkedin_comments.setdefault(post, [])
+
+    def add_linkedin_comment(self, post: str, comment_id: str, actor: str, text: str) -> str:
+        """A member's comment on `post`, written now; returns its URN."""
+        with self._lock:
+            return self._linkedin_comment(post, comment_id, actor, text)
+
+    def _linkedin_comment(self, post: str, comment_id: str, actor: str, text: str) -> str:
+        urn = f"urn:li:comment:({post},{comment_id})"
+        millis = int(time.time() * 1000)
+        self.linkedin_comments.setdefault(post, []).append(
+            {
+                "$URN": urn,
+                "id": comment_id,
+                "actor": actor,
+                "object": post,
+                "message": {"text": text, "attributes": []},
+                "created": {"actor": actor, "time": millis},
+                "lastModified": {"actor": actor, "time": millis},
+            }
+        )
+        return urn
+
+    @property
     def x_url(self) -> str:
         """What TWITTER_API_URL should be."""
         return self.url + X_PREFIX
@@ -275,7 +317,10 @@ class FakePlatforms:
             self._ids += 1
             return self._ids
 
-    def _answer(self, method: str, path: str, query, body, authorization):
+    def _answer(self, method: str, path: str, query, body, authorization, headers=None):
+        if path.startswith(LINKEDIN_PREFIX + "/"):
+            path = unquote(path[len(LINKEDIN_PREFIX) + 1 :])
+            return self._linkedin(method, path, query, body, authorization, headers or {})
         if path.startswith(GRAPH_PREFIX + "/"):
             return self._graph(method, path[len(GRAPH_PREFIX) + 1 :], query, body, authorization)
         if path.startswith(INSTAGRAM_PREFIX + "/"):
@@ -350,6 +395,79 @@ class FakePlatforms:
             self._record("youtube", method, path, query, body or None, authorization)
             return 204, None
         return 404, _youtube_error(404, "notFound", "Not Found")
+
+    def _linkedin(self, method, path, query, body, authorization, headers):
+        version = headers.get("LinkedIn-Version") or ""
+        if not (authorization or "").startswith("Bearer ") or len(authorization) < 8:
+            return 401, {
+                "message": "Empty oauth2_access_token",
+                "serviceErrorCode": 65604,
+                "status": 401,
+            }
+        if (
+            not (len(version) == 6 and version.isdigit())
+            or headers.get("X-Restli-Protocol-Version") != "2.0.0"
+        ):
+            return 400, {"message": "A version header is missing", "status": 400}
+        one = {k: v[0] for k, v in query.items()}
+        body = body or {}
+        if method == "GET" and path == "posts":
+            if one.get("q") != "author" or one.get("author") != self.linkedin_organization:
+                return 403, {"message": "Not enough permissions", "status": 403}
+            count = int(one.get("count") or 10)
+            with self._lock:
+                posts = list(reversed(self.linkedin_posts))[:count]
+            return 200, {
+                "paging": {"start": 0, "count": count, "links": []},
+                "elements": [{"id": p, "author": self.linkedin_organization} for p in posts],
+            }
+        found = re.fullmatch(r"socialActions/(.+)/comments(?:/([^/]+))?", path)
+        if found is None:
+            return 404, {"message": "Not found", "status": 404}
+        target, comment_id = found.group(1), found.group(2)
+        if method == "GET" and comment_id is None:
+            start, count = int(one.get("start") or 0), int(one.get("count") or 10)
+            with self._lock:
+                self.linkedin_reads += 1
+                comments = json.loads(json.dumps(self.linkedin_comments.get(target, [])))
+            return 200, {
+                "paging": {"start": start, "count": count, "total": len(comments), "links": []},
+                "elements": comments[start : start + count],
+            }
+        if method == "POST" and comment_id is None:
+            text = (body.get("message") or {}).get("text") or ""
+            if body.get("actor") != self.linkedin_organization or not text or len(text) > 1250:
+                return 422, {"message": "Invalid comment", "status": 422}
+            post = target
+            if target.startswith("urn:li:comment:"):
+                post = target[len("urn:li:comment:(") :].rsplit(",", 1)[0]
+                if body.get("parentComment") != target:
+                    return 422, {"message": "parentComment must be the target", "status": 422}
+            number = self._next_id()
+            with self._lock:
+                known = post in self.linkedin_comments
+                alive = target == post or any(
+                    c["$URN"] == target for c in self.linkedin_comments.get(post, [])
+                )
+                if not known or not alive:
+                    return 404, {"message": "Not found", "status": 404}
+                urn = self._linkedin_comment(post, f"own{number}", self.linkedin_organization, text)
+            self._record("linkedin", method, path, query, body, authorization)
+            return 201, {"$URN": urn, "actor": self.linkedin_organization, "object": post}
+        if method == "DELETE" and comment_id is not None:
+            if one.get("actor") != self.linkedin_organization:
+                return 403, {"message": "Not enough permissions", "status": 403}
+            urn = f"urn:li:comment:({target},{comment_id})"
+            if urn in self.linkedin_undeletable:
+                return 403, {"message": "Not enough permissions to delete", "status": 403}
+            with self._lock:
+                comments = self.linkedin_comments.get(target, [])
+                if not any(c["$URN"] == urn for c in comments):
+                    return 404, {"message": "Not found", "status": 404}
+                self.linkedin_comments[target] = [c for c in comments if c["$URN"] != urn]
+            self._record("linkedin", method, path, query, None, authorization)
+            return 204, None
+        return 405, {"message": "Method not allowed", "status": 405}
 
     def _youtube_threads(self, query) -> tuple[int, dict]:
         limit = int(query.get("maxResults") or 20)
@@ -579,6 +697,7 @@ class FakePlatforms:
                     parse_qs(parsed.query),
                     body,
                     self.headers.get("Authorization"),
+                    self.headers,
                 )
                 self._send(status, answer)
 

@@ -173,7 +173,7 @@ def rest_channel_on_unless_set(environ: MutableMapping[str, str], dotenv_path: P
 
 def sandbox_unless_platforms(environ: MutableMapping[str, str], dotenv_path: Path) -> bool:
     """Start in sandbox mode when no platform credential is set: none of the FACEBOOK_*,
-    TWITTER_*, INSTAGRAM_* or YOUTUBE_* settings in the environment or in `.env`, and
+    TWITTER_*, INSTAGRAM_*, YOUTUBE_* or LINKEDIN_* settings in the environment or in `.env`, and
     SANDBOX not turned off.
 
     Sets SANDBOX=on and the sandbox's platform settings (bot/sandbox/mode.py) in

@@ -158,12 +158,8 @@ def _auth_token(argv: Sequence[str]) -> str | None:
     return None
 
 
-class DurableInput(InputChannel, ABC):
-    """A platform's webhook, with durable intake and replies through the outbox.
-
-    Subclasses name the platform and implement `missing_settings`, `signature_valid`,
-    `parse` and `challenge` (the GET handshake).
-    """
+class PlatformInput(InputChannel, ABC):
+    """A platform's channel: on with its settings, and saying at start-up what it lacks."""
 
     def __init__(self, settings: Settings, clock: Callable[[], datetime] = utc_now) -> None:
         protect_logs()  # made as the Rasa server starts: its logs are guarded from here (P9)
@@ -192,6 +188,14 @@ class DurableInput(InputChannel, ABC):
     @abstractmethod
     def missing_settings(self) -> List[str]:
         """The settings this channel still needs."""
+
+
+class DurableInput(PlatformInput):
+    """A platform's webhook, with durable intake and replies through the outbox.
+
+    Subclasses name the platform and implement `missing_settings`, `signature_valid`,
+    `parse` and `challenge` (the GET handshake).
+    """
 
     @abstractmethod
     def signature_valid(self, body: bytes, headers: Mapping[str, str]) -> bool:

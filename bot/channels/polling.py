@@ -11,22 +11,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from abc import abstractmethod
 from datetime import datetime
 from typing import Any, Awaitable, Callable, Dict, List
 
-from rasa.core.channels.channel import InputChannel, UserMessage
+from rasa.core.channels.channel import UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels.base import readable, refuse_without_secrets
+from bot.channels.base import PlatformInput, readable
 from bot.channels.runtime import ChannelRuntime, in_thread, refuse_memory_tracker_store, utc_now
 from bot.channels.wiring import built_runtime, shared_runtime
 from bot.outbox import PlatformError
 from bot.platforms.places import Poller, PollPlaces
 from bot.platforms.registry import KITS
-from bot.privacy.logs import protect_logs
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -66,39 +64,32 @@ async def poll_once(
     }
 
 
-class PollingInput(InputChannel):
-    """A platform the assistant polls: on with its settings, its loop started with the
-    server and stopped with it. Subclasses name the platform."""
+class Polling:
+    """A platform's poller inside one Rasa server: started with it, stopped with it."""
 
-    def __init__(self, settings: Settings, clock: Callable[[], datetime] = utc_now) -> None:
-        protect_logs()
-        self.settings = settings
+    def __init__(self, name: str, settings: Settings, clock: Callable[[], datetime]) -> None:
+        self._kit = KITS_BY_NAME[name]
+        self._name = name
+        self._settings = settings
         self._clock = clock
         self._task: asyncio.Task | None = None
+        # How the last turn went, for the channel's health page.
         self.last: Dict[str, Any] | None = None
-        missing = self.missing_settings()
-        if missing:
-            logger.warning(
-                "The %s channel is off: set %s to turn it on", self.name(), ", ".join(missing)
-            )
 
-    @classmethod
-    def from_credentials(cls, credentials: Any) -> InputChannel:
-        settings = Settings.from_env()
-        refuse_without_secrets(settings)
-        return cls(settings)
+    async def start(self, app, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+        """Start polling, if the platform is on and polled."""
+        poller = self._kit.poller(self._settings)
+        if poller is None or self._task is not None:
+            return
+        runtime = await shared_runtime(app, self._settings)
+        runtime.start(app, on_new_message)
+        self._task = asyncio.ensure_future(self.poll_forever(runtime, poller))
 
-    @classmethod
-    @abstractmethod
-    def name(cls) -> str:
-        """The platform's name (its `bot.events.Platform` value)."""
-
-    def missing_settings(self) -> List[str]:
-        return KITS_BY_NAME[self.name()].missing(self.settings)
-
-    @property
-    def on(self) -> bool:
-        return not self.missing_settings()
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
 
     async def poll_forever(self, runtime: ChannelRuntime, poller: Poller) -> None:
         """Take a turn whenever one is due, until the server stops."""
@@ -110,8 +101,20 @@ class PollingInput(InputChannel):
                 if done is not None:
                     self.last = done
             except Exception:  # the store down for a moment: the next turn tries again
-                logger.exception("Polling %s failed; trying again", self.name())
+                logger.exception("Polling %s failed; trying again", self._name)
             await asyncio.sleep(nap)
+
+
+class PollingInput(PlatformInput):
+    """A platform the assistant only polls: on with its settings, its poller started
+    with the server and stopped with it. Subclasses name the platform."""
+
+    def __init__(self, settings: Settings, clock: Callable[[], datetime] = utc_now) -> None:
+        super().__init__(settings, clock)
+        self.polling = Polling(self.name(), settings, clock)
+
+    def missing_settings(self) -> List[str]:
+        return KITS_BY_NAME[self.name()].missing(self.settings)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         hook = Blueprint(f"{self.name()}_polling", __name__)
@@ -120,26 +123,19 @@ class PollingInput(InputChannel):
         @hook.listener("after_server_start")
         async def start(app, _loop) -> None:
             await refuse_memory_tracker_store(app)
-            poller = KITS_BY_NAME[channel.name()].poller(channel.settings)
-            if poller is None:
-                return
-            runtime = await shared_runtime(app, channel.settings)
-            runtime.start(app, on_new_message)
-            channel._task = asyncio.ensure_future(channel.poll_forever(runtime, poller))
+            await channel.polling.start(app, on_new_message)
 
         @hook.listener("before_server_stop")
         async def stop(app, _loop) -> None:
-            if channel._task is not None:
-                channel._task.cancel()
-                await asyncio.gather(channel._task, return_exceptions=True)
-                channel._task = None
+            await channel.polling.stop()
             runtime = built_runtime(app)
             if runtime is not None:
                 await runtime.stop()
 
         @hook.route("/", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:
-            return response.json({"status": "on" if channel.on else "off", "last": channel.last})
+            last = channel.polling.last
+            return response.json({"status": "on" if channel.on else "off", "last": last})
 
         return hook
 

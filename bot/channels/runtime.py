@@ -154,7 +154,10 @@ class ChannelRuntime:
             except PlatformError as error:
                 # The comments already noted are still removed; the sweep runs again.
                 logger.warning("Could not list the page's comments: %s", error)
-        return comments.remove_old(self._clock(), self.screening.months_to_keep_comments)
+        screening = self.screening
+        return comments.remove_old(
+            self._clock(), screening.months_to_keep_comments, screening.months_to_keep_by_platform
+        )
 
     def remove_old_conversations(self) -> RetentionRun | None:
         """P9, once: erase what is older than the conversation retention setting."""
@@ -418,16 +421,16 @@ class ChannelRuntime:
             logger.exception("Could not apologise for %s event %s", event.platform, event.event_id)
 
     async def _retention_loop(self) -> None:
-        """P10: remove public Facebook comments once they are older than the setting;
+        """P10: remove public comments once they are older than their platform's setting;
         P9: and conversations older than theirs."""
         while True:
             try:
                 removed = await in_thread(self.remove_old_comments)
                 if removed:
                     logger.info(
-                        "Asked for %d public comments older than %d months to be removed",
+                        "Asked for %d public comments past their retention period (P10) to "
+                        "be removed",
                         removed,
-                        self.screening.months_to_keep_comments,
                     )
                     self._outbox_ready.set()
             except Exception:

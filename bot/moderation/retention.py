@@ -1,8 +1,9 @@
-"""Public Facebook comments, and visitors' posts on the page, are removed after three
-months (P10).
+"""Public comments, and visitors' posts on the page, are removed after three months
+(P10), on each platform whose kit keeps them (Facebook, Instagram, LinkedIn), after the
+months association.yml sets for it.
 
-Every public comment on the page's posts, and every visitor's post, is noted when it
-arrives (a tenant's) or is sent (the page's own reply), and the page's feed is swept
+Every public comment, and every visitor's post, is noted when it arrives (a tenant's)
+or is sent (the account's own reply), with its platform, and the Facebook page's feed is swept
 through the Graph API for the comments and visitors' posts the assistant never saw
 (from before it ran, from a webhook outage, or written by staff on Facebook itself).
 `remove_old` asks the outbox to delete each one older than the retention period, once:
@@ -13,7 +14,7 @@ deletion has its own key in the outbox.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import select
@@ -42,9 +43,11 @@ class PublicComments:
         post_id: str | None = None,
         author_id: str | None = None,
         by_page: bool = False,
+        platform: Platform = Platform.FACEBOOK,
     ) -> None:
         """Note a public comment; noting it again changes nothing."""
         values = {
+            "platform": Platform(platform).value,
             "comment_id": comment_id,
             "post_id": post_id,
             "author_id": author_id,
@@ -72,9 +75,13 @@ class PublicComments:
             count += 1
         return count
 
-    def remove_old(self, now: datetime, months: int = RETENTION_MONTHS) -> int:
-        """Ask for every comment older than `months` to be deleted; returns how many."""
-        cutoff = now - relativedelta(months=months)
+    def remove_old(
+        self, now: datetime, months: int = RETENTION_MONTHS, on: Mapping[str, int] | None = None
+    ) -> int:
+        """Ask for every comment older than `months` (or its platform's months, in `on`)
+        to be deleted; returns how many."""
+        periods = {**(on or {})}
+        cutoff = now - relativedelta(months=min([months, *periods.values()]))
         query = (
             select(public_comments)
             .where(public_comments.c.removal_requested_at.is_(None))
@@ -85,9 +92,13 @@ class PublicComments:
             due = connection.execute(query).all()
         removed = 0
         for row in due:
+            platform = Platform(row.platform or Platform.FACEBOOK)
+            kept_for = periods.get(platform.value, months)
+            if to_utc(row.created_at) >= to_utc(now - relativedelta(months=kept_for)):
+                continue
             self._outbox.enqueue(
                 f"retention-{row.comment_id}",
-                Platform.FACEBOOK,
+                platform,
                 Operation.DELETE_COMMENT,
                 row.comment_id,
                 now,
@@ -101,9 +112,9 @@ class PublicComments:
                 )
             logged = self._log.record(
                 now,
-                Subject(Platform.FACEBOOK, author_id=row.author_id, target=row.comment_id),
+                Subject(platform, author_id=row.author_id, target=row.comment_id),
                 Action.DELETE,
-                f"public comment or post older than {months} months (P10)",
+                f"public comment or post older than {kept_for} months (P10)",
                 key=f"retention:{row.comment_id}",
             )
             # The log's key says whether this run is the one that asked.

@@ -3,8 +3,8 @@
 Who moderation protects (staff named in public, P7), which web addresses are the
 association's own and which are known to be malicious, the strike policy, whether
 personal details are deleted as well as hidden (P5), whether the X account follows
-someone so that they can send it a direct message (P8), and how long public Facebook
-comments stay (P10).
+someone so that they can send it a direct message (P8), and how long public comments
+stay on each platform that allows their deletion (P10).
 """
 
 from __future__ import annotations
@@ -34,6 +34,12 @@ class ModerationSettings:
     delete_personal_details: bool = True
     follow_to_receive_dms: bool = True
     comment_retention_months: int = RETENTION_MONTHS
+    # The months on a platform whose period is not the default ("instagram": 6).
+    comment_retention_by_platform: Mapping[str, int] = field(default_factory=dict)
+
+    def months_to_keep(self, platform: str) -> int:
+        """How long public comments stay on `platform` (P10)."""
+        return self.comment_retention_by_platform.get(str(platform), self.comment_retention_months)
 
 
 def parse_moderation(
@@ -65,6 +71,25 @@ def parse_moderation(
         "remove_public_comments_after_months",
         source,
     )
+    by_platform = raw.get("remove_public_comments_after_months_by_platform") or {}
+    if not isinstance(by_platform, Mapping):
+        raise ModerationConfigError(
+            f"{source}: remove_public_comments_after_months_by_platform must map platforms "
+            "to months"
+        )
+    known = {"facebook", "instagram", "linkedin"}
+    unknown = sorted(str(name) for name in by_platform if str(name) not in known)
+    if unknown:
+        raise ModerationConfigError(
+            f"{source}: remove_public_comments_after_months_by_platform names {unknown}; "
+            f"comments are removed on {sorted(known)}"
+        )
+    by_platform = {
+        str(name): _positive(
+            value, f"remove_public_comments_after_months_by_platform.{name}", source
+        )
+        for name, value in by_platform.items()
+    }
     return ModerationSettings(
         rules=ModerationRules(
             staff=staff,
@@ -77,6 +102,7 @@ def parse_moderation(
         delete_personal_details=bool(raw.get("delete_personal_details", True)),
         follow_to_receive_dms=bool(raw.get("follow_to_receive_dms", True)),
         comment_retention_months=months,
+        comment_retention_by_platform=by_platform,
     )
 
 

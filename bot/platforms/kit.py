@@ -76,6 +76,8 @@ class PlatformKit:
     deletes_comments = False
     # Its public comments are kept under the retention rule, and deleted after (P10).
     keeps_comments = False
+    # Taking a post out of public view deletes it (LinkedIn has no hide).
+    hide_deletes = False
     # The platform has a call to block an account (else staff block by hand).
     blocks = True
     # The calls that carry out a moderation action, and those that undo one.

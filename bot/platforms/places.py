@@ -34,6 +34,41 @@ class Read:
     stopped_early: str | None = None
 
 
+class Since:
+    """What a poller has read: the newest message's time and the ids written at that
+    same instant, so that each message is handed on once however the platform pages.
+    Before the first read, it looks `look_back` into the past."""
+
+    def __init__(self, place: Dict[str, Any], now: datetime, look_back: timedelta) -> None:
+        self.floor = _instant(place.get("newest")) or now - look_back
+        self._seen = set(place.get("seen") or ())
+        self._newest, self._newest_ids = self.floor, set(self._seen)
+
+    def is_new(self, event: InboundEvent) -> bool:
+        """Whether `event` was written since, and not read before."""
+        if event.sent_at == self.floor:
+            return event.event_id not in self._seen
+        return event.sent_at > self.floor
+
+    def read(self, event: InboundEvent) -> None:
+        """Count `event` as read."""
+        if event.sent_at > self._newest:
+            self._newest, self._newest_ids = event.sent_at, {event.event_id}
+        elif event.sent_at == self._newest:
+            self._newest_ids.add(event.event_id)
+
+    def place(self) -> Dict[str, Any]:
+        """The place to keep: read up to here."""
+        return {"newest": self._newest.isoformat(), "seen": sorted(self._newest_ids)}
+
+
+def _instant(value: Any) -> datetime | None:
+    try:
+        return datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
 class Poller(Protocol):
     """A platform's reader of what it sends no webhook for (its kit's `poller`)."""
 

@@ -13,10 +13,13 @@ from bot.platforms.facebook.kit import KIT as FACEBOOK
 from bot.platforms.instagram.kit import KIT as INSTAGRAM
 from bot.platforms.kit import PlatformKit
 from bot.platforms.limits import TextLimit
+from bot.platforms.linkedin.kit import KIT as LINKEDIN
 from bot.platforms.x.kit import KIT as X
 from bot.platforms.youtube.kit import KIT as YOUTUBE
 
-KITS: Dict[Platform, PlatformKit] = {kit.platform: kit for kit in (FACEBOOK, X, INSTAGRAM, YOUTUBE)}
+KITS: Dict[Platform, PlatformKit] = {
+    kit.platform: kit for kit in (FACEBOOK, X, INSTAGRAM, YOUTUBE, LINKEDIN)
+}
 
 
 def kit_for(platform: Platform | str) -> PlatformKit | None:

@@ -50,13 +50,25 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Mapping, Protocol, Sequence
 
-from sqlalchemy import String, Table, case, delete, or_, select, type_coerce, update
+from sqlalchemy import (
+    String,
+    Table,
+    case,
+    delete,
+    false,
+    func,
+    or_,
+    select,
+    type_coerce,
+    update,
+)
 from sqlalchemy.engine import Connection, Engine
 
 from bot.events import Platform, Surface
 from bot.handoff.threads import ConversationLinks, conversation_id_of, split_conversation_id
 from bot.intake import PROCESSED
 from bot.keys import DataKeys, Undecryptable
+from bot.platforms.registry import KITS
 from bot.protection.conversations import NoTrackerStore, TrackerEvents, tracker_engine
 from bot.store import (
     Keyed,
@@ -367,7 +379,13 @@ class SubjectRights:
             & moderation_actions.c.author_id.in_(sorted(ids))
             for platform, ids in accounts.items()
         ]
-        commenters = sorted(accounts.get(Platform.FACEBOOK, ()))
+        # Public comments are kept on the platforms that delete them after P10's period,
+        # by the commenter's id there (those noted before platforms were named: Facebook).
+        commented = [
+            (func.coalesce(public_comments.c.platform, Platform.FACEBOOK.value) == platform.value)
+            & public_comments.c.author_id.in_(sorted(ids))
+            for platform, ids in accounts.items()
+        ]
         with self._engine.connect() as connection:
             return {
                 "moderation": _rows(
@@ -377,11 +395,10 @@ class SubjectRights:
                     moderation_actions.c.id,
                     self._keys,
                 ),
-                # Only Facebook's comments are kept (P10), by the commenter's id.
                 "public_comments": _rows(
                     connection,
                     public_comments,
-                    public_comments.c.author_id.in_(commenters),
+                    or_(false(), *commented),
                     public_comments.c.created_at,
                     self._keys,
                 ),
@@ -646,11 +663,15 @@ def _forget_account(connection: Connection, platform: Platform, account: str) ->
         ),
         "moderation entries naming the account": rekeyed + stripped,
     }
-    if platform is Platform.FACEBOOK:
-        # Only Facebook's comments are kept (P10), by the commenter's id.
+    kit = KITS.get(platform)
+    if kit is not None and kit.keeps_comments:
+        # Comments are kept on these platforms (P10), by the commenter's id there.
         removed["public comments"] = _count(
             connection,
             update(public_comments)
+            .where(
+                func.coalesce(public_comments.c.platform, Platform.FACEBOOK.value) == platform.value
+            )
             .where(public_comments.c.author_id == account)
             .values(author_id=None),
         )

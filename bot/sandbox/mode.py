@@ -1,7 +1,7 @@
 """When the assistant runs in sandbox mode, and with which settings.
 
 `make run` with no platform credential at all (none of the FACEBOOK_*, TWITTER_*,
-INSTAGRAM_* or YOUTUBE_* settings, in the environment or in `.env`) starts in sandbox
+INSTAGRAM_*, YOUTUBE_* or LINKEDIN_* settings, in the environment or in `.env`) starts in sandbox
 mode: SANDBOX=on, and the platform settings point at the staff app's own stand-ins on
 loopback. The staff app serves the sandbox only when both hold (`sandbox_enabled`); no
 server starts with SANDBOX=on and a platform address other than the stand-ins' or a
@@ -23,12 +23,13 @@ ACCOUNT_HANDLE = "housing"
 
 
 def platform_settings(environ: Mapping[str, str]) -> list[str]:
-    """The FACEBOOK_*, TWITTER_*, INSTAGRAM_* and YOUTUBE_* settings set (non-empty) in
-    `environ`."""
+    """The FACEBOOK_*, TWITTER_*, INSTAGRAM_*, YOUTUBE_* and LINKEDIN_* settings set in
+    `environ` (non-empty)."""
     return sorted(
         name
         for name, value in environ.items()
-        if name.startswith(("FACEBOOK_", "TWITTER_", "INSTAGRAM_", "YOUTUBE_")) and value
+        if name.startswith(("FACEBOOK_", "TWITTER_", "INSTAGRAM_", "YOUTUBE_", "LINKEDIN_"))
+        and value
     )
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable, List, Sequence, Tuple
+from typing import Callable, List, Mapping, Sequence, Tuple
 
 from sqlalchemy.engine import Engine
 
@@ -110,8 +110,13 @@ class Screening:
 
     @property
     def months_to_keep_comments(self) -> int:
-        """How long public Facebook comments stay (P10)."""
+        """How long public comments stay (P10), unless their platform's period differs."""
         return self._settings.comment_retention_months
+
+    @property
+    def months_to_keep_by_platform(self) -> Mapping[str, int]:
+        """The platforms whose public comments stay another period (P10)."""
+        return self._settings.comment_retention_by_platform
 
     def screen(self, event: InboundEvent, intent: Intent, now: datetime) -> Screened:
         """Screen one message; platform calls go to the outbox before this returns."""
@@ -236,7 +241,11 @@ class Screening:
             calls.append(kit.delete_call(event))
         self._enqueue(event, calls, now, "screen")
         self._apply(event, decided.assessment, punishment, now, send=True)
-        if not deleted:
+        # What is gone needs no removing later (P10).
+        gone = deleted or (
+            decided.route is not Route.MOVE_PRIVATE and hideable and kit.hide_deletes
+        )
+        if not gone:
             self._note_comment(event)
         said_list = [(Surface.PUBLIC, said.public)] if said.public else []
         if private is not None:
@@ -350,7 +359,13 @@ class Screening:
 
     def _note_comment(self, event: InboundEvent) -> None:
         if KITS[event.platform].keeps_comments and event.comment_id:
-            self.comments.note(event.comment_id, event.sent_at, event.post_id, event.author_id)
+            self.comments.note(
+                event.comment_id,
+                event.sent_at,
+                event.post_id,
+                event.author_id,
+                platform=event.platform,
+            )
 
     @staticmethod
     def _key(event: InboundEvent, action: Action) -> str:
@@ -371,10 +386,10 @@ class Screening:
 
 
 class ModerationListener(OutboxListener):
-    """What the outbox tells moderation: the page's public replies are public comments
-    too (P10), a follow made is logged so that staff can undo it (P8), a private reply
-    that reached a commenter links their Messenger id to their comments (P7), and a call
-    the platform refused marks its log entry failed."""
+    """What the outbox tells moderation: the account's public replies and comments are
+    public comments too (P10), a follow made is logged so that staff can undo it (P8), a
+    private reply that reached a commenter links their Messenger id to their comments
+    (P7), and a call the platform refused marks its log entry failed."""
 
     def __init__(self, comments: PublicComments, log: ModerationLog) -> None:
         self._comments = comments
@@ -384,12 +399,12 @@ class ModerationListener(OutboxListener):
         """Note a public reply; log a follow."""
         kit = KITS.get(message.platform)
         if (
-            message.operation is Operation.PUBLIC_REPLY
+            message.operation in (Operation.PUBLIC_REPLY, Operation.PUBLIC_POST)
             and platform_id
             and kit
             and kit.keeps_comments
         ):
-            self._comments.note(platform_id, now, by_page=True)
+            self._comments.note(platform_id, now, by_page=True, platform=message.platform)
         if message.operation is Operation.PRIVATE_REPLY and (platform_id or "").startswith("psid:"):
             # The private reply reached the commenter in Messenger: both ids are theirs,
             # and their strikes add up (P7).

@@ -255,7 +255,7 @@ def wording(
 
 
 def _elsewhere(decided: Triage, association: Association, blocked: bool) -> Wording:
-    """On a platform with no private messages (YouTube): one public reply, asking the
+    """On a platform with no private messages (YouTube, LinkedIn): one public reply, asking the
     author to contact us privately, with none of their details (P5, P6)."""
     if decided.route is Route.ANSWER:
         return Wording()
@@ -283,10 +283,10 @@ def _elsewhere(decided: Triage, association: Association, blocked: bool) -> Word
         if Category.STAFF_NAMED in categories:
             because = "we don't keep the names of our staff in public comments"
         elif Category.OBSCENE in categories:
-            because = "our channel filters out swear words, that's all"
+            because = "we filter swear words out of public comments, that's all"
         said = f"{hello} We've taken your comment down because {because}. To get help, {privately}."
     elif decided.route is Route.REMOVE:
-        ending = " This account can no longer comment on our channel." if blocked else ""
+        ending = " This account can no longer comment here." if blocked else ""
         said = (
             f"{hello} We've taken your comment down because it broke our social media "
             f"rules. To get help, {privately}.{ending}"

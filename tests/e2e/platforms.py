@@ -27,6 +27,8 @@ PAGE, ME = "104857600", "987654321"
 INSTAGRAM = "17841400000000042"
 # The association's YouTube channel.
 YOUTUBE = "UCe2eAssociation00000000"
+# The association's LinkedIn organization, and its app's client secret.
+LINKEDIN_ORG, LINKEDIN_SECRET = "5515715", "e2e-linkedin-secret"
 APP_SECRET, X_SECRET = "e2e-app-secret", "e2e-x-secret"
 # The staff API's one member of staff in these tests, and their bearer token.
 STAFF, STAFF_TOKEN = "Sam", "e2e-staff-token-" + secrets.token_hex(8)
@@ -93,6 +95,7 @@ def assistant_with_platforms(tmp, extra_env=None, mail=None, tracker_store=None)
     )
     with FakePlatforms() as platforms:
         platforms.youtube_channel = YOUTUBE
+        platforms.linkedin_organization = f"urn:li:organization:{LINKEDIN_ORG}"
         action_port = free_port()
         proxy = SlowProxy(f"http://127.0.0.1:{action_port}")
         assistant = assistant_in(
@@ -121,6 +124,11 @@ def assistant_with_platforms(tmp, extra_env=None, mail=None, tracker_store=None)
                 "YOUTUBE_API_URL": platforms.youtube_url,
                 "YOUTUBE_TOKEN_URL": platforms.youtube_token_url,
                 "YOUTUBE_POLL_SECONDS": "1",
+                "LINKEDIN_ACCESS_TOKEN": "e2e-linkedin-token",
+                "LINKEDIN_ORGANIZATION_ID": LINKEDIN_ORG,
+                "LINKEDIN_CLIENT_SECRET": LINKEDIN_SECRET,
+                "LINKEDIN_API_URL": platforms.linkedin_url,
+                "LINKEDIN_POLL_SECONDS": "1",
                 **mail_env,
                 **(extra_env or {}),
             },

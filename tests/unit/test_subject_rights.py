@@ -526,3 +526,36 @@ def test_a_contact_on_two_tenancies_gets_only_each_tenancys_session_in_its_expor
     assert "Quennell-Abbot" not in one and "swore at the other flat" not in one
     assert "Quennell-Abbot" in other
     assert "Elm Road is leaking" not in other and "swore at the other flat" not in other
+
+
+def test_an_instagram_commenters_comments_are_in_their_export_and_erased_with_them(world):
+    # Instagram's comments are kept under P10 too, by the commenter's id there; a
+    # Facebook commenter with the same id is someone else.
+    commenter = "17841455500012"
+    conversation = f"instagram-public-{commenter}"
+    said(world, conversation, "how do i pay my rent")
+    with world["engine"].begin() as connection:
+        for comment, platform in (("17895001", "instagram"), ("post-9_c-9", "facebook")):
+            connection.execute(
+                insert(public_comments).values(
+                    comment_id=comment,
+                    post_id="media-1",
+                    author_id=commenter,
+                    by_page=0,
+                    created_at=NOW,
+                    platform=platform,
+                )
+            )
+
+    export = world["rights"].export_account(Platform.INSTAGRAM, commenter, "Ada", NOW)
+    assert [c["comment_id"] for c in export["public_comments"]] == ["17895001"]
+
+    erasure = world["rights"].erase_conversation(conversation, "Ada", NOW)
+    assert erasure.removed["public comments"] == 1
+    with world["engine"].connect() as connection:
+        left = dict(
+            connection.execute(
+                select(public_comments.c.comment_id, public_comments.c.author_id)
+            ).all()
+        )
+    assert left == {"17895001": None, "post-9_c-9": commenter}

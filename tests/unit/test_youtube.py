@@ -258,10 +258,26 @@ def test_a_turn_is_claimed_by_one_server_until_it_is_due_again(tmp_path):
     places = PollPlaces(connect(f"sqlite:///{tmp_path / 's.db'}"))
     every = timedelta(minutes=5)
     assert places.claim("youtube:x", NOW, every) == {}
-    assert places.claim("youtube:x", NOW + timedelta(minutes=1), every) is None
+    # Another server (its own engine on the same store) waits its turn.
+    other = PollPlaces(connect(f"sqlite:///{tmp_path / 's.db'}"))
+    assert other.claim("youtube:x", NOW + timedelta(minutes=1), every) is None
     places.save("youtube:x", {"newest": "t"}, NOW)
     assert places.claim("youtube:x", NOW + every, every) == {"newest": "t"}
     assert places.due("youtube:x") == NOW + 2 * every
+
+
+def test_the_poller_reads_on_from_its_place_after_a_restart(fake, tmp_path):
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    fake.add_youtube_comment("vid1", "Ug1", "UCt1", "before", at(-5))
+    places, every = PollPlaces(connect(url)), timedelta(minutes=5)
+    read = poller(fake).read(places.claim("youtube:x", NOW, every), NOW)
+    places.save("youtube:x", read.place, NOW)
+    assert [e.event_id for e in read.events] == ["Ug1"]
+    fake.add_youtube_comment("vid1", "Ug2", "UCt1", "after", at(1))
+    # A new process: a new engine and poller, the same store.
+    restarted = PollPlaces(connect(url))
+    place = restarted.claim("youtube:x", NOW + every, every)
+    assert [e.event_id for e in poller(fake).read(place, NOW + every).events] == ["Ug2"]
 
 
 class FakeRuntime:
@@ -449,7 +465,7 @@ def test_abuse_is_held_and_repeat_offenders_are_banned_through_the_same_call(sto
     operations = [op for op, _ in calls(box)]
     assert operations[:2] == [Operation.HIDE_COMMENT, Operation.PUBLIC_POST]
     assert operations[-1] is Operation.BLOCK_USER and calls(box)[-1][1] == "Uga2"
-    assert "can no longer comment" in box.messages()[-2].text
+    assert "can no longer comment here" in box.messages()[-2].text
     blocks = [e for e in screening.log.entries() if e.action is Action.BLOCK]
     assert [b.state for b in blocks] == [DONE]
     # Through the fake: held, answered on the video, then rejected with a ban.

@@ -59,6 +59,7 @@ class InstagramKit(PlatformKit):
     # A commenter's id is the Instagram-scoped id their direct messages come from.
     one_id_everywhere = True
     deletes_comments = True
+    keeps_comments = True  # deleted after the retention period (P10)
     # No call blocks or reports an account: staff do it in the app.
     blocks = False
     action_of = {Operation.HIDE_COMMENT: "hide", Operation.DELETE_COMMENT: "delete"}

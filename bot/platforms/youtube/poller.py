@@ -20,11 +20,11 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from typing import Any, Dict, List, Set
+from typing import Any, Dict, List
 
 from bot.events import InboundEvent
 from bot.platforms.payloads import MalformedPayload
-from bot.platforms.places import Read
+from bot.platforms.places import Read, Since
 from bot.platforms.youtube.api import READ_UNITS, YouTubeClient, quota_day
 from bot.platforms.youtube.payloads import parse_threads
 
@@ -59,11 +59,9 @@ class CommentPoller:
         Raises:
             PlatformError: YouTube could not be read; the place is unchanged.
         """
-        floor = _instant(place.get("newest")) or now - FIRST_LOOK_BACK
-        seen: Set[str] = set(place.get("seen") or ())
+        since = Since(place, now, FIRST_LOOK_BACK)
         day = quota_day(now)
         units = int(place.get("units") or 0) if place.get("day") == day else 0
-        newest, newest_ids = floor, set(seen)
         found: List[InboundEvent] = []
         token: str | None = None
         pages, stopped = 0, None
@@ -82,16 +80,13 @@ class CommentPoller:
                 logger.warning("Skipped a page of YouTube comment threads: %s", error)
                 break
             for event in [*page.comments, *page.own]:
-                if event.sent_at < floor or (event.sent_at == floor and event.event_id in seen):
+                if not since.is_new(event):
                     continue
                 if event.author_id != self._channel:
                     found.append(event)
-                if event.sent_at > newest:
-                    newest, newest_ids = event.sent_at, {event.event_id}
-                elif event.sent_at == newest:
-                    newest_ids.add(event.event_id)
+                since.read(event)
             token = page.next_page
-            if token is None or (page.thread_times and min(page.thread_times) <= floor):
+            if token is None or (page.thread_times and min(page.thread_times) <= since.floor):
                 break
         if stopped and token is not None:
             logger.warning(
@@ -99,13 +94,4 @@ class CommentPoller:
                 stopped,
             )
         found.sort(key=lambda event: event.sent_at)
-        kept = {"newest": newest.isoformat(), "seen": sorted(newest_ids), "day": day}
-        kept["units"] = units
-        return Read(found, kept, pages, stopped)
-
-
-def _instant(value: Any) -> datetime | None:
-    try:
-        return datetime.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
-        return None
+        return Read(found, {**since.place(), "day": day, "units": units}, pages, stopped)

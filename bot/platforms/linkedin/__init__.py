@@ -1,0 +1,1 @@
+"""LinkedIn: comments on the organization's posts (bot/platforms/linkedin/kit.py)."""
