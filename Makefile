@@ -19,7 +19,7 @@ help:
 	@echo "            PostgreSQL and cluster tests, test stories, NLU evaluation,"
 	@echo "            end-to-end tests"
 	@echo "make chat   talk to the running assistant"
-	@echo "make run-simulated, then make simulate: Facebook and X without accounts"
+	@echo "make run-simulated, then make simulate: every platform without accounts"
 	@echo "make bench  measure latency, throughput, memory and training time"
 	@echo "make bench-load  signed webhooks at rising rates: one instance, two workers, the cluster"
 	@echo "make nlu-report  the NLU report for trainers: results/nlu/report/index.html"
@@ -37,7 +37,7 @@ run: train
 chat: install
 	@$(PY) scripts/chat.py
 
-# The assistant with Facebook and X played by the simulator's fakes (make simulate).
+# The assistant with every platform played by the simulator's fakes (make simulate).
 run-simulated: train
 	@$(PY) scripts/run.py --simulator
 

@@ -1,4 +1,5 @@
-"""Talk to the running assistant as Facebook or X would, without platform accounts.
+"""Talk to the running assistant as Facebook, X, Instagram, YouTube or LinkedIn would,
+without platform accounts.
 
 Start the assistant with simulated platforms (`make run-simulated`), then, in another
 terminal:
@@ -6,10 +7,12 @@ terminal:
     make simulate                                  # interactive
     python -m scripts.simulate messenger "hello"   # one message, then its replies
     python -m scripts.simulate comment "my boiler is broken" --as 1234
+    python -m scripts.simulate youtube-comment "ring me on 07700 900123"
 
-Each message is signed as the platform signs it and posted to the assistant's webhook;
-the platform calls the assistant makes come back to the fake APIs this command runs,
-and are printed as they arrive.
+Each message is signed as the platform signs it and posted to the assistant's webhook
+(Facebook, X, Instagram); a YouTube or LinkedIn comment is put on the fake platform,
+where the assistant's poller finds it within seconds. The platform calls the assistant
+makes come back to the fake APIs this command runs, and are printed as they arrive.
 """
 
 from __future__ import annotations
@@ -31,6 +34,9 @@ sys.path.insert(0, str(ROOT))
 from bot.platforms.signatures import facebook_signature, twitter_signature  # noqa: E402
 from bot.sandbox.webhooks import (  # noqa: E402
     facebook_webhook,
+    instagram_comment,
+    instagram_message,
+    instagram_webhook,
     messenger_message,
     page_comment,
     x_direct_message,
@@ -41,7 +47,23 @@ from scripts.fake_platforms import FakePlatforms  # noqa: E402
 
 PAGE_ID = "100000000000001"
 X_USER_ID = "200000000000002"
-SURFACES = ("messenger", "comment", "x-dm", "x-mention")
+INSTAGRAM_ID = "17841400000000003"
+YOUTUBE_CHANNEL = "UCsimulatorAssociation00"
+LINKEDIN_ORG = "300000004"
+# The one video and post the fake YouTube channel and LinkedIn page hold.
+VIDEO, LINKEDIN_POST = "simVideo001", "urn:li:share:7000000000000000005"
+SURFACES = (
+    "messenger",
+    "comment",
+    "x-dm",
+    "x-mention",
+    "instagram-dm",
+    "instagram-comment",
+    "youtube-comment",
+    "linkedin-comment",
+)
+# Polled platforms: how often the assistant reads the fake ones.
+POLL_SECONDS = "3"
 
 
 def simulator_port() -> int:
@@ -64,7 +86,41 @@ def simulator_env(port: int | None = None) -> Dict[str, str]:
         "TWITTER_ACCESS_TOKEN_SECRET": "simulator-access-token-secret",
         "TWITTER_USER_ID": X_USER_ID,
         "TWITTER_API_URL": f"{base}/x",
+        "INSTAGRAM_APP_SECRET": "simulator-app-secret",
+        "INSTAGRAM_VERIFY_TOKEN": "simulator-verify-token",
+        "INSTAGRAM_ACCESS_TOKEN": "simulator-instagram-token",
+        "INSTAGRAM_ACCOUNT_ID": INSTAGRAM_ID,
+        "INSTAGRAM_GRAPH_URL": f"{base}/instagram/v19.0",
+        "YOUTUBE_CLIENT_ID": "simulator-youtube-client",
+        "YOUTUBE_CLIENT_SECRET": "simulator-youtube-secret",
+        "YOUTUBE_REFRESH_TOKEN": "simulator-youtube-refresh",
+        "YOUTUBE_CHANNEL_ID": YOUTUBE_CHANNEL,
+        "YOUTUBE_API_URL": f"{base}/youtube/v3",
+        "YOUTUBE_TOKEN_URL": f"{base}/youtube/token",
+        "YOUTUBE_POLL_SECONDS": POLL_SECONDS,
+        "LINKEDIN_ACCESS_TOKEN": "simulator-linkedin-token",
+        "LINKEDIN_ORGANIZATION_ID": LINKEDIN_ORG,
+        "LINKEDIN_API_URL": f"{base}/linkedin/rest",
+        "LINKEDIN_POLL_SECONDS": POLL_SECONDS,
     }
+
+
+def stage(platforms: FakePlatforms) -> None:
+    """The fake YouTube channel and LinkedIn page: one video, one post."""
+    platforms.youtube_channel = YOUTUBE_CHANNEL
+    platforms.linkedin_organization = f"urn:li:organization:{LINKEDIN_ORG}"
+    platforms.add_linkedin_post(LINKEDIN_POST)
+
+
+def comment_on(platforms: FakePlatforms, surface: str, text: str, author: str) -> str:
+    """Put a comment on the fake YouTube channel or LinkedIn page, for the poller."""
+    unique = uuid.uuid4().hex[:12]
+    if surface == "youtube-comment":
+        now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        platforms.add_youtube_comment(VIDEO, f"Ugsim{unique}", f"UC{author}", text, now, "@tenant")
+        return f"on YouTube video {VIDEO}"
+    platforms.add_linkedin_comment(LINKEDIN_POST, unique, f"urn:li:person:{author}", text)
+    return f"on LinkedIn post {LINKEDIN_POST}"
 
 
 def webhook(surface: str, text: str, author: str) -> tuple[str, dict, Callable[[bytes], str], str]:
@@ -86,6 +142,21 @@ def webhook(surface: str, text: str, author: str) -> tuple[str, dict, Callable[[
             lambda body: facebook_signature(body, secret),
             "X-Hub-Signature-256",
         )
+    if surface.startswith("instagram-"):
+        if surface == "instagram-dm":
+            millis = int(time.time() * 1000)
+            item = instagram_message(INSTAGRAM_ID, author, text, f"aWdsim{unique}", millis)
+            payload = instagram_webhook(INSTAGRAM_ID, messaging=[item])
+        else:
+            change = instagram_comment(author, text, f"1789{unique}", "17900000000000001")
+            payload = instagram_webhook(INSTAGRAM_ID, changes=[change])
+        secret = env["INSTAGRAM_APP_SECRET"]
+        return (
+            "instagram",
+            payload,
+            lambda body: facebook_signature(body, secret),
+            "X-Hub-Signature-256",
+        )
     if surface == "x-dm":
         payload = x_direct_message(X_USER_ID, author, text, f"sim{unique}")
     else:
@@ -99,8 +170,11 @@ def webhook(surface: str, text: str, author: str) -> tuple[str, dict, Callable[[
     )
 
 
-def send(rasa_url: str, surface: str, text: str, author: str) -> str:
-    """Sign and post one message; returns the webhook's answer."""
+def send(rasa_url: str, surface: str, text: str, author: str, platforms: FakePlatforms) -> str:
+    """Sign and post one message (or put a comment where the poller reads it); returns
+    the webhook's answer (or where the comment is)."""
+    if surface in ("youtube-comment", "linkedin-comment"):
+        return comment_on(platforms, surface, text, author)
     platform, payload, sign, header = webhook(surface, text, author)
     body = json.dumps(payload).encode()
     request = urllib.request.Request(
@@ -134,10 +208,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     rasa_url = f"http://127.0.0.1:{Settings.from_env().rasa_port}"
     with FakePlatforms(port=simulator_port()) as platforms:
-        print(f"Fake Graph and X APIs on {platforms.url}; assistant at {rasa_url}", flush=True)
+        stage(platforms)
+        print(f"Fake platform APIs on {platforms.url}; assistant at {rasa_url}", flush=True)
         try:
             if args.surface:
-                answer = send(rasa_url, args.surface, args.text or "", args.author)
+                answer = send(rasa_url, args.surface, args.text or "", args.author, platforms)
                 print(f"-> {args.surface}: {args.text}  [{answer}]", flush=True)
                 show_calls(platforms, 0, args.wait)
                 return 0
@@ -153,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def interactive(rasa_url: str, platforms: FakePlatforms, author: str, wait: float) -> int:
     surface, seen = "messenger", 0
-    print("Type a message. Switch surface with /messenger, /comment, /x-dm or /x-mention;")
+    print("Type a message. Switch surface with " + ", ".join(f"/{s}" for s in SURFACES) + ";")
     print("/quit to stop.", flush=True)
     while True:
         try:
@@ -167,7 +242,7 @@ def interactive(rasa_url: str, platforms: FakePlatforms, author: str, wait: floa
             surface = line.lstrip("/")
             continue
         if line:
-            print(f"  [{send(rasa_url, surface, line, author)}]", flush=True)
+            print(f"  [{send(rasa_url, surface, line, author, platforms)}]", flush=True)
             seen = show_calls(platforms, seen, wait)
 
 

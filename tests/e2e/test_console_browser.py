@@ -443,7 +443,9 @@ def tab_to(page: Page, name: str, most: int = 40) -> None:
 
 def test_keyboard_alone_signs_in_and_filters_the_queue(page, running):
     page.goto(f"{running.console}/login")
-    # The name field has the focus on arrival; behind it, the skip link comes first.
+    # The name field has the focus on arrival (`autofocus`, which Chromium applies at its
+    # next rendering step, possibly after the load); behind it, the skip link comes first.
+    page.wait_for_function("() => document.activeElement !== document.body", timeout=5000)
     assert focused(page) == "Name"
     page.keyboard.press("Shift+Tab")
     page.keyboard.press("Shift+Tab")

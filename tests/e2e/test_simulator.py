@@ -63,3 +63,23 @@ def test_interactive_mode_switches_surface(running):
         timeout=90,
     )
     assert "/2/dm_conversations/with/5550001/messages" in result.stdout
+
+
+def test_an_instagram_comment_with_a_phone_number_is_hidden_and_answered_privately(running):
+    output = simulate(running, "instagram-comment", "leaking again, ring 07700 900123")
+    assert "200" in output
+    assert "<- instagram POST" in output and '"hide": true' in output
+    assert '"comment_id"' in output  # the private reply to the comment
+
+
+def test_a_youtube_comment_is_found_by_the_poller_and_held(running):
+    output = simulate(running, "youtube-comment", "you lot are useless f***ing idiots")
+    assert "on YouTube video" in output
+    assert "<- youtube  POST   v3/comments/setModerationStatus" in output
+
+
+def test_a_linkedin_comment_naming_staff_is_found_by_the_poller_and_deleted(running):
+    staff = ASSOCIATION.moderation.rules.staff[0].name
+    output = simulate(running, "linkedin-comment", f"{staff} never rang me back")
+    assert "on LinkedIn post" in output
+    assert "<- linkedin DELETE" in output
