@@ -4,7 +4,8 @@ Registered in credentials.yml as `bot.channels.linkedin.LinkedInInput`. Where th
 association has a LinkedIn webhook (LINKEDIN_WEBHOOK=on), its organization social
 action notifications come to `/webhooks/linkedin/webhook`, signed with the app's
 client secret; otherwise the page's newest posts are polled for new comments. Off
-without its LINKEDIN_ settings.
+without its LINKEDIN_ settings. `GET /webhooks/linkedin/polling` says how it reads and
+how its last poll went.
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ class LinkedInInput(DurableInput):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         hook = super().blueprint(on_new_message)
-        polling = self.polling
+        polling, channel = self.polling, self
 
         @hook.listener("after_server_start")
         async def start_polling(app, _loop) -> None:
@@ -68,5 +69,11 @@ class LinkedInInput(DurableInput):
         @hook.listener("before_server_stop")
         async def stop_polling(app, _loop) -> None:
             await polling.stop()
+
+        @hook.route("/polling", methods=["GET"])
+        async def polled(request: Request) -> HTTPResponse:
+            mode = "webhook" if channel.settings.linkedin.webhook else "polling"
+            on = "on" if channel.on else "off"
+            return response.json({"status": on, "mode": mode, "last": polling.last})
 
         return hook

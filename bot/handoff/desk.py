@@ -53,6 +53,7 @@ from bot.handoff.threads import (
     read_thread,
     split_conversation_id,
 )
+from bot.moderation.log import ModerationLog
 from bot.outbox import Author, Call, Outbound, Outbox, OutboxListener, PlatformError
 from bot.platforms.limits import X_POST
 from bot.platforms.meta import OutsideWindow, messenger_tag
@@ -99,6 +100,7 @@ class StaffDesk:
         self.repository = HandoffRepository(engine)
         self.audit = HandoffAudit(engine)
         self._links = ConversationLinks(engine)
+        self._log = ModerationLog(engine, outbox)
         self._outbox = outbox
         self._rasa = rasa
         self._teams = teams
@@ -345,6 +347,18 @@ class StaffDesk:
                 pass
         public = self._tracker(conversation.conversation_id)
         comment = _latest(public).get("comment_id")
+        kit = kit_for(platform)
+        down = bool(comment) and self._log.taken_down(platform, str(comment))
+        if down and kit is not None and not kit.replies_under_hidden:
+            # Instagram, YouTube and LinkedIn take no reply under a comment taken down:
+            # it would only fail in the outbox.
+            if not linked:
+                raise Refused(
+                    f"the tenant's latest comment was taken down, and {kit.name} takes no "
+                    "reply under it: answer them when they write to us in private, or "
+                    "contact them by the means on their file"
+                )
+            comment = None
         if comment:
             commented = _last_written(public) or datetime.min.replace(tzinfo=timezone.utc)
             call = Call(Operation.PUBLIC_REPLY, str(comment))

@@ -303,6 +303,19 @@ class ModerationLog:
         with self._engine.connect() as connection:
             return [_entry(row) for row in connection.execute(query)]
 
+    def taken_down(self, platform: str, target: str) -> bool:
+        """Whether the post `target` was hidden or deleted, and that was not undone."""
+        query = (
+            select(moderation_actions.c.id)
+            .where(moderation_actions.c.platform == str(platform))
+            .where(moderation_actions.c.target == target)
+            .where(moderation_actions.c.action.in_([Action.HIDE.value, Action.DELETE.value]))
+            .where(moderation_actions.c.state == DONE)
+            .where(moderation_actions.c.undone_at.is_(None))
+        )
+        with self._engine.connect() as connection:
+            return connection.execute(query.limit(1)).first() is not None
+
     def failed(self, platform: str, action: Action, target: str) -> None:
         """The platform refused the call behind the entries for `action` on `target`."""
         with self._engine.begin() as connection:

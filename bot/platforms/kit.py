@@ -76,6 +76,9 @@ class PlatformKit:
     deletes_comments = False
     # Its public comments are kept under the retention rule, and deleted after (P10).
     keeps_comments = False
+    # A reply may go under a post taken out of public view (Facebook: its author and
+    # friends still see both); elsewhere the platform refuses it.
+    replies_under_hidden = False
     # Taking a post out of public view deletes it (LinkedIn has no hide).
     hide_deletes = False
     # The platform has a call to block an account (else staff block by hand).

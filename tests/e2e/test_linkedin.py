@@ -121,3 +121,12 @@ def test_a_forged_linkedin_webhook_is_refused_and_the_challenge_is_answered(runn
             "challengeCode": "890e4665",
             "challengeResponse": challenge_response("890e4665", LINKEDIN_SECRET),
         }
+
+
+def test_the_channel_says_it_polls_and_how_its_last_poll_went(running):
+    assistant, platforms, _ = running
+    polls_later(platforms, count=1)
+    with urllib.request.urlopen(f"{assistant.rasa_url}/webhooks/linkedin/polling") as answer:
+        health = json.loads(answer.read())
+    assert (health["status"], health["mode"]) == ("on", "polling")
+    assert health["last"]["pages"] >= 1 and "error" not in health["last"]

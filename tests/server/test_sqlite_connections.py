@@ -38,7 +38,9 @@ def test_the_store_reuses_its_connections_across_threads(tmp_path):
 
     with ThreadPoolExecutor(4) as threads:
         assert list(threads.map(use, range(USES))) == [0] * USES
-    assert 1 <= len(opened) <= 4
+    # At most one a thread; none at all when the threads took turns with the one
+    # `connect` left in the pool (a busy machine runs them one after another).
+    assert len(opened) <= 4
 
 
 def test_pooled_connections_still_overwrite_what_they_delete(tmp_path):

@@ -17,6 +17,7 @@ from bot.handoff.audit import HandoffAudit
 from bot.handoff.desk import StaffDesk
 from bot.handoff.handoffs import Conversation, Reason, State
 from bot.handoff.service import HandoffService
+from bot.moderation.log import Action, ModerationLog, Subject
 from bot.outbox import Author, Outbox
 from bot.platforms.x.text import weighted_length
 from bot.store import connect, linked_accounts
@@ -314,6 +315,55 @@ async def test_a_public_commenter_not_in_messenger_is_answered_under_their_comme
     assert response.status == 200
     [sent] = world["outbox"].messages()
     assert (sent.operation, sent.target) == (Operation.PUBLIC_REPLY, "c-77")
+
+
+@pytest.mark.parametrize(
+    "platform, comment",
+    [
+        ("instagram", "17895001"),
+        ("youtube", "Ugx77"),
+        ("linkedin", "urn:li:comment:(urn:li:share:1,77)"),
+    ],
+)
+async def test_no_reply_goes_under_a_comment_taken_down_where_the_platform_refuses_it(
+    world, platform, comment
+):
+    public = f"{platform}-public-commenter-3"
+    world["rasa"].tenant_wrote(public, "awful service", NOW, comment_id=comment, post_id="p-1")
+    handoff = world["service"].open(
+        Reason.NEGATIVE_PUBLIC_COMMENT, Conversation(public, platform, "public", "commenter-3"), NOW
+    )
+    log = ModerationLog(world["engine"], world["outbox"])
+    hidden = log.record(
+        NOW, Subject(platform, "commenter-3", public, comment), Action.HIDE, "staff named (P7)"
+    )
+    path = f"/api/handoffs/{handoff.id}/reply"
+    refused = await call(world, "post", path, json={"text": "Sorry: please call us"})
+    assert refused.status == 422 and "taken down" in refused.json["error"]
+    assert world["outbox"].messages() == []
+    if platform == "linkedin":
+        return  # a deletion is not undone
+    log.undo(hidden, "Sam", NOW)
+    answered = await call(world, "post", path, json={"text": "Sorry: please call us"})
+    assert answered.status == 200
+    assert [m.operation for m in world["outbox"].messages()][-1] is Operation.PUBLIC_REPLY
+
+
+async def test_a_reply_still_goes_under_a_hidden_facebook_comment(world):
+    public = "facebook-public-commenter-4"
+    world["rasa"].tenant_wrote(public, "awful service", NOW, comment_id="c-78", post_id="p-1")
+    handoff = world["service"].open(
+        Reason.NEGATIVE_PUBLIC_COMMENT,
+        Conversation(public, "facebook", "public", "commenter-4"),
+        NOW,
+    )
+    ModerationLog(world["engine"], world["outbox"]).record(
+        NOW, Subject("facebook", "commenter-4", public, "c-78"), Action.HIDE, "staff named (P7)"
+    )
+    response = await call(world, "post", f"/api/handoffs/{handoff.id}/reply", json={"text": "Hi"})
+    assert response.status == 200
+    [sent] = world["outbox"].messages()
+    assert (sent.operation, sent.target) == (Operation.PUBLIC_REPLY, "c-78")
 
 
 async def test_a_linked_commenter_is_answered_in_messenger(world):

@@ -16,7 +16,7 @@ from bot.platforms.instagram.api import InstagramClient
 from bot.platforms.instagram.delivery import instagram_deliverer
 from bot.platforms.instagram.kit import INSTAGRAM_DM, KIT
 from bot.platforms.instagram.payloads import parse_instagram
-from bot.platforms.kit import split_to_fit
+from bot.platforms.kit import Said, split_to_fit
 from bot.platforms.meta import OutsideWindow
 from bot.platforms.payloads import MalformedPayload
 from bot.platforms.registry import KITS
@@ -357,3 +357,17 @@ def test_the_platform_folders_import_nothing_of_each_other():
 def test_the_sandbox_refuses_instagram_settings_for_it_has_no_stand_in():
     with pytest.raises(SettingsError, match="INSTAGRAM_"):
         Settings.from_env(environ={"SANDBOX": "on", "INSTAGRAM_ACCESS_TOKEN": "real-token"})
+
+
+def test_a_private_reply_cut_to_fit_is_logged_without_its_words(caplog):
+    long = "We've hidden your comment. " + "It broke our rules. " * 80
+    event = comment("cut", "x")
+    with caplog.at_level("WARNING", logger="bot.platforms.instagram.kit"):
+        sent = KIT.private_call(event, Said(None, long), follow=False).text
+    assert len(sent.encode()) <= 1000
+    [record] = caplog.records
+    assert "cut to its first" in record.getMessage() and "rules" not in record.getMessage()
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="bot.platforms.instagram.kit"):
+        KIT.private_call(event, Said(None, "Short and whole."), follow=False)
+    assert caplog.records == []

@@ -39,6 +39,7 @@ class FacebookKit(PlatformKit):
     one_id_everywhere = False
     deletes_comments = True
     keeps_comments = True
+    replies_under_hidden = True
     action_of = {
         Operation.HIDE_COMMENT: "hide",
         Operation.DELETE_COMMENT: "delete",

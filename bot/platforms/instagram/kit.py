@@ -14,6 +14,7 @@ logged for staff to make in the app.
 
 from __future__ import annotations
 
+import logging
 from typing import List, Tuple
 
 from bot.events import InboundEvent, Operation, Platform, Surface
@@ -30,6 +31,7 @@ def utf8_bytes(text: str) -> int:
     return len(text.encode("utf-8"))
 
 
+logger = logging.getLogger(__name__)
 INSTAGRAM_COMMENT = TextLimit(2200)
 INSTAGRAM_DM = TextLimit(1000, utf8_bytes)
 
@@ -82,6 +84,13 @@ class InstagramKit(PlatformKit):
         # keep as many whole sentences as fit, the first ones: the emergency contacts
         # come first (P2); what goes is the end of the longest list of reasons.
         text = split_to_fit(said.private or "", INSTAGRAM_DM)[0] if said.private else None
+        if text is not None and text != said.private:
+            # Not silent: whoever reads the logs sees how much did not fit (no words).
+            logger.warning(
+                "An Instagram private reply was cut to its first %d of %d bytes",
+                utf8_bytes(text),
+                utf8_bytes(said.private or ""),
+            )
         return Call(Operation.PRIVATE_REPLY, str(event.comment_id), text)
 
     def delete_call(self, event: InboundEvent) -> Call:
