@@ -357,6 +357,28 @@ class FakePlatforms:
             with self._lock:
                 self.youtube_reads += 1
             return self._youtube_threads(one)
+        if method == "GET" and path == "v3/comments":
+            with self._lock:
+                self.youtube_reads += 1
+                thread = next(
+                    (t for t in self.youtube_threads if t["id"] == one.get("parentId")), None
+                )
+                replies = [
+                    c
+                    for c in (thread["replies"]["comments"] if thread else [])
+                    if self.youtube_status.get(c["id"], "published") == "published"
+                ]
+                replies = json.loads(json.dumps(replies))
+            if thread is None:
+                return 404, _youtube_error(404, "commentNotFound", "No such comment")
+            limit, start = int(one.get("maxResults") or 20), int(one.get("pageToken") or 0)
+            answer = {
+                "kind": "youtube#commentListResponse",
+                "items": replies[start : start + limit],
+            }
+            if start + limit < len(replies):
+                answer["nextPageToken"] = str(start + limit)
+            return 200, answer
         if method == "POST" and path == "v3/comments":
             snippet = body.get("snippet") or {}
             parent, text = snippet.get("parentId"), snippet.get("textOriginal") or ""

@@ -506,3 +506,23 @@ def test_an_unhappy_comment_is_answered_in_public_and_handed_to_people(store):
     assert "look into it with you" in box.messages()[0].text and result.pause
     [handoff] = HandoffRepository(engine).open_all_for("youtube-public-UCt9")
     assert handoff.reason is Reason.NEGATIVE_PUBLIC_COMMENT
+
+
+def test_a_busy_thread_is_read_past_the_five_replies_it_lists(fake):
+    fake.add_youtube_comment("vid1", "Ug1", "UCt1", "first", at(-60))
+    reader = poller(fake)
+    first = reader.read({}, NOW)
+    for n in range(8):
+        fake.add_youtube_comment("vid1", f"r{n}", f"UCr{n}", f"reply {n}", at(n), parent="Ug1")
+    units = fake.youtube_units
+    busy = reader.read(first.place, NOW + timedelta(minutes=10))
+    assert sorted(e.event_id for e in busy.events) == sorted(f"Ug1.r{n}" for n in range(8))
+    assert fake.youtube_units - units == 2  # the threads, and the thread's replies
+    assert busy.place["units"] == first.place["units"] + 2
+    # Nothing new: the five listed replies are old, so no more are read.
+    units = fake.youtube_units
+    assert reader.read(busy.place, NOW + timedelta(minutes=20)).events == []
+    assert fake.youtube_units - units == 1
+    fake.add_youtube_comment("vid1", "r9", "UCr9", "one more", at(30), parent="Ug1")
+    quiet = reader.read(busy.place, NOW + timedelta(minutes=40))
+    assert [e.event_id for e in quiet.events] == ["Ug1.r9"]

@@ -8,6 +8,7 @@ default; the day ends at midnight Pacific time):
 | call | what for | units |
 | --- | --- | --- |
 | `GET commentThreads` | a page of 100 threads on the channel's videos, newest first | 1 |
+| `GET comments` (`parentId`) | a page of 100 replies in a thread | 1 |
 | `POST comments` (`snippet.parentId`) | a reply in a comment's thread | 50 |
 | `POST commentThreads` (`snippet.videoId`) | a new comment on a video | 50 |
 | `POST comments/setModerationStatus` | hold, publish, or reject (and ban) | 50 |
@@ -98,6 +99,19 @@ class YouTubeClient:
         if page_token:
             params["pageToken"] = page_token
         return self._call("GET", "commentThreads", params)
+
+    def replies(self, parent_id: str, page_token: str | None = None) -> Dict[str, Any]:
+        """A page of the replies in the thread of `parent_id`, beyond the five a thread
+        lists (1 unit)."""
+        params = {
+            "part": "snippet",
+            "parentId": parent_id,
+            "maxResults": str(PAGE_SIZE),
+            "textFormat": "plainText",
+        }
+        if page_token:
+            params["pageToken"] = page_token
+        return self._call("GET", "comments", params)
 
     def reply(self, parent_id: str, text: str) -> str:
         """A reply in the thread of the top-level comment `parent_id` (50 units)."""

@@ -15,9 +15,9 @@ channel (a deleted account). One odd thread does not cost the others on its page
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Callable, Iterator, List
+from typing import Any, Callable, Iterator, List, Tuple
 
 from bot.events import InboundEvent, Platform, Surface
 from bot.platforms.payloads import MalformedPayload, tolerating_odd_events
@@ -34,6 +34,8 @@ class Page:
     next_page: str | None
     # Comments the channel itself wrote, seen but not screened.
     own: List[InboundEvent]
+    # Threads with more replies than they list: (top-level comment, video).
+    more_replies: List[Tuple[str, str | None]] = field(default_factory=list)
 
 
 def parse_threads(answer: Any, channel_id: str) -> Page:
@@ -46,6 +48,7 @@ def parse_threads(answer: Any, channel_id: str) -> Page:
         raise MalformedPayload("not a list of YouTube comment threads")
     items = answer.get("items") or []
     times: List[datetime] = []
+    more = [_more(item) for item in items if isinstance(item, dict)]
     read = (
         tolerating_odd_events((_thread(item, times) for item in items), Platform.YOUTUBE.value)
         if items
@@ -54,7 +57,39 @@ def parse_threads(answer: Any, channel_id: str) -> Page:
     token = answer.get("nextPageToken")
     mine = [e for e in read if e.author_id == channel_id]
     theirs = [e for e in read if e.author_id != channel_id]
-    return Page(theirs, times, token if isinstance(token, str) and token else None, mine)
+    more_replies = [found for found in more if found is not None]
+    next_page = token if isinstance(token, str) and token else None
+    return Page(theirs, times, next_page, mine, more_replies)
+
+
+def _more(item: dict) -> Tuple[str, str | None] | None:
+    """(thread, video) if the thread has more replies than it lists."""
+    try:
+        snippet = item["snippet"]
+        listed = len((item.get("replies") or {}).get("comments") or [])
+        if int(snippet.get("totalReplyCount") or 0) > listed:
+            return str(item["id"]), snippet.get("videoId")
+    except (KeyError, TypeError, ValueError):
+        pass
+    return None
+
+
+def parse_replies(
+    answer: Any, video: str | None, channel_id: str
+) -> Tuple[List[InboundEvent], str | None]:
+    """The members' replies in one `comments.list` answer, and the next page.
+
+    Raises:
+        MalformedPayload: `answer` is not a list of comments.
+    """
+    if not isinstance(answer, dict) or not isinstance(answer.get("items", []), list):
+        raise MalformedPayload("not a list of YouTube comments")
+    items = answer.get("items") or []
+    readers = ([lambda c=c: _comment(c, video)] for c in items)
+    read = tolerating_odd_events(readers, Platform.YOUTUBE.value) if items else []
+    token = answer.get("nextPageToken")
+    theirs = [e for e in read if e.author_id != channel_id]
+    return theirs, token if isinstance(token, str) and token else None
 
 
 def _thread(item: dict, times: List[datetime]) -> Iterator[Callable[[], InboundEvent | None]]:

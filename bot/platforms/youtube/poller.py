@@ -10,10 +10,13 @@ Quota: a page costs 1 unit. A run on a quiet channel reads one page, so polling 
 day at YOUTUBE_READ_UNITS (2,000 by default), and a run reads at most MAX_PAGES
 pages. What is left is for replies and moderation, at 50 units a call.
 
+Replies: a thread lists its five newest. When all five are new, the next page of its
+replies (100, 1 unit) is read too, so a busy thread loses none between two runs unless
+more than 100 replies came.
+
 Limits, written down: a run that stops at MAX_PAGES or at the day's read units leaves
-older new comments unread (2,000 new threads in one run); the replies read are those
-a thread lists (up to five, the newest), so a reply in an older thread is read only
-while its thread is among the newest; an edited comment is not read again.
+older new comments unread (2,000 new threads in one run); a reply in an older thread is
+read only while its thread is among the pages read; an edited comment is not read again.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from bot.events import InboundEvent
 from bot.platforms.payloads import MalformedPayload
 from bot.platforms.places import Read, Since
 from bot.platforms.youtube.api import READ_UNITS, YouTubeClient, quota_day
-from bot.platforms.youtube.payloads import parse_threads
+from bot.platforms.youtube.payloads import parse_replies, parse_threads
 
 logger = logging.getLogger(__name__)
 # How far back the very first run reads.
@@ -79,12 +82,29 @@ class CommentPoller:
             except MalformedPayload as error:
                 logger.warning("Skipped a page of YouTube comment threads: %s", error)
                 break
-            for event in [*page.comments, *page.own]:
-                if not since.is_new(event):
+            read = [*page.comments, *page.own]
+            fresh = {e.event_id for e in read if since.is_new(e)}
+            for event in read:
+                if event.event_id not in fresh:
                     continue
                 if event.author_id != self._channel:
                     found.append(event)
                 since.read(event)
+            for thread, video in page.more_replies:
+                listed = [
+                    e for e in [*page.comments, *page.own] if e.event_id.startswith(thread + ".")
+                ]
+                if not listed or not all(e.event_id in fresh for e in listed):
+                    continue  # the thread lists its newest replies: none beyond them is new
+                if units + READ_UNITS > self._read_units:
+                    stopped = f"the day's {self._read_units} read units are spent"
+                    break
+                more, units = self._replies(thread, video), units + READ_UNITS
+                for event in more:
+                    if event.event_id not in fresh and since.is_new(event):
+                        fresh.add(event.event_id)
+                        found.append(event)
+                        since.read(event)
             token = page.next_page
             if token is None or (page.thread_times and min(page.thread_times) <= since.floor):
                 break
@@ -95,3 +115,13 @@ class CommentPoller:
             )
         found.sort(key=lambda event: event.sent_at)
         return Read(found, {**since.place(), "day": day, "units": units}, pages, stopped)
+
+    def _replies(self, thread: str, video: str | None) -> List[InboundEvent]:
+        """The first page (100, newest first) of the replies in `thread`, past the five it
+        lists: more new replies than that between two runs are not looked for."""
+        try:
+            replies, _ = parse_replies(self._client.replies(thread), video, self._channel)
+        except MalformedPayload as error:
+            logger.warning("Skipped the replies in a YouTube thread: %s", error)
+            return []
+        return replies
