@@ -24,7 +24,7 @@ from bot.channels.runtime import ChannelRuntime, in_thread, refuse_memory_tracke
 from bot.channels.wiring import built_runtime, shared_runtime
 from bot.outbox import PlatformError
 from bot.platforms.places import Poller, PollPlaces
-from bot.platforms.registry import KITS
+from bot.platforms.registry import kit_for
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -68,7 +68,7 @@ class Polling:
     """A platform's poller inside one Rasa server: started with it, stopped with it."""
 
     def __init__(self, name: str, settings: Settings, clock: Callable[[], datetime]) -> None:
-        self._kit = KITS_BY_NAME[name]
+        self._kit = kit_for(name)
         self._name = name
         self._settings = settings
         self._clock = clock
@@ -114,7 +114,7 @@ class PollingInput(PlatformInput):
         self.polling = Polling(self.name(), settings, clock)
 
     def missing_settings(self) -> List[str]:
-        return KITS_BY_NAME[self.name()].missing(self.settings)
+        return kit_for(self.name()).missing(self.settings)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         hook = Blueprint(f"{self.name()}_polling", __name__)
@@ -138,6 +138,3 @@ class PollingInput(PlatformInput):
             return response.json({"status": "on" if channel.on else "off", "last": last})
 
         return hook
-
-
-KITS_BY_NAME = {platform.value: kit for platform, kit in KITS.items()}

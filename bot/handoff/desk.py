@@ -348,8 +348,8 @@ class StaffDesk:
         public = self._tracker(conversation.conversation_id)
         comment = _latest(public).get("comment_id")
         kit = kit_for(platform)
-        down = bool(comment) and self._log.taken_down(platform, str(comment))
-        if down and kit is not None and not kit.replies_under_hidden:
+        refuses = kit is not None and not kit.replies_under_hidden
+        if comment and refuses and self._log.taken_down(platform, str(comment)):
             # Instagram, YouTube and LinkedIn take no reply under a comment taken down:
             # it would only fail in the outbox.
             if not linked:

@@ -154,6 +154,11 @@ def parse_account(text: str) -> tuple[Platform, str]:
     return platform, account.strip()
 
 
+# Where a kept public comment was written (those noted before platforms were named:
+# Facebook).
+COMMENT_PLATFORM = func.coalesce(public_comments.c.platform, Platform.FACEBOOK.value)
+
+
 class SubjectRights:
     """Export and erasure over the project's store and the tracker's events."""
 
@@ -382,8 +387,7 @@ class SubjectRights:
         # Public comments are kept on the platforms that delete them after P10's period,
         # by the commenter's id there (those noted before platforms were named: Facebook).
         commented = [
-            (func.coalesce(public_comments.c.platform, Platform.FACEBOOK.value) == platform.value)
-            & public_comments.c.author_id.in_(sorted(ids))
+            (COMMENT_PLATFORM == platform.value) & public_comments.c.author_id.in_(sorted(ids))
             for platform, ids in accounts.items()
         ]
         with self._engine.connect() as connection:
@@ -669,9 +673,7 @@ def _forget_account(connection: Connection, platform: Platform, account: str) ->
         removed["public comments"] = _count(
             connection,
             update(public_comments)
-            .where(
-                func.coalesce(public_comments.c.platform, Platform.FACEBOOK.value) == platform.value
-            )
+            .where(COMMENT_PLATFORM == platform.value)
             .where(public_comments.c.author_id == account)
             .values(author_id=None),
         )
