@@ -27,6 +27,10 @@ OUTBOX_KEY_FILE = PROJECT_ROOT / "var" / "outbox-key"
 # Rasa server, as the platforms would.
 SANDBOX_GRAPH = "/sandbox-api/graph/v19.0"
 SANDBOX_X = "/sandbox-api/x"
+SANDBOX_INSTAGRAM = "/sandbox-api/instagram/v19.0"
+SANDBOX_YOUTUBE = "/sandbox-api/youtube/v3"
+SANDBOX_YOUTUBE_TOKEN = "/sandbox-api/youtube/token"
+SANDBOX_LINKEDIN = "/sandbox-api/linkedin/rest"
 SANDBOX_PLATFORM = {
     "FACEBOOK_APP_SECRET": "sandbox-app-secret",
     "FACEBOOK_VERIFY_TOKEN": "sandbox-verify-token",
@@ -37,6 +41,16 @@ SANDBOX_PLATFORM = {
     "TWITTER_ACCESS_TOKEN": "sandbox-access-token",
     "TWITTER_ACCESS_TOKEN_SECRET": "sandbox-access-token-secret",
     "TWITTER_USER_ID": "200000000000042",
+    "INSTAGRAM_APP_SECRET": "sandbox-instagram-secret",
+    "INSTAGRAM_VERIFY_TOKEN": "sandbox-instagram-verify-token",
+    "INSTAGRAM_ACCESS_TOKEN": "sandbox-instagram-token",
+    "INSTAGRAM_ACCOUNT_ID": "17841400000000042",
+    "YOUTUBE_CLIENT_ID": "sandbox-youtube-client",
+    "YOUTUBE_CLIENT_SECRET": "sandbox-youtube-secret",
+    "YOUTUBE_REFRESH_TOKEN": "sandbox-youtube-refresh-token",
+    "YOUTUBE_CHANNEL_ID": "UCsandboxassociation42",
+    "LINKEDIN_ACCESS_TOKEN": "sandbox-linkedin-token",
+    "LINKEDIN_ORGANIZATION_ID": "90000042",
 }
 # The secrets a process may insist on (Settings.require), and their fields. In
 # development the last two are made up for the process when missing: nothing stored
@@ -262,26 +276,42 @@ class Settings:
     def __post_init__(self) -> None:
         if not self.sandbox:
             return
-        for prefix, name, given, unset in (
-            ("INSTAGRAM_", "Instagram", self.instagram, InstagramSettings()),
-            ("YOUTUBE_", "YouTube", self.youtube, YouTubeSettings()),
-            ("LINKEDIN_", "LinkedIn", self.linkedin, LinkedInSettings()),
-        ):
-            if given.missing() != unset.missing():
-                raise SettingsError(
-                    f"SANDBOX=on, so the {prefix} settings must be unset: the sandbox has "
-                    f"no {name} stand-in yet and never sends to a real platform. Unset "
-                    f"SANDBOX to use {name}."
-                )
         # Exactly the stand-in's addresses and the sandbox's own values: a loopback
         # address may be a tunnel to a real platform, and a real token must not be
-        # within reach of a sandbox anyone can type into.
+        # within reach of a sandbox anyone can type into. Instagram, YouTube and
+        # LinkedIn may be left off; once any of their settings is given, the same holds.
         port = self.console_port
-        for name, url, own in (
-            ("FACEBOOK_GRAPH_URL", self.facebook.graph_url, sandbox_url(port, SANDBOX_GRAPH)),
-            ("TWITTER_API_URL", self.twitter.api_url, sandbox_url(port, SANDBOX_X)),
+        instagram, youtube, linkedin = self.instagram, self.youtube, self.linkedin
+        for name, url, own, checked in (
+            ("FACEBOOK_GRAPH_URL", self.facebook.graph_url, SANDBOX_GRAPH, True),
+            ("TWITTER_API_URL", self.twitter.api_url, SANDBOX_X, True),
+            (
+                "INSTAGRAM_GRAPH_URL",
+                instagram.graph_url,
+                SANDBOX_INSTAGRAM,
+                instagram.missing() != InstagramSettings().missing(),
+            ),
+            (
+                "YOUTUBE_API_URL",
+                youtube.api_url,
+                SANDBOX_YOUTUBE,
+                youtube.missing() != YouTubeSettings().missing(),
+            ),
+            (
+                "YOUTUBE_TOKEN_URL",
+                youtube.token_url,
+                SANDBOX_YOUTUBE_TOKEN,
+                youtube.missing() != YouTubeSettings().missing(),
+            ),
+            (
+                "LINKEDIN_API_URL",
+                linkedin.api_url,
+                SANDBOX_LINKEDIN,
+                linkedin.missing() != LinkedInSettings().missing(),
+            ),
         ):
-            if url != own:
+            own = sandbox_url(port, own)
+            if checked and url != own:
                 raise SettingsError(
                     f"SANDBOX=on, so {name} must be the sandbox's own stand-in, {own!r} "
                     f"(CONSOLE_PORT {port}), not {url!r}: the sandbox never sends to a real "
@@ -298,7 +328,23 @@ class Settings:
             "TWITTER_ACCESS_TOKEN": twitter.access_token,
             "TWITTER_ACCESS_TOKEN_SECRET": twitter.access_token_secret,
             "TWITTER_USER_ID": twitter.user_id,
+            "INSTAGRAM_APP_SECRET": instagram.app_secret,
+            "INSTAGRAM_VERIFY_TOKEN": instagram.verify_token,
+            "INSTAGRAM_ACCESS_TOKEN": instagram.access_token,
+            "INSTAGRAM_ACCOUNT_ID": instagram.account_id,
+            "YOUTUBE_CLIENT_ID": youtube.client_id,
+            "YOUTUBE_CLIENT_SECRET": youtube.client_secret,
+            "YOUTUBE_REFRESH_TOKEN": youtube.refresh_token,
+            "YOUTUBE_CHANNEL_ID": youtube.channel_id,
+            "LINKEDIN_ACCESS_TOKEN": linkedin.access_token,
+            "LINKEDIN_ORGANIZATION_ID": linkedin.organization_id,
         }
+        if linkedin.client_secret or linkedin.webhook:
+            # The sandbox plays LinkedIn's API, not its webhook: comments are polled.
+            raise SettingsError(
+                "SANDBOX=on, so LINKEDIN_WEBHOOK and LINKEDIN_CLIENT_SECRET must be unset: "
+                "the sandbox's LinkedIn is read by polling. Unset SANDBOX to use a real one."
+            )
         for name, value in given.items():
             if value is not None and value != SANDBOX_PLATFORM[name]:
                 # Not the value: it may be a real secret.

@@ -63,8 +63,9 @@ TALK = """    REST channel:   on, for local chat (REST_CHANNEL=off turns it off)
 """
 TALK_OFF = """    REST channel:   off (REST_CHANNEL=on turns it on for make chat)
 """
-SANDBOX = """    Sandbox:        {console}/sandbox   (sign in to the staff app: Facebook and X as a
-                    tenant sees them, answered by the assistant; docs/staff.md "Sandbox")
+SANDBOX = """    Sandbox:        {console}/sandbox   (sign in to the staff app: Facebook, X,
+                    Instagram, YouTube and LinkedIn as a tenant sees them, answered by
+                    the assistant; docs/staff.md "Sandbox")
     Alerts:         off in sandbox mode (no staff email or webhook leaves the machine)
 """
 ENV_FILE = ROOT / ".env"

@@ -1,13 +1,16 @@
 """The sandbox's pages and its platform stand-in, on the staff app (bot/sandbox/).
 
-- `/sandbox`: the tenant's side, in four panes (the Facebook page with its posts and
-  comments, the Messenger inbox, the X timeline with mentions, X direct messages), a
-  form in each to write as the chosen tenant, and the guided scenarios. What is typed
-  is signed and posted to the Rasa server's real webhooks (bot/sandbox/sender.py).
+- `/sandbox`: the tenant's side, in eight panes (the Facebook page with its posts and
+  comments, the Messenger inbox, the X timeline with mentions, X direct messages, the
+  Instagram post with its comments and the account's DMs, the YouTube video and the
+  LinkedIn post with their comments), a form in each to write as the chosen tenant, and
+  the guided scenarios. What is typed is signed and posted to the Rasa server's real
+  webhooks (bot/sandbox/sender.py), or read by its YouTube and LinkedIn pollers.
 - `/sandbox/world`: the panes' changing parts, which static/sandbox.js fetches every
   2 seconds, so that the assistant's answers appear without a reload.
-- `/sandbox-api/graph/v19.0/...` and `/sandbox-api/x/...`: the Graph API and X API
-  stand-in the Rasa server's outbox calls (bot/sandbox/standin.py). Outside the login
+- `/sandbox-api/graph/v19.0/...`, `/sandbox-api/x/...`, `/sandbox-api/instagram/v19.0/...`,
+  `/sandbox-api/youtube/...` and `/sandbox-api/linkedin/rest/...`: the platforms' API
+  stand-in the Rasa server's outbox and pollers call (bot/sandbox/standin.py). Outside the login
   (the outbox has no session) but answered only on loopback, and never to a request
   a proxy passed on.
 
@@ -20,11 +23,11 @@ from __future__ import annotations
 import ipaddress
 import json
 from typing import Any, Dict, List
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from sanic import Blueprint, Request
 from sanic.exceptions import NotFound
-from sanic.response import HTTPResponse
+from sanic.response import HTTPResponse, empty
 from sanic.response import json as json_response
 
 from bot.association import load_association
@@ -32,9 +35,10 @@ from bot.console.web import Console, see_other
 from bot.handoff.working_hours import WorkingCalendar
 from bot.sandbox.mode import GRAPH_PATH, X_PATH, sandbox_enabled
 from bot.sandbox.scenarios import BY_NAME, SCENARIOS, ScenarioBusy
-from bot.sandbox.sender import NotDelivered
+from bot.sandbox.sender import POLLED, NotDelivered
 from bot.sandbox.service import Sandbox
-from bot.sandbox.world import Pane, UnknownPersona, View
+from bot.sandbox.world import COMMENT_PANES, Pane, UnknownPersona, View
+from bot.settings import SANDBOX_INSTAGRAM, SANDBOX_LINKEDIN, SANDBOX_YOUTUBE
 
 # A tenant's message, at most: longer than any platform's.
 MAX_TEXT = 2000
@@ -73,6 +77,7 @@ def routes(console: Console) -> Blueprint:
             "panes": Pane,
             "notices": _notices(view),
             "max_text": MAX_TEXT,
+            "poll_seconds": _poll_seconds(console),
         }
 
     @bp.get("/sandbox")
@@ -97,13 +102,15 @@ def routes(console: Console) -> Blueprint:
         if not text or len(text) > MAX_TEXT:
             await console.flash(request, f"Write a message of 1 to {MAX_TEXT} characters.")
             return see_other(back)
-        if pane is Pane.FACEBOOK:
+        if pane in COMMENT_PANES:
             post_id = form.get("post") or ""
-            if post_id not in {post.id for post in world.view().posts}:
-                raise NotFound("no such post on the sandbox's page")
+            if post_id not in {post for post, _ in world.post_ids(pane)}:
+                raise NotFound("no such post in the sandbox")
             item = world.comment(who.key, post_id, text)
         elif pane is Pane.MESSENGER:
             item = world.message(who.key, text)
+        elif pane is Pane.INSTAGRAM_DMS:
+            item = world.instagram_message(who.key, text)
         elif pane is Pane.X_TIMELINE:
             item = world.mention(who.key, text)
         else:
@@ -112,6 +119,13 @@ def routes(console: Console) -> Blueprint:
             await console.run(sandbox.send, pane, item)
         except NotDelivered as error:
             await console.flash(request, f"The assistant did not take the message: {error}")
+        if pane in POLLED:
+            seconds = _poll_seconds(console)[pane]
+            await console.flash(
+                request,
+                f"Posted. The assistant reads new comments here every {seconds} seconds, "
+                "as it polls the real platform (which sends no webhook).",
+            )
         return see_other(back)
 
     @bp.post("/sandbox/scenarios/<name>")
@@ -152,7 +166,57 @@ def routes(console: Console) -> Blueprint:
         )
         return json_response(answer, status)
 
+    @bp.route(f"{SANDBOX_INSTAGRAM}/<path:path>", methods=["GET", "POST", "DELETE"])
+    async def instagram(request: Request, path: str) -> HTTPResponse:
+        _loopback_only(request)
+        status, answer = await console.run(
+            sandbox.standin.instagram, request.method, path, _query(request), _body(request)
+        )
+        return json_response(answer, status)
+
+    @bp.route(f"{SANDBOX_YOUTUBE.rsplit('/', 1)[0]}/<path:path>", methods=["GET", "POST"])
+    async def youtube(request: Request, path: str) -> HTTPResponse:
+        _loopback_only(request)
+        # The token endpoint takes a form, as Google's does; the API takes JSON.
+        body = _form(request) if path == "token" else _body(request)
+        status, answer = await console.run(
+            sandbox.standin.youtube,
+            request.method,
+            path,
+            _query(request),
+            body,
+            request.headers.get("authorization"),
+        )
+        return empty() if status == 204 else json_response(answer, status)
+
+    @bp.route(f"{SANDBOX_LINKEDIN}/<path:path>", methods=["GET", "POST", "DELETE"])
+    async def linkedin(request: Request, path: str) -> HTTPResponse:
+        _loopback_only(request)
+        status, answer = await console.run(
+            sandbox.standin.linkedin,
+            request.method,
+            unquote(path),
+            _query(request),
+            _body(request),
+            request.headers.get("authorization"),
+            {name.lower(): value for name, value in request.headers.items()},
+        )
+        return empty() if status == 204 else json_response(answer, status)
+
     return bp
+
+
+def _poll_seconds(console: Console) -> Dict[Pane, int]:
+    """How often the Rasa server reads the panes it polls."""
+    settings = console.settings
+    return {
+        Pane.YOUTUBE: settings.youtube.poll_seconds,
+        Pane.LINKEDIN: settings.linkedin.poll_seconds,
+    }
+
+
+def _form(request: Request) -> Dict[str, str]:
+    return {name: values[0] for name, values in request.form.items() if values}
 
 
 def _notices(view: View) -> Dict[Pane, List[Any]]:

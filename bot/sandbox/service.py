@@ -56,12 +56,23 @@ def build_sandbox(
     if not sandbox_enabled(settings):
         return None
     facebook, twitter = settings.facebook, settings.twitter
+    instagram, youtube, linkedin = settings.instagram, settings.youtube, settings.linkedin
     world = World(clock, page_id=facebook.page_id or "")
+    # A platform left off has empty credentials: its stand-in refuses every call.
     credentials = Credentials(
         page_access_token=facebook.page_access_token or "",
         consumer_key=twitter.consumer_key or "",
         access_token=twitter.access_token or "",
         account_id=twitter.user_id or "",
+        instagram_token=instagram.access_token or "",
+        youtube_client=(
+            youtube.client_id or "",
+            youtube.client_secret or "",
+            youtube.refresh_token or "",
+        ),
+        youtube_channel=youtube.channel_id or "",
+        linkedin_token=linkedin.access_token or "",
+        linkedin_organization=f"urn:li:organization:{linkedin.organization_id or ''}",
     )
     standin = StandIn(world, credentials, graph_url(settings.console_port), outbox_author(engine))
     webhooks = Webhooks(
@@ -70,6 +81,8 @@ def build_sandbox(
         app_secret=facebook.app_secret or "",
         account_id=twitter.user_id or "",
         consumer_secret=twitter.consumer_secret or "",
+        instagram_account=instagram.account_id or "",
+        instagram_secret=instagram.app_secret or "",
     )
 
     def send(pane: Pane, item: Item) -> None:

@@ -1,10 +1,12 @@
-"""The sandbox's stand-in for Facebook's Graph API and X's API (P12's outbox calls).
+"""The sandbox's stand-in for the platforms' APIs: Facebook's Graph API, X's API,
+Instagram's (Graph) API, the YouTube Data API and LinkedIn's Community Management API
+(P12's outbox calls, and the YouTube and LinkedIn pollers' reads).
 
-It answers every call the outbox makes (bot/platforms/facebook/graph_api.py and
-bot/platforms/x/api.py) with the documented response shapes, as scripts/fake_platforms.py
-does for the tests, checks the page's access token and the X OAuth header, and applies
-each call to the sandbox's world. It is plain Python: bot/console/sandbox_pages.py serves it
-under /sandbox-api/ on the staff app, on loopback only.
+It answers every call the outbox and the pollers make (bot/platforms/*/api.py) with the
+documented response shapes, as scripts/fake_platforms.py does for the tests, checks each
+platform's credentials (the sandbox's own), and applies each call to the sandbox's
+world. It is plain Python: bot/console/sandbox_pages.py serves it under /sandbox-api/ on
+the staff app, on loopback only.
 """
 
 from __future__ import annotations
@@ -15,10 +17,21 @@ from typing import Any, Callable, Dict, List, Mapping, Tuple
 from urllib.parse import unquote
 
 from bot.platforms.limits import X_POST
-from bot.sandbox.world import Author, Pane, World
+from bot.sandbox.world import AlreadyReplied, Author, Item, Pane, World
 
-# How the Graph API writes a time: "2026-08-01T09:30:00+0000".
+# How the Graph API writes a time: "2026-08-01T09:30:00+0000"; and YouTube.
 GRAPH_TIME = "%Y-%m-%dT%H:%M:%S+0000"
+YOUTUBE_TIME = "%Y-%m-%dT%H:%M:%SZ"
+# The access token the sandbox's YouTube token endpoint hands out.
+YOUTUBE_ACCESS = "ya29.sandbox"
+# A thread lists its five newest replies; comments.list gives the rest.
+YOUTUBE_LISTED_REPLIES = 5
+# Instagram: a direct message is at most 1,000 bytes, a comment 2,200 characters;
+# LinkedIn: a comment 1,250 characters; YouTube: 10,000.
+INSTAGRAM_DM_BYTES = 1000
+INSTAGRAM_COMMENT = 2200
+LINKEDIN_COMMENT = 1250
+YOUTUBE_COMMENT = 10000
 TOO_LONG = (
     "Your Tweet text is too long. For more information on how Twitter determines text "
     "length see https://github.com/twitter/twitter-text."
@@ -31,12 +44,19 @@ AuthorOf = Callable[[str, str, str], Author]
 
 @dataclass(frozen=True)
 class Credentials:
-    """What the stand-in accepts: the sandbox's own page token and X keys."""
+    """What the stand-in accepts: the sandbox's own tokens and keys."""
 
     page_access_token: str
     consumer_key: str
     access_token: str
     account_id: str
+    instagram_token: str = ""
+    # The OAuth client and refresh token YouTube's token endpoint accepts.
+    youtube_client: Tuple[str, str, str] = ("", "", "")
+    youtube_channel: str = ""
+    linkedin_token: str = ""
+    # urn:li:organization:<id>
+    linkedin_organization: str = ""
 
 
 def _assistant(_platform: str, _target: str, _text: str) -> Author:
@@ -94,7 +114,10 @@ class StandIn:
             if not text:
                 return 400, _graph_error("Invalid parameter", 100)
             author = self._author_of("facebook", parts[0], text)
-            return 200, {"id": self._world.public_reply(parts[0], text, author)}
+            reply = self._world.public_reply(parts[0], text, author)
+            if reply is None:
+                return 400, _graph_error("Unsupported post request", 100)
+            return 200, {"id": reply}
         if method in ("POST", "DELETE") and parts == [page, "blocked"]:
             accounts = body.get("user") or body.get("psid")
             if not isinstance(accounts, list) or not accounts:
@@ -208,6 +231,330 @@ class StandIn:
             and fields.get("oauth_token") == self._credentials.access_token
             and bool(fields.get("oauth_signature"))
         )
+
+    # -- Instagram -----------------------------------------------------------------
+
+    def instagram(self, method: str, path: str, query: Query, body: Any) -> Answer:
+        """Answer an Instagram API call to `path` (after the version, e.g. "me/messages")."""
+        token = self._credentials.instagram_token
+        if not token or (query.get("access_token") or [""])[0] != token:
+            return 400, _graph_error("Invalid OAuth access token.", 190)
+        body = body if isinstance(body, dict) else {}
+        parts = path.strip("/").split("/")
+        invalid = _graph_error("Invalid parameter", 100)
+        if method == "POST" and parts == ["me", "messages"]:
+            recipient = body.get("recipient") or {}
+            text = str((body.get("message") or {}).get("text") or "")
+            size = len(text.encode("utf-8"))
+            if not isinstance(recipient, dict) or not text or size > INSTAGRAM_DM_BYTES:
+                return 400, invalid
+            if recipient.get("comment_id"):
+                comment = str(recipient["comment_id"])
+                author = self._author_of("instagram", comment, text)
+                try:
+                    igsid = self._world.instagram_private_reply(comment, text, author)
+                except AlreadyReplied:
+                    return 400, _graph_error("A private reply was already sent.", 10)
+                if igsid is None:
+                    return 400, invalid
+                return 200, {"recipient_id": igsid, "message_id": f"m_private_{comment}"}
+            if not recipient.get("id"):
+                return 400, invalid
+            igsid = str(recipient["id"])
+            author = self._author_of("instagram", igsid, text)
+            message_id = self._world.send_instagram(igsid, text, author)
+            return 200, {"recipient_id": igsid, "message_id": message_id}
+        if method == "POST" and len(parts) == 2 and parts[1] == "replies":
+            text = str(body.get("message") or "")
+            parent = self._on(parts[0], Pane.INSTAGRAM)
+            if not text or len(text) > INSTAGRAM_COMMENT or parent is None or parent.hidden:
+                return 400, invalid
+            author = self._author_of("instagram", parts[0], text)
+            return 200, {"id": self._world.public_reply(parts[0], text, author)}
+        if method == "POST" and len(parts) == 1 and isinstance(body.get("hide"), bool):
+            if self._on(parts[0], Pane.INSTAGRAM) is None:
+                return 400, invalid
+            self._world.set_comment(parts[0], hidden=body["hide"])
+            return 200, {"success": True}
+        if method == "DELETE" and len(parts) == 1:
+            if self._on(parts[0], Pane.INSTAGRAM) is None:
+                return 400, invalid
+            self._world.set_comment(parts[0], deleted=True)
+            return 200, {"success": True}
+        return 404, _graph_error("Unknown path components", 803)
+
+    # -- YouTube -------------------------------------------------------------------
+
+    def youtube(
+        self, method: str, path: str, query: Query, body: Any, authorization: str | None
+    ) -> Answer:
+        """Answer a YouTube Data API call to `path` ("v3/commentThreads"), or its OAuth
+        token endpoint ("token", with the form's fields as `body`)."""
+        body = body if isinstance(body, dict) else {}
+        if method == "POST" and path == "token":
+            client = self._credentials.youtube_client
+            given = (body.get("client_id"), body.get("client_secret"), body.get("refresh_token"))
+            if body.get("grant_type") != "refresh_token" or not all(client) or given != client:
+                return 400, {"error": "invalid_grant", "error_description": "Bad Request"}
+            return 200, {"access_token": YOUTUBE_ACCESS, "expires_in": 3599, "token_type": "Bearer"}
+        if not all(self._credentials.youtube_client) or authorization != f"Bearer {YOUTUBE_ACCESS}":
+            return 401, _youtube_error(401, "authError", "Invalid Credentials")
+        one = {name: values[0] for name, values in query.items() if values}
+        if method == "GET" and path == "v3/commentThreads":
+            if one.get("allThreadsRelatedToChannelId") != self._credentials.youtube_channel:
+                return 403, _youtube_error(403, "forbidden", "The channel is not yours")
+            return 200, self._youtube_threads(one)
+        if method == "GET" and path == "v3/comments":
+            thread = self._on(one.get("parentId") or "", Pane.YOUTUBE)
+            if thread is None or thread.target not in self._videos():
+                return 404, _youtube_error(404, "commentNotFound", "No such comment")
+            replies = self._youtube_replies(thread.id)
+            start, limit = int(one.get("pageToken") or 0), int(one.get("maxResults") or 20)
+            answer: Dict[str, Any] = {
+                "kind": "youtube#commentListResponse",
+                "items": [self._youtube_comment(c) for c in replies[start : start + limit]],
+            }
+            if start + limit < len(replies):
+                answer["nextPageToken"] = str(start + limit)
+            return 200, answer
+        snippet = body.get("snippet") if isinstance(body.get("snippet"), dict) else {}
+        if method == "POST" and path == "v3/comments":
+            parent = str(snippet.get("parentId") or "")
+            text = str(snippet.get("textOriginal") or "")
+            thread = self._on(parent, Pane.YOUTUBE)
+            if not text or len(text) > YOUTUBE_COMMENT or thread is None:
+                return 400, _youtube_error(400, "invalidCommentMetadata", "Invalid comment")
+            if thread.hidden or thread.deleted:
+                return 403, _youtube_error(403, "forbidden", "The comment cannot be replied to")
+            reply = self._world.public_reply(parent, text, self._author_of("youtube", parent, text))
+            return 200, {"kind": "youtube#comment", "id": reply, "snippet": snippet}
+        if method == "POST" and path == "v3/commentThreads":
+            video = str(snippet.get("videoId") or "")
+            top = (snippet.get("topLevelComment") or {}).get("snippet") or {}
+            text = str(top.get("textOriginal") or "")
+            if not text or len(text) > YOUTUBE_COMMENT or video not in self._videos():
+                return 400, _youtube_error(400, "invalidCommentMetadata", "Invalid comment")
+            thread = self._world.public_reply(video, text, self._author_of("youtube", video, text))
+            return 200, {"kind": "youtube#commentThread", "id": thread, "snippet": snippet}
+        if method == "POST" and path == "v3/comments/setModerationStatus":
+            return self._moderate(one)
+        return 404, _youtube_error(404, "notFound", "Not Found")
+
+    def _moderate(self, one: Mapping[str, str]) -> Answer:
+        status, comment_id = one.get("moderationStatus"), one.get("id") or ""
+        ban = one.get("banAuthor") == "true"
+        if status not in ("heldForReview", "published", "rejected"):
+            return 400, _youtube_error(400, "invalidModerationStatus", "Invalid status")
+        if ban and status != "rejected":
+            return 400, _youtube_error(400, "banWithoutReject", "Ban needs rejected")
+        comment = self._on(comment_id, Pane.YOUTUBE)
+        if comment is None:
+            return 404, _youtube_error(404, "commentNotFound", "No such comment")
+        if comment.deleted and status == "published":
+            return 400, _youtube_error(400, "operationNotSupported", "A rejected comment stays so")
+        if status == "rejected":
+            self._world.set_comment(comment_id, deleted=True)
+        else:
+            self._world.set_comment(comment_id, hidden=status == "heldForReview")
+        if ban and comment.persona:
+            channel = self._world.persona(comment.persona).youtube_id
+            self._world.notice(Pane.YOUTUBE, "banned", channel)
+        return 204, {}
+
+    def _videos(self) -> List[str]:
+        return self._posts_on(Pane.YOUTUBE)
+
+    def _youtube_threads(self, one: Mapping[str, str]) -> Dict[str, Any]:
+        """A page of the channel's comment threads, newest first, each with its five
+        newest replies; held and rejected ones are not listed."""
+        listed = [
+            (video, item)
+            for video, item in self._world.page_comments(Pane.YOUTUBE)
+            if not item.hidden
+        ]
+        threads = [(video, item) for video, item in reversed(listed) if item.target == video]
+        start, limit = int(one.get("pageToken") or 0), int(one.get("maxResults") or 20)
+        items = []
+        for video, top in threads[start : start + limit]:
+            replies = self._youtube_replies(top.id)
+            items.append(
+                {
+                    "kind": "youtube#commentThread",
+                    "id": top.id,
+                    "snippet": {
+                        "channelId": self._credentials.youtube_channel,
+                        "videoId": video,
+                        "topLevelComment": self._youtube_comment(top),
+                        "canReply": True,
+                        "totalReplyCount": len(replies),
+                        "isPublic": True,
+                    },
+                    "replies": {
+                        "comments": [
+                            self._youtube_comment(c) for c in replies[:YOUTUBE_LISTED_REPLIES]
+                        ]
+                    },
+                }
+            )
+        answer: Dict[str, Any] = {
+            "kind": "youtube#commentThreadListResponse",
+            "pageInfo": {"totalResults": len(items), "resultsPerPage": limit},
+            "items": items,
+        }
+        if start + limit < len(threads):
+            answer["nextPageToken"] = str(start + limit)
+        return answer
+
+    def _youtube_replies(self, thread: str) -> List[Item]:
+        """The replies in `thread` YouTube shows, newest first."""
+        replies = [
+            item
+            for _, item in self._world.page_comments(Pane.YOUTUBE)
+            if item.target == thread and not item.hidden
+        ]
+        return list(reversed(replies))
+
+    def _youtube_comment(self, item: Item) -> Dict[str, Any]:
+        video = self._world.post_of(item.id) or ""
+        channel = self._credentials.youtube_channel
+        if item.author is Author.TENANT and item.persona in self._world.personas:
+            channel = self._world.personas[item.persona].youtube_id
+        snippet: Dict[str, Any] = {
+            "channelId": self._credentials.youtube_channel,
+            "videoId": video,
+            "textDisplay": item.text,
+            "textOriginal": item.text,
+            "authorDisplayName": item.who,
+            "authorChannelId": {"value": channel},
+            "canRate": True,
+            "likeCount": 0,
+            "publishedAt": item.at.strftime(YOUTUBE_TIME),
+            "updatedAt": item.at.strftime(YOUTUBE_TIME),
+        }
+        if item.target not in self._videos():
+            snippet["parentId"] = item.target
+        return {"kind": "youtube#comment", "id": item.id, "snippet": snippet}
+
+    # -- LinkedIn ------------------------------------------------------------------
+
+    def linkedin(
+        self,
+        method: str,
+        path: str,
+        query: Query,
+        body: Any,
+        authorization: str | None,
+        headers: Mapping[str, str],
+    ) -> Answer:
+        """Answer a LinkedIn Community Management API call to `path` ("posts",
+        "socialActions/<urn>/comments"), with URNs decoded."""
+        token = self._credentials.linkedin_token
+        if not token or authorization != f"Bearer {token}":
+            return 401, _linkedin_error(401, "Invalid access token", 65600)
+        version = headers.get("linkedin-version") or ""
+        if not (len(version) == 6 and version.isdigit()):
+            return 400, _linkedin_error(400, "A version header is missing", 0)
+        if headers.get("x-restli-protocol-version") != "2.0.0":
+            return 400, _linkedin_error(400, "X-Restli-Protocol-Version 2.0.0 is needed", 0)
+        body = body if isinstance(body, dict) else {}
+        one = {name: values[0] for name, values in query.items() if values}
+        organization = self._credentials.linkedin_organization
+        if method == "GET" and path == "posts":
+            if one.get("q") != "author" or one.get("author") != organization:
+                return 403, _linkedin_error(403, "Not enough permissions", 100)
+            posts = sorted(self._world.post_ids(Pane.LINKEDIN), key=lambda p: p[1], reverse=True)
+            count = int(one.get("count") or 10)
+            return 200, {
+                "paging": {"start": 0, "count": count, "links": []},
+                "elements": [{"id": post, "author": organization} for post, _ in posts[:count]],
+            }
+        found = re.fullmatch(r"socialActions/(.+?)/comments(?:/([^/]+))?", path)
+        if found is None:
+            return 404, _linkedin_error(404, "Not found", 0)
+        target, comment_id = found.group(1), found.group(2)
+        if method == "GET" and comment_id is None:
+            return self._linkedin_comments(target, one)
+        if method == "POST" and comment_id is None:
+            text = str((body.get("message") or {}).get("text") or "")
+            if body.get("actor") != organization or not text or len(text) > LINKEDIN_COMMENT:
+                return 422, _linkedin_error(422, "Invalid comment", 0)
+            on = self._on(target, Pane.LINKEDIN)
+            if target.startswith("urn:li:comment:") and body.get("parentComment") != target:
+                return 422, _linkedin_error(422, "parentComment must be the target", 0)
+            if on is None and target not in self._posts_on(Pane.LINKEDIN):
+                return 404, _linkedin_error(404, "Not found", 0)
+            if on is not None and on.deleted:
+                return 404, _linkedin_error(404, "Not found", 0)
+            author = self._author_of("linkedin", target, text)
+            urn = self._world.public_reply(target, text, author)
+            return 201, {"$URN": urn, "actor": organization, "object": body.get("object")}
+        if method == "DELETE" and comment_id is not None:
+            if one.get("actor") != organization:
+                return 403, _linkedin_error(403, "Not enough permissions", 100)
+            urn = f"urn:li:comment:({target},{comment_id})"
+            comment = self._on(urn, Pane.LINKEDIN)
+            if comment is None or comment.deleted:
+                return 404, _linkedin_error(404, "Not found", 0)
+            self._world.set_comment(urn, deleted=True)
+            return 204, {}
+        return 405, _linkedin_error(405, "Method not allowed", 0)
+
+    def _linkedin_comments(self, post: str, one: Mapping[str, str]) -> Answer:
+        """A page of the top-level comments on `post`, oldest first."""
+        if post not in self._posts_on(Pane.LINKEDIN):
+            return 404, _linkedin_error(404, "Not found", 0)
+        organization = self._credentials.linkedin_organization
+        comments = [
+            item
+            for on, item in self._world.page_comments(Pane.LINKEDIN)
+            if on == post and item.target == post
+        ]
+        start, count = int(one.get("start") or 0), int(one.get("count") or 10)
+        elements = []
+        for item in comments[start : start + count]:
+            actor = organization
+            if item.author is Author.TENANT and item.persona in self._world.personas:
+                actor = self._world.personas[item.persona].linkedin_id
+            millis = int(item.at.timestamp() * 1000)
+            elements.append(
+                {
+                    "$URN": item.id,
+                    "id": item.id.rsplit(",", 1)[1].rstrip(")"),
+                    "actor": actor,
+                    "object": post,
+                    "message": {"text": item.text, "attributes": []},
+                    "created": {"actor": actor, "time": millis},
+                    "lastModified": {"actor": actor, "time": millis},
+                }
+            )
+        return 200, {
+            "paging": {"start": start, "count": count, "total": len(comments), "links": []},
+            "elements": elements,
+        }
+
+    # -- the world's comments ----------------------------------------------------------
+
+    def _on(self, item_id: str, pane: Pane) -> Item | None:
+        """The comment `item_id` if it is on `pane`."""
+        item = self._world.find(item_id)
+        return item if item is not None and self._world.pane_of(item_id) is pane else None
+
+    def _posts_on(self, pane: Pane) -> List[str]:
+        return [post for post, _ in self._world.post_ids(pane)]
+
+
+def _youtube_error(status: int, reason: str, message: str) -> Dict[str, Any]:
+    return {
+        "error": {
+            "code": status,
+            "message": message,
+            "errors": [{"message": message, "domain": "youtube.commentThread", "reason": reason}],
+        }
+    }
+
+
+def _linkedin_error(status: int, message: str, code: int) -> Dict[str, Any]:
+    return {"message": message, "serviceErrorCode": code, "status": status}
 
 
 def _graph_error(message: str, code: int) -> Dict[str, Any]:

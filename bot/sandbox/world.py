@@ -1,12 +1,13 @@
-"""The sandbox's world: the association's Facebook page and X account as a tenant sees
-them, kept in memory in the staff app.
+"""The sandbox's world: the association's Facebook page, X account, Instagram account,
+YouTube channel and LinkedIn page as a tenant sees them, kept in memory in the staff app.
 
 Tenants (personas) write here first; the sandbox page then posts what they wrote to the
-Rasa server's webhook. The assistant's platform calls come back through the stand-in
-(standin.py) and change the world as the platforms would: a hidden comment disappears,
-a private reply lands in the commenter's Messenger conversation, a public reply sits
-under the comment. The world never calls anything; it is safe to use from several
-threads at once.
+Rasa server's webhook (Facebook, X, Instagram), or the Rasa server's poller reads it
+through the stand-in (YouTube and LinkedIn, which send no webhook). The assistant's
+platform calls come back through the stand-in (standin.py) and change the world as the
+platforms would: a hidden comment disappears, a private reply lands in the commenter's
+Messenger (or Instagram) conversation, a public reply sits under the comment. The world
+never calls anything; it is safe to use from several threads at once.
 """
 
 from __future__ import annotations
@@ -33,12 +34,20 @@ class Author(str, Enum):
 
 
 class Pane(str, Enum):
-    """The four panes of the sandbox page."""
+    """The panes of the sandbox page."""
 
     FACEBOOK = "facebook"
     MESSENGER = "messenger"
     X_TIMELINE = "x-timeline"
     X_DMS = "x-dms"
+    INSTAGRAM = "instagram"
+    INSTAGRAM_DMS = "instagram-dms"
+    YOUTUBE = "youtube"
+    LINKEDIN = "linkedin"
+
+
+# The panes with the association's posts (or videos) that tenants comment on.
+COMMENT_PANES = (Pane.FACEBOOK, Pane.INSTAGRAM, Pane.YOUTUBE, Pane.LINKEDIN)
 
 
 @dataclass(frozen=True)
@@ -53,7 +62,10 @@ class Persona:
         psid: their page-scoped Messenger id, which a private reply to their comment
             answers with, so that their comments and messages are one thread.
         x_id: their X user id.
-        handle: their X screen name.
+        handle: their X screen name, and their Instagram and YouTube handle.
+        instagram_id: their Instagram-scoped id (IGSID), as comments and DMs carry it.
+        youtube_id: their YouTube channel id.
+        linkedin_id: their LinkedIn member URN.
     """
 
     key: str
@@ -63,18 +75,26 @@ class Persona:
     psid: str
     x_id: str
     handle: str
+    instagram_id: str = ""
+    youtube_id: str = ""
+    linkedin_id: str = ""
+
+
+def _ids(serial: str) -> Dict[str, str]:
+    """Every platform id of the person numbered `serial` (16 digits)."""
+    return {
+        "facebook_id": f"31{serial}",
+        "psid": f"32{serial}",
+        "x_id": f"33{serial}",
+        "instagram_id": f"34{serial}",
+        # A channel id is "UC" and 22 characters.
+        "youtube_id": f"UCsandbox{serial[-13:]}",
+        "linkedin_id": f"urn:li:person:sb{serial}",
+    }
 
 
 def _persona(number: int, key: str, name: str, about: str, handle: str) -> Persona:
-    return Persona(
-        key,
-        name,
-        about,
-        facebook_id=f"3100000000{number:05d}",
-        psid=f"3200000000{number:05d}",
-        x_id=f"3300000000{number:05d}",
-        handle=handle,
-    )
+    return Persona(key, name, about, handle=handle, **_ids(f"{number:016d}"))
 
 
 # The demo tenancies' people (docs/staff.md, "Demo tenancies") and a member of the public.
@@ -92,6 +112,15 @@ POSTS = (
     ("post-bins", "Bin collections change over Christmas: check your new day before 24 December."),
     ("post-rent", "Rent statements for the new year go out in January. Questions? Message us."),
     ("post-garden", "Well done to everyone at Ashdown Court for the community garden!"),
+)
+# The Instagram account's post, the YouTube channel's video and the LinkedIn page's
+# post, with ids shaped as each platform's are.
+INSTAGRAM_POSTS = (
+    ("17900000000000042", "Spring planting at Ashdown Court: thank you to every green thumb!"),
+)
+YOUTUBE_VIDEOS = (("sbRadiator1", "How to bleed a radiator: a two-minute guide from our team."),)
+LINKEDIN_POSTS = (
+    ("urn:li:share:7000000000000000042", "We are hiring: two repairs planners for our team."),
 )
 PAGE_NAME = "The housing association"
 # Ids: each world draws one of RUNS numbers, and counts up to PER_RUN ids under it.
@@ -165,16 +194,25 @@ class View:
     timeline: Tuple[Tuple[Item, Tuple[Item, ...]], ...]
     dms: Tuple[Thread, ...]
     notices: Tuple[Notice, ...]
+    instagram: Tuple[PostView, ...] = ()
+    instagram_dms: Tuple[Thread, ...] = ()
+    youtube: Tuple[PostView, ...] = ()
+    linkedin: Tuple[PostView, ...] = ()
 
     def removed(self) -> List[Item]:
         """Every hidden or deleted comment and tweet, for the notes of why."""
-        found = [c for post in self.posts for c, _ in post.comments]
+        every = self.posts + self.instagram + self.youtube + self.linkedin
+        found = [c for post in every for c, _ in post.comments]
         found += [t for t, _ in self.timeline]
         return [i for i in found if i.hidden or i.deleted]
 
 
 class UnknownPersona(KeyError):
     """No persona has that key."""
+
+
+class AlreadyReplied(Exception):
+    """Instagram allows one private reply to a comment, and it was sent."""
 
 
 @dataclass
@@ -194,16 +232,28 @@ class World:
         self._ids = itertools.count(1)
         self._version = 0
         start = self.clock()
-        self._posts: Dict[str, Item] = {
-            post_id: Item(post_id, Author.STAFF, PAGE_NAME, text, start - timedelta(days=n + 1))
-            for n, (post_id, text) in enumerate(POSTS)
-        }
-        # Comments and replies on the page, and tweets, in the order they came.
+        # Every pane's posts (and videos), and the pane each is on.
+        self._posts: Dict[str, Item] = {}
+        self._pane_of: Dict[str, Pane] = {}
+        for pane, posts in (
+            (Pane.FACEBOOK, POSTS),
+            (Pane.INSTAGRAM, INSTAGRAM_POSTS),
+            (Pane.YOUTUBE, YOUTUBE_VIDEOS),
+            (Pane.LINKEDIN, LINKEDIN_POSTS),
+        ):
+            for n, (post_id, text) in enumerate(posts):
+                at = start - timedelta(days=n + 1)
+                self._posts[post_id] = Item(post_id, Author.STAFF, PAGE_NAME, text, at)
+                self._pane_of[post_id] = pane
+        # Comments and replies on every pane's posts, and tweets, in the order they came.
         self._comments: List[Item] = []
         self._tweets: List[Item] = []
-        # Private conversations by the tenant's Messenger id or X id.
+        # Private conversations by the tenant's Messenger id, X id or Instagram id.
         self._messenger: Dict[str, List[Item]] = {}
         self._dms: Dict[str, List[Item]] = {}
+        self._instagram_dms: Dict[str, List[Item]] = {}
+        # The Instagram comments that had their one private reply.
+        self._replied_privately: set[str] = set()
         self._notices: List[Notice] = []
         # How many times the assistant or staff acted on each persona's account.
         self._answers: Dict[str, int] = {}
@@ -234,10 +284,8 @@ class World:
             f"{like}-{serial}",
             base.name,
             label,
-            facebook_id=f"31{serial:016d}",
-            psid=f"32{serial:016d}",
-            x_id=f"33{serial:016d}",
             handle=f"{base.handle[:9]}{serial % 1_000_000:06d}",
+            **_ids(f"{serial:016d}"),
         )
         with self._lock:
             self.personas[fresh.key] = fresh
@@ -256,14 +304,16 @@ class World:
     # -- what tenants write ----------------------------------------------------------
 
     def comment(self, persona: str, post_id: str, text: str) -> Item:
-        """`persona` comments on the page's post `post_id`."""
+        """`persona` comments on the post (or video) `post_id`, on whichever pane it is."""
         who = self.persona(persona)
         with self._lock:
             if post_id not in self._posts:
                 raise KeyError(post_id)
-            item = Item(
-                self._id(post_id), Author.TENANT, who.name, text, self.clock(), who.key, post_id
-            )
+            # Instagram and YouTube show a handle; Facebook and LinkedIn a name.
+            by_handle = self._pane_of[post_id] in (Pane.INSTAGRAM, Pane.YOUTUBE)
+            name = f"@{who.handle}" if by_handle else who.name
+            item_id = self._comment_id(post_id, post_id)
+            item = Item(item_id, Author.TENANT, name, text, self.clock(), who.key, post_id)
             _append(self._comments, item, MAX_PUBLIC)
             self._changed()
         return item
@@ -288,6 +338,16 @@ class World:
             self._changed()
         return item
 
+    def instagram_message(self, persona: str, text: str) -> Item:
+        """`persona` sends the Instagram account a direct message."""
+        who = self.persona(persona)
+        with self._lock:
+            item_id, handle = f"aWdf{self._number()}", f"@{who.handle}"
+            item = Item(item_id, Author.TENANT, handle, text, self.clock(), who.key)
+            _append(self._instagram_dms.setdefault(who.instagram_id, []), item, MAX_THREAD)
+            self._changed()
+        return item
+
     def direct_message(self, persona: str, text: str) -> Item:
         """`persona` sends the account an X direct message."""
         who = self.persona(persona)
@@ -299,12 +359,16 @@ class World:
 
     # -- what the platforms are asked to do ---------------------------------------------
 
-    def public_reply(self, target: str, text: str, author: Author) -> str:
-        """The page replies under comment (or post) `target`; returns the reply's id."""
+    def public_reply(self, target: str, text: str, author: Author) -> str | None:
+        """The association replies under comment (or post, or video) `target`, on its
+        pane; returns the reply's id, or None when `target` is nowhere."""
         with self._lock:
             parent = self._find(self._comments, target)
+            post = self._post_of(target)
+            if post is None:
+                return None
             item = Item(
-                self._id(target),
+                self._comment_id(post, target),
                 author,
                 PAGE_NAME,
                 text,
@@ -336,6 +400,44 @@ class World:
             self._answered(item.persona)
         return persona.psid if persona else None
 
+    def instagram_private_reply(self, target: str, text: str, author: Author) -> str | None:
+        """The account answers Instagram comment `target`'s author in their DMs, once
+        per comment; returns their Instagram id, or None for an unknown comment.
+
+        Raises:
+            AlreadyReplied: the comment had its one private reply.
+        """
+        with self._lock:
+            parent = self._find(self._comments, target)
+            persona = self.personas.get(parent.persona) if parent and parent.persona else None
+            if persona is None:
+                return None
+            if target in self._replied_privately:
+                raise AlreadyReplied(target)
+            self._replied_privately.add(target)
+            item = Item(
+                f"aWdf{self._number()}", author, PAGE_NAME, text, self.clock(), persona.key, target
+            )
+            _append(self._instagram_dms.setdefault(persona.instagram_id, []), item, MAX_THREAD)
+            self._answered(persona.key)
+        return persona.instagram_id
+
+    def send_instagram(self, igsid: str, text: str, author: Author) -> str:
+        """The account sends an Instagram direct message to `igsid`; returns its id."""
+        with self._lock:
+            persona = self._by(lambda p: p.instagram_id == igsid)
+            item = Item(
+                f"aWdf{self._number()}",
+                author,
+                PAGE_NAME,
+                text,
+                self.clock(),
+                persona.key if persona else None,
+            )
+            _append(self._instagram_dms.setdefault(igsid, []), item, MAX_THREAD)
+            self._answered(item.persona)
+        return item.id
+
     def send_message(self, psid: str, text: str, author: Author) -> str:
         """The page sends a Messenger message to `psid`; returns its id."""
         with self._lock:
@@ -352,10 +454,10 @@ class World:
             self._answered(item.persona)
         return item.id
 
-    def set_comment(self, target: str, hidden: bool | None = None, deleted: bool = False) -> None:
-        """A comment hidden, shown again, or deleted."""
+    def set_comment(self, target: str, hidden: bool | None = None, deleted: bool = False) -> bool:
+        """A comment hidden, shown again, or deleted; whether it was there."""
         with self._lock:
-            self._update(self._comments, target, hidden, deleted)
+            return self._update(self._comments, target, hidden, deleted)
 
     def tweet(self, text: str, reply_to: str | None, author: Author) -> str:
         """The account posts, in reply to `reply_to` if given; returns the tweet's id."""
@@ -398,9 +500,11 @@ class World:
     def notice(self, pane: Pane, what: str, account: str) -> None:
         """Note a block, follow or report of `account` (a platform id), e.g. "blocked"."""
         with self._lock:
-            persona = self._by(lambda p: account in (p.facebook_id, p.psid, p.x_id))
+            persona = self._by(
+                lambda p: account in (p.facebook_id, p.psid, p.x_id, p.instagram_id, p.youtube_id)
+            )
             name = persona.name if persona else f"account {account}"
-            by = PAGE_NAME if pane is Pane.FACEBOOK else f"@{ACCOUNT_HANDLE}"
+            by = f"@{ACCOUNT_HANDLE}" if pane in (Pane.X_TIMELINE, Pane.X_DMS) else PAGE_NAME
             _append(self._notices, Notice(self.clock(), pane, f"{by} {what} {name}"), MAX_NOTICES)
             self._answered(persona.key if persona else None)
 
@@ -409,10 +513,14 @@ class World:
     def view(self) -> View:
         """Everything, as the page shows it."""
         with self._lock:
-            posts = tuple(
-                PostView(post.id, post.text, post.at, self._threaded(self._comments, post.id))
-                for post in self._posts.values()
-            )
+            on = {
+                pane: tuple(
+                    PostView(post.id, post.text, post.at, self._threaded(self._comments, post.id))
+                    for post in self._posts.values()
+                    if self._pane_of[post.id] is pane
+                )
+                for pane in COMMENT_PANES
+            }
             roots = [
                 t
                 for t in self._tweets
@@ -424,31 +532,48 @@ class World:
             )
             return View(
                 self._version,
-                posts,
+                on[Pane.FACEBOOK],
                 self._threads(self._messenger, lambda p, key: p.psid == key),
                 timeline,
                 self._threads(self._dms, lambda p, key: p.x_id == key),
                 tuple(reversed(self._notices)),
+                on[Pane.INSTAGRAM],
+                self._threads(self._instagram_dms, lambda p, key: p.instagram_id == key),
+                on[Pane.YOUTUBE],
+                on[Pane.LINKEDIN],
             )
 
-    def page_comments(self) -> List[Tuple[str, Item]]:
-        """Every comment and reply on the page not deleted, with its post, for the
-        Graph API's listings."""
+    def page_comments(self, pane: Pane = Pane.FACEBOOK) -> List[Tuple[str, Item]]:
+        """Every comment and reply on `pane`'s posts not deleted, with its post, in the
+        order they came, for the platforms' listings."""
         with self._lock:
             found = []
             for item in self._comments:
-                post = item.target
-                while post not in self._posts and post is not None:
-                    parent = self._find(self._comments, post)
-                    post = parent.target if parent else None
-                if post is not None and not item.deleted:
+                post = self._post_of(item.target)
+                if post is not None and self._pane_of[post] is pane and not item.deleted:
                     found.append((post, item))
             return found
 
-    def post_ids(self) -> List[Tuple[str, datetime]]:
-        """The page's posts and when each was made."""
+    def post_ids(self, pane: Pane = Pane.FACEBOOK) -> List[Tuple[str, datetime]]:
+        """`pane`'s posts and when each was made."""
         with self._lock:
-            return [(p.id, p.at) for p in self._posts.values()]
+            return [(p.id, p.at) for p in self._posts.values() if self._pane_of[p.id] is pane]
+
+    def pane_of(self, item_id: str) -> Pane | None:
+        """The pane a post, comment or reply is on; None for one nowhere."""
+        with self._lock:
+            post = self._post_of(item_id)
+            return self._pane_of[post] if post is not None else None
+
+    def post_of(self, item_id: str) -> str | None:
+        """The post (or video) a comment or reply is under; None for one nowhere."""
+        with self._lock:
+            return self._post_of(item_id)
+
+    def find(self, item_id: str) -> Item | None:
+        """The comment or reply `item_id`, deleted or not."""
+        with self._lock:
+            return self._find(self._comments, item_id)
 
     def commenter_id(self, item: Item) -> str:
         """The Facebook id `item` is by: its persona's, or the page's."""
@@ -465,6 +590,27 @@ class World:
     def _id(self, prefix: str) -> str:
         return f"{prefix}_{self._serial()}"
 
+    def _comment_id(self, post: str, parent: str) -> str:
+        """A new comment's id under `parent` (the post or a comment), as its platform
+        writes one."""
+        pane = self._pane_of[post]
+        if pane is Pane.INSTAGRAM:
+            return str(17_800_000_000_000_000 + self._serial())
+        if pane is Pane.YOUTUBE:
+            # A reply's id is its thread's, a dot, and its own.
+            return f"{parent}.sb{self._serial()}" if parent != post else f"Ugsb{self._serial()}"
+        if pane is Pane.LINKEDIN:
+            return f"urn:li:comment:({post},{self._serial()})"
+        return self._id(parent)
+
+    def _post_of(self, item_id: str | None) -> str | None:
+        """The post a comment, reply or post is under (itself for a post)."""
+        post = item_id
+        while post not in self._posts and post is not None:
+            parent = self._find(self._comments, post)
+            post = parent.target if parent else None
+        return post
+
     def _number(self) -> str:
         # X ids are decimal numbers within 64 bits, as a snowflake id is.
         return str(1_000_000_000_000_000_000 + self._serial())
@@ -480,6 +626,7 @@ class World:
             return
         self._messenger.pop(persona.psid, None)
         self._dms.pop(persona.x_id, None)
+        self._instagram_dms.pop(persona.instagram_id, None)
         self._comments[:] = [i for i in self._comments if i.persona != key]
         self._tweets[:] = [i for i in self._tweets if i.persona != key]
 
@@ -495,7 +642,7 @@ class World:
     def _find(items: Iterable[Item], item_id: str | None) -> Item | None:
         return next((i for i in items if i.id == item_id), None)
 
-    def _update(self, items: List[Item], target: str, hidden: bool | None, deleted: bool) -> None:
+    def _update(self, items: List[Item], target: str, hidden: bool | None, deleted: bool) -> bool:
         for n, item in enumerate(items):
             if item.id == target:
                 changed = replace(item, deleted=item.deleted or deleted)
@@ -503,6 +650,8 @@ class World:
                     changed = replace(changed, hidden=hidden)
                 items[n] = changed
                 self._answered(item.persona)
+                return True
+        return False
 
     def _threaded(self, items: List[Item], root: str) -> Tuple[Tuple[Item, Tuple[Item, ...]], ...]:
         tops = [i for i in items if i.target == root]

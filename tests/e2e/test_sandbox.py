@@ -19,6 +19,7 @@ from bot.moderation.log import Action, ModerationLog
 from bot.outbox import SENT, Outbox
 from bot.sandbox.mode import sandbox_env
 from bot.sandbox.scenarios import SCENARIOS
+from bot.sandbox.world import INSTAGRAM_POSTS, LINKEDIN_POSTS, YOUTUBE_VIDEOS
 from scripts.processes import free_port
 from tests.e2e.platforms import wait_for
 from tests.helpers import ROOT, assistant_in, demo_tenancies
@@ -206,3 +207,135 @@ def test_every_guided_scenario_runs_to_its_end_with_what_it_shows(sandbox):
     assert len(re.findall(rf'data-persona="{abuse}" data-id="[^"]+" data-state=', html)) == 3
     assert "broke our social media rules" in told("abuse")
     assert "blocked Sam Rivers" in region(html, "facebook-notices")
+
+
+# Instagram, YouTube and LinkedIn in the sandbox (issue: every platform the policy names)
+
+STAFF = ASSOCIATION.moderation.rules.staff[0].name
+[(MEDIA, _)] = INSTAGRAM_POSTS
+[(VIDEO, _)] = YOUTUBE_VIDEOS
+[(LINKEDIN_POST, _)] = LINKEDIN_POSTS
+
+
+def comment_on(assistant, browser, persona, pane, post, text):
+    """`persona` comments on `post` in the sandbox; returns the comment's id."""
+    posted = browser.post(
+        f"{assistant.console_url}/sandbox/post",
+        data={"persona": persona, "pane": pane, "post": post, "text": text},
+        allow_redirects=False,
+        timeout=30,
+    )
+    assert posted.status_code == 303, posted.text
+    found = [i for i in items(region_of(assistant, browser, post)) if i.get("persona") == persona]
+    assert found, region_of(assistant, browser, post)
+    return found[-1]["id"]
+
+
+def items(html):
+    """The data- attributes of every message and comment in `html`."""
+    return [
+        {name: unescape(value) for name, value in re.findall(r'data-([\w-]+)="([^"]*)"', tag)}
+        for tag in re.findall(r"<li ([^>]*)>", html)
+    ]
+
+
+def region_of(assistant, browser, post):
+    return region(world(assistant, browser), f"comments-{post}")
+
+
+def state_of(assistant, browser, post, comment_id):
+    found = [i for i in items(region_of(assistant, browser, post)) if i.get("id") == comment_id]
+    return found[0].get("state", "shown") if found else None
+
+
+def assistant_wrote(html):
+    """What the assistant wrote in a region of the world fragment, as text."""
+    found = re.findall(r'<li [^>]*data-author="assistant"[^>]*>(.*?)</li>', html, re.DOTALL)
+    return [unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", m))).strip() for m in found]
+
+
+def test_an_instagram_comment_with_a_phone_number_is_hidden_deleted_and_answered_in_dms(sandbox):
+    assistant, engine, browser = sandbox
+    comment_id = comment_on(
+        assistant, browser, "priya", "instagram", MEDIA, f"boiler's broken, ring me on {PHONE}"
+    )
+    assert wait_for(lambda: state_of(assistant, browser, MEDIA, comment_id) == "deleted", 90)
+    assert PHONE not in region_of(assistant, browser, MEDIA)
+
+    def answered_privately():
+        return assistant_wrote(region(world(assistant, browser), "instagram-dms"))
+
+    assert wait_for(answered_privately, 60)
+    dms = region(world(assistant, browser), "instagram-dms")
+    assert 'data-persona="priya"' in dms and PHONE not in dms
+    actions = [
+        e.action for e in ModerationLog(engine, Outbox(engine)).entries() if e.target == comment_id
+    ]
+    assert Action.HIDE in actions and Action.DELETE in actions
+
+
+def test_an_instagram_dm_is_answered_there(sandbox):
+    assistant, _, browser = sandbox
+    browser.post(
+        f"{assistant.console_url}/sandbox/post",
+        data={
+            "persona": "daniel-o",
+            "pane": "instagram-dms",
+            "text": "what are your opening hours",
+        },
+        allow_redirects=False,
+        timeout=30,
+    )
+
+    def answered():
+        dms = region(world(assistant, browser), "instagram-dms")
+        daniel = dms.split('data-persona="daniel-o"', 1)[-1].split("sb-thread", 1)[0]
+        return 'data-persona="daniel-o"' in dms and 'data-author="assistant"' in daniel
+
+    assert wait_for(answered, 90)
+
+
+def test_a_youtube_comment_with_an_address_is_rejected_and_answered_in_public(sandbox):
+    assistant, _, browser = sandbox
+    comment_id = comment_on(
+        assistant,
+        browser,
+        "public",
+        "youtube",
+        VIDEO,
+        "ceiling came down at 14 Acacia Avenue LS6 2AB, sort it out",
+    )
+    # YouTube sends no webhook: the Rasa server's poller reads the stand-in.
+    assert wait_for(lambda: state_of(assistant, browser, VIDEO, comment_id) == "deleted", 90)
+
+    def noticed():
+        return [
+            t for t in assistant_wrote(region_of(assistant, browser, VIDEO)) if "@samrivers" in t
+        ]
+
+    assert wait_for(noticed, 60)
+    [notice] = noticed()
+    assert "private message" in notice
+    assert "Acacia" not in notice and "LS6" not in notice
+    assert "Acacia" not in region_of(assistant, browser, VIDEO)
+
+
+def test_a_linkedin_comment_naming_staff_is_deleted_and_answered(sandbox):
+    assistant, _, browser = sandbox
+    comment_id = comment_on(
+        assistant, browser, "grace", "linkedin", LINKEDIN_POST, f"{STAFF} never rang me back"
+    )
+    assert wait_for(
+        lambda: state_of(assistant, browser, LINKEDIN_POST, comment_id) == "deleted", 90
+    )
+
+    def answered():
+        return [
+            t
+            for t in assistant_wrote(region_of(assistant, browser, LINKEDIN_POST))
+            if "names of our staff" in t
+        ]
+
+    assert wait_for(answered, 60)
+    [notice] = answered()
+    assert STAFF not in notice

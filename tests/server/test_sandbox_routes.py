@@ -7,6 +7,7 @@ import re
 import threading
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import quote
 
 import pytest
 
@@ -18,9 +19,17 @@ from bot.handoff.desk import StaffDesk
 from bot.moderation.log import Action, ModerationLog, Subject
 from bot.outbox import Author, Outbox
 from bot.platforms.signatures import facebook_signature_valid, twitter_signature_valid
-from bot.sandbox.mode import ACCOUNT_ID, PAGE_ID, sandbox_env
+from bot.sandbox.mode import (
+    ACCOUNT_ID,
+    INSTAGRAM_ACCOUNT,
+    LINKEDIN_ORGANIZATION,
+    PAGE_ID,
+    YOUTUBE_CHANNEL,
+    sandbox_env,
+)
 from bot.sandbox.scenarios import SCENARIOS
 from bot.sandbox.service import build_sandbox
+from bot.sandbox.world import INSTAGRAM_POSTS, LINKEDIN_POSTS, YOUTUBE_VIDEOS, Pane
 from bot.settings import Settings
 from bot.store import connect
 from tests.helpers import TEAMS
@@ -33,7 +42,7 @@ REASON = "holds personal details (a phone number) in public"
 
 
 class FakeRasaWebhooks:
-    """The Rasa server's two webhooks: checks each signature as the connectors do."""
+    """The Rasa server's webhooks: checks each signature as the connectors do."""
 
     def __init__(self):
         self.received = []
@@ -45,6 +54,10 @@ class FakeRasaWebhooks:
                 if self.path == "/webhooks/facebook/webhook":
                     valid = facebook_signature_valid(
                         body, self.headers.get("X-Hub-Signature-256"), "sandbox-app-secret"
+                    )
+                elif self.path == "/webhooks/instagram/webhook":
+                    valid = facebook_signature_valid(
+                        body, self.headers.get("X-Hub-Signature-256"), "sandbox-instagram-secret"
                     )
                 else:
                     valid = twitter_signature_valid(
@@ -177,7 +190,7 @@ def test_the_page_needs_a_session_and_its_forms_a_csrf_token(on):
     assert response.status == 403
 
 
-def test_the_page_has_four_labelled_panes_and_every_scenario(on):
+def test_the_page_has_eight_labelled_panes_and_every_scenario(on):
     app, _, _, signed_in = on
     page = call(app, "GET", "/sandbox", signed_in).text
     assert re.findall(r'data-pane="([\w-]+)"', page) == [
@@ -185,10 +198,19 @@ def test_the_page_has_four_labelled_panes_and_every_scenario(on):
         "messenger",
         "x-timeline",
         "x-dms",
+        "instagram",
+        "instagram-dms",
+        "youtube",
+        "linkedin",
     ]
-    for field_id in re.findall(r'<(?:textarea|select)[^>]* id="([^"]+)"', page):
+    ids = re.findall(r'<(?:textarea|select)[^>]* id="([^"]+)"', page)
+    assert len(ids) == len(set(ids))
+    for field_id in ids:
         assert f'<label for="{field_id}">' in page, field_id
     assert "Bin collections change over Christmas" in page
+    for _, text in INSTAGRAM_POSTS + YOUTUBE_VIDEOS + LINKEDIN_POSTS:
+        assert text in page
+    assert "reads new comments every 3 seconds" in page
     for scenario in SCENARIOS:
         assert f'action="/sandbox/scenarios/{scenario.name}"' in page
     assert '<a href="/sandbox"' in page  # the header links to it
@@ -220,19 +242,116 @@ def test_a_comment_goes_to_the_rasa_server_signed_and_shows_on_the_page(on, rasa
         ("messenger", "/webhooks/facebook/webhook", "entry"),
         ("x-timeline", "/webhooks/twitter/webhook", "tweet_create_events"),
         ("x-dms", "/webhooks/twitter/webhook", "direct_message_events"),
+        ("instagram-dms", "/webhooks/instagram/webhook", "entry"),
+        ("instagram", "/webhooks/instagram/webhook", "entry"),
     ],
 )
 def test_each_pane_posts_the_platforms_webhook(on, rasa, pane, path, key):
     app, _, _, signed_in = on
     form = {"persona": "priya", "pane": pane, "text": "my heating is off"}
+    if pane == "instagram":
+        form["post"] = INSTAGRAM_POSTS[0][0]
     assert (
         call(app, "POST", "/sandbox/post", signed_in, data=form, allow_redirects=False).status
         == 303
     )
     [(received_path, payload)] = rasa.received
     assert received_path == path and key in payload
-    if pane != "messenger":
+    if pane.startswith("x-"):
         assert payload["for_user_id"] == ACCOUNT_ID
+    if pane.startswith("instagram"):
+        assert payload["object"] == "instagram"
+        assert payload["entry"][0]["id"] == INSTAGRAM_ACCOUNT
+
+
+@pytest.mark.parametrize(
+    "pane, post", [("youtube", YOUTUBE_VIDEOS[0][0]), ("linkedin", LINKEDIN_POSTS[0][0])]
+)
+def test_a_comment_on_youtube_or_linkedin_waits_for_the_poller(on, rasa, pane, post):
+    app, sandbox, _, signed_in = on
+    form = {"persona": "grace", "pane": pane, "post": post, "text": "my heating is off"}
+    response = call(app, "POST", "/sandbox/post", signed_in, data=form, allow_redirects=False)
+    assert response.status == 303 and response.headers["location"].endswith(f"#pane-{pane}")
+    assert rasa.received == []  # no webhook: the Rasa server's poller reads it
+    assert "reads new comments here every 3 seconds" in call(app, "GET", "/sandbox", signed_in).text
+    [(on_post, comment)] = sandbox.world.page_comments(Pane(pane))
+    assert on_post == post and comment.text == "my heating is off"
+
+
+def test_a_comment_on_a_post_of_another_pane_is_refused(on, rasa):
+    app, _, _, signed_in = on
+    form = {"persona": "grace", "pane": "youtube", "post": "post-bins", "text": "hello"}
+    assert call(app, "POST", "/sandbox/post", signed_in, data=form).status == 404
+    assert rasa.received == []
+
+
+def test_the_youtube_stand_in_answers_as_google_does(on):
+    app, sandbox, _, _ = on
+    form = {
+        "grant_type": "refresh_token",
+        "client_id": "sandbox-youtube-client",
+        "client_secret": "sandbox-youtube-secret",
+        "refresh_token": "sandbox-youtube-refresh-token",
+    }
+    _, token = app.test_client.post("/sandbox-api/youtube/token", data=form)
+    assert token.status == 200 and token.json["token_type"] == "Bearer"
+    bearer = {"Authorization": f"Bearer {token.json['access_token']}"}
+    video = YOUTUBE_VIDEOS[0][0]
+    comment = sandbox.world.comment("daniel-o", video, "I live at 12 Ashdown Court")
+    _, listed = app.test_client.get(
+        "/sandbox-api/youtube/v3/commentThreads",
+        params={"part": "snippet,replies", "allThreadsRelatedToChannelId": YOUTUBE_CHANNEL},
+        headers=bearer,
+    )
+    assert [t["id"] for t in listed.json["items"]] == [comment.id]
+    _, rejected = app.test_client.post(
+        "/sandbox-api/youtube/v3/comments/setModerationStatus",
+        params={"id": comment.id, "moderationStatus": "rejected"},
+        headers=bearer,
+    )
+    assert rejected.status == 204 and rejected.body == b""
+    _, refused = app.test_client.post(
+        "/sandbox-api/youtube/token", data={**form, "client_secret": "x"}
+    )
+    assert refused.status == 400
+
+
+def test_the_linkedin_stand_in_takes_urns_encoded_in_the_path(on):
+    app, sandbox, _, _ = on
+    post = LINKEDIN_POSTS[0][0]
+    comment = sandbox.world.comment("grace", post, "Sarah in repairs never calls back")
+    headers = {
+        "Authorization": "Bearer sandbox-linkedin-token",
+        "LinkedIn-Version": "202610",
+        "X-Restli-Protocol-Version": "2.0.0",
+    }
+    _, listed = app.test_client.get(
+        f"/sandbox-api/linkedin/rest/socialActions/{quote(post, safe='')}/comments",
+        params={"start": "0", "count": "100"},
+        headers=headers,
+    )
+    assert listed.status == 200 and [e["$URN"] for e in listed.json["elements"]] == [comment.id]
+    comment_id = comment.id.rsplit(",", 1)[1].rstrip(")")
+    _, deleted = app.test_client.delete(
+        f"/sandbox-api/linkedin/rest/socialActions/{quote(post, safe='')}/comments/{comment_id}",
+        params={"actor": LINKEDIN_ORGANIZATION},
+        headers=headers,
+    )
+    assert deleted.status == 204 and deleted.body == b""
+    [removed] = sandbox.world.view().removed()
+    assert removed.id == comment.id and removed.deleted
+
+
+def test_the_new_stand_ins_answer_loopback_only(on):
+    app, _, _, _ = on
+    proxied = {"X-Forwarded-For": "203.0.113.9"}
+    for method, path in (
+        ("post", "/sandbox-api/instagram/v19.0/me/messages"),
+        ("post", "/sandbox-api/youtube/token"),
+        ("get", "/sandbox-api/linkedin/rest/posts"),
+    ):
+        _, response = getattr(app.test_client, method)(path, headers=proxied)
+        assert response.status == 404, path
 
 
 def test_when_the_rasa_server_is_down_the_page_says_so(tmp_path):

@@ -27,9 +27,27 @@ def test_make_run_without_platform_credentials_starts_the_sandbox(tmp_path):
     assert started.facebook.graph_url == "http://127.0.0.1:5999/sandbox-api/graph/v19.0"
     assert started.twitter.api_url == "http://127.0.0.1:5999/sandbox-api/x"
     assert not started.facebook.missing() and not started.twitter.missing()
+    assert started.instagram.graph_url == "http://127.0.0.1:5999/sandbox-api/instagram/v19.0"
+    assert started.youtube.api_url == "http://127.0.0.1:5999/sandbox-api/youtube/v3"
+    assert started.youtube.token_url == "http://127.0.0.1:5999/sandbox-api/youtube/token"
+    assert started.linkedin.api_url == "http://127.0.0.1:5999/sandbox-api/linkedin/rest"
     assert sandbox_enabled(started)
-    assert "played by the sandbox" in channel_lines(started)
-    # Instagram has no stand-in: off, and it says what it needs.
+    # Every platform is on, each played by the sandbox.
+    lines = channel_lines(started).splitlines()
+    for name in ("Facebook", "X", "Instagram", "YouTube", "LinkedIn"):
+        [line] = [line for line in lines if line.strip().startswith(f"{name}:")]
+        assert line.endswith("on, played by the sandbox (no real platform)"), line
+
+
+def test_a_sandbox_with_facebook_and_x_alone_leaves_the_others_off(tmp_path):
+    """An older .env that set only the first two platforms' sandbox values still starts."""
+    environ = {
+        name: value
+        for name, value in sandbox_env(5080).items()
+        if not name.startswith(("INSTAGRAM_", "YOUTUBE_", "LINKEDIN_"))
+    }
+    started = settings(environ, tmp_path)
+    assert sandbox_enabled(started) and started.instagram.missing()
     assert "Instagram:      off (set INSTAGRAM_APP_SECRET" in channel_lines(started)
 
 
@@ -60,6 +78,10 @@ def test_any_platform_setting_or_sandbox_off_keeps_the_sandbox_off(tmp_path, env
         ("FACEBOOK_GRAPH_URL", "http://10.0.0.5:5080/sandbox-api/graph/v19.0"),
         ("TWITTER_API_URL", "http://localhost.example.com/x"),
         ("TWITTER_API_URL", "http://localhost:5080/sandbox-api/x"),  # a name, not an address
+        ("INSTAGRAM_GRAPH_URL", "https://graph.facebook.com/v19.0"),
+        ("YOUTUBE_API_URL", "https://www.googleapis.com/youtube/v3"),
+        ("YOUTUBE_TOKEN_URL", "https://oauth2.googleapis.com/token"),
+        ("LINKEDIN_API_URL", "https://api.linkedin.com/rest"),
     ],
 )
 def test_with_the_sandbox_on_no_server_starts_with_an_address_off_this_machine(tmp_path, name, url):
@@ -77,6 +99,9 @@ def test_with_the_sandbox_on_no_server_starts_with_an_address_off_this_machine(t
         ("TWITTER_API_URL", "http://127.0.0.2:5080/sandbox-api/x"),
         ("TWITTER_API_URL", "http://[::1]:5080/sandbox-api/x"),
         ("FACEBOOK_GRAPH_URL", "http://127.0.0.1:5081/sandbox-api/graph/v19.0"),  # another port
+        ("INSTAGRAM_GRAPH_URL", "http://127.0.0.1:5080/sandbox-api/graph/v19.0"),  # Facebook's
+        ("YOUTUBE_TOKEN_URL", "http://127.0.0.1:8443/token"),
+        ("LINKEDIN_API_URL", "http://127.0.0.1:5081/sandbox-api/linkedin/rest"),
     ],
 )
 def test_with_the_sandbox_on_the_platforms_are_the_staff_apps_stand_ins_only(tmp_path, name, url):
@@ -97,6 +122,16 @@ def test_with_the_sandbox_on_the_platforms_are_the_staff_apps_stand_ins_only(tmp
         "TWITTER_ACCESS_TOKEN",
         "TWITTER_ACCESS_TOKEN_SECRET",
         "TWITTER_USER_ID",
+        "INSTAGRAM_APP_SECRET",
+        "INSTAGRAM_VERIFY_TOKEN",
+        "INSTAGRAM_ACCESS_TOKEN",
+        "INSTAGRAM_ACCOUNT_ID",
+        "YOUTUBE_CLIENT_ID",
+        "YOUTUBE_CLIENT_SECRET",
+        "YOUTUBE_REFRESH_TOKEN",
+        "YOUTUBE_CHANNEL_ID",
+        "LINKEDIN_ACCESS_TOKEN",
+        "LINKEDIN_ORGANIZATION_ID",
     ],
 )
 def test_with_the_sandbox_on_no_server_starts_with_a_real_credential(tmp_path, name):
@@ -106,6 +141,31 @@ def test_with_the_sandbox_on_no_server_starts_with_a_real_credential(tmp_path, n
     ) as e:
         settings(environ, tmp_path)
     assert "EAAB1234real" not in str(e.value)  # a secret is never repeated
+
+
+@pytest.mark.parametrize(
+    "name, url",
+    [
+        ("INSTAGRAM_ACCESS_TOKEN", "INSTAGRAM_GRAPH_URL"),
+        ("YOUTUBE_REFRESH_TOKEN", "YOUTUBE_API_URL"),
+        ("LINKEDIN_ACCESS_TOKEN", "LINKEDIN_API_URL"),
+    ],
+)
+def test_one_platform_setting_given_alone_still_needs_the_stand_ins_address(tmp_path, name, url):
+    """A real token is refused (above); so is the sandbox's own token over a real address."""
+    environ = {**sandbox_env(5080), name: sandbox_env(5080)[name]}
+    del environ[url]
+    with pytest.raises(SettingsError, match=f"SANDBOX=on, so {url} must be the sandbox's own"):
+        settings(environ, tmp_path)
+
+
+@pytest.mark.parametrize(
+    "changes", [{"LINKEDIN_WEBHOOK": "on"}, {"LINKEDIN_CLIENT_SECRET": "real-secret"}]
+)
+def test_the_sandboxs_linkedin_is_polled_never_a_webhook(tmp_path, changes):
+    with pytest.raises(SettingsError, match="the sandbox's LinkedIn is read by polling") as e:
+        settings({**sandbox_env(5080), **changes}, tmp_path)
+    assert "real-secret" not in str(e.value)
 
 
 @pytest.mark.parametrize("port", [5080, 6123])
