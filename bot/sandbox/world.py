@@ -426,33 +426,15 @@ class World:
         """The account sends an Instagram direct message to `igsid`; returns its id."""
         with self._lock:
             persona = self._by(lambda p: p.instagram_id == igsid)
-            item = Item(
-                f"aWdf{self._number()}",
-                author,
-                PAGE_NAME,
-                text,
-                self.clock(),
-                persona.key if persona else None,
-            )
-            _append(self._instagram_dms.setdefault(igsid, []), item, MAX_THREAD)
-            self._answered(item.persona)
-        return item.id
+            item_id = f"aWdf{self._number()}"
+            return self._send(self._instagram_dms, igsid, persona, item_id, PAGE_NAME, text, author)
 
     def send_message(self, psid: str, text: str, author: Author) -> str:
         """The page sends a Messenger message to `psid`; returns its id."""
         with self._lock:
             persona = self._by(lambda p: p.psid == psid)
-            item = Item(
-                f"m_{self._id('sb')}",
-                author,
-                PAGE_NAME,
-                text,
-                self.clock(),
-                persona.key if persona else None,
-            )
-            _append(self._messenger.setdefault(psid, []), item, MAX_THREAD)
-            self._answered(item.persona)
-        return item.id
+            item_id = f"m_{self._id('sb')}"
+            return self._send(self._messenger, psid, persona, item_id, PAGE_NAME, text, author)
 
     def set_comment(self, target: str, hidden: bool | None = None, deleted: bool = False) -> bool:
         """A comment hidden, shown again, or deleted; whether it was there."""
@@ -485,17 +467,8 @@ class World:
         """The account sends an X direct message to `user_id`; returns its event id."""
         with self._lock:
             persona = self._by(lambda p: p.x_id == user_id)
-            item = Item(
-                f"dm{self._number()}",
-                author,
-                f"@{ACCOUNT_HANDLE}",
-                text,
-                self.clock(),
-                persona.key if persona else None,
-            )
-            _append(self._dms.setdefault(user_id, []), item, MAX_THREAD)
-            self._answered(item.persona)
-        return item.id
+            by = f"@{ACCOUNT_HANDLE}"
+            return self._send(self._dms, user_id, persona, f"dm{self._number()}", by, text, author)
 
     def notice(self, pane: Pane, what: str, account: str) -> None:
         """Note a block, follow or report of `account` (a platform id), e.g. "blocked"."""
@@ -629,6 +602,23 @@ class World:
         self._instagram_dms.pop(persona.instagram_id, None)
         self._comments[:] = [i for i in self._comments if i.persona != key]
         self._tweets[:] = [i for i in self._tweets if i.persona != key]
+
+    def _send(
+        self,
+        threads: Dict[str, List[Item]],
+        key: str,
+        persona: Persona | None,
+        item_id: str,
+        by: str,
+        text: str,
+        author: Author,
+    ) -> str:
+        """The association's message `item_id` in the private conversation `key` (with
+        the lock held); returns its id."""
+        item = Item(item_id, author, by, text, self.clock(), persona.key if persona else None)
+        _append(threads.setdefault(key, []), item, MAX_THREAD)
+        self._answered(item.persona)
+        return item.id
 
     def _answered(self, persona: str | None) -> None:
         if persona is not None:
