@@ -41,7 +41,7 @@ from bot.channels.dialogue import (
     user_message,
     watch_actions,
 )
-from bot.events import InboundEvent
+from bot.events import InboundEvent, Operation, Surface
 from bot.handoff.handoffs import Handoff
 from bot.handoff.waiting import WaitingNotes
 from bot.intake import MAX_ATTEMPTS, RENEW_EVERY, Claimed, IntakeStore
@@ -50,6 +50,7 @@ from bot.outbox_worker import OutboxWorker
 from bot.platforms.facebook.graph_api import GraphClient
 from bot.platforms.registry import KITS
 from bot.platforms.routing import reply_route
+from bot.protection.notice import PrivacyNotices
 from bot.protection.retention import ConversationRetention, RetentionRun
 from bot.screening.coordinator import Screening
 
@@ -106,6 +107,8 @@ class ChannelRuntime:
         waiting: WaitingNotes | None = None,
         alerts: AlertWatcher | None = None,
         retention: ConversationRetention | None = None,
+        notices: PrivacyNotices | None = None,
+        notice: str = "",
     ) -> None:
         self.intake = intake
         self.outbox = box
@@ -118,6 +121,9 @@ class ChannelRuntime:
         self._alerts = alerts
         # P9: conversations, and the store's records, older than the setting go.
         self.retention = retention
+        # P9: the first private reply to an account is preceded by `notice`, once.
+        self._notices = notices
+        self._notice = notice
         self._tasks: List[asyncio.Task] = []
         self._working: Set[asyncio.Task] = set()
         self._intake_ready = asyncio.Event()
@@ -195,6 +201,8 @@ class ChannelRuntime:
             )
             return
         operation, target = route
+        if event.surface is Surface.PRIVATE and self._notices is not None:
+            await self._notice_first(self._notices, event, operation, target)
         # A reply longer than the platform takes there goes as several messages.
         pieces = KITS[event.platform].pieces(operation, text)
         for part, piece in enumerate(pieces):
@@ -213,6 +221,31 @@ class ChannelRuntime:
                 dedupe_key=dedupe_key if part == 0 else f"{dedupe_key}:{part}",
             )
         self._outbox_ready.set()
+
+    async def _notice_first(
+        self, notices: PrivacyNotices, event: InboundEvent, operation: Operation, target: str
+    ) -> None:
+        """Put the privacy notice in the outbox before the first private reply to the
+        account (P9). Enqueued, then recorded: handled again after a crash between the
+        two, its dedupe key sends it once, and then it is recorded."""
+        platform = event.platform.value
+        if await in_thread(notices.said_at, platform, event.author_id) is not None:
+            return
+        now = self._clock()
+        for part, piece in enumerate(KITS[event.platform].pieces(operation, self._notice)):
+            await in_thread(
+                self.outbox.enqueue,
+                event.conversation_id,
+                event.platform,
+                operation,
+                target,
+                now,
+                text=piece,
+                author=Author.ASSISTANT,
+                user_message_at=event.sent_at,
+                dedupe_key=f"{platform}:{event.event_id}:privacy-notice:{part}",
+            )
+        await in_thread(notices.note, platform, event.author_id, event.conversation_id, now)
 
     async def _intake_loop(
         self, app: Sanic, on_new_message: Callable[[UserMessage], Awaitable[Any]]

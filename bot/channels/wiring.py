@@ -27,6 +27,7 @@ from bot.outbox import Outbox, OutboxListeners
 from bot.outbox_worker import Deliver, OutboxWorker
 from bot.platforms.facebook.kit import KIT as FACEBOOK
 from bot.platforms.registry import KITS
+from bot.protection.notice import PrivacyNotices, notice_text
 from bot.protection.retention import conversation_retention
 from bot.screening.coordinator import ModerationListener, Screening
 from bot.settings import Settings
@@ -73,6 +74,8 @@ def build_runtime(settings: Settings, clock: Callable[[], datetime] = utc_now) -
         retention=conversation_retention(
             engine, settings.endpoints_file, association.conversation_retention_months
         ),
+        notices=PrivacyNotices(engine),
+        notice=notice_text(association.pages["privacy_notice"]),
     )
 
 

@@ -82,6 +82,7 @@ from bot.store import (
     linked_accounts,
     moderation_actions,
     outbox,
+    privacy_notices,
     public_comments,
     rent_payments,
     repair_requests,
@@ -416,6 +417,7 @@ class SubjectRights:
             "repair_requests": (repair_requests, repair_requests.c.created_at),
             "follow_ups": (follow_ups, follow_ups.c.id),
             "identity_checks": (identity_attempts, identity_attempts.c.id),
+            "privacy_notice": (privacy_notices, privacy_notices.c.said_at),
         }
         held: Dict[str, Any] = {
             "conversation_id": conversation_id,
@@ -525,7 +527,11 @@ class SubjectRights:
                     processed_at=to_utc(now),
                 ),
             )
-            for name, table in (("repair requests", repair_requests), ("follow-ups", follow_ups)):
+            for name, table in (
+                ("repair requests", repair_requests),
+                ("follow-ups", follow_ups),
+                ("privacy notices", privacy_notices),
+            ):
                 removed[name] = _count(
                     connection, delete(table).where(table.c.conversation_id == conversation_id)
                 )

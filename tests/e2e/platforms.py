@@ -14,16 +14,20 @@ import uuid
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from bot.association import load_association
 from bot.platforms.signatures import facebook_signature, twitter_signature
+from bot.protection.notice import notice_text
 from scripts.fake_platforms import (
     FakePlatforms,
     messenger_message,
 )
 from scripts.processes import free_port
-from tests.helpers import assistant_in
+from tests.helpers import ROOT, assistant_in
 
 PAGE, ME = "104857600", "987654321"
 # The Instagram professional account's id.
+# What opens an account's first private conversation (P9).
+NOTICE = notice_text(load_association(ROOT / "association.yml").pages["privacy_notice"])
 INSTAGRAM = "17841400000000042"
 # The association's YouTube channel.
 YOUTUBE = "UCe2eAssociation00000000"
@@ -176,13 +180,34 @@ def message(psid, text):
 
 
 def sent_to(platforms, target):
-    """Messenger messages sent to a PSID (or X DMs to a user)."""
+    """Messenger messages sent to a PSID (or X DMs to a user), but for the privacy
+    notice that opens an account's first private conversation (privacy_notices_to)."""
+    return [c for c in private_to(platforms, target) if not _is_notice(c)]
+
+
+def privacy_notices_to(platforms, target):
+    """The privacy notices (P9) sent to a PSID or X user."""
+    return [c for c in private_to(platforms, target) if _is_notice(c)]
+
+
+def text_of(call):
+    """The words of a Messenger message or an X DM."""
+    body = call.body or {}
+    return (body.get("message") or {}).get("text") or body.get("text") or ""
+
+
+def private_to(platforms, target):
+    """Every Messenger message to a PSID (or X DM to a user), in the order sent."""
     calls = []
     for call in platforms.received():
         body = call.body or {}
         if (body.get("recipient") or {}).get("id") == target or f"/with/{target}/" in call.path:
             calls.append(call)
     return calls
+
+
+def _is_notice(call):
+    return text_of(call) == NOTICE
 
 
 def wait_for(condition, seconds):

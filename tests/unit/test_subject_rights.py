@@ -18,6 +18,7 @@ from bot.keys import DataKeys, Undecryptable
 from bot.moderation.log import Action, ModerationLog, NotUndoable, Subject
 from bot.outbox import Author, Outbox
 from bot.protection.conversations import TrackerEvents, engine_for, tracker_events, tracker_metadata
+from bot.protection.notice import PrivacyNotices
 from bot.protection.subject import SubjectRights, UnknownSubject, parse_account
 from bot.repairs.requests import RepairRequests, new_request
 from bot.repairs.triage import Photos
@@ -118,6 +119,7 @@ def a_conversation_everywhere(world, conversation=PRIVATE, author=PSID, tenancy_
     FollowUps(engine, lambda platform, author_id: {author_id}).promise(
         "facebook", author, conversation, Awaits.ANTISOCIAL_BEHAVIOUR, NOW, f"key-{conversation}"
     )
+    PrivacyNotices(engine).note("facebook", author, conversation, NOW)
     ModerationLog(engine, Outbox(engine)).record(
         NOW,
         Subject("facebook", author, conversation, target="comment-1"),
@@ -197,6 +199,8 @@ def test_an_accounts_export_holds_its_linked_conversations_decrypted(world):
     assert private["repair_requests"][0]["where_in_home"] == ADDRESS
     assert private["follow_ups"][0]["awaits"] == "antisocial_behaviour"
     assert private["identity_checks"][0]["outcome"] == "verified"
+    [notice] = private["privacy_notice"]
+    assert notice["said_at"].startswith(NOW.isoformat()[:19])
     assert PHONE in export["moderation"][0]["reason"]
     # Another tenant's conversation is not in it.
     assert "x-777" not in json.dumps(export)
@@ -255,8 +259,11 @@ def test_after_erasure_the_raw_databases_hold_none_of_the_conversations_details(
         "follow-ups",
         "moderation entries",
         "identity checks",
+        "privacy notices",
     ):
         assert erasure.removed[place] == 1, place
+    # Told again in the next private conversation, as a newcomer is (P9).
+    assert PrivacyNotices(world["engine"]).said_at("facebook", PSID) is None
     held = raw_bytes(world)
     for detail in (*DETAILS, PRIVATE):
         assert detail.encode() not in held, detail
