@@ -440,16 +440,17 @@ poll_places = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 
-# When each platform account was first told who reads its private messages (P9's
-# notice, bot/protection/notice.py): said once per account, recorded when said. The
-# account is keyed: found by it, never read back as an id.
+# When each platform account was told who reads its private messages (P9's notice,
+# bot/protection/notice.py): queued once per account, and when the platform took it.
+# The account is keyed: found by it, never read back as an id.
 privacy_notices = Table(
     "privacy_notices",
     metadata,
     Column("platform", String(32), primary_key=True),
     Column("account", Keyed("platform account"), primary_key=True),
     Column("conversation_id", String(255), nullable=False),
-    Column("said_at", DateTime(timezone=True), nullable=False),
+    Column("queued_at", DateTime(timezone=True), nullable=False),
+    Column("said_at", DateTime(timezone=True), nullable=True),
 )
 
 # Which keys each running process holds (P9): a key rotation re-encrypts only once every

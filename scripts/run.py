@@ -221,8 +221,8 @@ def main(argv: list[str] | None = None) -> int:
         print("==> Platforms simulated: run `make simulate` in another terminal", flush=True)
     elif sandbox_unless_platforms(os.environ, ROOT / ".env"):
         print(
-            "==> Sandbox mode: no Facebook or X credentials are set, so the staff app plays"
-            " both platforms (nothing reaches a real one; SANDBOX=off turns this off)",
+            "==> Sandbox mode: no platform credentials are set, so the staff app plays"
+            " all five platforms (nothing reaches a real one; SANDBOX=off turns this off)",
             flush=True,
         )
     try:

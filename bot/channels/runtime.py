@@ -201,8 +201,6 @@ class ChannelRuntime:
             )
             return
         operation, target = route
-        if event.surface is Surface.PRIVATE and self._notices is not None:
-            await self._notice_first(self._notices, event, operation, target)
         # A reply longer than the platform takes there goes as several messages.
         pieces = KITS[event.platform].pieces(operation, text)
         for part, piece in enumerate(pieces):
@@ -220,16 +218,20 @@ class ChannelRuntime:
                 user_message_at=event.sent_at,
                 dedupe_key=dedupe_key if part == 0 else f"{dedupe_key}:{part}",
             )
+        first = position == 0 and key is None
+        if first and event.surface is Surface.PRIVATE and self._notices is not None:
+            await self._notice_after(self._notices, event, operation, target)
         self._outbox_ready.set()
 
-    async def _notice_first(
+    async def _notice_after(
         self, notices: PrivacyNotices, event: InboundEvent, operation: Operation, target: str
     ) -> None:
-        """Put the privacy notice in the outbox before the first private reply to the
-        account (P9). Enqueued, then recorded: handled again after a crash between the
-        two, its dedupe key sends it once, and then it is recorded."""
+        """Put the privacy notice in the outbox after the first private reply to the
+        account (P9; bot/protection/notice.py). Enqueued, then recorded: handled again
+        after a crash between the two, its dedupe key sends it once, and then it is
+        recorded."""
         platform = event.platform.value
-        if await in_thread(notices.said_at, platform, event.author_id) is not None:
+        if await in_thread(notices.queued, platform, event.author_id):
             return
         now = self._clock()
         for part, piece in enumerate(KITS[event.platform].pieces(operation, self._notice)):
@@ -245,7 +247,7 @@ class ChannelRuntime:
                 user_message_at=event.sent_at,
                 dedupe_key=f"{platform}:{event.event_id}:privacy-notice:{part}",
             )
-        await in_thread(notices.note, platform, event.author_id, event.conversation_id, now)
+        await in_thread(notices.note_queued, platform, event.author_id, event.conversation_id, now)
 
     async def _intake_loop(
         self, app: Sanic, on_new_message: Callable[[UserMessage], Awaitable[Any]]

@@ -27,7 +27,7 @@ from bot.outbox import Outbox, OutboxListeners
 from bot.outbox_worker import Deliver, OutboxWorker
 from bot.platforms.facebook.kit import KIT as FACEBOOK
 from bot.platforms.registry import KITS
-from bot.protection.notice import PrivacyNotices, notice_text
+from bot.protection.notice import NoticeListener, PrivacyNotices, notice_text
 from bot.protection.retention import conversation_retention
 from bot.screening.coordinator import ModerationListener, Screening
 from bot.settings import Settings
@@ -56,8 +56,11 @@ def build_runtime(settings: Settings, clock: Callable[[], datetime] = utc_now) -
             deliverers[platform] = deliver
     graph = FACEBOOK.client(settings) if not settings.facebook.missing() else None
     # Moderation notes what it sent; a staff reply counts once sent (bot.handoff.desk).
+    notices, notice = PrivacyNotices(engine), notice_text(association.pages["privacy_notice"])
     listener = OutboxListeners(
-        ModerationListener(screening.comments, screening.log), StaffReplyListener(engine)
+        ModerationListener(screening.comments, screening.log),
+        StaffReplyListener(engine),
+        NoticeListener(notices, notice),
     )
     worker = OutboxWorker(box, deliverers, clock, listener=listener)
     waiting = WaitingNotes(engine, box, calendar)
@@ -74,8 +77,8 @@ def build_runtime(settings: Settings, clock: Callable[[], datetime] = utc_now) -
         retention=conversation_retention(
             engine, settings.endpoints_file, association.conversation_retention_months
         ),
-        notices=PrivacyNotices(engine),
-        notice=notice_text(association.pages["privacy_notice"]),
+        notices=notices,
+        notice=notice,
     )
 
 

@@ -1,34 +1,46 @@
 """Telling a tenant who reads their private messages (P9), once per platform account.
 
-The first private conversation with an account opens with a short notice: who can see
-the messages (the Communications and Customer teams), that they may be shared with
-other departments when needed and kept on the tenant's file, and where the privacy
-notice is. It goes before the first private reply, through the outbox like any reply,
-and is recorded with when it was said; an account that has had it does not get it
-again. A public reply never carries it: the notice is about private messages, and the
-runtime asks for it only on the private surface (bot/channels/runtime.py).
+The first private conversation with an account carries a short notice: who can see the
+messages (the Communications and Customer teams), that they may be shared with other
+departments when needed and kept on the tenant's file, and where the privacy notice is.
+It goes right after the assistant's first private reply to the account, through the
+outbox like any reply: after, not before, so that nothing ever waits in front of an
+answer, the emergency contacts above all (P2). A public reply never carries it: the
+runtime adds it on the private surface only (bot/channels/runtime.py).
+
+It is recorded when it is queued (so that it is queued once) and stamped when the
+platform took it (`NoticeListener`): `said_at` is when it was said. A notice the
+platform refused for good (a closed messaging window) is forgotten, so that the
+account's next private conversation carries it again.
 
 "Once per tenant" is once per platform account: the account is all the assistant
 knows of a person before an identity check, and a tenant who writes from Facebook and
-from X hears it once on each. An erased or retention-removed conversation takes its
-record with it (bot/protection/subject.py): the next private conversation opens with
-the notice again.
+from X hears it once on each. What does not carry it: a message sent before the
+assistant's first private reply to the account, such as a private reply to a public
+comment (Facebook and Instagram allow one message there), moderation's direct message
+on X, a note while a handoff waits, or a staff reply; the notice follows the
+assistant's first private reply. An erased or retention-removed conversation takes its
+record with it (bot/protection/subject.py): the next private conversation carries the
+notice again.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, insert, select
+from sqlalchemy import and_, delete, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from bot.store import privacy_notices, to_utc
+from bot.events import Surface
+from bot.handoff.threads import split_conversation_id
+from bot.outbox import Outbound, OutboxListener, PlatformError
+from bot.store import as_aware, privacy_notices, to_utc
 
 NOTICE = (
-    "Before we start: messages here are read by our Communications and Customer teams. "
-    "We may share them with other departments when that's needed to help you, and keep "
-    "them on your file. Our privacy notice explains how: {url}"
+    "A note on privacy: messages here are read by our Communications and Customer "
+    "teams. We may share them with other departments when that's needed to help you, "
+    "and keep them on your file. Our privacy notice explains how: {url}"
 )
 
 
@@ -39,27 +51,30 @@ def notice_text(privacy_notice_url: str) -> str:
 
 
 class PrivacyNotices:
-    """Which platform accounts have had the notice, and when."""
+    """Which platform accounts have had the notice queued, and when it was said."""
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
-    def said_at(self, platform: str, account: str) -> datetime | None:
-        """When `account` on `platform` was told; None if never."""
-        query = select(privacy_notices.c.said_at).where(
-            and_(privacy_notices.c.platform == platform, privacy_notices.c.account == account)
-        )
+    def queued(self, platform: str, account: str) -> bool:
+        """Whether `account` on `platform` has had the notice queued (or said)."""
+        query = select(privacy_notices.c.queued_at).where(self._one(platform, account))
         with self._engine.connect() as connection:
-            found = connection.execute(query).scalar()
-        return to_utc(found) if found is not None else None
+            return connection.execute(query).first() is not None
 
-    def note(self, platform: str, account: str, conversation_id: str, at: datetime) -> bool:
-        """Record that `account` was told at `at`; False if it had been already."""
+    def said_at(self, platform: str, account: str) -> datetime | None:
+        """When the platform took the notice to `account`; None if it has not yet."""
+        query = select(privacy_notices.c.said_at).where(self._one(platform, account))
+        with self._engine.connect() as connection:
+            return as_aware(connection.execute(query).scalar())
+
+    def note_queued(self, platform: str, account: str, conversation_id: str, at: datetime) -> bool:
+        """Record that the notice to `account` was queued at `at`; False if it had been."""
         row = {
             "platform": platform,
             "account": account,
             "conversation_id": conversation_id,
-            "said_at": to_utc(at),
+            "queued_at": to_utc(at),
         }
         try:
             with self._engine.begin() as connection:
@@ -67,3 +82,51 @@ class PrivacyNotices:
         except IntegrityError:
             return False
         return True
+
+    def note_said(self, platform: str, account: str, at: datetime) -> None:
+        """The platform took the notice to `account` at `at`."""
+        with self._engine.begin() as connection:
+            connection.execute(
+                update(privacy_notices)
+                .where(self._one(platform, account), privacy_notices.c.said_at.is_(None))
+                .values(said_at=to_utc(at))
+            )
+
+    def forget(self, platform: str, account: str) -> None:
+        """The notice was never said (refused for good): the next conversation carries it."""
+        with self._engine.begin() as connection:
+            connection.execute(delete(privacy_notices).where(self._one(platform, account)))
+
+    @staticmethod
+    def _one(platform: str, account: str):
+        return and_(privacy_notices.c.platform == platform, privacy_notices.c.account == account)
+
+
+class NoticeListener(OutboxListener):
+    """What the outbox tells the notices: said when the platform took it, forgotten
+    when it refused it for good."""
+
+    def __init__(self, notices: PrivacyNotices, text: str) -> None:
+        self._notices = notices
+        self._text = text
+
+    def sent(self, message: Outbound, platform_id: str, now: datetime) -> None:
+        """Stamp when a notice was said."""
+        account = self._account(message)
+        if account is not None:
+            self._notices.note_said(message.platform, account, now)
+
+    def refused(self, message: Outbound, error: PlatformError, now: datetime) -> None:
+        """Forget a notice that was never said."""
+        account = self._account(message)
+        if account is not None:
+            self._notices.forget(message.platform, account)
+
+    def _account(self, message: Outbound) -> str | None:
+        """The account a notice went to; None for any other message."""
+        if not self._text or message.text != self._text:
+            return None
+        found = split_conversation_id(message.conversation_id)
+        if found is None or found[1] is not Surface.PRIVATE:
+            return None
+        return found[2]

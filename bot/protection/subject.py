@@ -417,7 +417,7 @@ class SubjectRights:
             "repair_requests": (repair_requests, repair_requests.c.created_at),
             "follow_ups": (follow_ups, follow_ups.c.id),
             "identity_checks": (identity_attempts, identity_attempts.c.id),
-            "privacy_notice": (privacy_notices, privacy_notices.c.said_at),
+            "privacy_notice": (privacy_notices, privacy_notices.c.queued_at),
         }
         held: Dict[str, Any] = {
             "conversation_id": conversation_id,

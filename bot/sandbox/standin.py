@@ -308,7 +308,8 @@ class StandIn:
             thread = self._on(one.get("parentId") or "", Pane.YOUTUBE)
             if thread is None or thread.target not in self._videos():
                 return 404, _youtube_error(404, "commentNotFound", "No such comment")
-            replies = self._youtube_replies(thread.id)
+            # Rejecting or holding a comment takes the replies under it out of sight.
+            replies = [] if thread.hidden or thread.deleted else self._youtube_replies(thread.id)
             start, limit = int(one.get("pageToken") or 0), int(one.get("maxResults") or 20)
             answer: Dict[str, Any] = {
                 "kind": "youtube#commentListResponse",
@@ -322,7 +323,9 @@ class StandIn:
             parent = str(snippet.get("parentId") or "")
             text = str(snippet.get("textOriginal") or "")
             thread = self._on(parent, Pane.YOUTUBE)
-            if not text or len(text) > YOUTUBE_COMMENT or thread is None:
+            # A reply goes in a thread: its parent is a top-level comment, not a reply.
+            top_level = thread is not None and thread.target in self._videos()
+            if not text or len(text) > YOUTUBE_COMMENT or not top_level:
                 return 400, _youtube_error(400, "invalidCommentMetadata", "Invalid comment")
             if thread.hidden or thread.deleted:
                 return 403, _youtube_error(403, "forbidden", "The comment cannot be replied to")
@@ -356,9 +359,9 @@ class StandIn:
             self._world.set_comment(comment_id, deleted=True)
         else:
             self._world.set_comment(comment_id, hidden=status == "heldForReview")
-        if ban and comment.persona:
-            channel = self._world.persona(comment.persona).youtube_id
-            self._world.notice(Pane.YOUTUBE, "banned", channel)
+        if ban:
+            channel = self._world.author_id(comment, "youtube_id", "")
+            self._world.notice(Pane.YOUTUBE, "banned", channel or "unknown")
         return 204, {}
 
     def _videos(self) -> List[str]:
@@ -416,9 +419,7 @@ class StandIn:
 
     def _youtube_comment(self, item: Item) -> Dict[str, Any]:
         video = self._world.post_of(item.id) or ""
-        channel = self._credentials.youtube_channel
-        if item.author is Author.TENANT and item.persona in self._world.personas:
-            channel = self._world.personas[item.persona].youtube_id
+        channel = self._world.author_id(item, "youtube_id", self._credentials.youtube_channel)
         snippet: Dict[str, Any] = {
             "channelId": self._credentials.youtube_channel,
             "videoId": video,
@@ -512,9 +513,7 @@ class StandIn:
         start, count = int(one.get("start") or 0), int(one.get("count") or 10)
         elements = []
         for item in comments[start : start + count]:
-            actor = organization
-            if item.author is Author.TENANT and item.persona in self._world.personas:
-                actor = self._world.personas[item.persona].linkedin_id
+            actor = self._world.author_id(item, "linkedin_id", organization)
             millis = int(item.at.timestamp() * 1000)
             elements.append(
                 {

@@ -550,9 +550,16 @@ class World:
 
     def commenter_id(self, item: Item) -> str:
         """The Facebook id `item` is by: its persona's, or the page's."""
-        if item.author is not Author.TENANT or item.persona not in self.personas:
-            return self.page_id
-        return self.personas[item.persona].facebook_id
+        return self.author_id(item, "facebook_id", self.page_id)
+
+    def author_id(self, item: Item, platform_id: str, own: str) -> str:
+        """The platform id (a Persona field, "youtube_id") of the tenant who wrote
+        `item`; `own` for the association's own, or a persona since forgotten."""
+        with self._lock:
+            persona = self.personas.get(item.persona or "")
+            if item.author is not Author.TENANT or persona is None:
+                return own
+            return str(getattr(persona, platform_id))
 
     # -- inside ----------------------------------------------------------------------
 

@@ -138,11 +138,11 @@ def test_it_prints_where_it_listens_and_how_to_talk_to_it(run):
     # The REST channel is on for local chat, and it says so.
     assert "REST channel:   on, for local chat" in output
     # No platform secrets in this environment: it starts in sandbox mode, and says so,
-    # with the sandbox's address; both channels are played by the sandbox.
-    assert "Sandbox mode: no Facebook or X credentials are set" in output
+    # with the sandbox's address; every channel is played by the sandbox.
+    assert "Sandbox mode: no platform credentials are set" in output
     assert f"Sandbox:        http://127.0.0.1:{run.console_port}/sandbox" in output
-    assert "Facebook:       on, played by the sandbox (no real platform)" in output
-    assert "X:              on, played by the sandbox (no real platform)" in output
+    for name in ("Facebook", "X", "Instagram", "YouTube", "LinkedIn"):
+        assert f"{name + ':':15} on, played by the sandbox (no real platform)" in output
 
 
 def test_the_secrets_are_in_a_env_file_only_its_user_can_read_and_git_ignores(run):
@@ -313,7 +313,7 @@ def test_the_console_asks_for_a_sign_in_and_the_first_admin_account_signs_in(run
         assert "Signed in as admin (Admin)" in " ".join(text.split())
 
 
-def test_in_sandbox_mode_the_sandbox_page_shows_the_four_panes(run):
+def test_in_sandbox_mode_the_sandbox_page_shows_all_five_platforms_panes(run):
     address = f"http://127.0.0.1:{run.console_port}"
     jar = http.cookiejar.CookieJar()
     browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
@@ -331,6 +331,10 @@ def test_in_sandbox_mode_the_sandbox_page_shows_the_four_panes(run):
         "messenger",
         "x-timeline",
         "x-dms",
+        "instagram",
+        "instagram-dms",
+        "youtube",
+        "linkedin",
     ]
 
 

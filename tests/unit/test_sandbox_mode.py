@@ -152,9 +152,15 @@ def test_with_the_sandbox_on_no_server_starts_with_a_real_credential(tmp_path, n
     ],
 )
 def test_one_platform_setting_given_alone_still_needs_the_stand_ins_address(tmp_path, name, url):
-    """A real token is refused (above); so is the sandbox's own token over a real address."""
-    environ = {**sandbox_env(5080), name: sandbox_env(5080)[name]}
-    del environ[url]
+    """A real token is refused (above); so is the sandbox's own token over a real address,
+    given alone beside Facebook's and X's."""
+    everything = sandbox_env(5080)
+    environ = {
+        key: value
+        for key, value in everything.items()
+        if not key.startswith(("INSTAGRAM_", "YOUTUBE_", "LINKEDIN_"))
+    }
+    environ[name] = everything[name]
     with pytest.raises(SettingsError, match=f"SANDBOX=on, so {url} must be the sandbox's own"):
         settings(environ, tmp_path)
 

@@ -301,3 +301,33 @@ def test_a_platform_left_off_refuses_every_call(world):
     }
     assert off.youtube("POST", "token", {}, form, None)[0] == 400
     assert off.linkedin("GET", "posts", {}, None, "Bearer ", LI)[0] == 401
+
+
+def test_a_youtube_reply_goes_in_a_thread_never_under_a_reply(world, standin):
+    comment = world.comment("tom", VIDEO, "a question")
+    reply = world.public_reply(comment.id, "an answer", Author.ASSISTANT)
+    nested = {"snippet": {"parentId": reply, "textOriginal": "under the answer"}}
+    status, answer = standin.youtube("POST", "v3/comments", {}, nested, BEARER)
+    assert status == 400 and answer["error"]["errors"][0]["reason"] == "invalidCommentMetadata"
+
+
+def test_a_rejected_threads_replies_are_not_listed(world, standin):
+    comment = world.comment("tom", VIDEO, "a question")
+    world.public_reply(comment.id, "an answer", Author.ASSISTANT)
+    query = {"id": [comment.id], "moderationStatus": ["rejected"]}
+    standin.youtube("POST", "v3/comments/setModerationStatus", query, None, BEARER)
+    _, more = standin.youtube("GET", "v3/comments", {"parentId": [comment.id]}, None, BEARER)
+    assert more["items"] == []
+
+
+def test_a_ban_of_a_persona_forgotten_meanwhile_is_still_answered(world, standin):
+    guest = world.newcomer("grace", "a guided scenario's Grace")
+    comment = world.comment(guest.key, VIDEO, "abuse")
+    world.personas.pop(guest.key)  # a later scenario let the guest go meanwhile
+    query = {"id": [comment.id], "moderationStatus": ["rejected"], "banAuthor": ["true"]}
+    assert standin.youtube("POST", "v3/comments/setModerationStatus", query, None, BEARER) == (
+        204,
+        {},
+    )
+    [notice] = world.view().notices
+    assert notice.text.endswith("banned account unknown")

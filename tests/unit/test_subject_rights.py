@@ -119,7 +119,7 @@ def a_conversation_everywhere(world, conversation=PRIVATE, author=PSID, tenancy_
     FollowUps(engine, lambda platform, author_id: {author_id}).promise(
         "facebook", author, conversation, Awaits.ANTISOCIAL_BEHAVIOUR, NOW, f"key-{conversation}"
     )
-    PrivacyNotices(engine).note("facebook", author, conversation, NOW)
+    PrivacyNotices(engine).note_queued("facebook", author, conversation, NOW)
     ModerationLog(engine, Outbox(engine)).record(
         NOW,
         Subject("facebook", author, conversation, target="comment-1"),
@@ -200,7 +200,7 @@ def test_an_accounts_export_holds_its_linked_conversations_decrypted(world):
     assert private["follow_ups"][0]["awaits"] == "antisocial_behaviour"
     assert private["identity_checks"][0]["outcome"] == "verified"
     [notice] = private["privacy_notice"]
-    assert notice["said_at"].startswith(NOW.isoformat()[:19])
+    assert notice["queued_at"].startswith(NOW.isoformat()[:19])
     assert PHONE in export["moderation"][0]["reason"]
     # Another tenant's conversation is not in it.
     assert "x-777" not in json.dumps(export)
@@ -263,7 +263,7 @@ def test_after_erasure_the_raw_databases_hold_none_of_the_conversations_details(
     ):
         assert erasure.removed[place] == 1, place
     # Told again in the next private conversation, as a newcomer is (P9).
-    assert PrivacyNotices(world["engine"]).said_at("facebook", PSID) is None
+    assert not PrivacyNotices(world["engine"]).queued("facebook", PSID)
     held = raw_bytes(world)
     for detail in (*DETAILS, PRIVATE):
         assert detail.encode() not in held, detail
