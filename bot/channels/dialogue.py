@@ -263,6 +263,11 @@ class OutboxOutput(OutputChannel):
     def name(cls) -> str:
         return "outbox"
 
+    @property
+    def replied(self) -> bool:
+        """Whether the dialogue answered the message."""
+        return self._position > 0
+
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         # What follows a failed action assumes it worked ("I've passed your
         # conversation..."): nothing more is sent, and the turn is not saved.

@@ -41,7 +41,7 @@ from bot.channels.dialogue import (
     user_message,
     watch_actions,
 )
-from bot.events import InboundEvent, Operation, Surface
+from bot.events import InboundEvent, Surface
 from bot.handoff.handoffs import Handoff
 from bot.handoff.waiting import WaitingNotes
 from bot.intake import MAX_ATTEMPTS, RENEW_EVERY, Claimed, IntakeStore
@@ -218,18 +218,17 @@ class ChannelRuntime:
                 user_message_at=event.sent_at,
                 dedupe_key=dedupe_key if part == 0 else f"{dedupe_key}:{part}",
             )
-        first = position == 0 and key is None
-        if first and event.surface is Surface.PRIVATE and self._notices is not None:
-            await self._notice_after(self._notices, event, operation, target)
         self._outbox_ready.set()
 
-    async def _notice_after(
-        self, notices: PrivacyNotices, event: InboundEvent, operation: Operation, target: str
-    ) -> None:
-        """Put the privacy notice in the outbox after the first private reply to the
-        account (P9; bot/protection/notice.py). Enqueued, then recorded: handled again
-        after a crash between the two, its dedupe key sends it once, and then it is
-        recorded."""
+    async def _notice_after(self, notices: PrivacyNotices, event: InboundEvent) -> None:
+        """Put the privacy notice in the outbox after the assistant's answer to a
+        private message, if the account has not had it (P9; bot/protection/notice.py).
+        Enqueued, then recorded: handled again after a crash between the two, its dedupe
+        key sends it once, and then it is recorded."""
+        route = reply_route(event)
+        if event.surface is not Surface.PRIVATE or route is None:
+            return
+        operation, target = route
         platform = event.platform.value
         if await in_thread(notices.queued, platform, event.author_id):
             return
@@ -363,6 +362,11 @@ class ChannelRuntime:
             if screened.later:
                 now = self._clock()
                 await in_thread(self.screening.send_later, event, screened.later, now)
+            # P9: the account's first private conversation carries the privacy notice,
+            # after the answer (an emergency's contacts never wait; its notice waits
+            # for the next conversation).
+            if output.replied and not is_emergency(intent) and self._notices is not None:
+                await self._notice_after(self._notices, event)
         elif not handled:
             await record_screened(agent, event, screened, parsed)
         self._outbox_ready.set()

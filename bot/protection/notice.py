@@ -3,10 +3,11 @@
 The first private conversation with an account carries a short notice: who can see the
 messages (the Communications and Customer teams), that they may be shared with other
 departments when needed and kept on the tenant's file, and where the privacy notice is.
-It goes right after the assistant's first private reply to the account, through the
-outbox like any reply: after, not before, so that nothing ever waits in front of an
-answer, the emergency contacts above all (P2). A public reply never carries it: the
-runtime adds it on the private surface only (bot/channels/runtime.py).
+It goes right after the assistant's answer to the account's first private message,
+through the outbox like any reply: after, not before, so that nothing ever waits in
+front of an answer. An emergency gets its contacts and nothing else: its notice waits
+for the account's next message (P2). A public reply never carries it: the runtime adds
+it on the private surface only (bot/channels/runtime.py, `_handle`).
 
 It is recorded when it is queued (so that it is queued once) and stamped when the
 platform took it (`NoticeListener`): `said_at` is when it was said. A notice the
@@ -16,10 +17,10 @@ account's next private conversation carries it again.
 "Once per tenant" is once per platform account: the account is all the assistant
 knows of a person before an identity check, and a tenant who writes from Facebook and
 from X hears it once on each. What does not carry it: a message sent before the
-assistant's first private reply to the account, such as a private reply to a public
-comment (Facebook and Instagram allow one message there), moderation's direct message
-on X, a note while a handoff waits, or a staff reply; the notice follows the
-assistant's first private reply. An erased or retention-removed conversation takes its
+assistant's first private answer, such as a private reply to a public comment
+(Facebook and Instagram allow one message there), moderation's direct message on X, a
+note while a handoff waits, or a staff reply; the notice follows the assistant's first
+private answer. An erased or retention-removed conversation takes its
 record with it (bot/protection/subject.py): the next private conversation carries the
 notice again.
 """

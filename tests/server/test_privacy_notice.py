@@ -1,9 +1,11 @@
 """The privacy notice (P9): the first private conversation with an account carries who
-reads its messages, right after the assistant's first reply (nothing waits in front of
-an answer, P2), once per account; it is stamped when the platform took it; a public
-reply never carries it. Through the Rasa server's real runtime (build_runtime), its
-outbox and its outbox worker, against a recording stand-in for the platform."""
+reads its messages, right after the assistant's answer (nothing waits in front of an
+answer; an emergency's notice waits for the next conversation, P2), once per account;
+it is stamped when the platform took it; a public reply never carries it. Through the
+Rasa server's real runtime (build_runtime): its intake, screening, outbox and outbox
+worker, with the dialogue and the platform played by stand-ins."""
 
+import contextlib
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -69,42 +71,80 @@ def notices(runtime):
     return PrivacyNotices(runtime.intake.engine)
 
 
-def event(platform, surface, author, number, **ids):
+class Lock:
+    @contextlib.asynccontextmanager
+    async def lock(self, _conversation_id):
+        yield
+
+
+class Trackers:
+    async def retrieve(self, _conversation_id):
+        return None
+
+
+class Agent:
+    """Reads every message as `intent`; the dialogue is each test's."""
+
+    def __init__(self, intent="greet"):
+        self.tracker_store = Trackers()
+        self.lock_store = Lock()
+        self.intent = intent
+
+    def is_ready(self):
+        return True
+
+    async def parse_message(self, text):
+        return {"text": text, "intent": {"name": self.intent, "confidence": 0.95}, "entities": []}
+
+
+def answering(*texts):
+    """A dialogue that answers every message with `texts`."""
+
+    async def dialogue(user_message):
+        for text in texts:
+            await user_message.output_channel.send_text_message(user_message.sender_id, text)
+
+    return dialogue
+
+
+def event(platform, surface, author, number, text="hello", **ids):
     return InboundEvent(
-        platform, "message", f"{platform}.{author}.{number}", surface, author, "hi", NOW, **ids
+        platform, "message", f"{platform}.{author}.{number}", surface, author, text, NOW, **ids
     )
 
 
+async def handle(runtime, event, dialogue, intent="greet"):
+    """The message through the runtime as the intake loop hands it over."""
+    await runtime.accept([event])
+    (claimed,) = runtime.intake.claim(runtime._clock() + timedelta(seconds=1))
+    await runtime._process(Agent(intent), claimed, dialogue)
+
+
 def queued(runtime, conversation_id):
-    return [
-        (m.operation, m.text)
-        for m in runtime.outbox.messages()
-        if m.conversation_id == conversation_id
-    ]
+    return [m.text for m in runtime.outbox.messages() if m.conversation_id == conversation_id]
 
 
-async def test_the_notice_follows_the_first_private_reply_and_names_the_privacy_notice(runtime):
+async def test_the_notice_follows_the_first_private_answer_and_names_the_privacy_notice(runtime):
     first = event("facebook", "private", "psid-1", 1)
-    await runtime.enqueue_reply(first, "Hello! How can I help?", 0)
-    await runtime.enqueue_reply(first, "You can also ring us.", 1)
+    await handle(runtime, first, answering("Hello! How can I help?", "You can also ring us."))
     assert queued(runtime, first.conversation_id) == [
-        (Operation.MESSENGER_SEND, "Hello! How can I help?"),
-        (Operation.MESSENGER_SEND, TEXT),
-        (Operation.MESSENGER_SEND, "You can also ring us."),
+        "Hello! How can I help?",
+        "You can also ring us.",
+        TEXT,
     ]
+    [notice] = [m for m in runtime.outbox.messages() if m.text == TEXT]
+    assert notice.operation is Operation.MESSENGER_SEND and notice.target == "psid-1"
     for words in ("Communications and Customer teams", "other departments", "your file"):
         assert words in TEXT
     assert PRIVACY_URL in TEXT
 
 
 async def test_it_is_stamped_when_the_platform_took_it(runtime, clock, platform):
-    first = event("facebook", "private", "psid-2", 1)
-    await runtime.enqueue_reply(first, "Hello", 0)
+    await handle(runtime, event("facebook", "private", "psid-2", 1), answering("Hello"))
     assert notices(runtime).queued("facebook", "psid-2")
     assert notices(runtime).said_at("facebook", "psid-2") is None  # not said yet
     clock.now += timedelta(seconds=30)
-    while runtime.drain_outbox():
-        pass
+    runtime.drain_outbox()
     assert platform.sent == ["Hello", TEXT]
     assert notices(runtime).said_at("facebook", "psid-2") == clock.now
 
@@ -112,55 +152,69 @@ async def test_it_is_stamped_when_the_platform_took_it(runtime, clock, platform)
 async def test_a_notice_the_platform_refused_goes_with_the_next_conversation(
     runtime, clock, platform
 ):
-    first = event("facebook", "private", "psid-3", 1)
-    await runtime.enqueue_reply(first, "Hello", 0)
+    await handle(runtime, event("facebook", "private", "psid-3", 1), answering("Hello"))
     platform.refuse = True
-    while runtime.drain_outbox():
-        pass
+    runtime.drain_outbox()
     assert not notices(runtime).queued("facebook", "psid-3")
     platform.refuse = False
     later = event("facebook", "private", "psid-3", 2)
-    await runtime.enqueue_reply(later, "Hello again", 0)
-    assert [t for _, t in queued(runtime, later.conversation_id)][-2:] == ["Hello again", TEXT]
+    await handle(runtime, later, answering("Hello again"))
+    assert queued(runtime, later.conversation_id)[-2:] == ["Hello again", TEXT]
 
 
 async def test_a_later_conversation_of_the_same_account_does_not_hear_it_again(runtime, clock):
-    await runtime.enqueue_reply(event("twitter", "private", "u-1", 1), "Hi", 0)
+    await handle(runtime, event("twitter", "private", "u-1", 1), answering("Hi"))
     clock.now += timedelta(days=3)  # a new session, days later
     later = event("twitter", "private", "u-1", 2)
-    await runtime.enqueue_reply(later, "Hello again", 0)
-    texts = [text for _, text in queued(runtime, later.conversation_id)]
-    assert texts.count(TEXT) == 1 and texts[-1] == "Hello again"
+    await handle(runtime, later, answering("Hello again"))
+    assert queued(runtime, later.conversation_id).count(TEXT) == 1
 
 
 async def test_each_account_hears_it_once_on_each_platform(runtime):
     for platform, author in (("facebook", "same-1"), ("twitter", "same-1"), ("facebook", "o-2")):
-        reply = event(platform, "private", author, 1)
-        await runtime.enqueue_reply(reply, "Hi", 0)
-        assert [t for _, t in queued(runtime, reply.conversation_id)] == ["Hi", TEXT]
+        first = event(platform, "private", author, 1)
+        await handle(runtime, first, answering("Hi"))
+        assert queued(runtime, first.conversation_id) == ["Hi", TEXT]
+
+
+async def test_an_emergency_gets_its_contacts_with_nothing_after_them_but_its_answer(runtime):
+    gas = event("facebook", "private", "psid-5", 1, "I can smell gas")
+    contacts = "Gas leak? Call the National Gas Emergency Service on 0800 111 999."
+    await handle(runtime, gas, answering(contacts, "I've made it urgent."), "report_emergency")
+    assert queued(runtime, gas.conversation_id) == [contacts, "I've made it urgent."]
+    assert not notices(runtime).queued("facebook", "psid-5")  # it waits for the next one
+    later = event("facebook", "private", "psid-5", 2, "thanks")
+    await handle(runtime, later, answering("You're welcome"))
+    assert queued(runtime, later.conversation_id)[-2:] == ["You're welcome", TEXT]
 
 
 async def test_a_public_reply_never_carries_it(runtime):
-    comment = event("facebook", "public", "psid-9", 1, comment_id="c-1", post_id="p-1")
-    await runtime.enqueue_reply(comment, "Please send us a private message", 0)
-    assert queued(runtime, comment.conversation_id) == [
-        (Operation.PUBLIC_REPLY, "Please send us a private message")
-    ]
+    comment = event(
+        "facebook",
+        "public",
+        "psid-9",
+        1,
+        "what are your opening hours",
+        comment_id="c-1",
+        post_id="p-1",
+    )
+    await handle(runtime, comment, answering("We're here 9 to 5"), "ask_opening_hours")
+    assert TEXT not in queued(runtime, comment.conversation_id)
     assert not notices(runtime).queued("facebook", "psid-9")
     # Their first private message then carries it.
     private = event("facebook", "private", "psid-9", 2)
-    await runtime.enqueue_reply(private, "Hello", 0)
-    assert [t for _, t in queued(runtime, private.conversation_id)] == ["Hello", TEXT]
+    await handle(runtime, private, answering("Hello"))
+    assert queued(runtime, private.conversation_id) == ["Hello", TEXT]
 
 
 async def test_handled_again_after_a_crash_before_it_was_recorded_it_is_sent_once(runtime):
     first = event("facebook", "private", "psid-4", 1)
-    await runtime.enqueue_reply(first, "Hello", 0)
-    # The crash: the reply and the notice were queued, the record was lost.
+    await handle(runtime, first, answering("Hello"))
+    # The crash: the answer and the notice were queued, the record was lost.
     with runtime.intake.engine.begin() as connection:
         connection.execute(delete(privacy_notices))
-    await runtime.enqueue_reply(first, "Hello", 0)  # the message handled again
-    assert [t for _, t in queued(runtime, first.conversation_id)] == ["Hello", TEXT]
+    await runtime._notice_after(runtime._notices, first)  # the message handled again
+    assert queued(runtime, first.conversation_id) == ["Hello", TEXT]
     assert notices(runtime).queued("facebook", "psid-4")
 
 
