@@ -20,6 +20,7 @@ from bot.handoff.working_hours import WorkingCalendar
 from bot.outbox import Outbox
 from bot.privacy.logs import protect_logs
 from bot.repairs.requests import RepairRequests
+from bot.service_alerts.store import ServiceAlerts
 from bot.settings import Settings
 from bot.store import connect
 from bot.tenancy.identity import IdentityChecks, TenancyLockNotice
@@ -108,3 +109,9 @@ def utc_now() -> datetime:
 def repair_requests() -> RepairRequests:
     """Repair requests in the store."""
     return RepairRequests(engine())
+
+
+@lru_cache(maxsize=1)
+def service_alerts() -> ServiceAlerts:
+    """The service alerts Communications set in the console."""
+    return ServiceAlerts(engine())

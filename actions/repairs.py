@@ -32,6 +32,7 @@ from rasa_sdk.types import DomainDict
 from actions import dependencies
 from actions.identity import current_verification
 from actions.metadata import message_context, sender_account
+from actions.service_alerts import mention, tenancy_postcode
 from bot.events import Surface
 from bot.handoff.handoffs import Conversation, Handoff, Reason, notice
 from bot.handoff.service import HandoffService
@@ -39,6 +40,9 @@ from bot.handoff.working_hours import WorkingCalendar
 from bot.repairs import triage
 from bot.repairs.requests import RepairRequest, RepairRequests, new_request
 from bot.repairs.triage import Photos
+from bot.service_alerts.alerts import relevant, services_named
+from bot.service_alerts.store import ServiceAlerts
+from bot.tenancy.records import TenancyRepository
 from bot.tenancy.security_question import Sealer
 
 REPAIR_SLOTS = ("repair_what", "repair_where", "repair_since", "repair_vulnerable")
@@ -189,12 +193,16 @@ class ActionRecordRepairRequest(Action):
         sealer: Sealer | None = None,
         calendar: WorkingCalendar | None = None,
         clock: dependencies.Clock | None = None,
+        alerts: ServiceAlerts | None = None,
+        tenancies: TenancyRepository | None = None,
     ) -> None:
         self._requests = requests or dependencies.repair_requests()
         self._handoffs = service or dependencies.handoff_service()
         self._sealer = sealer or dependencies.sealer()
         self._calendar = calendar or dependencies.calendar()
         self._clock = clock or dependencies.utc_now
+        self._alerts = alerts or dependencies.service_alerts()
+        self._tenancies = tenancies or dependencies.tenancy_repository()
 
     def name(self) -> str:
         return "action_record_repair_request"
@@ -235,6 +243,11 @@ class ActionRecordRepairRequest(Action):
         )
         if request.vulnerable:
             dispatcher.utter_message(response="utter_repair_vulnerable_noted")
+        # A live service alert about it, where the verified tenancy is.
+        postcode = await asyncio.to_thread(tenancy_postcode, verification, self._tenancies)
+        services = {"repairs", *services_named(f"{request.what} {_first_words(tracker)}")}
+        current = await asyncio.to_thread(self._alerts.current, now)
+        mention(dispatcher, relevant(current, now, services, postcode), now)
         return [
             SlotSet("handoff_case", told.case),
             SlotSet("handoff_team", told.team),
@@ -266,3 +279,14 @@ class ActionRecordRepairRequest(Action):
         )
         self._requests.handed_off(request.id, handoff.id)
         return handoff
+
+
+def _first_words(tracker: Tracker) -> str:
+    """What the tenant said when they reported the repair (the message that started
+    the triage: "my heating's off"), beside their answer to what is wrong."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+            if intent in ("report_repair", "report_emergency"):
+                return str(event.get("text") or "")
+    return ""

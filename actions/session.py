@@ -11,8 +11,13 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import dependencies
 from actions.identity import SESSION_SLOTS
+from actions.service_alerts import mention
 from bot.association import Association, slot_names
+from bot.events import Surface
 from bot.handoff.handoffs import HandoffRepository
+from bot.handoff.threads import split_conversation_id
+from bot.service_alerts.alerts import urgent
+from bot.service_alerts.store import ServiceAlerts
 
 
 class ActionSessionStart(Action):
@@ -32,9 +37,13 @@ class ActionSessionStart(Action):
         self,
         association: Association | None = None,
         handoffs: HandoffRepository | None = None,
+        alerts: ServiceAlerts | None = None,
+        clock: dependencies.Clock | None = None,
     ) -> None:
         self._association = association or dependencies.association()
         self._handoffs = handoffs or dependencies.handoff_repository()
+        self._alerts = alerts or dependencies.service_alerts()
+        self._clock = clock or dependencies.utc_now
 
     def name(self) -> str:
         return "action_session_start"
@@ -59,5 +68,12 @@ class ActionSessionStart(Action):
         # A handoff that needs no reply (a compliment passed on) keeps no one waiting.
         if handoff is not None and handoff.needs_reply:
             events.append(ConversationPaused())
+        # A live alert marked urgent for everyone opens a private conversation. The
+        # tenant's area is not known yet: only the alerts for everywhere are said.
+        conversation = split_conversation_id(tracker.sender_id)
+        if conversation is not None and conversation[1] is Surface.PRIVATE:
+            now = self._clock()
+            current = await asyncio.to_thread(self._alerts.current, now)
+            mention(dispatcher, urgent(current, now, None), now)
         events.append(ActionExecuted("action_listen"))
         return events

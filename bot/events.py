@@ -59,8 +59,9 @@ class Operation(str, Enum):
     MESSENGER_SEND = "messenger_send"
     PRIVATE_REPLY = "private_reply"
     PUBLIC_REPLY = "public_reply"
-    # A new public comment of the account's own, where the post cannot carry a reply
-    # (YouTube: a reply under a comment taken down is taken down with it).
+    # A new public post or comment of the account's own: a comment where the post
+    # cannot carry a reply (YouTube: a reply under a comment taken down is taken down
+    # with it), a post on the Facebook page's feed or a tweet (a service alert).
     PUBLIC_POST = "public_post"
     HIDE_COMMENT = "hide_comment"
     UNHIDE_COMMENT = "unhide_comment"

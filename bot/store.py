@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict
 
 from sqlalchemy import (
+    Boolean,
     Column,
     Date,
     DateTime,
@@ -451,6 +452,28 @@ privacy_notices = Table(
     Column("conversation_id", String(255), nullable=False),
     Column("queued_at", DateTime(timezone=True), nullable=False),
     Column("said_at", DateTime(timezone=True), nullable=True),
+)
+
+# Service alerts (bot/service_alerts/): what Communications tell tenants while a
+# service is affected. Public words, no one's details.
+service_alerts = Table(
+    "service_alerts",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("title", String(80), nullable=False),
+    Column("message", Text, nullable=False),
+    # Comma-separated: "heating,water"; "LS6,LS7 1" (none: everywhere).
+    Column("services", String(64), nullable=False),
+    Column("areas", Text, nullable=False),
+    Column("starts_at", DateTime(timezone=True), nullable=False),
+    Column("ends_at", DateTime(timezone=True), nullable=False),
+    Column("urgent", Boolean, nullable=False),
+    Column("created_by", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("ended_at", DateTime(timezone=True), nullable=True),
+    Column("published_at", DateTime(timezone=True), nullable=True),
+    Column("platforms", String(64), nullable=False, default=""),
+    Index("service_alerts_by_end", "ends_at"),
 )
 
 # Which keys each running process holds (P9): a key rotation re-encrypts only once every

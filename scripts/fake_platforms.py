@@ -609,7 +609,9 @@ class FakePlatforms:
                 "recipient_id": recipient.get("id") or psid,
                 "message_id": f"m_{self._next_id()}",
             }
-        if method == "POST" and len(parts) == 2 and parts[1] == "comments":
+        if method == "POST" and len(parts) == 2 and parts[1] in ("comments", "feed"):
+            if not (body or {}).get("message"):
+                return 400, {"error": {"message": "Invalid parameter", "code": 100}}
             self._record("facebook", method, path, query, body, authorization)
             return 200, {"id": f"{parts[0]}_{self._next_id()}"}
         if method in ("POST", "DELETE") and len(parts) == 2 and parts[1] == "blocked":

@@ -90,6 +90,15 @@ def keys_environment() -> Dict[str, str]:
     }
 
 
+def no_service_alerts():
+    """A store of service alerts with none in it (in memory), for actions that mention
+    live alerts (actions/service_alerts.py)."""
+    from bot.service_alerts.store import ServiceAlerts
+    from bot.store import connect
+
+    return ServiceAlerts(connect("sqlite://"))
+
+
 def demo_tenancies(database_url: str):
     """A store at `database_url` with the demo tenancies loaded, and its repository."""
     from bot.store import connect

@@ -207,6 +207,8 @@ class Console:
             items = [("Queue", "/queue")]
             if staff.has(*ACCOUNT_KEEPERS):
                 items += [("Moderation", "/moderation"), ("Outbox", "/outbox")]
+            if staff.has(Role.COMMUNICATIONS):
+                items.append(("Service alerts", "/service-alerts"))
             items.append(("Dashboard", "/dashboard"))
             if self.sandbox is not None:
                 items.append(("Sandbox", "/sandbox"))

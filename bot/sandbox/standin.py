@@ -109,6 +109,11 @@ class StandIn:
             return 200, self._listing(comments, query, path)
         if method == "POST" and parts == [page, "messages"]:
             return self._message(body)
+        if method == "POST" and parts == [page, "feed"]:
+            text = str(body.get("message") or "")
+            if not text:
+                return 400, _graph_error("Invalid parameter", 100)
+            return 200, {"id": self._world.page_post(text, self._author_of("facebook", page, text))}
         if method == "POST" and len(parts) == 2 and parts[1] == "comments":
             text = str(body.get("message") or "")
             if not text:

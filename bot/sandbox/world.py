@@ -359,6 +359,16 @@ class World:
 
     # -- what the platforms are asked to do ---------------------------------------------
 
+    def page_post(self, text: str, author: Author) -> str:
+        """The page posts on its feed (a service alert); returns the post's id. It is
+        shown first, as the newest."""
+        with self._lock:
+            post = Item(self._id(self.page_id), author, PAGE_NAME, text, self.clock())
+            self._posts = {post.id: post, **self._posts}
+            self._pane_of[post.id] = Pane.FACEBOOK
+            self._changed()
+        return post.id
+
     def public_reply(self, target: str, text: str, author: Author) -> str | None:
         """The association replies under comment (or post, or video) `target`, on its
         pane; returns the reply's id, or None when `target` is nowhere."""

@@ -41,6 +41,7 @@ from bot.platforms.routing import reply_route
 from bot.privacy import Span, find, redact
 from bot.screening.follow_ups import NOT_AN_ACCOUNT, Awaits, FollowUps, passed_on_words
 from bot.screening.public_threads import Route, Triage, Wording, awaits, triage, wording
+from bot.service_alerts.publishing import is_announcement
 
 # How sure the model must be that a message is abuse for that alone to remove it.
 ABUSE_CONFIDENCE = 0.8
@@ -403,6 +404,7 @@ class ModerationListener(OutboxListener):
             and platform_id
             and kit
             and kit.keeps_comments
+            and not is_announcement(message.conversation_id)
         ):
             self._comments.note(platform_id, now, by_page=True, platform=message.platform)
         if message.operation is Operation.PRIVATE_REPLY and (platform_id or "").startswith("psid:"):

@@ -16,8 +16,18 @@ from bot.handoff.handoffs import Priority, Reason
 from bot.handoff.service import HandoffService
 from bot.handoff.working_hours import describe_when
 from bot.repairs.requests import RepairRequests
+from bot.store import connect
+from bot.tenancy.records import TenancyRepository
 from bot.tenancy.security_question import Sealer
-from tests.helpers import CALENDAR, ROOT, TEAMS, demo_tenancies, domain, make_tracker
+from tests.helpers import (
+    CALENDAR,
+    ROOT,
+    TEAMS,
+    demo_tenancies,
+    domain,
+    make_tracker,
+    no_service_alerts,
+)
 
 MONDAY_10 = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
 PRIVATE = {"platform": "facebook", "surface": "private", "author_id": "psid-1"}
@@ -76,7 +86,13 @@ async def test_then_the_repair_request_is_its_own_handoff_for_repairs(stores):
     requests, service = stores
     await complain(service)
     recorder = ActionRecordRepairRequest(
-        requests, service, Sealer(Sealer.new_key()), CALENDAR, lambda: MONDAY_10
+        requests,
+        service,
+        Sealer(Sealer.new_key()),
+        CALENDAR,
+        lambda: MONDAY_10,
+        no_service_alerts(),
+        TenancyRepository(connect("sqlite://")),
     )
     _, dispatcher = await run(recorder, metadata=PRIVATE, slots=ANSWERED, intent="deny")
     [request] = requests.for_conversation("tenant-1")
@@ -118,7 +134,9 @@ async def test_the_tenant_answers_the_repair_questions_to_the_assistant_not_to_p
     _, service = stores
     await complain(service)
     assert service.repository.open_for("tenant-1") is None
-    start = ActionSessionStart(load_association(ROOT / "association.yml"), service.repository)
+    start = ActionSessionStart(
+        load_association(ROOT / "association.yml"), service.repository, no_service_alerts()
+    )
     events, _ = await run(start, metadata=PRIVATE)
     assert "pause" not in [e["event"] for e in events]
 
@@ -127,10 +145,18 @@ async def test_once_the_repair_is_handed_over_both_teams_hold_the_tenant(stores)
     requests, service = stores
     await complain(service)
     recorder = ActionRecordRepairRequest(
-        requests, service, Sealer(Sealer.new_key()), CALENDAR, lambda: MONDAY_10
+        requests,
+        service,
+        Sealer(Sealer.new_key()),
+        CALENDAR,
+        lambda: MONDAY_10,
+        no_service_alerts(),
+        TenancyRepository(connect("sqlite://")),
     )
     await run(recorder, metadata=PRIVATE, slots=ANSWERED, intent="deny")
     assert all(h.holds_conversation for h in service.repository.queue())
-    start = ActionSessionStart(load_association(ROOT / "association.yml"), service.repository)
+    start = ActionSessionStart(
+        load_association(ROOT / "association.yml"), service.repository, no_service_alerts()
+    )
     events, _ = await run(start, metadata=PRIVATE)
     assert "pause" in [e["event"] for e in events]

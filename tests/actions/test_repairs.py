@@ -2,7 +2,7 @@
 Repairs with an honest time (P2, P3, P4, P6)."""
 
 import inspect
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
@@ -18,10 +18,21 @@ from bot.handoff.handoffs import Priority, Reason
 from bot.handoff.service import HandoffService
 from bot.handoff.working_hours import describe_when
 from bot.repairs.requests import RepairRequests
+from bot.service_alerts.alerts import ServiceAlert
+from bot.service_alerts.store import ServiceAlerts
+from bot.store import connect
 from bot.tenancy.answers import locator
 from bot.tenancy.identity import Verification
 from bot.tenancy.security_question import Sealer
-from tests.helpers import CALENDAR, TEAMS, demo_tenancies, domain, make_tracker
+from tests.helpers import (
+    CALENDAR,
+    TEAMS,
+    demo_tenancies,
+    domain,
+    make_tracker,
+    no_service_alerts,
+    store_keys,
+)
 
 MONDAY_10 = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
 PRIVATE = {"platform": "facebook", "surface": "private", "author_id": "psid-1"}
@@ -177,8 +188,16 @@ def stores(tmp_path):
     return RepairRequests(engine), HandoffService(engine, CALENDAR, TEAMS), tenancies
 
 
-def recorder(stores, now=MONDAY_10):
-    return ActionRecordRepairRequest(stores[0], stores[1], SEALER, CALENDAR, lambda: now)
+def recorder(stores, now=MONDAY_10, alerts=None):
+    return ActionRecordRepairRequest(
+        stores[0],
+        stores[1],
+        SEALER,
+        CALENDAR,
+        lambda: now,
+        alerts or no_service_alerts(),
+        stores[2],
+    )
 
 
 def verified_for(tenancies, reference="TEN-204817"):
@@ -309,3 +328,75 @@ async def test_in_public_an_action_says_only_what_it_declares(cls, metadata, slo
         assert set(responses(dispatcher)) <= set(cls.said_in_public), intent
     requests, service, _ = stores
     assert service.repository.queue() == []
+
+
+# A live service alert about the repair, where the verified tenancy is
+
+
+def heating_alert(areas=("LS6",), **changes):
+    values = {
+        "id": f"alert-{'-'.join(areas) or 'all'}",
+        "title": "No heating in LS6",
+        "message": "A fault at the district boiler: engineers are on site.",
+        "services": ("heating",),
+        "areas": areas,
+        "starts_at": MONDAY_10 - timedelta(hours=1),
+        "ends_at": MONDAY_10 + timedelta(hours=8),
+        "created_by": "Cara",
+        "created_at": MONDAY_10 - timedelta(hours=1),
+    }
+    return ServiceAlert(**{**values, **changes})
+
+
+def alerts_in(tmp_path, *alerts):
+    store = ServiceAlerts(connect(f"sqlite:///{tmp_path / 'store.db'}", store_keys()))
+    for alert in alerts:
+        store.add(alert)
+    return store
+
+
+@pytest.mark.parametrize(
+    "reference, what, mentioned",
+    [
+        ("TEN-204817", "no heating since this morning", True),  # LS6 2AB
+        ("TEN-318552", "no heating since this morning", False),  # M14 5RT: outside
+        ("TEN-204817", "the front door lock is stiff", False),  # another service
+    ],
+)
+async def test_a_verified_tenant_in_the_area_reporting_the_service_hears_the_alert(
+    tmp_path, stores, reference, what, mentioned
+):
+    alerts = alerts_in(tmp_path, heating_alert())
+    _, sealed = verified_for(stores[2], reference)
+    slots = {**ANSWERED, "repair_what": what, "identity_verification": sealed}
+    _, dispatcher = await run(
+        recorder(stores, alerts=alerts), metadata=PRIVATE, slots=slots, events=[user_at(MONDAY_10)]
+    )
+    said = [m for m in dispatcher.messages if m["response"] == "utter_service_alert"]
+    if mentioned:
+        [alert] = said
+        assert alert["alert_title"] == "No heating in LS6"
+        assert alert["alert_until"] == describe_when(MONDAY_10 + timedelta(hours=8), MONDAY_10)
+        # After the request is passed on: the report is never lost behind it.
+        assert responses(dispatcher)[0] == "utter_repair_request_passed"
+    else:
+        assert said == []
+
+
+async def test_an_unverified_tenant_hears_only_an_alert_for_everywhere(tmp_path, stores):
+    alerts = alerts_in(tmp_path, heating_alert(), heating_alert(areas=(), title="Heating down"))
+    slots = {**ANSWERED, "repair_what": "no heating"}
+    _, dispatcher = await run(recorder(stores, alerts=alerts), metadata=PRIVATE, slots=slots)
+    said = [m["alert_title"] for m in dispatcher.messages if m["response"] == "utter_service_alert"]
+    assert said == ["Heating down"]
+
+
+async def test_an_alert_that_ended_is_never_mentioned(tmp_path, stores):
+    ended = heating_alert(ended_at=MONDAY_10 - timedelta(minutes=5))
+    alerts = alerts_in(tmp_path, ended)
+    _, sealed = verified_for(stores[2])
+    slots = {**ANSWERED, "repair_what": "no heating", "identity_verification": sealed}
+    _, dispatcher = await run(
+        recorder(stores, alerts=alerts), metadata=PRIVATE, slots=slots, events=[user_at(MONDAY_10)]
+    )
+    assert "utter_service_alert" not in responses(dispatcher)

@@ -20,6 +20,7 @@ from tests.helpers import (
     HeldUntilReleased,
     domain,
     make_tracker,
+    no_service_alerts,
     while_another_tenant_waits,
 )
 
@@ -44,7 +45,9 @@ async def run(action, tracker, session_domain=None):
 
 
 async def test_fills_every_association_slot_from_the_given_details(association, handoffs):
-    dispatcher, events = await run(ActionSessionStart(association, handoffs), make_tracker())
+    dispatcher, events = await run(
+        ActionSessionStart(association, handoffs, no_service_alerts()), make_tracker()
+    )
     slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
     assert set(slot_names()) <= set(slots)
     assert slots["association_name"] == "Testbrook Housing"
@@ -54,7 +57,9 @@ async def test_fills_every_association_slot_from_the_given_details(association, 
 
 
 async def test_starts_the_session_and_then_listens(association, handoffs):
-    _, events = await run(ActionSessionStart(association, handoffs), make_tracker())
+    _, events = await run(
+        ActionSessionStart(association, handoffs, no_service_alerts()), make_tracker()
+    )
     assert events[0]["event"] == "session_started"
     assert (events[-1]["event"], events[-1]["name"]) == ("action", "action_listen")
 
@@ -63,7 +68,7 @@ async def test_other_slots_carry_over_and_stale_details_are_replaced(association
     tracker = make_tracker(
         slots={"verified_for": "tenant-1", "association_name": "Old Name", "empty": None}
     )
-    _, events = await run(ActionSessionStart(association, handoffs), tracker)
+    _, events = await run(ActionSessionStart(association, handoffs, no_service_alerts()), tracker)
     slots = [(e["name"], e["value"]) for e in events if e["event"] == "slot"]
     assert ("verified_for", "tenant-1") in slots
     assert ("association_name", "Old Name") not in slots
@@ -74,7 +79,9 @@ async def test_other_slots_carry_over_and_stale_details_are_replaced(association
 async def test_nothing_carries_over_when_the_domain_says_so(association, handoffs):
     session_domain = {**domain(), "session_config": {"carry_over_slots_to_new_session": False}}
     tracker = make_tracker(slots={"verified_for": "tenant-1"})
-    _, events = await run(ActionSessionStart(association, handoffs), tracker, session_domain)
+    _, events = await run(
+        ActionSessionStart(association, handoffs, no_service_alerts()), tracker, session_domain
+    )
     assert all(e.get("name") != "verified_for" for e in events)
 
 
@@ -96,7 +103,9 @@ async def test_a_new_session_stays_with_people_while_the_handoff_is_open(
     )
     if state is State.TAKEN:
         handoffs.move(handoff.id, State.TAKEN, now)
-    _, events = await run(ActionSessionStart(association, handoffs), make_tracker())
+    _, events = await run(
+        ActionSessionStart(association, handoffs, no_service_alerts()), make_tracker()
+    )
     kinds = [e["event"] for e in events]
     assert kinds[0] == "session_started"
     assert "pause" in kinds
@@ -113,7 +122,9 @@ async def test_a_new_session_after_the_handoff_is_closed_is_not_paused(associati
         plan(Reason.COMPLAINT, Conversation("tenant-2"), now, CALENDAR, "Customer Experience")
     )
     assert other.state is State.WAITING
-    _, events = await run(ActionSessionStart(association, handoffs), make_tracker())
+    _, events = await run(
+        ActionSessionStart(association, handoffs, no_service_alerts()), make_tracker()
+    )
     assert "pause" not in [e["event"] for e in events]
 
 
@@ -122,7 +133,9 @@ async def test_a_new_session_is_not_paused_for_a_handoff_that_needs_no_reply(ass
     now = datetime(2026, 11, 23, 12, tzinfo=UK)
     conversation = Conversation("tenant-1")
     handoffs.add(plan(Reason.COMPLIMENT, conversation, now, CALENDAR, "Customer Experience"))
-    _, events = await run(ActionSessionStart(association, handoffs), make_tracker())
+    _, events = await run(
+        ActionSessionStart(association, handoffs, no_service_alerts()), make_tracker()
+    )
     assert "pause" not in [e["event"] for e in events]
 
 
@@ -135,11 +148,11 @@ async def test_a_new_messenger_session_waits_with_the_tenants_public_complaint(a
     public = Conversation("facebook-public-10158", "facebook", "public", "10158")
     handoffs.add(plan(Reason.NEGATIVE_PUBLIC_COMMENT, public, now, CALENDAR, "Customer Experience"))
     tracker = make_tracker(sender_id="facebook-private-psid-1")
-    _, events = await run(ActionSessionStart(association, handoffs), tracker)
+    _, events = await run(ActionSessionStart(association, handoffs, no_service_alerts()), tracker)
     # Not linked yet: for all the assistant knows, another person.
     assert "pause" not in [e["event"] for e in events]
     ModerationLog(engine, Outbox(engine)).link("facebook", "10158", "psid-1")
-    _, events = await run(ActionSessionStart(association, handoffs), tracker)
+    _, events = await run(ActionSessionStart(association, handoffs, no_service_alerts()), tracker)
     assert "pause" in [e["event"] for e in events]
 
 

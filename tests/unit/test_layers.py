@@ -30,6 +30,7 @@ LAYERS = (
         "bot.platforms",
         "bot.association",
         "bot.repairs",
+        "bot.service_alerts",
     ),
     ("bot.alerts",),
     ("bot.screening", "bot.feedback", "bot.protection", "bot.trainer"),
@@ -43,6 +44,7 @@ ACTIONS_MAY_IMPORT = (
     "bot.repairs",
     "bot.feedback",
     "bot.alerts",
+    "bot.service_alerts",
 )
 RASA = ("rasa", "rasa_sdk")
 RASA_ROOMS = ("bot/channels/", "actions/")

@@ -266,3 +266,13 @@ def test_the_world_keeps_only_the_latest_of_everything():
     assert len(comments) == MAX_PUBLIC and comments[-1].text == f"comment {MAX_PUBLIC + 49}"
     assert len(view.timeline) == MAX_PUBLIC
     assert len(view.notices) == MAX_NOTICES
+
+
+def test_a_service_alert_published_on_the_page_is_its_newest_post(world, standin):
+    status, answer = standin.graph(
+        "POST", f"{PAGE_ID}/feed", AUTH, {"message": "No heating in LS6: engineers on site."}
+    )
+    assert status == 200
+    [first, *_] = world.view().posts
+    assert (first.id, first.text) == (answer["id"], "No heating in LS6: engineers on site.")
+    assert standin.graph("POST", f"{PAGE_ID}/feed", AUTH, {})[0] == 400

@@ -60,17 +60,30 @@ IDENTITY_SLOTS = {"identity_locked_until"}
 DISCLOSURE_VARIABLES = {"rent_balance", "rent_as_of", "last_payment", "repairs_list"}
 # Filled by the repair triage (actions/repairs.py): the kind of a photo sent.
 REPAIR_VARIABLES = {"photo_kind"}
+# Filled where a live service alert is mentioned (actions/service_alerts.py).
+SERVICE_ALERT_VARIABLES = {"alert_title", "alert_message", "alert_until"}
 
 
 def test_responses_use_only_slots_that_actions_fill():
     used = {slot for _, text in response_texts() for slot in re.findall(r"\{(\w+)\}", text)}
-    filled = HANDOFF_SLOTS | IDENTITY_SLOTS | DISCLOSURE_VARIABLES | REPAIR_VARIABLES
+    filled = (
+        HANDOFF_SLOTS
+        | IDENTITY_SLOTS
+        | DISCLOSURE_VARIABLES
+        | REPAIR_VARIABLES
+        | SERVICE_ALERT_VARIABLES
+    )
     assert used <= set(slot_names()) | filled
 
 
 def test_actions_fill_every_disclosure_variable():
     source = (ROOT / "actions" / "tenancy.py").read_text()
     assert all(f"{name}=" in source for name in DISCLOSURE_VARIABLES)
+
+
+def test_a_service_alert_mention_fills_its_variables():
+    source = (ROOT / "actions" / "service_alerts.py").read_text()
+    assert all(f"{name}=" in source for name in SERVICE_ALERT_VARIABLES)
 
 
 def test_the_repair_triage_fills_its_variables():

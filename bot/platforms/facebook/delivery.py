@@ -26,6 +26,8 @@ def facebook_deliverer(client: GraphClient) -> Deliver:
             return client.private_reply(target, text)
         if operation is Operation.PUBLIC_REPLY:
             return client.public_reply(target, text)
+        if operation is Operation.PUBLIC_POST:
+            return client.post_to_page(target, text)
         calls = {
             Operation.HIDE_COMMENT: client.hide_comment,
             Operation.UNHIDE_COMMENT: client.unhide_comment,

@@ -79,6 +79,10 @@ class GraphClient:
         """A reply under the comment, seen by everyone."""
         return self._post(f"{comment_id}/comments", {"message": text}).get("id", "")
 
+    def post_to_page(self, page_id: str, text: str) -> str:
+        """A post of the page's own, on its feed (a service alert)."""
+        return self._post(f"{page_id}/feed", {"message": text}).get("id", "")
+
     def hide_comment(self, comment_id: str) -> str:
         """Hide the comment from everyone but its author and their friends."""
         self._post(comment_id, {"is_hidden": True})

@@ -46,6 +46,10 @@ class XClient:
         body = {"text": text, "reply": {"in_reply_to_tweet_id": tweet_id}}
         return self._call("POST", "2/tweets", body).get("id", "")
 
+    def post(self, text: str) -> str:
+        """A post of the account's own (a service alert)."""
+        return self._call("POST", "2/tweets", {"text": text}).get("id", "")
+
     def hide_reply(self, tweet_id: str) -> str:
         """Hide a reply to one of the account's conversations."""
         self._call("PUT", f"2/tweets/{tweet_id}/hidden", {"hidden": True})

@@ -19,6 +19,8 @@ def twitter_deliverer(client: XClient) -> Deliver:
             return client.send_dm(target, text)
         if operation is Operation.X_REPLY:
             return client.reply(target, text)
+        if operation is Operation.PUBLIC_POST:
+            return client.post(text)
         calls = {
             Operation.X_HIDE_REPLY: client.hide_reply,
             Operation.X_UNHIDE_REPLY: client.unhide_reply,
