@@ -67,7 +67,10 @@ def handoff_service() -> HandoffService:
     """Opens handoffs, for the teams the association's details name."""
     teams = Teams.from_config(association().teams)
     listeners = (AlertListener(alerts(teams.names)),)
-    return HandoffService(engine(), calendar(), teams, listeners=listeners)
+    # P3: while a service alert with a longer wait is live, handoffs are due no sooner.
+    return HandoffService(
+        engine(), calendar(), teams, listeners=listeners, longer_wait=service_alerts().longer_wait
+    )
 
 
 def alerts(team_names: Tuple[str, ...]) -> Alerts:

@@ -40,7 +40,7 @@ from bot.handoff.working_hours import WorkingCalendar
 from bot.repairs import triage
 from bot.repairs.requests import RepairRequest, RepairRequests, new_request
 from bot.repairs.triage import Photos
-from bot.service_alerts.alerts import relevant, services_named
+from bot.service_alerts.alerts import postcode_given, relevant, services_named
 from bot.service_alerts.store import ServiceAlerts
 from bot.tenancy.records import TenancyRepository
 from bot.tenancy.security_question import Sealer
@@ -244,8 +244,11 @@ class ActionRecordRepairRequest(Action):
         if request.vulnerable:
             dispatcher.utter_message(response="utter_repair_vulnerable_noted")
         # A live service alert about it, where the verified tenancy is.
+        said = f"{request.what} {_first_words(tracker)}"
         postcode = await asyncio.to_thread(tenancy_postcode, verification, self._tenancies)
-        services = {"repairs", *services_named(f"{request.what} {_first_words(tracker)}")}
+        services = {"repairs", *services_named(said)}
+        # Where the tenant is: their verified tenancy, else a postcode they wrote.
+        postcode = postcode or postcode_given(said)
         current = await asyncio.to_thread(self._alerts.current, now)
         mention(dispatcher, relevant(current, now, services, postcode), now)
         return [

@@ -4,7 +4,7 @@ While an alert is live it is mentioned where it is relevant, in private only (a 
 reply is kept short; a published alert is on the page and X already):
 - after a repair report about an affected service (its words name heating or water,
   or the alert is about repairs), from a tenant in an affected area, known from the
-  tenancy they were verified for (actions/repairs.py);
+  tenancy they were verified for, else from a postcode they wrote (actions/repairs.py);
 - after the opening-hours answer, when offices are affected (`action_mention_office_alerts`,
   which the rule runs after `utter_opening_hours`);
 - in the first reply of a private conversation when it is urgent for everyone

@@ -269,6 +269,9 @@ class Settings:
     # TRAINER_PROJECT_ROOT: the checkout the console's trainer pages read and write
     # (data/nlu/, domain.yml, config.yml, results/nlu/report/); tests give a copy.
     trainer_project_root: Path = PROJECT_ROOT
+    # P11: a tenant who says no to the question after a conversation is not asked again
+    # for this many days.
+    survey_ask_again_after_days: int = 90
     # SANDBOX=on: the platforms are the staff app's stand-ins (bot/sandbox/), and every
     # platform setting must be the sandbox's own, so nothing reaches a real platform.
     sandbox: bool = False
@@ -462,6 +465,9 @@ class Settings:
                 values.get("TRAINER_PROJECT_ROOT"), cls.trainer_project_root
             ),
             sandbox=values.get("SANDBOX", "").lower() in ("on", "true", "1", "yes"),
+            survey_ask_again_after_days=_at_least(
+                values, "SURVEY_ASK_AGAIN_AFTER_DAYS", cls.survey_ask_again_after_days, 1
+            ),
         )
 
     @property

@@ -468,12 +468,55 @@ service_alerts = Table(
     Column("starts_at", DateTime(timezone=True), nullable=False),
     Column("ends_at", DateTime(timezone=True), nullable=False),
     Column("urgent", Boolean, nullable=False),
+    Column("reply_within_hours", Integer, nullable=True),
     Column("created_by", String(64), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("ended_at", DateTime(timezone=True), nullable=True),
     Column("published_at", DateTime(timezone=True), nullable=True),
     Column("platforms", String(64), nullable=False, default=""),
     Index("service_alerts_by_end", "ends_at"),
+)
+
+# The one question after a conversation (bot/feedback/surveys.py): asked once per
+# occasion ("handoff:<id>", or a conversation and its day), and its answer. The words
+# are the tenant's: encrypted (P9).
+surveys = Table(
+    "surveys",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("occasion", String(255), nullable=False, unique=True),
+    Column("conversation_id", String(255), nullable=False),
+    Column("platform", String(32), nullable=False),
+    Column("team", String(64), nullable=False),
+    Column("asked_at", DateTime(timezone=True), nullable=False),
+    Column("answered_at", DateTime(timezone=True), nullable=True),
+    Column("rating", Integer, nullable=True),
+    Column("words", Encrypted, nullable=True),
+    Column("declined", Boolean, nullable=False),
+    Index("surveys_by_conversation", "conversation_id", "asked_at"),
+)
+
+# Tenants who said no to the question: not asked again before `until`. Keyed.
+survey_opt_outs = Table(
+    "survey_opt_outs",
+    metadata,
+    Column("platform", String(32), primary_key=True),
+    Column("account", Keyed("platform account"), primary_key=True),
+    Column("until", DateTime(timezone=True), nullable=False),
+)
+
+# Survey invitations Communications publish (bot/feedback/invitations.py): public words
+# and a link, no one's details.
+survey_invitations = Table(
+    "survey_invitations",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("title", String(80), nullable=False),
+    Column("url", String(300), nullable=False),
+    Column("closes_at", DateTime(timezone=True), nullable=False),
+    Column("created_by", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("closed_at", DateTime(timezone=True), nullable=True),
 )
 
 # Which keys each running process holds (P9): a key rotation re-encrypts only once every

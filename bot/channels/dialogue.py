@@ -348,6 +348,19 @@ async def paused_on_arrival(agent: Agent, event: InboundEvent) -> bool:
     return paused_when_received(await agent.tracker_store.retrieve(event.conversation_id), event)
 
 
+async def record_answered(
+    agent: Agent, event: InboundEvent, parsed: Dict[str, Any], text: str
+) -> None:
+    """Keep a message answered outside the dialogue (the answer to the question after a
+    conversation, bot/feedback/surveys.py) in its conversation, with what was said back,
+    as staff read it."""
+    message = user_message(event, CollectingOutputChannel(), parsed)
+    async with agent.lock_store.lock(event.conversation_id):
+        tracker = await agent.processor.log_message(message, should_save_tracker=False)
+        tracker.update(BotUttered(text, metadata={"surface": event.surface.value}))
+        await agent.processor.save_tracker(tracker)
+
+
 async def record_said(agent: Agent, event: InboundEvent, text: str) -> None:
     """Keep what the assistant said outside the dialogue in the conversation, as staff
     read it."""

@@ -13,7 +13,7 @@ import logging
 import sys
 from datetime import datetime, timedelta
 from functools import partial
-from typing import TYPE_CHECKING, Any, Awaitable, Callable, List, Set
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Dict, List, Set
 
 from rasa.core.channels.channel import UserMessage
 from rasa.core.lock_store import LockError
@@ -36,12 +36,14 @@ from bot.channels.dialogue import (
     paused_when_received,
     raise_if_actions_failed,
     reading,
+    record_answered,
     record_said,
     record_screened,
     user_message,
     watch_actions,
 )
-from bot.events import InboundEvent, Surface
+from bot.events import InboundEvent, Platform, Surface
+from bot.feedback.surveys import SurveyDesk
 from bot.handoff.handoffs import Handoff
 from bot.handoff.waiting import WaitingNotes
 from bot.intake import MAX_ATTEMPTS, RENEW_EVERY, Claimed, IntakeStore
@@ -64,6 +66,8 @@ IDLE_WAIT = 1.0
 RETENTION_EVERY = 3600.0
 # How often open handoffs are checked for alerts due (bot/alerts/): deadlines near or missed.
 ALERTS_EVERY = 60.0
+# What ends a conversation the assistant resolved on its own (P11's question follows).
+RESOLVED = ("goodbye", "thank")
 # Conversations handled at once by one server: one slow conversation holds up no other.
 INTAKE_WORKERS = 16
 # While the action server is down, a message waits this long between tries.
@@ -124,6 +128,8 @@ class ChannelRuntime:
         # P9: the first private reply to an account is preceded by `notice`, once.
         self._notices = notices
         self._notice = notice
+        # P11: the one question after a conversation, and its answer (set by wiring).
+        self.surveys: SurveyDesk | None = None
         self._tasks: List[asyncio.Task] = []
         self._working: Set[asyncio.Task] = set()
         self._intake_ready = asyncio.Event()
@@ -139,7 +145,7 @@ class ChannelRuntime:
         for _ in range(OUTBOX_SENDERS):
             self._tasks.append(asyncio.ensure_future(self._outbox_loop()))
         self._tasks.append(asyncio.ensure_future(self._retention_loop()))
-        if self._alerts is not None:
+        if self._alerts is not None or self.surveys is not None:
             self._tasks.append(asyncio.ensure_future(self._alerts_loop()))
 
     async def stop(self) -> None:
@@ -170,8 +176,13 @@ class ChannelRuntime:
         return self.retention.run(self._clock()) if self.retention is not None else None
 
     def watch_alerts(self) -> int:
-        """Queue the staff alerts open handoffs are due now, once each; returns how many."""
-        return self._alerts.run_once(self._clock()) if self._alerts is not None else 0
+        """Queue the staff alerts open handoffs are due now, once each, and the question
+        after each handoff closed lately; returns how many."""
+        now = self._clock()
+        queued = self._alerts.run_once(now) if self._alerts is not None else 0
+        if self.surveys is not None:
+            queued += self.surveys.ask_after_closed(now)
+        return queued
 
     def drain_outbox(self) -> int:
         """Send every call that is due now, here (for commands); returns how many."""
@@ -346,6 +357,9 @@ class ChannelRuntime:
         if screened.dialogue:
             output = OutboxOutput(self.enqueue_reply, event)
             waiting = await self._waiting_handoff(event)
+            if not handled and await self._answered_survey(agent, event, parsed):
+                self._outbox_ready.set()
+                return
             if not handled:
                 # The tenant's handoff follows them here: the dialogue must not answer.
                 if waiting is not None and not paused:
@@ -367,9 +381,72 @@ class ChannelRuntime:
             # for the next conversation).
             if output.replied and not is_emergency(intent) and self._notices is not None:
                 await self._notice_after(self._notices, event)
+            # P11: a conversation the assistant resolved on its own ends with one question.
+            resolved = intent.name in RESOLVED and output.replied and not paused
+            private = event.surface is Surface.PRIVATE and event.platform in KITS
+            if resolved and private and self.surveys is not None:
+                await in_thread(
+                    self.surveys.ask_after_resolved,
+                    event.conversation_id,
+                    event.platform.value,
+                    event.author_id,
+                    self._clock(),
+                )
         elif not handled:
             await record_screened(agent, event, screened, parsed)
         self._outbox_ready.set()
+
+    async def _answered_survey(
+        self, agent: Agent, event: InboundEvent, parsed: Dict[str, Any]
+    ) -> bool:
+        """Read a private message as the answer to the question after a conversation,
+        when one waits: thank the tenant (or take their no) and keep it in the
+        conversation; False when it is no answer, for the dialogue."""
+        if self.surveys is None or event.surface is not Surface.PRIVATE or not event.text:
+            return False
+        if event.platform not in KITS:  # the local REST channel is asked nothing
+            return False
+        said = await in_thread(
+            self.surveys.read,
+            event.conversation_id,
+            event.platform.value,
+            event.author_id,
+            event.text,
+            self._clock(),
+        )
+        if said is None:
+            return False
+        await self.enqueue_reply(event, said.text, 0, key="survey-answer")
+        await record_answered(agent, event, parsed, said.text)
+        return True
+
+    def send_private(
+        self,
+        conversation_id: str,
+        platform: str,
+        account: str,
+        text: str,
+        last_message_at: datetime | None,
+        key: str,
+    ) -> None:
+        """Queue a message of the assistant's to a tenant's private conversation (the
+        question after a conversation), once per `key` (blocking)."""
+        kit = KITS[Platform(platform)]
+        now = self._clock()
+        route = InboundEvent(platform, "message", key, "private", account, "", now)
+        operation, target = kit.reply_route(route)
+        for part, piece in enumerate(kit.pieces(operation, text)):
+            self.outbox.enqueue(
+                conversation_id,
+                platform,
+                operation,
+                target,
+                now,
+                text=piece,
+                author=Author.ASSISTANT,
+                user_message_at=last_message_at,
+                dedupe_key=f"{key}:{part}",
+            )
 
     async def _waiting_handoff(self, event: InboundEvent) -> Handoff | None:
         """The open handoff the message's tenant is waiting on, if any (P3)."""

@@ -9,7 +9,7 @@ built. Commands (scripts/retention.py) and tests call `build_runtime` directly.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Callable, Dict
 
 from sanic import Sanic
@@ -17,6 +17,8 @@ from sanic import Sanic
 from bot.alerts.alerts import AlertListener, AlertWatcher, alert_deliverers, configured_alerts
 from bot.association import load_association
 from bot.channels.runtime import ChannelRuntime, in_thread, utc_now
+from bot.feedback.invitations import Invitations
+from bot.feedback.surveys import SurveyDesk, Surveys
 from bot.handoff.desk import StaffReplyListener
 from bot.handoff.handoffs import Teams
 from bot.handoff.service import HandoffService
@@ -30,6 +32,7 @@ from bot.platforms.registry import KITS
 from bot.protection.notice import NoticeListener, PrivacyNotices, notice_text
 from bot.protection.retention import conversation_retention
 from bot.screening.coordinator import ModerationListener, Screening
+from bot.service_alerts.store import ServiceAlerts
 from bot.settings import Settings
 from bot.store import connect
 
@@ -45,7 +48,14 @@ def build_runtime(settings: Settings, clock: Callable[[], datetime] = utc_now) -
     calendar = WorkingCalendar.from_config(association.monitoring)
     teams = Teams.from_config(association.teams)
     alerts = configured_alerts(settings, box, calendar, teams.names)
-    handoffs = HandoffService(engine, calendar, teams, listeners=(AlertListener(alerts),))
+    # P3: while a service alert with a longer wait is live, handoffs are due no sooner.
+    handoffs = HandoffService(
+        engine,
+        calendar,
+        teams,
+        listeners=(AlertListener(alerts),),
+        longer_wait=ServiceAlerts(engine).longer_wait,
+    )
     screening = Screening(engine, box, association, calendar, handoffs=handoffs)
     # This server's outbox loops send the staff alerts too (bot/alerts/), except in
     # sandbox mode, where nothing leaves the machine.
@@ -65,7 +75,7 @@ def build_runtime(settings: Settings, clock: Callable[[], datetime] = utc_now) -
     worker = OutboxWorker(box, deliverers, clock, listener=listener)
     waiting = WaitingNotes(engine, box, calendar)
     watcher = AlertWatcher(handoffs.repository, alerts, calendar)
-    return ChannelRuntime(
+    runtime = ChannelRuntime(
         IntakeStore(engine),
         box,
         worker,
@@ -80,6 +90,16 @@ def build_runtime(settings: Settings, clock: Callable[[], datetime] = utc_now) -
         notices=notices,
         notice=notice,
     )
+    # P11: the question after a conversation, sent as the runtime sends a reply.
+    runtime.surveys = SurveyDesk(
+        Surveys(engine),
+        handoffs,
+        calendar,
+        runtime.send_private,
+        timedelta(days=settings.survey_ask_again_after_days),
+        Invitations(engine),
+    )
+    return runtime
 
 
 async def shared_runtime(app: Sanic, settings: Settings) -> ChannelRuntime:

@@ -44,6 +44,7 @@ CONSOLE_PARTS: Sequence[str] = (
     "bot.console.queue_pages",  # the queue, a conversation, acting on it
     "bot.console.moderation_pages",  # the moderation log, undo
     "bot.console.service_alert_pages",  # service alerts (Communications): create, publish
+    "bot.console.survey_pages",  # survey invitations (Communications): add, close
     "bot.console.delivery_pages",  # dead letters: send again, dismiss
     "bot.console.dashboard",  # the dashboard's pictures
     "bot.console.sandbox_pages",  # the sandbox (its routes answer 404 unless it is on)

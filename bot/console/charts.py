@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import io
 import threading
-from datetime import timedelta
-from typing import Any, Iterator, List, Sequence, Tuple
+from datetime import date, timedelta
+from typing import Any, Dict, Iterator, List, Sequence, Tuple
 from zoneinfo import ZoneInfo
 
 from bot.console.dashboard_data import (
@@ -199,6 +199,36 @@ def deadlines_chart(weeks: Sequence[WeekOfDeadlines]) -> str:
             axes.set_yticks([0, 25, 50, 75, 100], ["0%", "25%", "50%", "75%", "100%"])
             axes.set_ylabel("deadlines met")
             axes.legend(frameon=False, loc="lower left", bbox_to_anchor=(0, 1), ncol=2)
+    return chart.svg
+
+
+def feedback_chart(weeks: Sequence[date], ratings: Dict[str, Dict[date, Tuple[float, int]]]) -> str:
+    """The mean rating tenants gave after their conversations, by team, week by week."""
+    chart = _Chart()
+    with chart as figure:
+        axes = figure.add_subplot()
+        teams = sorted(team for team, by_week in ratings.items() if by_week)
+        if not teams:
+            _nothing_yet(axes, "No tenant has given a rating yet")
+        else:
+            x = list(range(len(weeks)))
+            width = 0.8 / len(teams)
+            for n, team in enumerate(teams):
+                shift = -0.4 + width * (n + 0.5)
+                axes.bar(
+                    [i + shift for i in x],
+                    [ratings[team].get(week, (0.0, 0))[0] for week in weeks],
+                    width=width,
+                    color=SERIES[n % len(SERIES)],
+                    hatch=HATCHES[n % len(HATCHES)],
+                    edgecolor="white",
+                    label=team,
+                )
+            axes.set_xticks(x, [f"w/c {week:%d %b}" for week in weeks])
+            axes.set_ylim(0, 5.2)
+            axes.set_yticks([0, 1, 2, 3, 4, 5])
+            axes.set_ylabel("mean rating (1 to 5)")
+            axes.legend(frameon=False, loc="lower left", bbox_to_anchor=(0, 1), ncol=4)
     return chart.svg
 
 

@@ -15,7 +15,7 @@ are blocking: both run off the event loop. Every role but trainer may see the da
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Callable, Dict, List, Sequence, Tuple
 from zoneinfo import ZoneInfo
 
@@ -42,6 +42,7 @@ from bot.console.dashboard_data import (
     understanding_per_day,
 )
 from bot.console.web import Console
+from bot.feedback.surveys import Surveys, by_team_and_week
 from bot.handoff.working_hours import WorkingCalendar
 from bot.settings import PROJECT_ROOT
 from bot.store import keys_of
@@ -50,6 +51,9 @@ from bot.store import keys_of
 MESSAGE_HOURS = 7 * 24
 HANDOFF_DAYS = 30
 DEADLINE_WEEKS = 8
+FEEDBACK_WEEKS = 8
+# {team: {week: (mean rating, how many)}}
+Ratings = Dict[str, Dict[date, Tuple[float, int]]]
 INTENT_DAYS = 30
 TOP_INTENTS = 10
 UNDERSTANDING_DAYS = 14
@@ -129,6 +133,15 @@ class Dashboard:
             return []
         return common_intents(self._tracker, now - timedelta(days=INTENT_DAYS), TOP_INTENTS)
 
+    def feedback(self, now: datetime) -> Tuple[List[date], Ratings]:
+        """The weeks shown, and the ratings after conversations by team and week (P11)."""
+        this_week = now.astimezone(self.calendar.zone).date()
+        this_week -= timedelta(days=this_week.weekday())
+        weeks = [this_week - timedelta(weeks=FEEDBACK_WEEKS - 1 - i) for i in range(FEEDBACK_WEEKS)]
+        since = datetime.combine(weeks[0], datetime.min.time(), self.calendar.zone)
+        ratings = by_team_and_week(Surveys(self._console.engine).ratings(since))
+        return weeks, ratings
+
     def days(self, now: datetime) -> List[DayOfUnderstanding]:
         """Fallbacks and unsure guesses, day by day."""
         if self._tracker is None:
@@ -148,6 +161,7 @@ class Dashboard:
             deadlines_figure(self.deadlines(now)),
             intents_figure(self.intents(now)),
             understanding_figure(self.days(now), self.understanding, self._tracker is not None),
+            feedback_figure(*self.feedback(now)),
         ]
 
     def svg(self, name: str, now: datetime) -> str:
@@ -162,6 +176,7 @@ class Dashboard:
             "deadlines": lambda: charts.deadlines_chart(self.deadlines(now)),
             "intents": lambda: charts.intents_chart(self.intents(now)),
             "understanding": lambda: charts.understanding_chart(self.days(now)),
+            "feedback": lambda: charts.feedback_chart(*self.feedback(now)),
         }
         return draw[name]()
 
@@ -285,6 +300,53 @@ def deadlines_figure(weeks: Sequence[WeekOfDeadlines]) -> Figure:
     )
 
 
+def feedback_figure(weeks: Sequence[date], ratings: Ratings) -> Figure:
+    """Ratings after conversations, by team and week: the picture's words and the table."""
+    teams = sorted(ratings)
+    given = sum(n for by_week in ratings.values() for _, n in by_week.values())
+    if given:
+        means = ", ".join(f"{team} {_mean(ratings[team])}" for team in teams if ratings[team])
+        alt = (
+            f"Bar chart of the mean rating (1 to 5) tenants gave after their conversations,"
+            f" by team, for each of the last {len(weeks)} weeks; {given} ratings in all."
+            f" Over the period: {means}."
+        )
+    else:
+        alt = f"Empty chart: no tenant gave a rating in the last {len(weeks)} weeks."
+    return Figure(
+        name="feedback",
+        title="Ratings after conversations, by team and week",
+        alt=alt,
+        caption=(
+            "The mean of the ratings (1 poor, 5 great) tenants gave when asked after a"
+            " handoff was closed (the team that had it) or after a conversation the"
+            " assistant resolved on its own (Assistant), by the week it was given"
+            " (P11). The number of ratings is in brackets."
+        ),
+        columns=("Week beginning", *teams) if teams else ("Week beginning", "Ratings"),
+        rows=[
+            (
+                f"{week:%a %d %b %Y}",
+                *(
+                    f"{ratings[t][week][0]:.1f} ({ratings[t][week][1]})"
+                    if week in ratings[t]
+                    else "none"
+                    for t in teams
+                ),
+            )
+            if teams
+            else (f"{week:%a %d %b %Y}", "none")
+            for week in weeks
+        ],
+    )
+
+
+def _mean(by_week: Dict[date, Tuple[float, int]]) -> str:
+    total = sum(mean * n for mean, n in by_week.values())
+    count = sum(n for _, n in by_week.values())
+    return f"{total / count:.1f} of 5 ({count})"
+
+
 def intents_figure(intents: Sequence[Tuple[str, int]]) -> Figure:
     """The most common intents: the picture's words and the table."""
     if intents:
@@ -349,7 +411,7 @@ def routes(console: Console) -> Blueprint:
     """The dashboard page and its pictures."""
     bp = Blueprint("console_dashboard")
     dashboard = Dashboard.for_console(console)
-    names = ("messages", "handoffs", "deadlines", "intents", "understanding")
+    names = ("messages", "handoffs", "deadlines", "intents", "understanding", "feedback")
 
     @bp.get("/dashboard")
     async def page(request: Request) -> HTTPResponse:

@@ -75,6 +75,7 @@ def routes(console: Console) -> Blueprint:
                 created_by=staff.name,
                 created_at=now,
                 urgent=form.get("urgent") == "on",
+                reply_within_hours=_hours(form.get("reply_within_hours")),
             )
             check_fits(alert, on)
         except InvalidAlert as problem:
@@ -159,3 +160,12 @@ def _time(text: str | None, zone, what: str) -> datetime:
         return datetime.strptime((text or "").strip(), FORM_TIME).replace(tzinfo=zone)
     except ValueError:
         raise InvalidAlert(f"give the {what} as a date and time") from None
+
+
+def _hours(text: str | None) -> int | None:
+    if not (text or "").strip():
+        return None
+    try:
+        return int(str(text).strip())
+    except ValueError:
+        raise InvalidAlert("the wait for a full reply is a number of hours") from None

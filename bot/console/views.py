@@ -63,6 +63,7 @@ REASON_LABELS = {
     Reason.MODERATION_REVIEW: "Moderation review",
     Reason.PROCESSING_FAILED: "Message not processed",
     Reason.COMPLIMENT: "Compliment",
+    Reason.LOW_RATING: "Low rating after a conversation",
     Reason.STAFF_NAMED: "Staff named in a post",
     Reason.ANTISOCIAL_BEHAVIOUR: "Antisocial behaviour",
     Reason.REPAIR_REQUEST: "Repair request",

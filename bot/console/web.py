@@ -208,7 +208,7 @@ class Console:
             if staff.has(*ACCOUNT_KEEPERS):
                 items += [("Moderation", "/moderation"), ("Outbox", "/outbox")]
             if staff.has(Role.COMMUNICATIONS):
-                items.append(("Service alerts", "/service-alerts"))
+                items += [("Service alerts", "/service-alerts"), ("Surveys", "/surveys")]
             items.append(("Dashboard", "/dashboard"))
             if self.sandbox is not None:
                 items.append(("Sandbox", "/sandbox"))

@@ -58,6 +58,8 @@ class Reason(str, Enum):
     ANTISOCIAL_BEHAVIOUR = "antisocial_behaviour"
     # A repair reported in private and triaged: a repair request for the Repairs team.
     REPAIR_REQUEST = "repair_request"
+    # A rating of 1 or 2 with words, after a conversation (bot/feedback/surveys.py, P11).
+    LOW_RATING = "low_rating"
 
 
 class Priority(str, Enum):
@@ -80,8 +82,12 @@ class State(str, Enum):
 
 # Which team takes which reason is configuration (`Teams`); how urgent a reason is, is
 # policy: an emergency is urgent (P2), a compliment is passed on and needs no reply (P11).
-PRIORITIES = {Reason.EMERGENCY: Priority.URGENT, Reason.COMPLIMENT: Priority.LOW}
-NO_REPLY_NEEDED = frozenset({Reason.COMPLIMENT})
+PRIORITIES = {
+    Reason.EMERGENCY: Priority.URGENT,
+    Reason.COMPLIMENT: Priority.LOW,
+    Reason.LOW_RATING: Priority.LOW,
+}
+NO_REPLY_NEEDED = frozenset({Reason.COMPLIMENT, Reason.LOW_RATING})
 # A wait for a person that holds no team's own matter: it joins the tenant's open
 # handoff whatever its team, and an emergency may take it over (P2). Every other reason
 # is a matter its team keeps (a complaint stays with Customer Experience, P11). A

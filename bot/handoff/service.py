@@ -7,8 +7,9 @@ personal details redacted, P5), and so that whoever listens (alerts) is told.
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Iterable, Mapping
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Callable, Iterable, Mapping
 
 from sqlalchemy.engine import Engine
 
@@ -47,11 +48,16 @@ class HandoffService:
         calendar: WorkingCalendar,
         teams: Teams,
         listeners: Iterable[HandoffListener] = (),
+        longer_wait: Callable[[datetime], timedelta | None] | None = None,
     ) -> None:
+        """`longer_wait(now)`: the wait for a full reply staff set for a live service
+        alert (bot/service_alerts/), if any: a handoff opened meanwhile is due no sooner,
+        and that is what the tenant is told (P3)."""
         self.repository = HandoffRepository(engine)
         self.calendar = calendar
         self.teams = teams
         self._listeners = tuple(listeners)
+        self._longer_wait = longer_wait
 
     def open(
         self,
@@ -152,6 +158,10 @@ class HandoffService:
         holds_conversation: bool = True,
     ) -> Handoff:
         planned = plan(reason, conversation, now, self.calendar, team, summary, holds_conversation)
+        longer = self._longer_wait(now) if self._longer_wait is not None else None
+        # An emergency keeps its 2 hours (P2); another matter waits as staff said.
+        if longer is not None and planned.priority is not Priority.URGENT:
+            planned = replace(planned, reply_by=max(planned.reply_by, now + longer))
         handoff = self.repository.add(planned)
         for listener in self._listeners:
             listener.opened(handoff, now)

@@ -87,6 +87,7 @@ from bot.store import (
     rent_payments,
     repair_requests,
     repairs,
+    surveys,
     tenancies,
     tenancy_people,
     to_utc,
@@ -418,6 +419,7 @@ class SubjectRights:
             "follow_ups": (follow_ups, follow_ups.c.id),
             "identity_checks": (identity_attempts, identity_attempts.c.id),
             "privacy_notice": (privacy_notices, privacy_notices.c.queued_at),
+            "surveys": (surveys, surveys.c.asked_at),
         }
         held: Dict[str, Any] = {
             "conversation_id": conversation_id,
@@ -531,6 +533,7 @@ class SubjectRights:
                 ("repair requests", repair_requests),
                 ("follow-ups", follow_ups),
                 ("privacy notices", privacy_notices),
+                ("survey answers", surveys),
             ):
                 removed[name] = _count(
                     connection, delete(table).where(table.c.conversation_id == conversation_id)

@@ -2,7 +2,7 @@
 
 Areas are postcode districts ("LS6") or sectors ("LS6 2"), written as the outward code
 and, for a sector, the first digit of the inward code. A tenant is in an area when
-their postcode (from a verified tenancy, or one they gave) starts with it: "LS6 2AB" is
+their postcode (from a verified tenancy, else one they wrote) starts with it: "LS6 2AB" is
 in "LS6" and in "LS6 2", not in "LS61" nor "LS6 3". An alert with no areas is for
 everywhere. A tenant whose postcode is unknown hears only the alerts for everywhere:
 an alert is never mentioned to a tenant outside its area.
@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import FrozenSet, Iterable, List, Sequence, Tuple
 
+from bot.text.uk import POSTCODE as POSTCODE_IN_TEXT
 from bot.text.uk import POSTCODE_INWARD, POSTCODE_OUTWARD
 
 SERVICES = ("heating", "water", "repairs", "offices")
@@ -73,6 +74,12 @@ def in_area(postcode: str | None, areas: Sequence[str]) -> bool:
     return any(a == district or a == f"{district} {inward[0]}" for a in areas)
 
 
+def postcode_given(text: str | None) -> str | None:
+    """The last postcode a tenant wrote in `text`, if any (where they say they are)."""
+    found = POSTCODE_IN_TEXT.findall(text or "")
+    return found[-1] if found else None
+
+
 def services_named(text: str | None) -> FrozenSet[str]:
     """The services a repair report's words are about ("no heating": heating)."""
     return frozenset(name for name, words in SERVICE_WORDS.items() if words.search(text or ""))
@@ -89,6 +96,10 @@ class ServiceAlert:
         areas: postcode districts or sectors; none for everywhere.
         starts_at, ends_at: when it is live (it ends at `ends_at`, or when ended early).
         urgent: mentioned in the first reply of every private conversation.
+        reply_within_hours: the wait for a full reply staff set while it is live (P3):
+            a handoff opened meanwhile, whoever it is for, is due no sooner, and its
+            tenant is told so (staff are busy with the alert); None keeps the usual 4
+            working hours.
     """
 
     id: str
@@ -101,6 +112,7 @@ class ServiceAlert:
     created_by: str
     created_at: datetime
     urgent: bool = False
+    reply_within_hours: int | None = None
     ended_at: datetime | None = None
     published_at: datetime | None = None
     platforms: Tuple[str, ...] = field(default=())
@@ -115,6 +127,8 @@ class ServiceAlert:
             raise InvalidAlert(f"choose the services it affects, of {', '.join(SERVICES)}")
         if self.ends_at <= self.starts_at:
             raise InvalidAlert("it must end after it starts")
+        if self.reply_within_hours is not None and not 1 <= self.reply_within_hours <= 168:
+            raise InvalidAlert("the wait for a full reply must be 1 to 168 hours")
 
     @property
     def until(self) -> datetime:
@@ -155,3 +169,9 @@ def urgent(
     those for everywhere, and those for their area."""
     found = [a for a in alerts if a.urgent and a.live(now) and in_area(postcode, a.areas)]
     return sorted(found, key=lambda a: a.starts_at, reverse=True)
+
+
+def longest_wait(alerts: Iterable[ServiceAlert], now: datetime) -> timedelta | None:
+    """The longest wait for a full reply staff set for a live alert, if any."""
+    hours = [a.reply_within_hours for a in alerts if a.live(now) and a.reply_within_hours]
+    return timedelta(hours=max(hours)) if hours else None

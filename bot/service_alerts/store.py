@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, List, Mapping, Sequence
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Engine
 
-from bot.service_alerts.alerts import ServiceAlert
+from bot.service_alerts.alerts import ServiceAlert, longest_wait
 from bot.store import as_aware, service_alerts, to_utc
 
 # Ended alerts listed in the console, at most.
@@ -67,6 +67,10 @@ class ServiceAlerts:
             found = [_alert(row) for row in connection.execute(query).mappings()]
         return [a for a in found if a.until <= now][:most]
 
+    def longer_wait(self, now: datetime) -> timedelta | None:
+        """The longest wait for a full reply set for a live alert (for the handoffs)."""
+        return longest_wait(self.current(now), now)
+
     def end(self, alert_id: str, now: datetime) -> ServiceAlert:
         """End the alert now (it is no longer mentioned); returns it as ended."""
         alert = self.get(alert_id)
@@ -100,6 +104,7 @@ def _row(alert: ServiceAlert) -> dict:
         "starts_at": to_utc(alert.starts_at),
         "ends_at": to_utc(alert.ends_at),
         "urgent": alert.urgent,
+        "reply_within_hours": alert.reply_within_hours,
         "created_by": alert.created_by,
         "created_at": to_utc(alert.created_at),
         "ended_at": to_utc(alert.ended_at) if alert.ended_at else None,
@@ -123,6 +128,7 @@ def _alert(row: Mapping[str, Any]) -> ServiceAlert:
         created_by=row["created_by"],
         created_at=as_aware(row["created_at"]),
         urgent=bool(row["urgent"]),
+        reply_within_hours=row["reply_within_hours"],
         ended_at=as_aware(row["ended_at"]),
         published_at=as_aware(row["published_at"]),
         platforms=split(row["platforms"]),

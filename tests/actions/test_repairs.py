@@ -400,3 +400,32 @@ async def test_an_alert_that_ended_is_never_mentioned(tmp_path, stores):
         recorder(stores, alerts=alerts), metadata=PRIVATE, slots=slots, events=[user_at(MONDAY_10)]
     )
     assert "utter_service_alert" not in responses(dispatcher)
+
+
+@pytest.mark.parametrize(
+    "what, mentioned", [("no heating at LS6 2AB", True), ("no heating at M14 5RT", False)]
+)
+async def test_an_unverified_tenant_who_wrote_their_postcode_is_placed_by_it(
+    tmp_path, stores, what, mentioned
+):
+    alerts = alerts_in(tmp_path, heating_alert())
+    slots = {**ANSWERED, "repair_what": what}
+    _, dispatcher = await run(recorder(stores, alerts=alerts), metadata=PRIVATE, slots=slots)
+    said = [m for m in dispatcher.messages if m["response"] == "utter_service_alert"]
+    assert bool(said) is mentioned
+
+
+async def test_during_an_alert_with_a_longer_wait_the_tenant_is_told_that_wait(tmp_path, stores):
+    """P3 stays honest: the wait staff set for the alert is what the tenant hears."""
+    alerts = alerts_in(tmp_path, heating_alert(reply_within_hours=24))
+    requests, _, tenancies = stores
+    service = HandoffService(requests._engine, CALENDAR, TEAMS, longer_wait=alerts.longer_wait)
+    action = ActionRecordRepairRequest(
+        requests, service, SEALER, CALENDAR, lambda: MONDAY_10, alerts, tenancies
+    )
+    _, dispatcher = await run(action, metadata=PRIVATE, slots={**ANSWERED, "repair_what": "x"})
+    told = dispatcher.messages[0]
+    assert told["handoff_reply_by"] == describe_when(
+        MONDAY_10 + timedelta(hours=24), MONDAY_10, CALENDAR.zone
+    )
+    assert told["handoff_reply_by"] != "2pm"  # not the usual 4 working hours

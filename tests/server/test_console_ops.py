@@ -17,6 +17,7 @@ from bot.console.audit import ConsoleAudit
 from bot.console.dashboard_data import tracker_engine, tracker_events
 from bot.console.tokens import load_tokens
 from bot.events import InboundEvent, Operation
+from bot.feedback.surveys import Answer, Occasion, Surveys
 from bot.handoff.desk import StaffDesk
 from bot.handoff.handoffs import Conversation, Reason
 from bot.handoff.service import HandoffService
@@ -31,7 +32,7 @@ from tests.helpers import CALENDAR, ROOT, TEAMS
 NOW = datetime(2026, 11, 25, 11, 0, tzinfo=timezone.utc)  # a Wednesday, in hours
 KEY = "1lhd2hM6T-1Fwz6I3wGcpTMqyKMqGZrMvdZo7EDF8mY="
 PASSWORD = "a long enough password"
-CHARTS = ("messages", "handoffs", "deadlines", "intents", "understanding")
+CHARTS = ("messages", "handoffs", "deadlines", "intents", "understanding", "feedback")
 
 
 class NoRasa:
@@ -317,6 +318,10 @@ def busy_week(world):
         at = NOW - timedelta(hours=hours_ago)
         event = InboundEvent("facebook", "message", f"m{n}", "private", f"t{n}", "hi", sent_at=at)
         intake.accept([event], at)
+    surveys = Surveys(world["engine"])
+    for n, (team, rating) in enumerate((("Repairs", 2), ("Repairs", 4), ("Assistant", 5))):
+        asked = Occasion(f"o{n}", f"facebook-private-t{n}", "facebook", f"t{n}", team, None)
+        surveys.answer(surveys.record_asked(asked, NOW), Answer(rating, ""), NOW)
     service = HandoffService(world["engine"], CALENDAR, TEAMS)
     for n, reason in enumerate((Reason.REQUEST_HUMAN, Reason.REQUEST_HUMAN, Reason.EMERGENCY)):
         conversation = Conversation(f"facebook-private-t{n}", "facebook", "private", f"t{n}")
@@ -366,6 +371,9 @@ async def test_the_dashboard_shows_each_chart_with_its_text_alternative(world):
     assert "ask_rent_balance (2)" in text  # the intents' alternative names the top ones
     assert "33% fell back and 33% were unsure" in text
     assert re.search(r"<td>0% \(0 of \d\)</td>", text)  # deadlines missed this week
+    # Ratings after conversations, by team and week (P11).
+    assert "3 ratings in all" in text and "Repairs 3.0 of 5 (2)" in text
+    assert "<td>3.0 (2)</td>" in text and "<td>5.0 (1)</td>" in text
 
 
 @pytest.mark.parametrize("name", CHARTS)

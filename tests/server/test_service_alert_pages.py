@@ -2,7 +2,7 @@
 the Facebook page and X through the outbox, and end it; other teams may not."""
 
 import re
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -10,6 +10,7 @@ from bot.console.accounts import Role, StaffAccounts
 from bot.console.app import create_app
 from bot.console.audit import ConsoleAudit
 from bot.events import Operation
+from bot.feedback.invitations import Invitations
 from bot.handoff.desk import StaffDesk
 from bot.outbox import Author, Outbox
 from bot.service_alerts.publishing import post_text
@@ -73,7 +74,9 @@ async def test_communications_create_an_alert_and_publish_it_on_facebook_and_x(w
     cara = await signed_in(world, "Cara")
     page = await cara.get("/service-alerts")
     assert page.status == 200 and 'id="alert-title"' in page.text
-    saved = await cara.post("/service-alerts", **FORM, publish=["facebook", "twitter"])
+    saved = await cara.post(
+        "/service-alerts", **FORM, reply_within_hours="24", publish=["facebook", "twitter"]
+    )
     assert saved.status == 303
     [alert] = world["alerts"].current(NOW)
     assert (alert.title, alert.services, alert.areas) == (
@@ -82,7 +85,8 @@ async def test_communications_create_an_alert_and_publish_it_on_facebook_and_x(w
         ("LS6",),
     )
     assert alert.starts_at == datetime(2026, 12, 1, 18, 0, tzinfo=timezone.utc)  # UK time: GMT
-    assert alert.live(NOW) and alert.created_by == "Cara"
+    assert alert.live(NOW) and alert.created_by == "Cara" and alert.reply_within_hours == 24
+    assert world["alerts"].longer_wait(NOW) == timedelta(hours=24)
     text = post_text(alert)
     assert posts(world) == [
         ("facebook", Operation.PUBLIC_POST, PAGE, text, Author.STAFF),
@@ -118,6 +122,7 @@ async def test_an_alert_is_ended_early_and_no_longer_live(world):
         ({"services": []}, "choose the services"),
         ({"ends": "2026-12-01T17:00"}, "end after it starts"),
         ({"message": "x" * 300, "publish": ["twitter"]}, "too long for a post on X"),
+        ({"reply_within_hours": "soon"}, "a number of hours"),
     ],
 )
 async def test_an_alert_that_cannot_be_said_is_not_saved_and_the_page_says_why(
@@ -141,3 +146,40 @@ async def test_other_teams_may_not_create_alerts_nor_see_the_page(world):
     cara = await signed_in(world, "Cara")
     assert 'href="/service-alerts"' in (await cara.get("/queue")).text
     assert re.search(r"Service alerts", (await cara.get("/queue")).text)
+
+
+# Survey invitations, on the page beside it
+
+
+async def test_communications_add_a_survey_invitation_and_close_it(world):
+    cara = await signed_in(world, "Cara")
+    page = await cara.get("/surveys")
+    assert page.status == 200 and 'id="survey-url"' in page.text
+    form = {
+        "title": "our new repairs service",
+        "url": "https://www.brookfieldhomes.example/have-your-say",
+        "closes": "2026-12-18",
+    }
+    assert (await cara.post("/surveys", **form)).status == 303
+    invitations = Invitations(world["engine"])
+    [added] = invitations.open(NOW)
+    assert added.closes_at == datetime(2026, 12, 18, 23, 59, tzinfo=timezone.utc)  # UK: GMT
+    page = await cara.get("/surveys")
+    assert (
+        f'data-invitation="{added.id}"' in page.text
+        and "mentions it after the question" in page.text
+    )
+    await cara.post(f"/surveys/{added.id}/close")
+    assert invitations.open(NOW) == []
+    refused = await cara.post("/surveys", **{**form, "url": "http://example.com"})
+    assert refused.status == 303 and invitations.open(NOW) == []
+    assert "must be a web address starting https://" in (await cara.get("/surveys")).text
+
+
+async def test_other_teams_may_not_add_invitations(world):
+    rhys = await Browser(world["app"]).sign_in("Rhys")
+    assert (await rhys.get("/surveys")).status == 403
+    await rhys.get("/queue")
+    form = {"title": "x", "url": "https://example.com/s", "closes": "2026-12-18"}
+    assert (await rhys.post("/surveys", **form)).status == 403
+    assert Invitations(world["engine"]).open(NOW) == []

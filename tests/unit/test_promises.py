@@ -582,6 +582,19 @@ PROMISES = (
         (*RECORDS_REPAIR, Uses(f"{REPAIRS}:ActionRecordRepairRequest.run", "notice")),
         REPAIRS_TEST + "test_not_verified_the_report_is_not_lost_it_goes_to_repairs_unverified",
     ),
+    # P11: a low rating with words, passed to Customer Experience as it is read.
+    Promise(
+        "bot/feedback/surveys.py::THANKS_PASSED_ON",
+        "I've passed what you said to our Customer Experience team",
+        "bot.handoff.service:HandoffService.open",
+        (
+            Uses(f"{RUNTIME}._handle", "_answered_survey"),
+            Uses(f"{RUNTIME}._answered_survey", "read"),
+            Uses("bot.feedback.surveys:SurveyDesk.read", "open"),
+            Uses("bot.feedback.surveys:SurveyDesk.read", "THANKS_PASSED_ON"),
+        ),
+        "tests/server/test_surveys.py::test_a_rating_of_1_with_words_goes_to_customer_experience",
+    ),
 )
 
 

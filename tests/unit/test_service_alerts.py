@@ -5,19 +5,23 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from bot.handoff.handoffs import Conversation, Reason
+from bot.handoff.service import HandoffService
 from bot.service_alerts.alerts import (
     InvalidAlert,
     ServiceAlert,
     area,
     areas_of,
     in_area,
+    longest_wait,
+    postcode_given,
     relevant,
     services_named,
     urgent,
 )
 from bot.service_alerts.store import ServiceAlerts, UnknownAlert
 from bot.store import connect
-from tests.helpers import store_keys
+from tests.helpers import CALENDAR, TEAMS, store_keys
 
 NOW = datetime(2026, 12, 1, 10, 0, tzinfo=timezone.utc)
 HOUR = timedelta(hours=1)
@@ -129,6 +133,7 @@ def test_the_most_recent_comes_first_and_urgent_ones_are_said_where_they_apply()
         ({"services": ()}, "services"),
         ({"services": ("gas",)}, "services"),
         ({"ends_at": NOW - 2 * HOUR}, "end after it starts"),
+        ({"reply_within_hours": 0}, "wait"),
     ],
 )
 def test_an_alert_that_cannot_be_said_is_refused(changes, problem):
@@ -138,7 +143,7 @@ def test_an_alert_that_cannot_be_said_is_refused(changes, problem):
 
 def test_alerts_are_kept_ended_and_listed(tmp_path):
     alerts = ServiceAlerts(connect(f"sqlite:///{tmp_path / 's.db'}", store_keys()))
-    live = alerts.add(alert(id="live", urgent=True))
+    live = alerts.add(alert(id="live", urgent=True, reply_within_hours=24))
     coming = alerts.add(alert(id="coming", starts_at=NOW + HOUR, areas=("LS6 2", "M14")))
     over = alerts.add(alert(id="over", starts_at=NOW - 5 * HOUR, ends_at=NOW - HOUR))
     assert alerts.get("live") == live
@@ -152,3 +157,47 @@ def test_alerts_are_kept_ended_and_listed(tmp_path):
     assert alerts.get("coming").platforms == ("facebook", "twitter")
     with pytest.raises(UnknownAlert):
         alerts.get("none")
+
+
+@pytest.mark.parametrize(
+    "text, postcode",
+    [
+        ("no heating at 14 Elm Road, LS6 2AB", "LS6 2AB"),
+        ("moved from M14 5RT to ls62ab", "ls62ab"),
+        ("no heating", None),
+        (None, None),
+    ],
+)
+def test_a_postcode_the_tenant_wrote_places_them(text, postcode):
+    assert postcode_given(text) == postcode
+
+
+def test_the_longest_wait_staff_set_for_a_live_alert_counts():
+    assert longest_wait([alert()], NOW) is None
+    waits = [alert(id="a", reply_within_hours=8), alert(id="b", reply_within_hours=24)]
+    assert longest_wait(waits, NOW) == timedelta(hours=24)
+    ended = [alert(reply_within_hours=24, ended_at=NOW - HOUR)]
+    assert longest_wait(ended, NOW) is None
+
+
+def test_a_handoff_opened_during_an_alert_is_due_as_staff_said_but_an_emergency_is_not(
+    tmp_path,
+):
+    engine = connect(f"sqlite:///{tmp_path / 's.db'}", store_keys())
+    alerts = ServiceAlerts(engine)
+    service = HandoffService(engine, CALENDAR, TEAMS, longer_wait=alerts.longer_wait)
+    monday_10 = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
+    person = service.open(Reason.REQUEST_HUMAN, Conversation("c-1", "facebook"), monday_10)
+    assert person.reply_by == datetime(2026, 11, 23, 14, 0, tzinfo=timezone.utc)  # 4 hours
+    alerts.add(
+        alert(
+            starts_at=monday_10 - HOUR,
+            ends_at=monday_10 + 8 * HOUR,
+            created_at=monday_10 - HOUR,
+            reply_within_hours=24,
+        )
+    )
+    busy = service.open(Reason.REQUEST_HUMAN, Conversation("c-2", "facebook"), monday_10)
+    assert busy.reply_by == monday_10 + timedelta(hours=24)
+    emergency = service.open(Reason.EMERGENCY, Conversation("c-3", "facebook"), monday_10)
+    assert emergency.reply_by == monday_10 + timedelta(hours=2)

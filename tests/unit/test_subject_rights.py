@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import insert, select, text
 
 from bot.events import InboundEvent, Operation, Platform
+from bot.feedback.surveys import Answer, Occasion, Surveys
 from bot.handoff.audit import AuditEntry, HandoffAudit
 from bot.handoff.handoffs import Conversation, HandoffRepository, Reason, Summary, plan
 from bot.intake import IntakeStore
@@ -120,6 +121,9 @@ def a_conversation_everywhere(world, conversation=PRIVATE, author=PSID, tenancy_
         "facebook", author, conversation, Awaits.ANTISOCIAL_BEHAVIOUR, NOW, f"key-{conversation}"
     )
     PrivacyNotices(engine).note_queued("facebook", author, conversation, NOW)
+    surveys = Surveys(engine)
+    asked = Occasion(f"o-{conversation}", conversation, "facebook", author, "Repairs", NOW)
+    surveys.answer(surveys.record_asked(asked, NOW), Answer(1, f"ring {PHONE}"), NOW)
     ModerationLog(engine, Outbox(engine)).record(
         NOW,
         Subject("facebook", author, conversation, target="comment-1"),
@@ -199,6 +203,8 @@ def test_an_accounts_export_holds_its_linked_conversations_decrypted(world):
     assert private["repair_requests"][0]["where_in_home"] == ADDRESS
     assert private["follow_ups"][0]["awaits"] == "antisocial_behaviour"
     assert private["identity_checks"][0]["outcome"] == "verified"
+    [survey] = private["surveys"]
+    assert (survey["rating"], survey["words"]) == (1, f"ring {PHONE}")
     [notice] = private["privacy_notice"]
     assert notice["queued_at"].startswith(NOW.isoformat()[:19])
     assert PHONE in export["moderation"][0]["reason"]
@@ -260,6 +266,7 @@ def test_after_erasure_the_raw_databases_hold_none_of_the_conversations_details(
         "moderation entries",
         "identity checks",
         "privacy notices",
+        "survey answers",
     ):
         assert erasure.removed[place] == 1, place
     # Told again in the next private conversation, as a newcomer is (P9).

@@ -1,0 +1,54 @@
+"""End to end: the question after a conversation (P11). Staff close a tenant's handoff
+through the staff API; the tenant is asked one question in Messenger; their rating of 1
+with words raises a low-priority handoff for Customer Experience."""
+
+import pytest
+
+from bot.feedback.surveys import QUESTION, THANKS_PASSED_ON
+from scripts.fake_platforms import facebook_webhook
+from tests.e2e.platforms import PAGE, message, new_user, sent_to, to_facebook, wait_for
+from tests.e2e.test_staff_api import api, handoff_of, texts_to
+
+
+@pytest.fixture
+def running(platforms_running):
+    return platforms_running
+
+
+def handoffs_of(assistant, conversation_id):
+    _, listed = api(assistant, "GET", "/api/handoffs")
+    return [h for h in listed["handoffs"] if h["conversation_id"] == conversation_id]
+
+
+def test_a_closed_handoff_leads_to_one_question_and_a_low_rating_to_customer_experience(
+    running,
+):
+    assistant, platforms, _ = running
+    psid = new_user()
+    conversation_id = f"facebook-private-{psid}"
+    to_facebook(
+        assistant, facebook_webhook(PAGE, messaging=[message(psid, "can i speak to a real person")])
+    )
+    assert wait_for(lambda: handoff_of(assistant, conversation_id) is not None, 60)
+    handoff = handoff_of(assistant, conversation_id)
+    path = f"/api/handoffs/{handoff['id']}"
+    assert api(assistant, "POST", f"{path}/take")[0] == 200
+    assert api(assistant, "POST", f"{path}/reply", {"text": "Sorted, all done."})[0] == 200
+    status, closed = api(assistant, "POST", f"{path}/close")
+    assert (status, closed["state"]) == (200, "closed")
+
+    # The Rasa server looks for closed handoffs every minute, and at once on start-up.
+    assert wait_for(lambda: QUESTION in texts_to(platforms, psid), 90), texts_to(platforms, psid)
+    asked = len(sent_to(platforms, psid))
+
+    to_facebook(
+        assistant,
+        facebook_webhook(PAGE, messaging=[message(psid, "1 nobody ever rang me back")]),
+    )
+    assert wait_for(lambda: THANKS_PASSED_ON in texts_to(platforms, psid), 60)
+    [low] = [h for h in handoffs_of(assistant, conversation_id) if h["reason"] == "low_rating"]
+    assert (low["team"], low["priority"]) == ("Customer Experience", "low")
+    assert low["summary"]["words"] == "nobody ever rang me back"
+    # One question, one thanks: nothing else was said.
+    assert texts_to(platforms, psid).count(QUESTION) == 1
+    assert len(sent_to(platforms, psid)) == asked + 1
