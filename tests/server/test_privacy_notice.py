@@ -5,7 +5,6 @@ it is stamped when the platform took it; a public reply never carries it. Throug
 Rasa server's real runtime (build_runtime): its intake, screening, outbox and outbox
 worker, with the dialogue and the platform played by stand-ins."""
 
-import contextlib
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -19,6 +18,7 @@ from bot.protection.notice import NOTICE, PrivacyNotices, notice_text
 from bot.settings import Settings
 from bot.store import privacy_notices
 from tests.helpers import ROOT, settings_keys
+from tests.server.stand_ins import Agent
 
 NOW = datetime(2026, 12, 1, 10, 0, tzinfo=timezone.utc)
 PRIVACY_URL = load_association(ROOT / "association.yml").pages["privacy_notice"]
@@ -69,32 +69,6 @@ def runtime(tmp_path, clock, platform):
 
 def notices(runtime):
     return PrivacyNotices(runtime.intake.engine)
-
-
-class Lock:
-    @contextlib.asynccontextmanager
-    async def lock(self, _conversation_id):
-        yield
-
-
-class Trackers:
-    async def retrieve(self, _conversation_id):
-        return None
-
-
-class Agent:
-    """Reads every message as `intent`; the dialogue is each test's."""
-
-    def __init__(self, intent="greet"):
-        self.tracker_store = Trackers()
-        self.lock_store = Lock()
-        self.intent = intent
-
-    def is_ready(self):
-        return True
-
-    async def parse_message(self, text):
-        return {"text": text, "intent": {"name": self.intent, "confidence": 0.95}, "entities": []}
 
 
 def answering(*texts):

@@ -3,12 +3,9 @@
 when a tenant ends a conversation the assistant resolved; the answer read before the
 dialogue, a low rating with words passed to Customer Experience, a no respected."""
 
-import contextlib
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from rasa.shared.core.events import UserUttered
-from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.channels.wiring import build_runtime
 from bot.events import InboundEvent
@@ -17,6 +14,7 @@ from bot.feedback.surveys import DECLINED, QUESTION, THANKS, THANKS_PASSED_ON
 from bot.handoff.handoffs import Conversation, HandoffRepository, Priority, Reason, State
 from bot.settings import Settings
 from tests.helpers import ROOT, settings_keys
+from tests.server.stand_ins import Agent
 
 NOW = datetime(2026, 12, 1, 11, 0, tzinfo=timezone.utc)  # a Tuesday, in hours
 PSID = "psid-7"
@@ -29,54 +27,6 @@ class Clock:
 
     def __call__(self):
         return self.now
-
-
-class Lock:
-    @contextlib.asynccontextmanager
-    async def lock(self, _conversation_id):
-        yield
-
-
-class Trackers:
-    def __init__(self):
-        self.saved = {}
-
-    async def retrieve(self, conversation_id):
-        return self.saved.get(conversation_id)
-
-    async def save(self, tracker):
-        self.saved[tracker.sender_id] = tracker
-
-
-class Processor:
-    def __init__(self, trackers):
-        self.trackers = trackers
-
-    async def log_message(self, message, should_save_tracker=True):
-        tracker = self.trackers.saved.get(message.sender_id) or DialogueStateTracker(
-            message.sender_id, []
-        )
-        tracker.update(UserUttered(message.text, message.parse_data))
-        return tracker
-
-    async def save_tracker(self, tracker):
-        self.trackers.saved[tracker.sender_id] = tracker
-
-
-class Agent:
-    """Reads every message as `intent`; the dialogue is each test's."""
-
-    def __init__(self, intent="greet"):
-        self.tracker_store = Trackers()
-        self.processor = Processor(self.tracker_store)
-        self.lock_store = Lock()
-        self.intent = intent
-
-    def is_ready(self):
-        return True
-
-    async def parse_message(self, text):
-        return {"text": text, "intent": {"name": self.intent, "confidence": 0.95}, "entities": []}
 
 
 @pytest.fixture
