@@ -377,9 +377,10 @@ class ChannelRuntime:
                 now = self._clock()
                 await in_thread(self.screening.send_later, event, screened.later, now)
             # P9: the account's first private conversation carries the privacy notice,
-            # after the answer (an emergency's contacts never wait; its notice waits
-            # for the next conversation).
-            if output.replied and not is_emergency(intent) and self._notices is not None:
+            # after the answer (an emergency's contacts never wait; its notice, and that
+            # of a warning for abuse, waits for the next conversation).
+            quiet = is_emergency(intent) or intent.name == "abuse"
+            if output.replied and not quiet and self._notices is not None:
                 await self._notice_after(self._notices, event)
             # P11: a conversation the assistant resolved on its own ends with one question.
             resolved = intent.name in RESOLVED and output.replied and not paused

@@ -6,8 +6,9 @@ departments when needed and kept on the tenant's file, and where the privacy not
 It goes right after the assistant's answer to the account's first private message,
 through the outbox like any reply: after, not before, so that nothing ever waits in
 front of an answer. An emergency gets its contacts and nothing else: its notice waits
-for the account's next message (P2). A public reply never carries it: the runtime adds
-it on the private surface only (bot/channels/runtime.py, `_handle`).
+for the account's next message (P2); so does a warning for abuse (P7). A public reply
+never carries it: the runtime adds it on the private surface only
+(bot/channels/runtime.py, `_handle`).
 
 It is recorded when it is queued (so that it is queued once) and stamped when the
 platform took it (`NoticeListener`): `said_at` is when it was said. A notice the

@@ -194,3 +194,10 @@ async def test_handled_again_after_a_crash_before_it_was_recorded_it_is_sent_onc
 
 def test_the_notice_is_short_and_fits_every_platforms_private_message():
     assert NOTICE.count("{url}") == 1 and len(TEXT.encode()) < 1000  # Instagram: 1,000 bytes
+
+
+async def test_a_warning_for_abuse_is_not_followed_by_it(runtime):
+    rude = event("facebook", "private", "psid-6", 1, "you useless lot")
+    await handle(runtime, rude, answering("Please keep things civil."), "abuse")
+    assert queued(runtime, rude.conversation_id) == ["Please keep things civil."]
+    assert not notices(runtime).queued("facebook", "psid-6")
