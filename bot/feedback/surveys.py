@@ -4,7 +4,8 @@ When a handoff of a private conversation is closed, or a tenant ends a private
 conversation the assistant resolved on its own (they say goodbye or thanks, with no
 handoff open), the tenant is asked one question: a rating from 1 to 5, and a few words
 if they like. It is asked:
-- once per occasion (the closed handoff, or the day's conversation);
+- once per occasion (the closed handoff, or the day's conversation), and never twice in
+  a day in one conversation;
 - only while the platform still takes a message from the assistant (Messenger's and
   Instagram's 24 hours from the tenant's last message; X has no such window);
 - never out of monitoring hours after an emergency;
@@ -182,6 +183,15 @@ class Surveys:
         except IntegrityError:
             return None
         return survey_id
+
+    def asked_lately(self, conversation_id: str, now: datetime) -> bool:
+        """Whether the conversation was asked the question in the last day."""
+        query = select(surveys.c.id).where(
+            surveys.c.conversation_id == conversation_id,
+            surveys.c.asked_at > to_utc(now - ANSWER_WITHIN),
+        )
+        with self._engine.connect() as connection:
+            return connection.execute(query).first() is not None
 
     def pending(self, conversation_id: str, now: datetime) -> Survey | None:
         """The question waiting for an answer in the conversation, if any."""
@@ -402,6 +412,9 @@ class SurveyDesk:
         said goodbye or thanks, no handoff open); returns why not, or None once queued."""
         if self._open_reasons(conversation_id):
             return "a handoff is open"
+        # Once per conversation: not again the day a closed handoff's question was asked.
+        if self.store.asked_lately(conversation_id, now):
+            return "asked already"
         occasion = Occasion(
             key=f"resolved:{conversation_id}:{now.date().isoformat()}",
             conversation_id=conversation_id,

@@ -178,3 +178,12 @@ async def test_an_open_survey_invitation_is_mentioned_at_the_end_of_the_exchange
     said = sent(runtime)[-1]
     assert said.startswith(THANKS) and "We're also asking tenants about our new repairs" in said
     assert "https://www.brookfieldhomes.example/have-your-say" in said
+
+
+async def test_a_thanks_after_the_question_is_not_asked_a_second_one(runtime, clock):
+    await a_closed_handoff(runtime, clock)
+    runtime.watch_alerts()
+    # "thanks" is no rating: the question lapses and the dialogue answers; the
+    # conversation ends as one the assistant resolved, yet it was asked already.
+    await handle(runtime, message("thanks", 2, at=clock.now), ["You're welcome!"], "thank")
+    assert sent(runtime).count(QUESTION) == 1 and sent(runtime)[-1] == "You're welcome!"
