@@ -125,7 +125,7 @@ class ChannelRuntime:
         self._alerts = alerts
         # P9: conversations, and the store's records, older than the setting go.
         self.retention = retention
-        # P9: the first private reply to an account is preceded by `notice`, once.
+        # P9: the first private answer to an account is followed by `notice`, once.
         self._notices = notices
         self._notice = notice
         # P11: the one question after a conversation, and its answer (set by wiring).
@@ -236,28 +236,23 @@ class ChannelRuntime:
         private message, if the account has not had it (P9; bot/protection/notice.py).
         Enqueued, then recorded: handled again after a crash between the two, its dedupe
         key sends it once, and then it is recorded."""
-        route = reply_route(event)
-        if event.surface is not Surface.PRIVATE or route is None:
+        if event.surface is not Surface.PRIVATE or reply_route(event) is None:
             return
-        operation, target = route
         platform = event.platform.value
         if await in_thread(notices.queued, platform, event.author_id):
             return
-        now = self._clock()
-        for part, piece in enumerate(KITS[event.platform].pieces(operation, self._notice)):
-            await in_thread(
-                self.outbox.enqueue,
-                event.conversation_id,
-                event.platform,
-                operation,
-                target,
-                now,
-                text=piece,
-                author=Author.ASSISTANT,
-                user_message_at=event.sent_at,
-                dedupe_key=f"{platform}:{event.event_id}:privacy-notice:{part}",
-            )
-        await in_thread(notices.note_queued, platform, event.author_id, event.conversation_id, now)
+        await in_thread(
+            self.send_private,
+            event.conversation_id,
+            platform,
+            event.author_id,
+            self._notice,
+            event.sent_at,
+            f"{platform}:{event.event_id}:privacy-notice",
+        )
+        await in_thread(
+            notices.note_queued, platform, event.author_id, event.conversation_id, self._clock()
+        )
 
     async def _intake_loop(
         self, app: Sanic, on_new_message: Callable[[UserMessage], Awaitable[Any]]
@@ -431,7 +426,7 @@ class ChannelRuntime:
         key: str,
     ) -> None:
         """Queue a message of the assistant's to a tenant's private conversation (the
-        question after a conversation), once per `key` (blocking)."""
+        privacy notice, the question after a conversation), once per `key` (blocking)."""
         kit = KITS[Platform(platform)]
         now = self._clock()
         route = InboundEvent(platform, "message", key, "private", account, "", now)
