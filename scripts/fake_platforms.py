@@ -49,6 +49,8 @@ GRAPH_PREFIX = "/graph/v19.0"
 INSTAGRAM_PREFIX = "/instagram/v19.0"
 YOUTUBE_PREFIX = "/youtube"
 LINKEDIN_PREFIX = "/linkedin/rest"
+# An Instagram comment listed with its replies shows this many; `paging.next` the rest.
+INLINE_REPLIES = 25
 # What each YouTube call costs in quota units.
 YOUTUBE_COST = {"GET": 1, "POST": 50}
 X_PREFIX = "/x"
@@ -94,6 +96,10 @@ class FakePlatforms:
         # Instagram comments hidden, and those a private reply has answered.
         self.instagram_hidden: set[str] = set()
         self.instagram_replied_privately: set[str] = set()
+        # Instagram: the account's posts (media), and the comments on each with their
+        # replies, as its listings give them (`add_instagram_comment`).
+        self.instagram_media: List[dict] = []
+        self.instagram_comments: Dict[str, List[dict]] = {}
         # YouTube: comment threads on the channel's videos, newest last; each comment's
         # moderation status; the access tokens issued; quota units spent and allowed.
         self.youtube_threads: List[dict] = []
@@ -135,6 +141,27 @@ class FakePlatforms:
     def instagram_url(self) -> str:
         """What INSTAGRAM_GRAPH_URL should be."""
         return self.url + INSTAGRAM_PREFIX
+
+    def add_instagram_comment(
+        self,
+        media_id: str,
+        comment_id: str,
+        timestamp: str,
+        author_id: str,
+        parent: str | None = None,
+    ) -> None:
+        """A comment on the account's post `media_id` (a reply to `parent`), for the
+        listings ("2026-08-01T09:30:00+0000"); the post is added if new."""
+        comment = {"id": comment_id, "timestamp": timestamp, "from": {"id": author_id}}
+        with self._lock:
+            if not any(m["id"] == media_id for m in self.instagram_media):
+                self.instagram_media.append({"id": media_id, "timestamp": timestamp})
+            comments = self.instagram_comments.setdefault(media_id, [])
+            if parent is None:
+                comments.append({**comment, "replies": []})
+                return
+            [top] = [c for c in comments if c["id"] == parent]
+            top["replies"].append(comment)
 
     @property
     def youtube_url(self) -> str:
@@ -212,16 +239,36 @@ class FakePlatforms:
             self.linkedin_posts.append(post)
             self.linkedin_comments.setdefault(post, [])
 
-    def add_linkedin_comment(self, post: str, comment_id: str, actor: str, text: str) -> str:
-        """A member's comment on `post`, written now; returns its URN."""
+    def add_linkedin_comment(
+        self,
+        post: str,
+        comment_id: str,
+        actor: str,
+        text: str,
+        millis: int | None = None,
+        parent: str | None = None,
+    ) -> str:
+        """A member's comment on `post` (a reply to the comment URN `parent`), written
+        now or at `millis`; returns its URN."""
         with self._lock:
-            return self._linkedin_comment(post, comment_id, actor, text)
+            return self._linkedin_comment(post, comment_id, actor, text, millis, parent)
 
-    def _linkedin_comment(self, post: str, comment_id: str, actor: str, text: str) -> str:
+    def _linkedin_comment(
+        self,
+        post: str,
+        comment_id: str,
+        actor: str,
+        text: str,
+        millis: int | None = None,
+        parent: str | None = None,
+    ) -> str:
         urn = f"urn:li:comment:({post},{comment_id})"
-        millis = int(time.time() * 1000)
-        self.linkedin_comments.setdefault(post, []).append(
+        millis = int(time.time() * 1000) if millis is None else millis
+        # A comment's replies are listed under it, not with the post's comments.
+        extra = {"parentComment": parent} if parent else {}
+        self.linkedin_comments.setdefault(parent or post, []).append(
             {
+                **extra,
                 "$URN": urn,
                 "id": comment_id,
                 "actor": actor,
@@ -299,7 +346,7 @@ class FakePlatforms:
             self.posts.setdefault(post_id, [])
             self.post_details[post_id] = {"created_time": created_time, "from": {"id": author_id}}
 
-    def _listing(self, items: List[dict], query, path: str) -> tuple[int, dict]:
+    def _listing(self, items: List[dict], query, path: str, base: str = "") -> tuple[int, dict]:
         """One page of a Graph listing, with `paging.next` while more remain."""
         limit = int((query.get("limit") or ["25"])[0])
         start = int((query.get("after") or ["0"])[0])
@@ -307,7 +354,7 @@ class FakePlatforms:
         if start + limit < len(items):
             token = query["access_token"][0]
             answer["paging"] = {
-                "next": f"{self.graph_url}/{path}?access_token={token}&limit={limit}"
+                "next": f"{base or self.graph_url}/{path}?access_token={token}&limit={limit}"
                 f"&after={start + limit}"
             }
         return 200, answer
@@ -436,11 +483,11 @@ class FakePlatforms:
         if method == "GET" and path == "posts":
             if one.get("q") != "author" or one.get("author") != self.linkedin_organization:
                 return 403, {"message": "Not enough permissions", "status": 403}
-            count = int(one.get("count") or 10)
+            start, count = int(one.get("start") or 0), int(one.get("count") or 10)
             with self._lock:
-                posts = list(reversed(self.linkedin_posts))[:count]
+                posts = list(reversed(self.linkedin_posts))[start : start + count]
             return 200, {
-                "paging": {"start": 0, "count": count, "links": []},
+                "paging": {"start": start, "count": count, "links": []},
                 "elements": [{"id": p, "author": self.linkedin_organization} for p in posts],
             }
         found = re.fullmatch(r"socialActions/(.+)/comments(?:/([^/]+))?", path)
@@ -483,10 +530,10 @@ class FakePlatforms:
             if urn in self.linkedin_undeletable:
                 return 403, {"message": "Not enough permissions to delete", "status": 403}
             with self._lock:
-                comments = self.linkedin_comments.get(target, [])
-                if not any(c["$URN"] == urn for c in comments):
+                if not any(c["$URN"] == urn for cs in self.linkedin_comments.values() for c in cs):
                     return 404, {"message": "Not found", "status": 404}
-                self.linkedin_comments[target] = [c for c in comments if c["$URN"] != urn]
+                for on, comments in self.linkedin_comments.items():
+                    self.linkedin_comments[on] = [c for c in comments if c["$URN"] != urn]
             self._record("linkedin", method, path, query, None, authorization)
             return 204, None
         return 405, {"message": "Method not allowed", "status": 405}
@@ -582,7 +629,46 @@ class FakePlatforms:
             return 200, {"success": True}
         if method == "DELETE" and len(parts) == 1:
             self._record("instagram", method, path, query, sent, authorization)
+            with self._lock:
+                for media, comments in self.instagram_comments.items():
+                    kept = [c for c in comments if c["id"] != parts[0]]
+                    for comment in kept:
+                        comment["replies"] = [r for r in comment["replies"] if r["id"] != parts[0]]
+                    self.instagram_comments[media] = kept
             return 200, {"success": True}
+        if method == "GET":
+            return self._instagram_listing(path, query)
+        return 404, {"error": {"message": "Unknown path", "code": 803}}
+
+    def _instagram_listing(self, path: str, query) -> tuple[int, dict]:
+        """The account's posts, a post's comments (each with its first INLINE_REPLIES
+        replies and `paging.next` to the rest, as field expansion gives them), or a
+        comment's replies."""
+        parts = path.split("/")
+        with self._lock:
+            media = json.loads(json.dumps(self.instagram_media))
+            comments = json.loads(json.dumps(self.instagram_comments))
+        if len(parts) == 2 and parts[1] == "media":
+            return self._listing(media, query, path, self.instagram_url)
+        if len(parts) == 2 and parts[1] == "comments" and parts[0] in comments:
+            token = query["access_token"][0]
+            listed = []
+            for comment in comments[parts[0]]:
+                replies = comment.pop("replies")
+                if replies:
+                    comment["replies"] = {"data": replies[:INLINE_REPLIES]}
+                if len(replies) > INLINE_REPLIES:
+                    comment["replies"]["paging"] = {
+                        "next": f"{self.instagram_url}/{comment['id']}/replies?access_token="
+                        f"{token}&limit={INLINE_REPLIES}&after={INLINE_REPLIES}"
+                    }
+                listed.append(comment)
+            return self._listing(listed, query, path, self.instagram_url)
+        if len(parts) == 2 and parts[1] == "replies":
+            for listed in comments.values():
+                for comment in listed:
+                    if comment["id"] == parts[0]:
+                        return self._listing(comment["replies"], query, path, self.instagram_url)
         return 404, {"error": {"message": "Unknown path", "code": 803}}
 
     def _graph(self, method, path, query, body, authorization):

@@ -1,5 +1,6 @@
-"""Remove public Facebook comments and visitors' posts older than the retention period
-(P10), and conversations older than theirs (P9), once.
+"""Remove public comments (Facebook, Instagram, LinkedIn) and Facebook visitors' posts
+older than their platform's retention period (P10), and conversations older than theirs
+(P9), once.
 
 The running assistant does this every hour by itself; this command is for running it
 by hand or from a scheduler. It asks for each old comment or visitor's post to be
@@ -24,6 +25,7 @@ from typing import Callable, List
 from bot.association import load_association
 from bot.channels.runtime import utc_now
 from bot.channels.wiring import build_runtime
+from bot.platforms.registry import KITS
 from bot.privacy.logs import protect_logs
 from bot.settings import Settings
 
@@ -50,9 +52,9 @@ def main(argv: List[str] | None = None, clock: Callable[[], datetime] = utc_now)
         )
         for place, count in run.removed.items():
             print(f"  {place}: {count}")
-    if settings.facebook.missing():
-        print("The Facebook channel is off: the deletions wait in the outbox until it is on.")
-        return 0
+    off = [kit.name for kit in KITS.values() if kit.keeps_comments and kit.missing(settings)]
+    if off:
+        print(f"Off: {', '.join(off)}; their deletions wait in the outbox until each is on.")
     sent = runtime.drain_outbox()
     print(f"Sent {sent} waiting platform calls.")
     return 0

@@ -13,7 +13,7 @@ import logging
 import sys
 from datetime import datetime, timedelta
 from functools import partial
-from typing import TYPE_CHECKING, Any, Awaitable, Callable, Dict, List, Set
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Dict, List, Mapping, Set
 
 from rasa.core.channels.channel import UserMessage
 from rasa.core.lock_store import LockError
@@ -49,7 +49,7 @@ from bot.handoff.waiting import WaitingNotes
 from bot.intake import MAX_ATTEMPTS, RENEW_EVERY, Claimed, IntakeStore
 from bot.outbox import Author, Outbox, PlatformError
 from bot.outbox_worker import OutboxWorker
-from bot.platforms.facebook.graph_api import GraphClient
+from bot.platforms.kit import Listing
 from bot.platforms.registry import KITS
 from bot.platforms.routing import reply_route
 from bot.protection.notice import PrivacyNotices
@@ -64,6 +64,10 @@ OUTBOX_SENDERS = 3
 IDLE_WAIT = 1.0
 # How often old public comments are looked for (P10); the first look is at start-up.
 RETENTION_EVERY = 3600.0
+# How often each platform's posts are listed for comments never seen (P10): the ones the
+# assistant sees are noted as they come, so a day's wait costs little, and a listing of
+# every post is many calls (LinkedIn's daily limits are not published).
+SWEEP_EVERY = timedelta(days=1)
 # How often open handoffs are checked for alerts due (bot/alerts/): deadlines near or missed.
 ALERTS_EVERY = 60.0
 # What ends a conversation the assistant resolved on its own (P11's question follows).
@@ -107,7 +111,7 @@ class ChannelRuntime:
         worker: OutboxWorker,
         screening: Screening,
         clock: Callable[[], datetime] = utc_now,
-        graph: GraphClient | None = None,
+        listings: Mapping[Platform, Listing] | None = None,
         waiting: WaitingNotes | None = None,
         alerts: AlertWatcher | None = None,
         retention: ConversationRetention | None = None,
@@ -117,7 +121,10 @@ class ChannelRuntime:
         self.intake = intake
         self.outbox = box
         self.screening = screening
-        self.graph = graph
+        # P10: each platform's listing of the account's public comments (those it keeps),
+        # and when each was last read.
+        self.listings = dict(listings or {})
+        self._swept: Dict[Platform, datetime] = {}
         # A tenant waiting for a person: not answered, told at most once an hour.
         self.waiting = waiting
         self._worker = worker
@@ -158,17 +165,22 @@ class ChannelRuntime:
         self._working.clear()
 
     def remove_old_comments(self) -> int:
-        """P10, once: sweep the page's comments, then queue the old ones' deletion."""
-        comments = self.screening.comments
-        if self.graph is not None:
+        """P10, once: sweep each platform's comments (once a day), then queue the old
+        ones' deletion."""
+        comments, now = self.screening.comments, self._clock()
+        for platform, listing in self.listings.items():
+            last = self._swept.get(platform)
+            if last is not None and now - last < SWEEP_EVERY:
+                continue
             try:
-                comments.note_all(self.graph.page_comments())
+                comments.note_all(listing(), platform)
+                self._swept[platform] = now
             except PlatformError as error:
                 # The comments already noted are still removed; the sweep runs again.
-                logger.warning("Could not list the page's comments: %s", error)
+                logger.warning("Could not list the %s comments: %s", platform.value, error)
         screening = self.screening
         return comments.remove_old(
-            self._clock(), screening.months_to_keep_comments, screening.months_to_keep_by_platform
+            now, screening.months_to_keep_comments, screening.months_to_keep_by_platform
         )
 
     def remove_old_conversations(self) -> RetentionRun | None:

@@ -27,7 +27,6 @@ from bot.handoff.working_hours import WorkingCalendar
 from bot.intake import IntakeStore
 from bot.outbox import Outbox, OutboxListeners
 from bot.outbox_worker import Deliver, OutboxWorker
-from bot.platforms.facebook.kit import KIT as FACEBOOK
 from bot.platforms.registry import KITS
 from bot.protection.notice import NoticeListener, PrivacyNotices, notice_text
 from bot.protection.retention import conversation_retention
@@ -64,7 +63,12 @@ def build_runtime(settings: Settings, clock: Callable[[], datetime] = utc_now) -
         deliver = kit.deliverer(settings)
         if deliver is not None:
             deliverers[platform] = deliver
-    graph = FACEBOOK.client(settings) if not settings.facebook.missing() else None
+    # P10: the platforms whose comments are kept are swept for those never seen.
+    listings = {
+        platform: listing
+        for platform, kit in KITS.items()
+        if kit.keeps_comments and (listing := kit.comment_listing(settings)) is not None
+    }
     # Moderation notes what it sent; a staff reply counts once sent (bot.handoff.desk).
     notices, notice = PrivacyNotices(engine), notice_text(association.pages["privacy_notice"])
     listener = OutboxListeners(
@@ -81,7 +85,7 @@ def build_runtime(settings: Settings, clock: Callable[[], datetime] = utc_now) -
         worker,
         screening,
         clock=clock,
-        graph=graph,
+        listings=listings,
         waiting=waiting,
         alerts=watcher,
         retention=conversation_retention(

@@ -3,9 +3,10 @@
 months association.yml sets for it.
 
 Every public comment, and every visitor's post, is noted when it arrives (a tenant's)
-or is sent (the account's own reply), with its platform, and the Facebook page's feed is swept
-through the Graph API for the comments and visitors' posts the assistant never saw
-(from before it ran, from a webhook outage, or written by staff on Facebook itself).
+or is sent (the account's own reply), with its platform, and each of those platforms'
+posts is swept through its API (the kit's `comment_listing`) for the comments, and
+Facebook visitors' posts, the assistant never saw (from before it ran, from a webhook
+outage, or written by staff in the platform's own app).
 `remove_old` asks the outbox to delete each one older than the retention period, once:
 it is safe to run again, and to run on two machines at the same moment, because each
 deletion has its own key in the outbox.
@@ -60,9 +61,9 @@ class PublicComments:
         except IntegrityError:
             pass
 
-    def note_all(self, seen: Iterable[Any]) -> int:
-        """Note every comment a platform listing found (each with `comment_id`, `post_id`,
-        `author_id`, `created_at`, `by_page`); returns how many were read."""
+    def note_all(self, seen: Iterable[Any], platform: Platform = Platform.FACEBOOK) -> int:
+        """Note every comment `platform`'s listing found (each with `comment_id`,
+        `post_id`, `author_id`, `created_at`, `by_page`); returns how many were read."""
         count = 0
         for comment in seen:
             self.note(
@@ -71,6 +72,7 @@ class PublicComments:
                 comment.post_id,
                 comment.author_id,
                 comment.by_page,
+                platform,
             )
             count += 1
         return count

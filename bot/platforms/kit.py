@@ -13,12 +13,13 @@ Moderation's actions are named here by their words ("hide", "delete", "block",
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Dict, List, Mapping, Sequence, Tuple
+from typing import TYPE_CHECKING, Callable, Dict, Iterable, List, Mapping, Sequence, Tuple
 
 from bot.events import InboundEvent, Operation, Platform, Surface
 from bot.outbox import Call
 from bot.outbox_worker import Deliver
 from bot.platforms.limits import TextLimit
+from bot.platforms.payloads import SeenComment
 from bot.platforms.places import Poller
 
 if TYPE_CHECKING:  # only for the annotations: settings import nothing of the platforms
@@ -145,6 +146,17 @@ class PlatformKit:
         """The reader of a platform that sends no webhook (YouTube); None for one that
         does, or while it is off."""
         return None
+
+    def comment_listing(self, settings: Settings) -> Listing | None:
+        """Every public comment on the account's posts, listed through the platform's
+        API, for the retention sweep (P10): it finds those the assistant never saw
+        (written before it ran, while a webhook was down, or by staff in the platform's
+        own app). None where the platform keeps no comments, or while it is off."""
+        return None
+
+
+# A listing of an account's public comments (raises PlatformError when it cannot read).
+Listing = Callable[[], Iterable[SeenComment]]
 
 
 def split_to_fit(text: str, limit: TextLimit) -> List[str]:

@@ -10,10 +10,24 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SeenComment:
+    """A public comment (or a visitor's post), as a listing of the account's posts finds
+    it: for the retention sweep (P10), which notes those the assistant never saw."""
+
+    comment_id: str
+    post_id: str
+    author_id: str | None
+    created_at: datetime
+    # Written by the account itself (its own replies).
+    by_page: bool
 
 
 class MalformedPayload(ValueError):

@@ -65,6 +65,7 @@ def build_sandbox(
         access_token=twitter.access_token or "",
         account_id=twitter.user_id or "",
         instagram_token=instagram.access_token or "",
+        instagram_account=instagram.account_id or "",
         youtube_client=(
             youtube.client_id or "",
             youtube.client_secret or "",

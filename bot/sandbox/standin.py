@@ -51,6 +51,8 @@ class Credentials:
     access_token: str
     account_id: str
     instagram_token: str = ""
+    # The Instagram professional account's id (its posts are listed under it).
+    instagram_account: str = ""
     # The OAuth client and refresh token YouTube's token endpoint accepts.
     youtube_client: Tuple[str, str, str] = ("", "", "")
     youtube_channel: str = ""
@@ -156,15 +158,19 @@ class StandIn:
         answer = {"message_id": f"m_private_{target}"}
         return 200, {**answer, "recipient_id": psid} if psid else answer
 
-    def _listing(self, items: List[dict], query: Query, path: str) -> Dict[str, Any]:
-        """One page of a Graph listing, with `paging.next` while more remain."""
+    def _listing(
+        self, items: List[dict], query: Query, path: str, api: str = "graph"
+    ) -> Dict[str, Any]:
+        """One page of a Graph listing (Facebook's, or "instagram"), with `paging.next`
+        while more remain."""
         limit = max(1, int((query.get("limit") or ["25"])[0]))
         start = int((query.get("after") or ["0"])[0])
         answer: Dict[str, Any] = {"data": items[start : start + limit]}
         if start + limit < len(items):
             token = query["access_token"][0]
+            base = self._graph_url.replace("/graph/", f"/{api}/")
             answer["paging"] = {
-                "next": f"{self._graph_url}/{path.strip('/')}?access_token={token}"
+                "next": f"{base}/{path.strip('/')}?access_token={token}"
                 f"&limit={limit}&after={start + limit}"
             }
         return answer
@@ -286,7 +292,36 @@ class StandIn:
                 return 400, invalid
             self._world.set_comment(parts[0], deleted=True)
             return 200, {"success": True}
+        if method == "GET" and parts == [self._credentials.instagram_account, "media"]:
+            media = [
+                {"id": post, "timestamp": at.strftime(GRAPH_TIME)}
+                for post, at in self._world.post_ids(Pane.INSTAGRAM)
+            ]
+            return 200, self._listing(media, query, path, "instagram")
+        if method == "GET" and len(parts) == 2 and parts[1] == "comments":
+            return 200, self._listing(self._instagram_comments(parts[0]), query, path, "instagram")
         return 404, _graph_error("Unknown path components", 803)
+
+    def _instagram_comments(self, post: str) -> List[dict]:
+        """The comments on `post`, each with its replies (as field expansion gives them)."""
+        listed = self._world.page_comments(Pane.INSTAGRAM)
+        account = self._credentials.instagram_account
+
+        def shown(item: Item) -> dict:
+            author = self._world.author_id(item, "instagram_id", account)
+            return {
+                "id": item.id,
+                "timestamp": item.at.strftime(GRAPH_TIME),
+                "from": {"id": author},
+            }
+
+        comments = []
+        for on, item in listed:
+            if on != post or item.target != post:
+                continue
+            replies = [shown(reply) for _, reply in listed if reply.target == item.id]
+            comments.append({**shown(item), **({"replies": {"data": replies}} if replies else {})})
+        return comments
 
     # -- YouTube -------------------------------------------------------------------
 
@@ -469,10 +504,12 @@ class StandIn:
             if one.get("q") != "author" or one.get("author") != organization:
                 return 403, _linkedin_error(403, "Not enough permissions", 100)
             posts = sorted(self._world.post_ids(Pane.LINKEDIN), key=lambda p: p[1], reverse=True)
-            count = int(one.get("count") or 10)
+            start, count = int(one.get("start") or 0), int(one.get("count") or 10)
             return 200, {
-                "paging": {"start": 0, "count": count, "links": []},
-                "elements": [{"id": post, "author": organization} for post, _ in posts[:count]],
+                "paging": {"start": start, "count": count, "links": []},
+                "elements": [
+                    {"id": post, "author": organization} for post, _ in posts[start : start + count]
+                ],
             }
         found = re.fullmatch(r"socialActions/(.+?)/comments(?:/([^/]+))?", path)
         if found is None:
@@ -505,15 +542,15 @@ class StandIn:
             return 204, {}
         return 405, _linkedin_error(405, "Method not allowed", 0)
 
-    def _linkedin_comments(self, post: str, one: Mapping[str, str]) -> Answer:
-        """A page of the top-level comments on `post`, oldest first."""
-        if post not in self._posts_on(Pane.LINKEDIN):
+    def _linkedin_comments(self, on: str, one: Mapping[str, str]) -> Answer:
+        """A page of the top-level comments on the post `on`, or of the replies to the
+        comment `on`, oldest first."""
+        if on not in self._posts_on(Pane.LINKEDIN) and self._on(on, Pane.LINKEDIN) is None:
             return 404, _linkedin_error(404, "Not found", 0)
+        post = self._world.post_of(on) or on
         organization = self._credentials.linkedin_organization
         comments = [
-            item
-            for on, item in self._world.page_comments(Pane.LINKEDIN)
-            if on == post and item.target == post
+            item for _, item in self._world.page_comments(Pane.LINKEDIN) if item.target == on
         ]
         start, count = int(one.get("start") or 0), int(one.get("count") or 10)
         elements = []
@@ -526,6 +563,7 @@ class StandIn:
                     "id": item.id.rsplit(",", 1)[1].rstrip(")"),
                     "actor": actor,
                     "object": post,
+                    **({"parentComment": on} if on != post else {}),
                     "message": {"text": item.text, "attributes": []},
                     "created": {"actor": actor, "time": millis},
                     "lastModified": {"actor": actor, "time": millis},

@@ -6,7 +6,10 @@ to make every action slow. One assistant serves every test file that needs one.
 """
 
 import json
+import os
 import secrets
+import subprocess
+import sys
 import threading
 import time
 import urllib.request
@@ -221,3 +224,19 @@ def wait_for(condition, seconds):
 
 def new_user():
     return f"u{uuid.uuid4().int % 10**12}"
+
+
+def run_command(assistant, *args):
+    """Run `python -m <args>` as the running assistant's servers are configured; its
+    output."""
+    env = {**os.environ, **assistant.extra_env}
+    result = subprocess.run(
+        [sys.executable, "-m", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout

@@ -15,7 +15,7 @@ import pytest
 
 from bot.handoff.conversations import RasaConversations
 from scripts.fake_platforms import instagram_comment, instagram_message, instagram_webhook
-from tests.e2e.platforms import INSTAGRAM, new_user, post, to_instagram, wait_for
+from tests.e2e.platforms import INSTAGRAM, new_user, post, run_command, to_instagram, wait_for
 
 SETTLE = 3  # seconds to wait for any call that should not come
 
@@ -131,3 +131,15 @@ def test_the_subscription_check_echoes_the_challenge_only_for_the_verify_token(r
 
 def _forged(body):
     return "sha256=" + "0" * 64
+
+
+def test_an_old_comment_the_assistant_never_saw_is_found_on_the_account_and_deleted(running):
+    assistant, platforms, _ = running
+    old, recent = (str(18 * 10**15 + uuid.uuid4().int % 10**15) for _ in range(2))
+    platforms.add_instagram_comment("media-before-launch", old, "2025-01-15T10:00:00+0000", "u1")
+    now = time.strftime("%Y-%m-%dT%H:%M:%S+0000", time.gmtime())
+    platforms.add_instagram_comment("media-before-launch", recent, now, "u2")
+    run_command(assistant, "scripts.retention")
+    assert wait_for(lambda: ("delete", old) in about(platforms, old), 30)
+    time.sleep(SETTLE)
+    assert about(platforms, recent) == []

@@ -16,7 +16,7 @@ import pytest
 
 from bot.association import load_association
 from bot.platforms.linkedin.signature import challenge_response, linkedin_signature
-from tests.e2e.platforms import LINKEDIN_ORG, LINKEDIN_SECRET, post, wait_for
+from tests.e2e.platforms import LINKEDIN_ORG, LINKEDIN_SECRET, post, run_command, wait_for
 from tests.helpers import ROOT
 
 SETTLE = 3
@@ -130,3 +130,17 @@ def test_the_channel_says_it_polls_and_how_its_last_poll_went(running):
         health = json.loads(answer.read())
     assert (health["status"], health["mode"]) == ("on", "polling")
     assert health["last"]["pages"] >= 1 and "error" not in health["last"]
+
+
+def test_an_old_comment_and_reply_the_assistant_never_read_are_found_and_deleted(running):
+    assistant, platforms, _ = running
+    post_urn = new_post(platforms)
+    long_ago = int(time.time() * 1000) - 120 * 24 * 3600 * 1000  # before it ran
+    first = f"old{uuid.uuid4().int % 10**9}"
+    old = platforms.add_linkedin_comment(post_urn, first, "urn:li:person:a1", "hi", long_ago)
+    reply = platforms.add_linkedin_comment(
+        post_urn, f"{first}r", "urn:li:person:a2", "hello", long_ago, parent=old
+    )
+    assert "Asked for" in run_command(assistant, "scripts.retention")
+    assert wait_for(lambda: ("delete", old) in about(platforms, old), 30)
+    assert wait_for(lambda: ("delete", reply) in about(platforms, reply), 30)

@@ -6,10 +6,7 @@ platform calls the fakes received about that post or author, and that no other c
 was made.
 """
 
-import os
 import re
-import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -22,7 +19,16 @@ from bot.handoff.handoffs import HandoffRepository, Reason
 from bot.platforms.limits import X_POST
 from bot.store import connect
 from scripts.fake_platforms import facebook_webhook, page_comment, page_post, x_mention
-from tests.e2e.platforms import ME, PAGE, message, new_user, to_facebook, to_x, wait_for
+from tests.e2e.platforms import (
+    ME,
+    PAGE,
+    message,
+    new_user,
+    run_command,
+    to_facebook,
+    to_x,
+    wait_for,
+)
 from tests.helpers import ROOT
 
 SETTLE = 3  # seconds to wait for any call that should not come
@@ -117,20 +123,6 @@ def mention(running, text, author=None, reply_to_account=False):
     )
     assert to_x(assistant, payload)[0] == 200
     return author, tweet_id
-
-
-def run_command(assistant, *args):
-    env = {**os.environ, **assistant.extra_env}
-    result = subprocess.run(
-        [sys.executable, "-m", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr
-    return result.stdout
 
 
 def store(assistant):

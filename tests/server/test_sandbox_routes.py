@@ -24,6 +24,7 @@ from bot.sandbox.mode import (
     INSTAGRAM_ACCOUNT,
     LINKEDIN_ORGANIZATION,
     PAGE_ID,
+    SANDBOX_PLATFORM,
     YOUTUBE_CHANNEL,
     sandbox_env,
 )
@@ -340,6 +341,46 @@ def test_the_linkedin_stand_in_takes_urns_encoded_in_the_path(on):
     assert deleted.status == 204 and deleted.body == b""
     [removed] = sandbox.world.view().removed()
     assert removed.id == comment.id and removed.deleted
+
+
+def test_the_stand_ins_list_instagram_and_linkedin_comments_for_the_retention_sweep(on):
+    app, sandbox, _, _ = on
+    post = INSTAGRAM_POSTS[0][0]
+    comment = sandbox.world.comment("priya", post, "lovely photo")
+    reply = sandbox.world.public_reply(comment.id, "Thank you!", Author.STAFF)
+    token = {"access_token": SANDBOX_PLATFORM["INSTAGRAM_ACCESS_TOKEN"]}
+    instagram = "/sandbox-api/instagram/v19.0"
+    _, media = app.test_client.get(f"{instagram}/{INSTAGRAM_ACCOUNT}/media", params=token)
+    assert media.status == 200 and post in [m["id"] for m in media.json["data"]]
+    _, listed = app.test_client.get(f"{instagram}/{post}/comments", params=token)
+    [shown] = listed.json["data"]
+    assert shown["id"] == comment.id and "timestamp" in shown
+    assert [(r["id"], r["from"]["id"]) for r in shown["replies"]["data"]] == [
+        (reply, INSTAGRAM_ACCOUNT)
+    ]
+    linkedin_post = LINKEDIN_POSTS[0][0]
+    on_linkedin = sandbox.world.comment("grace", linkedin_post, "any news on the lifts?")
+    answer = sandbox.world.public_reply(on_linkedin.id, "Fixed on Friday.", Author.STAFF)
+    headers = {
+        "Authorization": "Bearer sandbox-linkedin-token",
+        "LinkedIn-Version": "202610",
+        "X-Restli-Protocol-Version": "2.0.0",
+    }
+    _, replies = app.test_client.get(
+        f"/sandbox-api/linkedin/rest/socialActions/{quote(on_linkedin.id, safe='')}/comments",
+        params={"start": "0", "count": "100"},
+        headers=headers,
+    )
+    [element] = replies.json["elements"]
+    assert element["$URN"] == answer and element["parentComment"] == on_linkedin.id
+    assert element["object"] == linkedin_post and element["actor"] == LINKEDIN_ORGANIZATION
+    for start, expected in ((0, [linkedin_post]), (len(LINKEDIN_POSTS), [])):
+        _, posts = app.test_client.get(
+            "/sandbox-api/linkedin/rest/posts",
+            params={"q": "author", "author": LINKEDIN_ORGANIZATION, "count": "1", "start": start},
+            headers=headers,
+        )
+        assert [p["id"] for p in posts.json["elements"]] == expected
 
 
 def test_the_new_stand_ins_answer_loopback_only(on):

@@ -366,3 +366,37 @@ def test_a_private_reply_cut_to_fit_is_logged_without_its_words(caplog):
     with caplog.at_level("WARNING", logger="bot.platforms.instagram.kit"):
         KIT.private_call(event, Said(None, "Short and whole."), follow=False)
     assert caplog.records == []
+
+
+# The retention sweep's listing (P10)
+
+
+def test_the_sweep_lists_every_post_comment_and_reply_page_by_page(fake):
+    for n in range(130):  # more than a page of comments (100 a page)
+        fake.add_instagram_comment("media1", f"1790{n:04d}", "2026-07-01T09:30:00+0000", f"u{n}")
+    for n in range(30):  # more replies than a comment lists with itself (25)
+        fake.add_instagram_comment(
+            "media1", f"1791{n:04d}", "2026-07-02T09:30:00+0000", f"r{n}", parent="17900000"
+        )
+    fake.add_instagram_comment(
+        "media2", "17920000", "2026-11-20T09:30:00+0000", ACCOUNT, parent=None
+    )
+    seen = list(InstagramClient(fake.instagram_url, "token").account_comments(ACCOUNT))
+    assert len(seen) == 161 and len({s.comment_id for s in seen}) == 161
+    assert {s.post_id for s in seen} == {"media1", "media2"}
+    [ours] = [s for s in seen if s.by_page]
+    assert (ours.comment_id, ours.author_id) == ("17920000", ACCOUNT)
+    reply = next(s for s in seen if s.comment_id == "17910029")
+    assert reply.created_at == datetime(2026, 7, 2, 9, 30, tzinfo=timezone.utc)
+    assert reply.author_id == "r29" and not reply.by_page
+
+
+def test_the_kit_lists_comments_only_while_instagram_is_on():
+    assert KIT.comment_listing(Settings(association_file=ROOT / "association.yml")) is None
+    on = {
+        "INSTAGRAM_APP_SECRET": "s",
+        "INSTAGRAM_VERIFY_TOKEN": "v",
+        "INSTAGRAM_ACCESS_TOKEN": "t",
+        "INSTAGRAM_ACCOUNT_ID": ACCOUNT,
+    }
+    assert callable(KIT.comment_listing(Settings.from_env(environ=on)))

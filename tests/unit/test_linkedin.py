@@ -16,13 +16,19 @@ from bot.outbox_worker import OutboxWorker
 from bot.platforms.linkedin.api import LinkedInClient, comment_parts
 from bot.platforms.linkedin.delivery import linkedin_deliverer
 from bot.platforms.linkedin.kit import KIT
-from bot.platforms.linkedin.payloads import parse_comments, parse_notifications, post_urns
+from bot.platforms.linkedin.payloads import (
+    parse_comments,
+    parse_notifications,
+    post_urns,
+    seen_comments,
+)
 from bot.platforms.linkedin.poller import CommentPoller
 from bot.platforms.linkedin.signature import (
     challenge_response,
     linkedin_signature,
     linkedin_signature_valid,
 )
+from bot.platforms.linkedin.sweep import organization_comments
 from bot.platforms.payloads import MalformedPayload
 from bot.platforms.registry import KITS
 from bot.screening.coordinator import Intent, ModerationListener, Screening
@@ -361,3 +367,51 @@ def test_a_block_is_left_to_staff_for_linkedin_has_no_call_for_it(store):
     assert entries[Action.BLOCK] == FOR_STAFF
     assert all("can no longer comment" not in (m.text or "") for m in box.messages())
     assert {op for op, _ in calls(box)} == {Operation.DELETE_COMMENT, Operation.PUBLIC_POST}
+
+
+# The retention sweep's listing (P10)
+
+
+def test_the_sweep_lists_every_post_comment_and_reply_page_by_page(fake):
+    for n in range(100):  # the oldest post is on the second page of posts (100 a page)
+        fake.add_linkedin_post(f"urn:li:share:72{n:05d}")
+    fake.add_linkedin_comment(POST, "1", "urn:li:person:p1", "hi", 1_750_000_000_000)
+    for n in range(120):  # more than a page of comments
+        fake.add_linkedin_comment("urn:li:share:7200000", f"c{n}", "urn:li:person:p2", "x", 1)
+    parent = fake.add_linkedin_comment("urn:li:share:7200099", "c", "urn:li:person:p3", "y", 2)
+    fake.add_linkedin_comment("urn:li:share:7200099", "r", ORG, "thanks", 3, parent=parent)
+    seen = list(organization_comments(client_of(fake)))
+    assert len(seen) == 123
+    first = next(s for s in seen if s.post_id == POST)
+    assert first.comment_id == f"urn:li:comment:({POST},1)"
+    assert first.created_at == datetime.fromtimestamp(1_750_000_000, timezone.utc)
+    [reply] = [s for s in seen if s.by_page]
+    assert reply.comment_id == "urn:li:comment:(urn:li:share:7200099,r)"
+    assert reply.post_id == "urn:li:share:7200099" and reply.author_id == ORG
+
+
+def test_replies_are_read_only_where_a_comment_may_have_some():
+    counted = listed("1", "urn:li:person:p1", "hi", 5)
+    none = {
+        **listed("2", "urn:li:person:p1", "hi", 5),
+        "commentsSummary": {"aggregatedTotalComments": 0, "selectedComments": []},
+    }
+    some = {
+        **listed("3", "urn:li:person:p1", "hi", 5),
+        "commentsSummary": {"aggregatedTotalComments": 2, "selectedComments": []},
+    }
+    timeless = {k: v for k, v in listed("4", "urn:li:person:p1", "hi", 5).items() if k != "created"}
+    found = seen_comments({"elements": [counted, none, some, timeless]}, POST, ORG)
+    assert [(s.comment_id[-3:], replies) for s, replies in found] == [
+        (",1)", True),
+        (",2)", False),
+        (",3)", True),
+    ]
+    with pytest.raises(MalformedPayload):
+        seen_comments({"elements": "no"}, POST, ORG)
+
+
+def test_the_kit_lists_comments_only_while_linkedin_is_on():
+    assert KIT.comment_listing(Settings(association_file=ROOT / "association.yml")) is None
+    on = {"LINKEDIN_ACCESS_TOKEN": "t", "LINKEDIN_ORGANIZATION_ID": ORG_ID}
+    assert callable(KIT.comment_listing(Settings.from_env(environ=on)))

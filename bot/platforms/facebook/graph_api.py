@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Dict, Iterator
 
@@ -10,23 +9,9 @@ import requests
 
 from bot.outbox import PlatformError
 from bot.platforms.http import TIMEOUT, request_json
+from bot.platforms.meta import GRAPH_TIME, graph_listing
+from bot.platforms.payloads import SeenComment
 from bot.secret_masking import hide_in_logs
-
-# How the Graph API writes a time: "2026-08-01T09:30:00+0000".
-GRAPH_TIME = "%Y-%m-%dT%H:%M:%S%z"
-# A listing is read this many pages (of 100) at most: a bound on one sweep's work.
-MAX_PAGES = 50
-
-
-@dataclass(frozen=True)
-class SeenComment:
-    """A comment on one of the page's posts, as the Graph API lists it."""
-
-    comment_id: str
-    post_id: str
-    author_id: str | None
-    created_at: datetime
-    by_page: bool
 
 
 class GraphClient:
@@ -111,7 +96,7 @@ class GraphClient:
         on it (as a comment on itself), as the Graph API lists them; the page's own posts
         are not public comments.
 
-        Follows each listing's `paging.next`, at most MAX_PAGES pages a listing.
+        Follows each listing's `paging.next` (bot.platforms.meta.graph_listing).
         """
         feed = {"fields": "id,created_time,from", "limit": 100}
         for post in self._listing(f"{self._page_id}/feed", feed):
@@ -136,14 +121,8 @@ class GraphClient:
                 )
 
     def _listing(self, path: str, params: Dict[str, Any]) -> Iterator[Dict[str, Any]]:
-        url, query = self._url(path), {**params, **self._auth()}
-        for _ in range(MAX_PAGES):
-            answer = request_json(self._session, "GET", url, self._timeout, params=query)
-            yield from answer.get("data") or []
-            url = (answer.get("paging") or {}).get("next")
-            if not url:
-                return
-            query = None  # the next page's address carries its own query
+        query = {**params, **self._auth()}
+        return graph_listing(self._session, self._url(path), query, self._timeout)
 
     def delete_comment(self, comment_id: str) -> str:
         """Delete the comment."""

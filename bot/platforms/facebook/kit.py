@@ -9,7 +9,7 @@ from bot.outbox import Call
 from bot.outbox_worker import Deliver
 from bot.platforms.facebook.delivery import facebook_deliverer
 from bot.platforms.facebook.graph_api import GraphClient
-from bot.platforms.kit import Block, PlatformKit, Said
+from bot.platforms.kit import Block, Listing, PlatformKit, Said
 from bot.platforms.limits import FACEBOOK_COMMENT, MESSENGER_TEXT
 
 
@@ -81,12 +81,16 @@ class FacebookKit(PlatformKit):
         return facebook_deliverer(self.client(settings))
 
     def client(self, settings) -> GraphClient:
-        """The page's Graph API client (the retention sweep lists comments through it)."""
+        """The page's Graph API client."""
         facebook = settings.facebook
         return GraphClient(facebook.graph_url, facebook.page_id, facebook.page_access_token)
 
     def missing(self, settings) -> List[str]:
         return settings.facebook.missing()
+
+    def comment_listing(self, settings) -> Listing | None:
+        # The page's feed: comments, replies, and visitors' posts.
+        return None if settings.facebook.missing() else self.client(settings).page_comments
 
 
 KIT = FacebookKit()

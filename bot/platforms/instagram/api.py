@@ -10,6 +10,10 @@ outbox makes for the professional account.
   none to a hidden comment.
 - Hide or show a comment: `POST /{comment-id}` with `hide` true or false.
 - Delete a comment: `DELETE /{comment-id}`.
+- For the retention sweep (P10): the account's posts, `GET /{ig-user-id}/media`, and
+  each one's comments with their replies, `GET /{media-id}/comments?fields=id,
+  timestamp,from,replies{id,timestamp,from}`; listings page by `paging.next`, and a
+  comment's `timestamp` is written "2026-08-01T09:30:00+0000".
 
 Instagram's API has no call to block or report an account: moderation leaves that to
 staff (bot.platforms.instagram.kit).
@@ -17,12 +21,15 @@ staff (bot.platforms.instagram.kit).
 
 from __future__ import annotations
 
-from typing import Any, Dict
+from datetime import datetime
+from typing import Any, Dict, Iterator
 
 import requests
 
 from bot.outbox import PlatformError
 from bot.platforms.http import TIMEOUT, request_json
+from bot.platforms.meta import GRAPH_TIME, graph_listing
+from bot.platforms.payloads import SeenComment
 from bot.secret_masking import hide_in_logs
 
 
@@ -74,6 +81,31 @@ class InstagramClient:
         self._call("DELETE", comment_id, None)
         return comment_id
 
+    def account_comments(self, account_id: str) -> Iterator[SeenComment]:
+        """Every comment and reply on the account's posts, as Instagram lists them (the
+        account's own replies marked `by_page`), for the retention sweep (P10).
+
+        Raises:
+            PlatformError: a listing could not be read.
+        """
+        media = {"fields": "id,timestamp", "limit": 100}
+        fields = {"fields": "id,timestamp,from,replies{id,timestamp,from}", "limit": 100}
+        for post in self._listing(f"{account_id}/media", media):
+            post_id = str(post["id"])
+            for comment in self._listing(f"{post_id}/comments", fields):
+                yield _seen(comment, post_id, account_id)
+                replies = comment.get("replies") or {}
+                for reply in replies.get("data") or []:
+                    yield _seen(reply, post_id, account_id)
+                more = (replies.get("paging") or {}).get("next")
+                if more:
+                    for reply in graph_listing(self._session, more, None, self._timeout):
+                        yield _seen(reply, post_id, account_id)
+
+    def _listing(self, path: str, params: Dict[str, Any]) -> Iterator[Dict[str, Any]]:
+        query = {**params, "access_token": self._token}
+        return graph_listing(self._session, f"{self._base}/{path}", query, self._timeout)
+
     def _call(self, method: str, path: str, body: Dict[str, Any] | None) -> Dict[str, Any]:
         url = f"{self._base}/{path}"
         answer = request_json(
@@ -87,3 +119,14 @@ class InstagramClient:
         if answer.get("success") is False:  # the Graph API's way of saying "not done"
             raise PlatformError(f"{method} {url}: success false", transient=False)
         return answer
+
+
+def _seen(comment: Dict[str, Any], post_id: str, account_id: str) -> SeenComment:
+    author = str((comment.get("from") or {}).get("id") or "") or None
+    return SeenComment(
+        comment_id=str(comment["id"]),
+        post_id=post_id,
+        author_id=author,
+        created_at=datetime.strptime(comment["timestamp"], GRAPH_TIME),
+        by_page=author == account_id,
+    )

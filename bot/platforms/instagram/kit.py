@@ -15,6 +15,7 @@ logged for staff to make in the app.
 from __future__ import annotations
 
 import logging
+from functools import partial
 from typing import List, Tuple
 
 from bot.events import InboundEvent, Operation, Platform, Surface
@@ -22,7 +23,7 @@ from bot.outbox import Call
 from bot.outbox_worker import Deliver
 from bot.platforms.instagram.api import InstagramClient
 from bot.platforms.instagram.delivery import instagram_deliverer
-from bot.platforms.kit import PlatformKit, Said, split_to_fit
+from bot.platforms.kit import Listing, PlatformKit, Said, split_to_fit
 from bot.platforms.limits import TextLimit
 
 
@@ -109,6 +110,13 @@ class InstagramKit(PlatformKit):
 
     def missing(self, settings) -> List[str]:
         return settings.instagram.missing()
+
+    def comment_listing(self, settings) -> Listing | None:
+        instagram = settings.instagram
+        if instagram.missing():
+            return None
+        client = InstagramClient(instagram.graph_url, instagram.access_token)
+        return partial(client.account_comments, instagram.account_id)
 
 
 KIT = InstagramKit()

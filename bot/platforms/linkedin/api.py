@@ -8,6 +8,7 @@ Every call carries `Authorization: Bearer <token>`, `LinkedIn-Version: YYYYMM` a
 | --- | --- |
 | `GET /posts?q=author&author=<organization>&sortBy=LAST_MODIFIED` | the page's newest posts |
 | `GET /socialActions/<post>/comments?start=&count=` | the comments on a post, a page at a time |
+| `GET /socialActions/<comment>/comments?start=&count=` | the replies to a comment |
 | `POST /socialActions/<post or comment>/comments` | a comment, or a reply (`parentComment`) |
 | `DELETE /socialActions/<post>/comments/<id>?actor=<organization>` | delete a comment |
 
@@ -71,18 +72,20 @@ class LinkedInClient:
         self._session = session or requests.Session()
         self._timeout = timeout
 
-    def posts(self, count: int) -> Dict[str, Any]:
-        """The page's `count` most recently changed posts."""
+    def posts(self, count: int, start: int = 0) -> Dict[str, Any]:
+        """The page's `count` most recently changed posts, from the `start`th."""
         params = {
             "q": "author",
             "author": self.organization,
             "count": str(count),
+            "start": str(start),
             "sortBy": "LAST_MODIFIED",
         }
         return self._call("GET", "posts", params=params)
 
     def comments(self, post: str, start: int = 0) -> Dict[str, Any]:
-        """A page of the comments on `post` (a share, ugcPost or activity URN)."""
+        """A page of the comments on `post` (a share, ugcPost or activity URN), or of the
+        replies to a comment (its URN)."""
         path = f"socialActions/{encoded(post)}/comments"
         return self._call("GET", path, params={"start": str(start), "count": str(PAGE)})
 

@@ -18,16 +18,18 @@ no call blocks a member: a block the strike policy decides is left to staff.
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 from typing import List, Tuple
 
 from bot.events import InboundEvent, Operation, Platform, Surface
 from bot.outbox import Call
 from bot.outbox_worker import Deliver
-from bot.platforms.kit import PlatformKit, Said, split_to_fit
+from bot.platforms.kit import Listing, PlatformKit, Said, split_to_fit
 from bot.platforms.limits import TextLimit
 from bot.platforms.linkedin.api import LinkedInClient
 from bot.platforms.linkedin.delivery import linkedin_deliverer
 from bot.platforms.linkedin.poller import CommentPoller
+from bot.platforms.linkedin.sweep import organization_comments
 
 LINKEDIN_COMMENT = TextLimit(1250)
 
@@ -86,6 +88,11 @@ class LinkedInKit(PlatformKit):
             return None  # off, or the webhook brings the comments
         every = timedelta(seconds=linkedin.poll_seconds)
         return CommentPoller(client(settings), linkedin.posts_watched, every)
+
+    def comment_listing(self, settings) -> Listing | None:
+        if settings.linkedin.missing():
+            return None
+        return partial(organization_comments, client(settings))
 
 
 def client(settings) -> LinkedInClient:

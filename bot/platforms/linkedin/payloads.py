@@ -17,11 +17,16 @@ organization's own comments) are dropped.
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, Callable, Iterator, List
+from datetime import datetime, timezone
+from typing import Any, Callable, Iterator, List, Tuple
 
 from bot.events import InboundEvent, Platform, Surface
-from bot.platforms.payloads import MalformedPayload, from_millis, tolerating_odd_events
+from bot.platforms.payloads import (
+    MalformedPayload,
+    SeenComment,
+    from_millis,
+    tolerating_odd_events,
+)
 
 
 def parse_comments(answer: Any, post: str, organization: str, now: datetime) -> List[InboundEvent]:
@@ -41,6 +46,44 @@ def parse_comments(answer: Any, post: str, organization: str, now: datetime) -> 
         Platform.LINKEDIN.value,
     )
     return read
+
+
+# What `from_millis` gives for a time that is none: such a comment's age is unknown.
+NO_TIME = datetime.min.replace(tzinfo=timezone.utc)
+
+
+def seen_comments(answer: Any, post: str, organization: str) -> List[Tuple[SeenComment, bool]]:
+    """Every comment in one listing of `post`'s comments (or of a comment's replies),
+    the organization's own marked `by_page`, for the retention sweep; each with whether
+    it may have replies (its `commentsSummary` counts some, or says nothing). A comment
+    without the time it was written is left out: its age is unknown.
+
+    Raises:
+        MalformedPayload: `answer` is not a listing of comments.
+    """
+    if not isinstance(answer, dict) or not isinstance(answer.get("elements", []), list):
+        raise MalformedPayload("not a list of LinkedIn comments")
+    found = []
+    for element in answer.get("elements") or []:
+        if not isinstance(element, dict) or not element.get("id") and not element.get("$URN"):
+            continue
+        created = from_millis((element.get("created") or {}).get("time"), NO_TIME)
+        if created is NO_TIME:
+            continue
+        urn = element.get("$URN") or element.get("commentUrn")
+        urn = urn or f"urn:li:comment:({element.get('object') or post},{element['id']})"
+        actor = str(element.get("actor") or "") or None
+        seen = SeenComment(
+            comment_id=str(urn),
+            post_id=post,
+            author_id=actor,
+            created_at=created,
+            by_page=actor == organization,
+        )
+        summary = element.get("commentsSummary")
+        replies = summary.get("aggregatedTotalComments") if isinstance(summary, dict) else None
+        found.append((seen, replies != 0))
+    return found
 
 
 def _listed(element: dict, post: str, organization: str, now: datetime) -> InboundEvent | None:
