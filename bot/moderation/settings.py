@@ -16,6 +16,7 @@ from urllib.parse import urlparse
 
 from bot.moderation import ModerationRules, StaffMember
 from bot.moderation.strikes import StrikePolicy
+from bot.platforms.registry import KITS
 
 # P10: public Facebook comments are removed after three months.
 RETENTION_MONTHS = 3
@@ -77,7 +78,7 @@ def parse_moderation(
             f"{source}: remove_public_comments_after_months_by_platform must map platforms "
             "to months"
         )
-    known = {"facebook", "instagram", "linkedin"}
+    known = {platform.value for platform, kit in KITS.items() if kit.keeps_comments}
     unknown = sorted(str(name) for name in by_platform if str(name) not in known)
     if unknown:
         raise ModerationConfigError(
