@@ -227,9 +227,13 @@ def new_user():
 
 
 def run_command(assistant, *args):
-    """Run `python -m <args>` as the running assistant's servers are configured; its
-    output."""
-    env = {**os.environ, **assistant.extra_env}
+    """Run `python -m <args>` as the running assistant's servers are configured (its
+    settings, and its endpoints: the same tracker store); its output."""
+    env = {
+        **os.environ,
+        **assistant.extra_env,
+        "ENDPOINTS_FILE": str(assistant.endpoints_file()),
+    }
     result = subprocess.run(
         [sys.executable, "-m", *args],
         cwd=ROOT,
