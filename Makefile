@@ -29,7 +29,7 @@ install:
 	@scripts/ensure-venv.sh
 
 train: install
-	@$(PY) scripts/train_if_needed.py
+	@$(PY) scripts/train_if_needed.py $(if $(FULL),--full,)
 
 run: train
 	@$(PY) scripts/run.py

@@ -23,7 +23,10 @@ BLOCK = re.compile(
     r"started\): \*\*\d+ s\*\* from adding 20 examples to an answer from the new model "
     r"\(training [\d.]+ s, of which DIETClassifier \d+ s; loading it into the "
     r"running assistant with `PUT /model` [\d.]+ s, answering [\d.]+ s\)\. "
-    r"Trained: [^.]+\. Restored from the cache: [^.]+\."
+    r"`make train` fine-tuned the last model: [^.]+\. The fine-tuned model's held-out "
+    r"macro-F1: 0\.\d{3}( \(the committed full model's: 0\.\d{3}\))?; a full training "
+    r"\(`make train FULL=1`, or the next after \d+ fine-tunings in a row\) takes it "
+    r"back\."
 )
 
 
@@ -37,11 +40,9 @@ def test_the_guide_holds_the_measured_iteration_time():
 
 
 def test_the_summary_is_what_the_guide_expects_and_lands_between_the_markers(tmp_path):
-    result = Iteration(
-        41.0, 9.5, 0.3, ["DIETClassifier"], ["RulePolicy", "MemoizationPolicy"], 1.5, 30.0
-    )
+    result = Iteration(41.0, 9.5, 0.3, ["DIETClassifier"], [], 1.5, 30.0, 0.93512)
     block = summary(result, date(2026, 11, 30))
-    assert BLOCK.fullmatch(block) and "**51 s**" in block
+    assert BLOCK.fullmatch(block) and "**51 s**" in block and "macro-F1: 0.935" in block
     guide = tmp_path / "trainers.md"
     guide.write_text(f"before\n{START}\nold\n{END}\nafter\n")
     write_block(block, guide)
