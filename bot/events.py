@@ -106,6 +106,9 @@ class InboundEvent:
     # The name the author shows in public, where a reply must name them to reach them
     # (YouTube's "@handle"); None where the platform's replies reach them anyway.
     author_name: str | None = None
+    # The comment a reply is under, where its own id does not say (LinkedIn): an answer
+    # goes under that comment, as the platform nests replies one level deep.
+    parent_id: str | None = None
 
     def __post_init__(self) -> None:
         # Stored events and tests give plain strings; the enums are what code compares.

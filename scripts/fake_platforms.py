@@ -499,6 +499,12 @@ class FakePlatforms:
             with self._lock:
                 self.linkedin_reads += 1
                 comments = json.loads(json.dumps(self.linkedin_comments.get(target, [])))
+                for comment in comments:  # each says how many replies it has
+                    replies = len(self.linkedin_comments.get(comment["$URN"], []))
+                    comment["commentsSummary"] = {
+                        "selectedComments": [],
+                        "aggregatedTotalComments": replies,
+                    }
             return 200, {
                 "paging": {"start": start, "count": count, "total": len(comments), "links": []},
                 "elements": comments[start : start + count],

@@ -549,9 +549,8 @@ class StandIn:
             return 404, _linkedin_error(404, "Not found", 0)
         post = self._world.post_of(on) or on
         organization = self._credentials.linkedin_organization
-        comments = [
-            item for _, item in self._world.page_comments(Pane.LINKEDIN) if item.target == on
-        ]
+        listed = self._world.page_comments(Pane.LINKEDIN)
+        comments = [item for _, item in listed if item.target == on]
         start, count = int(one.get("start") or 0), int(one.get("count") or 10)
         elements = []
         for item in comments[start : start + count]:
@@ -567,6 +566,10 @@ class StandIn:
                     "message": {"text": item.text, "attributes": []},
                     "created": {"actor": actor, "time": millis},
                     "lastModified": {"actor": actor, "time": millis},
+                    "commentsSummary": {
+                        "selectedComments": [],
+                        "aggregatedTotalComments": sum(r.target == item.id for _, r in listed),
+                    },
                 }
             )
         return 200, {

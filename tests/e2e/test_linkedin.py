@@ -144,3 +144,27 @@ def test_an_old_comment_and_reply_the_assistant_never_read_are_found_and_deleted
     assert "Asked for" in run_command(assistant, "scripts.retention")
     assert wait_for(lambda: ("delete", old) in about(platforms, old), 30)
     assert wait_for(lambda: ("delete", reply) in about(platforms, reply), 30)
+
+
+def test_a_reply_the_poller_finds_is_answered_under_its_comment(running):
+    _, platforms, _ = running
+    post_urn = new_post(platforms)
+    first = f"t{uuid.uuid4().int % 10**9}"
+    parent = platforms.add_linkedin_comment(
+        post_urn, first, f"urn:li:person:{uuid.uuid4().hex[:10]}", "Lovely to see the new homes"
+    )
+    reply = platforms.add_linkedin_comment(
+        post_urn,
+        f"{first}r",
+        f"urn:li:person:{uuid.uuid4().hex[:10]}",
+        "are there any jobs going at the association?",
+        parent=parent,
+    )
+    assert wait_for(lambda: ("reply", parent) in about(platforms, parent), 60), about(
+        platforms, parent, reply
+    )
+    assert "careers" in text_of(platforms, "reply", parent)
+    polls_later(platforms)
+    time.sleep(SETTLE)
+    assert about(platforms, reply) == []  # answered under its comment, never under itself
+    assert [s for s in about(platforms, parent) if s == ("reply", parent)] == [("reply", parent)]

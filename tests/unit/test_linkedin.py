@@ -13,6 +13,7 @@ from bot.handoff.working_hours import WorkingCalendar
 from bot.moderation.log import FOR_STAFF, Action
 from bot.outbox import Outbox, PlatformError
 from bot.outbox_worker import OutboxWorker
+from bot.platforms.kit import Said
 from bot.platforms.linkedin.api import LinkedInClient, comment_parts
 from bot.platforms.linkedin.delivery import linkedin_deliverer
 from bot.platforms.linkedin.kit import KIT
@@ -278,7 +279,6 @@ def comment(urn, text, author="urn:li:person:t9"):
 
 
 def test_the_kit_deletes_to_take_down_and_answers_on_the_post():
-    from bot.platforms.kit import Said
 
     urn = f"urn:li:comment:({POST},5)"
     event = comment(urn, "x")
@@ -415,3 +415,31 @@ def test_the_kit_lists_comments_only_while_linkedin_is_on():
     assert KIT.comment_listing(Settings(association_file=ROOT / "association.yml")) is None
     on = {"LINKEDIN_ACCESS_TOKEN": "t", "LINKEDIN_ORGANIZATION_ID": ORG_ID}
     assert callable(KIT.comment_listing(Settings.from_env(environ=on)))
+
+
+def test_the_poller_reads_a_reply_once_and_a_quiet_thread_costs_no_call(fake):
+    reader = CommentPoller(client_of(fake), 10, timedelta(minutes=10))
+    now = datetime.now(timezone.utc)
+    parent = fake.add_linkedin_comment(POST, "51", "urn:li:person:p1", "any news on the lifts?")
+    first = reader.read({}, now)
+    assert [e.comment_id for e in first.events] == [parent] and first.pages == 2
+    reply = fake.add_linkedin_comment(
+        POST, "52", "urn:li:person:p2", "no and Sarah never rang me", parent=parent
+    )
+    second = reader.read(first.place, now)
+    [event] = second.events
+    assert (event.comment_id, event.parent_id, event.post_id) == (reply, parent, POST)
+    assert second.pages == 3  # the posts, the post's comments, and the one thread's replies
+    # Answered under the comment: LinkedIn nests replies one level deep.
+    assert KIT.reply_route(event) == (Operation.PUBLIC_REPLY, parent)
+    assert KIT.hide_calls(event, Said(None, None))[0].target == reply
+    third = reader.read(second.place, now)
+    assert third.events == [] and third.pages == 2  # no reply came: not listed again
+
+
+def test_a_listed_or_notified_reply_knows_its_comment():
+    reply = {**listed("9", "urn:li:person:p", "me too", 5), "parentComment": "urn:li:comment:(x,1)"}
+    [event] = parse_comments({"elements": [reply]}, POST, ORG, NOW)
+    assert event.parent_id == "urn:li:comment:(x,1)"
+    top = listed("8", "urn:li:person:p", "hello", 5)
+    assert parse_comments({"elements": [top]}, POST, ORG, NOW)[0].parent_id is None

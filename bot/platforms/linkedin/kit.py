@@ -55,7 +55,8 @@ class LinkedInKit(PlatformKit):
     action_of = {Operation.DELETE_COMMENT: "hide"}
 
     def reply_route(self, event: InboundEvent) -> Tuple[Operation, str]:
-        return Operation.PUBLIC_REPLY, str(event.comment_id)
+        # Replies nest one level deep: an answer to a reply goes under its comment.
+        return Operation.PUBLIC_REPLY, str(event.parent_id or event.comment_id)
 
     def can_hide(self, event: InboundEvent) -> bool:
         return True  # by deleting it

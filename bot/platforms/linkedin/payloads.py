@@ -3,8 +3,9 @@ post's comments (polling) or from the organization's social action webhook.
 
 A comment (`GET /socialActions/<post>/comments`): `id`, `$URN` (else built as
 `urn:li:comment:(<object>,<id>)`), `actor` (`urn:li:person:...`, or an organization),
-`object` (what it is on), `parentComment` (a reply's), `message.text` and
-`created.time` (milliseconds). LinkedIn gives no member's name.
+`object` (what it is on), `parentComment` (a reply's: the comment it is under),
+`message.text`, `created.time` (milliseconds) and `commentsSummary` (its replies,
+`aggregatedTotalComments`). LinkedIn gives no member's name.
 
 A webhook notification (ORGANIZATION_SOCIAL_ACTION_NOTIFICATIONS): one object, or a
 list, with `type` ("COMMENT" for a new comment), `organizationalEntity`, `actor`,
@@ -52,6 +53,13 @@ def parse_comments(answer: Any, post: str, organization: str, now: datetime) -> 
 NO_TIME = datetime.min.replace(tzinfo=timezone.utc)
 
 
+def replies_counted(element: Any) -> int | None:
+    """How many replies a listed comment says it has; None where it does not say."""
+    summary = element.get("commentsSummary") if isinstance(element, dict) else None
+    count = summary.get("aggregatedTotalComments") if isinstance(summary, dict) else None
+    return count if isinstance(count, int) and not isinstance(count, bool) else None
+
+
 def seen_comments(answer: Any, post: str, organization: str) -> List[Tuple[SeenComment, bool]]:
     """Every comment in one listing of `post`'s comments (or of a comment's replies),
     the organization's own marked `by_page`, for the retention sweep; each with whether
@@ -70,8 +78,7 @@ def seen_comments(answer: Any, post: str, organization: str) -> List[Tuple[SeenC
         created = from_millis((element.get("created") or {}).get("time"), NO_TIME)
         if created is NO_TIME:
             continue
-        urn = element.get("$URN") or element.get("commentUrn")
-        urn = urn or f"urn:li:comment:({element.get('object') or post},{element['id']})"
+        urn = comment_urn(element, post)
         actor = str(element.get("actor") or "") or None
         seen = SeenComment(
             comment_id=str(urn),
@@ -80,23 +87,29 @@ def seen_comments(answer: Any, post: str, organization: str) -> List[Tuple[SeenC
             created_at=created,
             by_page=actor == organization,
         )
-        summary = element.get("commentsSummary")
-        replies = summary.get("aggregatedTotalComments") if isinstance(summary, dict) else None
-        found.append((seen, replies != 0))
+        found.append((seen, replies_counted(element) != 0))
     return found
+
+
+def comment_urn(element: dict, post: str) -> str:
+    """A listed comment's URN: its own, else built from what it is on and its id.
+
+    Raises:
+        KeyError: the comment has neither a URN nor an id.
+    """
+    urn = element.get("$URN") or element.get("commentUrn")
+    return str(urn or f"urn:li:comment:({element.get('object') or post},{element['id']})")
 
 
 def _listed(element: dict, post: str, organization: str, now: datetime) -> InboundEvent | None:
     actor = str(element["actor"])
-    urn = element.get("$URN") or element.get("commentUrn")
-    if not urn:
-        urn = f"urn:li:comment:({element.get('object') or post},{element['id']})"
+    urn = comment_urn(element, post)
     if actor == organization:
         return None
     created = (element.get("created") or {}).get("time")
-    return _comment(
-        str(urn), actor, str(element["message"]["text"]), post, from_millis(created, now)
-    )
+    text = str(element["message"]["text"])
+    parent = element.get("parentComment")
+    return _comment(str(urn), actor, text, post, from_millis(created, now), parent)
 
 
 def parse_notifications(payload: Any, organization: str, now: datetime) -> List[InboundEvent]:
@@ -129,10 +142,13 @@ def _notified(
         return  # not a member's comment, or too little to act on: the poller reads it
     post = notification.get("sourcePost") or comment.get("object") or ""
     sent = from_millis(notification.get("lastModifiedAt"), now)
-    yield lambda: _comment(str(urn), str(actor), str(text), str(post), sent)
+    parent = comment.get("parentComment")
+    yield lambda: _comment(str(urn), str(actor), str(text), str(post), sent, parent)
 
 
-def _comment(urn: str, actor: str, text: str, post: str, sent_at: datetime) -> InboundEvent:
+def _comment(
+    urn: str, actor: str, text: str, post: str, sent_at: datetime, parent: Any = None
+) -> InboundEvent:
     return InboundEvent(
         platform=Platform.LINKEDIN,
         kind="comment",
@@ -143,6 +159,7 @@ def _comment(urn: str, actor: str, text: str, post: str, sent_at: datetime) -> I
         sent_at=sent_at,
         post_id=post or None,
         comment_id=urn,
+        parent_id=str(parent) if parent else None,
     )
 
 

@@ -6,25 +6,35 @@ comments on each, a page of 100 at a time, and hands on those written since its 
 The first run looks back a day. LinkedIn does not say in which order it lists
 comments, so every page of a post is read, up to MAX_PAGES.
 
-Calls: 1 for the posts, and 1 a page of comments for each post: 11 a run on a quiet
-page, so polling every 10 minutes (LINKEDIN_POLL_SECONDS=600) is about 1,600 calls a
-day. LinkedIn does not publish its daily limits (the app's Analytics tab shows them);
-a 429 waits for the next turn.
+Replies to comments are not listed with a post's comments: each comment says how many
+it has (`commentsSummary.aggregatedTotalComments`), and the poller lists a comment's
+replies (`GET /socialActions/<comment>/comments`) when that count is not what it was at
+the last run (the place keeps each comment's count), so a quiet thread costs nothing.
 
-Limits, written down: replies to comments are not listed with a post's comments, so
-the poller reads top-level comments only (the webhook brings replies); comments on
-posts older than the newest LINKEDIN_POSTS_WATCHED are not read.
+Calls: 1 for the posts, 1 a page of comments for each post, and 1 for each comment
+whose replies changed: 11 a run on a quiet page, so polling every 10 minutes
+(LINKEDIN_POLL_SECONDS=600) is about 1,600 calls a day. LinkedIn does not publish its
+daily limits (the app's Analytics tab shows them); a 429 waits for the next turn.
+
+Limits, written down: comments on posts older than the newest LINKEDIN_POSTS_WATCHED
+are not read, and the replies of a comment that does not say how many it has are not
+read (the webhook brings them where the association has one).
 """
 
 from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from typing import Any, Dict, List
+from typing import Any, Dict, Iterator, List
 
 from bot.events import InboundEvent
 from bot.platforms.linkedin.api import PAGE, LinkedInClient
-from bot.platforms.linkedin.payloads import parse_comments, post_urns
+from bot.platforms.linkedin.payloads import (
+    comment_urn,
+    parse_comments,
+    post_urns,
+    replies_counted,
+)
 from bot.platforms.payloads import MalformedPayload
 from bot.platforms.places import Read, Since
 
@@ -44,12 +54,14 @@ class CommentPoller:
         self._posts = posts_watched
 
     def read(self, place: Dict[str, Any], now: datetime) -> Read:
-        """The comments written since `place`, and the place after them.
+        """The comments and replies written since `place`, and the place after them.
 
         Raises:
             PlatformError: LinkedIn could not be read; the place is unchanged.
         """
         since = Since(place, now, FIRST_LOOK_BACK)
+        known = place.get("replies") if isinstance(place.get("replies"), dict) else {}
+        counted: Dict[str, int] = {}
         found: List[InboundEvent] = []
         calls = 1
         try:
@@ -57,21 +69,44 @@ class CommentPoller:
         except MalformedPayload as error:
             logger.warning("Could not read the LinkedIn page's posts: %s", error)
             posts = []
-        organization = self._client.organization
         for post in posts:
-            for page in range(MAX_PAGES):
-                answer = self._client.comments(post, page * PAGE)
+            for answer in self._pages(post):
                 calls += 1
-                try:
-                    comments = parse_comments(answer, post, organization, now)
-                except MalformedPayload as error:
-                    logger.warning("Skipped the comments on a LinkedIn post: %s", error)
-                    break
-                for event in comments:
-                    if since.is_new(event):
-                        found.append(event)
-                        since.read(event)
-                if len(answer.get("elements") or []) < PAGE:
-                    break
+                found += self._new(answer, post, since, now)
+                for element in answer.get("elements") or []:
+                    count = replies_counted(element)
+                    if not count or not isinstance(element, dict):
+                        continue
+                    try:
+                        urn = comment_urn(element, post)
+                    except KeyError:
+                        continue
+                    counted[urn] = count
+                    if known.get(urn) == count:
+                        continue  # no reply came or went since the last run
+                    for replies in self._pages(urn):
+                        calls += 1
+                        found += self._new(replies, post, since, now)
         found.sort(key=lambda event: event.sent_at)
-        return Read(found, since.place(), calls)
+        return Read(found, {**since.place(), "replies": counted}, calls)
+
+    def _pages(self, on: str) -> Iterator[Any]:
+        """The listings of the comments on `on` (a post, or a comment for its replies),
+        page by page, up to MAX_PAGES."""
+        for page in range(MAX_PAGES):
+            answer = self._client.comments(on, page * PAGE)
+            yield answer
+            if not isinstance(answer, dict) or len(answer.get("elements") or []) < PAGE:
+                return
+
+    def _new(self, answer: Any, post: str, since: Since, now: datetime) -> List[InboundEvent]:
+        """The comments in one listing written since the place, marked read."""
+        try:
+            comments = parse_comments(answer, post, self._client.organization, now)
+        except MalformedPayload as error:
+            logger.warning("Skipped the comments on a LinkedIn post: %s", error)
+            return []
+        new = [event for event in comments if since.is_new(event)]
+        for event in new:
+            since.read(event)
+        return new
