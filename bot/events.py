@@ -130,6 +130,7 @@ class InboundEvent:
             "kind": self.kind,
             "post_id": self.post_id,
             "comment_id": self.comment_id,
+            "parent_id": self.parent_id,
             "tweet_id": self.tweet_id,
             "attachment": self.attachment,
         }

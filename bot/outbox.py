@@ -56,10 +56,19 @@ GIVE_UP_AFTER = timedelta(days=7)
 class PlatformError(Exception):
     """A platform call that did not succeed."""
 
-    def __init__(self, message: str, transient: bool, retry_after: float | None = None):
+    def __init__(
+        self,
+        message: str,
+        transient: bool,
+        retry_after: float | None = None,
+        gone: bool = False,
+    ):
         super().__init__(hide_secrets(message))
         self.transient = transient
         self.retry_after = retry_after
+        # What the call was about no longer exists (a 404, or the Graph API's "does not
+        # exist"): a deletion of it is done already.
+        self.gone = gone
 
 
 @dataclass(frozen=True)

@@ -13,10 +13,14 @@ import threading
 from datetime import datetime, timedelta
 from typing import Callable, Mapping
 
+from bot.events import Operation
 from bot.outbox import GIVE_UP_AFTER, Outbound, Outbox, OutboxListener, PlatformError
 from bot.secret_masking import hide_secrets
 
 logger = logging.getLogger(__name__)
+# Calls that are done when what they act on is gone: a comment deleted already (with the
+# comment it was under: Facebook, Instagram and LinkedIn delete a comment's replies).
+DONE_WHEN_GONE = frozenset({Operation.DELETE_COMMENT})
 
 
 def backoff(attempts: int, retry_after: float | None, base: float, cap: float) -> timedelta:
@@ -69,17 +73,13 @@ class OutboxWorker:
         try:
             platform_id = self._call(message, now)
         except PlatformError as error:
-            done = self._clock()
-            if not error.transient or done - message.created_at > GIVE_UP_AFTER:
-                if self._box.dead(message.id, str(error), claim=claim):
-                    self._fall_back(message, done)
-                    self._listener.refused(message, error, done)
+            if error.gone and message.operation in DONE_WHEN_GONE:
+                # Deleted already: with the comment it was under, or by someone else.
+                logger.info("Outbox message %s: its target is gone already", message.id)
+                platform_id = message.target
             else:
-                wait = backoff(
-                    message.attempts, error.retry_after, self._base_delay, self._max_delay
-                )
-                self._box.retry(message.id, done + wait, str(error), claim=claim)
-            return True
+                self._failed(message, error, claim)
+                return True
         except Exception as error:  # a fault of ours, not the platform's: retrying won't help
             logger.exception("Sending outbox message %s failed", message.id)
             reason = hide_secrets(f"{error.__class__.__name__}: {error}")
@@ -89,6 +89,17 @@ class OutboxWorker:
         if self._box.sent(message.id, done, platform_id, claim=claim):
             self._listener.sent(message, platform_id, done)
         return True
+
+    def _failed(self, message: Outbound, error: PlatformError, claim: int) -> None:
+        """Try `message` again later, or give it up to the dead letters."""
+        done = self._clock()
+        if not error.transient or done - message.created_at > GIVE_UP_AFTER:
+            if self._box.dead(message.id, str(error), claim=claim):
+                self._fall_back(message, done)
+                self._listener.refused(message, error, done)
+        else:
+            wait = backoff(message.attempts, error.retry_after, self._base_delay, self._max_delay)
+            self._box.retry(message.id, done + wait, str(error), claim=claim)
 
     def _call(self, message: Outbound, now: datetime) -> str:
         """Make the platform call, renewing the claim on `message` while it runs."""

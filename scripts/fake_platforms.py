@@ -540,6 +540,7 @@ class FakePlatforms:
                     return 404, {"message": "Not found", "status": 404}
                 for on, comments in self.linkedin_comments.items():
                     self.linkedin_comments[on] = [c for c in comments if c["$URN"] != urn]
+                self.linkedin_comments.pop(urn, None)  # its replies go with it
             self._record("linkedin", method, path, query, None, authorization)
             return 204, None
         return 405, {"message": "Method not allowed", "status": 405}

@@ -51,7 +51,14 @@ ID_SHAPE = re.compile(r"[!-~]{1,255}")
 def readable(event: InboundEvent) -> bool:
     """Whether `event` is a message the assistant can read: text that is text (no lone
     UTF-16 surrogates, which no platform sends), and ids of a platform's shape."""
-    ids = (event.event_id, event.author_id, event.post_id, event.comment_id, event.tweet_id)
+    ids = (
+        event.event_id,
+        event.author_id,
+        event.post_id,
+        event.comment_id,
+        event.parent_id,
+        event.tweet_id,
+    )
     if not all(i is None or (isinstance(i, str) and ID_SHAPE.fullmatch(i)) for i in ids):
         return False
     if not isinstance(event.text, str) or len(event.conversation_id) > 255:

@@ -178,6 +178,8 @@ class ChannelRuntime:
             except PlatformError as error:
                 # The comments already noted are still removed; the sweep runs again.
                 logger.warning("Could not list the %s comments: %s", platform.value, error)
+            except Exception:  # a fault of ours in one listing costs the others nothing
+                logger.exception("The %s comment listing failed", platform.value)
         screening = self.screening
         return comments.remove_old(
             now, screening.months_to_keep_comments, screening.months_to_keep_by_platform

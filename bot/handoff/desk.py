@@ -346,7 +346,8 @@ class StaffDesk:
             except OutsideWindow:
                 pass
         public = self._tracker(conversation.conversation_id)
-        comment = _latest(public).get("comment_id")
+        latest = _latest(public)
+        comment = latest.get("comment_id")
         kit = kit_for(platform)
         refuses = kit is not None and not kit.replies_under_hidden
         if comment and refuses and self._log.taken_down(platform, str(comment)):
@@ -361,7 +362,8 @@ class StaffDesk:
             comment = None
         if comment:
             commented = _last_written(public) or datetime.min.replace(tzinfo=timezone.utc)
-            call = Call(Operation.PUBLIC_REPLY, str(comment))
+            # Under the comment a reply is under, where the platform nests one level deep.
+            call = Call(Operation.PUBLIC_REPLY, str(latest.get("parent_id") or comment))
             routes.append((commented, ReplyRoute(conversation.conversation_id, platform, call)))
         if routes:
             return max(routes, key=lambda found: found[0])[1]

@@ -77,7 +77,11 @@ def request_json(
         if "error" in answer:
             body = raw[:500].decode("utf-8", errors="replace")
             transient = _graph_says_transient(answer)
-            raise PlatformError(f"{where}: HTTP {response.status_code} {body}", transient)
+            raise PlatformError(
+                f"{where}: HTTP {response.status_code} {body}",
+                transient,
+                gone=_graph_says_gone(answer),
+            )
         return answer
     transient = response.status_code == 429 or response.status_code >= 500
     if not transient and isinstance(answer, dict):
@@ -87,6 +91,7 @@ def request_json(
         f"{where}: HTTP {response.status_code} {body}",
         transient=transient,
         retry_after=retry_after(response.headers),
+        gone=response.status_code == 404 or _graph_says_gone(answer),
     )
 
 
@@ -162,6 +167,16 @@ def _graph_regain(usage: str | None) -> float | None:
     except (ValueError, TypeError, AttributeError):
         return None
     return minutes * 60 if minutes > 0 else None
+
+
+def _graph_says_gone(answer: Any) -> bool:
+    """The Graph API's answer about an object that does not exist (code 100, subcode 33:
+    "Object with ID ... does not exist", as for a comment deleted with its parent)."""
+    error = answer.get("error") if isinstance(answer, dict) else None
+    return isinstance(error, dict) and (error.get("code"), error.get("error_subcode")) == (
+        100,
+        33,
+    )
 
 
 def _graph_says_transient(answer: Any) -> bool:

@@ -86,17 +86,27 @@ def test_old_comments_never_seen_are_found_on_every_platform_that_keeps_them_and
     reply = platforms.add_linkedin_comment(
         POST, "73", "urn:li:person:p3", "me too", OLD_MILLIS, parent=recent
     )
+    # An old reply under an old comment: the comment goes first (the older), and the
+    # reply with it, so LinkedIn answers the reply's deletion 404: done, no dead letter.
+    platforms.add_linkedin_comment(
+        POST, "74", "urn:li:person:p4", "same", OLD_MILLIS + 60_000, parent=old
+    )
     runtime = runtime_for(platforms, tmp_path)
     assert set(runtime.listings) == {Platform.FACEBOOK, Platform.INSTAGRAM, Platform.LINKEDIN}
 
-    assert runtime.remove_old_comments() == 5
-    assert runtime.drain_outbox() == 5
-    assert deleted(platforms) == [
+    assert runtime.remove_old_comments() == 6
+    assert runtime.drain_outbox() == 6
+    assert runtime.outbox.messages(state="dead") == []
+    assert len(runtime.outbox.messages(state="sent")) == 6
+    found = deleted(platforms)
+    assert found[:3] == [
         ("facebook", "1000_1_7"),
         ("instagram", "17900000000000001"),
         ("instagram", "17900000000000003"),
-        ("linkedin", f"socialActions/{POST}/comments/71"),
-        ("linkedin", f"socialActions/{POST}/comments/73"),
+    ]
+    assert [path for platform, path in found if platform == "linkedin"] == [
+        f"socialActions/{POST}/comments/71",
+        f"socialActions/{POST}/comments/73",
     ]
     assert old.endswith(",71)") and reply.endswith(",73)")
     # Swept again, nothing is deleted twice.
@@ -165,3 +175,14 @@ def test_each_platform_is_listed_once_a_day_and_again_after_a_failure(platforms,
     now[0] += timedelta(days=1)
     runtime.remove_old_comments()
     assert read[3:] == ["facebook", "linkedin"]
+
+
+def test_a_fault_in_one_listing_costs_the_others_nothing(platforms, tmp_path):
+    platforms.add_instagram_comment("media1", "17900000000000001", OLD_GRAPH, "i1")
+    runtime = runtime_for(platforms, tmp_path)
+
+    def broken():
+        raise KeyError("created_time")
+
+    runtime.listings[Platform.FACEBOOK] = broken  # listed first, and it breaks
+    assert runtime.remove_old_comments() == 1

@@ -317,6 +317,24 @@ async def test_a_public_commenter_not_in_messenger_is_answered_under_their_comme
     assert (sent.operation, sent.target) == (Operation.PUBLIC_REPLY, "c-77")
 
 
+async def test_a_linkedin_reply_is_answered_under_its_comment(world):
+    # LinkedIn nests replies one level deep: staff answer under the comment replied to.
+    public = "linkedin-public-urn:li:person:m4"
+    parent, reply = "urn:li:comment:(urn:li:share:1,70)", "urn:li:comment:(urn:li:share:1,71)"
+    world["rasa"].tenant_wrote(
+        public, "same here", NOW, comment_id=reply, parent_id=parent, post_id="urn:li:share:1"
+    )
+    handoff = world["service"].open(
+        Reason.NEGATIVE_PUBLIC_COMMENT,
+        Conversation(public, "linkedin", "public", "urn:li:person:m4"),
+        NOW,
+    )
+    path = f"/api/handoffs/{handoff.id}/reply"
+    assert (await call(world, "post", path, json={"text": "Sorry: please call us"})).status == 200
+    [sent] = world["outbox"].messages()
+    assert (sent.operation, sent.target) == (Operation.PUBLIC_REPLY, parent)
+
+
 @pytest.mark.parametrize(
     "platform, comment",
     [

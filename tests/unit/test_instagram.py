@@ -400,3 +400,13 @@ def test_the_kit_lists_comments_only_while_instagram_is_on():
         "INSTAGRAM_ACCOUNT_ID": ACCOUNT,
     }
     assert callable(KIT.comment_listing(Settings.from_env(environ=on)))
+
+
+def test_a_post_that_cannot_be_listed_or_a_comment_without_a_time_costs_the_others_nothing(fake):
+    fake.add_instagram_comment("media1", "17900001", "2026-07-01T09:30:00+0000", "u1")
+    fake.instagram_media.insert(0, {"id": "media-deleted", "timestamp": "2026-07-01T09:30:00+0000"})
+    fake.instagram_comments["media1"].append(
+        {"id": "17900002", "from": {"id": "u2"}, "replies": []}
+    )
+    seen = list(InstagramClient(fake.instagram_url, "token").account_comments(ACCOUNT))
+    assert [s.comment_id for s in seen] == ["17900001"]

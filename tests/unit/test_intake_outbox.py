@@ -10,11 +10,11 @@ from sqlalchemy import select
 from bot.events import InboundEvent, Operation
 from bot.intake import FAILED, LEASE, MAX_ATTEMPTS, RENEW_EVERY, IntakeStore
 from bot.keys import new_encryption_key, new_lookup_key
-from bot.outbox import DEAD, PENDING, SENT, Author, Call, Outbox, OutboxListener
+from bot.outbox import DEAD, PENDING, SENT, Author, Call, Outbox, OutboxListener, PlatformError
 from bot.outbox_worker import OutboxWorker, backoff
 from bot.platforms.facebook.delivery import OutsideWindow, facebook_deliverer, messenger_tag
 from bot.platforms.facebook.graph_api import GraphClient
-from bot.platforms.http import retry_after
+from bot.platforms.http import _graph_says_gone, retry_after
 from bot.platforms.routing import reply_route
 from bot.platforms.x.api import XClient
 from bot.platforms.x.delivery import twitter_deliverer
@@ -350,6 +350,36 @@ def test_other_4xx_go_to_the_dead_letters_without_retrying(engine, platforms):
     platforms.recover()
     drain(worker, clock)
     assert platforms.texts() == ["y"]  # a dead letter does not hold up the conversation
+
+
+def test_a_deletion_of_what_is_gone_already_is_done_and_nothing_else_is(engine):
+    # Facebook, Instagram and LinkedIn delete a comment's replies with it: a reply's own
+    # deletion then finds nothing (LinkedIn's 404, the Graph API's code 100 subcode 33).
+    def gone(message, now):
+        raise PlatformError(f"{message.target}: HTTP 404", transient=False, gone=True)
+
+    clock = Clock()
+    box = Outbox(engine)
+    worker = OutboxWorker(box, {"linkedin": gone}, clock)
+    box.enqueue("c", "linkedin", Operation.DELETE_COMMENT, "urn:li:comment:(p,2)", NOW)
+    box.enqueue("d", "linkedin", Operation.PUBLIC_REPLY, "urn:li:comment:(p,3)", NOW, text="x")
+    drain(worker, clock)
+    [deleted] = box.messages(SENT)
+    assert (deleted.operation, deleted.target) == (Operation.DELETE_COMMENT, "urn:li:comment:(p,2)")
+    [dead] = box.messages(DEAD)  # a reply under what is gone is refused, as before
+    assert dead.operation is Operation.PUBLIC_REPLY
+
+
+@pytest.mark.parametrize(
+    ("answer", "gone"),
+    [
+        ({"error": {"code": 100, "error_subcode": 33, "message": "does not exist"}}, True),
+        ({"error": {"code": 100, "message": "Invalid parameter"}}, False),
+        ({"message": "Not found", "status": 404}, False),
+    ],
+)
+def test_the_graph_apis_does_not_exist_is_read_as_gone(answer, gone):
+    assert _graph_says_gone(answer) is gone
 
 
 def test_a_hanging_platform_times_out_and_is_tried_again(engine, platforms):

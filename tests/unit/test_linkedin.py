@@ -443,3 +443,37 @@ def test_a_listed_or_notified_reply_knows_its_comment():
     assert event.parent_id == "urn:li:comment:(x,1)"
     top = listed("8", "urn:li:person:p", "hello", 5)
     assert parse_comments({"elements": [top]}, POST, ORG, NOW)[0].parent_id is None
+    comment = {
+        "entity": f"urn:li:comment:({POST},82)",
+        "text": "me too",
+        "parentComment": f"urn:li:comment:({POST},81)",
+    }
+    notified = notification(
+        generatedActivity=comment["entity"], decoratedGeneratedActivity={"comment": comment}
+    )
+    [event] = parse_notifications(notified, ORG, NOW)
+    assert (event.comment_id, event.parent_id) == (comment["entity"], comment["parentComment"])
+    assert KIT.reply_route(event) == (Operation.PUBLIC_REPLY, comment["parentComment"])
+    [top] = parse_notifications(notification(), ORG, NOW)
+    assert top.parent_id is None
+
+
+def test_a_post_linkedin_refuses_to_list_costs_the_sweep_only_that_post(fake):
+    fake.add_linkedin_post("urn:li:share:refused")
+    fake.add_linkedin_comment(POST, "1", "urn:li:person:p1", "hi", 1_750_000_000_000)
+
+    class Refusing(LinkedInClient):
+        def comments(self, post, start=0):
+            if post == "urn:li:share:refused":
+                raise PlatformError("GET comments: HTTP 403", transient=False)
+            return super().comments(post, start)
+
+    client = Refusing(fake.linkedin_url, "token", ORG_ID, "202610")
+    assert [s.post_id for s in organization_comments(client)] == [POST]
+
+    class Struggling(LinkedInClient):
+        def comments(self, post, start=0):
+            raise PlatformError("GET comments: HTTP 429", transient=True)
+
+    with pytest.raises(PlatformError):  # tried again at the next turn
+        list(organization_comments(Struggling(fake.linkedin_url, "token", ORG_ID, "202610")))

@@ -21,6 +21,7 @@ staff (bot.platforms.instagram.kit).
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Any, Dict, Iterator
 
@@ -31,6 +32,8 @@ from bot.platforms.http import TIMEOUT, request_json
 from bot.platforms.meta import GRAPH_TIME, graph_listing
 from bot.platforms.payloads import SeenComment
 from bot.secret_masking import hide_in_logs
+
+logger = logging.getLogger(__name__)
 
 
 class InstagramClient:
@@ -89,18 +92,31 @@ class InstagramClient:
             PlatformError: a listing could not be read.
         """
         media = {"fields": "id,timestamp", "limit": 100}
-        fields = {"fields": "id,timestamp,from,replies{id,timestamp,from}", "limit": 100}
         for post in self._listing(f"{account_id}/media", media):
+            if not isinstance(post, dict) or not post.get("id"):
+                continue
             post_id = str(post["id"])
-            for comment in self._listing(f"{post_id}/comments", fields):
-                yield _seen(comment, post_id, account_id)
-                replies = comment.get("replies") or {}
-                for reply in replies.get("data") or []:
-                    yield _seen(reply, post_id, account_id)
-                more = (replies.get("paging") or {}).get("next")
-                if more:
-                    for reply in graph_listing(self._session, more, None, self._timeout):
-                        yield _seen(reply, post_id, account_id)
+            try:
+                yield from self._post_comments(post_id, account_id)
+            except PlatformError as error:
+                if error.transient:
+                    raise  # the platform is struggling: the sweep runs again later
+                # One post refused (deleted meanwhile, say): the others are still read.
+                logger.warning(
+                    "Could not list the comments on Instagram post %s: %s", post_id, error
+                )
+
+    def _post_comments(self, post_id: str, account_id: str) -> Iterator[SeenComment]:
+        fields = {"fields": "id,timestamp,from,replies{id,timestamp,from}", "limit": 100}
+        for comment in self._listing(f"{post_id}/comments", fields):
+            yield from _seen(comment, post_id, account_id)
+            replies = (comment.get("replies") if isinstance(comment, dict) else None) or {}
+            for reply in replies.get("data") or []:
+                yield from _seen(reply, post_id, account_id)
+            more = (replies.get("paging") or {}).get("next")
+            if more:
+                for reply in graph_listing(self._session, more, None, self._timeout):
+                    yield from _seen(reply, post_id, account_id)
 
     def _listing(self, path: str, params: Dict[str, Any]) -> Iterator[Dict[str, Any]]:
         query = {**params, "access_token": self._token}
@@ -121,12 +137,19 @@ class InstagramClient:
         return answer
 
 
-def _seen(comment: Dict[str, Any], post_id: str, account_id: str) -> SeenComment:
+def _seen(comment: Any, post_id: str, account_id: str) -> Iterator[SeenComment]:
+    """The comment as the sweep notes it; nothing for one without an id or a time."""
+    try:
+        created = datetime.strptime(comment["timestamp"], GRAPH_TIME)
+        comment_id = str(comment["id"])
+    except (KeyError, TypeError, ValueError):
+        logger.warning("Skipped an Instagram comment without an id or a time")
+        return
     author = str((comment.get("from") or {}).get("id") or "") or None
-    return SeenComment(
-        comment_id=str(comment["id"]),
+    yield SeenComment(
+        comment_id=comment_id,
         post_id=post_id,
         author_id=author,
-        created_at=datetime.strptime(comment["timestamp"], GRAPH_TIME),
+        created_at=created,
         by_page=author == account_id,
     )

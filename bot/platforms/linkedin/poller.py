@@ -72,7 +72,7 @@ class CommentPoller:
         for post in posts:
             for answer in self._pages(post):
                 calls += 1
-                found += self._new(answer, post, since, now)
+                found += self._new(answer, post, since, now) or []
                 for element in answer.get("elements") or []:
                     count = replies_counted(element)
                     if not count or not isinstance(element, dict):
@@ -81,12 +81,17 @@ class CommentPoller:
                         urn = comment_urn(element, post)
                     except KeyError:
                         continue
-                    counted[urn] = count
                     if known.get(urn) == count:
+                        counted[urn] = count
                         continue  # no reply came or went since the last run
+                    read_all = True
                     for replies in self._pages(urn):
                         calls += 1
-                        found += self._new(replies, post, since, now)
+                        new = self._new(replies, post, since, now)
+                        read_all = read_all and new is not None
+                        found += new or []
+                    if read_all:  # else they are listed again at the next run
+                        counted[urn] = count
         found.sort(key=lambda event: event.sent_at)
         return Read(found, {**since.place(), "replies": counted}, calls)
 
@@ -99,13 +104,16 @@ class CommentPoller:
             if not isinstance(answer, dict) or len(answer.get("elements") or []) < PAGE:
                 return
 
-    def _new(self, answer: Any, post: str, since: Since, now: datetime) -> List[InboundEvent]:
-        """The comments in one listing written since the place, marked read."""
+    def _new(
+        self, answer: Any, post: str, since: Since, now: datetime
+    ) -> List[InboundEvent] | None:
+        """The comments in one listing written since the place, marked read; None for
+        a listing that is none."""
         try:
             comments = parse_comments(answer, post, self._client.organization, now)
         except MalformedPayload as error:
             logger.warning("Skipped the comments on a LinkedIn post: %s", error)
-            return []
+            return None
         new = [event for event in comments if since.is_new(event)]
         for event in new:
             since.read(event)

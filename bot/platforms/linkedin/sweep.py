@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from typing import Iterator
 
+from bot.outbox import PlatformError
 from bot.platforms.linkedin.api import PAGE, LinkedInClient
 from bot.platforms.linkedin.payloads import post_urns, seen_comments
 from bot.platforms.payloads import MalformedPayload, SeenComment
@@ -36,13 +37,24 @@ def organization_comments(client: LinkedInClient) -> Iterator[SeenComment]:
             logger.warning("Could not read the LinkedIn page's posts: %s", error)
             return
         for post in posts:
-            for comment, may_have_replies in _comments(client, post, post):
-                yield comment
-                if may_have_replies:
-                    for reply, _ in _comments(client, comment.comment_id, post):
-                        yield reply
+            try:
+                yield from _post(client, post)
+            except PlatformError as error:
+                if error.transient:
+                    raise  # LinkedIn is struggling (or the day's calls are spent): later
+                # One post refused (deleted meanwhile, say): the others are still read.
+                logger.warning("Could not list the comments on LinkedIn post %s: %s", post, error)
         if len(answer.get("elements") or []) < PAGE:
             return
+
+
+def _post(client: LinkedInClient, post: str) -> Iterator[SeenComment]:
+    """The comments on `post`, each followed by its replies where it may have some."""
+    for comment, may_have_replies in _comments(client, post, post):
+        yield comment
+        if may_have_replies:
+            for reply, _ in _comments(client, comment.comment_id, post):
+                yield reply
 
 
 def _comments(client: LinkedInClient, on: str, post: str):
