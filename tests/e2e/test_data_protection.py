@@ -2,8 +2,8 @@
 exported and erased, and survives a key rotation cut off halfway (P4, P9).
 
 Two tenants write to the page on Messenger, through the signed webhook, to the servers
-as `make run` starts them. One gives a phone number, a date of birth and an address, then
-asks for a person; the other reports a repair (with the phone number in it) and answers
+as `make run` starts them. One asks for a person, then gives a phone number, a date of
+birth and an address while waiting; the other reports a repair (with the phone number in it) and answers
 the security questions for a tenancy loaded for this test alone. Then the database files
 (with their -wal and -journal files) and every server's log are read as bytes, the
 subject commands export and erase, and the key command rotates.
@@ -131,19 +131,23 @@ def converse(assistant, platforms, engine, tmp):
     rasa = RasaConversations(assistant.rasa_url, assistant.api_token)
 
     said = Tenant(assistant, platforms)
-    said.says(f"hello, my phone number is {PHONE}")
-    said.says(f"my date of birth is {DATE_OF_BIRTH}")
-    said.says(f"I have moved, my new address is {ADDRESS}")
     said.says("can i speak to a real person please", "passed your conversation")
-    # Paused for staff: no answer, but what the tenant writes is kept for them.
-    paused = message(said.user, f"please ring me on {PHONE}")
-    to_facebook(assistant, facebook_webhook(PAGE, messaging=[paused]))
+    # Paused for staff: what the tenant writes is kept for them as written, whatever the
+    # model reads it as (were a security check to start, a date of birth would be sealed
+    # as its answer, and this test is about what a tenant says).
+    for text in (
+        f"hello, my phone number is {PHONE}",
+        f"my date of birth is {DATE_OF_BIRTH}",
+        f"I have moved, my new address is {ADDRESS}",
+        f"please ring me on {PHONE}",
+    ):
+        to_facebook(assistant, facebook_webhook(PAGE, messaging=[message(said.user, text)]))
 
-    def kept():
-        events = rasa.tracker(said.conversation)["events"]
-        return any(PHONE in (e.get("text") or "") and "ring" in e["text"] for e in events)
+        def kept(text=text):
+            events = rasa.tracker(said.conversation)["events"]
+            return any(e.get("event") == "user" and e.get("text") == text for e in events)
 
-    assert wait_for(kept, 30), "the message written while paused was not kept"
+        assert wait_for(kept, 30), f"{text!r}, written while paused, was not kept"
 
     repair = Tenant(assistant, platforms)
     repair.says("my kitchen tap is leaking", "is it an emergency")
