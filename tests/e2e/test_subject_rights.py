@@ -3,10 +3,7 @@ with their phone number and date of birth, is exported whole by the command, the
 erased: the assistant's store no longer names it and its conversation is gone."""
 
 import json
-import os
 import stat
-import subprocess
-import sys
 import uuid
 from pathlib import Path
 
@@ -14,8 +11,16 @@ import pytest
 
 from bot.protection.conversations import TrackerEvents, tracker_engine
 from scripts.fake_platforms import facebook_webhook
-from tests.e2e.platforms import PAGE, message, new_user, sent_to, to_facebook, wait_for
-from tests.helpers import ROOT, store_keys
+from tests.e2e.platforms import (
+    PAGE,
+    message,
+    new_user,
+    run_command,
+    sent_to,
+    to_facebook,
+    wait_for,
+)
+from tests.helpers import store_keys
 
 
 @pytest.fixture(scope="module")
@@ -24,22 +29,8 @@ def running(platforms_running):
 
 
 def command(assistant, *args):
-    env = {
-        **os.environ,
-        **assistant.extra_env,
-        # The tracker store the Rasa server runs with.
-        "ENDPOINTS_FILE": str(assistant._endpoints_file()),
-    }
-    result = subprocess.run(
-        [sys.executable, "-m", "scripts.subject", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr
-    return result.stdout
+    """`python -m scripts.subject <args>` beside the running assistant; its output."""
+    return run_command(assistant, "scripts.subject", *args)
 
 
 def test_a_conversation_is_exported_whole_then_erased_everywhere(running, tmp_path):
