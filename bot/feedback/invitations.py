@@ -3,9 +3,8 @@ closes (the policy's "invitations to provide feedback or complete surveys on spe
 issues", P11).
 
 While one is open it is mentioned at the end of the exchange that follows the question
-after a conversation (bot/feedback/surveys.py), and to a tenant who asks how to get
-involved (actions/feedback.py). Staff with the Communications role add and close them
-in the console (bot/console/survey_pages.py).
+after a conversation (bot/feedback/surveys.py). Staff with the Communications role add
+and close them in the console (bot/console/survey_pages.py).
 """
 
 from __future__ import annotations
