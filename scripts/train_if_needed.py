@@ -66,23 +66,9 @@ def newest_model(models: Path = MODELS) -> Path | None:
     return found[-1] if found else None
 
 
-def is_up_to_date(current: str, models: Path = MODELS) -> bool:
-    """Whether the newest model was trained from inputs with this fingerprint."""
-    model = newest_model(models)
-    record = models / RECORD.name
-    if model is None or not record.exists():
-        return False
-    try:
-        saved = json.loads(record.read_text())
-    except ValueError:
-        return False
-    return saved.get("inputs") == current and saved.get("model") == model.name
-
-
-def finetunable(root: Path = ROOT, models: Path | None = None) -> Path | None:
-    """The model to fine-tune when only NLU examples changed since it was trained, or
-    None when the next training must be a full one."""
-    models = models or root / "models"
+def recorded(models: Path = MODELS) -> dict | None:
+    """What was recorded of the newest model when it was trained (its inputs'
+    fingerprint, ...), or None when the newest model is not the one recorded."""
     model, record = newest_model(models), models / RECORD.name
     if model is None or not record.exists():
         return None
@@ -90,11 +76,25 @@ def finetunable(root: Path = ROOT, models: Path | None = None) -> Path | None:
         saved = json.loads(record.read_text())
     except ValueError:
         return None
-    if saved.get("model") != model.name or saved.get("rest") != fingerprint(root, "rest"):
+    return saved if isinstance(saved, dict) and saved.get("model") == model.name else None
+
+
+def is_up_to_date(current: str, models: Path = MODELS) -> bool:
+    """Whether the newest model was trained from inputs with this fingerprint."""
+    saved = recorded(models)
+    return saved is not None and saved.get("inputs") == current
+
+
+def finetunable(root: Path = ROOT, models: Path | None = None) -> Path | None:
+    """The model to fine-tune when only NLU examples changed since it was trained, or
+    None when the next training must be a full one."""
+    models = models or root / "models"
+    saved = recorded(models)
+    if saved is None or saved.get("rest") != fingerprint(root, "rest"):
         return None
     if int(saved.get("finetuned") or 0) >= MAX_FINETUNES:
         return None
-    return model
+    return newest_model(models)
 
 
 def interrupt(signum: int, _frame: object) -> None:
@@ -120,14 +120,14 @@ def main(argv: List[str] | None = None, root: Path = ROOT, run: Run = subprocess
     rasa = [str(Path(sys.executable).with_name("rasa")), "train", "--out", str(models)]
     base = None if args.full or args.force else finetunable(root, models)
     finetuned = 0
+    finetuned_before = int((recorded(models) or {}).get("finetuned") or 0)
     try:
         if base is not None:
             print(f"==> Only NLU examples changed: fine-tuning models/{base.name}")
             finetune = ["--finetune", str(base), "--epoch-fraction", str(EPOCH_FRACTION)]
             result = run([*rasa, *finetune], cwd=root)
             if result.returncode == 0:
-                saved = json.loads(record_file.read_text())
-                finetuned = int(saved.get("finetuned") or 0) + 1
+                finetuned = finetuned_before + 1
             else:
                 print("==> Rasa could not fine-tune: training in full", file=sys.stderr)
         if base is None or result.returncode != 0:
