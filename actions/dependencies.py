@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 from bot import clock
 from bot.alerts.alerts import AlertListener, Alerts, configured_alerts
 from bot.association import Association, load_association
+from bot.feedback.invitations import Invitations
 from bot.handoff.handoffs import HandoffRepository, Teams
 from bot.handoff.service import HandoffService
 from bot.handoff.working_hours import WorkingCalendar
@@ -118,3 +119,9 @@ def repair_requests() -> RepairRequests:
 def service_alerts() -> ServiceAlerts:
     """The service alerts Communications set in the console."""
     return ServiceAlerts(engine())
+
+
+@lru_cache(maxsize=1)
+def invitations() -> Invitations:
+    """The survey invitations Communications publish in the console."""
+    return Invitations(engine())

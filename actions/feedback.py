@@ -1,4 +1,5 @@
-"""Compliments: passed to Customer Experience with whom they are about (P11).
+"""Compliments: passed to Customer Experience with whom they are about (P11). Getting
+involved: the survey Communications invite tenants to, while one is open (P11).
 
 The rule runs `action_record_compliment` before `utter_compliment`, which tells the
 tenant it was passed on. A compliment needs no reply: nothing pauses, the assistant
@@ -17,9 +18,12 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import dependencies
 from actions.metadata import message_context
 from bot.association import Association
+from bot.events import Surface
 from bot.feedback.compliments import compliment_about
+from bot.feedback.invitations import Invitations, invited
 from bot.handoff.handoffs import Reason
 from bot.handoff.service import HandoffService
+from bot.handoff.working_hours import WorkingCalendar
 
 
 class ActionRecordCompliment(Action):
@@ -58,4 +62,39 @@ class ActionRecordCompliment(Action):
             words=words,
             details={"about": about},
         )
+        return []
+
+
+class ActionOfferSurveys(Action):
+    """After the answer about jobs and getting involved (one intent to the model,
+    `ask_job_vacancies`): the survey Communications invite tenants to, the newest open
+    one, in private; nothing while none is open, and nothing in public."""
+
+    # Nothing in public: tests/unit/test_public_lengths.py reads this.
+    said_in_public = ()
+
+    def __init__(
+        self,
+        invitations: Invitations | None = None,
+        calendar: WorkingCalendar | None = None,
+        clock: dependencies.Clock | None = None,
+    ) -> None:
+        self._invitations = invitations or dependencies.invitations()
+        self._calendar = calendar or dependencies.calendar()
+        self._clock = clock or dependencies.utc_now
+
+    def name(self) -> str:
+        return "action_offer_surveys"
+
+    async def run(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: Dict[str, Any],
+    ) -> List[EventType]:
+        if message_context(tracker).surface is Surface.PUBLIC:
+            return []
+        found = await asyncio.to_thread(self._invitations.open, self._clock())
+        if found:
+            dispatcher.utter_message(text=invited(found[0], self._calendar.zone))
         return []

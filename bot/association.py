@@ -27,6 +27,7 @@ PAGE_NAMES = (
     "jobs",
     "antisocial_behaviour",
     "pay_rent",
+    "get_involved",
 )
 # Phones that replies name directly; others may be listed for emergency contacts only.
 PHONE_NAMES = (

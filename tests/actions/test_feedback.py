@@ -1,15 +1,17 @@
 """What the assistant says it passes on, it passes on: compliments and antisocial
-behaviour (P6, P11)."""
+behaviour (P6, P11); and a tenant who asks how to get involved is offered the survey
+Communications invite tenants to, while it is open."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.feedback import ActionRecordCompliment
+from actions.feedback import ActionOfferSurveys, ActionRecordCompliment
 from actions.handoff import ActionHandOffComplaint, ActionHandOffRequestHuman
 from actions.neighbourhood import ActionHandOffAntisocialBehaviour
 from bot.association import load_association
+from bot.feedback.invitations import Invitation, Invitations
 from bot.handoff.handoffs import Priority, Reason, State
 from bot.handoff.service import HandoffService
 from bot.store import connect
@@ -133,3 +135,52 @@ async def test_the_tenants_account_of_antisocial_behaviour_goes_to_neighbourhood
     assert slots["handoff_team"] == "Neighbourhoods"
     assert slots["handoff_reply_by"] == "4pm"
     assert slots["handoff_case"] == "in_hours"
+
+
+def invitation(closes, published=MONDAY_NOON - timedelta(days=3)):
+    return Invitation(
+        id=f"inv-{closes:%d%H}",
+        title="our repairs service",
+        url="https://forms.example/repairs-2026",
+        closes_at=closes,
+        created_by="comms@example.org",
+        created_at=published,
+    )
+
+
+def offer(invitations, now=MONDAY_NOON):
+    return ActionOfferSurveys(invitations=invitations, calendar=CALENDAR, clock=lambda: now)
+
+
+async def test_a_tenant_asking_how_to_get_involved_is_offered_the_open_survey():
+    invitations = Invitations(connect("sqlite://"))
+    invitations.add(invitation(MONDAY_NOON + timedelta(days=10)))
+    _, dispatcher = await run(
+        offer(invitations), text="how do i join the residents panel", metadata=PRIVATE
+    )
+    [said] = dispatcher.messages
+    assert said["text"] == (
+        "We're also asking tenants about our repairs service, until 3 December: "
+        "https://forms.example/repairs-2026"
+    )
+
+
+@pytest.mark.parametrize(
+    ("closes", "metadata"),
+    [
+        (MONDAY_NOON - timedelta(hours=1), PRIVATE),  # closed already
+        (MONDAY_NOON + timedelta(days=10), {**PRIVATE, "surface": "public"}),  # in public
+    ],
+)
+async def test_no_survey_is_offered_once_closed_nor_in_public(closes, metadata):
+    invitations = Invitations(connect("sqlite://"))
+    invitations.add(invitation(closes))
+    _, dispatcher = await run(offer(invitations), text="how can i have my say", metadata=metadata)
+    assert dispatcher.messages == []
+
+
+async def test_with_no_survey_open_the_answer_stands_alone():
+    _, dispatcher = await run(
+        offer(Invitations(connect("sqlite://"))), text="how can i have my say", metadata=PRIVATE
+    )
+    assert dispatcher.messages == []

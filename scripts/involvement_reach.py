@@ -1,0 +1,126 @@
+"""How many tenants who ask how to get involved hear where, and the open survey.
+
+The model reads jobs and getting involved (volunteering, panels, groups, consultations,
+surveys) as one intent, `ask_job_vacancies`; its answer names both pages, and in private
+the survey Communications have open follows (actions/feedback.py). A message the model
+reads as anything else, or falls back on, hears neither.
+
+This parses a blind set of such questions (tests/nlu/blind_involvement.txt, one message
+a line, written by someone who had seen neither the training data nor the code) with the
+newest model, once: the figures go to results/nlu/involvement.json (commit it), and the
+command refuses to measure again while that file exists, because a blind set measured
+twice is no longer blind.
+
+Usage: python -m scripts.involvement_reach [--set PATH] [--model PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Dict, Iterable, List, Mapping
+
+from bot.privacy import redact
+from scripts.nlu_report import FALLBACK, RESULTS, ROOT, latest_model
+
+INTENT = "ask_job_vacancies"
+BLIND_SET = ROOT / "tests" / "nlu" / "blind_involvement.txt"
+RESULT = RESULTS / "involvement.json"
+
+
+def messages(path: Path) -> List[str]:
+    """The set's messages, one a line, blank lines skipped."""
+    return [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def reach(predicted: Iterable[tuple]) -> Dict:
+    """The figures from (message, intent read) pairs: how many were read as the intent
+    whose answer names the involvement page and offers the survey, and where the rest
+    went (each message redacted)."""
+    pairs = list(predicted)
+    missed = [(text, intent) for text, intent in pairs if intent != INTENT]
+    return {
+        "messages": len(pairs),
+        "reached": len(pairs) - len(missed),
+        "missed_by_intent": dict(Counter(intent for _, intent in missed).most_common()),
+        "missed": [{"text": redact(text), "read_as": intent} for text, intent in missed],
+    }
+
+
+def parse(model: Path, texts: List[str]) -> List[tuple]:
+    """Each message with the intent the assistant reads it as (`nlu_fallback` when the
+    FallbackClassifier falls back)."""
+    import asyncio
+    import logging
+
+    from rasa.core.agent import Agent
+    from rasa.utils.common import configure_logging_and_warnings
+    from rasa.utils.log_utils import configure_structlog
+
+    configure_logging_and_warnings(logging.WARNING)
+    configure_structlog(logging.WARNING)
+    agent = Agent.load(str(model))
+
+    async def parse_all() -> List[tuple]:
+        found = []
+        for text in texts:
+            result = await agent.parse_message(text)
+            found.append((text, (result.get("intent") or {}).get("name") or FALLBACK))
+        return found
+
+    return asyncio.run(parse_all())
+
+
+def _shown(path: Path) -> str:
+    """The set's path from the project's root when it is inside it."""
+    try:
+        return str(path.resolve().relative_to(ROOT))
+    except ValueError:
+        return str(path)
+
+
+def summary(result: Mapping) -> str:
+    return (
+        f"{result['reached']} of {result['messages']} questions about getting involved "
+        f"were read as {INTENT} (the answer with the involvement page and the open survey); "
+        f"the rest: {result['missed_by_intent'] or 'none'}"
+    )
+
+
+def main(argv: List[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--set", type=Path, default=BLIND_SET)
+    parser.add_argument("--model", type=Path)
+    parser.add_argument("--result", type=Path, default=RESULT)
+    args = parser.parse_args(argv)
+    if args.result.exists():
+        print(
+            f"{args.result} exists: this blind set was measured already, and a blind set "
+            "measured twice is no longer blind. Write a new one to measure again.",
+            file=sys.stderr,
+        )
+        return 1
+    model = args.model or latest_model()
+    result = reach(parse(model, messages(args.set)))
+    result.update(
+        {
+            "set": _shown(args.set),
+            "model": model.name,
+            "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "measured_once": "a blind set measured twice is no longer blind; not tuned on",
+        }
+    )
+    args.result.parent.mkdir(parents=True, exist_ok=True)
+    args.result.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    print(summary(result))
+    for miss in result["missed"]:
+        print(f"  {miss['read_as']:28s} {miss['text']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

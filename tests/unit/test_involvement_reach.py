@@ -1,0 +1,54 @@
+"""The measure of how many questions about getting involved hear the involvement page
+and the open survey (scripts/involvement_reach.py): what it counts, that it redacts
+what it keeps, and that it measures a blind set only once."""
+
+import json
+
+from scripts import involvement_reach
+from scripts.involvement_reach import INTENT, messages, reach
+
+
+def test_only_messages_read_as_the_jobs_and_involvement_intent_are_reached():
+    result = reach(
+        [
+            ("how do i join the tenants panel", INTENT),
+            ("any surveys i can fill in", "give_compliment"),
+            ("is there a residents group", "nlu_fallback"),
+            ("can i help shape things", "nlu_fallback"),
+        ]
+    )
+    assert result["messages"] == 4
+    assert result["reached"] == 1
+    assert result["missed_by_intent"] == {"nlu_fallback": 2, "give_compliment": 1}
+    assert [m["read_as"] for m in result["missed"]] == [
+        "give_compliment",
+        "nlu_fallback",
+        "nlu_fallback",
+    ]
+
+
+def test_what_it_keeps_of_a_missed_message_is_redacted():
+    result = reach([("ring me on 07700 900123 about the panel", "ask_phone_hours")])
+    [missed] = result["missed"]
+    assert "07700 900123" not in missed["text"]
+    assert missed["read_as"] == "ask_phone_hours"
+
+
+def test_the_set_is_one_message_a_line(tmp_path):
+    path = tmp_path / "blind_involvement.txt"
+    path.write_text("how do i get involved\n\n  any panels going  \n", encoding="utf-8")
+    assert messages(path) == ["how do i get involved", "any panels going"]
+
+
+def test_a_blind_set_is_measured_once(tmp_path, monkeypatch, capsys):
+    path = tmp_path / "blind_involvement.txt"
+    path.write_text("how do i get involved\n", encoding="utf-8")
+    result = tmp_path / "involvement.json"
+    monkeypatch.setattr(
+        involvement_reach, "parse", lambda model, texts: [(t, INTENT) for t in texts]
+    )
+    args = ["--set", str(path), "--model", str(tmp_path / "model.tar.gz"), "--result", str(result)]
+    assert involvement_reach.main(args) == 0
+    assert json.loads(result.read_text())["reached"] == 1
+    assert involvement_reach.main(args) == 1
+    assert "measured already" in capsys.readouterr().err
