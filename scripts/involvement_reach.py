@@ -9,9 +9,12 @@ This parses a blind set of such questions (tests/nlu/blind_involvement.txt, one 
 a line, written by someone who had seen neither the training data nor the code) with the
 newest model, once: the figures go to results/nlu/involvement.json (commit it), and the
 command refuses to measure again while that file exists, because a blind set measured
-twice is no longer blind.
+twice is no longer blind. The sentence in docs/staff.md between
+`<!-- involvement:start -->` and `<!-- involvement:end -->` is written from that file,
+on measuring and with `--write-docs` (which measures nothing).
 
 Usage: python -m scripts.involvement_reach [--set PATH] [--model PATH]
+       python -m scripts.involvement_reach --write-docs
 """
 
 from __future__ import annotations
@@ -25,11 +28,13 @@ from pathlib import Path
 from typing import Dict, Iterable, List, Mapping
 
 from bot.privacy import redact
-from scripts.nlu_report import FALLBACK, RESULTS, ROOT, latest_model
+from scripts.nlu_report import FALLBACK, RESULTS, ROOT, latest_model, put_block
 
 INTENT = "ask_job_vacancies"
 BLIND_SET = ROOT / "tests" / "nlu" / "blind_involvement.txt"
 RESULT = RESULTS / "involvement.json"
+DOCS = ROOT / "docs" / "staff.md"
+START, END = "<!-- involvement:start -->", "<!-- involvement:end -->"
 
 
 def messages(path: Path) -> List[str]:
@@ -84,10 +89,24 @@ def _shown(path: Path) -> str:
 
 
 def summary(result: Mapping) -> str:
+    """What the terminal says of a measure."""
     return (
         f"{result['reached']} of {result['messages']} questions about getting involved "
         f"were read as {INTENT} (the answer with the involvement page and the open survey); "
         f"the rest: {result['missed_by_intent'] or 'none'}"
+    )
+
+
+def docs_sentence(result: Mapping) -> str:
+    """What docs/staff.md says of a measure."""
+    missed = ", ".join(f"{intent} {n}" for intent, n in result["missed_by_intent"].items())
+    return (
+        f"Measured once on {result['measured_at'][:10]} with `python -m "
+        f"scripts.involvement_reach` (model `{result['model']}`): of "
+        f"{result['messages']} questions about getting involved, written by someone who "
+        f"had seen neither the training data nor the code (`{result['set']}`), "
+        f"{result['reached']} were read as `{INTENT}` and heard the involvement page "
+        f"(and, in private, the open survey); the rest were read as {missed or 'nothing else'}."
     )
 
 
@@ -96,7 +115,12 @@ def main(argv: List[str] | None = None) -> int:
     parser.add_argument("--set", type=Path, default=BLIND_SET)
     parser.add_argument("--model", type=Path)
     parser.add_argument("--result", type=Path, default=RESULT)
+    parser.add_argument("--docs", type=Path, default=DOCS)
+    parser.add_argument("--write-docs", action="store_true")
     args = parser.parse_args(argv)
+    if args.write_docs:
+        put_block(args.docs, docs_sentence(json.loads(args.result.read_text())), START, END)
+        return 0
     if args.result.exists():
         print(
             f"{args.result} exists: this blind set was measured already, and a blind set "
@@ -116,6 +140,7 @@ def main(argv: List[str] | None = None) -> int:
     )
     args.result.parent.mkdir(parents=True, exist_ok=True)
     args.result.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    put_block(args.docs, docs_sentence(result), START, END)
     print(summary(result))
     for miss in result["missed"]:
         print(f"  {miss['read_as']:28s} {miss['text']}")

@@ -822,21 +822,21 @@ def readme_block(held_out: Mapping | None, nonsense: Mapping | None, blind: Mapp
     return " ".join(parts)
 
 
-def block_in(path: Path) -> str:
-    """The text between the nlu markers of `path`."""
+def block_in(path: Path, start: str = START, end: str = END) -> str:
+    """The text between the markers (the nlu ones unless given) of `path`."""
     text = path.read_text(encoding="utf-8")
-    if START not in text or END not in text:
-        raise ValueError(f"{path} has no {START} ... {END} markers")
-    return text.split(START, 1)[1].split(END, 1)[0].strip()
+    if start not in text or end not in text:
+        raise ValueError(f"{path} has no {start} ... {end} markers")
+    return text.split(start, 1)[1].split(end, 1)[0].strip()
 
 
-def put_block(path: Path, block: str) -> None:
-    """Put `block` between the nlu markers of `path`."""
+def put_block(path: Path, block: str, start: str = START, end: str = END) -> None:
+    """Put `block` between the markers (the nlu ones unless given) of `path`."""
     text = path.read_text(encoding="utf-8")
-    block_in(path)  # the markers are there
-    before, rest = text.split(START, 1)
-    after = rest.split(END, 1)[1]
-    path.write_text(f"{before}{START}\n{block}\n{END}{after}", encoding="utf-8")
+    block_in(path, start, end)  # the markers are there
+    before, rest = text.split(start, 1)
+    after = rest.split(end, 1)[1]
+    path.write_text(f"{before}{start}\n{block}\n{end}{after}", encoding="utf-8")
 
 
 # --- The command --------------------------------------------------------------------

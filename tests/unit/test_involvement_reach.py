@@ -5,7 +5,17 @@ what it keeps, and that it measures a blind set only once."""
 import json
 
 from scripts import involvement_reach
-from scripts.involvement_reach import INTENT, messages, reach
+from scripts.involvement_reach import (
+    DOCS,
+    END,
+    INTENT,
+    RESULT,
+    START,
+    docs_sentence,
+    messages,
+    reach,
+)
+from scripts.nlu_report import block_in
 
 
 def test_only_messages_read_as_the_jobs_and_involvement_intent_are_reached():
@@ -43,12 +53,20 @@ def test_the_set_is_one_message_a_line(tmp_path):
 def test_a_blind_set_is_measured_once(tmp_path, monkeypatch, capsys):
     path = tmp_path / "blind_involvement.txt"
     path.write_text("how do i get involved\n", encoding="utf-8")
-    result = tmp_path / "involvement.json"
+    result, docs = tmp_path / "involvement.json", tmp_path / "staff.md"
+    docs.write_text(f"Getting involved.\n\n{START}\n{END}\n", encoding="utf-8")
     monkeypatch.setattr(
         involvement_reach, "parse", lambda model, texts: [(t, INTENT) for t in texts]
     )
-    args = ["--set", str(path), "--model", str(tmp_path / "model.tar.gz"), "--result", str(result)]
+    args = ["--set", str(path), "--model", str(tmp_path / "model.tar.gz")]
+    args += ["--result", str(result), "--docs", str(docs)]
     assert involvement_reach.main(args) == 0
     assert json.loads(result.read_text())["reached"] == 1
+    assert "of 1 questions about getting involved" in block_in(docs, START, END)
     assert involvement_reach.main(args) == 1
     assert "measured already" in capsys.readouterr().err
+
+
+def test_the_staff_guide_says_what_was_measured():
+    measured = json.loads(RESULT.read_text(encoding="utf-8"))
+    assert block_in(DOCS, START, END) == docs_sentence(measured)
