@@ -83,7 +83,12 @@ def test_a_tenant_asking_how_to_get_involved_hears_where_and_is_offered_the_open
         psid = new_user()
         to_facebook(
             assistant,
-            facebook_webhook(PAGE, messaging=[message(psid, "how do i join the residents panel?")]),
+            facebook_webhook(
+                PAGE,
+                messaging=[
+                    message(psid, "interested in being a tenant volunteer, how do i sign up")
+                ],
+            ),
         )
         offered = invited(survey, UK)
         assert wait_for(lambda: offered in texts_to(platforms, psid), 60), texts_to(platforms, psid)
