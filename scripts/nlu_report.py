@@ -37,10 +37,12 @@ that went wrong, redacted.
 
 `--blind` measures a blind set once, named with `--set` and its file named blind* (in
 any case; such a set is never measured without `--blind`): the figures go to
-results/nlu/blind.json (commit it), and the command refuses to measure again while that
-file exists, because a blind set measured twice is no longer blind.
+results/nlu/ under the set's name (tests/nlu/blind.yml to blind.json; commit it), and
+the command refuses to measure again while that file exists, because a blind set
+measured twice is no longer blind. A new blind set (blind_2.yml, ...) is measured the
+same way; the figures show the newest measure, and name the earlier ones.
 
-`--write-readme` writes the committed figures (report.json, nonsense.json, blind.json
+`--write-readme` writes the committed figures (report.json, nonsense.json, blind*.json
 under results/nlu/) between `<!-- nlu:start -->` and `<!-- nlu:end -->` in
 docs/trainers.md and README.md; alone, it evaluates nothing.
 
@@ -72,7 +74,6 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "results" / "nlu"
 COMMITTED = RESULTS / "report.json"
 NONSENSE_RESULT = RESULTS / "nonsense.json"
-BLIND_RESULT = RESULTS / "blind.json"
 HELD_OUT = ROOT / "tests" / "nlu" / "held_out.yml"
 NONSENSE = ROOT / "tests" / "nlu" / "nonsense.yml"
 DOCS = ROOT / "docs" / "trainers.md"
@@ -698,7 +699,18 @@ def blind_result(report: Mapping) -> dict:
     }
 
 
-def refuse_blind(path: Path = BLIND_RESULT) -> str | None:
+def blind_result_file(nlu_set: Path) -> Path:
+    """Where the one measure of a blind set is recorded: results/nlu/<its name>.json."""
+    return RESULTS / f"{nlu_set.stem}.json"
+
+
+def blind_results() -> List[dict]:
+    """Every blind set's measure, as committed, the oldest first."""
+    found = [_load(path) for path in RESULTS.glob("blind*.json")]
+    return sorted(found, key=lambda r: (r["date"], r["set"]))
+
+
+def refuse_blind(path: Path) -> str | None:
     """Why the blind set may not be measured now, or None when it may."""
     if path.exists():
         return (
@@ -721,8 +733,18 @@ def _load(path: Path) -> dict | None:
 
 
 def committed_results() -> Tuple[dict | None, dict | None, dict | None]:
-    """The held-out report, the nonsense measure and the blind measure, as committed."""
-    return _load(COMMITTED), _load(NONSENSE_RESULT), _load(BLIND_RESULT)
+    """The held-out report, the nonsense measure and the newest blind measure, as
+    committed."""
+    blind = blind_results()
+    return _load(COMMITTED), _load(NONSENSE_RESULT), blind[-1] if blind else None
+
+
+def _earlier_blind_sentence(blind: Mapping) -> str:
+    return (
+        f"Earlier, blind set `{blind['set']}` ({blind['messages']} messages), measured once "
+        f"on {blind['date']} with model `{blind['model']}`: macro-F1 "
+        f"{blind['macro_f1']:.3f}; it is not measured again."
+    )
 
 
 def _blind_sentence(blind: Mapping) -> str:
@@ -754,8 +776,14 @@ def _nonsense_sentence(nonsense: Mapping) -> str:
     )
 
 
-def docs_block(held_out: Mapping | None, nonsense: Mapping | None, blind: Mapping | None) -> str:
-    """The figures for docs/trainers.md, from the committed results."""
+def docs_block(
+    held_out: Mapping | None,
+    nonsense: Mapping | None,
+    blind: Mapping | None,
+    earlier: Sequence[Mapping] = (),
+) -> str:
+    """The figures for docs/trainers.md, from the committed results; `earlier` are the
+    blind measures before `blind`, the oldest first."""
     lines = [
         "Written by `.venv/bin/python -m scripts.nlu_report --write-readme` from the committed "
         "`results/nlu/*.json`, not by hand. A message the assistant falls back on counts as "
@@ -795,6 +823,9 @@ def docs_block(held_out: Mapping | None, nonsense: Mapping | None, blind: Mappin
     lines.append(_nonsense_sentence(nonsense) if nonsense else "Nonsense set: not measured yet.")
     lines.append("")
     lines.append(_blind_sentence(blind) if blind else "Blind set: not measured yet.")
+    for measure in earlier:
+        lines.append("")
+        lines.append(_earlier_blind_sentence(measure))
     return "\n".join(lines)
 
 
@@ -856,7 +887,7 @@ def out_dir(nlu_set: Path, *, blind: bool = False, nonsense: bool = False) -> Pa
     """Where a set's report goes: results/nlu/report/ for the held-out set."""
     if nlu_set.resolve() == HELD_OUT.resolve():
         return RESULTS / "report"
-    return RESULTS / ("blind" if blind else "nonsense" if nonsense else nlu_set.stem)
+    return RESULTS / ("nonsense" if nonsense else nlu_set.stem)
 
 
 def write_pages(report: dict, evaluation: Evaluation, out: Path, committed: dict | None):
@@ -888,7 +919,7 @@ def main(argv: List[str] | None = None, today: str | None = None) -> int:
         status = measure(args, today)
     if args.write_readme and status == 0:
         held_out, nonsense, blind = committed_results()
-        put_block(DOCS, docs_block(held_out, nonsense, blind))
+        put_block(DOCS, docs_block(held_out, nonsense, blind, blind_results()[:-1]))
         put_block(README, readme_block(held_out, nonsense, blind))
         print(f"wrote the committed figures into {_name(DOCS)} and {_name(README)}")
     return status
@@ -911,7 +942,7 @@ def measure(args: argparse.Namespace, today: str | None) -> int:
         print(f"{nlu_set} is a blind set: measure it with --blind, once.", file=sys.stderr)
         return 2
     if args.blind:
-        refusal = refuse_blind(BLIND_RESULT)
+        refusal = refuse_blind(blind_result_file(nlu_set))
         if refusal:
             print(f"REFUSED {refusal}", file=sys.stderr)
             return 2
@@ -947,11 +978,11 @@ def measure(args: argparse.Namespace, today: str | None) -> int:
         f"{lowest} {lowest_f1:.3f}. Report: {_name(out / 'index.html')}"
     )
     if args.blind:
-        result = blind_result(report)
-        BLIND_RESULT.parent.mkdir(parents=True, exist_ok=True)
-        BLIND_RESULT.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+        result, recorded = blind_result(report), blind_result_file(nlu_set)
+        recorded.parent.mkdir(parents=True, exist_ok=True)
+        recorded.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
         print(_blind_sentence(result).replace("`", ""))
-        print(f"Recorded in {_name(BLIND_RESULT)}: commit it. It is not measured again.")
+        print(f"Recorded in {_name(recorded)}: commit it. It is not measured again.")
         return 0
     print_changes(changes, committed, report)
     if args.save:

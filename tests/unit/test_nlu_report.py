@@ -262,7 +262,6 @@ def results(tmp_path, monkeypatch):
     monkeypatch.setattr(nlu_report, "RESULTS", out)
     monkeypatch.setattr(nlu_report, "COMMITTED", out / "report.json")
     monkeypatch.setattr(nlu_report, "NONSENSE_RESULT", out / "nonsense.json")
-    monkeypatch.setattr(nlu_report, "BLIND_RESULT", out / "blind.json")
     monkeypatch.setattr(nlu_report, "committed_report", lambda: None)
     calls = []
 
@@ -384,6 +383,24 @@ def test_the_blind_set_is_measured_once_and_then_refused(results, capsys):
     assert json.loads((results.out / "blind.json").read_text()) == recorded
 
 
+def test_a_new_blind_set_is_measured_once_beside_the_spent_one(results, capsys):
+    first, second = results.tmp / "blind.yml", results.tmp / "blind_2.yml"
+    second.write_text("version: '3.1'\nnlu: []\n")
+    assert nlu_report.main([*MODEL, "--set", str(first), "--blind"], today="2026-11-30") == 0
+    results.evaluation = held_out_evaluation()
+    assert nlu_report.main([*MODEL, "--set", str(second), "--blind"], today="2026-12-01") == 0
+    assert nlu_report.main([*MODEL, "--set", str(second), "--blind"]) == 2
+    assert "no longer blind" in capsys.readouterr().err
+    measures = nlu_report.blind_results()
+    assert [m["date"] for m in measures] == ["2026-11-30", "2026-12-01"]
+    assert (results.out / "blind_2.json").exists()
+    _, _, newest = committed_results()
+    assert newest == measures[-1]
+    text = docs_block(None, None, newest, measures[:-1])
+    assert "measured once on 2026-12-01" in text
+    assert "Earlier, blind set" in text and "on 2026-11-30" in text
+
+
 def test_a_blind_set_is_never_measured_without_being_recorded(results, capsys):
     blind_set = str(results.tmp / "blind.yml")
     assert nlu_report.main([*MODEL, "--set", blind_set]) == 2
@@ -397,7 +414,8 @@ def test_a_blind_set_is_never_measured_without_being_recorded(results, capsys):
 def test_the_documented_figures_are_the_committed_ones():
     """Run `python -m scripts.nlu_report --write-readme` after committing new figures."""
     held_out, nonsense_figures, blind = committed_results()
-    assert block_in(DOCS) == docs_block(held_out, nonsense_figures, blind).strip()
+    earlier = nlu_report.blind_results()[:-1]
+    assert block_in(DOCS) == docs_block(held_out, nonsense_figures, blind, earlier).strip()
     assert block_in(README) == readme_block(held_out, nonsense_figures, blind).strip()
 
 
