@@ -7,13 +7,15 @@ reads as anything else, or falls back on, hears neither.
 
 This parses a blind set of such questions (tests/nlu/blind_involvement.txt, one message
 a line, written by someone who had seen neither the training data nor the code) with the
-newest model, once: the figures go to results/nlu/involvement.json (commit it), and the
-command refuses to measure again while that file exists, because a blind set measured
-twice is no longer blind. The sentence in docs/staff.md between
-`<!-- involvement:start -->` and `<!-- involvement:end -->` is written from that file,
-on measuring and with `--write-docs` (which measures nothing).
+newest model, once: the figures go to results/nlu/involvement/<the set's name>.json
+(commit it), and the command refuses to measure that set again, because a blind set
+measured twice is no longer blind; a new set (blind_involvement_2.txt, ...) measures a
+new model. The sentences in docs/staff.md between `<!-- involvement:start -->` and
+`<!-- involvement:end -->` are written from those files (the newest measure first), on
+measuring and with `--write-docs` (which measures nothing).
 
 Usage: python -m scripts.involvement_reach [--set PATH] [--model PATH]
+       python -m scripts.involvement_reach --set tests/nlu/blind_involvement_2.txt
        python -m scripts.involvement_reach --write-docs
 """
 
@@ -25,14 +27,14 @@ import sys
 from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Dict, Iterable, List, Mapping
+from typing import Dict, Iterable, List, Mapping, Sequence
 
 from bot.privacy import redact
 from scripts.nlu_report import FALLBACK, RESULTS, ROOT, latest_model, put_block
 
 INTENT = "ask_job_vacancies"
 BLIND_SET = ROOT / "tests" / "nlu" / "blind_involvement.txt"
-RESULT = RESULTS / "involvement.json"
+RESULTS_DIR = RESULTS / "involvement"
 DOCS = ROOT / "docs" / "staff.md"
 START, END = "<!-- involvement:start -->", "<!-- involvement:end -->"
 
@@ -97,6 +99,20 @@ def summary(result: Mapping) -> str:
     )
 
 
+def measures(results: Path) -> List[dict]:
+    """Every measure recorded in `results`, the newest first."""
+    found = [json.loads(p.read_text(encoding="utf-8")) for p in results.glob("*.json")]
+    return sorted(found, key=lambda r: (r["measured_at"], r["set"]), reverse=True)
+
+
+def docs_text(recorded: Sequence[Mapping]) -> str:
+    """What docs/staff.md says of the measures, the newest first."""
+    if not recorded:
+        return "Not measured yet."
+    newest, *earlier = recorded
+    return "\n\n".join([docs_sentence(newest)] + [f"Earlier: {docs_sentence(r)}" for r in earlier])
+
+
 def docs_sentence(result: Mapping) -> str:
     """What docs/staff.md says of a measure."""
     missed = ", ".join(f"{intent} {n}" for intent, n in result["missed_by_intent"].items())
@@ -114,16 +130,17 @@ def main(argv: List[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--set", type=Path, default=BLIND_SET)
     parser.add_argument("--model", type=Path)
-    parser.add_argument("--result", type=Path, default=RESULT)
+    parser.add_argument("--results", type=Path, default=RESULTS_DIR)
     parser.add_argument("--docs", type=Path, default=DOCS)
     parser.add_argument("--write-docs", action="store_true")
     args = parser.parse_args(argv)
     if args.write_docs:
-        put_block(args.docs, docs_sentence(json.loads(args.result.read_text())), START, END)
+        put_block(args.docs, docs_text(measures(args.results)), START, END)
         return 0
-    if args.result.exists():
+    recorded = args.results / f"{args.set.stem}.json"
+    if recorded.exists():
         print(
-            f"{args.result} exists: this blind set was measured already, and a blind set "
+            f"{_shown(recorded)} exists: this blind set was measured already, and a blind set "
             "measured twice is no longer blind. Write a new one to measure again.",
             file=sys.stderr,
         )
@@ -138,9 +155,9 @@ def main(argv: List[str] | None = None) -> int:
             "measured_once": "a blind set measured twice is no longer blind; not tuned on",
         }
     )
-    args.result.parent.mkdir(parents=True, exist_ok=True)
-    args.result.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    put_block(args.docs, docs_sentence(result), START, END)
+    recorded.parent.mkdir(parents=True, exist_ok=True)
+    recorded.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    put_block(args.docs, docs_text(measures(args.results)), START, END)
     print(summary(result))
     for miss in result["missed"]:
         print(f"  {miss['read_as']:28s} {miss['text']}")

@@ -41,6 +41,10 @@ results/nlu/ under the set's name (tests/nlu/blind.yml to blind.json; commit it)
 the command refuses to measure again while that file exists, because a blind set
 measured twice is no longer blind. A new blind set (blind_2.yml, ...) is measured the
 same way; the figures show the newest measure, and name the earlier ones.
+`--nonsense --blind` measures, once, a nonsense set written blind (its file named
+blind*, every message `out_of_scope`): the figures go to results/nlu/nonsense_blind/
+under its name. The gate's nonsense set is tuned against, so only such a set says
+how the model does on nonsense nobody tuned it for.
 
 `--write-readme` writes the committed figures (report.json, nonsense.json, blind*.json
 under results/nlu/) between `<!-- nlu:start -->` and `<!-- nlu:end -->` in
@@ -49,6 +53,7 @@ docs/trainers.md and README.md; alone, it evaluates nothing.
 Usage: python -m scripts.nlu_report [--set PATH] [--model PATH] [--save]
        python -m scripts.nlu_report --nonsense [--set PATH] [--save]
        python -m scripts.nlu_report --set tests/nlu/blind.yml --blind
+       python -m scripts.nlu_report --nonsense --set tests/nlu/blind_nonsense.yml --blind
        python -m scripts.nlu_report --write-readme
 """
 
@@ -74,6 +79,7 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "results" / "nlu"
 COMMITTED = RESULTS / "report.json"
 NONSENSE_RESULT = RESULTS / "nonsense.json"
+NONSENSE_BLIND = "nonsense_blind"
 HELD_OUT = ROOT / "tests" / "nlu" / "held_out.yml"
 NONSENSE = ROOT / "tests" / "nlu" / "nonsense.yml"
 DOCS = ROOT / "docs" / "trainers.md"
@@ -710,6 +716,29 @@ def blind_results() -> List[dict]:
     return sorted(found, key=lambda r: (r["date"], r["set"]))
 
 
+def blind_nonsense_file(nlu_set: Path) -> Path:
+    """Where the one measure of a nonsense set written blind is recorded."""
+    return RESULTS / NONSENSE_BLIND / f"{nlu_set.stem}.json"
+
+
+def blind_nonsense_results() -> List[dict]:
+    """Every blind nonsense set's measure, as committed, the oldest first."""
+    found = [_load(path) for path in (RESULTS / NONSENSE_BLIND).glob("*.json")]
+    return sorted(found, key=lambda r: (r["date"], r["set"]))
+
+
+def _blind_nonsense_sentence(measure: Mapping) -> str:
+    share = measure["fell_back_or_out_of_scope"] / measure["messages"]
+    return (
+        f"Nonsense and off-topic set `{measure['set']}`, written blind, measured once on "
+        f"{measure['date']} with model `{measure['model']}`, not tuned on: "
+        f"{measure['fell_back_or_out_of_scope']} of {measure['messages']} fell back or went "
+        f"to `out_of_scope` ({share:.0%}; target {NONSENSE_SHARE:.0%}: "
+        f"{'met' if measure['target_met'] else 'not met'}), "
+        f"{measure['report_emergency']} read as `report_emergency`."
+    )
+
+
 def refuse_blind(path: Path) -> str | None:
     """Why the blind set may not be measured now, or None when it may."""
     if path.exists():
@@ -781,9 +810,11 @@ def docs_block(
     nonsense: Mapping | None,
     blind: Mapping | None,
     earlier: Sequence[Mapping] = (),
+    blind_nonsense: Sequence[Mapping] = (),
 ) -> str:
     """The figures for docs/trainers.md, from the committed results; `earlier` are the
-    blind measures before `blind`, the oldest first."""
+    blind measures before `blind`, the oldest first; `blind_nonsense` the nonsense sets
+    written blind."""
     lines = [
         "Written by `.venv/bin/python -m scripts.nlu_report --write-readme` from the committed "
         "`results/nlu/*.json`, not by hand. A message the assistant falls back on counts as "
@@ -821,6 +852,9 @@ def docs_block(
                 lines.append(f"| `{name}` | | | | | | {blind['intents'][name]['f1']:.3f} |")
     lines.append("")
     lines.append(_nonsense_sentence(nonsense) if nonsense else "Nonsense set: not measured yet.")
+    for measure in blind_nonsense:
+        lines.append("")
+        lines.append(_blind_nonsense_sentence(measure))
     lines.append("")
     lines.append(_blind_sentence(blind) if blind else "Blind set: not measured yet.")
     for measure in earlier:
@@ -919,7 +953,8 @@ def main(argv: List[str] | None = None, today: str | None = None) -> int:
         status = measure(args, today)
     if args.write_readme and status == 0:
         held_out, nonsense, blind = committed_results()
-        put_block(DOCS, docs_block(held_out, nonsense, blind, blind_results()[:-1]))
+        earlier, blind_nonsense = blind_results()[:-1], blind_nonsense_results()
+        put_block(DOCS, docs_block(held_out, nonsense, blind, earlier, blind_nonsense))
         put_block(README, readme_block(held_out, nonsense, blind))
         print(f"wrote the committed figures into {_name(DOCS)} and {_name(README)}")
     return status
@@ -928,9 +963,6 @@ def main(argv: List[str] | None = None, today: str | None = None) -> int:
 def measure(args: argparse.Namespace, today: str | None) -> int:
     """Evaluate the set the arguments name, write its report, and judge it."""
     nlu_set = args.nlu_set or (NONSENSE if args.nonsense else HELD_OUT)
-    if args.blind and args.nonsense:
-        print("--blind and --nonsense measure different sets: give one.", file=sys.stderr)
-        return 2
     if args.blind and (args.nlu_set is None or not is_blind(args.nlu_set)):
         print(
             "--blind measures a blind set named with --set, its file named blind*: "
@@ -942,7 +974,8 @@ def measure(args: argparse.Namespace, today: str | None) -> int:
         print(f"{nlu_set} is a blind set: measure it with --blind, once.", file=sys.stderr)
         return 2
     if args.blind:
-        refusal = refuse_blind(blind_result_file(nlu_set))
+        recorded = blind_nonsense_file(nlu_set) if args.nonsense else blind_result_file(nlu_set)
+        refusal = refuse_blind(recorded)
         if refusal:
             print(f"REFUSED {refusal}", file=sys.stderr)
             return 2
@@ -967,6 +1000,8 @@ def measure(args: argparse.Namespace, today: str | None) -> int:
         set_sha256=set_hash(nlu_set),
         thresholds=config_thresholds(),
     )
+    if args.nonsense and args.blind:
+        return record_blind_nonsense(report, evaluation, blind_nonsense_file(nlu_set))
     if args.nonsense:
         return judge_nonsense(report, evaluation, out, args.save)
     committed = None if args.blind else comparable(report, committed_report())
@@ -989,6 +1024,37 @@ def measure(args: argparse.Namespace, today: str | None) -> int:
         COMMITTED.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(out / "report.json", COMMITTED)
         print(f"Saved as {_name(COMMITTED)}: commit it to make it the baseline.")
+    return 0
+
+
+def record_blind_nonsense(report: dict, evaluation: Evaluation, recorded: Path) -> int:
+    """Record the one measure of a nonsense set written blind: a measure, not a gate."""
+    verdict = nonsense_verdict(evaluation.errors, evaluation.successes)
+    if verdict.mislabelled:
+        for label, text in verdict.mislabelled:
+            print(f"FAIL labelled {label}, not out_of_scope: {text}", file=sys.stderr)
+        return 2
+    result = {
+        "set": report["set"],
+        "set_sha256": report.get("set_sha256"),
+        "model": report["model"],
+        "date": report["date"],
+        "commit": report["commit"],
+        "thresholds": report.get("thresholds"),
+        "messages": verdict.messages,
+        "fell_back_or_out_of_scope": verdict.held,
+        "report_emergency": verdict.emergencies,
+        "target": f"at least {NONSENSE_SHARE:.0%} fall back or go to out_of_scope",
+        "target_met": verdict.held >= verdict.target and not verdict.emergencies,
+        "missed": [{"read_as": r, "confidence": c, "text": t} for r, c, t in verdict.wrong],
+        "measured_once": "a blind set measured twice is no longer blind; not tuned on",
+    }
+    recorded.parent.mkdir(parents=True, exist_ok=True)
+    recorded.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    print(_blind_nonsense_sentence(result).replace("`", ""))
+    for read_as, confidence, text in verdict.wrong:
+        print(f"missed (read as {read_as}, {confidence:.2f}): {text}")
+    print(f"Recorded in {_name(recorded)}: commit it. It is not measured again.")
     return 0
 
 

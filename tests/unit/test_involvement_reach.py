@@ -9,9 +9,10 @@ from scripts.involvement_reach import (
     DOCS,
     END,
     INTENT,
-    RESULT,
+    RESULTS_DIR,
     START,
-    docs_sentence,
+    docs_text,
+    measures,
     messages,
     reach,
 )
@@ -53,20 +54,29 @@ def test_the_set_is_one_message_a_line(tmp_path):
 def test_a_blind_set_is_measured_once(tmp_path, monkeypatch, capsys):
     path = tmp_path / "blind_involvement.txt"
     path.write_text("how do i get involved\n", encoding="utf-8")
-    result, docs = tmp_path / "involvement.json", tmp_path / "staff.md"
+    results, docs = tmp_path / "involvement", tmp_path / "staff.md"
     docs.write_text(f"Getting involved.\n\n{START}\n{END}\n", encoding="utf-8")
     monkeypatch.setattr(
         involvement_reach, "parse", lambda model, texts: [(t, INTENT) for t in texts]
     )
     args = ["--set", str(path), "--model", str(tmp_path / "model.tar.gz")]
-    args += ["--result", str(result), "--docs", str(docs)]
+    args += ["--results", str(results), "--docs", str(docs)]
     assert involvement_reach.main(args) == 0
-    assert json.loads(result.read_text())["reached"] == 1
+    assert json.loads((results / "blind_involvement.json").read_text())["reached"] == 1
     assert "of 1 questions about getting involved" in block_in(docs, START, END)
     assert involvement_reach.main(args) == 1
     assert "measured already" in capsys.readouterr().err
+    # A new set measures a new model; the guide names the newest first.
+    second = tmp_path / "blind_involvement_2.txt"
+    second.write_text("any panels going\nhow do i get involved\n", encoding="utf-8")
+    monkeypatch.setattr(
+        involvement_reach, "parse", lambda model, texts: [(t, "nlu_fallback") for t in texts]
+    )
+    assert involvement_reach.main(["--set", str(second), *args[2:]]) == 0
+    newest, earlier = block_in(docs, START, END).split("\n\nEarlier: ")
+    assert "of 2 questions" in newest and "0 were read" in newest
+    assert "of 1 questions" in earlier
 
 
 def test_the_staff_guide_says_what_was_measured():
-    measured = json.loads(RESULT.read_text(encoding="utf-8"))
-    assert block_in(DOCS, START, END) == docs_sentence(measured)
+    assert block_in(DOCS, START, END) == docs_text(measures(RESULTS_DIR))

@@ -401,6 +401,24 @@ def test_a_new_blind_set_is_measured_once_beside_the_spent_one(results, capsys):
     assert "Earlier, blind set" in text and "on 2026-11-30" in text
 
 
+def test_a_nonsense_set_written_blind_is_measured_once_and_is_no_gate(results, capsys):
+    results.evaluation = Evaluation({}, {}, *nonsense(93, emergencies=1, other=6))
+    blind_set = results.tmp / "blind_nonsense.yml"
+    blind_set.write_text("version: '3.1'\nnlu: []\n")
+    args = [*MODEL, "--nonsense", "--set", str(blind_set), "--blind"]
+    assert nlu_report.main(args, today="2026-12-01") == 0  # a measure, not a gate
+    recorded = json.loads((results.out / "nonsense_blind" / "blind_nonsense.json").read_text())
+    assert recorded["fell_back_or_out_of_scope"] == 93 and recorded["report_emergency"] == 1
+    assert recorded["target_met"] is False
+    assert PHONE not in json.dumps(recorded)  # what it keeps of the misses is redacted
+    assert nlu_report.main(args) == 2
+    assert "no longer blind" in capsys.readouterr().err
+    assert len(results.calls) == 1
+    assert not (results.out / "nonsense.json").exists()  # the gate's figures are untouched
+    text = docs_block(None, None, None, (), nlu_report.blind_nonsense_results())
+    assert "written blind, measured once on 2026-12-01" in text and "93 of 100" in text
+
+
 def test_a_blind_set_is_never_measured_without_being_recorded(results, capsys):
     blind_set = str(results.tmp / "blind.yml")
     assert nlu_report.main([*MODEL, "--set", blind_set]) == 2
@@ -414,8 +432,9 @@ def test_a_blind_set_is_never_measured_without_being_recorded(results, capsys):
 def test_the_documented_figures_are_the_committed_ones():
     """Run `python -m scripts.nlu_report --write-readme` after committing new figures."""
     held_out, nonsense_figures, blind = committed_results()
-    earlier = nlu_report.blind_results()[:-1]
-    assert block_in(DOCS) == docs_block(held_out, nonsense_figures, blind, earlier).strip()
+    earlier, blind_nonsense = nlu_report.blind_results()[:-1], nlu_report.blind_nonsense_results()
+    expected = docs_block(held_out, nonsense_figures, blind, earlier, blind_nonsense)
+    assert block_in(DOCS) == expected.strip()
     assert block_in(README) == readme_block(held_out, nonsense_figures, blind).strip()
 
 
