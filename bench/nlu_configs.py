@@ -1,0 +1,188 @@
+"""The shape of the intent classifier: DIETClassifier with and without a transformer
+layer, with and without more dropout, side by side on the validation sets.
+
+Each variant is config.yml with only DIETClassifier's settings changed (the
+FallbackClassifier's thresholds stay as config.yml has them). For each, an NLU-only model
+is trained on data/nlu (timed), and it reads the two validation sets:
+tests/nlu/dev.yml (macro-F1 over its intents, a fallback counted as a miss) and
+tests/nlu/nonsense_validation.yml (nonsense and off-topic messages: how many fall back
+or go to out_of_scope, and how many are read as an emergency). Neither the held-out set
+nor the nonsense gate's set is read: the choice is not tuned on what `make test` gates.
+
+With --write-docs the table goes into docs/trainers.md between
+`<!-- nlu-configs:start -->` and `<!-- nlu-configs:end -->`.
+
+Usage: python -m bench.nlu_configs [--write-docs]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Dict, List, Mapping, Sequence, Tuple
+
+import yaml
+
+from scripts.nlu_report import FALLBACK, OUT_OF_SCOPE, put_block
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+GUIDE = ROOT / "docs" / "trainers.md"
+START, END = "<!-- nlu-configs:start -->", "<!-- nlu-configs:end -->"
+DEV = ROOT / "tests" / "nlu" / "dev.yml"
+NONSENSE_VALIDATION = ROOT / "tests" / "nlu" / "nonsense_validation.yml"
+EMERGENCY = "report_emergency"
+
+# DIETClassifier's settings for each variant; "chosen" is config.yml as it is.
+ONE_LAYER = {"number_of_transformer_layers": 1, "transformer_size": 128, "epochs": 60}
+VARIANTS: Dict[str, Mapping] = {
+    "one transformer layer, 60 epochs (until 2026-12-01)": {**ONE_LAYER, "drop_rate": 0.2},
+    "one transformer layer, 60 epochs, dropout 0.4": {**ONE_LAYER, "drop_rate": 0.4},
+    "no transformer layer, 60 epochs": {
+        "number_of_transformer_layers": 0,
+        "epochs": 60,
+        "drop_rate": 0.2,
+    },
+    "chosen (config.yml)": {},
+}
+
+
+@dataclass(frozen=True)
+class Measure:
+    name: str
+    seconds: float
+    macro_f1: float
+    fell_back: int
+    dev_messages: int
+    nonsense_caught: int
+    nonsense_emergencies: int
+    nonsense_messages: int
+
+
+def variant_config(changes: Mapping, config: Path = ROOT / "config.yml") -> dict:
+    """config.yml with DIETClassifier's settings changed."""
+    settings = yaml.safe_load(config.read_text(encoding="utf-8"))
+    [diet] = [c for c in settings["pipeline"] if c["name"] == "DIETClassifier"]
+    diet.update(changes)
+    return settings
+
+
+def macro_f1(pairs: Sequence[Tuple[str, str]]) -> float:
+    """Macro-F1 over the gold intents of (gold, predicted) pairs; a fallback is a miss."""
+    hits, predicted, gold = Counter(), Counter(), Counter()
+    for want, got in pairs:
+        gold[want] += 1
+        predicted[got] += 1
+        hits[want] += want == got
+    scores = []
+    for intent in gold:
+        precision = hits[intent] / predicted[intent] if predicted[intent] else 0.0
+        recall = hits[intent] / gold[intent]
+        total = precision + recall
+        scores.append(2 * precision * recall / total if total else 0.0)
+    return sum(scores) / len(scores)
+
+
+def caught(predictions: Sequence[str]) -> Tuple[int, int]:
+    """Nonsense that fell back or went to out_of_scope, and nonsense read as an
+    emergency (alone or in a multi-intent)."""
+    fine = sum(p in (FALLBACK, OUT_OF_SCOPE) for p in predictions)
+    return fine, sum(EMERGENCY in p.split("+") for p in predictions)
+
+
+def _parse(model: Path, sets: Sequence[Path]) -> List[List[Tuple[str, str]]]:
+    from rasa.core.agent import Agent
+    from rasa.shared.nlu.training_data.loading import load_data
+    from rasa.utils.common import configure_logging_and_warnings
+    from rasa.utils.log_utils import configure_structlog
+
+    configure_logging_and_warnings(logging.WARNING)
+    configure_structlog(logging.WARNING)
+    agent = Agent.load(str(model))
+
+    async def parse_all() -> List[List[Tuple[str, str]]]:
+        found = []
+        for nlu_set in sets:
+            pairs = []
+            for example in load_data(str(nlu_set)).intent_examples:
+                result = await agent.parse_message(example.get("text"))
+                pairs.append((example.get("intent"), result["intent"]["name"]))
+            found.append(pairs)
+        return found
+
+    return asyncio.run(parse_all())
+
+
+def measure(name: str, changes: Mapping, work: Path) -> Measure:
+    config = work / "config.yml"
+    config.write_text(yaml.safe_dump(variant_config(changes), sort_keys=False))
+    started = time.monotonic()
+    subprocess.run(
+        [str(BIN / "rasa"), "train", "nlu", "--config", str(config), "--nlu", "data/nlu"]
+        + ["--out", str(work), "--fixed-model-name", "nlu"],
+        cwd=ROOT,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    seconds = time.monotonic() - started
+    dev, nonsense = _parse(work / "nlu.tar.gz", [DEV, NONSENSE_VALIDATION])
+    fine, emergencies = caught([got for _, got in nonsense])
+    return Measure(
+        name=name,
+        seconds=seconds,
+        macro_f1=macro_f1(dev),
+        fell_back=sum(got == FALLBACK for _, got in dev),
+        dev_messages=len(dev),
+        nonsense_caught=fine,
+        nonsense_emergencies=emergencies,
+        nonsense_messages=len(nonsense),
+    )
+
+
+def table(measures: Sequence[Measure], when: date) -> str:
+    lines = [
+        f"Written by `.venv/bin/python -m bench.nlu_configs --write-docs`, not by hand. "
+        f"Measured {when.isoformat()} on this machine, 2 cores, on the training data as "
+        "committed then, with the fallback thresholds of config.yml for every variant.",
+        "",
+        "| DIETClassifier | training (s, NLU only) | dev macro-F1 | dev fell back | "
+        "nonsense caught | nonsense read as an emergency |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for m in measures:
+        lines.append(
+            f"| {m.name} | {m.seconds:.0f} | {m.macro_f1:.3f} | {m.fell_back} of "
+            f"{m.dev_messages} | {m.nonsense_caught} of {m.nonsense_messages} | "
+            f"{m.nonsense_emergencies} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: List[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--write-docs", action="store_true")
+    args = parser.parse_args(argv)
+    measures = []
+    for name, changes in VARIANTS.items():
+        with tempfile.TemporaryDirectory(prefix="nlu-configs-") as work:
+            measures.append(measure(name, changes, Path(work)))
+        print(measures[-1], flush=True)
+    text = table(measures, date.today())
+    print(text)
+    if args.write_docs:
+        put_block(GUIDE, text, START, END)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
