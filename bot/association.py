@@ -27,8 +27,9 @@ PAGE_NAMES = (
     "jobs",
     "antisocial_behaviour",
     "pay_rent",
-    "get_involved",
 )
+# Pages an older association.yml may lack: the website stands in for them.
+PAGES_SINCE = ("get_involved",)
 # Phones that replies name directly; others may be listed for emergency contacts only.
 PHONE_NAMES = (
     "customer_services",
@@ -180,7 +181,7 @@ def slot_names() -> Tuple[str, ...]:
         "rent_due",
         "rent_ways_to_pay",
         "rent_amount",
-        *(f"{name}_url" for name in PAGE_NAMES),
+        *(f"{name}_url" for name in (*PAGE_NAMES, *PAGES_SINCE)),
         *(f"{name}_phone" for name in PHONE_NAMES),
     )
 
@@ -214,7 +215,10 @@ def parse_association(raw: Mapping[str, Any], source: str = "association") -> As
     association = Association(
         name=_text(raw, "name", source),
         website=_text(raw, "website", source),
-        pages={n: str(pages[n]) for n in PAGE_NAMES},
+        pages={
+            **{n: str(pages[n]) for n in PAGE_NAMES},
+            **{n: str(pages.get(n) or _text(raw, "website", source)) for n in PAGES_SINCE},
+        },
         phones={str(n): str(v) for n, v in phones.items()},
         emergency_contacts=tuple(_emergency_contact(c, phones, source) for c in contacts),
         monitoring=_monitoring(_mapping(raw, "monitoring", source), source),

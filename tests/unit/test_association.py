@@ -135,3 +135,12 @@ def test_rent_and_phone_lines_that_are_missing_are_refused(raw, change, message)
     change(raw)
     with pytest.raises(ConfigError, match=message):
         parse_association(raw)
+
+
+def test_a_file_written_before_the_getting_involved_page_still_loads(raw):
+    """An association.yml from before `pages.get_involved` (ask_job_vacancies) still starts
+    the assistant: its website stands in for the page."""
+    del raw["pages"]["get_involved"]
+    association = parse_association(raw)
+    assert association.pages["get_involved"] == raw["website"]
+    assert association.as_slots()["get_involved_url"] == raw["website"]
