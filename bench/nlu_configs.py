@@ -18,8 +18,6 @@ Usage: python -m bench.nlu_configs [--write-docs]
 from __future__ import annotations
 
 import argparse
-import asyncio
-import logging
 import subprocess
 import sys
 import tempfile
@@ -32,7 +30,7 @@ from typing import Dict, List, Mapping, Sequence, Tuple
 
 import yaml
 
-from scripts.nlu_report import FALLBACK, OUT_OF_SCOPE, put_block
+from scripts.nlu_report import FALLBACK, OUT_OF_SCOPE, parse_texts, put_block
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -100,26 +98,13 @@ def caught(predictions: Sequence[str]) -> Tuple[int, int]:
 
 
 def _parse(model: Path, sets: Sequence[Path]) -> List[List[Tuple[str, str]]]:
-    from rasa.core.agent import Agent
+    """(gold intent, intent read) for every example of each set, the model loaded once."""
     from rasa.shared.nlu.training_data.loading import load_data
-    from rasa.utils.common import configure_logging_and_warnings
-    from rasa.utils.log_utils import configure_structlog
 
-    configure_logging_and_warnings(logging.WARNING)
-    configure_structlog(logging.WARNING)
-    agent = Agent.load(str(model))
-
-    async def parse_all() -> List[List[Tuple[str, str]]]:
-        found = []
-        for nlu_set in sets:
-            pairs = []
-            for example in load_data(str(nlu_set)).intent_examples:
-                result = await agent.parse_message(example.get("text"))
-                pairs.append((example.get("intent"), result["intent"]["name"]))
-            found.append(pairs)
-        return found
-
-    return asyncio.run(parse_all())
+    examples = [load_data(str(nlu_set)).intent_examples for nlu_set in sets]
+    texts = [example.get("text") for found in examples for example in found]
+    read = iter(parse_texts(model, texts))
+    return [[(e.get("intent"), next(read)["intent"]["name"]) for e in found] for found in examples]
 
 
 def measure(name: str, changes: Mapping, work: Path) -> Measure:

@@ -30,7 +30,15 @@ from pathlib import Path
 from typing import Dict, Iterable, List, Mapping, Sequence
 
 from bot.privacy import redact
-from scripts.nlu_report import FALLBACK, RESULTS, ROOT, latest_model, put_block
+from scripts.nlu_report import (
+    FALLBACK,
+    RESULTS,
+    ROOT,
+    latest_model,
+    parse_texts,
+    project_path,
+    put_block,
+)
 
 INTENT = "ask_job_vacancies"
 BLIND_SET = ROOT / "tests" / "nlu" / "blind_involvement.txt"
@@ -61,33 +69,11 @@ def reach(predicted: Iterable[tuple]) -> Dict:
 def parse(model: Path, texts: List[str]) -> List[tuple]:
     """Each message with the intent the assistant reads it as (`nlu_fallback` when the
     FallbackClassifier falls back)."""
-    import asyncio
-    import logging
-
-    from rasa.core.agent import Agent
-    from rasa.utils.common import configure_logging_and_warnings
-    from rasa.utils.log_utils import configure_structlog
-
-    configure_logging_and_warnings(logging.WARNING)
-    configure_structlog(logging.WARNING)
-    agent = Agent.load(str(model))
-
-    async def parse_all() -> List[tuple]:
-        found = []
-        for text in texts:
-            result = await agent.parse_message(text)
-            found.append((text, (result.get("intent") or {}).get("name") or FALLBACK))
-        return found
-
-    return asyncio.run(parse_all())
-
-
-def _shown(path: Path) -> str:
-    """The set's path from the project's root when it is inside it."""
-    try:
-        return str(path.resolve().relative_to(ROOT))
-    except ValueError:
-        return str(path)
+    results = parse_texts(model, texts)
+    return [
+        (text, (result.get("intent") or {}).get("name") or FALLBACK)
+        for text, result in zip(texts, results, strict=True)
+    ]
 
 
 def summary(result: Mapping) -> str:
@@ -140,8 +126,8 @@ def main(argv: List[str] | None = None) -> int:
     recorded = args.results / f"{args.set.stem}.json"
     if recorded.exists():
         print(
-            f"{_shown(recorded)} exists: this blind set was measured already, and a blind set "
-            "measured twice is no longer blind. Write a new one to measure again.",
+            f"{project_path(recorded)} exists: this blind set was measured already, and a "
+            "blind set measured twice is no longer blind. Write a new one to measure again.",
             file=sys.stderr,
         )
         return 1
@@ -149,7 +135,7 @@ def main(argv: List[str] | None = None) -> int:
     result = reach(parse(model, messages(args.set)))
     result.update(
         {
-            "set": _shown(args.set),
+            "set": project_path(args.set),
             "model": model.name,
             "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "measured_once": "a blind set measured twice is no longer blind; not tuned on",

@@ -145,50 +145,50 @@ class Change:
 # --- Evaluation (the only part that needs Rasa) -----------------------------------------
 
 
-def evaluate(model: Path, nlu_set: Path, out: Path) -> Evaluation:
-    """Parse every message of `nlu_set` with `model` and write Rasa's reports into `out`.
-
-    Rasa is imported here, not at import time: the rest of this module (the comparison,
-    the page, the README block) is used by tests and by the gate without loading it.
+def parse_texts(model: Path, texts: Sequence[str]) -> List[dict]:
+    """Rasa's reading of each text by `model`, as the assistant reads it (the fallback
+    kept). Rasa is imported here, not at import time: the rest of this module (the
+    comparison, the page, the README block) is used by tests and by the gate without it.
     """
     import asyncio
     import logging
 
     from rasa.core.agent import Agent
-    from rasa.nlu.classifiers import fallback_classifier
-    from rasa.nlu.test import IntentEvaluationResult, evaluate_intents
-    from rasa.shared.nlu.training_data.loading import load_data
     from rasa.utils.common import configure_logging_and_warnings
     from rasa.utils.log_utils import configure_structlog
 
     # As `rasa test nlu` at its default level: not a debug line per message parsed.
     configure_logging_and_warnings(logging.WARNING)
     configure_structlog(logging.WARNING)
-    examples = load_data(str(nlu_set)).intent_examples
     agent = Agent.load(str(model))
 
-    async def parse_all() -> Tuple[list, list]:
-        kept, undone = [], []
-        for example in examples:
-            text, intent = example.get("text"), example.get("intent")
-            result = await agent.parse_message(text)
-            predicted = result.get("intent") or {}
-            kept.append(
-                IntentEvaluationResult(
-                    intent, predicted.get("name"), text, predicted.get("confidence")
-                )
-            )
-            if fallback_classifier.is_fallback_classifier_prediction(result):
-                result = fallback_classifier.undo_fallback_prediction(result)
-            predicted = result.get("intent") or {}
-            undone.append(
-                IntentEvaluationResult(
-                    intent, predicted.get("name"), text, predicted.get("confidence")
-                )
-            )
-        return kept, undone
+    async def parse_all() -> List[dict]:
+        return [await agent.parse_message(text) for text in texts]
 
-    kept, undone = asyncio.run(parse_all())
+    return asyncio.run(parse_all())
+
+
+def evaluate(model: Path, nlu_set: Path, out: Path) -> Evaluation:
+    """Parse every message of `nlu_set` with `model` and write Rasa's reports into `out`."""
+    from rasa.nlu.classifiers import fallback_classifier
+    from rasa.nlu.test import IntentEvaluationResult, evaluate_intents
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    examples = load_data(str(nlu_set)).intent_examples
+    results = parse_texts(model, [example.get("text") for example in examples])
+    kept, undone = [], []
+    for example, result in zip(examples, results, strict=True):
+        text, intent = example.get("text"), example.get("intent")
+        predicted = result.get("intent") or {}
+        kept.append(
+            IntentEvaluationResult(intent, predicted.get("name"), text, predicted.get("confidence"))
+        )
+        if fallback_classifier.is_fallback_classifier_prediction(result):
+            result = fallback_classifier.undo_fallback_prediction(result)
+        predicted = result.get("intent") or {}
+        undone.append(
+            IntentEvaluationResult(intent, predicted.get("name"), text, predicted.get("confidence"))
+        )
     out.mkdir(parents=True, exist_ok=True)
     # Rasa writes no errors file when there is no error: one left from an earlier run
     # must not be read as this run's.
@@ -907,7 +907,8 @@ def put_block(path: Path, block: str, start: str = START, end: str = END) -> Non
 # --- The command --------------------------------------------------------------------
 
 
-def _name(path: Path) -> str:
+def project_path(path: Path) -> str:
+    """The path from the project's root when it is inside it, as the figures name it."""
     path = path.resolve()
     return path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else str(path)
 
@@ -956,7 +957,7 @@ def main(argv: List[str] | None = None, today: str | None = None) -> int:
         earlier, blind_nonsense = blind_results()[:-1], blind_nonsense_results()
         put_block(DOCS, docs_block(held_out, nonsense, blind, earlier, blind_nonsense))
         put_block(README, readme_block(held_out, nonsense, blind))
-        print(f"wrote the committed figures into {_name(DOCS)} and {_name(README)}")
+        print(f"wrote the committed figures into {project_path(DOCS)} and {project_path(README)}")
     return status
 
 
@@ -993,7 +994,7 @@ def measure(args: argparse.Namespace, today: str | None) -> int:
     evaluation = evaluate(model, nlu_set, out)
     report = build_report(
         evaluation,
-        nlu_set=_name(nlu_set),
+        nlu_set=project_path(nlu_set),
         model=model.name,
         date=today or datetime.now(timezone.utc).date().isoformat(),
         commit=current_commit(),
@@ -1010,20 +1011,20 @@ def measure(args: argparse.Namespace, today: str | None) -> int:
     print(
         f"{report['set']}: macro-F1 {report['macro_f1']:.3f} (fallback a miss), "
         f"{report['rasa_test_nlu_macro_f1']:.3f} as rasa test nlu counts; lowest "
-        f"{lowest} {lowest_f1:.3f}. Report: {_name(out / 'index.html')}"
+        f"{lowest} {lowest_f1:.3f}. Report: {project_path(out / 'index.html')}"
     )
     if args.blind:
         result, recorded = blind_result(report), blind_result_file(nlu_set)
         recorded.parent.mkdir(parents=True, exist_ok=True)
         recorded.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
         print(_blind_sentence(result).replace("`", ""))
-        print(f"Recorded in {_name(recorded)}: commit it. It is not measured again.")
+        print(f"Recorded in {project_path(recorded)}: commit it. It is not measured again.")
         return 0
     print_changes(changes, committed, report)
     if args.save:
         COMMITTED.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(out / "report.json", COMMITTED)
-        print(f"Saved as {_name(COMMITTED)}: commit it to make it the baseline.")
+        print(f"Saved as {project_path(COMMITTED)}: commit it to make it the baseline.")
     return 0
 
 
@@ -1054,7 +1055,7 @@ def record_blind_nonsense(report: dict, evaluation: Evaluation, recorded: Path) 
     print(_blind_nonsense_sentence(result).replace("`", ""))
     for read_as, confidence, text in verdict.wrong:
         print(f"missed (read as {read_as}, {confidence:.2f}): {text}")
-    print(f"Recorded in {_name(recorded)}: commit it. It is not measured again.")
+    print(f"Recorded in {project_path(recorded)}: commit it. It is not measured again.")
     return 0
 
 
@@ -1093,7 +1094,7 @@ def judge_nonsense(report: dict, evaluation: Evaluation, out: Path, save: bool) 
         return 1
     if save:
         shutil.copyfile(out / "nonsense.json", NONSENSE_RESULT)
-        print(f"Saved as {_name(NONSENSE_RESULT)}: commit it.")
+        print(f"Saved as {project_path(NONSENSE_RESULT)}: commit it.")
     return 0
 
 
