@@ -9,7 +9,8 @@ who is not a programmer can act on. The checks:
 - no example is in two intents, and no two examples are near-duplicates (the same
   words but one), across intents above all: the model cannot tell those apart;
 - no personal detail in a training example (bot.privacy, P5), except the made-up
-  answers to the security questions under `inform`;
+  answers to the security questions under `inform` and phone numbers from Ofcom's range
+  for drama (07700 900000 to 900999), which are no one's;
 - every intent is used by a rule or story and answered there, every response is used,
   and the test stories meet every intent;
 - the held-out set (tests/nlu/held_out.yml) covers every intent and none of its
@@ -294,7 +295,7 @@ def check_privacy(project: Project) -> Iterator[Problem]:
     for example in project.training:
         if example.intent in VALUE_INTENTS:
             continue
-        spans = find(example.text)
+        spans = personal_details(example.text)
         if spans:
             found = ", ".join(f"a {span.kind.replace('_', ' ')} ('{span.text}')" for span in spans)
             yield Problem(
@@ -440,6 +441,22 @@ def sent_outside_dialogue(domain: dict, action_sources: Iterable[str]) -> Set[st
     }
     named = {name for source in action_sources for name in RESPONSE_NAME.findall(source)}
     return asked | named
+
+
+# Ofcom keeps 07700 900000 to 07700 900999 for drama: no one's number, so an example may
+# show the shape of a phone number in a message ("ring me on 07700 900123").
+FICTIONAL_PHONE = re.compile(r"(?:44|0)7700900\d{3}")
+
+
+def personal_details(text: str) -> list:
+    """The personal details bot.privacy finds in `text`, but for FICTIONAL_PHONE numbers."""
+    return [span for span in find(text) if not _fictional(span)]
+
+
+def _fictional(span) -> bool:
+    """A phone number from Ofcom's range for drama (FICTIONAL_PHONE)."""
+    digits = "".join(character for character in span.text if character.isdigit())
+    return span.kind == "phone" and FICTIONAL_PHONE.fullmatch(digits) is not None
 
 
 def words(text: str) -> Tuple[str, ...]:

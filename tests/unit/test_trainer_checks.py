@@ -287,13 +287,26 @@ def test_near_pairs_agree_with_comparing_every_pair():
 
 
 def test_a_personal_detail_in_an_example_is_named_with_its_kind(tmp_path):
-    parking = [*PARKING, "can my visitor park, call me on 07700 900123"]
+    parking = [*PARKING, "can my visitor park, call me on 07912 345678"]
     write_project(tmp_path, training={"ask_parking": parking, "ask_bins": BINS})
     assert messages(tmp_path) == [
         "data/nlu/topics.yml:35: intent ask_parking: the example 'can my visitor park, call me "
-        "on 07700 900123' holds a phone ('07700 900123'); training data holds no personal "
+        "on 07912 345678' holds a phone ('07912 345678'); training data holds no personal "
         "details: write it without them"
     ]
+
+
+def test_a_phone_number_from_the_range_for_drama_is_no_ones_and_may_be_shown(tmp_path):
+    parking = [
+        *PARKING,
+        "can my visitor park, call me on 07700 900123",
+        "is there a bay for a van, my number is +44 7700 900456",
+    ]
+    write_project(tmp_path, training={"ask_parking": parking, "ask_bins": BINS})
+    assert messages(tmp_path) == []
+    parking[-1] = "is there a bay for a van, my number is +44 7700 901456"
+    write_project(tmp_path, training={"ask_parking": parking, "ask_bins": BINS})
+    assert [m for m in messages(tmp_path) if "holds a phone" in m]
 
 
 def test_the_same_message_without_the_detail_passes(tmp_path):
