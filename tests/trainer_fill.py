@@ -37,7 +37,7 @@ EXAMPLES = [
     "do i need a permit to park on the estate",
     "can i keep a motorbike in the bike store",
     "is overnight parking allowed in the courtyard",
-    "how do i apply for a garage",
+    "whats the process for getting a lock up garage",
     "random cars are taking up all the resident spaces",
     "is there a waiting list for parking bays",
     "can i park a caravan on my drive",

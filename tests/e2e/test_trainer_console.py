@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import secrets
 import shutil
 import signal
@@ -158,7 +157,9 @@ def test_a_trainer_assigns_a_missed_message_and_the_nlu_file_holds_it(page: Page
     path = project / "data" / "nlu" / "repairs.yml"
     assert EDITED in dict(read_blocks(path))["report_repair"]
     assert path.read_text() == render(read_blocks(path))
-    assert not re.search(r"07700", path.read_text())
+    # The tenant's number is not written (the training data may hold other numbers from
+    # Ofcom's range for drama, as examples of a message's shape).
+    assert "900123" not in path.read_text()
 
     page.get_by_role("link", name="NLU report").click()
     expect(page.get_by_role("heading", name="NLU report", level=1)).to_be_visible()
