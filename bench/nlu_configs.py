@@ -1,9 +1,10 @@
-"""The shape of the intent classifier: DIETClassifier with and without a transformer
-layer, with and without more dropout, side by side on the validation sets.
+"""The shape of the intent classifier side by side on the validation sets: the features
+it reads (pairs of words, character n-grams up to 4 or 5 long) and DIETClassifier with
+and without a transformer layer.
 
-Each variant is config.yml with only DIETClassifier's settings changed (the
-FallbackClassifier's thresholds stay as config.yml has them). For each, an NLU-only model
-is trained on data/nlu (timed), and it reads the two validation sets:
+Each variant is config.yml with only those settings changed (the FallbackClassifier's
+thresholds stay as config.yml has them). For each, an NLU-only model is trained on
+data/nlu (timed), and it reads the two validation sets:
 tests/nlu/dev.yml (macro-F1 over its intents, a fallback counted as a miss) and
 tests/nlu/nonsense_validation.yml (nonsense and off-topic messages: how many fall back
 or go to out_of_scope, and how many are read as an emergency). Neither the held-out set
@@ -40,17 +41,18 @@ DEV = ROOT / "tests" / "nlu" / "dev.yml"
 NONSENSE_VALIDATION = ROOT / "tests" / "nlu" / "nonsense_validation.yml"
 EMERGENCY = "report_emergency"
 
-# DIETClassifier's settings for each variant; "chosen" is config.yml as it is.
+# Each variant: "diet", DIETClassifier's settings changed; "word_pairs", False for
+# single words alone (no pairs of words); "char_max", the longest character n-gram. "chosen"
+# is config.yml as it is.
 ONE_LAYER = {"number_of_transformer_layers": 1, "transformer_size": 128, "epochs": 60}
 VARIANTS: Dict[str, Mapping] = {
-    "one transformer layer, 60 epochs (until 2026-12-01)": {**ONE_LAYER, "drop_rate": 0.2},
-    "one transformer layer, 60 epochs, dropout 0.4": {**ONE_LAYER, "drop_rate": 0.4},
-    "no transformer layer, 60 epochs": {
-        "number_of_transformer_layers": 0,
-        "epochs": 60,
-        "drop_rate": 0.2,
+    "single words, characters 1-4 (until 2026-12-01)": {"word_pairs": False, "char_max": 4},
+    "pairs of words, characters 1-4": {"char_max": 4},
+    "single words, characters 1-5": {"word_pairs": False},
+    "as chosen, one transformer layer, 60 epochs, dropout 0.4": {
+        "diet": {**ONE_LAYER, "drop_rate": 0.4}
     },
-    "chosen (config.yml)": {},
+    "chosen (config.yml): pairs of words, characters 1-5, no transformer layer": {},
 }
 
 
@@ -67,11 +69,25 @@ class Measure:
 
 
 def variant_config(changes: Mapping, config: Path = ROOT / "config.yml") -> dict:
-    """config.yml with DIETClassifier's settings changed."""
+    """config.yml with a variant's changes (see VARIANTS)."""
     settings = yaml.safe_load(config.read_text(encoding="utf-8"))
-    [diet] = [c for c in settings["pipeline"] if c["name"] == "DIETClassifier"]
-    diet.update(changes)
+    pipeline = settings["pipeline"]
+    [diet] = [c for c in pipeline if c["name"] == "DIETClassifier"]
+    diet.update(changes.get("diet", {}))
+    if not changes.get("word_pairs", True):
+        [words] = [c for c in pipeline if _words(c)]
+        words["max_ngram"] = 1
+    if "char_max" in changes:
+        [characters] = [c for c in pipeline if c.get("analyzer") == "char_wb"]
+        characters["max_ngram"] = changes["char_max"]
     return settings
+
+
+def _words(component: Mapping) -> bool:
+    return (
+        component["name"] == "CountVectorsFeaturizer"
+        and component.get("analyzer", "word") == "word"
+    )
 
 
 def macro_f1(pairs: Sequence[Tuple[str, str]]) -> float:
@@ -140,7 +156,7 @@ def table(measures: Sequence[Measure], when: date) -> str:
         f"Measured {when.isoformat()} on this machine, 2 cores, on the training data as "
         "committed then, with the fallback thresholds of config.yml for every variant.",
         "",
-        "| DIETClassifier | training (s, NLU only) | dev macro-F1 | dev fell back | "
+        "| features and classifier | training (s, NLU only) | dev macro-F1 | dev fell back | "
         "nonsense caught | nonsense read as an emergency |",
         "| --- | ---: | ---: | ---: | ---: | ---: |",
     ]

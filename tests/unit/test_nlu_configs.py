@@ -32,12 +32,26 @@ def test_nonsense_is_caught_by_a_fallback_or_out_of_scope_and_an_emergency_is_na
 
 def test_a_variant_changes_diet_alone():
     chosen = variant_config({})
-    changed = variant_config({"number_of_transformer_layers": 1, "epochs": 60})
+    changed = variant_config({"diet": {"number_of_transformer_layers": 1, "epochs": 60}})
     [diet] = [c for c in changed["pipeline"] if c["name"] == "DIETClassifier"]
     assert diet["number_of_transformer_layers"] == 1 and diet["epochs"] == 60
     others = [c for c in changed["pipeline"] if c["name"] != "DIETClassifier"]
     assert others == [c for c in chosen["pipeline"] if c["name"] != "DIETClassifier"]
-    assert "chosen (config.yml)" in VARIANTS and VARIANTS["chosen (config.yml)"] == {}
+    assert VARIANTS[next(name for name in VARIANTS if name.startswith("chosen"))] == {}
+
+
+def test_a_variant_drops_the_pairs_of_words_or_shortens_the_character_n_grams():
+    chosen = variant_config({})
+    changed = variant_config({"word_pairs": False, "char_max": 4})
+    [words] = [
+        c for c in changed["pipeline"] if c.get("analyzer", "word") == "word" and "min_ngram" in c
+    ]
+    assert words["max_ngram"] == 1
+    assert {"name": "CountVectorsFeaturizer", "min_ngram": 1, "max_ngram": 2} in chosen["pipeline"]
+    [characters] = [c for c in changed["pipeline"] if c.get("analyzer") == "char_wb"]
+    assert characters["max_ngram"] == 4
+    [before] = [c for c in chosen["pipeline"] if c.get("analyzer") == "char_wb"]
+    assert before["max_ngram"] == 5
 
 
 def test_the_table_has_a_row_a_variant():
