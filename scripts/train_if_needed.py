@@ -7,7 +7,7 @@ fresh clone, a touched file or a checkout with nothing changed does not retrain.
 When only NLU examples changed (files under data/nlu/; the config, the domain, the rules
 and the stories as they were), the newest model is fine-tuned on the new data rather
 than trained from nothing: Rasa's incremental training (`rasa train --finetune
---epoch-fraction`), a fifth of the epochs, which is what a trainer adding examples
+--epoch-fraction`), a tenth of the epochs, which is what a trainer adding examples
 waits for. A new intent changes the domain, so it trains in full; so does a model
 fine-tuned MAX_FINETUNES times in a row, so that one never drifts far from a full
 training; so do `--full` (`make train FULL=1`) and `--force`; and so does a fine-tuning
@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 MODELS = ROOT / "models"
 RECORD = MODELS / ".fingerprint.json"
 # Fine-tuning runs this fraction of the epochs config.yml gives DIETClassifier.
-EPOCH_FRACTION = 0.2
+EPOCH_FRACTION = 0.1
 # After this many fine-tunings in a row, the next training is a full one.
 MAX_FINETUNES = 5
 

@@ -46,7 +46,7 @@ async def test_intents_and_fallbacks_are_read_from_the_rasa_servers_tracker_stor
     events = [
         said("ask_rent_balance", 0.96, [("ask_rent_balance", 0.96), ("greet", 0.02)], now),
         ActionExecuted("action_listen", timestamp=now.timestamp()),
-        said("nlu_fallback", 0.4, [("nlu_fallback", 0.4), ("report_repair", 0.31)], now),
+        said("nlu_fallback", 0.4, [("nlu_fallback", 0.4), ("report_repair", 0.12)], now),
         ActionExecuted("action_default_fallback", timestamp=now.timestamp()),
     ]
     await store.save(DialogueStateTracker.from_events("facebook-private-1", events, DOMAIN.slots))
