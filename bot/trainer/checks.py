@@ -479,33 +479,52 @@ def near_pairs(
     """Pairs that are the same but for one word substituted, added or removed.
 
     Within `first` (each pair once, the earlier first, and not the same text twice),
-    or from `first` to `second`. Two one-word
-    messages ("yes", "GDPR") differ in everything they say, so a pair counts only when
-    one of them has two words or more. Found through keys rather than by comparing
-    every pair: a word replaced by a wildcard, or a word dropped, so that thousands of
-    examples are checked at once.
+    or from `first` to `second`. The rule is NearIndex's.
     """
-    index: Dict[Tuple, List[int]] = defaultdict(list)
     pool = list(first if second is None else second)
-    for position, example in enumerate(pool):
-        for key in _keys(words(example.text), probe=False):
-            index[key].append(position)
+    index = NearIndex(pool)
     pairs: List[Tuple[Example, Example]] = []
     for position, example in enumerate(first):
-        tokens = words(example.text)
-        matches: Set[int] = set()
-        for key in _keys(tokens, probe=True):
-            matches.update(index.get(key, ()))
-        for match in sorted(matches):
+        for match in index.positions(example.text):
             if second is None and match <= position:
                 continue
             other = pool[match]
             if second is None and _same_text(other.text) == _same_text(example.text):
                 continue  # the same example twice: check_duplicates names it
-            if max(len(tokens), len(words(other.text))) < 2:
-                continue
             pairs.append((example, other))
     return pairs
+
+
+class NearIndex:
+    """Examples found by a text at most one word from theirs: a word substituted, added
+    or removed. Two one-word messages ("yes", "GDPR") differ in everything they say, so
+    a match counts only when one of the two has two words or more. Found through keys
+    rather than by comparing every pair: a word replaced by a wildcard, or a word
+    dropped, so that thousands of examples are checked at once; examples may be added
+    as they are accepted (bot.trainer.fold)."""
+
+    def __init__(self, examples: Iterable[Example] = ()) -> None:
+        self._examples: List[Example] = []
+        self._index: Dict[Tuple, List[int]] = defaultdict(list)
+        for example in examples:
+            self.add(example)
+
+    def add(self, example: Example) -> None:
+        for key in _keys(words(example.text), probe=False):
+            self._index[key].append(len(self._examples))
+        self._examples.append(example)
+
+    def positions(self, text: str) -> List[int]:
+        """The positions, in the order added, of the examples near `text`."""
+        tokens = words(text)
+        matches: Set[int] = set()
+        for key in _keys(tokens, probe=True):
+            matches.update(self._index.get(key, ()))
+        return [
+            match
+            for match in sorted(matches)
+            if max(len(tokens), len(words(self._examples[match].text))) >= 2
+        ]
 
 
 def _keys(tokens: Tuple[str, ...], probe: bool) -> Iterator[Tuple]:

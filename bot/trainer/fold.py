@@ -11,7 +11,8 @@ still passes afterwards. A message is left out when it is:
 - already an example (of any intent), ignoring case and spacing;
 - a message of a measuring set (tests/nlu/dev.yml, the nonsense sets) or of the
   held-out set: those would then measure nothing;
-- one word from a training or held-out example (`checks.near_pairs`' rule), apart from
+- one word from a training or held-out example (`checks.NearIndex`, the rule of the
+  near-duplicate checks), apart from
   the made-up answers to the security questions (`inform`), which differ only in their
   values; and such an answer that reuses a value of the held-out set;
 - a personal detail in an intent other than `inform` (`checks.personal_details`, P5);
@@ -24,12 +25,11 @@ the ones before it added. Plain Python; no Rasa.
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from pathlib import Path
-from typing import Dict, List
 
 from bot.trainer import checks
-from bot.trainer.nlu_files import Example, TrainingDataError, add_example, file_examples
+from bot.trainer.nlu_files import TrainingDataError, add_example, file_examples
 
 # Why a message was left out, as `fold` counts them.
 ADDED = "added"
@@ -59,15 +59,11 @@ def fold(root: Path, nlu_set: Path) -> Counter:
         if e.intent in checks.VALUE_INTENTS
         for value in checks.ANSWER_VALUE.findall(e.text)
     }
-    index: Dict[tuple, List[Example]] = defaultdict(list)
-
-    def remember(example: Example) -> None:
-        if example.intent not in checks.VALUE_INTENTS:
-            for key in checks._keys(checks.words(example.text), probe=False):
-                index[key].append(example)
-
-    for example in project.training + project.held_out:
-        remember(example)  # near-duplicates of either are left out
+    # Near-duplicates of a training or held-out example are left out (the answers under
+    # `inform` aside, which differ only in their values).
+    index = checks.NearIndex(
+        e for e in project.training + project.held_out if e.intent not in checks.VALUE_INTENTS
+    )
 
     counts: Counter = Counter()
     for example in file_examples(root, nlu_set):
@@ -82,7 +78,8 @@ def fold(root: Path, nlu_set: Path) -> Counter:
             continue
         counts[ADDED] += 1
         same.add(checks._same_text(example.text))
-        remember(example)
+        if example.intent not in checks.VALUE_INTENTS:
+            index.add(example)
     return counts
 
 
@@ -96,9 +93,4 @@ def _left_out(example, same, measured, held_values, index) -> str | None:
         return VALUE if held_values & set(checks.ANSWER_VALUE.findall(text)) else None
     if checks.personal_details(text):
         return PERSONAL
-    tokens = checks.words(text)
-    for key in checks._keys(tokens, probe=True):
-        for other in index.get(key, ()):
-            if max(len(tokens), len(checks.words(other.text))) >= 2:
-                return NEAR
-    return None
+    return NEAR if index.positions(text) else None
