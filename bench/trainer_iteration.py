@@ -2,7 +2,7 @@
 
 What a trainer does: add examples to an intent's file under data/nlu/, run `make train`
 (`scripts/train_if_needed.py`: when only examples changed, `rasa train --finetune` on
-the newest model with a tenth of the epochs), and have the running assistant take the
+the newest model with 3 of every 100 epochs), and have the running assistant take the
 new model. `make run` starts
 the Rasa server with its HTTP API behind RASA_API_TOKEN, so the running server takes a
 new model without a restart through Rasa's own `PUT /model` (docs/trainers.md).

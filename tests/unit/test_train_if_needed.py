@@ -161,7 +161,8 @@ def test_the_script_fine_tunes_after_new_examples_and_trains_in_full_otherwise(p
     append(project, "data/nlu/homes_jobs.yml")
     assert main([], project, rasa) == 0
     kind, command = rasa.calls[-1]
-    assert kind == "finetune" and command[-2:] == ["--epoch-fraction", "0.1"]
+    assert kind == "finetune" and command[-2:] == ["--epoch-fraction", "0.03"]
+    assert "--skip-validation" in command
     assert command[command.index("--finetune") + 1].endswith("20261201-000000.tar.gz")
     assert saved(project)["finetuned"] == 1
     append(project, "domain.yml")
