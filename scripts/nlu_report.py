@@ -733,9 +733,9 @@ def _blind_nonsense_sentence(measure: Mapping) -> str:
         f"Nonsense and off-topic set `{measure['set']}`, written blind, measured once on "
         f"{measure['date']} with model `{measure['model']}`, not tuned on: "
         f"{measure['fell_back_or_out_of_scope']} of {measure['messages']} fell back or went "
-        f"to `out_of_scope` ({share:.0%}; target {NONSENSE_SHARE:.0%}: "
-        f"{'met' if measure['target_met'] else 'not met'}), "
-        f"{measure['report_emergency']} read as `report_emergency`."
+        f"to `out_of_scope` ({share:.0%}), {measure['report_emergency']} read as "
+        f"`report_emergency`. Target (at least {NONSENSE_SHARE:.0%}, none an emergency): "
+        f"{'met' if measure['target_met'] else 'not met'}."
     )
 
 

@@ -419,6 +419,17 @@ def test_a_nonsense_set_written_blind_is_measured_once_and_is_no_gate(results, c
     assert "written blind, measured once on 2026-12-01" in text and "93 of 100" in text
 
 
+def test_a_blind_nonsense_figure_says_an_emergency_fails_it_even_above_the_share(results):
+    results.evaluation = Evaluation({}, {}, *nonsense(96, emergencies=1, other=3))
+    blind_set = results.tmp / "blind_nonsense.yml"
+    blind_set.write_text("version: '3.1'\nnlu: []\n")
+    args = [*MODEL, "--nonsense", "--set", str(blind_set), "--blind"]
+    assert nlu_report.main(args, today="2026-12-01") == 0
+    text = docs_block(None, None, None, (), nlu_report.blind_nonsense_results())
+    assert "96 of 100 fell back or went to `out_of_scope` (96%), 1 read as" in text
+    assert "Target (at least 95%, none an emergency): not met." in text
+
+
 def test_a_blind_set_is_never_measured_without_being_recorded(results, capsys):
     blind_set = str(results.tmp / "blind.yml")
     assert nlu_report.main([*MODEL, "--set", blind_set]) == 2
