@@ -8,10 +8,10 @@ When only NLU examples changed (files under data/nlu/; the config, the domain, t
 and the stories as they were), the newest model is fine-tuned on the new data rather
 than trained from nothing: Rasa's incremental training (`rasa train --finetune
 --epoch-fraction`), 3 of every 100 epochs, without validating the unchanged domain
-again, which is what a trainer adding examples waits for. A new intent changes the domain, so it trains in full; so does a model
-fine-tuned MAX_FINETUNES times in a row, so that one never drifts far from a full
-training; so do `--full` (`make train FULL=1`) and `--force`; and so does a fine-tuning
-Rasa refuses.
+again, which is what a trainer adding examples waits for. A new intent changes the
+domain, so it trains in full; so does a model fine-tuned MAX_FINETUNES times in a row,
+so that one never drifts far from a full training; so do `--full` (`make train FULL=1`)
+and `--force`; and so does a fine-tuning Rasa refuses.
 
 Usage: python scripts/train_if_needed.py [--force] [--full]
 """
@@ -126,7 +126,13 @@ def main(argv: List[str] | None = None, root: Path = ROOT, run: Run = subprocess
     try:
         if base is not None:
             print(f"==> Only NLU examples changed: fine-tuning models/{base.name}")
-            finetune = ["--skip-validation", "--finetune", str(base), "--epoch-fraction", str(EPOCH_FRACTION)]
+            finetune = [
+                "--skip-validation",
+                "--finetune",
+                str(base),
+                "--epoch-fraction",
+                str(EPOCH_FRACTION),
+            ]
             result = run([*rasa, *finetune], cwd=root)
             if result.returncode == 0:
                 finetuned = finetuned_before + 1
