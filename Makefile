@@ -92,7 +92,7 @@ nlu-eval: train
 	@echo "==> NLU evaluation on held-out examples"
 	$(RASA) test nlu --nlu tests/nlu/held_out.yml --out results/nlu
 	$(PY) -m scripts.check_nlu_report results/nlu/intent_report.json
-	@echo "==> Nonsense and off-topic messages: none read as report_emergency, and at least 88 in 100 fall back or go to out_of_scope (the target, 95 and none an emergency, is reported below)"
+	@echo "==> Nonsense and off-topic messages: none read as report_emergency, and at least 88 in 100 fall back or go to out_of_scope (the target, at least 95 in 100 and none an emergency, is reported below)"
 	$(PY) -m scripts.nlu_report --nonsense
 
 # The report a trainer reads: results/nlu/report/index.html, compared with the committed one.

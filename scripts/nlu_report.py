@@ -733,7 +733,7 @@ def _blind_nonsense_sentence(measure: Mapping) -> str:
         f"Nonsense and off-topic set `{measure['set']}`, written blind, measured once on "
         f"{measure['date']} with model `{measure['model']}`, not tuned on: "
         f"{measure['fell_back_or_out_of_scope']} of {measure['messages']} fell back or went "
-        f"to `out_of_scope` ({share:.0%}), {measure['report_emergency']} read as "
+        f"to `out_of_scope` ({share:.1%}), {measure['report_emergency']} read as "
         f"`report_emergency`. Target (at least {NONSENSE_SHARE:.0%}, none an emergency): "
         f"{'met' if measure['target_met'] else 'not met'}."
     )
@@ -1045,7 +1045,8 @@ def record_blind_nonsense(report: dict, evaluation: Evaluation, recorded: Path) 
         "messages": verdict.messages,
         "fell_back_or_out_of_scope": verdict.held,
         "report_emergency": verdict.emergencies,
-        "target": f"at least {NONSENSE_SHARE:.0%} fall back or go to out_of_scope",
+        "target": f"at least {NONSENSE_SHARE:.0%} fall back or go to out_of_scope, none "
+        "report_emergency",
         "target_met": verdict.held >= verdict.target and not verdict.emergencies,
         "missed": [{"read_as": r, "confidence": c, "text": t} for r, c, t in verdict.wrong],
         "measured_once": "a blind set measured twice is no longer blind; not tuned on",

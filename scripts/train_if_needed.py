@@ -7,7 +7,7 @@ fresh clone, a touched file or a checkout with nothing changed does not retrain.
 When only NLU examples changed (files under data/nlu/; the config, the domain, the rules
 and the stories as they were), the newest model is fine-tuned on the new data rather
 than trained from nothing: Rasa's incremental training (`rasa train --finetune
---epoch-fraction`), 3 of every 100 epochs, without validating the unchanged domain
+--epoch-fraction`), 3 of every 100 epochs, without Rasa's check of the unchanged domain
 again, which is what a trainer adding examples waits for. A new intent changes the
 domain, so it trains in full; so does a model fine-tuned MAX_FINETUNES times in a row,
 so that one never drifts far from a full training; so do `--full` (`make train FULL=1`)
@@ -34,8 +34,9 @@ ROOT = Path(__file__).resolve().parent.parent
 MODELS = ROOT / "models"
 RECORD = MODELS / ".fingerprint.json"
 # Fine-tuning runs this fraction of the epochs config.yml gives DIETClassifier, and skips
-# Rasa's validation of the domain and stories: it is taken only when nothing but NLU
-# examples changed, and `make validate` (in `make test`) validates everything.
+# Rasa's check before training (the domain and stories, and warnings about the
+# examples): it is taken only when nothing but NLU examples changed, and `make validate`
+# (in `make test`) runs that check on everything.
 EPOCH_FRACTION = 0.03
 # After this many fine-tunings in a row, the next training is a full one.
 MAX_FINETUNES = 5

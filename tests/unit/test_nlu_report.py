@@ -426,7 +426,7 @@ def test_a_blind_nonsense_figure_says_an_emergency_fails_it_even_above_the_share
     args = [*MODEL, "--nonsense", "--set", str(blind_set), "--blind"]
     assert nlu_report.main(args, today="2026-12-01") == 0
     text = docs_block(None, None, None, (), nlu_report.blind_nonsense_results())
-    assert "96 of 100 fell back or went to `out_of_scope` (96%), 1 read as" in text
+    assert "96 of 100 fell back or went to `out_of_scope` (96.0%), 1 read as" in text
     assert "Target (at least 95%, none an emergency): not met." in text
 
 

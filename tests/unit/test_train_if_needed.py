@@ -168,6 +168,7 @@ def test_the_script_fine_tunes_after_new_examples_and_trains_in_full_otherwise(p
     append(project, "domain.yml")
     assert main([], project, rasa) == 0
     assert rasa.calls[-1][0] == "full" and saved(project)["finetuned"] == 0
+    assert "--skip-validation" not in rasa.calls[-1][1]  # a full training checks it all
     append(project, "data/nlu/homes_jobs.yml")
     assert main(["--full"], project, rasa) == 0 and rasa.calls[-1][0] == "full"
 
