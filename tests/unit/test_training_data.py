@@ -107,3 +107,39 @@ def test_no_response_writes_a_number_or_address_itself(name, text):
     for example in ANSWER_EXAMPLES:
         text = text.replace(example, "")
     assert not re.search(r"\d{3}|https?://|www\.|\.example", text), name
+
+
+# --- The shape of the training data (issue: tenants write at length, and two needs at once)
+
+# The short answers and pleasantries: no one writes them at length.
+SHORT_INTENTS = {"greet", "goodbye", "thank", "affirm", "deny", "inform"}
+
+
+def _examples():
+    for path in sorted((ROOT / "data" / "nlu").glob("*.yml")):
+        for block in yaml.safe_load(path.read_text()).get("nlu") or []:
+            if "intent" in block:
+                for line in block["examples"].splitlines():
+                    if line.strip().startswith("- "):
+                        yield block["intent"], line.strip()[2:]
+
+
+def test_every_intent_a_tenant_writes_at_length_has_long_examples():
+    """At least 10 examples of 40-120 words in each intent but the short answers."""
+    long = {}
+    for intent, text in _examples():
+        if 40 <= len(text.split()) <= 120:
+            long[intent] = long.get(intent, 0) + 1
+    intents = {name for name in DOMAIN["intents"] if name != "send_attachment"}
+    thin = {name: long.get(name, 0) for name in intents - SHORT_INTENTS if long.get(name, 0) < 10}
+    assert thin == {}
+
+
+def test_two_needs_in_one_message_are_an_intent_rasa_splits():
+    pipeline = yaml.safe_load((ROOT / "config.yml").read_text())["pipeline"]
+    tokenizer = pipeline[0]
+    assert tokenizer.get("intent_tokenization_flag") is True
+    assert tokenizer.get("intent_split_symbol") == "+"
+    multi = [text for intent, text in _examples() if intent == "report_repair+make_complaint"]
+    assert len(multi) >= 30
+    assert "report_repair+make_complaint" in DOMAIN["intents"]
