@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from bot.association import slot_names
+from bot.trainer import checks
 
 ROOT = Path(__file__).resolve().parents[2]
 DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text())
@@ -116,12 +117,9 @@ SHORT_INTENTS = {"greet", "goodbye", "thank", "affirm", "deny", "inform"}
 
 
 def _examples():
-    for path in sorted((ROOT / "data" / "nlu").glob("*.yml")):
-        for block in yaml.safe_load(path.read_text()).get("nlu") or []:
-            if "intent" in block:
-                for line in block["examples"].splitlines():
-                    if line.strip().startswith("- "):
-                        yield block["intent"], line.strip()[2:]
+    project, unreadable = checks.load(ROOT)
+    assert project is not None, unreadable
+    return [(example.intent, example.text) for example in project.training]
 
 
 def test_every_intent_a_tenant_writes_at_length_has_long_examples():
