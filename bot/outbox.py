@@ -10,9 +10,11 @@ Exactly once: a message is claimed with a lease before its call and marked sent 
 it. The worker renews the lease while the call runs, however slow the platform, so no
 other worker takes the message meanwhile; and a worker that lost its claim (it could
 not renew) records nothing over the next claim's outcome. A worker killed between a
-platform's answer and that mark sends the message again after the lease; no platform
-call here takes an idempotency key, so that window (well under a second) is the one
-way a message can go out twice.
+platform's answer and that mark leaves the message in doubt: the next claim knows it
+(`Outbound.in_doubt`), and the worker asks the platform what the account sent there
+lately before it sends again (Messenger and X direct messages). No platform call here
+takes an idempotency key, so for the calls whose platform cannot be asked (a public
+reply) that window, well under a second, is the one way a message can go out twice.
 
 What a message says stays only while it waits: it is dropped once the message is sent,
 and kept with its fallback when it becomes a dead letter, so that staff can send it
@@ -25,7 +27,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import Enum
 from typing import Collection, List, Sequence
@@ -106,6 +108,9 @@ class Outbound:
     state: str = PENDING
     last_error: str | None = None
     fallback: tuple[Call, ...] = ()
+    # Claimed before, with no outcome recorded: the worker that held it died, perhaps
+    # after the platform took the call (bot.outbox_worker asks the platform, where it can).
+    in_doubt: bool = False
 
 
 class Unsealable(Exception):
@@ -241,7 +246,9 @@ class Outbox:
                     .values(claimed_until=to_utc(now + self._lease), attempts=row.attempts + 1)
                 ).rowcount
             if taken:
-                return _outbound(row, attempts=row.attempts + 1)
+                # Every outcome clears the claim: one still set ran out with none recorded.
+                in_doubt = row.claimed_until is not None
+                return replace(_outbound(row, attempts=row.attempts + 1), in_doubt=in_doubt)
         return None
 
     def renew(self, message_id: int, now: datetime, claim: int) -> bool:
@@ -265,6 +272,15 @@ class Outbox:
         """
         done = {"state": SENT, "sent_at": to_utc(now), "platform_id": platform_id}
         return self._update(message_id, claim, text=None, fallback=None, **done)
+
+    def sent_as(self, platform_id: str) -> bool:
+        """Whether a message is recorded sent under `platform_id` (asked only for a
+        message in doubt, which is rare: no index is kept for it)."""
+        query = select(outbox.c.id).where(
+            outbox.c.state == SENT, outbox.c.platform_id == platform_id
+        )
+        with self._engine.connect() as connection:
+            return connection.execute(query.limit(1)).first() is not None
 
     def retry(self, message_id: int, at: datetime, error: str, claim: int | None = None) -> bool:
         """A transient failure: try again at `at`."""

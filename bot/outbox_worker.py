@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 from datetime import datetime, timedelta
-from typing import Callable, Mapping
+from typing import Callable, Mapping, Sequence, Tuple
 
 from bot.events import Operation
 from bot.outbox import GIVE_UP_AFTER, Outbound, Outbox, OutboxListener, PlatformError
@@ -32,6 +32,9 @@ def backoff(attempts: int, retry_after: float | None, base: float, cap: float) -
 
 
 Deliver = Callable[[Outbound, datetime], str]
+# What the account sent lately where a message goes, newest first, as the platform
+# lists it: (its id for each, the text). Empty where the platform cannot tell.
+Lately = Callable[[Outbound], Sequence[Tuple[str, str]]]
 
 
 class OutboxWorker:
@@ -51,9 +54,12 @@ class OutboxWorker:
         max_delay: float = 60.0,
         listener: OutboxListener | None = None,
         renew_every: float | None = None,
+        lately: Mapping[str, Lately] | None = None,
     ) -> None:
         """`renew_every` (seconds of real time): how often a running call's claim is
-        renewed; a third of the outbox's lease unless given."""
+        renewed; a third of the outbox's lease unless given. `lately`: per platform, how
+        to ask what the account sent lately, for a message in doubt."""
+        self._lately = lately or {}
         self._renew_every = renew_every or box.lease.total_seconds() / 3
         self._box = box
         self._deliverers = deliverers
@@ -71,7 +77,7 @@ class OutboxWorker:
             return False
         claim = message.attempts
         try:
-            platform_id = self._call(message, now)
+            platform_id = self._sent_before(message) or self._call(message, now)
         except PlatformError as error:
             if error.gone and message.operation in DONE_WHEN_GONE:
                 # Deleted already: with the comment it was under, or by someone else.
@@ -89,6 +95,34 @@ class OutboxWorker:
         if self._box.sent(message.id, done, platform_id, claim=claim):
             self._listener.sent(message, platform_id, done)
         return True
+
+    def _sent_before(self, message: Outbound) -> str | None:
+        """The platform's id for `message` if a worker that died sent it already.
+
+        Messages of a conversation go out in order, so if it went out it is among the
+        newest the account sent there, after the last one recorded sent: the platform's
+        list is read for the same text from the newest down to the first one recorded
+        sent (in any conversation of ours: an older message is never taken for it).
+        Where the platform cannot tell, or cannot be read now, None: it is sent again
+        rather than lost.
+        """
+        lately = self._lately.get(message.platform)
+        if not message.in_doubt or lately is None or not message.text:
+            return None
+        try:
+            listed = lately(message)
+        except PlatformError as error:
+            logger.warning(
+                "Could not ask whether outbox message %s went out: %s", message.id, error
+            )
+            return None
+        for platform_id, text in listed:
+            if self._box.sent_as(platform_id):
+                return None
+            if text == message.text:
+                logger.info("Outbox message %s had gone out before its worker died", message.id)
+                return platform_id
+        return None
 
     def _failed(self, message: Outbound, error: PlatformError, claim: int) -> None:
         """Try `message` again later, or give it up to the dead letters."""

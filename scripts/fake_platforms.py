@@ -116,6 +116,12 @@ class FakePlatforms:
         self.linkedin_comments: Dict[str, List[dict]] = {}
         self.linkedin_undeletable: set[str] = set()
         self.linkedin_reads = 0
+        # The page's Messenger messages to each page-scoped id, and the X account's
+        # direct messages to each user, newest first, as their conversations list them.
+        self.messenger: Dict[str, List[dict]] = {}
+        self.x_dms: Dict[str, List[dict]] = {}
+        # The X account's own user id, which its direct messages are listed under.
+        self.x_account = "me"
         self._lock = threading.Lock()
         self._failure: tuple[int, Dict[str, str]] | None = None
         self._hang = 0.0
@@ -697,11 +703,21 @@ class FakePlatforms:
             self._record("facebook", method, path, query, body, authorization)
             # A private reply answers with the commenter's page-scoped id, where known.
             replied_to = recipient.get("comment_id") or recipient.get("post_id") or ""
-            psid = self.psids.get(str(replied_to), "")
-            return 200, {
-                "recipient_id": recipient.get("id") or psid,
-                "message_id": f"m_{self._next_id()}",
-            }
+            psid = str(recipient.get("id") or self.psids.get(str(replied_to), ""))
+            message_id = f"m_{self._next_id()}"
+            if psid:
+                text = str(body["message"].get("text") or "")
+                said = {"id": message_id, "message": text, "from": {"id": parts[0]}}
+                with self._lock:
+                    self.messenger.setdefault(psid, []).insert(0, said)
+            return 200, {"recipient_id": psid, "message_id": message_id}
+        if method == "GET" and len(parts) == 2 and parts[1] == "conversations":
+            # The Conversations API for one person: their conversation, messages newest first.
+            psid = (query.get("user_id") or [""])[0]
+            with self._lock:
+                said = list(self.messenger.get(psid, []))
+            found = [{"id": f"t_{psid}", "messages": {"data": said[:25]}}] if said else []
+            return 200, {"data": found}
         if method == "POST" and len(parts) == 2 and parts[1] in ("comments", "feed"):
             if not (body or {}).get("message"):
                 return 400, {"error": {"message": "Invalid parameter", "code": 100}}
@@ -730,7 +746,19 @@ class FakePlatforms:
                 }
             self._record("twitter", method, path, query, body, authorization)
             number = self._next_id()
+            event = {
+                "id": f"e{number}",
+                "event_type": "MessageCreate",
+                "text": str((body or {}).get("text") or ""),
+                "sender_id": self.x_account,
+            }
+            with self._lock:
+                self.x_dms.setdefault(recipient, []).insert(0, event)
             return 201, {"data": {"dm_conversation_id": f"c{number}", "dm_event_id": f"e{number}"}}
+        if method == "GET" and re.fullmatch(r"/2/dm_conversations/with/\w+/dm_events", path):
+            with self._lock:
+                events = list(self.x_dms.get(path.split("/")[4], []))
+            return 200, {"data": events[:25], "meta": {"result_count": len(events[:25])}}
         if method == "POST" and path == "/2/tweets":
             if not X_POST.fits(str((body or {}).get("text") or "")):
                 # X's answer to a post over 280 (weighted): refused, never posted.

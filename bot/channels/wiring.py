@@ -76,7 +76,8 @@ def build_runtime(settings: Settings, clock: Callable[[], datetime] = utc_now) -
         StaffReplyListener(engine),
         NoticeListener(notices, notice),
     )
-    worker = OutboxWorker(box, deliverers, clock, listener=listener)
+    lately = {p: asker for p, kit in KITS.items() if (asker := kit.lately(settings)) is not None}
+    worker = OutboxWorker(box, deliverers, clock, listener=listener, lately=lately)
     waiting = WaitingNotes(engine, box, calendar)
     watcher = AlertWatcher(handoffs.repository, alerts, calendar)
     runtime = ChannelRuntime(

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Callable, Dict, Iterable, List, Mapping, Seque
 
 from bot.events import InboundEvent, Operation, Platform, Surface
 from bot.outbox import Call
-from bot.outbox_worker import Deliver
+from bot.outbox_worker import Deliver, Lately
 from bot.platforms.limits import TextLimit
 from bot.platforms.payloads import SeenComment
 from bot.platforms.places import Poller
@@ -137,6 +137,12 @@ class PlatformKit:
     def deliverer(self, settings: Settings) -> Deliver | None:
         """The outbox's calls through the platform's API; None while it is off."""
         raise NotImplementedError
+
+    def lately(self, settings: Settings) -> Lately | None:
+        """How to ask the platform what the account sent lately where a call goes, for
+        a call in doubt (its worker died mid-call: bot.outbox_worker); None where the
+        platform cannot be asked, or while it is off: such a call is made again."""
+        return None
 
     def missing(self, settings: Settings) -> List[str]:
         """The settings the platform needs that are not set: it is off without them."""

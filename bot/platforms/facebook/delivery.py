@@ -7,11 +7,11 @@ from datetime import datetime
 
 from bot.events import Operation
 from bot.outbox import Outbound, PlatformError
-from bot.outbox_worker import Deliver
+from bot.outbox_worker import Deliver, Lately
 from bot.platforms.facebook.graph_api import GraphClient
 from bot.platforms.meta import OutsideWindow, messenger_tag
 
-__all__ = ["OutsideWindow", "facebook_deliverer", "messenger_tag"]
+__all__ = ["OutsideWindow", "facebook_deliverer", "facebook_lately", "messenger_tag"]
 
 
 def facebook_deliverer(client: GraphClient) -> Deliver:
@@ -40,3 +40,15 @@ def facebook_deliverer(client: GraphClient) -> Deliver:
         raise PlatformError(f"{operation.value} is not a Facebook call", transient=False)
 
     return deliver
+
+
+def facebook_lately(client: GraphClient) -> Lately:
+    """What the page sent lately where a message in doubt goes: Messenger conversations
+    can be read back; a comment reply cannot be told apart, and is sent again."""
+
+    def lately(message: Outbound) -> list:
+        if message.operation is Operation.MESSENGER_SEND:
+            return client.sent_in_messenger(message.target)
+        return []
+
+    return lately

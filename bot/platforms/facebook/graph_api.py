@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Dict, Iterator
+from typing import Any, Dict, Iterator, List, Tuple
 
 import requests
 
@@ -42,6 +42,25 @@ class GraphClient:
         if tag:
             body["tag"] = tag
         return self._post(f"{self._page_id}/messages", body).get("message_id", "")
+
+    def sent_in_messenger(self, psid: str) -> List[Tuple[str, str]]:
+        """The page's latest messages in its Messenger conversation with `psid`, newest
+        first, as (message id, text): the Conversations API, which lists a conversation's
+        messages newest first."""
+        query = {
+            "platform": "messenger",
+            "user_id": psid,
+            "fields": "messages.limit(25){id,message,from}",
+            **self._auth(),
+        }
+        where = self._url(f"{self._page_id}/conversations")
+        answer = request_json(self._session, "GET", where, self._timeout, params=query)
+        sent = []
+        for conversation in answer.get("data") or []:
+            for item in (conversation.get("messages") or {}).get("data") or []:
+                if str((item.get("from") or {}).get("id") or "") == self._page_id:
+                    sent.append((str(item.get("id") or ""), str(item.get("message") or "")))
+        return sent
 
     def private_reply(self, comment_id: str, text: str) -> str:
         """A private message to the author of a comment on the page, or of a visitor's

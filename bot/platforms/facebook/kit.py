@@ -6,8 +6,8 @@ from typing import List, Tuple
 
 from bot.events import InboundEvent, Operation, Platform, Surface
 from bot.outbox import Call
-from bot.outbox_worker import Deliver
-from bot.platforms.facebook.delivery import facebook_deliverer
+from bot.outbox_worker import Deliver, Lately
+from bot.platforms.facebook.delivery import facebook_deliverer, facebook_lately
 from bot.platforms.facebook.graph_api import GraphClient
 from bot.platforms.kit import Block, Listing, PlatformKit, Said
 from bot.platforms.limits import FACEBOOK_COMMENT, MESSENGER_TEXT
@@ -79,6 +79,9 @@ class FacebookKit(PlatformKit):
         if facebook.missing():
             return None
         return facebook_deliverer(self.client(settings))
+
+    def lately(self, settings) -> Lately | None:
+        return None if settings.facebook.missing() else facebook_lately(self.client(settings))
 
     def client(self, settings) -> GraphClient:
         """The page's Graph API client."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict
+from typing import Any, Dict, List, Tuple
 
 import requests
 from requests_oauthlib import OAuth1
@@ -40,6 +40,27 @@ class XClient:
         """A direct message to the user."""
         path = f"2/dm_conversations/with/{user_id}/messages"
         return self._call("POST", path, {"text": text}).get("dm_event_id", "")
+
+    def sent_dms(self, user_id: str) -> List[Tuple[str, str]]:
+        """The account's latest direct messages to the user, newest first, as (event id,
+        text); none without the account's own user id, which tells them apart."""
+        if not self._me:
+            return []
+        where = f"{self._base}/2/dm_conversations/with/{user_id}/dm_events"
+        params = {
+            "dm_event.fields": "id,text,sender_id",
+            "event_types": "MessageCreate",
+            "max_results": 25,
+        }
+        answer = request_json(
+            self._session, "GET", where, self._timeout, auth=self._auth, params=params
+        )
+        events = answer.get("data") if isinstance(answer.get("data"), list) else []
+        return [
+            (str(event.get("id") or ""), str(event.get("text") or ""))
+            for event in events
+            if isinstance(event, dict) and str(event.get("sender_id") or "") == self._me
+        ]
 
     def reply(self, tweet_id: str, text: str) -> str:
         """A public reply to the tweet."""

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from bot.events import Operation
 from bot.outbox import Outbound, PlatformError
-from bot.outbox_worker import Deliver
+from bot.outbox_worker import Deliver, Lately
 from bot.platforms.x.api import XClient
 
 
@@ -35,3 +35,15 @@ def twitter_deliverer(client: XClient) -> Deliver:
         raise PlatformError(f"{operation.value} is not an X call", transient=False)
 
     return deliver
+
+
+def twitter_lately(client: XClient) -> Lately:
+    """What the account sent lately where a message in doubt goes: direct messages can
+    be read back; a public reply cannot be told apart, and is sent again."""
+
+    def lately(message: Outbound) -> list:
+        if message.operation is Operation.X_DM:
+            return client.sent_dms(message.target)
+        return []
+
+    return lately

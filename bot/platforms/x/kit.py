@@ -6,11 +6,11 @@ from typing import List, Tuple
 
 from bot.events import InboundEvent, Operation, Platform, Surface
 from bot.outbox import Call
-from bot.outbox_worker import Deliver
+from bot.outbox_worker import Deliver, Lately
 from bot.platforms.kit import Block, PlatformKit, Said
 from bot.platforms.limits import X_DM, X_POST
 from bot.platforms.x.api import XClient
-from bot.platforms.x.delivery import twitter_deliverer
+from bot.platforms.x.delivery import twitter_deliverer, twitter_lately
 
 
 class XKit(PlatformKit):
@@ -88,10 +88,19 @@ class XKit(PlatformKit):
         return Block(event.author_id, tuple(calls), reported=report)
 
     def deliverer(self, settings) -> Deliver | None:
+        client = self.client(settings)
+        return None if client is None else twitter_deliverer(client)
+
+    def lately(self, settings) -> Lately | None:
+        client = self.client(settings)
+        return None if client is None else twitter_lately(client)
+
+    def client(self, settings) -> XClient | None:
+        """The account's X API client; None while X is off."""
         twitter = settings.twitter
         if twitter.missing():
             return None
-        client = XClient(
+        return XClient(
             twitter.api_url,
             twitter.consumer_key,
             twitter.consumer_secret,
@@ -99,7 +108,6 @@ class XKit(PlatformKit):
             twitter.access_token_secret,
             user_id=twitter.user_id or "",
         )
-        return twitter_deliverer(client)
 
     def missing(self, settings) -> List[str]:
         return settings.twitter.missing()
