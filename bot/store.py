@@ -640,18 +640,22 @@ def as_aware(t: datetime | None) -> datetime | None:
 SQLITE_POOL_SIZE = 5
 
 
-def sqlite_options(url: str | URL) -> Dict[str, Any]:
-    """`create_engine`'s options for a SQLite database at `url` (none for another).
+def pool_options(url: str | URL) -> Dict[str, Any]:
+    """`create_engine`'s options for the connections to the database at `url`.
+
+    A database server's connection may have been dropped (PostgreSQL restarted): it is
+    tested before use and replaced, rather than failing the work that drew it.
 
     SQLAlchemy 1.4 opens a SQLite file anew for every use (NullPool); opening, setting
     it up and closing it cost the Rasa server a seventh of its time under load
     (`make bench-load`, profiled with py-spy). Here a pool keeps a few open. Each may
     serve any thread, one at a time, as the work runs in worker threads. An in-memory
-    database is one connection for every thread, not a new empty database each.
+    database is one connection for every thread, not a new empty database each. A
+    file's connection is never dropped under it, so it is not tested before each use.
     """
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return {}
+        return {"pool_pre_ping": True}
     options: Dict[str, Any] = {"connect_args": {"check_same_thread": False}}
     if parsed.database in (None, "", ":memory:"):
         options["poolclass"] = StaticPool
@@ -666,15 +670,15 @@ def connect(url: str, keys: DataKeys | None = None) -> Engine:
     `keys` encrypt its `Encrypted` columns and key its `Keyed` ones; without them, keys
     for this engine only (tests, throwaway stores): the processes always pass theirs.
 
-    A SQLite file's folder is created if missing (its connections: `sqlite_options`).
+    A SQLite file's folder is created if missing (its connections: `pool_options`).
     """
     parsed = make_url(url)
-    options = sqlite_options(parsed)
+    options = pool_options(parsed)
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     # hide_parameters: an error of the store is logged and kept (an event's failure
     # reason), and its query's values may be a tenant's message (P5).
-    engine = create_engine(url, future=True, pool_pre_ping=True, hide_parameters=True, **options)
+    engine = create_engine(url, future=True, hide_parameters=True, **options)
     engine.dialect.data_keys = keys or DataKeys.ephemeral()
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _zero_deleted_content)

@@ -10,12 +10,21 @@ the whole check 45%: every new conversation's session start is an action call.
 `check_once` puts in Rasa's place a check with one validator, built once: the same
 schema, the same answers passed and refused, the same error as Rasa's (its best match,
 with Rasa's words after it). Every Rasa server calls it as its tracker store is made.
+
+Even built once, the check was still a seventh of the server's time held (py-spy, 10
+messages a second): the schema says each event is exactly one of 23 kinds (`oneOf`),
+and checking that tries every kind for every event. Each kind names its `event` by a
+constant, so an event can only ever be the kind its name says: an answer is checked
+against the schema without that `oneOf`, then each event against its own kind alone,
+about nine times faster. An answer that fails is checked again the whole way, for
+Rasa's error (tests/unit/test_action_responses.py holds the two to the same verdicts).
 """
 
 from __future__ import annotations
 
+import copy
 from functools import cache
-from typing import Any, Dict
+from typing import Any, Dict, Tuple
 
 from jsonschema.exceptions import best_match
 from jsonschema.protocols import Validator
@@ -32,13 +41,43 @@ def _validator() -> Validator:
     return kind(schema)
 
 
+@cache
+def _by_kind() -> Tuple[Validator, Dict[str, Validator]]:
+    """The schema without its `oneOf` of event kinds, and a validator for each kind by
+    the name its `event` must have."""
+    schema = copy.deepcopy(RemoteAction.action_response_format_spec())
+    events = schema["properties"]["events"]["items"]
+    kinds = events.pop("oneOf")
+    validator = validator_for(schema)
+    names = [kind["properties"]["event"]["const"] for kind in kinds]
+    if len(set(names)) != len(names):  # a kind not told apart by its name alone
+        raise ValueError("The action response schema's event kinds share a name")
+    return validator(schema), {
+        name: validator(kind) for name, kind in zip(names, kinds, strict=True)
+    }
+
+
+def fits(result: Any) -> bool:
+    """Whether `result` fits Rasa's action response schema (checked kind by kind)."""
+    shell, kinds = _by_kind()
+    if not shell.is_valid(result):
+        return False
+    for event in result.get("events") or []:
+        kind = kinds.get(event["event"])
+        if kind is None or not kind.is_valid(event):
+            return False
+    return True
+
+
 def validate_action_result(self: RemoteAction, result: Dict[str, Any]) -> bool:
-    """`RemoteAction._validate_action_result`, with the validator built once.
+    """`RemoteAction._validate_action_result`, with the validators built once.
 
     Raises:
         jsonschema.ValidationError: the answer does not fit the schema, with Rasa's
             own message.
     """
+    if fits(result):
+        return True
     error = best_match(_validator().iter_errors(result))
     if error is None:
         return True
@@ -54,4 +93,5 @@ def validate_action_result(self: RemoteAction, result: Dict[str, Any]) -> bool:
 def check_once() -> None:
     """Have this process's Rasa check action answers with the one validator."""
     _validator()
+    _by_kind()
     RemoteAction._validate_action_result = validate_action_result

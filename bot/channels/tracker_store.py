@@ -49,7 +49,7 @@ from bot.protection.conversations import (
     sealed_answer_mark,
 )
 from bot.settings import Settings, SettingsError
-from bot.store import KeyHolder, connect, sqlite_options
+from bot.store import KeyHolder, connect, pool_options
 from bot.tenancy.masking import (
     awaits_security_answer,
     mark_turn,
@@ -122,14 +122,10 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
         url = self.engine.url
         self.engine.dispose()
         # And a connection the database dropped (PostgreSQL restarted) is replaced
-        # before use, rather than failing the message that drew it from the pool.
-        # A SQLite file keeps its connections open between uses (`sqlite_options`).
+        # before use, rather than failing the message that drew it from the pool; a
+        # SQLite file keeps its connections open between uses (`pool_options`).
         self.engine = sa.create_engine(
-            url,
-            hide_parameters=True,
-            pool_pre_ping=True,
-            **create_engine_kwargs(url),
-            **sqlite_options(url),
+            url, hide_parameters=True, **create_engine_kwargs(url), **pool_options(url)
         )
         erase_deleted_content(self.engine)
         self.sessionmaker = sessionmaker(bind=self.engine)
