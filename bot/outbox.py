@@ -12,9 +12,10 @@ other worker takes the message meanwhile; and a worker that lost its claim (it c
 not renew) records nothing over the next claim's outcome. A worker killed between a
 platform's answer and that mark leaves the message in doubt: the next claim knows it
 (`Outbound.in_doubt`), and the worker asks the platform what the account sent there
-lately before it sends again (Messenger and X direct messages). No platform call here
-takes an idempotency key, so for the calls whose platform cannot be asked (a public
-reply) that window, well under a second, is the one way a message can go out twice.
+lately before it sends again (Messenger and X direct messages). So does a call whose
+answer timed out. No platform call here takes an idempotency key, so for the calls
+whose platform cannot be asked (a public reply) that window, well under a second, and
+a late answer are the ways a message can go out twice.
 
 What a message says stays only while it waits: it is dropped once the message is sent,
 and kept with its fallback when it becomes a dead letter, so that staff can send it
@@ -64,6 +65,7 @@ class PlatformError(Exception):
         transient: bool,
         retry_after: float | None = None,
         gone: bool = False,
+        maybe_done: bool = False,
     ):
         super().__init__(hide_secrets(message))
         self.transient = transient
@@ -71,6 +73,9 @@ class PlatformError(Exception):
         # What the call was about no longer exists (a 404, or the Graph API's "does not
         # exist"): a deletion of it is done already.
         self.gone = gone
+        # The platform had the call and its answer was lost (it timed out, or came
+        # broken): it may have been carried out, so the message is in doubt.
+        self.maybe_done = maybe_done
 
 
 @dataclass(frozen=True)
@@ -246,7 +251,8 @@ class Outbox:
                     .values(claimed_until=to_utc(now + self._lease), attempts=row.attempts + 1)
                 ).rowcount
             if taken:
-                # Every outcome clears the claim: one still set ran out with none recorded.
+                # Every known outcome clears the claim: one still set ran out with none
+                # recorded, or was left set by a call whose outcome is unknown.
                 in_doubt = row.claimed_until is not None
                 return replace(_outbound(row, attempts=row.attempts + 1), in_doubt=in_doubt)
         return None
@@ -282,9 +288,28 @@ class Outbox:
         with self._engine.connect() as connection:
             return connection.execute(query.limit(1)).first() is not None
 
-    def retry(self, message_id: int, at: datetime, error: str, claim: int | None = None) -> bool:
-        """A transient failure: try again at `at`."""
-        return self._update(message_id, claim, next_attempt_at=to_utc(at), last_error=error[:2000])
+    def retry(
+        self,
+        message_id: int,
+        at: datetime,
+        error: str,
+        claim: int | None = None,
+        in_doubt_since: datetime | None = None,
+    ) -> bool:
+        """A transient failure: try again at `at`.
+
+        `in_doubt_since`: when a call whose outcome is unknown failed (it may have been
+        carried out): the claim is left as if it had run out then, and the next one is
+        in doubt (`Outbound.in_doubt`), as after a worker died mid-call.
+        """
+        ran_out = to_utc(in_doubt_since) if in_doubt_since is not None else None
+        return self._update(
+            message_id,
+            claim,
+            next_attempt_at=to_utc(at),
+            last_error=error[:2000],
+            claimed_until=ran_out,
+        )
 
     def dead(self, message_id: int, error: str, claim: int | None = None) -> bool:
         """A permanent failure: set aside for staff, its text and fallback kept (encrypted)."""
@@ -400,10 +425,9 @@ class Outbox:
 
     def _update(self, message_id: int, claim: int | None, **values) -> bool:
         where = _held(message_id, claim) if claim is not None else (outbox.c.id == message_id,)
+        values.setdefault("claimed_until", None)  # an outcome is recorded: no claim holds
         with self._engine.begin() as connection:
-            done = connection.execute(
-                outbox.update().where(*where).values(claimed_until=None, **values)
-            ).rowcount
+            done = connection.execute(outbox.update().where(*where).values(**values)).rowcount
         if not done:
             logger.warning(
                 "Outbox message %s was claimed again meanwhile: not recorded", message_id

@@ -103,8 +103,12 @@ class OutboxWorker:
         newest the account sent there, after the last one recorded sent: the platform's
         list is read for the same text from the newest down to the first one recorded
         sent (in any conversation of ours: an older message is never taken for it).
-        Where the platform cannot tell, or cannot be read now, None: it is sent again
-        rather than lost.
+        Where the platform cannot tell, or refuses to be read, None: it is sent again
+        rather than lost. One that cannot be read now (a timeout, a 5xx) is asked again
+        at the next attempt.
+
+        Raises:
+            PlatformError: the platform could not be read now; still in doubt.
         """
         lately = self._lately.get(message.platform)
         if not message.in_doubt or lately is None or not message.text:
@@ -112,6 +116,10 @@ class OutboxWorker:
         try:
             listed = lately(message)
         except PlatformError as error:
+            if error.transient:  # asked again later, still in doubt
+                raise PlatformError(
+                    f"could not ask whether it went out: {error}", transient=True, maybe_done=True
+                ) from None
             logger.warning(
                 "Could not ask whether outbox message %s went out: %s", message.id, error
             )
@@ -133,7 +141,8 @@ class OutboxWorker:
                 self._listener.refused(message, error, done)
         else:
             wait = backoff(message.attempts, error.retry_after, self._base_delay, self._max_delay)
-            self._box.retry(message.id, done + wait, str(error), claim=claim)
+            doubt = done if error.maybe_done else None
+            self._box.retry(message.id, done + wait, str(error), claim=claim, in_doubt_since=doubt)
 
     def _call(self, message: Outbound, now: datetime) -> str:
         """Make the platform call, renewing the claim on `message` while it runs."""

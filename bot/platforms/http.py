@@ -57,22 +57,26 @@ def request_json(
         response = session.request(
             method, url, timeout=timeout, stream=True, allow_redirects=False, **kwargs
         )
+    except requests.ConnectTimeout:
+        raise PlatformError(f"{where}: timed out connecting", transient=True) from None
     except requests.Timeout:
-        raise PlatformError(f"{where}: timed out", transient=True) from None
+        # The platform had the call and did not answer in time: it may have done it.
+        raise PlatformError(f"{where}: timed out", transient=True, maybe_done=True) from None
     except requests.RequestException as error:
         raise PlatformError(f"{where}: {error.__class__.__name__}", transient=True) from None
     try:
         raw = _read(response, deadline)
-    except requests.Timeout:
-        raise PlatformError(f"{where}: timed out", transient=True) from None
     except requests.RequestException as error:
-        raise PlatformError(f"{where}: {error.__class__.__name__}", transient=True) from None
+        cut = "timed out" if isinstance(error, requests.Timeout) else error.__class__.__name__
+        done = 200 <= response.status_code < 300  # it answered, and the answer was cut
+        raise PlatformError(f"{where}: {cut}", transient=True, maybe_done=done) from None
     finally:
         response.close()
     answer = _json(raw)
     if 200 <= response.status_code < 300:
         if answer is None and raw.strip():
-            raise PlatformError(f"{where}: HTTP {response.status_code} but not JSON", True)
+            message = f"{where}: HTTP {response.status_code} but not JSON"
+            raise PlatformError(message, transient=True, maybe_done=True)
         answer = answer if isinstance(answer, dict) else {}
         if "error" in answer:
             body = raw[:500].decode("utf-8", errors="replace")

@@ -396,8 +396,8 @@ def test_a_rasa_server_killed_after_acknowledging_loses_nothing(cluster):
     [
         ("the Graph API answering 500", lambda platforms: platforms.fail(500)),
         # Longer than the read timeout (10 s); the calls are lost on the way, so the
-        # platform does not act on them: one that does sends a message twice, as no
-        # Messenger call takes an idempotency key (docs/operators.md).
+        # platform does not act on them (one that acts late is asked before the message
+        # is sent again: tests/unit/test_outbox_in_doubt.py).
         ("the Graph API hanging", lambda platforms: platforms.hang(12, acts=False)),
     ],
 )

@@ -1,8 +1,9 @@
-"""A worker killed between the platform's answer and marking the message sent: the next
-worker asks the platform before it sends again, so the tenant hears the reply once
-(P12). Messenger and X direct messages can be read back; where nothing can be read, the
-message goes again rather than never."""
+"""A worker killed between the platform's answer and marking the message sent, or a call
+whose answer timed out: the next attempt asks the platform before it sends again, so
+the tenant hears the reply once (P12). Messenger and X direct messages can be read back;
+where the platform refuses to be read, the message goes again rather than never."""
 
+import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -131,22 +132,50 @@ def test_an_earlier_reply_in_the_same_words_does_not_stand_for_it(box, platforms
     assert [m.state for m in box.messages()] == [SENT, SENT]
 
 
-def test_a_message_in_doubt_goes_again_when_the_platform_cannot_be_read(box, platforms):
-    """Rather twice than never: the listing fails, and the reply is sent again."""
+def test_a_message_in_doubt_goes_again_when_the_platform_refuses_to_be_read(box, platforms):
+    """Rather twice than never: the app may not read conversations, so it is sent again."""
     clock = Clock()
     box.enqueue("c1", "facebook", Operation.MESSENGER_SEND, "psid1", NOW, text="Hello there")
     dies_after_the_call(box, platforms)
     lapsed(clock)
 
-    def unreadable(message):
-        raise PlatformError("GET conversations: 500", transient=True)
+    def refused(message):
+        raise PlatformError("GET conversations: HTTP 403", transient=False)
 
     client = graph(platforms)
     again = OutboxWorker(
-        box, {"facebook": facebook_deliverer(client)}, clock, lately={"facebook": unreadable}
+        box, {"facebook": facebook_deliverer(client)}, clock, lately={"facebook": refused}
     )
     run(again)
     assert platforms.texts() == ["Hello there", "Hello there"]
+
+
+def test_a_message_in_doubt_waits_while_the_platform_cannot_be_read_now(box, platforms):
+    """The listing fails for now (a 5xx, a timeout): nothing is sent, and the next
+    attempt asks again, and finds it went out."""
+    clock = Clock()
+    box.enqueue("c1", "facebook", Operation.MESSENGER_SEND, "psid1", NOW, text="Hello there")
+    dies_after_the_call(box, platforms)
+    lapsed(clock)
+    client = graph(platforms)
+    down = [True]
+
+    def flaky(message):
+        if down[0]:
+            raise PlatformError("GET conversations: HTTP 503", transient=True)
+        return facebook_lately(client)(message)
+
+    again = OutboxWorker(
+        box, {"facebook": facebook_deliverer(client)}, clock, lately={"facebook": flaky}
+    )
+    assert again.run_once()
+    [message] = box.messages()
+    assert message.state == PENDING and "could not ask" in message.last_error
+    down[0] = False
+    clock.now += timedelta(minutes=5)
+    run(again)
+    assert platforms.texts() == ["Hello there"]
+    assert [m.state for m in box.messages()] == [SENT]
 
 
 def test_a_message_not_in_doubt_is_sent_without_asking(box, platforms):
@@ -177,3 +206,61 @@ def test_a_claim_is_in_doubt_only_when_the_last_one_ran_out_with_no_outcome(box)
     third = box.claim(later)
     assert third is not None and not third.in_doubt
     assert third.state == PENDING
+
+
+def slow_worker(box, platforms, clock):
+    """A worker whose Graph API calls give up after 0.3 s without an answer."""
+    client = GraphClient(platforms.graph_url, PAGE, "EAAGpageToken", timeout=(1.0, 0.3))
+    return OutboxWorker(
+        box,
+        {"facebook": facebook_deliverer(client)},
+        clock,
+        lately={"facebook": facebook_lately(client)},
+    )
+
+
+def wait_until(condition, seconds=10.0):
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting"
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize("acts", [True, False], ids=["carried out", "lost on the way"])
+def test_a_reply_whose_answer_timed_out_goes_out_once(box, platforms, acts):
+    """The platform takes longer than the worker waits: it may have sent the message
+    (it is slow) or not (the call was lost). Either way the tenant hears it once."""
+    clock = Clock()
+    worker = slow_worker(box, platforms, clock)
+    box.enqueue("c1", "facebook", Operation.MESSENGER_SEND, "psid1", NOW, text="Hello there")
+    platforms.hang(0.8, acts=acts)
+    assert worker.run_once()
+    [message] = box.messages()
+    assert message.state == PENDING and "timed out" in message.last_error
+    platforms.recover()
+    if acts:
+        wait_until(lambda: platforms.texts() == ["Hello there"])
+    clock.now = NOW + timedelta(minutes=5)
+    run(worker)
+    assert platforms.texts() == ["Hello there"]
+    assert [m.state for m in box.messages()] == [SENT]
+
+
+def test_a_refusal_is_no_doubt(box, platforms):
+    """A platform that answered 503 did not send: the retry asks nothing."""
+
+    def never(message):
+        raise AssertionError("asked after a plain refusal")
+
+    clock = Clock()
+    client = graph(platforms)
+    worker = OutboxWorker(
+        box, {"facebook": facebook_deliverer(client)}, clock, lately={"facebook": never}
+    )
+    box.enqueue("c1", "facebook", Operation.MESSENGER_SEND, "psid1", NOW, text="Hello there")
+    platforms.fail(503)
+    assert worker.run_once()
+    platforms.recover()
+    clock.now = NOW + timedelta(minutes=5)
+    run(worker)
+    assert platforms.texts() == ["Hello there"]
