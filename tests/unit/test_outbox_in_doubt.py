@@ -57,6 +57,18 @@ def worker(box, platforms, clock, asks=True):
     return OutboxWorker(box, deliverers, clock, lately=lately if asks else None)
 
 
+def asking(box, platforms, clock, asker):
+    """A Facebook worker that asks `asker` what the page sent, for a message in doubt."""
+    client = graph(platforms)
+    return OutboxWorker(
+        box, {"facebook": facebook_deliverer(client)}, clock, lately={"facebook": asker}
+    )
+
+
+def never(message):
+    raise AssertionError("asked whether a message went out that was not in doubt")
+
+
 def dies_after_the_call(box, platforms):
     """A worker claims the next message, the platform takes it, and the worker dies
     before it marks it sent."""
@@ -142,11 +154,7 @@ def test_a_message_in_doubt_goes_again_when_the_platform_refuses_to_be_read(box,
     def refused(message):
         raise PlatformError("GET conversations: HTTP 403", transient=False)
 
-    client = graph(platforms)
-    again = OutboxWorker(
-        box, {"facebook": facebook_deliverer(client)}, clock, lately={"facebook": refused}
-    )
-    run(again)
+    run(asking(box, platforms, clock, refused))
     assert platforms.texts() == ["Hello there", "Hello there"]
 
 
@@ -165,9 +173,7 @@ def test_a_message_in_doubt_waits_while_the_platform_cannot_be_read_now(box, pla
             raise PlatformError("GET conversations: HTTP 503", transient=True)
         return facebook_lately(client)(message)
 
-    again = OutboxWorker(
-        box, {"facebook": facebook_deliverer(client)}, clock, lately={"facebook": flaky}
-    )
+    again = asking(box, platforms, clock, flaky)
     assert again.run_once()
     [message] = box.messages()
     assert message.state == PENDING and "could not ask" in message.last_error
@@ -180,15 +186,7 @@ def test_a_message_in_doubt_waits_while_the_platform_cannot_be_read_now(box, pla
 
 def test_a_message_not_in_doubt_is_sent_without_asking(box, platforms):
     """Asking costs a call: only a message whose last claim ran out asks."""
-
-    def never(message):
-        raise AssertionError("asked for a message that was not in doubt")
-
-    clock = Clock()
-    client = graph(platforms)
-    plain = OutboxWorker(
-        box, {"facebook": facebook_deliverer(client)}, clock, lately={"facebook": never}
-    )
+    plain = asking(box, platforms, Clock(), never)
     box.enqueue("c1", "facebook", Operation.MESSENGER_SEND, "psid1", NOW, text="Hello there")
     run(plain)
     assert platforms.texts() == ["Hello there"]
@@ -248,15 +246,8 @@ def test_a_reply_whose_answer_timed_out_goes_out_once(box, platforms, acts):
 
 def test_a_refusal_is_no_doubt(box, platforms):
     """A platform that answered 503 did not send: the retry asks nothing."""
-
-    def never(message):
-        raise AssertionError("asked after a plain refusal")
-
     clock = Clock()
-    client = graph(platforms)
-    worker = OutboxWorker(
-        box, {"facebook": facebook_deliverer(client)}, clock, lately={"facebook": never}
-    )
+    worker = asking(box, platforms, clock, never)
     box.enqueue("c1", "facebook", Operation.MESSENGER_SEND, "psid1", NOW, text="Hello there")
     platforms.fail(503)
     assert worker.run_once()
