@@ -131,6 +131,16 @@ def assistant_in(tmp: Path, extra_env: Dict[str, str] | None = None, **options):
     )
 
 
+class Clock:
+    """A clock for code that is passed one: it says `now` until the test moves it."""
+
+    def __init__(self, now):
+        self.now = now
+
+    def __call__(self):
+        return self.now
+
+
 class HeldUntilReleased:
     """A store whose every call waits until another coroutine on the event loop lets it
     go: a call made on the loop itself blocks the loop, and the wait runs out."""

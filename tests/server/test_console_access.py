@@ -17,7 +17,7 @@ from bot.handoff.audit import AuditEntry, HandoffAudit
 from bot.handoff.desk import StaffDesk
 from bot.outbox import Outbox
 from bot.store import connect, staff_accounts, staff_sessions
-from tests.helpers import TEAMS
+from tests.helpers import TEAMS, Clock
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
 TOKEN = "sam-token-0123456789abcdef"
@@ -26,14 +26,6 @@ PRIYA_PASSWORD = "priya password 1"
 # Served without a session: the sign-in page, static files, the bearer-token API and
 # the sandbox's platform stand-in.
 OPEN = re.compile(r"^/(login$|static/|api/|sandbox-api/)")
-
-
-class Clock:
-    def __init__(self, now):
-        self.now = now
-
-    def __call__(self):
-        return self.now
 
 
 class Browser:

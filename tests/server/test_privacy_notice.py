@@ -17,20 +17,12 @@ from bot.outbox import PlatformError
 from bot.protection.notice import NOTICE, PrivacyNotices, notice_text
 from bot.settings import Settings
 from bot.store import privacy_notices
-from tests.helpers import ROOT, settings_keys
+from tests.helpers import ROOT, Clock, settings_keys
 from tests.server.stand_ins import Agent
 
 NOW = datetime(2026, 12, 1, 10, 0, tzinfo=timezone.utc)
 PRIVACY_URL = load_association(ROOT / "association.yml").pages["privacy_notice"]
 TEXT = notice_text(PRIVACY_URL)
-
-
-class Clock:
-    def __init__(self):
-        self.now = NOW
-
-    def __call__(self):
-        return self.now
 
 
 class Platform:
@@ -49,7 +41,7 @@ class Platform:
 
 @pytest.fixture
 def clock():
-    return Clock()
+    return Clock(NOW)
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from bot.outbox import Author, Outbox
 from bot.platforms.x.text import weighted_length
 from bot.store import connect, linked_accounts
 from scripts.processes import store_keys_from
-from tests.helpers import CALENDAR, ROOT, TEAMS
+from tests.helpers import CALENDAR, ROOT, TEAMS, Clock
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)  # a Monday, in hours
 SAM, PRIYA = "sam-token-0123456789abcdef", "priya-token-0123456789abcdef"
@@ -55,14 +55,6 @@ class FakeRasa:
     def tenant_wrote(self, conversation_id, text, at, **metadata):
         event = {"event": "user", "text": text, "timestamp": at.timestamp(), "metadata": metadata}
         self.append(conversation_id, [event, {"event": "pause"}])
-
-
-class Clock:
-    def __init__(self, now):
-        self.now = now
-
-    def __call__(self):
-        return self.now
 
 
 @pytest.fixture()

@@ -13,7 +13,7 @@ from bot.feedback.invitations import Invitation, Invitations
 from bot.feedback.surveys import DECLINED, QUESTION, THANKS, THANKS_PASSED_ON
 from bot.handoff.handoffs import Conversation, HandoffRepository, Priority, Reason, State
 from bot.settings import Settings
-from tests.helpers import ROOT, settings_keys
+from tests.helpers import ROOT, Clock, settings_keys
 from tests.server.stand_ins import Agent
 
 NOW = datetime(2026, 12, 1, 11, 0, tzinfo=timezone.utc)  # a Tuesday, in hours
@@ -21,17 +21,9 @@ PSID = "psid-7"
 CONVERSATION = f"facebook-private-{PSID}"
 
 
-class Clock:
-    def __init__(self):
-        self.now = NOW
-
-    def __call__(self):
-        return self.now
-
-
 @pytest.fixture
 def clock():
-    return Clock()
+    return Clock(NOW)
 
 
 @pytest.fixture

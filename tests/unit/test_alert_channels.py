@@ -15,18 +15,11 @@ from bot.outbox_worker import OutboxWorker
 from bot.settings import Settings, SmtpSettings
 from bot.store import connect
 from tests.alert_receivers import SmtpInbox, WebhookReceiver
+from tests.helpers import Clock
 
 NOW = datetime(2026, 11, 28, 23, 0, tzinfo=timezone.utc)
 TEAMS = ("Communications", "Customer Experience", "Repairs", "Neighbourhoods")
 TEXT = "[urgent] Urgent handoff: emergency, Repairs\nHandoff: h-1\nReason: emergency"
-
-
-class Clock:
-    def __init__(self):
-        self.now = NOW
-
-    def __call__(self):
-        return self.now
 
 
 @pytest.fixture
@@ -60,7 +53,7 @@ def queue_email(box, address, text=TEXT, key="alert:urgent:h-1"):
 def test_an_alert_email_reaches_the_mail_server_with_its_subject_and_text(box):
     with SmtpInbox() as inbox:
         queue_email(box, "oncall@assoc.example")
-        assert worker(box, Clock(), inbox.port).run_once()
+        assert worker(box, Clock(NOW), inbox.port).run_once()
     [mail] = inbox.to("oncall@assoc.example")
     assert mail["Subject"] == "[urgent] Urgent handoff: emergency, Repairs"
     assert mail["From"] == "alerts@assoc.example"
@@ -69,7 +62,7 @@ def test_an_alert_email_reaches_the_mail_server_with_its_subject_and_text(box):
 
 
 def test_a_mail_server_that_is_down_delays_the_alert_and_loses_none(box):
-    clock = Clock()
+    clock = Clock(NOW)
     inbox = SmtpInbox()  # its port is free: nothing listens yet
     queue_email(box, "oncall@assoc.example")
     sender = worker(box, clock, inbox.port)
@@ -88,7 +81,7 @@ def test_a_mail_server_that_is_down_delays_the_alert_and_loses_none(box):
 def test_alert_email_without_smtp_settings_waits_rather_than_dying(box):
     queue_email(box, "oncall@assoc.example")
     deliver = alert_deliverer(smtp_sender(SmtpSettings()), webhook_poster(requests.Session()), {})
-    assert OutboxWorker(box, {ALERTS: deliver}, Clock()).run_once()
+    assert OutboxWorker(box, {ALERTS: deliver}, Clock(NOW)).run_once()
     [waiting] = box.messages()
     assert waiting.state == PENDING and "SMTP_HOST" in waiting.last_error
 
@@ -97,7 +90,7 @@ def test_a_worker_without_the_alert_deliverer_leaves_alerts_alone(box):
     """A worker that cannot send alerts (a console's, say) must not claim them: it
     would put them off with backoff, or in the end dead-letter them."""
     queue_email(box, "oncall@assoc.example")
-    clock = Clock()
+    clock = Clock(NOW)
     platforms_only = OutboxWorker(box, {"facebook": lambda m, now: "x"}, clock)
     assert not platforms_only.run_once()
     with SmtpInbox() as inbox:
@@ -116,7 +109,7 @@ def test_a_webhook_gets_the_json_slack_and_teams_take(box):
             text=TEXT,
             dedupe_key="k",
         )
-        sender = worker(box, Clock(), 1, {"env:ALERT_WEBHOOK_ON_CALL": hook.url("/T0/B0/xyz")})
+        sender = worker(box, Clock(NOW), 1, {"env:ALERT_WEBHOOK_ON_CALL": hook.url("/T0/B0/xyz")})
         assert sender.run_once()
     assert hook.posts == [{"text": TEXT}]
     assert hook.paths == ["/T0/B0/xyz"]
@@ -127,7 +120,7 @@ def test_a_webhook_that_fails_is_retried_unless_it_is_gone(box, status, state):
     with WebhookReceiver() as hook:
         hook.status = status
         box.enqueue("c", ALERTS, Operation.ALERT_WEBHOOK, "w", NOW, text=TEXT, dedupe_key="k")
-        assert worker(box, Clock(), 1, {"w": hook.url()}).run_once()
+        assert worker(box, Clock(NOW), 1, {"w": hook.url()}).run_once()
     [message] = box.messages()
     assert message.state == state
     assert hook.url() not in (message.last_error or "")
@@ -194,7 +187,7 @@ def test_a_mistake_in_the_alerts_section_fails_at_load_with_what_to_fix(section,
 
 
 def test_alert_email_logs_in_when_a_user_is_set_and_waits_on_a_wrong_password(box):
-    clock = Clock()
+    clock = Clock(NOW)
     with SmtpInbox(login=("alerts", "right-password")) as inbox:
         queue_email(box, "oncall@assoc.example")
         # (aiosmtpd answers a wrong login by going quiet: a short timeout keeps this quick.)

@@ -19,7 +19,7 @@ from bot.outbox_worker import OutboxWorker
 from bot.settings import SmtpSettings
 from bot.store import connect
 from tests.alert_receivers import SmtpInbox, WebhookReceiver
-from tests.helpers import CALENDAR, TEAMS, UK
+from tests.helpers import CALENDAR, TEAMS, UK, Clock
 
 SATURDAY_NIGHT = datetime(2026, 11, 28, 23, 0, tzinfo=UK)
 TUESDAY_MORNING = datetime(2026, 11, 24, 10, 0, tzinfo=UK)
@@ -33,14 +33,6 @@ CONSOLE = "https://staff.assoc.example"
 WORDS = "Water pouring through the ceiling!! I'm Sarah Okafor, call me on 07700 900123"
 PSID = "psid-8812345"
 TENANT = Conversation(f"facebook-private-{PSID}", "facebook", "private", PSID)
-
-
-class Clock:
-    def __init__(self, now):
-        self.now = now
-
-    def __call__(self):
-        return self.now
 
 
 @pytest.fixture

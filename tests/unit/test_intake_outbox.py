@@ -20,6 +20,7 @@ from bot.platforms.x.api import XClient
 from bot.platforms.x.delivery import twitter_deliverer
 from bot.store import connect, inbound_events
 from scripts.fake_platforms import FakePlatforms
+from tests.helpers import Clock
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
 
@@ -186,14 +187,6 @@ def platforms():
         yield fake
 
 
-class Clock:
-    def __init__(self):
-        self.now = NOW
-
-    def __call__(self):
-        return self.now
-
-
 def worker_for(engine, platforms, clock, timeout=(1.0, 1.0)):
     graph = GraphClient(platforms.graph_url, "1000", "page-token", timeout=timeout)
     x = XClient(platforms.x_url, "ck", "cs", "at", "ats", timeout=timeout, user_id="me")
@@ -209,7 +202,7 @@ def drain(worker, clock, seconds=0):
 
 
 def test_every_operation_reaches_its_endpoint_in_the_documented_shape(engine, platforms):
-    clock = Clock()
+    clock = Clock(NOW)
     box, worker = worker_for(engine, platforms, clock)
     calls = [
         ("fb", "facebook", Operation.MESSENGER_SEND, "psid1", "hi"),
@@ -273,7 +266,7 @@ def test_every_operation_reaches_its_endpoint_in_the_documented_shape(engine, pl
 
 
 def test_a_staff_reply_after_a_day_is_tagged_human_agent(engine, platforms):
-    clock = Clock()
+    clock = Clock(NOW)
     box, worker = worker_for(engine, platforms, clock)
     box.enqueue(
         "c",
@@ -301,7 +294,7 @@ def test_a_staff_reply_after_a_day_is_tagged_human_agent(engine, platforms):
 
 
 def test_a_platform_outage_delays_replies_and_loses_none_or_sends_any_twice(engine, platforms):
-    clock = Clock()
+    clock = Clock(NOW)
     box, worker = worker_for(engine, platforms, clock)
     platforms.fail(503)
     for n in range(3):
@@ -326,7 +319,7 @@ def test_a_platform_outage_delays_replies_and_loses_none_or_sends_any_twice(engi
 
 
 def test_429_waits_as_long_as_retry_after_says(engine, platforms):
-    clock = Clock()
+    clock = Clock(NOW)
     box, worker = worker_for(engine, platforms, clock)
     platforms.fail(429, retry_after=20)
     box.enqueue("c", "twitter", Operation.X_DM, "u1", NOW, text="hi")
@@ -339,7 +332,7 @@ def test_429_waits_as_long_as_retry_after_says(engine, platforms):
 
 
 def test_other_4xx_go_to_the_dead_letters_without_retrying(engine, platforms):
-    clock = Clock()
+    clock = Clock(NOW)
     box, worker = worker_for(engine, platforms, clock)
     platforms.fail(400)
     box.enqueue("c", "facebook", Operation.PUBLIC_REPLY, "c1", NOW, text="x")
@@ -358,7 +351,7 @@ def test_a_deletion_of_what_is_gone_already_is_done_and_nothing_else_is(engine):
     def gone(message, now):
         raise PlatformError(f"{message.target}: HTTP 404", transient=False, gone=True)
 
-    clock = Clock()
+    clock = Clock(NOW)
     box = Outbox(engine)
     worker = OutboxWorker(box, {"linkedin": gone}, clock)
     box.enqueue("c", "linkedin", Operation.DELETE_COMMENT, "urn:li:comment:(p,2)", NOW)
@@ -383,7 +376,7 @@ def test_the_graph_apis_does_not_exist_is_read_as_gone(answer, gone):
 
 
 def test_a_hanging_platform_times_out_and_is_tried_again(engine, platforms):
-    clock = Clock()
+    clock = Clock(NOW)
     box, worker = worker_for(engine, platforms, clock, timeout=(0.5, 0.5))
     platforms.hang(2)
     box.enqueue("c", "twitter", Operation.X_REPLY, "t1", NOW, text="hi")
@@ -405,7 +398,7 @@ def test_a_fault_of_our_own_goes_to_the_dead_letters_not_round_for_ever(engine):
     def broken(message, now):
         raise KeyError("recipient")
 
-    clock = Clock()
+    clock = Clock(NOW)
     box = Outbox(engine)
     worker = OutboxWorker(box, {"twitter": broken}, clock)
     box.enqueue("c", "twitter", Operation.X_DM, "u1", NOW, text="hi")
@@ -416,7 +409,7 @@ def test_a_fault_of_our_own_goes_to_the_dead_letters_not_round_for_ever(engine):
 
 
 def test_in_order_within_a_conversation_while_others_go_ahead(engine, platforms):
-    clock = Clock()
+    clock = Clock(NOW)
     box, worker = worker_for(engine, platforms, clock)
     box.enqueue("slow", "twitter", Operation.X_DM, "u1", NOW, text="first")
     box.enqueue("slow", "twitter", Operation.X_DM, "u1", NOW, text="second")
@@ -432,7 +425,7 @@ def test_in_order_within_a_conversation_while_others_go_ahead(engine, platforms)
 
 
 def test_a_reply_stored_twice_under_one_key_is_sent_once(engine, platforms):
-    clock = Clock()
+    clock = Clock(NOW)
     box, worker = worker_for(engine, platforms, clock)
     assert box.enqueue("c", "twitter", Operation.X_DM, "u1", NOW, text="hi", dedupe_key="k1")
     assert (
@@ -443,7 +436,7 @@ def test_a_reply_stored_twice_under_one_key_is_sent_once(engine, platforms):
 
 
 def test_two_workers_never_send_the_same_message(engine, platforms):
-    clock = Clock()
+    clock = Clock(NOW)
     box, first = worker_for(engine, platforms, clock)
     _, second = worker_for(engine, platforms, clock)
     for n in range(6):
@@ -472,7 +465,7 @@ def test_a_refused_call_is_followed_by_its_fallback_and_the_listener_told(engine
         def refused(self, message, error, now):
             told.append(("refused", message.operation, "HTTP 403" in str(error)))
 
-    clock = Clock()
+    clock = Clock(NOW)
     x = XClient(platforms.x_url, "ck", "cs", "at", "ats", user_id="me")
     box = Outbox(engine)
     worker = OutboxWorker(box, {"twitter": twitter_deliverer(x)}, clock, listener=Listener())
@@ -525,7 +518,7 @@ class settings_with_keys:  # noqa: N801 (stands for the Settings class)
 def test_staff_see_the_dead_letters_and_can_send_one_again(engine, platforms, monkeypatch, capsys):
     from scripts import outbox as command
 
-    clock = Clock()
+    clock = Clock(NOW)
     box, worker = worker_for(engine, platforms, clock)
     platforms.fail(400)
     box.enqueue("c", "facebook", Operation.PUBLIC_REPLY, "c1", NOW, text="thanks")

@@ -24,6 +24,7 @@ from bot.platforms.x.api import XClient
 from bot.platforms.x.delivery import twitter_deliverer
 from bot.store import connect, outbox
 from scripts.fake_platforms import FakePlatforms
+from tests.helpers import Clock
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
 PAGE_TOKEN = "EAAGpageTokenThatMustStayPrivate123"
@@ -39,14 +40,6 @@ def engine(tmp_path):
 def platforms():
     with FakePlatforms() as fake:
         yield fake
-
-
-class Clock:
-    def __init__(self):
-        self.now = NOW
-
-    def __call__(self):
-        return self.now
 
 
 def stored(engine, message_id, column):
@@ -66,7 +59,7 @@ def clients(platforms, timeout=(1.0, 1.0)):
 
 
 def test_a_call_slower_than_its_lease_keeps_its_claim_and_goes_out_once(engine):
-    clock = Clock()
+    clock = Clock(NOW)
     box = Outbox(engine, lease=timedelta(seconds=0.3))
     release, sent = threading.Event(), []
 
@@ -99,7 +92,7 @@ def test_a_call_slower_than_its_lease_keeps_its_claim_and_goes_out_once(engine):
 
 def test_a_late_answer_does_not_overwrite_what_the_next_claim_recorded(engine):
     """A worker whose claim was lost (it could not renew) records nothing over the next one."""
-    clock = Clock()
+    clock = Clock(NOW)
     box = Outbox(engine, lease=timedelta(seconds=30))
     box.enqueue("c", "twitter", Operation.X_DM, "u1", NOW, text="hi")
     stale = box.claim(NOW)
@@ -116,7 +109,7 @@ def test_a_late_answer_does_not_overwrite_what_the_next_claim_recorded(engine):
 
 
 def test_a_sent_message_keeps_no_text(engine, platforms):
-    clock = Clock()
+    clock = Clock(NOW)
     box = Outbox(engine)
     worker = OutboxWorker(box, clients(platforms), clock)
     fallback = (Call(Operation.X_REPLY, "t1", "please follow us"),)
@@ -153,7 +146,7 @@ def test_a_dead_letter_is_sealed_listed_without_its_text_and_sent_again(
     url = f"sqlite:///{tmp_path / 'store.db'}"
     monkeypatch.setenv("DATABASE_URL", url)
     engine = connect(url, store_keys_in_env(monkeypatch))
-    clock = Clock()
+    clock = Clock(NOW)
     box = Outbox(engine)
     worker = OutboxWorker(box, clients(platforms), clock)
     text = "call me on 07700 900123 about TEN-204817"
@@ -185,7 +178,9 @@ def test_a_dead_letter_sealed_under_another_key_is_not_sent_as_garbage(
     store_keys_in_env(monkeypatch)
     box = Outbox(engine)  # keys of its own, not the command's
     worker = OutboxWorker(
-        box, {"twitter": lambda m, n: (_ for _ in ()).throw(PlatformError("403", False))}, Clock()
+        box,
+        {"twitter": lambda m, n: (_ for _ in ()).throw(PlatformError("403", False))},
+        Clock(NOW),
     )
     dead = box.enqueue("c", "twitter", Operation.X_DM, "u1", NOW, text="hello")
     worker.run_once()
@@ -233,11 +228,11 @@ def test_the_page_token_reaches_no_log_and_no_stored_error(engine, platforms, ev
     logging.getLogger("bot.test").exception("listing", exc_info=refused.value)
 
     box = Outbox(engine)
-    worker = OutboxWorker(box, {"facebook": facebook_deliverer(offline)}, Clock())
+    worker = OutboxWorker(box, {"facebook": facebook_deliverer(offline)}, Clock(NOW))
     waiting = box.enqueue("c", "facebook", Operation.HIDE_COMMENT, "c1", NOW)
     worker.run_once()
     platforms.fail(400)
-    worker = OutboxWorker(box, clients(platforms), Clock())
+    worker = OutboxWorker(box, clients(platforms), Clock(NOW))
     dead = box.enqueue("d", "facebook", Operation.DELETE_COMMENT, "c2", NOW)
     worker.run_once()
 
@@ -251,12 +246,12 @@ def test_the_page_token_reaches_no_log_and_no_stored_error(engine, platforms, ev
 
 def test_the_x_tokens_reach_no_log_and_no_stored_error(engine, platforms, every_log):
     box = Outbox(engine)
-    worker = OutboxWorker(box, clients(platforms), Clock())
+    worker = OutboxWorker(box, clients(platforms), Clock(NOW))
     box.enqueue("c", "twitter", Operation.X_DM, "u1", NOW, text="hello")
     platforms.closed_dms.add("u2")
     refused = box.enqueue("d", "twitter", Operation.X_DM, "u2", NOW, text="hello")
     offline = XClient(closed_port_url(), *X_SECRETS, timeout=(0.5, 0.5), user_id="me")
-    worker_offline = OutboxWorker(box, {"twitter": twitter_deliverer(offline)}, Clock())
+    worker_offline = OutboxWorker(box, {"twitter": twitter_deliverer(offline)}, Clock(NOW))
     while worker.run_once():
         pass
     waiting = box.enqueue("e", "twitter", Operation.X_REPLY, "t1", NOW, text="hi")
@@ -329,7 +324,7 @@ def odd():
 
 def send_one(engine, deliverers, platform, operation, text="hello"):
     box = Outbox(engine)
-    worker = OutboxWorker(box, deliverers, Clock())
+    worker = OutboxWorker(box, deliverers, Clock(NOW))
     message = box.enqueue(operation.value, platform, operation, "t1", NOW, text=text)
     worker.run_once()
     return stored(engine, message, "state"), stored(engine, message, "last_error")
@@ -399,7 +394,7 @@ def test_a_retry_after_beyond_reason_waits_a_day_at_most_and_breaks_nothing(engi
     platform = odd(status=503, body=b"busy", headers={"Retry-After": "9" * 30})
     x = XClient(platform.url, *X_SECRETS, timeout=(1.0, 1.0), user_id="me")
     box = Outbox(engine)
-    clock = Clock()
+    clock = Clock(NOW)
     worker = OutboxWorker(box, {"twitter": twitter_deliverer(x)}, clock)
     message = box.enqueue("c", "twitter", Operation.X_REPLY, "t1", NOW, text="hello")
     worker.run_once()
@@ -434,7 +429,7 @@ def test_a_message_retried_for_a_day_still_waits_its_turn_and_records_why(engine
     def busy(message, now):
         raise PlatformError("HTTP 503", transient=True)
 
-    clock = Clock()
+    clock = Clock(NOW)
     box = Outbox(engine)
     worker = OutboxWorker(box, {"twitter": busy}, clock)
     message = box.enqueue("c", "twitter", Operation.X_DM, "u1", NOW, text="hi")
@@ -479,7 +474,7 @@ def test_a_graph_rate_limit_waits_as_long_as_meta_estimates(engine, odd):
     throttled = b'{"error": {"message": "(#80006) too many calls", "code": 80006}}'
     platform = odd(status=400, body=throttled, headers={"X-Business-Use-Case-Usage": usage})
     graph = GraphClient(platform.url, "1000", PAGE_TOKEN, timeout=(1.0, 1.0))
-    clock = Clock()
+    clock = Clock(NOW)
     box = Outbox(engine)
     worker = OutboxWorker(box, {"facebook": facebook_deliverer(graph)}, clock)
     box.enqueue(

@@ -17,18 +17,11 @@ from bot.platforms.x.api import XClient
 from bot.platforms.x.delivery import twitter_deliverer, twitter_lately
 from bot.store import connect
 from scripts.fake_platforms import FakePlatforms
+from tests.helpers import Clock
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
 LEASE = timedelta(seconds=30)
 PAGE = "1000"
-
-
-class Clock:
-    def __init__(self):
-        self.now = NOW
-
-    def __call__(self):
-        return self.now
 
 
 @pytest.fixture
@@ -90,7 +83,7 @@ def run(worker):
 
 
 def test_a_messenger_reply_sent_by_a_worker_that_died_goes_out_once(box, platforms):
-    clock = Clock()
+    clock = Clock(NOW)
     box.enqueue("c1", "facebook", Operation.MESSENGER_SEND, "psid1", NOW, text="Hello there")
     first_id = dies_after_the_call(box, platforms)
     lapsed(clock)
@@ -103,7 +96,7 @@ def test_a_messenger_reply_sent_by_a_worker_that_died_goes_out_once(box, platfor
 
 def test_without_asking_the_platform_it_would_go_out_twice(box, platforms):
     """What asking prevents: the same death, and a worker that cannot ask."""
-    clock = Clock()
+    clock = Clock(NOW)
     box.enqueue("c1", "facebook", Operation.MESSENGER_SEND, "psid1", NOW, text="Hello there")
     dies_after_the_call(box, platforms)
     lapsed(clock)
@@ -112,7 +105,7 @@ def test_without_asking_the_platform_it_would_go_out_twice(box, platforms):
 
 
 def test_an_x_direct_message_sent_by_a_worker_that_died_goes_out_once(box, platforms):
-    clock = Clock()
+    clock = Clock(NOW)
     box.enqueue("c2", "twitter", Operation.X_DM, "42", NOW, text="We have your message")
     dies_after_the_call(box, platforms)
     lapsed(clock)
@@ -122,7 +115,7 @@ def test_an_x_direct_message_sent_by_a_worker_that_died_goes_out_once(box, platf
 
 
 def test_a_reply_whose_worker_died_before_the_call_is_sent(box, platforms):
-    clock = Clock()
+    clock = Clock(NOW)
     box.enqueue("c1", "facebook", Operation.MESSENGER_SEND, "psid1", NOW, text="Hello there")
     assert box.claim(NOW).in_doubt is False
     lapsed(clock)  # it died before the call: the platform has nothing
@@ -133,7 +126,7 @@ def test_a_reply_whose_worker_died_before_the_call_is_sent(box, platforms):
 def test_an_earlier_reply_in_the_same_words_does_not_stand_for_it(box, platforms):
     """The tenant said hello twice: the first answer is recorded sent; the second died
     before its call, and the page's newest message, in the same words, is the first."""
-    clock = Clock()
+    clock = Clock(NOW)
     box.enqueue("c1", "facebook", Operation.MESSENGER_SEND, "psid1", NOW, text="Hello there")
     run(worker(box, platforms, clock))
     box.enqueue("c1", "facebook", Operation.MESSENGER_SEND, "psid1", NOW, text="Hello there")
@@ -146,7 +139,7 @@ def test_an_earlier_reply_in_the_same_words_does_not_stand_for_it(box, platforms
 
 def test_a_message_in_doubt_goes_again_when_the_platform_refuses_to_be_read(box, platforms):
     """Rather twice than never: the app may not read conversations, so it is sent again."""
-    clock = Clock()
+    clock = Clock(NOW)
     box.enqueue("c1", "facebook", Operation.MESSENGER_SEND, "psid1", NOW, text="Hello there")
     dies_after_the_call(box, platforms)
     lapsed(clock)
@@ -161,7 +154,7 @@ def test_a_message_in_doubt_goes_again_when_the_platform_refuses_to_be_read(box,
 def test_a_message_in_doubt_waits_while_the_platform_cannot_be_read_now(box, platforms):
     """The listing fails for now (a 5xx, a timeout): nothing is sent, and the next
     attempt asks again, and finds it went out."""
-    clock = Clock()
+    clock = Clock(NOW)
     box.enqueue("c1", "facebook", Operation.MESSENGER_SEND, "psid1", NOW, text="Hello there")
     dies_after_the_call(box, platforms)
     lapsed(clock)
@@ -186,7 +179,7 @@ def test_a_message_in_doubt_waits_while_the_platform_cannot_be_read_now(box, pla
 
 def test_a_message_not_in_doubt_is_sent_without_asking(box, platforms):
     """Asking costs a call: only a message whose last claim ran out asks."""
-    plain = asking(box, platforms, Clock(), never)
+    plain = asking(box, platforms, Clock(NOW), never)
     box.enqueue("c1", "facebook", Operation.MESSENGER_SEND, "psid1", NOW, text="Hello there")
     run(plain)
     assert platforms.texts() == ["Hello there"]
@@ -228,7 +221,7 @@ def wait_until(condition, seconds=10.0):
 def test_a_reply_whose_answer_timed_out_goes_out_once(box, platforms, acts):
     """The platform takes longer than the worker waits: it may have sent the message
     (it is slow) or not (the call was lost). Either way the tenant hears it once."""
-    clock = Clock()
+    clock = Clock(NOW)
     worker = slow_worker(box, platforms, clock)
     box.enqueue("c1", "facebook", Operation.MESSENGER_SEND, "psid1", NOW, text="Hello there")
     platforms.hang(0.8, acts=acts)
@@ -246,7 +239,7 @@ def test_a_reply_whose_answer_timed_out_goes_out_once(box, platforms, acts):
 
 def test_a_refusal_is_no_doubt(box, platforms):
     """A platform that answered 503 did not send: the retry asks nothing."""
-    clock = Clock()
+    clock = Clock(NOW)
     worker = asking(box, platforms, clock, never)
     box.enqueue("c1", "facebook", Operation.MESSENGER_SEND, "psid1", NOW, text="Hello there")
     platforms.fail(503)

@@ -18,6 +18,7 @@ from bot.sandbox.world import (
     Pane,
     World,
 )
+from tests.helpers import Clock
 
 NOW = datetime(2026, 12, 1, 10, 0, tzinfo=timezone.utc)
 IG_TOKEN = "ig-token"
@@ -42,17 +43,9 @@ LI = {"linkedin-version": "202610", "x-restli-protocol-version": "2.0.0"}
 [(LI_POST, _)] = LINKEDIN_POSTS
 
 
-class Clock:
-    def __init__(self):
-        self.now = NOW
-
-    def __call__(self):
-        return self.now
-
-
 @pytest.fixture
 def clock():
-    return Clock()
+    return Clock(NOW)
 
 
 @pytest.fixture
