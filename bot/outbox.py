@@ -245,9 +245,12 @@ class Outbox:
             candidates = connection.execute(query).all()
         for row in candidates:
             with self._engine.begin() as connection:
+                # Still as it was read: another worker may have claimed it, and
+                # recorded a retry, meanwhile.
                 taken = connection.execute(
                     outbox.update()
                     .where(outbox.c.id == row.id, outbox.c.state == PENDING, free)
+                    .where(outbox.c.attempts == row.attempts)
                     .values(claimed_until=to_utc(now + self._lease), attempts=row.attempts + 1)
                 ).rowcount
             if taken:
@@ -279,14 +282,16 @@ class Outbox:
         done = {"state": SENT, "sent_at": to_utc(now), "platform_id": platform_id}
         return self._update(message_id, claim, text=None, fallback=None, **done)
 
-    def sent_as(self, platform_id: str) -> bool:
-        """Whether a message is recorded sent under `platform_id` (asked only for a
+    def sent_as(self, platform_ids: Collection[str]) -> set[str]:
+        """Which of `platform_ids` a message is recorded sent under (asked only for a
         message in doubt, which is rare: no index is kept for it)."""
-        query = select(outbox.c.id).where(
-            outbox.c.state == SENT, outbox.c.platform_id == platform_id
+        if not platform_ids:
+            return set()
+        query = select(outbox.c.platform_id).where(
+            outbox.c.state == SENT, outbox.c.platform_id.in_(list(platform_ids))
         )
         with self._engine.connect() as connection:
-            return connection.execute(query.limit(1)).first() is not None
+            return set(connection.execute(query).scalars())
 
     def retry(
         self,

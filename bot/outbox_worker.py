@@ -33,8 +33,11 @@ def backoff(attempts: int, retry_after: float | None, base: float, cap: float) -
 
 Deliver = Callable[[Outbound, datetime], str]
 # What the account sent lately where a message goes, newest first, as the platform
-# lists it: (its id for each, the text). Empty where the platform cannot tell.
-Lately = Callable[[Outbound], Sequence[Tuple[str, str]]]
+# lists it: (its id for each, the text, when it was written if the platform says).
+# Empty where the platform cannot tell.
+Lately = Callable[[Outbound], Sequence[Tuple[str, str, datetime | None]]]
+# How far the platform's clock may be behind ours when the worker asks what went out.
+PLATFORM_CLOCK_MARGIN = timedelta(seconds=5)
 
 
 class OutboxWorker:
@@ -77,7 +80,7 @@ class OutboxWorker:
             return False
         claim = message.attempts
         try:
-            platform_id = self._sent_before(message) or self._call(message, now)
+            platform_id = self._call(message, now)
         except PlatformError as error:
             if error.gone and message.operation in DONE_WHEN_GONE:
                 # Deleted already: with the comment it was under, or by someone else.
@@ -100,32 +103,43 @@ class OutboxWorker:
         """The platform's id for `message` if a worker that died sent it already.
 
         Messages of a conversation go out in order, so if it went out it is among the
-        newest the account sent there, after the last one recorded sent: the platform's
-        list is read for the same text from the newest down to the first one recorded
-        sent (in any conversation of ours: an older message is never taken for it).
-        Where the platform cannot tell, or refuses to be read, None: it is sent again
-        rather than lost. One that cannot be read now (a timeout, a 5xx) is asked again
-        at the next attempt.
+        newest the account sent there: the platform's list is read for the same text
+        from the newest down, and stops at the first one recorded sent (in any
+        conversation of ours) or written before the message was stored (less a margin
+        for the platform's clock): an older message is never taken for it. Where the
+        platform cannot tell, or refuses to be read, None: it is sent again rather than
+        lost.
 
         Raises:
-            PlatformError: the platform could not be read now; still in doubt.
+            PlatformError: the platform or the store could not be read now (a timeout,
+                a 5xx, an odd answer): still in doubt, asked again at the next attempt.
         """
         lately = self._lately.get(message.platform)
         if not message.in_doubt or lately is None or not message.text:
             return None
         try:
-            listed = lately(message)
+            listed = list(lately(message))
+            recorded = self._box.sent_as([platform_id for platform_id, _, _ in listed])
         except PlatformError as error:
-            if error.transient:  # asked again later, still in doubt
-                raise PlatformError(
-                    f"could not ask whether it went out: {error}", transient=True, maybe_done=True
-                ) from None
-            logger.warning(
-                "Could not ask whether outbox message %s went out: %s", message.id, error
-            )
-            return None
-        for platform_id, text in listed:
-            if self._box.sent_as(platform_id):
+            if not error.transient:
+                logger.warning(
+                    "Could not ask whether outbox message %s went out: %s", message.id, error
+                )
+                return None
+            raise PlatformError(
+                f"could not ask whether it went out: {error}",
+                transient=True,
+                retry_after=error.retry_after,
+                maybe_done=True,
+            ) from None
+        except Exception as error:  # the store, or an answer not as documented
+            reason = hide_secrets(f"{error.__class__.__name__}: {error}")
+            raise PlatformError(
+                f"could not ask whether it went out: {reason}", transient=True, maybe_done=True
+            ) from None
+        since = message.created_at - PLATFORM_CLOCK_MARGIN
+        for platform_id, text, written in listed:
+            if platform_id in recorded or (written is not None and written < since):
                 return None
             if text == message.text:
                 logger.info("Outbox message %s had gone out before its worker died", message.id)
@@ -145,7 +159,8 @@ class OutboxWorker:
             self._box.retry(message.id, done + wait, str(error), claim=claim, in_doubt_since=doubt)
 
     def _call(self, message: Outbound, now: datetime) -> str:
-        """Make the platform call, renewing the claim on `message` while it runs."""
+        """Make the platform call, unless a message in doubt went out already, renewing
+        the claim on `message` while it runs (asking too may be slow)."""
         deliver = self._deliverers.get(message.platform)
         if deliver is None:
             raise PlatformError(f"the {message.platform} channel is off", transient=True)
@@ -153,7 +168,7 @@ class OutboxWorker:
         keeper = threading.Thread(target=self._keep_claim, args=(message, stop), daemon=True)
         keeper.start()
         try:
-            return deliver(message, now)
+            return self._sent_before(message) or deliver(message, now)
         finally:
             stop.set()
             keeper.join()

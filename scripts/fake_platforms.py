@@ -707,7 +707,12 @@ class FakePlatforms:
             message_id = f"m_{self._next_id()}"
             if psid:
                 text = str(body["message"].get("text") or "")
-                said = {"id": message_id, "message": text, "from": {"id": parts[0]}}
+                said = {
+                    "id": message_id,
+                    "message": text,
+                    "from": {"id": parts[0]},
+                    "created_time": time.strftime("%Y-%m-%dT%H:%M:%S+0000", time.gmtime()),
+                }
                 with self._lock:
                     self.messenger.setdefault(psid, []).insert(0, said)
             return 200, {"recipient_id": psid, "message_id": message_id}
@@ -716,7 +721,7 @@ class FakePlatforms:
             psid = (query.get("user_id") or [""])[0]
             with self._lock:
                 said = list(self.messenger.get(psid, []))
-            found = [{"id": f"t_{psid}", "messages": {"data": said[:25]}}] if said else []
+            found = [{"id": f"t_{psid}", "messages": {"data": said[:20]}}] if said else []
             return 200, {"data": found}
         if method == "POST" and len(parts) == 2 and parts[1] in ("comments", "feed"):
             if not (body or {}).get("message"):
@@ -751,6 +756,7 @@ class FakePlatforms:
                 "event_type": "MessageCreate",
                 "text": str((body or {}).get("text") or ""),
                 "sender_id": self.x_account,
+                "created_at": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()),
             }
             with self._lock:
                 self.x_dms.setdefault(recipient, []).insert(0, event)

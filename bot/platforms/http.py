@@ -63,7 +63,8 @@ def request_json(
         # The platform had the call and did not answer in time: it may have done it.
         raise PlatformError(f"{where}: timed out", transient=True, maybe_done=True) from None
     except requests.RequestException as error:
-        raise PlatformError(f"{where}: {error.__class__.__name__}", transient=True) from None
+        message = f"{where}: {error.__class__.__name__}"
+        raise PlatformError(message, transient=True, maybe_done=_maybe_sent(error)) from None
     try:
         raw = _read(response, deadline)
     except requests.RequestException as error:
@@ -97,6 +98,17 @@ def request_json(
         retry_after=retry_after(response.headers),
         gone=response.status_code == 404 or _graph_says_gone(answer),
     )
+
+
+def _maybe_sent(error: requests.RequestException) -> bool:
+    """Whether the call may have reached the platform before `error` cut it: a
+    connection dropped while the platform had it, not one never made."""
+    never = (requests.ConnectTimeout, requests.exceptions.SSLError, requests.exceptions.ProxyError)
+    if not isinstance(error, requests.ConnectionError) or isinstance(error, never):
+        return False
+    cause = error.args[0] if error.args else None
+    reason = getattr(cause, "reason", cause)  # urllib3's MaxRetryError holds the cause
+    return not isinstance(reason, urllib3.exceptions.NewConnectionError)
 
 
 def _read(response: requests.Response, deadline: float) -> bytes:

@@ -3,16 +3,22 @@ whose answer timed out: the next attempt asks the platform before it sends again
 the tenant hears the reply once (P12). Messenger and X direct messages can be read back;
 where the platform refuses to be read, the message goes again rather than never."""
 
+import socket
+import threading
 import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
+import requests
+from sqlalchemy import event
 
 from bot.events import Operation
+from bot.keys import DataKeys
 from bot.outbox import PENDING, SENT, Outbox, PlatformError
 from bot.outbox_worker import OutboxWorker
 from bot.platforms.facebook.delivery import facebook_deliverer, facebook_lately
 from bot.platforms.facebook.graph_api import GraphClient
+from bot.platforms.http import request_json
 from bot.platforms.x.api import XClient
 from bot.platforms.x.delivery import twitter_deliverer, twitter_lately
 from bot.store import connect
@@ -91,7 +97,7 @@ def test_a_messenger_reply_sent_by_a_worker_that_died_goes_out_once(box, platfor
     assert platforms.texts() == ["Hello there"]
     [message] = box.messages()
     assert message.state == SENT
-    assert box.sent_as(first_id)
+    assert box.sent_as([first_id]) == {first_id}
 
 
 def test_without_asking_the_platform_it_would_go_out_twice(box, platforms):
@@ -248,3 +254,119 @@ def test_a_refusal_is_no_doubt(box, platforms):
     clock.now = NOW + timedelta(minutes=5)
     run(worker)
     assert platforms.texts() == ["Hello there"]
+
+
+def test_an_older_message_in_the_same_words_never_stands_for_it(box, platforms):
+    """The page said the same words before the message was stored, and the outbox has
+    no record of it (staff typed it in Meta's inbox, or its row was removed after its
+    retention period): the message in doubt is sent, not taken for it."""
+    graph(platforms).send_message("psid1", "Hello there")  # not through the outbox
+    stored = datetime.now(timezone.utc) + timedelta(seconds=30)
+    clock = Clock(stored)
+    box.enqueue("c1", "facebook", Operation.MESSENGER_SEND, "psid1", stored, text="Hello there")
+    box.claim(stored)  # its worker died before the call
+    clock.now = stored + LEASE + timedelta(seconds=1)
+    run(worker(box, platforms, clock))
+    assert platforms.texts() == ["Hello there", "Hello there"]
+    assert [m.state for m in box.messages()] == [SENT]
+
+
+def test_an_answer_not_as_documented_keeps_the_message_waiting_in_doubt(box, platforms):
+    """Asking fails in a way of ours (an odd listing, the store unreachable): the message
+    is not a dead letter; it waits, still in doubt."""
+    clock = Clock(NOW)
+    box.enqueue("c1", "facebook", Operation.MESSENGER_SEND, "psid1", NOW, text="Hello there")
+    dies_after_the_call(box, platforms)
+    lapsed(clock)
+
+    def odd(message):
+        return [("m_1", None)]  # two fields, not three
+
+    assert asking(box, platforms, clock, odd).run_once()
+    [message] = box.messages()
+    assert message.state == PENDING and "could not ask" in message.last_error
+    clock.now += timedelta(minutes=5)
+    run(worker(box, platforms, clock))
+    assert platforms.texts() == ["Hello there"]
+
+
+def test_a_slow_answer_to_asking_keeps_the_claim(tmp_path, platforms):
+    """Asking is renewed like the call: no other worker takes the message meanwhile."""
+    box = Outbox(connect(f"sqlite:///{tmp_path / 'store.db'}"), lease=timedelta(seconds=0.3))
+    clock = Clock(NOW)
+    box.enqueue("c1", "facebook", Operation.MESSENGER_SEND, "psid1", NOW, text="Hello there")
+    box.claim(NOW)
+    clock.now = NOW + timedelta(seconds=1)  # that claim ran out: in doubt
+    asked, release = threading.Event(), threading.Event()
+
+    def slow(message):
+        asked.set()
+        release.wait(10)
+        return []
+
+    first = asking(box, platforms, clock, slow)
+    second = asking(box, platforms, clock, never)
+    running = threading.Thread(target=first.run_once)
+    running.start()
+    try:
+        assert asked.wait(10)
+        for _ in range(10):  # a second on the clock: the lease is long gone unless renewed
+            clock.now += timedelta(seconds=0.1)
+            time.sleep(0.25)
+            assert not second.run_once()
+    finally:
+        release.set()
+        running.join(10)
+    assert platforms.texts() == ["Hello there"]
+
+
+def test_a_connection_dropped_after_the_call_is_in_doubt_and_one_refused_is_not():
+    """A platform that read the call and hung up may have carried it out; one whose port
+    refused the connection never had it."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    port = listener.getsockname()[1]
+
+    def hang_up():
+        connection, _ = listener.accept()
+        connection.recv(65536)
+        connection.close()
+
+    taker = threading.Thread(target=hang_up, daemon=True)
+    taker.start()
+    session = requests.Session()
+    with pytest.raises(PlatformError) as dropped:
+        request_json(session, "POST", f"http://127.0.0.1:{port}/me/messages", json={"a": 1})
+    taker.join(5)
+    listener.close()
+    assert dropped.value.transient and dropped.value.maybe_done
+    with pytest.raises(PlatformError) as refused:  # nothing listens there now
+        request_json(session, "POST", f"http://127.0.0.1:{port}/me/messages", json={"a": 1})
+    assert refused.value.transient and not refused.value.maybe_done
+
+
+def test_a_claim_on_a_stale_read_does_not_take_a_message_retried_meanwhile(tmp_path):
+    """Two workers read the same due message; the other claims it first, its call times
+    out, and it records a retry in doubt. This one's claim, from what it read before,
+    must not take the message: it would take it not in doubt, and send it again."""
+    url, keys = f"sqlite:///{tmp_path / 'store.db'}", DataKeys.ephemeral()
+    engine = connect(url, keys)
+    box, other = Outbox(engine, lease=LEASE), Outbox(connect(url, keys), lease=LEASE)
+    box.enqueue("c1", "twitter", Operation.X_DM, "42", NOW, text="hi")
+    meanwhile = []
+
+    def other_worker_first(connection, cursor, statement, *args):
+        if statement.startswith("UPDATE outbox") and not meanwhile:
+            meanwhile.append(other.claim(NOW))
+            taken = meanwhile[0]
+            later = NOW + timedelta(minutes=1)
+            assert other.retry(taken.id, later, "timed out", taken.attempts, in_doubt_since=NOW)
+
+    event.listen(engine, "before_cursor_execute", other_worker_first)
+    at = NOW + timedelta(minutes=2)
+    assert box.claim(at) is None
+    assert meanwhile and meanwhile[0] is not None
+    event.remove(engine, "before_cursor_execute", other_worker_first)
+    again = box.claim(at)
+    assert again is not None and again.in_doubt and again.attempts == 2

@@ -43,23 +43,30 @@ class GraphClient:
             body["tag"] = tag
         return self._post(f"{self._page_id}/messages", body).get("message_id", "")
 
-    def sent_in_messenger(self, psid: str) -> List[Tuple[str, str]]:
+    def sent_in_messenger(self, psid: str) -> List[Tuple[str, str, datetime | None]]:
         """The page's latest messages in its Messenger conversation with `psid`, newest
-        first, as (message id, text): the Conversations API, which lists a conversation's
-        messages newest first."""
+        first, as (message id, text, when): the Conversations API, which lists a
+        conversation's messages newest first and gives the details of its 20 newest.
+
+        Raises:
+            PlatformError: the conversation could not be read.
+        """
         query = {
             "platform": "messenger",
             "user_id": psid,
-            "fields": "messages.limit(25){id,message,from}",
+            "fields": "messages.limit(20){id,message,from,created_time}",
             **self._auth(),
         }
         where = self._url(f"{self._page_id}/conversations")
         answer = request_json(self._session, "GET", where, self._timeout, params=query)
         sent = []
-        for conversation in answer.get("data") or []:
-            for item in (conversation.get("messages") or {}).get("data") or []:
-                if str((item.get("from") or {}).get("id") or "") == self._page_id:
-                    sent.append((str(item.get("id") or ""), str(item.get("message") or "")))
+        for conversation in _dicts(answer.get("data")):
+            for item in _dicts((conversation.get("messages") or {}).get("data")):
+                author = item.get("from") if isinstance(item.get("from"), dict) else {}
+                if str(author.get("id") or "") != self._page_id:
+                    continue
+                written = _graph_time(item.get("created_time"))
+                sent.append((str(item.get("id") or ""), str(item.get("message") or ""), written))
         return sent
 
     def private_reply(self, comment_id: str, text: str) -> str:
@@ -168,3 +175,15 @@ def _blocked_body(account: str) -> Dict[str, Any]:
     if account.startswith("psid:"):
         return {"psid": [account.removeprefix("psid:")]}
     return {"user": [account]}
+
+
+def _dicts(items: Any) -> List[Dict[str, Any]]:
+    """The objects of a listing's `data`, whatever else it holds."""
+    return [item for item in items if isinstance(item, dict)] if isinstance(items, list) else []
+
+
+def _graph_time(value: Any) -> datetime | None:
+    try:
+        return datetime.strptime(str(value), GRAPH_TIME)
+    except ValueError:
+        return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Dict, List, Tuple
 
 import requests
@@ -41,14 +42,18 @@ class XClient:
         path = f"2/dm_conversations/with/{user_id}/messages"
         return self._call("POST", path, {"text": text}).get("dm_event_id", "")
 
-    def sent_dms(self, user_id: str) -> List[Tuple[str, str]]:
+    def sent_dms(self, user_id: str) -> List[Tuple[str, str, datetime | None]]:
         """The account's latest direct messages to the user, newest first, as (event id,
-        text); none without the account's own user id, which tells them apart."""
+        text, when); none without the account's own user id, which tells them apart.
+
+        Raises:
+            PlatformError: the conversation could not be read.
+        """
         if not self._me:
             return []
         where = f"{self._base}/2/dm_conversations/with/{user_id}/dm_events"
         params = {
-            "dm_event.fields": "id,text,sender_id",
+            "dm_event.fields": "id,text,sender_id,created_at",
             "event_types": "MessageCreate",
             "max_results": 25,
         }
@@ -57,7 +62,7 @@ class XClient:
         )
         events = answer.get("data") if isinstance(answer.get("data"), list) else []
         return [
-            (str(event.get("id") or ""), str(event.get("text") or ""))
+            (str(event.get("id") or ""), str(event.get("text") or ""), _x_time(event))
             for event in events
             if isinstance(event, dict) and str(event.get("sender_id") or "") == self._me
         ]
@@ -128,3 +133,11 @@ class XClient:
                 transient=any(kind in types for kind in TRANSIENT_X_ERRORS),
             )
         return data if isinstance(data, dict) else {}
+
+
+def _x_time(event: Dict[str, Any]) -> datetime | None:
+    """When X says an event was written ("2024-01-15T10:30:00.000Z")."""
+    try:
+        return datetime.fromisoformat(str(event.get("created_at")).replace("Z", "+00:00"))
+    except ValueError:
+        return None
