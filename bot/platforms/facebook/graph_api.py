@@ -46,7 +46,8 @@ class GraphClient:
     def sent_in_messenger(self, psid: str) -> List[Tuple[str, str, datetime | None]]:
         """The page's latest messages in its Messenger conversation with `psid`, newest
         first, as (message id, text, when): the Conversations API, which lists a
-        conversation's messages newest first and gives the details of its 20 newest.
+        conversation's messages newest first (the 20 newest are asked for: a message in
+        doubt is the newest the page sent, or nearly).
 
         Raises:
             PlatformError: the conversation could not be read.
