@@ -4,9 +4,10 @@ Plays the same conversation, turn by turn, through Rasa's own SQL tracker store 
 project's (`bot.channels.tracker_store.EncryptedSQLTrackerStore`), each on a SQLite file
 of its own: every turn reads the conversation, adds a message, an action and a bot reply,
 and writes it back, as the Rasa server does. Prints the median and p95 of a turn for
-each store, and the difference.
+each store, and the difference: for many short conversations, then for a few long ones
+(a turn reads the whole conversation, so its cost grows with the conversation).
 
-Usage: python -m bench.tracker_encryption [--turns N] [--conversations N]
+Usage: python -m bench.tracker_encryption [--turns N] [--conversations N] [--long-turns N]
 """
 
 from __future__ import annotations
@@ -73,9 +74,9 @@ async def measure(conversations: int, turns_each: int) -> None:
         print(f"{name:26} a turn: median {median:.2f} ms, p95 {p95:.2f} ms")
     (plain_median, _), (encrypted_median, _) = results.values()
     print(
-        f"the project's store (encrypted, answers masked, queries off the event loop) adds "
-        f"{encrypted_median - plain_median:+.2f} ms to the median turn, over {conversations} "
-        f"conversations of {turns_each} turns each"
+        f"the project's store (encrypted, answers masked, queries off the event loop) takes "
+        f"{encrypted_median - plain_median:+.2f} ms against Rasa's on the median turn, over "
+        f"{conversations} conversations of {turns_each} turns each"
     )
 
 
@@ -83,8 +84,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--conversations", type=int, default=10)
     parser.add_argument("--turns", type=int, default=20)
+    parser.add_argument("--long-turns", type=int, default=150, help="0: no long conversations")
     args = parser.parse_args()
     asyncio.run(measure(args.conversations, args.turns))
+    if args.long_turns:
+        asyncio.run(measure(2, args.long_turns))
     return 0
 
 

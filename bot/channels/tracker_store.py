@@ -35,7 +35,9 @@ from typing import Any, Iterable, Mapping
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
+from rasa.shared.core.events import Event
 from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.utils.common import all_subclasses
 from sqlalchemy.orm import sessionmaker
 
 from bot.channels import action_responses
@@ -65,6 +67,32 @@ logger = logging.getLogger(__name__)
 _read_in_turn: ContextVar[Mapping[str, int] | None] = ContextVar(
     "tracker_events_read", default=None
 )
+
+
+# Each kind of event's class, by the name it is stored under: filled on first use.
+_EVENT_CLASSES: dict[str, type[Event]] = {}
+
+
+def deserialise_events(stored: Iterable[Mapping[str, Any]]) -> list[Event]:
+    """Rasa's `deserialise_events`, each event's class found in a table.
+
+    Rasa finds an event's class by walking every subclass of `Event`, once for every
+    event it reads: in a conversation of a few hundred events, that was most of the
+    time a turn spent reading it. Names the table does not hold (old aliases, classes
+    defined since, unknown names) go to Rasa's own lookup, so the events are the same.
+    """
+    if not _EVENT_CLASSES:
+        for kind in all_subclasses(Event):
+            _EVENT_CLASSES.setdefault(kind.type_name, kind)
+    events = []
+    for data in stored:
+        if "event" not in data:
+            continue
+        kind = _EVENT_CLASSES.get(data["event"])
+        event = kind._from_parameters(data) if kind else Event.from_parameters(data)
+        if event is not None:
+            events.append(event)
+    return events
 
 
 class TrackerStoreKeysMissing(TrackerStoreMissing):
@@ -153,30 +181,39 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
         if not fetch_events_from_all_sessions:
             _read_in_turn.set({**(_read_in_turn.get() or {}), sender_id: len(events)})
         if self.domain and events:
-            return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+            return DialogueStateTracker.from_events(
+                sender_id, deserialise_events(events), self.domain.slots
+            )
         return None
 
     def _events(self, sender_id: str, fetch_events_from_all_sessions: bool) -> list[dict]:
         with self.session_scope() as session:
             query = self._event_query(
                 session, sender_id, fetch_events_from_all_sessions=fetch_events_from_all_sessions
-            )
-            return [json.loads(self.data_keys.decrypt(row.data)) for row in query.all()]
+            ).with_entities(self.SQLEvent.data)
+            return [json.loads(self.data_keys.decrypt(data)) for (data,) in query.all()]
 
     async def save(self, tracker: DialogueStateTracker) -> None:
-        """Save the masked conversation, writing in a worker thread."""
-        events = mask_security_answers([event.as_dict() for event in tracker.events])
-        masked = DialogueStateTracker.from_dict(
-            tracker.sender_id, events, slots=list(tracker.slots.values())
-        )
-        await self.stream_events(masked)
-        read = (_read_in_turn.get() or {}).get(tracker.sender_id)
-        await asyncio.to_thread(self._write, masked, read)
+        """Save the masked conversation, writing in a worker thread.
 
-    def _write(self, tracker: DialogueStateTracker, read: int | None = None) -> None:
+        Only the events past those stored are written, from their masked dicts: the
+        conversation is not built again from them, but to stream it to an event broker.
+        """
+        events = mask_security_answers([event.as_dict() for event in tracker.events])
+        if self.event_broker is not None:
+            masked = DialogueStateTracker.from_events(
+                tracker.sender_id, deserialise_events(events), slots=list(tracker.slots.values())
+            )
+            await self.stream_events(masked)
+        read = (_read_in_turn.get() or {}).get(tracker.sender_id)
+        await asyncio.to_thread(self._write, tracker.sender_id, events, read)
+
+    def _write(self, sender_id: str, events: list[dict], read: int | None = None) -> None:
         """Rasa's SQLTrackerStore.save, less the streaming, as a plain function, each
         event's data encrypted. A turn that ends an identity check also hides, in the
         same transaction, the sealed answers the conversation's history kept for it.
+
+        `events`: the whole conversation's, masked, as dicts (`Event.as_dict`).
 
         `read`: how many events the turn read from the store. Rasa writes the events
         past those stored now: had the conversation been erased since it was read, the
@@ -185,22 +222,21 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
         """
         with self.session_scope() as session:
             stored = self._event_query(
-                session, tracker.sender_id, fetch_events_from_all_sessions=False
+                session, sender_id, fetch_events_from_all_sessions=False
             ).count()
             if read is not None and stored < read:
                 logger.warning("A conversation erased during its turn was not written back")
                 return
             added = []
-            for event in itertools.islice(tracker.events, stored, None):
-                data = event.as_dict()
+            for data in itertools.islice(events, stored, None):
                 added.append(data)
                 # Intent and action names would say, in clear beside the conversation
                 # id, what the tenant came about: Rasa never queries them, so only the
                 # mark of a sealed answer still to hide is written (P9).
                 session.add(
                     self.SQLEvent(
-                        sender_id=tracker.sender_id,
-                        type_name=event.type_name,
+                        sender_id=sender_id,
+                        type_name=data["event"],
                         timestamp=data.get("timestamp"),
                         intent_name=None,
                         action_name=sealed_answer_mark(data),
@@ -209,9 +245,9 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
                 )
             if ends_identity_check(added):
                 session.flush()
-                hide_sealed_answers(session.connection(), tracker.sender_id, self.data_keys)
+                hide_sealed_answers(session.connection(), sender_id, self.data_keys)
             session.commit()
-        logger.debug("Tracker %s stored", tracker.sender_id)
+        logger.debug("Tracker %s stored", sender_id)
 
 
 # The name deployed endpoints files use (the store masked answers before it encrypted).

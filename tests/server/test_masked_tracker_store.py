@@ -6,6 +6,7 @@ import logging
 import sqlite3
 import threading
 from contextlib import contextmanager
+from datetime import datetime
 
 import yaml
 from rasa.core.brokers.broker import EventBroker
@@ -168,3 +169,82 @@ async def test_a_failed_write_carries_no_message_text(tmp_path, caplog):
     assert "locked" in str(failure)
     for shown in (str(failure), repr(failure), caplog.text):
         assert "07700" not in shown and "Elm Road" not in shown
+
+
+def every_kind_of_event():
+    """One event of each kind Rasa writes to a tracker store, as stored."""
+    from rasa.shared.core import events
+
+    return [
+        e.as_dict()
+        for e in (
+            events.SessionStarted(),
+            events.ActionExecuted("action_session_start"),
+            events.UserUttered(
+                "no heating",
+                {"name": "report_repair", "confidence": 0.9},
+                entities=[{"entity": "room", "value": "kitchen", "start": 0, "end": 2}],
+                input_channel="facebook",
+                message_id="m-1",
+                metadata={"platform": "facebook"},
+            ),
+            events.DefinePrevUserUtteredFeaturization(False),
+            events.EntitiesAdded([{"entity": "room", "value": "hall"}]),
+            events.BotUttered("Which room?", {"buttons": []}, {"utter_action": "utter_x"}),
+            events.SlotSet("repair_room", "kitchen"),
+            events.ActiveLoop("identity_form"),
+            events.LoopInterrupted(True),
+            events.ActionExecutionRejected("identity_form"),
+            events.FollowupAction("action_listen"),
+            events.ReminderScheduled("remind", datetime(2026, 12, 2, 9, 0), name="r1"),
+            events.ReminderCancelled(name="r1"),
+            events.ConversationPaused(),
+            events.ConversationResumed(),
+            events.UserUtteranceReverted(),
+            events.ActionReverted(),
+            events.AllSlotsReset(),
+            events.StoryExported(),
+            events.Restarted(),
+        )
+    ] + [{"event": "user_featurization", "timestamp": 1.0, "use_text_for_featurization": True}]
+
+
+def test_events_read_back_are_those_rasa_would_read():
+    from rasa.shared.core.events import deserialise_events as rasas
+
+    from bot.channels.tracker_store import deserialise_events
+
+    stored = every_kind_of_event()
+    ours = deserialise_events(stored)
+    assert [type(e) for e in ours] == [type(e) for e in rasas(stored)]
+    assert [e.as_dict() for e in ours] == [e.as_dict() for e in rasas(stored)]
+    assert len(ours) == len(stored)
+
+
+async def test_saving_a_turn_leaves_the_conversation_before_it_as_it_is(tmp_path, monkeypatch):
+    # A turn writes its own events. It used to build the whole conversation again from
+    # its stored form to save it, a cost that grew with every message (bench/
+    # tracker_encryption.py measures a turn).
+    from rasa.shared.core.events import Event
+
+    store = MaskedSQLTrackerStore(domain=DOMAIN, dialect="sqlite", db=str(tmp_path / "t.db"))
+    tracker = conversation()
+    await store.save(tracker)
+    tracker = await store.retrieve("tenant-1")
+    for event in (SlotSet("requested_slot", None), ActiveLoop(None)):
+        tracker.update(event)
+    tracker.update(UserUttered("thanks", {"name": "thank"}))
+
+    def no_reading(*args, **kwargs):
+        raise AssertionError("the conversation was read back into events to save a turn")
+
+    monkeypatch.setattr(Event, "from_parameters", staticmethod(no_reading))
+    monkeypatch.setattr(Event, "_from_parameters", classmethod(no_reading))
+    await store.save(tracker)
+    monkeypatch.undo()
+    kept = await store.retrieve("tenant-1")
+    assert [e.text for e in kept.events if isinstance(e, UserUttered)] == [
+        "how much rent do i owe",
+        HIDDEN,
+        "thanks",
+    ]
