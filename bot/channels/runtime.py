@@ -11,9 +11,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from collections import deque
 from datetime import datetime, timedelta
 from functools import partial
-from typing import TYPE_CHECKING, Any, Awaitable, Callable, Dict, List, Mapping, Set
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Deque, Dict, List, Mapping, Set
 
 from rasa.core.channels.channel import UserMessage
 from rasa.core.lock_store import LockError
@@ -140,14 +141,14 @@ class ChannelRuntime:
         self._tasks: List[asyncio.Task] = []
         self._working: Set[asyncio.Task] = set()
         self._intake_ready = asyncio.Event()
-        self._outbox_ready = asyncio.Event()
+        self._outbox_ready = Doorbell()
 
     def start(self, app: Sanic, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
         """Start the loops, once, on the server's event loop."""
         if self._tasks:
             return
         self._intake_ready = asyncio.Event()
-        self._outbox_ready = asyncio.Event()
+        self._outbox_ready = Doorbell()
         self._tasks.append(asyncio.ensure_future(self._intake_loop(app, on_new_message)))
         for _ in range(OUTBOX_SENDERS):
             self._tasks.append(asyncio.ensure_future(self._outbox_loop()))
@@ -601,7 +602,7 @@ class ChannelRuntime:
                 logger.exception("The outbox worker failed; trying again")
                 worked = False
             if not worked:
-                await _wait(self._outbox_ready, IDLE_WAIT)
+                await self._outbox_ready.wait(IDLE_WAIT)
 
 
 async def in_thread(function: Callable, *args: Any, **kwargs: Any) -> Any:
@@ -609,6 +610,41 @@ async def in_thread(function: Callable, *args: Any, **kwargs: Any) -> Any:
     return await asyncio.get_running_loop().run_in_executor(
         None, partial(function, *args, **kwargs)
     )
+
+
+class Doorbell:
+    """Wakes one waiting loop each time it is rung, for one more piece of work.
+
+    An `asyncio.Event` would wake every outbox loop for each reply queued: all of them
+    would read the outbox for it, and all but one would find it taken. A loop that finds
+    work looks again before it waits, so a burst of replies wakes a loop for each, and
+    the work is shared. A ring while no loop waits is kept for the next one to wait.
+    """
+
+    def __init__(self) -> None:
+        self._waiting: Deque[asyncio.Future] = deque()
+        self._rung = False
+
+    def set(self) -> None:
+        """Ring: wake one waiting loop, or the next to wait."""
+        while self._waiting:
+            waiter = self._waiting.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                return
+        self._rung = True
+
+    async def wait(self, seconds: float) -> None:
+        """Until rung, or `seconds` have passed."""
+        if self._rung:
+            self._rung = False
+            return
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiting.append(waiter)
+        try:
+            await asyncio.wait_for(waiter, timeout=seconds)
+        except asyncio.TimeoutError:
+            pass
 
 
 async def _wait(signal: asyncio.Event, seconds: float) -> None:
