@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import List, Sequence
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.engine import Engine, Row
 from sqlalchemy.exc import IntegrityError
 
@@ -43,6 +43,49 @@ class Claimed:
     attempts: int
 
 
+# The statements run for every event, built once: SQLAlchemy builds and keys a statement
+# made anew at each call, which cost several times the query itself.
+_SEEN = select(inbound_events.c.id).where(
+    inbound_events.c.platform == bindparam("seen_platform"),
+    inbound_events.c.event_id == bindparam("seen_id"),
+)
+_INSERT = inbound_events.insert()
+# Claimable now: never claimed, or its claim ran out.
+_FREE = or_(
+    inbound_events.c.claimed_until.is_(None), inbound_events.c.claimed_until < bindparam("now")
+)
+# Each conversation's first waiting event.
+_FIRST_IDS = (
+    select(func.min(inbound_events.c.id).label("id"))
+    .where(inbound_events.c.state == ACCEPTED)
+    .group_by(inbound_events.c.conversation_id)
+    .subquery()
+)
+_FIRSTS = (
+    select(inbound_events)
+    .join(_FIRST_IDS, inbound_events.c.id == _FIRST_IDS.c.id)
+    .where(_FREE)
+    .order_by(inbound_events.c.id)
+    .limit(bindparam("most"))
+)
+_TAKE = (
+    inbound_events.update()
+    .where(and_(inbound_events.c.id == bindparam("row_id"), inbound_events.c.state == ACCEPTED))
+    .where(_FREE)
+    .values(claimed_until=bindparam("until"), attempts=bindparam("next_attempts"))
+)
+_RENEW = (
+    inbound_events.update()
+    .where(inbound_events.c.id == bindparam("row_id"), inbound_events.c.state == ACCEPTED)
+    .values(claimed_until=bindparam("until"))
+)
+_PROCESSED = (
+    inbound_events.update()
+    .where(inbound_events.c.id == bindparam("row_id"))
+    .values(state=PROCESSED, event=None, processed_at=bindparam("at"), claimed_until=None)
+)
+
+
 class IntakeStore:
     """Inbound events in the project's store."""
 
@@ -67,23 +110,21 @@ class IntakeStore:
             try:
                 with self._engine.begin() as connection:
                     seen = connection.execute(
-                        select(inbound_events.c.id).where(
-                            inbound_events.c.platform == event.platform,
-                            inbound_events.c.event_id == event.event_id,
-                        )
+                        _SEEN, {"seen_platform": event.platform, "seen_id": event.event_id}
                     ).first()
                     if seen:
                         continue
                     connection.execute(
-                        inbound_events.insert().values(
-                            platform=event.platform,
-                            event_id=event.event_id,
-                            conversation_id=event.conversation_id,
-                            event=json.dumps(event.as_dict()),
-                            state=ACCEPTED,
-                            attempts=0,
-                            received_at=to_utc(now),
-                        )
+                        _INSERT,
+                        {
+                            "platform": event.platform,
+                            "event_id": event.event_id,
+                            "conversation_id": event.conversation_id,
+                            "event": json.dumps(event.as_dict()),
+                            "state": ACCEPTED,
+                            "attempts": 0,
+                            "received_at": to_utc(now),
+                        },
                     )
             except IntegrityError:
                 continue  # the same event, accepted at the same moment by another request
@@ -99,31 +140,19 @@ class IntakeStore:
         backlog in one conversation (a flood, a spammer) never keeps another
         tenant's message, an emergency among them, waiting behind it.
         """
-        free = or_(
-            inbound_events.c.claimed_until.is_(None), inbound_events.c.claimed_until < to_utc(now)
-        )
-        firsts = (
-            select(func.min(inbound_events.c.id).label("id"))
-            .where(inbound_events.c.state == ACCEPTED)
-            .group_by(inbound_events.c.conversation_id)
-            .subquery()
-        )
         with self._engine.connect() as connection:
-            rows = connection.execute(
-                select(inbound_events)
-                .join(firsts, inbound_events.c.id == firsts.c.id)
-                .where(free)
-                .order_by(inbound_events.c.id)
-                .limit(limit)
-            ).all()
+            rows = connection.execute(_FIRSTS, {"now": to_utc(now), "most": limit}).all()
         claimed = []
         for row in rows:
             with self._engine.begin() as connection:
                 taken = connection.execute(
-                    inbound_events.update()
-                    .where(and_(inbound_events.c.id == row.id, inbound_events.c.state == ACCEPTED))
-                    .where(free)
-                    .values(claimed_until=to_utc(now + self._lease), attempts=row.attempts + 1)
+                    _TAKE,
+                    {
+                        "now": to_utc(now),
+                        "row_id": row.id,
+                        "until": to_utc(now + self._lease),
+                        "next_attempts": row.attempts + 1,
+                    },
                 ).rowcount
             if taken:
                 event = InboundEvent.from_dict(json.loads(row.event))
@@ -133,20 +162,12 @@ class IntakeStore:
     def renew(self, row_id: int, now: datetime) -> None:
         """Extend the claim on an event that is still being processed."""
         with self._engine.begin() as connection:
-            connection.execute(
-                inbound_events.update()
-                .where(inbound_events.c.id == row_id, inbound_events.c.state == ACCEPTED)
-                .values(claimed_until=to_utc(now + self._lease))
-            )
+            connection.execute(_RENEW, {"row_id": row_id, "until": to_utc(now + self._lease)})
 
     def processed(self, row_id: int, now: datetime) -> None:
         """The event was handled: keep its ids, drop its text."""
         with self._engine.begin() as connection:
-            connection.execute(
-                inbound_events.update()
-                .where(inbound_events.c.id == row_id)
-                .values(state=PROCESSED, event=None, processed_at=to_utc(now), claimed_until=None)
-            )
+            connection.execute(_PROCESSED, {"row_id": row_id, "at": to_utc(now)})
 
     def failed(self, claimed: Claimed, now: datetime, error: str) -> bool:
         """Processing raised: try again later, or set the event aside after MAX_ATTEMPTS.

@@ -33,7 +33,7 @@ from datetime import datetime, timedelta
 from enum import Enum
 from typing import Collection, List, Sequence
 
-from sqlalchemy import Text, and_, exists, or_, select, type_coerce
+from sqlalchemy import Text, and_, bindparam, exists, or_, select, type_coerce
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -199,10 +199,10 @@ class Outbox:
             "fallback": json.dumps([_call_dict(c) for c in fallback]) if fallback else None,
         }
         if connection is not None:
-            return connection.execute(outbox.insert().values(**values)).inserted_primary_key[0]
+            return connection.execute(_INSERT, values).inserted_primary_key[0]
         try:
             with self._engine.begin() as connection:
-                return connection.execute(outbox.insert().values(**values)).inserted_primary_key[0]
+                return connection.execute(_INSERT, values).inserted_primary_key[0]
         except IntegrityError:
             if dedupe_key is None:
                 raise
@@ -223,35 +223,24 @@ class Outbox:
         With `platforms`, only a call to one of them: a worker leaves alone the calls it
         cannot make (a console's worker, the alerts of a server that sends them).
         """
-        earlier = outbox.alias("earlier")
-        blocked = exists().where(
-            and_(
-                earlier.c.conversation_id == outbox.c.conversation_id,
-                earlier.c.state == PENDING,
-                earlier.c.id < outbox.c.id,
-            )
-        )
-        free = or_(outbox.c.claimed_until.is_(None), outbox.c.claimed_until < to_utc(now))
-        query = (
-            select(outbox)
-            .where(outbox.c.state == PENDING, outbox.c.next_attempt_at <= to_utc(now), free)
-            .where(~blocked)
-            .order_by(outbox.c.next_attempt_at, outbox.c.id)
-            .limit(8)
-        )
+        query, params = _DUE, {"now": to_utc(now)}
         if platforms is not None:
-            query = query.where(outbox.c.platform.in_([str(p) for p in platforms]))
+            query, params["platforms"] = _DUE_ON, [str(p) for p in platforms]
         with self._engine.connect() as connection:
-            candidates = connection.execute(query).all()
+            candidates = connection.execute(query, params).all()
         for row in candidates:
             with self._engine.begin() as connection:
                 # Still as it was read: another worker may have claimed it, and
                 # recorded a retry, meanwhile.
                 taken = connection.execute(
-                    outbox.update()
-                    .where(outbox.c.id == row.id, outbox.c.state == PENDING, free)
-                    .where(outbox.c.attempts == row.attempts)
-                    .values(claimed_until=to_utc(now + self._lease), attempts=row.attempts + 1)
+                    _TAKE,
+                    {
+                        "now": to_utc(now),
+                        "row_id": row.id,
+                        "read_attempts": row.attempts,
+                        "until": to_utc(now + self._lease),
+                        "next_attempts": row.attempts + 1,
+                    },
                 ).rowcount
             if taken:
                 # Every known outcome clears the claim: one still set ran out with none
@@ -478,6 +467,37 @@ def _stored_text(connection: Connection, message_id: int) -> str | None:
     """The text column as the database holds it: ciphertext, or a legacy sealed letter."""
     query = select(type_coerce(outbox.c.text, Text)).where(outbox.c.id == message_id)
     return connection.execute(query).scalar()
+
+
+# The statements a worker runs for every message, built once: SQLAlchemy builds and
+# keys a statement made anew at each call, which cost several times the query itself.
+_INSERT = outbox.insert()
+_EARLIER = outbox.alias("earlier")
+# Claimable now: never claimed, or its claim ran out.
+_FREE = or_(outbox.c.claimed_until.is_(None), outbox.c.claimed_until < bindparam("now"))
+# Due, and first in its conversation's queue.
+_DUE = (
+    select(outbox)
+    .where(outbox.c.state == PENDING, outbox.c.next_attempt_at <= bindparam("now"), _FREE)
+    .where(
+        ~exists().where(
+            and_(
+                _EARLIER.c.conversation_id == outbox.c.conversation_id,
+                _EARLIER.c.state == PENDING,
+                _EARLIER.c.id < outbox.c.id,
+            )
+        )
+    )
+    .order_by(outbox.c.next_attempt_at, outbox.c.id)
+    .limit(8)
+)
+_DUE_ON = _DUE.where(outbox.c.platform.in_(bindparam("platforms", expanding=True)))
+_TAKE = (
+    outbox.update()
+    .where(outbox.c.id == bindparam("row_id"), outbox.c.state == PENDING, _FREE)
+    .where(outbox.c.attempts == bindparam("read_attempts"))
+    .values(claimed_until=bindparam("until"), attempts=bindparam("next_attempts"))
+)
 
 
 def _held(message_id: int, claim: int) -> tuple:

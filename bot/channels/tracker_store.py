@@ -35,7 +35,7 @@ from typing import Any, Iterable, Mapping
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
-from rasa.shared.core.events import Event
+from rasa.shared.core.events import Event, SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.utils.common import all_subclasses
 from sqlalchemy.orm import sessionmaker
@@ -157,6 +157,7 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
         )
         erase_deleted_content(self.engine)
         self.sessionmaker = sessionmaker(bind=self.engine)
+        self._statements = _Statements(self.SQLEvent.__table__)
 
     def stop_recording_keys(self) -> None:
         """The server stops: its record of the keys it holds goes (also done at exit)."""
@@ -187,11 +188,15 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
         return None
 
     def _events(self, sender_id: str, fetch_events_from_all_sessions: bool) -> list[dict]:
+        statements = self._statements
+        read = (
+            statements.every_session
+            if fetch_events_from_all_sessions
+            else statements.latest_session
+        )
         with self.session_scope() as session:
-            query = self._event_query(
-                session, sender_id, fetch_events_from_all_sessions=fetch_events_from_all_sessions
-            ).with_entities(self.SQLEvent.data)
-            return [json.loads(self.data_keys.decrypt(data)) for (data,) in query.all()]
+            rows = session.execute(read, {"sender": sender_id})
+            return [json.loads(self.data_keys.decrypt(data)) for data in rows.scalars()]
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Save the masked conversation, writing in a worker thread.
@@ -221,33 +226,58 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
         read means just that, and nothing is written (P9).
         """
         with self.session_scope() as session:
-            stored = self._event_query(
-                session, sender_id, fetch_events_from_all_sessions=False
-            ).count()
+            stored = session.execute(
+                self._statements.count_latest_session, {"sender": sender_id}
+            ).scalar_one()
             if read is not None and stored < read:
                 logger.warning("A conversation erased during its turn was not written back")
                 return
-            added = []
-            for data in itertools.islice(events, stored, None):
-                added.append(data)
-                # Intent and action names would say, in clear beside the conversation
-                # id, what the tenant came about: Rasa never queries them, so only the
-                # mark of a sealed answer still to hide is written (P9).
-                session.add(
-                    self.SQLEvent(
-                        sender_id=sender_id,
-                        type_name=data["event"],
-                        timestamp=data.get("timestamp"),
-                        intent_name=None,
-                        action_name=sealed_answer_mark(data),
-                        data=self.data_keys.encrypt(json.dumps(data)),
-                    )
-                )
+            added = list(itertools.islice(events, stored, None))
+            # Intent and action names would say, in clear beside the conversation id,
+            # what the tenant came about: Rasa never queries them, so only the mark of
+            # a sealed answer still to hide is written (P9).
+            rows = [
+                {
+                    "sender_id": sender_id,
+                    "type_name": data["event"],
+                    "timestamp": data.get("timestamp"),
+                    "intent_name": None,
+                    "action_name": sealed_answer_mark(data),
+                    "data": self.data_keys.encrypt(json.dumps(data)),
+                }
+                for data in added
+            ]
+            if rows:
+                session.execute(self._statements.insert, rows)
             if ends_identity_check(added):
-                session.flush()
                 hide_sealed_answers(session.connection(), sender_id, self.data_keys)
             session.commit()
         logger.debug("Tracker %s stored", sender_id)
+
+
+class _Statements:
+    """The queries of every turn, built once for the events table: SQLAlchemy builds
+    and keys a query made anew at each call, at a cost several times the query's.
+
+    They read and count as Rasa's `SQLTrackerStore._event_query` does: a conversation's
+    events in the order stored, of its latest session (from its last `session_started`,
+    or all where it has none) or of every session.
+    """
+
+    def __init__(self, table: sa.Table) -> None:
+        sender = table.c.sender_id == sa.bindparam("sender")
+        session_start = (
+            sa.select(sa.func.max(table.c.timestamp))
+            .where(sender, table.c.type_name == SessionStarted.type_name)
+            .scalar_subquery()
+        )
+        latest = sa.or_(table.c.timestamp >= session_start, session_start.is_(None))
+        self.every_session = sa.select(table.c.data).where(sender).order_by(table.c.id)
+        self.latest_session = self.every_session.where(latest)
+        self.count_latest_session = (
+            sa.select(sa.func.count()).select_from(table).where(sender, latest)
+        )
+        self.insert = table.insert()
 
 
 # The name deployed endpoints files use (the store masked answers before it encrypted).

@@ -153,3 +153,24 @@ async def test_on_postgresql_a_conversation_erased_during_its_turn_stays_erased(
         for token in re.findall(rb"fernet:[A-Za-z0-9_\-]+=*", pg_dump(database["name"]))
     ]
     assert not [plain for plain in held if PHONE in plain or ADDRESS in plain]
+
+
+async def test_on_postgresql_a_turn_reads_the_latest_session_of_a_conversation(database):
+    from tests.server.test_masked_tracker_store import two_sessions
+
+    store = rasa_store(database["endpoints"])
+    await store.save(two_sessions("facebook-private-4"))
+    tracker = await store.retrieve("facebook-private-4")
+    tracker.update(UserUttered("thanks", {"name": "thank"}, timestamp=5002.0))
+    await store.save(tracker)
+    latest = await store.retrieve("facebook-private-4")
+    every = await store.retrieve_full_tracker("facebook-private-4")
+    assert [e.text for e in latest.events if isinstance(e, UserUttered)] == [
+        "hello again",
+        "thanks",
+    ]
+    assert [e.text for e in every.events if isinstance(e, UserUttered)] == [
+        "my boiler is broken",
+        "hello again",
+        "thanks",
+    ]

@@ -248,3 +248,44 @@ async def test_saving_a_turn_leaves_the_conversation_before_it_as_it_is(tmp_path
         HIDDEN,
         "thanks",
     ]
+
+
+def two_sessions(sender):
+    from rasa.shared.core.events import ActionExecuted, SessionStarted
+
+    first = [
+        ActionExecuted("action_session_start", timestamp=1.0),
+        SessionStarted(timestamp=1.0),
+        UserUttered("my boiler is broken", {"name": "report_repair"}, timestamp=2.0),
+    ]
+    second = [
+        ActionExecuted("action_session_start", timestamp=5000.0),
+        SessionStarted(timestamp=5000.0),
+        UserUttered("hello again", {"name": "greet"}, timestamp=5001.0),
+    ]
+    return DialogueStateTracker.from_events(sender, first + second, slots=DOMAIN.slots)
+
+
+async def sessions_as_read(store, sender):
+    latest = await store.retrieve(sender)
+    every = await store.retrieve_full_tracker(sender)
+    said = [[e.text for e in t.events if isinstance(e, UserUttered)] for t in (latest, every)]
+    return said, len(latest.events), len(every.events)
+
+
+async def test_a_turn_reads_the_latest_session_as_rasas_store_does(tmp_path):
+    from rasa.core.tracker_store import SQLTrackerStore
+
+    ours = MaskedSQLTrackerStore(domain=DOMAIN, dialect="sqlite", db=str(tmp_path / "ours.db"))
+    rasas = SQLTrackerStore(DOMAIN, dialect="sqlite", db=str(tmp_path / "rasa.db"))
+    for store in (ours, rasas):
+        await store.save(two_sessions("tenant-1"))
+        tracker = await store.retrieve("tenant-1")
+        tracker.update(UserUttered("thanks", {"name": "thank"}, timestamp=5002.0))
+        await store.save(tracker)
+    said, latest, every = await sessions_as_read(ours, "tenant-1")
+    assert said == [
+        ["hello again", "thanks"],
+        ["my boiler is broken", "hello again", "thanks"],
+    ]
+    assert (said, latest, every) == await sessions_as_read(rasas, "tenant-1")
