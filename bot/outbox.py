@@ -418,10 +418,12 @@ class Outbox:
             return [_outbound(row) for row in connection.execute(query)]
 
     def _update(self, message_id: int, claim: int | None, **values) -> bool:
-        where = _held(message_id, claim) if claim is not None else (outbox.c.id == message_id,)
         values.setdefault("claimed_until", None)  # an outcome is recorded: no claim holds
+        statement = _UPDATE if claim is None else _UPDATE_HELD
         with self._engine.begin() as connection:
-            done = connection.execute(outbox.update().where(*where).values(**values)).rowcount
+            done = connection.execute(
+                statement, {"row_id": message_id, "held_by": claim, **values}
+            ).rowcount
         if not done:
             logger.warning(
                 "Outbox message %s was claimed again meanwhile: not recorded", message_id
@@ -498,6 +500,11 @@ _TAKE = (
     .where(outbox.c.attempts == bindparam("read_attempts"))
     .values(claimed_until=bindparam("until"), attempts=bindparam("next_attempts"))
 )
+
+
+# An outcome recorded: the columns set are the parameters' other than these two.
+_UPDATE = outbox.update().where(outbox.c.id == bindparam("row_id"))
+_UPDATE_HELD = _UPDATE.where(outbox.c.state == PENDING, outbox.c.attempts == bindparam("held_by"))
 
 
 def _held(message_id: int, claim: int) -> tuple:

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Callable, Dict, List, Mapping, Tuple
 
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import and_, bindparam, func, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -195,17 +195,9 @@ class Surveys:
 
     def pending(self, conversation_id: str, now: datetime) -> Survey | None:
         """The question waiting for an answer in the conversation, if any."""
-        query = (
-            select(surveys)
-            .where(
-                surveys.c.conversation_id == conversation_id,
-                surveys.c.answered_at.is_(None),
-                surveys.c.asked_at > to_utc(now - ANSWER_WITHIN),
-            )
-            .order_by(surveys.c.asked_at.desc())
-        )
+        since = {"conversation": conversation_id, "since": to_utc(now - ANSWER_WITHIN)}
         with self._engine.connect() as connection:
-            row = connection.execute(query).mappings().first()
+            row = connection.execute(_PENDING, since).mappings().first()
         return _survey(row) if row else None
 
     def answer(self, survey_id: str, answer: Answer, now: datetime) -> None:
@@ -290,6 +282,19 @@ class Surveys:
         )
         with self._engine.connect() as connection:
             return [dict(row) for row in connection.execute(query).mappings()]
+
+
+# Built once (it runs for every message): SQLAlchemy builds and keys a statement made
+# anew at each call, at a cost several times the query's.
+_PENDING = (
+    select(surveys)
+    .where(
+        surveys.c.conversation_id == bindparam("conversation"),
+        surveys.c.answered_at.is_(None),
+        surveys.c.asked_at > bindparam("since"),
+    )
+    .order_by(surveys.c.asked_at.desc())
+)
 
 
 def _survey(row: Mapping) -> Survey:

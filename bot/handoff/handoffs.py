@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from enum import Enum
 from typing import Callable, Iterable, List, Mapping, Tuple
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection, Engine
 
 from bot.association import TeamConfig
@@ -812,16 +812,21 @@ def _queue_order(handoff: Handoff) -> tuple:
 
 def _open_of(connection: Connection, tenant: Iterable[str]) -> List[Handoff]:
     """The open handoffs of the tenant's conversations that need a reply, latest first."""
-    query = (
-        select(handoffs)
-        .where(handoffs.c.conversation_id.in_(list(tenant)))
-        .where(handoffs.c.state.in_([s.value for s in OPEN_STATES]))
-        .order_by(handoffs.c.created_at.desc())
-        # One needing no reply (a compliment, P11) keeps no tenant waiting: the
-        # conversation is not paused for it, and a complaint after it is its own.
-        .where(handoffs.c.needs_reply.is_(None) | (handoffs.c.needs_reply != 0))
-    )
-    return [_handoff(row) for row in connection.execute(query)]
+    rows = connection.execute(_OPEN_OF, {"conversations": list(tenant)})
+    return [_handoff(row) for row in rows]
+
+
+# Built once (it runs for every message): SQLAlchemy builds and keys a statement made
+# anew at each call, at a cost several times the query's.
+_OPEN_OF = (
+    select(handoffs)
+    .where(handoffs.c.conversation_id.in_(bindparam("conversations", expanding=True)))
+    .where(handoffs.c.state.in_([s.value for s in OPEN_STATES]))
+    .order_by(handoffs.c.created_at.desc())
+    # One needing no reply (a compliment, P11) keeps no tenant waiting: the
+    # conversation is not paused for it, and a complaint after it is its own.
+    .where(handoffs.c.needs_reply.is_(None) | (handoffs.c.needs_reply != 0))
+)
 
 
 def _with_words(summary: Summary | None, words: str) -> Summary:

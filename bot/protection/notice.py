@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, delete, insert, select, update
+from sqlalchemy import and_, bindparam, delete, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -60,15 +60,13 @@ class PrivacyNotices:
 
     def queued(self, platform: str, account: str) -> bool:
         """Whether `account` on `platform` has had the notice queued (or said)."""
-        query = select(privacy_notices.c.queued_at).where(self._one(platform, account))
         with self._engine.connect() as connection:
-            return connection.execute(query).first() is not None
+            return connection.execute(_QUEUED, _one(platform, account)).first() is not None
 
     def said_at(self, platform: str, account: str) -> datetime | None:
         """When the platform took the notice to `account`; None if it has not yet."""
-        query = select(privacy_notices.c.said_at).where(self._one(platform, account))
         with self._engine.connect() as connection:
-            return as_aware(connection.execute(query).scalar())
+            return as_aware(connection.execute(_SAID_AT, _one(platform, account)).scalar())
 
     def note_queued(self, platform: str, account: str, conversation_id: str, at: datetime) -> bool:
         """Record that the notice to `account` was queued at `at`; False if it had been."""
@@ -80,7 +78,7 @@ class PrivacyNotices:
         }
         try:
             with self._engine.begin() as connection:
-                connection.execute(insert(privacy_notices).values(**row))
+                connection.execute(_INSERT, row)
         except IntegrityError:
             return False
         return True
@@ -88,20 +86,34 @@ class PrivacyNotices:
     def note_said(self, platform: str, account: str, at: datetime) -> None:
         """The platform took the notice to `account` at `at`."""
         with self._engine.begin() as connection:
-            connection.execute(
-                update(privacy_notices)
-                .where(self._one(platform, account), privacy_notices.c.said_at.is_(None))
-                .values(said_at=to_utc(at))
-            )
+            connection.execute(_SAID, {**_one(platform, account), "at": to_utc(at)})
 
     def forget(self, platform: str, account: str) -> None:
         """The notice was never said (refused for good): the next conversation carries it."""
         with self._engine.begin() as connection:
-            connection.execute(delete(privacy_notices).where(self._one(platform, account)))
+            connection.execute(_FORGET, _one(platform, account))
 
-    @staticmethod
-    def _one(platform: str, account: str):
-        return and_(privacy_notices.c.platform == platform, privacy_notices.c.account == account)
+
+# Built once: SQLAlchemy builds and keys a statement made anew at each call, at a cost
+# several times the query's (two of these run for every private answer).
+_ONE = and_(
+    privacy_notices.c.platform == bindparam("one_platform"),
+    privacy_notices.c.account == bindparam("one_account"),
+)
+_QUEUED = select(privacy_notices.c.queued_at).where(_ONE)
+_SAID_AT = select(privacy_notices.c.said_at).where(_ONE)
+_INSERT = insert(privacy_notices)
+_SAID = (
+    update(privacy_notices)
+    .where(_ONE, privacy_notices.c.said_at.is_(None))
+    .values(said_at=bindparam("at"))
+)
+_FORGET = delete(privacy_notices).where(_ONE)
+
+
+def _one(platform: str, account: str) -> dict:
+    """The parameters of `_ONE`: the notice to `account` on `platform`."""
+    return {"one_platform": platform, "one_account": account}
 
 
 class NoticeListener(OutboxListener):
