@@ -2,6 +2,7 @@
 
 import asyncio
 import threading
+import time
 from pathlib import Path
 from typing import Any, Dict, List
 from zoneinfo import ZoneInfo
@@ -12,6 +13,7 @@ from rasa_sdk import Tracker
 from bot.association import load_association
 from bot.handoff.handoffs import Teams
 from bot.handoff.working_hours import WorkingCalendar
+from bot.keys import new_encryption_key, new_lookup_key
 
 ROOT = Path(__file__).resolve().parent.parent
 UK = ZoneInfo("Europe/London")
@@ -192,3 +194,29 @@ def in_threads(work, items, timeout: float = 300.0) -> None:
         thread.join(timeout=timeout)
     assert not failures, failures
     assert not any(thread.is_alive() for thread in threads), "a thread did not finish"
+
+
+async def until(condition, seconds: float) -> bool:
+    """Whether `condition()` holds within `seconds`, looking every 50 ms without
+    holding up the event loop."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        await asyncio.sleep(0.05)
+    return condition()
+
+
+def facebook_environ(tmp_path: Path, graph_url: str, page: str = "1000") -> Dict[str, str]:
+    """The settings of an assistant on its own store, with Messenger on a fake Graph API."""
+    return {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'store.db'}",
+        "ASSOCIATION_FILE": str(ROOT / "association.yml"),
+        "ENCRYPTION_KEYS": new_encryption_key(),
+        "LOOKUP_KEY": new_lookup_key(),
+        "FACEBOOK_APP_SECRET": "s",
+        "FACEBOOK_VERIFY_TOKEN": "v",
+        "FACEBOOK_PAGE_ACCESS_TOKEN": "page-token",
+        "FACEBOOK_PAGE_ID": page,
+        "FACEBOOK_GRAPH_URL": graph_url,
+    }

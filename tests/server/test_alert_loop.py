@@ -2,8 +2,6 @@
 sends them through its outbox loops: a crash that lost an urgent alert, or a deadline
 missed, reaches staff without anyone running a command (P2, P3, P12)."""
 
-import asyncio
-import time
 from datetime import datetime, timezone
 from types import SimpleNamespace
 
@@ -15,18 +13,9 @@ from bot.handoff.service import HandoffService
 from bot.settings import Settings, SmtpSettings
 from bot.store import connect
 from tests.alert_receivers import SmtpInbox
-from tests.helpers import CALENDAR, ROOT, TEAMS, settings_keys, store_keys
+from tests.helpers import CALENDAR, ROOT, TEAMS, settings_keys, store_keys, until
 
 ON_CALL = "oncall@assoc.example"
-
-
-async def until(condition, seconds):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        await asyncio.sleep(0.05)
-    return condition()
 
 
 async def test_the_runtime_sends_the_urgent_alert_a_crash_lost(tmp_path):

@@ -2,9 +2,7 @@
 itself, from start-up, where it removes old public comments (P9, P10): no one has to
 run a command for a tenant's words to go once their time is up."""
 
-import asyncio
 import json
-import time
 from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
 
@@ -15,16 +13,7 @@ from bot.keys import DataKeys, new_encryption_key, new_lookup_key
 from bot.protection.conversations import engine_for, tracker_events, tracker_metadata
 from bot.settings import Settings
 from bot.store import connect, console_audit
-from tests.helpers import ROOT
-
-
-async def until(condition, seconds):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        await asyncio.sleep(0.05)
-    return condition()
+from tests.helpers import ROOT, until
 
 
 def senders(engine):

@@ -6,7 +6,6 @@ test can make one message slow or failing and watch what happens to the others.
 """
 
 import asyncio
-import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from types import SimpleNamespace
@@ -18,7 +17,7 @@ from bot.channels.wiring import build_runtime
 from bot.events import InboundEvent
 from bot.intake import IntakeStore
 from bot.settings import Settings
-from tests.helpers import ROOT, settings_keys
+from tests.helpers import ROOT, settings_keys, until
 
 
 def message(author, text, number):
@@ -69,15 +68,6 @@ def runtime(tmp_path):
         ROOT / "association.yml", database_url=f"sqlite:///{tmp_path / 's.db'}", **settings_keys()
     )
     return build_runtime(settings)
-
-
-async def until(condition, seconds):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        await asyncio.sleep(0.05)
-    return condition()
 
 
 async def test_a_database_error_while_recording_a_failure_does_not_stop_the_intake(runtime):

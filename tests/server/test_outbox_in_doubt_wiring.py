@@ -8,7 +8,6 @@ import pytest
 
 from bot.channels.wiring import build_runtime
 from bot.events import Operation
-from bot.keys import new_encryption_key, new_lookup_key
 from bot.outbox import SENT
 from bot.platforms.facebook.delivery import facebook_deliverer
 from bot.platforms.facebook.graph_api import GraphClient
@@ -16,7 +15,7 @@ from bot.platforms.x.api import XClient
 from bot.platforms.x.delivery import twitter_deliverer
 from bot.settings import Settings
 from scripts.fake_platforms import FakePlatforms
-from tests.helpers import ROOT
+from tests.helpers import facebook_environ
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc)
 PAGE, ME = "1000", "200000000000002"
@@ -31,15 +30,7 @@ def platforms():
 
 def test_the_servers_worker_sends_a_reply_in_doubt_once(platforms, tmp_path):
     environ = {
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'store.db'}",
-        "ASSOCIATION_FILE": str(ROOT / "association.yml"),
-        "ENCRYPTION_KEYS": new_encryption_key(),
-        "LOOKUP_KEY": new_lookup_key(),
-        "FACEBOOK_APP_SECRET": "s",
-        "FACEBOOK_VERIFY_TOKEN": "v",
-        "FACEBOOK_PAGE_ACCESS_TOKEN": "page-token",
-        "FACEBOOK_PAGE_ID": PAGE,
-        "FACEBOOK_GRAPH_URL": platforms.graph_url,
+        **facebook_environ(tmp_path, platforms.graph_url, PAGE),
         "TWITTER_CONSUMER_KEY": "k",
         "TWITTER_CONSUMER_SECRET": "s",
         "TWITTER_ACCESS_TOKEN": "t",

@@ -15,12 +15,9 @@ import pytest
 from bot.channels import runtime as runtime_module
 from bot.channels.wiring import build_runtime
 from bot.events import InboundEvent
-from bot.keys import new_encryption_key, new_lookup_key
 from bot.settings import Settings
 from scripts.fake_platforms import FakePlatforms
-from tests.helpers import ROOT
-
-PAGE = "1000"
+from tests.helpers import facebook_environ, until
 
 
 @pytest.fixture
@@ -33,17 +30,7 @@ def platforms():
 def runtime(platforms, tmp_path, monkeypatch):
     # No loop wakes by itself within a test: only a queued reply wakes one.
     monkeypatch.setattr(runtime_module, "IDLE_WAIT", 60.0)
-    environ = {
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'store.db'}",
-        "ASSOCIATION_FILE": str(ROOT / "association.yml"),
-        "ENCRYPTION_KEYS": new_encryption_key(),
-        "LOOKUP_KEY": new_lookup_key(),
-        "FACEBOOK_APP_SECRET": "s",
-        "FACEBOOK_VERIFY_TOKEN": "v",
-        "FACEBOOK_PAGE_ACCESS_TOKEN": "page-token",
-        "FACEBOOK_PAGE_ID": PAGE,
-        "FACEBOOK_GRAPH_URL": platforms.graph_url,
-    }
+    environ = facebook_environ(tmp_path, platforms.graph_url)
     settings = Settings.from_env(environ=environ, dotenv_path=tmp_path / "none")
     return build_runtime(settings)
 
@@ -71,15 +58,6 @@ def message(psid, number):
         "hello",
         datetime.now(timezone.utc),
     )
-
-
-async def until(condition, seconds):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        await asyncio.sleep(0.02)
-    return condition()
 
 
 async def started(runtime):
