@@ -61,14 +61,20 @@ def message(psid, number):
 
 
 async def started(runtime):
+    """The runtime, once every outbox loop has looked once, found nothing, and waits;
+    returns the outbox's reads from then on."""
+    claims = counting_claims(runtime)
     runtime.start(SimpleNamespace(ctx=SimpleNamespace(agent=None)), None)
-    await asyncio.sleep(0.5)  # every loop has looked once, found nothing, and waits
+    assert await until(lambda: len(claims) >= runtime_module.OUTBOX_SENDERS, 10)
+    await asyncio.sleep(0.2)
+    assert claims == [None] * runtime_module.OUTBOX_SENDERS
+    claims.clear()
+    return claims
 
 
 async def test_a_reply_wakes_one_outbox_loop(runtime, platforms):
-    await started(runtime)
+    claims = await started(runtime)
     try:
-        claims = counting_claims(runtime)
         await runtime.enqueue_reply(message("p1", 1), "Hello from the assistant", 0)
         assert await until(lambda: platforms.texts() == ["Hello from the assistant"], 10)
         await asyncio.sleep(0.3)
