@@ -115,7 +115,7 @@ bench: train
 	$(PY) -m bench.log_redaction
 	$(PY) -m bench.tracker_encryption
 	$(PY) -m bench.action_check
-	$(PY) -m bench.outbox_claim
+	$(PY) -m bench.claims
 	$(PY) -m bench.trainer_iteration
 
 # Signed Messenger webhooks at rising rates, to one instance, to one with two Sanic workers

@@ -35,6 +35,7 @@ from sqlalchemy import (
     create_engine,
     event,
     inspect,
+    text,
 )
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import DBAPIError
@@ -292,6 +293,12 @@ identity_subjects = Table(
 )
 
 
+# Where an index holds only the intake's waiting events (`inbound_events` below).
+_only_waiting = {
+    "sqlite_where": text("state = 'accepted'"),
+    "postgresql_where": text("state = 'accepted'"),
+}
+
 # Webhook events accepted and waiting to be processed (P12). The text is kept only
 # until the message is processed; the ids stay, to recognise a redelivery.
 inbound_events = Table(
@@ -310,6 +317,13 @@ inbound_events = Table(
     Column("last_error", Encrypted, nullable=True),
     UniqueConstraint("platform", "event_id", name="inbound_events_once"),
     Index("inbound_events_waiting", "state", "id"),
+    # The events waiting, alone, in the order accepted: a claim walks them however many
+    # were processed before (bot/intake.py; PostgreSQL would walk every id from the
+    # first). The condition is the intake's own, literally, so that both databases
+    # see that the index serves the query.
+    Index("inbound_events_accepted", "id", **_only_waiting),
+    # Whether an event waits behind an earlier one of its conversation.
+    Index("inbound_events_queue", "state", "conversation_id", "id"),
 )
 
 # Every call to a platform, sent by the outbox worker in order per conversation (P12).

@@ -220,3 +220,27 @@ def facebook_environ(tmp_path: Path, graph_url: str, page: str = "1000") -> Dict
         "FACEBOOK_PAGE_ID": page,
         "FACEBOOK_GRAPH_URL": graph_url,
     }
+
+
+def query_plan(engine, call) -> str:
+    """The database's plan for the first query `call()` reads with, its steps joined by
+    " | " (SQLite's EXPLAIN QUERY PLAN, PostgreSQL's EXPLAIN)."""
+    from sqlalchemy import event
+
+    statements = []
+
+    def seen(connection, cursor, statement, parameters, context, many):
+        statements.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        call()
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    statement, parameters = next(
+        (s, p) for s, p in statements if s.lstrip().upper().startswith("SELECT")
+    )
+    explain = "EXPLAIN QUERY PLAN " if engine.dialect.name == "sqlite" else "EXPLAIN "
+    with engine.connect() as connection:
+        rows = connection.exec_driver_sql(explain + statement, parameters)
+        return " | ".join(str(row[-1]) for row in rows)

@@ -4,35 +4,20 @@ under load each claim grew slower as the backlog it was meant to clear grew."""
 
 from datetime import datetime, timezone
 
-from sqlalchemy import event, inspect
+from sqlalchemy import inspect
 
 from bot.events import Operation
 from bot.keys import DataKeys
 from bot.outbox import Outbox
 from bot.store import connect
+from tests.helpers import query_plan
 
 NOW = datetime(2026, 12, 2, 10, 0, tzinfo=timezone.utc)
 
 
-def claim_plan(engine):
-    """SQLite's plan for the query a claim reads its candidates with."""
-    statements = []
-
-    def seen(connection, cursor, statement, parameters, context, many):
-        statements.append((statement, parameters))
-
-    event.listen(engine, "before_cursor_execute", seen)
-    Outbox(engine).claim(NOW, platforms=["facebook"])
-    event.remove(engine, "before_cursor_execute", seen)
-    statement, parameters = statements[0]
-    assert statement.lstrip().upper().startswith("SELECT")
-    with engine.connect() as connection:
-        rows = connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
-        return " | ".join(row[-1] for row in rows)
-
-
 def test_a_claim_walks_the_due_calls_in_order_rather_than_sorting_the_backlog(tmp_path):
-    plan = claim_plan(connect(f"sqlite:///{tmp_path / 'store.db'}"))
+    engine = connect(f"sqlite:///{tmp_path / 'store.db'}")
+    plan = query_plan(engine, lambda: Outbox(engine).claim(NOW, platforms=["facebook"]))
     assert "USING INDEX outbox_due" in plan, plan
     assert "TEMP B-TREE" not in plan, plan
 

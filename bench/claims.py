@@ -1,17 +1,21 @@
-"""What an outbox claim costs as the backlog of pending calls grows.
+"""What a claim costs, in the outbox and in the intake, as the backlog grows.
 
-A worker claims before every call it makes. Each claim reads the first few calls that
-are due (`bot.outbox.Outbox.claim`, through the `outbox_due` index) and takes one. With
-the backlog at each size (pending calls, and four times as many sent before them), it
+An outbox worker claims before every call it makes: each claim reads the first few calls
+that are due (`bot.outbox.Outbox.claim`, through the `outbox_due` index) and takes one.
+The intake loop claims the first waiting event of each conversation
+(`bot.intake.IntakeStore.claim`, through `inbound_events_waiting` and
+`inbound_events_queue`), here one at a time. With the backlog at each size (calls or
+events waiting, each in a conversation of its own, after four times as many done), it
 times claims on a SQLite file, and on PostgreSQL when TEST_POSTGRES_URL names a server
 (`scripts/with-postgres.sh` starts one). The time should stay flat as the backlog grows.
 
-Usage: python -m bench.outbox_claim [--backlogs 200,1000,5000] [--claims N]
+Usage: python -m bench.claims [--backlogs 200,1000,5000] [--claims N]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import tempfile
@@ -19,16 +23,52 @@ import time
 import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Iterator, List
+from typing import Callable, Iterator, List
 
 from sqlalchemy import create_engine, insert, text
 from sqlalchemy.engine import Engine, make_url
 
+from bot.events import InboundEvent
+from bot.intake import ACCEPTED, PROCESSED, IntakeStore
 from bot.keys import DataKeys
 from bot.outbox import PENDING, SENT, Outbox
-from bot.store import connect, outbox
+from bot.store import connect, inbound_events, outbox
 
 NOW = datetime(2026, 12, 2, 10, 0, tzinfo=timezone.utc)
+
+
+def fill_intake(engine: Engine, waiting: int) -> None:
+    """`waiting` events accepted, each in a conversation of its own, after four times as
+    many processed."""
+
+    def row(number: int, state: str) -> dict:
+        return {
+            "platform": "facebook",
+            "event_id": f"mid.{state}.{number}",
+            "conversation_id": f"facebook-private-{state}{number}",
+            "event": json.dumps(
+                InboundEvent(
+                    "facebook", "message", f"mid.{number}", "private", f"psid{number}", "hi", NOW
+                ).as_dict()
+            )
+            if state == ACCEPTED
+            else None,
+            "state": state,
+            "attempts": 0,
+            "received_at": NOW - timedelta(minutes=5),
+        }
+
+    rows = [row(n, PROCESSED) for n in range(4 * waiting)]
+    rows += [row(n, ACCEPTED) for n in range(waiting)]
+    _insert(engine, inbound_events, rows)
+
+
+def _insert(engine: Engine, table, rows: List[dict]) -> None:
+    with engine.begin() as connection:
+        for start in range(0, len(rows), 1000):
+            connection.execute(insert(table), rows[start : start + 1000])
+        if engine.dialect.name == "postgresql":
+            connection.execute(text(f"ANALYZE {table.name}"))
 
 
 def fill(engine: Engine, pending: int) -> None:
@@ -50,22 +90,28 @@ def fill(engine: Engine, pending: int) -> None:
         }
 
     rows = [row(n, SENT) for n in range(4 * pending)] + [row(n, PENDING) for n in range(pending)]
-    with engine.begin() as connection:
-        for start in range(0, len(rows), 1000):
-            connection.execute(insert(outbox), rows[start : start + 1000])
-        if engine.dialect.name == "postgresql":
-            connection.execute(text("ANALYZE outbox"))
+    _insert(engine, outbox, rows)
 
 
-def per_claim(engine: Engine, claims: int) -> tuple[float, float]:
-    """Median and p95 of a claim, in milliseconds (each takes a call)."""
-    box, took = Outbox(engine), []
+def per_claim(claim: Callable[[], object], claims: int) -> tuple[float, float]:
+    """Median and p95 of `claim()`, in milliseconds (each takes one from the backlog)."""
+    took = []
     for _ in range(claims):
         started = time.perf_counter()
-        box.claim(NOW, platforms=["facebook"])
+        claim()
         took.append((time.perf_counter() - started) * 1000)
     took.sort()
     return statistics.median(took), took[int(len(took) * 0.95)]
+
+
+def outbox_claim(engine: Engine) -> Callable[[], object]:
+    box = Outbox(engine)
+    return lambda: box.claim(NOW, platforms=["facebook"])
+
+
+def intake_claim(engine: Engine) -> Callable[[], object]:
+    intake = IntakeStore(engine)
+    return lambda: intake.claim(NOW, limit=1)
 
 
 def sqlite_engines() -> Iterator[Engine]:
@@ -105,15 +151,20 @@ def main(argv: List[str] | None = None) -> int:
         stores.append(("PostgreSQL", lambda: postgres_engines(server)))
     else:
         print("(PostgreSQL left out: TEST_POSTGRES_URL is not set)")
+    queues = [
+        ("outbox", "calls pending", fill, outbox_claim),
+        ("intake", "events waiting", fill_intake, intake_claim),
+    ]
     for store, engines in stores:
-        for backlog in backlogs:
-            for engine in engines():
-                fill(engine, backlog)
-                median, p95 = per_claim(engine, args.claims)
-            print(
-                f"{store:10} {backlog:>6} calls pending: a claim takes "
-                f"median {median:.2f} ms, p95 {p95:.2f} ms ({args.claims} claims)"
-            )
+        for queue, waiting, filled, claimer in queues:
+            for backlog in backlogs:
+                for engine in engines():
+                    filled(engine, backlog)
+                    median, p95 = per_claim(claimer(engine), args.claims)
+                print(
+                    f"{store:10} {queue} {backlog:>6} {waiting}: a claim takes "
+                    f"median {median:.2f} ms, p95 {p95:.2f} ms ({args.claims} claims)"
+                )
     return 0
 
 
