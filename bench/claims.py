@@ -21,6 +21,7 @@ import statistics
 import tempfile
 import time
 import uuid
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable, Iterator, List
@@ -114,14 +115,16 @@ def intake_claim(engine: Engine) -> Callable[[], object]:
     return lambda: intake.claim(NOW, limit=1)
 
 
-def sqlite_engines() -> Iterator[Engine]:
+@contextmanager
+def sqlite_store() -> Iterator[Engine]:
     with tempfile.TemporaryDirectory() as folder:
         engine = connect(f"sqlite:///{Path(folder) / 'store.db'}", DataKeys.ephemeral())
         yield engine
         engine.dispose()
 
 
-def postgres_engines(server: str) -> Iterator[Engine]:
+@contextmanager
+def postgres_store(server: str) -> Iterator[Engine]:
     url, name = make_url(server), f"bench_claim_{uuid.uuid4().hex[:10]}"
     admin = create_engine(url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
@@ -145,20 +148,20 @@ def main(argv: List[str] | None = None) -> int:
     backlogs = [int(b) for b in args.backlogs.split(",")]
     if min(backlogs) < args.claims:
         parser.error("each backlog must hold at least as many calls as there are claims")
-    stores = [("SQLite", sqlite_engines)]
+    stores = [("SQLite", sqlite_store)]
     server = os.environ.get("TEST_POSTGRES_URL")
     if server:
-        stores.append(("PostgreSQL", lambda: postgres_engines(server)))
+        stores.append(("PostgreSQL", lambda: postgres_store(server)))
     else:
         print("(PostgreSQL left out: TEST_POSTGRES_URL is not set)")
     queues = [
         ("outbox", "calls pending", fill, outbox_claim),
         ("intake", "events waiting", fill_intake, intake_claim),
     ]
-    for store, engines in stores:
+    for store, new_store in stores:
         for queue, waiting, filled, claimer in queues:
             for backlog in backlogs:
-                for engine in engines():
+                with new_store() as engine:
                     filled(engine, backlog)
                     median, p95 = per_claim(claimer(engine), args.claims)
                 print(

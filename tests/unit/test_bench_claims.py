@@ -10,14 +10,14 @@ from bench.claims import (
     main,
     outbox_claim,
     per_claim,
-    sqlite_engines,
+    sqlite_store,
 )
 from bot.outbox import Outbox
 from bot.store import inbound_events
 
 
 def test_each_outbox_claim_takes_one_of_the_pending_calls():
-    for engine in sqlite_engines():
+    with sqlite_store() as engine:
         fill(engine, 30)
         per_claim(outbox_claim(engine), 20)
         claimed = [m for m in Outbox(engine).messages() if m.state == "pending" and m.attempts]
@@ -25,7 +25,7 @@ def test_each_outbox_claim_takes_one_of_the_pending_calls():
 
 
 def test_each_intake_claim_takes_one_of_the_waiting_events():
-    for engine in sqlite_engines():
+    with sqlite_store() as engine:
         fill_intake(engine, 30)
         per_claim(intake_claim(engine), 20)
         with engine.connect() as connection:
