@@ -20,6 +20,12 @@ runs in a worker thread, so the loop goes on answering other tenants meanwhile.
 A conversation erased (bot/protection) while the server holds it in memory for a turn
 is not written back when the turn ends: Rasa would write it whole again.
 
+Decrypting every event of a conversation at every turn cost more than anything else
+the store did (a turn of a 100-message conversation decrypts about 900 events): the
+rows a server read or wrote lately are kept decrypted, by their stored text, in
+`RecentPlaintexts`, and only rows it has not seen are decrypted. A row erased or
+rewritten is never served from there (P9): see the class.
+
 Reading a conversation also marks the turn it serves: when that conversation waits
 for the answer to a security question, every log line of the turn is withheld (P5).
 """
@@ -30,8 +36,11 @@ import asyncio
 import itertools
 import json
 import logging
+import threading
+import time
+from collections import OrderedDict
 from contextvars import ContextVar
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
@@ -93,6 +102,98 @@ def deserialise_events(stored: Iterable[Mapping[str, Any]]) -> list[Event]:
         if event is not None:
             events.append(event)
     return events
+
+
+class RecentPlaintexts:
+    """The rows of the conversations read or written lately, decrypted, by stored text.
+
+    What a read returns is always exactly the rows the database returned, decrypted:
+    a conversation's entries are replaced at each read by the rows of that read, so a
+    row erased is dropped, and a row rewritten (a sealed answer hidden, a key rotated)
+    is new text, decrypted afresh. The plaintext stays in the server's memory about as
+    long as Rasa holds it for a turn, plus `idle_seconds`: a conversation not read or
+    written for that long is dropped whole (P9), by a thread that runs while anything
+    is kept; past `max_entries` rows in all, the least recent conversations go. Safe to
+    share between the store's worker threads.
+    """
+
+    def __init__(
+        self,
+        clock: Callable[[], float] = time.monotonic,
+        idle_seconds: float = 120.0,
+        max_entries: int = 20_000,
+    ) -> None:
+        self._clock = clock
+        self._idle_seconds = idle_seconds
+        self._max_entries = max_entries
+        self._lock = threading.Lock()
+        # Least recent first: conversation id -> (last used, stored text -> plaintext).
+        self._conversations: OrderedDict[str, tuple[float, dict[str, str]]] = OrderedDict()
+        self._entries = 0
+        self._sweeper: threading.Thread | None = None
+
+    def read(
+        self, sender_id: str, stored: Iterable[str], decrypt: Callable[[str], str]
+    ) -> list[str]:
+        """Each of `stored` (one conversation's rows) decrypted, `decrypt` only for the
+        rows not seen lately."""
+        known = self._take(sender_id)
+        seen: dict[str, str] = {}
+        plaintexts = []
+        for data in stored:
+            plaintext = known.get(data) or seen.get(data)
+            if plaintext is None:
+                plaintext = decrypt(data)
+            seen[data] = plaintext
+            plaintexts.append(plaintext)
+        self._keep(sender_id, seen)
+        return plaintexts
+
+    def written(self, sender_id: str, rows: Mapping[str, str]) -> None:
+        """Rows just written to the conversation: their stored text, and plaintext."""
+        self._keep(sender_id, {**self._take(sender_id), **rows})
+
+    def holds(self, sender_id: str) -> bool:
+        """Whether any of the conversation's plaintext is kept."""
+        with self._lock:
+            return sender_id in self._conversations
+
+    def _take(self, sender_id: str) -> dict[str, str]:
+        with self._lock:
+            _, entries = self._conversations.pop(sender_id, (0.0, {}))
+            self._entries -= len(entries)
+            return entries
+
+    def _keep(self, sender_id: str, entries: dict[str, str]) -> None:
+        with self._lock:
+            self._entries -= len(self._conversations.pop(sender_id, (0.0, {}))[1])
+            if not entries:
+                return
+            self._conversations[sender_id] = (self._clock(), entries)
+            self._entries += len(entries)
+            while self._entries > self._max_entries and self._conversations:
+                _, (_, dropped) = self._conversations.popitem(last=False)
+                self._entries -= len(dropped)
+            if self._sweeper is None:
+                self._sweeper = threading.Thread(
+                    target=self._sweep_while_kept, name="plaintexts-sweeper", daemon=True
+                )
+                self._sweeper.start()
+
+    def _sweep_while_kept(self) -> None:
+        while True:
+            time.sleep(self._idle_seconds / 4)
+            with self._lock:
+                now = self._clock()
+                while self._conversations:
+                    oldest, (used, entries) = next(iter(self._conversations.items()))
+                    if now - used < self._idle_seconds:
+                        break
+                    del self._conversations[oldest]
+                    self._entries -= len(entries)
+                if not self._conversations:
+                    self._sweeper = None
+                    return
 
 
 class TrackerStoreKeysMissing(TrackerStoreMissing):
@@ -158,6 +259,7 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
         erase_deleted_content(self.engine)
         self.sessionmaker = sessionmaker(bind=self.engine)
         self._statements = _Statements(self.SQLEvent.__table__)
+        self.plaintexts = RecentPlaintexts()
 
     def stop_recording_keys(self) -> None:
         """The server stops: its record of the keys it holds goes (also done at exit)."""
@@ -195,8 +297,9 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
             else statements.latest_session
         )
         with self.session_scope() as session:
-            rows = session.execute(read, {"sender": sender_id})
-            return [json.loads(self.data_keys.decrypt(data)) for data in rows.scalars()]
+            stored = session.execute(read, {"sender": sender_id}).scalars()
+            plaintexts = self.plaintexts.read(sender_id, stored, self.data_keys.decrypt)
+        return [json.loads(plaintext) for plaintext in plaintexts]
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Save the masked conversation, writing in a worker thread.
@@ -233,6 +336,7 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
                 logger.warning("A conversation erased during its turn was not written back")
                 return
             added = list(itertools.islice(events, stored, None))
+            plaintexts = [json.dumps(data) for data in added]
             # Intent and action names would say, in clear beside the conversation id,
             # what the tenant came about: Rasa never queries them, so only the mark of
             # a sealed answer still to hide is written (P9).
@@ -243,15 +347,19 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
                     "timestamp": data.get("timestamp"),
                     "intent_name": None,
                     "action_name": sealed_answer_mark(data),
-                    "data": self.data_keys.encrypt(json.dumps(data)),
+                    "data": self.data_keys.encrypt(plaintext),
                 }
-                for data in added
+                for data, plaintext in zip(added, plaintexts, strict=True)
             ]
             if rows:
                 session.execute(self._statements.insert, rows)
             if ends_identity_check(added):
                 hide_sealed_answers(session.connection(), sender_id, self.data_keys)
             session.commit()
+        self.plaintexts.written(
+            sender_id,
+            {row["data"]: plaintext for row, plaintext in zip(rows, plaintexts, strict=True)},
+        )
         logger.debug("Tracker %s stored", sender_id)
 
 

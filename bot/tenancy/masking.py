@@ -11,7 +11,6 @@ Works on events as Rasa serialises them (dicts), so it needs no Rasa.
 
 from __future__ import annotations
 
-import copy
 import logging
 from contextvars import ContextVar
 from typing import Any, Dict, List, Sequence
@@ -95,12 +94,15 @@ def _turned_down_by_form(events: Sequence[Event], user_index: int) -> bool:
 
 
 def _hide_text(event: Event) -> Event:
-    hidden = copy.deepcopy(event)
-    hidden["text"] = HIDDEN
+    """A copy of the user message `event` without its words; `event` is left as it was.
+
+    Only the keys replaced are copied (the whole history is masked at every turn):
+    what the copy shares with `event` is never changed.
+    """
+    hidden = {**event, "text": HIDDEN}
     parse_data = hidden.get("parse_data")
     if isinstance(parse_data, dict):
-        parse_data["text"] = HIDDEN
-        parse_data["entities"] = []
+        hidden["parse_data"] = {**parse_data, "text": HIDDEN, "entities": []}
     return hidden
 
 
