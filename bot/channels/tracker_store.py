@@ -44,12 +44,11 @@ from typing import Any, Callable, Iterable, Mapping
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
-from rasa.shared.core.events import Event, SessionStarted
+from rasa.shared.core.events import SessionStarted, deserialise_events
 from rasa.shared.core.trackers import DialogueStateTracker
-from rasa.shared.utils.common import all_subclasses
 from sqlalchemy.orm import sessionmaker
 
-from bot.channels import action_responses
+from bot.channels import action_responses, event_classes
 from bot.channels.dialogue import TrackerStoreMissing
 from bot.keys import DataKeys
 from bot.privacy.logs import protect_logs
@@ -76,32 +75,6 @@ logger = logging.getLogger(__name__)
 _read_in_turn: ContextVar[Mapping[str, int] | None] = ContextVar(
     "tracker_events_read", default=None
 )
-
-
-# Each kind of event's class, by the name it is stored under: filled on first use.
-_EVENT_CLASSES: dict[str, type[Event]] = {}
-
-
-def deserialise_events(stored: Iterable[Mapping[str, Any]]) -> list[Event]:
-    """Rasa's `deserialise_events`, each event's class found in a table.
-
-    Rasa finds an event's class by walking every subclass of `Event`, once for every
-    event it reads: in a conversation of a few hundred events, that was most of the
-    time a turn spent reading it. Names the table does not hold (old aliases, classes
-    defined since, unknown names) go to Rasa's own lookup, so the events are the same.
-    """
-    if not _EVENT_CLASSES:
-        for kind in all_subclasses(Event):
-            _EVENT_CLASSES.setdefault(kind.type_name, kind)
-    events = []
-    for data in stored:
-        if "event" not in data:
-            continue
-        kind = _EVENT_CLASSES.get(data["event"])
-        event = kind._from_parameters(data) if kind else Event.from_parameters(data)
-        if event is not None:
-            events.append(event)
-    return events
 
 
 class RecentPlaintexts:
@@ -242,9 +215,10 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
         self.data_keys = data_keys
         withhold_answers_from_logs()
         protect_logs()
-        # Every Rasa server makes its tracker store as it starts: its action answers are
-        # checked with one validator from here on.
+        # Every Rasa server makes its tracker store as it starts: from here on its action
+        # answers are checked with one validator, and event classes found in a table.
         action_responses.check_once()
+        event_classes.use_table()
         super().__init__(*args, **kwargs)
         # Rasa's engine puts the row it failed to write, a tenant's message with it, in
         # its errors, which are logged whole: the same engine, with the values hidden.

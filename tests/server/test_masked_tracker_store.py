@@ -209,15 +209,19 @@ def every_kind_of_event():
     ] + [{"event": "user_featurization", "timestamp": 1.0, "use_text_for_featurization": True}]
 
 
-def test_events_read_back_are_those_rasa_would_read():
-    from rasa.shared.core.events import deserialise_events as rasas
+def test_events_read_back_are_those_rasa_would_read(monkeypatch, tmp_path):
+    from rasa.shared.core.events import Event, deserialise_events
 
-    from bot.channels.tracker_store import deserialise_events
+    from bot.channels import event_classes
 
     stored = every_kind_of_event()
+    monkeypatch.setattr(Event, "resolve_by_type", staticmethod(event_classes.rasas_lookup))
+    rasas = deserialise_events(stored)
+    MaskedSQLTrackerStore(domain=DOMAIN, dialect="sqlite", db=str(tmp_path / "t.db"))
+    assert Event.resolve_by_type is event_classes.resolve_by_type  # the store's lookup
     ours = deserialise_events(stored)
-    assert [type(e) for e in ours] == [type(e) for e in rasas(stored)]
-    assert [e.as_dict() for e in ours] == [e.as_dict() for e in rasas(stored)]
+    assert [type(e) for e in ours] == [type(e) for e in rasas]
+    assert [e.as_dict() for e in ours] == [e.as_dict() for e in rasas]
     assert len(ours) == len(stored)
 
 
