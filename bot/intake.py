@@ -15,14 +15,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import List, Sequence
 
-from sqlalchemy import and_, bindparam, exists, or_, select, text
+from sqlalchemy import and_, bindparam, exists, or_, select
 from sqlalchemy.engine import Engine, Row
 from sqlalchemy.exc import IntegrityError
 
 from bot.events import InboundEvent
-from bot.store import inbound_events, to_utc
+from bot.store import ACCEPTED, inbound_events, to_utc, waiting_in
 
-ACCEPTED = "accepted"
 PROCESSED = "processed"
 FAILED = "failed"
 # A claim not renewed for this long was cut short (the server died). The processing
@@ -57,14 +56,14 @@ _FREE = or_(
 # Each conversation's first waiting event, oldest first: read in the order accepted
 # and stopped at `most`, whatever the backlog, through the indexes of waiting events
 # alone (bot/store.py), whose condition this is, written as they have it.
-_WAITING = text("inbound_events.state = 'accepted'")
+_WAITING = waiting_in("inbound_events")
 _EARLIER = inbound_events.alias("earlier")
 _FIRSTS = (
     select(inbound_events)
     .where(_WAITING, _FREE)
     .where(
         ~exists().where(
-            text("earlier.state = 'accepted'"),
+            waiting_in("earlier"),
             _EARLIER.c.conversation_id == inbound_events.c.conversation_id,
             _EARLIER.c.id < inbound_events.c.id,
         )

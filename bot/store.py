@@ -40,6 +40,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import QueuePool, StaticPool
+from sqlalchemy.sql.elements import TextClause
 from sqlalchemy.types import TypeDecorator
 
 from bot.keys import DataKeys
@@ -293,11 +294,20 @@ identity_subjects = Table(
 )
 
 
+# The state of an event the intake accepted and has not processed yet (bot.intake).
+ACCEPTED = "accepted"
+
+
+def waiting_in(table: str | None = None) -> TextClause:
+    """`state = 'accepted'`, of `table` if named, as SQL text: the condition of the
+    indexes of waiting events below, and of the intake's queries that go through them
+    (a literal, not a parameter, so that the planner matches it to the indexes')."""
+    column = f"{table}.state" if table else "state"
+    return text(f"{column} = '{ACCEPTED}'")
+
+
 # Where an index holds only the intake's waiting events (`inbound_events` below).
-_only_waiting = {
-    "sqlite_where": text("state = 'accepted'"),
-    "postgresql_where": text("state = 'accepted'"),
-}
+_only_waiting = {"sqlite_where": waiting_in(), "postgresql_where": waiting_in()}
 
 # Webhook events accepted and waiting to be processed (P12). The text is kept only
 # until the message is processed; the ids stay, to recognise a redelivery.
