@@ -42,8 +42,7 @@ class Claimed:
     attempts: int
 
 
-# The statements run for every event, built once: SQLAlchemy builds and keys a statement
-# made anew at each call, which cost several times the query itself.
+# The statements run for every event, built once (bot/store.py says why).
 _SEEN = select(inbound_events.c.id).where(
     inbound_events.c.platform == bindparam("seen_platform"),
     inbound_events.c.event_id == bindparam("seen_id"),

@@ -471,8 +471,7 @@ def _stored_text(connection: Connection, message_id: int) -> str | None:
     return connection.execute(query).scalar()
 
 
-# The statements a worker runs for every message, built once: SQLAlchemy builds and
-# keys a statement made anew at each call, which cost several times the query itself.
+# The statements a worker runs for every message, built once (bot/store.py says why).
 _INSERT = outbox.insert()
 _EARLIER = outbox.alias("earlier")
 # Claimable now: never claimed, or its claim ran out.

@@ -6,6 +6,11 @@ SQLite is the embedded default; PostgreSQL is the same code with another URL
 Personal fields are `Encrypted` columns and identifiers the store counts and locks by
 are `Keyed` ones (P9): the engine carries the keys (`connect(url, keys)`), so the code
 reading and writing rows handles plain values and the database file holds none.
+
+A statement that runs for every message is built once, at import, and given its values
+by `bindparam` at each call: SQLAlchemy builds and keys a statement made anew at each
+call, at a cost several times the query's (docs/operators.md, "Where a message's time
+goes"). The modules that keep such statements say so where they build them.
 """
 
 from __future__ import annotations

@@ -338,8 +338,8 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
 
 
 class _Statements:
-    """The queries of every turn, built once for the events table: SQLAlchemy builds
-    and keys a query made anew at each call, at a cost several times the query's.
+    """The queries of every turn, built once for the events table (bot/store.py says
+    why).
 
     They read and count as Rasa's `SQLTrackerStore._event_query` does: a conversation's
     events in the order stored, of its latest session (from its last `session_started`,

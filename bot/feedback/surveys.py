@@ -284,8 +284,7 @@ class Surveys:
             return [dict(row) for row in connection.execute(query).mappings()]
 
 
-# Built once (it runs for every message): SQLAlchemy builds and keys a statement made
-# anew at each call, at a cost several times the query's.
+# Built once: it runs for every message (bot/store.py says why).
 _PENDING = (
     select(surveys)
     .where(

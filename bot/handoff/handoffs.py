@@ -816,8 +816,7 @@ def _open_of(connection: Connection, tenant: Iterable[str]) -> List[Handoff]:
     return [_handoff(row) for row in rows]
 
 
-# Built once (it runs for every message): SQLAlchemy builds and keys a statement made
-# anew at each call, at a cost several times the query's.
+# Built once: it runs for every message (bot/store.py says why).
 _OPEN_OF = (
     select(handoffs)
     .where(handoffs.c.conversation_id.in_(bindparam("conversations", expanding=True)))

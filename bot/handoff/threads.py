@@ -121,8 +121,7 @@ class ConversationLinks:
         return sorted(conversation_id_of(platform, s, a) for s, a in found)
 
 
-# Built once (it runs for every message): SQLAlchemy builds and keys a statement made
-# anew at each call, at a cost several times the query's.
+# Built once: it runs for every message (bot/store.py says why).
 _LINKED = select(linked_accounts.c.public_id, linked_accounts.c.private_id).where(
     linked_accounts.c.platform == bindparam("platform"),
     or_(

@@ -94,8 +94,7 @@ class PrivacyNotices:
             connection.execute(_FORGET, _one(platform, account))
 
 
-# Built once: SQLAlchemy builds and keys a statement made anew at each call, at a cost
-# several times the query's (two of these run for every private answer).
+# Built once: two of these run for every private answer (bot/store.py says why).
 _ONE = and_(
     privacy_notices.c.platform == bindparam("one_platform"),
     privacy_notices.c.account == bindparam("one_account"),
