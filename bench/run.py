@@ -1,8 +1,14 @@
-"""`make bench`: latency, throughput, memory and training time, against a minimal assistant.
+"""`make bench`: latency, throughput, memory and training time, against two baselines.
 
-Both assistants are trained from scratch (timed), started as `make run` starts them
-(SQLite tracker store; the action server only for ours), and driven through the REST
-channel from this process on loopback. Results go to bench/results.md and docs/operators.md.
+- The minimal assistant (bench/minimal): five intents, no custom actions, started as
+  `make run` starts ours (the project's REST channel and SQLite tracker store).
+- The `rasa init` assistant: Rasa's starter project as `rasa init` makes it (Rasa's
+  default pipeline and policies, TEDPolicy among them), run as Rasa runs it bare: its
+  own REST channel, and its tracker store in memory. The speed targets are set against it.
+
+Each is trained from scratch (timed) and driven through the REST channel from this
+process on loopback, one after the other. Results go to bench/results.md and
+docs/operators.md.
 
 Usage: python -m bench.run [--sequential 100] [--per-conversation 25] [--saturation-seconds 15]
 """
@@ -10,7 +16,9 @@ Usage: python -m bench.run [--sequential 100] [--per-conversation 25] [--saturat
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -21,13 +29,19 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List
+from typing import Callable, Dict, List
 
-from scripts.processes import Assistant, free_port, send
+from scripts.processes import HOST, Assistant, free_port, send, wait_until_answering
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 MINIMAL = ROOT / "bench" / "minimal"
+# The project `rasa init` copies, from the installed Rasa.
+RASA_INIT = (
+    Path(importlib.util.find_spec("rasa").submodule_search_locations[0]) / "cli" / "initial_project"
+)
+# What the starter assistant has rules or stories for: each message gets a reply.
+RASA_INIT_MESSAGES = ["hello", "are you a bot?", "i am great", "bye"]
 MESSAGES = [
     "hiya",
     "thanks very much",
@@ -131,6 +145,22 @@ def rss_mb(pid: int) -> float:
     return total / 1024
 
 
+def drive(name: str, url: str, messages: List[str], args: argparse.Namespace) -> tuple:
+    """One conversation at a time, eight at once, then saturation, against `url`."""
+    conversation(url, messages, 10)  # warm up
+    print(f"==> {name}: one conversation at a time", flush=True)
+    sequential = conversation(url, messages, args.sequential)
+    print(f"==> {name}: eight conversations at once", flush=True)
+    with ThreadPoolExecutor(8) as pool:
+        runs = list(
+            pool.map(lambda _: conversation(url, messages, args.per_conversation), range(8))
+        )
+    concurrent = [ms for run in runs for ms in run]
+    print(f"==> {name}: saturation", flush=True)
+    throughput = saturation(url, messages, args.clients, args.saturation_seconds)
+    return sequential, concurrent, throughput
+
+
 def measure(
     name: str,
     model: Path,
@@ -140,6 +170,7 @@ def measure(
     args: argparse.Namespace,
     workdir: Path,
 ) -> Figures:
+    """An assistant of this project's making, started as `make run` starts it."""
     print(f"==> {name}: starting", flush=True)
     assistant = Assistant(
         project=ROOT,
@@ -153,19 +184,36 @@ def measure(
         rest_channel=True,  # the benchmark talks through the REST channel
     )
     with assistant:
-        url = assistant.rasa_url
-        conversation(url, messages, 10)  # warm up
-        print(f"==> {name}: one conversation at a time", flush=True)
-        sequential = conversation(url, messages, args.sequential)
-        print(f"==> {name}: eight conversations at once", flush=True)
-        with ThreadPoolExecutor(8) as pool:
-            runs = list(
-                pool.map(lambda _: conversation(url, messages, args.per_conversation), range(8))
-            )
-        concurrent = [ms for run in runs for ms in run]
-        print(f"==> {name}: saturation", flush=True)
-        throughput = saturation(url, messages, args.clients, args.saturation_seconds)
+        sequential, concurrent, throughput = drive(name, assistant.rasa_url, messages, args)
         memory = {process: rss_mb(p.pid) for process, p in assistant.processes.items()}
+    return Figures(train_seconds, sequential, concurrent, throughput, memory)
+
+
+def measure_bare(
+    name: str, project: Path, model: Path, train_seconds: float, args: argparse.Namespace
+) -> Figures:
+    """The `rasa init` assistant in `project`, run as Rasa runs it with nothing added."""
+    print(f"==> {name}: starting", flush=True)
+    (project / "rest-credentials.yml").write_text("rest:\n")
+    port = free_port()
+    command = [
+        *(str(BIN / "rasa"), "run", "--model", str(model), "--port", str(port)),
+        *("--interface", HOST, "--credentials", "rest-credentials.yml"),
+        *("--endpoints", "endpoints.yml"),
+    ]
+    with open(project / "rasa.log", "w") as log:
+        server = subprocess.Popen(command, cwd=project, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            wait_until_answering(
+                server, "the Rasa server", f"http://{HOST}:{port}/", time.monotonic() + 180
+            )
+            sequential, concurrent, throughput = drive(
+                name, f"http://{HOST}:{port}", RASA_INIT_MESSAGES, args
+            )
+            memory = {"rasa": rss_mb(server.pid)}
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
     return Figures(train_seconds, sequential, concurrent, throughput, memory)
 
 
@@ -173,40 +221,28 @@ def percentile(values: List[float], q: int) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
 
 
-def table(ours: Figures, minimal: Figures, args: argparse.Namespace) -> str:
-    rows = [
-        (
-            "Latency p50, one conversation (ms)",
-            percentile(ours.sequential, 50),
-            percentile(minimal.sequential, 50),
-        ),
-        (
-            "Latency p95, one conversation (ms)",
-            percentile(ours.sequential, 95),
-            percentile(minimal.sequential, 95),
-        ),
-        (
-            "Latency p50, 8 at once (ms)",
-            percentile(ours.concurrent, 50),
-            percentile(minimal.concurrent, 50),
-        ),
-        (
-            "Latency p95, 8 at once (ms)",
-            percentile(ours.concurrent, 95),
-            percentile(minimal.concurrent, 95),
-        ),
-        (f"Messages per second, {args.clients} clients", ours.throughput, minimal.throughput),
-        ("Resident memory, Rasa server (MB)", ours.rss_mb["rasa"], minimal.rss_mb["rasa"]),
-        ("Resident memory, action server (MB)", ours.rss_mb.get("actions", 0.0), None),
-        ("Training time (s)", ours.train_seconds, minimal.train_seconds),
+def table(ours: Figures, baselines: Dict[str, Figures], args: argparse.Namespace) -> str:
+    """Our figures beside each baseline's, with our figure divided by the baseline's."""
+    measures: List[tuple[str, Callable[[Figures], float | None]]] = [
+        ("Latency p50, one conversation (ms)", lambda f: percentile(f.sequential, 50)),
+        ("Latency p95, one conversation (ms)", lambda f: percentile(f.sequential, 95)),
+        ("Latency p50, 8 at once (ms)", lambda f: percentile(f.concurrent, 50)),
+        ("Latency p95, 8 at once (ms)", lambda f: percentile(f.concurrent, 95)),
+        (f"Messages per second, {args.clients} clients", lambda f: f.throughput),
+        ("Resident memory, Rasa server (MB)", lambda f: f.rss_mb.get("rasa")),
+        ("Resident memory, action server (MB)", lambda f: f.rss_mb.get("actions")),
+        ("Training time (s)", lambda f: f.train_seconds),
     ]
-    lines = [
-        "| measure | this assistant | minimal assistant | ratio |",
-        "| --- | ---: | ---: | ---: |",
-    ]
-    for label, a, b in rows:
-        ratio = f"{a / b:.2f}" if b else "n/a"
-        lines.append(f"| {label} | {a:.1f} | {'n/a' if b is None else f'{b:.1f}'} | {ratio} |")
+    header = "| measure | this assistant |" + "".join(f" {n} | ratio |" for n in baselines)
+    lines = [header, "| --- | ---: |" + " ---: | ---: |" * len(baselines)]
+    for label, figure in measures:
+        a = figure(ours)
+        cells = [label, "n/a" if a is None else f"{a:.1f}"]
+        for baseline in baselines.values():
+            b = figure(baseline)
+            cells.append("n/a" if b is None else f"{b:.1f}")
+            cells.append(f"{a / b:.2f}" if a is not None and b else "n/a")
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -237,17 +273,28 @@ def main() -> int:
         min_model, min_train = train(
             workdir / "minimal", MINIMAL / "config.yml", MINIMAL / "domain.yml", MINIMAL / "data"
         )
+        print("==> Training the `rasa init` assistant from scratch (timed)", flush=True)
+        starter = workdir / "rasa-init"
+        shutil.copytree(RASA_INIT, starter, ignore=shutil.ignore_patterns("__pycache__"))
+        init_model, init_train = train(
+            starter / "models", starter / "config.yml", starter / "domain.yml", starter / "data"
+        )
         ours = measure(
             "ours", ours_model, ours_train, "actions", MESSAGES + OURS_EXTRA, args, workdir
         )
         minimal = measure("minimal", min_model, min_train, None, MESSAGES, args, workdir)
+        rasa_init = measure_bare("rasa init", starter, init_model, init_train, args)
     cpu = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()
     block = (
         f"Measured {time.strftime('%Y-%m-%d')} with `make bench` on {cpu} cores: "
         f"{args.sequential} messages one at a time, 8 conversations of {args.per_conversation} "
         f"messages at once, then {args.clients} clients for {args.saturation_seconds:.0f} s. "
-        "The minimal assistant has five intents and no custom actions, with the same NLU "
-        "pipeline and pinned Rasa.\n\n" + table(ours, minimal, args)
+        "The minimal assistant (bench/minimal) has five intents, no custom actions and a "
+        "smaller model than ours, and runs as ours does (the project's REST channel and "
+        "tracker store). The `rasa init` assistant is Rasa's starter project as `rasa init` "
+        "makes it (Rasa's default pipeline and policies, TEDPolicy among them), run bare: "
+        "Rasa's REST channel, conversations in memory. A ratio is this assistant's figure "
+        "over the baseline's.\n\n" + table(ours, {"minimal": minimal, "rasa init": rasa_init}, args)
     )
     print("\n" + block)
     (ROOT / "bench" / "results.md").write_text(block + "\n")

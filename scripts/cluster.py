@@ -29,8 +29,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List
@@ -41,7 +39,14 @@ from sqlalchemy.engine import make_url
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from scripts.processes import HOST, Assistant, StartError, free_port, store_keys_from  # noqa: E402
+from scripts.processes import (  # noqa: E402
+    HOST,
+    Assistant,
+    StartError,
+    free_port,
+    store_keys_from,
+    wait_until_answering,
+)
 
 NGINX = "/usr/sbin/nginx"
 SERVERS = 2
@@ -203,18 +208,13 @@ class Cluster:
             start_new_session=True,
         )
         log.close()
-        while time.monotonic() < deadline:
-            if self._nginx.poll() is not None:
-                errors = (self._nginx_dir / "stderr.log").read_text(errors="replace")
-                raise StartError(f"nginx exited with code {self._nginx.returncode}: {errors}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/", timeout=2) as response:
-                    if response.status == 200:
-                        return
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass
-            time.sleep(0.3)
-        raise StartError(f"nginx did not answer at {self.url} in time")
+        wait_until_answering(
+            self._nginx,
+            "nginx",
+            f"{self.url}/",
+            deadline,
+            lambda: ": " + (self._nginx_dir / "stderr.log").read_text(errors="replace"),
+        )
 
     def stop(self) -> None:
         """Stop nginx, then every server."""

@@ -20,7 +20,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Dict, List
+from typing import IO, Callable, Dict, List
 
 import yaml
 
@@ -31,6 +31,32 @@ HOST = "127.0.0.1"
 
 class StartError(RuntimeError):
     """A server exited or did not answer in time."""
+
+
+def wait_until_answering(
+    process: subprocess.Popen,
+    name: str,
+    url: str,
+    deadline: float,
+    exited: Callable[[], str] = lambda: "",
+) -> None:
+    """Wait until `url` answers 200, before `deadline` (`time.monotonic`).
+
+    Raises:
+        StartError: `process` (the server `name`) exited first, said with what `exited()`
+            adds, or the deadline passed.
+    """
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise StartError(f"{name} exited with code {process.returncode}{exited()}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.3)
+    raise StartError(f"{name} did not answer at {url} in time")
 
 
 @dataclass
@@ -246,19 +272,7 @@ class Assistant:
         )
 
     def _wait(self, name: str, url: str, deadline: float) -> None:
-        while time.monotonic() < deadline:
-            if self.processes[name].poll() is not None:
-                raise StartError(
-                    f"the {name} server exited with code {self.processes[name].returncode}"
-                )
-            try:
-                with urllib.request.urlopen(url, timeout=2) as response:
-                    if response.status == 200:
-                        return
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass
-            time.sleep(0.5)
-        raise StartError(f"the {name} server did not answer at {url} in time")
+        wait_until_answering(self.processes[name], f"the {name} server", url, deadline)
 
     def endpoints_file(self) -> Path:
         """The endpoints file the servers read: a command run beside them (ENDPOINTS_FILE)
