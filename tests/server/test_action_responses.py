@@ -8,12 +8,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jsonschema import ValidationError
 from rasa.core.actions.action import RemoteAction
-from rasa.shared.core.domain import Domain
 
 from bot.channels import action_responses
-from bot.channels.tracker_store import EncryptedSQLTrackerStore
-from bot.keys import DataKeys
-from tests.helpers import ROOT
+from tests.helpers import encrypted_tracker_store
 
 VALID = {
     "events": [
@@ -80,12 +77,7 @@ def test_every_rasa_server_checks_answers_this_way(tmp_path, monkeypatch):
     monkeypatch.setattr(
         RemoteAction, "_validate_action_result", RemoteAction._validate_action_result
     )
-    EncryptedSQLTrackerStore(
-        domain=Domain.load(str(ROOT / "domain.yml")),
-        dialect="sqlite",
-        db=str(tmp_path / "tracker.db"),
-        data_keys=DataKeys.ephemeral(),
-    )
+    encrypted_tracker_store(tmp_path / "tracker.db")
     assert RemoteAction._validate_action_result is action_responses.validate_action_result
 
 

@@ -3,13 +3,10 @@ every subclass of `Event` would find it (bot/channels/event_classes.py, P12: spe
 
 import pytest
 import rasa.shared.utils.common
-from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import Event, SlotSet, deserialise_events
 
 from bot.channels import event_classes
-from bot.channels.tracker_store import EncryptedSQLTrackerStore
-from bot.keys import DataKeys
-from tests.helpers import ROOT
+from tests.helpers import encrypted_tracker_store
 
 NAMES = sorted(
     {kind.type_name for kind in rasa.shared.utils.common.all_subclasses(Event)}
@@ -34,12 +31,7 @@ def test_a_rasa_server_reads_an_action_answer_without_walking_the_event_classes(
 ):
     # As Rasa reads an action server's answer: a session start sets some twenty slots.
     monkeypatch.setattr(Event, "resolve_by_type", staticmethod(event_classes.rasas_lookup))
-    EncryptedSQLTrackerStore(
-        domain=Domain.load(str(ROOT / "domain.yml")),
-        dialect="sqlite",
-        db=str(tmp_path / "tracker.db"),
-        data_keys=DataKeys.ephemeral(),
-    )
+    encrypted_tracker_store(tmp_path / "tracker.db")
     answer = [{"event": "session_started"}] + [
         {"event": "slot", "name": f"association_{n}", "value": "x"} for n in range(20)
     ]

@@ -9,10 +9,10 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.channels.tracker_store import EncryptedSQLTrackerStore, RecentPlaintexts
+from bot.channels.tracker_store import RecentPlaintexts
 from bot.keys import DataKeys
 from bot.protection.conversations import TrackerEvents, engine_for
-from tests.helpers import ROOT, until
+from tests.helpers import ROOT, encrypted_tracker_store, until
 
 DOMAIN = Domain.load(str(ROOT / "domain.yml"))
 SENDER = "facebook-private-1"
@@ -33,10 +33,6 @@ class CountingKeys:
         return getattr(self.keys, name)
 
 
-def new_store(path, keys):
-    return EncryptedSQLTrackerStore(domain=DOMAIN, dialect="sqlite", db=str(path), data_keys=keys)
-
-
 def texts(tracker):
     return [e.text for e in tracker.events if isinstance(e, UserUttered)]
 
@@ -44,7 +40,10 @@ def texts(tracker):
 async def test_a_turn_decrypts_only_the_rows_it_has_not_seen(tmp_path):
     keys = CountingKeys(DataKeys.ephemeral())
     path = tmp_path / "tracker.db"
-    one, other = new_store(path, keys), new_store(path, keys)  # two Rasa servers
+    one, other = (
+        encrypted_tracker_store(path, keys),
+        encrypted_tracker_store(path, keys),
+    )  # two Rasa servers
     await one.save(
         DialogueStateTracker.from_events(
             SENDER, [UserUttered("hello", {"name": "greet"})], slots=DOMAIN.slots
@@ -66,7 +65,7 @@ async def test_a_turn_decrypts_only_the_rows_it_has_not_seen(tmp_path):
 async def test_a_row_rewritten_or_erased_is_read_as_the_database_has_it_now(tmp_path):
     keys = DataKeys.ephemeral()
     path = tmp_path / "tracker.db"
-    store = new_store(path, keys)
+    store = encrypted_tracker_store(path, keys)
     await store.save(
         DialogueStateTracker.from_events(
             SENDER, [UserUttered("Margaret Thompson", {"name": "inform"})], slots=DOMAIN.slots

@@ -187,6 +187,9 @@ def test_with_the_answers_withheld_too_either_installed_first(monkeypatch, withh
     factory = logging.getLogRecordFactory()
     monkeypatch.setattr(masking, "_installed", False)
     monkeypatch.setattr(logs, "_installed", False)
+    # From logging's own factory: a tracker store made earlier in this process (as a
+    # server makes it) installed both already, and would act before these.
+    logging.setLogRecordFactory(logging.LogRecord)
     try:
         for install in (
             (masking.withhold_answers_from_logs, logs.protect_logs)
