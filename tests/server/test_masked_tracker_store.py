@@ -66,14 +66,20 @@ async def test_answers_are_masked_in_the_database_and_the_event_stream(tmp_path)
     assert tracker.get_slot("security_name") == "Margaret Thompson"
 
 
-async def test_later_turns_add_only_their_own_events(tmp_path):
+async def next_turn(tmp_path):
+    """A store holding `conversation()`, and its next turn read back from it: the form
+    left and a thank-you added, not saved yet."""
     store = MaskedSQLTrackerStore(domain=DOMAIN, dialect="sqlite", db=str(tmp_path / "t.db"))
-    tracker = conversation()
-    await store.save(tracker)
+    await store.save(conversation())
     tracker = await store.retrieve("tenant-1")
     for event in (SlotSet("requested_slot", None), ActiveLoop(None)):
         tracker.update(event)
     tracker.update(UserUttered("thanks", {"name": "thank"}))
+    return store, tracker
+
+
+async def test_later_turns_add_only_their_own_events(tmp_path):
+    store, tracker = await next_turn(tmp_path)
     await store.save(tracker)
     kept = await store.retrieve("tenant-1")
     assert [e.text for e in kept.events if isinstance(e, UserUttered)] == [
@@ -231,13 +237,7 @@ async def test_saving_a_turn_leaves_the_conversation_before_it_as_it_is(tmp_path
     # tracker_encryption.py measures a turn).
     from rasa.shared.core.events import Event
 
-    store = MaskedSQLTrackerStore(domain=DOMAIN, dialect="sqlite", db=str(tmp_path / "t.db"))
-    tracker = conversation()
-    await store.save(tracker)
-    tracker = await store.retrieve("tenant-1")
-    for event in (SlotSet("requested_slot", None), ActiveLoop(None)):
-        tracker.update(event)
-    tracker.update(UserUttered("thanks", {"name": "thank"}))
+    store, tracker = await next_turn(tmp_path)
 
     def no_reading(*args, **kwargs):
         raise AssertionError("the conversation was read back into events to save a turn")
