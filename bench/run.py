@@ -145,7 +145,9 @@ def rss_mb(pid: int) -> float:
     return total / 1024
 
 
-def drive(name: str, url: str, messages: List[str], args: argparse.Namespace) -> tuple:
+def drive(
+    name: str, url: str, messages: List[str], args: argparse.Namespace
+) -> tuple[List[float], List[float], float]:
     """One conversation at a time, eight at once, then saturation, against `url`."""
     conversation(url, messages, 10)  # warm up
     print(f"==> {name}: one conversation at a time", flush=True)

@@ -1,6 +1,7 @@
 """Small builders shared by the tests."""
 
 import asyncio
+import functools
 import threading
 import time
 from pathlib import Path
@@ -246,17 +247,23 @@ def query_plan(engine, call) -> str:
         return " | ".join(str(row[-1]) for row in rows)
 
 
+@functools.cache
+def rasa_domain():
+    """domain.yml as Rasa loads it, loaded once."""
+    from rasa.shared.core.domain import Domain
+
+    return Domain.load(str(ROOT / "domain.yml"))
+
+
 def encrypted_tracker_store(path: Path, keys=None):
     """The project's tracker store on the SQLite file `path`, with `keys` (by default
     keys for it alone). Making one, as a Rasa server does at its start, also puts the
     project's checks in Rasa's place (bot/channels/action_responses.py, event_classes.py)."""
-    from rasa.shared.core.domain import Domain
-
     from bot.channels.tracker_store import EncryptedSQLTrackerStore
     from bot.keys import DataKeys
 
     return EncryptedSQLTrackerStore(
-        domain=Domain.load(str(ROOT / "domain.yml")),
+        domain=rasa_domain(),
         dialect="sqlite",
         db=str(path),
         data_keys=keys or DataKeys.ephemeral(),

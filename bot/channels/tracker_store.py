@@ -90,13 +90,7 @@ class RecentPlaintexts:
     share between the store's worker threads.
     """
 
-    def __init__(
-        self,
-        clock: Callable[[], float] = time.monotonic,
-        idle_seconds: float = 120.0,
-        max_entries: int = 20_000,
-    ) -> None:
-        self._clock = clock
+    def __init__(self, idle_seconds: float = 120.0, max_entries: int = 20_000) -> None:
         self._idle_seconds = idle_seconds
         self._max_entries = max_entries
         self._lock = threading.Lock()
@@ -142,7 +136,7 @@ class RecentPlaintexts:
             self._entries -= len(self._conversations.pop(sender_id, (0.0, {}))[1])
             if not entries:
                 return
-            self._conversations[sender_id] = (self._clock(), entries)
+            self._conversations[sender_id] = (time.monotonic(), entries)
             self._entries += len(entries)
             while self._entries > self._max_entries and self._conversations:
                 _, (_, dropped) = self._conversations.popitem(last=False)
@@ -157,7 +151,7 @@ class RecentPlaintexts:
         while True:
             time.sleep(self._idle_seconds / 4)
             with self._lock:
-                now = self._clock()
+                now = time.monotonic()
                 while self._conversations:
                     oldest, (used, entries) = next(iter(self._conversations.items()))
                     if now - used < self._idle_seconds:

@@ -21,16 +21,12 @@ from bot.keys import DataKeys, new_lookup_key
 from bot.protection.conversations import TrackerEvents, engine_for, tracker_events
 from bot.tenancy.masking import HIDDEN, SECURITY_SLOTS
 from bot.tenancy.security_question import Sealer
-from tests.helpers import ROOT
+from tests.helpers import ROOT, encrypted_tracker_store
 
 DOMAIN = Domain.load(str(ROOT / "domain.yml"))
 PERSONAL = ("07700 900123", "12/04/1958", "14 Elm Road, LS6 2AB")
 SEALER = Sealer(Sealer.new_key())
 ANSWERS = ("TEN-204817", "Margaret Thompson", "12/04/1958")
-
-
-def new_store(path, keys):
-    return EncryptedSQLTrackerStore(domain=DOMAIN, dialect="sqlite", db=str(path), data_keys=keys)
 
 
 def rows(path):
@@ -41,7 +37,7 @@ def rows(path):
 async def test_a_conversation_is_stored_encrypted_and_read_back_whole(tmp_path):
     keys = DataKeys.ephemeral()
     path = tmp_path / "tracker.db"
-    store = new_store(path, keys)
+    store = encrypted_tracker_store(path, keys)
     tracker = DialogueStateTracker.from_events(
         "facebook-private-1",
         [
@@ -58,7 +54,7 @@ async def test_a_conversation_is_stored_encrypted_and_read_back_whole(tmp_path):
         assert detail.encode() not in content, detail
     assert all(data.startswith("fernet:") for _, _, data in rows(path))
 
-    kept = await new_store(path, keys).retrieve("facebook-private-1")
+    kept = await encrypted_tracker_store(path, keys).retrieve("facebook-private-1")
     texts = [e.text for e in kept.events if isinstance(e, UserUttered)]
     assert texts == [
         f"call me on {PERSONAL[0]}",
@@ -70,7 +66,7 @@ async def test_a_conversation_is_stored_encrypted_and_read_back_whole(tmp_path):
 async def test_conversations_stored_before_encryption_are_still_read(tmp_path):
     keys = DataKeys.ephemeral()
     path = tmp_path / "tracker.db"
-    store = new_store(path, keys)
+    store = encrypted_tracker_store(path, keys)
     old = UserUttered("hello from before", {"name": "greet"}, timestamp=1.0).as_dict()
     with engine_for(f"sqlite:///{path}").begin() as connection:
         connection.execute(
@@ -153,7 +149,7 @@ def security_values(keys, path, sender):
 
 async def test_sealed_answers_stay_while_the_check_goes_on(tmp_path):
     keys, path = DataKeys.ephemeral(), tmp_path / "tracker.db"
-    store = new_store(path, keys)
+    store = encrypted_tracker_store(path, keys)
     await store.save(answering("tenant-1"))
 
     kept = await store.retrieve("tenant-1")
@@ -164,7 +160,7 @@ async def test_sealed_answers_stay_while_the_check_goes_on(tmp_path):
 @pytest.mark.parametrize("status", ["verified", "failed", "locked", "stopped"])
 async def test_once_the_check_is_over_its_sealed_answers_leave_the_history(tmp_path, status):
     keys, path = DataKeys.ephemeral(), tmp_path / "tracker.db"
-    store = new_store(path, keys)
+    store = encrypted_tracker_store(path, keys)
     await store.save(answering("tenant-1"))
     tracker = await store.retrieve("tenant-1")
     for event in (
@@ -190,7 +186,7 @@ async def test_once_the_check_is_over_its_sealed_answers_leave_the_history(tmp_p
 
 async def test_an_interrupted_check_keeps_its_answers_to_carry_on(tmp_path):
     keys, path = DataKeys.ephemeral(), tmp_path / "tracker.db"
-    store = new_store(path, keys)
+    store = encrypted_tracker_store(path, keys)
     tracker = answering("tenant-1")
     for event in (ActiveLoop(None), SlotSet("identity_status", "interrupted")):
         tracker.update(event)
@@ -205,7 +201,7 @@ async def test_the_answers_of_a_check_ended_in_the_turn_that_sealed_them_go_too(
     tracker = answering("tenant-1")
     for event in (ActiveLoop(None), SlotSet("identity_status", "failed")):
         tracker.update(event)
-    await new_store(path, keys).save(tracker)
+    await encrypted_tracker_store(path, keys).save(tracker)
 
     assert sealed_in_history(keys, path, "tenant-1") == []
     assert security_values(keys, path, "tenant-1") == [HIDDEN, HIDDEN, HIDDEN]

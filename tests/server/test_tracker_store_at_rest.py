@@ -12,12 +12,11 @@ from rasa.shared.core.events import ActionExecuted, ActiveLoop, SlotSet, UserUtt
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy import create_engine, text
 
-from bot.channels.tracker_store import EncryptedSQLTrackerStore
 from bot.keys import DataKeys, KeysError
 from bot.protection.conversations import TrackerEvents, engine_for
 from bot.tenancy.masking import SECURITY_SLOTS
 from bot.tenancy.security_question import Sealer
-from tests.helpers import ROOT
+from tests.helpers import ROOT, encrypted_tracker_store
 
 DOMAIN = Domain.load(str(ROOT / "domain.yml"))
 SEALER = Sealer(Sealer.new_key())
@@ -44,10 +43,6 @@ def secure_delete_off_by_default(monkeypatch):
     with probe.connect() as connection:
         assert connection.execute(text("PRAGMA secure_delete")).scalar() == 0
     probe.dispose()
-
-
-def new_store(path, keys):
-    return EncryptedSQLTrackerStore(domain=DOMAIN, dialect="sqlite", db=str(path), data_keys=keys)
 
 
 def readable(path, keys):
@@ -83,7 +78,7 @@ async def test_an_erased_conversation_and_its_hidden_answers_cannot_be_read_from
     tmp_path, secure_delete_off_by_default
 ):
     keys, path = DataKeys.ephemeral(), tmp_path / "tracker.db"
-    store = new_store(path, keys)
+    store = encrypted_tracker_store(path, keys)
     await store.save(told("facebook-private-1"))
     # Another tenant's conversation stays, so the erased one's pages stay in the file.
     await store.save(
@@ -120,7 +115,7 @@ async def test_the_plain_columns_do_not_say_what_a_tenant_reported(tmp_path):
         SlotSet("requested_slot", "antisocial_behaviour_account"),
         ActionExecuted("action_hand_off_antisocial_behaviour"),
     ]
-    store = new_store(path, keys)
+    store = encrypted_tracker_store(path, keys)
     await store.save(DialogueStateTracker.from_events("facebook-private-1", events, DOMAIN.slots))
 
     content = path.read_bytes()
@@ -132,7 +127,7 @@ async def test_the_plain_columns_do_not_say_what_a_tenant_reported(tmp_path):
         ).fetchall()
     assert named == []
     # Still all there to whoever holds the keys.
-    kept = await new_store(path, keys).retrieve("facebook-private-1")
+    kept = await encrypted_tracker_store(path, keys).retrieve("facebook-private-1")
     assert kept.latest_message.intent["name"] == "report_antisocial_behaviour"
     assert kept.latest_action_name == "action_hand_off_antisocial_behaviour"
 
@@ -142,7 +137,7 @@ async def test_the_plain_columns_do_not_say_what_a_tenant_reported(tmp_path):
 
 async def test_a_conversation_erased_during_its_turn_is_not_written_back(tmp_path):
     keys, path = DataKeys.ephemeral(), tmp_path / "tracker.db"
-    store = new_store(path, keys)
+    store = encrypted_tracker_store(path, keys)
     sender = "facebook-private-1"
     first = [UserUttered(f"call me on {PERSONAL[0]}", {"name": "inform"})]
     await store.save(DialogueStateTracker.from_events(sender, first, slots=DOMAIN.slots))
@@ -171,7 +166,7 @@ async def test_a_conversation_erased_during_its_turn_is_not_written_back(tmp_pat
 
 async def test_a_turn_with_nothing_erased_is_written_as_ever(tmp_path):
     keys, path = DataKeys.ephemeral(), tmp_path / "tracker.db"
-    store = new_store(path, keys)
+    store = encrypted_tracker_store(path, keys)
     sender = "facebook-private-1"
     await store.save(
         DialogueStateTracker.from_events(sender, [UserUttered("hi", {"name": "greet"})])
