@@ -25,7 +25,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.channels.runtime import refuse_memory_tracker_store, utc_now
+from bot.channels.runtime import server_started, utc_now
 from bot.channels.wiring import built_runtime, shared_runtime
 from bot.events import InboundEvent
 from bot.platforms.payloads import MalformedPayload
@@ -225,7 +225,7 @@ class DurableInput(PlatformInput):
 
         @hook.listener("after_server_start")
         async def start(app, _loop) -> None:
-            await refuse_memory_tracker_store(app)
+            await server_started(app)
             if channel.on:
                 runtime = await shared_runtime(app, channel.settings)
                 runtime.start(app, on_new_message)

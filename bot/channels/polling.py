@@ -20,7 +20,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels.base import PlatformInput, readable
-from bot.channels.runtime import ChannelRuntime, in_thread, refuse_memory_tracker_store, utc_now
+from bot.channels.runtime import ChannelRuntime, in_thread, server_started, utc_now
 from bot.channels.wiring import built_runtime, shared_runtime
 from bot.outbox import PlatformError
 from bot.platforms.places import Poller, PollPlaces
@@ -122,7 +122,7 @@ class PollingInput(PlatformInput):
 
         @hook.listener("after_server_start")
         async def start(app, _loop) -> None:
-            await refuse_memory_tracker_store(app)
+            await server_started(app)
             await channel.polling.start(app, on_new_message)
 
         @hook.listener("before_server_stop")

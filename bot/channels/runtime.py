@@ -43,6 +43,7 @@ from bot.channels.dialogue import (
     user_message,
     watch_actions,
 )
+from bot.channels.heap import freeze_loaded_model
 from bot.events import InboundEvent, Platform, Surface
 from bot.feedback.surveys import SurveyDesk
 from bot.handoff.handoffs import Handoff
@@ -100,6 +101,14 @@ async def refuse_memory_tracker_store(app: Sanic) -> None:
     """Stop the server at start-up if its conversations would be kept in memory (P12)."""
     configured = await in_thread(configured_tracker_store, sys.argv)
     insist_on_the_tracker_store(rasa_agent(app), configured)
+
+
+async def server_started(app: Sanic) -> None:
+    """What every Rasa server with the project's channels does once started, its model
+    loaded: refuse a tracker store in memory, then keep the model out of full garbage
+    collections (bot/channels/heap.py)."""
+    await refuse_memory_tracker_store(app)
+    freeze_loaded_model(rasa_agent(app))
 
 
 class ChannelRuntime:

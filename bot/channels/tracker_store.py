@@ -48,7 +48,7 @@ from rasa.shared.core.events import SessionStarted, deserialise_events
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy.orm import sessionmaker
 
-from bot.channels import action_responses, event_classes, past_states
+from bot.channels import action_responses, event_classes, past_states, slot_copies
 from bot.channels.dialogue import TrackerStoreMissing
 from bot.keys import DataKeys
 from bot.privacy.logs import protect_logs
@@ -210,11 +210,13 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
         withhold_answers_from_logs()
         protect_logs()
         # Every Rasa server makes its tracker store as it starts: from here on its action
-        # answers are checked with one validator, event classes found in a table, and
-        # histories read for the policies without Rasa's repeated walks.
+        # answers are checked with one validator, event classes found in a table,
+        # histories read for the policies without Rasa's repeated walks, and slots
+        # copied directly.
         action_responses.check_once()
         event_classes.use_table()
         past_states.use_faster()
+        slot_copies.use_direct_copy()
         super().__init__(*args, **kwargs)
         # Rasa's engine puts the row it failed to write, a tenant's message with it, in
         # its errors, which are logged whole: the same engine, with the values hidden.
