@@ -86,13 +86,15 @@ class WorkingCalendar:
     def add_working_hours(self, t: datetime, hours: float) -> datetime:
         """`t` plus `hours` of monitoring time: closed time does not count.
 
-        A deadline that uses up a day exactly falls at that day's closing time.
+        A deadline that uses up a day exactly falls at that day's closing time, and no
+        time added at a closing time stays there, as it would have had it been added
+        with the time before.
         """
         if hours < 0:
             raise ValueError("hours must not be negative")
         remaining = timedelta(hours=hours)
         for opens, closes in self._windows(self.local(t).date()):
-            if closes <= t:
+            if closes < t or (closes == t and remaining):
                 continue
             start = max(opens, self.local(t))
             available = closes.astimezone(timezone.utc) - start.astimezone(timezone.utc)

@@ -4,7 +4,7 @@ from dataclasses import replace
 from datetime import date, datetime, time, timedelta, timezone
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from bot.association import load_association
@@ -144,7 +144,16 @@ def test_monitoring_next_starts_at_an_open_instant_not_before_t(start):
 
 @settings(max_examples=200, deadline=None)
 @given(start=instants, a=st.floats(0, 20), b=st.floats(0, 20))
+# Found by the property: eight hours from New Year's Day (a bank holiday) end at Friday's
+# closing time, and no more time added there had jumped to Monday's opening.
+@example(start=datetime(2026, 1, 1, tzinfo=UK), a=8.0, b=0.0)
 def test_working_hours_add_up(start, a, b):
     once = CALENDAR.add_working_hours(start, a + b)
     twice = CALENDAR.add_working_hours(CALENDAR.add_working_hours(start, a), b)
     assert abs(once - twice) < timedelta(milliseconds=1)
+
+
+def test_no_time_added_at_a_closing_time_stays_at_it():
+    closing = datetime(2026, 1, 2, 17, 0, tzinfo=UK)  # a Friday
+    assert CALENDAR.add_working_hours(closing, 0) == closing
+    assert CALENDAR.add_working_hours(closing, 1) == datetime(2026, 1, 5, 10, 0, tzinfo=UK)
