@@ -17,9 +17,8 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, List
+from typing import List
 
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (
@@ -33,7 +32,7 @@ from rasa.shared.core.events import (
 )
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.channels import past_states
+from bot.channels.past_states import walks
 
 ROOT = Path(__file__).resolve().parent.parent
 RULE_ONLY = {"rule_only_slots": ["identity_status"], "rule_only_loops": []}
@@ -85,20 +84,6 @@ def play(domain: Domain, stored: List[Event], predictions: int) -> float:
         tracker.past_states(domain, ignore_rule_only_turns=True, rule_only_data=RULE_ONLY)
         tracker.update_with_events([ActionExecuted(f"utter_{n}"), BotUttered("…")], domain)
     return time.perf_counter() - started
-
-
-@contextmanager
-def walks(faster: bool) -> Iterator[None]:
-    before = DialogueStateTracker.applied_events, Domain.states_for_tracker_history
-    if faster:
-        past_states.use_faster()
-    else:
-        DialogueStateTracker.applied_events = past_states.rasas_applied_events
-        Domain.states_for_tracker_history = past_states.rasas_states_for_tracker_history
-    try:
-        yield
-    finally:
-        DialogueStateTracker.applied_events, Domain.states_for_tracker_history = before
 
 
 def main() -> None:

@@ -28,8 +28,9 @@ from __future__ import annotations
 
 import operator
 import weakref
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Dict, List
+from typing import Any, Dict, Iterator, List
 
 from rasa.shared.core.domain import Domain, State, SubState
 from rasa.shared.core.events import (
@@ -279,3 +280,19 @@ def use_faster() -> None:
     """Have this process's Rasa read histories through the table and the kept replay."""
     DialogueStateTracker.applied_events = applied_events
     Domain.states_for_tracker_history = states_for_tracker_history
+
+
+@contextmanager
+def walks(faster: bool) -> Iterator[None]:
+    """The project's walks (`faster`) or Rasa's in place for a while, whichever were
+    before put back after: for comparing the two (bench/past_states.py, the tests)."""
+    before = DialogueStateTracker.applied_events, Domain.states_for_tracker_history
+    if faster:
+        use_faster()
+    else:
+        DialogueStateTracker.applied_events = rasas_applied_events
+        Domain.states_for_tracker_history = rasas_states_for_tracker_history
+    try:
+        yield
+    finally:
+        DialogueStateTracker.applied_events, Domain.states_for_tracker_history = before

@@ -3,7 +3,6 @@ walks, and reads the same: the same applied events and the same states as Rasa's
 (bot/channels/past_states.py, P12: speed)."""
 
 import random
-from contextlib import contextmanager
 from functools import cache
 
 import pytest
@@ -43,35 +42,13 @@ ASKS = [
 ]
 
 
-@contextmanager
-def rasas_own():
-    """Rasa's walks in place, as before `use_faster`, however the process is set."""
-    ours = DialogueStateTracker.applied_events, Domain.states_for_tracker_history
-    DialogueStateTracker.applied_events = past_states.rasas_applied_events
-    Domain.states_for_tracker_history = past_states.rasas_states_for_tracker_history
-    try:
-        yield
-    finally:
-        DialogueStateTracker.applied_events, Domain.states_for_tracker_history = ours
-
-
-@contextmanager
-def faster():
-    ours = DialogueStateTracker.applied_events, Domain.states_for_tracker_history
-    past_states.use_faster()
-    try:
-        yield
-    finally:
-        DialogueStateTracker.applied_events, Domain.states_for_tracker_history = ours
-
-
 def rasas_reading(domain, tracker):
-    with rasas_own():
+    with past_states.walks(faster=False):
         return tracker.applied_events(), [tracker.past_states(domain, *ask) for ask in ASKS]
 
 
 def faster_reading(domain, tracker):
-    with faster():
+    with past_states.walks(faster=True):
         return tracker.applied_events(), [tracker.past_states(domain, *ask) for ask in ASKS]
 
 
@@ -187,7 +164,7 @@ def test_states_handed_out_can_be_changed_without_changing_the_next():
     tracker = DialogueStateTracker.from_events(
         "changes", random_history(random.Random(7), domain, 60), domain.slots
     )
-    with faster():
+    with past_states.walks(faster=True):
         first = tracker.past_states(domain)
         for state in first:
             for sub_state in state.values():
@@ -196,7 +173,23 @@ def test_states_handed_out_can_be_changed_without_changing_the_next():
 
 
 def test_a_rasa_server_reads_histories_through_the_faster_walks(tmp_path):
-    with rasas_own():
+    with past_states.walks(faster=False):
         encrypted_tracker_store(tmp_path / "tracker.db")  # as a Rasa server starts
         assert DialogueStateTracker.applied_events is past_states.applied_events
         assert Domain.states_for_tracker_history is past_states.states_for_tracker_history
+
+
+def in_place():
+    return DialogueStateTracker.applied_events, Domain.states_for_tracker_history
+
+
+def test_either_walks_are_put_in_place_for_a_while_and_what_was_is_put_back():
+    before = in_place()
+    with past_states.walks(faster=False):
+        assert in_place() == (
+            past_states.rasas_applied_events,
+            past_states.rasas_states_for_tracker_history,
+        )
+    with past_states.walks(faster=True):
+        assert in_place() == (past_states.applied_events, past_states.states_for_tracker_history)
+    assert in_place() == before
