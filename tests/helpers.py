@@ -258,7 +258,8 @@ def rasa_domain():
 def encrypted_tracker_store(path: Path, keys=None):
     """The project's tracker store on the SQLite file `path`, with `keys` (by default
     keys for it alone). Making one, as a Rasa server does at its start, also puts the
-    project's checks in Rasa's place (bot/channels/action_responses.py, event_classes.py)."""
+    project's checks and faster walks in Rasa's place (bot/channels/action_responses.py,
+    event_classes.py, past_states.py, slot_copies.py)."""
     from bot.channels.tracker_store import EncryptedSQLTrackerStore
     from bot.keys import DataKeys
 

@@ -8,7 +8,8 @@ runs take back the turns since its run before) and replays them all into a new t
 It asks, of every event, up to nine `isinstance` questions against its abstract event
 classes, and copies the whole history for each later run of a loop. At the hundredth
 message of a conversation in which the identity check had asked again and again, that
-came to 17 ms of every prediction, four predictions to a message (bench/past_states.py).
+came to 17 ms of every prediction, and a message makes two to four (cProfile;
+bench/past_states.py times such a message).
 
 - `applied_events` walks the events as Rasa's does, with each event class's kind looked
   up once in a table and nothing copied.
@@ -153,7 +154,7 @@ class _Step:
     latest_action_name: str | None
     active_loop_name: str | None
     prev_action: SubState | None
-    state: State  # `get_active_state`, with the slots not yet set
+    state: State  # `get_active_state`, unset slots included
 
 
 @dataclass
