@@ -114,6 +114,7 @@ bench: train
 	$(PY) -m bench.identity_concurrency
 	$(PY) -m bench.log_redaction
 	$(PY) -m bench.tracker_encryption
+	$(PY) -m bench.tracker_writes
 	$(PY) -m bench.past_states
 	$(PY) -m bench.action_check
 	$(PY) -m bench.claims

@@ -26,6 +26,13 @@ rows a server read or wrote lately are kept decrypted, by their stored text, in
 `RecentPlaintexts`, and only rows it has not seen are decrypted. A row erased or
 rewritten is never served from there (P9): see the class.
 
+SQLite lets one connection write at a time, and a connection that finds the file
+locked waits in SQLite's busy handler, which sleeps longer at every try (up to 100 ms)
+and does not wake when the lock is freed. With eight conversations at once the server's
+worker threads met there at nearly every save, and a save waited up to 800 ms: on
+SQLite the store's writes queue on a lock of the process's own instead, where each
+starts as soon as the one before it ends (`bench/tracker_writes.py`).
+
 Reading a conversation also marks the turn it serves: when that conversation waits
 for the answer to a security question, every log line of the turn is withheld (P5).
 """
@@ -33,6 +40,7 @@ for the answer to a security question, every log line of the turn is withheld (P
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import logging
@@ -232,6 +240,11 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
         self.sessionmaker = sessionmaker(bind=self.engine)
         self._statements = _Statements(self.SQLEvent.__table__)
         self.plaintexts = RecentPlaintexts()
+        # One write at a time on SQLite (the module's docstring says why); a database
+        # server takes writes to different conversations at once.
+        self.writing: contextlib.AbstractContextManager = (
+            threading.Lock() if self.engine.dialect.name == "sqlite" else contextlib.nullcontext()
+        )
 
     def stop_recording_keys(self) -> None:
         """The server stops: its record of the keys it holds goes (also done at exit)."""
@@ -299,8 +312,10 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
         past those stored now: had the conversation been erased since it was read, the
         whole of it, still in memory, would be written back. Fewer stored than were
         read means just that, and nothing is written (P9).
+
+        On SQLite, one write at a time in the process (`writing`).
         """
-        with self.session_scope() as session:
+        with self.writing, self.session_scope() as session:
             stored = session.execute(
                 self._statements.count_latest_session, {"sender": sender_id}
             ).scalar_one()
