@@ -702,7 +702,8 @@ def connect(url: str, keys: DataKeys | None = None) -> Engine:
     `keys` encrypt its `Encrypted` columns and key its `Keyed` ones; without them, keys
     for this engine only (tests, throwaway stores): the processes always pass theirs.
 
-    A SQLite file's folder is created if missing (its connections: `pool_options`).
+    A SQLite file's folder is created if missing (its connections: `pool_options`), and
+    it keeps a write-ahead log (`clear_write_ahead_log`).
     """
     parsed = make_url(url)
     options = pool_options(parsed)
@@ -714,6 +715,7 @@ def connect(url: str, keys: DataKeys | None = None) -> Engine:
     engine.dialect.data_keys = keys or DataKeys.ephemeral()
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _zero_deleted_content)
+        event.listen(engine, "connect", _keep_a_write_ahead_log)
     metadata.create_all(engine)
     _add_missing_columns(engine)
     _add_missing_indexes(engine)
@@ -799,3 +801,38 @@ def _zero_deleted_content(connection, _record) -> None:
     # A message's text is dropped once processed; without this SQLite would leave its
     # bytes in the file's free pages, where a security answer could still be read.
     connection.execute("PRAGMA secure_delete = ON")
+
+
+def _keep_a_write_ahead_log(connection, _record) -> None:
+    # The file's mode, kept in it: a no-op once set (an in-memory store stays "memory").
+    connection.execute("PRAGMA journal_mode = WAL")
+
+
+def clear_write_ahead_log(engine: Engine) -> bool:
+    """Copy a SQLite store's write-ahead log into its file and empty the log (P9).
+
+    With its rollback journal, SQLite made a writer wait while anyone read, and readers
+    while it committed: the intake, the intake loop, the outbox and the action server
+    all write the same file, and at 25 messages a second one instance's writes queued
+    in SQLite's busy handler until the reply p95 passed a second (`make bench-load`).
+    With the write-ahead log, readers and the writer work at once.
+
+    Every change is appended to the log (`<file>-wal`) before it is copied into the
+    file, so a row deleted or rewritten (a message's text once processed, an erasure,
+    the retention job, a key rotation) stays there, encrypted as it was stored, until
+    the log is emptied. The Rasa server calls this every minute
+    (`bot.channels.runtime.clear_log_regularly`); `secure_delete` overwrites it in the
+    file itself.
+
+    Returns False when a transaction still open elsewhere kept SQLite from emptying the
+    whole log (it waits for the busy timeout first); the next call does it. True for a
+    database without such a log (PostgreSQL, an in-memory store).
+    """
+    if engine.dialect.name != "sqlite":
+        return True
+    with engine.connect() as connection:
+        mode = connection.exec_driver_sql("PRAGMA journal_mode").scalar()
+        if mode != "wal":
+            return True
+        busy, _, _ = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
+    return not busy

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Awaitable, Callable, Deque, Dict, List, M
 from rasa.core.channels.channel import UserMessage
 from rasa.core.lock_store import LockError
 from sanic import Sanic
+from sqlalchemy.engine import Engine
 
 from bot import clock
 from bot.alerts.alerts import AlertWatcher
@@ -57,6 +58,7 @@ from bot.platforms.routing import reply_route
 from bot.protection.notice import PrivacyNotices
 from bot.protection.retention import ConversationRetention, RetentionRun
 from bot.screening.coordinator import Screening
+from bot.store import clear_write_ahead_log
 
 if TYPE_CHECKING:
     from rasa.core.agent import Agent
@@ -72,6 +74,9 @@ RETENTION_EVERY = 3600.0
 SWEEP_EVERY = timedelta(days=1)
 # How often open handoffs are checked for alerts due (bot/alerts/): deadlines near or missed.
 ALERTS_EVERY = 60.0
+# How often a SQLite store's write-ahead log is emptied: what is erased is gone from it
+# within this (P9, bot.store.clear_write_ahead_log).
+CLEAR_LOG_EVERY = 60.0
 # What ends a conversation the assistant resolved on its own (P11's question follows).
 RESOLVED = ("goodbye", "thank")
 # Conversations handled at once by one server: one slow conversation holds up no other.
@@ -162,6 +167,7 @@ class ChannelRuntime:
         for _ in range(OUTBOX_SENDERS):
             self._tasks.append(asyncio.ensure_future(self._outbox_loop()))
         self._tasks.append(asyncio.ensure_future(self._retention_loop()))
+        self._tasks.append(asyncio.ensure_future(clear_log_regularly(self.intake.engine)))
         if self._alerts is not None or self.surveys is not None:
             self._tasks.append(asyncio.ensure_future(self._alerts_loop()))
 
@@ -612,6 +618,23 @@ class ChannelRuntime:
                 worked = False
             if not worked:
                 await self._outbox_ready.wait(IDLE_WAIT)
+
+
+async def clear_log_regularly(engine: Engine) -> None:
+    """P9: empty the store's write-ahead log every `CLEAR_LOG_EVERY` seconds, so that
+    what is erased from a SQLite store is gone from its log too (one Rasa server's loop
+    clears it for every process writing the file)."""
+    while True:
+        await asyncio.sleep(CLEAR_LOG_EVERY)
+        try:
+            if not await in_thread(clear_write_ahead_log, engine):
+                logger.warning(
+                    "The store's write-ahead log could not be emptied while a transaction "
+                    "was open; trying again in %.0f s",
+                    CLEAR_LOG_EVERY,
+                )
+        except Exception:
+            logger.exception("Could not empty the store's write-ahead log; trying again later")
 
 
 async def in_thread(function: Callable, *args: Any, **kwargs: Any) -> Any:
