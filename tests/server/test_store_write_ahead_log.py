@@ -5,9 +5,9 @@ In SQLite's default (rollback) journal a writer waits until no one is reading, a
 readers wait while it commits. The intake records every webhook, the intake loop
 claims and finishes each message, the outbox claims and marks every reply, and the
 action server writes beside them, all in the same file: at 25 messages a second one
-instance's writes queued behind each other in SQLite's busy handler and the reply p95
-went past a second with its Rasa server at 83% of a core (`make bench-load`). With the
-write-ahead log, readers and the writer work at once.
+instance's reply p95 went past a second with its Rasa server at 83% of a core, waiting
+rather than working (`make bench-load`). With the write-ahead log, readers and the
+writer work at once.
 
 SQLite appends every change to the log (`assistant.db-wal`) before copying it into the
 file: a row deleted (a message's text once it is processed, an erasure, the retention
