@@ -20,6 +20,7 @@ import hashlib
 import logging
 import secrets
 import threading
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Dict
@@ -808,7 +809,7 @@ def _keep_a_write_ahead_log(connection, _record) -> None:
     connection.execute("PRAGMA journal_mode = WAL")
 
 
-def clear_write_ahead_log(engine: Engine) -> bool:
+def clear_write_ahead_log(engine: Engine, tries: int = 1, pause: float = 0.05) -> bool:
     """Copy a SQLite store's write-ahead log into its file and empty the log (P9).
 
     With its rollback journal, SQLite made a writer wait while anyone read, and readers
@@ -821,18 +822,30 @@ def clear_write_ahead_log(engine: Engine) -> bool:
     file, so a row deleted or rewritten (a message's text once processed, an erasure,
     the retention job, a key rotation) stays there, encrypted as it was stored, until
     the log is emptied. The Rasa server calls this every minute
-    (`bot.channels.runtime.clear_log_regularly`); `secure_delete` overwrites it in the
-    file itself.
+    (`bot.channels.runtime.clear_log_regularly`), and an erasure, a retention run and a
+    key rotation as they finish; `secure_delete` overwrites it in the file itself.
 
-    Returns False when a transaction still open elsewhere kept SQLite from emptying the
-    whole log (it waits for the busy timeout first); the next call does it. True for a
-    database without such a log (PostgreSQL, an in-memory store).
+    It never waits: emptying the log takes the store's write lock and needs every
+    reader to be done with the log, and waiting for them would hold up every writer
+    meanwhile. When a writer or a reader is busy, it copies what it can and tries again
+    after `pause` seconds, `tries` times in all, then returns False; the next call
+    empties the log. True for a database without such a log (PostgreSQL, an in-memory
+    store).
     """
     if engine.dialect.name != "sqlite":
         return True
-    with engine.connect() as connection:
-        mode = connection.exec_driver_sql("PRAGMA journal_mode").scalar()
-        if mode != "wal":
+    for attempt in range(tries):
+        if attempt:
+            time.sleep(pause)
+        with engine.connect() as connection:
+            if connection.exec_driver_sql("PRAGMA journal_mode").scalar() != "wal":
+                return True
+            waits = connection.exec_driver_sql("PRAGMA busy_timeout").scalar()
+            connection.exec_driver_sql("PRAGMA busy_timeout = 0")
+            try:
+                busy, _, _ = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
+            finally:
+                connection.exec_driver_sql(f"PRAGMA busy_timeout = {int(waits)}")
+        if not busy:
             return True
-        busy, _, _ = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
-    return not busy
+    return False

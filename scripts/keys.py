@@ -46,7 +46,7 @@ from bot.protection.rotation import (
 )
 from bot.protection.upgrade import upgrade_installation
 from bot.settings import PROJECT_ROOT, Settings, SettingsError
-from bot.store import connect
+from bot.store import clear_write_ahead_log, connect
 
 ENV_FILE = PROJECT_ROOT / ".env"
 # Sandbox mode's store (scripts/run.py gives it to the servers unless DATABASE_URL is
@@ -253,6 +253,7 @@ def _rotate(
     for position, store in enumerate(stores):
         # The tracker store is one, whichever store the servers used.
         done = rotate_everything(store, keys, tracker if position == 0 else None)
+        clear_write_ahead_log(store, tries=20)  # the old ciphertext goes from its log too
         where = "" if position == 0 else " (sandbox store)"
         for table in sorted({*done.rewritten, *done.current}):
             print(

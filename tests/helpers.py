@@ -269,3 +269,11 @@ def encrypted_tracker_store(path: Path, keys=None):
         db=str(path),
         data_keys=keys or DataKeys.ephemeral(),
     )
+
+
+def on_disk(path: Path) -> bytes:
+    """A SQLite file's bytes as someone with a copy of its folder reads them: the file,
+    and its write-ahead log or rollback journal where there is one (bot/store.py keeps
+    the project's store's changes in its log until they are copied in)."""
+    parts = (path, Path(f"{path}-wal"), Path(f"{path}-journal"))
+    return b"".join(part.read_bytes() for part in parts if part.exists())

@@ -77,6 +77,8 @@ ALERTS_EVERY = 60.0
 # How often a SQLite store's write-ahead log is emptied: what is erased is gone from it
 # within this (P9, bot.store.clear_write_ahead_log).
 CLEAR_LOG_EVERY = 60.0
+# How soon it is tried again when other connections kept it from being emptied.
+CLEAR_LOG_RETRY = 5.0
 # What ends a conversation the assistant resolved on its own (P11's question follows).
 RESOLVED = ("goodbye", "thank")
 # Conversations handled at once by one server: one slow conversation holds up no other.
@@ -623,18 +625,27 @@ class ChannelRuntime:
 async def clear_log_regularly(engine: Engine) -> None:
     """P9: empty the store's write-ahead log every `CLEAR_LOG_EVERY` seconds, so that
     what is erased from a SQLite store is gone from its log too (one Rasa server's loop
-    clears it for every process writing the file)."""
+    clears it for every process writing the file). Emptying it never waits for others
+    (`clear_write_ahead_log`): while they are busy, it is tried again sooner."""
+    wait, tries = CLEAR_LOG_EVERY, 0
     while True:
-        await asyncio.sleep(CLEAR_LOG_EVERY)
+        await asyncio.sleep(wait)
         try:
-            if not await in_thread(clear_write_ahead_log, engine):
-                logger.warning(
-                    "The store's write-ahead log could not be emptied while a transaction "
-                    "was open; trying again in %.0f s",
-                    CLEAR_LOG_EVERY,
-                )
+            cleared = await in_thread(clear_write_ahead_log, engine)
         except Exception:
             logger.exception("Could not empty the store's write-ahead log; trying again later")
+            cleared = False
+        if cleared:
+            wait, tries = CLEAR_LOG_EVERY, 0
+        else:
+            wait, tries = CLEAR_LOG_RETRY, tries + 1
+            if tries * CLEAR_LOG_RETRY >= CLEAR_LOG_EVERY:
+                logger.warning(
+                    "The store's write-ahead log could not be emptied for %.0f s: other "
+                    "connections kept using it; still trying",
+                    tries * CLEAR_LOG_RETRY,
+                )
+                tries = 0
 
 
 async def in_thread(function: Callable, *args: Any, **kwargs: Any) -> Any:

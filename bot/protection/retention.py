@@ -49,6 +49,7 @@ from bot.protection.conversations import TrackerEvents
 from bot.protection.subject import ERASED, SubjectRights, strip_handoff_audit, tracker_of
 from bot.settings import PROJECT_ROOT
 from bot.store import (
+    clear_write_ahead_log,
     follow_ups,
     handoffs,
     identity_attempts,
@@ -142,7 +143,11 @@ class ConversationRetention:
         }
         removed["unfinished checks' answers"] = self._hide_left_answers(now)
         removed.update(self._older_rows(to_utc(cutoff)))
-        return RetentionRun(cutoff, erased, removed)
+        run = RetentionRun(cutoff, erased, removed)
+        if run.total:
+            # Nor left in a SQLite store's write-ahead log (else the Rasa server's next clear).
+            clear_write_ahead_log(self._engine, tries=20)
+        return run
 
     def waiting(self) -> Set[str]:
         """The conversations kept whole however old: those with a handoff still open

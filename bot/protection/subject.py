@@ -73,6 +73,7 @@ from bot.protection.conversations import NoTrackerStore, TrackerEvents, tracker_
 from bot.store import (
     Keyed,
     as_aware,
+    clear_write_ahead_log,
     console_audit,
     follow_ups,
     handoff_audit,
@@ -485,6 +486,8 @@ class SubjectRights:
         self._record(
             by, now, ERASED_ACTION, self._audit_key(conversation_id), dict(removed.removed)
         )
+        # Nor left in a SQLite store's write-ahead log (else the Rasa server's next clear).
+        clear_write_ahead_log(self._engine, tries=20)
         return removed
 
     def remove_conversation(

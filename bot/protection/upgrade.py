@@ -63,6 +63,7 @@ from bot.protection.rotation import TRACKER_COLUMN as TRACKER_DATA
 from bot.protection.rotation import TRACKER_TABLE, batches, stored_targets
 from bot.store import (
     Keyed,
+    clear_write_ahead_log,
     connect,
     identity_attempts,
     metadata,
@@ -122,6 +123,9 @@ def upgrade(store: Engine, keys: DataKeys, tracker: Engine | None = None) -> Upg
     _move_tenancies(store, keys, done)
     for table, column, purpose in _keyed_columns(store):
         _rekey(store, table, column, purpose, keys, done)
+    # What was in clear goes from the file as its encrypted form is copied in, and from
+    # a SQLite store's write-ahead log.
+    clear_write_ahead_log(store, tries=20)
     return done
 
 

@@ -20,7 +20,7 @@ from tests.e2e.platforms import (
     to_facebook,
     wait_for,
 )
-from tests.helpers import store_keys
+from tests.helpers import on_disk, store_keys
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +60,7 @@ def test_a_conversation_is_exported_whole_then_erased_everywhere(running, tmp_pa
     assert f"Erased conversation {conversation}" in printed and phone not in printed
     assert tracker.events(conversation) == []
     store_file = Path(assistant.extra_env["DATABASE_URL"].removeprefix("sqlite:///"))
-    assert conversation.encode() not in store_file.read_bytes()
+    assert conversation.encode() not in on_disk(store_file)
     again = tmp_path / "again.json"
     command(
         assistant, "export", "--account", f"facebook:{psid}", "--by", "Ada", "--out", str(again)

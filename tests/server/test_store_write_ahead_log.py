@@ -17,12 +17,19 @@ from its runtime), so what is erased is gone from both files within a minute.
 """
 
 import asyncio
+import contextlib
 import threading
+import time
+from types import SimpleNamespace
 
 from sqlalchemy import text
 
 from bot.channels import runtime
+from bot.channels.wiring import build_runtime
+from bot.keys import new_encryption_key, new_lookup_key
+from bot.settings import Settings
 from bot.store import clear_write_ahead_log, connect
+from tests.helpers import ROOT, until
 
 MARK = "facebook-private-9d4e1c7a55"
 
@@ -86,7 +93,7 @@ def test_a_reader_does_not_hold_up_a_writer(tmp_path):
 def test_what_is_erased_leaves_the_log_when_it_is_cleared(tmp_path):
     engine = connect(f"sqlite:///{tmp_path / 'assistant.db'}")
     insert_and_erase(engine)
-    # The deleted row is overwritten in the file, but its insertion is still in the log.
+    # The row never reached the file; its insertion, and its deletion, are in the log.
     assert files_holding(tmp_path, MARK.encode()) == ["assistant.db-wal"]
     assert clear_write_ahead_log(engine) is True
     assert files_holding(tmp_path, MARK.encode()) == []
@@ -122,3 +129,55 @@ async def test_the_runtime_clears_the_log_every_minute(tmp_path, monkeypatch):
         assert files_holding(tmp_path, MARK.encode()) == []
     finally:
         task.cancel()
+
+
+def test_clearing_waits_for_no_one_and_holds_up_no_writer(tmp_path):
+    engine = connect(f"sqlite:///{tmp_path / 'assistant.db'}")
+    insert_and_erase(engine)
+    with engine.connect() as reader:
+        # A reader in the middle of a transaction keeps the log from being emptied.
+        reader.exec_driver_sql("BEGIN")
+        reader.exec_driver_sql("SELECT count(*) FROM linked_accounts").scalar()
+        started = time.monotonic()
+        assert clear_write_ahead_log(engine, tries=3, pause=0.01) is False
+        assert time.monotonic() - started < 1  # not the 5 s busy timeout
+        # Every connection still waits as long as before for the others' locks.
+        with contextlib.ExitStack() as stack:
+            others = [stack.enter_context(engine.connect()) for _ in range(4)]
+            for other in others:
+                assert other.exec_driver_sql("PRAGMA busy_timeout").scalar() == 5000
+        with engine.begin() as writer:
+            writer.exec_driver_sql("PRAGMA busy_timeout = 0")
+            writer.execute(
+                text(
+                    "INSERT INTO linked_accounts (platform, public_id, private_id) "
+                    "VALUES ('x', 'a', 'b')"
+                )
+            )
+            writer.exec_driver_sql("PRAGMA busy_timeout = 5000")
+        reader.exec_driver_sql("COMMIT")
+    assert clear_write_ahead_log(engine) is True
+    assert files_holding(tmp_path, MARK.encode()) == []
+
+
+async def test_a_started_runtime_clears_its_stores_log(tmp_path, monkeypatch):
+    monkeypatch.setattr(runtime, "CLEAR_LOG_EVERY", 0.05)
+    endpoints = tmp_path / "endpoints.yml"
+    endpoints.write_text(
+        f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {tmp_path / 'tracker.db'}\n"
+    )
+    settings = Settings(
+        ROOT / "association.yml",
+        database_url=f"sqlite:///{tmp_path / 'assistant.db'}",
+        endpoints_file=endpoints,
+        encryption_keys=(new_encryption_key(),),
+        lookup_key=new_lookup_key(),
+    )
+    built = build_runtime(settings)
+    insert_and_erase(built.intake.engine)
+    assert files_holding(tmp_path, MARK.encode()) == ["assistant.db-wal"]
+    built.start(SimpleNamespace(ctx=SimpleNamespace(agent=None)), None)
+    try:
+        assert await until(lambda: not files_holding(tmp_path, MARK.encode()), 10)
+    finally:
+        await built.stop()

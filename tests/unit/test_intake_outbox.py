@@ -20,7 +20,7 @@ from bot.platforms.x.api import XClient
 from bot.platforms.x.delivery import twitter_deliverer
 from bot.store import connect, inbound_events
 from scripts.fake_platforms import FakePlatforms
-from tests.helpers import Clock
+from tests.helpers import Clock, on_disk
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
 
@@ -103,7 +103,7 @@ def test_processed_events_keep_their_ids_but_not_their_text(engine, tmp_path):
     assert (row.event_id, row.state, row.event) == ("m1", "processed", None)
     assert intake.accept([event("m1")], NOW) == []
     engine.dispose()
-    assert b"12/04/1958" not in (tmp_path / "store.db").read_bytes()
+    assert b"12/04/1958" not in on_disk(tmp_path / "store.db")
 
 
 def test_an_event_that_keeps_failing_is_set_aside(engine):

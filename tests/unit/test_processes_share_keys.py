@@ -26,7 +26,7 @@ from scripts import intake as intake_command
 from scripts import moderation as moderation_command
 from scripts import outbox as outbox_command
 from scripts import run as run_command
-from tests.helpers import CALENDAR, DEMO_TENANCIES, ROOT
+from tests.helpers import CALENDAR, DEMO_TENANCIES, ROOT, on_disk
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
 WORDS = "Call me on 07700 900123 at 14 Elm Road LS6 2AB"
@@ -53,7 +53,7 @@ def shared(settings):
 
 def in_clear(settings, words: str) -> bool:
     """Whether `words` are in the store's file as an attacker with a copy reads it."""
-    return words.encode() in Path(settings.database_url.removeprefix("sqlite:///")).read_bytes()
+    return words.encode() in on_disk(Path(settings.database_url.removeprefix("sqlite:///")))
 
 
 def test_the_rasa_servers_intake_is_read_by_another_process(settings):

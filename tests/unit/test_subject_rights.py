@@ -26,7 +26,7 @@ from bot.repairs.triage import Photos
 from bot.screening.follow_ups import Awaits, FollowUps
 from bot.store import connect, console_audit, identity_attempts, public_comments, tenancies
 from bot.tenancy.records import TenancyRepository, load_tenancies
-from tests.helpers import CALENDAR, DEMO_TENANCIES, TEST_WORK_FACTOR
+from tests.helpers import CALENDAR, DEMO_TENANCIES, TEST_WORK_FACTOR, on_disk
 
 NOW = datetime(2026, 11, 25, 11, 0, tzinfo=timezone.utc)
 PUBLIC_ID = "fb-commenter-5521"
@@ -149,7 +149,7 @@ def raw_bytes(world):
     """The database files as they are on disk, and every stored value decrypted: what
     someone holding both the files and the keys could read (a token left in a free
     page included)."""
-    held = [path.read_bytes() for path in world["files"]]
+    held = [on_disk(path) for path in world["files"]]
     for token in set(re.findall(rb"fernet:[A-Za-z0-9_\-]+=*", b"".join(held))):
         try:
             held.append(world["keys"].decrypt(token.decode()).encode())

@@ -8,7 +8,7 @@ from bot.keys import DataKeys
 from bot.store import connect
 from bot.tenancy.answers import locator
 from bot.tenancy.records import Matter, Role, TenancyRepository, load_tenancies
-from tests.helpers import DEMO_TENANCIES, TEST_WORK_FACTOR, demo_tenancies
+from tests.helpers import DEMO_TENANCIES, TEST_WORK_FACTOR, demo_tenancies, on_disk
 
 # Every demo answer, in the shapes a careless store might keep it.
 DEMO_ANSWERS = [
@@ -41,7 +41,7 @@ def store(tmp_path):
 
 def test_names_and_dates_of_birth_are_never_stored_in_clear(store):
     path, _ = store
-    content = path.read_bytes().lower()
+    content = on_disk(path).lower()
     for answer in DEMO_ANSWERS:
         assert answer.lower().encode() not in content, answer
 

@@ -31,7 +31,7 @@ from bot.tenancy.records import TenancyRepository
 from bot.tenancy.security_question import HashScheme, Sealer
 from scripts import keys as keys_command
 from scripts import run as run_command
-from tests.helpers import ROOT, TEST_WORK_FACTOR
+from tests.helpers import ROOT, TEST_WORK_FACTOR, on_disk
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
 WHEN = "2026-11-23 09:00:00"
@@ -145,7 +145,7 @@ def raw_values(engine):
 
 def in_clear(tmp_path, store, tracker):
     """What of CLEAR the live rows or the files' bytes still hold."""
-    files = (tmp_path / "store.db").read_bytes() + (tmp_path / "tracker.db").read_bytes()
+    files = on_disk(tmp_path / "store.db") + on_disk(tmp_path / "tracker.db")
     rows = raw_values(store) + raw_values(tracker)
     return [v for v in CLEAR if v in rows or v.encode() in files]
 
