@@ -33,6 +33,14 @@ ROOT = Path(__file__).resolve().parent.parent
 TEXT = "the boiler in the kitchen has stopped and there's no heating, can someone come out"
 
 
+def add_turn(tracker) -> None:
+    """A turn's events: the tenant's message, the action, its reply, and listening."""
+    tracker.update(UserUttered(TEXT, {"name": "report_repair", "confidence": 0.97}))
+    tracker.update(ActionExecuted("utter_ask_repair_where"))
+    tracker.update(BotUttered("Which room is it in?"))
+    tracker.update(ActionExecuted("action_listen"))
+
+
 async def turns(store, conversations: int, turns_each: int) -> list[float]:
     """Seconds per turn, over `conversations` conversations of `turns_each` turns."""
     took = []
@@ -41,10 +49,7 @@ async def turns(store, conversations: int, turns_each: int) -> list[float]:
         for _ in range(turns_each):
             started = time.perf_counter()
             tracker = await store.get_or_create_tracker(sender)
-            tracker.update(UserUttered(TEXT, {"name": "report_repair", "confidence": 0.97}))
-            tracker.update(ActionExecuted("utter_ask_repair_where"))
-            tracker.update(BotUttered("Which room is it in?"))
-            tracker.update(ActionExecuted("action_listen"))
+            add_turn(tracker)
             await store.save(tracker)
             took.append(time.perf_counter() - started)
     return took

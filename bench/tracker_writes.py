@@ -21,13 +21,10 @@ import time
 from pathlib import Path
 
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
 
+from bench.tracker_encryption import ROOT, add_turn, summary
 from bot.channels.tracker_store import EncryptedSQLTrackerStore
 from bot.keys import DataKeys
-
-ROOT = Path(__file__).resolve().parent.parent
-TEXT = "the boiler in the kitchen has stopped and there's no heating, can someone come out"
 
 
 def store_on(path: Path, queued: bool) -> EncryptedSQLTrackerStore:
@@ -45,10 +42,7 @@ def store_on(path: Path, queued: bool) -> EncryptedSQLTrackerStore:
 async def conversation(store, sender: str, turns: int, saves: list[float]) -> None:
     for _ in range(turns):
         tracker = await store.get_or_create_tracker(sender)
-        tracker.update(UserUttered(TEXT, {"name": "report_repair", "confidence": 0.97}))
-        tracker.update(ActionExecuted("utter_ask_repair_where"))
-        tracker.update(BotUttered("Which room is it in?"))
-        tracker.update(ActionExecuted("action_listen"))
+        add_turn(tracker)
         started = time.perf_counter()
         await store.save(tracker)
         saves.append(time.perf_counter() - started)
@@ -62,11 +56,6 @@ async def run(store, conversations: int, turns: int) -> tuple[list[float], float
         *(conversation(store, f"bench-{n}", turns, saves) for n in range(conversations))
     )
     return saves, conversations * turns / (time.perf_counter() - started)
-
-
-def quantile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * q))]
 
 
 def main() -> None:
@@ -92,9 +81,9 @@ def main() -> None:
                 store.engine.dispose()
     for queued, label in ((False, "SQLite's lock alone"), (True, "queued in the process")):
         saves, rates = results[queued]
+        median, p95 = summary(saves)
         print(
-            f"| {label} | {statistics.median(saves) * 1e3:.1f} | "
-            f"{quantile(saves, 0.95) * 1e3:.1f} | {max(saves) * 1e3:.1f} | "
+            f"| {label} | {median:.1f} | {p95:.1f} | {max(saves) * 1e3:.1f} | "
             f"{statistics.mean(rates):.0f} |"
         )
 

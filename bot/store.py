@@ -809,7 +809,7 @@ def _keep_a_write_ahead_log(connection, _record) -> None:
     connection.execute("PRAGMA journal_mode = WAL")
 
 
-def clear_write_ahead_log(engine: Engine, tries: int = 1, pause: float = 0.05) -> bool:
+def clear_write_ahead_log(engine: Engine, tries: int = 20, pause: float = 0.05) -> bool:
     """Copy a SQLite store's write-ahead log into its file and empty the log (P9).
 
     With its rollback journal, SQLite made a writer wait while anyone read, and readers
@@ -822,8 +822,9 @@ def clear_write_ahead_log(engine: Engine, tries: int = 1, pause: float = 0.05) -
     file, so a row deleted or rewritten (a message's text once processed, an erasure,
     the retention job, a key rotation) stays there, encrypted as it was stored, until
     the log is emptied. The Rasa server calls this every minute
-    (`bot.channels.runtime.clear_log_regularly`), and an erasure, a retention run and a
-    key rotation as they finish; `secure_delete` overwrites it in the file itself.
+    (`bot.channels.runtime.clear_log_regularly`, once a call), and an erasure, a
+    retention run, a key rotation and an upgrade as they finish (by default up to a
+    second of tries); `secure_delete` overwrites it in the file itself.
 
     It never waits: emptying the log takes the store's write lock and needs every
     reader to be done with the log, and waiting for them would hold up every writer

@@ -253,7 +253,7 @@ def _rotate(
     for position, store in enumerate(stores):
         # The tracker store is one, whichever store the servers used.
         done = rotate_everything(store, keys, tracker if position == 0 else None)
-        clear_write_ahead_log(store, tries=20)  # the old ciphertext goes from its log too
+        clear_write_ahead_log(store)  # the old ciphertext goes from its log too
         where = "" if position == 0 else " (sandbox store)"
         for table in sorted({*done.rewritten, *done.current}):
             print(

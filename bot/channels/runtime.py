@@ -631,7 +631,7 @@ async def clear_log_regularly(engine: Engine) -> None:
     while True:
         await asyncio.sleep(wait)
         try:
-            cleared = await in_thread(clear_write_ahead_log, engine)
+            cleared = await in_thread(clear_write_ahead_log, engine, tries=1)
         except Exception:
             logger.exception("Could not empty the store's write-ahead log; trying again later")
             cleared = False

@@ -146,7 +146,7 @@ class ConversationRetention:
         run = RetentionRun(cutoff, erased, removed)
         if run.total:
             # Nor left in a SQLite store's write-ahead log (else the Rasa server's next clear).
-            clear_write_ahead_log(self._engine, tries=20)
+            clear_write_ahead_log(self._engine)
         return run
 
     def waiting(self) -> Set[str]:

@@ -487,7 +487,7 @@ class SubjectRights:
             by, now, ERASED_ACTION, self._audit_key(conversation_id), dict(removed.removed)
         )
         # Nor left in a SQLite store's write-ahead log (else the Rasa server's next clear).
-        clear_write_ahead_log(self._engine, tries=20)
+        clear_write_ahead_log(self._engine)
         return removed
 
     def remove_conversation(

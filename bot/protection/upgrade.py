@@ -125,7 +125,7 @@ def upgrade(store: Engine, keys: DataKeys, tracker: Engine | None = None) -> Upg
         _rekey(store, table, column, purpose, keys, done)
     # What was in clear goes from the file as its encrypted form is copied in, and from
     # a SQLite store's write-ahead log.
-    clear_write_ahead_log(store, tries=20)
+    clear_write_ahead_log(store)
     return done
 
 
