@@ -1,5 +1,6 @@
 """Tenancy records: loaded from a file, answers hashed, found by reference or address."""
 
+import re
 from datetime import date
 
 import pytest
@@ -43,7 +44,17 @@ def test_names_and_dates_of_birth_are_never_stored_in_clear(store):
     path, _ = store
     content = on_disk(path).lower()
     for answer in DEMO_ANSWERS:
-        assert answer.lower().encode() not in content, answer
+        assert not held_in_clear(answer, content), answer
+
+
+def held_in_clear(answer: str, content: bytes) -> bool:
+    """Whether `answer` is in `content` (lowercased). A bare year, all digits, counts only
+    standing on its own: inside a longer run of letters and digits (a UUID's hex, an
+    encrypted token) four digits turn up by chance, as a CI run once found "1958"."""
+    needle = answer.lower().encode()
+    if needle.isdigit():
+        return re.search(rb"(?<![0-9a-z])" + needle + rb"(?![0-9a-z])", content) is not None
+    return needle in content
 
 
 def test_a_tenancy_is_found_by_its_reference_in_any_shape(store):
