@@ -124,6 +124,15 @@ def _usage(pid: int) -> tuple[float, float] | None:
     return (int(fields[11]) + int(fields[12])) / TICKS, pss_kb / 1024
 
 
+def _sends_outbox(pid: int) -> bool:
+    """Whether `pid` is a Rasa server's outbox process (bot/channels/sending.py)."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+            return b"bot.channels.sending" in cmdline.read().split(b"\0")
+    except OSError:
+        return False
+
+
 def _name(pid: int) -> str:
     try:
         with open(f"/proc/{pid}/comm") as comm:
@@ -153,7 +162,10 @@ class Processes:
             return "load generator and fake platforms"
         group = _process_group(pid)
         if group in self.groups:
-            return self.groups[group]
+            role = self.groups[group]
+            if role.startswith("Rasa server") and _sends_outbox(pid):
+                return role.replace("Rasa server", "outbox process")
+            return role
         return self.services.get(_name(pid))
 
     def sample(self) -> Dict[int, tuple[str, float, float]]:

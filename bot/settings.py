@@ -275,6 +275,10 @@ class Settings:
     # SANDBOX=on: the platforms are the staff app's stand-ins (bot/sandbox/), and every
     # platform setting must be the sandbox's own, so nothing reaches a real platform.
     sandbox: bool = False
+    # OUTBOX_PROCESS=off: a Rasa server sends its outbox from its own process, beside
+    # the messages it answers; by default a process of its own sends it (P12: speed,
+    # bot/channels/sending.py).
+    outbox_process: bool = True
 
     def __post_init__(self) -> None:
         if not self.sandbox:
@@ -465,6 +469,8 @@ class Settings:
                 values.get("TRAINER_PROJECT_ROOT"), cls.trainer_project_root
             ),
             sandbox=values.get("SANDBOX", "").lower() in ("on", "true", "1", "yes"),
+            outbox_process=values.get("OUTBOX_PROCESS", "on").lower()
+            not in ("off", "false", "0", "no"),
             survey_ask_again_after_days=_at_least(
                 values, "SURVEY_ASK_AGAIN_AFTER_DAYS", cls.survey_ask_again_after_days, 1
             ),

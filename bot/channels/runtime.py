@@ -45,6 +45,7 @@ from bot.channels.dialogue import (
     watch_actions,
 )
 from bot.channels.heap import freeze_loaded_model
+from bot.channels.sending import IDLE_WAIT, OUTBOX_SENDERS, SendingProcess
 from bot.events import InboundEvent, Platform, Surface
 from bot.feedback.surveys import SurveyDesk
 from bot.handoff.handoffs import Handoff
@@ -64,8 +65,8 @@ if TYPE_CHECKING:
     from rasa.core.agent import Agent
 
 logger = logging.getLogger(__name__)
-OUTBOX_SENDERS = 3
-IDLE_WAIT = 1.0
+# How often the outbox's process is checked, and started again if it has stopped.
+SENDING_CHECK_EVERY = 5.0
 # How often old public comments are looked for (P10); the first look is at start-up.
 RETENTION_EVERY = 3600.0
 # How often each platform's posts are listed for comments never seen (P10): the ones the
@@ -157,17 +158,23 @@ class ChannelRuntime:
         self._tasks: List[asyncio.Task] = []
         self._working: Set[asyncio.Task] = set()
         self._intake_ready = asyncio.Event()
-        self._outbox_ready = Doorbell()
+        self._outbox_ready: Doorbell | SendingProcess = Doorbell()
+        # Set (by wiring) for the outbox to be sent from a process of its own.
+        self.sending: SendingProcess | None = None
 
     def start(self, app: Sanic, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
         """Start the loops, once, on the server's event loop."""
         if self._tasks:
             return
         self._intake_ready = asyncio.Event()
-        self._outbox_ready = Doorbell()
         self._tasks.append(asyncio.ensure_future(self._intake_loop(app, on_new_message)))
-        for _ in range(OUTBOX_SENDERS):
-            self._tasks.append(asyncio.ensure_future(self._outbox_loop()))
+        if self.sending is not None:
+            self._outbox_ready = self.sending
+            self._tasks.append(asyncio.ensure_future(self._keep_sending(self.sending)))
+        else:
+            bell = self._outbox_ready = Doorbell()
+            for _ in range(OUTBOX_SENDERS):
+                self._tasks.append(asyncio.ensure_future(self._outbox_loop(bell)))
         self._tasks.append(asyncio.ensure_future(self._retention_loop()))
         self._tasks.append(asyncio.ensure_future(clear_log_regularly(self.intake.engine)))
         if self._alerts is not None or self.surveys is not None:
@@ -181,6 +188,8 @@ class ChannelRuntime:
         await asyncio.gather(*tasks, return_exceptions=True)
         self._tasks.clear()
         self._working.clear()
+        if self.sending is not None:
+            await in_thread(self.sending.stop)
 
     def remove_old_comments(self) -> int:
         """P10, once: sweep each platform's comments (once a day), then queue the old
@@ -611,7 +620,21 @@ class ChannelRuntime:
             except Exception:  # the store is unreachable for a moment: try again
                 logger.exception("Could not renew the claim on event %s", item.row_id)
 
-    async def _outbox_loop(self) -> None:
+    async def _keep_sending(self, sending: SendingProcess) -> None:
+        """Start the outbox's process, and start it again whenever it has stopped."""
+        first = True
+        while True:
+            if not sending.running():
+                if not first:
+                    logger.error("The outbox's process stopped; starting it again")
+                try:
+                    await in_thread(sending.start)
+                except Exception:
+                    logger.exception("Could not start the outbox's process; trying again")
+                first = False
+            await asyncio.sleep(SENDING_CHECK_EVERY)
+
+    async def _outbox_loop(self, bell: Doorbell) -> None:
         while True:
             try:
                 worked = await in_thread(self._worker.run_once)
@@ -619,7 +642,7 @@ class ChannelRuntime:
                 logger.exception("The outbox worker failed; trying again")
                 worked = False
             if not worked:
-                await self._outbox_ready.wait(IDLE_WAIT)
+                await bell.wait(IDLE_WAIT)
 
 
 async def clear_log_regularly(engine: Engine) -> None:

@@ -10,95 +10,49 @@ built. Commands (scripts/retention.py) and tests call `build_runtime` directly.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Callable, Dict
+from typing import Callable
 
 from sanic import Sanic
 
-from bot.alerts.alerts import AlertListener, AlertWatcher, alert_deliverers, configured_alerts
-from bot.association import load_association
+from bot.alerts.alerts import AlertWatcher
+from bot.channels.assembly import assemble
 from bot.channels.runtime import ChannelRuntime, in_thread, utc_now
+from bot.channels.sending import SendingProcess
 from bot.feedback.invitations import Invitations
 from bot.feedback.surveys import SurveyDesk, Surveys
-from bot.handoff.desk import StaffReplyListener
-from bot.handoff.handoffs import Teams
-from bot.handoff.service import HandoffService
 from bot.handoff.waiting import WaitingNotes
-from bot.handoff.working_hours import WorkingCalendar
 from bot.intake import IntakeStore
-from bot.outbox import Outbox, OutboxListeners
-from bot.outbox_worker import Deliver, OutboxWorker
-from bot.platforms.registry import KITS
-from bot.protection.notice import NoticeListener, PrivacyNotices, notice_text
 from bot.protection.retention import conversation_retention
-from bot.screening.coordinator import ModerationListener, Screening
-from bot.service_alerts.store import ServiceAlerts
 from bot.settings import Settings
-from bot.store import connect
 
 
 def build_runtime(settings: Settings, clock: Callable[[], datetime] = utc_now) -> ChannelRuntime:
-    """The runtime for the store and platforms that `settings` name.
+    """The runtime for the store and platforms that `settings` name (its parts from
+    `assembly.assemble`), its outbox sent from this process.
 
     Blocking (connecting creates the store's tables): call it off the event loop.
     """
-    engine = connect(settings.database_url, settings.data_keys())
-    box = Outbox(engine, key=settings.outbox_key)
-    association = load_association(settings.association_file)
-    calendar = WorkingCalendar.from_config(association.monitoring)
-    teams = Teams.from_config(association.teams)
-    alerts = configured_alerts(settings, box, calendar, teams.names)
-    # P3: while a service alert with a longer wait is live, handoffs are due no sooner.
-    handoffs = HandoffService(
-        engine,
-        calendar,
-        teams,
-        listeners=(AlertListener(alerts),),
-        longer_wait=ServiceAlerts(engine).longer_wait,
-    )
-    screening = Screening(engine, box, association, calendar, handoffs=handoffs)
-    # This server's outbox loops send the staff alerts too (bot/alerts/), except in
-    # sandbox mode, where nothing leaves the machine.
-    deliverers: Dict[str, Deliver] = alert_deliverers(settings, alerts.config)
-    for platform, kit in KITS.items():
-        deliver = kit.deliverer(settings)
-        if deliver is not None:
-            deliverers[platform] = deliver
-    # P10: the platforms whose comments are kept are swept for those never seen.
-    listings = {
-        platform: listing
-        for platform, kit in KITS.items()
-        if kit.keeps_comments and (listing := kit.comment_listing(settings)) is not None
-    }
-    # Moderation notes what it sent; a staff reply counts once sent (bot.handoff.desk).
-    notices, notice = PrivacyNotices(engine), notice_text(association.pages["privacy_notice"])
-    listener = OutboxListeners(
-        ModerationListener(screening.comments, screening.log),
-        StaffReplyListener(engine),
-        NoticeListener(notices, notice),
-    )
-    lately = {p: asker for p, kit in KITS.items() if (asker := kit.lately(settings)) is not None}
-    worker = OutboxWorker(box, deliverers, clock, listener=listener, lately=lately)
-    waiting = WaitingNotes(engine, box, calendar)
-    watcher = AlertWatcher(handoffs.repository, alerts, calendar)
+    parts = assemble(settings, clock)
+    engine, box, calendar = parts.engine, parts.box, parts.calendar
     runtime = ChannelRuntime(
         IntakeStore(engine),
         box,
-        worker,
-        screening,
+        parts.worker,
+        parts.screening,
         clock=clock,
-        listings=listings,
-        waiting=waiting,
-        alerts=watcher,
+        listings=parts.listings,
+        waiting=WaitingNotes(engine, box, calendar),
+        alerts=AlertWatcher(parts.handoffs.repository, parts.alerts, calendar),
         retention=conversation_retention(
-            engine, settings.endpoints_file, association.conversation_retention_months
+            engine, settings.endpoints_file, parts.association.conversation_retention_months
         ),
-        notices=notices,
-        notice=notice,
+        notices=parts.notices,
+        notice=parts.notice,
     )
     # P11: the question after a conversation, sent as the runtime sends a reply.
     runtime.surveys = SurveyDesk(
         Surveys(engine),
-        handoffs,
+        parts.handoffs,
         calendar,
         runtime.send_private,
         timedelta(days=settings.survey_ask_again_after_days),
@@ -116,8 +70,13 @@ async def shared_runtime(app: Sanic, settings: Settings) -> ChannelRuntime:
     runtime = built_runtime(app)
     if runtime is None:
         # Connecting creates the store's tables: blocking work, kept off the loop.
-        runtime = await in_thread(build_runtime, settings)
-        runtime = built_runtime(app) or runtime
+        built = await in_thread(build_runtime, settings)
+        runtime = built_runtime(app)
+        if runtime is None:
+            runtime = built
+            if settings.outbox_process:
+                # P12: the outbox goes from a process of its own, off the server's core.
+                runtime.sending = SendingProcess(settings, utc_now)
         app.ctx.channel_runtime = runtime
     return runtime
 

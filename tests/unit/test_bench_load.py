@@ -4,6 +4,7 @@ markers."""
 
 import os
 import subprocess
+import sys
 import time
 from types import SimpleNamespace
 
@@ -113,6 +114,32 @@ def test_cpu_and_memory_are_counted_by_each_servers_process_group():
     finally:
         os.killpg(child.pid, 9)
         child.wait()
+
+
+def test_a_rasa_servers_outbox_process_is_counted_on_its_own():
+    """The child that sends a server's outbox (bot/channels/sending.py) is in the
+    server's process group, and has a row of its own."""
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import subprocess, sys; subprocess.run([sys.executable, '-c', "
+            "'import time; time.sleep(30)', '-m', 'bot.channels.sending'])",
+        ],
+        start_new_session=True,
+    )
+    try:
+        processes = Processes([SimpleNamespace(processes={"rasa": server})])
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            roles = {role for role, _, _ in processes.sample().values()}
+            if "outbox process" in roles:
+                break
+            time.sleep(0.1)
+        assert roles >= {"Rasa server", "outbox process"}
+    finally:
+        os.killpg(server.pid, 9)
+        server.wait()
 
 
 def test_a_process_that_ends_between_samples_never_makes_the_cpu_negative():
