@@ -3,8 +3,9 @@
 Times Rasa's schema check of one answer, with the validator built once
 (`bot.channels.action_responses._validator`, the whole schema, its `oneOf` of 23 event
 kinds tried for every event) against the check the server makes
-(`bot.channels.action_responses.fits`, each event against its own kind). The answer is a
-session start's, as every new conversation's first message has the action server send.
+(`bot.channels.action_responses.fits`, each event against its own kind, compiled). The
+answer is a session start's, as every new conversation's first message has the action
+server send: the association's slots (association.yml) among its events.
 
 Usage: python -m bench.action_check [--answers N]
 """
@@ -16,13 +17,19 @@ import statistics
 import time
 from typing import Any, Callable, Dict, List
 
+from bot.association import load_association
 from bot.channels.action_responses import _validator, fits
+from bot.settings import PROJECT_ROOT as ROOT
 
 SESSION_START: Dict[str, Any] = {
     "events": [
         {"event": "session_started", "timestamp": None},
         {"event": "slot", "name": "platform", "value": "facebook", "timestamp": None},
         {"event": "slot", "name": "surface", "value": "private", "timestamp": None},
+        *(
+            {"event": "slot", "name": name, "value": value, "timestamp": None}
+            for name, value in load_association(ROOT / "association.yml").as_slots().items()
+        ),
         {"event": "action", "name": "action_listen", "policy": None, "confidence": None},
     ],
     "responses": [],

@@ -17,15 +17,20 @@ and checking that tries every kind for every event. Each kind names its `event` 
 constant, so an event can only ever be the kind its name says: an answer is checked
 against the schema without that `oneOf`, then each event against its own kind alone,
 about nine times faster. An answer that fails is checked again the whole way, for
-Rasa's error (tests/unit/test_action_responses.py holds the two to the same verdicts).
+Rasa's error (tests/server/test_action_responses.py holds the two to the same verdicts).
+
+Kind by kind, a session start's answer (22 events: the association's slots) still took
+0.65 ms with `jsonschema`, which walks the schema anew for each event. `fastjsonschema`
+compiles each schema to Python once: 0.04 ms (`python -m bench.action_check`).
 """
 
 from __future__ import annotations
 
 import copy
 from functools import cache
-from typing import Any, Dict, Tuple
+from typing import Any, Callable, Dict, Tuple
 
+import fastjsonschema
 from jsonschema.exceptions import best_match
 from jsonschema.protocols import Validator
 from jsonschema.validators import validator_for
@@ -41,31 +46,36 @@ def _validator() -> Validator:
     return kind(schema)
 
 
+Check = Callable[[Any], Any]
+
+
 @cache
-def _by_kind() -> Tuple[Validator, Dict[str, Validator]]:
-    """The schema without its `oneOf` of event kinds, and a validator for each kind by
-    the name its `event` must have."""
+def _by_kind() -> Tuple[Check, Dict[str, Check]]:
+    """The schema without its `oneOf` of event kinds, and a check for each kind by the
+    name its `event` must have, each compiled once (a check raises if data fails)."""
     schema = copy.deepcopy(RemoteAction.action_response_format_spec())
     events = schema["properties"]["events"]["items"]
     kinds = events.pop("oneOf")
-    validator = validator_for(schema)
     names = [kind["properties"]["event"]["const"] for kind in kinds]
     if len(set(names)) != len(names):  # a kind not told apart by its name alone
         raise ValueError("The action response schema's event kinds share a name")
-    return validator(schema), {
-        name: validator(kind) for name, kind in zip(names, kinds, strict=True)
+    return fastjsonschema.compile(schema), {
+        name: fastjsonschema.compile(kind) for name, kind in zip(names, kinds, strict=True)
     }
 
 
 def fits(result: Any) -> bool:
     """Whether `result` fits Rasa's action response schema (checked kind by kind)."""
     shell, kinds = _by_kind()
-    if not shell.is_valid(result):
+    try:
+        shell(result)
+        for event in result.get("events") or []:
+            kind = kinds.get(event["event"])
+            if kind is None:
+                return False
+            kind(event)
+    except fastjsonschema.JsonSchemaException:
         return False
-    for event in result.get("events") or []:
-        kind = kinds.get(event["event"])
-        if kind is None or not kind.is_valid(event):
-            return False
     return True
 
 

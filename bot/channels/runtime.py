@@ -67,6 +67,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 # How often the outbox's process is checked, and started again if it has stopped.
 SENDING_CHECK_EVERY = 5.0
+# How long after the runtime starts the outbox's process is started.
+SENDING_START_AFTER = 1.0
 # How often old public comments are looked for (P10); the first look is at start-up.
 RETENTION_EVERY = 3600.0
 # How often each platform's posts are listed for comments never seen (P10): the ones the
@@ -621,8 +623,14 @@ class ChannelRuntime:
                 logger.exception("Could not renew the claim on event %s", item.row_id)
 
     async def _keep_sending(self, sending: SendingProcess) -> None:
-        """Start the outbox's process, and start it again whenever it has stopped."""
+        """Start the outbox's process, and start it again whenever it has stopped.
+
+        It starts `SENDING_START_AFTER` after the runtime: a server stopped sooner (a
+        test client's request) never starts one. Calls queued meanwhile are stored, and
+        the child's senders look for what is due as they start.
+        """
         first = True
+        await asyncio.sleep(SENDING_START_AFTER)
         while True:
             if not sending.running():
                 if not first:

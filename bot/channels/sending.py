@@ -142,9 +142,15 @@ Build = Callable[[Settings, Callable[[], datetime]], OutboxWorker]
 
 
 def serve(orders: BinaryIO, build: Build) -> None:
-    """The child: read its orders from `orders`, send, and stop at their end."""
-    size = int.from_bytes(_exactly(orders, 8), "big")
-    settings, offset, senders = pickle.loads(_exactly(orders, size))
+    """The child: read its orders from `orders`, send, and stop at their end (at once,
+    if the server stopped before it gave any)."""
+    size = _exactly(orders, 8)
+    if size is None:
+        return
+    given = _exactly(orders, int.from_bytes(size, "big"))
+    if given is None:
+        return
+    settings, offset, senders = pickle.loads(given)
     worker = build(settings, shifted(offset))
     bell, stopping = threading.Semaphore(0), threading.Event()
     threads: List[threading.Thread] = [
@@ -161,11 +167,10 @@ def serve(orders: BinaryIO, build: Build) -> None:
         thread.join(FINISH_WITHIN)
 
 
-def _exactly(stream: BinaryIO, size: int) -> bytes:
+def _exactly(stream: BinaryIO, size: int) -> bytes | None:
+    """`size` bytes read from `stream`, or None if it ended first."""
     data = stream.read(size)
-    if len(data) != size:
-        raise EOFError("the Rasa server gave no orders")
-    return data
+    return data if len(data) == size else None
 
 
 def _worker(settings: Settings, clock: Callable[[], datetime]) -> OutboxWorker:

@@ -3,6 +3,7 @@ reply queued by the server is sent once by its child, on the server's clock; the
 goes with its server, even one killed; the server starts it again if it stops."""
 
 import asyncio
+import io
 import os
 import signal
 import subprocess
@@ -15,7 +16,7 @@ from types import SimpleNamespace
 import pytest
 
 from bot.channels import runtime as runtime_module
-from bot.channels.sending import SendingProcess
+from bot.channels.sending import SendingProcess, serve
 from bot.channels.wiring import build_runtime, shared_runtime
 from bot.clock import real_now
 from bot.events import InboundEvent
@@ -104,7 +105,7 @@ def test_the_child_goes_with_a_killed_server(settings, tmp_path):
         textwrap.dedent(
             """
             import pickle, sys, time
-            from bot.channels.sending import SendingProcess
+            from bot.channels.sending import SendingProcess, serve
             from bot.clock import real_now
             sending = SendingProcess(pickle.load(sys.stdin.buffer), real_now)
             sending.start()
@@ -161,3 +162,23 @@ def test_a_ring_never_waits_on_a_child_that_does_not_read(settings):
         os.kill(sending._process.pid, signal.SIGCONT)
         sending.stop()
     assert not sending.running()
+
+
+async def test_a_server_stopped_at_once_starts_no_child(settings, monkeypatch):
+    """A test client's request starts and stops the server's runtime: no process for it."""
+    started = []
+    monkeypatch.setattr(SendingProcess, "start", lambda self: started.append(self))
+    runtime = build_runtime(settings)
+    runtime.sending = SendingProcess(settings, runtime_module.utc_now)
+    runtime.start(SimpleNamespace(ctx=SimpleNamespace(agent=None)), None)
+    await asyncio.sleep(runtime_module.SENDING_START_AFTER / 2)
+    await runtime.stop()
+    await asyncio.sleep(runtime_module.SENDING_START_AFTER)
+    assert started == []
+
+
+def test_a_child_given_no_orders_ends_quietly():
+    built = []
+    for given in (b"", (100).to_bytes(8, "big") + b"short"):
+        serve(io.BytesIO(given), lambda *args: built.append(args))
+    assert built == []
