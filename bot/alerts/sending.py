@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable, List
 
-from bot.alerts.alerts import AlertWatcher, alert_deliverers, configured_alerts
-from bot.association import load_association
+from sqlalchemy.engine import Engine
+
+from bot.alerts.alerts import Alerts, AlertWatcher, alert_deliverers, configured_alerts
+from bot.association import Association, load_association
 from bot.handoff.handoffs import HandoffRepository, Teams
 from bot.handoff.working_hours import WorkingCalendar
 from bot.outbox import Outbox
@@ -84,6 +87,33 @@ class AlertSender:
                 await asyncio.sleep(self._idle)
 
 
+@dataclass
+class AlertsOnStore:
+    """The store, its outbox, the association with its calendar and teams, and the
+    alerts they configure: what the alert loops and the Rasa server's runtime share."""
+
+    engine: Engine
+    box: Outbox
+    association: Association
+    calendar: WorkingCalendar
+    teams: Teams
+    alerts: Alerts
+
+
+def alerts_on_store(settings: Settings) -> AlertsOnStore:
+    """The store `settings` name, and the alerts association.yml configures on it.
+
+    Blocking (connects to the store, reads association.yml).
+    """
+    engine = connect(settings.database_url, settings.data_keys())
+    box = Outbox(engine, key=settings.outbox_key)
+    association = load_association(settings.association_file)
+    calendar = WorkingCalendar.from_config(association.monitoring)
+    teams = Teams.from_config(association.teams)
+    alerts = configured_alerts(settings, box, calendar, teams.names)
+    return AlertsOnStore(engine, box, association, calendar, teams, alerts)
+
+
 def alert_sender(settings: Settings, clock: Callable[[], datetime]) -> AlertSender:
     """The alert loops for the store, association and mail settings `settings` name.
 
@@ -92,14 +122,9 @@ def alert_sender(settings: Settings, clock: Callable[[], datetime]) -> AlertSend
     Raises:
         ConfigError: the `alerts:` section names an unknown team or an unusable recipient.
     """
-    engine = connect(settings.database_url, settings.data_keys())
-    box = Outbox(engine, key=settings.outbox_key)
-    association = load_association(settings.association_file)
-    calendar = WorkingCalendar.from_config(association.monitoring)
-    teams = Teams.from_config(association.teams)
-    alerts = configured_alerts(settings, box, calendar, teams.names)
+    base = alerts_on_store(settings)
     # Only the alerts' deliverer (none in sandbox mode): tenants' replies are the Rasa
     # server's to send.
-    worker = OutboxWorker(box, alert_deliverers(settings, alerts.config), clock)
-    watcher = AlertWatcher(HandoffRepository(engine), alerts, calendar)
+    worker = OutboxWorker(base.box, alert_deliverers(settings, base.alerts.config), clock)
+    watcher = AlertWatcher(HandoffRepository(base.engine), base.alerts, base.calendar)
     return AlertSender(watcher, worker, clock)

@@ -14,11 +14,11 @@ from typing import Callable, Dict
 
 from sqlalchemy.engine import Engine
 
-from bot.alerts.alerts import AlertListener, Alerts, alert_deliverers, configured_alerts
-from bot.association import Association, load_association
+from bot.alerts.alerts import AlertListener, Alerts, alert_deliverers
+from bot.alerts.sending import alerts_on_store
+from bot.association import Association
 from bot.events import Platform
 from bot.handoff.desk import StaffReplyListener
-from bot.handoff.handoffs import Teams
 from bot.handoff.service import HandoffService
 from bot.handoff.working_hours import WorkingCalendar
 from bot.outbox import Outbox, OutboxListeners
@@ -29,7 +29,6 @@ from bot.protection.notice import NoticeListener, PrivacyNotices, notice_text
 from bot.screening.coordinator import ModerationListener, Screening
 from bot.service_alerts.store import ServiceAlerts
 from bot.settings import Settings
-from bot.store import connect
 
 
 @dataclass
@@ -54,12 +53,9 @@ def assemble(settings: Settings, clock: Callable[[], datetime]) -> Assembly:
 
     Blocking (connecting creates the store's tables): call it off the event loop.
     """
-    engine = connect(settings.database_url, settings.data_keys())
-    box = Outbox(engine, key=settings.outbox_key)
-    association = load_association(settings.association_file)
-    calendar = WorkingCalendar.from_config(association.monitoring)
-    teams = Teams.from_config(association.teams)
-    alerts = configured_alerts(settings, box, calendar, teams.names)
+    base = alerts_on_store(settings)
+    engine, box, association = base.engine, base.box, base.association
+    calendar, teams, alerts = base.calendar, base.teams, base.alerts
     # P3: while a service alert with a longer wait is live, handoffs are due no sooner.
     handoffs = HandoffService(
         engine,
