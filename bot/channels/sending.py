@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 import os
 import pickle
+import signal
 import subprocess
 import sys
 import threading
@@ -181,6 +182,9 @@ def _worker(settings: Settings, clock: Callable[[], datetime]) -> OutboxWorker:
 
 def main() -> None:
     """`python -m bot.channels.sending`: started by `SendingProcess`, never by hand."""
+    # Ctrl-C at `make run` reaches the whole process group: the server's end, when it
+    # comes, ends this process too, after the calls under way.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     from bot.privacy.logs import protect_logs
 
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)

@@ -149,6 +149,29 @@ async def test_a_rasa_server_sends_from_a_child_unless_told_not_to(platforms, tm
         assert settings.outbox_process is expected
 
 
+def ignores_ctrl_c(pid: int) -> bool:
+    """Whether `pid` has set SIGINT aside (its mask of ignored signals, /proc)."""
+    with open(f"/proc/{pid}/status") as status:
+        mask = next(line.split()[1] for line in status if line.startswith("SigIgn:"))
+    return bool(int(mask, 16) & (1 << (signal.SIGINT - 1)))
+
+
+def test_ctrl_c_leaves_the_child_to_finish_after_its_server(settings):
+    sending = SendingProcess(settings, real_now)
+    sending.start()
+    try:
+        pid = sending._process.pid
+        deadline = time.monotonic() + 30
+        while not ignores_ctrl_c(pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        os.kill(pid, signal.SIGINT)
+        time.sleep(1)
+        assert sending.running()
+    finally:
+        sending.stop()
+    assert sending._process is None
+
+
 def test_a_ring_never_waits_on_a_child_that_does_not_read(settings):
     sending = SendingProcess(settings, real_now)
     sending.start()
