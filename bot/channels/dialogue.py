@@ -431,9 +431,11 @@ async def parse_off_the_loop(agent: Agent, text: str) -> Dict[str, Any]:
     the whole reading, about a quarter of a loaded server's time. Meanwhile no webhook
     was acknowledged and no other conversation moved. In a thread, the loop carries on
     between the reading's steps, and TensorFlow's work, which lets go of Python's lock,
-    runs beside it. An NLU server over HTTP (`http_interpreter`) does wait, on the loop.
+    runs beside it. An NLU server over HTTP (`http_interpreter`) does wait, on the loop,
+    as does an agent with no model loaded yet (no processor), which Rasa refuses at once.
     """
-    if getattr(agent.processor, "http_interpreter", None) is not None:
+    processor = getattr(agent, "processor", None)
+    if processor is None or getattr(processor, "http_interpreter", None) is not None:
         return await agent.parse_message(text)
     return await asyncio.get_running_loop().run_in_executor(None, _parse, agent, text)
 

@@ -47,3 +47,13 @@ async def test_an_nlu_server_over_http_is_awaited_on_the_loop():
     agent = Agent(http_interpreter=object())
     await parse_off_the_loop(agent, "hello")
     assert agent.threads == [threading.current_thread()]
+
+
+async def test_an_agent_without_a_model_is_awaited_on_the_loop():
+    """An agent whose model is not loaded yet has no processor; Rasa's own refusal
+    (or a stand-in's reading) comes back as it would without the thread."""
+    agent = Agent()
+    del agent.processor
+    parsed = await parse_off_the_loop(agent, "hello")
+    assert parsed["text"] == "hello"
+    assert agent.threads == [threading.current_thread()]
